@@ -1,0 +1,1 @@
+"""SafetyOps DSL: safety analyses as code."""

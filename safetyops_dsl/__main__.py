@@ -1,0 +1,3 @@
+from safetyops_dsl.cli.main import main
+
+main()

@@ -1,0 +1,318 @@
+"""Fault-tree synthesis from failure logic (the HiP-HOPS idea): one tree per hazard.
+
+Start at the hazard's condition over system output deviations, walk back through connections and each
+component's output-deviation logic, down to the failure modes of component instances (basic events).
+
+- Every output deviation of an instance becomes one gate named `<instance path>.<port>.<deviation>`; a
+  deviation reached from several places is one shared gate (the tree is a DAG).
+- Input deviations are not gates of their own: they alias the output deviation that drives them.
+- A deviation at a system input is an undeveloped event (the model does not say what causes it).
+- A loop (feedback path) is cut where it closes: a deviation already on the current path adds nothing.
+  Gates whose value depended on such a cut are built again in each context, so sharing never carries a
+  cut from one path into another; each cut is listed in the tree's notes.
+- A failure mode's probability is 1 - exp(-lambda * t), lambda being the rate left after its safe fraction
+  and after the diagnostic coverage of the mechanisms that cover it, t its exposure or the mission time.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
+from safetyops_dsl.model import elements as el
+from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.instances import Instance
+from safetyops_dsl.model.propagation import BoundaryCause, Cause, DevNode, NodeCause, Propagation, RuleCause
+
+FALSE = "__false__"  # marker for "cannot occur"; never a node name in a finished tree
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """How a basic event's probability was derived, for reports (FMEA, diagrams, hover)."""
+
+    rate_per_hour: float | None  # the modelled rate
+    residual_rate_per_hour: float | None  # after safe fraction and coverage
+    exposure_hours: float
+    coverage: float  # combined diagnostic coverage 0..1
+    mechanisms: tuple[str, ...]
+
+
+@dataclass
+class _Builder:
+    model: Model
+    prop: Propagation
+    hazard: el.Hazard
+    mission_time: float
+    gates: dict[str, Gate] = field(default_factory=dict)
+    events: dict[str, BasicEvent] = field(default_factory=dict)
+    facts: dict[str, EventFacts] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    _memo: dict[DevNode, str] = field(default_factory=dict)
+    _counter: dict[str, int] = field(default_factory=dict)
+
+    def origin(self, loc: Location | None, element: str) -> Origin | None:
+        if loc is None:
+            return None
+        return Origin(self.model.rel_path(loc.file), loc.line, loc.col, element)
+
+    # -- basic events ------------------------------------------------------------------------------------------
+    def failure_event(self, inst: Instance, fm: el.FailureMode) -> str:
+        name = f"{inst.path}.{fm.name}"
+        if name in self.events:
+            return name
+        exposure = fm.exposure_hours if fm.exposure_hours is not None else self.mission_time
+        mechanisms = [m for m in inst.component.mechanisms if any(r.text == fm.name for r in m.covers)]
+        uncovered = 1.0
+        for m in mechanisms:
+            uncovered *= 1.0 - m.coverage
+        coverage = 1.0 - uncovered
+        if fm.rate_per_hour is not None:
+            residual = fm.rate_per_hour * (1.0 - (fm.safe_fraction or 0.0)) * uncovered
+            p = -math.expm1(-residual * exposure) if fm.distribution == "exponential" else residual * exposure
+            rate: float | None = fm.rate_per_hour
+        else:
+            residual = None
+            p = (fm.probability or 0.0) * (1.0 - (fm.safe_fraction or 0.0)) * uncovered
+            rate = None
+        label = fm.description or fm.name
+        if mechanisms:
+            label += " (residual after " + ", ".join(
+                f"{m.name} {m.coverage * 100:g} %" for m in mechanisms
+            ) + ")"
+        self.events[name] = BasicEvent(
+            name=name,
+            probability=min(max(p, 0.0), 1.0),
+            label=label,
+            origin=self.origin(fm.location, f"{inst.component.name}.{fm.name}"),
+            rate_per_hour=residual,
+        )
+        self.facts[name] = EventFacts(rate, residual, exposure, coverage, tuple(m.name for m in mechanisms))
+        return name
+
+    def boundary_event(self, cause: BoundaryCause) -> str:
+        name = f"{cause.system}.{cause.port}.{cause.deviation}"
+        if name not in self.events:
+            self.notes.append(
+                f"{name} comes from outside the model (system input '{cause.port}'): undeveloped, probability 0"
+            )
+            self.events[name] = BasicEvent(
+                name=name,
+                probability=0.0,
+                label=f"{cause.deviation} at system input '{cause.port}' (not developed in the model)",
+                origin=self.origin(cause.location, f"{cause.system}.{cause.port}"),
+                undeveloped=True,
+            )
+        return name
+
+    # -- gates --------------------------------------------------------------------------------------------------
+    def fresh(self, base: str) -> str:
+        n = self._counter.get(base, 0) + 1
+        self._counter[base] = n
+        return f"{base}#{n}"
+
+    def combine(self, name: str, kind: GateKind, inputs: list[str], label: str, loc: Location | None,
+                element: str, k: int | None = None) -> str:
+        """Make a gate, simplifying constants: FALSE inputs drop out of OR, make AND false."""
+        if kind is GateKind.AND and FALSE in inputs:
+            return FALSE
+        live = sorted(set(i for i in inputs if i != FALSE), key=inputs.index)
+        if kind is GateKind.ATLEAST:
+            assert k is not None
+            if k > len(live):
+                return FALSE
+            if k == len(live):
+                kind, k = GateKind.AND, None
+            elif k == 1:
+                kind, k = GateKind.OR, None
+        if not live:
+            return FALSE
+        if len(live) == 1 and kind in (GateKind.AND, GateKind.OR, GateKind.NULL):
+            if name.endswith("#"):  # an anonymous sub-expression: no gate needed for one input
+                return live[0]
+            kind = GateKind.NULL
+        if name.endswith("#"):
+            name = self.fresh(name[:-1])
+        self.gates[name] = Gate(name, kind, tuple(live), k, label, self.origin(loc, element))
+        return name
+
+    def expr(
+        self, e: el.Expr, inst: Instance, owner: str, path: tuple[DevNode, ...], name: str | None = None,
+        label: str = "", loc: Location | None = None,
+    ) -> tuple[str, bool]:
+        """Returns (node name or FALSE, whether a loop was cut below). `name`, where given, names the gate of
+        the expression's top operator (so a rule's gate carries its output deviation's name)."""
+        if isinstance(e, el.Ref):
+            port, dot, dev = e.path.partition(".")
+            if not dot:
+                fm = inst.component.failure_mode(e.path)
+                if fm is None:
+                    return FALSE, False  # validation reported it
+                return self.failure_event(inst, fm), False
+            return self.node(DevNode("in", inst.path, port, dev), path, e.location)
+        results = [self.expr(op, inst, owner, path) for op in e.operands]
+        names = [r[0] for r in results]
+        cut = any(r[1] for r in results)
+        gate_loc = loc or e.location
+        if isinstance(e, el.And):
+            return self.combine(name or f"{owner}/and#", GateKind.AND, names, label, gate_loc, owner), cut
+        if isinstance(e, el.Or):
+            return self.combine(name or f"{owner}/or#", GateKind.OR, names, label, gate_loc, owner), cut
+        return (
+            self.combine(name or f"{owner}/{e.k}of{len(e.operands)}#", GateKind.ATLEAST, names, label, gate_loc,
+                         owner, e.k),
+            cut,
+        )
+
+    def node(self, node: DevNode, path: tuple[DevNode, ...], loc: Location | None) -> tuple[str, bool]:
+        if node in path:
+            loop = [str(n) for n in path[path.index(node):] if n.direction == "out"]
+            note = "feedback loop cut at " + str(node) + (": " + " -> ".join(loop + [loop[0]]) if loop else "")
+            if note not in self.notes:
+                self.notes.append(note)
+            return FALSE, True
+        if node in self._memo:
+            return self._memo[node], False
+        causes = self.prop.causes(node)
+        inner = path + (node,)
+        result, cut = self._build_node(node, causes, inner, loc)
+        if not cut:
+            self._memo[node] = result
+        return result, cut
+
+    def _build_node(
+        self, node: DevNode, causes: list[Cause], inner: tuple[DevNode, ...], loc: Location | None
+    ) -> tuple[str, bool]:
+        # An input deviation, or an output that only passes another deviation on (delegation, propagate),
+        # is no gate of its own: it aliases its cause.
+        if len(causes) == 1 and not isinstance(causes[0], RuleCause):
+            only = causes[0]
+            if isinstance(only, BoundaryCause):
+                return self.boundary_event(only), False
+            return self.node(only.node, inner, only.location)
+        inst = self.prop.instances[node.instance]
+        if node.direction == "out":
+            port = inst.component.port(node.port)
+            label = f"{node.deviation} of {inst.component.name} output '{node.port}'"
+            gate_loc = port.location if port else loc
+            element = f"{inst.component.name}.{node.port}"
+        else:
+            label, gate_loc, element = "", loc, str(node)
+        gate_name = str(node)
+        if gate_name in self.gates:  # built before in another loop context
+            gate_name = self.fresh(gate_name)
+        if len(causes) == 1:
+            rule_cause = causes[0]
+            assert isinstance(rule_cause, RuleCause)
+            owner = f"{rule_cause.instance}.{rule_cause.rule.port}.{rule_cause.rule.deviation}"
+            name, cut = self.expr(rule_cause.rule.expr, inst, owner, inner, gate_name, label, gate_loc)
+            if name not in (FALSE, gate_name):  # a single failure mode or alias: keep the named gate
+                name = self.combine(gate_name, GateKind.NULL, [name], label, gate_loc, element)
+            return name, cut
+        names: list[str] = []
+        cut = False
+        for cause in causes:
+            if isinstance(cause, RuleCause):
+                rinst = self.prop.instances[cause.instance]
+                owner = f"{rinst.path}.{cause.rule.port}.{cause.rule.deviation}"
+                name, c = self.expr(cause.rule.expr, rinst, owner, inner)
+            elif isinstance(cause, NodeCause):
+                name, c = self.node(cause.node, inner, cause.location)
+            else:
+                name, c = self.boundary_event(cause), False
+            names.append(name)
+            cut = cut or c
+        return self.combine(gate_name, GateKind.OR, names, label, gate_loc, element), cut
+
+
+def mission_time_for(model: Model, hazard: el.Hazard, system: el.Component, override: float | None) -> float:
+    if override is not None:
+        return override
+    if hazard.mission_time_hours is not None:
+        return hazard.mission_time_hours
+    if system.mission_time_hours is not None:
+        return system.mission_time_hours
+    return model.mission_time_hours
+
+
+@dataclass(frozen=True)
+class SynthesisResult:
+    tree: FaultTree
+    hazard: el.Hazard
+    system: el.Component
+    facts: dict[str, EventFacts]
+
+
+def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = None) -> SynthesisResult | None:
+    """The fault tree of one hazard, or None where the hazard has no condition or no system (validation
+    reports why)."""
+    from safetyops_dsl.validation.rules import hazard_system, resolve_condition_ref
+
+    if hazard.condition is None:
+        return None
+    system = hazard_system(model, hazard)
+    if isinstance(system, Diagnostic):
+        return None
+    root = model.instances(system)
+    t = mission_time_for(model, hazard, system, mission_time)
+    b = _Builder(model, Propagation(model, root), hazard, t)
+
+    def top_expr(e: el.Expr) -> str:
+        if isinstance(e, el.Ref):
+            res = resolve_condition_ref(model, root, e)
+            if isinstance(res, Diagnostic):
+                return FALSE
+            inst, port, dev = res
+            return b.node(DevNode("out", inst.path, port, dev), (), e.location)[0]
+        names = [top_expr(op) for op in e.operands]
+        owner = hazard.name
+        if isinstance(e, el.And):
+            return b.combine(f"{owner}/and#", GateKind.AND, names, "", e.location, owner)
+        if isinstance(e, el.Or):
+            return b.combine(f"{owner}/or#", GateKind.OR, names, "", e.location, owner)
+        return b.combine(f"{owner}/{e.k}of{len(e.operands)}#", GateKind.ATLEAST, names, "", e.location, owner, e.k)
+
+    top_input = top_expr(hazard.condition)
+    house: dict[str, HouseEvent] = {}
+    title = hazard.title or hazard.name
+    origin = b.origin(hazard.location, hazard.name)
+    if top_input == FALSE:
+        house["NEVER"] = HouseEvent("NEVER", False, "the failure logic gives no way for this hazard to occur")
+        b.notes.append("no failure in the model leads to this hazard: the top event cannot occur")
+        top_input = "NEVER"
+    b.gates[hazard.name] = Gate(hazard.name, GateKind.NULL, (top_input,), None, title, origin)
+    tree = FaultTree(
+        name=hazard.name,
+        top=hazard.name,
+        gates=dict(sorted(b.gates.items())),
+        basic_events=dict(sorted(b.events.items())),
+        house_events=house,
+        label=title,
+        notes=tuple(b.notes),
+        mission_time=t,
+    )
+    return SynthesisResult(tree, hazard, system, b.facts)
+
+
+def synthesise_all(model: Model, mission_time: float | None = None) -> list[SynthesisResult]:
+    out = []
+    for _, hz in sorted(model.hazards.items()):
+        r = synthesise(model, hz, mission_time)
+        if r is not None:
+            out.append(r)
+    return out
+
+
+def load_fault_trees(paths: Sequence[str], mission_time: float | None) -> tuple[list[FaultTree], list[Diagnostic]]:
+    """Front end + synthesis for the CLI. Returns no trees when the model has errors."""
+    from safetyops_dsl import diagnostics as dg
+    from safetyops_dsl.api import check
+
+    checked = check(paths, cache_dir=os.environ.get("SOPS_CACHE_DIR"))
+    if not checked.ok or checked.model is None:
+        return [], [d for d in checked.diagnostics if d.level is dg.Severity.ERROR]
+    return [r.tree for r in synthesise_all(checked.model, mission_time)], []

@@ -1,0 +1,46 @@
+"""The pipeline in one call: parse -> build -> assemble -> validate. Used by the CLI and by library users."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from safetyops_dsl import diagnostics as dg
+from safetyops_dsl.diagnostics import Diagnostic
+from safetyops_dsl.model.index import Model, assemble
+from safetyops_dsl.parse.loader import load
+
+
+@dataclass
+class Checked:
+    model: Model | None  # None when the files could not be parsed
+    diagnostics: list[Diagnostic]
+    sources: dict[str, list[str]] = field(default_factory=dict)
+    file_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.model is not None and not dg.has_errors(self.diagnostics)
+
+
+def check(
+    paths: Iterable[str | os.PathLike[str]],
+    root: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    workers: int | None = None,
+    validate: bool = True,
+) -> Checked:
+    loaded = load(paths, root=root, cache_dir=cache_dir, workers=workers)
+    diags = list(loaded.diagnostics)
+    file_count = len(loaded.sources)
+    if not loaded.files:
+        return Checked(None, dg.sort_unique(diags), loaded.sources, file_count)
+    model, assembly_diags = assemble(loaded.root, loaded.files)
+    diags.extend(assembly_diags)
+    if validate:
+        from safetyops_dsl.validation.rules import validate as run_rules
+
+        diags.extend(run_rules(model))
+    # A file that failed to parse leaves holes; the model is still returned for what did parse.
+    return Checked(model, dg.sort_unique(diags), loaded.sources, file_count)

@@ -1,0 +1,53 @@
+"""Options and output helpers shared by the subcommands (defined once, as pip-tools does)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from safetyops_dsl import diagnostics as dg
+from safetyops_dsl.diagnostics import Diagnostic
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def model_options(func: F) -> F:
+    func = click.option(
+        "--root",
+        type=click.Path(file_okay=False, exists=True),
+        default=None,
+        help="Model root: imports may not leave it. Default: the folder holding all given paths.",
+    )(func)
+    func = click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False),
+        default=None,
+        envvar="SOPS_CACHE_DIR",
+        help="Reuse parsed files from this folder (content-hash keyed). Env: SOPS_CACHE_DIR.",
+    )(func)
+    return func
+
+
+def print_diagnostics(
+    diags: Sequence[Diagnostic], sources: dict[str, list[str]], brief: bool = False, stream: Any = None
+) -> None:
+    out = stream or sys.stderr
+    for d in diags:
+        click.echo(dg.render_one(d, sources.get(d.location.file), brief=brief), file=out)
+
+
+def load_or_exit(paths: Sequence[str], root: str | None, cache_dir: str | None, strict: bool = False) -> Any:
+    """Run the front end; print diagnostics (errors and warnings) to stderr; exit 1 on errors."""
+    from safetyops_dsl.api import check
+
+    checked = check(paths, root=root, cache_dir=cache_dir)
+    diags = dg.promote_warnings(checked.diagnostics) if strict else checked.diagnostics
+    errors = [d for d in diags if d.level is dg.Severity.ERROR]
+    if errors or checked.model is None:
+        print_diagnostics(errors, checked.sources)
+        click.echo(dg.summary(diags, checked.file_count), err=True)
+        sys.exit(1)
+    return checked

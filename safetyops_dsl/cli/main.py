@@ -1,0 +1,64 @@
+"""The `sops` command: a thin click group whose subcommands are imported only when called.
+
+Lazy loading keeps `sops fta file.xml` from paying for textX, jinja2 or networkx imports it does not use.
+Exit codes: 0 success, 1 errors in the input (or a gate failed), 2 usage errors, 3 internal errors.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+# name -> (module, attribute, one-line help)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "check": ("safetyops_dsl.cli.check_cmd", "check", "Parse and validate models; print diagnostics."),
+    "fta": ("safetyops_dsl.cli.fta_cmd", "fta", "Fault trees: synthesise, analyse, draw, exchange."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        module = importlib.import_module(spec[0])
+        command: click.Command = getattr(module, spec[1])
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="safetyops-dsl", prog_name="sops")
+def cli() -> None:
+    """SafetyOps DSL: safety analyses generated from one model, deterministically."""
+
+
+def main(argv: list[str] | None = None) -> Any:
+    try:
+        return cli.main(args=argv, prog_name="sops", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("sops: interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # an internal bug: say so plainly, keep the traceback for SOPS_DEBUG=1
+        if os.environ.get("SOPS_DEBUG"):
+            raise
+        click.echo(f"sops: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("hint: this is a bug in sops, not in your model; rerun with SOPS_DEBUG=1 and report it", err=True)
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

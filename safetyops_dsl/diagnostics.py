@@ -1,0 +1,239 @@
+"""Diagnostics: one place that owns every code, its severity and its documentation (as BMW's TRLC does).
+
+A diagnostic is a value; nothing here raises. Rendering is compiler style:
+
+    models/aeb/aeb.sops:41:5: error[SOPS061]: hazard 'H3' is mitigated by no safety goal
+       41 | hazard H3 "..." {
+          |     ^
+    hint: add `safety_goal SGx "..." mitigates H3`
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A position in a source file. `file` is as the user named it (relative paths stay relative)."""
+
+    file: str
+    line: int = 0  # 1-based; 0 = the whole file
+    col: int = 0  # 1-based; 0 = the whole line
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        return f"{self.file}:{self.line}:{max(self.col, 1)}"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    code: str
+    severity: Severity
+    title: str
+
+
+# The registry of stable codes. Never renumber; retire a code by leaving it here unused.
+_CODES: dict[str, CodeInfo] = {}
+
+
+def _code(code: str, severity: Severity, title: str) -> str:
+    _CODES[code] = CodeInfo(code, severity, title)
+    return code
+
+
+E, W = Severity.ERROR, Severity.WARNING
+# -- loading and syntax ---------------------------------------------------------------------------------
+SYNTAX = _code("SOPS001", E, "syntax error")
+UNREADABLE = _code("SOPS002", E, "file cannot be read")
+IMPORT_NOT_FOUND = _code("SOPS003", E, "imported file not found")
+IMPORT_ESCAPES_ROOT = _code("SOPS004", E, "import leaves the model root")
+IMPORT_CYCLE = _code("SOPS005", E, "import cycle")
+NO_INPUT = _code("SOPS006", E, "no .sops files found")
+LIMIT_EXCEEDED = _code("SOPS008", E, "a resource limit was exceeded")
+# -- names ------------------------------------------------------------------------------------------------
+DUPLICATE = _code("SOPS010", E, "duplicate definition")
+UNKNOWN_NAME = _code("SOPS011", E, "unknown name")
+WRONG_KIND = _code("SOPS012", E, "reference to the wrong kind of element")
+AMBIGUOUS_NAME = _code("SOPS013", E, "ambiguous name")
+# -- structure --------------------------------------------------------------------------------------------
+CONNECTION_DIRECTION = _code("SOPS020", E, "connection in the wrong direction")
+UNKNOWN_PORT = _code("SOPS021", E, "unknown port")
+MULTIPLE_DRIVERS = _code("SOPS022", E, "input port driven by more than one connection")
+UNCONNECTED_INPUT = _code("SOPS023", W, "input port of a part is not connected")
+HIERARCHY_CYCLE = _code("SOPS024", E, "component contains itself")
+NO_SYSTEM = _code("SOPS025", E, "no system to resolve against")
+UNDRIVEN_OUTPUT = _code("SOPS026", W, "output port of a composite is not driven by any part")
+# -- failure logic ----------------------------------------------------------------------------------------
+NO_FAILURE_LOGIC = _code("SOPS030", W, "output deviation with no failure logic")
+LOGIC_BAD_PORT = _code("SOPS031", E, "failure logic names a port the component does not have")
+UNKNOWN_DEVIATION = _code("SOPS032", E, "unknown deviation type")
+UNREACHABLE_FAILURE = _code("SOPS033", W, "failure mode is used by no failure logic")
+BAD_K_OF_N = _code("SOPS034", E, "k-of-n with k out of range")
+LOGIC_CYCLE = _code("SOPS035", W, "failure logic loops through a feedback path")
+DUPLICATE_LOGIC = _code("SOPS036", E, "two failure-logic rules for one output deviation")
+BAD_RATE = _code("SOPS037", E, "failure rate or probability out of range")
+LOGIC_ON_INPUT = _code("SOPS038", E, "failure logic assigned to an input port")
+DEVIATION_CYCLE = _code("SOPS039", E, "deviation type refines itself")
+# -- mechanisms, ML -----------------------------------------------------------------------------------------
+BAD_COVERAGE = _code("SOPS040", E, "diagnostic coverage out of range")
+ML_NO_METRIC = _code("SOPS050", W, "ML component with no metric threshold")
+ML_NO_VERIFICATION_DATA = _code("SOPS051", W, "ML component with no verification dataset")
+BAD_HASH = _code("SOPS052", E, "malformed hash")
+ML_NO_MODEL = _code("SOPS053", W, "ML component with no model identity")
+# -- hazards, goals, requirements, ASIL ---------------------------------------------------------------------
+ASIL_MISMATCH = _code("SOPS060", E, "typed ASIL disagrees with the derived one")
+HAZARD_NO_GOAL = _code("SOPS061", E, "hazard mitigated by no safety goal")
+GOAL_NO_REQUIREMENT = _code("SOPS062", W, "safety goal refined by no requirement")
+REQUIREMENT_UNALLOCATED = _code("SOPS063", W, "requirement allocated to nothing")
+GOAL_ASIL_MISMATCH = _code("SOPS064", E, "safety goal ASIL disagrees with its hazards")
+REQUIREMENT_ASIL_TOO_LOW = _code("SOPS065", E, "requirement ASIL lower than its parent's")
+DECOMPOSITION_SUM = _code("SOPS066", E, "ASIL decomposition does not add up to the parent")
+DECOMPOSITION_BASE = _code("SOPS067", E, "ASIL decomposition names another ASIL than the parent's")
+DECOMPOSITION_INDEPENDENCE = _code("SOPS068", W, "decomposed requirements allocated to the same element")
+HAZARD_NOT_BOUNDARY = _code("SOPS069", E, "hazard condition does not name a system output")
+HAZARD_NO_CONDITION = _code("SOPS070", W, "hazard has no condition, so no fault tree")
+BAD_TARGET = _code("SOPS071", E, "quantitative target out of range")
+REFINEMENT_CYCLE = _code("SOPS072", E, "requirements refine each other in a cycle")
+BAD_CLASS = _code("SOPS073", E, "severity, exposure or controllability class out of range")
+MISSING_CLASSIFICATION = _code("SOPS074", E, "hazard lacks severity, exposure or controllability")
+# -- evidence and arguments ----------------------------------------------------------------------------------
+EVIDENCE_NO_TARGET = _code("SOPS080", W, "evidence verifies nothing")
+EVIDENCE_BAD_METRIC = _code("SOPS081", E, "metric evidence names no metric threshold of the model")
+GSN_BAD_RELATION = _code("SOPS090", E, "GSN relation not allowed between these element types")
+GSN_CYCLE = _code("SOPS091", E, "GSN argument has a cycle")
+# -- exchange formats ----------------------------------------------------------------------------------------
+XML_ERROR = _code("SOPS200", E, "malformed XML")
+OPENPSA_ERROR = _code("SOPS201", E, "invalid Open-PSA model")
+RESULTS_ERROR = _code("SOPS202", E, "unreadable CI result file")
+del E, W
+
+
+def code_info(code: str) -> CodeInfo:
+    return _CODES[code]
+
+
+def all_codes() -> list[CodeInfo]:
+    return [_CODES[c] for c in sorted(_CODES)]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    message: str
+    location: Location
+    hint: str = ""
+    severity: Severity | None = None  # None: the code's own severity
+
+    @property
+    def level(self) -> Severity:
+        return self.severity or _CODES[self.code].severity
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.location.file, self.location.line, self.location.col, self.code, self.message)
+
+
+def make(code: str, message: str, location: Location, hint: str = "") -> Diagnostic:
+    if code not in _CODES:
+        raise KeyError(f"unregistered diagnostic code {code}")
+    return Diagnostic(code, message, location, hint)
+
+
+def promote_warnings(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """--strict: every warning becomes an error (same code, same message)."""
+    out = []
+    for d in diags:
+        if d.level is Severity.WARNING:
+            d = Diagnostic(d.code, d.message, d.location, d.hint, Severity.ERROR)
+        out.append(d)
+    return out
+
+
+def sort_unique(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for d in sorted(diags, key=Diagnostic.sort_key):
+        key = (d.code, d.message, d.location, d.level)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def count(diags: Sequence[Diagnostic]) -> tuple[int, int]:
+    errors = sum(1 for d in diags if d.level is Severity.ERROR)
+    warnings = sum(1 for d in diags if d.level is Severity.WARNING)
+    return errors, warnings
+
+
+def has_errors(diags: Iterable[Diagnostic]) -> bool:
+    return any(d.level is Severity.ERROR for d in diags)
+
+
+def render_one(d: Diagnostic, source_lines: Sequence[str] | None = None, brief: bool = False) -> str:
+    head = f"{d.location}: {d.level.value}[{d.code}]: {d.message}"
+    if brief:
+        return head
+    parts = [head]
+    loc = d.location
+    if source_lines is not None and 0 < loc.line <= len(source_lines):
+        text = source_lines[loc.line - 1].rstrip("\n").expandtabs(4)
+        if len(text) > 200:  # very long lines: show a window around the column
+            start = max(0, loc.col - 100)
+            text = text[start : start + 200]
+            col = loc.col - start
+        else:
+            col = loc.col
+        gutter = str(loc.line)
+        parts.append(f" {gutter} | {text}")
+        parts.append(f" {' ' * len(gutter)} | {' ' * max(col - 1, 0)}^")
+    if d.hint:
+        parts.append(f"hint: {d.hint}")
+    return "\n".join(parts)
+
+
+def summary(diags: Sequence[Diagnostic], files: int) -> str:
+    errors, warnings = count(diags)
+
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    return f"{plural(files, 'file')} checked: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
+
+
+def to_json(diags: Sequence[Diagnostic], files: int) -> str:
+    errors, warnings = count(diags)
+    doc = {
+        "diagnostics": [
+            {
+                "file": d.location.file,
+                "line": d.location.line,
+                "col": d.location.col,
+                "severity": d.level.value,
+                "code": d.code,
+                "message": d.message,
+                **({"hint": d.hint} if d.hint else {}),
+            }
+            for d in diags
+        ],
+        "summary": {"files": files, "errors": errors, "warnings": warnings},
+    }
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+class DiagnosticError(Exception):
+    """Raised by loaders to abort with diagnostics already made (caught by the CLI, never shown as a traceback)."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]):
+        super().__init__("; ".join(f"{d.location}: {d.message}" for d in diagnostics))
+        self.diagnostics = list(diagnostics)

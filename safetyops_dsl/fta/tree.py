@@ -1,0 +1,104 @@
+"""Fault trees as plain values: the contract between synthesis, Open-PSA import, the engine and the diagrams.
+
+A tree is a DAG of named nodes: gates, basic events and house events. Shared sub-trees are shared by name,
+never copied. A tree is built for one mission time: probabilities are already evaluated (a producer that
+supports another mission time builds the tree again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class GateKind(str, Enum):
+    AND = "and"
+    OR = "or"
+    ATLEAST = "atleast"  # k-of-n, `k` set on the gate
+    XOR = "xor"
+    NOT = "not"
+    NAND = "nand"
+    NOR = "nor"
+    NULL = "null"  # pass-through of a single input
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Back-reference from a tree node to the model element it came from (path relative to the model root)."""
+
+    file: str
+    line: int
+    col: int
+    element: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class BasicEvent:
+    name: str
+    probability: float
+    label: str = ""
+    origin: Origin | None = None
+    # An event the model does not develop further (e.g. an input deviation with no source): drawn as a diamond.
+    undeveloped: bool = False
+    # Failure rate per hour behind the probability, where there is one (for reports; not used by the engine).
+    rate_per_hour: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HouseEvent:
+    name: str
+    state: bool
+    label: str = ""
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    name: str
+    kind: GateKind
+    inputs: tuple[str, ...]
+    k: int | None = None  # only for ATLEAST
+    label: str = ""
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True)
+class FaultTree:
+    """One top event and everything below it. Node names are unique across gates and events."""
+
+    name: str
+    top: str
+    gates: Mapping[str, Gate]
+    basic_events: Mapping[str, BasicEvent]
+    house_events: Mapping[str, HouseEvent] = field(default_factory=dict)
+    label: str = ""
+    # Remarks a reader of the tree should see (e.g. a feedback loop that was cut during synthesis).
+    notes: tuple[str, ...] = ()
+    mission_time: float | None = None  # hours, where the producer knows it
+
+    def node_kind(self, name: str) -> str:
+        if name in self.gates:
+            return "gate"
+        if name in self.basic_events:
+            return "basic-event"
+        if name in self.house_events:
+            return "house-event"
+        raise KeyError(name)
+
+    def reachable(self) -> Iterator[str]:
+        """Names of all nodes reachable from the top, each once, in depth-first pre-order (deterministic)."""
+        seen: set[str] = set()
+        stack = [self.top]
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            yield name
+            gate = self.gates.get(name)
+            if gate is not None:
+                stack.extend(reversed(gate.inputs))

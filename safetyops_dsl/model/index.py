@@ -1,0 +1,207 @@
+"""The whole model: every file's elements indexed by name, and name resolution with helpful errors.
+
+Scoping: a name is looked up in the referring element's own package first, then across all loaded packages
+(it must then be unique, or be qualified as `package.Name`). Deviation types are global.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from safetyops_dsl import diagnostics as dg
+from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.model import elements as el
+
+DEFAULT_MISSION_TIME_HOURS = 1.0
+
+# kind name used in messages -> attribute of Model holding that kind
+KINDS = ("component", "hazard", "safety_goal", "requirement", "evidence", "argument")
+
+
+@dataclass
+class Model:
+    root: Path
+    files: list[el.SourceFile]
+    components: dict[str, el.Component] = field(default_factory=dict)
+    hazards: dict[str, el.Hazard] = field(default_factory=dict)
+    goals: dict[str, el.SafetyGoal] = field(default_factory=dict)
+    requirements: dict[str, el.Requirement] = field(default_factory=dict)
+    evidence: dict[str, el.Evidence] = field(default_factory=dict)
+    arguments: dict[str, el.Argument] = field(default_factory=dict)
+    deviations: dict[str, el.Deviation] = field(default_factory=dict)  # declared; built-ins are implicit
+    policy: list[el.PolicyRule] = field(default_factory=list)
+    mission_time_hours: float = DEFAULT_MISSION_TIME_HOURS
+    mission_time_declared: bool = False
+    # simple name -> [(kind, qualified name)]
+    _by_name: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    _rel_of: dict[str, str] = field(default_factory=dict)  # display path -> root-relative path
+    _instances: dict[str, Any] = field(default_factory=dict)  # system qname -> instance tree (cached)
+
+    # -- lookups ------------------------------------------------------------------------------------------------
+    def element(self, kind: str, qname: str) -> Any:
+        return {
+            "component": self.components,
+            "hazard": self.hazards,
+            "safety_goal": self.goals,
+            "requirement": self.requirements,
+            "evidence": self.evidence,
+            "argument": self.arguments,
+        }[kind][qname]
+
+    def instances(self, system: el.Component) -> Any:
+        """The instance tree of `system` (model/instances.py), built once."""
+        from safetyops_dsl.model.instances import build_instances
+
+        key = system.qualified_name
+        if key not in self._instances:
+            self._instances[key] = build_instances(self, system)
+        return self._instances[key]
+
+    def systems(self) -> list[el.Component]:
+        return [c for _, c in sorted(self.components.items()) if c.kind is el.ComponentKind.SYSTEM]
+
+    def rel_path(self, display: str) -> str:
+        return self._rel_of.get(display, display)
+
+    def all_deviations(self) -> set[str]:
+        return set(el.BASE_DEVIATIONS) | set(self.deviations)
+
+    def refinements(self, deviation: str) -> list[str]:
+        """The deviation itself and every declared deviation that refines it, transitively (sorted)."""
+        out = {deviation}
+        changed = True
+        while changed:
+            changed = False
+            for d in self.deviations.values():
+                if d.base in out and d.name not in out:
+                    out.add(d.name)
+                    changed = True
+        return sorted(out)
+
+    def resolve(
+        self, ref: el.NameRef, kinds: Iterable[str], package: str, what: str
+    ) -> tuple[str, str] | Diagnostic:
+        """Resolve `ref` to (kind, qualified name) among `kinds`, or return the diagnostic to report."""
+        wanted = tuple(kinds)
+        text = ref.text
+        candidates: list[tuple[str, str]]
+        if "." in text:
+            pkg, _, name = text.rpartition(".")
+            candidates = [(k, q) for k, q in self._by_name.get(name, []) if q == text]
+        else:
+            all_named = self._by_name.get(text, [])
+            local = [(k, q) for k, q in all_named if q == f"{package}.{text}"]
+            candidates = local or all_named
+        matching = [(k, q) for k, q in candidates if k in wanted]
+        if len(matching) == 1:
+            return matching[0]
+        if len(matching) > 1:
+            return dg.make(
+                dg.AMBIGUOUS_NAME,
+                f"'{text}' is defined in several packages: {', '.join(q for _, q in sorted(matching))}",
+                ref.location,
+                "qualify the name with its package",
+            )
+        if candidates:
+            kind = candidates[0][0]
+            return dg.make(
+                dg.WRONG_KIND,
+                f"{what} must name a {' or '.join(k.replace('_', ' ') for k in wanted)}, "
+                f"but '{text}' is a {kind.replace('_', ' ')}",
+                ref.location,
+            )
+        return unknown(text, what, self.names_of(wanted), ref.location)
+
+    def names_of(self, kinds: Iterable[str]) -> list[str]:
+        wanted = set(kinds)
+        return sorted({name for name, entries in self._by_name.items() if any(k in wanted for k, _ in entries)})
+
+    def iter_named(self) -> Iterator[tuple[str, str, Any]]:
+        for kind in KINDS:
+            store: dict[str, Any] = {
+                "component": self.components,
+                "hazard": self.hazards,
+                "safety_goal": self.goals,
+                "requirement": self.requirements,
+                "evidence": self.evidence,
+                "argument": self.arguments,
+            }[kind]
+            for qname in sorted(store):
+                yield kind, qname, store[qname]
+
+
+def unknown(text: str, what: str, choices: Iterable[str], location: Location, scope: str = "") -> Diagnostic:
+    close = difflib.get_close_matches(text, list(choices), n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'?" if close else ""
+    where = f" in '{scope}'" if scope else ""
+    return dg.make(dg.UNKNOWN_NAME, f"unknown {what} '{text}'{where}", location, hint)
+
+
+def assemble(root: Path, files: list[el.SourceFile]) -> tuple[Model, list[Diagnostic]]:
+    model = Model(root=root, files=files)
+    diags: list[Diagnostic] = []
+    first_seen: dict[str, tuple[str, Location]] = {}
+
+    def add(kind: str, store: dict[str, Any], element: Any) -> None:
+        qname = f"{element.package}.{element.name}"
+        if qname in first_seen:
+            other_kind, other_loc = first_seen[qname]
+            diags.append(
+                dg.make(
+                    dg.DUPLICATE,
+                    f"'{element.name}' is already defined in package '{element.package}' "
+                    f"(as a {other_kind.replace('_', ' ')} at {other_loc})",
+                    element.location,
+                    "every element of a package needs its own name",
+                )
+            )
+            return
+        first_seen[qname] = (kind, element.location)
+        store[qname] = element
+        model._by_name.setdefault(element.name, []).append((kind, qname))
+
+    mission_sources: list[tuple[float, Location | None]] = []
+    for f in files:
+        model._rel_of[f.path] = f.rel_path
+        for c in f.components:
+            add("component", model.components, c)
+        for h in f.hazards:
+            add("hazard", model.hazards, h)
+        for g in f.goals:
+            add("safety_goal", model.goals, g)
+        for r in f.requirements:
+            add("requirement", model.requirements, r)
+        for e in f.evidence:
+            add("evidence", model.evidence, e)
+        for a in f.arguments:
+            add("argument", model.arguments, a)
+        for d in f.deviations:
+            if d.name in el.BASE_DEVIATIONS or d.name in model.deviations:
+                where = "built in" if d.name in el.BASE_DEVIATIONS else f"declared at {model.deviations[d.name].location}"
+                diags.append(dg.make(dg.DUPLICATE, f"deviation '{d.name}' is already {where}", d.location))
+                continue
+            model.deviations[d.name] = d
+        model.policy.extend(f.policy)
+        if f.mission_time_hours is not None:
+            mission_sources.append((f.mission_time_hours, f.mission_time_location))
+    if mission_sources:
+        values = sorted({v for v, _ in mission_sources})
+        model.mission_time_hours = mission_sources[0][0]
+        model.mission_time_declared = True
+        if len(values) > 1:
+            for value, loc in mission_sources[1:]:
+                if value != mission_sources[0][0] and loc is not None:
+                    diags.append(
+                        dg.make(
+                            dg.DUPLICATE,
+                            f"mission time {value:g} h contradicts {mission_sources[0][0]:g} h "
+                            f"declared at {mission_sources[0][1]}",
+                            loc,
+                            "declare the model-wide mission time once; systems and hazards may override it",
+                        )
+                    )
+    return model, diags

@@ -1,0 +1,116 @@
+"""The instance tree of a system: every part of every composite, each with its own path.
+
+Two parts of one component type are two instances with distinct paths (`AEB.radar_l`, `AEB.radar_r`), so
+their failure modes become distinct basic events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from safetyops_dsl.diagnostics import Diagnostic
+from safetyops_dsl.model import elements as el
+from safetyops_dsl.model.index import Model
+
+MAX_DEPTH = 64
+
+
+@dataclass
+class Instance:
+    path: str  # "AEB.perception.detector"
+    component: el.Component
+    parent: Instance | None
+    part: el.Part | None  # None for the system itself
+    children: dict[str, Instance] = field(default_factory=dict)
+
+    def walk(self) -> Iterator[Instance]:
+        yield self
+        for name in sorted(self.children):
+            yield from self.children[name].walk()
+
+
+def part_type(model: Model, owner: el.Component, part: el.Part) -> el.Component | None:
+    found = model.resolve(part.type_ref, ("component",), owner.package, "component type")
+    if isinstance(found, Diagnostic):
+        return None
+    component: el.Component = model.components[found[1]]
+    return component
+
+
+def build_instances(model: Model, system: el.Component) -> Instance:
+    """Instantiate `system`. Unresolvable part types and containment cycles are skipped (validation reports them)."""
+    root = Instance(system.name, system, None, None)
+    stack: list[tuple[Instance, tuple[str, ...]]] = [(root, (system.qualified_name,))]
+    while stack:
+        inst, chain = stack.pop()
+        if len(chain) > MAX_DEPTH:
+            continue
+        for part in inst.component.parts:
+            ctype = part_type(model, inst.component, part)
+            if ctype is None or ctype.qualified_name in chain or part.name in inst.children:
+                continue
+            child = Instance(f"{inst.path}.{part.name}", ctype, inst, part)
+            inst.children[part.name] = child
+            stack.append((child, chain + (ctype.qualified_name,)))
+    return root
+
+
+def find_instance(root: Instance, dotted: str) -> tuple[Instance, list[str]]:
+    """Follow part names from `root` as far as they go; return the instance reached and the remaining segments."""
+    inst = root
+    segments = dotted.split(".")
+    i = 0
+    while i < len(segments) and segments[i] in inst.children:
+        inst = inst.children[segments[i]]
+        i += 1
+    return inst, segments[i:]
+
+
+def _connections_by_target(component: el.Component) -> dict[str, el.Connection]:
+    out: dict[str, el.Connection] = {}
+    for c in component.connections:
+        out.setdefault(c.target, c)
+    return out
+
+
+def input_source(inst: Instance, port: str) -> tuple[Instance, str] | None:
+    """What drives input `port` of `inst`: (an instance, one of its output ports), or (the system, one of its
+    input ports) for a system-boundary input, or None where nothing is connected."""
+    current, current_port = inst, port
+    for _ in range(MAX_DEPTH * 4):
+        parent = current.parent
+        if parent is None:  # an input of the system itself: the boundary
+            return current, current_port
+        assert current.part is not None
+        conn = _connections_by_target(parent.component).get(f"{current.part.name}.{current_port}")
+        if conn is None:
+            return None
+        src_part, _, src_port = conn.source.rpartition(".")
+        if not src_part:  # an input of the enclosing composite: keep climbing
+            current, current_port = parent, src_port
+            continue
+        sibling = parent.children.get(src_part)
+        if sibling is None:
+            return None
+        return output_driver(sibling, src_port)
+    return None
+
+
+def output_driver(inst: Instance, port: str) -> tuple[Instance, str]:
+    """Descend through delegations: the innermost (instance, output port) that drives `inst.port`.
+
+    A composite's output with no delegation (or with its own rules) is returned as is."""
+    current, current_port = inst, port
+    for _ in range(MAX_DEPTH * 4):
+        if not current.children:
+            return current, current_port
+        conn = _connections_by_target(current.component).get(current_port)
+        if conn is None or any(r.port == current_port for r in current.component.rules):
+            return current, current_port
+        src_part, _, src_port = conn.source.rpartition(".")
+        child = current.children.get(src_part) if src_part else None
+        if child is None:
+            return current, current_port
+        current, current_port = child, src_port
+    return current, current_port

@@ -1,0 +1,323 @@
+"""Find, read, parse and build the files of a model; follow imports inside the model root.
+
+Files are independent until name resolution, so they are parsed in parallel (processes, for large models)
+and their built form can be cached by content hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from safetyops_dsl import diagnostics as dg
+from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.model.elements import Import, SourceFile
+
+SUFFIX = ".sops"
+# Bump when the builder's output changes shape, so that stale cache entries are never read.
+BUILD_FORMAT = "1"
+MAX_FILE_BYTES = 64 * 1024 * 1024
+# Below this much text, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 1_000_000
+
+
+@dataclass
+class LoadResult:
+    root: Path
+    files: list[SourceFile] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: dict[str, list[str]] = field(default_factory=dict)  # display path -> lines, for carets
+
+    @property
+    def ok(self) -> bool:
+        return not dg.has_errors(self.diagnostics)
+
+
+@dataclass(frozen=True)
+class _Job:
+    abs_path: str
+    display: str
+    rel: str
+    package_default: str
+    text: str
+
+
+def display_path(path: Path) -> str:
+    """Relative to the working directory where possible: diagnostics and outputs carry no absolute paths."""
+    try:
+        return Path(os.path.relpath(path, Path.cwd())).as_posix()
+    except ValueError:  # another drive (Windows)
+        return path.as_posix()
+
+
+def _package_default(path: Path) -> str:
+    name = re.sub(r"[^A-Za-z0-9_]", "_", path.parent.name) or "main"
+    return name if not name[0].isdigit() else f"_{name}"
+
+
+def find_root(paths: Sequence[Path], explicit: Path | None) -> Path:
+    if explicit is not None:
+        return explicit.resolve()
+    dirs = [p.resolve() if p.is_dir() else p.resolve().parent for p in paths]
+    return Path(os.path.commonpath([str(d) for d in dirs])) if dirs else Path.cwd().resolve()
+
+
+def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    files: list[Path] = []
+    diags: list[Diagnostic] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(
+                f for f in p.rglob(f"*{SUFFIX}") if f.is_file() and not any(part.startswith(".") for part in f.parts[len(p.parts):])
+            )
+            if not found:
+                diags.append(dg.make(dg.NO_INPUT, f"no {SUFFIX} files under this folder", Location(display_path(p))))
+            files.extend(found)
+        elif p.is_file():
+            files.append(p)
+        else:
+            diags.append(dg.make(dg.UNREADABLE, "no such file or folder", Location(display_path(p))))
+    return files, diags
+
+
+def _read(path: Path, display: str) -> tuple[str | None, Diagnostic | None]:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, dg.make(
+                dg.LIMIT_EXCEEDED,
+                f"file is {size} bytes; the limit is {MAX_FILE_BYTES}",
+                Location(display),
+                "split the model into several files",
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, dg.make(dg.UNREADABLE, exc.strerror or str(exc), Location(display))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, dg.make(
+            dg.UNREADABLE, "file is not valid UTF-8", Location(display, line, col), "save the file as UTF-8"
+        )
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return None, dg.make(dg.UNREADABLE, "file contains a NUL byte (binary?)", Location(display, line, 1))
+    return text.removeprefix("\ufeff"), None
+
+
+def _parse_and_build(job: _Job) -> tuple[SourceFile | None, list[Diagnostic]]:
+    from safetyops_dsl.parse.builder import FileBuilder
+    from safetyops_dsl.parse.textx_parser import parse_text
+
+    tx, err = parse_text(job.text, job.display)
+    if err is not None:
+        return None, [err]
+    builder = FileBuilder(job.text, job.display, job.rel, job.package_default)
+    try:
+        built = builder.build(tx)
+    except RecursionError:
+        return None, [dg.make(dg.LIMIT_EXCEEDED, "expression nested too deeply", Location(job.display, 1, 1))]
+    return built, builder.diagnostics
+
+
+class _Cache:
+    """Built files keyed by a hash of everything they depend on (text, paths, grammar, build format)."""
+
+    def __init__(self, directory: Path | None):
+        self.directory = directory
+        self._salt = b""
+        if directory is not None:
+            from importlib import resources
+
+            grammar = resources.files("safetyops_dsl.grammar").joinpath("sops.tx").read_bytes()
+            self._salt = hashlib.sha256(grammar + BUILD_FORMAT.encode()).digest()
+
+    def key(self, job: _Job) -> str:
+        h = hashlib.sha256(self._salt)
+        for part in (job.display, job.rel, job.package_default, job.text):
+            h.update(part.encode("utf-8"))
+            h.update(b"\0")
+        return h.hexdigest()
+
+    def get(self, job: _Job) -> tuple[SourceFile | None, list[Diagnostic]] | None:
+        if self.directory is None:
+            return None
+        try:
+            with open(self.directory / self.key(job)[:2] / self.key(job), "rb") as fh:
+                value: tuple[SourceFile | None, list[Diagnostic]] = pickle.load(fh)
+                return value
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None
+
+    def put(self, job: _Job, value: tuple[SourceFile | None, list[Diagnostic]]) -> None:
+        if self.directory is None:
+            return
+        from safetyops_dsl.atomic import write_atomic
+
+        key = self.key(job)
+        try:
+            write_atomic(self.directory / key[:2] / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass  # a read-only cache is no cache, not an error
+
+
+def _run_jobs(jobs: list[_Job], cache: _Cache, workers: int | None) -> list[tuple[SourceFile | None, list[Diagnostic]]]:
+    results: list[tuple[SourceFile | None, list[Diagnostic]] | None] = [cache.get(j) for j in jobs]
+    todo = [i for i, r in enumerate(results) if r is None]
+    total = sum(len(jobs[i].text) for i in todo)
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    if len(todo) > 1 and n_workers > 1 and total >= PARALLEL_MIN_BYTES:
+        from safetyops_dsl.parse.textx_parser import metamodel
+
+        metamodel()  # build once before forking, so that workers inherit it
+        # Big files first: the pool then ends with small ones and both cores stay busy.
+        todo.sort(key=lambda i: -len(jobs[i].text))
+        with ProcessPoolExecutor(max_workers=min(n_workers, len(todo))) as pool:
+            for i, value in zip(todo, pool.map(_parse_and_build, [jobs[i] for i in todo], chunksize=1)):
+                results[i] = value
+                cache.put(jobs[i], value)
+    else:
+        for i in todo:
+            value = _parse_and_build(jobs[i])
+            results[i] = value
+            cache.put(jobs[i], value)
+    return [r for r in results if r is not None]
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def load(
+    paths: Iterable[str | os.PathLike[str]],
+    root: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    workers: int | None = None,
+) -> LoadResult:
+    given = [Path(p) for p in paths]
+    root_path = find_root(given, Path(root) if root is not None else None)
+    result = LoadResult(root=root_path)
+    initial, diags = discover(given)
+    result.diagnostics.extend(diags)
+    cache = _Cache(Path(cache_dir) if cache_dir is not None else None)
+
+    loaded: dict[Path, SourceFile | None] = {}  # real path -> built file
+    pending: list[Path] = []
+    for f in initial:
+        real = f.resolve()
+        if real not in loaded and real not in pending:
+            pending.append(real)
+    while pending:
+        jobs: list[_Job] = []
+        for real in pending:
+            loaded[real] = None
+            display = display_path(real)
+            if not _inside(real, root_path):
+                result.diagnostics.append(
+                    dg.make(
+                        dg.IMPORT_ESCAPES_ROOT,
+                        f"file is outside the model root {display_path(root_path)}",
+                        Location(display),
+                        "pass --root to widen the model root",
+                    )
+                )
+                continue
+            text, err = _read(real, display)
+            if err is not None:
+                result.diagnostics.append(err)
+                continue
+            assert text is not None
+            result.sources[display] = text.splitlines()
+            rel = real.relative_to(root_path).as_posix()
+            jobs.append(_Job(str(real), display, rel, _package_default(real), text))
+        pending = []
+        for job, (built, file_diags) in zip(jobs, _run_jobs(jobs, cache, workers)):
+            result.diagnostics.extend(file_diags)
+            if built is None:
+                continue
+            resolved_imports = []
+            for imp in built.imports:
+                target, diag = _resolve_import(Path(job.abs_path), imp, root_path)
+                if diag is not None:
+                    result.diagnostics.append(diag)
+                    resolved_imports.append(imp)
+                    continue
+                assert target is not None
+                resolved_imports.append(replace(imp, resolved=target.relative_to(root_path).as_posix()))
+                if target not in loaded and target not in pending:
+                    pending.append(target)
+            built = replace(built, imports=tuple(resolved_imports))
+            loaded[Path(job.abs_path)] = built
+    result.files = sorted((f for f in loaded.values() if f is not None), key=lambda f: f.rel_path)
+    result.diagnostics.extend(_import_cycles(result.files))
+    return result
+
+
+def _resolve_import(importer: Path, imp: Import, root: Path) -> tuple[Path | None, Diagnostic | None]:
+    raw = imp.path
+    if not raw.endswith(SUFFIX):
+        return None, dg.make(dg.IMPORT_NOT_FOUND, f"import '{raw}' does not name a {SUFFIX} file", imp.location)
+    if os.path.isabs(raw):
+        return None, dg.make(
+            dg.IMPORT_ESCAPES_ROOT,
+            f"import '{raw}' is an absolute path",
+            imp.location,
+            "imports are relative to the importing file and stay inside the model root",
+        )
+    candidate = importer.parent / raw
+    # Resolve symlinks and `..` before the confinement check, so neither can smuggle a file in.
+    real = candidate.resolve()
+    if not _inside(real, root):
+        return None, dg.make(
+            dg.IMPORT_ESCAPES_ROOT,
+            f"import '{raw}' leaves the model root {display_path(root)}",
+            imp.location,
+            "move the shared file under the model root, or pass --root to widen it",
+        )
+    if not real.is_file():
+        return None, dg.make(dg.IMPORT_NOT_FOUND, f"imported file '{raw}' not found", imp.location)
+    return real, None
+
+
+def _import_cycles(files: list[SourceFile]) -> list[Diagnostic]:
+    graph = {f.rel_path: [i for i in f.imports if i.resolved] for f in files}
+    diags: list[Diagnostic] = []
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for imp in graph.get(node, []):
+            nxt = imp.resolved
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt) :] + [nxt]
+                diags.append(
+                    dg.make(
+                        dg.IMPORT_CYCLE,
+                        "import cycle: " + " -> ".join(cycle),
+                        imp.location,
+                        "move what both files need into a third file that both import",
+                    )
+                )
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return diags

@@ -1,0 +1,862 @@
+"""Validation rules over the assembled model. Each rule is a function returning diagnostics; none raises."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from safetyops_dsl import diagnostics as dg
+from safetyops_dsl.analysis import iso26262
+from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.model import elements as el
+from safetyops_dsl.model.index import Model, unknown
+from safetyops_dsl.model.instances import Instance, find_instance
+
+Rule = Callable[[Model], Iterable[Diagnostic]]
+POLICY_RULES = (
+    "hazard_goal",
+    "goal_requirement",
+    "requirement_allocation",
+    "requirement_evidence",
+    "evidence_passing",
+    "ml_metric_evidence",
+)
+
+
+def _dup(kind: str, name: str, here: Location, first: Location) -> Diagnostic:
+    return dg.make(dg.DUPLICATE, f"{kind} '{name}' is already defined at {first}", here)
+
+
+# -- component structure -------------------------------------------------------------------------------------
+
+
+def check_component_members(model: Model) -> Iterable[Diagnostic]:
+    for _, comp in sorted(model.components.items()):
+        seen: dict[str, Location] = {}
+        named: list[tuple[str, str, Location]] = (
+            [("port", p.name, p.location) for p in comp.ports]
+            + [(f.kind if f.kind == "trigger" else "failure mode", f.name, f.location) for f in comp.failure_modes]
+            + [(m.kind, m.name, m.location) for m in comp.mechanisms]
+            + [("part", p.name, p.location) for p in comp.parts]
+        )
+        for kind, name, loc in named:
+            if name in seen:
+                yield _dup(kind, name, loc, seen[name])
+            else:
+                seen[name] = loc
+        failure_names = [f.name for f in comp.failure_modes]
+        for mech in comp.mechanisms:
+            for ref in mech.covers:
+                if comp.failure_mode(ref.text) is None:
+                    yield unknown(ref.text, "failure mode", failure_names, ref.location, comp.name)
+        for part in comp.parts:
+            found = model.resolve(part.type_ref, ("component",), comp.package, "component type")
+            if isinstance(found, Diagnostic):
+                yield found
+            elif model.components[found[1]].kind is el.ComponentKind.SYSTEM and comp.kind is not el.ComponentKind.SYSTEM:
+                pass  # a system used as a part of a larger system is fine: systems of systems
+
+
+def check_hierarchy_cycles(model: Model) -> Iterable[Diagnostic]:
+    graph: dict[str, list[tuple[str, el.Part]]] = {}
+    for qname, comp in model.components.items():
+        edges = []
+        for part in comp.parts:
+            found = model.resolve(part.type_ref, ("component",), comp.package, "component type")
+            if not isinstance(found, Diagnostic):
+                edges.append((found[1], part))
+        graph[qname] = edges
+    reported: set[frozenset[str]] = set()
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> Iterable[Diagnostic]:
+        state[node] = 1
+        stack.append(node)
+        for nxt, part in graph.get(node, []):
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt) :] + [nxt]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    yield dg.make(
+                        dg.HIERARCHY_CYCLE,
+                        "component contains itself: " + " -> ".join(c.rpartition(".")[2] for c in cycle),
+                        part.location,
+                    )
+            elif nxt not in state:
+                yield from visit(nxt, stack)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            yield from visit(node, [])
+
+
+def _endpoint(
+    model: Model, comp: el.Component, text: str, loc: Location
+) -> tuple[str, el.Port | None, Diagnostic | None]:
+    """Resolve `part.port` or `port` inside `comp`: ('part'|'self', port, diagnostic)."""
+    part_name, _, port_name = text.rpartition(".")
+    if not part_name:
+        port = comp.port(port_name)
+        if port is None:
+            return "self", None, unknown(port_name, "port", [p.name for p in comp.ports], loc, comp.name)
+        return "self", port, None
+    part = comp.part(part_name)
+    if part is None:
+        return "part", None, unknown(part_name, "part", [p.name for p in comp.parts], loc, comp.name)
+    found = model.resolve(part.type_ref, ("component",), comp.package, "component type")
+    if isinstance(found, Diagnostic):
+        return "part", None, None  # reported by check_component_members
+    ptype = model.components[found[1]]
+    port = ptype.port(port_name)
+    if port is None:
+        return "part", None, dg.make(
+            dg.UNKNOWN_PORT,
+            f"'{ptype.name}' (part '{part_name}') has no port '{port_name}'",
+            loc,
+            _did_you_mean(port_name, [p.name for p in ptype.ports]),
+        )
+    return "part", port, None
+
+
+def _did_you_mean(text: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(text, choices, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"available: {', '.join(sorted(choices))}" if choices else ""
+
+
+def check_connections(model: Model) -> Iterable[Diagnostic]:
+    for _, comp in sorted(model.components.items()):
+        if not comp.parts and not comp.connections:
+            continue
+        driven: dict[str, Location] = {}
+        for conn in comp.connections:
+            s_kind, s_port, s_diag = _endpoint(model, comp, conn.source, conn.location)
+            t_kind, t_port, t_diag = _endpoint(model, comp, conn.target, conn.location)
+            for d in (s_diag, t_diag):
+                if d is not None:
+                    yield d
+            if s_port is not None:
+                ok = (s_kind == "part") == (s_port.direction is el.PortDirection.OUT)
+                if not ok:
+                    yield dg.make(
+                        dg.CONNECTION_DIRECTION,
+                        f"'{conn.source}' is an {s_port.direction.value}put "
+                        + ("of a part" if s_kind == "part" else f"of '{comp.name}'")
+                        + " and cannot be the source of a connection",
+                        conn.location,
+                        "a connection goes from a part's output (or the enclosing component's input) "
+                        "to a part's input (or the enclosing component's output)",
+                    )
+            if t_port is not None:
+                ok = (t_kind == "part") == (t_port.direction is el.PortDirection.IN)
+                if not ok:
+                    yield dg.make(
+                        dg.CONNECTION_DIRECTION,
+                        f"'{conn.target}' is an {t_port.direction.value}put "
+                        + ("of a part" if t_kind == "part" else f"of '{comp.name}'")
+                        + " and cannot be the target of a connection",
+                        conn.location,
+                        "a connection goes from a part's output (or the enclosing component's input) "
+                        "to a part's input (or the enclosing component's output)",
+                    )
+                elif conn.target in driven:
+                    yield dg.make(
+                        dg.MULTIPLE_DRIVERS,
+                        f"'{conn.target}' is already driven by the connection at {driven[conn.target]}",
+                        conn.location,
+                        "merge the sources in a component whose failure logic says how they combine",
+                    )
+                else:
+                    driven[conn.target] = conn.location
+        # inputs of parts that nothing drives, outputs of the composite that nothing drives
+        for part in comp.parts:
+            found = model.resolve(part.type_ref, ("component",), comp.package, "component type")
+            if isinstance(found, Diagnostic):
+                continue
+            ptype = model.components[found[1]]
+            for port in ptype.ports:
+                if port.direction is el.PortDirection.IN and f"{part.name}.{port.name}" not in driven:
+                    yield dg.make(
+                        dg.UNCONNECTED_INPUT,
+                        f"input '{port.name}' of part '{part.name}' is not connected: its deviations cannot occur",
+                        part.location,
+                        f"add `connect <part>.<output> -> {part.name}.{port.name}`",
+                    )
+        if comp.parts:
+            ruled = {r.port for r in comp.rules} | {p.target for p in comp.propagates}
+            for port in comp.ports:
+                if port.direction is el.PortDirection.OUT and port.name not in driven and port.name not in ruled:
+                    yield dg.make(
+                        dg.UNDRIVEN_OUTPUT,
+                        f"output '{port.name}' of '{comp.name}' is driven by no part",
+                        port.location,
+                        f"add `connect <part>.<output> -> {port.name}`",
+                    )
+
+
+# -- failure logic -------------------------------------------------------------------------------------------
+
+
+def _check_deviation(model: Model, name: str, loc: Location) -> Diagnostic | None:
+    if name in model.all_deviations():
+        return None
+    if not name:
+        return dg.make(dg.UNKNOWN_DEVIATION, "missing deviation after the port name", loc, "write port.deviation")
+    return dg.make(
+        dg.UNKNOWN_DEVIATION,
+        f"unknown deviation type '{name}'",
+        loc,
+        _did_you_mean(name, sorted(model.all_deviations())) or "declare it with `deviation NAME refines BASE`",
+    )
+
+
+def check_failure_logic(model: Model) -> Iterable[Diagnostic]:
+    for _, comp in sorted(model.components.items()):
+        rule_seen: dict[tuple[str, str], Location] = {}
+        used_modes: set[str] = set()
+        failure_names = [f.name for f in comp.failure_modes]
+        for rule in comp.rules:
+            port = comp.port(rule.port)
+            if port is None:
+                yield dg.make(
+                    dg.LOGIC_BAD_PORT,
+                    f"'{comp.name}' has no port '{rule.port}'",
+                    rule.location,
+                    _did_you_mean(rule.port, [p.name for p in comp.ports if p.direction is el.PortDirection.OUT]),
+                )
+            elif port.direction is el.PortDirection.IN:
+                yield dg.make(
+                    dg.LOGIC_ON_INPUT,
+                    f"'{rule.port}' is an input of '{comp.name}'; failure logic says when an output deviates",
+                    rule.location,
+                )
+            d = _check_deviation(model, rule.deviation, rule.location)
+            if d is not None:
+                yield d
+            key = (rule.port, rule.deviation)
+            if key in rule_seen:
+                yield dg.make(
+                    dg.DUPLICATE_LOGIC,
+                    f"'{rule.port}.{rule.deviation}' already has failure logic at {rule_seen[key]}",
+                    rule.location,
+                    "combine both causes in one rule with `or`",
+                )
+            else:
+                rule_seen[key] = rule.location
+            for ref in el.expr_refs(rule.expr):
+                yield from _check_logic_ref(model, comp, ref, failure_names, used_modes)
+        for prop in comp.propagates:
+            for name, want in ((prop.source, el.PortDirection.IN), (prop.target, el.PortDirection.OUT)):
+                port = comp.port(name)
+                if port is None:
+                    yield dg.make(
+                        dg.LOGIC_BAD_PORT, f"'{comp.name}' has no port '{name}'", prop.location,
+                        _did_you_mean(name, [p.name for p in comp.ports]),
+                    )
+                elif port.direction is not want:
+                    yield dg.make(
+                        dg.LOGIC_BAD_PORT,
+                        f"propagate goes from an input to an output; '{name}' is an {port.direction.value}put",
+                        prop.location,
+                    )
+            for dev in prop.deviations:
+                d = _check_deviation(model, dev, prop.location)
+                if d is not None:
+                    yield d
+        for mech in comp.mechanisms:
+            used_modes.update(r.text for r in mech.covers)  # covered, hence considered
+        has_logic = bool(comp.rules or comp.propagates)
+        for fm in comp.failure_modes:
+            if fm.name not in used_modes or not has_logic:
+                if fm.name in {r.path for rule in comp.rules for r in el.expr_refs(rule.expr)}:
+                    continue
+                yield dg.make(
+                    dg.UNREACHABLE_FAILURE,
+                    f"{'trigger' if fm.kind == 'trigger' else 'failure mode'} '{fm.name}' of '{comp.name}' "
+                    "is used by no failure logic, so it can lead to no hazard",
+                    fm.location,
+                    f"name it in a rule, e.g. `<output>.omission <- {fm.name}`",
+                )
+        if not comp.parts:
+            ruled = {r.port for r in comp.rules} | {p.target for p in comp.propagates}
+            for port in comp.ports:
+                if port.direction is el.PortDirection.OUT and port.name not in ruled:
+                    yield dg.make(
+                        dg.NO_FAILURE_LOGIC,
+                        f"output '{port.name}' of '{comp.name}' has no failure logic: it can never deviate",
+                        port.location,
+                        f"add a rule such as `{port.name}.omission <- <failure mode>`",
+                    )
+
+
+def _check_logic_ref(
+    model: Model, comp: el.Component, ref: el.Ref, failure_names: list[str], used: set[str]
+) -> Iterable[Diagnostic]:
+    port_name, dot, deviation = ref.path.partition(".")
+    if not dot:
+        if comp.failure_mode(ref.path) is not None:
+            used.add(ref.path)
+            return
+        inputs = [p.name for p in comp.ports if p.direction is el.PortDirection.IN]
+        yield unknown(ref.path, "failure mode", failure_names + inputs, ref.location, comp.name)
+        return
+    port = comp.port(port_name)
+    if port is None:
+        yield dg.make(
+            dg.LOGIC_BAD_PORT,
+            f"failure logic names '{ref.path}', but '{comp.name}' has no port '{port_name}'",
+            ref.location,
+            _did_you_mean(port_name, [p.name for p in comp.ports if p.direction is el.PortDirection.IN]),
+        )
+        return
+    if port.direction is el.PortDirection.OUT and not comp.parts:
+        yield dg.make(
+            dg.LOGIC_BAD_PORT,
+            f"failure logic names '{ref.path}', an output of '{comp.name}'; name input deviations and failure modes",
+            ref.location,
+        )
+        return
+    d = _check_deviation(model, deviation, ref.location)
+    if d is not None:
+        yield d
+
+
+def check_deviations(model: Model) -> Iterable[Diagnostic]:
+    for name, dev in sorted(model.deviations.items()):
+        if dev.base is None:
+            continue
+        if dev.base not in model.all_deviations():
+            yield dg.make(
+                dg.UNKNOWN_DEVIATION,
+                f"deviation '{name}' refines unknown deviation '{dev.base}'",
+                dev.location,
+                _did_you_mean(dev.base, sorted(model.all_deviations())),
+            )
+            continue
+        seen = {name}
+        cur = dev.base
+        while cur in model.deviations and model.deviations[cur].base is not None:
+            if cur in seen:
+                yield dg.make(dg.DEVIATION_CYCLE, f"deviation '{name}' refines itself through '{cur}'", dev.location)
+                break
+            seen.add(cur)
+            cur = model.deviations[cur].base or ""
+
+
+def check_logic_cycles(model: Model) -> Iterable[Diagnostic]:
+    """Feedback loops in the failure logic: reported once each; synthesis cuts them the same way."""
+    from safetyops_dsl.model.propagation import find_logic_cycles
+
+    for system in model.systems():
+        root = model.instances(system)
+        for cycle, location in find_logic_cycles(model, root):
+            yield dg.make(
+                dg.LOGIC_CYCLE,
+                "failure logic loops through a feedback path: " + " -> ".join(cycle),
+                location,
+                "the fault trees cut the loop where it closes (a deviation already on the path adds nothing); "
+                "check that this is what you mean",
+            )
+
+
+# -- ML ------------------------------------------------------------------------------------------------------------
+
+
+def check_ml(model: Model) -> Iterable[Diagnostic]:
+    for _, comp in sorted(model.components.items()):
+        if comp.kind is not el.ComponentKind.ML_COMPONENT:
+            continue
+        ml = comp.ml or el.MLInfo(None, None, (), ())
+        if not ml.metrics:
+            yield dg.make(
+                dg.ML_NO_METRIC,
+                f"ML component '{comp.name}' has no metric threshold, so nothing checks its performance",
+                comp.location,
+                "add e.g. `metric recall.night_pedestrian >= 0.99`",
+            )
+        if not any(d.role in ("verification", "test") for d in ml.datasets):
+            yield dg.make(
+                dg.ML_NO_VERIFICATION_DATA,
+                f"ML component '{comp.name}' names no verification dataset",
+                comp.location,
+                'add `dataset verification "<name>" sha256 "<digest>"`',
+            )
+        if ml.model_identity is None:
+            yield dg.make(
+                dg.ML_NO_MODEL,
+                f"ML component '{comp.name}' does not say which trained model it is",
+                comp.location,
+                'add `model "<name>" version "<version>"`',
+            )
+
+
+# -- hazards, goals, requirements ---------------------------------------------------------------------------------
+
+
+def hazard_system(model: Model, hazard: el.Hazard) -> el.Component | Diagnostic:
+    systems = model.systems()
+    if hazard.system is not None:
+        found = model.resolve(hazard.system, ("component",), hazard.package, "system")
+        if isinstance(found, Diagnostic):
+            return found
+        comp = model.components[found[1]]
+        if comp.kind is not el.ComponentKind.SYSTEM:
+            return dg.make(dg.WRONG_KIND, f"'{comp.name}' is a {comp.kind.value}, not a system", hazard.system.location)
+        return comp
+    if len(systems) == 1:
+        return systems[0]
+    if not systems:
+        return dg.make(
+            dg.NO_SYSTEM,
+            f"hazard '{hazard.name}' has a condition but the model defines no system",
+            hazard.location,
+            "define `system NAME { parts ... }` whose outputs the condition names",
+        )
+    return dg.make(
+        dg.NO_SYSTEM,
+        f"hazard '{hazard.name}' must say which system it belongs to: the model defines "
+        + ", ".join(s.name for s in systems),
+        hazard.location,
+        "add `system NAME` to the hazard",
+    )
+
+
+def resolve_condition_ref(
+    model: Model, root: Instance, ref: el.Ref
+) -> tuple[Instance, str, str] | Diagnostic:
+    """A hazard condition reference -> (instance, output port, deviation)."""
+    path = ref.path
+    system = root.component
+    if path.startswith(system.name + ".") and path.split(".", 1)[0] not in root.children:
+        path = path.split(".", 1)[1]
+    inst, rest = find_instance(root, path)
+    if len(rest) < 2:
+        return dg.make(
+            dg.HAZARD_NOT_BOUNDARY,
+            f"'{ref.path}' does not name a port deviation (expected [part.]port.deviation)",
+            ref.location,
+        )
+    port_name, deviation = rest[0], ".".join(rest[1:])
+    port = inst.component.port(port_name)
+    if port is None:
+        where = f"part '{inst.path}'" if inst.parent else f"system '{system.name}'"
+        choices = [p.name for p in inst.component.ports] + sorted(inst.children)
+        return dg.make(
+            dg.HAZARD_NOT_BOUNDARY,
+            f"{where} has no port or part '{port_name}'",
+            ref.location,
+            _did_you_mean(port_name, choices),
+        )
+    if port.direction is not el.PortDirection.OUT:
+        return dg.make(
+            dg.HAZARD_NOT_BOUNDARY,
+            f"'{ref.path}' is an input; a hazard condition names output deviations",
+            ref.location,
+        )
+    if deviation not in model.all_deviations():
+        d = _check_deviation(model, deviation, ref.location)
+        assert d is not None
+        return d
+    return inst, port_name, deviation
+
+
+def check_hazards(model: Model) -> Iterable[Diagnostic]:
+    mitigated: dict[str, list[str]] = {}
+    for _, goal in sorted(model.goals.items()):
+        for ref in goal.mitigates:
+            found = model.resolve(ref, ("hazard",), goal.package, "hazard")
+            if not isinstance(found, Diagnostic):
+                mitigated.setdefault(found[1], []).append(goal.name)
+    for qname, hz in sorted(model.hazards.items()):
+        derived = derived_asil(hz)
+        if hz.severity is None or hz.exposure is None or hz.controllability is None:
+            missing = [n for n, v in (("severity", hz.severity), ("exposure", hz.exposure),
+                                      ("controllability", hz.controllability)) if v is None]
+            yield dg.make(
+                dg.MISSING_CLASSIFICATION,
+                f"hazard '{hz.name}' has no {' and no '.join(missing)}, so its ASIL cannot be derived",
+                hz.location,
+                "classify it: severity S0..S3, exposure E0..E4, controllability C0..C3",
+            )
+        elif hz.typed_asil is not None and derived is not None and hz.typed_asil.level != derived:
+            yield dg.make(
+                dg.ASIL_MISMATCH,
+                f"hazard '{hz.name}' is typed ASIL {hz.typed_asil} but {hz.severity.text} "
+                f"{hz.exposure.text} {hz.controllability.text} gives ASIL {derived}",
+                hz.typed_asil.location,
+                "the ASIL is derived from S, E and C (ISO 26262-3 Table 4); remove the typed ASIL or fix the classes",
+            )
+        if qname not in mitigated and derived != "QM":
+            yield dg.make(
+                dg.HAZARD_NO_GOAL,
+                f"hazard '{hz.name}' is mitigated by no safety goal",
+                hz.location,
+                f'add `safety_goal SGx "..." mitigates {hz.name}`',
+            )
+        if hz.condition is None:
+            yield dg.make(
+                dg.HAZARD_NO_CONDITION,
+                f"hazard '{hz.name}' has no `when` condition, so no fault tree can be synthesised for it",
+                hz.location,
+                "add `when <part>.<output>.<deviation>`",
+            )
+            continue
+        system = hazard_system(model, hz)
+        if isinstance(system, Diagnostic):
+            yield system
+            continue
+        root = model.instances(system)
+        for ref in el.expr_refs(hz.condition):
+            res = resolve_condition_ref(model, root, ref)
+            if isinstance(res, Diagnostic):
+                yield res
+
+
+def derived_asil(hz: el.Hazard) -> str | None:
+    if hz.severity is None or hz.exposure is None or hz.controllability is None:
+        return None
+    return iso26262.determine_asil(hz.severity.value, hz.exposure.value, hz.controllability.value)
+
+
+def goal_asil(model: Model, goal: el.SafetyGoal) -> str | None:
+    asils = []
+    for ref in goal.mitigates:
+        found = model.resolve(ref, ("hazard",), goal.package, "hazard")
+        if not isinstance(found, Diagnostic):
+            a = derived_asil(model.hazards[found[1]])
+            if a is not None:
+                asils.append(a)
+    return iso26262.max_asil(asils) if asils else None
+
+
+def requirement_asil(model: Model, req: el.Requirement) -> str | None:
+    return req.asil.level if req.asil is not None else None
+
+
+def check_goals(model: Model) -> Iterable[Diagnostic]:
+    refined: set[str] = set()
+    for _, req in sorted(model.requirements.items()):
+        for ref in req.refines:
+            found = model.resolve(ref, ("safety_goal", "requirement"), req.package, "refined element")
+            if not isinstance(found, Diagnostic):
+                refined.add(found[1])
+    for qname, goal in sorted(model.goals.items()):
+        for ref in goal.mitigates:
+            found = model.resolve(ref, ("hazard",), goal.package, "hazard")
+            if isinstance(found, Diagnostic):
+                yield found
+        inherited = goal_asil(model, goal)
+        if goal.typed_asil is not None and inherited is not None and goal.typed_asil.level != inherited:
+            yield dg.make(
+                dg.GOAL_ASIL_MISMATCH,
+                f"safety goal '{goal.name}' is typed ASIL {goal.typed_asil} but inherits ASIL {inherited} "
+                "from the hazards it mitigates",
+                goal.typed_asil.location,
+                "a safety goal takes the highest ASIL of its hazards; remove the typed ASIL",
+            )
+        if qname not in refined:
+            yield dg.make(
+                dg.GOAL_NO_REQUIREMENT,
+                f"safety goal '{goal.name}' is refined by no requirement",
+                goal.location,
+                f'add `requirement FSRx "..." refines {goal.name}`',
+            )
+
+
+def _parent_asil(model: Model, kind: str, qname: str) -> str | None:
+    if kind == "safety_goal":
+        return goal_asil(model, model.goals[qname])
+    return requirement_asil(model, model.requirements[qname])
+
+
+def check_requirements(model: Model) -> Iterable[Diagnostic]:
+    children: dict[str, list[el.Requirement]] = {}
+    parents_of: dict[str, list[str]] = {}
+    for qname, req in sorted(model.requirements.items()):
+        for ref in req.refines:
+            found = model.resolve(ref, ("safety_goal", "requirement"), req.package, "refined element")
+            if isinstance(found, Diagnostic):
+                yield found
+                continue
+            kind, parent = found
+            children.setdefault(parent, []).append(req)
+            parents_of.setdefault(qname, []).append(parent)
+            parent_asil = _parent_asil(model, kind, parent)
+            if req.asil is None or parent_asil is None:
+                continue
+            parent_name = parent.rpartition(".")[2]
+            if req.asil.decomposed_from is not None:
+                if req.asil.decomposed_from != parent_asil:
+                    yield dg.make(
+                        dg.DECOMPOSITION_BASE,
+                        f"'{req.name}' is decomposed from ASIL {req.asil.decomposed_from}, "
+                        f"but '{parent_name}' is ASIL {parent_asil}",
+                        req.asil.location,
+                        f"write {req.asil.level}({parent_asil})",
+                    )
+            elif iso26262.ASIL_RANK[req.asil.level] < iso26262.ASIL_RANK[parent_asil]:
+                yield dg.make(
+                    dg.REQUIREMENT_ASIL_TOO_LOW,
+                    f"'{req.name}' is ASIL {req.asil} but refines '{parent_name}' (ASIL {parent_asil}) "
+                    "without decomposition",
+                    req.asil.location,
+                    f"raise it to {parent_asil}, or decompose: e.g. {req.asil.level}({parent_asil}) "
+                    "with an independent partner requirement",
+                )
+        if not req.allocated_to:
+            yield dg.make(
+                dg.REQUIREMENT_UNALLOCATED,
+                f"requirement '{req.name}' is allocated to nothing",
+                req.location,
+                "add `allocated_to <component or part>`",
+            )
+        for ref in req.allocated_to:
+            d = resolve_allocation(model, req, ref)
+            if isinstance(d, Diagnostic):
+                yield d
+    # decomposition: the decomposed children of one parent must add up to it (ISO 26262-9, 5.4.10)
+    for parent, reqs in sorted(children.items()):
+        if parent in model.goals:
+            parent_asil = goal_asil(model, model.goals[parent])
+        else:
+            parent_asil = requirement_asil(model, model.requirements[parent])
+        if parent_asil is None:
+            continue
+        decomposed = [r for r in reqs if r.asil is not None and r.asil.decomposed_from == parent_asil]
+        if not decomposed:
+            continue
+        levels = [r.asil.level for r in decomposed if r.asil is not None]
+        if not iso26262.decomposition_covers(parent_asil, levels):
+            first = decomposed[0]
+            assert first.asil is not None
+            schemes = " or ".join(f"{a}({parent_asil}) + {b}({parent_asil})"
+                                  for a, b in iso26262.DECOMPOSITION_SCHEMES.get(parent_asil, ()))
+            yield dg.make(
+                dg.DECOMPOSITION_SUM,
+                f"the decomposition of '{parent.rpartition('.')[2]}' (ASIL {parent_asil}) into "
+                + " + ".join(f"{r.name} {r.asil}" for r in decomposed)
+                + " does not reach ASIL " + parent_asil,
+                first.asil.location,
+                f"ISO 26262-9 allows {schemes}" if schemes else "",
+            )
+        if len(decomposed) >= 2:
+            targets: dict[str, str] = {}
+            for r in decomposed:
+                for ref in r.allocated_to:
+                    res = resolve_allocation(model, r, ref)
+                    if isinstance(res, Diagnostic):
+                        continue
+                    if res in targets and targets[res] != r.name:
+                        yield dg.make(
+                            dg.DECOMPOSITION_INDEPENDENCE,
+                            f"'{r.name}' and '{targets[res]}' decompose one ASIL but are both allocated to "
+                            f"'{ref.text}': decomposition needs independent elements",
+                            ref.location,
+                            "allocate the decomposed requirements to independent elements",
+                        )
+                    targets.setdefault(res, r.name)
+    # refinement cycles
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> Iterable[Diagnostic]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in parents_of.get(node, []):
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt) :] + [nxt]
+                req = model.requirements[node]
+                yield dg.make(
+                    dg.REFINEMENT_CYCLE,
+                    "requirements refine each other in a cycle: " + " -> ".join(c.rpartition(".")[2] for c in cycle),
+                    req.location,
+                )
+            elif nxt not in state and nxt in model.requirements:
+                yield from visit(nxt, stack)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(model.requirements):
+        if node not in state:
+            yield from visit(node, [])
+
+
+def resolve_allocation(model: Model, req: el.Requirement, ref: el.NameRef) -> str | Diagnostic:
+    """An allocation target: a component type (`Radar`) or a part path (`AEB.radar_l`, or `radar_l` in the
+    only system). Returns a stable key: the component's qualified name or the instance path."""
+    text = ref.text
+    found = model.resolve(ref, ("component",), req.package, "allocation target")
+    if not isinstance(found, Diagnostic):
+        return found[1]
+    for system in model.systems():
+        root = model.instances(system)
+        path = text.split(".", 1)[1] if text.startswith(system.name + ".") else text
+        inst, rest = find_instance(root, path)
+        if not rest and inst is not root:
+            return inst.path
+    parts = sorted({p.name for s in model.systems() for p in s.parts})
+    return unknown(text, "allocation target (component or part)", model.names_of(("component",)) + parts,
+                   ref.location)
+
+
+# -- evidence, arguments, policy -------------------------------------------------------------------------------
+
+
+def check_evidence(model: Model) -> Iterable[Diagnostic]:
+    metric_names = sorted({m.name for c in model.components.values() if c.ml for m in c.ml.metrics})
+    for _, ev in sorted(model.evidence.items()):
+        for ref in ev.verifies:
+            found = model.resolve(ref, ("requirement", "safety_goal"), ev.package, "verified element")
+            if isinstance(found, Diagnostic):
+                yield found
+        for ref in ev.supports:
+            found = model.resolve(
+                ref, ("hazard", "safety_goal", "requirement", "component"), ev.package, "supported element"
+            )
+            if isinstance(found, Diagnostic):
+                yield found
+        if not ev.verifies and not ev.supports:
+            yield dg.make(
+                dg.EVIDENCE_NO_TARGET,
+                f"evidence '{ev.name}' verifies nothing",
+                ev.location,
+                "add `verifies <requirement>` or `supports <hazard, goal>`",
+            )
+        if ev.kind == "metric" and ev.source not in metric_names:
+            yield dg.make(
+                dg.EVIDENCE_BAD_METRIC,
+                f"metric evidence '{ev.name}' reads '{ev.source}', which no ML component sets a threshold for",
+                ev.location,
+                _did_you_mean(ev.source, metric_names) or "add a `metric` line to the ML component",
+            )
+
+
+GSN_SUPPORTS = {
+    "goal": {"goal", "strategy", "away_goal"},  # goal supports goal/strategy (is their child)
+    "strategy": {"goal"},
+    "solution": {"goal"},
+    "away_goal": {"goal", "strategy"},
+}
+GSN_CONTEXTUAL = {"context", "assumption", "justification"}
+
+
+def check_arguments(model: Model) -> Iterable[Diagnostic]:
+    for _, arg in sorted(model.arguments.items()):
+        nodes: dict[str, el.GsnNode] = {}
+        for node in arg.nodes:
+            if node.name in nodes:
+                yield _dup(f"GSN {node.kind}", node.name, node.location, nodes[node.name].location)
+            else:
+                nodes[node.name] = node
+        edges: dict[str, list[str]] = {}
+        for node in arg.nodes:
+            for ref in node.supports:
+                parent = nodes.get(ref.text)
+                if parent is None:
+                    yield unknown(ref.text, "GSN element", sorted(nodes), ref.location)
+                    continue
+                allowed = GSN_SUPPORTS.get(node.kind, set())
+                if parent.kind not in allowed:
+                    yield dg.make(
+                        dg.GSN_BAD_RELATION,
+                        f"a {node.kind.replace('_', ' ')} cannot support a {parent.kind.replace('_', ' ')} "
+                        f"('{node.name}' supports '{parent.name}')",
+                        ref.location,
+                        "supported-by links: goal -> goal/strategy/solution, strategy -> goal; context, "
+                        "assumption and justification attach with `for`",
+                    )
+                edges.setdefault(parent.name, []).append(node.name)
+            for ref in node.context_for:
+                target = nodes.get(ref.text)
+                if target is None:
+                    yield unknown(ref.text, "GSN element", sorted(nodes), ref.location)
+                elif node.kind not in GSN_CONTEXTUAL or target.kind not in ("goal", "strategy", "away_goal"):
+                    yield dg.make(
+                        dg.GSN_BAD_RELATION,
+                        f"in-context-of links a context, assumption or justification to a goal or strategy; "
+                        f"'{node.name}' is a {node.kind} and '{target.name}' a {target.kind}",
+                        ref.location,
+                    )
+            for ref in node.in_context_of:
+                target = nodes.get(ref.text)
+                if target is None:
+                    yield unknown(ref.text, "GSN context", sorted(nodes), ref.location)
+                elif target.kind not in GSN_CONTEXTUAL or node.kind not in ("goal", "strategy", "away_goal"):
+                    yield dg.make(
+                        dg.GSN_BAD_RELATION,
+                        f"'{node.name}' ({node.kind}) cannot take '{target.name}' ({target.kind}) as context",
+                        ref.location,
+                    )
+            for ref in node.evidence:
+                if node.kind != "solution":
+                    yield dg.make(dg.GSN_BAD_RELATION, f"only a solution cites evidence; '{node.name}' is a {node.kind}",
+                                  ref.location)
+                found = model.resolve(ref, ("evidence",), arg.package, "evidence")
+                if isinstance(found, Diagnostic):
+                    yield found
+            for ref in node.attach_to:
+                found = model.resolve(
+                    ref, ("hazard", "safety_goal", "requirement", "component"), arg.package, "element to attach to"
+                )
+                if isinstance(found, Diagnostic):
+                    yield found
+            for ref in node.refers:
+                found = model.resolve(
+                    ref, ("hazard", "safety_goal", "requirement", "component", "evidence"), arg.package,
+                    "model element",
+                )
+                if isinstance(found, Diagnostic):
+                    yield found
+        # cycles in supported-by
+        state: dict[str, int] = {}
+        reported = False
+
+        def visit(n: str, stack: list[str]) -> Iterable[Diagnostic]:
+            nonlocal reported
+            state[n] = 1
+            stack.append(n)
+            for child in edges.get(n, []):
+                if state.get(child) == 1 and not reported:
+                    reported = True
+                    cycle = stack[stack.index(child) :] + [child]
+                    yield dg.make(dg.GSN_CYCLE, "supported-by cycle: " + " -> ".join(cycle), nodes[child].location)
+                elif child not in state:
+                    yield from visit(child, stack)
+            stack.pop()
+            state[n] = 2
+
+        for n in sorted(nodes):
+            if n not in state:
+                yield from visit(n, [])
+
+
+def check_policy(model: Model) -> Iterable[Diagnostic]:
+    for rule in model.policy:
+        if rule.rule not in POLICY_RULES:
+            yield unknown(rule.rule, "policy rule", POLICY_RULES, rule.location)
+
+
+ALL_RULES: tuple[Rule, ...] = (
+    check_component_members,
+    check_hierarchy_cycles,
+    check_connections,
+    check_deviations,
+    check_failure_logic,
+    check_logic_cycles,
+    check_ml,
+    check_hazards,
+    check_goals,
+    check_requirements,
+    check_evidence,
+    check_arguments,
+    check_policy,
+)
+
+
+def validate(model: Model) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for rule in ALL_RULES:
+        out.extend(rule(model))
+    return out
