@@ -33,7 +33,7 @@ def check(
 ) -> Checked:
     loaded = load(paths, root=root, cache_dir=cache_dir, workers=workers)
     diags = list(loaded.diagnostics)
-    file_count = len(loaded.sources)
+    file_count = loaded.attempted
     if not loaded.files:
         return Checked(None, dg.sort_unique(diags), loaded.sources, file_count)
     model, assembly_diags = assemble(loaded.root, loaded.files)

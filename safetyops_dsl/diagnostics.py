@@ -61,6 +61,7 @@ IMPORT_ESCAPES_ROOT = _code("SOPS004", E, "import leaves the model root")
 IMPORT_CYCLE = _code("SOPS005", E, "import cycle")
 NO_INPUT = _code("SOPS006", E, "no .sops files found")
 LIMIT_EXCEEDED = _code("SOPS008", E, "a resource limit was exceeded")
+BAD_VALUE = _code("SOPS009", E, "invalid value")
 # -- names ------------------------------------------------------------------------------------------------
 DUPLICATE = _code("SOPS010", E, "duplicate definition")
 UNKNOWN_NAME = _code("SOPS011", E, "unknown name")

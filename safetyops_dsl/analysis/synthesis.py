@@ -236,7 +236,7 @@ def mission_time_for(model: Model, hazard: el.Hazard, system: el.Component, over
         return hazard.mission_time_hours
     if system.mission_time_hours is not None:
         return system.mission_time_hours
-    return model.mission_time_hours
+    return model.mission_time(hazard.package)
 
 
 @dataclass(frozen=True)
@@ -261,7 +261,10 @@ def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = Non
     t = mission_time_for(model, hazard, system, mission_time)
     b = _Builder(model, Propagation(model, root), hazard, t)
 
-    def top_expr(e: el.Expr) -> str:
+    title = hazard.title or hazard.name
+    origin_loc = hazard.location
+
+    def top_expr(e: el.Expr, name: str | None = None) -> str:
         if isinstance(e, el.Ref):
             res = resolve_condition_ref(model, root, e)
             if isinstance(res, Diagnostic):
@@ -270,21 +273,25 @@ def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = Non
             return b.node(DevNode("out", inst.path, port, dev), (), e.location)[0]
         names = [top_expr(op) for op in e.operands]
         owner = hazard.name
+        label = title if name else ""
         if isinstance(e, el.And):
-            return b.combine(f"{owner}/and#", GateKind.AND, names, "", e.location, owner)
+            return b.combine(name or f"{owner}/and#", GateKind.AND, names, label, origin_loc, owner)
         if isinstance(e, el.Or):
-            return b.combine(f"{owner}/or#", GateKind.OR, names, "", e.location, owner)
-        return b.combine(f"{owner}/{e.k}of{len(e.operands)}#", GateKind.ATLEAST, names, "", e.location, owner, e.k)
+            return b.combine(name or f"{owner}/or#", GateKind.OR, names, label, origin_loc, owner)
+        return b.combine(name or f"{owner}/{e.k}of{len(e.operands)}#", GateKind.ATLEAST, names, label,
+                         origin_loc, owner, e.k)
 
-    top_input = top_expr(hazard.condition)
+    # The hazard is the top gate: its condition's operator where the condition combines several
+    # deviations, a pass-through to the one deviation otherwise.
+    top_input = top_expr(hazard.condition, hazard.name)
     house: dict[str, HouseEvent] = {}
-    title = hazard.title or hazard.name
     origin = b.origin(hazard.location, hazard.name)
     if top_input == FALSE:
         house["NEVER"] = HouseEvent("NEVER", False, "the failure logic gives no way for this hazard to occur")
         b.notes.append("no failure in the model leads to this hazard: the top event cannot occur")
         top_input = "NEVER"
-    b.gates[hazard.name] = Gate(hazard.name, GateKind.NULL, (top_input,), None, title, origin)
+    if top_input != hazard.name:
+        b.gates[hazard.name] = Gate(hazard.name, GateKind.NULL, (top_input,), None, title, origin)
     tree = FaultTree(
         name=hazard.name,
         top=hazard.name,

@@ -148,6 +148,8 @@ class Connection:
     source: str  # "part.port" or "port" (an input of the enclosing component)
     target: str  # "part.port" or "port" (an output of the enclosing component)
     location: Location
+    source_location: Location | None = None
+    target_location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +267,7 @@ class ClassValue:
     """S/E/C class as written (`S3`), parsed to its number; validated against the allowed range."""
 
     text: str
-    value: int
+    value: int  # -1 where the text is out of range (already reported)
     location: Location
 
 

@@ -34,8 +34,8 @@ class Model:
     arguments: dict[str, el.Argument] = field(default_factory=dict)
     deviations: dict[str, el.Deviation] = field(default_factory=dict)  # declared; built-ins are implicit
     policy: list[el.PolicyRule] = field(default_factory=list)
-    mission_time_hours: float = DEFAULT_MISSION_TIME_HOURS
-    mission_time_declared: bool = False
+    # `mission_time` at file level holds for the whole package; packages without one use the default
+    mission_time_by_package: dict[str, float] = field(default_factory=dict)
     # simple name -> [(kind, qualified name)]
     _by_name: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _rel_of: dict[str, str] = field(default_factory=dict)  # display path -> root-relative path
@@ -51,6 +51,9 @@ class Model:
             "evidence": self.evidence,
             "argument": self.arguments,
         }[kind][qname]
+
+    def mission_time(self, package: str) -> float:
+        return self.mission_time_by_package.get(package, DEFAULT_MISSION_TIME_HOURS)
 
     def instances(self, system: el.Component) -> Any:
         """The instance tree of `system` (model/instances.py), built once."""
@@ -164,7 +167,7 @@ def assemble(root: Path, files: list[el.SourceFile]) -> tuple[Model, list[Diagno
         store[qname] = element
         model._by_name.setdefault(element.name, []).append((kind, qname))
 
-    mission_sources: list[tuple[float, Location | None]] = []
+    mission_seen: dict[str, tuple[float, Location | None]] = {}
     for f in files:
         model._rel_of[f.path] = f.rel_path
         for c in f.components:
@@ -187,21 +190,18 @@ def assemble(root: Path, files: list[el.SourceFile]) -> tuple[Model, list[Diagno
             model.deviations[d.name] = d
         model.policy.extend(f.policy)
         if f.mission_time_hours is not None:
-            mission_sources.append((f.mission_time_hours, f.mission_time_location))
-    if mission_sources:
-        values = sorted({v for v, _ in mission_sources})
-        model.mission_time_hours = mission_sources[0][0]
-        model.mission_time_declared = True
-        if len(values) > 1:
-            for value, loc in mission_sources[1:]:
-                if value != mission_sources[0][0] and loc is not None:
-                    diags.append(
-                        dg.make(
-                            dg.DUPLICATE,
-                            f"mission time {value:g} h contradicts {mission_sources[0][0]:g} h "
-                            f"declared at {mission_sources[0][1]}",
-                            loc,
-                            "declare the model-wide mission time once; systems and hazards may override it",
-                        )
+            first = mission_seen.get(f.package)
+            if first is None:
+                mission_seen[f.package] = (f.mission_time_hours, f.mission_time_location)
+                model.mission_time_by_package[f.package] = f.mission_time_hours
+            elif first[0] != f.mission_time_hours and f.mission_time_location is not None:
+                diags.append(
+                    dg.make(
+                        dg.DUPLICATE,
+                        f"mission time {f.mission_time_hours:g} h contradicts {first[0]:g} h "
+                        f"declared for package '{f.package}' at {first[1]}",
+                        f.mission_time_location,
+                        "declare a package's mission time once; systems and hazards may override it",
                     )
+                )
     return model, diags

@@ -21,6 +21,7 @@ class FileBuilder:
     def __init__(self, text: str, display_path: str, rel_path: str, package_default: str):
         self.path = display_path
         self.rel_path = rel_path
+        self._text = text
         self.package_default = package_default
         self._line_starts = [0]
         self._line_starts.extend(m.end() for m in re.finditer("\n", text))
@@ -31,6 +32,14 @@ class FileBuilder:
         pos = getattr(obj, "_tx_position", 0)
         line = bisect.bisect_right(self._line_starts, pos)
         return Location(self.path, line, pos - self._line_starts[line - 1] + 1)
+
+    def _string_loc(self, obj: Any) -> Location:
+        """Location of the first string literal of `obj` (textX keeps no position for plain attributes)."""
+        loc = self.loc(obj)
+        start = getattr(obj, "_tx_position", 0)
+        end = getattr(obj, "_tx_position_end", start)
+        quote = self._text.find('"', start, max(end, start + 1))
+        return Location(loc.file, loc.line, loc.col + (quote - start)) if quote >= 0 else loc
 
     def error(self, code: str, message: str, location: Location, hint: str = "") -> None:
         self.diagnostics.append(dg.make(code, message, location, hint))
@@ -56,7 +65,7 @@ class FileBuilder:
     # -- file ---------------------------------------------------------------------------------------------------
     def build(self, tx: Any) -> el.SourceFile:
         package = tx.package or self.package_default
-        imports = tuple(el.Import(i.path, "", self.loc(i)) for i in tx.imports)
+        imports = tuple(el.Import(i.path, "", self._string_loc(i)) for i in tx.imports)
         mission: float | None = None
         mission_loc: Location | None = None
         buckets: dict[str, list[Any]] = {k: [] for k in ("dev", "comp", "haz", "goal", "req", "ev", "arg", "pol")}
@@ -67,7 +76,7 @@ class FileBuilder:
                 mission = self.hours(e.time)
                 mission_loc = self.loc(e)
                 if mission <= 0:
-                    self.error(dg.BAD_RATE, "mission time must be positive", mission_loc)
+                    self.error(dg.BAD_VALUE, "mission time must be positive", mission_loc)
                 continue
             if kind == "Deviation":
                 buckets["dev"].append(self.deviation(e, package))
@@ -132,8 +141,7 @@ class FileBuilder:
                 rules.append(el.Rule(port, deviation, self.expr(m.expr), self.loc(m)))
             elif kind == "Port":
                 direction = el.PortDirection(m.direction)
-                loc = self.loc(m)
-                ports.extend(el.Port(n, direction, loc) for n in m.names)
+                ports.extend(el.Port(n.name, direction, self.loc(n)) for n in m.names)
             elif kind == "FailureMode":
                 failures.append(self.failure_mode(m))
             elif kind == "Mechanism":
@@ -141,7 +149,7 @@ class FileBuilder:
                     el.Mechanism(
                         m.name,
                         m.kind,
-                        tuple(el.NameRef(n, self.loc(m)) for n in m.covers),
+                        self.refs(m.covers),
                         self.percent(m.coverage, "coverage", m),
                         self.percent(m.latent, "latent coverage", m) if m.latent else None,
                         m.description or "",
@@ -151,13 +159,14 @@ class FileBuilder:
             elif kind == "Propagate":
                 propagates.append(el.Propagate(m.source, m.target, tuple(m.deviations), self.loc(m)))
             elif kind == "Part":
-                parts.append(el.Part(m.name, el.NameRef(m.type, self.loc(m)), m.description or "", self.loc(m)))
+                parts.append(el.Part(m.name, self.ref(m.type), m.description or "", self.loc(m)))
             elif kind == "Parts":
-                loc = self.loc(m)
                 for t in m.types:
-                    parts.append(el.Part(t.rsplit(".", 1)[-1], el.NameRef(t, loc), "", loc))
+                    parts.append(el.Part(t.name.rsplit(".", 1)[-1], self.ref(t), "", self.loc(t)))
             elif kind == "Connect":
-                connections.append(el.Connection(m.source, m.target, self.loc(m)))
+                connections.append(
+                    el.Connection(m.source.name, m.target.name, self.loc(m), self.loc(m.source), self.loc(m.target))
+                )
             elif kind == "MLModel":
                 model_identity, model_version = m.identity, (m.version or None)
             elif kind == "Dataset":
@@ -230,7 +239,7 @@ class FileBuilder:
                 distribution = a.name
                 if distribution not in ("exponential", "constant"):
                     self.error(
-                        dg.BAD_RATE,
+                        dg.BAD_VALUE,
                         f"unknown distribution '{distribution}'",
                         self.loc(a),
                         "use 'exponential' (rate over exposure time) or 'constant' (probability)",
@@ -240,7 +249,8 @@ class FileBuilder:
             elif kind == "Aiag":
                 vals = (a.severity, a.occurrence, a.detection)
                 if not all(1 <= v <= 10 for v in vals):
-                    self.error(dg.BAD_RATE, "AIAG-VDA ratings must be 1..10", self.loc(a))
+                    self.error(dg.BAD_VALUE, f"AIAG-VDA ratings must be 1..10, got {vals}", self.loc(a),
+                               "severity, occurrence and detection are each rated 1 (best) to 10 (worst)")
                 aiag = el.Aiag(*vals)
         return el.FailureMode(
             m.name, m.kind, rate, prob, text, description, loc, exposure, distribution, safe, aiag
@@ -269,7 +279,7 @@ class FileBuilder:
         return el.Ref(x.path, self.loc(x))
 
     # -- hazards, goals, requirements, evidence ---------------------------------------------------------------
-    def class_value(self, attr: str, a: Any) -> el.ClassValue | None:
+    def class_value(self, attr: str, a: Any) -> el.ClassValue:
         letter, maximum = _CLASS_RANGES[attr]
         text: str = a.value
         loc = self.loc(a)
@@ -279,7 +289,7 @@ class FileBuilder:
                 f"{attr} must be one of {', '.join(f'{letter}{i}' for i in range(maximum + 1))}, got '{text}'",
                 loc,
             )
-            return None
+            return el.ClassValue(text, -1, loc)
         return el.ClassValue(text, int(text[1:]), loc)
 
     def asil(self, a: Any) -> el.AsilSpec:
@@ -316,7 +326,7 @@ class FileBuilder:
             elif kind == "When":
                 fields["condition"] = self.expr(a.expr)
             elif kind == "SystemRef":
-                fields["system"] = el.NameRef(a.name, self.loc(a))
+                fields["system"] = self.ref(a.ref)
             elif kind == "MissionTime":
                 fields["mission_time_hours"] = self.hours(a.time)
         return el.Hazard(name=e.name, package=package, title=e.title or "", location=self.loc(e), **fields)
@@ -335,7 +345,8 @@ class FileBuilder:
             elif kind == "Target":
                 target = self.number(a.value)
                 if not 0.0 < target < 1.0:
-                    self.error(dg.BAD_TARGET, f"target {a.value} per h must be between 0 and 1", self.loc(a))
+                    self.error(dg.BAD_TARGET, f"target {a.value} per h must be between 0 and 1", self.loc(a),
+                               "a target is a probability per hour, e.g. `target 1e-8 per h` for 10 FIT")
             elif kind == "AsilAttr":
                 asil = self.asil(a)
             elif kind == "Text":
@@ -372,7 +383,12 @@ class FileBuilder:
             elif kind == "Artifact":
                 artifact, sha = a.path, (a.sha256 or None)
                 if sha and not _SHA256.match(sha):
-                    self.error(dg.BAD_HASH, "artifact sha256 must be 64 hexadecimal digits", self.loc(a))
+                    self.error(
+                        dg.BAD_HASH,
+                        f"artifact sha256 must be 64 hexadecimal digits, got {len(sha)} characters",
+                        self.loc(a),
+                        "write the full digest, e.g. the output of `sha256sum`",
+                    )
             elif kind == "Commit":
                 commit = a.id
         return el.Evidence(

@@ -24,7 +24,7 @@ SUFFIX = ".sops"
 BUILD_FORMAT = "1"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 # Below this much text, starting worker processes costs more than it saves.
-PARALLEL_MIN_BYTES = 1_000_000
+PARALLEL_MIN_BYTES = 200_000
 
 
 @dataclass
@@ -33,6 +33,7 @@ class LoadResult:
     files: list[SourceFile] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, list[str]] = field(default_factory=dict)  # display path -> lines, for carets
+    attempted: int = 0  # files we tried to read, readable or not
 
     @property
     def ok(self) -> bool:
@@ -108,8 +109,10 @@ def _read(path: Path, display: str) -> tuple[str | None, Diagnostic | None]:
             dg.UNREADABLE, "file is not valid UTF-8", Location(display, line, col), "save the file as UTF-8"
         )
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        return None, dg.make(dg.UNREADABLE, "file contains a NUL byte (binary?)", Location(display, line, 1))
+        at = text.index("\x00")
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
+        return None, dg.make(dg.UNREADABLE, "file contains a NUL byte (binary?)", Location(display, line, col))
     return text.removeprefix("\ufeff"), None
 
 
@@ -228,12 +231,13 @@ def load(
                 result.diagnostics.append(
                     dg.make(
                         dg.IMPORT_ESCAPES_ROOT,
-                        f"file is outside the model root {display_path(root_path)}",
+                        f"file is outside the model root '{display_path(root_path)}'",
                         Location(display),
                         "pass --root to widen the model root",
                     )
                 )
                 continue
+            result.attempted += 1
             text, err = _read(real, display)
             if err is not None:
                 result.diagnostics.append(err)
@@ -282,17 +286,23 @@ def _resolve_import(importer: Path, imp: Import, root: Path) -> tuple[Path | Non
     if not _inside(real, root):
         return None, dg.make(
             dg.IMPORT_ESCAPES_ROOT,
-            f"import '{raw}' leaves the model root {display_path(root)}",
+            f"import '{raw}' leaves the model root '{display_path(root)}'",
             imp.location,
             "move the shared file under the model root, or pass --root to widen it",
         )
     if not real.is_file():
-        return None, dg.make(dg.IMPORT_NOT_FOUND, f"imported file '{raw}' not found", imp.location)
+        return None, dg.make(
+            dg.IMPORT_NOT_FOUND,
+            f"imported file '{raw}' not found",
+            imp.location,
+            f"imports are relative to the importing file's folder, here '{display_path(importer.parent)}'",
+        )
     return real, None
 
 
 def _import_cycles(files: list[SourceFile]) -> list[Diagnostic]:
     graph = {f.rel_path: [i for i in f.imports if i.resolved] for f in files}
+    shown = {f.rel_path: f.path for f in files}
     diags: list[Diagnostic] = []
     state: dict[str, int] = {}  # 1 = on the stack, 2 = done
     stack: list[str] = []
@@ -307,7 +317,7 @@ def _import_cycles(files: list[SourceFile]) -> list[Diagnostic]:
                 diags.append(
                     dg.make(
                         dg.IMPORT_CYCLE,
-                        "import cycle: " + " -> ".join(cycle),
+                        "import cycle: " + " -> ".join(shown.get(c, c) for c in cycle),
                         imp.location,
                         "move what both files need into a third file that both import",
                     )

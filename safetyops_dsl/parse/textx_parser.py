@@ -65,29 +65,92 @@ def parse_text(text: str, display_path: str) -> tuple[Any | None, Diagnostic | N
             gc.enable()
 
 
+_STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|//[^\n]*|/\*[\s\S]*?\*/')
+_MEMBER_KEYWORDS = (
+    "in", "out", "failure", "trigger", "mechanism", "monitor", "propagate", "part", "parts", "connect",
+    "model", "dataset", "metric", "odd", "mission_time",
+)
+
+
+def _unterminated_string(text: str) -> tuple[int, int] | None:
+    """(line, col) of the first string that does not close on its line; strings never span lines."""
+    pos = 0
+    for m in _STRING_OR_COMMENT.finditer(text):
+        chunk = text[pos : m.start()]
+        if '"' in chunk:
+            offset = pos + chunk.index('"')
+            line = text.count("\n", 0, offset) + 1
+            return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+        pos = m.end()
+    chunk = text[pos:]
+    if '"' in chunk:
+        offset = pos + chunk.index('"')
+        line = text.count("\n", 0, offset) + 1
+        return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return None
+
+
 def syntax_diagnostic(exc: Any, text: str, display_path: str) -> Diagnostic:
     line = int(getattr(exc, "line", 0) or 0)
     col = int(getattr(exc, "col", 0) or 0)
     lines = text.splitlines()
+    unterminated = _unterminated_string(text)
+    if unterminated is not None and unterminated[0] <= max(line, 1):
+        return dg.make(
+            dg.SYNTAX, "unterminated string", Location(display_path, *unterminated),
+            'close the string with " on the same line',
+        )
+    at_end = not text[_offset(text, line, col):].strip()
+    if at_end:
+        # point at the end of the last non-empty line, not past the end of the file
+        last = max((i for i, t in enumerate(lines) if t.strip()), default=0)
+        line, col = last + 1, len(lines[last]) + 1 if lines else 1
     current = lines[line - 1] if 0 < line <= len(lines) else ""
     rest = current[col - 1 :] if col > 0 else current
     loc = Location(display_path, line, col)
-    if rest.startswith('"') and rest.count('"') % 2 == 1:
-        return dg.make(dg.SYNTAX, "unterminated string", loc, 'close the string with " on the same line')
     expected = _expected_words(getattr(exc, "expected_rules", None) or [])
-    found = _found_token(rest)
+    found = "end of file" if at_end else _found_token(rest)
     message = f"unexpected {found}"
+    if at_end and "}" in _keywords_expected(exc):
+        return dg.make(dg.SYNTAX, "unexpected end of file: a `{` block is not closed", loc, "add the missing '}'")
     if expected:
         message += f"; expected {expected}"
-    hint = ""
-    if found.startswith("'") and _looks_like_typo(rest, exc):
-        hint = _typo_hint(rest, exc)
+    hint = _typo_hint(rest, exc) if found.startswith("'") else ""
+    if not hint and "'<-'" in expected:
+        # `falure F rate ...` parses `falure` as a port name of a rule; the typo is the word before
+        before = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", current[: max(col - 1, 0)])
+        if before:
+            close = _close(before[-1], _MEMBER_KEYWORDS)
+            if close:
+                hint = f"did you mean '{close}'?"
+                word_col = current.rfind(before[-1], 0, max(col - 1, 0)) + 1
+                loc = Location(display_path, line, word_col)
+                message = f"unexpected '{before[-1]}'; expected a member such as 'failure', 'in', 'out' or a rule"
     return dg.make(dg.SYNTAX, message, loc, hint)
+
+
+def _offset(text: str, line: int, col: int) -> int:
+    if line <= 0:
+        return 0
+    pos = 0
+    for _ in range(line - 1):
+        nxt = text.find("\n", pos)
+        if nxt < 0:
+            return len(text)
+        pos = nxt + 1
+    return min(pos + max(col - 1, 0), len(text))
+
+
+def _close(word: str, choices: Any) -> str:
+    import difflib
+
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
+    return found[0] if found else ""
 
 
 def _found_token(rest: str) -> str:
     if not rest.strip():
-        return "end of line" if rest == "" else "end of file"
+        return "end of line"
     m = re.match(r"[A-Za-z_][A-Za-z0-9_.]*|\d[\d.eE+-]*|\"[^\"]*\"?|\S", rest)
     token = m.group(0) if m else rest[:1]
     if len(token) > 40:
@@ -101,13 +164,20 @@ def _expected_words(rules: list[Any]) -> str:
     for rule in rules:
         name = getattr(rule, "rule_name", "") or ""
         to_match = getattr(rule, "to_match", None)
-        if type(rule).__name__ == "StrMatch" and isinstance(to_match, str):
+        if name == "Comment":
+            continue
+        if name == "EOF":
+            word = "end of file"
+        elif _is_keyword(rule):
+            assert isinstance(to_match, str)
             if to_match in _ELEMENT_KEYWORDS:
                 element_start = True
                 continue
             word = f"'{to_match}'"
         else:
             word = _TOKEN_WORDS.get(name, name or "something else")
+        if word == "end of file" and element_start:
+            continue
         if word not in words:
             words.append(word)
     if element_start:
@@ -119,23 +189,23 @@ def _expected_words(rules: list[Any]) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def _is_keyword(rule: Any) -> bool:
+    """A literal of the grammar: StrMatch, or (with autokwd) a RegExMatch with no rule name."""
+    to_match = getattr(rule, "to_match", None)
+    if not isinstance(to_match, str):
+        return False
+    if type(rule).__name__ == "StrMatch":
+        return True
+    return not getattr(rule, "rule_name", "") and re.fullmatch(r"[A-Za-z_]+|[^\w\s]+", to_match) is not None
+
+
 def _keywords_expected(exc: Any) -> list[str]:
-    return [
-        r.to_match
-        for r in getattr(exc, "expected_rules", None) or []
-        if type(r).__name__ == "StrMatch" and isinstance(getattr(r, "to_match", None), str)
-    ]
-
-
-def _looks_like_typo(rest: str, exc: Any) -> bool:
-    return bool(_typo_hint(rest, exc))
+    return [r.to_match for r in getattr(exc, "expected_rules", None) or [] if _is_keyword(r)]
 
 
 def _typo_hint(rest: str, exc: Any) -> str:
-    import difflib
-
     m = re.match(r"[A-Za-z_][A-Za-z0-9_]*", rest)
     if not m:
         return ""
-    close = difflib.get_close_matches(m.group(0), _keywords_expected(exc), n=1, cutoff=0.75)
-    return f"did you mean '{close[0]}'?" if close else ""
+    close = _close(m.group(0), _keywords_expected(exc))
+    return f"did you mean '{close}'?" if close else ""

@@ -81,6 +81,7 @@ def check_hierarchy_cycles(model: Model) -> Iterable[Diagnostic]:
                         dg.HIERARCHY_CYCLE,
                         "component contains itself: " + " -> ".join(c.rpartition(".")[2] for c in cycle),
                         part.location,
+                        "a component cannot be a part of itself, directly or through its parts",
                     )
             elif nxt not in state:
                 yield from visit(nxt, stack)
@@ -133,8 +134,10 @@ def check_connections(model: Model) -> Iterable[Diagnostic]:
             continue
         driven: dict[str, Location] = {}
         for conn in comp.connections:
-            s_kind, s_port, s_diag = _endpoint(model, comp, conn.source, conn.location)
-            t_kind, t_port, t_diag = _endpoint(model, comp, conn.target, conn.location)
+            s_loc = conn.source_location or conn.location
+            t_loc = conn.target_location or conn.location
+            s_kind, s_port, s_diag = _endpoint(model, comp, conn.source, s_loc)
+            t_kind, t_port, t_diag = _endpoint(model, comp, conn.target, t_loc)
             for d in (s_diag, t_diag):
                 if d is not None:
                     yield d
@@ -146,7 +149,7 @@ def check_connections(model: Model) -> Iterable[Diagnostic]:
                         f"'{conn.source}' is an {s_port.direction.value}put "
                         + ("of a part" if s_kind == "part" else f"of '{comp.name}'")
                         + " and cannot be the source of a connection",
-                        conn.location,
+                        s_loc,
                         "a connection goes from a part's output (or the enclosing component's input) "
                         "to a part's input (or the enclosing component's output)",
                     )
@@ -158,7 +161,7 @@ def check_connections(model: Model) -> Iterable[Diagnostic]:
                         f"'{conn.target}' is an {t_port.direction.value}put "
                         + ("of a part" if t_kind == "part" else f"of '{comp.name}'")
                         + " and cannot be the target of a connection",
-                        conn.location,
+                        t_loc,
                         "a connection goes from a part's output (or the enclosing component's input) "
                         "to a part's input (or the enclosing component's output)",
                     )
@@ -166,7 +169,7 @@ def check_connections(model: Model) -> Iterable[Diagnostic]:
                     yield dg.make(
                         dg.MULTIPLE_DRIVERS,
                         f"'{conn.target}' is already driven by the connection at {driven[conn.target]}",
-                        conn.location,
+                        t_loc,
                         "merge the sources in a component whose failure logic says how they combine",
                     )
                 else:
@@ -232,6 +235,7 @@ def check_failure_logic(model: Model) -> Iterable[Diagnostic]:
                     dg.LOGIC_ON_INPUT,
                     f"'{rule.port}' is an input of '{comp.name}'; failure logic says when an output deviates",
                     rule.location,
+                    "write the rule for an output port; inputs deviate when what drives them does",
                 )
             d = _check_deviation(model, rule.deviation, rule.location)
             if d is not None:
@@ -336,14 +340,23 @@ def check_deviations(model: Model) -> Iterable[Diagnostic]:
                 _did_you_mean(dev.base, sorted(model.all_deviations())),
             )
             continue
-        seen = {name}
-        cur = dev.base
-        while cur in model.deviations and model.deviations[cur].base is not None:
-            if cur in seen:
-                yield dg.make(dg.DEVIATION_CYCLE, f"deviation '{name}' refines itself through '{cur}'", dev.location)
+        chain = [name]
+        cur: str | None = dev.base
+        while cur is not None and cur in model.deviations:
+            if cur in chain:
+                if cur == name:
+                    via = " -> ".join(chain[1:]) or name
+                    yield dg.make(
+                        dg.DEVIATION_CYCLE,
+                        f"deviation '{name}' refines itself through {', '.join(repr(c) for c in chain[1:]) or repr(name)}"
+                        if chain[1:] else f"deviation '{name}' refines itself",
+                        dev.location,
+                        "a refinement chain must end at a base deviation (omission, commission, value, early, late)"
+                        + ("" if via == name else f"; the chain is {name} -> {via} -> {name}"),
+                    )
                 break
-            seen.add(cur)
-            cur = model.deviations[cur].base or ""
+            chain.append(cur)
+            cur = model.deviations[cur].base
 
 
 def check_logic_cycles(model: Model) -> Iterable[Diagnostic]:
@@ -406,6 +419,9 @@ def hazard_system(model: Model, hazard: el.Hazard) -> el.Component | Diagnostic:
         if comp.kind is not el.ComponentKind.SYSTEM:
             return dg.make(dg.WRONG_KIND, f"'{comp.name}' is a {comp.kind.value}, not a system", hazard.system.location)
         return comp
+    local = [s for s in systems if s.package == hazard.package]
+    if len(local) == 1:
+        return local[0]
     if len(systems) == 1:
         return systems[0]
     if not systems:
@@ -516,8 +532,10 @@ def check_hazards(model: Model) -> Iterable[Diagnostic]:
 
 
 def derived_asil(hz: el.Hazard) -> str | None:
-    if hz.severity is None or hz.exposure is None or hz.controllability is None:
+    classes = (hz.severity, hz.exposure, hz.controllability)
+    if any(c is None or c.value < 0 for c in classes):
         return None
+    assert hz.severity and hz.exposure and hz.controllability
     return iso26262.determine_asil(hz.severity.value, hz.exposure.value, hz.controllability.value)
 
 
@@ -672,6 +690,7 @@ def check_requirements(model: Model) -> Iterable[Diagnostic]:
                     dg.REFINEMENT_CYCLE,
                     "requirements refine each other in a cycle: " + " -> ".join(c.rpartition(".")[2] for c in cycle),
                     req.location,
+                    "a requirement refines a safety goal or a higher-level requirement, never one below it",
                 )
             elif nxt not in state and nxt in model.requirements:
                 yield from visit(nxt, stack)

@@ -1,0 +1,152 @@
+"""Front-end scaling: parse + build + validate time and peak memory for generated models.
+
+    python benchmarks/scale.py [--sizes 1000,5000,10000,20000] [--per-file 250] [--workers N]
+
+For each size, a model folder is generated (components with ports, failure modes, mechanisms, failure
+logic; one system per file that instantiates and chains them; hazards, goals and requirements), then
+`sops check` runs in a fresh interpreter, three ways:
+  cold      no cache, worker processes as the loader chooses (parallel for large models)
+  serial    no cache, one process (the parser's own speed)
+  warm      second run with a content-hash cache of built files (what CI and editors see on reruns)
+Each run prints the in-process seconds (excluding interpreter start-up) and peak RSS; at the end the
+growth ratio 20k/10k. Target (issue 2): 10k components in at most 3 s, growth at most 2.2x per doubling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+CHILD = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    t0 = time.perf_counter()
+    from safetyops_dsl.api import check
+    t1 = time.perf_counter()
+    workers = None if sys.argv[3] == "auto" else int(sys.argv[3])
+    cache = None if sys.argv[2] == "-" else sys.argv[2]
+    r = check([sys.argv[1]], cache_dir=cache, workers=workers)
+    t2 = time.perf_counter()
+    errors = sum(1 for d in r.diagnostics if d.level.value == "error")
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"import": t1 - t0, "check": t2 - t1, "errors": errors,
+                      "components": len(r.model.components) if r.model else 0,
+                      "peak_kib": max(peak_self, peak_children), "diags": len(r.diagnostics)}))
+    """
+)
+
+
+def generate(folder: Path, n: int, per_file: int) -> int:
+    """Write a model of n components; returns the number of lines written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines_total = 0
+    files = (n + per_file - 1) // per_file
+    for f in range(files):
+        lo, hi = f * per_file, min(n, (f + 1) * per_file)
+        out = [f"// generated chunk {f}", "package big", ""]
+        for i in range(lo, hi):
+            out += [
+                f'component C{i} "Generated component {i}" {{',
+                "    in  a, b",
+                "    out y",
+                f'    failure F{i}a rate {i % 97 + 1} FIT "internal fault a of {i}"',
+                f"    failure F{i}b rate {i % 13 + 2} FIT",
+                f"    mechanism M{i} covers F{i}b coverage 90 %",
+                f"    y.omission <- (a.omission and b.omission) or F{i}a",
+                f"    y.value    <- a.value or F{i}b",
+                "}",
+            ]
+        out += [f'system S{f} "Chain {f}" {{', "    in  source", "    out sink"]
+        for i in range(lo, hi):
+            out.append(f"    part p{i} : C{i}")
+        first = lo
+        out.append(f"    connect source -> p{first}.a")
+        out.append(f"    connect source -> p{first}.b")
+        for i in range(lo + 1, hi):
+            out.append(f"    connect p{i - 1}.y -> p{i}.a")
+            out.append(f"    connect p{max(lo, i - 2)}.y -> p{i}.b" if i - 2 >= lo else f"    connect source -> p{i}.b")
+        out.append(f"    connect p{hi - 1}.y -> sink")
+        out.append("}")
+        out += [
+            f'hazard H{f} "Loss of output of chain {f}" {{',
+            "    severity S2 exposure E3 controllability C2",
+            f"    system S{f}",
+            "    when sink.omission",
+            "}",
+            f'safety_goal G{f} "Keep chain {f} alive" mitigates H{f}',
+            f'requirement R{f} "Chain {f} tolerates single faults" refines G{f} allocated_to p{lo} asil A',
+            "",
+        ]
+        text = "\n".join(out) + "\n"
+        (folder / f"chunk_{f:04d}.sops").write_text(text, encoding="utf-8")
+        lines_total += text.count("\n")
+    return lines_total
+
+
+def run_child(model: Path, cache: str, workers: str) -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(model), cache, workers],
+        capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{proc.stderr}")
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1000,5000,10000,20000")
+    ap.add_argument("--per-file", type=int, default=250)
+    ap.add_argument("--workers", default="auto", help="worker processes for the cold run (default: auto)")
+    ap.add_argument("--keep", action="store_true", help="keep the generated models (prints the folder)")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    tmp = Path(tempfile.mkdtemp(prefix="sops-scale-"))
+    print(f"machine: {os.cpu_count()} CPUs, python {sys.version.split()[0]}")
+    print(f"{'components':>10} {'lines':>8} {'files':>5} | {'cold s':>7} {'serial s':>8} {'warm s':>7} | "
+          f"{'cold MiB':>8} {'serial MiB':>10} {'warm MiB':>8} | diags")
+    cold_by_size: dict[int, float] = {}
+    serial_by_size: dict[int, float] = {}
+    try:
+        for n in sizes:
+            folder = tmp / f"m{n}"
+            lines = generate(folder, n, args.per_file)
+            files = len(list(folder.glob("*.sops")))
+            cache = tmp / f"cache{n}"
+            cold = run_child(folder, "-", args.workers)
+            serial = run_child(folder, "-", "1")
+            run_child(folder, str(cache), args.workers)  # fill the cache
+            warm = run_child(folder, str(cache), args.workers)
+            if cold["errors"]:
+                print(f"  note: generated model has {cold['errors']} errors")
+            cold_by_size[n] = cold["check"]
+            serial_by_size[n] = serial["check"]
+            print(
+                f"{n:>10} {lines:>8} {files:>5} | {cold['check']:>7.2f} {serial['check']:>8.2f} "
+                f"{warm['check']:>7.2f} | {cold['peak_kib'] / 1024:>8.0f} {serial['peak_kib'] / 1024:>10.0f} "
+                f"{warm['peak_kib'] / 1024:>8.0f} | {int(cold['diags'])}"
+            )
+        if 10000 in cold_by_size and 20000 in cold_by_size:
+            print(f"growth 20k/10k: cold {cold_by_size[20000] / cold_by_size[10000]:.2f}x, "
+                  f"serial {serial_by_size[20000] / serial_by_size[10000]:.2f}x (target <= 2.2x)")
+        if 10000 in cold_by_size:
+            verdict = "meets" if cold_by_size[10000] <= 3.0 else "misses"
+            print(f"10k components cold: {cold_by_size[10000]:.2f} s ({verdict} the 3 s target)")
+    finally:
+        if args.keep:
+            print(f"models kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

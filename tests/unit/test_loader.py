@@ -1,0 +1,127 @@
+"""Files, imports, the model root, caching and parallel parsing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from safetyops_dsl.api import check
+from safetyops_dsl.parse.loader import load
+
+COMPONENT = 'component Sensor "A sensor" {\n    out value\n    failure Dead rate 10 FIT\n    value.omission <- Dead\n}\n'
+
+
+def codes(result) -> list[str]:  # type: ignore[no-untyped-def]
+    return [d.code for d in result.diagnostics]
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_is_followed_and_relative(tmp_path: Path) -> None:
+    write(tmp_path / "lib" / "sensor.sops", "package plant\n" + COMPONENT)
+    main = write(tmp_path / "main.sops", 'package plant\nimport "lib/sensor.sops"\n')
+    r = load([main], root=tmp_path)
+    assert [f.rel_path for f in r.files] == ["lib/sensor.sops", "main.sops"]
+    assert r.files[1].imports[0].resolved == "lib/sensor.sops"
+    assert r.ok
+
+
+def test_import_leaving_root_with_dotdot(tmp_path: Path) -> None:
+    write(tmp_path / "outside.sops", COMPONENT)
+    main = write(tmp_path / "model" / "main.sops", 'import "../outside.sops"\n')
+    r = load([main])
+    assert codes(r) == ["SOPS004"]
+    assert r.diagnostics[0].location.line == 1
+
+
+def test_import_absolute_path_refused(tmp_path: Path) -> None:
+    other = write(tmp_path / "x.sops", COMPONENT)
+    main = write(tmp_path / "model" / "main.sops", f'import "{other}"\n')
+    assert codes(load([main])) == ["SOPS004"]
+
+
+def test_import_through_symlink_leaving_root(tmp_path: Path) -> None:
+    write(tmp_path / "secret" / "x.sops", COMPONENT)
+    (tmp_path / "model").mkdir()
+    os.symlink(tmp_path / "secret", tmp_path / "model" / "link")
+    main = write(tmp_path / "model" / "main.sops", 'import "link/x.sops"\n')
+    assert codes(load([main])) == ["SOPS004"]
+
+
+def test_import_not_found_and_not_sops(tmp_path: Path) -> None:
+    main = write(tmp_path / "main.sops", 'import "missing.sops"\nimport "notes.txt"\n')
+    assert codes(load([main])) == ["SOPS003", "SOPS003"]
+
+
+def test_import_cycle(tmp_path: Path) -> None:
+    write(tmp_path / "a.sops", 'import "b.sops"\n')
+    write(tmp_path / "b.sops", 'import "a.sops"\n')
+    r = load([tmp_path])
+    assert codes(r) == ["SOPS005"]
+    assert r.diagnostics[0].message.count("a.sops") == 2 and "b.sops" in r.diagnostics[0].message
+
+
+def test_not_utf8_is_positioned(tmp_path: Path) -> None:
+    f = tmp_path / "bad.sops"
+    f.write_bytes(b"package p\ncomponent X \xff {\n}\n")
+    r = load([f])
+    assert codes(r) == ["SOPS002"]
+    assert (r.diagnostics[0].location.line, r.diagnostics[0].location.col) == (2, 13)
+
+
+def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert codes(load([tmp_path / "nope.sops"])) == ["SOPS002"]
+    assert codes(load([tmp_path / "empty"])) == ["SOPS006"]
+
+
+def test_default_package_is_folder_name(tmp_path: Path) -> None:
+    f = write(tmp_path / "brake-unit" / "x.sops", COMPONENT)
+    assert load([f]).files[0].package == "brake_unit"
+
+
+def test_cache_round_trip(tmp_path: Path) -> None:
+    f = write(tmp_path / "m" / "x.sops", COMPONENT)
+    cache = tmp_path / "cache"
+    first = load([f], cache_dir=cache)
+    assert any(cache.rglob("*"))
+    second = load([f], cache_dir=cache)
+    assert first.files == second.files
+    # a change in the text is a new key
+    f.write_text(COMPONENT.replace("10 FIT", "11 FIT"), encoding="utf-8")
+    third = load([f], cache_dir=cache)
+    assert third.files[0].components[0].failure_modes[0].rate_per_hour == pytest.approx(11e-9)
+
+
+def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from safetyops_dsl.parse import loader
+
+    for i in range(4):
+        write(tmp_path / f"f{i}.sops", "package p\n" + COMPONENT.replace("Sensor", f"Sensor{i}"))
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
+    parallel = load([tmp_path], workers=2)
+    serial = load([tmp_path], workers=1)
+    assert parallel.files == serial.files
+
+
+def test_duplicates_across_files(tmp_path: Path) -> None:
+    write(tmp_path / "a.sops", "package p\n" + COMPONENT)
+    write(tmp_path / "b.sops", "package p\n" + COMPONENT)
+    r = check([tmp_path])
+    assert "SOPS010" in [d.code for d in r.diagnostics]
+
+
+def test_same_name_in_two_packages_needs_qualification(tmp_path: Path) -> None:
+    write(tmp_path / "a.sops", "package p\n" + COMPONENT)
+    write(tmp_path / "b.sops", "package q\n" + COMPONENT)
+    write(tmp_path / "c.sops", 'package r\nsystem S "s" {\n    part x : Sensor\n}\n')
+    r = check([tmp_path])
+    assert "SOPS013" in [d.code for d in r.diagnostics]
+    write(tmp_path / "c.sops", 'package r\nsystem S "s" {\n    part x : q.Sensor\n}\n')
+    assert "SOPS013" not in [d.code for d in check([tmp_path]).diagnostics]
