@@ -158,6 +158,8 @@ class _Builder:
         names = [r[0] for r in results]
         cut = any(r[1] for r in results)
         gate_loc = loc or e.location
+        if not label:  # an anonymous sub-expression: say what it is in the model's words
+            label = f"{inst.component.name}: {el.expr_text(e)}"
         if isinstance(e, el.And):
             return self.combine(name or f"{owner}/and#", GateKind.AND, names, label, gate_loc, owner), cut
         if isinstance(e, el.Or):

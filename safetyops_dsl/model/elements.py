@@ -55,6 +55,17 @@ class KofN:
 Expr = Ref | And | Or | KofN
 
 
+def expr_text(expr: Expr, top: bool = True) -> str:
+    """The expression as a person writes it (for gate labels)."""
+    if isinstance(expr, Ref):
+        return expr.path
+    if isinstance(expr, KofN):
+        return f"{expr.k} of ({', '.join(expr_text(o, True) for o in expr.operands)})"
+    word = " and " if isinstance(expr, And) else " or "
+    text = word.join(expr_text(o, False) for o in expr.operands)
+    return text if top else f"({text})"
+
+
 def expr_refs(expr: Expr) -> list[Ref]:
     """All references of an expression, in source order."""
     if isinstance(expr, Ref):

@@ -1,0 +1,176 @@
+"""`sops fta`: analyse fault trees from Open-PSA XML or from .sops models; report, draw or export them.
+
+Inputs ending in `.xml` are read as one Open-PSA model; `.sops` files and folders go through the model
+front end. Output goes to stdout or, with -o FILE, atomically to FILE. For `dot`/`svg` with several top
+events and -o, FILE names a folder that receives one `<top event>.dot|.svg` per tree.
+
+Imports are deferred to the code path that needs them: `sops fta x.xml` must start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from safetyops_dsl.diagnostics import Diagnostic
+    from safetyops_dsl.fta.tree import FaultTree
+
+FORMATS = ("text", "json", "dot", "svg", "openpsa", "md")
+
+
+def _emit_diagnostics(diags: list[Diagnostic]) -> None:
+    from safetyops_dsl.diagnostics import render_one, sort_unique
+
+    cache: dict[str, list[str] | None] = {}
+    for d in sort_unique(diags):
+        f = d.location.file
+        if f not in cache:
+            try:
+                cache[f] = Path(f).read_text(encoding="utf-8", errors="replace").splitlines() if f else None
+            except OSError:
+                cache[f] = None
+        click.echo(render_one(d, cache[f]), err=True)
+
+
+def _load(paths: tuple[str, ...], mission_time: float | None) -> tuple[list[FaultTree], list[Diagnostic]]:
+    from safetyops_dsl.diagnostics import DiagnosticError
+
+    xml = [p for p in paths if p.lower().endswith(".xml")]
+    models = [p for p in paths if not p.lower().endswith(".xml")]
+    trees: list[FaultTree] = []
+    diags: list[Diagnostic] = []
+    if xml:
+        from safetyops_dsl.fta.openpsa import load_openpsa
+
+        try:
+            trees += load_openpsa(xml, mission_time)
+        except DiagnosticError as exc:
+            diags += exc.diagnostics
+    if models:
+        from safetyops_dsl.analysis.synthesis import load_fault_trees
+
+        more, model_diags = load_fault_trees(models, mission_time)
+        trees += more
+        diags += model_diags
+    return trees, diags
+
+
+def _safe_file_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "tree"
+
+
+@click.command("fta")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True))
+@click.option("--hazard", "hazard", metavar="ID", help="Analyse only the top event (tree) with this name.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=True), help="Write here (atomically) instead of stdout.")
+@click.option("--limit-order", type=click.IntRange(min=0), help="Keep cut sets of at most N events (SCRAM -l).")
+@click.option("--cut-off", type=click.FloatRange(min=0.0, max=1.0), default=0.0, help="Drop cut sets below P.")
+@click.option(
+    "--approx",
+    type=click.Choice(["exact", "rare-event", "mcub"]),
+    default="exact",
+    show_default=True,
+    help="Which probability is reported as the top-event probability.",
+)
+@click.option("--mission-time", type=click.FloatRange(min=0.0), metavar="HOURS", help="Mission time in hours.")
+@click.option(
+    "--cut-set-limit",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="How many cut sets to list (most probable first); counts are always exact.",
+)
+@click.option(
+    "--max-cut-sets",
+    type=click.IntRange(min=1),
+    default=10_000_000,
+    show_default=True,
+    help="Refuse to enumerate more cut sets than this (counting is never limited).",
+)
+def fta(
+    paths: tuple[str, ...],
+    hazard: str | None,
+    fmt: str,
+    output: str | None,
+    limit_order: int | None,
+    cut_off: float,
+    approx: str,
+    mission_time: float | None,
+    cut_set_limit: int,
+    max_cut_sets: int,
+) -> None:
+    """Analyse fault trees: exact probability, minimal cut sets, importance.
+
+    PATHS are Open-PSA MEF files (*.xml, read together as one model) or .sops models and folders.
+    With --format dot/svg, several trees and -o, the -o path is a folder with one file per tree.
+    """
+    from safetyops_dsl.diagnostics import DiagnosticError, has_errors
+
+    trees, diags = _load(paths, mission_time)
+    if has_errors(diags):
+        _emit_diagnostics(diags)
+        sys.exit(1)
+    if diags:
+        _emit_diagnostics(diags)
+    if hazard is not None:
+        trees = [t for t in trees if t.name == hazard]
+        if not trees:
+            raise click.UsageError(f"no top event named '{hazard}'")
+    if not trees:
+        raise click.UsageError("the input defines no fault tree")
+
+    if fmt == "openpsa":
+        from safetyops_dsl.generators.openpsa import write_openpsa
+
+        _write(output, write_openpsa(trees))
+        return
+
+    from safetyops_dsl.fta.engine import analyse
+    from safetyops_dsl.fta.result import AnalysisOptions, Approximation
+
+    options = AnalysisOptions(
+        limit_order=limit_order,
+        cut_off=cut_off,
+        approximation=Approximation(approx),
+        cut_set_limit=cut_set_limit,
+        max_cut_sets=max_cut_sets,
+        importance=fmt in ("text", "json", "md"),
+    )
+    try:
+        results = [(t, analyse(t, options)) for t in trees]
+    except DiagnosticError as exc:
+        _emit_diagnostics(exc.diagnostics)
+        sys.exit(1)
+
+    if fmt in ("dot", "svg"):
+        from safetyops_dsl.generators.fault_tree_dot import render_dot, render_svg
+
+        render = render_dot if fmt == "dot" else render_svg
+        if output is not None and len(results) > 1:
+            for tree, result in results:
+                _write(str(Path(output) / f"{_safe_file_name(tree.name)}.{fmt}"), render(tree, result))
+            return
+        _write(output, "".join(render(tree, result) for tree, result in results))
+        return
+
+    from safetyops_dsl.generators.fta_report import render as render_report
+
+    _write(output, render_report(results, fmt))
+
+
+def _write(output: str | None, text: str) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from safetyops_dsl.atomic import write_atomic
+
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        click.echo(f"sops: cannot write '{output}': {exc.strerror or exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,162 @@
+"""Choosing which cut sets to list, and the cut-set approximations, without listing them all.
+
+The listed cut sets are the `limit` most probable, ties broken by the sorted tuple of event names. A set's
+probability is the product of its events' probabilities taken in name order, so one set always gets the
+same float; for ordering it is rounded to 12 significant digits so that sets equal in exact arithmetic tie.
+
+Top-k without enumeration: a best-first search over the ZDD, whose priority is the prefix probability times
+the best completion below the node, pops sets in decreasing probability. Sets tied with the k-th one can be
+far more numerous than k (Aralia trees give every event p = 0.01), so the ties are taken from the band of
+equal probability in name order, by walking the band's ZDD alphabetically.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterator
+
+from safetyops_dsl.fta.zdd import BASE, EMPTY, Zdd
+
+
+def set_probability(names: tuple[str, ...], p_of: dict[str, float]) -> float:
+    return math.prod(p_of[n] for n in names)
+
+
+def sort_key(p: float) -> float:
+    return float(f"{p:.12g}")
+
+
+def best_first(z: Zdd, root: int, probs: list[float], best: dict[int, float]) -> Iterator[tuple[int, ...]]:
+    """Sets of the family in decreasing probability (up to float rounding of the path products)."""
+    var, hi, lo = z.var, z.hi, z.lo
+    counter = 0
+    # (negated bound, tie counter, node, prefix probability, prefix as a linked list)
+    heap: list[tuple[float, int, int, float, tuple[object, ...] | None]] = []
+    if best.get(root, -1.0) >= 0.0:
+        heap.append((-best[root], 0, root, 1.0, None))
+    while heap:
+        _, _, n, pp, prefix = heapq.heappop(heap)
+        if n == BASE:
+            items: list[int] = []
+            while prefix is not None:
+                items.append(prefix[0])  # type: ignore[arg-type]
+                prefix = prefix[1]  # type: ignore[assignment]
+            yield tuple(items)
+            continue
+        v = var[n]
+        h, low_n = hi[n], lo[n]
+        bh = best[h]
+        if bh >= 0.0:
+            p2 = pp * probs[v]
+            counter += 1
+            heapq.heappush(heap, (-(p2 * bh), counter, h, p2, (v, prefix)))
+        bl = best[low_n]
+        if bl >= 0.0:
+            counter += 1
+            heapq.heappush(heap, (-(pp * bl), counter, low_n, pp, prefix))
+
+
+def alphabetical(z: Zdd, root: int, rank: list[int]) -> Iterator[tuple[int, ...]]:
+    """Sets of the family in lexicographic order of their name-sorted tuples (`rank` = name order)."""
+    on_memo: dict[tuple[int, int], int] = {}
+    off_memo: dict[tuple[int, int], int] = {}
+
+    def visit(f: int, prefix: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+        if z.has_empty(f):
+            yield prefix
+        for v in sorted(z.support(f), key=rank.__getitem__):
+            if f == EMPTY:
+                return
+            sub = z.onset(f, v, on_memo)
+            if sub != EMPTY:
+                yield from visit(sub, (*prefix, v))
+            f = z.offset(f, v, off_memo)
+
+    yield from visit(root, ())
+
+
+def top_cut_sets(
+    z: Zdd, root: int, count: int, names: list[str], probs: list[float], limit: int
+) -> list[tuple[str, ...]]:
+    """The `limit` most probable sets (count > limit > 0), ties by names."""
+    p_of = dict(zip(names, probs, strict=True))
+    best, _ = z.max_min_products(root, probs)
+
+    def as_names(s: tuple[int, ...]) -> tuple[str, ...]:
+        return tuple(sorted(names[v] for v in s))
+
+    popped: list[tuple[float, tuple[str, ...]]] = []
+    for s in best_first(z, root, probs, best):
+        t = as_names(s)
+        popped.append((sort_key(set_probability(t, p_of)), t))
+        if len(popped) == limit:
+            break
+    kth = min(k for k, _ in popped)
+    above = {t for k, t in popped if k > kth}
+    # The band of sets whose rounded probability equals the k-th's, widened for rounding.
+    band = z.prune(root, probs, kth * (1 - 2e-11), kth * (1 + 2e-11))
+    rank_of = sorted(range(len(names)), key=names.__getitem__)
+    rank = [0] * len(names)
+    for r, v in enumerate(rank_of):
+        rank[v] = r
+    tied: list[tuple[str, ...]] = []
+    for s in alphabetical(z, band, rank):
+        t = as_names(s)
+        k = sort_key(set_probability(t, p_of))
+        if k > kth:
+            above.add(t)
+        elif k == kth:
+            tied.append(t)
+            if len(tied) + len(above) >= limit:
+                break
+    ordered = sorted(above, key=lambda t: (-sort_key(set_probability(t, p_of)), t))
+    return (ordered + tied)[:limit]
+
+
+def all_cut_sets(z: Zdd, root: int, names: list[str], probs: list[float]) -> list[tuple[str, ...]]:
+    p_of = dict(zip(names, probs, strict=True))
+    sets = [tuple(sorted(names[v] for v in s)) for s in z.iterate(root)]
+    sets.sort(key=lambda t: (-sort_key(set_probability(t, p_of)), t))
+    return sets
+
+
+def rare_event(z: Zdd, root: int, probs: list[float]) -> float:
+    return z.fold(root, 1.0, lambda v, h, lo: lo + probs[v] * h)
+
+
+MCUB_EXPLICIT = 0.01  # sets at least this probable enter the MCUB product one by one
+MCUB_POWERS = 9  # the remaining sets have P < 0.01, so the log series is exact to ~1e-18 relative
+
+
+def mcub(z: Zdd, root: int, probs: list[float], max_sets: int) -> float:
+    """1 - prod(1 - P(S)) over all sets, as -expm1(sum log1p(-P(S))).
+
+    log(1 - x) = -sum_j x**j / j, so the sum over the family of log(1 - P(S)) is a series in the power sums
+    of the set probabilities, and each power sum is one pass over the ZDD. The series converges fast only
+    for small P(S); the (few) sets with P(S) >= 0.01 are therefore enumerated best-first and taken exactly.
+    """
+    if z.has_empty(root):
+        return 1.0
+    best, _ = z.max_min_products(root, probs)
+    big: list[float] = []
+    for s in best_first(z, root, probs, best):
+        p = math.prod(probs[v] for v in s)
+        if p < MCUB_EXPLICIT:
+            break
+        big.append(p)
+        if len(big) > max_sets:
+            raise OverflowError(f"more than {max_sets} cut sets with probability >= {MCUB_EXPLICIT}")
+    sums = z.power_sums(root, probs, MCUB_POWERS)
+    log_total = 0.0
+    for p in big:
+        if p >= 1.0:
+            return 1.0
+        log_total += math.log1p(-p)
+    for j in range(MCUB_POWERS):
+        rest = sums[j] - math.fsum(p ** (j + 1) for p in big)
+        log_total -= max(rest, 0.0) / (j + 1)
+    return -math.expm1(log_total)
+
+
+__all__ = ["EMPTY", "all_cut_sets", "mcub", "rare_event", "top_cut_sets"]

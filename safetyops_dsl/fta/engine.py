@@ -1,0 +1,160 @@
+"""Fault-tree analysis: exact probability (BDD), minimal cut sets (ZDD), approximations and importance.
+
+Pipeline for one tree:
+  1. build the BDD with CUDD under a static variable order and copy it into arrays   (bdd.py)
+  2. P(top) and P(not top) per node in one bottom-up pass                            (bdd.node_probabilities)
+  3. Birnbaum importance of every event in one top-down pass; the other factors follow
+  4. minimal cut sets as a ZDD by Rauzy's minsol, with SCRAM's order limit and cut-off  (zdd.py)
+  5. counts by order, rare-event sum and MCUB from the ZDD without listing the sets     (zdd.py, cutsets.py)
+  6. the `cut_set_limit` most probable sets by best-first search                        (cutsets.py)
+"""
+
+from __future__ import annotations
+
+from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, DiagnosticError, Location, make
+from safetyops_dsl.fta import cutsets
+from safetyops_dsl.fta.bdd import (
+    TreeBdds,
+    build,
+    conditional_probabilities,
+    edge_probability,
+    ensure_recursion,
+    node_probabilities,
+)
+from safetyops_dsl.fta.modules import is_coherent
+from safetyops_dsl.fta.result import AnalysisOptions, Approximation, FtaResult, ImportanceRow
+from safetyops_dsl.fta.tree import FaultTree
+from safetyops_dsl.fta.zdd import Zdd, minimal_solutions, substitute
+
+
+def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
+    bdds = build(tree, split=is_coherent(tree))
+    ensure_recursion(len(bdds.variables))
+    probs = bdds.probability
+    tables: dict[str, tuple[list[float], list[float]]] = {}
+    for m in bdds.modules:  # bottom-up, so placeholders hold their module's probability when used
+        pos, neg = node_probabilities(m.flat)
+        tables[m.name] = (pos, neg)
+        if m.name != tree.top:
+            probs[bdds.index[m.name]] = edge_probability(m.flat.root, pos, neg)
+    top_flat = bdds.modules[-1].flat
+    exact = edge_probability(top_flat.root, *tables[tree.top])
+    warnings: list[str] = []
+
+    importance: tuple[ImportanceRow, ...] = ()
+    if options.importance:
+        importance = _importance(tree, bdds, tables, exact)
+
+    z = Zdd(len(bdds.variables))
+    families: dict[int, int] = {}
+    for m in bdds.modules:
+        fam = minimal_solutions(z, m.flat, options.limit_order)
+        fam = substitute(z, fam, {bdds.index[c]: families[bdds.index[c]] for c in m.children}, options.limit_order)
+        families[bdds.index[m.name]] = fam if m.name != tree.top else fam
+        root = fam
+    if options.cut_off > 0.0:
+        root = z.prune(root, probs, options.cut_off)
+    by_order = z.count_by_order(root)
+    count = sum(by_order.values())
+
+    rare = min(cutsets.rare_event(z, root, probs), 1.0)
+    if rare >= 1.0 and count:
+        warnings.append("the rare-event approximation exceeds 1 and is capped at 1")
+    try:
+        upper = cutsets.mcub(z, root, probs, options.max_cut_sets)
+    except OverflowError as exc:
+        raise _limit(tree, f"cannot compute the MCUB approximation: {exc}") from None
+
+    names = bdds.variables
+    limit = options.cut_set_limit
+    if limit is None or count <= limit:
+        if count > options.max_cut_sets:
+            raise _limit(
+                tree,
+                f"tree '{tree.name}' has {count} minimal cut sets, more than --max-cut-sets "
+                f"{options.max_cut_sets} allows listing",
+            )
+        listed = cutsets.all_cut_sets(z, root, names, probs)
+    elif limit == 0:
+        listed = []
+    else:
+        listed = cutsets.top_cut_sets(z, root, count, names, probs, limit)
+
+    if options.approximation is Approximation.RARE_EVENT:
+        chosen = rare
+    elif options.approximation is Approximation.MCUB:
+        chosen = upper
+    else:
+        chosen = exact
+    if options.limit_order is not None or options.cut_off > 0.0:
+        if options.approximation is not Approximation.EXACT:
+            warnings.append("approximations use only the cut sets kept by the order limit and cut-off")
+    return FtaResult(
+        tree=tree.name,
+        top=tree.top,
+        probability=chosen,
+        exact_probability=exact,
+        rare_event_probability=rare,
+        mcub_probability=upper,
+        cut_set_count=count,
+        cut_sets_by_order=dict(sorted(by_order.items())),
+        cut_sets=tuple(listed),
+        cut_sets_truncated=len(listed) < count,
+        importance=importance,
+        options=options,
+        warnings=tuple(warnings),
+    )
+
+
+def _importance(
+    tree: FaultTree, bdds: TreeBdds, tables: dict[str, tuple[list[float], list[float]]], top: float
+) -> tuple[ImportanceRow, ...]:
+    """Importance factors from the BDDs, as SCRAM defines them (SCRAM also works on the BDD by default).
+
+    P(top | e=1) and P(top | e=0) come from one pass over each module's BDD (bdd.conditional_probabilities);
+    through a module M, P(parent | e=b) = x P(parent | M=1) + (1 - x) P(parent | M=0), x = P(M | e=b).
+    Factors that divide by P(top) are 0 when P(top) = 0; RRW is inf when P(top | e=0) = 0 (SCRAM prints 0).
+    """
+    cond: dict[str, dict[int, tuple[float, float]]] = {}
+    parent: dict[str, str] = {}
+    home: dict[str, str] = {}
+    for m in bdds.modules:
+        cond[m.name] = conditional_probabilities(m.flat, *tables[m.name])
+        for c in m.children:
+            parent[c] = m.name
+        for e in m.events:
+            home[e] = m.name
+    rows = []
+    for name in sorted(home):
+        v = bdds.index[name]
+        module = home[name]
+        if v not in cond[module]:
+            continue  # the event vanished from the BDD (e.g. absorbed by a house event)
+        p1, p0 = cond[module][v]
+        while module != tree.top:
+            up = parent[module]
+            m1, m0 = cond[up][bdds.index[module]]
+            p1 = p1 * m1 + (1.0 - p1) * m0
+            p0 = p0 * m1 + (1.0 - p0) * m0
+            module = up
+        p = tree.basic_events[name].probability
+        m = p1 - p0
+        if top > 0.0:
+            # FV = (P - P(e=0)) / P equals CIF exactly for independent events: P - P(e=0) = p * MIF.
+            cif = m * p / top
+            dif = p * p1 / top
+            raw = p1 / top
+        else:
+            cif = dif = raw = 0.0
+        rrw = top / p0 if p0 > 0.0 else (float("inf") if top > 0.0 else 0.0)
+        rows.append(ImportanceRow(name, p, cif, m, cif, dif, raw, rrw))
+    return tuple(rows)
+
+
+def _limit(tree: FaultTree, message: str) -> DiagnosticError:
+    top = tree.gates.get(tree.top)
+    origin = top.origin if top is not None else None
+    loc = Location(origin.file, origin.line, origin.col) if origin else Location(tree.name)
+    return DiagnosticError(
+        [make(LIMIT_EXCEEDED, message, loc, hint="use --limit-order or --cut-off, or lower --cut-set-limit")]
+    )

@@ -1,0 +1,401 @@
+"""Open-PSA Model Exchange Format (MEF) reader: XML files -> FaultTree values, one per top gate.
+
+Several files form one model (as with SCRAM: `tree.xml basic-events.xml`). A top gate is a gate no other
+gate uses; trees come out sorted by name. Names are case-sensitive, as in SCRAM 0.16.
+Nested formulas inside a gate become gates named `<gate>/<i>` (i = 1-based position, nested: `g/2/1`).
+Event-tree constructs are skipped (this reader is for fault trees only); CCF groups are refused with a
+diagnostic (see docs/fault-trees.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from safetyops_dsl.diagnostics import OPENPSA_ERROR, Diagnostic, DiagnosticError, Location, make
+from safetyops_dsl.fta.mef_expr import Evaluator, ExprError
+from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
+from safetyops_dsl.fta.xmlread import Element, parse_file
+
+DEFAULT_MISSION_TIME = 8760.0  # hours; SCRAM's default
+
+_CONNECTIVES = {
+    "and": GateKind.AND,
+    "or": GateKind.OR,
+    "atleast": GateKind.ATLEAST,
+    "xor": GateKind.XOR,
+    "not": GateKind.NOT,
+    "nand": GateKind.NAND,
+    "nor": GateKind.NOR,
+    "null": GateKind.NULL,
+}
+_DERIVED = {"iff", "imply", "cardinality"}
+_REFS = {"gate", "basic-event", "house-event", "event"}
+_META = {"label", "attributes"}
+# Event-tree and analysis constructs: valid MEF, irrelevant to fault-tree analysis.
+_SKIPPED = {
+    "define-event-tree",
+    "define-initiating-event",
+    "define-rule",
+    "define-sequence",
+    "define-functional-event",
+    "define-alignment",
+    "define-substitution",
+    "define-extern-library",
+    "define-extern-function",
+    "label",
+    "attributes",
+}
+
+
+@dataclass
+class _Def:
+    name: str  # unique key: the plain name, or "<container path>.<name>" for a private element
+    el: Element
+    label: str
+    scope: str  # path of the enclosing fault tree / component, e.g. "ThreeMotor.t"
+
+
+def _label(el: Element) -> str:
+    for c in el.children:
+        if c.tag == "label":
+            return " ".join(c.text.split())
+    return ""
+
+
+def _origin(el: Element, element: str) -> Origin:
+    return Origin(el.loc.file, el.loc.line, el.loc.col, element)
+
+
+class _Model:
+    def __init__(self) -> None:
+        self.gates: dict[str, _Def] = {}
+        self.basic: dict[str, _Def] = {}
+        self.house: dict[str, _Def] = {}
+        self.params: dict[str, Element] = {}
+        self.diags: list[Diagnostic] = []
+
+    def error(self, el: Element | Location, message: str, hint: str = "") -> None:
+        loc = el if isinstance(el, Location) else el.loc
+        self.diags.append(make(OPENPSA_ERROR, message, loc, hint))
+
+    def define(self, table: dict[str, _Def], el: Element, scope: str, role: str) -> None:
+        plain = el.get("name")
+        if not plain:
+            self.error(el, f"<{el.tag}> has no name")
+            return
+        # MEF roles: a private element is known by its container path (SCRAM reports the plain name).
+        name = f"{scope}.{plain}" if el.get("role", role) == "private" and scope else plain
+        for kind, other in (("gate", self.gates), ("basic event", self.basic), ("house event", self.house)):
+            if name in other:
+                self.error(el, f"'{name}' is already defined as a {kind} at {other[name].el.loc}")
+                return
+        table[name] = _Def(name, el, _label(el), scope)
+
+    def collect(self, el: Element, scope: str, role: str) -> None:
+        for c in el.children:
+            tag = c.tag
+            if tag == "define-gate":
+                self.define(self.gates, c, scope, role)
+            elif tag == "define-basic-event":
+                self.define(self.basic, c, scope, role)
+            elif tag == "define-house-event":
+                self.define(self.house, c, scope, role)
+            elif tag == "define-parameter":
+                name = c.get("name") or ""
+                if name in self.params:
+                    self.error(c, f"parameter '{name}' is already defined at {self.params[name].loc}")
+                else:
+                    self.params[name] = c
+            elif tag in ("define-fault-tree", "define-component"):
+                name = c.get("name") or ""
+                self.collect(c, f"{scope}.{name}" if scope else name, c.get("role", role))
+            elif tag == "model-data":
+                self.collect(c, "", "public")
+            elif tag == "define-CCF-group":
+                self.error(
+                    c,
+                    "CCF groups are not supported",
+                    hint="expand the common-cause group into basic events and OR gates before import",
+                )
+            elif tag not in _SKIPPED:
+                self.error(c, f"unexpected element <{tag}> in <{el.tag}>")
+
+
+def load_openpsa(paths: list[str], mission_time: float | None = None) -> list[FaultTree]:
+    model = _Model()
+    for path in paths:
+        root = parse_file(path)
+        if root.tag != "opsa-mef":
+            model.error(root, f"the root element is <{root.tag}>, not <opsa-mef>")
+            continue
+        model.collect(root, "", "public")
+    if model.diags:
+        raise DiagnosticError(model.diags)
+    return _Builder(model, DEFAULT_MISSION_TIME if mission_time is None else mission_time).trees()
+
+
+class _Builder:
+    def __init__(self, model: _Model, mission_time: float) -> None:
+        self.m = model
+        self.mission_time = mission_time
+        self.gates: dict[str, Gate] = {}
+        self.house: dict[str, HouseEvent] = {}
+        self.basic: dict[str, BasicEvent] = {}
+        self.evaluator = Evaluator(model.params, mission_time)
+        self.scope = ""  # container path of the gate being built (for private names)
+
+    def trees(self) -> list[FaultTree]:
+        m = self.m
+        for d in sorted(m.house.values(), key=lambda d: d.name):
+            self.house[d.name] = self._house(d)
+        for d in sorted(m.gates.values(), key=lambda d: d.name):
+            self._gate(d)
+        if not m.diags:
+            self._check_cycles()
+        used_basic = {i for g in self.gates.values() for i in g.inputs if i in m.basic}
+        for name in sorted(used_basic):
+            self._basic(m.basic[name])
+        if m.diags:
+            raise DiagnosticError(m.diags)
+        used = {i for g in self.gates.values() for i in g.inputs}
+        tops = sorted(n for n in m.gates if n not in used)
+        if not tops:
+            raise DiagnosticError([make(OPENPSA_ERROR, "the model defines no fault-tree gate", Location(""))])
+        return [self._tree(top) for top in tops]
+
+    # -- events ----------------------------------------------------------------------------------------------
+
+    def _house(self, d: _Def) -> HouseEvent:
+        state = False
+        body = [c for c in d.el.children if c.tag not in _META]
+        if body:
+            c = body[0]
+            value = c.get("value")
+            if c.tag not in ("constant", "bool") or value not in ("true", "false"):
+                self.m.error(c, f"house event '{d.name}' needs <constant value=\"true|false\"/>")
+            state = value == "true"
+        return HouseEvent(d.name, state, d.label, _origin(d.el, "house-event"))
+
+    def _basic(self, d: _Def) -> None:
+        body = [c for c in d.el.children if c.tag not in _META]
+        if len(body) != 1:
+            self.m.error(
+                d.el,
+                f"basic event '{d.name}' has no probability expression"
+                if not body
+                else f"basic event '{d.name}' has {len(body)} expressions, not one",
+                hint='give it e.g. <float value="1e-3"/>',
+            )
+            return
+        try:
+            p = self.evaluator.eval(body[0])
+        except ExprError as exc:
+            self.m.diags.append(exc.diag)
+            return
+        if not 0.0 <= p <= 1.0:
+            self.m.error(body[0], f"probability of basic event '{d.name}' is {p!r}, outside [0, 1]")
+            return
+        rate = None
+        if body[0].tag == "exponential" and body[0].children:
+            try:
+                rate = self.evaluator.eval(body[0].children[0])
+            except ExprError:
+                rate = None
+        self.basic[d.name] = BasicEvent(d.name, p, d.label, _origin(d.el, "basic-event"), rate_per_hour=rate)
+
+    # -- gates -------------------------------------------------------------------------------------------------
+
+    def _gate(self, d: _Def) -> None:
+        body = [c for c in d.el.children if c.tag not in _META]
+        if len(body) != 1:
+            self.m.error(d.el, f"gate '{d.name}' needs exactly one formula, found {len(body)}")
+            return
+        formula = body[0]
+        self.scope = d.scope
+        if formula.tag in _CONNECTIVES or formula.tag in _DERIVED:
+            self._formula(d.name, formula, d.label, d.el)
+        else:
+            arg = self._arg(d.name, formula, 1)
+            if arg is not None:
+                self.gates[d.name] = Gate(d.name, GateKind.NULL, (arg,), None, d.label, _origin(d.el, "gate"))
+
+    def _formula(self, name: str, el: Element, label: str, at: Element) -> None:
+        """Define gate `name` from a connective element (nested connectives become child gates)."""
+        origin = _origin(at, "gate")
+        args: list[str] = []
+        for i, c in enumerate((c for c in el.children if c.tag not in _META), start=1):
+            a = self._arg(name, c, i)
+            if a is not None:
+                args.append(a)
+        tag = el.tag
+        n = len(args)
+        if tag in ("not", "null") and n != 1:
+            self.m.error(el, f"<{tag}> in gate '{name}' takes one argument, not {n}")
+            return
+        if n == 0:
+            self.m.error(el, f"<{tag}> in gate '{name}' has no arguments")
+            return
+        if tag in ("xor", "iff", "imply") and n != 2 and tag != "xor":
+            self.m.error(el, f"<{tag}> in gate '{name}' takes two arguments, not {n}")
+            return
+        if tag == "atleast":
+            k = self._int_attr(el, "min", name)
+            if k is None:
+                return
+            if not 1 <= k <= n:
+                self.m.error(el, f"atleast min={k} in gate '{name}' is outside 1..{n}")
+                return
+            self.gates[name] = Gate(name, GateKind.ATLEAST, tuple(args), k, label, origin)
+        elif tag == "iff":  # a <-> b  ==  not (a xor b)
+            inner = f"{name}/xor"
+            self.gates[inner] = Gate(inner, GateKind.XOR, tuple(args), None, "", origin)
+            self.gates[name] = Gate(name, GateKind.NOT, (inner,), None, label, origin)
+        elif tag == "imply":  # a -> b  ==  (not a) or b
+            inner = f"{name}/not"
+            self.gates[inner] = Gate(inner, GateKind.NOT, (args[0],), None, "", origin)
+            self.gates[name] = Gate(name, GateKind.OR, (inner, args[1]), None, label, origin)
+        elif tag == "cardinality":
+            lo = self._int_attr(el, "min", name)
+            hi = self._int_attr(el, "max", name)
+            if lo is None or hi is None:
+                return
+            if not 0 <= lo <= hi <= n:
+                self.m.error(el, f"cardinality min={lo} max={hi} in gate '{name}' is outside 0..{n}")
+                return
+            self._cardinality(name, args, lo, hi, label, origin)
+        else:
+            self.gates[name] = Gate(name, _CONNECTIVES[tag], tuple(args), None, label, origin)
+
+    def _cardinality(self, name: str, args: list[str], lo: int, hi: int, label: str, origin: Origin) -> None:
+        # min <= count <= max  ==  atleast(min) and not atleast(max + 1)
+        parts: list[str] = []
+        if lo > 0:
+            parts.append(f"{name}/min")
+            self.gates[parts[-1]] = Gate(parts[-1], GateKind.ATLEAST, tuple(args), lo, "", origin)
+        if hi < len(args):
+            over = f"{name}/over"
+            self.gates[over] = Gate(over, GateKind.ATLEAST, tuple(args), hi + 1, "", origin)
+            parts.append(f"{name}/max")
+            self.gates[parts[-1]] = Gate(parts[-1], GateKind.NOT, (over,), None, "", origin)
+        if not parts:  # 0 <= count <= n is always true
+            const = f"{name}/true"
+            self.house[const] = HouseEvent(const, True, "", origin)
+            parts.append(const)
+        self.gates[name] = Gate(name, GateKind.AND, tuple(parts), None, label, origin)
+
+    def _int_attr(self, el: Element, attr: str, gate: str) -> int | None:
+        raw = el.get(attr)
+        try:
+            return int(raw) if raw is not None else None
+        except ValueError:
+            pass
+        self.m.error(el, f"<{el.tag}> in gate '{gate}' needs an integer '{attr}' attribute")
+        return None
+
+    def _arg(self, gate: str, el: Element, i: int) -> str | None:
+        tag = el.tag
+        if tag in _CONNECTIVES or tag in _DERIVED:
+            nested = f"{gate}/{i}"
+            self._formula(nested, el, "", el)
+            return nested if nested in self.gates else None
+        if tag == "constant":
+            value = el.get("value")
+            if value not in ("true", "false"):
+                self.m.error(el, "<constant> needs value=\"true\" or \"false\"")
+                return None
+            const = f"{gate}/{i}"
+            self.house[const] = HouseEvent(const, value == "true", "", _origin(el, "constant"))
+            return const
+        if tag not in _REFS:
+            self.m.error(el, f"unexpected <{tag}> in gate '{gate}'")
+            return None
+        ref = el.get("name")
+        if not ref:
+            self.m.error(el, f"<{tag}> in gate '{gate}' has no name")
+            return None
+        m = self.m
+        tables = {"gate": m.gates, "basic-event": m.basic, "house-event": m.house}
+        kind = el.get("type", "") if tag == "event" else tag
+        candidates = [tables[kind]] if kind in tables else list(tables.values())
+        for table in candidates:
+            found = self._lookup(table, ref)
+            if found is not None:
+                return found
+        what = kind.replace("-", " ") if kind in tables else "event"
+        defined_elsewhere = [k for k, t in tables.items() if self._lookup(t, ref) is not None]
+        hint = f"'{ref}' is defined as a {defined_elsewhere[0].replace('-', ' ')}" if defined_elsewhere else ""
+        m.error(el, f"undefined {what} '{ref}' in gate '{gate}'", hint)
+        return None
+
+    def _lookup(self, table: dict[str, _Def], ref: str) -> str | None:
+        # Private names of the referencing gate's container and its ancestors first, then public names.
+        scope = self.scope
+        while scope:
+            if f"{scope}.{ref}" in table:
+                return f"{scope}.{ref}"
+            scope = scope.rpartition(".")[0]
+        if ref in table:
+            return ref
+        # Path-qualified references ("FaultTree.Gate") to public names.
+        if "." in ref:
+            short = ref.rsplit(".", 1)[1]
+            if short in table:
+                return short
+        return None
+
+    def _check_cycles(self) -> None:
+        white, grey, black = 0, 1, 2
+        color = dict.fromkeys(self.gates, white)
+        for start in sorted(self.gates):
+            if color[start] != white:
+                continue
+            path: list[str] = []
+            stack: list[tuple[str, int]] = [(start, 0)]
+            while stack:
+                name, i = stack.pop()
+                inputs = self.gates[name].inputs
+                if i == 0:
+                    color[name] = grey
+                    path.append(name)
+                if i < len(inputs):
+                    stack.append((name, i + 1))
+                    child = inputs[i]
+                    if child in self.gates:
+                        if color[child] == grey:
+                            cycle = path[path.index(child) :] + [child]
+                            d = self.m.gates.get(child.split("/")[0])
+                            loc = d.el.loc if d else Location("")
+                            self.m.error(loc, "cyclic gates: " + " -> ".join(cycle))
+                            return
+                        if color[child] == white:
+                            stack.append((child, 0))
+                else:
+                    color[name] = black
+                    path.pop()
+
+    def _tree(self, top: str) -> FaultTree:
+        gates: dict[str, Gate] = {}
+        basic: dict[str, BasicEvent] = {}
+        house: dict[str, HouseEvent] = {}
+        stack = [top]
+        while stack:
+            name = stack.pop()
+            if name in gates or name in basic or name in house:
+                continue
+            if name in self.gates:
+                gates[name] = self.gates[name]
+                stack.extend(gates[name].inputs)
+            elif name in self.basic:
+                basic[name] = self.basic[name]
+            else:
+                house[name] = self.house[name]
+        g = self.gates[top]
+        return FaultTree(
+            name=top,
+            top=top,
+            gates=dict(sorted(gates.items())),
+            basic_events=dict(sorted(basic.items())),
+            house_events=dict(sorted(house.items())),
+            label=g.label,
+            mission_time=self.mission_time,
+        )
