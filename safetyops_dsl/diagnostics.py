@@ -22,7 +22,7 @@ class Severity(str, Enum):
     NOTE = "note"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Location:
     """A position in a source file. `file` is as the user named it (relative paths stay relative)."""
 
@@ -36,7 +36,7 @@ class Location:
         return f"{self.file}:{self.line}:{max(self.col, 1)}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CodeInfo:
     code: str
     severity: Severity
@@ -128,7 +128,7 @@ def all_codes() -> list[CodeInfo]:
     return [_CODES[c] for c in sorted(_CODES)]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Diagnostic:
     code: str
     message: str

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 from safetyops_dsl.diagnostics import Location
 
 BASE_DEVIATIONS: tuple[str, ...] = ("omission", "commission", "value", "early", "late")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class NameRef:
     """A name as written at a use site; resolved later so that unknown names get a located diagnostic."""
 
@@ -25,7 +26,7 @@ class NameRef:
 # -- failure logic expressions ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Ref:
     """`port.deviation` (an input deviation) or a failure-mode / trigger name."""
 
@@ -33,19 +34,19 @@ class Ref:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class And:
     operands: tuple[Expr, ...]
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Or:
     operands: tuple[Expr, ...]
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class KofN:
     k: int
     operands: tuple[Expr, ...]
@@ -84,14 +85,14 @@ class PortDirection(str, Enum):
     OUT = "out"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Port:
     name: str
     direction: PortDirection
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Aiag:
     """AIAG-VDA FMEA ratings (1..10) where the model gives them."""
 
@@ -100,7 +101,7 @@ class Aiag:
     detection: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FailureMode:
     name: str
     kind: str  # "failure" (a hardware/software fault) or "trigger" (a SOTIF triggering condition)
@@ -115,7 +116,7 @@ class FailureMode:
     aiag: Aiag | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Mechanism:
     name: str
     kind: str  # "mechanism" or "monitor" (an ML runtime monitor)
@@ -126,7 +127,7 @@ class Mechanism:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Rule:
     """`port.deviation <- expr`: when the output port shows the deviation."""
 
@@ -136,7 +137,7 @@ class Rule:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Propagate:
     """`propagate in -> out { deviations }`: each listed input deviation passes to the output unchanged."""
 
@@ -146,7 +147,7 @@ class Propagate:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Part:
     name: str
     type_ref: NameRef
@@ -154,7 +155,7 @@ class Part:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Connection:
     source: str  # "part.port" or "port" (an input of the enclosing component)
     target: str  # "part.port" or "port" (an output of the enclosing component)
@@ -163,7 +164,7 @@ class Connection:
     target_location: Location | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Dataset:
     role: str  # train | validation | verification | test
     identity: str
@@ -171,7 +172,7 @@ class Dataset:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Metric:
     name: str
     op: str  # >= <= > < ==
@@ -188,7 +189,7 @@ class Metric:
         }[self.op]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MLInfo:
     model_identity: str | None
     model_version: str | None
@@ -202,7 +203,7 @@ class ComponentKind(str, Enum):
     SYSTEM = "system"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Component:
     """A component type (instantiated as parts), an ML component, or a system (a root of instances)."""
 
@@ -226,30 +227,35 @@ class Component:
     def qualified_name(self) -> str:
         return f"{self.package}.{self.name}"
 
+    # Name lookups are cached on first use (large systems have hundreds of parts). cached_property writes
+    # into the instance __dict__ directly, which a frozen dataclass allows; equality ignores it.
+    @cached_property
+    def _port_index(self) -> dict[str, Port]:
+        return {p.name: p for p in reversed(self.ports)}
+
+    @cached_property
+    def _failure_index(self) -> dict[str, FailureMode]:
+        return {f.name: f for f in reversed(self.failure_modes)}
+
+    @cached_property
+    def _part_index(self) -> dict[str, Part]:
+        return {p.name: p for p in reversed(self.parts)}
+
     def port(self, name: str) -> Port | None:
-        for p in self.ports:
-            if p.name == name:
-                return p
-        return None
+        return self._port_index.get(name)
 
     def failure_mode(self, name: str) -> FailureMode | None:
-        for f in self.failure_modes:
-            if f.name == name:
-                return f
-        return None
+        return self._failure_index.get(name)
 
     def part(self, name: str) -> Part | None:
-        for p in self.parts:
-            if p.name == name:
-                return p
-        return None
+        return self._part_index.get(name)
 
     @property
     def is_composite(self) -> bool:
         return bool(self.parts)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Deviation:
     name: str  # may be dotted: value.stuck
     base: str | None  # the deviation it refines
@@ -261,7 +267,7 @@ class Deviation:
 # -- hazards, goals, requirements, evidence -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AsilSpec:
     """An ASIL as written: `D`, `QM`, or decomposed `B(D)` (level B, decomposed from D)."""
 
@@ -273,7 +279,7 @@ class AsilSpec:
         return f"{self.level}({self.decomposed_from})" if self.decomposed_from else self.level
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ClassValue:
     """S/E/C class as written (`S3`), parsed to its number; validated against the allowed range."""
 
@@ -282,7 +288,7 @@ class ClassValue:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Hazard:
     name: str
     package: str
@@ -303,7 +309,7 @@ class Hazard:
         return f"{self.package}.{self.name}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SafetyGoal:
     name: str
     package: str
@@ -321,7 +327,7 @@ class SafetyGoal:
         return f"{self.package}.{self.name}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Requirement:
     name: str
     package: str
@@ -336,7 +342,7 @@ class Requirement:
         return f"{self.package}.{self.name}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Evidence:
     name: str
     package: str
@@ -354,7 +360,7 @@ class Evidence:
         return f"{self.package}.{self.name}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GsnNode:
     name: str
     kind: str  # goal | strategy | solution | context | assumption | justification | away_goal
@@ -370,7 +376,7 @@ class GsnNode:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Argument:
     name: str
     package: str
@@ -383,7 +389,7 @@ class Argument:
         return f"{self.package}.{self.name}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PolicyRule:
     mode: str  # require | waive
     rule: str
@@ -394,7 +400,7 @@ class PolicyRule:
 # -- files and the whole model ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Import:
     path: str  # as written
     resolved: str  # model-root-relative POSIX path of the imported file ("" when unresolved)

@@ -65,7 +65,12 @@ class Model:
         return self._instances[key]
 
     def systems(self) -> list[el.Component]:
-        return [c for _, c in sorted(self.components.items()) if c.kind is el.ComponentKind.SYSTEM]
+        if "__systems__" not in self._instances:
+            self._instances["__systems__"] = [
+                c for _, c in sorted(self.components.items()) if c.kind is el.ComponentKind.SYSTEM
+            ]
+        systems: list[el.Component] = self._instances["__systems__"]
+        return systems
 
     def rel_path(self, display: str) -> str:
         return self._rel_of.get(display, display)
@@ -84,6 +89,19 @@ class Model:
                     out.add(d.name)
                     changed = True
         return sorted(out)
+
+    def lookup(self, text: str, kinds: Iterable[str], package: str) -> tuple[str, str] | None:
+        """Resolve without building a diagnostic (cheap where a miss is expected)."""
+        wanted = tuple(kinds)
+        if "." in text:
+            name = text.rpartition(".")[2]
+            hits = [(k, q) for k, q in self._by_name.get(name, []) if q == text and k in wanted]
+        else:
+            entries = self._by_name.get(text, [])
+            hits = [(k, q) for k, q in entries if q == f"{package}.{text}" and k in wanted] or [
+                (k, q) for k, q in entries if k in wanted
+            ]
+        return hits[0] if len(hits) == 1 else None
 
     def resolve(
         self, ref: el.NameRef, kinds: Iterable[str], package: str, what: str

@@ -706,8 +706,8 @@ def resolve_allocation(model: Model, req: el.Requirement, ref: el.NameRef) -> st
     """An allocation target: a component type (`Radar`) or a part path (`AEB.radar_l`, or `radar_l` in the
     only system). Returns a stable key: the component's qualified name or the instance path."""
     text = ref.text
-    found = model.resolve(ref, ("component",), req.package, "allocation target")
-    if not isinstance(found, Diagnostic):
+    found = model.lookup(text, ("component",), req.package)
+    if found is not None:
         return found[1]
     for system in model.systems():
         root = model.instances(system)
