@@ -16,6 +16,7 @@ component's output-deviation logic, down to the failure modes of component insta
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Sequence
@@ -120,6 +121,21 @@ class _Builder:
         """Make a gate, simplifying constants: FALSE inputs drop out of OR, make AND false."""
         if kind is GateKind.AND and FALSE in inputs:
             return FALSE
+        if kind is GateKind.ATLEAST:
+            assert k is not None
+            counted = [i for i in inputs if i != FALSE]
+            if len(set(counted)) < len(counted) and k <= len(counted):
+                # One cause feeding two operands counts twice (a sensor wired to two voter inputs defeats a
+                # 2-of-3 vote alone). An Open-PSA atleast gate takes distinct inputs, so expand into the OR
+                # of the AND of every k operand positions; repeated names collapse inside each AND.
+                terms = []
+                for combo in itertools.combinations(range(len(counted)), k):
+                    members = sorted({counted[j] for j in combo}, key=counted.index)
+                    terms.append(
+                        members[0] if len(members) == 1
+                        else self.combine(f"{name.rstrip('#')}/and#", GateKind.AND, members, "", loc, element)
+                    )
+                return self.combine(name, GateKind.OR, terms, label, loc, element)
         live = sorted(set(i for i in inputs if i != FALSE), key=inputs.index)
         if kind is GateKind.ATLEAST:
             assert k is not None

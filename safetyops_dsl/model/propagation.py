@@ -87,12 +87,19 @@ class Propagation:
                 if rule.port == node.port and rule.deviation in wanted:
                     out.append(RuleCause(inst.path, rule))
             for prop in comp.propagates:
-                if prop.target == node.port and (not prop.deviations or node.deviation in prop.deviations):
+                if prop.target != node.port:
+                    continue
+                if not prop.deviations:
                     out.append(NodeCause(DevNode("in", inst.path, prop.source, node.deviation), prop.location))
+                    continue
+                # `propagate i -> o { value.stuck }` makes o.value.stuck, which is also an o.value
+                for dev in prop.deviations:
+                    if dev in wanted:
+                        out.append(NodeCause(DevNode("in", inst.path, prop.source, dev), prop.location))
             conn = self._connections(comp).get(node.port)
-            if conn is not None and inst.children:
+            if conn is not None:
                 src_part, _, src_port = conn.source.rpartition(".")
-                if not src_part:
+                if not src_part:  # a pass-through from the component's own input
                     out.append(NodeCause(DevNode("in", inst.path, src_port, node.deviation), conn.location))
                 elif src_part in inst.children:
                     child = inst.children[src_part]

@@ -12,7 +12,6 @@ from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.model import elements as el
 
 _TIME_UNIT_HOURS = {"ms": 1 / 3_600_000, "s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "y": 8760.0}
-_TIME_UNIT_SECONDS = {k: v * 3600 for k, v in _TIME_UNIT_HOURS.items()}
 _CLASS_RANGES = {"severity": ("S", 3), "exposure": ("E", 4), "controllability": ("C", 3)}
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -54,12 +53,17 @@ class FileBuilder:
         return float(text)
 
     def hours(self, duration: Any) -> float:
-        return self.number(duration.value) * _TIME_UNIT_HOURS[duration.unit]
+        value = self.number(duration.value) * _TIME_UNIT_HOURS[duration.unit]
+        if value <= 0:
+            self.error(dg.BAD_VALUE, f"a duration must be positive, got {duration.value} {duration.unit}",
+                       self.loc(duration))
+        return value
 
     def percent(self, text: str, what: str, obj: Any) -> float:
         value = self.number(text)
         if not 0.0 <= value <= 100.0:
-            self.error(dg.BAD_COVERAGE, f"{what} {text} % is outside 0..100 %", self.loc(obj))
+            code = dg.BAD_COVERAGE if "coverage" in what else dg.BAD_VALUE
+            self.error(code, f"{what} {text} % is outside 0..100 %", self.loc(obj))
         return min(max(value, 0.0), 100.0) / 100.0
 
     # -- file ---------------------------------------------------------------------------------------------------
@@ -75,8 +79,6 @@ class FileBuilder:
             if kind == "MissionTime":
                 mission = self.hours(e.time)
                 mission_loc = self.loc(e)
-                if mission <= 0:
-                    self.error(dg.BAD_VALUE, "mission time must be positive", mission_loc)
                 continue
             if kind == "Deviation":
                 buckets["dev"].append(self.deviation(e, package))
@@ -242,7 +244,7 @@ class FileBuilder:
                         dg.BAD_VALUE,
                         f"unknown distribution '{distribution}'",
                         self.loc(a),
-                        "use 'exponential' (rate over exposure time) or 'constant' (probability)",
+                        "use 'exponential' (p = 1 - exp(-rate x time)) or 'constant' (p = rate x time, no saturation)",
                     )
             elif kind == "SafeFraction":
                 safe = self.percent(a.value, "safe fraction", a)
@@ -341,7 +343,7 @@ class FileBuilder:
             if kind == "SafeState":
                 safe_state = a.text
             elif kind == "Ftti":
-                ftti = self.number(a.time.value) * _TIME_UNIT_SECONDS[a.time.unit]
+                ftti = self.hours(a.time) * 3600
             elif kind == "Target":
                 target = self.number(a.value)
                 if not 0.0 < target < 1.0:

@@ -270,13 +270,8 @@ def check_failure_logic(model: Model) -> Iterable[Diagnostic]:
                 d = _check_deviation(model, dev, prop.location)
                 if d is not None:
                     yield d
-        for mech in comp.mechanisms:
-            used_modes.update(r.text for r in mech.covers)  # covered, hence considered
-        has_logic = bool(comp.rules or comp.propagates)
         for fm in comp.failure_modes:
-            if fm.name not in used_modes or not has_logic:
-                if fm.name in {r.path for rule in comp.rules for r in el.expr_refs(rule.expr)}:
-                    continue
+            if fm.name not in used_modes:
                 yield dg.make(
                     dg.UNREACHABLE_FAILURE,
                     f"{'trigger' if fm.kind == 'trigger' else 'failure mode'} '{fm.name}' of '{comp.name}' "
@@ -316,7 +311,7 @@ def _check_logic_ref(
             _did_you_mean(port_name, [p.name for p in comp.ports if p.direction is el.PortDirection.IN]),
         )
         return
-    if port.direction is el.PortDirection.OUT and not comp.parts:
+    if port.direction is el.PortDirection.OUT:
         yield dg.make(
             dg.LOGIC_BAD_PORT,
             f"failure logic names '{ref.path}', an output of '{comp.name}'; name input deviations and failure modes",
@@ -505,7 +500,7 @@ def check_hazards(model: Model) -> Iterable[Diagnostic]:
                 hz.typed_asil.location,
                 "the ASIL is derived from S, E and C (ISO 26262-3 Table 4); remove the typed ASIL or fix the classes",
             )
-        if qname not in mitigated and derived != "QM":
+        if qname not in mitigated and derived is not None and derived != "QM":
             yield dg.make(
                 dg.HAZARD_NO_GOAL,
                 f"hazard '{hz.name}' is mitigated by no safety goal",
@@ -547,7 +542,9 @@ def goal_asil(model: Model, goal: el.SafetyGoal) -> str | None:
             a = derived_asil(model.hazards[found[1]])
             if a is not None:
                 asils.append(a)
-    return iso26262.max_asil(asils) if asils else None
+    if asils:
+        return iso26262.max_asil(asils)
+    return goal.typed_asil.level if goal.typed_asil is not None else None
 
 
 def requirement_asil(model: Model, req: el.Requirement) -> str | None:
@@ -566,7 +563,14 @@ def check_goals(model: Model) -> Iterable[Diagnostic]:
             found = model.resolve(ref, ("hazard",), goal.package, "hazard")
             if isinstance(found, Diagnostic):
                 yield found
-        inherited = goal_asil(model, goal)
+        if not goal.mitigates:
+            yield dg.make(
+                dg.GOAL_NO_HAZARD,
+                f"safety goal '{goal.name}' mitigates no hazard",
+                goal.location,
+                f"add `mitigates <hazard>` after the title of {goal.name}",
+            )
+        inherited = goal_asil(model, goal) if goal.mitigates else None
         if goal.typed_asil is not None and inherited is not None and goal.typed_asil.level != inherited:
             yield dg.make(
                 dg.GOAL_ASIL_MISMATCH,
@@ -603,11 +607,26 @@ def check_requirements(model: Model) -> Iterable[Diagnostic]:
             children.setdefault(parent, []).append(req)
             parents_of.setdefault(qname, []).append(parent)
             parent_asil = _parent_asil(model, kind, parent)
+            parent_name = parent.rpartition(".")[2]
+            if req.asil is None and parent_asil not in (None, "QM"):
+                yield dg.make(
+                    dg.REQUIREMENT_ASIL_TOO_LOW,
+                    f"'{req.name}' has no ASIL but refines '{parent_name}' (ASIL {parent_asil})",
+                    req.location,
+                    f"add `asil {parent_asil}`, or a decomposition such as `asil B({parent_asil})`",
+                )
+                continue
             if req.asil is None or parent_asil is None:
                 continue
-            parent_name = parent.rpartition(".")[2]
             if req.asil.decomposed_from is not None:
-                if req.asil.decomposed_from != parent_asil:
+                if iso26262.ASIL_RANK[req.asil.level] > iso26262.ASIL_RANK[req.asil.decomposed_from]:
+                    yield dg.make(
+                        dg.DECOMPOSITION_BASE,
+                        f"'{req.name}' is ASIL {req.asil}: a decomposed part cannot be above the ASIL it comes from",
+                        req.asil.location,
+                        f"write {req.asil.decomposed_from} without decomposition, or a lower level",
+                    )
+                elif req.asil.decomposed_from != parent_asil:
                     yield dg.make(
                         dg.DECOMPOSITION_BASE,
                         f"'{req.name}' is decomposed from ASIL {req.asil.decomposed_from}, "
@@ -753,12 +772,17 @@ def check_evidence(model: Model) -> Iterable[Diagnostic]:
 
 
 GSN_SUPPORTS = {
-    "goal": {"goal", "strategy", "away_goal"},  # goal supports goal/strategy (is their child)
+    "goal": {"goal", "strategy"},  # `goal X supports Y`: X is a child of goal or strategy Y
     "strategy": {"goal"},
     "solution": {"goal"},
     "away_goal": {"goal", "strategy"},
 }
 GSN_CONTEXTUAL = {"context", "assumption", "justification"}
+
+
+def _a(kind: str) -> str:
+    word = kind.replace("_", " ")
+    return ("an " if word[0] in "aeiou" else "a ") + word
 
 
 def check_arguments(model: Model) -> Iterable[Diagnostic]:
@@ -780,11 +804,11 @@ def check_arguments(model: Model) -> Iterable[Diagnostic]:
                 if parent.kind not in allowed:
                     yield dg.make(
                         dg.GSN_BAD_RELATION,
-                        f"a {node.kind.replace('_', ' ')} cannot support a {parent.kind.replace('_', ' ')} "
+                        f"{_a(node.kind)} cannot support {_a(parent.kind)} "
                         f"('{node.name}' supports '{parent.name}')",
                         ref.location,
-                        "supported-by links: goal -> goal/strategy/solution, strategy -> goal; context, "
-                        "assumption and justification attach with `for`",
+                        "`supports` is written on the child: a goal supports a goal or strategy, a strategy or "
+                        "solution supports a goal; context, assumption and justification attach with `for`",
                     )
                 edges.setdefault(parent.name, []).append(node.name)
             for ref in node.context_for:
@@ -795,7 +819,7 @@ def check_arguments(model: Model) -> Iterable[Diagnostic]:
                     yield dg.make(
                         dg.GSN_BAD_RELATION,
                         f"in-context-of links a context, assumption or justification to a goal or strategy; "
-                        f"'{node.name}' is a {node.kind} and '{target.name}' a {target.kind}",
+                        f"'{node.name}' is {_a(node.kind)} and '{target.name}' {_a(target.kind)}",
                         ref.location,
                     )
             for ref in node.in_context_of:
@@ -810,7 +834,7 @@ def check_arguments(model: Model) -> Iterable[Diagnostic]:
                     )
             for ref in node.evidence:
                 if node.kind != "solution":
-                    yield dg.make(dg.GSN_BAD_RELATION, f"only a solution cites evidence; '{node.name}' is a {node.kind}",
+                    yield dg.make(dg.GSN_BAD_RELATION, f"only a solution cites evidence; '{node.name}' is {_a(node.kind)}",
                                   ref.location)
                 found = model.resolve(ref, ("evidence",), arg.package, "evidence")
                 if isinstance(found, Diagnostic):

@@ -271,3 +271,69 @@ def test_synthesis_is_deterministic() -> None:
     a = synthesise_all(check([ROOT / "models" / "aeb"]).model)  # type: ignore[arg-type]
     b = synthesise_all(check([ROOT / "models" / "aeb"]).model)  # type: ignore[arg-type]
     assert [r.tree for r in a] == [r.tree for r in b]
+
+
+def test_k_of_n_counts_a_repeated_cause_twice(tmp_path: Path) -> None:
+    text = """
+package v
+component Sensor "S" {
+    out v
+    failure Dead rate 100 FIT
+    v.omission <- Dead
+}
+component Voter "2oo3" {
+    in a, b, c
+    out v
+    v.omission <- 2 of (a.omission, b.omission, c.omission)
+}
+system Sys "Sys" {
+    out v
+    part s1 : Sensor
+    part s2 : Sensor
+    part voter : Voter
+    connect s1.v -> voter.a
+    connect s1.v -> voter.b
+    connect s2.v -> voter.c
+    connect voter.v -> v
+}
+hazard H "Loss" {
+    severity S1 exposure E1 controllability C1
+    when v.omission
+}
+"""
+    t = trees(tmp_path, text)["H"]
+    # s1 feeds two of the three votes: it defeats the 2-of-3 alone
+    assert evaluate(t, {"Sys.s1.Dead"})
+    assert not evaluate(t, {"Sys.s2.Dead"})
+    assert evaluate(t, {"Sys.s2.Dead", "Sys.s1.Dead"})
+
+
+def test_propagate_respects_refinement(tmp_path: Path) -> None:
+    text = """
+package p
+deviation value.stuck refines value
+component S "S" {
+    out v
+    failure Frozen rate 10 FIT
+    v.value.stuck <- Frozen
+}
+component Relay "Relay" {
+    in  i
+    out o
+    propagate i -> o { value.stuck }
+}
+system Sys "Sys" {
+    out o
+    part s : S
+    part r : Relay
+    connect s.v -> r.i
+    connect r.o -> o
+}
+hazard H "Wrong value" {
+    severity S1 exposure E1 controllability C1
+    when o.value
+}
+"""
+    t = trees(tmp_path, text)["H"]
+    assert list(t.basic_events) == ["Sys.s.Frozen"]
+    assert evaluate(t, {"Sys.s.Frozen"})
