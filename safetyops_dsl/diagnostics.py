@@ -108,11 +108,28 @@ BAD_TARGET = _code("SOPS071", E, "quantitative target out of range")
 REFINEMENT_CYCLE = _code("SOPS072", E, "requirements refine each other in a cycle")
 BAD_CLASS = _code("SOPS073", E, "severity, exposure or controllability class out of range")
 MISSING_CLASSIFICATION = _code("SOPS074", E, "hazard lacks severity, exposure or controllability")
+GOAL_NO_HAZARD = _code("SOPS075", W, "safety goal mitigates no hazard")
 # -- evidence and arguments ----------------------------------------------------------------------------------
 EVIDENCE_NO_TARGET = _code("SOPS080", W, "evidence verifies nothing")
 EVIDENCE_BAD_METRIC = _code("SOPS081", E, "metric evidence names no metric threshold of the model")
 GSN_BAD_RELATION = _code("SOPS090", E, "GSN relation not allowed between these element types")
 GSN_CYCLE = _code("SOPS091", E, "GSN argument has a cycle")
+# -- trace, evidence from CI and the coverage policy (sops trace) -------------------------------------------
+# SOPS100-105: violations of the coverage policy, one code per rule. They are warnings in the report and errors
+# under `sops trace --gate`, so a waived rule (policy { waive RULE "reason" }) never reports them.
+POLICY_HAZARD_GOAL = _code("SOPS100", W, "coverage policy: hazard mitigated by no safety goal")
+POLICY_GOAL_REQUIREMENT = _code("SOPS101", W, "coverage policy: safety goal refined by no requirement")
+POLICY_REQUIREMENT_ALLOCATION = _code("SOPS102", W, "coverage policy: requirement allocated to nothing")
+POLICY_REQUIREMENT_EVIDENCE = _code("SOPS103", W, "coverage policy: requirement verified by no evidence")
+POLICY_EVIDENCE_PASSING = _code("SOPS104", W, "coverage policy: requirement not verified by passing, current evidence")
+POLICY_ML_METRIC_EVIDENCE = _code("SOPS105", W, "coverage policy: ML metric threshold with no metric evidence")
+EVIDENCE_STALE = _code("SOPS106", W, "evidence is stale: its pinned artifact or commit changed")
+EVIDENCE_FAILED = _code("SOPS107", W, "evidence failed: test failed or metric misses its threshold")
+EVIDENCE_MISSING = _code("SOPS108", W, "evidence has no result in the CI results")
+EVIDENCE_SKIPPED = _code("SOPS109", W, "evidence test was skipped")
+METRIC_RESULT_TYPE = _code("SOPS110", E, "metric result is not a number")
+POLICY_WAIVER_REASON = _code("SOPS111", E, "policy waiver without a reason")
+POLICY_CONFLICT = _code("SOPS112", E, "policy rule both required and waived")
 # -- exchange formats ----------------------------------------------------------------------------------------
 XML_ERROR = _code("SOPS200", E, "malformed XML")
 OPENPSA_ERROR = _code("SOPS201", E, "invalid Open-PSA model")
