@@ -17,6 +17,11 @@ import click
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("safetyops_dsl.cli.check_cmd", "check", "Parse and validate models; print diagnostics."),
     "fta": ("safetyops_dsl.cli.fta_cmd", "fta", "Fault trees: synthesise, analyse, draw, exchange."),
+    "trace": ("safetyops_dsl.cli.trace_cmd", "trace", "Trace matrix and coverage report, with CI results."),
+    "diff": ("safetyops_dsl.cli.diff_cmd", "diff", "Semantic diff of two model versions and its impact."),
+    "fmea": ("safetyops_dsl.cli.fmea_cmd", "fmea", "FMEA table: failure modes, effects, coverage, residual rates."),
+    "fmeda": ("safetyops_dsl.cli.fmeda_cmd", "fmeda", "FMEDA per safety goal: SPFM, LFM, PMHF vs ISO 26262-5."),
+    "hara": ("safetyops_dsl.cli.hara_cmd", "hara", "HARA table: hazards, S/E/C, ASIL, goals, decompositions."),
 }
 
 

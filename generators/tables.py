@@ -1,0 +1,557 @@
+"""FMEA, FMEDA and HARA tables as Markdown, CSV, HTML, XLSX and JSON. Deterministic bytes.
+
+Each report becomes a `Document`: a title, intro lines and one or more `Sheet`s (header + rows of typed
+cells). Markdown, HTML and XLSX show every sheet (XLSX: one worksheet each, plus a Notes sheet); CSV holds the
+document's main sheet only (`Document.csv_sheet`), because a CSV file is one table. JSON is written from the
+analysis dataclasses themselves (every field, rates per hour, floats to 12 significant digits), not from the
+display sheets.
+
+Safety of the output:
+- HTML: every model text goes through Jinja2 autoescaping; nothing is marked safe.
+- Markdown: `|`, `<`, `>`, `&` and `\\` in cells are escaped, line breaks become spaces.
+- CSV: a text cell starting with = + - @ TAB or CR gets a leading apostrophe (spreadsheet formula injection).
+- XLSX: text is always stored as a string cell (data type "s"), never as a formula, and also gets the
+  apostrophe where it starts like one; characters XML cannot hold are dropped.
+- XLSX bytes are fixed: document properties carry a constant creation/modification time and the ZIP entries
+  a constant timestamp, so the same input gives the same file.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime
+import io
+import json
+import math
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from safetyops_dsl.analysis.fmea import FmeaRow, FmeaTable
+from safetyops_dsl.analysis.fmeda import FmedaReport, GoalFmeda, MetricResult, Status
+from safetyops_dsl.analysis.hara import HaraTable
+
+Cell = str | int | float | None
+
+FORMATS = ("md", "csv", "html", "xlsx", "json")
+FIXED_TIME = datetime.datetime(2000, 1, 1, 0, 0, 0)
+_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str = "text"  # text | num | status | class | mono
+    spec: str = ".6g"  # format spec for num cells in Markdown/HTML
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str  # worksheet name (<= 31 characters) and anchor
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: str  # fmea | fmeda | hara
+    title: str
+    intro: tuple[str, ...]
+    sheets: tuple[Sheet, ...]
+    csv_sheet: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+
+# -- small formatting helpers -------------------------------------------------------------------------------
+
+
+def _r(x: float | None, digits: int = 10) -> float | None:
+    """Round to `digits` significant digits: 97.50000000000001 -> 97.5 (deterministic display)."""
+    if x is None:
+        return None
+    if x == 0 or not math.isfinite(x):
+        return 0.0 if x == 0 else x
+    return float(f"{x:.{digits}g}")
+
+
+def _fit(rate_per_hour: float | None) -> float | None:
+    return _r(rate_per_hour * 1e9) if rate_per_hour is not None else None
+
+
+def _pct(fraction: float | None) -> float | None:
+    return _r(fraction * 100.0) if fraction is not None else None
+
+
+def _join(items: Sequence[str], sep: str = ", ") -> str:
+    return sep.join(items)
+
+
+def ftti_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 1.0:
+        return f"{seconds * 1000:g} ms"
+    if seconds < 60.0 or seconds % 60:
+        return f"{seconds:g} s"
+    if seconds < 3600.0 or seconds % 3600:
+        return f"{seconds / 60:g} min"
+    return f"{seconds / 3600:g} h"
+
+
+def _num_text(value: float | int, spec: str) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return format(value, spec)
+
+
+# -- documents ----------------------------------------------------------------------------------------------
+
+
+def fmea_document(table: FmeaTable) -> Document:
+    cols = [
+        Column("Element", "mono"),
+        Column("Component"),
+        Column("Failure mode", "mono"),
+        Column("Kind"),
+        Column("Description"),
+        Column("λ (FIT)", "num"),
+        Column("p", "num"),
+        Column("Safe (%)", "num"),
+        Column("Local effect", "mono"),
+        Column("Next-level effect", "mono"),
+        Column("System effect (hazards)"),
+        Column("Single point for"),
+        Column("Safety mechanisms"),
+        Column("DC (%)", "num"),
+        Column("Worst S"),
+        Column("ASIL"),
+        Column("Residual λ (FIT)", "num"),
+        Column("Residual p", "num"),
+    ]
+    if table.has_aiag:
+        cols += [Column("AIAG S", "num"), Column("AIAG O", "num"), Column("AIAG D", "num"), Column("AP", "status")]
+    cols.append(Column("Source", "mono"))
+
+    def row(r: FmeaRow) -> tuple[Cell, ...]:
+        cells: list[Cell] = [
+            r.instance,
+            r.component + (" (ML)" if r.component_kind == "ml_component" else ""),
+            r.failure_mode,
+            r.kind,
+            r.description,
+            _fit(r.rate_per_hour),
+            _r(r.probability),
+            _pct(r.safe_fraction),
+            _join(r.local_effects),
+            _join(r.next_level_effects),
+            _join(r.hazards),
+            _join(r.single_point_for),
+            _join([m.text() for m in r.mechanisms], "; "),
+            _pct(r.coverage),
+            f"S{r.worst_severity}" if r.worst_severity is not None else "",
+            r.worst_asil or "",
+            _fit(r.residual_rate_per_hour),
+            _r(r.residual_probability),
+        ]
+        if table.has_aiag:
+            a = r.aiag
+            cells += [a.severity if a else None, a.occurrence if a else None, a.detection if a else None,
+                      r.action_priority or ""]
+        cells.append(r.source)
+        return tuple(cells)
+
+    hazards = Sheet(
+        "Hazards",
+        "Hazards referred to",
+        (Column("Hazard", "mono"), Column("Title"), Column("S"), Column("ASIL")),
+        tuple((h.name, h.title, f"S{h.severity}" if h.severity is not None else "", h.asil or "")
+              for h in table.hazards),
+    )
+    systems = sorted({r.system for r in table.rows})
+    return Document(
+        kind="fmea",
+        title="FMEA — " + (", ".join(systems) if systems else "no system"),
+        intro=(
+            f"{len(table.rows)} failure modes of component instances. Generated from the model; do not edit.",
+            "System effects and single points come from the minimal cut sets of the synthesised fault trees; "
+            "residual = rate × (1 − safe fraction) × (1 − DC).",
+        ),
+        sheets=(Sheet("FMEA", "Failure modes and effects", tuple(cols), tuple(row(r) for r in table.rows)),
+                hazards),
+    )
+
+
+def _metric_cells(m: MetricResult) -> list[Cell]:
+    if m.name == "PMHF":
+        return [_fit(m.value), _fit(m.target), m.status.value]
+    return [_pct(m.value), _pct(m.target), m.status.value]
+
+
+def _verdict(g: GoalFmeda) -> str:
+    if all(m.status is Status.NA for m in g.metrics):
+        return "n/a"
+    return "pass" if g.passed else "fail"
+
+
+def fmeda_document(report: FmedaReport) -> Document:
+    summary_cols = (
+        Column("Goal", "mono"), Column("ASIL"), Column("Hazards"), Column("T (h)", "num"),
+        Column("Σλ (FIT)", "num"), Column("λS (FIT)", "num"), Column("λSPF (FIT)", "num"),
+        Column("λRF (FIT)", "num"), Column("λMPF,D (FIT)", "num"), Column("λMPF,L (FIT)", "num"),
+        Column("SPFM (%)", "num", ".2f"), Column("SPFM target (%)", "num", "g"), Column("SPFM", "status"),
+        Column("LFM (%)", "num", ".2f"), Column("LFM target (%)", "num", "g"), Column("LFM", "status"),
+        Column("PMHF (FIT)", "num", ".4g"), Column("PMHF target (FIT)", "num", "g"), Column("PMHF", "status"),
+        Column("Verdict", "status"),
+    )
+    summary = []
+    for g in report.goals:
+        cells: list[Cell] = [
+            g.goal, g.asil or "", _join(g.hazards), _r(g.mission_time_hours),
+            _fit(g.total), _fit(g.safe), _fit(g.spf), _fit(g.rf), _fit(g.mpf_detected), _fit(g.mpf_latent),
+        ]
+        for m in g.metrics:
+            cells += _metric_cells(m)
+        cells.append(_verdict(g))
+        summary.append(tuple(cells))
+    rows_cols = (
+        Column("Goal", "mono"), Column("Element", "mono"), Column("Component"), Column("Failure mode", "mono"),
+        Column("Class", "class"), Column("Hazards"), Column("Together with (per cut set)", "mono"), Column("λ (FIT)", "num"),
+        Column("Safe (%)", "num"), Column("Safety mechanisms"), Column("DC (%)", "num"),
+        Column("DC latent (%)", "num"), Column("λS (FIT)", "num"), Column("λSPF (FIT)", "num"),
+        Column("λRF (FIT)", "num"), Column("λMPF,D (FIT)", "num"), Column("λMPF,L (FIT)", "num"),
+    )
+    rows = []
+    excluded = []
+    for g in report.goals:
+        for r in g.rows:
+            rows.append((
+                g.goal, r.instance, r.component, r.failure_mode, r.fault_class.value, _join(r.hazards),
+                _join([" + ".join(p) for p in r.partners], "; "), _fit(r.rate_per_hour), _pct(r.safe_fraction),
+                _join([m.text() for m in r.mechanisms], "; "), _pct(r.coverage), _pct(r.latent_coverage),
+                _fit(r.lambda_safe), _fit(r.lambda_spf), _fit(r.lambda_rf), _fit(r.lambda_mpf_detected),
+                _fit(r.lambda_mpf_latent),
+            ))
+        for n in g.not_counted:
+            excluded.append((g.goal, n.event, n.component, n.failure_mode, n.kind, n.quantity, n.reason,
+                             _join(n.hazards), "yes" if n.single_point else "no"))
+    excluded_cols = (
+        Column("Goal", "mono"), Column("Event", "mono"), Column("Component"), Column("Failure mode", "mono"),
+        Column("Kind"), Column("Rate / probability"), Column("Why not counted"), Column("Hazards"),
+        Column("Alone a cut set"),
+    )
+    return Document(
+        kind="fmeda",
+        title="FMEDA — hardware metrics per safety goal (ISO 26262-5)",
+        intro=(
+            "Generated from the model and its synthesised fault trees; do not edit.",
+            "SPFM = 1 − Σ(λSPF + λRF) / Σλ;  LFM = 1 − ΣλMPF,L / (Σλ − ΣλSPF − ΣλRF);  "
+            "PMHF = Σ(λSPF + λRF) + Σ over hardware cut sets of order ≥ 2 of Πp / T.",
+            "Targets (ISO 26262-5 Tables 4–6): B SPFM ≥ 90 %, LFM ≥ 60 %, PMHF < 100 FIT; "
+            "C 97 %, 80 %, < 100 FIT; D 99 %, 90 %, < 10 FIT; none for ASIL A and QM (n/a).",
+            "Σλ counts the hardware failure modes of the elements that have at least one mode in a cut set of "
+            "the goal's hazards. ML errors, triggering conditions and modes without a rate are not counted.",
+        ),
+        sheets=(
+            Sheet("Summary", "Metrics per safety goal", summary_cols, tuple(summary)),
+            Sheet("Classification", "Classification of hardware failure modes", rows_cols, tuple(rows)),
+            Sheet("Not counted", "On the goal's cut sets but not random hardware faults", excluded_cols,
+                  tuple(excluded)),
+        ),
+        csv_sheet=1,
+    )
+
+
+def hara_document(table: HaraTable) -> Document:
+    hz_cols = (
+        Column("Hazard", "mono"), Column("Title"), Column("Situation"), Column("S"), Column("E"), Column("C"),
+        Column("ASIL"), Column("Safety goals", "mono"), Column("Safe state"), Column("FTTI"), Column("Source", "mono"),
+    )
+    hz_rows = tuple(
+        (
+            h.hazard, h.title, h.situation, h.severity or "", h.exposure or "", h.controllability or "",
+            h.asil or "", _join([g.name for g in h.goals]),
+            _join([f"{g.name}: {g.safe_state}" if len(h.goals) > 1 else g.safe_state
+                   for g in h.goals if g.safe_state], "; "),
+            ftti_text(h.ftti_seconds), h.source,
+        )
+        for h in table.hazards
+    )
+    goal_cols = (
+        Column("Goal", "mono"), Column("Title"), Column("ASIL"), Column("Hazards", "mono"), Column("Safe state"),
+        Column("FTTI"), Column("Target (per h)", "num", "g"),
+    )
+    goal_rows = tuple(
+        (g.goal, g.title, g.asil or "", _join(g.hazards), g.safe_state, ftti_text(g.ftti_seconds),
+         _r(g.target_per_hour))
+        for g in table.goals
+    )
+    dec_cols = (
+        Column("Parent", "mono"), Column("ASIL"), Column("Requirements"), Column("Allocated to", "mono"),
+        Column("Scheme"), Column("Verdict", "status"), Column("Problems"),
+    )
+    dec_rows = tuple(
+        (
+            d.parent, d.parent_asil, _join([f"{p.requirement} {p.asil}" for p in d.parts]),
+            _join([f"{p.requirement}: {', '.join(p.allocated_to)}" for p in d.parts], "; "),
+            d.scheme, "pass" if d.ok else "fail", _join(d.problems, "; "),
+        )
+        for d in table.decompositions
+    )
+    return Document(
+        kind="hara",
+        title="HARA — hazard analysis and risk assessment (ISO 26262-3)",
+        intro=(
+            "Generated from the model; do not edit. ASIL derived from S, E and C by ISO 26262-3 Table 4.",
+            "FTTI of a hazard: the shortest among its safety goals.",
+        ),
+        sheets=(
+            Sheet("Hazards", "Hazards", hz_cols, hz_rows),
+            Sheet("Safety goals", "Safety goals", goal_cols, goal_rows),
+            Sheet("Decompositions", "ASIL decompositions (ISO 26262-9)", dec_cols, dec_rows),
+        ),
+    )
+
+
+# -- Markdown -----------------------------------------------------------------------------------------------
+
+_MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;", "&": "&amp;",
+                             "\n": " ", "\r": " ", "\t": " "})
+
+
+_MD_PLAIN = re.compile(r"^[\w.:/, -]+$")  # safe inside a code span: no escaping needed
+
+
+def _md_cell(value: Cell, col: Column) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _num_text(value, col.spec)
+    raw = str(value)
+    if col.kind == "mono" and _MD_PLAIN.match(raw):
+        return f"`{raw}`"
+    return raw.translate(_MD_ESCAPES).strip()
+
+
+def to_markdown(doc: Document) -> str:
+    out = [f"# {doc.title.translate(_MD_ESCAPES)}", ""]
+    # intro lines are the generator's own text (never model text): written as is
+    out += [line + "  " if i < len(doc.intro) - 1 else line for i, line in enumerate(doc.intro)]
+    for sheet in doc.sheets:
+        out += ["", f"## {sheet.title.translate(_MD_ESCAPES)}", ""]
+        out += [n.translate(_MD_ESCAPES) for n in sheet.notes]
+        if not sheet.rows:
+            out.append("(none)")
+            continue
+        out.append("| " + " | ".join(c.header.translate(_MD_ESCAPES) for c in sheet.columns) + " |")
+        out.append("|" + "|".join("---:" if c.kind == "num" else "---" for c in sheet.columns) + "|")
+        for row in sheet.rows:
+            out.append("| " + " | ".join(_md_cell(v, c) for v, c in zip(row, sheet.columns, strict=True)) + " |")
+    return "\n".join(out) + "\n"
+
+
+# -- CSV ----------------------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """A text cell a spreadsheet could take for a formula gets a leading apostrophe."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_value(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format(value, ".10g") if isinstance(value, float) else str(value)
+    return neutralise(str(value))
+
+
+def to_csv(doc: Document) -> str:
+    sheet = doc.sheets[doc.csv_sheet]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([neutralise(c.header) for c in sheet.columns])
+    for row in sheet.rows:
+        writer.writerow([_csv_value(v) for v in row])
+    return buf.getvalue()
+
+
+# -- HTML ---------------------------------------------------------------------------------------------------
+
+
+def _html_cell(value: Cell, col: Column) -> dict[str, str]:
+    if value is None or value == "":
+        return {"text": "", "cls": ""}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {"text": _num_text(value, col.spec), "cls": "num"}
+    text = str(value)
+    if col.kind == "status":
+        return {"text": text, "cls": "st st-" + re.sub(r"[^a-z]", "", text.lower())}
+    if col.kind == "class":
+        return {"text": text, "cls": "fc fc-" + re.sub(r"[^a-z]", "", text.lower())}
+    if col.kind == "mono":
+        return {"text": text, "cls": "mono"}
+    return {"text": text, "cls": ""}
+
+
+def to_html(doc: Document) -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+        autoescape=True,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    sheets = [
+        {
+            "name": s.name,
+            "anchor": re.sub(r"[^a-z0-9]+", "-", s.name.lower()).strip("-"),
+            "title": s.title,
+            "notes": s.notes,
+            "columns": [{"header": c.header, "cls": "num" if c.kind == "num" else ""} for c in s.columns],
+            "rows": [[_html_cell(v, c) for v, c in zip(r, s.columns, strict=True)] for r in s.rows],
+        }
+        for s in doc.sheets
+    ]
+    return env.get_template("tables.html.j2").render(doc=doc, sheets=sheets)
+
+
+# -- XLSX ---------------------------------------------------------------------------------------------------
+
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def to_xlsx(doc: Document) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    bold = Font(bold=True)
+    for sheet in doc.sheets:
+        ws = wb.create_sheet(sheet.name[:31])
+        widths = [len(c.header) for c in sheet.columns]
+        for j, col in enumerate(sheet.columns, start=1):
+            cell = ws.cell(row=1, column=j)
+            cell.value = _ILLEGAL_XML.sub("", col.header)
+            cell.data_type = "s"
+            cell.font = bold
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for i, row in enumerate(sheet.rows, start=2):
+            for j, value in enumerate(row, start=1):
+                cell = ws.cell(row=i, column=j)
+                if value is None or value == "":
+                    continue
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    cell.value = value
+                else:
+                    cell.value = neutralise(_ILLEGAL_XML.sub("", str(value)))
+                    cell.data_type = "s"  # text, never a formula
+                widths[j - 1] = max(widths[j - 1], len(str(value)))
+        ws.freeze_panes = "A2"
+        last = get_column_letter(len(sheet.columns))
+        ws.auto_filter.ref = f"A1:{last}{max(len(sheet.rows) + 1, 1)}"
+        for j, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 6), 60)
+    notes = wb.create_sheet("Notes")
+    for i, line in enumerate((doc.title, *doc.intro, *doc.notes), start=1):
+        cell = notes.cell(row=i, column=1)
+        cell.value = neutralise(_ILLEGAL_XML.sub("", line))
+        cell.data_type = "s"
+    notes.column_dimensions["A"].width = 120
+
+    wb.properties.creator = "sops"
+    wb.properties.lastModifiedBy = "sops"
+    wb.properties.title = doc.title
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).write_data()  # not save_workbook(): it stamps the current time
+    return _fixed_zip(raw.getvalue())
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The same archive with constant entry timestamps and attributes (zipfile stamps the current time)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            fixed.create_system = 3
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
+
+
+# -- JSON ---------------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return _r(value, 12)
+    return value
+
+
+def to_json_text(kind: str, report: FmeaTable | FmedaReport | HaraTable) -> str:
+    data: dict[str, Any] = {"schema": f"sops-{kind}/1", "units": "rates per hour, fractions 0..1"}
+    if isinstance(report, FmeaTable):
+        data["rows"] = [dict(_plain(r), event=r.event) for r in report.rows]
+        data["hazards"] = _plain(report.hazards)
+        data["has_aiag"] = report.has_aiag
+    elif isinstance(report, FmedaReport):
+        data["passed"] = report.passed
+        data["goals"] = [dict(_plain(g), passed=g.passed) for g in report.goals]
+    else:
+        data["ok"] = report.ok
+        data["hazards"] = _plain(report.hazards)
+        data["goals"] = _plain(report.goals)
+        data["decompositions"] = [dict(_plain(d), ok=d.ok) for d in report.decompositions]
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+# -- entry point --------------------------------------------------------------------------------------------
+
+
+def render(report: FmeaTable | FmedaReport | HaraTable, fmt: str) -> str | bytes:
+    """`report` in `fmt` (one of FORMATS): text for md/csv/html/json, bytes for xlsx."""
+    if isinstance(report, FmeaTable):
+        kind, doc = "fmea", fmea_document(report)
+    elif isinstance(report, FmedaReport):
+        kind, doc = "fmeda", fmeda_document(report)
+    else:
+        kind, doc = "hara", hara_document(report)
+    if fmt == "json":
+        return to_json_text(kind, report)
+    if fmt == "md":
+        return to_markdown(doc)
+    if fmt == "csv":
+        return to_csv(doc)
+    if fmt == "html":
+        return to_html(doc)
+    if fmt == "xlsx":
+        return to_xlsx(doc)
+    raise ValueError(f"unknown format '{fmt}'")

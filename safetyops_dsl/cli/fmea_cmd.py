@@ -1,0 +1,57 @@
+"""`sops fmea PATH`: the FMEA table of a model (one row per failure mode of each component instance).
+
+Also holds what the three table commands (fmea, fmeda, hara) share: the formats, loading the model (errors
+-> diagnostics on stderr and exit 1) and writing the table (stdout, or -o atomically; xlsx needs -o).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from safetyops_dsl.cli.common import load_or_exit, model_options
+
+FORMATS = ("md", "csv", "html", "xlsx", "json")
+FORMAT_HELP = "md, csv, html, json (text, to stdout or -o) or xlsx (a spreadsheet; needs -o)."
+
+
+def load_model(paths: tuple[str, ...], fmt: str, output: str | None, root: str | None,
+               cache_dir: str | None) -> Any:
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx writes a binary spreadsheet: give a file with -o")
+    return load_or_exit(paths, root, cache_dir).model
+
+
+def emit(report: Any, fmt: str, output: str | None) -> None:
+    from safetyops_dsl.generators.tables import render
+
+    data = render(report, fmt)
+    if output is None:
+        assert isinstance(data, str)
+        click.echo(data, nl=False)
+        return
+    from safetyops_dsl.atomic import write_atomic
+
+    try:
+        write_atomic(output, data)
+    except OSError as exc:
+        click.echo(f"sops: cannot write '{output}': {exc.strerror or exc}", err=True)
+        sys.exit(1)
+
+
+@click.command("fmea")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True, help=FORMAT_HELP)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
+@model_options
+def fmea(paths: tuple[str, ...], fmt: str, output: str | None, root: str | None, cache_dir: str | None) -> None:
+    """FMEA: failure modes, local / next-level / system effects, single points, coverage, residual rates.
+
+    Exit status: 0 table written, 1 model errors, 2 usage error (e.g. xlsx without -o).
+    """
+    from safetyops_dsl.analysis.fmea import build_fmea
+
+    model = load_model(paths, fmt, output, root, cache_dir)
+    emit(build_fmea(model), fmt, output)

@@ -1,0 +1,46 @@
+"""`sops fmeda PATH`: fault classes and hardware metrics (SPFM, LFM, PMHF) per safety goal."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from safetyops_dsl.cli.common import model_options
+from safetyops_dsl.cli.fmea_cmd import FORMAT_HELP, FORMATS, emit, load_model
+
+
+@click.command("fmeda")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True, help=FORMAT_HELP)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
+@click.option("--gate", is_flag=True, help="Exit 1 when a goal misses an ISO 26262-5 target (SPFM, LFM or PMHF).")
+@model_options
+def fmeda(
+    paths: tuple[str, ...], fmt: str, output: str | None, gate: bool, root: str | None, cache_dir: str | None
+) -> None:
+    """FMEDA (ISO 26262-5): classify hardware failure modes per safety goal; SPFM, LFM, PMHF vs targets.
+
+    Exit status: 0 table written (and, with --gate, every target met), 1 model errors or a missed target
+    under --gate, 2 usage error.
+    """
+    from safetyops_dsl.analysis.fmeda import Status, build_fmeda
+
+    model = load_model(paths, fmt, output, root, cache_dir)
+    report = build_fmeda(model)
+    emit(report, fmt, output)
+    if gate:
+        missed = [(g.goal, m) for g in report.goals for m in g.metrics if m.status is Status.FAIL]
+        for goal, m in missed:
+            click.echo(f"sops fmeda: {goal} misses the {m.name} target: {_show(m.name, m.value)} "
+                       f"(needs {m.comparison} {_show(m.name, m.target)})", err=True)
+        if missed:
+            sys.exit(1)
+
+
+def _show(metric: str, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if metric == "PMHF":
+        return f"{value * 1e9:.4g} FIT"
+    return f"{value * 100:.2f} %"
