@@ -1,0 +1,364 @@
+"""Trace matrix and coverage report: Markdown, CSV, HTML, JSON, DOT and SVG. Deterministic bytes.
+
+The matrix has one row per requirement: the hazards and safety goals it serves, where it is allocated, the
+failure modes under that allocation that appear in its hazards' minimal cut sets, its evidence with each
+one's status, and the rolled-up verdict. Hazards and evidence have tables of their own; the coverage report
+lists every policy rule with its count, and waived rules with the recorded reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from safetyops_dsl.analysis.coverage import Coverage
+from safetyops_dsl.analysis.trace import KIND_ORDER, KIND_TITLES, TraceGraph, split_id
+from safetyops_dsl.diagnostics import Diagnostic
+
+FORMATS = ("md", "csv", "html", "json", "dot", "svg")
+STATUS_MARK = {
+    "verified": "verified", "failed": "FAILED", "stale": "STALE", "incomplete": "incomplete",
+    "not_run": "not run", "no_evidence": "NO EVIDENCE",
+}
+
+
+# -- the data every format shares ----------------------------------------------------------------------------
+
+
+def _short(tg: TraceGraph, nids: list[str]) -> list[str]:
+    return [tg.name(n) for n in nids]
+
+
+def requirement_rows(tg: TraceGraph) -> list[dict[str, Any]]:
+    rows = []
+    for r in tg.nodes_of("requirement"):
+        node = tg.graph.nodes[r]
+        evs = []
+        for e in tg.evidence_of(r):
+            st = tg.evidence.get(split_id(e)[1])
+            evs.append({"name": tg.name(e), "status": st.status if st else "", "stale": bool(st and st.stale)})
+        rows.append({
+            "requirement": node["name"],
+            "title": node["title"],
+            "asil": node.get("asil", ""),
+            "goals": _short(tg, tg.goals_of_requirement(r)),
+            "hazards": _short(tg, tg.hazards_of_requirement(r)),
+            "allocated_to": _short(tg, tg.out(r, "allocated_to")),
+            "failure_modes": _short(tg, tg.requirement_failure_modes(r)),
+            "evidence": evs,
+            "status": tg.requirement_status(r),
+            "file": node["file"],
+            "line": node["line"],
+        })
+    return rows
+
+
+def hazard_rows(tg: TraceGraph) -> list[dict[str, Any]]:
+    rows = []
+    for h in tg.nodes_of("hazard"):
+        node = tg.graph.nodes[h]
+        key = split_id(h)[1]
+        ht = tg.trees.get(key)
+        goals = tg.out(h, "mitigated_by")
+        reqs = sorted({r for g in goals for r in _descendant_requirements(tg, g)})
+        statuses = [tg.requirement_status(r) for r in reqs]
+        rows.append({
+            "hazard": node["name"],
+            "title": node["title"],
+            "asil": node.get("asil", ""),
+            "goals": _short(tg, goals),
+            "requirements": _short(tg, reqs),
+            "probability": ht.result.exact_probability if ht is not None and ht.result is not None else None,
+            "cut_sets": ht.result.cut_set_count if ht is not None and ht.result is not None else None,
+            "failure_modes": len(tg.out(h, "cut_set_member")),
+            "verified": sum(1 for s in statuses if s == "verified"),
+            "file": node["file"],
+            "line": node["line"],
+        })
+    return rows
+
+
+def _descendant_requirements(tg: TraceGraph, nid: str) -> list[str]:
+    out: set[str] = set()
+    stack = tg.out(nid, "refined_by")
+    while stack:
+        r = stack.pop()
+        if r not in out:
+            out.add(r)
+            stack.extend(tg.out(r, "refined_by"))
+    return sorted(out)
+
+
+def evidence_rows(tg: TraceGraph) -> list[dict[str, Any]]:
+    rows = []
+    for e in tg.nodes_of("evidence"):
+        node = tg.graph.nodes[e]
+        st = tg.evidence.get(split_id(e)[1])
+        targets = [u for u, _, rel in tg.graph.in_edges(e, data="rel") if rel in ("verified_by", "supported_by")]
+        rows.append({
+            "evidence": node["name"],
+            "kind": node.get("evidence_kind", ""),
+            "source": node["title"],
+            "for": sorted(tg.name(t) for t in targets),
+            "status": st.status if st else "",
+            "stale": bool(st and st.stale),
+            "stale_reason": st.stale_reason if st else "",
+            "detail": st.detail if st else "",
+            "result_file": st.result_file if st else "",
+            "file": node["file"],
+            "line": node["line"],
+        })
+    return rows
+
+
+def coverage_rows(cov: Coverage) -> list[dict[str, Any]]:
+    return [
+        {
+            "rule": r.rule, "title": r.title, "required": r.required, "reason": r.reason, "origin": r.origin,
+            "satisfied": r.satisfied, "total": r.total, "evaluated": r.evaluated, "note": r.note,
+            "violations": len(r.violations),
+        }
+        for r in cov.rules
+    ]
+
+
+def _diag(d: Diagnostic) -> dict[str, Any]:
+    return {"code": d.code, "severity": d.level.value, "message": d.message, "file": d.location.file,
+            "line": d.location.line, "col": d.location.col}
+
+
+# -- formats -------------------------------------------------------------------------------------------------------
+
+
+def render(tg: TraceGraph, cov: Coverage, fmt: str, title: str = "") -> str:
+    if fmt == "md":
+        return to_markdown(tg, cov, title)
+    if fmt == "csv":
+        return to_csv(tg)
+    if fmt == "json":
+        return to_json(tg, cov)
+    if fmt == "html":
+        return to_html(tg, cov, title)
+    if fmt == "dot":
+        return to_dot(tg)
+    if fmt == "svg":
+        return to_svg(tg)
+    raise ValueError(f"unknown format {fmt}")
+
+
+def _md(text: object) -> str:
+    """Table-cell safe: no pipes, no line breaks, no HTML."""
+    s = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return s.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _p(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4g}"
+
+
+def _ev_cell(evs: list[dict[str, Any]]) -> str:
+    if not evs:
+        return "-"
+    return ", ".join(f"{e['name']} ({e['status'].replace('_', ' ')}{', stale' if e['stale'] else ''})" for e in evs)
+
+
+def to_markdown(tg: TraceGraph, cov: Coverage, title: str = "") -> str:
+    reqs = requirement_rows(tg)
+    lines = [f"# Trace report{': ' + _md(title) if title else ''}", ""]
+    verified = sum(1 for r in reqs if r["status"] == "verified")
+    violations = len(cov.violations)
+    lines.append(
+        f"{len(tg.nodes_of('hazard'))} hazards, {len(tg.nodes_of('safety_goal'))} safety goals, "
+        f"{len(reqs)} requirements ({verified} verified), {len(tg.nodes_of('evidence'))} evidence; "
+        f"{violations} coverage violation{'s' if violations != 1 else ''}"
+        + ("" if tg.results_given else " (no CI results supplied)")
+        + "."
+    )
+    lines += ["", "## Coverage", "", "| rule | policy | covered | note |", "|---|---|---|---|"]
+    for rr in cov.rules:
+        policy = "required" if rr.required else f"WAIVED: {_md(rr.reason)}"
+        covered = f"{rr.satisfied}/{rr.total}" + ("" if rr.evaluated else " (partial)")
+        mark = "" if rr.ok else " ✗"
+        lines.append(f"| {rr.rule} | {policy} | {covered}{mark} | {_md(rr.note)} |")
+    if cov.diagnostics:
+        lines += ["", "### Violations", ""]
+        for d in cov.diagnostics:
+            lines.append(f"- `{d.location}` [{d.code}] {_md(d.message)}")
+    lines += ["", "## Trace matrix", "",
+              "| requirement | ASIL | safety goals | hazards | allocated to | failure modes in cut sets | evidence | status |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in reqs:
+        lines.append(
+            f"| {r['requirement']} | {r['asil'] or '-'} | {', '.join(r['goals']) or '-'} | "
+            f"{', '.join(r['hazards']) or '-'} | {', '.join(r['allocated_to']) or '-'} | "
+            f"{', '.join(r['failure_modes']) or '-'} | {_md(_ev_cell(r['evidence']))} | {STATUS_MARK[r['status']]} |"
+        )
+    lines += ["", "## Hazards", "",
+              "| hazard | ASIL | title | safety goals | requirements verified | P(top) | cut sets | failure modes in cut sets |",
+              "|---|---|---|---|---|---|---|---|"]
+    for h in hazard_rows(tg):
+        lines.append(
+            f"| {h['hazard']} | {h['asil'] or '-'} | {_md(h['title'])} | {', '.join(h['goals']) or '-'} | "
+            f"{h['verified']}/{len(h['requirements'])} | {_p(h['probability'])} | "
+            f"{'-' if h['cut_sets'] is None else h['cut_sets']} | {h['failure_modes']} |"
+        )
+    lines += ["", "## Evidence", "", "| evidence | kind | source | for | status | detail |", "|---|---|---|---|---|---|"]
+    for e in evidence_rows(tg):
+        status = e["status"].replace("_", " ") + (" (STALE)" if e["stale"] else "")
+        detail = "; ".join(x for x in (e["detail"], e["stale_reason"]) if x)
+        lines.append(
+            f"| {e['evidence']} | {e['kind']} | {_md(e['source'])} | {', '.join(e['for']) or '-'} | {status} | "
+            f"{_md(detail) or '-'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(tg: TraceGraph) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["requirement", "title", "asil", "safety_goals", "hazards", "allocated_to",
+                "failure_modes_in_cut_sets", "evidence", "evidence_status", "status", "file", "line"])
+    for r in requirement_rows(tg):
+        w.writerow([
+            r["requirement"], _csv_safe(r["title"]), r["asil"], "; ".join(r["goals"]), "; ".join(r["hazards"]),
+            "; ".join(r["allocated_to"]), "; ".join(r["failure_modes"]),
+            "; ".join(e["name"] for e in r["evidence"]),
+            "; ".join(e["status"] + (" stale" if e["stale"] else "") for e in r["evidence"]),
+            r["status"], r["file"], r["line"],
+        ])
+    return buf.getvalue()
+
+
+def _csv_safe(text: str) -> str:
+    """Spreadsheets execute cells starting with = + - @: prefix those with a quote (OWASP CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def to_json(tg: TraceGraph, cov: Coverage) -> str:
+    g = tg.graph
+    doc = {
+        "results_supplied": tg.results_given,
+        "coverage": {"rules": coverage_rows(cov), "diagnostics": [_diag(d) for d in cov.diagnostics]},
+        "requirements": requirement_rows(tg),
+        "hazards": hazard_rows(tg),
+        "evidence": evidence_rows(tg),
+        "graph": {
+            "nodes": [
+                {k: v for k, v in sorted(g.nodes[n].items())} | {"id": n}
+                for n in sorted(g.nodes, key=_node_sort)
+            ],
+            "edges": [
+                {"from": u, "to": v, "rel": g.edges[u, v]["rel"]} for u, v in sorted(g.edges, key=lambda e: (e[0], e[1]))
+            ],
+        },
+    }
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _node_sort(nid: str) -> tuple[int, str]:
+    kind, key = split_id(nid)
+    return (KIND_ORDER.index(kind) if kind in KIND_ORDER else 99, key)
+
+
+def to_html(tg: TraceGraph, cov: Coverage, title: str = "") -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+        autoescape=True,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    template = env.get_template("trace_report.html.j2")
+    return template.render(
+        title=title,
+        results_given=tg.results_given,
+        coverage=coverage_rows(cov),
+        violations=[_diag(d) for d in cov.diagnostics],
+        requirements=requirement_rows(tg),
+        hazards=hazard_rows(tg),
+        evidence=evidence_rows(tg),
+        status_mark=STATUS_MARK,
+        fmt_p=_p,
+    )
+
+
+# -- graph drawings ---------------------------------------------------------------------------------------------
+
+_DOT_STYLE = {
+    "hazard": 'shape=box style="rounded,filled" fillcolor="#f8d7da"',
+    "safety_goal": 'shape=box style="rounded,filled" fillcolor="#fff3cd"',
+    "requirement": 'shape=box style=filled fillcolor="#d1ecf1"',
+    "component": 'shape=component style=filled fillcolor="#e2e3e5"',
+    "part": 'shape=box style=filled fillcolor="#f1f1f1"',
+    "failure_mode": 'shape=ellipse style=filled fillcolor="#ffffff"',
+    "mechanism": 'shape=hexagon style=filled fillcolor="#e2f0d9"',
+    "metric": 'shape=octagon style=filled fillcolor="#ede7f6"',
+    "evidence": 'shape=note style=filled fillcolor="#d4edda"',
+}
+_EVIDENCE_FILL = {"failed": "#f5c6cb", "missing": "#ffeeba", "skipped": "#ffeeba", "stale": "#ffeeba"}
+
+
+def _dq(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def to_dot(tg: TraceGraph) -> str:
+    """The trace graph. Failure modes are drawn only where a hazard's cut sets contain them."""
+    g = tg.graph
+    shown = [n for n in sorted(g.nodes, key=_node_sort)
+             if g.nodes[n]["kind"] != "failure_mode" or any(True for _ in tg.into(n, "cut_set_member"))]
+    keep = set(shown)
+    lines = ["digraph trace {", "  rankdir=LR;", '  node [fontname="Helvetica" fontsize=10];',
+             '  edge [fontname="Helvetica" fontsize=8 color="#666666"];']
+    for kind in KIND_ORDER:
+        members = [n for n in shown if g.nodes[n]["kind"] == kind]
+        if not members:
+            continue
+        lines.append(f"  subgraph cluster_{kind} {{")
+        lines.append(f"    label={_dq(KIND_TITLES[kind])}; style=dashed; color=\"#bbbbbb\";")
+        for n in members:
+            style = _DOT_STYLE[kind]
+            label = str(g.nodes[n]["name"])
+            if kind == "evidence":
+                st = tg.evidence.get(split_id(n)[1])
+                if st is not None:
+                    label += f"\n{st.status.replace('_', ' ')}{' (stale)' if st.stale else ''}"
+                    fill = _EVIDENCE_FILL.get("stale" if st.stale else st.status)
+                    if fill:
+                        style = style.replace('fillcolor="#d4edda"', f'fillcolor="{fill}"')
+            elif kind == "requirement":
+                label += f"\n{STATUS_MARK[tg.requirement_status(n)]}"
+            lines.append(f"    {_dq(n)} [label={_dq(label)} {style}];")
+        lines.append("  }")
+    for u, v in sorted(g.edges):
+        if u in keep and v in keep:
+            rel = g.edges[u, v]["rel"]
+            extra = ' style=dashed color="#c0392b"' if rel == "cut_set_member" else ""
+            lines.append(f"  {_dq(u)} -> {_dq(v)} [label={_dq(rel.replace('_', ' '))}{extra}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_svg(tg: TraceGraph) -> str:
+    return svg_from_dot(to_dot(tg))
+
+
+def svg_from_dot(source: str) -> str:
+    program = shutil.which("dot")
+    if program is None:
+        raise RuntimeError("Graphviz `dot` is not installed (Debian/Ubuntu: apt-get install graphviz)")
+    proc = subprocess.run([program, "-Tsvg"], input=source.encode("utf-8"), capture_output=True, timeout=600,
+                          check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dot failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+    svg = proc.stdout.decode("utf-8")
+    return re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)  # the Graphviz version banner

@@ -1,0 +1,752 @@
+"""Semantic diff of two model versions and the impact set of the change.
+
+Identity: model elements are matched by qualified name (`aeb.FSR2`), sub-elements of a component by their
+name within it (failure modes, mechanisms, ports, parts, metrics), rules by `port.deviation`, connections by
+their target (an input has one driver). An element that disappears while one of the same kind appears is a
+rename when the two are alike: equal content, or the same title (source, for evidence) with most fields
+equal, or (components) near-identical text. Failure modes and parts are renamed inside a component when
+their content is equal. References are compared through the rename map, so renaming `FSR3` does not make
+every evidence that verifies it "changed".
+
+Impact (what a reviewer must look at again) follows the trace graph from each change:
+
+- a changed component -> its instances -> the parts that contain them -> requirements allocated to any of
+  those (and to the type) -> the evidence verifying those requirements (suspect)
+- a changed ML model, dataset or metric threshold -> the metric evidence measuring that metric (suspect)
+- a changed requirement -> the requirements refining it and its evidence; a changed goal -> its
+  requirements and evidence; a changed hazard -> its goals; evidence supporting a changed element
+- fault trees: a hazard whose top-event probability or minimal cut sets changed is impacted (whatever the
+  cause: a rate, a coverage, a rule, a connection), and so are the goals mitigating it and the evidence
+  that verifies those goals. Numeric deltas: P(top) before/after, cut sets added/removed, goal targets.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from safetyops_dsl.analysis.coverage import Coverage, evaluate, resolve_policy
+from safetyops_dsl.analysis.targets import GoalCheck, check_goal_targets
+from safetyops_dsl.analysis.trace import TraceGraph, build_trace, node_id, split_id
+from safetyops_dsl.model import elements as el
+from safetyops_dsl.model.index import Model
+
+TOP_KINDS = ("hazard", "safety_goal", "requirement", "evidence", "component")
+IMPACT_KINDS = ("hazard", "safety_goal", "requirement", "evidence")
+KIND_RANK = {k: i for i, k in enumerate(
+    TOP_KINDS + ("port", "failure_mode", "mechanism", "rule", "propagate", "part", "connection", "ml_model",
+                 "dataset", "metric", "deviation", "policy", "mission_time"))}
+REL_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    key: str  # the identity on the new side (the old side for removals)
+    status: str  # added | removed | changed | renamed
+    old_key: str = ""  # renames: the old identity
+    fields: tuple[FieldChange, ...] = ()
+    owner: str = ""  # sub-elements: the component's qualified name (new side)
+    file: str = ""
+    line: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.key.rpartition(".")[2] if not self.owner else self.key
+
+
+@dataclass(frozen=True)
+class HazardDelta:
+    hazard: str  # qualified name (new side; old for removed)
+    name: str
+    title: str
+    status: str  # added | removed | changed | unchanged
+    p_old: float | None
+    p_new: float | None
+    cut_sets_old: int | None
+    cut_sets_new: int | None
+    added: tuple[tuple[str, ...], ...] = ()
+    removed: tuple[tuple[str, ...], ...] = ()
+    exact: bool = True  # False where a side has more cut sets than were listed
+    # basic events of the tree whose probability changed (event, before, after): a rate, a coverage, an exposure
+    events: tuple[tuple[str, float | None, float | None], ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.status != "unchanged"
+
+
+@dataclass(frozen=True)
+class GoalDelta:
+    goal: str
+    target: float
+    old: GoalCheck | None
+    new: GoalCheck | None
+
+
+@dataclass(frozen=True)
+class ImpactItem:
+    node: str  # node id on the new side (the old side where the element is gone)
+    kind: str
+    name: str
+    reason: str
+    path: tuple[str, ...]  # names from the change to this element
+    gone: bool = False  # exists only in the old version
+
+
+@dataclass
+class ModelDiff:
+    changes: list[Change]
+    hazards: list[HazardDelta]
+    goals: list[GoalDelta]
+    impact: list[ImpactItem]
+    coverage_old: Coverage
+    coverage_new: Coverage
+    renames: dict[str, str] = field(default_factory=dict)  # old qualified name -> new
+    old_label: str = ""
+    new_label: str = ""
+
+    def counts(self) -> dict[str, int]:
+        top = [c for c in self.changes if not c.owner]
+        return {s: sum(1 for c in top if c.status == s) for s in ("added", "removed", "changed", "renamed")}
+
+
+# -- canonical content ----------------------------------------------------------------------------------------
+
+RefMap = dict[str, str]
+
+
+def _map(text: str, rmap: RefMap) -> str:
+    return rmap.get(text, text)
+
+
+def _refs(refs: tuple[el.NameRef, ...], rmap: RefMap) -> str:
+    return ", ".join(sorted(_map(r.text, rmap) for r in refs))
+
+
+def _num(x: float | None, unit: str = "") -> str:
+    return "" if x is None else f"{x:g}{unit}"
+
+
+def expr_mapped(e: el.Expr, fmap: RefMap, top: bool = True) -> str:
+    if isinstance(e, el.Ref):
+        return fmap.get(e.path, e.path)
+    if isinstance(e, el.KofN):
+        return f"{e.k} of ({', '.join(expr_mapped(o, fmap) for o in e.operands)})"
+    word = " and " if isinstance(e, el.And) else " or "
+    text = word.join(expr_mapped(o, fmap, False) for o in e.operands)
+    return text if top else f"({text})"
+
+
+def canon_top(model: Model, kind: str, e: Any, rmap: RefMap) -> dict[str, str]:
+    if kind == "hazard":
+        from safetyops_dsl.validation.rules import derived_asil
+
+        return {
+            "title": e.title, "situation": e.situation, "description": e.description,
+            "severity": e.severity.text if e.severity else "", "exposure": e.exposure.text if e.exposure else "",
+            "controllability": e.controllability.text if e.controllability else "",
+            "asil": derived_asil(e) or "", "when": expr_mapped(e.condition, {}) if e.condition else "",
+            "system": _map(e.system.text, rmap) if e.system else "", "mission_time": _num(e.mission_time_hours, " h"),
+        }
+    if kind == "safety_goal":
+        return {
+            "title": e.title, "mitigates": _refs(e.mitigates, rmap), "safe_state": e.safe_state,
+            "ftti": _num(e.ftti_seconds, " s"), "target": _num(e.target_per_hour, " per h"),
+            "asil": str(e.typed_asil) if e.typed_asil else "", "description": e.description,
+        }
+    if kind == "requirement":
+        return {
+            "title": e.title, "refines": _refs(e.refines, rmap), "allocated_to": _refs(e.allocated_to, rmap),
+            "asil": str(e.asil) if e.asil else "",
+        }
+    if kind == "evidence":
+        return {
+            "kind": e.kind, "source": e.source, "verifies": _refs(e.verifies, rmap),
+            "supports": _refs(e.supports, rmap), "artifact": e.artifact or "", "sha256": e.artifact_sha256 or "",
+            "commit": e.commit or "",
+        }
+    assert kind == "component"
+    return {
+        "kind": e.kind.value, "description": e.description, "odd": e.odd or "",
+        "mission_time": _num(e.mission_time_hours, " h"),
+    }
+
+
+def component_members(c: el.Component, rmap: RefMap, fmap: RefMap) -> dict[str, dict[str, dict[str, str]]]:
+    """sub-element kind -> key -> field -> text. `fmap` renames failure modes (old -> new) inside `c`."""
+    out: dict[str, dict[str, dict[str, str]]] = {
+        "port": {p.name: {"direction": p.direction.value} for p in c.ports},
+        "failure_mode": {},
+        "mechanism": {},
+        "rule": {},
+        "propagate": {},
+        "part": {},
+        "connection": {},
+        "ml_model": {},
+        "dataset": {},
+        "metric": {},
+    }
+    for f in c.failure_modes:
+        out["failure_mode"][fmap.get(f.name, f.name)] = {
+            "kind": f.kind, "quantity": f.quantity_text, "description": f.description,
+            "exposure": _num(f.exposure_hours, " h"), "distribution": f.distribution,
+            "safe_fraction": _num(None if f.safe_fraction is None else f.safe_fraction * 100, " %"),
+            "aiag": f"S{f.aiag.severity} O{f.aiag.occurrence} D{f.aiag.detection}" if f.aiag else "",
+        }
+    for m in c.mechanisms:
+        out["mechanism"][m.name] = {
+            "kind": m.kind, "covers": ", ".join(sorted(fmap.get(r.text, r.text) for r in m.covers)),
+            "coverage": f"{m.coverage * 100:g} %",
+            "latent_coverage": "" if m.latent_coverage is None else f"{m.latent_coverage * 100:g} %",
+            "description": m.description,
+        }
+    for r in c.rules:
+        out["rule"][f"{r.port}.{r.deviation}"] = {"logic": expr_mapped(r.expr, fmap)}
+    for p in c.propagates:
+        out["propagate"][f"{p.source} -> {p.target}"] = {"deviations": ", ".join(p.deviations) or "all"}
+    for part in c.parts:
+        out["part"][part.name] = {"type": _map(part.type_ref.text, rmap), "description": part.description}
+    for conn in c.connections:
+        out["connection"][conn.target] = {"source": conn.source}
+    if c.ml is not None:
+        if c.ml.model_identity is not None or c.ml.model_version is not None:
+            out["ml_model"]["model"] = {"identity": c.ml.model_identity or "", "version": c.ml.model_version or ""}
+        for d in c.ml.datasets:
+            out["dataset"][f"{d.role} {d.identity}"] = {"sha256": d.sha256 or ""}
+        for met in c.ml.metrics:
+            out["metric"][met.name] = {"threshold": f"{met.op} {met.threshold:g}"}
+    return out
+
+
+def _flat(d: dict[str, Any]) -> str:
+    return repr(sorted((k, _flat(v) if isinstance(v, dict) else v) for k, v in d.items()))
+
+
+# -- matching and renames ----------------------------------------------------------------------------------------
+
+
+def _store(model: Model, kind: str) -> dict[str, Any]:
+    stores: dict[str, dict[str, Any]] = {
+        "hazard": model.hazards, "safety_goal": model.goals, "requirement": model.requirements,
+        "evidence": model.evidence, "component": model.components,
+    }
+    return stores[kind]
+
+
+def _content(model: Model, kind: str, e: Any, rmap: RefMap) -> dict[str, str]:
+    d = canon_top(model, kind, e, rmap)
+    if kind == "component":
+        d["members"] = _flat(component_members(e, rmap, {}))
+    return d
+
+
+def _alike(kind: str, a: dict[str, str], b: dict[str, str]) -> float:
+    """0..1 likeness of two elements' content; 1.0 means equal."""
+    if a == b:
+        return 1.0
+    if kind == "component":
+        return difflib.SequenceMatcher(None, _flat(a), _flat(b), autojunk=False).ratio()
+    same = sum(1 for k in a if a.get(k) == b.get(k))
+    share = same / max(len(a), 1)
+    ident = "source" if kind == "evidence" else "title"
+    if a.get(ident) and a.get(ident) == b.get(ident) and share >= 0.5:
+        return max(share, 0.9)
+    return share
+
+
+def find_renames(old: Model, new: Model) -> dict[str, tuple[str, str]]:
+    """old qualified name -> (kind, new qualified name)."""
+    renames: dict[str, tuple[str, str]] = {}
+    for exact_only in (True, False):
+        rmap = _rename_map({k: v[1] for k, v in renames.items()})
+        for kind in TOP_KINDS:
+            o, n = _store(old, kind), _store(new, kind)
+            gone = sorted(q for q in o if q not in n and q not in renames)
+            taken = {v[1] for v in renames.values()}
+            fresh = sorted(q for q in n if q not in o and q not in taken)
+            if not gone or not fresh:
+                continue
+            scored = []
+            for qo in gone:
+                co = _content(old, kind, o[qo], rmap)
+                for qn in fresh:
+                    score = _alike(kind, co, _content(new, kind, n[qn], {}))
+                    threshold = 1.0 if exact_only else (0.85 if kind == "component" else 0.75)
+                    if score >= threshold:
+                        scored.append((-score, qo, qn))
+            used_o: set[str] = set()
+            used_n: set[str] = set()
+            for _, qo, qn in sorted(scored):
+                if qo in used_o or qn in used_n:
+                    continue
+                used_o.add(qo)
+                used_n.add(qn)
+                renames[qo] = (kind, qn)
+    return renames
+
+
+def _rename_map(renames: dict[str, str]) -> RefMap:
+    """Reference texts of the old model -> their new spelling: qualified and simple names."""
+    rmap: RefMap = {}
+    for qo, qn in renames.items():
+        rmap[qo] = qn
+        so, sn = qo.rpartition(".")[2], qn.rpartition(".")[2]
+        rmap.setdefault(so, sn)
+    return rmap
+
+
+def _member_renames(
+    old_members: dict[str, dict[str, str]], new_members: dict[str, dict[str, str]]
+) -> dict[str, str]:
+    """Within one component: a removed and an added member with equal content (and that content unique)."""
+    gone = {k: _flat(v) for k, v in old_members.items() if k not in new_members}
+    fresh = {k: _flat(v) for k, v in new_members.items() if k not in old_members}
+    out: dict[str, str] = {}
+    for ko, co in sorted(gone.items()):
+        hits = [kn for kn, cn in sorted(fresh.items()) if cn == co and kn not in out.values()]
+        if len(hits) == 1 and sum(1 for c in gone.values() if c == co) == 1:
+            out[ko] = hits[0]
+    return out
+
+
+# -- the diff ---------------------------------------------------------------------------------------------------
+
+
+def _loc(model: Model, e: Any) -> tuple[str, int]:
+    loc = getattr(e, "location", None)
+    return (model.rel_path(loc.file), loc.line) if loc is not None else ("", 0)
+
+
+def _field_changes(a: dict[str, str], b: dict[str, str]) -> tuple[FieldChange, ...]:
+    return tuple(FieldChange(k, a.get(k, ""), b.get(k, "")) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k))
+
+
+def semantic_diff(old: Model, new: Model) -> tuple[list[Change], dict[str, str], dict[str, dict[str, dict[str, str]]]]:
+    """The changes, the rename map (old qualified name -> new) and, per component (new qualified name), the
+    member renames by sub-element kind (old name -> new) used to map instance paths and events."""
+    renamed = find_renames(old, new)
+    rn = {qo: v[1] for qo, v in renamed.items()}
+    rmap = _rename_map(rn)
+    changes: list[Change] = []
+    member_renames: dict[str, dict[str, dict[str, str]]] = {}
+    for kind in TOP_KINDS:
+        o, n = _store(old, kind), _store(new, kind)
+        back = {v: k for k, v in rn.items() if k in o}
+        for qn in sorted(n):
+            qo = back.get(qn, qn)
+            en = n[qn]
+            file, line = _loc(new, en)
+            if qo not in o:
+                changes.append(Change(kind, qn, "added", file=file, line=line))
+                if kind == "component":
+                    for sk, members in component_members(en, {}, {}).items():
+                        for key in sorted(members):
+                            changes.append(Change(sk, key, "added", owner=qn, file=file, line=line))
+                continue
+            eo = o[qo]
+            fields = _field_changes(canon_top(old, kind, eo, rmap), canon_top(new, kind, en, {}))
+            sub: list[Change] = []
+            if kind == "component":
+                sub, member_renames[qn] = _component_changes(old, new, eo, en, rmap)
+            status = "renamed" if qo != qn else ("changed" if fields or sub else "")
+            if status:
+                changes.append(Change(kind, qn, status, qo if qo != qn else "", fields, file=file, line=line))
+            changes.extend(sub)
+        for qo in sorted(o):
+            if qo not in n and qo not in rn:
+                file, line = _loc(old, o[qo])
+                changes.append(Change(kind, qo, "removed", file=file, line=line))
+    changes.extend(_model_level_changes(old, new))
+    changes.sort(key=lambda c: (KIND_RANK.get(c.kind if not c.owner else "component", 99), c.owner or c.key,
+                                0 if not c.owner else 1, KIND_RANK.get(c.kind, 99), c.key))
+    return changes, rn, member_renames
+
+
+def _component_changes(
+    old: Model, new: Model, eo: el.Component, en: el.Component, rmap: RefMap
+) -> tuple[list[Change], dict[str, dict[str, str]]]:
+    first_old = component_members(eo, rmap, {})
+    mem_new = component_members(en, {}, {})
+    fm_renames = _member_renames(first_old["failure_mode"], mem_new["failure_mode"])
+    mem_old = component_members(eo, rmap, fm_renames)
+    renames = {sk: _member_renames(mem_old[sk], mem_new[sk]) for sk in ("mechanism", "part", "port")}
+    renames["failure_mode"] = fm_renames
+    qn = en.qualified_name
+    file, line = _loc(new, en)
+    sub_locs = _member_locations(new, en)
+    out: list[Change] = []
+    for sk in mem_new:
+        a = dict(mem_old[sk])
+        for ko, kn in renames.get(sk, {}).items():
+            if ko in a:
+                a[kn] = a.pop(ko)
+        b = mem_new[sk]
+        back = {v: k for k, v in renames.get(sk, {}).items()}
+        for key in sorted(set(a) | set(b)):
+            f, ln = sub_locs.get((sk, key), (file, line))
+            if key not in a:
+                out.append(Change(sk, key, "added", owner=qn, file=f, line=ln))
+            elif key not in b:
+                out.append(Change(sk, key, "removed", owner=qn, file=file, line=line))
+            else:
+                fields = _field_changes(a[key], b[key])
+                if key in back:
+                    out.append(Change(sk, key, "renamed", back[key], fields, owner=qn, file=f, line=ln))
+                elif fields:
+                    out.append(Change(sk, key, "changed", "", fields, owner=qn, file=f, line=ln))
+    return out, renames
+
+
+def _member_locations(model: Model, c: el.Component) -> dict[tuple[str, str], tuple[str, int]]:
+    out: dict[tuple[str, str], tuple[str, int]] = {}
+
+    def put(kind: str, key: str, loc: Any) -> None:
+        out.setdefault((kind, key), (model.rel_path(loc.file), loc.line))
+
+    for p in c.ports:
+        put("port", p.name, p.location)
+    for f in c.failure_modes:
+        put("failure_mode", f.name, f.location)
+    for m in c.mechanisms:
+        put("mechanism", m.name, m.location)
+    for r in c.rules:
+        put("rule", f"{r.port}.{r.deviation}", r.location)
+    for pr in c.propagates:
+        put("propagate", f"{pr.source} -> {pr.target}", pr.location)
+    for part in c.parts:
+        put("part", part.name, part.location)
+    for conn in c.connections:
+        put("connection", conn.target, conn.location)
+    if c.ml is not None:
+        for d in c.ml.datasets:
+            put("dataset", f"{d.role} {d.identity}", d.location)
+        for met in c.ml.metrics:
+            put("metric", met.name, met.location)
+    return out
+
+
+def _model_level_changes(old: Model, new: Model) -> list[Change]:
+    out: list[Change] = []
+
+    def compare(kind: str, a: dict[str, dict[str, str]], b: dict[str, dict[str, str]]) -> None:
+        for key in sorted(set(a) | set(b)):
+            if key not in a:
+                out.append(Change(kind, key, "added"))
+            elif key not in b:
+                out.append(Change(kind, key, "removed"))
+            elif a[key] != b[key]:
+                out.append(Change(kind, key, "changed", fields=_field_changes(a[key], b[key])))
+
+    compare("deviation", {d: {"refines": x.base or "", "description": x.description} for d, x in old.deviations.items()},
+            {d: {"refines": x.base or "", "description": x.description} for d, x in new.deviations.items()})
+    compare("policy", {p.rule: {"mode": p.mode, "reason": p.reason} for p in old.policy},
+            {p.rule: {"mode": p.mode, "reason": p.reason} for p in new.policy})
+    compare("mission_time", {k: {"hours": f"{v:g} h"} for k, v in old.mission_time_by_package.items()},
+            {k: {"hours": f"{v:g} h"} for k, v in new.mission_time_by_package.items()})
+    return out
+
+
+# -- fault trees ------------------------------------------------------------------------------------------------
+
+
+def event_map(old: Model, renames: dict[str, str], members: dict[str, dict[str, dict[str, str]]]) -> dict[str, str]:
+    """Old basic-event names -> new names, following component, part and failure-mode renames."""
+    out: dict[str, str] = {}
+    for system in old.systems():
+        root = old.instances(system)
+        new_sys = renames.get(system.qualified_name, system.qualified_name).rpartition(".")[2]
+        paths = {root.path: new_sys}
+        for inst in root.walk():
+            cq = renames.get(inst.component.qualified_name, inst.component.qualified_name)
+            if inst.parent is not None and inst.part is not None:
+                pq = renames.get(inst.parent.component.qualified_name, inst.parent.component.qualified_name)
+                part = members.get(pq, {}).get("part", {}).get(inst.part.name, inst.part.name)
+                paths[inst.path] = f"{paths[inst.parent.path]}.{part}"
+            for fm in inst.component.failure_modes:
+                new_fm = members.get(cq, {}).get("failure_mode", {}).get(fm.name, fm.name)
+                out[f"{inst.path}.{fm.name}"] = f"{paths[inst.path]}.{new_fm}"
+        for port in system.ports:  # undeveloped boundary events keep the system's name
+            for dev in old.all_deviations():
+                out[f"{root.path}.{port.name}.{dev}"] = f"{new_sys}.{port.name}.{dev}"
+    return out
+
+
+def _cut_sets(tg: TraceGraph, hazard: str, emap: dict[str, str] | None = None) -> tuple[set[tuple[str, ...]], bool]:
+    ht = tg.trees.get(hazard)
+    if ht is None or ht.result is None:
+        return set(), False
+    m = emap or {}
+    sets = {tuple(sorted(m.get(e, e) for e in cs)) for cs in ht.result.cut_sets}
+    return sets, not ht.result.cut_sets_truncated
+
+
+def _count(tg: TraceGraph, hazard: str) -> int | None:
+    ht = tg.trees.get(hazard)
+    return ht.result.cut_set_count if ht is not None and ht.result is not None else None
+
+
+def _p(tg: TraceGraph, hazard: str) -> float | None:
+    ht = tg.trees.get(hazard)
+    if ht is None or ht.result is None:
+        return None
+    return ht.result.exact_probability
+
+
+def hazard_deltas(old: TraceGraph, new: TraceGraph, renames: dict[str, str], emap: dict[str, str]) -> list[HazardDelta]:
+    out: list[HazardDelta] = []
+    back = {v: k for k, v in renames.items()}
+    for qn, hz in sorted(new.model.hazards.items()):
+        qo = back.get(qn, qn)
+        p_new = _p(new, qn)
+        sets_new, exact_new = _cut_sets(new, qn)
+        n_new = _count(new, qn)
+        if qo not in old.model.hazards:
+            out.append(HazardDelta(qn, hz.name, hz.title, "added", None, p_new, None, n_new,
+                                   tuple(sorted(sets_new)), (), exact_new))
+            continue
+        p_old = _p(old, qo)
+        sets_old, exact_old = _cut_sets(old, qo, emap)
+        n_old = _count(old, qo)
+        added = tuple(sorted(sets_new - sets_old))
+        removed = tuple(sorted(sets_old - sets_new))
+        moved = (p_old is None) != (p_new is None) or (
+            p_old is not None and p_new is not None and abs(p_new - p_old) > REL_TOLERANCE * max(abs(p_old), 1e-300)
+        )
+        events = _event_changes(old, qo, new, qn, emap)
+        status = "changed" if moved or added or removed or n_old != n_new or events else "unchanged"
+        out.append(HazardDelta(qn, hz.name, hz.title, status, p_old, p_new, n_old, n_new, added, removed,
+                               exact_old and exact_new, events))
+    for qo, hz in sorted(old.model.hazards.items()):
+        if qo not in new.model.hazards and qo not in renames:
+            sets_old, exact_old = _cut_sets(old, qo, emap)
+            n_old = _count(old, qo)
+            out.append(HazardDelta(qo, hz.name, hz.title, "removed", _p(old, qo), None, n_old, None, (),
+                                   tuple(sorted(sets_old)), exact_old))
+    return out
+
+
+def _event_changes(
+    old: TraceGraph, qo: str, new: TraceGraph, qn: str, emap: dict[str, str]
+) -> tuple[tuple[str, float | None, float | None], ...]:
+    """Basic events of either tree whose probability differs (renames followed), sorted by name."""
+    to, tn = old.trees.get(qo), new.trees.get(qn)
+    if to is None or tn is None:
+        return ()
+    po = {emap.get(e, e): be.probability for e, be in to.synthesis.tree.basic_events.items()}
+    pn = {e: be.probability for e, be in tn.synthesis.tree.basic_events.items()}
+    out = []
+    for e in sorted(set(po) & set(pn)):
+        a, b = po[e], pn[e]
+        if abs(a - b) > REL_TOLERANCE * max(abs(a), abs(b), 1e-300):
+            out.append((e, a, b))
+    return tuple(out)
+
+
+def _goal_checks(tg: TraceGraph) -> dict[str, GoalCheck]:
+    probs = {}
+    for q, ht in tg.trees.items():
+        if ht.result is not None and ht.result.exact_probability is not None:
+            probs[tg.model.hazards[q].name] = (ht.result.exact_probability, ht.synthesis.tree.mission_time or 1.0)
+    return {c.goal: c for c in check_goal_targets(tg.model, probs)}
+
+
+def goal_deltas(old: TraceGraph, new: TraceGraph, renames: dict[str, str]) -> list[GoalDelta]:
+    co, cn = _goal_checks(old), _goal_checks(new)
+    names = {q.rpartition(".")[2]: n.rpartition(".")[2] for q, n in renames.items()}
+    back = {v: k for k, v in names.items()}
+    out = []
+    for name in sorted(set(cn) | {names.get(k, k) for k in co}):
+        a, b = co.get(back.get(name, name)), cn.get(name)
+        either = b or a
+        target = either.target_per_hour if either is not None else 0.0
+        out.append(GoalDelta(name, target, a, b))
+    return out
+
+
+# -- impact -----------------------------------------------------------------------------------------------------
+
+Step = tuple[str, str]  # (next node, how)
+
+
+def _steps(tg: TraceGraph, nid: str, changed: bool) -> Iterator[Step]:
+    kind = tg.graph.nodes[nid]["kind"]
+    if kind == "component":
+        for p in tg.out(nid, "instantiated_as"):
+            yield p, "instance"
+        for r in tg.into(nid, "allocated_to"):
+            yield r, "allocated to it"
+        for e in tg.out(nid, "supported_by"):
+            yield e, "supports it"
+    elif kind == "part":
+        for p in tg.into(nid, "contains"):
+            yield p, "contains it"
+        for r in tg.into(nid, "allocated_to"):
+            yield r, "allocated to it"
+    elif kind == "metric":
+        for e in tg.out(nid, "measured_by"):
+            yield e, "measures it"
+    elif kind in ("requirement", "safety_goal"):
+        if changed:
+            for r in tg.out(nid, "refined_by"):
+                yield r, "refines it"
+            for p in tg.into(nid, "refined_by"):
+                yield p, "refined by it"
+            for e in tg.out(nid, "supported_by"):
+                yield e, "supports it"
+        for e in tg.out(nid, "verified_by"):
+            yield e, "verifies it"
+    elif kind == "hazard":
+        for g in tg.out(nid, "mitigated_by"):
+            yield g, "mitigates it"
+        if changed:
+            for e in tg.out(nid, "supported_by"):
+                yield e, "supports it"
+
+
+def _walk(tg: TraceGraph, seeds: list[tuple[str, bool, tuple[str, ...], str]]) -> dict[str, tuple[tuple[str, ...], str]]:
+    """BFS from seeds (node, changed?, path so far, reason); returns node -> (path, reason) for reached nodes."""
+    reached: dict[str, tuple[tuple[str, ...], str]] = {}
+    queue: deque[tuple[str, bool, tuple[str, ...], str]] = deque(sorted(seeds))
+    seen: set[str] = set()
+    while queue:
+        nid, changed, path, reason = queue.popleft()
+        if nid not in tg.graph or nid in seen:
+            continue
+        seen.add(nid)
+        reached.setdefault(nid, (path, reason))
+        for nxt, how in _steps(tg, nid, changed):
+            if nxt not in seen:
+                queue.append((nxt, False, path + (tg.name(nxt),), how))
+    return reached
+
+
+def _seeds(changes: list[Change], tg: TraceGraph, side: str, renames: dict[str, str]) -> list[tuple[str, bool, tuple[str, ...], str]]:
+    """Start nodes on one side ('old' or 'new')."""
+    out: list[tuple[str, bool, tuple[str, ...], str]] = []
+    for c in changes:
+        if side == "new" and c.status == "removed":
+            continue
+        if side == "old" and c.status == "added":
+            continue
+        if c.status == "renamed" and not c.fields:
+            continue  # a pure rename changes no content
+        if c.kind == "component" and not c.owner and c.status in ("changed", "renamed") and not c.fields:
+            continue  # only its members changed: they are seeds of their own
+        key = c.old_key or c.key if side == "old" else c.key
+        if c.owner:
+            owner = c.owner if side == "new" else {v: k for k, v in renames.items()}.get(c.owner, c.owner)
+            label = f"{owner.rpartition('.')[2]}.{c.key}"
+            out.append((node_id("component", owner), True, (label,), "changed"))
+            if c.kind == "metric":
+                out.append((node_id("metric", c.key), True, (label,), "changed"))
+            elif c.kind in ("ml_model", "dataset"):
+                comp = node_id("component", owner)
+                if comp in tg.graph:
+                    for m in tg.out(comp, "has_metric"):
+                        out.append((m, True, (label,), "measured on a changed model or dataset"))
+        elif c.kind in TOP_KINDS:
+            out.append((node_id(c.kind, key), True, (key.rpartition(".")[2],), "changed"))
+    return out
+
+
+def impact_set(
+    changes: list[Change], old: TraceGraph, new: TraceGraph, hazards: list[HazardDelta], renames: dict[str, str]
+) -> list[ImpactItem]:
+    seeds_new = _seeds(changes, new, "new", renames)
+    seeds_old = _seeds(changes, old, "old", renames)
+    back = {v: k for k, v in renames.items()}
+    for hd in hazards:
+        if hd.status == "changed":
+            causes = _tree_causes(changes, old, new, hd, back)
+            seeds_new.append((node_id("hazard", hd.hazard), False, (*causes, hd.name), _tree_reason(hd)))
+    direct = {s[0] for s in seeds_new if s[3] == "changed"}
+    reached_new = _walk(new, seeds_new)
+    reached_old = _walk(old, seeds_old)
+    fwd = dict(renames)
+    items: dict[str, ImpactItem] = {}
+    for nid, (path, reason) in sorted(reached_new.items()):
+        kind, key = split_id(nid)
+        if kind in IMPACT_KINDS and nid not in direct:
+            items[nid] = ImpactItem(nid, kind, new.name(nid), _reason(kind, reason), path)
+    direct_old = {s[0] for s in seeds_old if s[3] == "changed"}
+    for nid, (path, reason) in sorted(reached_old.items()):
+        kind, key = split_id(nid)
+        if kind not in IMPACT_KINDS or nid in direct_old:
+            continue
+        mapped = node_id(kind, fwd.get(key, key))
+        if mapped in items or mapped in direct:
+            continue
+        gone = mapped not in new.graph
+        if gone and any(c.status == "removed" and c.key == key for c in changes):
+            continue  # itself removed: listed with the changes
+        name = new.name(mapped) if not gone else old.name(nid)
+        items[mapped] = ImpactItem(mapped, kind, name, _reason(kind, reason), path, gone)
+    return sorted(items.values(), key=lambda i: (IMPACT_KINDS.index(i.kind), i.name))
+
+
+def _tree_causes(changes: list[Change], old: TraceGraph, new: TraceGraph, hd: HazardDelta,
+                 back: dict[str, str]) -> tuple[str, ...]:
+    """The changed components with a failure mode (in them or in their parts) in the hazard's cut sets,
+    before or after the change: what moved the tree."""
+    comps = sorted({c.owner for c in changes if c.owner and not (c.status == "renamed" and not c.fields)}
+                   | {c.key for c in changes if c.kind == "component" and not c.owner and c.fields})
+    out = []
+    for q in comps:
+        hit = False
+        for tg, hq, cq in ((new, hd.hazard, q), (old, back.get(hd.hazard, hd.hazard), back.get(q, q))):
+            hn, cn = node_id("hazard", hq), node_id("component", cq)
+            if hn in tg.graph and cn in tg.graph and set(tg.failure_modes_under(cn)) & set(tg.out(hn, "cut_set_member")):
+                hit = True
+        if hit:
+            out.append(q.rpartition(".")[2])
+    return (", ".join(out),) if out else ()
+
+
+def _tree_reason(hd: HazardDelta) -> str:
+    parts = []
+    if hd.p_old is not None and hd.p_new is not None and f"{hd.p_old:.4g}" != f"{hd.p_new:.4g}":
+        parts.append(f"P(top) {hd.p_old:.4g} → {hd.p_new:.4g}")
+    if hd.added or hd.removed:
+        parts.append(f"cut sets +{len(hd.added)} −{len(hd.removed)}")
+    if hd.events:
+        shown = ", ".join(f"{e} {a:.3g} → {b:.3g}" for e, a, b in hd.events[:3])
+        more = f" (+{len(hd.events) - 3} more)" if len(hd.events) > 3 else ""
+        parts.append(f"event probabilities {shown}{more}")
+    return "fault tree changed: " + ", ".join(parts) if parts else "fault tree changed"
+
+
+def _reason(kind: str, how: str) -> str:
+    if kind == "evidence":
+        return f"suspect: {how}" if how != "changed" else "suspect"
+    return how
+
+
+# -- entry point --------------------------------------------------------------------------------------------------
+
+
+def diff_models(
+    old: Model, new: Model, old_label: str = "old", new_label: str = "new",
+    progress: Callable[[str], None] | None = None,
+) -> ModelDiff:
+    changes, renames, members = semantic_diff(old, new)
+    # staleness and CI results belong to `sops trace`; the diff compares the structure of the two versions
+    tg_old = build_trace(old, None, check_stale=False, use_git=False)
+    tg_new = build_trace(new, None, check_stale=False, use_git=False)
+    emap = event_map(old, renames, members)
+    hazards = hazard_deltas(tg_old, tg_new, renames, emap)
+    goals = goal_deltas(tg_old, tg_new, renames)
+    impact = impact_set(changes, tg_old, tg_new, hazards, renames)
+    cov_old = evaluate(tg_old, resolve_policy(old.policy))
+    cov_new = evaluate(tg_new, resolve_policy(new.policy))
+    return ModelDiff(changes, hazards, goals, impact, cov_old, cov_new, renames, old_label, new_label)

@@ -1,0 +1,439 @@
+"""Evidence from CI: JUnit XML test results, ML metric results (JSON), and staleness of pinned artifacts.
+
+- JUnit XML (pytest, gtest, any xUnit): every `<testcase>` becomes a TestResult (passed, failed, skipped).
+  Test evidence names its test by its source string; pytest node ids (`tests/test_brake.py::test_x`),
+  gtest ids (`Suite.Test`) and `classname.name` all match after normalisation (`/`, `::` -> `.`, `.py`
+  dropped). A parametrised case `test_x[a]` also answers for `test_x`. XML is read with defusedxml: entity
+  tricks and malformed files become SOPS202 diagnostics, never exceptions.
+- Metrics JSON: metric evidence reads its source as a dotted key path (`recall.night_pedestrian` finds
+  `{"recall": {"night_pedestrian": 0.991}}` or a literal key `"recall.night_pedestrian"`). The value must be
+  a finite number (SOPS110 otherwise) and is compared with the thresholds the model declares.
+- Staleness: `artifact "PATH" sha256 "..."` is stale when the file (relative to the model root) no longer
+  has that digest; `commit "ID"` is stale when the commit is unknown to git, or when the artifact changed
+  since that commit (`git diff --quiet ID -- PATH`).
+
+Nothing here raises on bad input: problems come back as diagnostics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from safetyops_dsl import diagnostics as dg
+from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.model import elements as el
+from safetyops_dsl.model.index import Model
+
+MAX_RESULT_BYTES = 64 * 1024 * 1024
+RESULT_SUFFIXES = (".xml", ".json")
+
+# Evidence status values. `recorded`: document evidence (analysis, review, inspection) that CI does not run;
+# it counts as passing unless stale. `not_run`: test or metric evidence when no results were supplied.
+PASSED, FAILED, SKIPPED, MISSING, RECORDED, NOT_RUN = "passed", "failed", "skipped", "missing", "recorded", "not_run"
+PASSING = (PASSED, RECORDED)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    key: str  # normalised id: tests.test_brake.test_watchdog_reset
+    display: str  # as in the file: classname::name
+    status: str  # passed | failed | skipped
+    message: str
+    file: str  # the result file, as displayed
+
+
+@dataclass(frozen=True)
+class MetricDocument:
+    file: str
+    data: Any
+
+
+@dataclass
+class Results:
+    tests: list[TestResult] = field(default_factory=list)
+    metrics: list[MetricDocument] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EvidenceStatus:
+    evidence: str  # qualified name
+    kind: str
+    status: str
+    detail: str  # why: the failure message, the measured value, "no result in ..."
+    stale: bool
+    stale_reason: str
+    result_file: str = ""
+    value: float | None = None  # metric evidence: the measured value
+
+    @property
+    def passing(self) -> bool:
+        return self.status in PASSING and not self.stale
+
+
+# -- reading result files -------------------------------------------------------------------------------------
+
+
+def _display(path: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, Path.cwd())).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def collect_result_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Diagnostic]]:
+    """Files given directly, and every *.xml / *.json below folders given (sorted, so reading is deterministic)."""
+    found: list[Path] = []
+    diags: list[Diagnostic] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in RESULT_SUFFIXES))
+        elif p.is_file():
+            found.append(p)
+        else:
+            diags.append(dg.make(dg.RESULTS_ERROR, "no such result file or folder", Location(_display(p))))
+    unique = sorted(set(found), key=lambda f: _display(f))
+    return unique, diags
+
+
+def read_results(paths: Iterable[str | os.PathLike[str]]) -> Results:
+    files, diags = collect_result_files(paths)
+    results = Results(diagnostics=diags)
+    for f in files:
+        shown = _display(f)
+        results.files.append(shown)
+        try:
+            if f.stat().st_size > MAX_RESULT_BYTES:
+                results.diagnostics.append(
+                    dg.make(dg.RESULTS_ERROR, f"result file is larger than {MAX_RESULT_BYTES // 2**20} MiB",
+                            Location(shown))
+                )
+                continue
+            raw = f.read_bytes()
+        except OSError as exc:
+            results.diagnostics.append(dg.make(dg.RESULTS_ERROR, exc.strerror or str(exc), Location(shown)))
+            continue
+        if f.suffix.lower() == ".json":
+            doc, d = parse_metrics_json(raw, shown)
+            if d is not None:
+                results.diagnostics.append(d)
+            else:
+                results.metrics.append(MetricDocument(shown, doc))
+        else:
+            tests, more = parse_junit(raw, shown)
+            results.tests.extend(tests)
+            results.diagnostics.extend(more)
+    return results
+
+
+def parse_junit(raw: bytes, shown: str) -> tuple[list[TestResult], list[Diagnostic]]:
+    """JUnit XML as pytest, gtest, Maven Surefire and most xUnit runners write it."""
+    import xml.etree.ElementTree as ET
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        root = fromstring(raw, forbid_dtd=True)
+    except ET.ParseError as exc:
+        line, col = getattr(exc, "position", (0, 0))
+        reason = str(exc).split(":")[0]
+        return [], [dg.make(dg.RESULTS_ERROR, f"malformed JUnit XML: {reason}", Location(shown, line, col + 1))]
+    except DefusedXmlException as exc:
+        return [], [
+            dg.make(
+                dg.RESULTS_ERROR,
+                f"JUnit XML refused: {type(exc).__name__} (DTDs and entities are not allowed in result files)",
+                Location(shown),
+            )
+        ]
+    except (ValueError, LookupError) as exc:  # e.g. an encoding declaration the parser does not know
+        return [], [dg.make(dg.RESULTS_ERROR, f"malformed JUnit XML: {exc}", Location(shown))]
+    if _local(root.tag) not in ("testsuites", "testsuite", "testcase"):
+        return [], [
+            dg.make(
+                dg.RESULTS_ERROR,
+                f"not a JUnit XML file: the root element is <{_local(root.tag)}>, not <testsuites> or <testsuite>",
+                Location(shown),
+            )
+        ]
+    out: list[TestResult] = []
+    for case in root.iter():
+        if _local(case.tag) != "testcase":
+            continue
+        name = (case.get("name") or "").strip()
+        if not name:
+            continue
+        classname = (case.get("classname") or "").strip()
+        status, message = PASSED, ""
+        for child in case:
+            tag = _local(child.tag)
+            if tag in ("failure", "error"):
+                status = FAILED
+                message = _first_line(child.get("message") or child.text or child.get("type") or tag)
+                break
+            if tag == "skipped" and status == PASSED:
+                status = SKIPPED
+                message = _first_line(child.get("message") or child.text or "skipped")
+        if status == PASSED and (case.get("status") == "notrun" or case.get("result") in ("skipped", "suppressed")):
+            status, message = SKIPPED, "not run"  # gtest: DISABLED_ tests and GTEST_SKIP
+        display = f"{classname}::{name}" if classname else name
+        key = normalise_test_id(f"{classname}.{name}" if classname else name)
+        out.append(TestResult(key, display, status, message, shown))
+    return out, []
+
+
+def _local(tag: Any) -> str:
+    return str(tag).rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= 160 else line[:157] + "..."
+
+
+def parse_metrics_json(raw: bytes, shown: str) -> tuple[Any, Diagnostic | None]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None, dg.make(dg.RESULTS_ERROR, "metrics file is not valid UTF-8", Location(shown))
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, dg.make(dg.RESULTS_ERROR, f"malformed JSON: {exc.msg}", Location(shown, exc.lineno, exc.colno))
+    except RecursionError:
+        return None, dg.make(dg.RESULTS_ERROR, "JSON nested too deeply", Location(shown))
+    if not isinstance(data, dict):
+        return None, dg.make(
+            dg.RESULTS_ERROR,
+            f"a metrics file holds a JSON object of metric values, not a {type(data).__name__}",
+            Location(shown),
+        )
+    return data, None
+
+
+# -- matching ----------------------------------------------------------------------------------------------------
+
+_PARAMS = re.compile(r"\[.*\]$")
+
+
+def normalise_test_id(text: str) -> str:
+    """`tests/test_brake.py::TestX::test_y` and `tests.test_brake.TestX.test_y` both -> the latter."""
+    params = ""
+    m = _PARAMS.search(text)
+    if m:
+        params, text = m.group(0), text[: m.start()]
+    t = text.strip().replace("\\", "/").replace("::", ".")
+    if t.startswith("./"):
+        t = t[2:]
+    t = re.sub(r"\.py(?=\.|$)", "", t)
+    t = t.replace("/", ".")
+    t = re.sub(r"\.+", ".", t).strip(".")
+    return t + params
+
+
+def match_tests(source: str, tests: Sequence[TestResult]) -> list[TestResult]:
+    """The test cases that answer for an evidence source: exact id, parametrisations of it, or (failing
+    those) a case whose id ends with the source or is a dotted suffix of it (a different test root)."""
+    key = normalise_test_id(source)
+    exact = [t for t in tests if t.key == key or (not _PARAMS.search(key) and _PARAMS.sub("", t.key) == key)]
+    if exact:
+        return exact
+    out = []
+    for t in tests:
+        base = _PARAMS.sub("", t.key) if not _PARAMS.search(key) else t.key
+        if base.endswith("." + key) or (base.count(".") >= 1 and key.endswith("." + base)):
+            out.append(t)
+    return out
+
+
+def lookup_metric(data: Any, path: str) -> tuple[bool, Any]:
+    """Find `path` (dotted) in nested objects; a key may itself contain dots. Returns (found, value)."""
+    if not isinstance(data, dict):
+        return False, None
+    if path in data:
+        return True, data[path]
+    parts = path.split(".")
+    for i in range(len(parts) - 1, 0, -1):  # longest literal prefix first
+        head = ".".join(parts[:i])
+        if head in data:
+            found, value = lookup_metric(data[head], ".".join(parts[i:]))
+            if found:
+                return True, value
+    return False, None
+
+
+def metric_thresholds(model: Model) -> dict[str, list[tuple[str, el.Metric]]]:
+    """metric name -> [(ML component qualified name, metric)] across the model, sorted."""
+    out: dict[str, list[tuple[str, el.Metric]]] = {}
+    for qname, comp in sorted(model.components.items()):
+        if comp.ml is None:
+            continue
+        for m in comp.ml.metrics:
+            out.setdefault(m.name, []).append((qname, m))
+    return out
+
+
+# -- staleness ---------------------------------------------------------------------------------------------------
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60, check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _inside(root: Path, rel: str) -> Path | None:
+    if not rel or Path(rel).is_absolute():
+        return None
+    target = (root / rel).resolve()
+    try:
+        target.relative_to(root.resolve())
+    except ValueError:
+        return None
+    return target
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def staleness(root: Path, ev: el.Evidence, use_git: bool = True) -> tuple[bool, str]:
+    """(stale, reason). Evidence that pins nothing is never stale."""
+    if ev.artifact is not None and ev.artifact_sha256 is not None:
+        target = _inside(root, ev.artifact)
+        if target is None:
+            return True, f"artifact '{ev.artifact}' is outside the model root"
+        if not target.is_file():
+            return True, f"artifact '{ev.artifact}' not found"
+        digest = sha256_file(target)
+        if digest != ev.artifact_sha256.lower():
+            return True, f"artifact '{ev.artifact}' changed: sha256 {digest[:12]}, pinned {ev.artifact_sha256[:12]}"
+    if ev.commit is not None and use_git:
+        found = _git(root, "rev-parse", "--verify", "--quiet", f"{ev.commit}^{{commit}}")
+        if found is None:
+            return False, "git is not available: commit not checked"
+        if found.returncode != 0:
+            inside = _git(root, "rev-parse", "--is-inside-work-tree")
+            if inside is None or inside.returncode != 0:
+                return False, "not a git repository: commit not checked"
+            return True, f"commit {ev.commit} is not in the repository"
+        if ev.artifact is not None:
+            if _inside(root, ev.artifact) is None:
+                return True, f"artifact '{ev.artifact}' is outside the model root"
+            changed = _git(root, "diff", "--quiet", ev.commit, "--", ev.artifact)
+            if changed is not None and changed.returncode == 1:
+                return True, f"artifact '{ev.artifact}' changed since commit {ev.commit}"
+    return False, ""
+
+
+# -- evaluation ----------------------------------------------------------------------------------------------------
+
+
+def evaluate_evidence(
+    model: Model, results: Results | None, use_git: bool = True, check_stale: bool = True
+) -> tuple[dict[str, EvidenceStatus], list[Diagnostic]]:
+    """The status of every evidence element, and diagnostics for failed, missing, skipped and stale ones."""
+    thresholds = metric_thresholds(model)
+    out: dict[str, EvidenceStatus] = {}
+    diags: list[Diagnostic] = []
+    for qname, ev in sorted(model.evidence.items()):
+        stale, why = staleness(model.root, ev, use_git) if check_stale else (False, "")
+        value: float | None = None
+        result_file = ""
+        if ev.kind == "test":
+            status, detail, result_file = _test_status(ev, results)
+        elif ev.kind == "metric":
+            status, detail, result_file, value, d = _metric_status(ev, results, thresholds)
+            if d is not None:
+                diags.append(d)
+        else:
+            status, detail = RECORDED, ""
+        out[qname] = EvidenceStatus(qname, ev.kind, status, detail, stale, why, result_file, value)
+        if stale:
+            diags.append(dg.make(dg.EVIDENCE_STALE, f"evidence '{ev.name}' is stale: {why}", ev.location,
+                                 "rerun or re-review it against the current artifact, then update the pin"))
+        if status == FAILED:
+            diags.append(dg.make(dg.EVIDENCE_FAILED, f"evidence '{ev.name}' failed: {detail}", ev.location))
+        elif status == MISSING:
+            diags.append(dg.make(dg.EVIDENCE_MISSING, f"evidence '{ev.name}' has no result: {detail}", ev.location,
+                                 "check the evidence source against the test id or metric key CI writes"))
+        elif status == SKIPPED:
+            diags.append(dg.make(dg.EVIDENCE_SKIPPED, f"evidence '{ev.name}' was skipped: {detail}", ev.location))
+    return out, diags
+
+
+def _test_status(ev: el.Evidence, results: Results | None) -> tuple[str, str, str]:
+    if results is None:
+        return NOT_RUN, "", ""
+    cases = match_tests(ev.source, results.tests)
+    if not cases:
+        return MISSING, f"no test '{ev.source}' in the JUnit results", ""
+    files = sorted({c.file for c in cases})
+    failed = [c for c in cases if c.status == FAILED]
+    if failed:
+        first = failed[0]
+        more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
+        return FAILED, f"{first.display}: {first.message}{more}", first.file
+    if any(c.status == PASSED for c in cases):
+        n = sum(1 for c in cases if c.status == PASSED)
+        return PASSED, f"{n} test case{'s' if n != 1 else ''} passed", files[0]
+    return SKIPPED, f"{cases[0].display}: {cases[0].message}", cases[0].file
+
+
+def _metric_status(
+    ev: el.Evidence, results: Results | None, thresholds: dict[str, list[tuple[str, el.Metric]]]
+) -> tuple[str, str, str, float | None, Diagnostic | None]:
+    if results is None:
+        return NOT_RUN, "", "", None, None
+    for doc in results.metrics:
+        found, raw = lookup_metric(doc.data, ev.source)
+        if not found:
+            continue
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(float(raw)):
+            shown = json.dumps(raw)[:40] if _jsonable(raw) else type(raw).__name__
+            d = dg.make(
+                dg.METRIC_RESULT_TYPE,
+                f"metric '{ev.source}' in {doc.file} is {shown}, not a finite number (evidence '{ev.name}')",
+                Location(doc.file),
+                "write the measured value as a JSON number",
+            )
+            return MISSING, f"'{ev.source}' in {doc.file} is not a number", doc.file, None, d
+        value = float(raw)
+        bounds = thresholds.get(ev.source, [])
+        missed = [(c, m) for c, m in bounds if not m.holds(value)]
+        if missed:
+            comp, m = missed[0]
+            return FAILED, f"{ev.source} = {value:g}, needs {m.op} {m.threshold:g} ({comp.rpartition('.')[2]})", \
+                doc.file, value, None
+        need = ", ".join(f"{m.op} {m.threshold:g}" for _, m in bounds) or "no threshold"
+        return PASSED, f"{ev.source} = {value:g} ({need})", doc.file, value, None
+    where = "the metrics files" if results.metrics else "any metrics file (none supplied)"
+    return MISSING, f"no metric '{ev.source}' in {where}", "", None, None
+
+
+def _jsonable(x: Any) -> bool:
+    try:
+        json.dumps(x)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -1,0 +1,186 @@
+"""`sops diff OLD [NEW]`: semantic diff of two model versions, the impact set, and numeric deltas.
+
+Each side is a folder, or a git revision whose files are read through git (`git ls-tree`, `git cat-file`)
+into a temporary folder, never by checking anything out:
+
+    sops diff old_model/ new_model/        two folders
+    sops diff HEAD~1 models/aeb            models/aeb at HEAD~1 against the working tree
+    sops diff HEAD~1                       the current folder at HEAD~1 against the working tree
+    sops diff main:models/aeb HEAD:models/aeb
+
+A folder argument wins over a revision of the same name. A revision without `:path` takes the path of the
+other side (or of the current folder) relative to the top of the repository.
+
+Exit status: 0 diff written; 1 a side does not load or has errors; 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+FORMATS = ("md", "json")
+
+
+@dataclass(frozen=True)
+class Side:
+    label: str  # as shown in the report: the folder, or REV:path
+    folder: str | None  # an existing folder, or None for a revision
+    rev: str | None = None
+    path: str = ""  # for a revision: the folder inside the repository (POSIX, relative to the top)
+
+
+def _git(args: list[str], cwd: str | None = None, data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=cwd, input=data, capture_output=True, timeout=300, check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise click.UsageError(f"cannot run git: {exc}") from None
+
+
+def _toplevel(start: str) -> str | None:
+    proc = _git(["rev-parse", "--show-toplevel"], cwd=start)
+    return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+
+def _is_rev(rev: str, top: str) -> bool:
+    return bool(rev) and _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=top).returncode == 0
+
+
+def _in_repo(folder: str, top: str) -> str:
+    rel = os.path.relpath(Path(folder).resolve(), Path(top).resolve())
+    if rel.startswith(".."):
+        raise click.UsageError(f"'{folder}' is outside the git repository '{top}'")
+    return "" if rel == "." else Path(rel).as_posix()
+
+
+def _parse_side(arg: str, other_folder: str | None) -> Side:
+    if Path(arg).is_dir():
+        return Side(arg, arg)
+    top = _toplevel(os.getcwd())
+    if top is None:
+        raise click.UsageError(f"'{arg}' is neither a folder nor a git revision (not inside a git repository)")
+    rev, sep, path = arg.partition(":")
+    if sep and _is_rev(rev, top):
+        return Side(arg, None, rev, path.strip("/"))
+    if _is_rev(arg, top):
+        base = _in_repo(other_folder or os.getcwd(), top)
+        return Side(f"{arg}:{base}" if base else arg, None, arg, base)
+    raise click.UsageError(f"'{arg}' is neither a folder nor a git revision")
+
+
+def _extract(side: Side, dest: Path) -> Path:
+    """Write the files under side.path at side.rev into dest/<side.path>; return that folder."""
+    assert side.rev is not None
+    top = _toplevel(os.getcwd())
+    assert top is not None
+    spec = [side.path] if side.path else []
+    listing = _git(["ls-tree", "-r", "-z", "--full-tree", side.rev, "--", *spec], cwd=top)
+    if listing.returncode != 0:
+        raise click.UsageError(f"git ls-tree failed: {listing.stderr.decode('utf-8', 'replace').strip()}")
+    entries: list[tuple[str, str]] = []
+    for rec in listing.stdout.split(b"\0"):
+        if not rec:
+            continue
+        meta, _, raw_name = rec.partition(b"\t")
+        mode, kind, oid = meta.decode().split()
+        if kind != "blob" or mode == "120000":  # skip submodules and symbolic links
+            continue
+        entries.append((raw_name.decode("utf-8", "surrogateescape"), oid))
+    if not entries:
+        raise click.UsageError(f"'{side.path or '.'}' holds no files at revision {side.rev}")
+    batch = _git(["cat-file", "--batch"], cwd=top, data=b"".join(f"{oid}\n".encode() for _, oid in entries))
+    if batch.returncode != 0:
+        raise click.UsageError(f"git cat-file failed: {batch.stderr.decode('utf-8', 'replace').strip()}")
+    if not side.path:  # the whole repository: keep its folder name (a file's default package is its folder's)
+        dest = dest / Path(top).name
+    out = batch.stdout
+    pos = 0
+    root = dest.resolve()
+    for name, _ in entries:
+        header_end = out.index(b"\n", pos)
+        size = int(out[pos:header_end].split()[2])
+        body = out[header_end + 1 : header_end + 1 + size]
+        pos = header_end + 1 + size + 1
+        target = (dest / name).resolve()
+        if root not in target.parents:
+            continue  # never write outside the temporary folder
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+    return dest / side.path if side.path else dest
+
+
+def _load(side: Side, folder: str, cache_dir: str | None) -> object:
+    """The checked model of one side; exit 1 with diagnostics (paths shown as REV:path) on errors."""
+    from safetyops_dsl import diagnostics as dg
+    from safetyops_dsl.api import check
+    from safetyops_dsl.cli.common import print_diagnostics
+    from safetyops_dsl.diagnostics import Diagnostic, Location
+
+    checked = check([folder], cache_dir=cache_dir)
+    errors = [d for d in checked.diagnostics if d.level is dg.Severity.ERROR]
+    if errors or checked.model is None:
+        sources = checked.sources
+        if side.rev is not None:  # show REV:path/file.sops, not the temporary folder
+            def show(f: str) -> str:
+                rel = os.path.relpath(Path(f).resolve(), Path(folder).resolve())
+                return f"{side.rev}:{Path(side.path, rel).as_posix() if side.path else Path(rel).as_posix()}"
+
+            errors = [Diagnostic(d.code, d.message, Location(show(d.location.file), d.location.line, d.location.col),
+                                 d.hint, d.severity) for d in errors]
+            sources = {show(k): v for k, v in checked.sources.items()}
+        print_diagnostics(errors, sources)
+        click.echo(f"sops diff: the {side.label} side has errors; fix them first", err=True)
+        sys.exit(1)
+    return checked
+
+
+@click.command("diff")
+@click.argument("old")
+@click.argument("new", required=False)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
+              help="md: a pull-request comment; json: for machines.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="SOPS_CACHE_DIR",
+              help="Reuse parsed files from this folder (content-hash keyed). Env: SOPS_CACHE_DIR.")
+def diff(old: str, new: str | None, fmt: str, output: str | None, cache_dir: str | None) -> None:
+    """Compare two model versions: added, removed, changed and renamed elements, and what they affect.
+
+    OLD and NEW are folders or git revisions (REV or REV:path); NEW defaults to the working tree.
+    """
+    from safetyops_dsl.analysis.diff import diff_models
+    from safetyops_dsl.generators.diff_report import render
+
+    new_side = _parse_side(new, None) if new is not None else Side("working tree", ".")
+    old_side = _parse_side(old, new_side.folder)
+    with tempfile.TemporaryDirectory(prefix="sops-diff-") as tmp:
+        folders = []
+        for i, side in enumerate((old_side, new_side)):
+            if side.folder is not None:
+                folders.append(side.folder)
+            else:
+                dest = Path(tmp) / f"side{i}"
+                folders.append(str(_extract(side, dest)))
+        old_checked = _load(old_side, folders[0], cache_dir)
+        new_checked = _load(new_side, folders[1], cache_dir)
+        result = diff_models(old_checked.model, new_checked.model,  # type: ignore[attr-defined]
+                             old_side.label, new_side.label)
+    text = render(result, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from safetyops_dsl.atomic import write_atomic
+
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        click.echo(f"sops: cannot write '{output}': {exc.strerror or exc}", err=True)
+        sys.exit(1)
