@@ -59,13 +59,12 @@ class FlatBdd:
         return len(self.level)
 
 
-def _atleast(bdd: object, k: int, args: list[object]) -> object:
+def _atleast(bdd: Any, k: int, args: list[Any]) -> Any:
     # Threshold function by dynamic programming: t[j] = "at least j of the inputs seen so far".
-    b = bdd
-    t = [b.true] + [b.false] * k  # type: ignore[attr-defined]
+    t = [bdd.true] + [bdd.false] * k
     for x in args:
         for j in range(k, 0, -1):
-            t[j] = t[j] | (x & t[j - 1])  # type: ignore[operator]
+            t[j] = t[j] | (x & t[j - 1])
     return t[k]
 
 
@@ -94,11 +93,28 @@ def build(tree: FaultTree, split: bool = False) -> TreeBdds:
     passed to its parents as that constant, never as a variable (a constant placeholder would make the
     grafted cut sets non-minimal).
     """
-    from safetyops_dsl.fta.modules import find_modules, global_order
+    from safetyops_dsl.fta.modules import candidate_orders, find_modules
 
-    cudd = import_cudd()
     modules = find_modules(tree) if split else {tree.top}
-    order = global_order(tree, modules)
+    orders = candidate_orders(tree, modules)
+    budget = 1 << 14
+    while True:
+        # Race the candidate orders: the first to finish within the node budget wins; the budget grows 4x
+        # per round, so the total work stays within a small factor of the best order's.
+        for order in orders:
+            try:
+                return _build_with_order(tree, modules, order, budget if len(orders) > 1 else None)
+            except _OverBudget:
+                continue
+        budget *= 4
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _build_with_order(tree: FaultTree, modules: set[str], order: list[str], budget: int | None) -> TreeBdds:
+    cudd = import_cudd()
     index = {name: i for i, name in enumerate(order)}
     probs = [tree.basic_events[n].probability if n in tree.basic_events else 0.0 for n in order]
     bdd = cudd.BDD()
@@ -111,7 +127,7 @@ def build(tree: FaultTree, split: bool = False) -> TreeBdds:
         children: list[str] = []
         events: list[str] = []
 
-        def leaf(name: str) -> object:
+        def leaf(name: str, children: list[str] = children, events: list[str] = events) -> object:
             if name in constants:
                 return constants[name]
             if name in tree.basic_events or name in modules:
@@ -119,7 +135,7 @@ def build(tree: FaultTree, split: bool = False) -> TreeBdds:
                 return bdd.var(f"v{index[name]}")
             return bdd.true if tree.house_events[name].state else bdd.false
 
-        top = _build_gate(tree, module, modules, leaf, bdd)
+        top = _build_gate(tree, module, modules, leaf, bdd, budget)
         if module != tree.top and (top == bdd.true or top == bdd.false):
             constants[module] = top
             continue
@@ -149,7 +165,7 @@ def _bottom_up(tree: FaultTree, modules: set[str]) -> list[str]:
     return out
 
 
-def _build_gate(tree: FaultTree, top: str, modules: set[str], leaf: Any, bdd: Any) -> Any:
+def _build_gate(tree: FaultTree, top: str, modules: set[str], leaf: Any, bdd: Any, budget: int | None) -> Any:
     """BDD of gate `top`, stopping at other modules (they are leaves)."""
     if top not in tree.gates:
         return leaf(top)
@@ -166,6 +182,7 @@ def _build_gate(tree: FaultTree, top: str, modules: set[str], leaf: Any, bdd: An
             if child in tree.gates and child not in modules:
                 stack.append(child)
     values: dict[str, object] = {}
+    applied = 0
     # Iterative post-order: deep trees must not hit Python's recursion limit. Intermediate BDDs are
     # released when their last parent has used them, so CUDD can collect them.
     work: list[tuple[str, bool]] = [(top, False)]
@@ -183,6 +200,10 @@ def _build_gate(tree: FaultTree, top: str, modules: set[str], leaf: Any, bdd: An
             continue
         args = [values[c] for c in gate.inputs]
         values[name] = _apply_gate(bdd, gate.kind, gate.k, args)
+        applied += 1
+        # len(bdd) costs ~1 ms on a large manager (CUDD counts live nodes), so check now and then.
+        if budget is not None and (applied % 64 == 0 or name == top) and len(bdd) > budget:
+            raise _OverBudget
         for child in gate.inputs:
             remaining[child] -= 1
             if remaining[child] == 0:
@@ -326,9 +347,11 @@ def conditional_probabilities(
     probs, high, low = f.probability, f.high, f.low
     for i in range(n - 1, 0, -1):  # parents have larger numbers than children
         r = reach[i]
+        v = level[i]
+        if v not in at1:  # every variable of the BDD gets an entry, even if no path reaches it with weight
+            at1[v] = at0[v] = 0.0
         if r[0] == 0.0 and r[1] == 0.0:
             continue
-        v = level[i]
         p = probs[v]
         q = 1.0 - p
         h, lo = high[i], low[i]
@@ -342,8 +365,8 @@ def conditional_probabilities(
             lp = (lo & 1) ^ pol
             ph = neg[hn] if hp else pos[hn]
             pl = neg[ln] if lp else pos[ln]
-            at1[v] = at1.get(v, 0.0) + w * ph
-            at0[v] = at0.get(v, 0.0) + w * pl
+            at1[v] += w * ph
+            at0[v] += w * pl
             reach[hn][hp] += w * p
             reach[ln][lp] += w * q
             if lh > v + 1:

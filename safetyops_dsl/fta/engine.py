@@ -46,12 +46,12 @@ def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
         importance = _importance(tree, bdds, tables, exact)
 
     z = Zdd(len(bdds.variables))
-    families: dict[int, int] = {}
-    for m in bdds.modules:
+    families: dict[str, int] = {}
+    for m in bdds.modules:  # bottom-up: a module's family is complete before its parent grafts it
         fam = minimal_solutions(z, m.flat, options.limit_order)
-        fam = substitute(z, fam, {bdds.index[c]: families[bdds.index[c]] for c in m.children}, options.limit_order)
-        families[bdds.index[m.name]] = fam if m.name != tree.top else fam
-        root = fam
+        grafts = {bdds.index[c]: families[c] for c in m.children}
+        families[m.name] = substitute(z, fam, grafts, options.limit_order)
+    root = families[tree.top]
     if options.cut_off > 0.0:
         root = z.prune(root, probs, options.cut_off)
     by_order = z.count_by_order(root)
@@ -60,10 +60,14 @@ def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
     rare = min(cutsets.rare_event(z, root, probs), 1.0)
     if rare >= 1.0 and count:
         warnings.append("the rare-event approximation exceeds 1 and is capped at 1")
+    upper: float | None
     try:
         upper = cutsets.mcub(z, root, probs, options.max_cut_sets)
     except OverflowError as exc:
-        raise _limit(tree, f"cannot compute the MCUB approximation: {exc}") from None
+        if options.approximation is Approximation.MCUB:
+            raise _limit(tree, f"cannot compute the MCUB approximation: {exc}") from None
+        upper = None  # only reported alongside, so leave it out rather than fail the analysis
+        warnings.append(f"MCUB not computed: {exc}")
 
     names = bdds.variables
     limit = options.cut_set_limit
@@ -82,13 +86,12 @@ def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
 
     if options.approximation is Approximation.RARE_EVENT:
         chosen = rare
-    elif options.approximation is Approximation.MCUB:
+    elif options.approximation is Approximation.MCUB and upper is not None:
         chosen = upper
     else:
         chosen = exact
-    if options.limit_order is not None or options.cut_off > 0.0:
-        if options.approximation is not Approximation.EXACT:
-            warnings.append("approximations use only the cut sets kept by the order limit and cut-off")
+    if (options.limit_order is not None or options.cut_off > 0.0) and options.approximation is not Approximation.EXACT:
+        warnings.append("approximations use only the cut sets kept by the order limit and cut-off")
     return FtaResult(
         tree=tree.name,
         top=tree.top,
@@ -132,22 +135,28 @@ def _importance(
             continue  # the event vanished from the BDD (e.g. absorbed by a house event)
         p1, p0 = cond[module][v]
         while module != tree.top:
-            up = parent[module]
-            m1, m0 = cond[up][bdds.index[module]]
+            up = parent.get(module)
+            entry = cond[up].get(bdds.index[module]) if up is not None else None
+            if entry is None:  # the module vanished from its parent's BDD (a constant absorbed it)
+                break
+            assert up is not None
+            m1, m0 = entry
             p1 = p1 * m1 + (1.0 - p1) * m0
             p0 = p0 * m1 + (1.0 - p0) * m0
             module = up
+        if module != tree.top:
+            continue
         p = tree.basic_events[name].probability
-        m = p1 - p0
+        mif = p1 - p0
         if top > 0.0:
             # FV = (P - P(e=0)) / P equals CIF exactly for independent events: P - P(e=0) = p * MIF.
-            cif = m * p / top
+            cif = mif * p / top
             dif = p * p1 / top
             raw = p1 / top
         else:
             cif = dif = raw = 0.0
         rrw = top / p0 if p0 > 0.0 else (float("inf") if top > 0.0 else 0.0)
-        rows.append(ImportanceRow(name, p, cif, m, cif, dif, raw, rrw))
+        rows.append(ImportanceRow(name, p, cif, mif, cif, dif, raw, rrw))
     return tuple(rows)
 
 

@@ -2,7 +2,8 @@
 
 Several files form one model (as with SCRAM: `tree.xml basic-events.xml`). A top gate is a gate no other
 gate uses; trees come out sorted by name. Names are case-sensitive, as in SCRAM 0.16.
-Nested formulas inside a gate become gates named `<gate>/<i>` (i = 1-based position, nested: `g/2/1`).
+Nested formulas inside a gate become gates named `<gate>-<i>` (i = 1-based position, nested: `g-2-1`);
+MEF names cannot hold '.', so these never clash with a qualified name. Private names are `<path>.<name>`.
 Event-tree constructs are skipped (this reader is for fault trees only); CCF groups are refused with a
 diagnostic (see docs/fault-trees.md).
 """
@@ -108,7 +109,7 @@ class _Model:
                     self.params[name] = c
             elif tag in ("define-fault-tree", "define-component"):
                 name = c.get("name") or ""
-                self.collect(c, f"{scope}.{name}" if scope else name, c.get("role", role))
+                self.collect(c, f"{scope}.{name}" if scope else name, c.get("role") or role)
             elif tag == "model-data":
                 self.collect(c, "", "public")
             elif tag == "define-CCF-group":
@@ -247,11 +248,11 @@ class _Builder:
                 return
             self.gates[name] = Gate(name, GateKind.ATLEAST, tuple(args), k, label, origin)
         elif tag == "iff":  # a <-> b  ==  not (a xor b)
-            inner = f"{name}/xor"
+            inner = f"{name}-xor"
             self.gates[inner] = Gate(inner, GateKind.XOR, tuple(args), None, "", origin)
             self.gates[name] = Gate(name, GateKind.NOT, (inner,), None, label, origin)
         elif tag == "imply":  # a -> b  ==  (not a) or b
-            inner = f"{name}/not"
+            inner = f"{name}-not"
             self.gates[inner] = Gate(inner, GateKind.NOT, (args[0],), None, "", origin)
             self.gates[name] = Gate(name, GateKind.OR, (inner, args[1]), None, label, origin)
         elif tag == "cardinality":
@@ -270,15 +271,15 @@ class _Builder:
         # min <= count <= max  ==  atleast(min) and not atleast(max + 1)
         parts: list[str] = []
         if lo > 0:
-            parts.append(f"{name}/min")
+            parts.append(f"{name}-min")
             self.gates[parts[-1]] = Gate(parts[-1], GateKind.ATLEAST, tuple(args), lo, "", origin)
         if hi < len(args):
-            over = f"{name}/over"
+            over = f"{name}-over"
             self.gates[over] = Gate(over, GateKind.ATLEAST, tuple(args), hi + 1, "", origin)
-            parts.append(f"{name}/max")
+            parts.append(f"{name}-max")
             self.gates[parts[-1]] = Gate(parts[-1], GateKind.NOT, (over,), None, "", origin)
         if not parts:  # 0 <= count <= n is always true
-            const = f"{name}/true"
+            const = f"{name}-true"
             self.house[const] = HouseEvent(const, True, "", origin)
             parts.append(const)
         self.gates[name] = Gate(name, GateKind.AND, tuple(parts), None, label, origin)
@@ -295,7 +296,7 @@ class _Builder:
     def _arg(self, gate: str, el: Element, i: int) -> str | None:
         tag = el.tag
         if tag in _CONNECTIVES or tag in _DERIVED:
-            nested = f"{gate}/{i}"
+            nested = f"{gate}-{i}"
             self._formula(nested, el, "", el)
             return nested if nested in self.gates else None
         if tag == "constant":
@@ -303,7 +304,7 @@ class _Builder:
             if value not in ("true", "false"):
                 self.m.error(el, "<constant> needs value=\"true\" or \"false\"")
                 return None
-            const = f"{gate}/{i}"
+            const = f"{gate}-{i}"
             self.house[const] = HouseEvent(const, value == "true", "", _origin(el, "constant"))
             return const
         if tag not in _REFS:
@@ -363,7 +364,7 @@ class _Builder:
                     if child in self.gates:
                         if color[child] == grey:
                             cycle = path[path.index(child) :] + [child]
-                            d = self.m.gates.get(child.split("/")[0])
+                            d = self.m.gates.get(child.split("-")[0])
                             loc = d.el.loc if d else Location("")
                             self.m.error(loc, "cyclic gates: " + " -> ".join(cycle))
                             return

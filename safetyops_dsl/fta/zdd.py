@@ -164,10 +164,8 @@ class Zdd:
             if found is not None:
                 return found
             p = probs[var[n]]
-            if p > 0.0:
-                h = go(hi[n], lo_t / p, up_t / p)
-            else:
-                h = hi[n] if lo_t <= 0.0 <= up_t else EMPTY
+            # A zero-probability event makes every set through it have P = 0.
+            h = go(hi[n], lo_t / p, up_t / p) if p > 0.0 else (hi[n] if lo_t <= 0.0 <= up_t else EMPTY)
             r = self.node(var[n], h, go(lo[n], lo_t, up_t))
             memo[key] = r
             return r
@@ -224,6 +222,7 @@ def minimal_solutions(z: Zdd, f: FlatBdd, limit: int | None) -> int:
     nvars = len(f.variables)
     unlimited = limit is None or limit >= nvars
     memo: dict[int, int] = {}
+    limited_memo: dict[int, int] = {}
     empty_memo: dict[int, bool] = {}
 
     def true_at_empty(e: int) -> bool:
@@ -240,6 +239,18 @@ def minimal_solutions(z: Zdd, f: FlatBdd, limit: int | None) -> int:
         empty_memo[e] = found
         return found
 
+    # Longest path to TRUE counting high edges, per edge: a limit at least this long cuts nothing, so such
+    # calls share the unlimited memo entry (without it, limit 20 multiplies the work by up to 20).
+    longest = [[0, 0] for _ in range(len(level))]
+    longest[0] = [0, -1]  # TRUE, FALSE (unreachable)
+    for i in range(1, len(level)):
+        h, lo = high[i], low[i]
+        for pol in (0, 1):
+            lh = longest[h >> 1][(h & 1) ^ pol]
+            ll = longest[lo >> 1][(lo & 1) ^ pol]
+            longest[i][pol] = max(ll, lh + 1 if lh >= 0 else -1)
+    big = nvars + 1
+
     def go(e: int, k: int) -> int:
         if e == 0:
             return BASE
@@ -247,19 +258,24 @@ def minimal_solutions(z: Zdd, f: FlatBdd, limit: int | None) -> int:
             return EMPTY
         if k == 0:
             return BASE if true_at_empty(e) else EMPTY
-        key = e if unlimited else e * (nvars + 2) + k
-        found = memo.get(key)
+        if k >= longest[e >> 1][e & 1]:
+            k = big
+        # Unlimited entries are keyed by the edge alone; limited ones by (edge, k) packed into one int, in a
+        # separate table so the two key spaces cannot collide.
+        table = memo if k == big else limited_memo
+        key = e if k == big else e * (nvars + 2) + k
+        found = table.get(key)
         if found is not None:
             return found
         node, neg = e >> 1, e & 1
         hi_e, lo_e = high[node] ^ neg, low[node] ^ neg
         lo_z = go(lo_e, k)
-        hi_z = z.without(go(hi_e, k - 1), lo_z)
+        hi_z = z.without(go(hi_e, k if k == big else k - 1), lo_z)
         r = z.node(level[node], hi_z, lo_z)
-        memo[key] = r
+        table[key] = r
         return r
 
-    return go(f.root, nvars + 1 if unlimited else int(limit))  # type: ignore[arg-type]
+    return go(f.root, big if unlimited else int(limit))  # type: ignore[arg-type]
 
 
 def substitute(z: Zdd, root: int, modules: dict[int, int], limit: int | None) -> int:
@@ -278,7 +294,7 @@ def substitute(z: Zdd, root: int, modules: dict[int, int], limit: int | None) ->
     var, hi, lo, eps = z.var, z.hi, z.lo, z.eps
 
     def union(a: int, b: int) -> int:
-        if a == EMPTY or a == b:
+        if a in (EMPTY, b):
             return b
         if b == EMPTY:
             return a

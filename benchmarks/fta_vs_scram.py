@@ -1,0 +1,116 @@
+"""Benchmark: `sops fta` against SCRAM on the same Open-PSA inputs, in one run.
+
+Per input it prints wall time and peak RSS of both programs (each a fresh subprocess, measured with
+resource.getrusage(RUSAGE_CHILDREN) deltas), their ratio, and our in-process analysis time (load + analyse,
+without interpreter start-up). Like with like: SCRAM computes products (default order limit 20) and the
+exact probability and writes its full XML report; we count every cut set exactly, list the 1000 most
+probable and write the JSON report, with the same order limit.
+
+    .venv/bin/python benchmarks/fta_vs_scram.py [--corpus ../shared/corpus/openpsa] [--only baobab1,...]
+
+This is a measurement, not a test: nothing fails when a ratio is above 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "openpsa"
+
+# (name, files, scram args, our args)
+CASES: list[tuple[str, tuple[str, ...], list[str], list[str]]] = [
+    ("baobab1", ("input/Aralia/baobab1.xml",), ["--probability", "true"], ["--limit-order", "20"]),
+    ("das9207", ("input/Aralia/das9207.xml",), ["--probability", "true"], ["--limit-order", "20"]),
+    ("edfpa15b", ("input/Aralia/edfpa15b.xml",), ["--probability", "true"], ["--limit-order", "20"]),
+    ("isp9602", ("input/Aralia/isp9602.xml",), ["--probability", "true"], ["--limit-order", "20"]),
+    ("edf9202", ("input/Aralia/edf9202.xml",), ["--probability", "true"], ["--limit-order", "20"]),
+    (
+        "cea9601 -l 1 (P)",
+        ("input/Aralia/cea9601.xml",),
+        ["--probability", "true", "-l", "1"],
+        ["--limit-order", "1"],
+    ),
+    (
+        "CEA9601 -l 4",
+        ("input/CEA9601/CEA9601.xml", "input/CEA9601/CEA9601-basic-events.xml"),
+        ["--probability", "true", "-l", "4"],
+        ["--limit-order", "4"],
+    ),
+]
+
+
+def isolated(cmd: list[str]) -> tuple[float, float, int]:
+    """Measure in a fresh Python so RUSAGE_CHILDREN's maximum belongs to this command alone."""
+    code = (
+        "import resource,subprocess,sys,time;"
+        "t=time.perf_counter();"
+        f"r=subprocess.run({cmd!r},stdout=subprocess.DEVNULL,stderr=subprocess.PIPE);"
+        "w=time.perf_counter()-t;"
+        "m=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024;"
+        "sys.stderr.write(r.stderr.decode(errors='replace')[-2000:]);"
+        "print(w,m,r.returncode)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)
+    if out.stderr.strip():
+        sys.stderr.write(out.stderr)
+    wall, peak, rc = out.stdout.split()
+    return float(wall), float(peak), int(rc)
+
+
+def in_process(files: list[str], our_args: list[str]) -> float:
+    """Our load + analysis time without interpreter start-up, in a fresh interpreter."""
+    limit = our_args[our_args.index("--limit-order") + 1] if "--limit-order" in our_args else "None"
+    code = (
+        "import time;t=time.perf_counter();"
+        "from safetyops_dsl.fta.openpsa import load_openpsa;"
+        "from safetyops_dsl.fta.engine import analyse;"
+        "from safetyops_dsl.fta.result import AnalysisOptions;"
+        f"ts=load_openpsa({files!r});"
+        f"[analyse(x, AnalysisOptions(limit_order={limit})) for x in ts];"
+        "print(time.perf_counter()-t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)
+    return float(out.stdout.strip() or "nan")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--only", default="", help="comma-separated case names")
+    args = ap.parse_args()
+    scram = shutil.which("scram")
+    if scram is None or not args.corpus.is_dir():
+        print("needs SCRAM on PATH and the Open-PSA corpus", file=sys.stderr)
+        return 2
+    sops = str(Path(sys.executable).with_name("sops"))
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    header = f"{'input':<18} {'SCRAM s':>8} {'MiB':>6} {'sops s':>8} {'MiB':>6} {'ratio':>6} {'analysis s':>10}"
+    print(header)
+    print("-" * len(header))
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, rel, scram_args, our_args in CASES:
+            if only and name.split()[0] not in only:
+                continue
+            files = [str(args.corpus / r) for r in rel]
+            s_wall, s_mem, s_rc = isolated([scram, *scram_args, "-o", os.path.join(tmp, "scram.xml"), *files])
+            o_cmd = [sops, "fta", *files, *our_args, "--format", "json", "-o", os.path.join(tmp, "sops.json")]
+            o_wall, o_mem, o_rc = isolated(o_cmd)
+            analysis = in_process(files, our_args)
+            flag = "" if s_rc == 0 and o_rc == 0 else "  (failed)"
+            print(
+                f"{name:<18} {s_wall:8.2f} {s_mem:6.0f} {o_wall:8.2f} {o_mem:6.0f} "
+                f"{o_wall / s_wall:6.2f} {analysis:10.2f}{flag}",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Fault-tree analysis reports: text (terminals), JSON (machines), Markdown (reviews). Deterministic bytes.
+
+Floats are written with `repr` precision (shortest round-trip form). JSON cannot hold infinity, so an
+infinite RRW (the event is in every cut set) is written as the string "inf".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+
+from safetyops_dsl.fta.result import FtaResult, ImportanceRow
+from safetyops_dsl.fta.tree import FaultTree
+
+Pair = tuple[FaultTree, FtaResult]
+
+
+def _num(x: float | None) -> float | str | None:
+    if x is None:
+        return None
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+def _importance_dict(row: ImportanceRow) -> dict[str, float | str | None]:
+    return {
+        "probability": _num(row.probability),
+        "fussell_vesely": _num(row.fussell_vesely),
+        "birnbaum": _num(row.birnbaum),
+        "criticality": _num(row.criticality),
+        "diagnosis": _num(row.diagnosis),
+        "raw": _num(row.raw),
+        "rrw": _num(row.rrw),
+    }
+
+
+def to_json(pairs: Sequence[Pair]) -> str:
+    events = []
+    for _tree, r in pairs:
+        events.append(
+            {
+                "name": r.tree,
+                "probability": r.probability,
+                "approximation": r.options.approximation.value,
+                "exact_probability": r.exact_probability,
+                "rare_event_probability": r.rare_event_probability,
+                "mcub_probability": r.mcub_probability,
+                "cut_set_count": r.cut_set_count,
+                "cut_sets_by_order": {str(k): v for k, v in sorted(r.cut_sets_by_order.items())},
+                "cut_sets": [list(cs) for cs in r.cut_sets],
+                "cut_sets_truncated": r.cut_sets_truncated,
+                "importance": {row.event: _importance_dict(row) for row in r.importance},
+                "warnings": list(r.warnings),
+            }
+        )
+    return json.dumps({"top_events": events}, indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if math.isinf(x):
+        return "inf"
+    return f"{x:.6g}"
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        out = [c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)]
+        return "  ".join(out).rstrip()
+
+    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def _p_of(tree: FaultTree, cs: tuple[str, ...]) -> float:
+    return math.prod(tree.basic_events[e].probability for e in cs)
+
+
+def to_text(pairs: Sequence[Pair]) -> str:
+    out: list[str] = []
+    for tree, r in pairs:
+        if out:
+            out.append("")
+        title = f"Top event {r.tree}" + (f": {tree.label}" if tree.label else "")
+        out += [title, "=" * len(title)]
+        summary = [
+            ("probability", f"{_fmt(r.probability)} ({r.options.approximation.value})"),
+            ("exact (BDD)", _fmt(r.exact_probability)),
+            ("rare-event", _fmt(r.rare_event_probability)),
+            ("MCUB", _fmt(r.mcub_probability)),
+            ("cut sets", str(r.cut_set_count)),
+            ("by order", ", ".join(f"{k}: {v}" for k, v in sorted(r.cut_sets_by_order.items())) or "-"),
+        ]
+        width = max(len(k) for k, _ in summary)
+        out += [f"{k.ljust(width)}  {v}" for k, v in summary]
+        for w in r.warnings:
+            out.append(f"warning: {w}")
+        shown = f"{len(r.cut_sets)} most probable of {r.cut_set_count}" if r.cut_sets_truncated else "all"
+        out += ["", f"Minimal cut sets ({shown})"]
+        rows = [
+            [str(i), str(len(cs)), _fmt(_p_of(tree, cs)), " ".join(cs) or "(empty set: top event is always true)"]
+            for i, cs in enumerate(r.cut_sets, start=1)
+        ]
+        out += _table(["#", "order", "probability", "events"], rows, {0, 1, 2})
+        if r.importance:
+            out += ["", "Importance"]
+            rows = [
+                [i.event, _fmt(i.probability), _fmt(i.fussell_vesely), _fmt(i.birnbaum), _fmt(i.criticality),
+                 _fmt(i.diagnosis), _fmt(i.raw), _fmt(i.rrw)]
+                for i in r.importance
+            ]
+            out += _table(["event", "p", "FV", "MIF", "CIF", "DIF", "RAW", "RRW"], rows, set(range(1, 8)))
+    return "\n".join(out) + "\n"
+
+
+def _md_escape(s: str) -> str:
+    return s.replace("|", "\\|")
+
+
+def _md_table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    align = ["---:" if i in right else "---" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(_md_escape(c) for c in r) + " |" for r in rows]
+    return lines
+
+
+def to_markdown(pairs: Sequence[Pair]) -> str:
+    out = ["# Fault-tree analysis", "", "## Summary", ""]
+    rows = [
+        [f"`{r.tree}`", _md_escape(tree.label) or "-", _fmt(r.probability), r.options.approximation.value,
+         _fmt(r.exact_probability), _fmt(r.rare_event_probability), _fmt(r.mcub_probability), str(r.cut_set_count)]
+        for tree, r in pairs
+    ]
+    out += _md_table(["top event", "label", "P", "method", "exact", "rare-event", "MCUB", "cut sets"], rows, {2, 4, 5, 6, 7})
+    for tree, r in pairs:
+        out += ["", f"## `{r.tree}`", ""]
+        by_order = ", ".join(f"order {k}: {v}" for k, v in sorted(r.cut_sets_by_order.items()))
+        out.append(f"{r.cut_set_count} minimal cut sets" + (f" ({by_order})." if by_order else "."))
+        for w in r.warnings:
+            out += ["", f"> **Warning:** {w}"]
+        shown = f"the {len(r.cut_sets)} most probable" if r.cut_sets_truncated else "all"
+        out += ["", f"### Minimal cut sets ({shown})", ""]
+        rows = [
+            [str(i), str(len(cs)), _fmt(_p_of(tree, cs)), ", ".join(f"`{e}`" for e in cs) or "(empty set)"]
+            for i, cs in enumerate(r.cut_sets, start=1)
+        ]
+        out += _md_table(["#", "order", "probability", "events"], rows, {0, 1, 2})
+        if r.importance:
+            out += ["", "### Importance", ""]
+            rows = [
+                [f"`{i.event}`", _fmt(i.probability), _fmt(i.fussell_vesely), _fmt(i.birnbaum), _fmt(i.criticality),
+                 _fmt(i.diagnosis), _fmt(i.raw), _fmt(i.rrw)]
+                for i in r.importance
+            ]
+            out += _md_table(["event", "p", "FV", "MIF", "CIF", "DIF", "RAW", "RRW"], rows, set(range(1, 8)))
+    return "\n".join(out) + "\n"
+
+
+def render(pairs: Sequence[Pair], fmt: str) -> str:
+    if fmt == "json":
+        return to_json(pairs)
+    if fmt == "md":
+        return to_markdown(pairs)
+    return to_text(pairs)

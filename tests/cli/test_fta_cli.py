@@ -1,0 +1,132 @@
+"""`sops fta` on Open-PSA input: formats, output files, limits, exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from safetyops_dsl.cli.main import cli
+
+TWO_TOPS = """<?xml version="1.0"?>
+<opsa-mef>
+  <define-fault-tree name="FT">
+    <define-gate name="Top1"><or><gate name="Shared"/><basic-event name="a"/></or></define-gate>
+    <define-gate name="Top2"><and><gate name="Shared"/><basic-event name="b"/></and></define-gate>
+    <define-gate name="Shared"><atleast min="2"><basic-event name="c"/><basic-event name="d"/><basic-event name="e"/></atleast></define-gate>
+  </define-fault-tree>
+  <model-data>
+    <define-basic-event name="a"><float value="0.1"/></define-basic-event>
+    <define-basic-event name="b"><float value="0.2"/></define-basic-event>
+    <define-basic-event name="c"><float value="0.3"/></define-basic-event>
+    <define-basic-event name="d"><float value="0.4"/></define-basic-event>
+    <define-basic-event name="e"><float value="0.5"/></define-basic-event>
+  </model-data>
+</opsa-mef>
+"""
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> Path:
+    p = tmp_path / "two.xml"
+    p.write_text(TWO_TOPS, encoding="utf-8")
+    return p
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_json_has_every_top_event_and_exact_numbers(model: Path) -> None:
+    code, out = run("fta", str(model), "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    names = [t["name"] for t in doc["top_events"]]
+    assert names == ["Top1", "Top2"]
+    top1 = doc["top_events"][0]
+    shared = 0.3 * 0.4 + 0.3 * 0.5 + 0.4 * 0.5 - 2 * 0.3 * 0.4 * 0.5
+    assert top1["exact_probability"] == pytest.approx(1 - 0.9 * (1 - shared), rel=1e-15)
+    assert top1["cut_sets"] == [["d", "e"], ["c", "e"], ["c", "d"], ["a"]]
+    assert set(top1) == {
+        "name", "probability", "approximation", "exact_probability", "rare_event_probability",
+        "mcub_probability", "cut_set_count", "cut_sets_by_order", "cut_sets", "cut_sets_truncated",
+        "importance", "warnings",
+    }  # fmt: skip
+    assert set(top1["importance"]["a"]) == {
+        "probability", "fussell_vesely", "birnbaum", "criticality", "diagnosis", "raw", "rrw"
+    }
+
+
+def test_hazard_selects_one_tree_and_output_is_written(model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deep" / "r.json"
+    code, text = run("fta", str(model), "--hazard", "Top2", "--format", "json", "-o", str(out))
+    assert code == 0 and text == ""
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert [t["name"] for t in doc["top_events"]] == ["Top2"]
+    assert not list(out.parent.glob(".*.tmp")), "no temporary file left behind"
+
+
+def test_unknown_hazard_and_bad_options_are_usage_errors(model: Path, tmp_path: Path) -> None:
+    assert run("fta", str(model), "--hazard", "Nope")[0] == 2
+    assert run("fta", str(model), "--format", "pdf")[0] == 2
+    assert run("fta", str(model), "--cut-off", "2")[0] == 2
+    assert run("fta", str(tmp_path / "missing.xml"))[0] == 2
+    assert run("fta")[0] == 2
+
+
+def test_cut_set_limit_and_max_cut_sets(model: Path) -> None:
+    code, out = run("fta", str(model), "--hazard", "Top1", "--format", "json", "--cut-set-limit", "2")
+    top = json.loads(out)["top_events"][0]
+    assert code == 0 and top["cut_set_count"] == 4 and top["cut_sets_truncated"] is True
+    assert top["cut_sets"] == [["d", "e"], ["c", "e"]]
+    code, out = run("fta", str(model), "--cut-set-limit", "0", "--max-cut-sets", "2", "--format", "json")
+    assert code == 0, "counting is never limited, and nothing is listed"
+    code, out = run("fta", str(model), "--approx", "mcub", "--max-cut-sets", "1", "--hazard", "Top1")
+    assert code == 1 and "error[SOPS008]" in out and "Traceback" not in out
+
+
+def test_limit_order_and_approximations(model: Path) -> None:
+    _, out = run("fta", str(model), "--hazard", "Top1", "--limit-order", "1", "--approx", "rare-event", "--format", "json")
+    top = json.loads(out)["top_events"][0]
+    assert top["cut_sets"] == [["a"]] and top["probability"] == top["rare_event_probability"] == 0.1
+    assert top["approximation"] == "rare-event" and top["warnings"]
+
+
+def test_openpsa_export_round_trips(model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export.xml"
+    assert run("fta", str(model), "--format", "openpsa", "-o", str(out))[0] == 0
+    _, a = run("fta", str(model), "--format", "json")
+    _, b = run("fta", str(out), "--format", "json")
+    assert a == b
+
+
+def test_bad_xml_exits_1_without_traceback(tmp_path: Path) -> None:
+    p = tmp_path / "bad.xml"
+    p.write_text("<opsa-mef><define-gate name='x'><or></define-gate></opsa-mef>", encoding="utf-8")
+    code, out = run("fta", str(p))
+    assert code == 1 and "error[SOPS200]" in out and "Traceback" not in out
+
+
+def test_dot_with_several_trees_writes_one_file_per_tree(
+    model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The diagram module is written elsewhere; a stand-in checks the contract of the call.
+    fake = types.ModuleType("safetyops_dsl.generators.fault_tree_dot")
+
+    def render_dot(tree: object, result: object = None, highlight: object = None) -> str:
+        assert result is not None
+        return f"digraph {tree.name} {{}}\n"  # type: ignore[attr-defined]
+
+    fake.render_dot = render_dot  # type: ignore[attr-defined]
+    fake.render_svg = render_dot  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "safetyops_dsl.generators.fault_tree_dot", fake)
+    folder = tmp_path / "dots"
+    assert run("fta", str(model), "--format", "dot", "-o", str(folder))[0] == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["Top1.dot", "Top2.dot"]
+    code, out = run("fta", str(model), "--format", "dot", "--hazard", "Top1")
+    assert code == 0 and out == "digraph Top1 {}\n"
