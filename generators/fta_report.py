@@ -10,6 +10,7 @@ import json
 import math
 from collections.abc import Sequence
 
+from safetyops_dsl.analysis.targets import GoalCheck
 from safetyops_dsl.fta.result import FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
 
@@ -160,9 +161,36 @@ def to_markdown(pairs: Sequence[Pair]) -> str:
     return "\n".join(out) + "\n"
 
 
-def render(pairs: Sequence[Pair], fmt: str) -> str:
+def _goal_rows(checks: Sequence[GoalCheck]) -> list[list[str]]:
+    rows = []
+    for c in checks:
+        verdict = "pass" if c.passed else ("no tree for " + ", ".join(c.missing) if c.missing else "FAIL")
+        rows.append([c.goal, ", ".join(c.hazards) or "-", _fmt(c.target_per_hour), _fmt(c.achieved_per_hour), verdict])
+    return rows
+
+
+def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = ()) -> str:
+    """`goal_checks`: the safety goals' quantitative targets against these trees (models only)."""
+    header = ["safety goal", "hazards", "target /h", "achieved /h", "result"]
     if fmt == "json":
-        return to_json(pairs)
+        doc = json.loads(to_json(pairs))
+        if goal_checks:
+            doc["safety_goals"] = [
+                {"name": c.goal, "hazards": list(c.hazards), "target_per_hour": c.target_per_hour,
+                 "achieved_per_hour": c.achieved_per_hour, "passed": c.passed, "missing_trees": list(c.missing)}
+                for c in goal_checks
+            ]
+        return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
     if fmt == "md":
-        return to_markdown(pairs)
-    return to_text(pairs)
+        text = to_markdown(pairs)
+        if goal_checks:
+            text += "\n## Safety goal targets\n\n" + "\n".join(
+                _md_table(header, [[f"`{r[0]}`", *r[1:]] for r in _goal_rows(goal_checks)], {2, 3})
+            ) + "\n"
+        return text
+    text = to_text(pairs)
+    if goal_checks:
+        title = "Safety goal targets (achieved = P(top) / mission time)"
+        text += "\n" + title + "\n" + "=" * len(title) + "\n"
+        text += "\n".join(_table(header, _goal_rows(goal_checks), {2, 3})) + "\n"
+    return text

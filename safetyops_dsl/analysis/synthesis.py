@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from safetyops_dsl.diagnostics import Diagnostic, Location
@@ -330,14 +328,3 @@ def synthesise_all(model: Model, mission_time: float | None = None) -> list[Synt
         if r is not None:
             out.append(r)
     return out
-
-
-def load_fault_trees(paths: Sequence[str], mission_time: float | None) -> tuple[list[FaultTree], list[Diagnostic]]:
-    """Front end + synthesis for the CLI. Returns no trees when the model has errors."""
-    from safetyops_dsl import diagnostics as dg
-    from safetyops_dsl.api import check
-
-    checked = check(paths, cache_dir=os.environ.get("SOPS_CACHE_DIR"))
-    if not checked.ok or checked.model is None:
-        return [], [d for d in checked.diagnostics if d.level is dg.Severity.ERROR]
-    return [r.tree for r in synthesise_all(checked.model, mission_time)], []

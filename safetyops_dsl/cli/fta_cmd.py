@@ -18,6 +18,7 @@ import click
 if TYPE_CHECKING:
     from safetyops_dsl.diagnostics import Diagnostic
     from safetyops_dsl.fta.tree import FaultTree
+    from safetyops_dsl.model.index import Model
 
 FORMATS = ("text", "json", "dot", "svg", "openpsa", "md")
 
@@ -36,13 +37,16 @@ def _emit_diagnostics(diags: list[Diagnostic]) -> None:
         click.echo(render_one(d, cache[f]), err=True)
 
 
-def _load(paths: tuple[str, ...], mission_time: float | None) -> tuple[list[FaultTree], list[Diagnostic]]:
+def _load(
+    paths: tuple[str, ...], mission_time: float | None
+) -> tuple[list[FaultTree], list[Diagnostic], Model | None]:
     from safetyops_dsl.diagnostics import DiagnosticError
 
     xml = [p for p in paths if p.lower().endswith(".xml")]
     models = [p for p in paths if not p.lower().endswith(".xml")]
     trees: list[FaultTree] = []
     diags: list[Diagnostic] = []
+    model = None
     if xml:
         from safetyops_dsl.fta.openpsa import load_openpsa
 
@@ -51,12 +55,19 @@ def _load(paths: tuple[str, ...], mission_time: float | None) -> tuple[list[Faul
         except DiagnosticError as exc:
             diags += exc.diagnostics
     if models:
-        from safetyops_dsl.analysis.synthesis import load_fault_trees
+        import os
 
-        more, model_diags = load_fault_trees(models, mission_time)
-        trees += more
-        diags += model_diags
-    return trees, diags
+        from safetyops_dsl import diagnostics as dg
+        from safetyops_dsl.analysis.synthesis import synthesise_all
+        from safetyops_dsl.api import check
+
+        checked = check(models, cache_dir=os.environ.get("SOPS_CACHE_DIR"))
+        if not checked.ok or checked.model is None:
+            diags += [d for d in checked.diagnostics if d.level is dg.Severity.ERROR]
+        else:
+            model = checked.model
+            trees += [r.tree for r in synthesise_all(model, mission_time)]
+    return trees, diags, model
 
 
 def _safe_file_name(name: str) -> str:
@@ -92,6 +103,7 @@ def _safe_file_name(name: str) -> str:
     show_default=True,
     help="Refuse to enumerate more cut sets than this (counting is never limited).",
 )
+@click.option("--gate", is_flag=True, help="Exit 1 when a safety goal misses its quantitative target.")
 def fta(
     paths: tuple[str, ...],
     hazard: str | None,
@@ -103,6 +115,7 @@ def fta(
     mission_time: float | None,
     cut_set_limit: int,
     max_cut_sets: int,
+    gate: bool,
 ) -> None:
     """Analyse fault trees: exact probability, minimal cut sets, importance.
 
@@ -111,7 +124,7 @@ def fta(
     """
     from safetyops_dsl.diagnostics import DiagnosticError, has_errors
 
-    trees, diags = _load(paths, mission_time)
+    trees, diags, model = _load(paths, mission_time)
     if has_errors(diags):
         _emit_diagnostics(diags)
         sys.exit(1)
@@ -158,9 +171,32 @@ def fta(
         _write(output, "".join(render(tree, result) for tree, result in results))
         return
 
+    goal_checks = []
+    if model is not None:
+        from safetyops_dsl.analysis.targets import check_goal_targets
+
+        probabilities = {
+            tree.name: (r.exact_probability if r.exact_probability is not None else r.probability,
+                        tree.mission_time or 1.0)
+            for tree, r in results
+        }
+        goal_checks = check_goal_targets(model, probabilities)
+        if hazard is not None:
+            goal_checks = [c for c in goal_checks if hazard in c.hazards]
+
     from safetyops_dsl.generators.fta_report import render as render_report
 
-    _write(output, render_report(results, fmt))
+    _write(output, render_report(results, fmt, goal_checks))
+    failed = [c for c in goal_checks if not c.passed]
+    if gate and failed:
+        for c in failed:
+            click.echo(
+                f"sops: safety goal {c.goal} misses its target: {c.achieved_per_hour:.3g} /h > "
+                f"{c.target_per_hour:.3g} /h" if not c.missing else
+                f"sops: safety goal {c.goal} has no fault tree for {', '.join(c.missing)}",
+                err=True,
+            )
+        sys.exit(1)
 
 
 def _write(output: str | None, text: str) -> None:
