@@ -214,9 +214,10 @@ def test_example_models_figures() -> None:
     assert checked.model is not None
     goals = {g.goal: g for g in build_fmeda(checked.model).goals}
     sg1 = goals["SG1"]
-    # SG1 (H1): SPF supply 25 + 40, actuator 12 + 8, fusion 10 = 95 FIT; RF CPU 50 x 0.01 + CAN 20 x 0.1 = 2.5
-    assert sg1.spf == pytest.approx(95 * FIT) and sg1.rf == pytest.approx(2.5 * FIT)
+    # SG1 (H1): every single point is covered at 99 %, so no SPF; RF = 1 % of supply 25 + 40, actuator 12 + 8,
+    # fusion 10, CPU 50, CAN 20 = 0.01 x 165 = 1.65 FIT
+    assert sg1.spf == pytest.approx(0.0) and sg1.rf == pytest.approx(1.65 * FIT)
     assert sg1.total == pytest.approx(505 * FIT)
-    assert sg1.metric("SPFM").value == pytest.approx(1 - 97.5 / 505)
-    assert not sg1.passed
+    assert sg1.metric("SPFM").value == pytest.approx(1 - 1.65 / 505)
+    assert sg1.passed
     assert goals["SG2"].passed and goals["SG3"].passed
