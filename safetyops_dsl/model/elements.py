@@ -7,7 +7,7 @@ Nothing here knows textX. References stay as `NameRef`s (text + location) and ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property
 
 from safetyops_dsl.diagnostics import Location
@@ -80,7 +80,7 @@ def expr_refs(expr: Expr) -> list[Ref]:
 # -- components ---------------------------------------------------------------------------------------------
 
 
-class PortDirection(str, Enum):
+class PortDirection(StrEnum):
     IN = "in"
     OUT = "out"
 
@@ -197,7 +197,7 @@ class MLInfo:
     metrics: tuple[Metric, ...]
 
 
-class ComponentKind(str, Enum):
+class ComponentKind(StrEnum):
     COMPONENT = "component"
     ML_COMPONENT = "ml_component"
     SYSTEM = "system"

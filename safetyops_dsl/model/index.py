@@ -42,7 +42,7 @@ class Model:
     _instances: dict[str, Any] = field(default_factory=dict)  # system qname -> instance tree (cached)
 
     # -- lookups ------------------------------------------------------------------------------------------------
-    def element(self, kind: str, qname: str) -> Any:
+    def _stores(self) -> dict[str, dict[str, Any]]:
         return {
             "component": self.components,
             "hazard": self.hazards,
@@ -50,7 +50,10 @@ class Model:
             "requirement": self.requirements,
             "evidence": self.evidence,
             "argument": self.arguments,
-        }[kind][qname]
+        }
+
+    def element(self, kind: str, qname: str) -> Any:
+        return self._stores()[kind][qname]
 
     def mission_time(self, package: str) -> float:
         return self.mission_time_by_package.get(package, DEFAULT_MISSION_TIME_HOURS)
@@ -142,17 +145,10 @@ class Model:
         return sorted({name for name, entries in self._by_name.items() if any(k in wanted for k, _ in entries)})
 
     def iter_named(self) -> Iterator[tuple[str, str, Any]]:
+        stores = self._stores()
         for kind in KINDS:
-            store: dict[str, Any] = {
-                "component": self.components,
-                "hazard": self.hazards,
-                "safety_goal": self.goals,
-                "requirement": self.requirements,
-                "evidence": self.evidence,
-                "argument": self.arguments,
-            }[kind]
-            for qname in sorted(store):
-                yield kind, qname, store[qname]
+            for qname in sorted(stores[kind]):
+                yield kind, qname, stores[kind][qname]
 
 
 def unknown(text: str, what: str, choices: Iterable[str], location: Location, scope: str = "") -> Diagnostic:

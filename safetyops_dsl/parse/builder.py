@@ -269,15 +269,15 @@ class FileBuilder:
         if kind == "Group":
             return self.expr(x.expr)
         if kind == "KofN":
-            ops = tuple(self.expr(o) for o in x.operands)
-            if not 1 <= x.k <= len(ops):
+            voted = tuple(self.expr(o) for o in x.operands)
+            if not 1 <= x.k <= len(voted):
                 self.error(
                     dg.BAD_K_OF_N,
-                    f"{x.k} of {len(ops)} operands can never be met" if x.k > len(ops) else "k must be at least 1",
+                    f"{x.k} of {len(voted)} operands can never be met" if x.k > len(voted) else "k must be at least 1",
                     self.loc(x),
-                    f"k must be between 1 and {len(ops)}",
+                    f"k must be between 1 and {len(voted)}",
                 )
-            return el.KofN(x.k, ops, self.loc(x))
+            return el.KofN(x.k, voted, self.loc(x))
         return el.Ref(x.path, self.loc(x))
 
     # -- hazards, goals, requirements, evidence ---------------------------------------------------------------

@@ -6,17 +6,19 @@ and their built form can be cached by content hash.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.graphs import back_edge_cycles
 from safetyops_dsl.model.elements import Import, SourceFile
 
 SUFFIX = ".sops"
@@ -25,6 +27,8 @@ BUILD_FORMAT = "3"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 # Below this much text, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 200_000
+# File path -> text to read instead of the disk (an editor's unsaved buffers).
+Overrides = Mapping[str, str] | Mapping[Path, str]
 
 
 @dataclass
@@ -166,10 +170,8 @@ class _Cache:
         from safetyops_dsl.atomic import write_atomic
 
         key = self.key(job)
-        try:
+        with contextlib.suppress(OSError):  # a read-only cache is no cache, not an error
             write_atomic(self.directory / key[:2] / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            pass  # a read-only cache is no cache, not an error
 
 
 def _run_jobs(jobs: list[_Job], cache: _Cache, workers: int | None) -> list[tuple[SourceFile | None, list[Diagnostic]]]:
@@ -184,7 +186,7 @@ def _run_jobs(jobs: list[_Job], cache: _Cache, workers: int | None) -> list[tupl
         # Big files first: the pool then ends with small ones and both cores stay busy.
         todo.sort(key=lambda i: -len(jobs[i].text))
         with ProcessPoolExecutor(max_workers=min(n_workers, len(todo))) as pool:
-            for i, value in zip(todo, pool.map(_parse_and_build, [jobs[i] for i in todo], chunksize=1)):
+            for i, value in zip(todo, pool.map(_parse_and_build, [jobs[i] for i in todo], chunksize=1), strict=False):
                 results[i] = value
                 cache.put(jobs[i], value)
     else:
@@ -208,11 +210,20 @@ def load(
     root: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     workers: int | None = None,
+    overrides: Overrides | None = None,
 ) -> LoadResult:
+    """Load the files named or found under `paths` and what they import.
+
+    `overrides` maps file paths to text to use instead of what is on disk (an editor's unsaved buffers). An
+    overridden file named in `paths` need not exist on disk; one under a given folder is found only if it does.
+    """
     given = [Path(p) for p in paths]
+    texts = {Path(k).resolve(): v for k, v in (overrides or {}).items()}
     root_path = find_root(given, Path(root) if root is not None else None)
     result = LoadResult(root=root_path)
-    initial, diags = discover(given)
+    unsaved = [p for p in given if not p.exists() and p.resolve() in texts]
+    initial, diags = discover([p for p in given if p not in unsaved])
+    initial.extend(unsaved)
     result.diagnostics.extend(diags)
     cache = _Cache(Path(cache_dir) if cache_dir is not None else None)
 
@@ -238,7 +249,7 @@ def load(
                 )
                 continue
             result.attempted += 1
-            text, err = _read(real, display)
+            text, err = (texts[real].removeprefix("\ufeff"), None) if real in texts else _read(real, display)
             if err is not None:
                 result.diagnostics.append(err)
                 continue
@@ -247,7 +258,7 @@ def load(
             rel = real.relative_to(root_path).as_posix()
             jobs.append(_Job(str(real), display, rel, _package_default(real), text))
         pending = []
-        for job, (built, file_diags) in zip(jobs, _run_jobs(jobs, cache, workers)):
+        for job, (built, file_diags) in zip(jobs, _run_jobs(jobs, cache, workers), strict=False):
             result.diagnostics.extend(file_diags)
             if built is None:
                 continue
@@ -304,30 +315,14 @@ def _import_cycles(files: list[SourceFile]) -> list[Diagnostic]:
     graph = {f.rel_path: [i for i in f.imports if i.resolved] for f in files}
     shown = {f.rel_path: f.path for f in files}
     diags: list[Diagnostic] = []
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-    stack: list[str] = []
-
-    def visit(node: str) -> None:
-        state[node] = 1
-        stack.append(node)
-        for imp in graph.get(node, []):
-            nxt = imp.resolved
-            if state.get(nxt) == 1:
-                cycle = stack[stack.index(nxt) :] + [nxt]
-                diags.append(
-                    dg.make(
-                        dg.IMPORT_CYCLE,
-                        "import cycle: " + " -> ".join(shown.get(c, c) for c in cycle),
-                        imp.location,
-                        "move what both files need into a third file that both import",
-                    )
-                )
-            elif nxt not in state:
-                visit(nxt)
-        stack.pop()
-        state[node] = 2
-
-    for node in sorted(graph):
-        if node not in state:
-            visit(node)
+    successors = {node: [i.resolved for i in imps] for node, imps in graph.items()}
+    for cycle, index in back_edge_cycles(successors, sorted(graph)):
+        diags.append(
+            dg.make(
+                dg.IMPORT_CYCLE,
+                "import cycle: " + " -> ".join(shown.get(c, c) for c in cycle),
+                graph[cycle[-2]][index].location,
+                "move what both files need into a third file that both import",
+            )
+        )
     return diags

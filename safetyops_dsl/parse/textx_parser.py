@@ -6,6 +6,7 @@ import gc
 import re
 from functools import lru_cache
 from importlib import resources
+from types import SimpleNamespace
 from typing import Any
 
 from safetyops_dsl import diagnostics as dg
@@ -50,7 +51,12 @@ def parse_text(text: str, display_path: str) -> tuple[Any | None, Diagnostic | N
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return mm.model_from_str(text), None
+        model = mm.model_from_str(text)
+        if isinstance(model, str):
+            # textX returns '' where nothing matched an all-optional root rule (an empty or comment-only
+            # file): an empty file, not a crash in the builder.
+            model = SimpleNamespace(package=None, imports=[], elements=[])
+        return model, None
     except TextXSyntaxError as exc:
         return None, syntax_diagnostic(exc, text, display_path)
     except RecursionError:

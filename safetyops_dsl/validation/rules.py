@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
+
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.analysis import iso26262
 from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.graphs import back_edge_cycles
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model, unknown
 from safetyops_dsl.model.instances import Instance, find_instance
@@ -66,31 +68,19 @@ def check_hierarchy_cycles(model: Model) -> Iterable[Diagnostic]:
                 edges.append((found[1], part))
         graph[qname] = edges
     reported: set[frozenset[str]] = set()
-    state: dict[str, int] = {}
-
-    def visit(node: str, stack: list[str]) -> Iterable[Diagnostic]:
-        state[node] = 1
-        stack.append(node)
-        for nxt, part in graph.get(node, []):
-            if state.get(nxt) == 1:
-                cycle = stack[stack.index(nxt) :] + [nxt]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    yield dg.make(
-                        dg.HIERARCHY_CYCLE,
-                        "component contains itself: " + " -> ".join(c.rpartition(".")[2] for c in cycle),
-                        part.location,
-                        "a component cannot be a part of itself, directly or through its parts",
-                    )
-            elif nxt not in state:
-                yield from visit(nxt, stack)
-        stack.pop()
-        state[node] = 2
-
-    for node in sorted(graph):
-        if node not in state:
-            yield from visit(node, [])
+    targets = {q: [t for t, _ in edges] for q, edges in graph.items()}
+    for cycle, index in back_edge_cycles(targets, sorted(graph)):
+        key = frozenset(cycle)
+        if key in reported:
+            continue
+        reported.add(key)
+        part = graph[cycle[-2]][index][1]
+        yield dg.make(
+            dg.HIERARCHY_CYCLE,
+            "component contains itself: " + " -> ".join(c.rpartition(".")[2] for c in cycle),
+            part.location,
+            "a component cannot be a part of itself, directly or through its parts",
+        )
 
 
 def _endpoint(
@@ -520,8 +510,8 @@ def check_hazards(model: Model) -> Iterable[Diagnostic]:
             yield system
             continue
         root = model.instances(system)
-        for ref in el.expr_refs(hz.condition):
-            res = resolve_condition_ref(model, root, ref)
+        for cond_ref in el.expr_refs(hz.condition):
+            res = resolve_condition_ref(model, root, cond_ref)
             if isinstance(res, Diagnostic):
                 yield res
 
@@ -696,29 +686,14 @@ def check_requirements(model: Model) -> Iterable[Diagnostic]:
                         )
                     targets.setdefault(res, r.name)
     # refinement cycles
-    state: dict[str, int] = {}
-
-    def visit(node: str, stack: list[str]) -> Iterable[Diagnostic]:
-        state[node] = 1
-        stack.append(node)
-        for nxt in parents_of.get(node, []):
-            if state.get(nxt) == 1:
-                cycle = stack[stack.index(nxt) :] + [nxt]
-                req = model.requirements[node]
-                yield dg.make(
-                    dg.REFINEMENT_CYCLE,
-                    "requirements refine each other in a cycle: " + " -> ".join(c.rpartition(".")[2] for c in cycle),
-                    req.location,
-                    "a requirement refines a safety goal or a higher-level requirement, never one below it",
-                )
-            elif nxt not in state and nxt in model.requirements:
-                yield from visit(nxt, stack)
-        stack.pop()
-        state[node] = 2
-
-    for node in sorted(model.requirements):
-        if node not in state:
-            yield from visit(node, [])
+    graph = {q: [p for p in parents_of.get(q, []) if p in model.requirements] for q in sorted(model.requirements)}
+    for cycle, _ in back_edge_cycles(graph, sorted(graph)):
+        yield dg.make(
+            dg.REFINEMENT_CYCLE,
+            "requirements refine each other in a cycle: " + " -> ".join(c.rpartition(".")[2] for c in cycle),
+            model.requirements[cycle[-2]].location,
+            "a requirement refines a safety goal or a higher-level requirement, never one below it",
+        )
 
 
 def resolve_allocation(model: Model, req: el.Requirement, ref: el.NameRef) -> str | Diagnostic:
@@ -853,26 +828,8 @@ def check_arguments(model: Model) -> Iterable[Diagnostic]:
                 if isinstance(found, Diagnostic):
                     yield found
         # cycles in supported-by
-        state: dict[str, int] = {}
-        reported = False
-
-        def visit(n: str, stack: list[str]) -> Iterable[Diagnostic]:
-            nonlocal reported
-            state[n] = 1
-            stack.append(n)
-            for child in edges.get(n, []):
-                if state.get(child) == 1 and not reported:
-                    reported = True
-                    cycle = stack[stack.index(child) :] + [child]
-                    yield dg.make(dg.GSN_CYCLE, "supported-by cycle: " + " -> ".join(cycle), nodes[child].location)
-                elif child not in state:
-                    yield from visit(child, stack)
-            stack.pop()
-            state[n] = 2
-
-        for n in sorted(nodes):
-            if n not in state:
-                yield from visit(n, [])
+        for cycle, _ in back_edge_cycles(edges, sorted(nodes)):
+            yield dg.make(dg.GSN_CYCLE, "supported-by cycle: " + " -> ".join(cycle), nodes[cycle[-1]].location)
 
 
 def check_policy(model: Model) -> Iterable[Diagnostic]:

@@ -47,10 +47,10 @@ def brute_probability(tree: FaultTree) -> float:
     total = 0.0
     for bits in itertools.product((False, True), repeat=len(names)):
         p = 1.0
-        for n, b in zip(names, bits):
+        for n, b in zip(names, bits, strict=False):
             q = tree.basic_events[n].probability
             p *= q if b else 1.0 - q
-        if evaluate(tree, {n for n, b in zip(names, bits) if b}):
+        if evaluate(tree, {n for n, b in zip(names, bits, strict=False) if b}):
             total += p
     return total
 
@@ -127,7 +127,7 @@ def test_logic_matches_hand_derivation(tmp_path: Path) -> None:
     # H1 = Fuse or Stuck or 2-of-3(Dead_i)
     names = sorted(t.basic_events)
     for bits in itertools.product((False, True), repeat=len(names)):
-        on = {n for n, b in zip(names, bits) if b}
+        on = {n for n, b in zip(names, bits, strict=False) if b}
         deads = sum(1 for i in (1, 2, 3) if f"Brake.s{i}.Dead" in on)
         expected = "Brake.supply.Fuse" in on or "Brake.voter.Stuck" in on or deads >= 2
         assert evaluate(t, on) is expected, on
