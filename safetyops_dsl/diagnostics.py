@@ -114,6 +114,15 @@ EVIDENCE_NO_TARGET = _code("SOPS080", W, "evidence verifies nothing")
 EVIDENCE_BAD_METRIC = _code("SOPS081", E, "metric evidence names no metric threshold of the model")
 GSN_BAD_RELATION = _code("SOPS090", E, "GSN relation not allowed between these element types")
 GSN_CYCLE = _code("SOPS091", E, "GSN argument has a cycle")
+# SOPS092-099: the merged safety case (sops gsn), checked against the GSN Community Standard v3
+GSN_MODULE_ROOTS = _code("SOPS092", E, "GSN module without exactly one root goal")
+GSN_NOT_DEVELOPED = _code("SOPS093", W, "GSN goal or strategy neither supported nor marked undeveloped")
+GSN_UNDEVELOPED_SUPPORTED = _code("SOPS094", W, "GSN element marked undeveloped is supported")
+GSN_DUPLICATE_ID = _code("SOPS095", E, "GSN id used twice in the merged safety case")
+GSN_NO_ATTACH_POINT = _code("SOPS096", E, "attach_to names an element with no node in the generated safety case")
+GSN_DANGLING = _code("SOPS097", W, "GSN context, assumption or justification is the context of nothing")
+GSN_AWAY_GOAL = _code("SOPS098", E, "away goal cannot be resolved")
+GSN_TOP_NOT_SUPPORTED = _code("SOPS099", W, "top goal of the safety case is not fully supported")
 # -- trace, evidence from CI and the coverage policy (sops trace) -------------------------------------------
 # SOPS100-105: violations of the coverage policy, one code per rule. They are warnings in the report and errors
 # under `sops trace --gate`, so a waived rule (policy { waive RULE "reason" }) never reports them.
