@@ -1,4 +1,5 @@
-"""`sops check PATH...`: parse and validate; print diagnostics compiler style."""
+"""`sops check PATH...`: parse and validate; print diagnostics compiler style, as JSON, SARIF or GitHub
+workflow commands."""
 
 from __future__ import annotations
 
@@ -9,17 +10,26 @@ import click
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.cli.common import model_options, print_diagnostics
 
+FORMATS = ["text", "json", "sarif", "github"]
+
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--brief", is_flag=True, help="One line per diagnostic, no source excerpt or hint.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-    help="text for people, json for machines.",
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+    help="text for people, json for machines, sarif for code scanning, github for Actions annotations.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), default=None,
+    help="Write the report to FILE (atomically) instead of stdout; the summary line still goes to stderr.",
 )
 @model_options
-def check(paths: tuple[str, ...], brief: bool, strict: bool, fmt: str, root: str | None, cache_dir: str | None) -> None:
+def check(
+    paths: tuple[str, ...], brief: bool, strict: bool, fmt: str, output: str | None, root: str | None,
+    cache_dir: str | None,
+) -> None:
     """Check .sops files or folders: syntax, names, structure, failure logic, ASIL rules.
 
     Exit status: 0 no errors (warnings allowed unless --strict), 1 errors, 2 usage error.
@@ -28,9 +38,29 @@ def check(paths: tuple[str, ...], brief: bool, strict: bool, fmt: str, root: str
 
     checked = run_check(paths, root=root, cache_dir=cache_dir)
     diags = dg.promote_warnings(checked.diagnostics) if strict else checked.diagnostics
+    summary = dg.summary(diags, checked.file_count)
     if fmt == "json":
-        click.echo(dg.to_json(diags, checked.file_count), nl=False)
-    else:
+        report = dg.to_json(diags, checked.file_count)
+    elif fmt == "sarif":
+        from safetyops_dsl.generators.diagnostics_formats import to_sarif
+
+        report = to_sarif(diags)
+    elif fmt == "github":
+        from safetyops_dsl.generators.diagnostics_formats import to_github
+
+        report = to_github(diags, summary)
+    elif output is None:
         print_diagnostics(diags, checked.sources, brief=brief, stream=sys.stdout)
-        click.echo(dg.summary(diags, checked.file_count))
+        click.echo(summary)
+        report = ""
+    else:
+        rendered = [dg.render_one(d, checked.sources.get(d.location.file), brief=brief) for d in diags]
+        report = "".join(r + "\n" for r in rendered) + summary + "\n"
+    if output is not None:
+        from safetyops_dsl.atomic import write_atomic
+
+        write_atomic(output, report)
+        click.echo(summary, err=True)
+    elif report:
+        click.echo(report, nl=False)
     sys.exit(1 if dg.has_errors(diags) else 0)

@@ -1,0 +1,752 @@
+"""`sops fmt`: the canonical layout of `.sops` files, comments kept.
+
+textX drops comments, so the formatter works on tokens, not on the parse tree. Three steps:
+
+1. `tokenize`: the language's lexical classes (comments, strings, numbers, names and dotted paths, ASIL
+   decompositions such as `B(D)`, operators and punctuation), each with the number of line breaks before it.
+2. `_Shape`: a small recogniser that walks the significant tokens along `grammar/sops.tx` (same ordered
+   choices and greedy repetitions as the PEG parser) and marks where each header line, element and block
+   member starts and which `{ }` open and close member blocks.
+3. `_layout`: prints the tokens again with the canonical rules (see `format_text`).
+
+Safety nets: a file is formatted only when it parses (`check_syntax`, through `safetyops_dsl.api.check`), and
+the formatted text must have exactly the input's token sequence (whitespace aside) or `FormatError` is
+raised and nothing is written. The tests also parse every formatted example and compare the semantic models.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from safetyops_dsl import diagnostics as dg
+from safetyops_dsl.diagnostics import Diagnostic, Location
+
+INDENT = 4  # per block level
+CONTINUATION = 8  # extra indentation of a unit's continuation lines
+
+
+class FormatError(Exception):
+    """The formatter cannot vouch for its output (it never writes in that case)."""
+
+
+# -- tokens ----------------------------------------------------------------------------------------------------
+
+# The alternatives mirror the grammar's regular expressions; order matters (comments and strings first, as
+# textX tries comments before every token and a string swallows what looks like a comment inside it).
+_TOKEN_RE = re.compile(
+    r"(?P<ws>\s+)"
+    r"|(?P<comment>//[^\n]*|/\*[\s\S]*?\*/)"
+    r"|(?P<string>\"(?:\\\"|[^\"])*\"|'(?:\\'|[^'])*')"
+    r"|(?P<asil>(?:QM|[A-D])\((?:QM|[A-D])\)(?![A-Za-z0-9_]))"
+    r"|(?P<number>[-+]?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
+    # `<-1` after a comparison is `<` then `-1` (a rule's expression never starts with a number)
+    r"|(?P<punct><-(?![0-9])|->|>=|<=|==|[{}(),:%<>/])"
+    r"|(?P<error>.)",
+    re.S,
+)
+
+COMMENT, STRING, ASIL, NUMBER, NAME, PUNCT, ERROR = (
+    "comment",
+    "string",
+    "asil",
+    "number",
+    "name",
+    "punct",
+    "error",
+)
+
+
+class Token(NamedTuple):
+    kind: str  # one of COMMENT, STRING, ASIL, NUMBER, NAME, PUNCT, ERROR
+    text: str
+    line: int  # 1-based
+    col: int  # 1-based
+    newlines_before: int  # line breaks in the whitespace just before the token (file start counts as one)
+
+
+def tokenize(text: str) -> list[Token]:
+    """All tokens except whitespace, in order. Never raises: unknown characters become ERROR tokens."""
+    text = text.removeprefix("\ufeff")
+    out: list[Token] = []
+    append = out.append
+    line, line_start, newlines = 1, 0, 1
+    for m in _TOKEN_RE.finditer(text):
+        kind = m.lastgroup or ERROR
+        value = m.group()
+        if kind == "ws":
+            breaks = value.count("\n")
+            if breaks:
+                newlines += breaks
+                line += breaks
+                line_start = m.start() + value.rfind("\n") + 1
+            continue
+        append(Token(kind, value, line, m.start() - line_start + 1, newlines))
+        newlines = 0
+        if kind in (COMMENT, STRING) and "\n" in value:
+            line += value.count("\n")
+            line_start = m.start() + value.rfind("\n") + 1
+    return out
+
+
+def _normal_comment(text: str) -> str:
+    return "\n".join(part.rstrip() for part in text.replace("\r\n", "\n").split("\n"))
+
+
+def signature(text: str) -> list[tuple[str, str]]:
+    """The token sequence that formatting must preserve: everything but whitespace (and trailing blanks
+    inside block comments, which the formatter removes like any trailing whitespace)."""
+    return _signature(tokenize(text))
+
+
+def _signature(tokens: Iterable[Token]) -> list[tuple[str, str]]:
+    return [(t.kind, _normal_comment(t.text) if t.kind == COMMENT else t.text) for t in tokens]
+
+
+def comments(text: str) -> list[str]:
+    return [_normal_comment(t.text) for t in tokenize(text) if t.kind == COMMENT]
+
+
+# -- structure: where units start, which braces open member blocks -------------------------------------------
+
+_TIME_UNITS = frozenset({"ms", "min", "s", "h", "d", "y"})
+_CLASS_TOKEN = re.compile(r"[A-Za-z]+[0-9]+")
+_INT = re.compile(r"[-+]?[0-9]+")
+_SIMPLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ASIL_LEVELS = frozenset({"QM", "A", "B", "C", "D"})
+_COMPARISONS = frozenset({">=", "<=", ">", "<", "=="})
+_DATASET_ROLES = frozenset({"train", "validation", "verification", "verify", "test"})
+_EVIDENCE_KINDS = frozenset({"test", "analysis", "review", "metric", "inspection"})
+_GSN_KINDS = frozenset(
+    {"goal", "strategy", "solution", "context", "assumption", "justification", "away_goal"}
+)
+_GSN_LIST_ATTRS = frozenset({"supports", "for", "in_context_of", "evidence", "refers", "attach_to"})
+
+Match = Callable[[int], "int | None"]
+
+
+@dataclass
+class _Shape:
+    """A recogniser over the significant tokens that follows grammar/sops.tx. Each `_x(i)` returns the index
+    after rule x matched at token i, or None, and moves nothing: ordered choice and backtracking come free."""
+
+    toks: list[Token]
+    starts: dict[int, int] = field(default_factory=dict)  # token index -> block depth of the unit it starts
+    opens: set[int] = field(default_factory=set)  # `{` of member blocks
+    closes: set[int] = field(default_factory=set)  # their `}`
+
+    # -- terminals ---------------------------------------------------------------------------------------
+    def _text(self, i: int) -> str:
+        return self.toks[i].text if i < len(self.toks) else ""
+
+    def _kind(self, i: int) -> str:
+        return self.toks[i].kind if i < len(self.toks) else ""
+
+    def _kw(self, i: int, *words: str) -> int | None:
+        return i + 1 if self._kind(i) == NAME and self._text(i) in words else None
+
+    def _punct(self, i: int, *marks: str) -> int | None:
+        return i + 1 if self._kind(i) == PUNCT and self._text(i) in marks else None
+
+    def _name(self, i: int) -> int | None:
+        return i + 1 if self._kind(i) == NAME and _SIMPLE_NAME.fullmatch(self._text(i)) else None
+
+    def _path(self, i: int) -> int | None:
+        return i + 1 if self._kind(i) == NAME else None
+
+    def _string(self, i: int) -> int | None:
+        return i + 1 if self._kind(i) == STRING else None
+
+    def _number(self, i: int) -> int | None:
+        return i + 1 if self._kind(i) == NUMBER else None
+
+    def _int(self, i: int) -> int | None:
+        return i + 1 if self._kind(i) == NUMBER and _INT.fullmatch(self._text(i)) else None
+
+    def _class(self, i: int) -> int | None:
+        return i + 1 if self._kind(i) == NAME and _CLASS_TOKEN.fullmatch(self._text(i)) else None
+
+    def _asil(self, i: int) -> int | None:
+        if self._kind(i) == ASIL or (self._kind(i) == NAME and self._text(i) in _ASIL_LEVELS):
+            return i + 1
+        return None
+
+    def _duration(self, i: int) -> int | None:
+        j = self._number(i)
+        return j + 1 if j is not None and self._kind(j) == NAME and self._text(j) in _TIME_UNITS else None
+
+    def _seq(self, i: int, *parts: Match) -> int | None:
+        j: int | None = i
+        for part in parts:
+            if j is None:
+                return None
+            j = part(j)
+        return j
+
+    def _opt(self, i: int, *parts: Match) -> int:
+        j = self._seq(i, *parts)
+        return i if j is None else j
+
+    def _many(self, i: int, item: Match) -> int:
+        while (j := item(i)) is not None:
+            i = j
+        return i
+
+    def _list(self, i: int, item: Match) -> int | None:
+        """item (',' item)*"""
+        j = item(i)
+        if j is None:
+            return None
+        while self._text(j) == "," and (k := item(j + 1)) is not None:
+            j = k
+        return j
+
+    def _w(self, *words: str) -> Match:
+        return lambda i: self._kw(i, *words)
+
+    def _p(self, *marks: str) -> Match:
+        return lambda i: self._punct(i, *marks)
+
+    def _refs(self, i: int) -> int | None:
+        return self._list(i, self._path)
+
+    # -- expressions ----------------------------------------------------------------------------------------
+    def _or(self, i: int) -> int | None:
+        j = self._and(i)
+        while j is not None and (k := self._seq(j, self._w("or"), self._and)) is not None:
+            j = k
+        return j
+
+    def _and(self, i: int) -> int | None:
+        j = self._atom(i)
+        while j is not None and (k := self._seq(j, self._w("and"), self._atom)) is not None:
+            j = k
+        return j
+
+    def _atom(self, i: int) -> int | None:
+        for alt in (self._k_of_n, self._group, self._path):
+            j = alt(i)
+            if j is not None:
+                return j
+        return None
+
+    def _group(self, i: int) -> int | None:
+        return self._seq(i, self._p("("), self._or, self._p(")"))
+
+    def _k_of_n(self, i: int) -> int | None:
+        j = self._seq(i, self._int, self._w("of"), self._p("("))
+        if j is None:
+            return None
+        j = self._list(j, self._or)
+        return None if j is None else self._punct(j, ")")
+
+    # -- blocks ------------------------------------------------------------------------------------------------
+    def _block(self, i: int, depth: int, member: Match) -> int | None:
+        """'{' member* '}' with each member a unit one level deeper. Marks only when the whole block matched."""
+        if self._punct(i, "{") is None:
+            return None
+        members: list[int] = []
+        j = i + 1
+        while (k := member(j)) is not None:
+            members.append(j)
+            j = k
+        if self._punct(j, "}") is None:
+            return None
+        self.opens.add(i)
+        self.closes.add(j)
+        for m in members:
+            self.starts[m] = depth + 1
+        return j + 1
+
+    # -- component members ---------------------------------------------------------------------------------
+    def _member(self, i: int) -> int | None:
+        alternatives: tuple[Match, ...] = (
+            lambda k: self._seq(k, self._path, self._p("<-"), self._or),  # Rule
+            lambda k: self._seq(k, self._w("in", "out"), lambda x: self._list(x, self._name)),  # Port
+            self._failure_mode,
+            self._mechanism,
+            self._propagate,
+            lambda k: self._seq(
+                k, self._w("part"), self._name, self._p(":"), self._path, lambda x: self._opt(x, self._string)
+            ),
+            lambda k: self._seq(k, self._w("parts"), self._refs),
+            lambda k: self._seq(k, self._w("connect"), self._path, self._p("->"), self._path),
+            lambda k: self._seq(
+                k, self._w("model"), self._string, lambda x: self._opt(x, self._w("version"), self._string)
+            ),
+            lambda k: self._seq(
+                k,
+                self._w("dataset"),
+                self._w(*_DATASET_ROLES),
+                self._string,
+                lambda x: self._opt(x, self._w("sha256"), self._string),
+            ),
+            lambda k: self._seq(k, self._w("metric"), self._path, self._p(*_COMPARISONS), self._number),
+            lambda k: self._seq(k, self._w("odd"), self._string),
+            lambda k: self._seq(k, self._w("mission_time"), self._duration),
+        )
+        for alt in alternatives:
+            j = alt(i)
+            if j is not None:
+                return j
+        return None
+
+    def _rate_unit(self, i: int) -> int | None:
+        if self._kw(i, "FIT") is not None:
+            return i + 1
+        if self._kw(i, "per") is not None and self._kw(i + 1, "hour", "h") is not None:
+            return i + 2
+        if self._punct(i, "/") is not None and self._kw(i + 1, "h") is not None:
+            return i + 2
+        return None
+
+    def _failure_mode(self, i: int) -> int | None:
+        j = self._seq(i, self._w("failure", "trigger"), self._name)
+        if j is None:
+            return None
+        rate = self._seq(j, self._w("rate"), self._number, self._rate_unit)
+        j = rate if rate is not None else self._seq(j, self._w("probability"), self._number)
+        if j is None:
+            return None
+        attrs: tuple[Match, ...] = (
+            self._string,
+            lambda k: self._seq(k, self._w("exposure"), self._duration),
+            lambda k: self._seq(k, self._w("distribution"), self._name),
+            lambda k: self._seq(k, self._w("safe"), self._number, self._p("%")),
+            lambda k: self._seq(
+                k,
+                self._w("aiag"),
+                self._w("severity"),
+                self._int,
+                self._w("occurrence"),
+                self._int,
+                self._w("detection"),
+                self._int,
+            ),
+        )
+        return self._many(j, lambda k: self._first(k, attrs))
+
+    def _first(self, i: int, alternatives: Sequence[Match]) -> int | None:
+        for alt in alternatives:
+            j = alt(i)
+            if j is not None:
+                return j
+        return None
+
+    def _mechanism(self, i: int) -> int | None:
+        j = self._seq(
+            i,
+            self._w("mechanism", "monitor"),
+            self._name,
+            self._w("covers"),
+            self._refs,
+            self._w("coverage"),
+            self._number,
+            self._p("%"),
+        )
+        if j is None:
+            return None
+        j = self._opt(j, self._w("latent"), self._w("coverage"), self._number, self._p("%"))
+        return self._opt(j, self._string)
+
+    def _propagate(self, i: int) -> int | None:
+        j = self._seq(i, self._w("propagate"), self._name, self._p("->"), self._name)
+        if j is None:
+            return None
+        return self._opt(j, self._p("{"), self._refs, self._p("}"))  # inline braces, not a member block
+
+    # -- top-level elements -----------------------------------------------------------------------------------
+    def _element(self, i: int) -> int | None:
+        word = self._text(i) if self._kind(i) == NAME else ""
+        if word == "mission_time":
+            return self._duration(i + 1)
+        if word == "deviation":
+            j = self._seq(i + 1, self._path)
+            if j is None:
+                return None
+            j = self._opt(j, self._w("refines"), self._path)
+            return self._opt(j, self._string)
+        if word in ("component", "ml_component", "system"):
+            j = self._seq(i + 1, self._name)
+            return None if j is None else self._block(self._opt(j, self._string), 0, self._member)
+        if word == "hazard":
+            j = self._seq(i + 1, self._name)
+            return None if j is None else self._block(self._opt(j, self._string), 0, self._hazard_attr)
+        if word == "safety_goal":
+            return self._safety_goal(i + 1)
+        if word == "requirement":
+            return self._requirement(i + 1)
+        if word == "evidence":
+            return self._evidence(i + 1)
+        if word == "argument":
+            j = self._seq(i + 1, self._name)
+            return None if j is None else self._block(self._opt(j, self._string), 0, self._gsn_node)
+        if word == "policy":
+
+            def rule(k: int) -> int | None:
+                return self._seq(
+                    k, self._w("require", "waive"), self._name, lambda x: self._opt(x, self._string)
+                )
+
+            return self._block(i + 1, 0, rule)
+        return None
+
+    def _asil_attr(self, i: int) -> int | None:
+        return self._seq(i, self._w("asil"), self._asil)
+
+    def _hazard_attr(self, i: int) -> int | None:
+        return self._first(
+            i,
+            (
+                lambda k: self._seq(k, self._w("situation"), self._string),
+                lambda k: self._seq(k, self._w("severity"), self._class),
+                lambda k: self._seq(k, self._w("exposure"), self._class),
+                lambda k: self._seq(k, self._w("controllability"), self._class),
+                self._asil_attr,
+                lambda k: self._seq(k, self._w("when"), self._or),
+                lambda k: self._seq(k, self._w("system"), self._path),
+                lambda k: self._seq(k, self._w("mission_time"), self._duration),
+                self._string,
+            ),
+        )
+
+    def _safety_goal(self, i: int) -> int | None:
+        j = self._name(i)
+        if j is None:
+            return None
+        j = self._opt(self._opt(j, self._string), self._w("mitigates"), self._refs)
+
+        def goal_attr(k: int) -> int | None:
+            return self._first(
+                k,
+                (
+                    lambda x: self._seq(x, self._w("safe_state"), self._string),
+                    lambda x: self._seq(x, self._w("ftti"), self._duration),
+                    lambda x: self._seq(
+                        x, self._w("target"), self._number, self._w("per"), self._w("h", "hour")
+                    ),
+                    self._asil_attr,
+                    self._string,
+                ),
+            )
+
+        block = self._block(j, 0, goal_attr)
+        return j if block is None else block
+
+    def _requirement(self, i: int) -> int | None:
+        j = self._name(i)
+        if j is None:
+            return None
+        j = self._opt(j, self._string)
+
+        def attr(k: int) -> int | None:
+            return self._first(
+                k,
+                (
+                    lambda x: self._seq(x, self._w("refines"), self._refs),
+                    lambda x: self._seq(x, self._w("allocated_to"), self._refs),
+                    self._asil_attr,
+                ),
+            )
+
+        block = self._block(j, 0, attr)
+        return block if block is not None else self._many(j, attr)
+
+    def _evidence(self, i: int) -> int | None:
+        j = self._seq(i, self._name, self._w(*_EVIDENCE_KINDS), self._string)
+        if j is None:
+            return None
+
+        def attr(k: int) -> int | None:
+            return self._first(
+                k,
+                (
+                    lambda x: self._seq(x, self._w("verifies"), self._refs),
+                    lambda x: self._seq(x, self._w("supports"), self._refs),
+                    lambda x: self._seq(
+                        x,
+                        self._w("artifact"),
+                        self._string,
+                        lambda y: self._opt(y, self._w("sha256"), self._string),
+                    ),
+                    lambda x: self._seq(x, self._w("commit"), self._string),
+                ),
+            )
+
+        return self._many(j, attr)
+
+    def _gsn_node(self, i: int) -> int | None:
+        j = self._seq(i, self._w(*_GSN_KINDS), self._name, self._string)
+        if j is None:
+            return None
+
+        def attr(k: int) -> int | None:
+            return self._first(
+                k,
+                (
+                    lambda x: self._seq(x, self._w(*_GSN_LIST_ATTRS), self._refs),
+                    self._w("undeveloped"),
+                    lambda x: self._seq(x, self._w("module"), self._name),
+                ),
+            )
+
+        return self._many(j, attr)
+
+    # -- the file ---------------------------------------------------------------------------------------------
+    def run(self) -> None:
+        i = 0
+        header = self._seq(i, self._w("package"), self._name)
+        if header is not None:
+            self.starts[i] = 0
+            i = header
+        while (j := self._seq(i, self._w("import"), self._string)) is not None:
+            self.starts[i] = 0
+            i = j
+        while i < len(self.toks):
+            j = self._element(i)
+            if j is None:
+                t = self.toks[i]
+                raise FormatError(
+                    f"line {t.line}:{t.col}: the formatter does not recognise the structure here"
+                )
+            self.starts[i] = 0
+            i = j
+
+
+# -- layout ------------------------------------------------------------------------------------------------------
+
+
+def _layout(tokens: list[Token], shape: _Shape) -> str:
+    sig_index: list[int] = []  # for each token, its index among significant tokens (-1 for comments)
+    n = 0
+    for t in tokens:
+        sig_index.append(-1 if t.kind == COMMENT else n)
+        n += t.kind != COMMENT
+    next_sig: list[int | None] = [None] * len(tokens)  # significant index of the next significant token
+    upcoming: int | None = None
+    for pos in range(len(tokens) - 1, -1, -1):
+        next_sig[pos] = upcoming
+        if sig_index[pos] >= 0:
+            upcoming = sig_index[pos]
+
+    lines: list[str] = []
+    cur: list[str] | None = None  # pieces of the line being built
+    prev: Token | None = None  # last token on the current line
+    depth = 0
+    unit_indent = 0
+    just_opened = False  # the last line break followed a member block's `{`
+    force_break = False  # a `//` comment ended the line
+
+    def newline(indent: int, blank: bool = False) -> None:
+        nonlocal cur, prev, just_opened
+        if cur is not None:
+            lines.append("".join(cur))
+        if blank and lines and not just_opened:
+            lines.append("")
+        just_opened = False
+        cur = [" " * indent]
+        prev = None
+
+    def append(tok: Token) -> None:
+        nonlocal prev
+        assert cur is not None
+        if prev is not None:
+            glue = tok.text in (",", ")") or (prev.kind == PUNCT and prev.text in ("(", "/"))
+            if tok.kind == COMMENT and tok.text.startswith("//"):
+                cur.append("  ")
+            elif not glue:
+                cur.append(" ")
+        cur.append(_normal_comment(tok.text) if tok.kind == COMMENT else tok.text)
+        prev = tok
+
+    for pos, tok in enumerate(tokens):
+        if tok.kind == COMMENT:
+            if tok.newlines_before > 0 or cur is None:
+                nxt = next_sig[pos]
+                if nxt is None:
+                    indent = 0
+                elif nxt in shape.starts:
+                    indent = INDENT * shape.starts[nxt]
+                elif nxt in shape.closes:
+                    indent = INDENT * depth
+                else:
+                    indent = unit_indent + CONTINUATION
+                newline(indent, blank=tok.newlines_before >= 2)
+            append(tok)
+            force_break = tok.text.startswith("//")
+            continue
+        i = sig_index[pos]
+        if i in shape.starts:
+            unit_indent = INDENT * shape.starts[i]
+            newline(unit_indent, blank=tok.newlines_before >= 2)
+            append(tok)
+        elif i in shape.closes:
+            depth -= 1
+            if cur is not None and just_opened and prev is not None and prev.text == "{" and not force_break:
+                cur.append("}")  # an empty block: `{}`
+                prev = tok
+            else:
+                newline(INDENT * depth)
+                append(tok)
+        elif i in shape.opens:
+            if force_break:
+                newline(unit_indent + CONTINUATION)
+            append(tok)
+            depth += 1
+            just_opened = True
+        elif force_break or (tok.newlines_before > 0 and tok.text not in (",", ")")):
+            newline(unit_indent + CONTINUATION)
+            append(tok)
+        else:
+            append(tok)
+        force_break = False
+    if cur is not None:
+        lines.append("".join(cur))
+    # rstrip logical lines only: a string may span lines, and its text is not whitespace to tidy
+    text = "\n".join(line.rstrip() for line in lines).strip("\n")
+    return text + "\n" if text else ""
+
+
+def format_text(text: str) -> str:
+    """The canonical layout of one file's text, which must parse (see `check_syntax`).
+
+    Rules: each header line (`package`, `import`) and each top-level element starts a line at column 0;
+    inside a member block (`component`, `hazard`, `safety_goal`, `requirement`, `argument`, `policy`) each
+    member starts its own line, indented 4 per level; `{` ends the element's line, `}` has a line of its own
+    (an empty block is `{}`); a line break the author put inside one unit is kept as a continuation line
+    indented 8 more than the unit; tokens on a line are separated by one space, except none before `,` and `)`
+    and none after `(` and `/` (`/h`); `%` keeps its space (`99 %`). Comments stay where they are: a comment on
+    its own line stays on its own line, indented like the next line; an end-of-line `//` comment stays at the
+    end of its line, two spaces after the code. One blank line is kept where the author left one or more
+    (never right after `{`). Trailing whitespace goes, the file ends with one line break, a byte-order mark
+    and CR line ends are dropped.
+
+    Raises FormatError when the token structure is not recognised or the result would not have the input's
+    token sequence.
+    """
+    tokens = tokenize(text.replace("\r\n", "\n"))
+    bad = next((t for t in tokens if t.kind == ERROR), None)
+    if bad is not None:
+        raise FormatError(f"line {bad.line}:{bad.col}: unexpected character {bad.text!r}")
+    shape = _Shape([t for t in tokens if t.kind != COMMENT])
+    try:
+        shape.run()
+    except RecursionError:
+        raise FormatError("expression nested too deeply to format") from None
+    result = _layout(tokens, shape)
+    if signature(result) != _signature(tokens):
+        raise FormatError(
+            "internal error: formatting would change the token sequence; the file is left as it is"
+        )
+    return result
+
+
+# -- files ---------------------------------------------------------------------------------------------------------
+
+_SYNTAX_CODES = frozenset({dg.SYNTAX, dg.UNREADABLE, dg.LIMIT_EXCEEDED})
+
+
+class Outcome(str, Enum):
+    UNCHANGED = "unchanged"
+    CHANGED = "changed"
+    FAILED = "failed"  # does not parse, cannot be read, or the formatter refused
+
+
+@dataclass
+class FileResult:
+    path: Path
+    outcome: Outcome
+    original: str = ""
+    formatted: str = ""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: dict[str, list[str]] = field(default_factory=dict)
+
+
+def check_syntax(paths: Sequence[Path]) -> tuple[dict[Path, list[Diagnostic]], dict[str, list[str]]]:
+    """Parse the files (with what they import) through the front end; return the read/syntax diagnostics of
+    each given file and the source lines for rendering them. Semantic errors do not stop formatting."""
+    from safetyops_dsl.api import check
+
+    found: dict[Path, list[Diagnostic]] = {p: [] for p in paths}
+    if not paths:
+        return found, {}
+    checked = check(paths, validate=False)
+    by_real = {p.resolve(): p for p in paths}
+    for d in checked.diagnostics:
+        if d.code not in _SYNTAX_CODES or d.level is not dg.Severity.ERROR:
+            continue
+        real = Path(d.location.file).resolve()
+        if real in by_real:
+            found[by_real[real]].append(d)
+    return found, checked.sources
+
+
+def format_files(paths: Iterable[str | os.PathLike[str]]) -> list[FileResult]:
+    """Format files in memory (nothing is written): one result per file, in the given order."""
+    files = [Path(p) for p in paths]
+    syntax, sources = check_syntax(files)
+    results: list[FileResult] = []
+    for path in files:
+        if syntax[path]:
+            results.append(FileResult(path, Outcome.FAILED, diagnostics=syntax[path], sources=sources))
+            continue
+        try:
+            original = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            diag = dg.make(dg.UNREADABLE, str(exc), Location(path.as_posix()))
+            results.append(FileResult(path, Outcome.FAILED, diagnostics=[diag]))
+            continue
+        try:
+            formatted = format_text(original)
+        except FormatError as exc:
+            diag = dg.make(dg.SYNTAX, f"not formatted: {exc}", Location(path.as_posix()))
+            results.append(FileResult(path, Outcome.FAILED, original, diagnostics=[diag]))
+            continue
+        outcome = Outcome.UNCHANGED if formatted == original else Outcome.CHANGED
+        results.append(FileResult(path, outcome, original, formatted))
+    return results
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        f"{path} (original)",
+        f"{path} (formatted)",
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
+
+
+# -- semantic comparison (round trip) ----------------------------------------------------------------------------
+
+
+def strip_locations(value: Any) -> Any:
+    """A comparable view of a semantic-model value without source positions: dataclasses become
+    (class name, ((field, value), ...)) with every Location-valued field left out, recursively."""
+    if isinstance(value, Location):
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = []
+        for f in dataclasses.fields(value):
+            v = getattr(value, f.name)
+            if isinstance(v, Location) or f.name.endswith("location"):
+                continue
+            items.append((f.name, strip_locations(v)))
+        return (type(value).__name__, tuple(items))
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return tuple(strip_locations(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, strip_locations(v)) for k, v in value.items()))
+    return value
