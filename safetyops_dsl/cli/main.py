@@ -19,9 +19,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "fta": ("safetyops_dsl.cli.fta_cmd", "fta", "Fault trees: synthesise, analyse, draw, exchange."),
     "trace": ("safetyops_dsl.cli.trace_cmd", "trace", "Trace matrix and coverage report, with CI results."),
     "diff": ("safetyops_dsl.cli.diff_cmd", "diff", "Semantic diff of two model versions and its impact."),
+    "fmt": ("safetyops_dsl.cli.fmt_cmd", "fmt", "Format .sops files canonically, comments kept (--check for CI)."),
     "fmea": ("safetyops_dsl.cli.fmea_cmd", "fmea", "FMEA table: failure modes, effects, coverage, residual rates."),
     "fmeda": ("safetyops_dsl.cli.fmeda_cmd", "fmeda", "FMEDA per safety goal: SPFM, LFM, PMHF vs ISO 26262-5."),
     "hara": ("safetyops_dsl.cli.hara_cmd", "hara", "HARA table: hazards, S/E/C, ASIL, goals, decompositions."),
+    "build": ("safetyops_dsl.cli.build_cmd", "build", "Every analysis and a static report site in one folder."),
+    "gate": ("safetyops_dsl.cli.gate_cmd", "gate", "Release gate: check, coverage, FMEDA, targets, GSN; one exit code."),
+    "lsp": ("safetyops_dsl.cli.lsp_cmd", "lsp", "Language server for editors (LSP over stdio)."),
+    "gsn": ("safetyops_dsl.cli.gsn_cmd", "gsn", "GSN safety case from the model: SVG, DOT, gsn2x YAML, JSON, Markdown."),
 }
 
 

@@ -1,0 +1,189 @@
+"""sops build as a library: layout, byte-identical output, manifest, cache, atomic swap, --check, gate."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from safetyops_dsl import build as b
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = ROOT / "models"
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the AEB model and one build of it: work/model, work/out."""
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz dot is not installed")
+    base = tmp_path_factory.mktemp("build")
+    shutil.copytree(MODELS / "aeb", base / "model")
+    b.build(b.BuildOptions(paths=(str(base / "model"),)), base / "out")
+    return base
+
+
+def test_layout(work: Path) -> None:
+    files = tree_bytes(work / "out")
+    for name in ("index.html", "hazards.html", "fmea.html", "fmeda.html", "hara.html", "trace.html", "gsn.html",
+                 "manifest.json", "assets/site.css", "assets/site.js", "exports/gate.json", "exports/check.json"):
+        assert name in files, name
+    for hazard in ("H1", "H2", "H3"):
+        for ext in ("html", "svg", "json", "md", "xml"):
+            assert f"fta/{hazard}.{ext}" in files
+    for kind in ("fmea", "fmeda", "hara"):
+        for ext in ("md", "csv", "html", "xlsx", "json"):
+            assert f"exports/{kind}.{ext}" in files
+    for ext in ("md", "csv", "html", "json", "dot", "svg"):
+        assert f"exports/trace.{ext}" in files
+    assert not [n for n in files if n.startswith(".") or "/." in n]
+
+
+def test_manifest_lists_every_file_with_its_hash(work: Path) -> None:
+    out = work / "out"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    files = tree_bytes(out)
+    del files["manifest.json"]
+    assert list(manifest["files"]) == sorted(files)
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256(files[name]).hexdigest() == digest
+    assert manifest["schema"] == b.SCHEMA
+    text = (out / "manifest.json").read_text(encoding="utf-8")
+    assert "time" not in json.dumps(manifest["inputs"]["options"])
+    assert str(work) not in text  # paths are relative to the output folder
+
+
+def test_rebuild_is_byte_identical_and_independent_of_the_working_directory(work: Path, tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    out2 = work / "out2"
+    monkeypatch.chdir(tmp_path)
+    b.build(b.BuildOptions(paths=(os.path.relpath(work / "model", tmp_path),)), out2, force=True)
+    one, two = tree_bytes(work / "out"), tree_bytes(out2)
+    # the manifest records paths relative to the output folder: same place -> same bytes
+    assert sorted(one) == sorted(two)
+    assert {k for k in one if one[k] != two[k]} <= {"manifest.json"}
+    shutil.rmtree(out2)
+
+
+def test_warm_build_is_up_to_date_and_fast(work: Path) -> None:
+    b.build(b.BuildOptions(paths=(str(work / "model"),)), work / "out")  # a hit, unless sops' code changed
+    started = time.perf_counter()
+    report = b.build(b.BuildOptions(paths=(str(work / "model"),)), work / "out")
+    assert report.up_to_date
+    assert time.perf_counter() - started < 2.0
+    forced = b.build(b.BuildOptions(paths=(str(work / "model"),)), work / "out", force=True)
+    assert not forced.up_to_date
+
+
+def test_changed_inputs_or_files_invalidate_the_cache(work: Path) -> None:
+    opts = b.BuildOptions(paths=(str(work / "model"),))
+    b.build(opts, work / "out")
+    assert b.up_to_date(opts, work / "out")
+    assert not b.up_to_date(b.BuildOptions(paths=(str(work / "model"),), use_git=False), work / "out")
+    page = work / "out" / "index.html"
+    saved = page.read_bytes()
+    page.write_bytes(saved + b"\n")
+    assert not b.up_to_date(opts, work / "out")
+    page.write_bytes(saved)
+    (work / "out" / "stray.txt").write_text("x", encoding="utf-8")
+    assert not b.up_to_date(opts, work / "out")
+    (work / "out" / "stray.txt").unlink()
+    model_file = work / "model" / "system.sops"
+    text = model_file.read_text(encoding="utf-8")
+    model_file.write_text(text + "\n// touched\n", encoding="utf-8")
+    try:
+        assert not b.up_to_date(opts, work / "out")
+    finally:
+        model_file.write_text(text, encoding="utf-8")
+    assert b.up_to_date(opts, work / "out")
+
+
+def test_check_build_reports_differences(work: Path) -> None:
+    out = work / "out"
+    assert b.check_build(out).ok  # options from the manifest
+    page = out / "hazards.html"
+    saved = page.read_bytes()
+    md = out / "fta" / "H2.md"
+    md_saved = md.read_bytes()
+    try:
+        page.write_bytes(saved.replace(b"Hazard log", b"Hazard list"))
+        md.unlink()
+        (out / "extra.txt").write_text("x", encoding="utf-8")
+        report = b.check_build(out)
+        assert report.differ == ("hazards.html",)
+        assert report.missing == ("fta/H2.md",)
+        assert report.extra == ("extra.txt",)
+    finally:
+        page.write_bytes(saved)
+        md.write_bytes(md_saved)
+        (out / "extra.txt").unlink()
+    assert b.check_build(out).ok
+
+
+def test_interrupted_build_leaves_the_previous_folder(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = tree_bytes(work / "out")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(b, "_write_tree", lambda folder, files: (Path(folder, "index.html").write_text("half"),
+                                                                   fail()))
+    with pytest.raises(KeyboardInterrupt):
+        b.build(b.BuildOptions(paths=(str(work / "model"),)), work / "out", force=True)
+    assert tree_bytes(work / "out") == before
+    assert not [p for p in work.iterdir() if p.name.startswith(".out.")]  # the temporary folder is gone
+
+
+def test_refuses_to_replace_a_foreign_folder(work: Path, tmp_path: Path) -> None:
+    foreign = tmp_path / "src"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("precious", encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        b.build(b.BuildOptions(paths=(str(work / "model"),)), foreign)
+    assert (foreign / "keep.txt").read_text(encoding="utf-8") == "precious"
+
+
+def test_model_errors_write_nothing(tmp_path: Path) -> None:
+    (tmp_path / "bad.sops").write_text("component {\n", encoding="utf-8")
+    with pytest.raises(b.BuildError) as info:
+        b.build(b.BuildOptions(paths=(str(tmp_path / "bad.sops"),)), tmp_path / "out")
+    assert info.value.diagnostics
+    assert not (tmp_path / "out").exists()
+
+
+def test_model_text_is_escaped_and_linked(work: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(work / "model", model)
+    safety = model / "safety.sops"
+    text = safety.read_text(encoding="utf-8")
+    assert '"No braking in front of a crossing pedestrian"' in text
+    safety.write_text(text.replace('"No braking in front of a crossing pedestrian"',
+                                   '"No braking <script>alert(1)</script> & co"'), encoding="utf-8")
+    files = b.render_artifacts(b.analyse(b.BuildOptions(paths=(str(model),)), with_gsn=False), tmp_path / "out")
+    for name, data in files.items():
+        if name.endswith(".html") and not name.startswith("exports/"):
+            html = data.decode("utf-8")
+            assert "<script>alert" not in html, name
+    hazards = files["hazards.html"].decode("utf-8")
+    assert "No braking &lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in hazards
+    assert 'href="../model/safety.sops#L4">safety.sops:4</a>' in hazards
+
+
+def test_gate_items_on_the_examples() -> None:
+    aeb = b.gate_items(b.analyse(b.BuildOptions(paths=(str(MODELS / "aeb"),)), with_gsn=False))
+    assert [i.status for i in aeb if i.check in ("model check", "FMEDA", "goal target", "coverage policy")] == \
+        [b.PASS] * len([i for i in aeb if i.check in ("model check", "FMEDA", "goal target", "coverage policy")])
+    assert [i for i in aeb if i.check == "GSN"][0].status == b.SKIP  # not built here
+    pump = b.gate_items(b.analyse(b.BuildOptions(paths=(str(MODELS / "insulin_pump"),)), with_gsn=False))
+    assert {i.subject for i in pump if i.check == "FMEDA" and i.status == b.FAIL} == {"PSG1", "PSG2"}
+    assert not b.gate_passed(pump)
+    assert json.loads(b.gate_json(pump))["passed"] is False
