@@ -119,7 +119,9 @@ def to_text(pairs: Sequence[Pair]) -> str:
 
 
 def _md_escape(s: str) -> str:
-    return s.replace("|", "\\|")
+    # Model text (labels) in a table cell: no cell break, no row break, no raw HTML.
+    s = s.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return s.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _md_table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:

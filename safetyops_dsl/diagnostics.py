@@ -207,8 +207,17 @@ def has_errors(diags: Iterable[Diagnostic]) -> bool:
     return any(d.level is Severity.ERROR for d in diags)
 
 
+MAX_SHOWN = 1000  # characters of a message or hint shown on a terminal; a 1 MB name stays readable
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_SHOWN:
+        return text
+    return f"{text[:MAX_SHOWN]}... ({len(text) - MAX_SHOWN} more characters)"
+
+
 def render_one(d: Diagnostic, source_lines: Sequence[str] | None = None, brief: bool = False) -> str:
-    head = f"{d.location}: {d.level.value}[{d.code}]: {d.message}"
+    head = f"{d.location}: {d.level.value}[{d.code}]: {_clip(d.message)}"
     if brief:
         return head
     parts = [head]
@@ -225,7 +234,7 @@ def render_one(d: Diagnostic, source_lines: Sequence[str] | None = None, brief: 
         parts.append(f" {gutter} | {text}")
         parts.append(f" {' ' * len(gutter)} | {' ' * max(col - 1, 0)}^")
     if d.hint:
-        parts.append(f"hint: {d.hint}")
+        parts.append(f"hint: {_clip(d.hint)}")
     return "\n".join(parts)
 
 

@@ -214,6 +214,8 @@ def parse_metrics_json(raw: bytes, shown: str) -> tuple[Any, Diagnostic | None]:
         return None, dg.make(dg.RESULTS_ERROR, f"malformed JSON: {exc.msg}", Location(shown, exc.lineno, exc.colno))
     except RecursionError:
         return None, dg.make(dg.RESULTS_ERROR, "JSON nested too deeply", Location(shown))
+    except ValueError as exc:  # not a JSONDecodeError: an integer beyond sys.get_int_max_str_digits()
+        return None, dg.make(dg.RESULTS_ERROR, f"unreadable JSON number: {str(exc).partition(';')[0]}", Location(shown))
     if not isinstance(data, dict):
         return None, dg.make(
             dg.RESULTS_ERROR,

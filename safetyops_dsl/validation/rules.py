@@ -81,6 +81,34 @@ def check_hierarchy_cycles(model: Model) -> Iterable[Diagnostic]:
             part.location,
             "a component cannot be a part of itself, directly or through its parts",
         )
+    if not reported:
+        yield from _hierarchy_depth(model, targets)
+
+
+def _hierarchy_depth(model: Model, targets: dict[str, list[str]]) -> Iterable[Diagnostic]:
+    """Instances are built MAX_DEPTH levels deep; a deeper hierarchy would silently lose its lower parts."""
+    from safetyops_dsl.model.instances import MAX_DEPTH
+
+    height: dict[str, int] = {}
+    for start in sorted(targets):  # iterative post-order: the hierarchy may be thousands of levels deep
+        stack = [start]
+        while stack:
+            node = stack[-1]
+            todo = [t for t in targets.get(node, []) if t not in height]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            height[node] = 1 + max((height[t] for t in targets.get(node, [])), default=0)
+    deepest = max(sorted(height), key=lambda q: height[q], default=None)
+    if deepest is not None and height[deepest] > MAX_DEPTH:
+        comp = model.components[deepest]
+        yield dg.make(
+            dg.LIMIT_EXCEEDED,
+            f"'{comp.name}' nests parts {height[deepest]} levels deep; the limit is {MAX_DEPTH}",
+            comp.location,
+            "flatten intermediate composites (the limit is MAX_DEPTH in model/instances.py)",
+        )
 
 
 def _endpoint(

@@ -1,0 +1,146 @@
+"""Atomic outputs: an interrupted write (an exception mid-write, a full disk, SIGTERM/SIGINT of the CLI)
+never leaves a half-written artifact; the previous file stays intact and no temporary file is left behind.
+And every artifact the CLI writes goes through safetyops_dsl.atomic.write_atomic."""
+
+from __future__ import annotations
+
+import ast
+import errno
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from harness import ROOT, SOPS
+
+from safetyops_dsl import atomic
+from safetyops_dsl.atomic import write_atomic
+
+OLD = b"previous artifact\n" * 100
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+@pytest.mark.parametrize("data", [b"new" * 100_000, "new text \u00e9\n" * 1000])
+def test_success_replaces_the_file(tmp_path: Path, data: bytes | str) -> None:
+    target = tmp_path / "out.md"
+    target.write_bytes(OLD)
+    write_atomic(target, data)
+    assert target.read_bytes() == (data if isinstance(data, bytes) else data.encode())
+    assert _leftovers(tmp_path) == []
+
+
+class _Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("failure", ["exception", "enospc", "keyboard_interrupt", "fsync", "replace"])
+def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    target = tmp_path / "report.html"
+    target.write_bytes(OLD)
+    real_fdopen = os.fdopen
+
+    class HalfWriter:
+        """Writes half of the data to the temporary file, then fails like the disk or the user would."""
+
+        def __init__(self, fh):  # type: ignore[no-untyped-def]
+            self.fh = fh
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+            self.fh.close()
+            return False
+
+        def write(self, raw: bytes) -> int:
+            self.fh.write(raw[: len(raw) // 2])
+            self.fh.flush()
+            if failure == "enospc":
+                raise OSError(errno.ENOSPC, "No space left on device")
+            if failure == "keyboard_interrupt":
+                raise KeyboardInterrupt
+            if failure == "exception":
+                raise _Boom("mid-write")
+            return self.fh.write(raw[len(raw) // 2:])
+
+        def flush(self) -> None:
+            self.fh.flush()
+
+        def fileno(self) -> int:
+            return self.fh.fileno()
+
+    monkeypatch.setattr(atomic.os, "fdopen", lambda fd, mode: HalfWriter(real_fdopen(fd, mode)))
+    if failure == "fsync":
+        def bad_fsync(fd: int) -> None:
+            raise OSError(errno.EIO, "I/O error")
+        monkeypatch.setattr(atomic.os, "fsync", bad_fsync)
+    if failure == "replace":
+        def bad_replace(a: str, b: str) -> None:
+            raise OSError(errno.EXDEV, "cross-device")
+        monkeypatch.setattr(atomic.os, "replace", bad_replace)
+    with pytest.raises((OSError, KeyboardInterrupt, _Boom)):
+        write_atomic(target, b"NEW" * 50_000)
+    assert target.read_bytes() == OLD
+    assert _leftovers(tmp_path) == []
+
+
+def test_cli_reports_a_full_disk_and_keeps_the_old_file(tmp_path: Path) -> None:
+    """/dev/full: every write fails with ENOSPC. The CLI says so (exit 1, no traceback)."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    proc = subprocess.run([SOPS, "fmea", str(ROOT / "models" / "aeb"), "-o", "/dev/full"], capture_output=True,
+                          text=True, timeout=120, check=False)
+    # /dev/full is a device, its folder is /dev: the temporary file goes there (may be refused: EACCES/EROFS)
+    assert "Traceback" not in proc.stderr and proc.returncode in (0, 1), proc.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_during_a_run_leaves_the_old_artifact(tmp_path: Path, sig: signal.Signals) -> None:
+    """Interrupt `sops trace -o` at several moments; the output is the old file or the complete new one."""
+    target = tmp_path / "trace.md"
+    expected = subprocess.run([SOPS, "trace", str(ROOT / "models" / "aeb"), "--no-git"], capture_output=True,
+                              timeout=120, check=False).stdout
+    assert expected
+    for delay in (0.3, 0.8, 1.5):
+        target.write_bytes(OLD)
+        proc = subprocess.Popen([SOPS, "trace", str(ROOT / "models" / "aeb"), "--no-git", "-o", str(target)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+        assert b"Traceback" not in err, err
+        assert target.read_bytes() in (OLD, expected), delay
+        assert _leftovers(tmp_path) == []
+
+
+WRITERS = ("write_text", "write_bytes")
+
+
+def test_cli_artifacts_are_written_only_through_write_atomic() -> None:
+    """No command module or generator opens a file for writing itself (the parse cache and the temporary
+    copy of a git revision in `sops diff` are not artifacts and are listed here)."""
+    allowed = {("diff_cmd.py", "write_bytes"), ("atomic.py", "fdopen")}
+    problems = []
+    files = sorted((ROOT / "safetyops_dsl" / "cli").glob("*.py")) + sorted((ROOT / "generators").glob("*.py")) \
+        + [ROOT / "safetyops_dsl" / "build.py"]
+    for f in files:
+        if not f.exists():
+            continue
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            fn = node.func
+            name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
+            if name in WRITERS and (f.name, name) not in allowed:
+                problems.append(f"{f.name}:{node.lineno}: {name}")
+            if name == "open":
+                modes = [a.value for a in node.args[1:2] if isinstance(a, ast.Constant)] + \
+                        [k.value.value for k in node.keywords if k.arg == "mode" and isinstance(k.value, ast.Constant)]
+                if any(isinstance(m, str) and set(m) & set("wax+") for m in modes):
+                    problems.append(f"{f.name}:{node.lineno}: open(..., {modes[0]!r})")
+    assert not problems, "\n".join(problems)
