@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model.index import Model, assemble
-from safetyops_dsl.parse.loader import load
+from safetyops_dsl.parse.loader import Overrides, load
 
 
 @dataclass
@@ -30,8 +30,10 @@ def check(
     cache_dir: str | os.PathLike[str] | None = None,
     workers: int | None = None,
     validate: bool = True,
+    overrides: Overrides | None = None,
 ) -> Checked:
-    loaded = load(paths, root=root, cache_dir=cache_dir, workers=workers)
+    """`overrides`: file path -> text read instead of the disk (unsaved editor buffers; see loader.load)."""
+    loaded = load(paths, root=root, cache_dir=cache_dir, workers=workers, overrides=overrides)
     diags = list(loaded.diagnostics)
     file_count = loaded.attempted
     if not loaded.files:
