@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +34,25 @@ def check(
     overrides: Overrides | None = None,
 ) -> Checked:
     """`overrides`: file path -> text read instead of the disk (unsaved editor buffers; see loader.load)."""
+    # The front end allocates millions of small acyclic objects (parse trees, built elements, unpickled cache
+    # entries) and frees few: the cyclic GC would rescan them again and again (measured: 35 % of a warm run).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _check(paths, root, cache_dir, workers, validate, overrides)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check(
+    paths: Iterable[str | os.PathLike[str]],
+    root: str | os.PathLike[str] | None,
+    cache_dir: str | os.PathLike[str] | None,
+    workers: int | None,
+    validate: bool,
+    overrides: Overrides | None,
+) -> Checked:
     loaded = load(paths, root=root, cache_dir=cache_dir, workers=workers, overrides=overrides)
     diags = list(loaded.diagnostics)
     file_count = loaded.attempted
