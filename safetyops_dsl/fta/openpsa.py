@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from safetyops_dsl.diagnostics import OPENPSA_ERROR, Diagnostic, DiagnosticError, Location, make
+from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, OPENPSA_ERROR, Diagnostic, DiagnosticError, Location, make
 from safetyops_dsl.fta.mef_expr import Evaluator, ExprError
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
 from safetyops_dsl.fta.xmlread import Element, parse_file
@@ -132,7 +132,15 @@ def load_openpsa(paths: list[str], mission_time: float | None = None) -> list[Fa
         model.collect(root, "", "public")
     if model.diags:
         raise DiagnosticError(model.diags)
-    return _Builder(model, DEFAULT_MISSION_TIME if mission_time is None else mission_time).trees()
+    try:
+        return _Builder(model, DEFAULT_MISSION_TIME if mission_time is None else mission_time).trees()
+    except RecursionError:
+        # Formulas nest one Python frame per level; hundreds of levels are not a fault tree anyone writes by
+        # hand, so say so instead of crashing.
+        raise DiagnosticError(
+            [make(LIMIT_EXCEEDED, "formulas nested too deeply to read (more than a few hundred levels)",
+                  Location(paths[0] if paths else "", 0, 0), "define the inner formulas as gates of their own")]
+        ) from None
 
 
 class _Builder:
