@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, OPENPSA_ERROR, Diagnostic, DiagnosticError, Location, make
+from safetyops_dsl.diagnostics import (
+    LIMIT_EXCEEDED,
+    OPENPSA_ERROR,
+    Diagnostic,
+    DiagnosticError,
+    Location,
+    make,
+)
 from safetyops_dsl.fta.mef_expr import Evaluator, ExprError
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
 from safetyops_dsl.fta.xmlread import Element, parse_file

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from safetyops_dsl.fta.bdd import FlatBdd
 
 EMPTY, BASE = 0, 1
+# Order limits above this use the exact longest path below each BDD edge to share memo entries (see minsol).
+EXACT_LONGEST_FROM = 4
 
 
 class Zdd:
@@ -239,17 +241,39 @@ def minimal_solutions(z: Zdd, f: FlatBdd, limit: int | None) -> int:
         empty_memo[e] = found
         return found
 
-    # Longest path to TRUE counting high edges, per edge: a limit at least this long cuts nothing, so such
-    # calls share the unlimited memo entry (without it, limit 20 multiplies the work by up to 20).
-    longest = [[0, 0] for _ in range(len(level))]
-    longest[0] = [0, -1]  # TRUE, FALSE (unreachable)
-    for i in range(1, len(level)):
-        h, lo = high[i], low[i]
-        for pol in (0, 1):
-            lh = longest[h >> 1][(h & 1) ^ pol]
-            ll = longest[lo >> 1][(lo & 1) ^ pol]
-            longest[i][pol] = max(ll, lh + 1 if lh >= 0 else -1)
+    # A limit at least as long as the longest path below an edge (counting high edges) cuts nothing there, so
+    # such calls share the unlimited memo entry (without it, limit 20 multiplies the work by up to 20).
+    # The exact longest path costs a pass over the whole BDD, which a small limit never needs (its calls
+    # stay within a few high edges of the root: CEA9601 `-l 1` visits a few hundred of 2.4 M nodes), and
+    # multiplies the memo by at most limit + 1 anyway; there the bound "variables below the node" is used.
     big = nvars + 1
+    if unlimited:
+        bound: Callable[[int], int] = lambda e: 0  # noqa: E731 - never consulted: k is always `big`
+    elif int(limit) <= EXACT_LONGEST_FROM:  # type: ignore[arg-type]
+        bound = lambda e: nvars - level[e >> 1]  # noqa: E731
+    else:
+        n = len(level)
+        long0 = [0] * n  # longest path to TRUE from a regular edge to node i (-1: TRUE unreachable)
+        long1 = [0] * n  # ... from a complemented edge
+        long1[0] = -1  # edge 1 is FALSE
+        for i in range(1, n):
+            h, lo = high[i], low[i]
+            hn, ln = h >> 1, lo >> 1
+            if h & 1:
+                h0, h1 = long1[hn], long0[hn]
+            else:
+                h0, h1 = long0[hn], long1[hn]
+            if lo & 1:
+                l0, l1 = long1[ln], long0[ln]
+            else:
+                l0, l1 = long0[ln], long1[ln]
+            a = h0 + 1 if h0 >= 0 else -1
+            long0[i] = a if a > l0 else l0
+            a = h1 + 1 if h1 >= 0 else -1
+            long1[i] = a if a > l1 else l1
+
+        def bound(e: int) -> int:
+            return long1[e >> 1] if e & 1 else long0[e >> 1]
 
     def go(e: int, k: int) -> int:
         if e == 0:
@@ -258,7 +282,7 @@ def minimal_solutions(z: Zdd, f: FlatBdd, limit: int | None) -> int:
             return EMPTY
         if k == 0:
             return BASE if true_at_empty(e) else EMPTY
-        if k >= longest[e >> 1][e & 1]:
+        if k != big and k >= bound(e):
             k = big
         # Unlimited entries are keyed by the edge alone; limited ones by (edge, k) packed into one int, in a
         # separate table so the two key spaces cannot collide.
