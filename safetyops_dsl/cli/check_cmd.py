@@ -8,7 +8,7 @@ import sys
 import click
 
 from safetyops_dsl import diagnostics as dg
-from safetyops_dsl.cli.common import model_options, print_diagnostics
+from safetyops_dsl.cli.common import model_options, print_diagnostics, write_output
 
 FORMATS = ["text", "json", "sarif", "github"]
 
@@ -57,9 +57,7 @@ def check(
         rendered = [dg.render_one(d, checked.sources.get(d.location.file), brief=brief) for d in diags]
         report = "".join(r + "\n" for r in rendered) + summary + "\n"
     if output is not None:
-        from safetyops_dsl.atomic import write_atomic
-
-        write_atomic(output, report)
+        write_output(output, report)
         click.echo(summary, err=True)
     elif report:
         click.echo(report, nl=False)

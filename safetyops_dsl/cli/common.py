@@ -51,3 +51,19 @@ def load_or_exit(paths: Sequence[str], root: str | None, cache_dir: str | None, 
         click.echo(dg.summary(diags, checked.file_count), err=True)
         sys.exit(1)
     return checked
+
+
+def write_output(output: str | None, data: str | bytes) -> None:
+    """Text to stdout when no file is named, else the file written atomically; a failed write is exit 1."""
+    if output is None:
+        if isinstance(data, bytes):
+            raise click.UsageError("this format is binary: name an output file with -o")
+        click.echo(data, nl=False)
+        return
+    from safetyops_dsl.atomic import write_atomic
+
+    try:
+        write_atomic(output, data)
+    except OSError as exc:
+        click.echo(f"sops: cannot write '{output}': {exc.strerror or exc}", err=True)
+        sys.exit(1)

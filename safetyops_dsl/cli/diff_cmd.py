@@ -25,6 +25,8 @@ from pathlib import Path
 
 import click
 
+from safetyops_dsl.cli.common import write_output
+
 FORMATS = ("md", "json")
 
 
@@ -173,14 +175,4 @@ def diff(old: str, new: str | None, fmt: str, output: str | None, cache_dir: str
         new_checked = _load(new_side, folders[1], cache_dir)
         result = diff_models(old_checked.model, new_checked.model,  # type: ignore[attr-defined]
                              old_side.label, new_side.label)
-    text = render(result, fmt)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    from safetyops_dsl.atomic import write_atomic
-
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        click.echo(f"sops: cannot write '{output}': {exc.strerror or exc}", err=True)
-        sys.exit(1)
+    write_output(output, render(result, fmt))

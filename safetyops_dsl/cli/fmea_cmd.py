@@ -6,12 +6,11 @@ Also holds what the three table commands (fmea, fmeda, hara) share: the formats,
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 
-from safetyops_dsl.cli.common import load_or_exit, model_options
+from safetyops_dsl.cli.common import load_or_exit, model_options, write_output
 
 FORMATS = ("md", "csv", "html", "xlsx", "json")
 FORMAT_HELP = "md, csv, html, json (text, to stdout or -o) or xlsx (a spreadsheet; needs -o)."
@@ -27,18 +26,7 @@ def load_model(paths: tuple[str, ...], fmt: str, output: str | None, root: str |
 def emit(report: Any, fmt: str, output: str | None) -> None:
     from safetyops_dsl.generators.tables import render
 
-    data = render(report, fmt)
-    if output is None:
-        assert isinstance(data, str)
-        click.echo(data, nl=False)
-        return
-    from safetyops_dsl.atomic import write_atomic
-
-    try:
-        write_atomic(output, data)
-    except OSError as exc:
-        click.echo(f"sops: cannot write '{output}': {exc.strerror or exc}", err=True)
-        sys.exit(1)
+    write_output(output, render(report, fmt))
 
 
 @click.command("fmea")

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from safetyops_dsl.cli.common import write_output
+
 if TYPE_CHECKING:
     from safetyops_dsl.diagnostics import Diagnostic
     from safetyops_dsl.fta.tree import FaultTree
@@ -140,7 +142,7 @@ def fta(
     if fmt == "openpsa":
         from safetyops_dsl.generators.openpsa import write_openpsa
 
-        _write(output, write_openpsa(trees))
+        write_output(output, write_openpsa(trees))
         return
 
     from safetyops_dsl.fta.engine import analyse
@@ -166,9 +168,9 @@ def fta(
         render = render_dot if fmt == "dot" else render_svg
         if output is not None and len(results) > 1:
             for tree, result in results:
-                _write(str(Path(output) / f"{_safe_file_name(tree.name)}.{fmt}"), render(tree, result))
+                write_output(str(Path(output) / f"{_safe_file_name(tree.name)}.{fmt}"), render(tree, result))
             return
-        _write(output, "".join(render(tree, result) for tree, result in results))
+        write_output(output, "".join(render(tree, result) for tree, result in results))
         return
 
     goal_checks = []
@@ -186,7 +188,7 @@ def fta(
 
     from safetyops_dsl.generators.fta_report import render as render_report
 
-    _write(output, render_report(results, fmt, goal_checks))
+    write_output(output, render_report(results, fmt, goal_checks))
     failed = [c for c in goal_checks if not c.passed]
     if gate and failed:
         for c in failed:
@@ -196,17 +198,4 @@ def fta(
                 f"sops: safety goal {c.goal} has no fault tree for {', '.join(c.missing)}",
                 err=True,
             )
-        sys.exit(1)
-
-
-def _write(output: str | None, text: str) -> None:
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    from safetyops_dsl.atomic import write_atomic
-
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        click.echo(f"sops: cannot write '{output}': {exc.strerror or exc}", err=True)
         sys.exit(1)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from safetyops_dsl.cli.common import load_or_exit, model_options, print_diagnostics
+from safetyops_dsl.cli.common import load_or_exit, model_options, print_diagnostics, write_output
 
 FORMATS = ("svg", "dot", "json", "yaml", "md")
 
@@ -89,10 +89,10 @@ def gsn(
     elif fmt in ("json", "md") or output.endswith((f".{fmt}", ".yml")):
         if len(files) > 1:
             raise click.UsageError(f"{len(files)} files (one per module): give -o a folder, or --module NAME")
-        _write(output, files[0][1])
+        write_output(output, files[0][1])
     else:  # a folder: overview.svg, <module>.svg ... / <module>.gsn.yaml
         for name, text in files:
-            _write(str(Path(output) / name), text)
+            write_output(str(Path(output) / name), text)
     print_diagnostics(diags, checked.sources)
     top = ", ".join(f"{t} {case.nodes[t].status}" for t in case.tops) or "none"
     errors, warnings = dg.count(diags)
@@ -132,13 +132,3 @@ def _render(case: object, fmt: str, module: str | None, diags: list, title: str)
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "module"
-
-
-def _write(output: str, text: str) -> None:
-    from safetyops_dsl.atomic import write_atomic
-
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        click.echo(f"sops: cannot write '{output}': {exc.strerror or exc}", err=True)
-        sys.exit(1)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from safetyops_dsl.cli.common import model_options, print_diagnostics
+from safetyops_dsl.cli.common import model_options, print_diagnostics, write_output
 
 if TYPE_CHECKING:
     from safetyops_dsl.diagnostics import Diagnostic
@@ -104,7 +104,7 @@ def trace(
     except RuntimeError as exc:  # svg without Graphviz
         click.echo(f"sops: {exc}", err=True)
         sys.exit(1)
-    _write(output, text)
+    write_output(output, text)
     print_diagnostics(diags, sources)
     if diags:
         errors, warnings = dg.count(diags)
@@ -112,16 +112,3 @@ def trace(
                    + (f" ({len(violations)} coverage violation{'s' if len(violations) != 1 else ''})"
                       if violations else ""), err=True)
     sys.exit(1 if dg.has_errors(diags) else 0)
-
-
-def _write(output: str | None, text: str) -> None:
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    from safetyops_dsl.atomic import write_atomic
-
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        click.echo(f"sops: cannot write '{output}': {exc.strerror or exc}", err=True)
-        sys.exit(1)
