@@ -206,16 +206,9 @@ def _diag(d: Diagnostic, src: Sources, base: str) -> dict[str, Any]:
 
 
 def _env() -> Any:
-    import jinja2
+    from safetyops_dsl.generators.templating import environment
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = environment(TEMPLATES)
     env.filters["num"] = num
     env.filters["sortkey"] = sort_key
     env.filters["ftti"] = ftti_text

@@ -29,7 +29,6 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 from safetyops_dsl.analysis.fmea import FmeaRow, FmeaTable
@@ -403,16 +402,9 @@ def _html_cell(value: Cell, col: Column) -> dict[str, str]:
 
 
 def to_html(doc: Document) -> str:
-    import jinja2
+    from safetyops_dsl.generators.templating import environment
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
-        autoescape=True,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = environment()
     sheets = [
         {
             "name": s.name,

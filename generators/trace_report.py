@@ -14,7 +14,6 @@ import json
 import re
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 from safetyops_dsl.analysis.coverage import Coverage
@@ -267,16 +266,9 @@ def _node_sort(nid: str) -> tuple[int, str]:
 
 
 def to_html(tg: TraceGraph, cov: Coverage, title: str = "") -> str:
-    import jinja2
+    from safetyops_dsl.generators.templating import environment
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
-        autoescape=True,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = environment()
     template = env.get_template("trace_report.html.j2")
     return template.render(
         title=title,
