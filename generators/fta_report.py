@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from safetyops_dsl.analysis.targets import GoalCheck
 from safetyops_dsl.fta.result import FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
+
+if TYPE_CHECKING:  # the model front end is not loaded for an Open-PSA input (`sops fta x.xml` start-up)
+    from safetyops_dsl.analysis.targets import GoalCheck
 
 Pair = tuple[FaultTree, FtaResult]
 

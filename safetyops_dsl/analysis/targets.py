@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from safetyops_dsl.diagnostics import Diagnostic
-from safetyops_dsl.model.index import Model
+
+if TYPE_CHECKING:
+    from safetyops_dsl.model.index import Model
 
 
 @dataclass(frozen=True)

@@ -61,13 +61,40 @@ def alphabetical(z: Zdd, root: int, rank: list[int]) -> Iterator[tuple[int, ...]
     """Sets of the family in lexicographic order of their name-sorted tuples (`rank` = name order)."""
     on_memo: dict[tuple[int, int], int] = {}
     off_memo: dict[tuple[int, int], int] = {}
+    # Support of each node as a bit mask over name ranks, memoised: the walk asks for the support of every
+    # sub-family it visits, and a fresh traversal each time made the walk quadratic.
+    mask: dict[int, int] = {EMPTY: 0, BASE: 0}
+    var, hi, lo = z.var, z.hi, z.lo
+    by_rank = sorted(range(len(rank)), key=rank.__getitem__)
+
+    def support(f: int) -> int:
+        found = mask.get(f)
+        if found is not None:
+            return found
+        stack = [f]
+        while stack:
+            n = stack[-1]
+            h, low_n = hi[n], lo[n]
+            if h in mask and low_n in mask:
+                stack.pop()
+                mask[n] = (1 << rank[var[n]]) | mask[h] | mask[low_n]
+                continue
+            if h not in mask:
+                stack.append(h)
+            if low_n not in mask:
+                stack.append(low_n)
+        return mask[f]
 
     def visit(f: int, prefix: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
         if z.has_empty(f):
             yield prefix
-        for v in sorted(z.support(f), key=rank.__getitem__):
+        bits = support(f)
+        while bits:
+            low_bit = bits & -bits
+            bits ^= low_bit
             if f == EMPTY:
                 return
+            v = by_rank[low_bit.bit_length() - 1]
             sub = z.onset(f, v, on_memo)
             if sub != EMPTY:
                 yield from visit(sub, (*prefix, v))
@@ -147,7 +174,9 @@ def mcub(z: Zdd, root: int, probs: list[float], max_sets: int) -> float:
         big.append(p)
         if len(big) > max_sets:
             raise OverflowError(f"more than {max_sets} cut sets with probability >= {MCUB_EXPLICIT}")
-    sums = z.power_sums(root, probs, MCUB_POWERS)
+    from safetyops_dsl.fta import _zddk
+
+    sums = _zddk.power_sums(z.var, z.hi, z.lo, root, probs, MCUB_POWERS)
     log_total = 0.0
     for p in big:
         if p >= 1.0:

@@ -1,26 +1,19 @@
 """Fault-tree analysis: exact probability (BDD), minimal cut sets (ZDD), approximations and importance.
 
-Pipeline for one tree:
-  1. build the BDD with CUDD under a static variable order and copy it into arrays   (bdd.py)
-  2. P(top) and P(not top) per node in one bottom-up pass                            (bdd.node_probabilities)
-  3. Birnbaum importance of every event in one top-down pass; the other factors follow
-  4. minimal cut sets as a ZDD by Rauzy's minsol, with SCRAM's order limit and cut-off  (zdd.py)
-  5. counts by order, rare-event sum and MCUB from the ZDD without listing the sets     (zdd.py, cutsets.py)
+Pipeline for one tree (steps marked C run in the kernels `_bddk.c` / `_zddk.c`):
+  1. the BDD of each module under a static variable order, as flat arrays             (bdd.py, C)
+  2. P(top) and P(not top) per node in one bottom-up pass                              (C)
+  3. Birnbaum importance of every event in one top-down pass; the other factors follow (C)
+  4. minimal cut sets as a ZDD by Rauzy's minsol, with SCRAM's order limit and cut-off  (zdd.py, C)
+  5. counts by order, rare-event sum and MCUB from the ZDD without listing the sets     (C, cutsets.py)
   6. the `cut_set_limit` most probable sets by best-first search                        (cutsets.py)
 """
 
 from __future__ import annotations
 
 from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, DiagnosticError, Location, make
-from safetyops_dsl.fta import cutsets
-from safetyops_dsl.fta.bdd import (
-    TreeBdds,
-    build,
-    conditional_probabilities,
-    edge_probability,
-    ensure_recursion,
-    node_probabilities,
-)
+from safetyops_dsl.fta import _bddk, _zddk, cutsets
+from safetyops_dsl.fta.bdd import TreeBdds, build, edge_probability, ensure_recursion
 from safetyops_dsl.fta.modules import is_coherent
 from safetyops_dsl.fta.result import AnalysisOptions, Approximation, FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
@@ -33,7 +26,8 @@ def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
     probs = bdds.probability
     tables: dict[str, tuple[list[float], list[float]]] = {}
     for m in bdds.modules:  # bottom-up, so placeholders hold their module's probability when used
-        pos, neg = node_probabilities(m.flat)
+        f = m.flat
+        pos, neg = _bddk.node_probabilities(f.level, f.high, f.low, f.probability)
         tables[m.name] = (pos, neg)
         if m.name != tree.top:
             probs[bdds.index[m.name]] = edge_probability(m.flat.root, pos, neg)
@@ -54,7 +48,7 @@ def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
     root = families[tree.top]
     if options.cut_off > 0.0:
         root = z.prune(root, probs, options.cut_off)
-    by_order = z.count_by_order(root)
+    by_order = _zddk.count_by_order(z.var, z.hi, z.lo, root)
     count = sum(by_order.values())
 
     rare = min(cutsets.rare_event(z, root, probs), 1.0)
@@ -122,7 +116,10 @@ def _importance(
     parent: dict[str, str] = {}
     home: dict[str, str] = {}
     for m in bdds.modules:
-        cond[m.name] = conditional_probabilities(m.flat, *tables[m.name])
+        f = m.flat
+        cond[m.name] = _bddk.conditional_probabilities(
+            f.level, f.high, f.low, f.root, f.probability, *tables[m.name], len(f.variables)
+        )
         for c in m.children:
             parent[c] = m.name
         for e in m.events:

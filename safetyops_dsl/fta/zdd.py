@@ -9,6 +9,11 @@ which yields the minimal true points of f. For a coherent tree these are the min
 non-coherent one they are the prime implicants with their negative literals dropped, then minimised, which
 is what SCRAM reports as "products" by default. An order limit is threaded through the recursion (a set
 that already holds `k` events cannot take another), as SCRAM does when it converts its BDD.
+
+minsol and its hot loop `without` run in C (`_zddk.c`, 10-25x faster than they ran here); so do counting
+by order and the MCUB power sums. The families they return are small next to the work of computing them
+(baobab1: 4,900 nodes from 170,000 `without` steps) and are loaded into this Python ZDD, where module
+substitution, pruning and the top-k listing work on them.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from collections.abc import Callable
 from safetyops_dsl.fta.bdd import FlatBdd
 
 EMPTY, BASE = 0, 1
-# Order limits above this use the exact longest path below each BDD edge to share memo entries (see minsol).
+# Order limits up to this bound the sets below a BDD node by the number of variables below it, reading only
+# the nodes minsol reaches; larger limits compute the exact longest path below every edge first, so calls
+# whose limit cannot cut share one memo entry (must equal LAZY_MAX in _zddk.c).
 EXACT_LONGEST_FROM = 4
 
 
@@ -29,8 +36,11 @@ class Zdd:
         self.hi: list[int] = [EMPTY, EMPTY]
         self.lo: list[int] = [EMPTY, EMPTY]
         self._unique: dict[tuple[int, int, int], int] = {}
-        self._without: dict[int, int] = {}
         self.eps: list[bool] = [False, True]  # node -> does the family hold the empty set
+        # Nodes never change, so whole-family results are cached per root: the engine, the MCUB and the
+        # top-k listing each walk the same family (and the walks used to dominate small analyses).
+        self._reach: dict[int, list[int]] = {}
+        self._bounds: dict[tuple[int, int], tuple[dict[int, float], dict[int, float]]] = {}
 
     def node(self, v: int, hi: int, lo: int) -> int:
         if hi == EMPTY:  # zero-suppression rule
@@ -47,45 +57,24 @@ class Zdd:
         self._unique[key] = n
         return n
 
+    def load(self, var: list[int], hi: list[int], lo: list[int], root: int) -> int:
+        """Add a standalone ZDD (terminals 0 and 1, children numbered below parents) to this one; its root."""
+        at = [EMPTY, BASE]
+        node = self.node
+        for n in range(2, len(var)):
+            at.append(node(var[n], at[hi[n]], at[lo[n]]))
+        return at[root]
+
     def has_empty(self, f: int) -> bool:
         return self.eps[f]
-
-    def without(self, f: int, g: int) -> int:
-        """Sets of f that contain no set of g (removes non-minimal sets). The hot loop of minsol."""
-        eps = self.eps
-        if f == EMPTY or g == EMPTY:
-            return f
-        if f == g or eps[g]:
-            return EMPTY
-        if f == BASE:
-            return BASE  # g has no empty set here, so {} contains none of g's sets
-        var = self.var
-        vf = var[f]
-        lo = self.lo
-        # Sets of g on variables above f's top can never be inside a set of f: skip them without memo.
-        while var[g] < vf:
-            g = lo[g]
-            if g == EMPTY:
-                return f
-            if eps[g]:
-                return EMPTY
-        key = (f << 32) | g
-        memo = self._without
-        found = memo.get(key)
-        if found is not None:
-            return found
-        hi = self.hi
-        if vf < var[g]:
-            r = self.node(vf, self.without(hi[f], g), self.without(lo[f], g))
-        else:
-            r = self.node(vf, self.without(self.without(hi[f], hi[g]), lo[g]), self.without(lo[f], lo[g]))
-        memo[key] = r
-        return r
 
     # -- whole-family computations (each node visited once) -----------------------------------------------
 
     def reachable(self, root: int) -> list[int]:
         """Non-terminal nodes under root, children before parents (node numbers grow upwards)."""
+        found = self._reach.get(root)
+        if found is not None:
+            return found
         seen: set[int] = set()
         stack = [root]
         hi, lo = self.hi, self.lo
@@ -96,22 +85,8 @@ class Zdd:
             seen.add(n)
             stack.append(hi[n])
             stack.append(lo[n])
-        return sorted(seen)
-
-    def count_by_order(self, root: int) -> dict[int, int]:
-        table: dict[int, list[int]] = {EMPTY: [], BASE: [1]}
-        hi, lo = self.hi, self.lo
-        for n in self.reachable(root):
-            h = table[hi[n]]
-            low_counts = table[lo[n]]
-            size = max(len(h) + 1, len(low_counts))
-            acc = [0] * size
-            for i, c in enumerate(low_counts):
-                acc[i] += c
-            for i, c in enumerate(h):
-                acc[i + 1] += c
-            table[n] = acc
-        return {order: c for order, c in enumerate(table[root]) if c}
+        found = self._reach[root] = sorted(seen)
+        return found
 
     def fold(self, root: int, terminal_base: float, combine: Callable[[int, float, float], float]) -> float:
         """Bottom-up value: EMPTY -> 0, BASE -> terminal_base, node -> combine(var, value(hi), value(lo))."""
@@ -121,23 +96,15 @@ class Zdd:
             val[n] = combine(var[n], val[hi[n]], val[lo[n]])
         return val[root]
 
-    def power_sums(self, root: int, probs: list[float], powers: int) -> list[float]:
-        """[sum over sets S of P(S)**j for j = 1..powers] in one pass (for the MCUB series)."""
-        val: dict[int, list[float]] = {EMPTY: [0.0] * powers, BASE: [1.0] * powers}
-        var, hi, lo = self.var, self.hi, self.lo
-        for n in self.reachable(root):
-            p = probs[var[n]]
-            h, low_vals = val[hi[n]], val[lo[n]]
-            pj = 1.0
-            acc = []
-            for j in range(powers):
-                pj *= p
-                acc.append(low_vals[j] + pj * h[j])
-            val[n] = acc
-        return val[root]
-
     def max_min_products(self, root: int, probs: list[float]) -> tuple[dict[int, float], dict[int, float]]:
-        """Largest and smallest P(S) under each node (-1 / inf for the empty family)."""
+        """Largest and smallest P(S) under each node (-1 / inf for the empty family).
+
+        Cached per (root, probability list): callers pass the engine's one list and never mutate it after
+        the families are built."""
+        key = (root, id(probs))
+        cached = self._bounds.get(key)
+        if cached is not None:
+            return cached
         best: dict[int, float] = {EMPTY: -1.0, BASE: 1.0}
         worst: dict[int, float] = {EMPTY: float("inf"), BASE: 1.0}
         var, hi, lo = self.var, self.hi, self.lo
@@ -146,6 +113,7 @@ class Zdd:
             bh = best[hi[n]]
             best[n] = max(best[lo[n]], p * bh if bh >= 0 else -1.0)
             worst[n] = min(worst[lo[n]], p * worst[hi[n]])
+        self._bounds[key] = (best, worst)
         return best, worst
 
     # -- restrictions ------------------------------------------------------------------------------------------
@@ -219,87 +187,11 @@ class Zdd:
 
 
 def minimal_solutions(z: Zdd, f: FlatBdd, limit: int | None) -> int:
-    """ZDD of the minimal true points of the BDD `f`, keeping only sets of at most `limit` events."""
-    level, high, low = f.level, f.high, f.low
-    nvars = len(f.variables)
-    unlimited = limit is None or limit >= nvars
-    memo: dict[int, int] = {}
-    limited_memo: dict[int, int] = {}
-    empty_memo: dict[int, bool] = {}
+    """The minimal true points of the BDD `f` of at most `limit` events, as a family of `z`."""
+    from safetyops_dsl.fta import _zddk
 
-    def true_at_empty(e: int) -> bool:
-        # f(all events false): follow low edges, flipping on complement marks.
-        found = empty_memo.get(e)
-        if found is not None:
-            return found
-        node, neg = e >> 1, e & 1
-        while node != 0:
-            lo = low[node]
-            neg ^= lo & 1
-            node = lo >> 1
-        found = neg == 0
-        empty_memo[e] = found
-        return found
-
-    # A limit at least as long as the longest path below an edge (counting high edges) cuts nothing there, so
-    # such calls share the unlimited memo entry (without it, limit 20 multiplies the work by up to 20).
-    # The exact longest path costs a pass over the whole BDD, which a small limit never needs (its calls
-    # stay within a few high edges of the root: CEA9601 `-l 1` visits a few hundred of 2.4 M nodes), and
-    # multiplies the memo by at most limit + 1 anyway; there the bound "variables below the node" is used.
-    big = nvars + 1
-    if unlimited:
-        bound: Callable[[int], int] = lambda e: 0  # noqa: E731 - never consulted: k is always `big`
-    elif int(limit) <= EXACT_LONGEST_FROM:  # type: ignore[arg-type]
-        bound = lambda e: nvars - level[e >> 1]  # noqa: E731
-    else:
-        n = len(level)
-        long0 = [0] * n  # longest path to TRUE from a regular edge to node i (-1: TRUE unreachable)
-        long1 = [0] * n  # ... from a complemented edge
-        long1[0] = -1  # edge 1 is FALSE
-        for i in range(1, n):
-            h, lo = high[i], low[i]
-            hn, ln = h >> 1, lo >> 1
-            if h & 1:
-                h0, h1 = long1[hn], long0[hn]
-            else:
-                h0, h1 = long0[hn], long1[hn]
-            if lo & 1:
-                l0, l1 = long1[ln], long0[ln]
-            else:
-                l0, l1 = long0[ln], long1[ln]
-            a = h0 + 1 if h0 >= 0 else -1
-            long0[i] = a if a > l0 else l0
-            a = h1 + 1 if h1 >= 0 else -1
-            long1[i] = a if a > l1 else l1
-
-        def bound(e: int) -> int:
-            return long1[e >> 1] if e & 1 else long0[e >> 1]
-
-    def go(e: int, k: int) -> int:
-        if e == 0:
-            return BASE
-        if e == 1:
-            return EMPTY
-        if k == 0:
-            return BASE if true_at_empty(e) else EMPTY
-        if k != big and k >= bound(e):
-            k = big
-        # Unlimited entries are keyed by the edge alone; limited ones by (edge, k) packed into one int, in a
-        # separate table so the two key spaces cannot collide.
-        table = memo if k == big else limited_memo
-        key = e if k == big else e * (nvars + 2) + k
-        found = table.get(key)
-        if found is not None:
-            return found
-        node, neg = e >> 1, e & 1
-        hi_e, lo_e = high[node] ^ neg, low[node] ^ neg
-        lo_z = go(lo_e, k)
-        hi_z = z.without(go(hi_e, k if k == big else k - 1), lo_z)
-        r = z.node(level[node], hi_z, lo_z)
-        table[key] = r
-        return r
-
-    return go(f.root, big if unlimited else int(limit))  # type: ignore[arg-type]
+    var, hi, lo, root = _zddk.minimal_solutions(f.level, f.high, f.low, f.root, len(f.variables), limit)
+    return z.load(var, hi, lo, root)
 
 
 def substitute(z: Zdd, root: int, modules: dict[int, int], limit: int | None) -> int:

@@ -1,0 +1,1333 @@
+/*
+ * _bddk: a small, fast BDD package for the fault-tree engine (replaces CUDD + copy + Python passes).
+ *
+ * Edges are unsigned ints: edge = 2 * node + complemented. Node 0 is the constant TRUE, so edge 0 is TRUE
+ * and edge 1 is FALSE. Variable index == level (smaller index nearer the root); there is no reordering and
+ * no garbage collection: every node lives until the Manager is freed, so edges held by Python stay valid.
+ *
+ * Canonical form (the same as CUDD's, so BDD sizes agree): reduced, ordered, complement edges, and the
+ * then (high) edge of a stored node is never complemented.
+ *
+ * Layout:
+ *   - nodes: one array of {var, hi, lo} (12 bytes), in allocation order (children before parents);
+ *   - unique table: open addressing with linear probing; a slot holds the node index and 32 bits of the
+ *     node's hash, so probing past other nodes reads no node (most lookups miss: ~96% of the calls on
+ *     CEA9601 create a node);
+ *   - computed table: direct mapped, keyed by normalised operands. AND keys have a < b, XOR keys (both
+ *     operands regular) have a > b, so the operation needs no field; (0, 0) marks an empty slot. It grows
+ *     with the unique table;
+ *   - apply runs on an explicit stack (depth <= nvars + 1), so deep BDDs cannot overflow the C stack.
+ *
+ * The module-level functions node_probabilities and conditional_probabilities reproduce bdd.py's pure
+ * Python passes operation for operation, so their results are bit-identical (compile with
+ * -ffp-contract=off: no fused multiply-add).
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#define E_TRUE 0u
+#define E_FALSE 1u
+#define NO_EDGE 0xFFFFFFFFu
+#define MARK 0x80000000u
+/* Node slots (terminal included) stay below 2^31: edges fit in 32 bits and node numbers leave the MARK bit
+ * free. */
+#define MAX_NODES 0x7FFFFFF0u
+#define MAX_VARS 0x7FFFFFF0u
+
+/* Computed-table slots = unique-table slots * 2^CACHE_RATIO (so between 0.67 and 1.33 per node). */
+#ifndef CACHE_RATIO
+#define CACHE_RATIO (-1)
+#endif
+
+enum { ERR_NONE = 0, ERR_LIMIT, ERR_NOMEM, ERR_TOOBIG };
+
+typedef struct {
+    uint32_t var, hi, lo;
+} Node;
+
+typedef struct {
+    uint32_t tag; /* low half of the node's hash: a mismatch rejects the slot without reading the node */
+    uint32_t idx; /* 0: empty (node 0 is the terminal, never stored) */
+} USlot;
+
+typedef struct {
+    uint32_t a, b, r;
+} CSlot;
+
+typedef struct {
+    uint32_t f, g;   /* normalised operands (the cache key) */
+    uint32_t f0, g0; /* else cofactors, still to be combined */
+    uint32_t t;      /* result of the then branch, NO_EDGE while it is being computed */
+    uint32_t v;      /* top variable */
+    uint32_t c;      /* complement applied to this frame's result (XOR) */
+} Frame;
+
+typedef struct {
+    PyObject_HEAD
+    uint32_t nvars;
+    uint64_t limit; /* max internal nodes, 0: none */
+    Node *nodes;
+    size_t n, cap; /* node slots used (terminal included), allocated */
+    USlot *ut;
+    size_t umask, ugrow;
+    unsigned ushift;
+    CSlot *ct;
+    size_t cmask;
+    unsigned cshift;
+    Frame *stk;
+    size_t stkcap;
+    uint32_t *buf; /* scratch for size() */
+    size_t bufcap;
+    int err;
+} Manager;
+
+#define K1 0x9E3779B97F4A7C15ull
+#define K2 0xC2B2AE3D27D4EB4Full
+#define K3 0x165667B19E3779F9ull
+
+/* Hash of node (v, t, e): the top bits index the unique table, the low 32 bits are the slot's tag. */
+static inline uint64_t nhash(uint32_t v, uint32_t t, uint32_t e) {
+    uint64_t h = (((uint64_t)t | ((uint64_t)e << 32)) * K1) ^ ((uint64_t)v * K3);
+    h ^= h >> 32;
+    h *= K2;
+    h ^= h >> 29;
+    return h;
+}
+
+static inline CSlot *cslot(const Manager *m, uint32_t a, uint32_t b) {
+    return &m->ct[(size_t)(((uint64_t)a * K1 + (uint64_t)b * K2) >> m->cshift)];
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Big arrays (nodes, unique and computed tables). On Linux, arrays of 2 MiB and more are mapped directly and
+ * marked for transparent huge pages: every apply step reads them at random, and with 4 KiB pages nearly each
+ * read also misses the TLB (about 10% of the build time on CEA9601). Whether an array is mapped depends on
+ * its byte size only, so free and grow know which kind they hold. Elsewhere: calloc / realloc / free. */
+
+#if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(MREMAP_MAYMOVE)
+#define HUGE_MIN ((size_t)2 << 20)
+static size_t region_round(size_t bytes) { return (bytes + HUGE_MIN - 1) & ~(HUGE_MIN - 1); }
+
+static void *region_alloc(size_t bytes) { /* zero-filled */
+    if (bytes < HUGE_MIN) return calloc(1, bytes);
+    bytes = region_round(bytes);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
+}
+
+static void region_free(void *p, size_t bytes) {
+    if (!p) return;
+    if (bytes < HUGE_MIN)
+        free(p);
+    else
+        munmap(p, region_round(bytes));
+}
+
+/* Grow to nbytes > obytes, keeping the contents (the new part is not initialised). */
+static void *region_grow(void *p, size_t obytes, size_t nbytes) {
+    if (nbytes < HUGE_MIN) return realloc(p, nbytes);
+    if (obytes < HUGE_MIN) {
+        void *q = region_alloc(nbytes);
+        if (!q) return NULL;
+        memcpy(q, p, obytes);
+        free(p);
+        return q;
+    }
+    size_t o = region_round(obytes), n = region_round(nbytes);
+    if (o == n) return p;
+    void *q = mremap(p, o, n, MREMAP_MAYMOVE);
+    if (q == MAP_FAILED) return NULL;
+    (void)madvise(q, n, MADV_HUGEPAGE);
+    return q;
+}
+#else
+static void *region_alloc(size_t bytes) { return calloc(1, bytes); }
+static void region_free(void *p, size_t bytes) {
+    (void)bytes;
+    free(p);
+}
+static void *region_grow(void *p, size_t obytes, size_t nbytes) {
+    (void)obytes;
+    return realloc(p, nbytes);
+}
+#endif
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Tables                                                                                                 */
+
+static unsigned log2_of(size_t size) {
+    unsigned bits = 0;
+    while (((size_t)1 << bits) < size) bits++;
+    return bits;
+}
+
+static int grow_cache(Manager *m, size_t size) {
+    CSlot *nt = (CSlot *)region_alloc(size * sizeof(CSlot));
+    if (!nt) return -1;
+    CSlot *old = m->ct;
+    size_t oldsize = old ? m->cmask + 1 : 0;
+    m->ct = nt;
+    m->cmask = size - 1;
+    m->cshift = 64 - log2_of(size);
+    for (size_t i = 0; i < oldsize; i++) {
+        CSlot *s = &old[i];
+        if (s->a != s->b) *cslot(m, s->a, s->b) = *s;
+    }
+    region_free(old, oldsize * sizeof(CSlot));
+    return 0;
+}
+
+static int grow_unique(Manager *m, size_t size) {
+    USlot *nt = (USlot *)region_alloc(size * sizeof(USlot));
+    if (!nt) return -1;
+    if (m->ut) region_free(m->ut, (m->umask + 1) * sizeof(USlot));
+    m->ut = nt;
+    m->umask = size - 1;
+    m->ushift = 64 - log2_of(size);
+    m->ugrow = size / 4 * 3;
+    const Node *nodes = m->nodes;
+    for (size_t i = 1; i < m->n; i++) {
+        uint64_t hv = nhash(nodes[i].var, nodes[i].hi, nodes[i].lo);
+        size_t h = (size_t)(hv >> m->ushift);
+        while (nt[h].idx) h = (h + 1) & m->umask;
+        nt[h].tag = (uint32_t)hv;
+        nt[h].idx = (uint32_t)i;
+    }
+    /* The computed table follows the unique table (half as many slots: on CEA9601 a bigger cache costs more
+     * in memory traffic than its extra hits save). A failed cache growth keeps the old cache (still correct). */
+    {
+        size_t want = CACHE_RATIO >= 0 ? size << CACHE_RATIO : size >> (-(CACHE_RATIO));
+        if (m->cmask + 1 < want) (void)grow_cache(m, want);
+    }
+    return 0;
+}
+
+/* The edge of node (v, t, e), created if needed; NO_EDGE on error (m->err says which). */
+static inline uint32_t mk(Manager *m, uint32_t v, uint32_t t, uint32_t e) {
+    if (t == e) return t;
+    uint32_t c = t & 1u;
+    t ^= c;
+    e ^= c;
+    uint64_t hv = nhash(v, t, e);
+    uint32_t tag = (uint32_t)hv;
+    size_t h = (size_t)(hv >> m->ushift);
+    const USlot *ut = m->ut;
+    const Node *nodes = m->nodes;
+    for (;;) {
+        USlot s = ut[h];
+        if (!s.idx) break;
+        if (s.tag == tag) {
+            const Node *nd = &nodes[s.idx];
+            if (nd->var == v && nd->hi == t && nd->lo == e) return (s.idx << 1) | c;
+        }
+        h = (h + 1) & m->umask;
+    }
+    size_t idx = m->n;
+    if (m->limit && (uint64_t)idx > m->limit) {
+        m->err = ERR_LIMIT;
+        return NO_EDGE;
+    }
+    if (idx >= MAX_NODES) {
+        m->err = ERR_TOOBIG;
+        return NO_EDGE;
+    }
+    if (idx == m->cap) {
+        size_t ncap = m->cap * 2;
+        if (ncap > MAX_NODES) ncap = MAX_NODES;
+        Node *nn = (Node *)region_grow(m->nodes, m->cap * sizeof(Node), ncap * sizeof(Node));
+        if (!nn) {
+            m->err = ERR_NOMEM;
+            return NO_EDGE;
+        }
+        m->nodes = nn;
+        m->cap = ncap;
+    }
+    if (idx + 1 > m->ugrow) {
+        if (grow_unique(m, (m->umask + 1) * 2) < 0) {
+            m->err = ERR_NOMEM;
+            return NO_EDGE;
+        }
+        h = (size_t)(hv >> m->ushift);
+        while (m->ut[h].idx) h = (h + 1) & m->umask;
+    }
+    Node *nd = &m->nodes[idx];
+    nd->var = v;
+    nd->hi = t;
+    nd->lo = e;
+    USlot *s = &m->ut[h];
+    s->tag = tag;
+    s->idx = (uint32_t)idx;
+    m->n = idx + 1;
+    return ((uint32_t)idx << 1) | c;
+}
+
+static inline int push_frame(Manager *m, size_t sp) {
+    if (sp < m->stkcap) return 0;
+    size_t ncap = m->stkcap ? m->stkcap * 2 : 64;
+    Frame *ns = (Frame *)realloc(m->stk, ncap * sizeof(Frame));
+    if (!ns) {
+        m->err = ERR_NOMEM;
+        return -1;
+    }
+    m->stk = ns;
+    m->stkcap = ncap;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* AND                                                                                                    */
+
+static inline int and_terminal(uint32_t f, uint32_t g, uint32_t *r) {
+    if (f == g || g == E_TRUE) {
+        *r = f;
+        return 1;
+    }
+    if (f == E_TRUE) {
+        *r = g;
+        return 1;
+    }
+    if ((f ^ g) == 1u || f == E_FALSE || g == E_FALSE) {
+        *r = E_FALSE;
+        return 1;
+    }
+    return 0;
+}
+
+static uint32_t bdd_and(Manager *m, uint32_t f, uint32_t g) {
+    uint32_t r;
+    if (and_terminal(f, g, &r)) return r;
+    if (f > g) {
+        uint32_t x = f;
+        f = g;
+        g = x;
+    }
+    CSlot *cs = cslot(m, f, g);
+    if (cs->a == f && cs->b == g) return cs->r;
+    size_t sp = 0;
+    for (;;) {
+        /* Descend into (f, g): normalised, not terminal, not cached. */
+        {
+            const Node *nf = &m->nodes[f >> 1], *ng = &m->nodes[g >> 1];
+            uint32_t vf = nf->var, vg = ng->var, v, f1, f0, g1, g0;
+            if (vf <= vg) {
+                uint32_t c = f & 1u;
+                f1 = nf->hi ^ c;
+                f0 = nf->lo ^ c;
+                v = vf;
+            } else {
+                f1 = f0 = f;
+                v = vg;
+            }
+            if (vg <= vf) {
+                uint32_t c = g & 1u;
+                g1 = ng->hi ^ c;
+                g0 = ng->lo ^ c;
+            } else {
+                g1 = g0 = g;
+            }
+            if (push_frame(m, sp) < 0) return NO_EDGE;
+            Frame *fr = &m->stk[sp++];
+            fr->f = f;
+            fr->g = g;
+            fr->f0 = f0;
+            fr->g0 = g0;
+            fr->v = v;
+            fr->t = NO_EDGE;
+            if (!and_terminal(f1, g1, &r)) {
+                if (f1 > g1) {
+                    uint32_t x = f1;
+                    f1 = g1;
+                    g1 = x;
+                }
+                cs = cslot(m, f1, g1);
+                if (cs->a == f1 && cs->b == g1) {
+                    r = cs->r;
+                } else {
+                    f = f1;
+                    g = g1;
+                    continue;
+                }
+            }
+        }
+        /* Ascend with result r. */
+        for (;;) {
+            Frame *fr = &m->stk[sp - 1];
+            if (fr->t == NO_EDGE) {
+                fr->t = r;
+                uint32_t a = fr->f0, b = fr->g0;
+                if (and_terminal(a, b, &r)) continue;
+                if (a > b) {
+                    uint32_t x = a;
+                    a = b;
+                    b = x;
+                }
+                cs = cslot(m, a, b);
+                if (cs->a == a && cs->b == b) {
+                    r = cs->r;
+                    continue;
+                }
+                f = a;
+                g = b;
+                break;
+            }
+            r = mk(m, fr->v, fr->t, r);
+            if (r == NO_EDGE) return NO_EDGE;
+            cs = cslot(m, fr->f, fr->g);
+            cs->a = fr->f;
+            cs->b = fr->g;
+            cs->r = r;
+            if (--sp == 0) return r;
+        }
+    }
+}
+
+static inline uint32_t bdd_or(Manager *m, uint32_t f, uint32_t g) {
+    uint32_t r = bdd_and(m, f ^ 1u, g ^ 1u);
+    return r == NO_EDGE ? r : r ^ 1u;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* XOR: complements are pulled out (xor(~f, g) = ~xor(f, g)), so keys are two regular edges, stored a > b. */
+
+/* 1 if (f, g) resolves to *r (terminal or cached); else 0 with the normalised key in *a > *b and the
+ * complement of the result in *c. */
+static inline int xor_prepare(const Manager *m, uint32_t f, uint32_t g, uint32_t *a, uint32_t *b, uint32_t *c,
+                              uint32_t *r) {
+    uint32_t cc = (f ^ g) & 1u;
+    f &= ~1u;
+    g &= ~1u;
+    if (f == g) {
+        *r = E_FALSE ^ cc;
+        return 1;
+    }
+    if (f == E_TRUE) {
+        *r = g ^ 1u ^ cc;
+        return 1;
+    }
+    if (g == E_TRUE) {
+        *r = f ^ 1u ^ cc;
+        return 1;
+    }
+    if (f < g) {
+        uint32_t x = f;
+        f = g;
+        g = x;
+    }
+    const CSlot *cs = cslot(m, f, g);
+    if (cs->a == f && cs->b == g) {
+        *r = cs->r ^ cc;
+        return 1;
+    }
+    *a = f;
+    *b = g;
+    *c = cc;
+    return 0;
+}
+
+static uint32_t bdd_xor(Manager *m, uint32_t f0_, uint32_t g0_) {
+    uint32_t r, f, g, c;
+    if (xor_prepare(m, f0_, g0_, &f, &g, &c, &r)) return r;
+    size_t sp = 0;
+    for (;;) {
+        {
+            const Node *nf = &m->nodes[f >> 1], *ng = &m->nodes[g >> 1];
+            uint32_t vf = nf->var, vg = ng->var, v, f1, f0, g1, g0;
+            if (vf <= vg) {
+                f1 = nf->hi;
+                f0 = nf->lo;
+                v = vf;
+            } else {
+                f1 = f0 = f;
+                v = vg;
+            }
+            if (vg <= vf) {
+                g1 = ng->hi;
+                g0 = ng->lo;
+            } else {
+                g1 = g0 = g;
+            }
+            if (push_frame(m, sp) < 0) return NO_EDGE;
+            Frame *fr = &m->stk[sp++];
+            fr->f = f;
+            fr->g = g;
+            fr->f0 = f0;
+            fr->g0 = g0;
+            fr->v = v;
+            fr->c = c;
+            fr->t = NO_EDGE;
+            if (!xor_prepare(m, f1, g1, &f, &g, &c, &r)) continue;
+        }
+        for (;;) {
+            Frame *fr = &m->stk[sp - 1];
+            if (fr->t == NO_EDGE) {
+                fr->t = r;
+                if (xor_prepare(m, fr->f0, fr->g0, &f, &g, &c, &r)) continue;
+                break;
+            }
+            r = mk(m, fr->v, fr->t, r);
+            if (r == NO_EDGE) return NO_EDGE;
+            CSlot *cs = cslot(m, fr->f, fr->g);
+            cs->a = fr->f;
+            cs->b = fr->g;
+            cs->r = r;
+            r ^= fr->c;
+            if (--sp == 0) return r;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Reachability helpers (size, flatten). The MARK bit of a node's var field marks it during one call and is
+ * cleared before the call returns. */
+
+static int buf_reserve(Manager *m, size_t need) {
+    if (need <= m->bufcap) return 0;
+    size_t ncap = m->bufcap ? m->bufcap : 1024;
+    while (ncap < need) ncap *= 2;
+    uint32_t *nb = (uint32_t *)realloc(m->buf, ncap * sizeof(uint32_t));
+    if (!nb) return -1;
+    m->buf = nb;
+    m->bufcap = ncap;
+    return 0;
+}
+
+/* Number of nodes reachable from edge f (terminal included); -1 on memory error. */
+static Py_ssize_t dag_size(Manager *m, uint32_t f) {
+    Node *nodes = m->nodes;
+    size_t count = 0, head = 0;
+    if (buf_reserve(m, 64) < 0) return -1;
+    uint32_t root = f >> 1;
+    m->buf[count++] = root;
+    nodes[root].var |= MARK;
+    int failed = 0;
+    while (head < count) {
+        uint32_t nd = m->buf[head++];
+        if (nd == 0) continue;
+        uint32_t kids[2] = {nodes[nd].hi >> 1, nodes[nd].lo >> 1};
+        for (int k = 0; k < 2; k++) {
+            uint32_t ch = kids[k];
+            if (nodes[ch].var & MARK) continue;
+            if (count == m->bufcap && buf_reserve(m, count + 1) < 0) {
+                failed = 1;
+                break;
+            }
+            nodes[ch].var |= MARK;
+            m->buf[count++] = ch;
+        }
+        if (failed) break;
+    }
+    for (size_t i = 0; i < count; i++) nodes[m->buf[i]].var &= ~MARK;
+    return failed ? -1 : (Py_ssize_t)count;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Python glue                                                                                            */
+
+static int raise_err(Manager *m) {
+    switch (m->err) {
+    case ERR_LIMIT:
+        PyErr_Format(PyExc_OverflowError, "BDD node limit %llu exceeded", (unsigned long long)m->limit);
+        break;
+    case ERR_TOOBIG:
+        PyErr_SetString(PyExc_OverflowError, "BDD node limit exceeded: more than 2^31 nodes");
+        break;
+    default:
+        PyErr_NoMemory();
+        break;
+    }
+    m->err = ERR_NONE;
+    return -1;
+}
+
+static PyObject *edge_result(Manager *m, uint32_t r) {
+    if (r == NO_EDGE) {
+        raise_err(m);
+        return NULL;
+    }
+    return PyLong_FromUnsignedLong(r);
+}
+
+static int get_edge(Manager *m, PyObject *o, uint32_t *out) {
+    if (!PyIndex_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "an edge must be an int, not %.100s", Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    PyObject *i = PyNumber_Index(o);
+    if (!i) return -1;
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(i, &overflow);
+    Py_DECREF(i);
+    if (v == -1 && PyErr_Occurred()) return -1;
+    if (overflow || v < 0 || (unsigned long long)v >= 2ull * m->n) {
+        PyErr_Format(PyExc_ValueError, "edge %R does not point at a node of this manager", o);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* A Python int in [lo, hi] as long long; -1 with an exception on error (check PyErr_Occurred). */
+static int get_int(PyObject *o, const char *what, long long lo, long long hi, long long *out) {
+    if (!PyIndex_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", what, Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    PyObject *i = PyNumber_Index(o);
+    if (!i) return -1;
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(i, &overflow);
+    Py_DECREF(i);
+    if (v == -1 && PyErr_Occurred()) return -1;
+    if (overflow || v < lo || v > hi) {
+        PyErr_Format(PyExc_ValueError, "%s out of range: %R", what, o);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static PyObject *Manager_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"nvars", "node_limit", NULL};
+    PyObject *onvars, *olimit = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:Manager", kwlist, &onvars, &olimit)) return NULL;
+    long long nvars, limit = 0;
+    if (get_int(onvars, "nvars", 0, MAX_VARS, &nvars) < 0) return NULL;
+    if (olimit && get_int(olimit, "node_limit", 0, LLONG_MAX, &limit) < 0) return NULL;
+    Manager *m = (Manager *)type->tp_alloc(type, 0);
+    if (!m) return NULL;
+    m->nvars = (uint32_t)nvars;
+    m->limit = (uint64_t)limit;
+    m->cap = 1024;
+    m->nodes = (Node *)region_alloc(m->cap * sizeof(Node));
+    m->ut = NULL;
+    m->ct = NULL;
+    m->stk = NULL;
+    m->buf = NULL;
+    m->n = 1;
+    if (!m->nodes || grow_unique(m, 4096) < 0 || !m->ct) {
+        Py_DECREF(m);
+        return PyErr_NoMemory();
+    }
+    m->nodes[0].var = m->nvars; /* the terminal sits below every variable */
+    m->nodes[0].hi = m->nodes[0].lo = E_TRUE;
+    return (PyObject *)m;
+}
+
+static void Manager_dealloc(Manager *m) {
+    region_free(m->nodes, m->cap * sizeof(Node));
+    if (m->ut) region_free(m->ut, (m->umask + 1) * sizeof(USlot));
+    if (m->ct) region_free(m->ct, (m->cmask + 1) * sizeof(CSlot));
+    free(m->stk);
+    free(m->buf);
+    Py_TYPE(m)->tp_free((PyObject *)m);
+}
+
+static PyObject *Manager_var(Manager *m, PyObject *arg) {
+    long long i;
+    if (get_int(arg, "variable index", 0, (long long)m->nvars - 1, &i) < 0) return NULL;
+    return edge_result(m, mk(m, (uint32_t)i, E_TRUE, E_FALSE));
+}
+
+static int two_edges(Manager *m, PyObject *const *args, Py_ssize_t nargs, const char *name, uint32_t *f,
+                     uint32_t *g) {
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "%s() takes exactly 2 arguments (%zd given)", name, nargs);
+        return -1;
+    }
+    if (get_edge(m, args[0], f) < 0 || get_edge(m, args[1], g) < 0) return -1;
+    return 0;
+}
+
+static PyObject *Manager_and(Manager *m, PyObject *const *args, Py_ssize_t nargs) {
+    uint32_t f, g;
+    if (two_edges(m, args, nargs, "and_", &f, &g) < 0) return NULL;
+    return edge_result(m, bdd_and(m, f, g));
+}
+
+static PyObject *Manager_or(Manager *m, PyObject *const *args, Py_ssize_t nargs) {
+    uint32_t f, g;
+    if (two_edges(m, args, nargs, "or_", &f, &g) < 0) return NULL;
+    return edge_result(m, bdd_or(m, f, g));
+}
+
+static PyObject *Manager_xor(Manager *m, PyObject *const *args, Py_ssize_t nargs) {
+    uint32_t f, g;
+    if (two_edges(m, args, nargs, "xor", &f, &g) < 0) return NULL;
+    return edge_result(m, bdd_xor(m, f, g));
+}
+
+static PyObject *Manager_atleast(Manager *m, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "atleast() takes exactly 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    long long k;
+    if (get_int(args[0], "k", 0, LLONG_MAX, &k) < 0) return NULL;
+    PyObject *seq = PySequence_Fast(args[1], "atleast() needs a sequence of edges");
+    if (!seq) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    uint32_t *e = (uint32_t *)malloc(((size_t)n + 1) * sizeof(uint32_t));
+    if (!e) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (get_edge(m, items[i], &e[i]) < 0) {
+            free(e);
+            Py_DECREF(seq);
+            return NULL;
+        }
+    }
+    Py_DECREF(seq);
+    uint32_t r;
+    if (k == 0) {
+        r = E_TRUE;
+    } else if (k > n) {
+        r = E_FALSE;
+    } else {
+        /* t[j] = "at least j of the inputs seen so far" (bdd._atleast). After input i only t[j] with
+         * j <= i can be true, and t[k] at the end needs t[j] only for j >= k - (inputs left). */
+        Py_ssize_t kk = (Py_ssize_t)k;
+        uint32_t *t = (uint32_t *)malloc(((size_t)kk + 1) * sizeof(uint32_t));
+        if (!t) {
+            free(e);
+            return PyErr_NoMemory();
+        }
+        t[0] = E_TRUE;
+        for (Py_ssize_t j = 1; j <= kk; j++) t[j] = E_FALSE;
+        r = E_FALSE;
+        for (Py_ssize_t i = 1; i <= n && r != NO_EDGE; i++) {
+            uint32_t x = e[i - 1];
+            Py_ssize_t jhi = i < kk ? i : kk;
+            Py_ssize_t jlo = kk - (n - i);
+            if (jlo < 1) jlo = 1;
+            for (Py_ssize_t j = jhi; j >= jlo; j--) {
+                uint32_t a = bdd_and(m, x, t[j - 1]);
+                if (a == NO_EDGE) {
+                    r = NO_EDGE;
+                    break;
+                }
+                a = bdd_or(m, t[j], a);
+                if (a == NO_EDGE) {
+                    r = NO_EDGE;
+                    break;
+                }
+                t[j] = a;
+            }
+        }
+        if (r != NO_EDGE) r = t[kk];
+        free(t);
+    }
+    free(e);
+    return edge_result(m, r);
+}
+
+static PyObject *Manager_size(Manager *m, PyObject *arg) {
+    uint32_t f;
+    if (get_edge(m, arg, &f) < 0) return NULL;
+    Py_ssize_t s = dag_size(m, f);
+    if (s < 0) return PyErr_NoMemory();
+    return PyLong_FromSsize_t(s);
+}
+
+static PyObject *list_u32(const uint32_t *a, size_t n) {
+    PyObject *l = PyList_New((Py_ssize_t)n);
+    if (!l) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        PyObject *o = PyLong_FromUnsignedLong(a[i]);
+        if (!o) {
+            Py_DECREF(l);
+            return NULL;
+        }
+        PyList_SET_ITEM(l, (Py_ssize_t)i, o);
+    }
+    return l;
+}
+
+/* (level, high, low, root): the sub-DAG of f numbered by a then-first post-order walk, the order of CUDD's
+ * DDDMP dump (and so of bdd._flatten): children before parents, the terminal first. The numbering depends
+ * on the function only, not on the history of the manager. */
+static PyObject *Manager_flatten(Manager *m, PyObject *arg) {
+    uint32_t f;
+    if (get_edge(m, arg, &f) < 0) return NULL;
+    uint32_t root = f >> 1;
+    Node *nodes = m->nodes;
+    size_t cap = 1024, cnt = 0, sp = 0, stcap = 256;
+    uint32_t *order = (uint32_t *)malloc(cap * sizeof(uint32_t));
+    uint32_t *saved = (uint32_t *)malloc(cap * sizeof(uint32_t));
+    uint32_t *stack = (uint32_t *)malloc(stcap * sizeof(uint32_t));
+    uint32_t *hi = NULL, *lo = NULL;
+    int failed = !order || !saved || !stack;
+    if (!failed) stack[sp++] = root;
+    while (!failed && sp) {
+        uint32_t nd = stack[sp - 1], next = 0;
+        int finish = 0;
+        if (nd == 0) {
+            finish = 1;
+        } else {
+            uint32_t hc = nodes[nd].hi >> 1, lc = nodes[nd].lo >> 1;
+            if (!(nodes[hc].var & MARK))
+                next = hc;
+            else if (!(nodes[lc].var & MARK))
+                next = lc;
+            else
+                finish = 1;
+        }
+        if (!finish) {
+            if (sp == stcap) {
+                uint32_t *s2 = (uint32_t *)realloc(stack, stcap * 2 * sizeof(uint32_t));
+                if (!s2) {
+                    failed = 1;
+                    break;
+                }
+                stack = s2;
+                stcap *= 2;
+            }
+            stack[sp++] = next;
+            continue;
+        }
+        if (cnt == cap) {
+            uint32_t *o2 = (uint32_t *)realloc(order, cap * 2 * sizeof(uint32_t));
+            if (o2) order = o2;
+            uint32_t *s2 = o2 ? (uint32_t *)realloc(saved, cap * 2 * sizeof(uint32_t)) : NULL;
+            if (s2) saved = s2;
+            if (!o2 || !s2) {
+                failed = 1;
+                break;
+            }
+            cap *= 2;
+        }
+        order[cnt] = nd;
+        saved[cnt] = nodes[nd].var;
+        nodes[nd].var = MARK | (uint32_t)cnt;
+        cnt++;
+        sp--;
+    }
+    uint32_t newroot = 0;
+    if (!failed) {
+        hi = (uint32_t *)malloc((cnt ? cnt : 1) * sizeof(uint32_t));
+        lo = (uint32_t *)malloc((cnt ? cnt : 1) * sizeof(uint32_t));
+        failed = !hi || !lo;
+    }
+    if (!failed) {
+        hi[0] = lo[0] = E_TRUE;
+        for (size_t i = 1; i < cnt; i++) {
+            const Node *nd = &nodes[order[i]];
+            hi[i] = ((nodes[nd->hi >> 1].var & ~MARK) << 1) | (nd->hi & 1u);
+            lo[i] = ((nodes[nd->lo >> 1].var & ~MARK) << 1) | (nd->lo & 1u);
+        }
+        newroot = ((nodes[root].var & ~MARK) << 1) | (f & 1u);
+    }
+    for (size_t i = 0; i < cnt; i++) nodes[order[i]].var = saved[i];
+    PyObject *res = NULL;
+    if (!failed) {
+        PyObject *a = list_u32(saved, cnt);
+        PyObject *b = a ? list_u32(hi, cnt) : NULL;
+        PyObject *c = b ? list_u32(lo, cnt) : NULL;
+        if (c) res = Py_BuildValue("(NNNk)", a, b, c, (unsigned long)newroot);
+        else {
+            Py_XDECREF(a);
+            Py_XDECREF(b);
+        }
+    } else {
+        PyErr_NoMemory();
+    }
+    free(order);
+    free(saved);
+    free(stack);
+    free(hi);
+    free(lo);
+    return res;
+}
+
+static PyObject *Manager_get_nodes(Manager *m, void *closure) {
+    (void)closure;
+    return PyLong_FromSize_t(m->n - 1);
+}
+
+static PyMethodDef Manager_methods[] = {
+    {"var", (PyCFunction)Manager_var, METH_O, "var(i) -> edge of the function x_i."},
+    {"and_", (PyCFunction)(void (*)(void))Manager_and, METH_FASTCALL, "and_(f, g) -> edge of f AND g."},
+    {"or_", (PyCFunction)(void (*)(void))Manager_or, METH_FASTCALL, "or_(f, g) -> edge of f OR g."},
+    {"xor", (PyCFunction)(void (*)(void))Manager_xor, METH_FASTCALL, "xor(f, g) -> edge of f XOR g."},
+    {"atleast", (PyCFunction)(void (*)(void))Manager_atleast, METH_FASTCALL,
+     "atleast(k, edges) -> edge of 'at least k of edges are true'."},
+    {"size", (PyCFunction)Manager_size, METH_O, "size(f) -> number of nodes reachable from f, terminal included."},
+    {"flatten", (PyCFunction)Manager_flatten, METH_O,
+     "flatten(f) -> (level, high, low, root): the sub-DAG of f as arrays (bdd.FlatBdd layout)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Manager_getset[] = {
+    {"nodes", (getter)Manager_get_nodes, NULL, "internal nodes allocated so far (never decreases)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject ManagerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "safetyops_dsl.fta._bddk.Manager",
+    .tp_basicsize = sizeof(Manager),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Manager(nvars, node_limit=0): a BDD manager with a fixed variable order (index == level).",
+    .tp_new = Manager_new,
+    .tp_dealloc = (destructor)Manager_dealloc,
+    .tp_methods = Manager_methods,
+    .tp_getset = Manager_getset,
+};
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Probability passes over flat arrays (bdd.FlatBdd layout)                                               */
+
+/* Any sequence of ints as a fresh array of long long (exceptions: TypeError for non-ints). */
+static long long *seq_ints(PyObject *obj, const char *what, Py_ssize_t *len) {
+    PyObject *seq = PySequence_Fast(obj, what);
+    if (!seq) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    long long *out = (long long *)malloc(((size_t)n + 1) * sizeof(long long));
+    if (!out) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = items[i];
+        long long v;
+        if (PyLong_CheckExact(o)) {
+            int overflow = 0;
+            v = PyLong_AsLongLongAndOverflow(o, &overflow);
+            if (overflow) v = LLONG_MIN; /* rejected by the range checks */
+        } else if (get_int(o, what, LLONG_MIN, LLONG_MAX, &v) < 0) {
+            free(out);
+            Py_DECREF(seq);
+            return NULL;
+        }
+        out[i] = v;
+    }
+    Py_DECREF(seq);
+    *len = n;
+    return out;
+}
+
+/* Any sequence of numbers as a fresh array of double. */
+static double *seq_doubles(PyObject *obj, const char *what, Py_ssize_t *len) {
+    PyObject *seq = PySequence_Fast(obj, what);
+    if (!seq) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    double *out = (double *)malloc(((size_t)n + 1) * sizeof(double));
+    if (!out) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = items[i];
+        double v;
+        if (PyFloat_CheckExact(o)) {
+            v = PyFloat_AS_DOUBLE(o);
+        } else {
+            v = PyFloat_AsDouble(o);
+            if (v == -1.0 && PyErr_Occurred()) {
+                free(out);
+                Py_DECREF(seq);
+                return NULL;
+            }
+        }
+        out[i] = v;
+    }
+    Py_DECREF(seq);
+    *len = n;
+    return out;
+}
+
+static PyObject *list_doubles(const double *a, Py_ssize_t n) {
+    PyObject *l = PyList_New(n);
+    if (!l) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = PyFloat_FromDouble(a[i]);
+        if (!o) {
+            Py_DECREF(l);
+            return NULL;
+        }
+        PyList_SET_ITEM(l, i, o);
+    }
+    return l;
+}
+
+/* Checks shared by both passes: equal lengths, children are existing nodes numbered below their parent,
+ * node levels index probs. `nvars` < 0: no bound on levels other than len(probs). */
+static int check_flat(const long long *level, const long long *high, const long long *low, Py_ssize_t n,
+                      Py_ssize_t nh, Py_ssize_t nl, Py_ssize_t nprobs, long long nvars) {
+    if (nh != n || nl != n) {
+        PyErr_Format(PyExc_ValueError, "level, high and low differ in length (%zd, %zd, %zd)", n, nh, nl);
+        return -1;
+    }
+    long long bound = nprobs;
+    if (nvars >= 0 && nvars < bound) bound = nvars;
+    for (Py_ssize_t i = 1; i < n; i++) {
+        if (level[i] < 0 || level[i] >= bound) {
+            PyErr_Format(PyExc_ValueError, "level[%zd] = %lld is not a variable index", i, level[i]);
+            return -1;
+        }
+        if (high[i] < 0 || (high[i] >> 1) >= i || low[i] < 0 || (low[i] >> 1) >= i) {
+            PyErr_Format(PyExc_ValueError, "node %zd has a child that is not a node numbered below it", i);
+            return -1;
+        }
+    }
+    if (nvars >= 0 && n > 0 && (level[0] < 0 || level[0] > nvars)) {
+        PyErr_Format(PyExc_ValueError, "level[0] = %lld is not in 0..nvars", level[0]);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *py_node_probabilities(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "node_probabilities() takes exactly 4 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    Py_ssize_t n = 0, nh = 0, nl = 0, np = 0;
+    long long *level = NULL, *high = NULL, *low = NULL;
+    double *probs = NULL, *pos = NULL, *neg = NULL;
+    PyObject *res = NULL;
+    if (!(level = seq_ints(args[0], "level", &n)) || !(high = seq_ints(args[1], "high", &nh)) ||
+        !(low = seq_ints(args[2], "low", &nl)) || !(probs = seq_doubles(args[3], "probs", &np)))
+        goto done;
+    if (check_flat(level, high, low, n, nh, nl, np, -1) < 0) goto done;
+    pos = (double *)malloc(((size_t)n + 1) * sizeof(double));
+    neg = (double *)malloc(((size_t)n + 1) * sizeof(double));
+    if (!pos || !neg) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (n > 0) {
+        pos[0] = 1.0;
+        neg[0] = 0.0;
+    }
+    for (Py_ssize_t i = 1; i < n; i++) {
+        double p = probs[level[i]];
+        double q = 1.0 - p;
+        long long h = high[i], lo = low[i];
+        double ph, nh_, pl, nl_;
+        if (h & 1) {
+            ph = neg[h >> 1];
+            nh_ = pos[h >> 1];
+        } else {
+            ph = pos[h >> 1];
+            nh_ = neg[h >> 1];
+        }
+        if (lo & 1) {
+            pl = neg[lo >> 1];
+            nl_ = pos[lo >> 1];
+        } else {
+            pl = pos[lo >> 1];
+            nl_ = neg[lo >> 1];
+        }
+        pos[i] = p * ph + q * pl;
+        neg[i] = p * nh_ + q * nl_;
+    }
+    {
+        PyObject *a = list_doubles(pos, n);
+        PyObject *b = a ? list_doubles(neg, n) : NULL;
+        if (b)
+            res = Py_BuildValue("(NN)", a, b);
+        else
+            Py_XDECREF(a);
+    }
+done:
+    free(level);
+    free(high);
+    free(low);
+    free(probs);
+    free(pos);
+    free(neg);
+    return res;
+}
+
+/* Jump ranges [lo, hi) -> summed term, in first-seen order (the order of bdd.py's dict). */
+typedef struct {
+    uint32_t lo, hi;
+    double val;
+} Jump;
+
+typedef struct {
+    Jump *items;
+    size_t count, cap;
+    uint32_t *index; /* open addressing: item number + 1, 0 empty */
+    size_t mask;
+} JumpMap;
+
+static inline size_t jhash(uint32_t lo, uint32_t hi, size_t mask) {
+    return (size_t)((((uint64_t)lo << 32 | hi) * K1) >> 32) & mask;
+}
+
+/* The slot of range [lo, hi), created with value 0.0 if new; NULL on memory error. */
+static Jump *jump_get(JumpMap *jm, uint32_t lo, uint32_t hi) {
+    size_t h = jhash(lo, hi, jm->mask);
+    for (;;) {
+        uint32_t k = jm->index[h];
+        if (!k) break;
+        Jump *j = &jm->items[k - 1];
+        if (j->lo == lo && j->hi == hi) return j;
+        h = (h + 1) & jm->mask;
+    }
+    if (jm->count == jm->cap) {
+        size_t ncap = jm->cap * 2;
+        Jump *ni = (Jump *)realloc(jm->items, ncap * sizeof(Jump));
+        if (!ni) return NULL;
+        jm->items = ni;
+        jm->cap = ncap;
+    }
+    if ((jm->count + 1) * 2 > jm->mask + 1) {
+        size_t nsize = (jm->mask + 1) * 2;
+        uint32_t *nidx = (uint32_t *)calloc(nsize, sizeof(uint32_t));
+        if (!nidx) return NULL;
+        free(jm->index);
+        jm->index = nidx;
+        jm->mask = nsize - 1;
+        for (size_t i = 0; i < jm->count; i++) {
+            size_t g = jhash(jm->items[i].lo, jm->items[i].hi, jm->mask);
+            while (nidx[g]) g = (g + 1) & jm->mask;
+            nidx[g] = (uint32_t)(i + 1);
+        }
+        h = jhash(lo, hi, jm->mask);
+        while (nidx[h]) h = (h + 1) & jm->mask;
+    }
+    Jump *j = &jm->items[jm->count++];
+    j->lo = lo;
+    j->hi = hi;
+    j->val = 0.0;
+    jm->index[h] = (uint32_t)jm->count;
+    return j;
+}
+
+static PyObject *py_conditional_probabilities(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 8) {
+        PyErr_Format(PyExc_TypeError, "conditional_probabilities() takes exactly 8 arguments (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    Py_ssize_t n = 0, nh = 0, nl = 0, np = 0, npos = 0, nneg = 0;
+    long long *level = NULL, *high = NULL, *low = NULL;
+    double *probs = NULL, *pos = NULL, *neg = NULL, *reach0 = NULL, *reach1 = NULL, *at1 = NULL, *at0 = NULL,
+           *seg = NULL;
+    char *present = NULL;
+    JumpMap jm = {NULL, 0, 0, NULL, 0};
+    PyObject *res = NULL;
+    long long root, nvars;
+    if (get_int(args[3], "root", 0, LLONG_MAX, &root) < 0 || get_int(args[7], "nvars", 0, MAX_VARS, &nvars) < 0)
+        return NULL;
+    if (!(level = seq_ints(args[0], "level", &n)) || !(high = seq_ints(args[1], "high", &nh)) ||
+        !(low = seq_ints(args[2], "low", &nl)) || !(probs = seq_doubles(args[4], "probs", &np)) ||
+        !(pos = seq_doubles(args[5], "pos", &npos)) || !(neg = seq_doubles(args[6], "neg", &nneg)))
+        goto done;
+    if (check_flat(level, high, low, n, nh, nl, np, nvars) < 0) goto done;
+    if (npos != n || nneg != n) {
+        PyErr_SetString(PyExc_ValueError, "pos and neg must have one entry per node");
+        goto done;
+    }
+    if (root >= 2 * (long long)n) {
+        PyErr_Format(PyExc_ValueError, "root %lld does not point at a node", root);
+        goto done;
+    }
+    size_t nv1 = (size_t)nvars + 1;
+    reach0 = (double *)calloc((size_t)n, sizeof(double));
+    reach1 = (double *)calloc((size_t)n, sizeof(double));
+    at1 = (double *)calloc(nv1, sizeof(double));
+    at0 = (double *)calloc(nv1, sizeof(double));
+    present = (char *)calloc(nv1, 1);
+    jm.cap = 1024;
+    jm.items = (Jump *)malloc(jm.cap * sizeof(Jump));
+    jm.mask = 4095;
+    jm.index = (uint32_t *)calloc(jm.mask + 1, sizeof(uint32_t));
+    if (!reach0 || !reach1 || !at1 || !at0 || !present || !jm.items || !jm.index) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    size_t root_node = (size_t)(root >> 1);
+    int root_pol = (int)(root & 1);
+    (root_pol ? reach1 : reach0)[root_node] = 1.0;
+    if (level[root_node] > 0) {
+        Jump *j = jump_get(&jm, 0, (uint32_t)level[root_node]);
+        if (!j) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        j->val = root_pol ? neg[root_node] : pos[root_node];
+    }
+    for (Py_ssize_t i = n - 1; i > 0; i--) {
+        long long v = level[i];
+        present[v] = 1;
+        double r0 = reach0[i], r1 = reach1[i];
+        if (r0 == 0.0 && r1 == 0.0) continue;
+        double p = probs[v];
+        double q = 1.0 - p;
+        long long h = high[i], lo = low[i];
+        long long hn = h >> 1, ln = lo >> 1;
+        double ph0, ph1, pl0, pl1;
+        if (h & 1) {
+            ph0 = neg[hn];
+            ph1 = pos[hn];
+        } else {
+            ph0 = pos[hn];
+            ph1 = neg[hn];
+        }
+        if (lo & 1) {
+            pl0 = neg[ln];
+            pl1 = pos[ln];
+        } else {
+            pl0 = pos[ln];
+            pl1 = neg[ln];
+        }
+        double a1 = 0.0, a0 = 0.0;
+        if (r0 != 0.0) {
+            a1 += r0 * ph0;
+            a0 += r0 * pl0;
+            if (h & 1)
+                reach1[hn] += r0 * p;
+            else
+                reach0[hn] += r0 * p;
+            if (lo & 1)
+                reach1[ln] += r0 * q;
+            else
+                reach0[ln] += r0 * q;
+        }
+        if (r1 != 0.0) {
+            a1 += r1 * ph1;
+            a0 += r1 * pl1;
+            if (h & 1)
+                reach0[hn] += r1 * p;
+            else
+                reach1[hn] += r1 * p;
+            if (lo & 1)
+                reach0[ln] += r1 * q;
+            else
+                reach1[ln] += r1 * q;
+        }
+        at1[v] += a1;
+        at0[v] += a0;
+        long long lh = level[hn];
+        if (lh > v + 1) {
+            Jump *j = jump_get(&jm, (uint32_t)(v + 1), (uint32_t)lh);
+            if (!j) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            j->val = j->val + p * a1;
+        }
+        long long ll = level[ln];
+        if (ll > v + 1) {
+            Jump *j = jump_get(&jm, (uint32_t)(v + 1), (uint32_t)ll);
+            if (!j) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            j->val = j->val + q * a0;
+        }
+    }
+    size_t size = 1;
+    while (size < (size_t)(nvars > 1 ? nvars : 1)) size *= 2;
+    seg = (double *)calloc(2 * size, sizeof(double));
+    if (!seg) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t k = 0; k < jm.count; k++) { /* add the value to levels lo..hi-1 */
+        double value = jm.items[k].val;
+        size_t lo_i = jm.items[k].lo + size, hi_i = jm.items[k].hi + size;
+        while (lo_i < hi_i) {
+            if (lo_i & 1) {
+                seg[lo_i] += value;
+                lo_i += 1;
+            }
+            if (hi_i & 1) {
+                hi_i -= 1;
+                seg[hi_i] += value;
+            }
+            lo_i >>= 1;
+            hi_i >>= 1;
+        }
+    }
+    res = PyDict_New();
+    if (!res) goto done;
+    for (long long v = 0; v < nvars; v++) {
+        if (!present[v]) continue;
+        size_t i = (size_t)v + size;
+        double skip = 0.0;
+        while (i >= 1) {
+            skip += seg[i];
+            i >>= 1;
+        }
+        double x1 = skip + at1[v], x0 = skip + at0[v];
+        if (1.0 < x1) x1 = 1.0; /* Python's min(x, 1.0) */
+        if (1.0 < x0) x0 = 1.0;
+        PyObject *key = PyLong_FromLongLong(v);
+        PyObject *val = key ? Py_BuildValue("(dd)", x1, x0) : NULL;
+        int bad = !val || PyDict_SetItem(res, key, val) < 0;
+        Py_XDECREF(key);
+        Py_XDECREF(val);
+        if (bad) {
+            Py_CLEAR(res);
+            goto done;
+        }
+    }
+done:
+    free(level);
+    free(high);
+    free(low);
+    free(probs);
+    free(pos);
+    free(neg);
+    free(reach0);
+    free(reach1);
+    free(at1);
+    free(at0);
+    free(present);
+    free(seg);
+    free(jm.items);
+    free(jm.index);
+    return res;
+}
+
+static PyMethodDef module_methods[] = {
+    {"node_probabilities", (PyCFunction)(void (*)(void))py_node_probabilities, METH_FASTCALL,
+     "node_probabilities(level, high, low, probs) -> (pos, neg): P(node) and 1 - P(node) per node, as in "
+     "bdd.node_probabilities."},
+    {"conditional_probabilities", (PyCFunction)(void (*)(void))py_conditional_probabilities, METH_FASTCALL,
+     "conditional_probabilities(level, high, low, root, probs, pos, neg, nvars) -> {v: (P(top | v=1), "
+     "P(top | v=0))}, as in bdd.conditional_probabilities."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef bddk_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "safetyops_dsl.fta._bddk",
+    .m_doc = "BDD package and probability passes of the fault-tree engine (C).",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+PyMODINIT_FUNC PyInit__bddk(void) {
+    if (PyType_Ready(&ManagerType) < 0) return NULL;
+    PyObject *mod = PyModule_Create(&bddk_module);
+    if (!mod) return NULL;
+    Py_INCREF(&ManagerType);
+    if (PyModule_AddObject(mod, "Manager", (PyObject *)&ManagerType) < 0) {
+        Py_DECREF(&ManagerType);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
+}

@@ -1,0 +1,9 @@
+# Types of the C kernel _zddk.c (minsol and whole-family passes over ZDDs given as lists).
+
+def minimal_solutions(
+    level: list[int], high: list[int], low: list[int], root: int, nvars: int, limit: int | None
+) -> tuple[list[int], list[int], list[int], int]: ...
+def count_by_order(var: list[int], hi: list[int], lo: list[int], root: int) -> dict[int, int]: ...
+def power_sums(
+    var: list[int], hi: list[int], lo: list[int], root: int, probs: list[float], powers: int
+) -> list[float]: ...

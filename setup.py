@@ -1,0 +1,17 @@
+"""C kernels of the fault-tree engine; everything else is declared in pyproject.toml.
+
+Why C: the engine's inner loops (BDD apply, minsol over a ZDD, probability passes) run millions of steps on
+large trees; in Python they cost 5-50x what SCRAM (C++) needs (see benchmarks/fta_vs_scram.py).
+`-ffp-contract=off` keeps floating-point results identical across platforms (no fused multiply-add).
+"""
+
+from setuptools import Extension, setup
+
+FLAGS = ["-ffp-contract=off", "-std=c11"]
+
+setup(
+    ext_modules=[
+        Extension("safetyops_dsl.fta._bddk", ["safetyops_dsl/fta/_bddk.c"], extra_compile_args=FLAGS),
+        Extension("safetyops_dsl.fta._zddk", ["safetyops_dsl/fta/_zddk.c"], extra_compile_args=FLAGS),
+    ]
+)

@@ -1,0 +1,698 @@
+"""The C BDD package `_bddk`: functions against truth tables, canonical form (and CUDD's sizes and numbering),
+the probability passes against brute force and bit for bit against the pure-Python passes (fta_reference.py), limits and
+argument checking."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+from typing import Any
+
+import fta_reference as pyref
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from safetyops_dsl.fta import bdd
+from safetyops_dsl.fta.tree import FaultTree, GateKind
+
+bddk = pytest.importorskip("safetyops_dsl.fta._bddk")
+Manager = bddk.Manager
+
+TRUE, FALSE = 0, 1
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# ---------------------------------------------------------------------------------------------------------
+# Formulas: ("var", i) | ("const", bool) | ("not", f) | (op, f, g) | ("atleast", k, [f...])
+
+
+def formula_trees(nvars: int) -> st.SearchStrategy[Any]:
+    leaf = st.one_of(
+        st.tuples(st.just("var"), st.integers(0, nvars - 1)),
+        st.tuples(st.just("var"), st.integers(0, nvars - 1)),
+        st.tuples(st.just("const"), st.booleans()),
+    )
+
+    def extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        return st.one_of(
+            st.tuples(st.just("not"), children),
+            st.tuples(st.sampled_from(["and", "or", "xor"]), children, children),
+            st.tuples(st.sampled_from(["and", "or", "xor"]), children, children),
+            st.tuples(st.just("atleast"), st.integers(0, 5), st.lists(children, max_size=5)),
+        )
+
+    return st.recursive(leaf, extend, max_leaves=24)
+
+
+@st.composite
+def formulas(draw: st.DrawFn, max_vars: int = 8) -> tuple[int, Any]:
+    nvars = draw(st.integers(1, max_vars))
+    return nvars, draw(formula_trees(nvars))
+
+
+PROBS = st.one_of(st.sampled_from([0.0, 1.0, 0.5, 1e-9, 0.999999, 0.1, 0.3]), st.floats(0.0, 1.0))
+
+
+def build(m: Any, f: Any) -> int:
+    tag = f[0]
+    if tag == "var":
+        return m.var(f[1])
+    if tag == "const":
+        return TRUE if f[1] else FALSE
+    if tag == "not":
+        return build(m, f[1]) ^ 1
+    if tag == "and":
+        return m.and_(build(m, f[1]), build(m, f[2]))
+    if tag == "or":
+        return m.or_(build(m, f[1]), build(m, f[2]))
+    if tag == "xor":
+        return m.xor(build(m, f[1]), build(m, f[2]))
+    return m.atleast(f[1], [build(m, g) for g in f[2]])
+
+
+def build_cudd(b: Any, f: Any) -> Any:
+    tag = f[0]
+    if tag == "var":
+        return b.var(f"v{f[1]}")
+    if tag == "const":
+        return b.true if f[1] else b.false
+    if tag == "not":
+        return ~build_cudd(b, f[1])
+    if tag == "and":
+        return build_cudd(b, f[1]) & build_cudd(b, f[2])
+    if tag == "or":
+        return build_cudd(b, f[1]) | build_cudd(b, f[2])
+    if tag == "xor":
+        return b.apply("xor", build_cudd(b, f[1]), build_cudd(b, f[2]))
+    return pyref._atleast(b, f[1], [build_cudd(b, g) for g in f[2]])
+
+
+def table(nvars: int, f: Any) -> int:
+    """Truth table as an int: bit a is the value under assignment a (bit i of a = x_i)."""
+    full = (1 << (1 << nvars)) - 1
+    tag = f[0]
+    if tag == "var":
+        return sum(1 << a for a in range(1 << nvars) if a >> f[1] & 1)
+    if tag == "const":
+        return full if f[1] else 0
+    if tag == "not":
+        return full ^ table(nvars, f[1])
+    if tag in ("and", "or", "xor"):
+        x, y = table(nvars, f[1]), table(nvars, f[2])
+        return x & y if tag == "and" else x | y if tag == "or" else x ^ y
+    k = f[1]
+    t = [full] + [0] * k
+    for g in f[2]:
+        x = table(nvars, g)
+        for j in range(k, 0, -1):
+            t[j] |= x & t[j - 1]
+    return t[k]
+
+
+def eval_flat(level: list[int], high: list[int], low: list[int], root: int, a: int) -> bool:
+    e = root
+    comp = 0
+    while e >> 1:
+        comp ^= e & 1
+        node = e >> 1
+        e = high[node] if a >> level[node] & 1 else low[node]
+    return (comp ^ (e & 1)) == 0
+
+
+def flat_table(nvars: int, flat: tuple[list[int], list[int], list[int], int]) -> int:
+    return sum(1 << a for a in range(1 << nvars) if eval_flat(*flat, a))
+
+
+def from_table(m: Any, nvars: int, t: int, v: int = 0, base: int = 0) -> int:
+    """The function with truth table t built by Shannon expansion (a different route to the same function)."""
+    if v == nvars:
+        return TRUE if t >> base & 1 else FALSE
+    hi = from_table(m, nvars, t, v + 1, base | 1 << v)
+    lo = from_table(m, nvars, t, v + 1, base)
+    x = m.var(v)
+    return m.or_(m.and_(x, hi), m.and_(x ^ 1, lo))
+
+
+def check_canonical_layout(nvars: int, level: list[int], high: list[int], low: list[int], root: int) -> None:
+    n = len(level)
+    assert level[0] == nvars and high[0] == 0 and low[0] == 0
+    assert 0 <= root < 2 * n
+    seen = set()
+    for i in range(1, n):
+        assert 0 <= level[i] < nvars
+        assert high[i] & 1 == 0  # the then edge is never complemented
+        assert high[i] != low[i]  # reduced
+        for e in (high[i], low[i]):
+            assert e >> 1 < i  # children numbered below parents
+            assert level[e >> 1] > level[i]  # ordered
+        key = (level[i], high[i], low[i])
+        assert key not in seen  # no duplicate nodes
+        seen.add(key)
+    # Every node is reachable from the root.
+    reach = {root >> 1}
+    for i in range(n - 1, 0, -1):
+        if i in reach:
+            reach.add(high[i] >> 1)
+            reach.add(low[i] >> 1)
+    assert reach == set(range(n)) or (n == 1 and reach == {0})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Functions and canonical form
+
+
+@FAST
+@given(formulas())
+def test_flatten_computes_the_formula(case: tuple[int, Any]) -> None:
+    nvars, f = case
+    m = Manager(nvars)
+    e = build(m, f)
+    flat = m.flatten(e)
+    check_canonical_layout(nvars, *flat)
+    assert flat_table(nvars, flat) == table(nvars, f)
+    assert m.size(e) == len(flat[0])
+    assert m.size(e ^ 1) == m.size(e)
+    nflat = m.flatten(e ^ 1)
+    assert nflat[:3] == flat[:3] and nflat[3] == flat[3] ^ 1
+
+
+@FAST
+@given(formulas(max_vars=6))
+def test_equal_functions_give_equal_edges(case: tuple[int, Any]) -> None:
+    nvars, f = case
+    m = Manager(nvars)
+    e = build(m, f)
+    t = table(nvars, f)
+    full = (1 << (1 << nvars)) - 1
+    assert from_table(m, nvars, t) == e
+    assert from_table(m, nvars, full ^ t) == e ^ 1
+    assert (e == TRUE) == (t == full) and (e == FALSE) == (t == 0)
+    # A second manager that reaches the function by another route numbers the flat BDD the same way.
+    m2 = Manager(nvars)
+    e2 = from_table(m2, nvars, t)
+    assert m2.flatten(e2) == m.flatten(e)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(formulas(max_vars=6), formulas(max_vars=6))
+def test_binary_operations_against_truth_tables(a: tuple[int, Any], b: tuple[int, Any]) -> None:
+    nvars = max(a[0], b[0])
+    full = (1 << (1 << nvars)) - 1
+    m = Manager(nvars)
+    f, g = build(m, a[1]), build(m, b[1])
+    tf, tg = table(nvars, a[1]), table(nvars, b[1])
+    for fe, ft in ((f, tf), (f ^ 1, full ^ tf)):
+        for ge, gt in ((g, tg), (g ^ 1, full ^ tg)):
+            assert flat_table(nvars, m.flatten(m.and_(fe, ge))) == ft & gt
+            assert flat_table(nvars, m.flatten(m.or_(fe, ge))) == ft | gt
+            assert flat_table(nvars, m.flatten(m.xor(fe, ge))) == ft ^ gt
+            assert m.and_(fe, ge) == m.and_(ge, fe)
+            assert m.xor(fe, ge) == m.xor(ge, fe) == m.xor(fe ^ 1, ge) ^ 1
+
+
+def test_terminal_shortcuts() -> None:
+    m = Manager(3)
+    x = m.var(0)
+    assert (
+        m.and_(x, x) == x and m.and_(x, x ^ 1) == FALSE and m.and_(x, TRUE) == x and m.and_(FALSE, x) == FALSE
+    )
+    assert m.or_(x, x ^ 1) == TRUE and m.or_(x, FALSE) == x and m.or_(TRUE, x) == TRUE
+    assert (
+        m.xor(x, x) == FALSE and m.xor(x, x ^ 1) == TRUE and m.xor(x, TRUE) == x ^ 1 and m.xor(FALSE, x) == x
+    )
+    assert m.var(0) == x and m.nodes == 1
+    assert m.atleast(0, []) == TRUE and m.atleast(1, []) == FALSE and m.atleast(3, [x, x]) == FALSE
+    assert m.atleast(2, [x, x]) == x and m.atleast(1, (x,)) == x
+    assert m.size(TRUE) == m.size(FALSE) == 1 and m.size(x) == 2
+    assert m.flatten(TRUE) == ([3], [0], [0], 0) and m.flatten(FALSE) == ([3], [0], [0], 1)
+    assert m.flatten(x) == ([3, 0], [0, 0], [0, 1], 2)
+
+
+def test_nodes_counts_allocations_and_never_decreases() -> None:
+    m = Manager(4)
+    assert m.nodes == 0
+    xs = [m.var(i) for i in range(4)]
+    assert m.nodes == 4
+    f = m.and_(m.and_(xs[0], xs[1]), m.and_(xs[2], xs[3]))
+    before = m.nodes
+    assert m.and_(m.and_(xs[0], xs[1]), m.and_(xs[2], xs[3])) == f
+    assert m.nodes == before >= m.size(f) - 1
+    with pytest.raises(AttributeError):
+        m.nodes = 3  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Against CUDD (the `dd` package): same BDD sizes under the same order, and the same flat arrays. `flatten`
+# numbers nodes in then-first post-order, as CUDD's DDDMP dump does (the engine's former copy of CUDD BDDs).
+
+
+def cudd_manager(nvars: int) -> Any:
+    b = pyref.import_cudd().BDD()
+    b.configure(reordering=False)
+    b.declare(*(f"v{i}" for i in range(nvars)))
+    return b
+
+
+def cudd_flatten(b: Any, u: Any, nvars: int) -> tuple[list[int], list[int], list[int], int]:
+    level, high, low = [nvars], [0], [0]
+    ids: dict[int, int] = {int(b.true): 0}
+
+    def regular(w: Any) -> Any:
+        return ~w if w.negated else w
+
+    def visit(r: Any) -> int:  # r: a regular edge
+        key = int(r)
+        if key not in ids:
+            h, lo = r.high, r.low
+            assert not h.negated  # CUDD's canonical form, the same as _bddk's
+            hid = visit(h)
+            lid = visit(regular(lo))
+            ids[key] = len(level)
+            level.append(r.level)
+            high.append(2 * hid)
+            low.append(2 * lid + int(lo.negated))
+        return ids[key]
+
+    root = visit(regular(u))
+    return level, high, low, 2 * root + int(u.negated)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(formulas())
+def test_same_bdd_as_cudd(case: tuple[int, Any]) -> None:
+    nvars, f = case
+    b = cudd_manager(nvars)
+    u = build_cudd(b, f)
+    m = Manager(nvars)
+    e = build(m, f)
+    size = 1 if u == b.true or u == b.false else len(u)
+    assert m.size(e) == size
+    assert m.flatten(e) == cudd_flatten(b, u, nvars)
+
+
+ARALIA = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "openpsa" / "input" / "Aralia"
+
+
+class CuddOps:
+    """The Manager's interface on a CUDD manager (edges are dd Functions)."""
+
+    def __init__(self, nvars: int) -> None:
+        self.b = cudd_manager(nvars)
+        self.true, self.false = self.b.true, self.b.false
+
+    def var(self, i: int) -> Any:
+        return self.b.var(f"v{i}")
+
+    def and_(self, f: Any, g: Any) -> Any:
+        return f & g
+
+    def or_(self, f: Any, g: Any) -> Any:
+        return f | g
+
+    def xor(self, f: Any, g: Any) -> Any:
+        return self.b.apply("xor", f, g)
+
+    def atleast(self, k: int, args: list[Any]) -> Any:
+        return pyref._atleast(self.b, k, args)
+
+    def not_(self, f: Any) -> Any:
+        return ~f
+
+
+class BddkOps:
+    def __init__(self, nvars: int) -> None:
+        self.m = Manager(nvars)
+        self.true, self.false = TRUE, FALSE
+        self.var, self.and_, self.or_, self.xor, self.atleast = (
+            self.m.var,
+            self.m.and_,
+            self.m.or_,
+            self.m.xor,
+            self.m.atleast,
+        )
+
+    def not_(self, f: int) -> int:
+        return f ^ 1
+
+
+def build_tree(tree: FaultTree, modules: set[str], order: list[str], ops: Any) -> list[tuple[str, Any]]:
+    """The module BDDs of the tree (placeholders are variables, constant modules fold), as the engine builds
+    them: n-ary gates chain binary operations in input order."""
+    index = {name: i for i, name in enumerate(order)}
+    constants: dict[str, Any] = {}
+    built: list[tuple[str, Any]] = []
+
+    def leaf(name: str) -> Any:
+        if name in constants:
+            return constants[name]
+        if name in tree.basic_events or name in modules:
+            return ops.var(index[name])
+        return ops.true if tree.house_events[name].state else ops.false
+
+    def gate_value(kind: GateKind, k: int | None, args: list[Any]) -> Any:
+        if kind in (GateKind.AND, GateKind.NAND):
+            acc = ops.true
+            for a in args:
+                acc = ops.and_(acc, a)
+            return ops.not_(acc) if kind is GateKind.NAND else acc
+        if kind in (GateKind.OR, GateKind.NOR):
+            acc = ops.false
+            for a in args:
+                acc = ops.or_(acc, a)
+            return ops.not_(acc) if kind is GateKind.NOR else acc
+        if kind is GateKind.XOR:
+            acc = ops.false
+            for a in args:
+                acc = ops.xor(acc, a)
+            return acc
+        if kind is GateKind.NOT:
+            return ops.not_(args[0])
+        if kind is GateKind.NULL:
+            return args[0]
+        assert kind is GateKind.ATLEAST and k is not None
+        return ops.atleast(k, args)
+
+    for module in bdd._bottom_up(tree, modules):
+        values: dict[str, Any] = {}
+        work = [(module, False)]
+        while work:
+            name, expanded = work.pop()
+            if name in values:
+                continue
+            if name != module and (name not in tree.gates or name in modules):
+                values[name] = leaf(name)
+                continue
+            gate = tree.gates[name]
+            if not expanded:
+                work.append((name, True))
+                work.extend((c, False) for c in reversed(gate.inputs) if c not in values)
+                continue
+            values[name] = gate_value(gate.kind, gate.k, [values[c] for c in gate.inputs])
+        top = values[module]
+        if module != tree.top and (top == ops.true or top == ops.false):
+            constants[module] = top
+            continue
+        built.append((module, top))
+    return built
+
+
+@pytest.mark.parametrize("name", ["baobab1", "das9207"])
+def test_corpus_trees_match_cudd(name: str) -> None:
+    path = ARALIA / f"{name}.xml"
+    if not path.is_file():
+        pytest.skip("Open-PSA corpus not available")
+    from safetyops_dsl.fta.modules import candidate_orders, find_modules, is_coherent
+    from safetyops_dsl.fta.openpsa import load_openpsa
+
+    tree = load_openpsa([str(path)])[0]
+    modules = find_modules(tree) if is_coherent(tree) else {tree.top}
+    for order in candidate_orders(tree, modules):
+        nvars = len(order)
+        ref_ops, ops = CuddOps(nvars), BddkOps(nvars)
+        ref = build_tree(tree, modules, order, ref_ops)
+        mine = build_tree(tree, modules, order, ops)
+        assert [mod for mod, _ in mine] == [mod for mod, _ in ref]
+        probs = [tree.basic_events[n].probability if n in tree.basic_events else 0.5 for n in order]
+        for (_, top), (_, u) in zip(mine, ref, strict=True):
+            flat = ops.m.flatten(top)
+            assert flat == cudd_flatten(ref_ops.b, u, nvars)
+            assert ops.m.size(top) == len(flat[0])
+            pos, neg = bddk.node_probabilities(*flat[:3], probs)
+            ppos, pneg = pyref.node_probabilities(bdd.FlatBdd(*flat, order, probs))
+            assert all(map(same_bits, pos, ppos)) and all(map(same_bits, neg, pneg))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Probability passes
+
+
+def brute_probability(nvars: int, t: int, probs: list[float], fixed: dict[int, int] | None = None) -> float:
+    total = 0.0
+    for a in range(1 << nvars):
+        if not t >> a & 1:
+            continue
+        w = 1.0
+        for v in range(nvars):
+            bit = a >> v & 1
+            if fixed is not None and v in fixed:
+                if bit != fixed[v]:
+                    w = 0.0
+                    break
+                continue
+            w *= probs[v] if bit else 1.0 - probs[v]
+        total += w
+    return total
+
+
+def same_bits(x: float, y: float) -> bool:
+    return x.hex() == y.hex()
+
+
+def close(x: float, y: float) -> bool:
+    return math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-15)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(formulas(max_vars=7), st.data())
+def test_probabilities_against_brute_force_and_python(case: tuple[int, Any], data: st.DataObject) -> None:
+    nvars, f = case
+    probs = data.draw(st.lists(PROBS, min_size=nvars, max_size=nvars))
+    m = Manager(nvars)
+    level, high, low, root = m.flatten(build(m, f))
+    pos, neg = bddk.node_probabilities(level, high, low, probs)
+    t = table(nvars, f)
+    exact = brute_probability(nvars, t, probs)
+    p_top = neg[root >> 1] if root & 1 else pos[root >> 1]
+    n_top = pos[root >> 1] if root & 1 else neg[root >> 1]
+    assert close(p_top, exact)
+    assert close(n_top, brute_probability(nvars, ((1 << (1 << nvars)) - 1) ^ t, probs))
+
+    flat = bdd.FlatBdd(level, high, low, root, [f"v{i}" for i in range(nvars)], probs)
+    ppos, pneg = pyref.node_probabilities(flat)
+    assert len(ppos) == len(pos) and all(map(same_bits, ppos, pos)) and all(map(same_bits, pneg, neg))
+
+    cond = bddk.conditional_probabilities(level, high, low, root, probs, pos, neg, nvars)
+    pcond = pyref.conditional_probabilities(flat, ppos, pneg)
+    assert list(cond) == list(pcond)
+    for v, (c1, c0) in cond.items():
+        assert same_bits(c1, pcond[v][0]) and same_bits(c0, pcond[v][1])
+    assert set(cond) == set(level[1:])
+    for v, (c1, c0) in cond.items():
+        assert close(c1, min(brute_probability(nvars, t, probs, {v: 1}), 1.0))
+        assert close(c0, min(brute_probability(nvars, t, probs, {v: 0}), 1.0))
+
+
+def test_passes_accept_any_sequence_and_ints() -> None:
+    m = Manager(3)
+    level, high, low, root = m.flatten(m.or_(m.var(0), m.and_(m.var(1), m.var(2))))
+    probs = [0.1, 1, 0.25]
+    pos, neg = bddk.node_probabilities(tuple(level), tuple(high), low, tuple(probs))
+    assert (pos, neg) == bddk.node_probabilities(level, high, low, [0.1, 1.0, 0.25])
+    cond = bddk.conditional_probabilities(tuple(level), high, low, root, probs, tuple(pos), neg, 3)
+    assert cond == bddk.conditional_probabilities(level, high, low, root, [0.1, 1.0, 0.25], pos, neg, 3)
+    assert bddk.node_probabilities([], [], [], []) == ([], [])
+
+
+def test_constant_and_jumps_over_many_variables() -> None:
+    nvars = 100_000
+    m = Manager(nvars)
+    f = m.and_(m.var(3), m.var(nvars - 1))
+    level, high, low, root = m.flatten(f)
+    probs = [0.5] * nvars
+    pos, neg = bddk.node_probabilities(level, high, low, probs)
+    cond = bddk.conditional_probabilities(level, high, low, root, probs, pos, neg, nvars)
+    assert cond == {3: (0.5, 0.0), nvars - 1: (0.5, 0.0)}
+    flat = bdd.FlatBdd(level, high, low, root, [""] * nvars, probs)
+    assert cond == pyref.conditional_probabilities(flat, pos, neg)
+    lv, hi, lo, r = m.flatten(TRUE)
+    p, n = bddk.node_probabilities(lv, hi, lo, probs)
+    assert (p, n) == ([1.0], [0.0])
+    assert bddk.conditional_probabilities(lv, hi, lo, r, probs, p, n, nvars) == {}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Scale: deep BDDs (no recursion on the C stack) and threshold functions
+
+
+def test_deep_bdd_does_not_overflow_the_stack() -> None:
+    nvars = 100_000
+    m = Manager(nvars)
+    even, odd = FALSE, FALSE
+    for i in range(nvars - 1, -1, -1):  # bottom-up: every xor is O(1)
+        if i % 2:
+            odd = m.xor(m.var(i), odd)
+        else:
+            even = m.xor(m.var(i), even)
+    f = m.and_(even, odd)  # recurses through all levels
+    g = m.xor(even ^ 1, odd)
+    assert m.size(even) == nvars // 2 + 1
+    assert m.size(f) == m.size(m.or_(f, FALSE)) > nvars
+    level, high, low, root = m.flatten(f)
+    assert len(level) == m.size(f)
+    probs = [0.5] * nvars
+    pos, neg = bddk.node_probabilities(level, high, low, probs)
+    assert (neg[root >> 1] if root & 1 else pos[root >> 1]) == 0.25
+    cond = bddk.conditional_probabilities(level, high, low, root, probs, pos, neg, nvars)
+    assert len(cond) == nvars and cond[0] == cond[nvars - 1] == (0.25, 0.25)
+    assert m.and_(g, m.xor(even, odd)) == FALSE
+
+
+def test_atleast_matches_the_dynamic_programme() -> None:
+    m = Manager(12)
+    xs = [m.var(i) for i in range(12)]
+    for k in range(0, 14):
+        t = [TRUE] + [FALSE] * k
+        for x in xs:
+            for j in range(k, 0, -1):
+                t[j] = m.or_(t[j], m.and_(x, t[j - 1]))
+        ref = t[k]
+        assert m.atleast(k, xs) == ref
+    lv, _, _, root = m.flatten(m.atleast(6, xs))
+    assert len(lv) == 6 * 7 + 1  # k * (n - k + 1) nodes plus the terminal
+    assert m.atleast(2, [xs[0], xs[0] ^ 1, xs[1]]) == xs[1]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Limits and errors
+
+
+def test_node_limit_raises_and_leaves_the_manager_usable() -> None:
+    m = Manager(20, node_limit=10)
+    xs = [m.var(i) for i in range(10)]
+    assert m.nodes == 10
+    with pytest.raises(OverflowError, match="node limit 10"):
+        m.var(10)
+    f = xs[0]
+    with pytest.raises(OverflowError):
+        for x in xs[1:]:
+            f = m.and_(f, x)
+    assert m.nodes == 10
+    assert m.and_(xs[3], TRUE) == xs[3] and m.var(2) == xs[2]
+    assert m.flatten(xs[4]) == ([20, 4], [0, 0], [0, 1], 2)
+    with pytest.raises(OverflowError):
+        m.atleast(3, xs)
+    with pytest.raises(OverflowError):
+        m.xor(xs[0], xs[1])
+    assert m.nodes == 10
+    # Exactly the limit is allowed.
+    m2 = Manager(3, node_limit=3)
+    assert m2.and_(m2.var(0), TRUE) == 2 and m2.nodes == 1
+    m2.var(1)
+    assert m2.and_(m2.var(0), m2.var(1)) > 0 and m2.nodes == 3
+
+
+def test_node_limit_on_a_large_build() -> None:
+    nvars = 40
+    m = Manager(nvars, node_limit=5000)
+    xs = [m.var(i) for i in range(nvars)]
+    f = FALSE
+    with pytest.raises(OverflowError):
+        for i in range(20):  # x_i & x_(i+20) summed: 2^20 nodes under this order
+            f = m.or_(f, m.and_(xs[i], xs[i + 20]))
+    assert m.nodes == 5000
+    assert len(m.flatten(f)[0]) == m.size(f) > 1  # the last complete result is intact
+    assert m.and_(f, f) == f and m.or_(f, TRUE) == TRUE
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError):
+        Manager(-1)
+    with pytest.raises(TypeError):
+        Manager("3")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Manager(3, node_limit=-1)
+    with pytest.raises(TypeError):
+        Manager()  # type: ignore[call-arg]
+    m = Manager(3)
+    x = m.var(0)
+    for bad in (3, -1, 1 << 70):
+        with pytest.raises(ValueError):
+            m.var(bad)
+    with pytest.raises(TypeError):
+        m.var(1.0)  # type: ignore[arg-type]
+    for op in (m.and_, m.or_, m.xor):
+        with pytest.raises(ValueError):
+            op(x, 4)  # node 2 does not exist yet
+        with pytest.raises(ValueError):
+            op(-1, x)
+        with pytest.raises(ValueError):
+            op(x, 1 << 80)
+        with pytest.raises(TypeError):
+            op(x, 0.0)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            op(x)  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            op(x, x, x)  # type: ignore[call-arg]
+    with pytest.raises(ValueError):
+        m.atleast(-1, [x])
+    with pytest.raises(TypeError):
+        m.atleast(1, 5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        m.atleast(1, [x, "y"])  # type: ignore[list-item]
+    with pytest.raises(ValueError):
+        m.atleast(1, [x, 99])
+    with pytest.raises(TypeError):
+        m.atleast(None, [x])  # type: ignore[arg-type]
+    for fn in (m.size, m.flatten):
+        with pytest.raises(ValueError):
+            fn(99)
+        with pytest.raises(TypeError):
+            fn("x")  # type: ignore[arg-type]
+    assert m.atleast(1 << 62, [x]) == FALSE
+
+
+def test_bad_flat_arrays() -> None:
+    m = Manager(3)
+    level, high, low, root = m.flatten(m.or_(m.var(0), m.var(2)))
+    probs = [0.5, 0.5, 0.5]
+    np_ = bddk.node_probabilities
+    cp = bddk.conditional_probabilities
+    with pytest.raises(ValueError):
+        np_(level, high[:-1], low, probs)
+    with pytest.raises(ValueError):
+        np_(level, high, low, probs[:1])  # a level past the end of probs
+    with pytest.raises(ValueError):
+        np_(level, [0, 0, 6], low, probs)  # child numbered above its parent
+    with pytest.raises(ValueError):
+        np_(level, [0, 0, -2], low, probs)
+    with pytest.raises(ValueError):
+        np_([3, 0, -1], high, low, probs)
+    with pytest.raises(TypeError):
+        np_(level, high, low, ["a", 0.5, 0.5])
+    with pytest.raises(TypeError):
+        np_(level, high, low, 5)
+    with pytest.raises(TypeError):
+        np_([3.0, 2.0, 0.0], high, low, probs)
+    with pytest.raises(TypeError):
+        np_(level, high, low)
+    pos, neg = np_(level, high, low, probs)
+    with pytest.raises(ValueError):
+        cp(level, high, low, 2 * len(level), probs, pos, neg, 3)
+    with pytest.raises(ValueError):
+        cp(level, high, low, -1, probs, pos, neg, 3)
+    with pytest.raises(ValueError):
+        cp(level, high, low, root, probs, pos[:-1], neg, 3)
+    with pytest.raises(ValueError):
+        cp(level, high, low, root, probs, pos, neg, 2)  # a level >= nvars
+    with pytest.raises(ValueError):
+        cp(level, high, low, root, probs, pos, neg, -1)
+    with pytest.raises(ValueError):
+        cp([], [], [], 0, probs, [], [], 3)
+    with pytest.raises(TypeError):
+        cp(level, high, low, root, probs, pos, neg)
+    with pytest.raises(TypeError):
+        cp(level, high, low, "0", probs, pos, neg, 3)
+
+
+def test_many_managers_and_operations_stay_consistent() -> None:
+    # Table growth (unique and computed) while earlier edges stay valid.
+    m = Manager(16)
+    xs = [m.var(i) for i in range(16)]
+    fs = []
+    for a, b, c in itertools.combinations(range(16), 3):
+        fs.append(m.or_(m.and_(xs[a], xs[b]), m.xor(xs[b], xs[c])))
+    big = m.atleast(8, xs)
+    for (a, b, c), f in zip(itertools.combinations(range(16), 3), fs, strict=True):
+        assert f == m.or_(m.and_(xs[a], xs[b]), m.xor(xs[b], xs[c]))
+    assert m.size(big) == 8 * 9 + 1
