@@ -5,7 +5,7 @@ resource.getrusage(RUSAGE_CHILDREN) deltas), their ratio, and our in-process ana
 without interpreter start-up). Like with like: SCRAM computes products (default order limit 20), the exact
 probability and the importance factors, and writes its full XML report; we count every cut set exactly,
 list the 1000 most probable, compute the same probability and importance factors and write the JSON
-report, with the same order limit. Wall times are the median of --repeat runs (the two programs
+report, with the same order limit ("P only" rows: neither computes importance). Wall times are the median of --repeat runs (the two programs
 alternate, so a busy machine slows both alike); memory is the largest peak seen.
 
     .venv/bin/python benchmarks/fta_vs_scram.py [--corpus ../shared/corpus/openpsa] [--only baobab1,...]
@@ -43,6 +43,12 @@ CASES: list[tuple[str, tuple[str, ...], list[str], list[str]]] = [
         ["--limit-order", "1"],
     ),
     (
+        "cea9601 -l 1 P only",
+        ("input/Aralia/cea9601.xml",),
+        ["--probability", "true", "-l", "1"],
+        ["--limit-order", "1", "--no-importance"],
+    ),
+    (
         "CEA9601 -l 4",
         ("input/CEA9601/CEA9601.xml", "input/CEA9601/CEA9601-basic-events.xml"),
         [*IMP, "-l", "4"],
@@ -72,13 +78,14 @@ def isolated(cmd: list[str]) -> tuple[float, float, int]:
 def in_process(files: list[str], our_args: list[str]) -> float:
     """Our load + analysis time without interpreter start-up, in a fresh interpreter."""
     limit = our_args[our_args.index("--limit-order") + 1] if "--limit-order" in our_args else "None"
+    importance = "--no-importance" not in our_args
     code = (
         "import time;t=time.perf_counter();"
         "from safetyops_dsl.fta.openpsa import load_openpsa;"
         "from safetyops_dsl.fta.engine import analyse;"
         "from safetyops_dsl.fta.result import AnalysisOptions;"
         f"ts=load_openpsa({files!r});"
-        f"[analyse(x, AnalysisOptions(limit_order={limit})) for x in ts];"
+        f"[analyse(x, AnalysisOptions(limit_order={limit}, importance={importance})) for x in ts];"
         "print(time.perf_counter()-t)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)

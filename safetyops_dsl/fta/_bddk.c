@@ -855,6 +855,25 @@ static PyObject *Manager_get_nodes(Manager *m, void *closure) {
     return PyLong_FromSize_t(m->n - 1);
 }
 
+static PyObject *Manager_get_limit(Manager *m, void *closure) {
+    (void)closure;
+    return PyLong_FromUnsignedLongLong((unsigned long long)m->limit);
+}
+
+/* Raising the limit lets a build that stopped at it go on: nodes and cached results made before the stop
+ * stay valid, so the interrupted operation can simply be called again (bdd.build resumes orders this way). */
+static int Manager_set_limit(Manager *m, PyObject *value, void *closure) {
+    (void)closure;
+    long long limit;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_TypeError, "node_limit cannot be deleted");
+        return -1;
+    }
+    if (get_int(value, "node_limit", 0, LLONG_MAX, &limit) < 0) return -1;
+    m->limit = (uint64_t)limit;
+    return 0;
+}
+
 static PyMethodDef Manager_methods[] = {
     {"var", (PyCFunction)Manager_var, METH_O, "var(i) -> edge of the function x_i."},
     {"and_", (PyCFunction)(void (*)(void))Manager_and, METH_FASTCALL, "and_(f, g) -> edge of f AND g."},
@@ -870,6 +889,8 @@ static PyMethodDef Manager_methods[] = {
 
 static PyGetSetDef Manager_getset[] = {
     {"nodes", (getter)Manager_get_nodes, NULL, "internal nodes allocated so far (never decreases)", NULL},
+    {"node_limit", (getter)Manager_get_limit, (setter)Manager_set_limit,
+     "max internal nodes (0: none); may be raised to resume after OverflowError", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -62,6 +62,17 @@ def test_json_has_every_top_event_and_exact_numbers(model: Path) -> None:
     }
 
 
+def test_no_importance_leaves_the_factors_out_and_the_numbers_alone(model: Path) -> None:
+    code, out = run("fta", str(model), "--format", "json")
+    code2, out2 = run("fta", str(model), "--format", "json", "--no-importance")
+    assert code == code2 == 0
+    with_imp, without = json.loads(out)["top_events"], json.loads(out2)["top_events"]
+    assert all(t["importance"] for t in with_imp)
+    assert all(t["importance"] == {} for t in without)
+    for a, b in zip(with_imp, without, strict=True):
+        assert {k: v for k, v in a.items() if k != "importance"} == {k: v for k, v in b.items() if k != "importance"}
+
+
 def test_hazard_selects_one_tree_and_output_is_written(model: Path, tmp_path: Path) -> None:
     out = tmp_path / "deep" / "r.json"
     code, text = run("fta", str(model), "--hazard", "Top2", "--format", "json", "-o", str(out))
