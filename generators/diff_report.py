@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from safetyops_dsl.generators.markdown import cell as md_cell
+
 from safetyops_dsl.analysis.diff import Change, HazardDelta, ModelDiff
 
 FORMATS = ("md", "json")
@@ -33,8 +35,7 @@ def render(d: ModelDiff, fmt: str) -> str:
 
 
 def _md(text: object) -> str:
-    s = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    return s.replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+    return md_cell(text).replace("`", "'")  # cells sit next to code spans: no stray backticks
 
 
 def _code(text: object) -> str:

@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from safetyops_dsl.generators.markdown import cell as md_cell
+
 from safetyops_dsl.fta.result import FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
 
@@ -121,23 +123,17 @@ def to_text(pairs: Sequence[Pair]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _md_escape(s: str) -> str:
-    # Model text (labels) in a table cell: no cell break, no row break, no raw HTML.
-    s = s.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-    return s.replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _md_table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
     align = ["---:" if i in right else "---" for i in range(len(header))]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(_md_escape(c) for c in r) + " |" for r in rows]
+    lines += ["| " + " | ".join(md_cell(c) for c in r) + " |" for r in rows]
     return lines
 
 
 def to_markdown(pairs: Sequence[Pair]) -> str:
     out = ["# Fault-tree analysis", "", "## Summary", ""]
     rows = [
-        [f"`{r.tree}`", _md_escape(tree.label) or "-", _fmt(r.probability), r.options.approximation.value,
+        [f"`{r.tree}`", md_cell(tree.label) or "-", _fmt(r.probability), r.options.approximation.value,
          _fmt(r.exact_probability), _fmt(r.rare_event_probability), _fmt(r.mcub_probability), str(r.cut_set_count)]
         for tree, r in pairs
     ]

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from safetyops_dsl.generators.markdown import cell as md_cell
+
 from safetyops_dsl.analysis.fmea import FmeaRow, FmeaTable
 from safetyops_dsl.analysis.fmeda import FmedaReport, GoalFmeda, MetricResult, Status
 from safetyops_dsl.analysis.hara import HaraTable
@@ -320,10 +322,6 @@ def hara_document(table: HaraTable) -> Document:
 
 # -- Markdown -----------------------------------------------------------------------------------------------
 
-_MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;", "&": "&amp;",
-                             "\n": " ", "\r": " ", "\t": " "})
-
-
 _MD_PLAIN = re.compile(r"^[\w.:/, -]+$")  # safe inside a code span: no escaping needed
 
 
@@ -335,20 +333,20 @@ def _md_cell(value: Cell, col: Column) -> str:
     raw = str(value)
     if col.kind == "mono" and _MD_PLAIN.match(raw):
         return f"`{raw}`"
-    return raw.translate(_MD_ESCAPES).strip()
+    return md_cell(raw).strip()
 
 
 def to_markdown(doc: Document) -> str:
-    out = [f"# {doc.title.translate(_MD_ESCAPES)}", ""]
+    out = [f"# {md_cell(doc.title)}", ""]
     # intro lines are the generator's own text (never model text): written as is
     out += [line + "  " if i < len(doc.intro) - 1 else line for i, line in enumerate(doc.intro)]
     for sheet in doc.sheets:
-        out += ["", f"## {sheet.title.translate(_MD_ESCAPES)}", ""]
-        out += [n.translate(_MD_ESCAPES) for n in sheet.notes]
+        out += ["", f"## {md_cell(sheet.title)}", ""]
+        out += [md_cell(n) for n in sheet.notes]
         if not sheet.rows:
             out.append("(none)")
             continue
-        out.append("| " + " | ".join(c.header.translate(_MD_ESCAPES) for c in sheet.columns) + " |")
+        out.append("| " + " | ".join(md_cell(c.header) for c in sheet.columns) + " |")
         out.append("|" + "|".join("---:" if c.kind == "num" else "---" for c in sheet.columns) + "|")
         for row in sheet.rows:
             out.append("| " + " | ".join(_md_cell(v, c) for v, c in zip(row, sheet.columns, strict=True)) + " |")

@@ -16,6 +16,8 @@ import shutil
 import subprocess
 from typing import Any
 
+from safetyops_dsl.generators.markdown import cell as md_cell
+
 from safetyops_dsl.analysis.coverage import Coverage
 from safetyops_dsl.analysis.trace import KIND_ORDER, KIND_TITLES, TraceGraph, split_id
 from safetyops_dsl.diagnostics import Diagnostic
@@ -151,12 +153,6 @@ def render(tg: TraceGraph, cov: Coverage, fmt: str, title: str = "") -> str:
     raise ValueError(f"unknown format {fmt}")
 
 
-def _md(text: object) -> str:
-    """Table-cell safe: no pipes, no line breaks, no HTML."""
-    s = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    return s.replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _p(x: float | None) -> str:
     return "-" if x is None else f"{x:.4g}"
 
@@ -169,7 +165,7 @@ def _ev_cell(evs: list[dict[str, Any]]) -> str:
 
 def to_markdown(tg: TraceGraph, cov: Coverage, title: str = "") -> str:
     reqs = requirement_rows(tg)
-    lines = [f"# Trace report{': ' + _md(title) if title else ''}", ""]
+    lines = [f"# Trace report{': ' + md_cell(title) if title else ''}", ""]
     verified = sum(1 for r in reqs if r["status"] == "verified")
     violations = len(cov.violations)
     lines.append(
@@ -181,14 +177,14 @@ def to_markdown(tg: TraceGraph, cov: Coverage, title: str = "") -> str:
     )
     lines += ["", "## Coverage", "", "| rule | policy | covered | note |", "|---|---|---|---|"]
     for rr in cov.rules:
-        policy = "required" if rr.required else f"WAIVED: {_md(rr.reason)}"
+        policy = "required" if rr.required else f"WAIVED: {md_cell(rr.reason)}"
         covered = f"{rr.satisfied}/{rr.total}" + ("" if rr.evaluated else " (partial)")
         mark = "" if rr.ok else " ✗"
-        lines.append(f"| {rr.rule} | {policy} | {covered}{mark} | {_md(rr.note)} |")
+        lines.append(f"| {rr.rule} | {policy} | {covered}{mark} | {md_cell(rr.note)} |")
     if cov.diagnostics:
         lines += ["", "### Violations", ""]
         for d in cov.diagnostics:
-            lines.append(f"- `{d.location}` [{d.code}] {_md(d.message)}")
+            lines.append(f"- `{d.location}` [{d.code}] {md_cell(d.message)}")
     lines += ["", "## Trace matrix", "",
               "| requirement | ASIL | safety goals | hazards | allocated to | failure modes in cut sets | evidence | status |",
               "|---|---|---|---|---|---|---|---|"]
@@ -196,14 +192,14 @@ def to_markdown(tg: TraceGraph, cov: Coverage, title: str = "") -> str:
         lines.append(
             f"| {r['requirement']} | {r['asil'] or '-'} | {', '.join(r['goals']) or '-'} | "
             f"{', '.join(r['hazards']) or '-'} | {', '.join(r['allocated_to']) or '-'} | "
-            f"{', '.join(r['failure_modes']) or '-'} | {_md(_ev_cell(r['evidence']))} | {STATUS_MARK[r['status']]} |"
+            f"{', '.join(r['failure_modes']) or '-'} | {md_cell(_ev_cell(r['evidence']))} | {STATUS_MARK[r['status']]} |"
         )
     lines += ["", "## Hazards", "",
               "| hazard | ASIL | title | safety goals | requirements verified | P(top) | cut sets | failure modes in cut sets |",
               "|---|---|---|---|---|---|---|---|"]
     for h in hazard_rows(tg):
         lines.append(
-            f"| {h['hazard']} | {h['asil'] or '-'} | {_md(h['title'])} | {', '.join(h['goals']) or '-'} | "
+            f"| {h['hazard']} | {h['asil'] or '-'} | {md_cell(h['title'])} | {', '.join(h['goals']) or '-'} | "
             f"{h['verified']}/{len(h['requirements'])} | {_p(h['probability'])} | "
             f"{'-' if h['cut_sets'] is None else h['cut_sets']} | {h['failure_modes']} |"
         )
@@ -212,8 +208,8 @@ def to_markdown(tg: TraceGraph, cov: Coverage, title: str = "") -> str:
         status = e["status"].replace("_", " ") + (" (STALE)" if e["stale"] else "")
         detail = "; ".join(x for x in (e["detail"], e["stale_reason"]) if x)
         lines.append(
-            f"| {e['evidence']} | {e['kind']} | {_md(e['source'])} | {', '.join(e['for']) or '-'} | {status} | "
-            f"{_md(detail) or '-'} |"
+            f"| {e['evidence']} | {e['kind']} | {md_cell(e['source'])} | {', '.join(e['for']) or '-'} | {status} | "
+            f"{md_cell(detail) or '-'} |"
         )
     return "\n".join(lines) + "\n"
 
