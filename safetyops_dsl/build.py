@@ -346,9 +346,10 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
         fmeda = build_fmeda(model, syntheses)
         hara = build_hara(model)
 
-    from safetyops_dsl.analysis.coverage import evaluate, resolve_policy
+    from safetyops_dsl.analysis.coverage import evaluate
     from safetyops_dsl.analysis.evidence import read_results
     from safetyops_dsl.analysis.trace import build_trace
+    from safetyops_dsl.validation.policy import resolve_policy
 
     diags: list[Diagnostic] = []
     with progress.phase("trace and coverage"):

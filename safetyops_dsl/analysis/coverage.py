@@ -25,7 +25,6 @@ SOPS100..SOPS105 at the element's location; violations of waived rules are count
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +33,7 @@ from safetyops_dsl.analysis import evidence as evmod
 from safetyops_dsl.analysis.trace import TraceGraph, node_id, split_id
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.model import elements as el
-from safetyops_dsl.validation.rules import POLICY_RULES
+from safetyops_dsl.validation.policy import Policy
 
 RULE_TITLES = {
     "hazard_goal": "every hazard has a safety goal",
@@ -52,57 +51,6 @@ RULE_CODES = {
     "evidence_passing": dg.POLICY_EVIDENCE_PASSING,
     "ml_metric_evidence": dg.POLICY_ML_METRIC_EVIDENCE,
 }
-
-
-@dataclass(frozen=True)
-class RuleSetting:
-    rule: str
-    required: bool
-    reason: str = ""  # the waiver's reason
-    origin: str = "default"  # "default", or the location of the policy line that decided it
-
-
-@dataclass(frozen=True)
-class Policy:
-    settings: dict[str, RuleSetting]
-    diagnostics: tuple[Diagnostic, ...] = ()
-
-
-def resolve_policy(model_rules: Sequence[el.PolicyRule], file_rules: Sequence[el.PolicyRule] = ()) -> Policy:
-    settings = {r: RuleSetting(r, True) for r in POLICY_RULES}
-    diags: list[Diagnostic] = []
-    for source in (model_rules, file_rules):
-        seen: dict[str, el.PolicyRule] = {}
-        for pr in source:
-            if pr.rule not in settings:
-                continue  # unknown rule names: SOPS011 from validation (model) or the policy-file check
-            first = seen.get(pr.rule)
-            if first is not None and first.mode != pr.mode:
-                diags.append(
-                    dg.make(
-                        dg.POLICY_CONFLICT,
-                        f"policy rule '{pr.rule}' is both required and waived (other line: {first.location})",
-                        pr.location,
-                        "keep one of the two lines",
-                    )
-                )
-                continue
-            seen.setdefault(pr.rule, pr)
-            if pr.mode == "waive":
-                if not pr.reason.strip():
-                    diags.append(
-                        dg.make(
-                            dg.POLICY_WAIVER_REASON,
-                            f"waiver of '{pr.rule}' gives no reason",
-                            pr.location,
-                            f'write why, for the assessor: waive {pr.rule} "<reason>"',
-                        )
-                    )
-                    continue  # a waiver without a reason does not take effect
-                settings[pr.rule] = RuleSetting(pr.rule, False, pr.reason.strip(), str(pr.location))
-            else:
-                settings[pr.rule] = RuleSetting(pr.rule, True, "", str(pr.location))
-    return Policy(settings, tuple(dg.sort_unique(diags)))
 
 
 @dataclass(frozen=True)

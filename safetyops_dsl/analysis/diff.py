@@ -28,11 +28,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from safetyops_dsl.analysis.coverage import Coverage, evaluate, resolve_policy
+from safetyops_dsl.analysis.coverage import Coverage, evaluate
 from safetyops_dsl.analysis.targets import GoalCheck, check_goal_targets
 from safetyops_dsl.analysis.trace import TraceGraph, build_trace, node_id, split_id
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.validation.policy import resolve_policy
 
 TOP_KINDS = ("hazard", "safety_goal", "requirement", "evidence", "component")
 IMPACT_KINDS = ("hazard", "safety_goal", "requirement", "evidence")

@@ -65,10 +65,11 @@ def trace(
     passed, failed, skipped or missing; pinned artifacts are checked for staleness in any case.
     """
     from safetyops_dsl import diagnostics as dg
-    from safetyops_dsl.analysis.coverage import evaluate, resolve_policy
+    from safetyops_dsl.analysis.coverage import evaluate
     from safetyops_dsl.analysis.evidence import read_results
     from safetyops_dsl.analysis.trace import build_trace
     from safetyops_dsl.api import check
+    from safetyops_dsl.validation.policy import resolve_policy
 
     checked = check(paths, root=root, cache_dir=cache_dir)
     sources = dict(checked.sources)

@@ -12,16 +12,9 @@ from safetyops_dsl.graphs import back_edge_cycles
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model, unknown
 from safetyops_dsl.model.instances import Instance, find_instance
+from safetyops_dsl.validation.policy import POLICY_RULES, waived_rules
 
 Rule = Callable[[Model], Iterable[Diagnostic]]
-POLICY_RULES = (
-    "hazard_goal",
-    "goal_requirement",
-    "requirement_allocation",
-    "requirement_evidence",
-    "evidence_passing",
-    "ml_metric_evidence",
-)
 
 
 def _dup(kind: str, name: str, here: Location, first: Location) -> Diagnostic:
@@ -493,6 +486,7 @@ def resolve_condition_ref(
 
 
 def check_hazards(model: Model) -> Iterable[Diagnostic]:
+    waived = waived_rules(model.policy)  # the model's own policy waives these findings (sops trace too)
     mitigated: dict[str, list[str]] = {}
     for _, goal in sorted(model.goals.items()):
         for ref in goal.mitigates:
@@ -518,7 +512,7 @@ def check_hazards(model: Model) -> Iterable[Diagnostic]:
                 hz.typed_asil.location,
                 "the ASIL is derived from S, E and C (ISO 26262-3 Table 4); remove the typed ASIL or fix the classes",
             )
-        if qname not in mitigated and derived is not None and derived != "QM":
+        if qname not in mitigated and derived is not None and derived != "QM" and "hazard_goal" not in waived:
             yield dg.make(
                 dg.HAZARD_NO_GOAL,
                 f"hazard '{hz.name}' is mitigated by no safety goal",
@@ -570,6 +564,7 @@ def requirement_asil(model: Model, req: el.Requirement) -> str | None:
 
 
 def check_goals(model: Model) -> Iterable[Diagnostic]:
+    waived = waived_rules(model.policy)  # the model's own policy waives these findings (sops trace too)
     refined: set[str] = set()
     for _, req in sorted(model.requirements.items()):
         for ref in req.refines:
@@ -597,7 +592,7 @@ def check_goals(model: Model) -> Iterable[Diagnostic]:
                 goal.typed_asil.location,
                 "a safety goal takes the highest ASIL of its hazards; remove the typed ASIL",
             )
-        if qname not in refined:
+        if qname not in refined and "goal_requirement" not in waived:
             yield dg.make(
                 dg.GOAL_NO_REQUIREMENT,
                 f"safety goal '{goal.name}' is refined by no requirement",
@@ -613,6 +608,7 @@ def _parent_asil(model: Model, kind: str, qname: str) -> str | None:
 
 
 def check_requirements(model: Model) -> Iterable[Diagnostic]:
+    waived = waived_rules(model.policy)  # the model's own policy waives these findings (sops trace too)
     children: dict[str, list[el.Requirement]] = {}
     parents_of: dict[str, list[str]] = {}
     for qname, req in sorted(model.requirements.items()):
@@ -661,7 +657,7 @@ def check_requirements(model: Model) -> Iterable[Diagnostic]:
                     f"raise it to {parent_asil}, or decompose: e.g. {req.asil.level}({parent_asil}) "
                     "with an independent partner requirement",
                 )
-        if not req.allocated_to:
+        if not req.allocated_to and "requirement_allocation" not in waived:
             yield dg.make(
                 dg.REQUIREMENT_UNALLOCATED,
                 f"requirement '{req.name}' is allocated to nothing",

@@ -98,7 +98,7 @@ def run_pipeline(model: Any, formats: bool = True) -> dict[str, int]:
     propagates and fails the test."""
     from safetyops_dsl.generators import openpsa, tables, trace_report
 
-    from safetyops_dsl.analysis.coverage import evaluate, resolve_policy
+    from safetyops_dsl.analysis.coverage import evaluate
     from safetyops_dsl.analysis.fmea import build_fmea
     from safetyops_dsl.analysis.fmeda import build_fmeda
     from safetyops_dsl.analysis.hara import build_hara
@@ -107,6 +107,7 @@ def run_pipeline(model: Any, formats: bool = True) -> dict[str, int]:
     from safetyops_dsl.diagnostics import DiagnosticError
     from safetyops_dsl.fta.engine import analyse
     from safetyops_dsl.fta.result import AnalysisOptions
+    from safetyops_dsl.validation.policy import resolve_policy
 
     stats = {"trees": 0, "analysed": 0, "refused": 0}
     results = synthesise_all(model)

@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from safetyops_dsl.generators import trace_report
 
 from safetyops_dsl.analysis import evidence as ev
-from safetyops_dsl.analysis.coverage import evaluate, resolve_policy
+from safetyops_dsl.analysis.coverage import evaluate
 from safetyops_dsl.analysis.trace import build_trace
 from safetyops_dsl.api import check
+from safetyops_dsl.validation.policy import resolve_policy
 
 AEB = ROOT / "models" / "aeb"
 FIXTURES = ROOT / "tests" / "fixtures" / "trace"

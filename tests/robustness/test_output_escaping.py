@@ -195,8 +195,9 @@ def test_tables(hostile, kind: str, fmt: str) -> None:  # type: ignore[no-untype
 
 @pytest.mark.parametrize("fmt", ["md", "csv", "html", "json", "dot"])
 def test_trace_report(hostile, fmt: str) -> None:  # type: ignore[no-untyped-def]
-    from safetyops_dsl.analysis.coverage import evaluate, resolve_policy
+    from safetyops_dsl.analysis.coverage import evaluate
     from safetyops_dsl.analysis.trace import build_trace
+    from safetyops_dsl.validation.policy import resolve_policy
 
     model, _, _ = hostile
     tg = build_trace(model, None, use_git=False)

@@ -11,12 +11,13 @@ from safetyops_dsl.generators import trace_report
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.analysis import evidence as ev
-from safetyops_dsl.analysis.coverage import evaluate, resolve_policy
+from safetyops_dsl.analysis.coverage import evaluate
 from safetyops_dsl.analysis.trace import build_trace, rollup
 from safetyops_dsl.api import check
 from safetyops_dsl.cli.main import cli
 from safetyops_dsl.diagnostics import Location
 from safetyops_dsl.model.elements import PolicyRule
+from safetyops_dsl.validation.policy import resolve_policy
 
 ROOT = Path(__file__).resolve().parents[3]
 AEB = ROOT / "models" / "aeb"
