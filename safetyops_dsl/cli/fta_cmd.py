@@ -106,6 +106,13 @@ def _safe_file_name(name: str) -> str:
     help="Refuse to enumerate more cut sets than this (counting is never limited).",
 )
 @click.option(
+    "--max-bdd-nodes",
+    type=click.IntRange(min=1),
+    default=1 << 24,
+    show_default=True,
+    help="Refuse (an error, not an exhausted memory) a BDD that needs more nodes under every order tried.",
+)
+@click.option(
     "--importance/--no-importance",
     default=True,
     show_default=True,
@@ -123,6 +130,7 @@ def fta(
     mission_time: float | None,
     cut_set_limit: int,
     max_cut_sets: int,
+    max_bdd_nodes: int,
     importance: bool,
     gate: bool,
 ) -> None:
@@ -161,6 +169,7 @@ def fta(
         approximation=Approximation(approx),
         cut_set_limit=cut_set_limit,
         max_cut_sets=max_cut_sets,
+        max_bdd_nodes=max_bdd_nodes,
         importance=importance and fmt in ("text", "json", "md"),
     )
     try:

@@ -18,13 +18,18 @@
  *     with the unique table;
  *   - apply runs on an explicit stack (depth <= nvars + 1), so deep BDDs cannot overflow the C stack.
  *
- * The module-level functions node_probabilities and conditional_probabilities reproduce bdd.py's pure
- * Python passes operation for operation, so their results are bit-identical (compile with
- * -ffp-contract=off: no fused multiply-add).
+ * The module-level functions node_probabilities and conditional_probabilities reproduce the pure-Python
+ * passes (tests/unit/fta/fta_reference.py) operation for operation, so their results are bit-identical
+ * (compile with -ffp-contract=off: no fused multiply-add).
+ *
+ * Flat BDDs and probability tables travel as array.array('i') / array.array('d') (4 and 8 bytes an item,
+ * where a list costs a pointer plus a boxed int or float: ~36 / ~32 bytes), and the passes read such arrays
+ * in place through the buffer protocol. Any other sequence is converted item by item, with the same checks.
  */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -595,6 +600,193 @@ static int get_int(PyObject *o, const char *what, long long lo, long long hi, lo
     return 0;
 }
 
+/* ------------------------------------------------------------------------------------------------------ */
+/* Typed arrays                                                                                           */
+
+#if INT_MAX != 0x7FFFFFFF
+#error "array.array('i') must hold 32-bit ints"
+#endif
+
+static PyObject *array_type; /* array.array, looked up when the module is loaded */
+
+/* A new array.array of type code `code` holding a copy of the `bytes` bytes at data. */
+static PyObject *array_from(const char *code, const void *data, size_t bytes) {
+    PyObject *arr = PyObject_CallFunction(array_type, "s", code);
+    if (!arr || bytes == 0) return arr;
+    PyObject *mv = PyMemoryView_FromMemory((char *)data, (Py_ssize_t)bytes, PyBUF_READ);
+    PyObject *r = mv ? PyObject_CallMethod(arr, "frombytes", "(O)", mv) : NULL;
+    Py_XDECREF(mv);
+    if (!r) {
+        Py_DECREF(arr);
+        return NULL;
+    }
+    Py_DECREF(r);
+    return arr;
+}
+
+/* 1 and a held view (release it with PyBuffer_Release) if obj exports a contiguous 1-D buffer of native
+ * items of itemsize bytes whose struct code is one of `codes` (array('i') / array('d'), a memoryview of one,
+ * a NumPy int32 / float64 vector): the caller reads the items in place. 0 and no view (view->obj NULL) for
+ * anything else, which the caller reads as a sequence: a buffer of another format (array('q'), bytes) or a
+ * strided one is converted item by item, as a list is. -1 (TypeError) for a buffer of more than one
+ * dimension, which is no sequence of numbers. */
+static int typed_view(PyObject *obj, const char *codes, Py_ssize_t itemsize, Py_buffer *view, const char *what) {
+    view->obj = NULL;
+    if (!PyObject_CheckBuffer(obj)) return 0;
+    if (PyObject_GetBuffer(obj, view, PyBUF_FULL_RO) < 0) {
+        PyErr_Clear(); /* the exporter offers no such view: read obj as a sequence */
+        view->obj = NULL;
+        return 0;
+    }
+    if (view->ndim != 1) {
+        PyErr_Format(PyExc_TypeError, "%s must be one-dimensional, not a %d-dimensional buffer", what, view->ndim);
+        PyBuffer_Release(view); /* sets view->obj to NULL */
+        return -1;
+    }
+    const char *fmt = view->format ? view->format : "B";
+    if (*fmt == '@' || *fmt == '=' || *fmt == (PY_LITTLE_ENDIAN ? '<' : '>')) fmt++;
+    if (view->itemsize == itemsize && fmt[0] != '\0' && strchr(codes, fmt[0]) && fmt[1] == '\0' &&
+        view->suboffsets == NULL && (view->strides == NULL || view->strides[0] == itemsize) &&
+        view->len == view->shape[0] * itemsize)
+        return 1;
+    PyBuffer_Release(view);
+    return 0;
+}
+
+/* An argument of int32 items: read in place from a buffer, or converted from a sequence into `copy`. */
+typedef struct {
+    const int32_t *items;
+    Py_ssize_t n;
+    int32_t *copy;
+    Py_buffer view; /* view.obj != NULL: a held buffer */
+} IntArg;
+
+/* The same for doubles. */
+typedef struct {
+    const double *items;
+    Py_ssize_t n;
+    double *copy;
+    Py_buffer view;
+} FloatArg;
+
+static void int_arg_free(IntArg *a) {
+    PyBuffer_Release(&a->view); /* nothing when view.obj is NULL */
+    free(a->copy);
+    a->copy = NULL;
+}
+
+static void float_arg_free(FloatArg *a) {
+    PyBuffer_Release(&a->view);
+    free(a->copy);
+    a->copy = NULL;
+}
+
+/* Item i of the fast sequence `seq`, which may have shrunk since the last item was read: the __index__ or
+ * __float__ of an item is Python code that can change any list. NULL with ValueError if it is gone. */
+static PyObject *fast_item(PyObject *seq, Py_ssize_t i, const char *what) {
+    if (i >= PySequence_Fast_GET_SIZE(seq)) {
+        PyErr_Format(PyExc_ValueError, "%s changed size during the call", what);
+        return NULL;
+    }
+    return PySequence_Fast_GET_ITEM(seq, i);
+}
+
+/* obj as int32 items: an 'i' buffer in place, else any sequence of ints (TypeError for a non-int, ValueError
+ * for an int that does not fit 32 bits: no valid level, edge or node does). */
+static int int_arg(PyObject *obj, const char *what, IntArg *a) {
+    a->items = NULL;
+    a->n = 0;
+    a->copy = NULL;
+    int r = typed_view(obj, "il", 4, &a->view, what);
+    if (r < 0) return -1;
+    if (r) {
+        a->items = (const int32_t *)a->view.buf;
+        a->n = a->view.len / 4;
+        return 0;
+    }
+    PyObject *seq = PySequence_Fast(obj, what);
+    if (!seq) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    a->copy = (int32_t *)malloc(((size_t)n + 1) * sizeof(int32_t));
+    if (!a->copy) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = fast_item(seq, i, what);
+        long long v;
+        int overflow = 0;
+        if (!o) goto fail;
+        if (PyLong_CheckExact(o)) {
+            v = PyLong_AsLongLongAndOverflow(o, &overflow);
+        } else {
+            Py_INCREF(o);
+            int rc = get_int(o, what, LLONG_MIN, LLONG_MAX, &v);
+            Py_DECREF(o);
+            if (rc < 0) goto fail;
+        }
+        if (overflow || v < INT32_MIN || v > INT32_MAX) {
+            PyErr_Format(PyExc_ValueError, "%s[%zd] out of range", what, i);
+            goto fail;
+        }
+        a->copy[i] = (int32_t)v;
+    }
+    Py_DECREF(seq);
+    a->items = a->copy;
+    a->n = n;
+    return 0;
+fail:
+    Py_DECREF(seq);
+    int_arg_free(a);
+    return -1;
+}
+
+/* obj as doubles: a 'd' buffer in place, else any sequence of numbers. */
+static int float_arg(PyObject *obj, const char *what, FloatArg *a) {
+    a->items = NULL;
+    a->n = 0;
+    a->copy = NULL;
+    int r = typed_view(obj, "d", 8, &a->view, what);
+    if (r < 0) return -1;
+    if (r) {
+        a->items = (const double *)a->view.buf;
+        a->n = a->view.len / 8;
+        return 0;
+    }
+    PyObject *seq = PySequence_Fast(obj, what);
+    if (!seq) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    a->copy = (double *)malloc(((size_t)n + 1) * sizeof(double));
+    if (!a->copy) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = fast_item(seq, i, what);
+        double v;
+        if (!o) goto fail;
+        if (PyFloat_CheckExact(o)) {
+            v = PyFloat_AS_DOUBLE(o);
+        } else {
+            Py_INCREF(o);
+            v = PyFloat_AsDouble(o);
+            Py_DECREF(o);
+            if (v == -1.0 && PyErr_Occurred()) goto fail;
+        }
+        a->copy[i] = v;
+    }
+    Py_DECREF(seq);
+    a->items = a->copy;
+    a->n = n;
+    return 0;
+fail:
+    Py_DECREF(seq);
+    float_arg_free(a);
+    return -1;
+}
+
 static PyObject *Manager_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"nvars", "node_limit", NULL};
     PyObject *onvars, *olimit = NULL;
@@ -740,23 +932,14 @@ static PyObject *Manager_size(Manager *m, PyObject *arg) {
     return PyLong_FromSsize_t(s);
 }
 
-static PyObject *list_u32(const uint32_t *a, size_t n) {
-    PyObject *l = PyList_New((Py_ssize_t)n);
-    if (!l) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        PyObject *o = PyLong_FromUnsignedLong(a[i]);
-        if (!o) {
-            Py_DECREF(l);
-            return NULL;
-        }
-        PyList_SET_ITEM(l, (Py_ssize_t)i, o);
-    }
-    return l;
-}
+/* Flattened BDDs have at most this many nodes, so that every edge fits an int32 (array('i')). */
+#define MAX_FLAT ((size_t)1 << 30)
 
 /* (level, high, low, root): the sub-DAG of f numbered by a then-first post-order walk, the order of CUDD's
  * DDDMP dump (and so of bdd._flatten): children before parents, the terminal first. The numbering depends
- * on the function only, not on the history of the manager. */
+ * on the function only, not on the history of the manager. level, high and low are array('i'). The arrays
+ * are made once every node's mark is cleared: making a Python object may run any Python code (a garbage
+ * collection runs finalizers), which may call this manager. */
 static PyObject *Manager_flatten(Manager *m, PyObject *arg) {
     uint32_t f;
     if (get_edge(m, arg, &f) < 0) return NULL;
@@ -814,6 +997,8 @@ static PyObject *Manager_flatten(Manager *m, PyObject *arg) {
         sp--;
     }
     uint32_t newroot = 0;
+    int toobig = !failed && cnt > MAX_FLAT;
+    failed |= toobig;
     if (!failed) {
         hi = (uint32_t *)malloc((cnt ? cnt : 1) * sizeof(uint32_t));
         lo = (uint32_t *)malloc((cnt ? cnt : 1) * sizeof(uint32_t));
@@ -831,14 +1016,26 @@ static PyObject *Manager_flatten(Manager *m, PyObject *arg) {
     for (size_t i = 0; i < cnt; i++) nodes[order[i]].var = saved[i];
     PyObject *res = NULL;
     if (!failed) {
-        PyObject *a = list_u32(saved, cnt);
-        PyObject *b = a ? list_u32(hi, cnt) : NULL;
-        PyObject *c = b ? list_u32(lo, cnt) : NULL;
-        if (c) res = Py_BuildValue("(NNNk)", a, b, c, (unsigned long)newroot);
-        else {
+        /* Node numbers, variable indices (< MAX_VARS) and edges (< 2 * MAX_FLAT) are all below 2^31: the
+         * uint32 arrays hold the int32 values bit for bit. */
+        free(order);
+        free(stack);
+        order = stack = NULL;
+        PyObject *a = array_from("i", saved, cnt * sizeof(uint32_t));
+        free(saved);
+        saved = NULL;
+        PyObject *b = a ? array_from("i", hi, cnt * sizeof(uint32_t)) : NULL;
+        free(hi);
+        hi = NULL;
+        PyObject *c = b ? array_from("i", lo, cnt * sizeof(uint32_t)) : NULL;
+        if (c) {
+            res = Py_BuildValue("(NNNk)", a, b, c, (unsigned long)newroot);
+        } else {
             Py_XDECREF(a);
             Py_XDECREF(b);
         }
+    } else if (toobig) {
+        PyErr_Format(PyExc_OverflowError, "cannot flatten a BDD of more than 2^30 nodes (%zu)", cnt);
     } else {
         PyErr_NoMemory();
     }
@@ -883,7 +1080,7 @@ static PyMethodDef Manager_methods[] = {
      "atleast(k, edges) -> edge of 'at least k of edges are true'."},
     {"size", (PyCFunction)Manager_size, METH_O, "size(f) -> number of nodes reachable from f, terminal included."},
     {"flatten", (PyCFunction)Manager_flatten, METH_O,
-     "flatten(f) -> (level, high, low, root): the sub-DAG of f as arrays (bdd.FlatBdd layout)."},
+     "flatten(f) -> (level, high, low, root): the sub-DAG of f as three array('i') (bdd.FlatBdd layout)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -908,86 +1105,9 @@ static PyTypeObject ManagerType = {
 /* ------------------------------------------------------------------------------------------------------ */
 /* Probability passes over flat arrays (bdd.FlatBdd layout)                                               */
 
-/* Any sequence of ints as a fresh array of long long (exceptions: TypeError for non-ints). */
-static long long *seq_ints(PyObject *obj, const char *what, Py_ssize_t *len) {
-    PyObject *seq = PySequence_Fast(obj, what);
-    if (!seq) return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    long long *out = (long long *)malloc(((size_t)n + 1) * sizeof(long long));
-    if (!out) {
-        Py_DECREF(seq);
-        PyErr_NoMemory();
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *o = items[i];
-        long long v;
-        if (PyLong_CheckExact(o)) {
-            int overflow = 0;
-            v = PyLong_AsLongLongAndOverflow(o, &overflow);
-            if (overflow) v = LLONG_MIN; /* rejected by the range checks */
-        } else if (get_int(o, what, LLONG_MIN, LLONG_MAX, &v) < 0) {
-            free(out);
-            Py_DECREF(seq);
-            return NULL;
-        }
-        out[i] = v;
-    }
-    Py_DECREF(seq);
-    *len = n;
-    return out;
-}
-
-/* Any sequence of numbers as a fresh array of double. */
-static double *seq_doubles(PyObject *obj, const char *what, Py_ssize_t *len) {
-    PyObject *seq = PySequence_Fast(obj, what);
-    if (!seq) return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    double *out = (double *)malloc(((size_t)n + 1) * sizeof(double));
-    if (!out) {
-        Py_DECREF(seq);
-        PyErr_NoMemory();
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *o = items[i];
-        double v;
-        if (PyFloat_CheckExact(o)) {
-            v = PyFloat_AS_DOUBLE(o);
-        } else {
-            v = PyFloat_AsDouble(o);
-            if (v == -1.0 && PyErr_Occurred()) {
-                free(out);
-                Py_DECREF(seq);
-                return NULL;
-            }
-        }
-        out[i] = v;
-    }
-    Py_DECREF(seq);
-    *len = n;
-    return out;
-}
-
-static PyObject *list_doubles(const double *a, Py_ssize_t n) {
-    PyObject *l = PyList_New(n);
-    if (!l) return NULL;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *o = PyFloat_FromDouble(a[i]);
-        if (!o) {
-            Py_DECREF(l);
-            return NULL;
-        }
-        PyList_SET_ITEM(l, i, o);
-    }
-    return l;
-}
-
 /* Checks shared by both passes: equal lengths, children are existing nodes numbered below their parent,
  * node levels index probs. `nvars` < 0: no bound on levels other than len(probs). */
-static int check_flat(const long long *level, const long long *high, const long long *low, Py_ssize_t n,
+static int check_flat(const int32_t *level, const int32_t *high, const int32_t *low, Py_ssize_t n,
                       Py_ssize_t nh, Py_ssize_t nl, Py_ssize_t nprobs, long long nvars) {
     if (nh != n || nl != n) {
         PyErr_Format(PyExc_ValueError, "level, high and low differ in length (%zd, %zd, %zd)", n, nh, nl);
@@ -997,7 +1117,7 @@ static int check_flat(const long long *level, const long long *high, const long 
     if (nvars >= 0 && nvars < bound) bound = nvars;
     for (Py_ssize_t i = 1; i < n; i++) {
         if (level[i] < 0 || level[i] >= bound) {
-            PyErr_Format(PyExc_ValueError, "level[%zd] = %lld is not a variable index", i, level[i]);
+            PyErr_Format(PyExc_ValueError, "level[%zd] = %d is not a variable index", i, (int)level[i]);
             return -1;
         }
         if (high[i] < 0 || (high[i] >> 1) >= i || low[i] < 0 || (low[i] >> 1) >= i) {
@@ -1006,10 +1126,21 @@ static int check_flat(const long long *level, const long long *high, const long 
         }
     }
     if (nvars >= 0 && n > 0 && (level[0] < 0 || level[0] > nvars)) {
-        PyErr_Format(PyExc_ValueError, "level[0] = %lld is not in 0..nvars", level[0]);
+        PyErr_Format(PyExc_ValueError, "level[0] = %d is not in 0..nvars", (int)level[0]);
         return -1;
     }
     return 0;
+}
+
+/* pos and neg (malloc'ed, n items each) as two array('d'); NULL on error. */
+static PyObject *double_arrays(const double *pos, const double *neg, Py_ssize_t n) {
+    PyObject *a = array_from("d", pos, (size_t)n * sizeof(double));
+    PyObject *b = a ? array_from("d", neg, (size_t)n * sizeof(double)) : NULL;
+    if (!b) {
+        Py_XDECREF(a);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", a, b);
 }
 
 static PyObject *py_node_probabilities(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -1018,14 +1149,19 @@ static PyObject *py_node_probabilities(PyObject *self, PyObject *const *args, Py
         PyErr_Format(PyExc_TypeError, "node_probabilities() takes exactly 4 arguments (%zd given)", nargs);
         return NULL;
     }
-    Py_ssize_t n = 0, nh = 0, nl = 0, np = 0;
-    long long *level = NULL, *high = NULL, *low = NULL;
-    double *probs = NULL, *pos = NULL, *neg = NULL;
+    /* Every argument is read (converting sequences may run Python code) before any is checked, and the
+     * pass runs no Python code: arrays read in place cannot change between the checks and their use. */
+    IntArg L = {0}, H = {0}, W = {0};
+    FloatArg P = {0};
+    double *pos = NULL, *neg = NULL;
     PyObject *res = NULL;
-    if (!(level = seq_ints(args[0], "level", &n)) || !(high = seq_ints(args[1], "high", &nh)) ||
-        !(low = seq_ints(args[2], "low", &nl)) || !(probs = seq_doubles(args[3], "probs", &np)))
+    if (int_arg(args[0], "level", &L) < 0 || int_arg(args[1], "high", &H) < 0 || int_arg(args[2], "low", &W) < 0 ||
+        float_arg(args[3], "probs", &P) < 0)
         goto done;
-    if (check_flat(level, high, low, n, nh, nl, np, -1) < 0) goto done;
+    const int32_t *level = L.items, *high = H.items, *low = W.items;
+    const double *probs = P.items;
+    Py_ssize_t n = L.n;
+    if (check_flat(level, high, low, n, H.n, W.n, P.n, -1) < 0) goto done;
     pos = (double *)malloc(((size_t)n + 1) * sizeof(double));
     neg = (double *)malloc(((size_t)n + 1) * sizeof(double));
     if (!pos || !neg) {
@@ -1058,19 +1194,12 @@ static PyObject *py_node_probabilities(PyObject *self, PyObject *const *args, Py
         pos[i] = p * ph + q * pl;
         neg[i] = p * nh_ + q * nl_;
     }
-    {
-        PyObject *a = list_doubles(pos, n);
-        PyObject *b = a ? list_doubles(neg, n) : NULL;
-        if (b)
-            res = Py_BuildValue("(NN)", a, b);
-        else
-            Py_XDECREF(a);
-    }
+    res = double_arrays(pos, neg, n);
 done:
-    free(level);
-    free(high);
-    free(low);
-    free(probs);
+    int_arg_free(&L);
+    int_arg_free(&H);
+    int_arg_free(&W);
+    float_arg_free(&P);
     free(pos);
     free(neg);
     return res;
@@ -1140,22 +1269,24 @@ static PyObject *py_conditional_probabilities(PyObject *self, PyObject *const *a
                      nargs);
         return NULL;
     }
-    Py_ssize_t n = 0, nh = 0, nl = 0, np = 0, npos = 0, nneg = 0;
-    long long *level = NULL, *high = NULL, *low = NULL;
-    double *probs = NULL, *pos = NULL, *neg = NULL, *reach0 = NULL, *reach1 = NULL, *at1 = NULL, *at0 = NULL,
-           *seg = NULL;
+    IntArg L = {0}, H = {0}, W = {0};
+    FloatArg P = {0}, PP = {0}, NN = {0};
+    double *reach0 = NULL, *reach1 = NULL, *at1 = NULL, *at0 = NULL, *seg = NULL;
     char *present = NULL;
     JumpMap jm = {NULL, 0, 0, NULL, 0};
     PyObject *res = NULL;
     long long root, nvars;
     if (get_int(args[3], "root", 0, LLONG_MAX, &root) < 0 || get_int(args[7], "nvars", 0, MAX_VARS, &nvars) < 0)
         return NULL;
-    if (!(level = seq_ints(args[0], "level", &n)) || !(high = seq_ints(args[1], "high", &nh)) ||
-        !(low = seq_ints(args[2], "low", &nl)) || !(probs = seq_doubles(args[4], "probs", &np)) ||
-        !(pos = seq_doubles(args[5], "pos", &npos)) || !(neg = seq_doubles(args[6], "neg", &nneg)))
+    /* As in node_probabilities: read everything, then check, then a pass that runs no Python code. */
+    if (int_arg(args[0], "level", &L) < 0 || int_arg(args[1], "high", &H) < 0 || int_arg(args[2], "low", &W) < 0 ||
+        float_arg(args[4], "probs", &P) < 0 || float_arg(args[5], "pos", &PP) < 0 || float_arg(args[6], "neg", &NN) < 0)
         goto done;
-    if (check_flat(level, high, low, n, nh, nl, np, nvars) < 0) goto done;
-    if (npos != n || nneg != n) {
+    const int32_t *level = L.items, *high = H.items, *low = W.items;
+    const double *probs = P.items, *pos = PP.items, *neg = NN.items;
+    Py_ssize_t n = L.n;
+    if (check_flat(level, high, low, n, H.n, W.n, P.n, nvars) < 0) goto done;
+    if (PP.n != n || NN.n != n) {
         PyErr_SetString(PyExc_ValueError, "pos and neg must have one entry per node");
         goto done;
     }
@@ -1305,12 +1436,12 @@ static PyObject *py_conditional_probabilities(PyObject *self, PyObject *const *a
         }
     }
 done:
-    free(level);
-    free(high);
-    free(low);
-    free(probs);
-    free(pos);
-    free(neg);
+    int_arg_free(&L);
+    int_arg_free(&H);
+    int_arg_free(&W);
+    float_arg_free(&P);
+    float_arg_free(&PP);
+    float_arg_free(&NN);
     free(reach0);
     free(reach1);
     free(at1);
@@ -1324,11 +1455,11 @@ done:
 
 static PyMethodDef module_methods[] = {
     {"node_probabilities", (PyCFunction)(void (*)(void))py_node_probabilities, METH_FASTCALL,
-     "node_probabilities(level, high, low, probs) -> (pos, neg): P(node) and 1 - P(node) per node, as in "
-     "bdd.node_probabilities."},
+     "node_probabilities(level, high, low, probs) -> (pos, neg): P(node) and 1 - P(node) per node, as two "
+     "array('d')."},
     {"conditional_probabilities", (PyCFunction)(void (*)(void))py_conditional_probabilities, METH_FASTCALL,
      "conditional_probabilities(level, high, low, root, probs, pos, neg, nvars) -> {v: (P(top | v=1), "
-     "P(top | v=0))}, as in bdd.conditional_probabilities."},
+     "P(top | v=0))}."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1342,6 +1473,13 @@ static struct PyModuleDef bddk_module = {
 
 PyMODINIT_FUNC PyInit__bddk(void) {
     if (PyType_Ready(&ManagerType) < 0) return NULL;
+    if (!array_type) {
+        PyObject *arraymod = PyImport_ImportModule("array");
+        if (!arraymod) return NULL;
+        array_type = PyObject_GetAttrString(arraymod, "array"); /* kept for the life of the process */
+        Py_DECREF(arraymod);
+        if (!array_type) return NULL;
+    }
     PyObject *mod = PyModule_Create(&bddk_module);
     if (!mod) return NULL;
     Py_INCREF(&ManagerType);

@@ -1,4 +1,10 @@
 # Types of the C kernel _bddk.c (BDD manager and probability passes). Edges: 2 * node + complemented.
+#
+# Flat BDDs come out as array('i') and node probabilities as array('d'); the passes read such arrays in place
+# (buffer protocol) and convert any other sequence of ints / floats item by item.
+
+from array import array
+from collections.abc import Sequence
 
 class Manager:
     def __init__(self, nvars: int, node_limit: int = 0) -> None: ...
@@ -9,20 +15,20 @@ class Manager:
     def and_(self, f: int, g: int) -> int: ...
     def or_(self, f: int, g: int) -> int: ...
     def xor(self, f: int, g: int) -> int: ...
-    def atleast(self, k: int, edges: list[int]) -> int: ...
+    def atleast(self, k: int, edges: Sequence[int]) -> int: ...
     def size(self, f: int) -> int: ...
-    def flatten(self, f: int) -> tuple[list[int], list[int], list[int], int]: ...
+    def flatten(self, f: int) -> tuple[array[int], array[int], array[int], int]: ...
 
 def node_probabilities(
-    level: list[int], high: list[int], low: list[int], probs: list[float]
-) -> tuple[list[float], list[float]]: ...
+    level: Sequence[int], high: Sequence[int], low: Sequence[int], probs: Sequence[float]
+) -> tuple[array[float], array[float]]: ...
 def conditional_probabilities(
-    level: list[int],
-    high: list[int],
-    low: list[int],
+    level: Sequence[int],
+    high: Sequence[int],
+    low: Sequence[int],
     root: int,
-    probs: list[float],
-    pos: list[float],
-    neg: list[float],
+    probs: Sequence[float],
+    pos: Sequence[float],
+    neg: Sequence[float],
     nvars: int,
 ) -> dict[int, tuple[float, float]]: ...

@@ -11,6 +11,11 @@
  * range, children numbered below and ordered below their parents): malformed input raises ValueError or
  * TypeError, never crashes, also when an item's __index__ or a signal handler changes the lists meanwhile.
  *
+ * Integer inputs that are array('i') (int32) and probabilities that are array('d') (what _bddk.flatten and
+ * node_probabilities return) are read through the buffer protocol, with no conversion of Python objects;
+ * any other sequence is read item by item, with the same checks. A buffer stays held for the whole call, so
+ * its length cannot change, and every item is checked when it is read.
+ *
  * The result of minimal_solutions is compacted to the nodes reachable from the root, numbered in the order
  * the working store created them (children before parents), so the same input always gives the same lists.
  */
@@ -18,8 +23,13 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
+
+#if INT_MAX != 0x7FFFFFFF
+#error "array.array('i') must hold 32-bit ints"
+#endif
 
 enum { EMPTY = 0, BASE = 1 };
 
@@ -416,13 +426,102 @@ static int get_ll(PyObject *fast, Py_ssize_t i, long long lo, long long hi, long
     return rc;
 }
 
-/* The first n items of a sequence (which must still have them) -> int32 array (values in [lo, hi]). */
-static int32_t *seq_i32(PyObject *fast, Py_ssize_t n, const char *what, long long lo, long long hi) {
+/* 1 and a held view (release it with PyBuffer_Release) if obj exports a contiguous 1-D buffer of native
+ * items of itemsize bytes whose struct code is one of `codes` (array('i') / array('d'), a memoryview of one,
+ * a NumPy int32 / float64 vector): the caller reads the items in place. 0 and no view (view->obj NULL) for
+ * anything else, which the caller reads as a sequence: a buffer of another format (array('q'), bytes) or a
+ * strided one is converted item by item, as a list is. -1 (TypeError) for a buffer of more than one
+ * dimension, which is no sequence of numbers. */
+static int typed_view(PyObject *obj, const char *codes, Py_ssize_t itemsize, Py_buffer *view, const char *what) {
+    view->obj = NULL;
+    if (!PyObject_CheckBuffer(obj)) return 0;
+    if (PyObject_GetBuffer(obj, view, PyBUF_FULL_RO) < 0) {
+        PyErr_Clear(); /* the exporter offers no such view: read obj as a sequence */
+        view->obj = NULL;
+        return 0;
+    }
+    if (view->ndim != 1) {
+        PyErr_Format(PyExc_TypeError, "%s must be one-dimensional, not a %d-dimensional buffer", what, view->ndim);
+        PyBuffer_Release(view); /* sets view->obj to NULL */
+        return -1;
+    }
+    const char *fmt = view->format ? view->format : "B";
+    if (*fmt == '@' || *fmt == '=' || *fmt == (PY_LITTLE_ENDIAN ? '<' : '>')) fmt++;
+    if (view->itemsize == itemsize && fmt[0] != '\0' && strchr(codes, fmt[0]) && fmt[1] == '\0' &&
+        view->suboffsets == NULL && (view->strides == NULL || view->strides[0] == itemsize) &&
+        view->len == view->shape[0] * itemsize)
+        return 1;
+    PyBuffer_Release(view);
+    return 0;
+}
+
+/* An input of ints: an int32 buffer read in place, or a fast sequence read item by item. */
+typedef struct {
+    PyObject *fast;      /* sequence path (owned), else NULL */
+    const int32_t *buf;  /* buffer path */
+    Py_ssize_t n;        /* buffer path: the length (fixed while the view is held) */
+    Py_buffer view;      /* view.obj != NULL: a held buffer */
+} Src;
+
+/* Opens obj as a Src (TypeError `err` if it is neither an int32 buffer nor a sequence). */
+static int src_open(Src *s, PyObject *obj, const char *what, const char *err) {
+    s->fast = NULL;
+    s->buf = NULL;
+    s->n = 0;
+    int r = typed_view(obj, "il", 4, &s->view, what);
+    if (r < 0) return -1;
+    if (r) {
+        s->buf = (const int32_t *)s->view.buf;
+        s->n = s->view.len / 4;
+        return 0;
+    }
+    s->fast = PySequence_Fast(obj, err);
+    return s->fast == NULL ? -1 : 0;
+}
+
+static void src_close(Src *s) {
+    Py_CLEAR(s->fast);
+    PyBuffer_Release(&s->view); /* nothing when view.obj is NULL */
+    s->buf = NULL;
+}
+
+static inline Py_ssize_t src_len(const Src *s) { return s->fast ? PySequence_Fast_GET_SIZE(s->fast) : s->n; }
+
+/* Item i of a Src as a long long in [lo, hi] (as get_ll). */
+static inline int src_get(const Src *s, Py_ssize_t i, long long lo, long long hi, long long *out, const char *what) {
+    if (s->fast) return get_ll(s->fast, i, lo, hi, out, what);
+    if (i >= s->n) {
+        PyErr_Format(PyExc_ValueError, "%s changed size during the call", what);
+        return -1;
+    }
+    long long v = s->buf[i];
+    if (v < lo || v > hi) {
+        PyErr_Format(PyExc_ValueError, "%s[%zd] out of range", what, i);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* The first n items of a Src (which must still have them) -> a new int32 array (values in [lo, hi]). A
+ * buffer is copied too: minsol checks for signals, and a handler could rewrite an array('i') in place after
+ * the checks. */
+static int32_t *src_i32(const Src *s, Py_ssize_t n, const char *what, long long lo, long long hi) {
     int32_t *out = xmalloc((size_t)n, sizeof(int32_t));
     if (out == NULL) return NULL;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    if (!s->fast && n <= s->n) {
+        const int32_t *in = s->buf;
+        int bad = 0;
+        for (Py_ssize_t i = 0; i < n; i++) { /* copy and check in one branch-light pass */
+            int32_t v = in[i];
+            out[i] = v;
+            bad |= v < lo || v > hi;
+        }
+        if (!bad) return out;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) { /* the sequence path, or find the bad item for the message */
         long long v;
-        if (get_ll(fast, i, lo, hi, &v, what) < 0) {
+        if (src_get(s, i, lo, hi, &v, what) < 0) {
             PyMem_RawFree(out);
             return NULL;
         }
@@ -478,7 +577,7 @@ typedef struct {
     /* lazy mode */
     int lazy;
     int32_t nvars;
-    PyObject *ilevel, *ihigh, *ilow; /* the input sequences (fast) */
+    const Src *ilevel, *ihigh, *ilow; /* the inputs */
     LNode *ln;                       /* node -> record (from calloc: pages are touched when visited) */
     int32_t *chain;                  /* scratch stack for te */
     size_t chain_cap;
@@ -488,7 +587,7 @@ static int read_level(Minsol *m, int32_t i) {
     LNode *ln = &m->ln[i];
     if (ln->known) return 0;
     long long v;
-    if (get_ll(m->ilevel, i, 0, (long long)m->nvars - 1, &v, "level") < 0) return -1;
+    if (src_get(m->ilevel, i, 0, (long long)m->nvars - 1, &v, "level") < 0) return -1;
     ln->level = (int32_t)v;
     ln->known = 1;
     return 0;
@@ -499,8 +598,8 @@ static int read_node(Minsol *m, int32_t i) {
     LNode *ln = m->ln;
     if (ln[i].known == 2) return 0;
     long long h, l;
-    if (read_level(m, i) < 0 || get_ll(m->ihigh, i, INT32_MIN, INT32_MAX, &h, "high") < 0 ||
-        get_ll(m->ilow, i, INT32_MIN, INT32_MAX, &l, "low") < 0)
+    if (read_level(m, i) < 0 || src_get(m->ihigh, i, INT32_MIN, INT32_MAX, &h, "high") < 0 ||
+        src_get(m->ilow, i, INT32_MIN, INT32_MAX, &l, "low") < 0)
         return -1;
     if (h < 0 || l < 0 || (h >> 1) >= i || (l >> 1) >= i) {
         PyErr_Format(PyExc_ValueError, "node %d: child edges must point to lower-numbered nodes", (int)i);
@@ -698,7 +797,8 @@ static PyObject *py_minimal_solutions(PyObject *self, PyObject *args, PyObject *
         if (overflow > 0 || limit >= nvars) unlimited = 1;
     }
 
-    PyObject *fl = NULL, *fh = NULL, *fo = NULL, *result = NULL;
+    PyObject *result = NULL;
+    Src fl = {0}, fh = {0}, fo = {0};
     int32_t *level = NULL, *high = NULL, *low = NULL, *long0 = NULL, *long1 = NULL;
     uint8_t *te = NULL;
     Ctx ctx;
@@ -706,12 +806,12 @@ static PyObject *py_minimal_solutions(PyObject *self, PyObject *args, PyObject *
     Minsol m;
     memset(&m, 0, sizeof(m));
 
-    fl = PySequence_Fast(olevel, "level must be a sequence");
-    fh = fl ? PySequence_Fast(ohigh, "high must be a sequence") : NULL;
-    fo = fh ? PySequence_Fast(olow, "low must be a sequence") : NULL;
-    if (fo == NULL) goto done;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(fl);
-    if (n < 1 || PySequence_Fast_GET_SIZE(fh) != n || PySequence_Fast_GET_SIZE(fo) != n) {
+    if (src_open(&fl, olevel, "level", "level must be a sequence") < 0 ||
+        src_open(&fh, ohigh, "high", "high must be a sequence") < 0 ||
+        src_open(&fo, olow, "low", "low must be a sequence") < 0)
+        goto done;
+    Py_ssize_t n = src_len(&fl);
+    if (n < 1 || src_len(&fh) != n || src_len(&fo) != n) {
         PyErr_SetString(PyExc_ValueError, "level, high and low must have the same length >= 1");
         goto done;
     }
@@ -727,24 +827,24 @@ static PyObject *py_minimal_solutions(PyObject *self, PyObject *args, PyObject *
     if (!unlimited && limit <= LAZY_MAX) {
         /* Lazy mode: nodes are read (and checked) when minsol first reaches them. */
         long long top;
-        if (get_ll(fl, 0, 0, nvars, &top, "level") < 0) goto done;
+        if (src_get(&fl, 0, 0, nvars, &top, "level") < 0) goto done;
         if (top != nvars) {
             PyErr_Format(PyExc_ValueError, "level[0] must be nvars (node 0 is the constant TRUE)");
             goto done;
         }
         m.lazy = 1;
         m.nvars = (int32_t)nvars;
-        m.ilevel = fl;
-        m.ihigh = fh;
-        m.ilow = fo;
+        m.ilevel = &fl;
+        m.ihigh = &fh;
+        m.ilow = &fo;
         m.ln = xcalloc((size_t)n, sizeof(LNode));
         if (m.ln == NULL) goto done;
         m.ln[0] = (LNode){(int32_t)nvars, 0, 0, 2, 2}; /* TRUE: its value is 1, + 1 */
         if (work_hint > 4096) work_hint = 4096;
     } else {
-        level = seq_i32(fl, n, "level", 0, nvars);
-        high = level ? seq_i32(fh, n, "high", INT32_MIN, INT32_MAX) : NULL;
-        low = high ? seq_i32(fo, n, "low", INT32_MIN, INT32_MAX) : NULL;
+        level = src_i32(&fl, n, "level", 0, nvars);
+        high = level ? src_i32(&fh, n, "high", INT32_MIN, INT32_MAX) : NULL;
+        low = high ? src_i32(&fo, n, "low", INT32_MIN, INT32_MAX) : NULL;
         te = low ? xmalloc((size_t)n, 1) : NULL;
         if (te == NULL) goto done;
         if (level[0] != nvars) {
@@ -830,9 +930,9 @@ done:
     PyMem_RawFree(long0);
     PyMem_RawFree(long1);
     PyMem_RawFree(te);
-    Py_XDECREF(fl);
-    Py_XDECREF(fh);
-    Py_XDECREF(fo);
+    src_close(&fl);
+    src_close(&fh);
+    src_close(&fo);
     return result;
 }
 
@@ -840,16 +940,16 @@ done:
 /* Whole-family passes                                                                                      */
 
 typedef struct {
-    PyObject *fv, *fh, *fl; /* fast sequences */
+    Src fv, fh, fl;
     int32_t root;
     uint8_t *mark; /* node -> reachable from root */
     int32_t *hi, *lo, *var;
 } Family;
 
 static void family_free(Family *F) {
-    Py_XDECREF(F->fv);
-    Py_XDECREF(F->fh);
-    Py_XDECREF(F->fl);
+    src_close(&F->fv);
+    src_close(&F->fh);
+    src_close(&F->fl);
     PyMem_RawFree(F->mark);
     PyMem_RawFree(F->hi);
     PyMem_RawFree(F->lo);
@@ -860,12 +960,11 @@ static void family_free(Family *F) {
  * each must be in [0, var_limit)). Only reachable nodes are read. */
 static int family_load(Family *F, PyObject *ov, PyObject *oh, PyObject *ol, Py_ssize_t root, Py_ssize_t var_limit) {
     memset(F, 0, sizeof(*F));
-    F->fv = PySequence_Fast(ov, "var must be a sequence");
-    F->fh = F->fv ? PySequence_Fast(oh, "hi must be a sequence") : NULL;
-    F->fl = F->fh ? PySequence_Fast(ol, "lo must be a sequence") : NULL;
-    if (F->fl == NULL) return -1;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(F->fh);
-    if (n < 2 || PySequence_Fast_GET_SIZE(F->fl) != n || PySequence_Fast_GET_SIZE(F->fv) != n) {
+    if (src_open(&F->fv, ov, "var", "var must be a sequence") < 0 ||
+        src_open(&F->fh, oh, "hi", "hi must be a sequence") < 0 || src_open(&F->fl, ol, "lo", "lo must be a sequence") < 0)
+        return -1;
+    Py_ssize_t n = src_len(&F->fh);
+    if (n < 2 || src_len(&F->fl) != n || src_len(&F->fv) != n) {
         PyErr_SetString(PyExc_ValueError, "var, hi and lo must have the same length >= 2");
         return -1;
     }
@@ -888,7 +987,7 @@ static int family_load(Family *F, PyObject *ov, PyObject *oh, PyObject *ol, Py_s
     for (Py_ssize_t i = root; i > BASE; i--) {
         if (!F->mark[i]) continue;
         long long h, l;
-        if (get_ll(F->fh, i, 0, i - 1, &h, "hi") < 0 || get_ll(F->fl, i, 0, i - 1, &l, "lo") < 0) {
+        if (src_get(&F->fh, i, 0, i - 1, &h, "hi") < 0 || src_get(&F->fl, i, 0, i - 1, &l, "lo") < 0) {
             if (PyErr_ExceptionMatches(PyExc_ValueError)) {
                 PyErr_Clear();
                 PyErr_Format(PyExc_ValueError, "node %zd: children must be numbered below their parent", i);
@@ -900,7 +999,7 @@ static int family_load(Family *F, PyObject *ov, PyObject *oh, PyObject *ol, Py_s
         F->mark[h] = F->mark[l] = 1;
         if (var_limit >= 0) {
             long long v;
-            if (get_ll(F->fv, i, 0, var_limit - 1, &v, "var") < 0) return -1;
+            if (src_get(&F->fv, i, 0, var_limit - 1, &v, "var") < 0) return -1;
             F->var[i] = (int32_t)v;
         }
     }
@@ -1090,14 +1189,26 @@ static PyObject *py_power_sums(PyObject *self, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOnOn:power_sums", kwlist, &ov, &oh, &ol, &root, &oprobs, &powers))
         return NULL;
     if (powers < 0) return PyErr_Format(PyExc_ValueError, "powers must be >= 0");
-    PyObject *fp = PySequence_Fast(oprobs, "probs must be a sequence");
-    if (fp == NULL) return NULL;
+    /* probs: an array('d') read in place, or any sequence of numbers read (once per variable) as needed */
+    Py_buffer pview;
+    PyObject *fp = NULL;
+    const double *pbuf = NULL;
+    Py_ssize_t nprobs;
+    int typed = typed_view(oprobs, "d", 8, &pview, "probs");
+    if (typed < 0) return NULL;
+    if (typed) {
+        pbuf = (const double *)pview.buf;
+        nprobs = pview.len / 8;
+    } else {
+        fp = PySequence_Fast(oprobs, "probs must be a sequence");
+        if (fp == NULL) return NULL;
+        nprobs = PySequence_Fast_GET_SIZE(fp);
+    }
     Family F;
     PyObject *result = NULL;
     int32_t *slot = NULL;
     double *val = NULL, *pcache = NULL;
     uint8_t *pknown = NULL;
-    Py_ssize_t nprobs = PySequence_Fast_GET_SIZE(fp);
     if (family_load(&F, ov, oh, ol, root, nprobs) < 0) goto done;
     /* slot: node -> row of `val`; row 0 EMPTY (zeros), row 1 BASE (ones). */
     slot = xmalloc((size_t)root + 1, sizeof(int32_t));
@@ -1125,7 +1236,10 @@ static PyObject *py_power_sums(PyObject *self, PyObject *args, PyObject *kwargs)
     for (int32_t i = 2; i <= root; i++) {
         if (!F.mark[i]) continue;
         int32_t v = F.var[i];
-        if (!pknown[v]) {
+        if (pbuf) {
+            pcache[v] = pbuf[v]; /* v < nprobs, the buffer's fixed length (family_load) */
+            pknown[v] = 1;
+        } else if (!pknown[v]) {
             if (v >= PySequence_Fast_GET_SIZE(fp)) {
                 PyErr_SetString(PyExc_ValueError, "probs changed size during the call");
                 goto done;
@@ -1159,7 +1273,8 @@ static PyObject *py_power_sums(PyObject *self, PyObject *args, PyObject *kwargs)
         PyList_SET_ITEM(result, (Py_ssize_t)j, x);
     }
 done:
-    Py_DECREF(fp);
+    Py_XDECREF(fp);
+    PyBuffer_Release(&pview); /* nothing when no buffer is held */
     family_free(&F);
     PyMem_RawFree(slot);
     PyMem_RawFree(val);

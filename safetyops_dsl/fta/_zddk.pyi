@@ -1,9 +1,12 @@
-# Types of the C kernel _zddk.c (minsol and whole-family passes over ZDDs given as lists).
+# Types of the C kernel _zddk.c (minsol and whole-family passes over ZDDs). Integer inputs that are array('i')
+# and probabilities that are array('d') are read in place (buffer protocol); any other sequence item by item.
+
+from collections.abc import Sequence
 
 def minimal_solutions(
-    level: list[int], high: list[int], low: list[int], root: int, nvars: int, limit: int | None
+    level: Sequence[int], high: Sequence[int], low: Sequence[int], root: int, nvars: int, limit: int | None
 ) -> tuple[list[int], list[int], list[int], int]: ...
-def count_by_order(var: list[int], hi: list[int], lo: list[int], root: int) -> dict[int, int]: ...
+def count_by_order(var: Sequence[int], hi: Sequence[int], lo: Sequence[int], root: int) -> dict[int, int]: ...
 def power_sums(
-    var: list[int], hi: list[int], lo: list[int], root: int, probs: list[float], powers: int
+    var: Sequence[int], hi: Sequence[int], lo: Sequence[int], root: int, probs: Sequence[float], powers: int
 ) -> list[float]: ...

@@ -19,7 +19,7 @@ event (`modules.candidate_orders`), which keep the events of one sub-tree (and s
 from __future__ import annotations
 
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,11 +30,14 @@ TRUE, FALSE = 0, 1
 
 @dataclass
 class FlatBdd:
-    """A reduced ordered BDD with complement edges, as arrays. `level[i]` is the variable index of node i."""
+    """A reduced ordered BDD with complement edges, as arrays. `level[i]` is the variable index of node i.
 
-    level: list[int]  # node -> variable index (node 0: len(variables), below every variable)
-    high: list[int]  # node -> edge
-    low: list[int]  # node -> edge
+    From the kernel, level, high and low are array('i') (4 bytes a node each, where a list of ints costs ~36),
+    which the kernels read in place; any sequence of ints works (tests build FlatBdds from lists)."""
+
+    level: Sequence[int]  # node -> variable index (node 0: len(variables), below every variable)
+    high: Sequence[int]  # node -> edge
+    low: Sequence[int]  # node -> edge
     root: int  # edge
     variables: list[str]  # variable index -> basic event or module placeholder (shared by all modules)
     probability: list[float]  # variable index -> p (the same list object for all modules of a tree)
@@ -62,8 +65,17 @@ class TreeBdds:
     index: dict[str, int]
 
 
-def build(tree: FaultTree, split: bool = False) -> TreeBdds:
+class BddTooLarge(Exception):
+    """Every candidate order needs more than the allowed number of BDD nodes."""
+
+    def __init__(self, limit: int, orders: int) -> None:
+        super().__init__(limit, orders)
+        self.limit, self.orders = limit, orders
+
+
+def build(tree: FaultTree, split: bool = False, max_nodes: int = 1 << 24) -> TreeBdds:
     """BDDs of the tree's modules in one manager per candidate order (a shared, static variable order).
+    Raises BddTooLarge when no order finishes within `max_nodes` allocated nodes.
 
     House events are constants and fold away. A module whose function turns out constant is passed to its
     parents as that constant, never as a variable (a constant placeholder would make the grafted cut sets
@@ -76,21 +88,31 @@ def build(tree: FaultTree, split: bool = False) -> TreeBdds:
     # Budgets count the nodes a build allocates (a manager keeps every node it makes), so a bad order is
     # stopped after a bounded amount of work whatever shape its gates have. A stopped build is resumed, not
     # restarted, when its budget grows: no work is thrown away.
-    budget = 1 << 16
+    max_nodes = max(1, max_nodes)
+    budget = min(1 << 16, max_nodes)
     # The model's order first, on its own, with a small budget: most trees fit, and they keep the BDD they
     # always had (and so the last bits of every sum over it).
-    if builds[0].run(0 if len(builds) == 1 else budget):
+    if builds[0].run(max_nodes if len(builds) == 1 else budget):
         return builds[0].bdds
+    if len(builds) == 1:
+        raise BddTooLarge(max_nodes, 1)
     race = builds[1:] + builds[:1]  # then shared-first, smaller-first, as written
     winner: _OrderBuild | None = None
     while winner is None:
         # The first order (best on most of the corpus) gets the round's budget, the others a quarter of
-        # it: they only overtake it when they are much cheaper. The budget grows 4x per round.
+        # it: they only overtake it when they are much cheaper. The budget grows 4x per round; in the last
+        # round, at the cap, every order gets all of it.
+        last = budget >= max_nodes
         for i, b in enumerate(race):
-            if b.run(budget if i == 0 else budget // 4):
+            if b.run(budget if i == 0 or last else budget // 4):
                 winner = b
                 break
-        budget *= 4
+        else:
+            if last:
+                for b in builds:
+                    b.release()
+                raise BddTooLarge(max_nodes, len(race))
+        budget = min(budget * 4, max_nodes)
     # Challengers: the first to finish is not always the smallest (edfpa14b: 702,000 nodes shared-first,
     # 190,000 as written for half the work), and minsol can cost far more on a bigger BDD (edfpa14b: 1 s).
     # Each goes on up to half the winner's work: it wins only where it is much cheaper, and the loss where
@@ -98,7 +120,10 @@ def build(tree: FaultTree, split: bool = False) -> TreeBdds:
     best = winner
     for b in race:
         if b is not winner and b.run(max(1, b.work, winner.work // 2)) and b.size < best.size:
+            best.release()
             best = b
+        elif b is not best:
+            b.release()  # now, not whenever the cyclic GC runs: a stopped manager holds ~40 bytes a node
     return best.bdds
 
 
@@ -126,6 +151,11 @@ class _OrderBuild:
         assert self._bdds is not None
         return self._bdds
 
+    def release(self) -> None:
+        """Free the manager of a build that lost the race (its generator frame holds it too)."""
+        self._steps.close()
+        self.mgr = None
+
     def run(self, limit: int) -> bool:
         """True when the build is done (limit 0: no limit)."""
         if self._bdds is None:
@@ -137,7 +167,7 @@ class _OrderBuild:
                 self.mgr = None  # the flat copies are all that is needed: free the nodes now
         return self._bdds is not None
 
-    def _steps_of_build(self) -> Iterator[None]:
+    def _steps_of_build(self) -> Generator[None, None, None]:
         tree, modules, mgr = self.tree, self.modules, self.mgr
         index = {name: i for i, name in enumerate(self.order)}
         probs = [tree.basic_events[n].probability if n in tree.basic_events else 0.0 for n in self.order]
@@ -255,12 +285,12 @@ def _apply_gate(mgr: Any, kind: GateKind, k: int | None, args: list[int]) -> int
 
 
 def _flatten(mgr: Any, top: int, order: list[str], probs: list[float]) -> FlatBdd:
-    """The BDD of `top` as arrays (the manager numbers children below parents)."""
+    """The BDD of `top` as three array('i') (the manager numbers children below parents)."""
     level, high, low, root = mgr.flatten(top)
     return FlatBdd(level, high, low, root, order, probs)
 
 
-def edge_probability(edge: int, pos: list[float], neg: list[float]) -> float:
+def edge_probability(edge: int, pos: Sequence[float], neg: Sequence[float]) -> float:
     return neg[edge >> 1] if edge & 1 else pos[edge >> 1]
 
 

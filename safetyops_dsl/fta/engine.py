@@ -11,9 +11,11 @@ Pipeline for one tree (steps marked C run in the kernels `_bddk.c` / `_zddk.c`):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, DiagnosticError, Location, make
 from safetyops_dsl.fta import _bddk, _zddk, cutsets
-from safetyops_dsl.fta.bdd import TreeBdds, build, edge_probability, ensure_recursion
+from safetyops_dsl.fta.bdd import BddTooLarge, TreeBdds, build, edge_probability, ensure_recursion
 from safetyops_dsl.fta.modules import is_coherent
 from safetyops_dsl.fta.result import AnalysisOptions, Approximation, FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
@@ -21,10 +23,18 @@ from safetyops_dsl.fta.zdd import Zdd, minimal_solutions, substitute
 
 
 def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
-    bdds = build(tree, split=is_coherent(tree))
+    try:
+        bdds = build(tree, split=is_coherent(tree), max_nodes=options.max_bdd_nodes)
+    except BddTooLarge as exc:
+        raise _limit(
+            tree,
+            f"the BDD of tree '{tree.name}' needs more than {exc.limit} nodes under each of the {exc.orders} "
+            "variable orders tried (--max-bdd-nodes)",
+            hint="allow more nodes with --max-bdd-nodes (about 50 bytes each), or split the tree",
+        ) from None
     ensure_recursion(len(bdds.variables))
     probs = bdds.probability
-    tables: dict[str, tuple[list[float], list[float]]] = {}
+    tables: dict[str, tuple[Sequence[float], Sequence[float]]] = {}
     for m in bdds.modules:  # bottom-up, so placeholders hold their module's probability when used
         f = m.flat
         pos, neg = _bddk.node_probabilities(f.level, f.high, f.low, f.probability)
@@ -104,7 +114,7 @@ def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
 
 
 def _importance(
-    tree: FaultTree, bdds: TreeBdds, tables: dict[str, tuple[list[float], list[float]]], top: float
+    tree: FaultTree, bdds: TreeBdds, tables: dict[str, tuple[Sequence[float], Sequence[float]]], top: float
 ) -> tuple[ImportanceRow, ...]:
     """Importance factors from the BDDs, as SCRAM defines them (SCRAM also works on the BDD by default).
 
@@ -157,10 +167,14 @@ def _importance(
     return tuple(rows)
 
 
-def _limit(tree: FaultTree, message: str) -> DiagnosticError:
+def _limit(
+    tree: FaultTree,
+    message: str,
+    hint: str = "use --limit-order or --cut-off, or lower --cut-set-limit",
+) -> DiagnosticError:
     top = tree.gates.get(tree.top)
     origin = top.origin if top is not None else None
     loc = Location(origin.file, origin.line, origin.col) if origin else Location(tree.name)
     return DiagnosticError(
-        [make(LIMIT_EXCEEDED, message, loc, hint="use --limit-order or --cut-off, or lower --cut-set-limit")]
+        [make(LIMIT_EXCEEDED, message, loc, hint=hint)]
     )

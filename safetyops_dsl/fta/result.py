@@ -21,6 +21,9 @@ class AnalysisOptions:
     cut_set_limit: int | None = 1000
     # Refuse to enumerate more than this many cut sets (counting is never bounded); a clear error instead.
     max_cut_sets: int = 10_000_000
+    # Refuse to grow a BDD past this many nodes under every variable order tried (about 50 bytes each, and
+    # the racing orders each hold their own): a clear error instead of exhausting memory.
+    max_bdd_nodes: int = 1 << 24
     importance: bool = True
 
 

@@ -73,6 +73,16 @@ def test_no_importance_leaves_the_factors_out_and_the_numbers_alone(model: Path)
         assert {k: v for k, v in a.items() if k != "importance"} == {k: v for k, v in b.items() if k != "importance"}
 
 
+def test_bdd_node_cap_is_a_positioned_error_not_an_exhausted_memory(model: Path) -> None:
+    result = CliRunner().invoke(cli, ["fta", str(model), "--max-bdd-nodes", "2"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "error[SOPS008]" in result.output
+    assert "needs more than 2 nodes under each of the" in result.output
+    assert "--max-bdd-nodes" in result.output
+    code, _ = run("fta", str(model), "--max-bdd-nodes", "1000")
+    assert code == 0
+
+
 def test_hazard_selects_one_tree_and_output_is_written(model: Path, tmp_path: Path) -> None:
     out = tmp_path / "deep" / "r.json"
     code, text = run("fta", str(model), "--hazard", "Top2", "--format", "json", "-o", str(out))

@@ -9,7 +9,7 @@ dependency) as a third BDD package to compare sizes against.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from safetyops_dsl.fta.bdd import FlatBdd
@@ -74,7 +74,7 @@ def node_probabilities(f: FlatBdd) -> tuple[list[float], list[float]]:
 
 
 def conditional_probabilities(
-    f: FlatBdd, pos: list[float], neg: list[float]
+    f: FlatBdd, pos: Sequence[float], neg: Sequence[float]
 ) -> dict[int, tuple[float, float]]:
     """{v: (P(top | v=1), P(top | v=0))} for every variable v of the BDD, in one top-down pass, as sums of positive terms.
 

@@ -1,11 +1,15 @@
 """The C BDD package `_bddk`: functions against truth tables, canonical form (and CUDD's sizes and numbering),
 the probability passes against brute force and bit for bit against the pure-Python passes (fta_reference.py), limits and
-argument checking."""
+argument checking. Flat BDDs come out as array('i') and node probabilities as array('d'); the passes read typed arrays in
+place and any other sequence item by item, with the same results and the same checks."""
 
 from __future__ import annotations
 
+import array
+import ctypes
 import itertools
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +56,12 @@ def formulas(draw: st.DrawFn, max_vars: int = 8) -> tuple[int, Any]:
 
 
 PROBS = st.one_of(st.sampled_from([0.0, 1.0, 0.5, 1e-9, 0.999999, 0.1, 0.3]), st.floats(0.0, 1.0))
+
+
+def as_lists(flat: tuple[Sequence[int], Sequence[int], Sequence[int], int]) -> tuple[list[int], list[int], list[int], int]:
+    """flatten()'s arrays as lists, to compare values with lists built by hand or from CUDD."""
+    level, high, low, root = flat
+    return list(level), list(high), list(low), root
 
 
 def build(m: Any, f: Any) -> int:
@@ -225,8 +235,8 @@ def test_terminal_shortcuts() -> None:
     assert m.atleast(0, []) == TRUE and m.atleast(1, []) == FALSE and m.atleast(3, [x, x]) == FALSE
     assert m.atleast(2, [x, x]) == x and m.atleast(1, (x,)) == x
     assert m.size(TRUE) == m.size(FALSE) == 1 and m.size(x) == 2
-    assert m.flatten(TRUE) == ([3], [0], [0], 0) and m.flatten(FALSE) == ([3], [0], [0], 1)
-    assert m.flatten(x) == ([3, 0], [0, 0], [0, 1], 2)
+    assert as_lists(m.flatten(TRUE)) == ([3], [0], [0], 0) and as_lists(m.flatten(FALSE)) == ([3], [0], [0], 1)
+    assert as_lists(m.flatten(x)) == ([3, 0], [0, 0], [0, 1], 2)
 
 
 def test_nodes_counts_allocations_and_never_decreases() -> None:
@@ -288,7 +298,7 @@ def test_same_bdd_as_cudd(case: tuple[int, Any]) -> None:
     e = build(m, f)
     size = 1 if u == b.true or u == b.false else len(u)
     assert m.size(e) == size
-    assert m.flatten(e) == cudd_flatten(b, u, nvars)
+    assert as_lists(m.flatten(e)) == cudd_flatten(b, u, nvars)
 
 
 ARALIA = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "openpsa" / "input" / "Aralia"
@@ -416,7 +426,7 @@ def test_corpus_trees_match_cudd(name: str) -> None:
         probs = [tree.basic_events[n].probability if n in tree.basic_events else 0.5 for n in order]
         for (_, top), (_, u) in zip(mine, ref, strict=True):
             flat = ops.m.flatten(top)
-            assert flat == cudd_flatten(ref_ops.b, u, nvars)
+            assert as_lists(flat) == cudd_flatten(ref_ops.b, u, nvars)
             assert ops.m.size(top) == len(flat[0])
             pos, neg = bddk.node_probabilities(*flat[:3], probs)
             ppos, pneg = pyref.node_probabilities(bdd.FlatBdd(*flat, order, probs))
@@ -491,7 +501,8 @@ def test_passes_accept_any_sequence_and_ints() -> None:
     assert (pos, neg) == bddk.node_probabilities(level, high, low, [0.1, 1.0, 0.25])
     cond = bddk.conditional_probabilities(tuple(level), high, low, root, probs, tuple(pos), neg, 3)
     assert cond == bddk.conditional_probabilities(level, high, low, root, [0.1, 1.0, 0.25], pos, neg, 3)
-    assert bddk.node_probabilities([], [], [], []) == ([], [])
+    p, n = bddk.node_probabilities([], [], [], [])
+    assert (list(p), list(n)) == ([], [])
 
 
 def test_constant_and_jumps_over_many_variables() -> None:
@@ -507,7 +518,7 @@ def test_constant_and_jumps_over_many_variables() -> None:
     assert cond == pyref.conditional_probabilities(flat, pos, neg)
     lv, hi, lo, r = m.flatten(TRUE)
     p, n = bddk.node_probabilities(lv, hi, lo, probs)
-    assert (p, n) == ([1.0], [0.0])
+    assert (list(p), list(n)) == ([1.0], [0.0])
     assert bddk.conditional_probabilities(lv, hi, lo, r, probs, p, n, nvars) == {}
 
 
@@ -569,7 +580,7 @@ def test_node_limit_raises_and_leaves_the_manager_usable() -> None:
             f = m.and_(f, x)
     assert m.nodes == 10
     assert m.and_(xs[3], TRUE) == xs[3] and m.var(2) == xs[2]
-    assert m.flatten(xs[4]) == ([20, 4], [0, 0], [0, 1], 2)
+    assert as_lists(m.flatten(xs[4])) == ([20, 4], [0, 0], [0, 1], 2)
     with pytest.raises(OverflowError):
         m.atleast(3, xs)
     with pytest.raises(OverflowError):
@@ -696,3 +707,193 @@ def test_many_managers_and_operations_stay_consistent() -> None:
     for (a, b, c), f in zip(itertools.combinations(range(16), 3), fs, strict=True):
         assert f == m.or_(m.and_(xs[a], xs[b]), m.xor(xs[b], xs[c]))
     assert m.size(big) == 8 * 9 + 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Typed arrays: the buffer fast path (array('i') / array('d') read in place) against the sequence path
+
+
+def bits(xs: Sequence[float]) -> list[str]:
+    return [float(x).hex() for x in xs]
+
+
+def cond_bits(cond: dict[int, tuple[float, float]]) -> list[tuple[int, str, str]]:
+    return [(v, c1.hex(), c0.hex()) for v, (c1, c0) in cond.items()]
+
+
+def strided(code: str, xs: Sequence[Any]) -> memoryview:
+    """A non-contiguous memoryview of xs (every other item of a twice-longer array): no fast path."""
+    backing = array.array(code, [x for v in xs for x in (v, v)])
+    return memoryview(backing)[::2]
+
+
+def c_ints(xs: Sequence[int]) -> Any:
+    return (ctypes.c_int * len(xs))(*xs)  # buffer format "<i": read in place
+
+
+def c_doubles(xs: Sequence[float]) -> Any:
+    return (ctypes.c_double * len(xs))(*xs)  # "<d"
+
+
+# Ways to pass a flat BDD's ints, read in place (the first three) or converted item by item (the rest).
+INT_FORMS: list[Callable[[Sequence[int]], Any]] = [
+    lambda a: array.array("i", a),
+    lambda a: memoryview(array.array("i", a)),
+    c_ints,
+    list,
+    tuple,
+    lambda a: array.array("q", a),  # wrong format: converted
+    lambda a: array.array("l", a),
+    lambda a: array.array("h", a),
+    lambda a: array.array("I", a),
+    lambda a: strided("i", a),
+]
+FLOAT_FORMS: list[Callable[[Sequence[float]], Any]] = [
+    lambda a: array.array("d", a),
+    lambda a: memoryview(array.array("d", a)),
+    c_doubles,
+    list,
+    tuple,
+    lambda a: strided("d", a),
+]
+
+
+def test_flatten_and_node_probabilities_give_typed_arrays() -> None:
+    m = Manager(3)
+    level, high, low, root = m.flatten(m.or_(m.var(0), m.and_(m.var(1), m.var(2))))
+    for a in (level, high, low):
+        assert isinstance(a, array.array) and a.typecode == "i" and a.itemsize == 4
+    assert type(root) is int
+    pos, neg = bddk.node_probabilities(level, high, low, [0.1, 0.2, 0.3])
+    for b in (pos, neg):
+        assert isinstance(b, array.array) and b.typecode == "d" and len(b) == len(level)
+    p, n = bddk.node_probabilities(array.array("i"), array.array("i"), array.array("i"), array.array("d"))
+    assert (p.typecode, n.typecode, len(p), len(n)) == ("d", "d", 0, 0)
+    flat = bdd._flatten(m, m.var(1), ["a", "b", "c"], [0.5] * 3)
+    assert isinstance(flat.level, array.array) and flat.level.typecode == "i" and flat.size == 2
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(formulas(max_vars=7), st.data())
+def test_every_input_form_gives_the_same_bits(case: tuple[int, Any], data: st.DataObject) -> None:
+    nvars, f = case
+    probs = data.draw(st.lists(PROBS, min_size=nvars, max_size=nvars))
+    m = Manager(nvars)
+    level, high, low, root = m.flatten(build(m, f))
+    lists = [list(level), list(high), list(low)]
+    pos, neg = bddk.node_probabilities(level, high, low, array.array("d", probs))  # all in place
+    lpos, lneg = bddk.node_probabilities(*lists, probs)  # all converted
+    assert bits(pos) == bits(lpos) and bits(neg) == bits(lneg)
+    ppos, pneg = pyref.node_probabilities(bdd.FlatBdd(*lists, root, [""] * nvars, probs))
+    assert bits(pos) == bits(ppos) and bits(neg) == bits(pneg)
+    cond = bddk.conditional_probabilities(level, high, low, root, array.array("d", probs), pos, neg, nvars)
+    expected = cond_bits(cond)
+    assert cond_bits(bddk.conditional_probabilities(*lists, root, probs, list(lpos), list(lneg), nvars)) == expected
+    ints = data.draw(st.sampled_from(INT_FORMS))
+    floats = data.draw(st.sampled_from(FLOAT_FORMS))
+    mixed = data.draw(st.lists(st.sampled_from(INT_FORMS), min_size=3, max_size=3))
+    for forms in ([ints] * 3, mixed):
+        args = [g(a) for g, a in zip(forms, lists, strict=True)]
+        p2, n2 = bddk.node_probabilities(*args, floats(probs))
+        assert bits(p2) == bits(pos) and bits(n2) == bits(neg)
+        c2 = bddk.conditional_probabilities(*args, root, floats(probs), floats(pos), floats(neg), nvars)
+        assert cond_bits(c2) == expected
+
+
+def test_float32_and_int_probabilities_are_converted() -> None:
+    m = Manager(3)
+    level, high, low, root = m.flatten(m.or_(m.var(0), m.and_(m.var(1), m.var(2))))
+    exact = [0.5, 0.25, 0.75]  # representable in float32: the same numbers after conversion
+    pos, neg = bddk.node_probabilities(level, high, low, exact)
+    for probs in (array.array("f", exact), array.array("d", exact)):
+        p2, n2 = bddk.node_probabilities(level, high, low, probs)
+        assert bits(p2) == bits(pos) and bits(n2) == bits(neg)
+    ones = bddk.node_probabilities(level, high, low, array.array("b", [1, 0, 1]))
+    assert bits(ones[0]) == bits(bddk.node_probabilities(level, high, low, [1.0, 0.0, 1.0])[0])
+
+
+def resizable(*arrays: array.array) -> bool:
+    """True when no buffer of the arrays is still held (a held array('i') cannot change size)."""
+    for a in arrays:
+        a.append(a[0] if len(a) else 0)
+        a.pop()
+    return True
+
+
+def test_typed_arrays_are_checked_and_released() -> None:
+    m = Manager(3)
+    level, high, low, root = m.flatten(m.or_(m.var(0), m.var(2)))
+    probs = array.array("d", [0.5, 0.5, 0.5])
+    np_, cp = bddk.node_probabilities, bddk.conditional_probabilities
+
+    def i32(xs: Sequence[int]) -> array.array:
+        return array.array("i", xs)
+
+    bad_calls: list[tuple[Callable[[], Any], type[Exception]]] = [
+        (lambda: np_(level, high[:-1], low, probs), ValueError),  # lengths differ
+        (lambda: np_(level, high, low, probs[:1]), ValueError),  # a level past the end of probs
+        (lambda: np_(level, i32([0, 0, 6]), low, probs), ValueError),  # child numbered above its parent
+        (lambda: np_(level, i32([0, 0, -2]), low, probs), ValueError),
+        (lambda: np_(i32([3, 0, -1]), high, low, probs), ValueError),
+        (lambda: np_(i32([3, 0, 2**31 - 1]), high, low, probs), ValueError),
+        (lambda: np_(array.array("d", level), high, low, probs), TypeError),  # floats are no ints
+        (lambda: np_(array.array("q", [3, 0, 2**40]), high, low, probs), ValueError),  # converted, too big
+        (lambda: np_(level, high, low, array.array("u", "abc")), TypeError),
+        (lambda: np_(memoryview(array.array("i", [3, 0, 0, 0])).cast("B").cast("i", (2, 2)), high, low, probs),
+         TypeError),  # two-dimensional
+        (lambda: cp(level, high, low, root, probs, *np_(level, high, low, probs)[:1], probs[:2], 3), ValueError),
+        (lambda: cp(level, high, low, root, probs, probs, probs, 2), ValueError),  # a level >= nvars
+        (lambda: cp(i32([4, 0, 2]), high, low, root, probs, probs, probs, 3), ValueError),  # level[0] > nvars
+        (lambda: cp(level, high, low, 2 * len(level), probs, probs, probs, 3), ValueError),
+    ]
+    for call, error in bad_calls:
+        with pytest.raises(error):
+            call()
+        assert resizable(level, high, low, probs)
+    pos, neg = np_(level, high, low, probs)
+    assert cp(level, high, low, root, probs, pos, neg, 3) == cp(list(level), high, low, root, list(probs), pos, neg, 3)
+    # pos as array('i'): another format, converted like a list of ints
+    assert cp(level, high, low, root, probs, i32([1, 0, 1]), neg, 3) == cp(
+        level, high, low, root, probs, [1.0, 0.0, 1.0], neg, 3
+    )
+    assert resizable(level, high, low, probs, pos, neg)
+
+
+class Mutating:
+    """An int (or float) whose conversion runs Python code while a kernel reads its arguments."""
+
+    def __init__(self, value: Any, action: Callable[[], None]) -> None:
+        self.value, self.action = value, action
+
+    def __index__(self) -> int:
+        self.action()
+        return int(self.value)
+
+    def __float__(self) -> float:
+        self.action()
+        return float(self.value)
+
+
+def test_arguments_changed_while_read() -> None:
+    m = Manager(3)
+    level, high, low, root = m.flatten(m.or_(m.var(0), m.var(2)))
+    probs = [0.5, 0.5, 0.5]
+    # A list emptied while it is converted: ValueError, not a read of freed memory.
+    lv: list[Any] = list(level)
+    lv[1] = Mutating(level[1], lv.clear)
+    with pytest.raises(ValueError, match="changed size"):
+        bddk.node_probabilities(lv, high, low, probs)
+    ps: list[Any] = list(probs)
+    ps[0] = Mutating(0.5, ps.clear)
+    with pytest.raises(ValueError, match="changed size"):
+        bddk.node_probabilities(level, high, low, ps)
+    # An array read in place cannot be resized meanwhile: the kernel passes the array's BufferError on.
+    hi: list[Any] = list(high)
+    hi[1] = Mutating(high[1], lambda: level.pop())
+    with pytest.raises(BufferError):
+        bddk.node_probabilities(level, hi, low, probs)
+    assert len(level) == 3 and resizable(level)
+    # Rewritten in place before the checks: checked as it is then.
+    hi[1] = Mutating(high[1], lambda: level.__setitem__(1, 7))
+    with pytest.raises(ValueError, match="not a variable index"):
+        bddk.node_probabilities(level, hi, low, probs)

@@ -1,17 +1,19 @@
 """Code paths of the engine that the random-tree properties reach only by chance: every candidate variable
 order, the order race with its challengers, and minsol's two ways of bounding an order limit (the "variables
 below" bound for limits up to EXACT_LONGEST_FROM, the exact longest path above it). All checked against brute
-force. (The kernels' flat arrays are checked against CUDD in test_bddk.py.)"""
+force. (The kernels' flat arrays are checked against CUDD in test_bddk.py.) The engine's flat BDDs and probability
+tables are typed arrays, read in place by the kernels; lists give the very same results."""
 
 from __future__ import annotations
 
+import array
 import math
 
 from hypothesis import given
 from hypothesis import strategies as st
 from test_engine_properties import SETTINGS, brute_minimal_true_points, brute_probability, trees
 
-from safetyops_dsl.fta import _bddk
+from safetyops_dsl.fta import _bddk, _zddk
 from safetyops_dsl.fta import bdd as bddmod
 from safetyops_dsl.fta.bdd import _build_with_order
 from safetyops_dsl.fta.engine import analyse
@@ -87,5 +89,35 @@ def test_resumed_build_equals_uninterrupted_build(tree: FaultTree, step: int) ->
         assert b.size == size
         for got, want in zip(b.bdds.modules, whole.modules, strict=True):
             assert (got.name, got.children, got.events) == (want.name, want.children, want.events)
-            assert (got.flat.level, got.flat.high, got.flat.low, got.flat.root) == (
-                want.flat.level, want.flat.high, want.flat.low, want.flat.root)
+            assert (list(got.flat.level), list(got.flat.high), list(got.flat.low), got.flat.root) == (
+                list(want.flat.level), list(want.flat.high), list(want.flat.low), want.flat.root)
+
+
+@SETTINGS
+@given(trees())
+def test_kernels_give_the_same_bits_on_typed_arrays_and_lists(tree: FaultTree) -> None:
+    # The engine passes flatten's array('i') and node_probabilities' array('d') (read in place); lists take
+    # the conversion path. Every kernel result must be the same to the bit.
+    modules = find_modules(tree) if is_coherent(tree) else {tree.top}
+    bdds, _, _ = _build_with_order(tree, modules, candidate_orders(tree, modules)[0], 0)
+    nvars = len(bdds.variables)
+    for m in bdds.modules:
+        f = m.flat
+        assert all(isinstance(a, array.array) and a.typecode == "i" for a in (f.level, f.high, f.low))
+        lists = (list(f.level), list(f.high), list(f.low))
+        pos, neg = _bddk.node_probabilities(f.level, f.high, f.low, f.probability)
+        assert pos.typecode == neg.typecode == "d"
+        lpos, lneg = _bddk.node_probabilities(*lists, list(f.probability))
+        assert [x.hex() for x in pos] == [x.hex() for x in lpos]
+        assert [x.hex() for x in neg] == [x.hex() for x in lneg]
+        cond = _bddk.conditional_probabilities(f.level, f.high, f.low, f.root, f.probability, pos, neg, nvars)
+        lcond = _bddk.conditional_probabilities(*lists, f.root, f.probability, list(lpos), list(lneg), nvars)
+        assert [(v, a.hex(), b.hex()) for v, (a, b) in cond.items()] == [
+            (v, a.hex(), b.hex()) for v, (a, b) in lcond.items()
+        ]
+        for limit in (None, 0, 1, 2, EXACT_LONGEST_FROM, EXACT_LONGEST_FROM + 1, 8):
+            out = _zddk.minimal_solutions(f.level, f.high, f.low, f.root, nvars, limit)
+            assert out == _zddk.minimal_solutions(*lists, f.root, nvars, limit)
+        if m.name != tree.top:
+            root = f.root
+            bdds.probability[bdds.index[m.name]] = neg[root >> 1] if root & 1 else pos[root >> 1]

@@ -1,25 +1,31 @@
 """The C minsol kernel `_zddk`: minimal solutions against brute force and against the pure-Python minsol (fta_reference.py) on random
 Boolean functions and fault trees (with and without negation, with order limits), the whole-family passes bit for
 bit against the pure-Python ones, the output's structure, determinism, argument checking, and inputs deep enough to overflow a
-recursive C implementation."""
+recursive C implementation. Inputs as typed arrays (array('i') from _bddk.flatten, array('d') probabilities: read in place)
+and as lists (converted item by item) give the same results and meet the same checks."""
 
 from __future__ import annotations
 
 import array
+import contextlib
+import ctypes
 import itertools
 import math
-from collections.abc import Callable
+import signal
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 from fta_reference import ReferenceZdd, minimal_solutions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from safetyops_dsl.fta._bddk import Manager
+from test_engine_properties import trees  # random trees: all gate kinds, shared sub-trees, house events
 
+from safetyops_dsl.fta._bddk import Manager
 from safetyops_dsl.fta.bdd import FlatBdd, TreeBdds, _build_with_order
 from safetyops_dsl.fta.modules import candidate_orders, find_modules, is_coherent
-from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent
+from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind
 
 zddk = pytest.importorskip("safetyops_dsl.fta._zddk")
 
@@ -108,10 +114,17 @@ def counts_of(fam: Family) -> dict[int, int]:
     return dict(sorted(out.items()))
 
 
+def i32(xs: Sequence[int]) -> array.array:
+    return array.array("i", xs)
+
+
 def check_against_python(flat: FlatBdd, limit: int | None, expected: Family | None = None) -> None:
     nvars = len(flat.variables)
     out = run(flat, limit)
     check_structure(nvars, out)
+    # the same from lists (the sequence path) as from flatten's array('i') (read in place)
+    lists = FlatBdd(list(flat.level), list(flat.high), list(flat.low), flat.root, flat.variables, flat.probability)
+    assert isinstance(flat.level, array.array) and run(lists, limit) == out
     var, hi, lo, root = out
     got = family(var, hi, lo, root)
     z, proot = python_minsol(flat, limit)
@@ -128,6 +141,9 @@ def check_against_python(flat: FlatBdd, limit: int | None, expected: Family | No
     assert zddk.count_by_order(var, hi, lo, root) == mine.count_by_order(root) == counts_of(got)
     sums = zddk.power_sums(var, hi, lo, root, probs, POWERS)
     assert sums == mine.power_sums(root, probs, POWERS)
+    typed = (i32(var), i32(hi), i32(lo), root)
+    assert zddk.count_by_order(*typed) == counts_of(got)
+    assert [x.hex() for x in zddk.power_sums(*typed, array.array("d", probs), POWERS)] == [x.hex() for x in sums]
     for j, value in enumerate(sums, 1):
         brute = math.fsum(math.prod(probs[v] for v in s) ** j for s in got)
         assert math.isclose(value, brute, rel_tol=1e-12, abs_tol=1e-300)
@@ -174,36 +190,6 @@ def test_limits_around_the_longest_path(flat: FlatBdd, limit: int) -> None:
 
 
 # -- random fault trees through the engine's BDD builder ----------------------------------------------------
-
-
-@st.composite
-def trees(draw: st.DrawFn, coherent: bool) -> FaultTree:
-    kinds = [GateKind.AND, GateKind.OR, GateKind.ATLEAST, GateKind.NULL] if coherent else list(GateKind)
-    n_events = draw(st.integers(1, 8))
-    basics = {f"e{i}": BasicEvent(f"e{i}", 0.1) for i in range(n_events)}
-    houses = {f"h{i}": HouseEvent(f"h{i}", draw(st.booleans())) for i in range(draw(st.integers(0, 1)))}
-    gates: dict[str, Gate] = {}
-    for gi in range(draw(st.integers(1, 6))):
-        kind = draw(st.sampled_from(kinds))
-        pool = [*basics, *houses, *gates]
-        if kind in (GateKind.NOT, GateKind.NULL):
-            inputs = [draw(st.sampled_from(pool))]
-        else:
-            inputs = draw(
-                st.lists(st.sampled_from(pool), min_size=min(2, len(pool)), max_size=4, unique=True)
-            )
-        k = draw(st.integers(1, len(inputs))) if kind is GateKind.ATLEAST else None
-        gates[f"g{gi}"] = Gate(f"g{gi}", kind, tuple(inputs), k)
-    top = f"g{len(gates) - 1}"
-    full = FaultTree("T", top, gates, basics, houses)
-    reach = set(full.reachable())
-    return FaultTree(
-        "T",
-        top,
-        {n: g for n, g in gates.items() if n in reach},
-        {n: b for n, b in basics.items() if n in reach},
-        {n: h for n, h in houses.items() if n in reach},
-    )
 
 
 def single_module(tree: FaultTree) -> TreeBdds:
@@ -431,10 +417,29 @@ GOOD: dict[str, Any] = {"level": [2, 1, 0], "high": [0, 0, 2], "low": [0, 1, 1],
         ({"root": "4"}, TypeError),
     ],
 )
-def test_malformed_bdd(change: dict[str, Any], error: type[Exception], limit: int | None) -> None:
+@pytest.mark.parametrize("typed", [False, True])
+def test_malformed_bdd(change: dict[str, Any], error: type[Exception], limit: int | None, typed: bool) -> None:
     args = {**GOOD, **change, "limit": limit}
+    if typed:  # the same checks on array('i') inputs read in place (where the values fit one)
+        args.update({k: as_i32(v) for k, v in args.items() if k in ("level", "high", "low")})
     with pytest.raises(error):
         zddk.minimal_solutions(**args)
+    assert all(resizable(a) for a in args.values() if isinstance(a, array.array))
+
+
+def as_i32(x: Any) -> Any:
+    """x as array('i') if it is a list that fits one, else x itself."""
+    try:
+        return array.array("i", x) if isinstance(x, list) else x
+    except (TypeError, OverflowError):
+        return x
+
+
+def resizable(a: array.array) -> bool:
+    """True when no buffer of `a` is still held (an array that exports a buffer cannot change size)."""
+    a.append(0)
+    a.pop()
+    return True
 
 
 def test_bad_limit() -> None:
@@ -472,16 +477,28 @@ def test_good_input_accepts_any_sequence() -> None:
         ((3, [0, 0, 1], [0, 0, 0], 2), TypeError),
     ],
 )
-def test_malformed_zdd(args: tuple[Any, ...], error: type[Exception]) -> None:
+@pytest.mark.parametrize("typed", [False, True])
+def test_malformed_zdd(args: tuple[Any, ...], error: type[Exception], typed: bool) -> None:
+    if typed:
+        args = (*(as_i32(a) for a in args[:3]), args[3])
+    probs = array.array("d", [0.5] * 3) if typed else [0.5] * 3
     with pytest.raises(error):
         zddk.count_by_order(*args)
     with pytest.raises(error):
-        zddk.power_sums(*args, [0.5] * 3, 2)
+        zddk.power_sums(*args, probs, 2)
+    assert all(resizable(a) for a in (*args, probs) if isinstance(a, array.array))
 
 
 def test_malformed_power_sums() -> None:
     var, hi, lo = [3, 3, 2], [0, 0, 1], [0, 0, 0]
     assert zddk.power_sums(var, hi, lo, 2, [0.1, 0.2, 0.5], 2) == [0.5, 0.25]
+    probs = array.array("d", [0.1, 0.2, 0.5])
+    assert zddk.power_sums(i32(var), i32(hi), i32(lo), 2, probs, 2) == [0.5, 0.25]
+    with pytest.raises(ValueError):
+        zddk.power_sums(i32(var), hi, lo, 2, probs[:2], 2)  # variable 2 has no probability
+    with pytest.raises(TypeError):  # not one-dimensional
+        zddk.power_sums(var, hi, lo, 2, memoryview(array.array("d", [0.5] * 4)).cast("B").cast("d", (2, 2)), 2)
+    assert resizable(probs)
     with pytest.raises(ValueError):
         zddk.power_sums(var, hi, lo, 2, [0.1, 0.2], 2)  # variable 2 has no probability
     with pytest.raises(ValueError):
@@ -531,3 +548,158 @@ def test_zdd_changed_while_read() -> None:
     probs[1] = Clearing(probs, 0)
     with pytest.raises(ValueError):
         zddk.power_sums([3, 3, 1, 0], [0, 0, 1, 2], [0, 0, 0, 0], 3, probs, 2)
+
+
+# -- typed arrays: read in place, or converted when they have another format ----------------------------------
+
+
+def test_typed_and_list_inputs_agree_on_deep_chains() -> None:
+    for chain in (and_chain, or_chain):
+        level, high, low, root = chain(DEEP)
+        typed = (i32(level), i32(high), i32(low))
+        for limit in (None, 0, 1, 3, 5, DEEP):  # lazy reading up to 4, full conversion above
+            for edge in (root, root ^ 1):
+                out = zddk.minimal_solutions(*typed, edge, DEEP, limit)
+                assert out == zddk.minimal_solutions(level, high, low, edge, DEEP, limit)
+        var, hi, lo, r = zddk.minimal_solutions(*typed, root, DEEP, None)
+        probs = [0.5] * DEEP
+        assert zddk.count_by_order(i32(var), i32(hi), i32(lo), r) == zddk.count_by_order(var, hi, lo, r)
+        assert zddk.power_sums(i32(var), i32(hi), i32(lo), r, array.array("d", probs), 3) == zddk.power_sums(
+            var, hi, lo, r, probs, 3
+        )
+
+
+def strided(code: str, xs: Sequence[Any]) -> memoryview:
+    """A non-contiguous memoryview of xs: no fast path, read as a sequence."""
+    return memoryview(array.array(code, [x for v in xs for x in (v, v)]))[::2]
+
+
+INT_FORMS: list[Callable[[list[int]], Any]] = [
+    i32,  # read in place
+    lambda a: memoryview(i32(a)),
+    lambda a: (ctypes.c_int * len(a))(*a),  # format "<i"
+    tuple,  # the rest converted item by item
+    lambda a: array.array("q", a),
+    lambda a: array.array("l", a),
+    lambda a: array.array("I", a),
+    lambda a: array.array("h", a),
+    lambda a: strided("i", a),
+]
+
+
+@pytest.mark.parametrize("form", INT_FORMS)
+@pytest.mark.parametrize("limit", [None, 0, 1, 5])
+def test_every_input_form_gives_the_same_family(form: Callable[[list[int]], Any], limit: int | None) -> None:
+    events = {f"e{i}": BasicEvent(f"e{i}", 0.1) for i in range(12)}
+    gates = {f"g{i}": Gate(f"g{i}", GateKind.ATLEAST, (f"e{i}", f"e{i + 6}", f"e{(i * 5 + 1) % 12}"), 2) for i in range(6)}
+    gates["top"] = Gate("top", GateKind.OR, tuple(gates))
+    (module,) = single_module(FaultTree("T", "top", gates, events)).modules
+    flat = module.flat
+    nvars = len(flat.variables)
+    lists = [list(flat.level), list(flat.high), list(flat.low)]
+    expected = zddk.minimal_solutions(*lists, flat.root, nvars, limit)
+    assert limit is not None and limit < 2 or len(family(*expected)) > 3
+    assert zddk.minimal_solutions(*(form(a) for a in lists), flat.root, nvars, limit) == expected
+    var, hi, lo, root = expected
+    probs = [0.01 * (i + 1) for i in range(nvars)]
+    assert zddk.count_by_order(form(var), form(hi), form(lo), root) == zddk.count_by_order(var, hi, lo, root)
+    sums = zddk.power_sums(var, hi, lo, root, probs, 4)
+    for p in (array.array("d", probs), (ctypes.c_double * nvars)(*probs), strided("d", probs), tuple(probs)):
+        assert zddk.power_sums(form(var), form(hi), form(lo), root, p, 4) == sums
+
+
+def test_wrong_formats_are_rejected_cleanly() -> None:
+    level, high, low = GOOD["level"], GOOD["high"], GOOD["low"]
+    with pytest.raises(TypeError):  # doubles are no ints
+        zddk.minimal_solutions(array.array("d", level), high, low, 4, 2, None)
+    with pytest.raises(TypeError):  # (count_by_order never reads var)
+        zddk.power_sums(array.array("d", [3, 3, 0]), [0, 0, 1], [0, 0, 0], 2, [0.5], 1)
+    with pytest.raises(TypeError):
+        zddk.count_by_order([3, 3, 0], array.array("d", [0, 0, 1]), [0, 0, 0], 2)
+    with pytest.raises(TypeError):  # not one-dimensional
+        zddk.minimal_solutions(memoryview(i32([2, 1, 0, 0])).cast("B").cast("i", (2, 2)), high, low, 4, 2, None)
+    with pytest.raises(ValueError):  # converted, and too large for any edge
+        zddk.minimal_solutions(level, array.array("q", [0, 0, 2**40]), low, 4, 2, None)
+    with pytest.raises(TypeError):
+        zddk.power_sums([3, 3, 0], [0, 0, 1], [0, 0, 0], 2, array.array("u", "abc"), 2)
+
+
+class Acting:
+    """An index that runs `action` while the kernel reads it."""
+
+    def __init__(self, value: int, action: Callable[[], object]) -> None:
+        self.value, self.action = value, action
+
+    def __index__(self) -> int:
+        self.action()
+        return self.value
+
+
+@pytest.mark.parametrize("limit", [None, 1, 5])
+def test_typed_input_changed_while_read(limit: int | None) -> None:
+    # A list item's __index__ tries to resize an array('i') read in place: the array refuses (BufferError,
+    # which the kernel reports as a bad item); an item rewritten in place before it is read is checked as it
+    # then is.
+    level, low = i32([3, 2, 1, 0]), i32([0, 1, 1, 1])
+    high: list[Any] = [0, 0, 2, 4]
+    high[2] = Acting(2, level.pop)
+    with pytest.raises((BufferError, TypeError)):
+        zddk.minimal_solutions(level, high, low, 6, 3, limit)
+    assert len(level) == 4 and resizable(level)
+    high[2] = Acting(2, lambda: low.__setitem__(2, 6))  # node 2's low child is now node 3, its parent
+    with pytest.raises(ValueError):
+        zddk.minimal_solutions(level, high, low, 6, 3, limit)
+    assert resizable(level) and resizable(low)
+
+
+def without_ladder(n: int) -> tuple[list[int], list[int], list[int], int, int]:
+    """The BDD of test_deep_without (x0 & A | !x0 & A & z, A = x1 & ... & xn), with its nvars."""
+    nvars = n + 2
+    level, high, low = [nvars, n + 1], [0, 0], [0, 1]
+    prev = 1
+    for v in range(n, 0, -1):
+        level.append(v)
+        high.append(2 * prev)
+        low.append(1)
+        prev = len(level) - 1
+    a_z, prev = prev, 0
+    for v in range(n, 0, -1):
+        level.append(v)
+        high.append(2 * prev if prev else 0)
+        low.append(1)
+        prev = len(level) - 1
+    level.append(0)
+    high.append(2 * prev)
+    low.append(2 * a_z)
+    return level, high, low, 2 * (len(level) - 1), nvars
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs SIGALRM")
+@pytest.mark.parametrize("limit", [None, 8])
+def test_typed_input_rewritten_by_a_signal_handler(limit: int | None) -> None:
+    # minsol checks for signals; a handler that rewrites the array('i') in place mid-call must not make the
+    # kernel follow unchecked edges. Above LAZY_MAX minsol works on a checked copy (lazy reading checks each
+    # node as it reads it): the call gives the undisturbed result, or ValueError if the handler ran first.
+    level, high, low, root, nvars = without_ladder(300_000)
+    expected = zddk.minimal_solutions(level, high, low, root, nvars, limit)
+    typed = [i32(a) for a in (level, high, low)]
+    ran: list[bool] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        ran.append(True)
+        h = typed[1]
+        for i in range(1, len(h)):
+            h[i] = 2**31 - 1
+
+    old = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+        with contextlib.suppress(ValueError):
+            assert zddk.minimal_solutions(*typed, root, nvars, limit) == expected
+        deadline = time.monotonic() + 5
+        while not ran and time.monotonic() < deadline:  # (if the call was faster than the timer)
+            time.sleep(0.001)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert ran and all(resizable(a) for a in typed)
