@@ -16,6 +16,7 @@ import heapq
 import math
 from collections.abc import Iterator
 
+from safetyops_dsl.fta import _zddk
 from safetyops_dsl.fta.zdd import BASE, EMPTY, Zdd
 
 
@@ -174,8 +175,6 @@ def mcub(z: Zdd, root: int, probs: list[float], max_sets: int) -> float:
         big.append(p)
         if len(big) > max_sets:
             raise OverflowError(f"more than {max_sets} cut sets with probability >= {MCUB_EXPLICIT}")
-    from safetyops_dsl.fta import _zddk
-
     sums = _zddk.power_sums(z.var, z.hi, z.lo, root, probs, MCUB_POWERS)
     log_total = 0.0
     for p in big:

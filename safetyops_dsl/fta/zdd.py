@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from safetyops_dsl.fta import _zddk
 from safetyops_dsl.fta.bdd import FlatBdd
 
 EMPTY, BASE = 0, 1
@@ -188,8 +189,6 @@ class Zdd:
 
 def minimal_solutions(z: Zdd, f: FlatBdd, limit: int | None) -> int:
     """The minimal true points of the BDD `f` of at most `limit` events, as a family of `z`."""
-    from safetyops_dsl.fta import _zddk
-
     var, hi, lo, root = _zddk.minimal_solutions(f.level, f.high, f.low, f.root, len(f.variables), limit)
     return z.load(var, hi, lo, root)
 

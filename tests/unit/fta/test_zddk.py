@@ -20,7 +20,7 @@ import pytest
 from fta_reference import ReferenceZdd, minimal_solutions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_engine_properties import trees  # random trees: all gate kinds, shared sub-trees, house events
+from test_engine_properties import brute_minimal_true_points, trees
 
 from safetyops_dsl.fta._bddk import Manager
 from safetyops_dsl.fta.bdd import FlatBdd, TreeBdds, _build_with_order
@@ -196,46 +196,12 @@ def single_module(tree: FaultTree) -> TreeBdds:
     return _build_with_order(tree, {tree.top}, candidate_orders(tree, {tree.top})[0], 0)[0]
 
 
-def evaluate(tree: FaultTree, true_events: set[str]) -> bool:
-    memo: dict[str, bool] = {}
-    ops: dict[GateKind, Callable[[list[bool], int | None], bool]] = {
-        GateKind.AND: lambda v, k: all(v),
-        GateKind.OR: lambda v, k: any(v),
-        GateKind.ATLEAST: lambda v, k: sum(v) >= (k or 0),
-        GateKind.XOR: lambda v, k: sum(v) % 2 == 1,
-        GateKind.NOT: lambda v, k: not v[0],
-        GateKind.NAND: lambda v, k: not all(v),
-        GateKind.NOR: lambda v, k: not any(v),
-        GateKind.NULL: lambda v, k: v[0],
-    }
-
-    def ev(name: str) -> bool:
-        if name not in memo:
-            if name in tree.basic_events:
-                memo[name] = name in true_events
-            elif name in tree.house_events:
-                memo[name] = tree.house_events[name].state
-            else:
-                g = tree.gates[name]
-                memo[name] = ops[g.kind]([ev(i) for i in g.inputs], g.k)
-        return memo[name]
-
-    return ev(tree.top)
-
-
 @SETTINGS
 @given(trees(coherent=False), LIMITS)
 def test_fault_trees_against_brute_force(tree: FaultTree, limit: int | None) -> None:
     bdds = single_module(tree)
     (module,) = bdds.modules
-    names = sorted(tree.basic_events)
-    trues = [
-        frozenset(s)
-        for r in range(len(names) + 1)
-        for s in itertools.combinations(names, r)
-        if evaluate(tree, set(s))
-    ]
-    minimal = {s for s in trues if not any(t < s for t in trues)}
+    minimal = brute_minimal_true_points(tree)
     expected = {frozenset(bdds.index[e] for e in s) for s in minimal if limit is None or len(s) <= limit}
     check_against_python(module.flat, limit, expected)
 
