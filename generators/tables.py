@@ -257,7 +257,8 @@ def fmeda_document(report: FmedaReport) -> Document:
             "Targets (ISO 26262-5 Tables 4–6): B SPFM ≥ 90 %, LFM ≥ 60 %, PMHF < 100 FIT; "
             "C 97 %, 80 %, < 100 FIT; D 99 %, 90 %, < 10 FIT; none for ASIL A and QM (n/a).",
             "Σλ counts the hardware failure modes of the elements that have at least one mode in a cut set of "
-            "the goal's hazards. ML errors, triggering conditions and modes without a rate are not counted.",
+            "the goal's hazards. ML errors, triggering conditions, systematic faults and modes without a rate "
+            "are not counted.",
         ),
         sheets=(
             Sheet("Summary", "Metrics per safety goal", summary_cols, tuple(summary)),

@@ -331,6 +331,7 @@ class _Shape:
                 self._w("detection"),
                 self._int,
             ),
+            self._w("systematic"),
         )
         return self._many(j, lambda k: self._first(k, attrs))
 

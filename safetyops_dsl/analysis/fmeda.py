@@ -1,15 +1,17 @@
 """FMEDA per safety goal (ISO 26262-5 clause 8 and 9, Annex C): fault classes, SPFM, LFM and PMHF.
 
 Hardware failure modes: `failure` lines (not `trigger`) with a rate, of components that are not ML
-components. An ML component's errors are systematic (they come from data and training, not from random
-hardware faults); triggers are SOTIF triggering conditions; modes given only as a probability have no rate to
-put into FIT sums. All three are listed as "not counted" with the reason, never silently dropped.
+components and not marked `systematic`. An ML component's errors are systematic (they come from data and
+training, not from random hardware faults); so are `failure`s marked `systematic` (e.g. software faults);
+triggers are SOTIF triggering conditions; modes given only as a probability have no rate to put into FIT sums.
+All are listed as "not counted" with the reason, never silently dropped. The fault trees keep them all as
+basic events.
 
 Hardware cut sets of a goal: each minimal cut set of the goal's hazards, reduced to its hardware events
-(non-hardware events — ML errors, triggering conditions, undeveloped boundary inputs — are treated as
-present, which is the conservative reading); cut sets without a hardware event are set aside. Identical
-reduced sets are counted once; no further minimisation (a fault that matters only under another condition is
-still counted as multiple-point, not as safe).
+(non-hardware events — ML errors, systematic faults, triggering conditions, undeveloped boundary inputs — are
+treated as present, which is the conservative reading); cut sets without a hardware event are set aside.
+Identical reduced sets are counted once; no further minimisation (a fault that matters only under another
+condition is still counted as multiple-point, not as safe).
 
 Classification of a hardware mode with rate lambda, safe fraction s and lambda' = lambda (1 - s):
 - safe: the mode is in no hardware cut set of the goal, but its element (component instance) has another mode
@@ -154,6 +156,8 @@ def not_counted_reason(ref: ModeRef) -> str | None:
         return "triggering condition (SOTIF), not a fault"
     if ref.instance.component.kind is el.ComponentKind.ML_COMPONENT:
         return "ML component: model errors are systematic, not random hardware faults"
+    if ref.mode.systematic:
+        return "systematic fault (e.g. software): not a random hardware failure"
     if ref.mode.rate_per_hour is None:
         return "given as a probability, no failure rate for the FIT metrics"
     return None

@@ -262,6 +262,8 @@ def _failure_md(state: ModelState, model: Model, comp: el.Component, fm: el.Fail
         out.append(f"- {fm.description}")
     if fm.safe_fraction:
         out.append(f"- safe fraction: {fm.safe_fraction * 100:g} %")
+    if fm.systematic:
+        out.append("- systematic fault: not counted in the FMEDA hardware metrics")
     if mechanisms:
         out.append("- covered by: " + ", ".join(f"`{m.name}` {m.coverage * 100:g} %" for m in mechanisms)
                    + f" (combined {coverage * 100:.4g} %)")

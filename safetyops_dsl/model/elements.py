@@ -114,6 +114,7 @@ class FailureMode:
     distribution: str = "exponential"
     safe_fraction: float | None = None  # share of the rate that is safe (FMEDA), 0..1
     aiag: Aiag | None = None
+    systematic: bool = False  # a systematic fault (e.g. software): not in the FMEDA hardware metrics
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,7 @@ class FileBuilder:
         distribution = "exponential"
         safe: float | None = None
         aiag: el.Aiag | None = None
+        systematic = False
         for a in m.attrs:
             kind = type(a).__name__
             if kind == "Text":
@@ -254,8 +255,18 @@ class FileBuilder:
                     self.error(dg.BAD_VALUE, f"AIAG-VDA ratings must be 1..10, got {vals}", self.loc(a),
                                "severity, occurrence and detection are each rated 1 (best) to 10 (worst)")
                 aiag = el.Aiag(*vals)
+            elif kind == "Systematic":
+                if m.kind == "trigger":
+                    self.error(
+                        dg.BAD_VALUE,
+                        f"trigger '{m.name}' cannot be systematic",
+                        self.loc(a),
+                        "only a 'failure' can be a systematic fault; a trigger is a SOTIF triggering condition",
+                    )
+                else:
+                    systematic = True
         return el.FailureMode(
-            m.name, m.kind, rate, prob, text, description, loc, exposure, distribution, safe, aiag
+            m.name, m.kind, rate, prob, text, description, loc, exposure, distribution, safe, aiag, systematic
         )
 
     def expr(self, x: Any) -> el.Expr:

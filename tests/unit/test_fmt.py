@@ -294,3 +294,13 @@ def test_strings_spanning_lines_keep_their_spaces(tmp_path: Path) -> None:
     text = 'component A "two  \n   lines   " {\n    out x  /* c  \n  d   */\n}\n'
     assert parses(text, tmp_path / "in")
     assert format_text(text) == 'component A "two  \n   lines   " {\n    out x /* c\n  d   */\n}\n'
+
+
+def test_systematic_is_printed_among_the_failure_attributes(tmp_path: Path) -> None:
+    text = 'component F {\n  out t\n  failure Sw rate 10 FIT   systematic  "fusion software"\n  t.omission<-Sw\n}\n'
+    expected = 'component F {\n    out t\n    failure Sw rate 10 FIT systematic "fusion software"\n    t.omission <- Sw\n}\n'
+    assert parses(text, tmp_path / "in")
+    assert format_text(text) == expected
+    assert format_text(expected) == expected
+    assert built_file(expected, tmp_path / "b") == built_file(text, tmp_path / "a")
+    assert "('systematic', True)" in repr(built_file(expected, tmp_path / "c"))

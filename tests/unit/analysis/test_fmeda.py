@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from safetyops_dsl.analysis.fmeda import FaultClass, FmedaReport, GoalFmeda, Status, build_fmeda
+from safetyops_dsl.analysis.synthesis import synthesise_all
 from safetyops_dsl.api import check
 
 FIT = 1e-9
@@ -198,6 +199,40 @@ def test_ml_and_triggers_are_not_counted(tmp_path: Path) -> None:
     # PMHF = 100 FIT = 1e-7 per h, target "< 100 FIT" for ASIL B: equal is a miss
     assert g.metric("PMHF").value == pytest.approx(100 * FIT)
     assert g.metric("PMHF").status is Status.FAIL
+
+
+
+def test_systematic_failures_are_not_counted(tmp_path: Path) -> None:
+    text = REDUNDANT.replace('failure Crash rate 10 FIT "program crash"',
+                             'failure Crash rate 10 FIT systematic "program crash"')
+    (g,) = fmeda_of(tmp_path, text).goals
+    # Crash leaves the rows and the sums; its cut set {l.Crash} has no hardware event left and is set aside
+    assert "S.l.Crash" not in {r.event for r in g.rows}
+    (crash,) = g.not_counted
+    assert crash.event == "S.l.Crash" and crash.kind == "failure" and crash.quantity == "10 FIT"
+    assert crash.reason == "systematic fault (e.g. software): not a random hardware failure"
+    assert crash.single_point and crash.hazards == ("H",)
+    # sum(lambda) = 360 - 10 = 350 FIT; SPF 10 FIT gone: SPFM = 1 - 0.2/350, PMHF = 0.2 FIT + dual-point term
+    assert g.total == pytest.approx(350 * FIT)
+    assert g.spf == pytest.approx(0.0) and g.rf == pytest.approx(0.2 * FIT)
+    assert g.metric("SPFM").value == pytest.approx(1 - 0.2 / 350)
+    assert g.metric("LFM").value == pytest.approx(1 - 212 / 349.8)
+    p_dead = -math.expm1(-100e-9 * 10)
+    p_drift = -math.expm1(-3e-9 * 10)
+    assert g.metric("PMHF").value == pytest.approx(0.2 * FIT + p_dead**2 / 10 + p_drift**2 / 10)
+    # the fault tree keeps the systematic fault as a basic event with its rate
+    (tmp_path / "m.sops").write_text(text, encoding="utf-8")
+    checked = check([tmp_path])
+    assert checked.model is not None
+    (tree,) = [r.tree for r in synthesise_all(checked.model) if r.hazard.name == "H"]
+    assert tree.basic_events["S.l.Crash"].probability == pytest.approx(-math.expm1(-10e-9 * 10))
+
+
+def test_only_failures_can_be_systematic(tmp_path: Path) -> None:
+    (tmp_path / "m.sops").write_text(ML.replace('trigger Fog probability 0.1 "fog"',
+                                                'trigger Fog probability 0.1 systematic "fog"'), encoding="utf-8")
+    errors = [d for d in check([tmp_path]).diagnostics if d.level.value == "error"]
+    assert [(d.code, d.message) for d in errors] == [("SOPS009", "trigger 'Fog' cannot be systematic")]
 
 
 def test_asil_a_has_no_targets(tmp_path: Path) -> None:
