@@ -51,7 +51,7 @@
 #define CACHE_RATIO (-1)
 #endif
 
-enum { ERR_NONE = 0, ERR_LIMIT, ERR_NOMEM, ERR_TOOBIG };
+enum { ERR_NONE = 0, ERR_LIMIT, ERR_NOMEM, ERR_TOOBIG, ERR_SIGNAL };
 
 typedef struct {
     uint32_t var, hi, lo;
@@ -243,6 +243,12 @@ static inline uint32_t mk(Manager *m, uint32_t v, uint32_t t, uint32_t e) {
     }
     if (idx >= MAX_NODES) {
         m->err = ERR_TOOBIG;
+        return NO_EDGE;
+    }
+    /* Ctrl-C during a long apply: look every 2^20 new nodes (a few ms). The exception is set by the check;
+     * nodes made so far stay valid, so the manager remains usable. */
+    if ((idx & 0xFFFFFu) == 0 && PyErr_CheckSignals() < 0) {
+        m->err = ERR_SIGNAL;
         return NO_EDGE;
     }
     if (idx == m->cap) {
@@ -542,6 +548,8 @@ static int raise_err(Manager *m) {
     case ERR_LIMIT:
         PyErr_Format(PyExc_OverflowError, "BDD node limit %llu exceeded", (unsigned long long)m->limit);
         break;
+    case ERR_SIGNAL:
+        break; /* PyErr_CheckSignals has set the exception (KeyboardInterrupt) */
     case ERR_TOOBIG:
         PyErr_SetString(PyExc_OverflowError, "BDD node limit exceeded: more than 2^31 nodes");
         break;

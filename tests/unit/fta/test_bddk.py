@@ -897,3 +897,33 @@ def test_arguments_changed_while_read() -> None:
     hi[1] = Mutating(high[1], lambda: level.__setitem__(1, 7))
     with pytest.raises(ValueError, match="not a variable index"):
         bddk.node_probabilities(level, hi, low, probs)
+
+
+class _Alarm(Exception):
+    pass
+
+
+def test_a_long_apply_can_be_interrupted_and_the_manager_stays_usable() -> None:
+    # (x_i == y_i) for even i, AND-ed, is A; for odd i, B. Under the order x_0..x_n-1, y_0..y_n-1 each has
+    # 2^(n/2) nodes but A AND B has 2^n: one apply of seconds. A signal handler that raises (as Ctrl-C's
+    # does) must stop it after at most 2^20 more nodes, not when the apply ends.
+    import signal
+
+    n = 24
+    m = Manager(2 * n)
+    eq = [m.xor(m.var(i), m.var(n + i)) ^ 1 for i in range(n)]
+    a = b = TRUE
+    for i in range(0, n, 2):
+        a = m.and_(a, eq[i])
+        b = m.and_(b, eq[i + 1])
+    before = m.nodes
+    previous = signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(_Alarm()))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(_Alarm):
+            m.and_(a, b)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert m.nodes - before < 1 << 22  # stopped long before the 2^24 nodes of the result
+    assert m.and_(m.var(0), m.var(1)) == m.and_(m.var(1), m.var(0))  # usable after the interruption
