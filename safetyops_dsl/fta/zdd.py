@@ -41,7 +41,7 @@ class Zdd:
         # Nodes never change, so whole-family results are cached per root: the engine, the MCUB and the
         # top-k listing each walk the same family (and the walks used to dominate small analyses).
         self._reach: dict[int, list[int]] = {}
-        self._bounds: dict[tuple[int, int], tuple[dict[int, float], dict[int, float]]] = {}
+        self._bounds: dict[int, tuple[list[float], dict[int, float], dict[int, float]]] = {}
 
     def node(self, v: int, hi: int, lo: int) -> int:
         if hi == EMPTY:  # zero-suppression rule
@@ -100,12 +100,11 @@ class Zdd:
     def max_min_products(self, root: int, probs: list[float]) -> tuple[dict[int, float], dict[int, float]]:
         """Largest and smallest P(S) under each node (-1 / inf for the empty family).
 
-        Cached per (root, probability list): callers pass the engine's one list and never mutate it after
-        the families are built."""
-        key = (root, id(probs))
-        cached = self._bounds.get(key)
-        if cached is not None:
-            return cached
+        Cached per root for the same probability list object (the engine passes one list, filled before the
+        families are built and not changed after)."""
+        cached = self._bounds.get(root)
+        if cached is not None and cached[0] is probs:
+            return cached[1], cached[2]
         best: dict[int, float] = {EMPTY: -1.0, BASE: 1.0}
         worst: dict[int, float] = {EMPTY: float("inf"), BASE: 1.0}
         var, hi, lo = self.var, self.hi, self.lo
@@ -114,7 +113,7 @@ class Zdd:
             bh = best[hi[n]]
             best[n] = max(best[lo[n]], p * bh if bh >= 0 else -1.0)
             worst[n] = min(worst[lo[n]], p * worst[hi[n]])
-        self._bounds[key] = (best, worst)
+        self._bounds[root] = (probs, best, worst)
         return best, worst
 
     # -- restrictions ------------------------------------------------------------------------------------------
