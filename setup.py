@@ -7,11 +7,12 @@ large trees; in Python they cost 5-50x what SCRAM (C++) needs (see benchmarks/ft
 
 from setuptools import Extension, setup
 
+HEADER = "safetyops_dsl/fta/_kernel_buffers.h"  # included by both kernels
 FLAGS = ["-ffp-contract=off", "-std=c11"]
 
 setup(
     ext_modules=[
-        Extension("safetyops_dsl.fta._bddk", ["safetyops_dsl/fta/_bddk.c"], extra_compile_args=FLAGS),
-        Extension("safetyops_dsl.fta._zddk", ["safetyops_dsl/fta/_zddk.c"], extra_compile_args=FLAGS),
+        Extension("safetyops_dsl.fta._bddk", ["safetyops_dsl/fta/_bddk.c"], depends=[HEADER], extra_compile_args=FLAGS),
+        Extension("safetyops_dsl.fta._zddk", ["safetyops_dsl/fta/_zddk.c"], depends=[HEADER], extra_compile_args=FLAGS),
     ]
 )
