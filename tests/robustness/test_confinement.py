@@ -123,9 +123,10 @@ def test_evidence_commit_cannot_inject_git_options(tmp_path: Path) -> None:
     assert not pwned.exists()
 
 
-def test_model_text_is_never_evaluated_as_a_template(tmp_path: Path) -> None:
+def test_model_text_is_never_evaluated_as_a_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Jinja syntax in model strings stays text in the HTML reports (autoescaped, not rendered)."""
-    root = tmp_path / "m"
+    monkeypatch.chdir(tmp_path)  # the reports cite "m/m.sops": no digits of pytest's numbered tmp folder
+    root = Path("m")
     root.mkdir()
     (root / "m.sops").write_text(
         'component C "{{ 7*7 }}{% for x in range(3) %}X{% endfor %}" { out o\n'
@@ -136,7 +137,7 @@ def test_model_text_is_never_evaluated_as_a_template(tmp_path: Path) -> None:
     for cmd in (["fmea", "--format", "html"], ["hara", "--format", "html"], ["trace", "--format", "html"]):
         out = run_cli([*cmd, str(root), "--no-git"] if cmd[0] == "trace" else [*cmd, str(root)]).stdout
         assert "49" not in out and "42" not in out and "uid=" not in out, cmd
-        assert "{{" in out or "{{ " in out or "{{ 6*7 }}" in out, cmd
+        assert "{{ 6*7 }}" in out, cmd
 
 
 PRODUCT = sorted((ROOT / "safetyops_dsl").rglob("*.py")) + sorted((ROOT / "generators").rglob("*.py"))
