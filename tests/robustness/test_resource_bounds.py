@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import resource
-import time
 from pathlib import Path
 
 import pytest
@@ -102,14 +101,11 @@ def _flat_model(n_types: int, parts_per_type: int) -> str:
 
 def _big(tmp_path: Path, n_types: int, budget_s: float) -> None:
     (tmp_path / "m.sops").write_text(_flat_model(n_types, 2), encoding="utf-8")
-    t0 = time.perf_counter()
-    with time_limit(budget_s * 3):
+    with time_limit(budget_s * 3):  # a hang guard, not a speed target (those live in benchmarks/)
         checked = check([tmp_path], workers=1)
-    elapsed = time.perf_counter() - t0
     assert checked.model is not None and not [d for d in checked.diagnostics if d.level.name == "ERROR"]
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert rss_mb < 4096, rss_mb
-    assert elapsed < budget_s * 3, elapsed
 
 
 def test_ten_thousand_elements(tmp_path: Path) -> None:
