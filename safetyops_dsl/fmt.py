@@ -1,13 +1,18 @@
 """`sops fmt`: the canonical layout of `.sops` files, comments kept.
 
-textX drops comments, so the formatter works on tokens, not on the parse tree. Three steps:
+textX drops comments, so the formatter works on tokens, not on the parse tree. Four steps:
 
 1. `tokenize`: the language's lexical classes (comments, strings, numbers, names and dotted paths, ASIL
    decompositions such as `B(D)`, operators and punctuation), each with the number of line breaks before it.
 2. `_Shape`: a small recogniser that walks the significant tokens along `grammar/sops.tx` (same ordered
    choices and greedy repetitions as the PEG parser) and marks where each header line, element and block
-   member starts and which `{ }` open and close member blocks.
-3. `_layout`: prints the tokens again with the canonical rules (see `format_text`).
+   member starts, which `{ }` open and close member blocks, and the kind of each member and element.
+3. `_layout`: prints the tokens again with the canonical rules (see `format_text`), one space between tokens,
+   and notes for each line whether it starts a unit, continues one or is something else, and, on a unit's
+   first line, where its aligned columns (`_COLUMNS`) and its end-of-line comment start.
+4. `_align`: pads runs of consecutive units of the same kind so that those columns line up (gofmt style).
+   Alignment depends only on the line structure and the tokens, which formatting keeps, so formatting stays
+   idempotent.
 
 Safety nets: a file is formatted only when it parses (`check_syntax`, through `safetyops_dsl.api.check`), and
 the formatted text must have exactly the input's token sequence (whitespace aside) or `FormatError` is
@@ -128,9 +133,28 @@ _EVIDENCE_KINDS = frozenset({"test", "analysis", "review", "metric", "inspection
 _GSN_KINDS = frozenset(
     {"goal", "strategy", "solution", "context", "assumption", "justification", "away_goal"}
 )
+_CCF_MODELS = frozenset({"beta", "mgl", "alpha", "phi"})
 _GSN_LIST_ATTRS = frozenset({"supports", "for", "in_context_of", "evidence", "refers", "attach_to"})
 
 Match = Callable[[int], "int | None"]
+
+# Aligned columns, by unit kind: the offsets (in significant tokens, from the unit's first token) of the
+# tokens that line up across a run of such units. The first column is the token after the unit's head: the
+# path of a rule, the keyword of a port declaration, the keyword and name (or role) of the others.
+_COLUMNS: dict[str, tuple[int, ...]] = {
+    "rule": (1,),  # PORT.DEV | <- expr
+    "port": (1,),  # in | a, b
+    "failure": (2,),  # failure NAME | rate ...   (and trigger NAME | probability ...)
+    "mechanism": (2,),  # mechanism NAME | covers ...   (and monitor)
+    "ccf": (2,),  # ccf NAME | covers ...
+    "propagate": (2,),  # propagate a | -> b
+    "part": (2, 4),  # part NAME | : TYPE | "description"
+    "connect": (2,),  # connect a | -> b
+    "dataset": (2, 3),  # dataset ROLE | "identity" | sha256 "..."
+    "metric": (2,),  # metric NAME | >= x
+    "deviation": (2, 4),  # deviation PATH | refines BASE | "description"
+    "evidence": (2, 3, 4),  # evidence NAME | KIND | "source" | verifies ...
+}
 
 
 @dataclass
@@ -142,6 +166,11 @@ class _Shape:
     starts: dict[int, int] = field(default_factory=dict)  # token index -> block depth of the unit it starts
     opens: set[int] = field(default_factory=set)  # `{` of member blocks
     closes: set[int] = field(default_factory=set)  # their `}`
+    # token index -> (kind, end index) of the component member or top-level element that starts there; the
+    # kind names the grammar rule (`rule`, `port`, `failure` for failure and trigger, ..., or the element's
+    # keyword). Recorded whenever a member matches: a match depends only on the tokens from its start, so an
+    # entry made while backtracking is still true; only the entries of `starts` are read.
+    units: dict[int, tuple[str, int]] = field(default_factory=dict)
 
     # -- terminals ---------------------------------------------------------------------------------------
     def _text(self, i: int) -> str:
@@ -268,34 +297,56 @@ class _Shape:
 
     # -- component members ---------------------------------------------------------------------------------
     def _member(self, i: int) -> int | None:
-        alternatives: tuple[Match, ...] = (
-            lambda k: self._seq(k, self._path, self._p("<-"), self._or),  # Rule
-            lambda k: self._seq(k, self._w("in", "out"), lambda x: self._list(x, self._name)),  # Port
-            self._failure_mode,
-            self._mechanism,
-            self._propagate,
-            lambda k: self._seq(
-                k, self._w("part"), self._name, self._p(":"), self._path, lambda x: self._opt(x, self._string)
+        alternatives: tuple[tuple[str, Match], ...] = (
+            ("rule", lambda k: self._seq(k, self._path, self._p("<-"), self._or)),
+            ("port", lambda k: self._seq(k, self._w("in", "out"), lambda x: self._list(x, self._name))),
+            ("failure", self._failure_mode),
+            ("mechanism", self._mechanism),
+            ("propagate", self._propagate),
+            (
+                "part",
+                lambda k: self._seq(
+                    k,
+                    self._w("part"),
+                    self._name,
+                    self._p(":"),
+                    self._path,
+                    lambda x: self._opt(x, self._string),
+                ),
             ),
-            lambda k: self._seq(k, self._w("parts"), self._refs),
-            lambda k: self._seq(k, self._w("connect"), self._path, self._p("->"), self._path),
-            lambda k: self._seq(
-                k, self._w("model"), self._string, lambda x: self._opt(x, self._w("version"), self._string)
+            ("parts", lambda k: self._seq(k, self._w("parts"), self._refs)),
+            ("connect", lambda k: self._seq(k, self._w("connect"), self._path, self._p("->"), self._path)),
+            (
+                "model",
+                lambda k: self._seq(
+                    k,
+                    self._w("model"),
+                    self._string,
+                    lambda x: self._opt(x, self._w("version"), self._string),
+                ),
             ),
-            lambda k: self._seq(
-                k,
-                self._w("dataset"),
-                self._w(*_DATASET_ROLES),
-                self._string,
-                lambda x: self._opt(x, self._w("sha256"), self._string),
+            (
+                "dataset",
+                lambda k: self._seq(
+                    k,
+                    self._w("dataset"),
+                    self._w(*_DATASET_ROLES),
+                    self._string,
+                    lambda x: self._opt(x, self._w("sha256"), self._string),
+                ),
             ),
-            lambda k: self._seq(k, self._w("metric"), self._path, self._p(*_COMPARISONS), self._number),
-            lambda k: self._seq(k, self._w("odd"), self._string),
-            lambda k: self._seq(k, self._w("mission_time"), self._duration),
+            (
+                "metric",
+                lambda k: self._seq(k, self._w("metric"), self._path, self._p(*_COMPARISONS), self._number),
+            ),
+            ("odd", lambda k: self._seq(k, self._w("odd"), self._string)),
+            ("mission_time", lambda k: self._seq(k, self._w("mission_time"), self._duration)),
+            ("ccf", self._ccf),
         )
-        for alt in alternatives:
+        for kind, alt in alternatives:
             j = alt(i)
             if j is not None:
+                self.units[i] = (kind, j)
                 return j
         return None
 
@@ -357,6 +408,22 @@ class _Shape:
             return None
         j = self._opt(j, self._w("latent"), self._w("coverage"), self._number, self._p("%"))
         return self._opt(j, self._string)
+
+    def _ccf(self, i: int) -> int | None:
+        j = self._seq(
+            i,
+            self._w("ccf"),
+            self._name,
+            self._w("covers"),
+            self._refs,
+            self._w(*_CCF_MODELS),
+            lambda x: self._list(x, self._ccf_factor),
+        )
+        return None if j is None else self._opt(j, self._string)
+
+    def _ccf_factor(self, i: int) -> int | None:
+        j = self._number(i)
+        return None if j is None else self._opt(j, self._p("%"))
 
     def _propagate(self, i: int) -> int | None:
         j = self._seq(i, self._w("propagate"), self._name, self._p("->"), self._name)
@@ -519,10 +586,33 @@ class _Shape:
                     f"line {t.line}:{t.col}: the formatter does not recognise the structure here"
                 )
             self.starts[i] = 0
+            self.units[i] = (self._text(i), j)
             i = j
+
+    def columns(self, i: int) -> tuple[str, list[int]]:
+        """The kind of the unit starting at token i and the tokens that start its aligned columns (see
+        `_COLUMNS`; a column whose token the unit does not have ends the list)."""
+        kind, end = self.units.get(i, ("", i))
+        anchors: list[int] = []
+        for offset in _COLUMNS.get(kind, ()):
+            if i + offset >= end:
+                break
+            anchors.append(i + offset)
+        return kind, anchors
 
 
 # -- layout ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Line:
+    """What the aligner needs to know about one output line."""
+
+    role: str  # "start" (a unit's first line), "continuation" (a unit's later line), "comment" (a line
+    # that starts with a comment; it becomes a continuation line if code follows on it), "other"
+    key: tuple[str, int] = ("", 0)  # a start line's unit kind and indentation
+    cuts: list[int] = field(default_factory=list)  # a start line's column starts (offsets in the line)
+    comment: int | None = None  # where a start line's end-of-line `//` comment starts
 
 
 def _layout(tokens: list[Token], shape: _Shape) -> str:
@@ -539,24 +629,31 @@ def _layout(tokens: list[Token], shape: _Shape) -> str:
             upcoming = sig_index[pos]
 
     lines: list[str] = []
+    infos: list[_Line] = []  # one per entry of lines
     cur: list[str] | None = None  # pieces of the line being built
+    info = _Line("other")  # of the line being built
     prev: Token | None = None  # last token on the current line
     depth = 0
     unit_indent = 0
+    unit_line = info  # the first line of the current unit
+    anchors: list[int] = []  # significant indices of the current unit's column tokens
     just_opened = False  # the last line break followed a member block's `{`
     force_break = False  # a `//` comment ended the line
 
-    def newline(indent: int, blank: bool = False) -> None:
-        nonlocal cur, prev, just_opened
+    def newline(indent: int, role: str, blank: bool = False) -> None:
+        nonlocal cur, info, prev, just_opened
         if cur is not None:
             lines.append("".join(cur))
+            infos.append(info)
         if blank and lines and not just_opened:
             lines.append("")
+            infos.append(_Line("other"))
         just_opened = False
         cur = [" " * indent]
+        info = _Line(role)
         prev = None
 
-    def append(tok: Token) -> None:
+    def append(tok: Token, i: int = -1) -> None:
         nonlocal prev
         assert cur is not None
         if prev is not None:
@@ -565,6 +662,15 @@ def _layout(tokens: list[Token], shape: _Shape) -> str:
                 cur.append("  ")
             elif not glue:
                 cur.append(" ")
+        if info is unit_line:
+            column = len(info.cuts) < len(anchors) and anchors[len(info.cuts)] == i
+            comment = tok.kind == COMMENT and tok.text.startswith("//")
+            # (checked only at a column or comment: a string or comment spanning lines ends the columns)
+            if (column or comment) and not any("\n" in piece for piece in cur):
+                if column:
+                    info.cuts.append(sum(map(len, cur)))
+                else:
+                    info.comment = sum(map(len, cur))
         cur.append(_normal_comment(tok.text) if tok.kind == COMMENT else tok.text)
         prev = tok
 
@@ -580,40 +686,97 @@ def _layout(tokens: list[Token], shape: _Shape) -> str:
                     indent = INDENT * depth
                 else:
                     indent = unit_indent + CONTINUATION
-                newline(indent, blank=tok.newlines_before >= 2)
+                newline(indent, "comment", blank=tok.newlines_before >= 2)
             append(tok)
             force_break = tok.text.startswith("//")
             continue
         i = sig_index[pos]
         if i in shape.starts:
             unit_indent = INDENT * shape.starts[i]
-            newline(unit_indent, blank=tok.newlines_before >= 2)
-            append(tok)
+            newline(unit_indent, "start", blank=tok.newlines_before >= 2)
+            kind, anchors = shape.columns(i)
+            info.key = (kind, unit_indent)
+            unit_line = info
+            append(tok, i)
         elif i in shape.closes:
             depth -= 1
             if cur is not None and just_opened and prev is not None and prev.text == "{" and not force_break:
                 cur.append("}")  # an empty block: `{}`
                 prev = tok
             else:
-                newline(INDENT * depth)
-                append(tok)
+                newline(INDENT * depth, "other")
+                append(tok, i)
         elif i in shape.opens:
             if force_break:
-                newline(unit_indent + CONTINUATION)
-            append(tok)
+                newline(unit_indent + CONTINUATION, "continuation")
+            _code_after_comment(info)
+            append(tok, i)
             depth += 1
             just_opened = True
         elif force_break or (tok.newlines_before > 0 and tok.text not in (",", ")")):
-            newline(unit_indent + CONTINUATION)
-            append(tok)
+            newline(unit_indent + CONTINUATION, "continuation")
+            append(tok, i)
         else:
-            append(tok)
+            _code_after_comment(info)
+            append(tok, i)
         force_break = False
     if cur is not None:
         lines.append("".join(cur))
+        infos.append(info)
+    _align(lines, infos)
     # rstrip logical lines only: a string may span lines, and its text is not whitespace to tidy
     text = "\n".join(line.rstrip() for line in lines).strip("\n")
     return text + "\n" if text else ""
+
+
+def _code_after_comment(info: _Line) -> None:
+    if info.role == "comment":  # `/* c */ or b`: a continuation line that starts with a comment
+        info.role = "continuation"
+
+
+def _runs(infos: list[_Line]) -> list[list[int]]:
+    """Runs of lines to align: consecutive first lines of units of the same kind at the same indentation,
+    each with at least one column. The continuation lines of a unit in a run belong to the run (they are not
+    aligned); any other line (blank, comment, `}`, another kind of unit, a unit without columns) ends it."""
+    runs: list[list[int]] = []
+    run: list[int] = []
+    for n, info in enumerate(infos):
+        if info.role == "continuation" and run:
+            continue
+        if info.role == "start" and info.cuts and run and infos[run[-1]].key == info.key:
+            run.append(n)
+            continue
+        if len(run) > 1:
+            runs.append(run)
+        run = [n] if info.role == "start" and info.cuts else []
+    if len(run) > 1:
+        runs.append(run)
+    return runs
+
+
+def _align(lines: list[str], infos: list[_Line]) -> None:
+    """Pad the lines of each run so that their columns line up, left to right: column k of every line of the
+    run that has it starts at the smallest position that leaves one space before it on each of these lines.
+    End-of-line `//` comments are a last column (two spaces before it on the longest line)."""
+
+    def pad(n: int, at: int, width: int) -> None:
+        info = infos[n]
+        lines[n] = lines[n][:at] + " " * width + lines[n][at:]
+        info.cuts = [c + width if c >= at else c for c in info.cuts]
+        if info.comment is not None and info.comment >= at:
+            info.comment += width
+
+    for run in _runs(infos):
+        for k in range(max(len(infos[n].cuts) for n in run)):
+            having = [n for n in run if len(infos[n].cuts) > k]
+            target = max(infos[n].cuts[k] for n in having)
+            for n in having:
+                pad(n, infos[n].cuts[k], target - infos[n].cuts[k])
+        commented = [n for n in run if infos[n].comment is not None]
+        target = max((infos[n].comment or 0 for n in commented), default=0)
+        for n in commented:
+            at = infos[n].comment or 0
+            pad(n, at, target - at)
 
 
 def format_text(text: str) -> str:
@@ -629,6 +792,29 @@ def format_text(text: str) -> str:
     end of its line, two spaces after the code. One blank line is kept where the author left one or more
     (never right after `{`). Trailing whitespace goes, the file ends with one line break, a byte-order mark
     and CR line ends are dropped.
+
+    Alignment (the one exception to single spaces): a run is a sequence of consecutive units of the same kind
+    in the same block; a blank line, a comment line, `}` or a unit of another kind ends it, the continuation
+    lines of a unit in the run do not (they are not aligned). On the first lines of a run's units, each column
+    below starts at the same position, the smallest that leaves one space before it on every line that has
+    it; columns are aligned left to right, each over the units that have it. A unit alone in its run keeps
+    single spaces. The columns:
+
+    - failure-logic rule `PORT.DEV <- expr`: `<-`;
+    - port declaration `in a, b` / `out c`: the first name (`in  a, b`);
+    - `failure`/`trigger NAME`: the quantity keyword (`rate`, `probability`);
+    - `mechanism`/`monitor NAME` and `ccf NAME`: `covers`;
+    - `part NAME`: `:`, then the description;
+    - `connect a` and `propagate a`: `->`;
+    - `dataset ROLE`: the identity string, then `sha256`;
+    - `metric NAME`: the comparison;
+    - top-level `deviation PATH`: what follows the path (`refines` or the description), then the description
+      after `refines BASE`;
+    - top-level `evidence NAME`: the kind, the source string, then the first attribute (`verifies` ...).
+
+    A column counts only where its token is on the unit's first line with no string or comment spanning
+    lines before it; a unit whose first column is on a later line ends the run. End-of-line `//` comments on
+    the first lines of a run line up as a last column, two spaces after the longest code.
 
     Raises FormatError when the token structure is not recognised or the result would not have the input's
     token sequence.

@@ -169,7 +169,7 @@ component Sensor "s" {  // after brace
     // before close
 }
 component C {
-    in a, b
+    in  a, b
     out c
     propagate a -> c { omission, value }
     c.omission <- 2 of (a.omission, b.omission, (a.value and b.value)) or

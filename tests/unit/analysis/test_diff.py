@@ -48,7 +48,7 @@ def test_identical(tmp_path: Path) -> None:
 
 
 def test_rate_change_reaches_every_hazard_whose_tree_holds_it(tmp_path: Path) -> None:
-    d = _diff(tmp_path, {"components.sops": [("failure Misaligned   rate 15 FIT", "failure Misaligned   rate 30 FIT")]})
+    d = _diff(tmp_path, {"components.sops": [("failure Misaligned rate 15 FIT", "failure Misaligned rate 30 FIT")]})
     [change] = [c for c in d.changes if c.owner]
     assert (change.kind, change.key, change.status) == ("failure_mode", "Misaligned", "changed")
     assert [(f.field, f.old, f.new) for f in change.fields] == [("quantity", "15 FIT", "30 FIT")]
@@ -88,8 +88,8 @@ def test_renames_are_not_changes(tmp_path: Path) -> None:
 
 def test_rename_with_change_is_detected(tmp_path: Path) -> None:
     d = _diff(tmp_path, {"safety.sops": [
-        ("requirement FSR6 \"Stale camera frames are detected within 2 frames\"\n    refines SG3  allocated_to camera",
-         "requirement FSR7 \"Stale camera frames are detected within 2 frames\"\n    refines SG3  allocated_to perception"),
+        ("requirement FSR6 \"Stale camera frames are detected within 2 frames\"\n        refines SG3 allocated_to camera",
+         "requirement FSR7 \"Stale camera frames are detected within 2 frames\"\n        refines SG3 allocated_to perception"),
         ("verifies FSR6", "verifies FSR7")]})
     [c] = [c for c in d.changes if c.kind == "requirement"]
     assert (c.status, c.old_key, [f.field for f in c.fields]) == ("renamed", "aeb.FSR6", ["allocated_to"])
@@ -110,8 +110,8 @@ def test_added_hazard_and_goal_change(tmp_path: Path) -> None:
 
 def test_removed_requirement_leaves_its_evidence_suspect(tmp_path: Path) -> None:
     d = _diff(tmp_path, {"safety.sops": [
-        ('requirement FSR6 "Stale camera frames are detected within 2 frames"\n    refines SG3  allocated_to camera'
-         "      asil B\n", ""),
+        ('requirement FSR6 "Stale camera frames are detected within 2 frames"\n        refines SG3 allocated_to camera'
+         " asil B\n", ""),
         ("verifies FSR6", "supports SG3")]})
     assert ("requirement", "aeb.FSR6", "removed") in {(c.kind, c.key, c.status) for c in d.changes}
     assert ("evidence", "aeb.TST_STALE", "changed") in {(c.kind, c.key, c.status) for c in d.changes}
@@ -120,14 +120,14 @@ def test_removed_requirement_leaves_its_evidence_suspect(tmp_path: Path) -> None
 
 
 def test_ml_threshold_change_makes_metric_evidence_suspect(tmp_path: Path) -> None:
-    d = _diff(tmp_path, {"components.sops": [("recall.night_pedestrian    >= 0.99", "recall.night_pedestrian    >= 0.995")]})
+    d = _diff(tmp_path, {"components.sops": [("recall.night_pedestrian   >= 0.99", "recall.night_pedestrian   >= 0.995")]})
     assert "MET_REC" in _impact(d)
     why = next(i for i in d.impact if i.name == "MET_REC")
     assert why.path[0] == "Perception.recall.night_pedestrian"
 
 
 def test_markdown_and_json_are_deterministic(tmp_path: Path) -> None:
-    d = _diff(tmp_path, {"components.sops": [("failure NoEcho       rate 80 FIT", "failure NoEcho       rate 160 FIT")]})
+    d = _diff(tmp_path, {"components.sops": [("failure NoEcho     rate 80 FIT", "failure NoEcho     rate 160 FIT")]})
     md = diff_report.render(d, "md")
     assert md == diff_report.render(d, "md")
     assert md.startswith("### Safety impact") and "<details>" in md
