@@ -16,7 +16,8 @@ FORMATS = ("md", "json")
 KIND_WORDS = {
     "hazard": "hazard", "safety_goal": "safety goal", "requirement": "requirement", "evidence": "evidence",
     "component": "component", "port": "port", "failure_mode": "failure mode", "mechanism": "mechanism",
-    "rule": "failure logic", "propagate": "propagation", "part": "part", "connection": "connection",
+    "ccf_group": "CCF group", "rule": "failure logic", "propagate": "propagation", "part": "part",
+    "connection": "connection",
     "ml_model": "ML model", "dataset": "dataset", "metric": "metric", "deviation": "deviation",
     "policy": "policy rule", "mission_time": "mission time",
 }

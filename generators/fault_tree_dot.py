@@ -161,6 +161,24 @@ def _wrap_name(name: str, width: int = LABEL_WRAP) -> list[str]:
     return lines
 
 
+def _node_name_lines(name: str, width: int = LABEL_WRAP) -> list[str]:
+    """A node's name in its box: as `_wrap_name`, except that a CCF event (`[PumpOne PumpTwo]`, fta/ccf.py)
+    also wraps at the blanks between its members."""
+    if not (name.startswith("[") and name.endswith("]") and " " in name):
+        return _wrap_name(name, width)
+    lines: list[str] = []
+    current = ""
+    for member in name.split(" "):
+        for i, piece in enumerate(_wrap_name(member, width)):
+            sep = " " if i == 0 and current else ""
+            if current and len(current) + len(sep) + len(piece) > width:
+                lines.append(current)
+                current, sep = "", ""
+            current += sep + piece
+    lines.append(current)
+    return lines
+
+
 # ------------------------------------------------------------------------------------------------- ids
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
@@ -298,11 +316,11 @@ def _gate_kind_classes(gate: Gate) -> list[str]:
 
 def _box_label(ctx: _Ctx, name: str, label: str, extra_rows: list[str]) -> str:
     rows = [
-        f'<TR><TD><FONT POINT-SIZE="{NAME_PT}"><B>{"<BR/>".join(_html(x) for x in _wrap_name(name))}</B></FONT></TD></TR>'
+        f'<TR><TD><FONT POINT-SIZE="{NAME_PT}"><B>{"<BR/>".join(_html(x) for x in _node_name_lines(name))}</B></FONT></TD></TR>'
     ]
     if name in ctx.spof:
         rows[0] = (
-            f'<TR><TD><FONT POINT-SIZE="{NAME_PT}"><B>{"<BR/>".join(_html(x) for x in _wrap_name(name))}</B></FONT>'
+            f'<TR><TD><FONT POINT-SIZE="{NAME_PT}"><B>{"<BR/>".join(_html(x) for x in _node_name_lines(name))}</B></FONT>'
             f' <FONT POINT-SIZE="{SMALL_PT}" COLOR="{SPOF_COLOR}"><I>SPOF</I></FONT></TD></TR>'
         )
     lines = _wrap(label) if label else []

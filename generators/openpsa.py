@@ -3,30 +3,58 @@
 Layout: one <define-fault-tree> per tree (gates only, sorted by name) and one <model-data> holding every
 basic and house event once (events shared by several trees are defined once, as MEF requires unique
 names). Labels become <label>; a node's origin (the model element it came from) becomes the attributes
-`origin` (file:line:col) and `element`. MEF identifiers cannot hold '.', blanks or a doubled '-', so
-other names are rewritten (e.g. a private "FT.t.E1" becomes "FT_t_E1", made unique deterministically) and
-the original is kept in the attribute `name`. Probabilities are written with repr precision so that
-export -> import gives the same numbers bit for bit.
+`origin` (file:line:col) and `element`. MEF identifiers are XML NCNames without '.' and without a leading,
+trailing or doubled '-', so other names are rewritten (e.g. a private "FT.t.E1" becomes "FT_t_E1", made
+unique deterministically) and the original is kept in the attribute `name`. CCF events of an expanded CCF
+group (fta/ccf.py: `[A]`, `[A B]`) become `IND_A` (the independent failure) and `CCF_A_B`. Probabilities are
+written with repr precision so that export -> import gives the same numbers bit for bit.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from xml.sax.saxutils import quoteattr
 
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
 
 _INDENT = "  "
-_VALID = re.compile(r"[^\s.\-]+(-[^\s.\-]+)*")
+_CCF_EVENT = re.compile(r"\[([^\[\]]+)\]")
+
+
+def _name_start(c: str) -> bool:
+    # XML NameStartChar, approximated by Unicode letters for non-ASCII (':' is not allowed in an NCName).
+    return c == "_" or ("a" <= c.lower() <= "z") or (c > "\x7f" and c.isalpha())
+
+
+def _name_char(c: str) -> bool:
+    # XML NameChar less '.', which MEF identifiers exclude; '-' is checked by the caller.
+    if _name_start(c) or c == "-" or "0" <= c <= "9":
+        return True
+    return c > "\x7f" and (c.isdecimal() or unicodedata.category(c) in ("Mn", "Mc", "Lm"))
+
+
+def _valid(name: str) -> bool:
+    """A MEF identifier: an XML NCName matching [^-.]+(-[^-.]+)* (no '.', no leading/trailing/double '-')."""
+    return (bool(name) and _name_start(name[0]) and all(_name_char(c) for c in name) and "--" not in name
+            and not name.endswith("-"))
 
 
 def _mef_names(names: set[str]) -> dict[str, str]:
     """Original name -> a valid, unique MEF identifier (valid names map to themselves)."""
-    out = {n: n for n in names if _VALID.fullmatch(n)}
+    out = {n: n for n in names if _valid(n)}
     taken = set(out.values())
     for n in sorted(names - set(out)):
-        base = re.sub(r"-{2,}", "-", re.sub(r"[\s.]", "_", n)).strip("-") or "node"
+        ccf = _CCF_EVENT.fullmatch(n)
+        text = n
+        if ccf is not None:
+            members = ccf.group(1).split()
+            text = ("IND_" if len(members) == 1 else "CCF_") + "_".join(members)
+        base = "".join(c if _name_char(c) else "_" for c in text)
+        base = re.sub(r"-{2,}", "-", base).strip("-") or "node"
+        if not _name_start(base[0]):
+            base = "_" + base
         candidate, i = base, 2
         while candidate in taken:
             candidate, i = f"{base}_{i}", i + 1

@@ -88,6 +88,8 @@ LOGIC_ON_INPUT = _code("SOPS038", E, "failure logic assigned to an input port")
 DEVIATION_CYCLE = _code("SOPS039", E, "deviation type refines itself")
 # -- mechanisms, ML -----------------------------------------------------------------------------------------
 BAD_COVERAGE = _code("SOPS040", E, "diagnostic coverage out of range")
+BAD_CCF = _code("SOPS041", E, "common-cause (CCF) group cannot be quantified")
+CCF_UNEQUAL_MEMBERS = _code("SOPS042", E, "members of a CCF group fail with different probabilities")
 ML_NO_METRIC = _code("SOPS050", W, "ML component with no metric threshold")
 ML_NO_VERIFICATION_DATA = _code("SOPS051", W, "ML component with no verification dataset")
 BAD_HASH = _code("SOPS052", E, "malformed hash")

@@ -31,6 +31,7 @@ from typing import Any
 from safetyops_dsl.analysis.coverage import Coverage, evaluate
 from safetyops_dsl.analysis.targets import GoalCheck, check_goal_targets
 from safetyops_dsl.analysis.trace import TraceGraph, build_trace, node_id, split_id
+from safetyops_dsl.fta.ccf import event_members, event_name
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.validation.policy import resolve_policy
@@ -38,7 +39,8 @@ from safetyops_dsl.validation.policy import resolve_policy
 TOP_KINDS = ("hazard", "safety_goal", "requirement", "evidence", "component")
 IMPACT_KINDS = ("hazard", "safety_goal", "requirement", "evidence")
 KIND_RANK = {k: i for i, k in enumerate(
-    TOP_KINDS + ("port", "failure_mode", "mechanism", "rule", "propagate", "part", "connection", "ml_model",
+    TOP_KINDS + ("port", "failure_mode", "mechanism", "ccf_group", "rule", "propagate", "part", "connection",
+                 "ml_model",
                  "dataset", "metric", "deviation", "policy", "mission_time"))}
 REL_TOLERANCE = 1e-9
 
@@ -190,6 +192,7 @@ def component_members(c: el.Component, rmap: RefMap, fmap: RefMap) -> dict[str, 
         "port": {p.name: {"direction": p.direction.value} for p in c.ports},
         "failure_mode": {},
         "mechanism": {},
+        "ccf_group": {},
         "rule": {},
         "propagate": {},
         "part": {},
@@ -212,6 +215,7 @@ def component_members(c: el.Component, rmap: RefMap, fmap: RefMap) -> dict[str, 
             "latent_coverage": "" if m.latent_coverage is None else f"{m.latent_coverage * 100:g} %",
             "description": m.description,
         }
+    out["ccf_group"] = ccf_entries(c, lambda text: text)
     for r in c.rules:
         out["rule"][f"{r.port}.{r.deviation}"] = {"logic": expr_mapped(r.expr, fmap)}
     for p in c.propagates:
@@ -228,6 +232,15 @@ def component_members(c: el.Component, rmap: RefMap, fmap: RefMap) -> dict[str, 
         for met in c.ml.metrics:
             out["metric"][met.name] = {"threshold": f"{met.op} {met.threshold:g}"}
     return out
+
+
+def ccf_entries(c: el.Component, member: Callable[[str], str]) -> dict[str, dict[str, str]]:
+    """The CCF groups of `c`; `member` maps a member (`part.Mode`) to its name on the other side."""
+    return {
+        g.name: {"covers": ", ".join(sorted(member(m.text) for m in g.members)),
+                 "model": f"{g.model} {g.factors_text}", "description": g.description}
+        for g in c.common_causes
+    }
 
 
 def _flat(d: dict[str, Any]) -> str:
@@ -341,6 +354,7 @@ def semantic_diff(old: Model, new: Model) -> tuple[list[Change], dict[str, str],
     rmap = _rename_map(rn)
     changes: list[Change] = []
     member_renames: dict[str, dict[str, dict[str, str]]] = {}
+    type_fm = _type_failure_renames(old, new, rn)
     for kind in TOP_KINDS:
         o, n = _store(old, kind), _store(new, kind)
         back = {v: k for k, v in rn.items() if k in o}
@@ -359,7 +373,7 @@ def semantic_diff(old: Model, new: Model) -> tuple[list[Change], dict[str, str],
             fields = _field_changes(canon_top(old, kind, eo, rmap), canon_top(new, kind, en, {}))
             sub: list[Change] = []
             if kind == "component":
-                sub, member_renames[qn] = _component_changes(old, new, eo, en, rmap)
+                sub, member_renames[qn] = _component_changes(old, new, eo, en, rmap, type_fm)
             status = "renamed" if qo != qn else ("changed" if fields or sub else "")
             if status:
                 changes.append(Change(kind, qn, status, qo if qo != qn else "", fields, file=file, line=line))
@@ -374,8 +388,21 @@ def semantic_diff(old: Model, new: Model) -> tuple[list[Change], dict[str, str],
     return changes, rn, member_renames
 
 
+def _type_failure_renames(old: Model, new: Model, rn: dict[str, str]) -> dict[str, dict[str, str]]:
+    """New component qualified name -> failure-mode renames (old -> new) against its old counterpart."""
+    back = {v: k for k, v in rn.items()}
+    out: dict[str, dict[str, str]] = {}
+    for qn, en in new.components.items():
+        eo = old.components.get(back.get(qn, qn))
+        if eo is not None:
+            out[qn] = _member_renames(component_members(eo, {}, {})["failure_mode"],
+                                      component_members(en, {}, {})["failure_mode"])
+    return out
+
+
 def _component_changes(
-    old: Model, new: Model, eo: el.Component, en: el.Component, rmap: RefMap
+    old: Model, new: Model, eo: el.Component, en: el.Component, rmap: RefMap,
+    type_fm: dict[str, dict[str, str]] | None = None,
 ) -> tuple[list[Change], dict[str, dict[str, str]]]:
     first_old = component_members(eo, rmap, {})
     mem_new = component_members(en, {}, {})
@@ -383,6 +410,19 @@ def _component_changes(
     mem_old = component_members(eo, rmap, fm_renames)
     renames = {sk: _member_renames(mem_old[sk], mem_new[sk]) for sk in ("mechanism", "part", "port")}
     renames["failure_mode"] = fm_renames
+
+    def ccf_member(text: str) -> str:
+        """An old CCF member after renames of the part and of the failure mode in the part's type."""
+        part, dot, rest = text.partition(".")
+        if not dot:
+            return fm_renames.get(text, text)
+        part = renames["part"].get(part, part)
+        found = en.part(part)
+        ptype = new.lookup(found.type_ref.text, ("component",), en.package) if found is not None else None
+        modes = (type_fm or {}).get(ptype[1], {}) if ptype is not None else {}
+        return f"{part}.{rest}" if "." in rest else f"{part}.{modes.get(rest, rest)}"
+
+    mem_old["ccf_group"] = ccf_entries(eo, ccf_member)
     qn = en.qualified_name
     file, line = _loc(new, en)
     sub_locs = _member_locations(new, en)
@@ -483,12 +523,20 @@ def event_map(old: Model, renames: dict[str, str], members: dict[str, dict[str, 
     return out
 
 
+def _renamed_event(event: str, emap: dict[str, str]) -> str:
+    """An event's name after renames; a common-cause event `[A B]` follows the renames of its members."""
+    members = event_members(event)
+    if len(members) == 1 and members[0] == event:
+        return emap.get(event, event)
+    return event_name([emap.get(x, x) for x in members])
+
+
 def _cut_sets(tg: TraceGraph, hazard: str, emap: dict[str, str] | None = None) -> tuple[set[tuple[str, ...]], bool]:
     ht = tg.trees.get(hazard)
     if ht is None or ht.result is None:
         return set(), False
     m = emap or {}
-    sets = {tuple(sorted(m.get(e, e) for e in cs)) for cs in ht.result.cut_sets}
+    sets = {tuple(sorted(_renamed_event(e, m) for e in cs)) for cs in ht.result.cut_sets}
     return sets, not ht.result.cut_sets_truncated
 
 
@@ -544,7 +592,7 @@ def _event_changes(
     to, tn = old.trees.get(qo), new.trees.get(qn)
     if to is None or tn is None:
         return ()
-    po = {emap.get(e, e): be.probability for e, be in to.synthesis.tree.basic_events.items()}
+    po = {_renamed_event(e, emap): be.probability for e, be in to.synthesis.tree.basic_events.items()}
     pn = {e: be.probability for e, be in tn.synthesis.tree.basic_events.items()}
     out = []
     for e in sorted(set(po) & set(pn)):

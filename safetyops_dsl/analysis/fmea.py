@@ -92,18 +92,20 @@ def instance_modes(model: Model) -> list[ModeRef]:
 
 
 def structural_cut_sets(results: Sequence[SynthesisResult]) -> dict[str, tuple[tuple[str, ...], ...]]:
-    """Hazard name -> all minimal cut sets of its tree. Cut sets depend on the structure only: no cut-off
-    and no listing limit, so the probabilities (residual rates) cannot hide a cut set."""
+    """Hazard name -> all minimal cut sets of its tree, over failure modes (CCF groups not applied: a common
+    cause is a dependent failure of the members, not a single-point fault of either). Cut sets depend on the
+    structure only: no cut-off and no listing limit, so the probabilities (residual rates) cannot hide a cut
+    set."""
     from safetyops_dsl.fta.engine import analyse
     from safetyops_dsl.fta.result import AnalysisOptions
 
     options = AnalysisOptions(cut_off=0.0, cut_set_limit=None, importance=False)
     out: dict[str, tuple[tuple[str, ...], ...]] = {}
     for r in results:
-        if "NEVER" in r.tree.house_events:  # synthesis found no way to the hazard
+        if "NEVER" in r.structure.house_events:  # synthesis found no way to the hazard
             out[r.hazard.name] = ()
             continue
-        out[r.hazard.name] = tuple(sorted(analyse(r.tree, options).cut_sets))
+        out[r.hazard.name] = tuple(sorted(analyse(r.structure, options).cut_sets))
     return out
 
 

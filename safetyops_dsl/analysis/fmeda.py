@@ -303,7 +303,7 @@ def classify_goal(
     for s_set, hz in sorted(hw_sets.items(), key=lambda kv: (sorted(kv[0]), kv[1])):
         if len(s_set) < 2:
             continue
-        tree = trees[hz].tree
+        tree = trees[hz].structure
         p = 1.0
         for e in s_set:
             p *= tree.basic_events[e].probability
@@ -327,7 +327,7 @@ def classify_goal(
         asil=asil,
         hazards=tuple(analysed),
         missing_hazards=tuple(missing),
-        mission_time_hours=trees[analysed[0]].tree.mission_time if analysed else None,
+        mission_time_hours=trees[analysed[0]].structure.mission_time if analysed else None,
         rows=tuple(rows),
         not_counted=tuple(not_counted),
         total=total,

@@ -12,15 +12,22 @@ component's output-deviation logic, down to the failure modes of component insta
   cut from one path into another; each cut is listed in the tree's notes.
 - A failure mode's probability is 1 - exp(-lambda * t), lambda being the rate left after its safe fraction
   and after the diagnostic coverage of the mechanisms that cover it, t its exposure or the mission time.
+- Common-cause (CCF) groups of the instances are applied last (fta/ccf.py): each member failure mode becomes
+  an OR of its independent part and the common-cause events it shares. The result keeps both trees: `tree`
+  (with the CCF events: what the probabilities, cut sets and diagrams report) and `structure` (failure modes
+  as the basic events: what the FMEA, FMEDA and trace link to failure modes).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.fta import ccf
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
@@ -257,10 +264,38 @@ def mission_time_for(model: Model, hazard: el.Hazard, system: el.Component, over
 
 @dataclass(frozen=True)
 class SynthesisResult:
-    tree: FaultTree
+    tree: FaultTree  # with common-cause events where the model has CCF groups
     hazard: el.Hazard
     system: el.Component
     facts: dict[str, EventFacts]
+    structure: FaultTree  # the failure modes as basic events (== tree without CCF groups)
+
+
+def _ccf_groups(
+    root: Instance, tree: FaultTree, origin: Callable[[Location | None, str], Origin | None]
+) -> list[ccf.CcfGroup]:
+    """The CCF groups of every instance whose members the tree uses, as the engine takes them (a group that
+    cannot be quantified was reported by validation and is left out)."""
+    from safetyops_dsl.validation.rules import ccf_group
+
+    out: list[ccf.CcfGroup] = []
+    owned: set[str] = set()
+    for inst in root.walk():
+        for group in inst.component.common_causes:
+            members = [f"{inst.path}.{m.text}" for m in group.members]
+            used = [tree.basic_events[m] for m in members if m in tree.basic_events]
+            if not used or owned.intersection(members):  # the overlap was reported by validation
+                continue
+            engine_group = dataclasses.replace(
+                ccf_group(group, members, used[0].probability), name=f"{inst.path}.{group.name}",
+                origin=origin(group.location, f"{inst.component.name}.{group.name}"))
+            try:
+                ccf.validate(engine_group)
+            except ccf.CcfError:
+                continue
+            owned.update(members)
+            out.append(engine_group)
+    return out
 
 
 def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = None) -> SynthesisResult | None:
@@ -308,7 +343,7 @@ def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = Non
         top_input = "NEVER"
     if top_input != hazard.name:
         b.gates[hazard.name] = Gate(hazard.name, GateKind.NULL, (top_input,), None, title, origin)
-    tree = FaultTree(
+    structure = FaultTree(
         name=hazard.name,
         top=hazard.name,
         gates=dict(sorted(b.gates.items())),
@@ -318,7 +353,8 @@ def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = Non
         notes=tuple(b.notes),
         mission_time=t,
     )
-    return SynthesisResult(tree, hazard, system, b.facts)
+    tree = ccf.expand(structure, _ccf_groups(root, structure, b.origin))
+    return SynthesisResult(tree, hazard, system, b.facts, structure)
 
 
 def synthesise_all(model: Model, mission_time: float | None = None) -> list[SynthesisResult]:

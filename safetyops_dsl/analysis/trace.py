@@ -277,6 +277,7 @@ def build_trace(
 
 
 def analyse_hazard(syn: SynthesisResult) -> HazardTree:
+    from safetyops_dsl.fta.ccf import event_members
     from safetyops_dsl.fta.engine import analyse
 
     tree = syn.tree
@@ -284,10 +285,11 @@ def analyse_hazard(syn: SynthesisResult) -> HazardTree:
         result = analyse(tree, AnalysisOptions(cut_set_limit=CUT_SET_LIMIT, importance=False))
     except DiagnosticError:
         result = None
+    # members are failure modes: a common-cause event stands for the failure modes of its group it hits
     if result is not None and not result.cut_sets_truncated:
-        members = frozenset(e for cs in result.cut_sets for e in cs)
+        members = frozenset(m for cs in result.cut_sets for e in cs for m in event_members(e))
         return HazardTree(syn.hazard.qualified_name, syn, result, members, True)
-    reachable = frozenset(n for n in tree.reachable() if n in tree.basic_events)
+    reachable = frozenset(m for n in tree.reachable() if n in tree.basic_events for m in event_members(n))
     return HazardTree(syn.hazard.qualified_name, syn, result, reachable, False)
 
 

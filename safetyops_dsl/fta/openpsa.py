@@ -4,13 +4,17 @@ Several files form one model (as with SCRAM: `tree.xml basic-events.xml`). A top
 gate uses; trees come out sorted by name. Names are case-sensitive, as in SCRAM 0.16.
 Nested formulas inside a gate become gates named `<gate>-<i>` (i = 1-based position, nested: `g-2-1`);
 MEF names cannot hold '.', so these never clash with a qualified name. Private names are `<path>.<name>`.
-Event-tree constructs are skipped (this reader is for fault trees only); CCF groups are refused with a
-diagnostic (see docs/fault-trees.md).
+Event-tree constructs are skipped (this reader is for fault trees only).
+CCF groups (`define-CCF-group`) define their members as basic events; every tree is expanded with
+`ccf.expand`, so member X becomes an OR gate over the CCF events `[X]`, `[X Y]`, ... (see fta/ccf.py and
+docs/fault-trees.md). This is SCRAM's `--ccf true`; private members are known by their path as other
+private events are (SCRAM 0.16 cannot resolve references to private members at all).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field, replace
 
 from safetyops_dsl.diagnostics import (
     LIMIT_EXCEEDED,
@@ -20,11 +24,14 @@ from safetyops_dsl.diagnostics import (
     Location,
     make,
 )
+from safetyops_dsl.fta import ccf
 from safetyops_dsl.fta.mef_expr import Evaluator, ExprError
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
 from safetyops_dsl.fta.xmlread import Element, parse_file
 
 DEFAULT_MISSION_TIME = 8760.0  # hours; SCRAM's default
+# A CCF group becomes one event per combination of members up to its highest level: 2^n - 1 for all levels.
+MAX_CCF_EVENTS = 10_000
 
 _CONNECTIVES = {
     "and": GateKind.AND,
@@ -61,6 +68,16 @@ class _Def:
     el: Element
     label: str
     scope: str  # path of the enclosing fault tree / component, e.g. "ThreeMotor.t"
+    ccf_group: str = ""  # for a member of a CCF group: the group's key (the member element is `el`)
+
+
+@dataclass
+class _CcfDef:
+    name: str  # unique key, as for _Def
+    el: Element
+    label: str
+    members: list[str] = field(default_factory=list)  # member keys, in the group's order
+    member_els: dict[str, Element] = field(default_factory=dict)
 
 
 def _label(el: Element) -> str:
@@ -80,24 +97,77 @@ class _Model:
         self.basic: dict[str, _Def] = {}
         self.house: dict[str, _Def] = {}
         self.params: dict[str, Element] = {}
+        self.ccf: dict[str, _CcfDef] = {}
         self.diags: list[Diagnostic] = []
 
     def error(self, el: Element | Location, message: str, hint: str = "") -> None:
         loc = el if isinstance(el, Location) else el.loc
         self.diags.append(make(OPENPSA_ERROR, message, loc, hint))
 
-    def define(self, table: dict[str, _Def], el: Element, scope: str, role: str) -> None:
+    @staticmethod
+    def key(el: Element, scope: str, role: str) -> str | None:
         plain = el.get("name")
         if not plain:
-            self.error(el, f"<{el.tag}> has no name")
-            return
+            return None
         # MEF roles: a private element is known by its container path (SCRAM reports the plain name).
-        name = f"{scope}.{plain}" if el.get("role", role) == "private" and scope else plain
+        return f"{scope}.{plain}" if el.get("role", role) == "private" and scope else plain
+
+    def define(self, table: dict[str, _Def], el: Element, scope: str, role: str, ccf_group: str = "") -> str | None:
+        name = self.key(el, scope, role)
+        if name is None:
+            self.error(el, f"<{el.tag}> has no name")
+            return None
         for kind, other in (("gate", self.gates), ("basic event", self.basic), ("house event", self.house)):
             if name in other:
-                self.error(el, f"'{name}' is already defined as a {kind} at {other[name].el.loc}")
-                return
-        table[name] = _Def(name, el, _label(el), scope)
+                first = other[name]
+                if first.ccf_group and ccf_group:
+                    self.error(el, f"basic event '{name}' is already a member of CCF group "
+                                   f"'{first.ccf_group}' at {first.el.loc}",
+                               hint="a basic event can be a member of one CCF group only")
+                elif first.ccf_group:
+                    self.error(el, f"'{name}' is already defined as a member of CCF group '{first.ccf_group}' "
+                                   f"at {first.el.loc}",
+                               hint="a CCF group defines its members: remove this definition")
+                elif ccf_group:
+                    self.error(el, f"member '{name}' of CCF group '{ccf_group}' is already defined as a {kind} "
+                                   f"at {first.el.loc}",
+                               hint="a CCF group defines its members: remove the other definition"
+                               if kind == "basic event" else "")
+                else:
+                    self.error(el, f"'{name}' is already defined as a {kind} at {first.el.loc}")
+                return None
+        table[name] = _Def(name, el, _label(el), scope, ccf_group)
+        return name
+
+    def define_ccf(self, el: Element, scope: str, role: str) -> None:
+        name = self.key(el, scope, role)
+        if name is None:
+            self.error(el, "<define-CCF-group> has no name")
+            return
+        if name in self.ccf:
+            self.error(el, f"CCF group '{name}' is already defined at {self.ccf[name].el.loc}")
+            return
+        group = _CcfDef(name, el, _label(el))
+        self.ccf[name] = group
+        members = [c for c in el.children if c.tag == "members"]
+        if len(members) != 1:
+            self.error(el, f"CCF group '{name}' needs one <members> element, not {len(members)}")
+            return
+        # Members take the group's path and role (as in SCRAM).
+        member_role = el.get("role", role) or role
+        for m in members[0].children:
+            if m.tag != "basic-event":
+                self.error(m, f"unexpected <{m.tag}> in the members of CCF group '{name}'",
+                           hint='list the members as <basic-event name="..."/>')
+                continue
+            key = self.key(m, scope, member_role)
+            if key is not None and key in group.member_els:
+                self.error(m, f"CCF group '{name}' lists member '{key}' twice (first at {group.member_els[key].loc})")
+                continue
+            key = self.define(self.basic, m, scope, member_role, ccf_group=name)
+            if key is not None:
+                group.members.append(key)
+                group.member_els[key] = m
 
     def collect(self, el: Element, scope: str, role: str) -> None:
         for c in el.children:
@@ -120,11 +190,7 @@ class _Model:
             elif tag == "model-data":
                 self.collect(c, "", "public")
             elif tag == "define-CCF-group":
-                self.error(
-                    c,
-                    "CCF groups are not supported",
-                    hint="expand the common-cause group into basic events and OR gates before import",
-                )
+                self.define_ccf(c, scope, role)
             elif tag not in _SKIPPED:
                 self.error(c, f"unexpected element <{tag}> in <{el.tag}>")
 
@@ -159,6 +225,7 @@ class _Builder:
         self.basic: dict[str, BasicEvent] = {}
         self.evaluator = Evaluator(model.params, mission_time)
         self.scope = ""  # container path of the gate being built (for private names)
+        self.groups: dict[str, ccf.CcfGroup] = {}  # the valid CCF groups, by key
 
     def trees(self) -> list[FaultTree]:
         m = self.m
@@ -168,6 +235,8 @@ class _Builder:
             self._gate(d)
         if not m.diags:
             self._check_cycles()
+        for group in sorted(m.ccf.values(), key=lambda d: d.name):
+            self._ccf_group(group)
         used_basic = {i for g in self.gates.values() for i in g.inputs if i in m.basic}
         for name in sorted(used_basic):
             self._basic(m.basic[name])
@@ -193,6 +262,12 @@ class _Builder:
         return HouseEvent(d.name, state, d.label, _origin(d.el, "house-event"))
 
     def _basic(self, d: _Def) -> None:
+        if d.ccf_group:
+            group = self.groups.get(d.ccf_group)
+            if group is not None:  # else the group's error is reported
+                # A placeholder with the total probability: expansion replaces it by an OR gate.
+                self.basic[d.name] = BasicEvent(d.name, group.probability, d.label, _origin(d.el, "ccf-member"))
+            return
         body = [c for c in d.el.children if c.tag not in _META]
         if len(body) != 1:
             self.m.error(
@@ -218,6 +293,114 @@ class _Builder:
             except ExprError:
                 rate = None
         self.basic[d.name] = BasicEvent(d.name, p, d.label, _origin(d.el, "basic-event"), rate_per_hour=rate)
+
+    def _expression(self, el: Element, what: str) -> float | None:
+        """The value of the one expression inside `el` (a <distribution> or <factor>)."""
+        body = [c for c in el.children if c.tag not in _META]
+        if len(body) != 1:
+            self.m.error(el, f"{what} needs exactly one expression, found {len(body)}",
+                         hint='e.g. <float value="0.1"/>')
+            return None
+        try:
+            return self.evaluator.eval(body[0])
+        except ExprError as exc:
+            self.m.diags.append(exc.diag)
+            return None
+
+    def _ccf_group(self, d: _CcfDef) -> None:
+        """Quantify one CCF group (distribution, factors), validate it and keep it in self.groups."""
+        m, el, name = self.m, d.el, d.name
+        raw_model = el.get("model") or ""
+        try:
+            model = ccf.CcfModel(raw_model)
+        except ValueError:
+            models = ", ".join(x.value for x in ccf.CcfModel)
+            m.error(el, f"CCF group '{name}' has the unknown model '{raw_model}'" if raw_model
+                    else f"CCF group '{name}' has no model", hint=f"model is one of {models}")
+            return
+        distributions: list[Element] = []
+        factor_lists: list[Element] = []
+        factor_els: list[Element] = []
+        ok = True
+        for c in el.children:
+            if c.tag == "distribution":
+                distributions.append(c)
+            elif c.tag == "factors":
+                factor_lists.append(c)
+                factor_els += c.children
+            elif c.tag == "factor":
+                factor_lists.append(c)
+                factor_els.append(c)
+            elif c.tag not in _META and c.tag != "members":
+                m.error(c, f"unexpected element <{c.tag}> in CCF group '{name}'")
+                ok = False
+        if len(distributions) != 1:
+            m.error(el, f"CCF group '{name}' needs one <distribution> (the members' failure probability), "
+                        f"not {len(distributions)}")
+            return
+        if len(factor_lists) != 1:
+            m.error(el, f"CCF group '{name}' needs one <factors> element (or a single <factor>), "
+                        f"not {len(factor_lists)}")
+            return
+        q = self._expression(distributions[0], f"the distribution of CCF group '{name}'")
+        if q is None:
+            return
+        min_level = ccf.CcfGroup(name, model, tuple(d.members), q, {}).min_level()
+        factors: dict[int, float] = {}
+        at_level: dict[int, Element] = {}
+        previous: int | None = None
+        for f in factor_els:
+            if f.tag != "factor":
+                m.error(f, f"unexpected <{f.tag}> in the factors of CCF group '{name}'")
+                ok = False
+                continue
+            raw = f.get("level")
+            if raw is None:
+                level = min_level if previous is None else previous + 1
+            else:
+                try:
+                    level = int(raw)
+                except ValueError:
+                    level = 0
+                if level < 1 or not raw.strip().isdigit():
+                    m.error(f, f"factor level '{raw}' of CCF group '{name}' is not a positive integer")
+                    ok = False
+                    continue
+            previous = level
+            if level in at_level:
+                m.error(f, f"CCF group '{name}' has a second factor for level {level} (the first is at "
+                           f"{at_level[level].loc})", hint="a factor without 'level' takes the previous level + 1")
+                ok = False
+                continue
+            value = self._expression(f, f"factor of level {level} of CCF group '{name}'")
+            if value is None:
+                ok = False
+                continue
+            factors[level], at_level[level] = value, f
+        if not ok:
+            return
+        group = ccf.CcfGroup(name, model, tuple(d.members), q, factors, d.label, _origin(el, "ccf-group"))
+        try:
+            ccf.validate(group)
+        except ccf.CcfError as exc:
+            members = next((c for c in el.children if c.tag == "members"), el)
+            where: Element = {
+                "members": members,
+                "distribution": distributions[0],
+                "factors": factor_lists[0],
+            }.get(exc.part, el)
+            if exc.part == "factor" and exc.level in at_level:
+                where = at_level[exc.level]
+            m.error(where, str(exc))
+            return
+        n = len(group.members)
+        events = sum(math.comb(n, k) for k in ccf.multiplicity_probabilities(group))
+        if events > MAX_CCF_EVENTS:
+            m.diags.append(make(LIMIT_EXCEEDED, f"CCF group '{name}' expands into {events:,} events (one per "
+                                f"combination of its {n} members), more than {MAX_CCF_EVENTS:,}", el.loc,
+                                "give factors for fewer levels, or split the group"))
+            return
+        self.groups[name] = group
 
     # -- gates -------------------------------------------------------------------------------------------------
 
@@ -406,7 +589,7 @@ class _Builder:
             else:
                 house[name] = self.house[name]
         g = self.gates[top]
-        return FaultTree(
+        tree = FaultTree(
             name=top,
             top=top,
             gates=dict(sorted(gates.items())),
@@ -415,3 +598,8 @@ class _Builder:
             label=g.label,
             mission_time=self.mission_time,
         )
+        if not any(self.m.basic[n].ccf_group for n in basic if n in self.m.basic):
+            return tree
+        # Groups were validated and members are unique basic events, so expand raises nothing here.
+        tree = ccf.expand(tree, [self.groups[k] for k in sorted(self.groups)])
+        return replace(tree, gates=dict(sorted(tree.gates.items())), basic_events=dict(sorted(tree.basic_events.items())))

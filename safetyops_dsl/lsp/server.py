@@ -305,6 +305,10 @@ def _component_md(model: Model, c: el.Component) -> list[str]:
     return out
 
 
+_CCF_MODEL_WORDS = {"beta": "beta-factor model:", "mgl": "multiple Greek letter model:",
+                    "alpha": "alpha-factor model:", "phi": "phi-factor model:"}
+
+
 def hover_markdown(state: ModelState, sym: Symbol) -> str:
     """The hover text of `sym`: what it is and the facts the analyses derive for it."""
     model = state.model
@@ -339,6 +343,12 @@ def hover_markdown(state: ModelState, sym: Symbol) -> str:
                 + (f", latent {e.latent_coverage * 100:g} %" if e.latent_coverage is not None else "")]
         if e.description:
             body.append(f"- {e.description}")
+    elif sym.kind == sy.CCF_GROUP:
+        head = f"**CCF group** `{sym.qualified}`"
+        body = [f"- covers {', '.join(r.text for r in e.members)}",
+                f"- {_CCF_MODEL_WORDS[e.model]} {e.factors_text}"]
+        if e.description:
+            body.append(f"- {e.description}")
     elif sym.kind == sy.EVIDENCE:
         body = [f"- {e.kind}: `{e.source}`"]
         if e.verifies:
@@ -369,7 +379,7 @@ TOP_KEYWORDS = ("package", "import", "mission_time", "deviation", "component", "
                 "safety_goal", "requirement", "evidence", "argument", "policy")
 MEMBER_KEYWORDS = {
     "component": ("in", "out", "failure", "trigger", "mechanism", "monitor", "propagate", "part", "parts",
-                  "connect", "model", "dataset", "metric", "odd", "mission_time"),
+                  "connect", "ccf", "model", "dataset", "metric", "odd", "mission_time"),
     "hazard": ("situation", "severity", "exposure", "controllability", "asil", "when", "system", "mission_time"),
     "safety_goal": ("safe_state", "ftti", "target", "asil"),
     "requirement": ("refines", "allocated_to", "asil"),
@@ -420,6 +430,7 @@ _KIND_ICON = {
     sy.PORT: types.CompletionItemKind.Interface,
     sy.FAILURE_MODE: types.CompletionItemKind.Event,
     sy.MECHANISM: types.CompletionItemKind.Function,
+    sy.CCF_GROUP: types.CompletionItemKind.Function,
     sy.HAZARD: types.CompletionItemKind.Constant,
     sy.SAFETY_GOAL: types.CompletionItemKind.Constant,
     sy.REQUIREMENT: types.CompletionItemKind.Constant,
@@ -513,6 +524,8 @@ def complete(state: ModelState, display: str, text: str, line: int, char: int) -
         if word == "system" and ctx.element == "hazard" and ctx.depth:
             return [c for c in _symbols(index, (sy.COMPONENT,))
                     if any(s.name == c.label for s in model.systems())], n
+        if word == "covers" and comp is not None and re.match(r"\s*ccf\b", before):
+            return _part_failures(model, comp), n
         if word == "covers":
             return (_members(index, comp, (sy.FAILURE_MODE,)) if comp is not None else []), n
         if word == "allocated_to":
@@ -541,6 +554,20 @@ def complete(state: ModelState, display: str, text: str, line: int, char: int) -
             out += _members(index, comp, (sy.PORT,), el.PortDirection.OUT)
         return out, len(partial)
     return [], 0
+
+
+def _part_failures(model: Model, comp: el.Component) -> list[Candidate]:
+    """`part.failure` for every part of `comp`: the members a CCF group can name."""
+    out = []
+    for part in comp.parts:
+        found = model.lookup(part.type_ref.text, ("component",), comp.package)
+        if found is None:
+            continue
+        for fm in model.components[found[1]].failure_modes:
+            if fm.kind == "failure":
+                out.append(Candidate(f"{part.name}.{fm.name}", types.CompletionItemKind.Field,
+                                     f"{fm.quantity_text} {fm.description}".strip()))
+    return out
 
 
 def _dotted(index: SymbolIndex, model: Model, comp: el.Component, partial: str, endpoint: bool

@@ -29,6 +29,7 @@ PART = "part"
 PORT = "port"
 FAILURE_MODE = "failure_mode"
 MECHANISM = "mechanism"
+CCF_GROUP = "ccf_group"
 HAZARD = "hazard"
 SAFETY_GOAL = "safety_goal"
 REQUIREMENT = "requirement"
@@ -222,6 +223,9 @@ class _Builder:
                 for m in c.mechanisms:
                     self.define(member_key(MECHANISM, c, m.name), MECHANISM, m.name,
                                 f"{c.qualified_name}.{m.name}", m.location, m, c)
+                for g in c.common_causes:
+                    self.define(member_key(CCF_GROUP, c, g.name), CCF_GROUP, g.name,
+                                f"{c.qualified_name}.{g.name}", g.location, g, c)
                 for part in c.parts:
                     # `part x : T` names x after the keyword; `parts T` declares a part named like its type,
                     # whose declaration is the type reference's last segment.
@@ -295,6 +299,9 @@ class _Builder:
         for m in c.mechanisms:
             for covered in m.covers:
                 self.occur(span_at(lines, covered.location, covered.text), member_key(FAILURE_MODE, c, covered.text))
+        for g in c.common_causes:
+            for member in g.members:
+                self.ccf_member_use(c, member)
         for rule in c.rules:
             target = f"{rule.port}.{rule.deviation}" if rule.deviation else rule.port
             span = span_at(lines, rule.location, target)
@@ -332,6 +339,23 @@ class _Builder:
         ptype = self.component_of(part.type_ref, c.package) if part else None
         if ptype is not None:
             self.occur(port_span, member_key(PORT, ptype, port_name))
+
+    def ccf_member_use(self, c: el.Component, member: el.NameRef) -> None:
+        """`part.sub.failure`: each part segment, then the failure mode of the last part's type."""
+        span = span_at(self.lines(member.location.file), member.location, member.text)
+        if span is None:
+            return
+        *parts, mode = member.text.split(".")
+        spans = segments(span, member.text)
+        owner: el.Component | None = c
+        for name, seg in zip(parts, spans, strict=False):
+            if owner is None:
+                return
+            self.occur(seg, member_key(PART, owner, name))
+            part = owner.part(name)
+            owner = self.component_of(part.type_ref, owner.package) if part else None
+        if owner is not None and len(spans) > len(parts):
+            self.occur(spans[len(parts)], member_key(FAILURE_MODE, owner, mode))
 
     def logic_ref_use(self, c: el.Component, ref: el.Ref) -> None:
         span = span_at(self.lines(ref.location.file), ref.location, ref.path)

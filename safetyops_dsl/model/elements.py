@@ -139,6 +139,20 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class CommonCauseGroup:
+    """`ccf NAME covers part.mode, ... MODEL factors`: failure modes of parts that one cause can make fail
+    together, quantified by a parametric CCF model (fta/ccf.py)."""
+
+    name: str
+    members: tuple[NameRef, ...]  # `part.failure` (a part path, then a failure mode of its type)
+    model: str  # beta | mgl | alpha | phi
+    factors: tuple[float, ...]  # fractions, in level order from the model's first level
+    factors_text: str  # as written, for reports: "5 %", "0.1, 0.27"
+    description: str
+    location: Location
+
+
+@dataclass(frozen=True)
 class Propagate:
     """`propagate in -> out { deviations }`: each listed input deviation passes to the output unchanged."""
 
@@ -223,6 +237,7 @@ class Component:
     odd: str | None
     mission_time_hours: float | None
     location: Location
+    common_causes: tuple[CommonCauseGroup, ...] = ()
 
     @property
     def qualified_name(self) -> str:

@@ -136,6 +136,7 @@ class FileBuilder:
         metrics: list[el.Metric] = []
         odd: str | None = None
         mission: float | None = None
+        ccfs: list[el.CommonCauseGroup] = []
         for m in e.members:
             kind = type(m).__name__
             if kind == "Rule":
@@ -187,6 +188,8 @@ class FileBuilder:
                 odd = m.text
             elif kind == "MissionTime":
                 mission = self.hours(m.time)
+            elif kind == "Ccf":
+                ccfs.append(self.common_cause(m))
         ckind = el.ComponentKind(e.kind)
         ml = None
         if ckind is el.ComponentKind.ML_COMPONENT or model_identity or datasets or metrics:
@@ -207,7 +210,22 @@ class FileBuilder:
             odd=odd,
             mission_time_hours=mission,
             location=self.loc(e),
+            common_causes=tuple(ccfs),
         )
+
+    def common_cause(self, m: Any) -> el.CommonCauseGroup:
+        factors: list[float] = []
+        for f in m.factors:
+            value = self.number(f.value)
+            if f.percent:
+                value /= 100.0
+            if not 0.0 <= value <= 1.0:
+                self.error(dg.BAD_CCF, f"CCF factor {f.value}{' %' if f.percent else ''} is not a fraction in 0..1",
+                           self.loc(f), "write a fraction (0.05) or a percentage (5 %)")
+            factors.append(min(max(value, 0.0), 1.0))
+        text = ", ".join(f"{f.value} %" if f.percent else f.value for f in m.factors)
+        return el.CommonCauseGroup(m.name, self.refs(m.members), m.model, tuple(factors), text,
+                                   m.description or "", self.loc(m))
 
     def failure_mode(self, m: Any) -> el.FailureMode:
         q = m.quantity

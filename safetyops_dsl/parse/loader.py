@@ -23,7 +23,7 @@ from safetyops_dsl.model.elements import Import, SourceFile
 
 SUFFIX = ".sops"
 # Bump when the builder's output changes shape, so that stale cache entries are never read.
-BUILD_FORMAT = "3"
+BUILD_FORMAT = "4"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 # Below this much text, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 200_000

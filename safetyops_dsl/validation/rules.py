@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Iterable
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.analysis import iso26262
 from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.fta import ccf
 from safetyops_dsl.graphs import back_edge_cycles
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model, unknown
@@ -32,6 +34,7 @@ def check_component_members(model: Model) -> Iterable[Diagnostic]:
             + [(f.kind if f.kind == "trigger" else "failure mode", f.name, f.location) for f in comp.failure_modes]
             + [(m.kind, m.name, m.location) for m in comp.mechanisms]
             + [("part", p.name, p.location) for p in comp.parts]
+            + [("CCF group", c.name, c.location) for c in comp.common_causes]
         )
         for kind, name, loc in named:
             if name in seen:
@@ -49,6 +52,134 @@ def check_component_members(model: Model) -> Iterable[Diagnostic]:
                 yield found
             elif model.components[found[1]].kind is el.ComponentKind.SYSTEM and comp.kind is not el.ComponentKind.SYSTEM:
                 pass  # a system used as a part of a larger system is fine: systems of systems
+
+
+def resolve_ccf_member(
+    model: Model, comp: el.Component, ref: el.NameRef
+) -> tuple[el.Component, el.FailureMode] | Diagnostic | None:
+    """`part.sub.failure` inside `comp`: the owning component type and the failure mode (None: a part type that
+    does not resolve, reported elsewhere)."""
+    *parts, mode = ref.text.split(".")
+    owner = comp
+    for name in parts:
+        part = owner.part(name)
+        if part is None:
+            return unknown(name, "part", [p.name for p in owner.parts], ref.location, owner.name)
+        found = model.resolve(part.type_ref, ("component",), owner.package, "component type")
+        if isinstance(found, Diagnostic):
+            return None
+        owner = model.components[found[1]]
+    fm = owner.failure_mode(mode)
+    if fm is None:
+        return unknown(mode, "failure mode", [f.name for f in owner.failure_modes], ref.location, owner.name)
+    return owner, fm
+
+
+def _residual(owner: el.Component, fm: el.FailureMode) -> tuple[float | None, float | None, float | None, str]:
+    """What sets a failure mode's probability in a fault tree (see analysis/synthesis.py)."""
+    kept = 1.0 - (fm.safe_fraction or 0.0)
+    for m in owner.mechanisms:
+        if any(r.text == fm.name for r in m.covers):
+            kept *= 1.0 - m.coverage
+    rate = fm.rate_per_hour * kept if fm.rate_per_hour is not None else None
+    prob = fm.probability * kept if fm.probability is not None else None
+    return rate, prob, fm.exposure_hours, fm.distribution
+
+
+def _same(a: tuple[float | None, float | None, float | None, str],
+          b: tuple[float | None, float | None, float | None, str]) -> bool:
+    def close(x: float | None, y: float | None) -> bool:
+        return x == y or (x is not None and y is not None and math.isclose(x, y, rel_tol=1e-9, abs_tol=0.0))
+
+    return all(close(x, y) for x, y in zip(a[:3], b[:3], strict=True)) and a[3] == b[3]
+
+
+def check_common_causes(model: Model) -> Iterable[Diagnostic]:
+    for _, comp in sorted(model.components.items()):
+        owned: dict[str, str] = {}
+        for group in comp.common_causes:
+            members: list[tuple[el.NameRef, el.Component, el.FailureMode]] = []
+            seen: set[str] = set()
+            for ref in group.members:
+                if ref.text in seen:
+                    yield dg.make(dg.BAD_CCF, f"CCF group '{group.name}' lists '{ref.text}' twice", ref.location)
+                    continue
+                seen.add(ref.text)
+                res = resolve_ccf_member(model, comp, ref)
+                if isinstance(res, Diagnostic):
+                    yield res
+                    continue
+                if res is None:
+                    continue
+                owner, fm = res
+                if fm.kind == "trigger":
+                    yield dg.make(dg.BAD_CCF, f"'{ref.text}' is a triggering condition, not a failure: it cannot be a "
+                                  f"member of CCF group '{group.name}'", ref.location,
+                                  "CCF groups quantify common causes of random failures")
+                    continue
+                if ref.text in owned:
+                    yield dg.make(dg.BAD_CCF, f"'{ref.text}' is a member of CCF groups '{owned[ref.text]}' and "
+                                  f"'{group.name}'", ref.location, "a failure mode belongs to one CCF group at most")
+                    continue
+                owned[ref.text] = group.name
+                members.append((ref, owner, fm))
+            if len(seen) < 2:
+                if len(seen) == len(group.members):  # (a repeated member was reported above)
+                    yield dg.make(dg.BAD_CCF, f"CCF group '{group.name}' needs at least two members",
+                                  group.location, "a common cause makes several failure modes occur together")
+                continue
+            try:
+                ccf.validate(ccf_group(group, sorted(seen), 0.5))
+            except ccf.CcfError as e:
+                yield dg.make(dg.BAD_CCF, str(e), group.location, CCF_FACTOR_HINT[group.model])
+            if len(members) >= 2:
+                first_ref, first_owner, first_fm = members[0]
+                base = _residual(first_owner, first_fm)
+                for ref, owner, fm in members[1:]:
+                    if not _same(base, _residual(owner, fm)):
+                        yield dg.make(
+                            dg.CCF_UNEQUAL_MEMBERS,
+                            f"CCF group '{group.name}': '{ref.text}' ({fm.quantity_text}) and '{first_ref.text}' "
+                            f"({first_fm.quantity_text}) fail with different probabilities",
+                            ref.location,
+                            "the CCF models split one failure probability among identical members: group the "
+                            "same failure mode of identical parts (same rate, coverage, safe fraction and exposure)",
+                        )
+
+
+    # One failure mode of one instance in groups at two levels of the hierarchy (each group is fine on its own).
+    reported: set[tuple[str, str]] = set()
+    if not any(c.common_causes for c in model.components.values()):
+        return
+    for system in model.systems():
+        group_of: dict[str, tuple[str, str]] = {}  # member event -> (instance path, group name)
+        for inst in model.instances(system).walk():
+            for group in inst.component.common_causes:
+                for m in group.members:
+                    event = f"{inst.path}.{m.text}"
+                    first = group_of.setdefault(event, (inst.path, group.name))
+                    key = (f"{first[0]}.{first[1]}", f"{inst.path}.{group.name}")
+                    if first[0] != inst.path and key not in reported:  # same instance: reported above
+                        reported.add(key)
+                        yield dg.make(dg.BAD_CCF, f"'{event}' is a member of CCF groups '{key[0]}' and '{key[1]}'",
+                                      m.location, "a failure mode belongs to one CCF group at most")
+
+
+CCF_FACTOR_HINT = {
+    "beta": "beta takes one factor: the fraction of each member's failures that hit all members together",
+    "mgl": "mgl takes rho_2, rho_3, ... (beta, gamma, ...) in order, each a fraction in 0..1",
+    "alpha": "alpha takes alpha_1, alpha_2, ... in order (the fractions of failure events of each multiplicity)",
+    "phi": "phi takes phi_1, phi_2, ... in order, summing to 1",
+}
+
+
+def ccf_group(group: el.CommonCauseGroup, members: list[str], probability: float) -> ccf.CcfGroup:
+    """The engine's CcfGroup for a model group (members: the basic-event names)."""
+    model = {"beta": ccf.CcfModel.BETA, "mgl": ccf.CcfModel.MGL, "alpha": ccf.CcfModel.ALPHA,
+             "phi": ccf.CcfModel.PHI}[group.model]
+    first = {"beta": len(members), "mgl": 2}.get(group.model, 1)
+    factors = {first + i: f for i, f in enumerate(group.factors)}
+    return ccf.CcfGroup(group.name, model, tuple(members), probability, factors, group.description)
 
 
 def check_hierarchy_cycles(model: Model) -> Iterable[Diagnostic]:
@@ -865,6 +996,7 @@ def check_policy(model: Model) -> Iterable[Diagnostic]:
 ALL_RULES: tuple[Rule, ...] = (
     check_component_members,
     check_hierarchy_cycles,
+    check_common_causes,
     check_connections,
     check_deviations,
     check_failure_logic,

@@ -151,3 +151,80 @@ def test_dot_with_several_trees_writes_one_file_per_tree(
     assert sorted(p.name for p in folder.iterdir()) == ["Top1.dot", "Top2.dot"]
     code, out = run("fta", str(model), "--format", "dot", "--hazard", "Top1")
     assert code == 0 and out == "digraph Top1 {}\n"
+
+
+COOLING_CCF = """<?xml version="1.0"?>
+<opsa-mef>
+  <define-fault-tree name="Cooling">
+    <define-gate name="NoCooling">
+      <label>both cooling trains fail</label>
+      <and><gate name="TrainA"/><gate name="TrainB"/></and>
+    </define-gate>
+    <define-gate name="TrainA"><or><event name="PumpA"/><basic-event name="ValveA"/></or></define-gate>
+    <define-gate name="TrainB"><or><event name="PumpB"/><basic-event name="ValveB"/></or></define-gate>
+    <define-CCF-group name="Pumps" model="MGL">
+      <members><basic-event name="PumpA"/><basic-event name="PumpB"/></members>
+      <distribution><float value="0.01"/></distribution>
+      <factors><factor level="2"><float value="0.05"/></factor></factors>
+    </define-CCF-group>
+  </define-fault-tree>
+  <model-data>
+    <define-basic-event name="ValveA"><float value="0.002"/></define-basic-event>
+    <define-basic-event name="ValveB"><float value="0.002"/></define-basic-event>
+  </model-data>
+</opsa-mef>
+"""
+
+
+@pytest.fixture
+def ccf_model(tmp_path: Path) -> Path:
+    p = tmp_path / "cooling.xml"
+    p.write_text(COOLING_CCF, encoding="utf-8")
+    return p
+
+
+def test_ccf_group_json(ccf_model: Path) -> None:
+    code, out = run("fta", str(ccf_model), "--format", "json")
+    assert code == 0
+    [top] = json.loads(out)["top_events"]
+    q1, q2, valve = 0.95 * 0.01, 0.05 * 0.01, 0.002  # MGL, n = 2: Q1 = (1 - rho2) Qt, Q2 = rho2 Qt
+    train = 1 - (1 - q1) * (1 - valve)  # one train, given no common cause
+    assert top["exact_probability"] == pytest.approx(q2 + (1 - q2) * train * train, rel=1e-14)
+    assert f"{top['exact_probability']:.6g}" == "0.000631747"  # SCRAM 0.16.2 --ccf true on this input
+    assert top["cut_set_count"] == 5 and top["cut_sets_by_order"] == {"1": 1, "2": 4}
+    assert top["cut_sets"] == [
+        ["[PumpA PumpB]"], ["[PumpA]", "[PumpB]"], ["ValveA", "[PumpB]"], ["ValveB", "[PumpA]"], ["ValveA", "ValveB"]
+    ]
+    assert sorted(top["importance"]) == ["ValveA", "ValveB", "[PumpA PumpB]", "[PumpA]", "[PumpB]"]
+    assert top["importance"]["[PumpA PumpB]"]["probability"] == pytest.approx(q2, rel=1e-15)
+
+
+def test_ccf_group_text_md_and_dot(ccf_model: Path) -> None:
+    code, text = run("fta", str(ccf_model))
+    assert code == 0 and "      1       0.0005  [PumpA PumpB]\n" in text and "[PumpA] [PumpB]" in text
+    code, md = run("fta", str(ccf_model), "--format", "md")
+    assert code == 0 and "| `[PumpA PumpB]` | 0.0005 |" in md and "`[PumpA]`, `[PumpB]`" in md
+    code, dot = run("fta", str(ccf_model), "--format", "dot")
+    assert code == 0
+    assert "<B>[PumpA PumpB]</B>" in dot and "common-cause failure of all 2 members (CCF group Pumps, MGL)" in dot
+    assert "independent or common-cause failure (CCF group Pumps)" in dot  # the member, now an OR gate
+
+
+def test_ccf_group_export_round_trips(ccf_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export.xml"
+    assert run("fta", str(ccf_model), "--format", "openpsa", "-o", str(out))[0] == 0
+    assert '<define-basic-event name="CCF_PumpA_PumpB">' in out.read_text(encoding="utf-8")
+    _, a = run("fta", str(ccf_model), "--format", "json")
+    _, b = run("fta", str(out), "--format", "json")
+    [ta], [tb] = json.loads(a)["top_events"], json.loads(b)["top_events"]
+    for key in ("exact_probability", "cut_set_count", "cut_sets_by_order", "rare_event_probability"):
+        assert ta[key] == tb[key]
+    assert tb["cut_sets"][0] == ["CCF_PumpA_PumpB"]
+
+
+def test_ccf_group_errors_exit_1_positioned(ccf_model: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_text(COOLING_CCF.replace('<factor level="2">', '<factor level="3">'), encoding="utf-8")
+    code, out = run("fta", str(bad))
+    assert code == 1 and "Traceback" not in out
+    assert f"{bad}:13:16: error[SOPS201]: CCF group 'Pumps': factor level 3 is more than its 2 members" in out

@@ -62,6 +62,29 @@ expression = st.one_of(
 
 
 @st.composite
+def ccf_group(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A CCF group over some of the events (valid or not: models, levels, factors, members); and its members."""
+    models = ("beta-factor", "MGL", "alpha-factor", "phi-factor")
+    if draw(st.booleans()):  # a valid group
+        members = draw(st.lists(st.sampled_from(EVENTS), min_size=2, max_size=3, unique=True))
+        model = draw(st.sampled_from(models))
+        n = len(members)
+        values = {"beta-factor": ["0.1"], "MGL": ["0.2"] * (n - 1), "alpha-factor": ["0.5"] * n,
+                  "phi-factor": ["0.5", "0.5"] + ["0"] * (n - 2)}[model]
+        factors = "".join(f'<factor><float value="{v}"/></factor>' for v in values)
+    else:
+        members = draw(st.lists(st.sampled_from(EVENTS + ("gone",)), max_size=4))
+        model = draw(st.sampled_from((*models, "gamma", "")))
+        levels = st.sampled_from(("", ' level="1"', ' level="2"', ' level="3"', ' level="0"', ' level="x"'))
+        factors = "".join(f"<factor{draw(levels)}>{draw(expression)}</factor>" for _ in range(draw(st.integers(0, 4))))
+    if draw(st.integers(0, 3)):
+        factors = f"<factors>{factors}</factors>"
+    listed = "".join(f'<basic-event name="{m}"/>' for m in members)
+    return (f'<define-CCF-group name="G" model="{model}"><members>{listed}</members>'
+            f"<distribution>{draw(expression)}</distribution>{factors}</define-CCF-group>", members)
+
+
+@st.composite
 def mef(draw: st.DrawFn) -> str:
     n_gates = draw(st.integers(1, len(GATES)))
     gates = GATES[:n_gates]
@@ -70,8 +93,12 @@ def mef(draw: st.DrawFn) -> str:
         # Mostly a hierarchy (a gate only uses later gates); sometimes anything goes (cycles, self-loops).
         usable = gates[i + 1:] if draw(st.integers(0, 4)) else gates
         body.append(f'<define-gate name="{g}">{draw(formula(usable or ("undefined_gate",)))}</define-gate>')
+    members: list[str] = []
+    if draw(st.integers(0, 3)) == 0:  # a CCF group defines its members (mostly: sometimes they clash)
+        group, members = draw(ccf_group())
+        body.append(group)
     for e in EVENTS:
-        if draw(st.integers(0, 9)) != 5:
+        if draw(st.integers(0, 9)) != 5 and (e not in members or draw(st.integers(0, 9)) == 5):
             body.append(f'<define-basic-event name="{e}">{draw(expression)}</define-basic-event>')
     if draw(st.booleans()):
         body.append(f'<define-house-event name="h1"><constant value="{draw(st.sampled_from(("true", "false", "maybe")))}"/></define-house-event>')

@@ -257,6 +257,10 @@ def test_completion_contexts(demo: tuple[ModelState, str, list[str]]) -> None:
     brake_body = MODEL[: MODEL.index("    connect sensor.speed")]
     assert _labels(state, display, brake_body + "    connect sensor.") == (["speed"], 0)
     assert _labels(state, display, brake_body + "    connect sen") == (["Filter", "sensor", "cmd"], 3)
+    # a CCF group covers failure modes of parts: `part.failure`
+    assert _labels(state, display, brake_body + "    ccf C covers ") == (["sensor.Dead", "sensor.Stuck"], 0)
+    assert _labels(state, display, brake_body + "    ccf C covers sensor.Dead, sen") == (
+        ["sensor.Dead", "sensor.Stuck"], 3)
     assert "x" not in _labels(state, display, MODEL + in_comp + "    ")[0]
     keywords = _labels(state, display, MODEL + in_comp + "    fa")
     assert "failure" in keywords[0] and keywords[1] == 2
@@ -294,3 +298,50 @@ def test_hover_and_completion_answer_everywhere_in_the_example_model() -> None:
                 found, replace = complete(state, display, text, i, c)
                 assert 0 <= replace <= c
                 assert all(cand.label for cand in found)
+
+
+CCF_MODEL = """package pair
+
+component Sensor "s" {
+    out o
+    failure Dead rate 100 FIT "no output"
+    o.omission <- Dead
+}
+
+component Voter {
+    in x, y
+    out o
+    o.omission <- x.omission and y.omission
+}
+
+system Pair {
+    out o
+    part a : Sensor
+    part b : Sensor
+    part v : Voter
+    connect a.o -> v.x
+    connect b.o -> v.y
+    connect v.o -> o
+    ccf Shared covers a.Dead, b.Dead beta 5 % "one connector supplier"
+}
+"""
+
+
+def test_ccf_group_members_resolve_to_parts_and_failure_modes(tmp_path: Path) -> None:
+    (tmp_path / "pair.sops").write_text(CCF_MODEL, encoding="utf-8")
+    state = run_check(tmp_path, {}, 1, None)
+    assert state.model is not None and state.checked.ok, state.checked.diagnostics
+    display = next(iter(state.checked.sources))
+
+    def key(needle: str, offset: int = 0) -> str | None:
+        occ = state.index.at(display, *where(CCF_MODEL, needle, 0, offset))
+        return occ.key if occ else None
+
+    assert key("Shared") == "ccf_group:pair.Pair/Shared"
+    assert key("a.Dead,") == "part:pair.Pair/a"
+    assert key("a.Dead,", offset=2) == "failure_mode:pair.Sensor/Dead"
+    assert key("b.Dead beta", offset=3) == "failure_mode:pair.Sensor/Dead"
+    sym = state.index.symbols["ccf_group:pair.Pair/Shared"]
+    text = hover_markdown(state, sym)
+    assert "**CCF group** `pair.Pair.Shared`" in text and "beta-factor model: 5 %" in text
+    assert "one connector supplier" in text

@@ -65,9 +65,10 @@ def test_logic_change_cut_sets(tmp_path: Path) -> None:
         "tracks.omission <- (main.omission and aux.omission) or FusionSwFault",
         "tracks.omission <- main.omission or aux.omission or FusionSwFault")]})
     h1 = next(h for h in d.hazards if h.name == "H1")
-    assert h1.status == "changed" and (h1.cut_sets_old, h1.cut_sets_new) == (13, 16)
-    assert ("AEB.camera.Blackout", "AEB.radars.main.NoEcho") in h1.added
-    assert ("AEB.camera.Blackout", "AEB.radars.aux.NoEcho", "AEB.radars.main.NoEcho") in h1.removed
+    assert h1.status == "changed" and (h1.cut_sets_old, h1.cut_sets_new) == (16, 19)
+    # the radars' NoEcho is in a CCF group: their independent parts are the events that pair up differently
+    assert ("AEB.camera.Blackout", "[AEB.radars.main.NoEcho]") in h1.added
+    assert ("AEB.camera.Blackout", "[AEB.radars.aux.NoEcho]", "[AEB.radars.main.NoEcho]") in h1.removed
     assert {"H1", "SG1", "FSR2", "TST_RDR"} == _impact(d)
 
 
@@ -94,6 +95,25 @@ def test_rename_with_change_is_detected(tmp_path: Path) -> None:
     [c] = [c for c in d.changes if c.kind == "requirement"]
     assert (c.status, c.old_key, [f.field for f in c.fields]) == ("renamed", "aeb.FSR6", ["allocated_to"])
     assert "TST_STALE" in _impact(d)
+
+
+def test_ccf_factor_change_reaches_the_trees_and_renames_are_followed(tmp_path: Path) -> None:
+    d = _diff(tmp_path, {"components.sops": [("aux.NoEcho beta 5 %", "aux.NoEcho beta 10 %")]})
+    [c] = [c for c in d.changes if c.kind == "ccf_group"]
+    assert (c.key, c.status, [(f.field, f.old, f.new) for f in c.fields]) == (
+        "RadarCommonCause", "changed", [("model", "beta 5 %", "beta 10 %")])
+    h1 = next(h for h in d.hazards if h.name == "H1")
+    assert h1.changed and not h1.added and not h1.removed
+    moved = {e for e, _, _ in h1.events}
+    assert moved == {"[AEB.radars.main.NoEcho AEB.radars.aux.NoEcho]", "[AEB.radars.main.NoEcho]",
+                     "[AEB.radars.aux.NoEcho]"}
+    assert {"H1", "SG1", "FSR2"} <= _impact(d)
+    # renaming a part of the pair and the radar's failure mode is no change of the group
+    d = _diff(tmp_path / "r", {"components.sops": [
+        ("NoEcho", "NoTargets"), ("part aux    : Radar", "part spare  : Radar"), ("-> aux.power", "-> spare.power"),
+        ("connect aux.tracks ", "connect spare.tracks "), ("aux.NoTargets beta", "spare.NoTargets beta")]})
+    assert not [c for c in d.changes if c.kind == "ccf_group"], d.changes
+    assert not any(h.changed for h in d.hazards)
 
 
 def test_added_hazard_and_goal_change(tmp_path: Path) -> None:

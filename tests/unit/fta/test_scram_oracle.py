@@ -3,6 +3,8 @@
 Compared per top event: number of minimal cut sets, their order distribution, the exact (BDD) probability at
 the precision SCRAM prints, and (where asked) every importance factor SCRAM reports. SCRAM's default order
 limit is 20, so we pass --limit-order 20 unless a case sets its own.
+Inputs with CCF groups run SCRAM with --ccf true (our loader always expands the groups); SCRAM reports a
+CCF event as <ccf-event> with its members, which is our event `[A B ...]`.
 Big inputs run only with SOPS_SLOW=1.
 """
 
@@ -82,10 +84,27 @@ def agrees(ours: float, printed: str) -> bool:
     return abs(Decimal(repr(ours)) - d) <= half_ulp * Decimal("1.000001") + Decimal("1e-15")
 
 
-def run_scram(scram: str, files: list[Path], limit: int, importance: bool, out: Path) -> ElementTree.Element:
+# CCF groups: (case id, files (relative to the corpus, or absolute: SCRAM's own inputs), alignment phase to
+# compare with where SCRAM reports one result per phase). Importance is compared for all of them.
+SCRAM_INPUT = Path("/usr/share/scram/input")
+CCF_CASES: list[tuple[str, tuple[str, ...], str | None]] = [
+    (f"ccf_{n}", (f"tests/input/core/{n}_ccf.xml",), None) for n in ("beta_factor", "mgl", "alpha_factor", "phi_factor")
+]
+CCF_CASES += [
+    ("ccf_two_train", (str(SCRAM_INPUT / "TwoTrain/common_cause.xml"),), None),
+    # The phase "Normal" sets no house event: it is the model as written, which is what we analyse.
+    ("ccf_two_train_alignment", (str(SCRAM_INPUT / "TwoTrain/two_train_alignment.xml"),), "Normal"),
+]
+
+
+def run_scram(
+    scram: str, files: list[Path], limit: int, importance: bool, out: Path, ccf: bool = False
+) -> ElementTree.Element:
     args = [scram, "--probability", "true", "-l", str(limit), "--no-indent", "-o", str(out)]
     if importance:
         args += ["--importance", "true"]
+    if ccf:
+        args += ["--ccf", "true"]
     subprocess.run(args + [str(f) for f in files], check=True, capture_output=True, timeout=600)
     # The report can hold hundreds of thousands of <product> elements we do not need: cut the summary
     # tags and the importance tables out of the text instead of parsing everything.
@@ -94,18 +113,25 @@ def run_scram(scram: str, files: list[Path], limit: int, importance: bool, out: 
     for m in re.finditer(r"<sum-of-products [^>]*?(/?)>", text):
         tag = m.group(0)
         parts.append(tag if m.group(1) else tag[:-1] + "/>")
-    parts += re.findall(r"<importance name=.*?</importance>", text, flags=re.S)
+    parts += re.findall(r"<importance [^>]*name=.*?</importance>", text, flags=re.S)
     parts.append("</results>")
     root = ElementTree.fromstring("<report>" + "".join(parts) + "</report>")
     return root
 
 
-def _check(case: tuple[str, tuple[str, ...], int, bool], corpus: Path, scram: str, tmp_path: Path) -> None:
+def _check(
+    case: tuple[str, tuple[str, ...], int, bool],
+    corpus: Path,
+    scram: str,
+    tmp_path: Path,
+    ccf: bool = False,
+    phase: str | None = None,
+) -> None:
     _, rel, limit, importance = case
     files = [corpus / r for r in rel]
-    report = run_scram(scram, files, limit, importance, tmp_path / "report.xml")
+    report = run_scram(scram, files, limit, importance, tmp_path / "report.xml", ccf)
     trees = {t.name: t for t in load_openpsa([str(f) for f in files])}
-    sops = report.findall("./results/sum-of-products")
+    sops = [s for s in report.findall("./results/sum-of-products") if s.get("phase") == phase]
     assert sorted(trees) == sorted(s.get("name") for s in sops), "top events differ from SCRAM's"
     for s in sops:
         name = s.get("name")
@@ -128,10 +154,16 @@ def _check(case: tuple[str, tuple[str, ...], int, bool], corpus: Path, scram: st
         coherent = all(g.kind.value in ("and", "or", "atleast", "null") for g in trees[name].gates.values())
         if importance and coherent:
             rows = {row.event: row for row in r.importance}
-            table = report.find(f"./results/importance[@name='{name}']")
-            listed = table.findall("basic-event") if table is not None else []
+            tables = [t for t in report.findall("./results/importance") if t.get("name") == name
+                      and t.get("phase") == phase]
+            listed = [e for t in tables for e in t if e.tag in ("basic-event", "ccf-event")]
+            if ccf:  # every CCF event is there (SCRAM leaves out events of cut sets above an order limit)
+                assert len(listed) == len(rows), f"{name}: {len(rows)} events with importance, SCRAM {len(listed)}"
             for be in listed:
-                row = rows[be.get("name", "")]
+                event = be.get("name", "")
+                if be.tag == "ccf-event":
+                    event = "[" + " ".join(m.get("name", "") for m in be.findall("basic-event")) + "]"
+                row = rows[event]
                 for attr, value in (
                     ("MIF", row.birnbaum),
                     ("CIF", row.criticality),
@@ -150,6 +182,19 @@ def _check(case: tuple[str, tuple[str, ...], int, bool], corpus: Path, scram: st
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_against_scram(case: tuple[str, tuple[str, ...], int, bool], corpus: Path, scram: str, tmp_path: Path) -> None:
     _check(case, corpus, scram, tmp_path)
+
+
+@pytest.mark.parametrize("case", CCF_CASES, ids=[c[0] for c in CCF_CASES])
+def test_ccf_against_scram(
+    case: tuple[str, tuple[str, ...], str | None], scram: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    name, files, phase = case
+    # The corpus is needed only for its files (the fixture skips when it is absent); an absolute path is one of
+    # SCRAM's own inputs, installed with it (or not: Debian's package ships them).
+    base = Path("/") if all(Path(f).is_absolute() for f in files) else request.getfixturevalue("corpus")
+    if not all((base / f).is_file() for f in files):
+        pytest.skip(f"{', '.join(files)}: not installed")
+    _check((name, files, 20, True), base, scram, tmp_path, ccf=True, phase=phase)
 
 
 @pytest.mark.skipif(not SLOW, reason="big inputs: set SOPS_SLOW=1")

@@ -430,3 +430,20 @@ def test_qualified_names_wrap_at_separators() -> None:
     long = "x" * 70
     tree = FaultTree("t", "TOP", {"TOP": Gate("TOP", GateKind.OR, (long,))}, {long: BasicEvent(long, 0.1)})
     assert f"<B>{'x' * 30}<BR/>{'x' * 30}<BR/>{'x' * 10}</B>" in render_dot(tree)
+
+
+def test_ccf_event_names_wrap_between_members() -> None:
+    from safetyops_dsl.generators.fault_tree_dot import _node_name_lines, _wrap_name
+
+    assert _node_name_lines("[PressureSensorOne PressureSensorTwo PressureSensorThree]") == [
+        "[PressureSensorOne", "PressureSensorTwo", "PressureSensorThree]"
+    ]
+    assert _node_name_lines("[ValveOne ValveTwo ValveThree]") == ["[ValveOne ValveTwo ValveThree]"]
+    # Qualified members still wrap after their dots; other names wrap as before (not at blanks).
+    assert _node_name_lines("[Vehicle.front.radar.Dead Vehicle.rear.radar.Dead]") == [
+        "[Vehicle.front.radar.Dead", "Vehicle.rear.radar.Dead]"
+    ]
+    assert _node_name_lines("a b " * 10) == _wrap_name("a b " * 10)
+    tree = FaultTree("t", "[A B]", {"[A B]": Gate("[A B]", GateKind.OR, ("[A]", "[B]"))},
+                     {"[A]": BasicEvent("[A]", 0.1), "[B]": BasicEvent("[B]", 0.1)})
+    assert "<B>[A B]</B>" in render_dot(tree)
