@@ -103,11 +103,16 @@ def _gate(tree: FaultTree, gate: Gate, depth: int, mef: dict[str, str]) -> list[
     inner = _INDENT * (depth + 1)
     kind, k = gate.kind, gate.k
     # SCRAM wants at least two arguments for and/or and a vote number of at least 2: write the
-    # equivalent connective instead (atleast 1 = or, atleast n = and, one argument = null).
+    # equivalent connective instead (atleast 1 = or, atleast n = and, one argument = the argument itself).
     if kind is GateKind.ATLEAST and k is not None and (k <= 1 or k >= len(gate.inputs)):
         kind = GateKind.OR if k <= 1 else GateKind.AND
     if kind in (GateKind.AND, GateKind.OR, GateKind.ATLEAST) and len(gate.inputs) == 1:
         kind = GateKind.NULL
+    if kind is GateKind.NULL:
+        # A pass-through is the MEF formula that is just an event: SCRAM's schema has no <null> element.
+        lines += [f"{inner}{_ref(tree, i, mef)}" for i in gate.inputs]
+        lines.append(f"{pad}</define-gate>")
+        return lines
     open_tag = f'<atleast min="{k}">' if kind is GateKind.ATLEAST else f"<{kind.value}>"
     lines.append(f"{inner}{open_tag}")
     lines += [f"{inner}{_INDENT}{_ref(tree, i, mef)}" for i in gate.inputs]
