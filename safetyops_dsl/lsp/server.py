@@ -277,12 +277,20 @@ def _failure_md(state: ModelState, model: Model, comp: el.Component, fm: el.Fail
         return out
     paths = instances_of(model, comp)
     reached = []
+    common: dict[str, str] = {}
     for r in trees:
         for path in paths:
-            event = r.tree.basic_events.get(f"{path}.{fm.name}")
-            if event is not None:
-                reached.append(f"`{r.hazard.name}` via {event.name} (p = {event.probability:.3g})")
+            name = f"{path}.{fm.name}"
+            event = r.structure.basic_events.get(name)  # (in r.tree a CCF member is a gate)
+            if event is None:
+                continue
+            reached.append(f"`{r.hazard.name}` via {event.name} (p = {event.probability:.3g})")
+            gate = r.tree.gates.get(name)
+            if gate is not None and name not in common:
+                common[name] = " or ".join(f"`{i}` (p = {r.tree.basic_events[i].probability:.3g})"
+                                           for i in gate.inputs if i in r.tree.basic_events)
     out.append("- hazards reached: " + ("; ".join(reached) if reached else "none"))
+    out += [f"- in a CCF group: {name} = {parts}" for name, parts in sorted(common.items())]
     return out
 
 

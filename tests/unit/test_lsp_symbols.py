@@ -324,6 +324,9 @@ system Pair {
     connect v.o -> o
     ccf Shared covers a.Dead, b.Dead beta 5 % "one connector supplier"
 }
+
+hazard H "speed lost" { severity S3 exposure E4 controllability C3 when o.omission }
+safety_goal SG "keep speed" mitigates H { safe_state "degraded" ftti 100 ms }
 """
 
 
@@ -345,3 +348,7 @@ def test_ccf_group_members_resolve_to_parts_and_failure_modes(tmp_path: Path) ->
     text = hover_markdown(state, sym)
     assert "**CCF group** `pair.Pair.Shared`" in text and "beta-factor model: 5 %" in text
     assert "one connector supplier" in text
+    text = hover_markdown(state, state.index.symbols["failure_mode:pair.Sensor/Dead"])
+    assert "hazards reached: `H` via Pair.a.Dead (p = 1e-07); `H` via Pair.b.Dead (p = 1e-07)" in text, text
+    assert ("- in a CCF group: Pair.a.Dead = `[Pair.a.Dead]` (p = 9.5e-08) or `[Pair.a.Dead Pair.b.Dead]` "
+            "(p = 5e-09)") in text, text
