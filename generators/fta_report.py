@@ -44,7 +44,7 @@ def _importance_dict(row: ImportanceRow) -> dict[str, float | str | None]:
 
 def to_json(pairs: Sequence[Pair]) -> str:
     events = []
-    for _tree, r in pairs:
+    for tree, r in pairs:
         events.append(
             {
                 "name": r.tree,
@@ -59,6 +59,7 @@ def to_json(pairs: Sequence[Pair]) -> str:
                 "cut_sets_truncated": r.cut_sets_truncated,
                 "importance": {row.event: _importance_dict(row) for row in r.importance},
                 "warnings": list(r.warnings),
+                "notes": list(tree.notes),
             }
         )
     return json.dumps({"top_events": events}, indent=2, sort_keys=True, allow_nan=False) + "\n"
@@ -105,6 +106,8 @@ def to_text(pairs: Sequence[Pair]) -> str:
         out += [f"{k.ljust(width)}  {v}" for k, v in summary]
         for w in r.warnings:
             out.append(f"warning: {w}")
+        for n in tree.notes:
+            out.append(f"note: {n}")
         shown = f"{len(r.cut_sets)} most probable of {r.cut_set_count}" if r.cut_sets_truncated else "all"
         out += ["", f"Minimal cut sets ({shown})"]
         rows = [
@@ -144,6 +147,8 @@ def to_markdown(pairs: Sequence[Pair]) -> str:
         out.append(f"{r.cut_set_count} minimal cut sets" + (f" ({by_order})." if by_order else "."))
         for w in r.warnings:
             out += ["", f"> **Warning:** {w}"]
+        for n in tree.notes:
+            out += ["", f"> **Note:** {md_cell(n)}"]
         shown = f"the {len(r.cut_sets)} most probable" if r.cut_sets_truncated else "all"
         out += ["", f"### Minimal cut sets ({shown})", ""]
         rows = [

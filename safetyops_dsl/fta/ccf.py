@@ -170,11 +170,24 @@ def expand(tree: FaultTree, groups: Sequence[CcfGroup]) -> FaultTree:
             gates[m] = Gate(m, GateKind.OR, tuple(inputs[m]), label=label,
                             origin=member.origin if member is not None else group.origin)
     used = _reachable(tree.top, gates)
+    notes = list(tree.notes) + [describe(g) for g in groups if any(m in used for m in g.members)]
     new_gates = {n: g for n, g in gates.items() if n in tree.gates or (n in owner and n in used)}
     kept = {n: e for n, e in tree.basic_events.items() if n not in owner}
     kept.update((n, e) for n, e in events.items() if n in used)
-    return FaultTree(tree.name, tree.top, new_gates, kept, tree.house_events, tree.label, tree.notes,
+    return FaultTree(tree.name, tree.top, new_gates, kept, tree.house_events, tree.label, tuple(notes),
                      tree.mission_time)
+
+
+def describe(group: CcfGroup) -> str:
+    """One line for the reader of a report: the group, its model and factors, and what they give."""
+    symbol = {CcfModel.BETA: "beta", CcfModel.MGL: "rho", CcfModel.ALPHA: "alpha", CcfModel.PHI: "phi"}[group.model]
+    factors = ", ".join(f"{symbol}{'' if group.model is CcfModel.BETA else level} = {value:g}"
+                        for level, value in sorted(group.factors.items()))
+    q = multiplicity_probabilities(group)
+    n = len(group.members)
+    split = ", ".join(f"Q{k} = {v:.4g}" for k, v in sorted(q.items()))
+    return (f"CCF group {group.name}, {group.model.value} model ({factors}): Q = {group.probability:.4g} per "
+            f"member ({n} members), split into {split} (Qk: one given set of k members failing together)")
 
 
 def _reachable(top: str, gates: Mapping[str, Gate]) -> set[str]:
