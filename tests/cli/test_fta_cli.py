@@ -55,7 +55,7 @@ def test_json_has_every_top_event_and_exact_numbers(model: Path) -> None:
     assert set(top1) == {
         "name", "probability", "approximation", "exact_probability", "rare_event_probability",
         "mcub_probability", "cut_set_count", "cut_sets_by_order", "cut_sets", "cut_sets_truncated",
-        "importance", "warnings",
+        "importance", "warnings", "notes",
     }  # fmt: skip
     assert set(top1["importance"]["a"]) == {
         "probability", "fussell_vesely", "birnbaum", "criticality", "diagnosis", "raw", "rrw"
