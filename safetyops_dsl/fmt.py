@@ -6,13 +6,17 @@ textX drops comments, so the formatter works on tokens, not on the parse tree. F
    decompositions such as `B(D)`, operators and punctuation), each with the number of line breaks before it.
 2. `_Shape`: a small recogniser that walks the significant tokens along `grammar/sops.tx` (same ordered
    choices and greedy repetitions as the PEG parser) and marks where each header line, element and block
-   member starts, which `{ }` open and close member blocks, and the kind of each member and element.
+   member starts (except the hazard classification members that stay on one line), which `{ }` open and
+   close member blocks, the kind of each member and element, which top-level units have no member block,
+   and where the attributes of a requirement without a block start.
 3. `_layout`: prints the tokens again with the canonical rules (see `format_text`), one space between tokens,
    and notes for each line whether it starts a unit, continues one or is something else, and, on a unit's
-   first line, where its aligned columns (`_COLUMNS`) and its end-of-line comment start.
-4. `_align`: pads runs of consecutive units of the same kind so that those columns line up (gofmt style).
-   Alignment depends only on the line structure and the tokens, which formatting keeps, so formatting stays
-   idempotent.
+   *row* (its first line, or the second line of a requirement without a block), where its aligned columns
+   (`_COLUMNS`, or the requirement's attributes) and its end-of-line comment start.
+4. `_align`: pads the rows of runs of consecutive like units so that those columns line up (gofmt style).
+   Every decision (which members share a line, which line is a row, where columns are) depends only on the
+   tokens and on where the author broke lines inside units, which formatting keeps, so formatting is
+   idempotent and does not depend on the author's spacing.
 
 Safety nets: a file is formatted only when it parses (`check_syntax`, through `safetyops_dsl.api.check`), and
 the formatted text must have exactly the input's token sequence (whitespace aside) or `FormatError` is
@@ -35,7 +39,8 @@ from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
 
 INDENT = 4  # per block level
-CONTINUATION = 8  # extra indentation of a unit's continuation lines
+CONTINUATION = 8  # extra indentation of a unit's continuation lines (members, and elements with a block)
+FLAT_CONTINUATION = 4  # extra indentation of the continuation lines of a top-level unit without a block
 
 
 class FormatError(Exception):
@@ -135,6 +140,8 @@ _GSN_KINDS = frozenset(
 )
 _CCF_MODELS = frozenset({"beta", "mgl", "alpha", "phi"})
 _GSN_LIST_ATTRS = frozenset({"supports", "for", "in_context_of", "evidence", "refers", "attach_to"})
+# a hazard's classification: the three stay on one line where the author wrote them so
+_CLASSIFICATION = frozenset({"severity", "exposure", "controllability"})
 
 Match = Callable[[int], "int | None"]
 
@@ -163,6 +170,9 @@ class _Shape:
     after rule x matched at token i, or None, and moves nothing: ordered choice and backtracking come free."""
 
     toks: list[Token]
+    # for each token, whether a line break (in whitespace or inside a comment) separates it from the token
+    # before it; a token without an entry counts as separated
+    apart: list[bool] = field(default_factory=list)
     starts: dict[int, int] = field(default_factory=dict)  # token index -> block depth of the unit it starts
     opens: set[int] = field(default_factory=set)  # `{` of member blocks
     closes: set[int] = field(default_factory=set)  # their `}`
@@ -171,6 +181,9 @@ class _Shape:
     # keyword). Recorded whenever a member matches: a match depends only on the tokens from its start, so an
     # entry made while backtracking is still true; only the entries of `starts` are read.
     units: dict[int, tuple[str, int]] = field(default_factory=dict)
+    flat: set[int] = field(default_factory=set)  # top-level units without a member block
+    # a top-level `requirement` without a block -> the token indices where its attributes start
+    attrs: dict[int, list[int]] = field(default_factory=dict)
 
     # -- terminals ---------------------------------------------------------------------------------------
     def _text(self, i: int) -> str:
@@ -278,8 +291,12 @@ class _Shape:
         return None if j is None else self._punct(j, ")")
 
     # -- blocks ------------------------------------------------------------------------------------------------
-    def _block(self, i: int, depth: int, member: Match) -> int | None:
-        """'{' member* '}' with each member a unit one level deeper. Marks only when the whole block matched."""
+    def _block(
+        self, i: int, depth: int, member: Match, joined: Callable[[list[int]], set[int]] | None = None
+    ) -> int | None:
+        """'{' member* '}' with each member a unit one level deeper, except the members that `joined` (given
+        the members' starts and the `}`) keeps on the line of the member before. Marks only when the whole
+        block matched."""
         if self._punct(i, "{") is None:
             return None
         members: list[int] = []
@@ -291,9 +308,30 @@ class _Shape:
             return None
         self.opens.add(i)
         self.closes.add(j)
+        kept = joined([*members, j]) if joined is not None else set()
         for m in members:
-            self.starts[m] = depth + 1
+            if m not in kept:
+                self.starts[m] = depth + 1
         return j + 1
+
+    def _on_one_line(self, start: int, end: int) -> bool:
+        """No line break anywhere between token start and token end - 1."""
+        return all(k < len(self.apart) and not self.apart[k] for k in range(start + 1, end))
+
+    def _classification_lines(self, bounds: list[int]) -> set[int]:
+        """The hazard attributes that stay on the line of the attribute before them: the second and third of
+        `severity`, `exposure` and `controllability` (consecutive, in any order) written on one line. bounds:
+        the attributes' starts, then the `}`. Trios are taken left to right."""
+        kept: set[int] = set()
+        k = 0
+        while k + 3 < len(bounds):
+            trio = bounds[k : k + 3]
+            if {self._text(m) for m in trio} == _CLASSIFICATION and self._on_one_line(trio[0], bounds[k + 3]):
+                kept.update(trio[1:])
+                k += 3
+            else:
+                k += 1
+        return kept
 
     # -- component members ---------------------------------------------------------------------------------
     def _member(self, i: int) -> int | None:
@@ -447,7 +485,8 @@ class _Shape:
             return None if j is None else self._block(self._opt(j, self._string), 0, self._member)
         if word == "hazard":
             j = self._seq(i + 1, self._name)
-            return None if j is None else self._block(self._opt(j, self._string), 0, self._hazard_attr)
+            j = None if j is None else self._opt(j, self._string)
+            return None if j is None else self._block(j, 0, self._hazard_attr, self._classification_lines)
         if word == "safety_goal":
             return self._safety_goal(i + 1)
         if word == "requirement":
@@ -526,7 +565,14 @@ class _Shape:
             )
 
         block = self._block(j, 0, attr)
-        return block if block is not None else self._many(j, attr)
+        if block is not None:
+            return block
+        starts: list[int] = []
+        while (k := attr(j)) is not None:
+            starts.append(j)
+            j = k
+        self.attrs[i - 1] = starts
+        return j
 
     def _evidence(self, i: int) -> int | None:
         j = self._seq(i, self._name, self._w(*_EVIDENCE_KINDS), self._string)
@@ -574,9 +620,11 @@ class _Shape:
         header = self._seq(i, self._w("package"), self._name)
         if header is not None:
             self.starts[i] = 0
+            self.flat.add(i)
             i = header
         while (j := self._seq(i, self._w("import"), self._string)) is not None:
             self.starts[i] = 0
+            self.flat.add(i)
             i = j
         while i < len(self.toks):
             j = self._element(i)
@@ -587,6 +635,8 @@ class _Shape:
                 )
             self.starts[i] = 0
             self.units[i] = (self._text(i), j)
+            if not any(k in self.opens for k in range(i, j)):
+                self.flat.add(i)
             i = j
 
     def columns(self, i: int) -> tuple[str, list[int]]:
@@ -610,9 +660,15 @@ class _Line:
 
     role: str  # "start" (a unit's first line), "continuation" (a unit's later line), "comment" (a line
     # that starts with a comment; it becomes a continuation line if code follows on it), "other"
-    key: tuple[str, int] = ("", 0)  # a start line's unit kind and indentation
-    cuts: list[int] = field(default_factory=list)  # a start line's column starts (offsets in the line)
-    comment: int | None = None  # where a start line's end-of-line `//` comment starts
+    # A unit's *row* is the line whose columns line up with those of the units next to it: its first line,
+    # or, for a top-level requirement without a block, the line after the first when it starts with an
+    # attribute (the first line is then `deferred`: it neither belongs to a run nor ends one).
+    row: bool = False
+    deferred: bool = False
+    # a row's unit kind (with its first keyword, for a deferred row) and indentation
+    key: tuple[str, int] = ("", 0)
+    cuts: list[int] = field(default_factory=list)  # a row's column starts (offsets in the line)
+    comment: int | None = None  # where a row's end-of-line `//` comment starts
 
 
 def _layout(tokens: list[Token], shape: _Shape) -> str:
@@ -635,7 +691,9 @@ def _layout(tokens: list[Token], shape: _Shape) -> str:
     prev: Token | None = None  # last token on the current line
     depth = 0
     unit_indent = 0
-    unit_line = info  # the first line of the current unit
+    unit_cont = CONTINUATION  # the extra indentation of the current unit's continuation lines
+    unit_start = -1  # significant index of the current unit's first token
+    unit_line = info  # the row of the current unit (its first line until a deferred row replaces it)
     anchors: list[int] = []  # significant indices of the current unit's column tokens
     just_opened = False  # the last line break followed a member block's `{`
     force_break = False  # a `//` comment ended the line
@@ -685,7 +743,7 @@ def _layout(tokens: list[Token], shape: _Shape) -> str:
                 elif nxt in shape.closes:
                     indent = INDENT * depth
                 else:
-                    indent = unit_indent + CONTINUATION
+                    indent = unit_indent + unit_cont
                 newline(indent, "comment", blank=tok.newlines_before >= 2)
             append(tok)
             force_break = tok.text.startswith("//")
@@ -693,8 +751,11 @@ def _layout(tokens: list[Token], shape: _Shape) -> str:
         i = sig_index[pos]
         if i in shape.starts:
             unit_indent = INDENT * shape.starts[i]
+            unit_cont = FLAT_CONTINUATION if i in shape.flat else CONTINUATION
+            unit_start = i
             newline(unit_indent, "start", blank=tok.newlines_before >= 2)
             kind, anchors = shape.columns(i)
+            info.row = True
             info.key = (kind, unit_indent)
             unit_line = info
             append(tok, i)
@@ -708,13 +769,21 @@ def _layout(tokens: list[Token], shape: _Shape) -> str:
                 append(tok, i)
         elif i in shape.opens:
             if force_break:
-                newline(unit_indent + CONTINUATION, "continuation")
+                newline(unit_indent + unit_cont, "continuation")
             _code_after_comment(info)
             append(tok, i)
             depth += 1
             just_opened = True
         elif force_break or (tok.newlines_before > 0 and tok.text not in (",", ")")):
-            newline(unit_indent + CONTINUATION, "continuation")
+            newline(unit_indent + unit_cont, "continuation")
+            attrs = shape.attrs.get(unit_start, [])
+            if i in attrs and infos and infos[-1] is unit_line and unit_line.role == "start":
+                # the second line of a requirement, starting with an attribute: the requirement's row
+                unit_line.deferred, unit_line.row = True, False
+                info.row = True
+                info.key = (f"{shape.units[unit_start][0]} {tok.text}", unit_indent + unit_cont)
+                unit_line = info
+                anchors = attrs[attrs.index(i) + 1 :]
             append(tok, i)
         else:
             _code_after_comment(info)
@@ -735,20 +804,21 @@ def _code_after_comment(info: _Line) -> None:
 
 
 def _runs(infos: list[_Line]) -> list[list[int]]:
-    """Runs of lines to align: consecutive first lines of units of the same kind at the same indentation,
-    each with at least one column. The continuation lines of a unit in a run belong to the run (they are not
-    aligned); any other line (blank, comment, `}`, another kind of unit, a unit without columns) ends it."""
+    """Runs of lines to align: the rows of consecutive units with the same key (kind, indentation, and for a
+    deferred row its first keyword), each with at least one column. The other lines of a unit in a run
+    belong to the run (they are not aligned); any other line (blank, comment, `}`, a unit with another key
+    or without columns) ends it."""
     runs: list[list[int]] = []
     run: list[int] = []
     for n, info in enumerate(infos):
-        if info.role == "continuation" and run:
+        if info.deferred or (info.role == "continuation" and not info.row and run):
             continue
-        if info.role == "start" and info.cuts and run and infos[run[-1]].key == info.key:
+        if info.row and info.cuts and run and infos[run[-1]].key == info.key:
             run.append(n)
             continue
         if len(run) > 1:
             runs.append(run)
-        run = [n] if info.role == "start" and info.cuts else []
+        run = [n] if info.row and info.cuts else []
     if len(run) > 1:
         runs.append(run)
     return runs
@@ -784,21 +854,27 @@ def format_text(text: str) -> str:
 
     Rules: each header line (`package`, `import`) and each top-level element starts a line at column 0;
     inside a member block (`component`, `hazard`, `safety_goal`, `requirement`, `argument`, `policy`) each
-    member starts its own line, indented 4 per level; `{` ends the element's line, `}` has a line of its own
-    (an empty block is `{}`); a line break the author put inside one unit is kept as a continuation line
-    indented 8 more than the unit; tokens on a line are separated by one space, except none before `,` and `)`
-    and none after `(` and `/` (`/h`); `%` keeps its space (`99 %`). Comments stay where they are: a comment on
-    its own line stays on its own line, indented like the next line; an end-of-line `//` comment stays at the
-    end of its line, two spaces after the code. One blank line is kept where the author left one or more
-    (never right after `{`). Trailing whitespace goes, the file ends with one line break, a byte-order mark
-    and CR line ends are dropped.
+    member starts its own line, indented 4 per level, with one exception: a hazard's `severity`, `exposure`
+    and `controllability` (three consecutive members, in any order) that the author wrote on one line stay on
+    one line (`severity S3 exposure E4 controllability C3`; written on two or three lines, they get a line
+    each). `{` ends the element's line, `}` has a line of its own (an empty block is `{}`). A line break the
+    author put inside one unit is kept as a continuation line, indented 4 more than the unit for a top-level
+    unit without a member block (`requirement` without braces, `evidence`, `deviation`, `safety_goal` without
+    braces, ...) and 8 more for the others (members, and the header of an element with a block, so that it
+    stands apart from the members). Tokens on a line are separated by one space, except none before `,` and
+    `)` and none after `(` and `/` (`/h`); `%` keeps its space (`99 %`). Comments stay where they are: a
+    comment on its own line stays on its own line, indented like the next line; an end-of-line `//` comment
+    stays at the end of its line, two spaces after the code. One blank line is kept where the author left one
+    or more (never right after `{`). Trailing whitespace goes, the file ends with one line break, a
+    byte-order mark and CR line ends are dropped.
 
     Alignment (the one exception to single spaces): a run is a sequence of consecutive units of the same kind
     in the same block; a blank line, a comment line, `}` or a unit of another kind ends it, the continuation
-    lines of a unit in the run do not (they are not aligned). On the first lines of a run's units, each column
-    below starts at the same position, the smallest that leaves one space before it on every line that has
-    it; columns are aligned left to right, each over the units that have it. A unit alone in its run keeps
-    single spaces. The columns:
+    lines of a unit in the run do not (they are not aligned). Each unit has a *row*, its first line, where
+    its columns are. On the rows of a run's units, each column below starts at the same position, the
+    smallest that leaves one space before it on every row that has it; columns are aligned left to right,
+    each over the units that have it (by position: the k-th column of one row lines up with the k-th of the
+    others, whatever their tokens). A unit alone in its run keeps single spaces. The columns:
 
     - failure-logic rule `PORT.DEV <- expr`: `<-`;
     - port declaration `in a, b` / `out c`: the first name (`in  a, b`);
@@ -810,11 +886,19 @@ def format_text(text: str) -> str:
     - `metric NAME`: the comparison;
     - top-level `deviation PATH`: what follows the path (`refines` or the description), then the description
       after `refines BASE`;
-    - top-level `evidence NAME`: the kind, the source string, then the first attribute (`verifies` ...).
+    - top-level `evidence NAME`: the kind, the source string, then the first attribute (`verifies` ...);
+    - top-level `requirement` without a block whose second line starts with an attribute: that line is its
+      row (the first line, `requirement NAME "title"`, is then neither part of a run nor the end of one); its
+      columns are the second and later attributes on it (`refines SG1  allocated_to ecu  asil D`: the
+      `allocated_to` and the `asil`), and such requirements form a run only when their rows start with the
+      same keyword. A requirement whose attributes follow the title on its first line has no columns (it
+      ends a run), and so does one whose row has a single attribute.
 
-    A column counts only where its token is on the unit's first line with no string or comment spanning
-    lines before it; a unit whose first column is on a later line ends the run. End-of-line `//` comments on
-    the first lines of a run line up as a last column, two spaces after the longest code.
+    A column counts only where its token is on the unit's row with no string or comment spanning lines before
+    it; a unit whose first column is not on its row ends the run. End-of-line `//` comments on the rows of a
+    run line up as a last column, two spaces after the longest code. Hazard classification lines are not
+    aligned with one another: their class tokens (`S3`, `E4`, `C3`) have one width, so the trios of
+    consecutive hazards written in the same order line up with single spaces.
 
     Raises FormatError when the token structure is not recognised or the result would not have the input's
     token sequence.
@@ -823,7 +907,7 @@ def format_text(text: str) -> str:
     bad = next((t for t in tokens if t.kind == ERROR), None)
     if bad is not None:
         raise FormatError(f"line {bad.line}:{bad.col}: unexpected character {bad.text!r}")
-    shape = _Shape([t for t in tokens if t.kind != COMMENT])
+    shape = _Shape([t for t in tokens if t.kind != COMMENT], _apart(tokens))
     try:
         shape.run()
     except RecursionError:
@@ -834,6 +918,21 @@ def format_text(text: str) -> str:
             "internal error: formatting would change the token sequence; the file is left as it is"
         )
     return result
+
+
+def _apart(tokens: list[Token]) -> list[bool]:
+    """For each significant token, whether a line break separates it from the significant token before it
+    (in the whitespace between them or inside a comment between them)."""
+    out: list[bool] = []
+    broken = False
+    for t in tokens:
+        broken = broken or t.newlines_before > 0
+        if t.kind == COMMENT:
+            broken = broken or "\n" in t.text or t.text.startswith("//")
+            continue
+        out.append(broken)
+        broken = False
+    return out
 
 
 # -- files ---------------------------------------------------------------------------------------------------------

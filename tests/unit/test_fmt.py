@@ -176,9 +176,7 @@ component C {
             a.late
 }
 hazard H "t" {
-    severity S3
-    exposure E4
-    controllability C2
+    severity S3 exposure E4 controllability C2
     asil C
     when c.omission
 }
@@ -189,7 +187,7 @@ requirement R "r" {
     asil B(D)
 }
 requirement R2 "r"
-        refines SG allocated_to c
+    refines SG allocated_to c
 policy {}
 // end
 """

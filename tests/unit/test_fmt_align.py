@@ -1,10 +1,12 @@
 """The formatter's gofmt-style alignment: which columns line up, what starts and ends a run, minimal padding,
 idempotence on hand-made cases and on random members with random spacing, and the example models kept in
-canonical form."""
+canonical form; the hazard classification kept on one line where the author wrote it so, requirement rows,
+and the indentation of continuation lines."""
 
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -392,3 +394,371 @@ def test_models_respaced_at_random_format_back_to_themselves(path: Path, data: s
         else:
             out.append(piece)
     assert format_text("".join(out)) == text
+
+
+# -- hazard classification on one line, requirement rows, continuation indentation ---------------------------
+
+
+def test_the_hazard_classification_stays_on_one_line_where_the_author_wrote_it_so() -> None:
+    text = (
+        'hazard H1 "t" {\n'
+        '  situation "s"\n'
+        "  severity S3   exposure E4  controllability C3     // ASIL D\n"
+        "  when a.omission\n"
+        "}\n"
+        "hazard H2 { exposure E2 severity S1 controllability C0 asil QM when a.value }\n"
+        "hazard H3 {\n  severity S3\n  exposure E4\n  controllability C3\n}\n"
+        "hazard H4 {\n  severity S3 exposure E4\n  controllability C3\n}\n"  # two on one line: split
+        "hazard H5 {\n  severity S3 /* inline */ exposure E4 controllability C3\n}\n"
+        "hazard H6 {\n  severity\n    S3 exposure E4 controllability C3\n}\n"  # broken inside: split
+        "hazard H7 { severity S3 severity S2 exposure E1 controllability C0 }\n"  # the first trio from the left
+    )
+    assert fmt_ok(text) == (
+        'hazard H1 "t" {\n'
+        '    situation "s"\n'
+        "    severity S3 exposure E4 controllability C3  // ASIL D\n"
+        "    when a.omission\n"
+        "}\n"
+        "hazard H2 {\n    exposure E2 severity S1 controllability C0\n    asil QM\n    when a.value\n}\n"
+        "hazard H3 {\n    severity S3\n    exposure E4\n    controllability C3\n}\n"
+        "hazard H4 {\n    severity S3\n    exposure E4\n    controllability C3\n}\n"
+        "hazard H5 {\n    severity S3 /* inline */ exposure E4 controllability C3\n}\n"
+        "hazard H6 {\n    severity\n            S3\n    exposure E4\n    controllability C3\n}\n"
+        "hazard H7 {\n    severity S3\n    severity S2 exposure E1 controllability C0\n}\n"
+    )
+
+
+def test_a_comment_or_a_line_break_between_the_three_splits_them() -> None:
+    text = (
+        "hazard H {\n"
+        "    severity S3 exposure E4 /* two\n  lines */ controllability C3\n"
+        "    severity S3 exposure E4 // eol\n    controllability C3\n"
+        "    severity S3\n    /* own line */ exposure E4 controllability C3\n"
+        "}\n"
+    )
+    assert fmt_ok(text) == (
+        "hazard H {\n"
+        "    severity S3\n    exposure E4 /* two\n  lines */\n    controllability C3\n"
+        "    severity S3\n    exposure E4  // eol\n    controllability C3\n"
+        "    severity S3\n    /* own line */\n    exposure E4\n    controllability C3\n"
+        "}\n"
+    )
+
+
+REQUIREMENTS_IN = """requirement FSR1 "Perception detects crossing pedestrians at night"
+        refines SG1 allocated_to perception asil B(D)
+requirement FSR2 "The radar channel detects pedestrians"
+  refines SG1   allocated_to radars asil B(D)   // decomposed
+requirement TSR1 "The lockstep comparator detects core divergence"
+    refines FSR3 allocated_to ecu asil D
+    allocated_to watchdog
+requirement TSR2 "t"
+    refines FSR3 allocated_to ecu, mcu asil D
+
+requirement R1 "a blank line ends the run"
+    refines SG1 allocated_to ecu asil D
+requirement R2 "a row that starts with another keyword ends it"
+    allocated_to ecu asil D
+requirement R3 "r"
+    allocated_to perception asil D
+requirement R4 "attributes on the first line: no row" refines SG1 asil D
+requirement R5 "r"
+    refines SG1 allocated_to ecu
+requirement R6 "a single attribute on the row ends the run"
+    refines SG1
+requirement R7 "r"
+    refines SG1 allocated_to perception
+// a comment line ends the run
+requirement R8 "r"
+    refines SG1 allocated_to x
+evidence E test "another element ends it"
+requirement R9 "r" // a comment on the first line
+    refines SG11 allocated_to x asil D
+requirement R10 "r"
+    refines SG1 asil D
+requirement R11 "r" {
+    refines SG1 allocated_to x
+}
+"""
+
+REQUIREMENTS_OUT = """requirement FSR1 "Perception detects crossing pedestrians at night"
+    refines SG1  allocated_to perception asil B(D)
+requirement FSR2 "The radar channel detects pedestrians"
+    refines SG1  allocated_to radars     asil B(D)  // decomposed
+requirement TSR1 "The lockstep comparator detects core divergence"
+    refines FSR3 allocated_to ecu        asil D
+    allocated_to watchdog
+requirement TSR2 "t"
+    refines FSR3 allocated_to ecu, mcu   asil D
+
+requirement R1 "a blank line ends the run"
+    refines SG1 allocated_to ecu asil D
+requirement R2 "a row that starts with another keyword ends it"
+    allocated_to ecu        asil D
+requirement R3 "r"
+    allocated_to perception asil D
+requirement R4 "attributes on the first line: no row" refines SG1 asil D
+requirement R5 "r"
+    refines SG1 allocated_to ecu
+requirement R6 "a single attribute on the row ends the run"
+    refines SG1
+requirement R7 "r"
+    refines SG1 allocated_to perception
+// a comment line ends the run
+requirement R8 "r"
+    refines SG1 allocated_to x
+evidence E test "another element ends it"
+requirement R9 "r"  // a comment on the first line
+    refines SG11 allocated_to x asil D
+requirement R10 "r"
+    refines SG1  asil D
+requirement R11 "r" {
+    refines SG1
+    allocated_to x
+}
+"""
+
+
+def test_requirement_rows_line_up_in_runs() -> None:
+    """The second line of a requirement without braces, when it starts with an attribute, is the
+    requirement's row: rows of consecutive requirements that start with the same keyword align their later
+    attributes, by position (R10's `asil` lines up with R9's `allocated_to`)."""
+    assert fmt_ok(REQUIREMENTS_IN) == REQUIREMENTS_OUT
+
+
+def test_continuation_indentation() -> None:
+    """4 more than the element for a top-level element without a block, 8 more otherwise."""
+    text = (
+        'package p\nimport\n"x.sops"\n'
+        "mission_time\n1 h\n"
+        'deviation value.stuck\nrefines value "frozen"\n'
+        'evidence T test "t"\nverifies R\nartifact "a"\n'
+        'safety_goal SG "t"\nmitigates H\n'
+        'safety_goal SG2 "t"\nmitigates H {\nftti\n1 ms\n}\n'
+        "requirement R\n// why\nrefines SG\n"
+        'requirement R2 "t" {\nrefines\nSG\n}\n'
+        'component C\n"d" {\nout o\no.omission <-\nF\nfailure F rate 1 FIT\n}\n'
+    )
+    assert fmt_ok(text) == (
+        'package p\nimport\n    "x.sops"\n'
+        "mission_time\n    1 h\n"
+        'deviation value.stuck\n    refines value "frozen"\n'
+        'evidence T test "t"\n    verifies R\n    artifact "a"\n'
+        'safety_goal SG "t"\n    mitigates H\n'
+        'safety_goal SG2 "t"\n        mitigates H {\n    ftti\n            1 ms\n}\n'
+        "requirement R\n    // why\n    refines SG\n"
+        'requirement R2 "t" {\n    refines\n            SG\n}\n'
+        'component C\n        "d" {\n    out o\n    o.omission <-\n            F\n    failure F rate 1 FIT\n}\n'
+    )
+
+
+def test_the_requirement_example_of_the_docs_is_canonical() -> None:
+    doc = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    blocks = [textwrap.dedent(b) for b in re.findall(r"  ```\n(.*?)  ```\n", doc, re.S)]
+    [example] = [b for b in blocks if b.startswith("requirement ")]
+    assert fmt_ok(example) == example
+
+
+# -- random hazards and requirements, random spacing ---------------------------------------------------------
+
+HAZARD_ATTRS = {
+    "severity": ["S0", "S3"],
+    "exposure": ["E1", "E4"],
+    "controllability": ["C2", "C3"],
+    "asil": ["B", "QM"],
+    "when": ["a.omission", "a.value or b.late"],
+    "situation": ['"night"'],
+}
+# between hazard attributes: on the same line (also with an inline comment), a line break, a blank line, a
+# comment line, an end-of-line comment
+SAME_LINE = [" ", " /* c */ "]
+NEW_LINE = ["\n", "\n\n", "\n// note\n", "  // note\n"]
+
+
+@st.composite
+def hazard_attrs(draw: st.DrawFn) -> list[list[str]]:
+    """One attribute, or the three classification attributes in some order (trios are common)."""
+    if draw(st.booleans()):
+        keywords = draw(st.permutations(["severity", "exposure", "controllability"]))
+    else:
+        keywords = [draw(st.sampled_from(list(HAZARD_ATTRS)))]
+    return [[k, *draw(st.sampled_from(HAZARD_ATTRS[k])).split()] for k in keywords]
+
+
+@st.composite
+def hazard(draw: st.DrawFn) -> tuple[list[list[str]], list[str], set[int]]:
+    """Attributes, the separator after each, and the attributes broken after their keyword."""
+    attrs = [a for chunk in draw(st.lists(hazard_attrs(), min_size=1, max_size=4)) for a in chunk]
+    seps = draw(st.lists(st.sampled_from(SAME_LINE * 3 + NEW_LINE), min_size=len(attrs), max_size=len(attrs)))
+    broken = draw(st.sets(st.integers(0, len(attrs) - 1), max_size=1))
+    return attrs, seps, broken
+
+
+def render_hazard(attrs: list[list[str]], seps: list[str], broken: set[int], spaces: list[str]) -> str:
+    out = ["hazard H {", spaces[0]]
+    k = 1
+    for m, (tokens, sep) in enumerate(zip(attrs, seps, strict=True)):
+        for t, tok in enumerate(tokens):
+            if t:
+                out.append("\n      " if m in broken and t == 1 else spaces[k % len(spaces)])
+                k += 1
+            out.append(tok)
+        gap = spaces[k % len(spaces)]
+        out.append(gap + sep.strip(" ") + (gap if sep.strip(" ") else "") if sep in SAME_LINE else sep)
+        k += 1
+    out.append("\n}\n")
+    return "".join(out)
+
+
+def expected_lines(attrs: list[list[str]], seps: list[str], broken: set[int]) -> list[list[str]]:
+    """The keywords of the attributes on each output line: classification trios that the author wrote on
+    one line (no line break between or inside the three), taken from the left, share a line."""
+    lines: list[list[str]] = []
+    k = 0
+    while k < len(attrs):
+        trio = attrs[k : k + 3]
+        if (
+            len(trio) == 3
+            and {a[0] for a in trio} == {"severity", "exposure", "controllability"}
+            and seps[k] in SAME_LINE
+            and seps[k + 1] in SAME_LINE
+            and not broken & {k, k + 1, k + 2}
+        ):
+            lines.append([a[0] for a in trio])
+            k += 3
+        else:
+            lines.append([attrs[k][0]])
+            k += 1
+    return lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    hazard(),
+    st.lists(st.sampled_from(HSPACE), min_size=1, max_size=8),
+    st.lists(st.sampled_from(HSPACE), min_size=1, max_size=8),
+)
+def test_random_hazards_keep_the_classification_on_one_line_only_where_written_so(
+    shape: tuple[list[list[str]], list[str], set[int]], spaces: list[str], other_spaces: list[str]
+) -> None:
+    attrs, seps, broken = shape
+    once = fmt_ok(render_hazard(attrs, seps, broken, spaces))
+    assert format_text(render_hazard(attrs, seps, broken, other_spaces)) == once
+    found: list[list[str]] = []
+    for line in once.splitlines()[1:-1]:
+        code = re.sub(r"\s*(//.*|/\* c \*/)", "", line)
+        if not code or line.startswith(" " * 12):
+            continue  # a comment line, a blank line, a continuation line
+        assert code.startswith("    ") and "  " not in code.strip(), line  # single spaces
+        found.append([w for w in code.split() if w in HAZARD_ATTRS])
+    assert found == expected_lines(attrs, seps, broken), once
+
+
+REQ_ATTRS = {
+    "refines": ["SG1", "FSR12", "SG1, SG2"],
+    "allocated_to": ["ecu", "perception", "a.b, cc"],
+    "asil": ["D", "B(D)", "QM"],
+}
+
+
+@st.composite
+def requirement(draw: st.DrawFn) -> str:
+    """One requirement: header, then its attributes on the first line, on the second, or over two lines."""
+    first = draw(st.sampled_from(["refines", "refines", "refines", "allocated_to", "asil"]))
+    attrs = [first, *draw(st.lists(st.sampled_from(list(REQ_ATTRS)), max_size=3))]
+    words = [f"{a} {draw(st.sampled_from(REQ_ATTRS[a]))}" for a in attrs]
+    title = draw(st.sampled_from(['"t"', '"a longer title"']))
+    head = f"requirement {draw(st.sampled_from(['R', 'FSR1', 'TSR_LONG']))} {title}"
+    # attributes on the second line: words[:split] (mostly all of them)
+    split = draw(st.sampled_from([len(words)] * 3 + list(range(len(words) + 1))))
+    comment = draw(st.sampled_from(["", " // c"]))
+    if split == 0:
+        return " ".join([head, *words]) + comment
+    rest = " ".join(words[split:])
+    return head + "\n  " + " ".join(words[:split]) + comment + ("\n  " + rest if rest else "")
+
+
+SEPARATE = ["\n", "\n", "\n", "\n", "\n", "\n\n", "\n// note\n", '\nevidence E test "x"\n']
+
+
+@st.composite
+def requirements(draw: st.DrawFn) -> str:
+    items = draw(st.lists(requirement(), min_size=1, max_size=8))
+    seps = draw(st.lists(st.sampled_from(SEPARATE), min_size=len(items), max_size=len(items)))
+    return "".join(item + sep for item, sep in zip(items, seps, strict=True))
+
+
+def respace(text: str, spaces: list[str]) -> str:
+    """Every run of spaces between two tokens (not the indentation, not inside strings and comments)
+    replaced by spaces[k]."""
+    out: list[str] = []
+    k = 0
+    for piece in re.split(r"(\"[^\"]*\"|//[^\n]*|/\*.*?\*/| +)", text):
+        if piece and piece.strip(" ") == "" and not (out[-1] if out else "\n").endswith("\n"):
+            out.append(spaces[k % len(spaces)])
+            k += 1
+        else:
+            out.append(piece)
+    return "".join(out)
+
+
+ATTR_WORD = re.compile(r"\b(refines|allocated_to|asil)\b")
+
+
+def check_requirement_rows(text: str) -> None:
+    """Rows (the line after a requirement header, starting with an attribute) of consecutive requirements
+    that start with the same keyword: the k-th later attribute starts at one position, with exactly one
+    space before it on at least one row; end-of-line comments too (two spaces)."""
+    lines = text.splitlines()
+    runs: list[list[tuple[list[int], list[int], int, int]]] = []  # per run: (starts, gaps, //, gap)
+    run: list[tuple[list[int], list[int], int, int]] = []
+    key = ""
+    for n, line in enumerate(lines):
+        is_header = line.startswith("requirement ")
+        if is_header and n + 1 < len(lines) and ATTR_WORD.match(lines[n + 1], 4):
+            continue  # its row follows
+        row = n > 0 and lines[n - 1].startswith("requirement ") and ATTR_WORD.match(line, 4)
+        if not row and line.startswith("    ") and not line.lstrip().startswith("//") and run:
+            continue  # a later line of a requirement in the run
+        code = line.split("//")[0]
+        starts = [m.start() for m in ATTR_WORD.finditer(code)][1:]
+        if row and starts and line.startswith("    ") and run and code.split()[0] == key:
+            pass
+        else:
+            runs.append(run)
+            run = []
+            if not (row and starts):
+                continue
+            key = code.split()[0]
+        gaps = [len(code[:s]) - len(code[:s].rstrip()) for s in starts]
+        slash = line.find("//")
+        run.append((starts, gaps, slash, len(code) - len(code.rstrip()) if slash >= 0 else 0))
+    runs.append(run)
+    for run in runs:
+        if len(run) < 2:
+            continue
+        for k in range(max(len(r[0]) for r in run)):
+            having = [r for r in run if len(r[0]) > k]
+            assert len({r[0][k] for r in having}) == 1, (run, text)
+            assert min(r[1][k] for r in having) == 1, (run, text)
+        commented = [r for r in run if r[2] >= 0]
+        if commented:
+            assert len({r[2] for r in commented}) == 1, (run, text)
+            assert min(r[3] for r in commented) == 2, (run, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    requirements(),
+    st.lists(st.sampled_from(HSPACE), min_size=1, max_size=8),
+    st.lists(st.sampled_from(HSPACE), min_size=1, max_size=8),
+)
+def test_random_requirements_are_aligned_idempotently(
+    text: str, spaces: list[str], other_spaces: list[str]
+) -> None:
+    once = fmt_ok(respace(text, spaces))
+    assert format_text(respace(text, other_spaces)) == once
+    check_requirement_rows(once)
+    for line in once.splitlines():
+        if line and not line.startswith(("requirement ", "evidence ", "//")):
+            assert line.startswith("    ") and not line.startswith("     "), line  # continuation: 4

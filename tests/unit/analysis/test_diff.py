@@ -89,8 +89,8 @@ def test_renames_are_not_changes(tmp_path: Path) -> None:
 
 def test_rename_with_change_is_detected(tmp_path: Path) -> None:
     d = _diff(tmp_path, {"safety.sops": [
-        ("requirement FSR6 \"Stale camera frames are detected within 2 frames\"\n        refines SG3 allocated_to camera",
-         "requirement FSR7 \"Stale camera frames are detected within 2 frames\"\n        refines SG3 allocated_to perception"),
+        ("requirement FSR6 \"Stale camera frames are detected within 2 frames\"\n    refines SG3  allocated_to camera",
+         "requirement FSR7 \"Stale camera frames are detected within 2 frames\"\n    refines SG3  allocated_to perception"),
         ("verifies FSR6", "verifies FSR7")]})
     [c] = [c for c in d.changes if c.kind == "requirement"]
     assert (c.status, c.old_key, [f.field for f in c.fields]) == ("renamed", "aeb.FSR6", ["allocated_to"])
@@ -130,8 +130,8 @@ def test_added_hazard_and_goal_change(tmp_path: Path) -> None:
 
 def test_removed_requirement_leaves_its_evidence_suspect(tmp_path: Path) -> None:
     d = _diff(tmp_path, {"safety.sops": [
-        ('requirement FSR6 "Stale camera frames are detected within 2 frames"\n        refines SG3 allocated_to camera'
-         " asil B\n", ""),
+        ('requirement FSR6 "Stale camera frames are detected within 2 frames"\n    refines SG3  allocated_to camera'
+         "     asil B\n", ""),
         ("verifies FSR6", "supports SG3")]})
     assert ("requirement", "aeb.FSR6", "removed") in {(c.kind, c.key, c.status) for c in d.changes}
     assert ("evidence", "aeb.TST_STALE", "changed") in {(c.kind, c.key, c.status) for c in d.changes}
