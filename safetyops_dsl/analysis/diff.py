@@ -461,6 +461,8 @@ def _member_locations(model: Model, c: el.Component) -> dict[tuple[str, str], tu
         put("failure_mode", f.name, f.location)
     for m in c.mechanisms:
         put("mechanism", m.name, m.location)
+    for g in c.common_causes:
+        put("ccf_group", g.name, g.location)
     for r in c.rules:
         put("rule", f"{r.port}.{r.deviation}", r.location)
     for pr in c.propagates:

@@ -102,6 +102,8 @@ def test_ccf_factor_change_reaches_the_trees_and_renames_are_followed(tmp_path: 
     [c] = [c for c in d.changes if c.kind == "ccf_group"]
     assert (c.key, c.status, [(f.field, f.old, f.new) for f in c.fields]) == (
         "RadarCommonCause", "changed", [("model", "beta 5 %", "beta 10 %")])
+    ccf_line = next(i for i, t in enumerate((AEB / "components.sops").read_text().splitlines(), 1) if "ccf " in t)
+    assert (c.file, c.line) == ("components.sops", ccf_line)
     h1 = next(h for h in d.hazards if h.name == "H1")
     assert h1.changed and not h1.added and not h1.removed
     moved = {e for e, _, _ in h1.events}
