@@ -353,8 +353,58 @@ def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = Non
         notes=tuple(b.notes),
         mission_time=t,
     )
-    tree = ccf.expand(structure, _ccf_groups(root, structure, b.origin))
+    groups = _ccf_groups(root, structure, b.origin)
+    assumed = independence_notes(structure, {m for g in groups for m in g.members})
+    if assumed:
+        structure = dataclasses.replace(structure, notes=structure.notes + tuple(assumed))
+    tree = ccf.expand(structure, groups)
     return SynthesisResult(tree, hazard, system, b.facts, structure)
+
+
+def independence_notes(tree: FaultTree, grouped: set[str]) -> list[str]:
+    """Where the same failure mode of two instances of one component type meets under an AND or k-of-n gate
+    and no CCF group covers them, the redundancy is assumed free of common causes: say so (ISO 26262-9's
+    dependent-failure analysis has to confirm it, or the model should declare a `ccf` group)."""
+    kind: dict[str, str] = {
+        n: e.origin.element for n, e in tree.basic_events.items()
+        if e.origin is not None and not e.undeveloped and n not in grouped
+    }
+    support: dict[str, frozenset[str]] = {}
+
+    def events_under(name: str) -> frozenset[str]:
+        stack = [(name, False)]
+        while stack:  # iterative post-order: deep trees must not hit the recursion limit
+            n, expanded = stack.pop()
+            if n in support:
+                continue
+            g = tree.gates.get(n)
+            if g is None:
+                support[n] = frozenset({n}) if n in kind else frozenset()
+            elif expanded:
+                support[n] = frozenset().union(*(support[i] for i in g.inputs))
+            else:
+                stack.append((n, True))
+                stack.extend((i, False) for i in g.inputs if i not in support)
+        return support[name]
+
+    notes: dict[frozenset[str], str] = {}
+    for name, gate in sorted(tree.gates.items()):
+        if gate.kind not in (GateKind.AND, GateKind.ATLEAST):
+            continue
+        where: dict[str, dict[str, int]] = {}  # component.mode -> event -> first input holding it
+        for i, child in enumerate(gate.inputs):
+            for e in events_under(child):
+                where.setdefault(kind[e], {}).setdefault(e, i)
+        for mode, events in sorted(where.items()):
+            if len(set(events.values())) < 2:
+                continue
+            key = frozenset(events)
+            if key not in notes:
+                notes[key] = (f"independence assumed: {', '.join(sorted(events))} ({mode}) meet at gate {name} "
+                              "and no ccf group covers them; a common cause would defeat this redundancy")
+    # a set that contains a noted one says nothing new (two redundant pairs ANDed: two notes, not three)
+    minimal = [k for k in notes if not any(other < k for other in notes)]
+    return [notes[k] for k in sorted(minimal, key=lambda k: sorted(k))]
 
 
 def synthesise_all(model: Model, mission_time: float | None = None) -> list[SynthesisResult]:

@@ -153,3 +153,17 @@ def test_unequal_members_and_unknown_names(tmp_path: Path) -> None:
         "component Voter", "component Other \"o\" {\n    out o\n    failure Dead rate 100 FIT\n"
         "    o.omission <- Dead\n}\ncomponent Voter").replace("part b : Sensor", "part b : Other")
     assert [c for c, _ in diagnostics(tmp_path, text)] == ["SOPS042"]
+
+
+def test_redundancy_without_a_group_is_noted_as_assumed_independent(tmp_path: Path) -> None:
+    plain = results(tmp_path, "")["H1"].tree
+    assert [n for n in plain.notes if n.startswith("independence assumed")] == [
+        "independence assumed: S.p1.a.Dead, S.p1.b.Dead (Sensor.Dead) meet at gate S.p1.v.o.omission and no ccf "
+        "group covers them; a common cause would defeat this redundancy"]
+    grouped = results(tmp_path, "ccf Shared covers a.Dead, b.Dead beta 5 %")["H1"].tree
+    assert not [n for n in grouped.notes if n.startswith("independence assumed")]
+    assert [n for n in grouped.notes if n.startswith("CCF group S.p1.Shared")]
+    # H ANDs the two pairs: one note per pair, none for the four together (it contains both)
+    both = [n for n in results(tmp_path, "")["H"].tree.notes if n.startswith("independence assumed")]
+    assert [n.split(" (")[0] for n in both] == ["independence assumed: S.p1.a.Dead, S.p1.b.Dead",
+                                                "independence assumed: S.p2.a.Dead, S.p2.b.Dead"], both
