@@ -23,6 +23,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -309,6 +311,12 @@ def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = Non
     if isinstance(system, Diagnostic):
         return None
     root = model.instances(system)
+    # The walk back recurses about 8 frames per port it passes: a signal chain of a few hundred stages would
+    # exceed Python's default limit of 1000. Python-to-Python calls use no C stack (3.11), so a limit sized
+    # by the ports of the instance tree is safe.
+    ports = sum(len(inst.component.ports) for inst in root.walk())
+    if sys.getrecursionlimit() < 12 * ports + 1000:
+        sys.setrecursionlimit(12 * ports + 1000)
     t = mission_time_for(model, hazard, system, mission_time)
     b = _Builder(model, Propagation(model, root), hazard, t)
 
@@ -361,6 +369,13 @@ def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = Non
     return SynthesisResult(tree, hazard, system, b.facts, structure)
 
 
+INDEPENDENCE_CHECK_BUDGET = 4_000_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def independence_notes(tree: FaultTree, grouped: set[str]) -> list[str]:
     """Where the same failure mode of two instances of one component type meets under an AND or k-of-n gate
     and no CCF group covers them, the redundancy is assumed free of common causes: say so (ISO 26262-9's
@@ -369,9 +384,15 @@ def independence_notes(tree: FaultTree, grouped: set[str]) -> list[str]:
         n: e.origin.element for n, e in tree.basic_events.items()
         if e.origin is not None and not e.undeveloped and n not in grouped
     }
+    shared = {k for k, c in Counter(kind.values()).items() if c >= 2}
+    kind = {n: k for n, k in kind.items() if k in shared}  # only modes with two instances can meet
+    if not kind:
+        return []
     support: dict[str, frozenset[str]] = {}
+    held = 0  # events held in all support sets: long chains of one component type grow quadratically
 
     def events_under(name: str) -> frozenset[str]:
+        nonlocal held
         stack = [(name, False)]
         while stack:  # iterative post-order: deep trees must not hit the recursion limit
             n, expanded = stack.pop()
@@ -382,6 +403,9 @@ def independence_notes(tree: FaultTree, grouped: set[str]) -> list[str]:
                 support[n] = frozenset({n}) if n in kind else frozenset()
             elif expanded:
                 support[n] = frozenset().union(*(support[i] for i in g.inputs))
+                held += len(support[n])
+                if held > INDEPENDENCE_CHECK_BUDGET:
+                    raise _TooLarge
             else:
                 stack.append((n, True))
                 stack.extend((i, False) for i in g.inputs if i not in support)
@@ -393,14 +417,21 @@ def independence_notes(tree: FaultTree, grouped: set[str]) -> list[str]:
             continue
         where: dict[str, dict[str, int]] = {}  # component.mode -> event -> first input holding it
         for i, child in enumerate(gate.inputs):
-            for e in events_under(child):
+            try:
+                under = events_under(child)
+            except _TooLarge:
+                return [f"independence of redundant elements not checked: the tree holds more than "
+                        f"{INDEPENDENCE_CHECK_BUDGET:,} (event, gate) pairs of repeated failure modes"]
+            for e in under:
                 where.setdefault(kind[e], {}).setdefault(e, i)
         for mode, events in sorted(where.items()):
             if len(set(events.values())) < 2:
                 continue
             key = frozenset(events)
             if key not in notes:
-                notes[key] = (f"independence assumed: {', '.join(sorted(events))} ({mode}) meet at gate {name} "
+                names = sorted(events)
+                shown = ", ".join(names) if len(names) <= 6 else ", ".join(names[:5]) + f" and {len(names) - 5} more"
+                notes[key] = (f"independence assumed: {shown} ({mode}) meet at gate {name} "
                               "and no ccf group covers them; a common cause would defeat this redundancy")
     # a set that contains a noted one says nothing new (two redundant pairs ANDed: two notes, not three)
     minimal = [k for k in notes if not any(other < k for other in notes)]

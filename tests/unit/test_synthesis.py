@@ -337,3 +337,19 @@ hazard H "Wrong value" {
     t = trees(tmp_path, text)["H"]
     assert list(t.basic_events) == ["Sys.s.Frozen"]
     assert evaluate(t, {"Sys.s.Frozen"})
+
+
+def test_a_long_signal_chain_does_not_exhaust_the_recursion_limit(tmp_path: Path) -> None:
+    """400 stages in series: the walk back recurses ~8 frames per stage, past Python's default limit of 1000
+    (this was an internal error)."""
+    n = 400
+    parts = "\n".join(f"    part s{i} : Stage" for i in range(n))
+    wires = "\n".join(f"    connect s{i - 1}.o -> s{i}.a" for i in range(1, n))
+    text = (
+        'component Stage "s" {\n    in a\n    out o\n    failure Dead rate 10 FIT\n    o.omission <- a.omission or Dead\n}\n'
+        f'system S "chain" {{\n    in x\n    out o\n{parts}\n    connect x -> s0.a\n{wires}\n    connect s{n - 1}.o -> o\n}}\n'
+        'hazard H "h" { severity S3 exposure E4 controllability C3 when o.omission }\n'
+        'safety_goal SG "g" mitigates H { safe_state "off" ftti 1 s }\n'
+    )
+    tree = trees(tmp_path, text)["H"]
+    assert len(tree.basic_events) == n + 1  # every stage's Dead and the undeveloped system input
