@@ -49,7 +49,8 @@ class TreePage:
     stem: str  # file stem under fta/
     tree: FaultTree
     result: FtaResult
-    svg: str
+    svg: str  # the whole tree, or its top page when the tree is drawn in pages
+    more_pages: list[tuple[str, str]] = field(default_factory=list)  # (page name, SVG) after the top page
 
 
 @dataclass
@@ -316,6 +317,7 @@ def render_site(data: SiteData) -> dict[str, str]:
         top_loc = src.loc(top_origin.file, top_origin.line, base) if top_origin else src.of(p.tree.name, base)
         page(f"fta/{p.stem}.html", "fta.html.j2", f"Fault tree {p.tree.name}", tree=p.tree, result=r,
              facts=facts[p.tree.name], svg=_inline_svg(p.svg), cut_sets=cut_sets, importance=importance,
+             more_pages=[{"name": n, "svg": _inline_svg(svg)} for n, svg in p.more_pages],
              checks=[c for c in data.goal_checks if p.tree.name in c.hazards or p.tree.name in c.missing],
              stem=p.stem, top_loc=top_loc)
 

@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 
 SCHEMA = "sops-build/1"
 MANIFEST = "manifest.json"
+# Above this many tree nodes the diagram is drawn in pages of PAGE_NODES nodes (docs/diagrams.md).
+PAGED_TREE_NODES = 400
+PAGE_NODES = 80
 T = TypeVar("T")
 
 # gate statuses
@@ -533,7 +536,7 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -
     """Every file of the output folder but the manifest: relative POSIX path -> bytes.
     `out` is where the folder will finally live (source links are relative to it)."""
     from safetyops_dsl.generators import fta_report, openpsa, site, tables, trace_report
-    from safetyops_dsl.generators.fault_tree_dot import render_svg
+    from safetyops_dsl.generators.fault_tree_dot import render_pages, render_svg, svg_from_dot
 
     progress = progress or QuietProgress()
     files: dict[str, bytes] = {}
@@ -543,10 +546,20 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -
 
     stems = tree_stems(a.trees)
     svgs: dict[str, str] = {}
+    more_pages: dict[str, list[tuple[str, str]]] = {}
     with progress.phase("fault-tree artifacts"):
         for (tree, result), stem in progress.items("fault-tree diagrams", list(zip(a.trees, stems, strict=True))):
             checks = [c for c in a.goal_checks if tree.name in c.hazards or tree.name in c.missing]
-            svgs[stem] = render_svg(tree, result)
+            if len(tree.gates) + len(tree.basic_events) + len(tree.house_events) > PAGED_TREE_NODES:
+                # One drawing of thousands of nodes is unreadable and takes Graphviz minutes: draw pages cut at
+                # sub-tree boundaries (transfer triangles name the page that continues the tree).
+                pages = list(render_pages(tree, result, max_nodes_per_page=PAGE_NODES).items())
+                svgs[stem] = svg_from_dot(pages[0][1])
+                more_pages[stem] = [(name, svg_from_dot(dot)) for name, dot in pages[1:]]
+                for name, page_svg in more_pages[stem]:
+                    put(f"fta/{stem}/{name}.svg", page_svg)
+            else:
+                svgs[stem] = render_svg(tree, result)
             put(f"fta/{stem}.svg", svgs[stem])
             put(f"fta/{stem}.json", fta_report.render([(tree, result)], "json", checks))
             put(f"fta/{stem}.md", fta_report.render([(tree, result)], "md", checks))
@@ -597,8 +610,8 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -
             checked_files=a.checked.file_count,
             check_diagnostics=list(a.checked.diagnostics),
             diagnostics=list(a.diagnostics),
-            trees=[site.TreePage(stem, tree, result, svgs[stem]) for (tree, result), stem in
-                   zip(a.trees, stems, strict=True)],
+            trees=[site.TreePage(stem, tree, result, svgs[stem], more_pages.get(stem, []))
+                   for (tree, result), stem in zip(a.trees, stems, strict=True)],
             goal_checks=list(a.goal_checks),
             fmea=tables.fmea_document(a.fmea),
             fmeda=tables.fmeda_document(a.fmeda),

@@ -190,3 +190,28 @@ def test_gate_items_on_the_examples() -> None:
     assert {i.subject for i in pump if i.check == "FMEDA" and i.status == b.FAIL} == {"PSG1", "PSG2"}
     assert not b.gate_passed(pump)
     assert json.loads(b.gate_json(pump))["passed"] is False
+
+
+def test_a_large_tree_is_drawn_in_pages(tmp_path: Path) -> None:
+    """Above PAGED_TREE_NODES tree nodes the diagram is cut into pages (one Graphviz drawing of thousands of
+    nodes is unreadable and takes minutes); the hazard page shows them all."""
+    n = 200  # 3 nodes a stage: past the threshold
+    parts = "\n".join(f"    part s{i} : Stage" for i in range(n))
+    wires = "\n".join(f"    connect s{i - 1}.o -> s{i}.a" for i in range(1, n))
+    model = tmp_path / "chain"
+    model.mkdir()
+    (model / "m.sops").write_text(
+        'component Stage "s" {\n    in a\n    out o\n    failure Dead rate 10 FIT\n    o.omission <- a.omission or Dead\n}\n'
+        f'system S "chain" {{\n    in x\n    out o\n{parts}\n    connect x -> s0.a\n{wires}\n    connect s{n - 1}.o -> o\n}}\n'
+        'hazard H "h" { severity S3 exposure E4 controllability C3 when o.omission }\n'
+        'safety_goal SG "g" mitigates H { safe_state "off" ftti 1 s }\n', encoding="utf-8")
+    b.build(b.BuildOptions(paths=(str(model),)), tmp_path / "out")
+    pages = sorted((tmp_path / "out" / "fta" / "H").glob("*.svg"))
+    assert len(pages) >= 3, pages
+    html = (tmp_path / "out" / "fta" / "H.html").read_text(encoding="utf-8")
+    assert f"drawn in {len(pages) + 1} pages" in html
+    for page in pages:
+        assert f'id="page-{page.stem}"' in html
+        # a page holds at most PAGE_NODES tree nodes: event boxes plus transfer triangles
+        svg = page.read_text(encoding="utf-8")
+        assert 0 < svg.count('id="ev-') + svg.count('id="xfer-') <= b.PAGE_NODES
