@@ -61,6 +61,7 @@ class _Builder:
     facts: dict[str, EventFacts] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     _memo: dict[DevNode, str] = field(default_factory=dict)
+    _on_path: set[DevNode] = field(default_factory=set)
     _counter: dict[str, int] = field(default_factory=dict)
 
     def origin(self, loc: Location | None, element: str) -> Origin | None:
@@ -194,7 +195,9 @@ class _Builder:
         )
 
     def node(self, node: DevNode, path: tuple[DevNode, ...], loc: Location | None) -> tuple[str, bool]:
-        if node in path:
+        # `path` is the chain of node() calls under way; `_on_path` holds the same nodes for an O(1) test
+        # (a chain of thousands of stages made the tuple scan quadratic)
+        if node in self._on_path:
             loop = [str(n) for n in path[path.index(node):] if n.direction == "out"]
             note = "feedback loop cut at " + str(node) + (": " + " -> ".join(loop + [loop[0]]) if loop else "")
             if note not in self.notes:
@@ -204,7 +207,11 @@ class _Builder:
             return self._memo[node], False
         causes = self.prop.causes(node)
         inner = path + (node,)
-        result, cut = self._build_node(node, causes, inner, loc)
+        self._on_path.add(node)
+        try:
+            result, cut = self._build_node(node, causes, inner, loc)
+        finally:
+            self._on_path.discard(node)
         if not cut:
             self._memo[node] = result
         return result, cut
