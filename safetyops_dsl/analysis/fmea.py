@@ -57,8 +57,7 @@ def mechanisms_for(component: el.Component, fm: el.FailureMode) -> tuple[Coverag
     """The mechanisms of `component` that cover `fm`, in source order (the same matching as synthesis)."""
     return tuple(
         Coverage(m.name, m.kind, m.coverage, m.latent_coverage if m.latent_coverage is not None else m.coverage)
-        for m in component.mechanisms
-        if any(r.text == fm.name for r in m.covers)
+        for m in component.covering(fm.name)
     )
 
 

@@ -75,7 +75,7 @@ class _Builder:
         if name in self.events:
             return name
         exposure = fm.exposure_hours if fm.exposure_hours is not None else self.mission_time
-        mechanisms = [m for m in inst.component.mechanisms if any(r.text == fm.name for r in m.covers)]
+        mechanisms = inst.component.covering(fm.name)
         uncovered = 1.0
         for m in mechanisms:
             uncovered *= 1.0 - m.coverage

@@ -160,11 +160,11 @@ def _rate(per_hour: float | None) -> str:
 def residual_rate(comp: el.Component, fm: el.FailureMode) -> tuple[float | None, float, list[el.Mechanism]]:
     """(residual rate per hour or None for a probability, combined coverage, covering mechanisms): the rate
     left after the safe fraction and the mechanisms, as fault-tree synthesis computes it."""
-    mechanisms = [m for m in comp.mechanisms if any(r.text == fm.name for r in m.covers)]
-    uncovered = math.prod(1.0 - m.coverage for m in mechanisms)
+    mechanisms = list(comp.covering(fm.name))
+    coverage = 1.0 - math.prod(1.0 - m.coverage for m in mechanisms)
     if fm.rate_per_hour is None:
-        return None, 1.0 - uncovered, mechanisms
-    return fm.rate_per_hour * (1.0 - (fm.safe_fraction or 0.0)) * uncovered, 1.0 - uncovered, mechanisms
+        return None, coverage, mechanisms
+    return fm.rate_per_hour * comp.residual_share(fm), coverage, mechanisms
 
 
 def _resolved(model: Model, refs: Iterable[el.NameRef], kinds: tuple[str, ...], package: str) -> list[Any]:

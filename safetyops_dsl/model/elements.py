@@ -266,6 +266,18 @@ class Component:
     def part(self, name: str) -> Part | None:
         return self._part_index.get(name)
 
+    def covering(self, mode: str) -> tuple[Mechanism, ...]:
+        """The mechanisms and monitors of this component that cover failure mode `mode`, in source order."""
+        return tuple(m for m in self.mechanisms if any(r.text == mode for r in m.covers))
+
+    def residual_share(self, fm: FailureMode) -> float:
+        """The share of `fm`'s rate (or probability) left after its safe fraction and the diagnostic coverage
+        of the mechanisms covering it, taken as independent: (1 - safe) * prod(1 - DC_i)."""
+        share = 1.0 - (fm.safe_fraction or 0.0)
+        for m in self.covering(fm.name):
+            share *= 1.0 - m.coverage
+        return share
+
     @property
     def is_composite(self) -> bool:
         return bool(self.parts)

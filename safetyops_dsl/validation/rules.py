@@ -77,10 +77,7 @@ def resolve_ccf_member(
 
 def _residual(owner: el.Component, fm: el.FailureMode) -> tuple[float | None, float | None, float | None, str]:
     """What sets a failure mode's probability in a fault tree (see analysis/synthesis.py)."""
-    kept = 1.0 - (fm.safe_fraction or 0.0)
-    for m in owner.mechanisms:
-        if any(r.text == fm.name for r in m.covers):
-            kept *= 1.0 - m.coverage
+    kept = owner.residual_share(fm)
     rate = fm.rate_per_hour * kept if fm.rate_per_hour is not None else None
     prob = fm.probability * kept if fm.probability is not None else None
     return rate, prob, fm.exposure_hours, fm.distribution
