@@ -6,8 +6,10 @@ Exit codes: 0 success, 1 errors in the input (or a gate failed), 2 usage errors,
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import signal
 import sys
 from typing import Any
 
@@ -54,12 +56,27 @@ def cli() -> None:
     """SafetyOps DSL: safety analyses generated from one model, deterministically."""
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that cleanups run (a half-written temporary file is removed).
+    A BaseException, like KeyboardInterrupt: no `except Exception` swallows it."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> Any:
+    previous: Any = None
+    with contextlib.suppress(ValueError):  # signal handlers can only be set from the main thread
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return cli.main(args=argv, prog_name="sops", standalone_mode=True)
     except KeyboardInterrupt:
         click.echo("sops: interrupted", err=True)
         sys.exit(130)
+    except Terminated:
+        click.echo("sops: terminated", err=True)
+        sys.exit(143)
     except SystemExit:
         raise
     except Exception as exc:  # an internal bug: say so plainly, keep the traceback for SOPS_DEBUG=1
@@ -68,6 +85,9 @@ def main(argv: list[str] | None = None) -> Any:
         click.echo(f"sops: internal error: {type(exc).__name__}: {exc}", err=True)
         click.echo("hint: this is a bug in sops, not in your model; rerun with SOPS_DEBUG=1 and report it", err=True)
         sys.exit(3)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import errno
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -144,3 +145,31 @@ def test_cli_artifacts_are_written_only_through_write_atomic() -> None:
                 if any(isinstance(m, str) and set(m) & set("wax+") for m in modes):
                     problems.append(f"{f.name}:{node.lineno}: open(..., {modes[0]!r})")
     assert not problems, "\n".join(problems)
+
+
+def test_sigterm_inside_the_write_removes_the_temporary_file(tmp_path: Path) -> None:
+    """SIGTERM while the new artifact is being written (fsync held open here): the program unwinds, removes
+    its temporary file, keeps the old artifact and exits 143 with one line, no traceback. (Python's default
+    SIGTERM action kills the process on the spot, which left `.trace.md.*.tmp` behind.)"""
+    target = tmp_path / "fmea.md"
+    target.write_bytes(OLD)
+    script = (
+        "import sys, time\n"
+        "from safetyops_dsl import atomic\n"
+        "def slow_fsync(fd):\n"
+        "    time.sleep(30)\n"
+        "atomic.os.fsync = slow_fsync\n"
+        "from safetyops_dsl.cli.main import main\n"
+        f"main(['fmea', {str(ROOT / 'models' / 'aeb')!r}, '-o', {str(target)!r}])\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not _leftovers(tmp_path) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert _leftovers(tmp_path), "the temporary file never appeared"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert err.decode().strip() == "sops: terminated", err
+    assert target.read_bytes() == OLD
+    assert _leftovers(tmp_path) == []
