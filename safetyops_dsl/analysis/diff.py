@@ -401,12 +401,11 @@ def _type_failure_renames(old: Model, new: Model, rn: dict[str, str]) -> dict[st
 
 
 def _component_changes(
-    old: Model, new: Model, eo: el.Component, en: el.Component, rmap: RefMap,
-    type_fm: dict[str, dict[str, str]] | None = None,
+    old: Model, new: Model, eo: el.Component, en: el.Component, rmap: RefMap, type_fm: dict[str, dict[str, str]]
 ) -> tuple[list[Change], dict[str, dict[str, str]]]:
-    first_old = component_members(eo, rmap, {})
+    """`type_fm`: the failure-mode renames of every component (`_type_failure_renames`), this one's included."""
     mem_new = component_members(en, {}, {})
-    fm_renames = _member_renames(first_old["failure_mode"], mem_new["failure_mode"])
+    fm_renames = type_fm[en.qualified_name]
     mem_old = component_members(eo, rmap, fm_renames)
     renames = {sk: _member_renames(mem_old[sk], mem_new[sk]) for sk in ("mechanism", "part", "port")}
     renames["failure_mode"] = fm_renames
@@ -419,7 +418,7 @@ def _component_changes(
         part = renames["part"].get(part, part)
         found = en.part(part)
         ptype = new.lookup(found.type_ref.text, ("component",), en.package) if found is not None else None
-        modes = (type_fm or {}).get(ptype[1], {}) if ptype is not None else {}
+        modes = type_fm.get(ptype[1], {}) if ptype is not None else {}
         return f"{part}.{rest}" if "." in rest else f"{part}.{modes.get(rest, rest)}"
 
     mem_old["ccf_group"] = ccf_entries(eo, ccf_member)
