@@ -57,8 +57,12 @@ class CcfGroup:
     origin: Origin | None = None
 
     def min_level(self) -> int:
-        """The first factor level the model takes (SCRAM: beta n, MGL 2, alpha and phi 1)."""
-        return {CcfModel.BETA: len(self.members), CcfModel.MGL: 2}.get(self.model, 1)
+        return first_level(self.model, len(self.members))
+
+
+def first_level(model: CcfModel, members: int) -> int:
+    """The first factor level a model takes (SCRAM: beta n, MGL 2, alpha and phi 1)."""
+    return {CcfModel.BETA: members, CcfModel.MGL: 2}.get(model, 1)
 
 
 PHI_SUM_TOLERANCE = 1e-4

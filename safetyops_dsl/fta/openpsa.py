@@ -345,7 +345,7 @@ class _Builder:
         q = self._expression(distributions[0], f"the distribution of CCF group '{name}'")
         if q is None:
             return
-        min_level = ccf.CcfGroup(name, model, tuple(d.members), q, {}).min_level()
+        min_level = ccf.first_level(model, len(d.members))
         factors: dict[int, float] = {}
         at_level: dict[int, Element] = {}
         previous: int | None = None

@@ -174,7 +174,7 @@ def ccf_group(group: el.CommonCauseGroup, members: list[str], probability: float
     """The engine's CcfGroup for a model group (members: the basic-event names)."""
     model = {"beta": ccf.CcfModel.BETA, "mgl": ccf.CcfModel.MGL, "alpha": ccf.CcfModel.ALPHA,
              "phi": ccf.CcfModel.PHI}[group.model]
-    first = {"beta": len(members), "mgl": 2}.get(group.model, 1)
+    first = ccf.first_level(model, len(members))
     factors = {first + i: f for i, f in enumerate(group.factors)}
     return ccf.CcfGroup(group.name, model, tuple(members), probability, factors, group.description)
 
