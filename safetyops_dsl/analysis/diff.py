@@ -110,8 +110,9 @@ class GoalDelta:
         a, b = self.old, self.new
         if a is None or b is None:
             return a is not b
-        return (a.achieved_per_hour, a.passed, a.target_per_hour, a.missing) != (
-            b.achieved_per_hour, b.passed, b.target_per_hour, b.missing)
+        moved = abs(a.achieved_per_hour - b.achieved_per_hour) > REL_TOLERANCE * max(
+            abs(a.achieved_per_hour), abs(b.achieved_per_hour), 1e-300)
+        return moved or (a.passed, a.target_per_hour, a.missing) != (b.passed, b.target_per_hour, b.missing)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Deltas between the analysis results of two model versions: every result that moved, section by section.
 
 `sops diff` runs the one pipeline (analysis/pipeline.py) on both sides and compares what each command would
-show. Rows are compared as records walked from the result dataclasses (every field, numbers to 12
+show. Rows are compared as records walked from the result dataclasses (every field, numbers to 10
 significant digits), so a field added to a result later is compared without a line here. Presentation-only
 fields (`source`: the file:line a row cites, `location`) are left out: moving a line is not a result change.
 
@@ -9,7 +9,8 @@ Sections (each present exactly when that result changed):
 - fmeda: per safety goal SPFM/LFM/PMHF (value, target, status) with pass/fail flips, and FMEDA rows;
 - fmea: rows added, removed or changed;
 - hara: hazard rows (classification, derived ASIL, goals), goal rows and ASIL decompositions;
-- trace: coverage per rule, and the violations (which requirement or evidence fails which rule);
+- trace: coverage per rule, the violations (which requirement or evidence fails which rule), and the verdict
+  rows of requirements, hazards and evidence as `sops trace` reports them;
 - gate: items whose result or detail changed, newly failing ones listed apart;
 - gsn: nodes whose status changed (or that appeared or went).
 The fault-tree section (P(top), cut sets, events, goal targets) is computed in analysis/diff.py, which owns the
@@ -26,6 +27,7 @@ from typing import Any
 
 from safetyops_dsl.analysis.gate import FAIL, GateItem
 from safetyops_dsl.analysis.pipeline import Results
+from safetyops_dsl.analysis.trace_rows import coverage_rows, evidence_rows, hazard_rows, requirement_rows
 
 PRESENTATION_FIELDS = frozenset({"source", "location"})
 
@@ -57,7 +59,7 @@ def text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return f"{value:.12g}"
+        return f"{value:.10g}"
     if isinstance(value, str):
         return value
     if isinstance(value, tuple | list | frozenset | set):
@@ -137,8 +139,11 @@ def fmeda_row_records(r: Results, rename: Rename = _same) -> dict[str, Record]:
     return out
 
 
-def fmea_records(r: Results, rename: Rename = _same) -> dict[str, Record]:
-    return {rename(f"{row.instance}.{row.failure_mode}"): record(row) for row in r.fmea.rows}
+def fmea_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Record]]:
+    return {
+        "rows": {rename(f"{row.instance}.{row.failure_mode}"): record(row) for row in r.fmea.rows},
+        "hazards": {rename(h.name): record(h) for h in r.fmea.hazards},
+    }
 
 
 def hara_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Record]]:
@@ -149,12 +154,23 @@ def hara_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Reco
     }
 
 
-def trace_records(r: Results) -> dict[str, dict[str, Record]]:
-    rules = {rule.rule: {"required": text(rule.required), "satisfied": text(rule.satisfied), "total": text(rule.total),
-                         "reason": rule.reason, "note": rule.note} for rule in r.coverage.rules}
-    violations = {f"{rule.rule}: {v.message}": {"required": text(rule.required)}
-                  for rule in r.coverage.rules for v in rule.violations}
-    return {"coverage": rules, "violations": violations}
+def _row_record(row: dict[str, Any]) -> Record:
+    return {k: text(tuple(v) if isinstance(v, list) else v) if not isinstance(v, dict) else text(tuple(v.items()))
+            for k, v in row.items() if k not in ("file", "line")}
+
+
+def trace_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Record]]:
+    """The trace matrix as `sops trace` reports it: coverage per rule, the violations, and the verdict rows of
+    requirements, hazards and evidence."""
+    tg = r.trace
+    return {
+        "coverage": {row["rule"]: _row_record(row) for row in coverage_rows(r.coverage)},
+        "violations": {f"{rule.rule}: {v.message}": {"required": text(rule.required)}
+                       for rule in r.coverage.rules for v in rule.violations},
+        "requirements": {rename(row["requirement"]): _row_record(row) for row in requirement_rows(tg)},
+        "hazards": {rename(row["hazard"]): _row_record(row) for row in hazard_rows(tg)},
+        "evidence": {rename(row["evidence"]): _row_record(row) for row in evidence_rows(tg)},
+    }
 
 
 def gate_records(items: list[GateItem]) -> dict[str, Record]:
@@ -164,7 +180,7 @@ def gate_records(items: list[GateItem]) -> dict[str, Record]:
 def gsn_records(r: Results) -> dict[str, Record]:
     if r.case is None:
         return {}
-    return {nid: {"status": n.status, "detail": n.detail} for nid, n in r.case.nodes.items()}
+    return {nid: record(n) for nid, n in r.case.nodes.items()}
 
 
 def result_deltas(old: Results | None, new: Results | None, gate_old: list[GateItem], gate_new: list[GateItem],
@@ -175,12 +191,14 @@ def result_deltas(old: Results | None, new: Results | None, gate_old: list[GateI
     if old is not None and new is not None:
         d.add("fmeda", "goals", rows_delta(fmeda_goal_records(old, rename), fmeda_goal_records(new)))
         d.add("fmeda", "rows", rows_delta(fmeda_row_records(old, rename), fmeda_row_records(new)))
-        d.add("fmea", "rows", rows_delta(fmea_records(old, rename), fmea_records(new)))
+        fo, fn = fmea_records(old, rename), fmea_records(new)
+        for sub in ("rows", "hazards"):
+            d.add("fmea", sub, rows_delta(fo[sub], fn[sub]))
         ho, hn = hara_records(old, rename), hara_records(new)
         for sub in ("hazards", "goals", "decompositions"):
             d.add("hara", sub, rows_delta(ho[sub], hn[sub]))
-        to, tn = trace_records(old), trace_records(new)
-        for sub in ("coverage", "violations"):
+        to, tn = trace_records(old, rename), trace_records(new)
+        for sub in ("coverage", "violations", "requirements", "hazards", "evidence"):
             d.add("trace", sub, rows_delta(to[sub], tn[sub]))
         d.add("gsn", "nodes", rows_delta(gsn_records(old), gsn_records(new)))
     go = {rename_key(i.key, rename): i for i in gate_old}
