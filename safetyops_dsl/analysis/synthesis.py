@@ -35,6 +35,7 @@ from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.instances import Instance
 from safetyops_dsl.model.propagation import BoundaryCause, Cause, DevNode, NodeCause, Propagation, RuleCause
+from safetyops_dsl.model.semantics import ccf_group, hazard_system, resolve_condition_ref
 
 FALSE = "__false__"  # marker for "cannot occur"; never a node name in a finished tree
 
@@ -285,7 +286,6 @@ def _ccf_groups(
 ) -> list[ccf.CcfGroup]:
     """The CCF groups of every instance whose members the tree uses, as the engine takes them (a group that
     cannot be quantified was reported by validation and is left out)."""
-    from safetyops_dsl.validation.rules import ccf_group
 
     out: list[ccf.CcfGroup] = []
     owned: set[str] = set()
@@ -310,7 +310,6 @@ def _ccf_groups(
 def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = None) -> SynthesisResult | None:
     """The fault tree of one hazard, or None where the hazard has no condition or no system (validation
     reports why)."""
-    from safetyops_dsl.validation.rules import hazard_system, resolve_condition_ref
 
     if hazard.condition is None:
         return None
