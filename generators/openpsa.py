@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from xml.sax.saxutils import quoteattr
 
@@ -164,27 +165,30 @@ def _house(event: HouseEvent, depth: int, mef: dict[str, str]) -> list[str]:
     return lines
 
 
-def _definitions(trees: list[FaultTree]) -> dict[tuple[str, str], int]:
+def _definitions(trees: list[FaultTree], shared: set[str]) -> dict[tuple[str, str], int]:
     """(tree, node) -> a number that is equal for two nodes exactly when their definitions are equal all the
     way down: same connective, inputs, label and origin, and inputs that are equal in turn (events: same
     probability and attributes). Two trees built for different mission times, or a gate that a feedback loop
-    cut differently in each tree, give different numbers under one name."""
+    cut differently in each tree, give different numbers under one name. Only the `shared` nodes (those of
+    several trees) and what lies below them are numbered: the others are written once anyway."""
     interned: dict[object, int] = {}
     out: dict[tuple[str, str], int] = {}
     for tree in trees:
         done: dict[str, int] = {}
-        for name, event in tree.basic_events.items():
-            done[name] = interned.setdefault(event, len(interned))
-        for name, house in tree.house_events.items():
-            done[name] = interned.setdefault(house, len(interned))
-        for root in tree.gates:
+        for root in shared.intersection(tree.gates).union(shared.intersection(tree.basic_events),
+                                                          shared.intersection(tree.house_events)):
             stack = [root]
             while stack:  # iterative post-order: a chain of thousands of gates must not hit the recursion limit
                 name = stack[-1]
                 if name in done:
                     stack.pop()
                     continue
-                gate = tree.gates[name]
+                gate = tree.gates.get(name)
+                if gate is None:
+                    event = tree.basic_events.get(name) or tree.house_events[name]
+                    done[name] = interned.setdefault(event, len(interned))
+                    stack.pop()
+                    continue
                 todo = [i for i in gate.inputs if i not in done]
                 if todo:
                     stack.extend(todo)
@@ -200,16 +204,17 @@ def write_openpsa(trees: list[FaultTree]) -> str:
     the definitions differ (another mission time, a loop cut elsewhere), each variant is written as a copy
     named after the first tree (by name) that uses it, so every tree keeps exactly its own numbers."""
     trees = sorted(trees, key=lambda t: t.name)
-    definitions = _definitions(trees)
-    variants: dict[str, dict[int, str]] = {}  # node -> definition -> first tree using it
+    uses = Counter(n for t in trees for n in (*t.gates, *t.basic_events, *t.house_events))
+    definitions = _definitions(trees, {n for n, c in uses.items() if c > 1})
+    variants: dict[str, dict[int, str]] = {}  # shared node -> definition -> first tree using it
     for (tree_name, node), d in definitions.items():
         variants.setdefault(node, {}).setdefault(d, tree_name)
     copies = {(node, t) for node, by_def in variants.items() if len(by_def) > 1 for t in by_def.values()}
-    plain, copied = _allocate({t.name for t in trees} | set(variants), copies)
+    plain, copied = _allocate({t.name for t in trees} | set(uses), copies)
 
     def key(tree: FaultTree, node: str) -> tuple[str, str]:
-        by_def = variants[node]
-        return (node, "") if len(by_def) == 1 else (node, by_def[definitions[tree.name, node]])
+        by_def = variants.get(node)
+        return (node, "") if by_def is None or len(by_def) == 1 else (node, by_def[definitions[tree.name, node]])
 
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<opsa-mef>"]
     basic: dict[tuple[str, str], tuple[BasicEvent, dict[str, str]]] = {}
