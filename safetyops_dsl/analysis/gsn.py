@@ -244,7 +244,7 @@ def evidence_statuses(model: Model, result_paths: Iterable[str], use_git: bool =
     unless stale; a stale pin beats any result."""
     from safetyops_dsl.analysis import evidence as ev
 
-    results = ev.read_results(list(result_paths))
+    results = ev.read_results(list(result_paths), ev.test_sources(model))
     found, diags = ev.evaluate_evidence(model, results, use_git=use_git)
     status: dict[str, str] = {}
     detail: dict[str, str] = {}
