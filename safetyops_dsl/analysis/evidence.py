@@ -218,8 +218,9 @@ class _JUnitReader:
         self.cases: list[_Case] = []
         self.child: tuple[str, dict[str, str]] | None = None  # the <failure>/<error>/<skipped> being read
         self.child_depth = 0
-        self.text: list[str] | None = None  # its text up to its first sub-element, while collected
+        self.text: list[str] = []  # its text up to its first sub-element
         self.text_size = 0
+        self.collecting = False
         self.failed = False
         self.parser = DefusedXMLParser(target=self, forbid_dtd=True)
         # defusedxml guards the DTD and entity handlers of the expat parser it wraps (`.parser`, which it uses
@@ -237,7 +238,7 @@ class _JUnitReader:
         local = tag.rpartition("}")[2]
         if self.depth == 1 and local not in _JUNIT_ROOTS:
             raise _NotJUnit(local)
-        self.text = None  # a sub-element ends the text that counts as the element's own
+        self.collecting = False  # a sub-element ends the text that counts as the element's own
         if local not in _INTERESTING:
             return
         attrib = dict(zip(attributes[::2], attributes[1::2], strict=False))
@@ -252,10 +253,10 @@ class _JUnitReader:
             return
         if local in ("failure", "error") or (local == "skipped" and case.status == PASSED):
             self.child, self.child_depth = (local, dict(attrib)), self.depth
-            self.text, self.text_size = [], 0
+            self.text, self.text_size, self.collecting = [], 0, True
 
     def data(self, text: str) -> None:
-        if self.text is not None and self.text_size < MAX_MESSAGE_SCAN:
+        if self.collecting and self.text_size < MAX_MESSAGE_SCAN:
             self.text.append(text)
             self.text_size += len(text)
 
@@ -265,7 +266,7 @@ class _JUnitReader:
         if self.cases and self.cases[-1].depth == self.depth:
             self._case_done(self.cases.pop())
         self.depth -= 1
-        self.text = None
+        self.collecting = False
 
     def result(self) -> tuple[list[TestResult], list[Diagnostic]]:
         """After the last chunk. (Not `close`: the parser calls its target's `close`.)"""
@@ -313,8 +314,8 @@ class _JUnitReader:
     def _child_done(self) -> None:
         assert self.child is not None
         tag, attrib = self.child
-        text = "".join(self.text or [])
-        self.child, self.text = None, None
+        text = "".join(self.text)
+        self.child, self.text = None, []
         case = self.cases[-1]
         if tag in ("failure", "error"):
             case.status, case.decided = FAILED, True
