@@ -8,9 +8,15 @@ Output folder contract (docs/build-and-gate.md):
 - stable layout, every file byte-identical for the same inputs; `manifest.json` lists every other file with
   its sha256 (sorted, no timestamps) and the fingerprint of the inputs;
 - the site is built into a temporary sibling folder and swapped in at the end, so an interrupted build
-  leaves the previous folder intact;
+  leaves the previous folder intact; a lock file `.OUT.lock` next to OUT (there while a build runs) makes a
+  second build into the same folder wait, and the next build removes what a killed one left
+  (`.OUT.build-*`, `.OUT.old-*`);
 - a rerun whose input fingerprint (model files, evidence artifacts, result and policy files, options,
-  sops and Graphviz versions) equals the manifest's, with every file still matching its hash, does nothing.
+  sops and Graphviz versions) equals the manifest's, with every file still matching its hash, does nothing;
+- the fingerprint holds the hashes of the bytes the analyses read. An input that changed while the build
+  ran (its bytes on disk differ from those read) makes the build start over, and after BUILD_ATTEMPTS
+  tries fail with InputsChanged, writing nothing: the manifest never pairs old artifacts with new inputs;
+- files get the mode the umask gives (0644 and 0755 folders under umask 022): the site is readable by others.
 
 The analyses run with the model root as the working directory, so the file names inside artifacts
 (diagnostics, result files) are relative to the model root whatever folder `sops` was started from.
@@ -23,9 +29,9 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +54,11 @@ from safetyops_dsl.analysis.gate import gate_items as _gate_items
 from safetyops_dsl.analysis.pipeline import Progress, QuietProgress
 from safetyops_dsl.validation.rules import check_policy
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     from safetyops_dsl.analysis.coverage import Coverage
     from safetyops_dsl.analysis.fmea import FmeaTable
@@ -64,6 +75,8 @@ if TYPE_CHECKING:
 
 SCHEMA = "sops-build/1"
 MANIFEST = "manifest.json"
+# Tries before a build whose inputs keep changing under it gives up (InputsChanged).
+BUILD_ATTEMPTS = 3
 # Above this many tree nodes the diagram is drawn in pages of PAGE_NODES nodes (docs/diagrams.md).
 PAGED_TREE_NODES = 400
 PAGE_NODES = 80
@@ -83,6 +96,14 @@ class BuildOptions:
     policy: str | None = None
     use_git: bool = True
     cache_dir: str | None = None  # the parser's cache; not an input of the artifacts
+
+
+class InputsChanged(Exception):
+    """Input files changed while the build read them, on every try: nothing was written."""
+
+    def __init__(self, files: Sequence[str]):
+        super().__init__(f"inputs changed while building: {', '.join(files)}")
+        self.files = tuple(files)
 
 
 class BuildError(Exception):
@@ -255,6 +276,9 @@ class Analysis:
     pins_commit: bool = False
     results: pipeline.Results | None = None  # the pipeline's output the fields above were taken from
     policy_file_ok: bool = True
+    # absolute path -> sha256 of the bytes the analyses read (model, policy and result files as parsed;
+    # evidence artifacts as hashed after the trace checked them)
+    input_digests: dict[Path, str] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -307,10 +331,12 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
     model = checked.model
 
     diags: list[Diagnostic] = []
+    digests = dict(checked.digests)
     file_rules = []
     policy_file_ok = True
     if opts.policy is not None:
         pol = check([opts.policy], validate=False)
+        digests.update(pol.digests)
         if pol.model is None or dg.has_errors(pol.diagnostics):
             policy_file_ok = False
             diags += pol.diagnostics
@@ -325,19 +351,25 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
         ), progress)
     except dg.DiagnosticError as exc:
         raise BuildError(list(exc.diagnostics), checked.sources, checked.file_count) from exc
+    digests.update(results.result_digests)
 
     inputs: list[Path] = [Path(s).resolve() for s in checked.sources]
     pins_commit = False
+    read = {Path(p): h for p, h in digests.items()}
     for ev in model.evidence.values():
         if ev.artifact:
-            inputs.append((root / ev.artifact).resolve())
+            artifact = (root / ev.artifact).resolve()
+            inputs.append(artifact)
+            read.setdefault(artifact, _sha256_file(artifact))
         pins_commit = pins_commit or ev.commit is not None
+    inputs += read
 
     analysis = Analysis(opts, checked, model, root, results.syntheses, results.trees, results.goal_checks,
                         results.fmea, results.fmeda, results.hara, results.trace, results.coverage,
                         results.results_ok, results.policy_ok and policy_file_ok, dg.sort_unique(diags + results.diagnostics),
                         case=results.case, gsn_error=results.gsn_error, input_files=sorted(set(inputs)),
-                        pins_commit=pins_commit, results=results, policy_file_ok=policy_file_ok)
+                        pins_commit=pins_commit, results=results, policy_file_ok=policy_file_ok,
+                        input_digests=read)
     return analysis
 
 
@@ -536,14 +568,34 @@ class BuildReport:
     gate_passed: bool | None  # None when the build was skipped (up to date)
     gsn: bool
     diagnostics: tuple[Diagnostic, ...] = ()
+    cleaned: tuple[str, ...] = ()  # leftovers of killed builds that were removed
 
 
-def _generate(opts: BuildOptions, out: Path, progress: Progress) -> tuple[dict[str, bytes], Analysis]:
-    a = analyse(opts, progress)
-    files = render_artifacts(a, out, progress)
-    record = fingerprint(opts, out, a.input_files, a.root if a.pins_commit else None)
-    files[MANIFEST] = manifest_text(files, record, a.case is not None).encode("utf-8")
-    return files, a
+def _generate(opts: BuildOptions, out: Path, progress: Progress,
+              notify: Callable[[str], None] | None = None) -> tuple[dict[str, bytes], Analysis]:
+    changed: list[str] = []
+    for attempt in range(1, BUILD_ATTEMPTS + 1):
+        if changed and notify is not None:
+            notify(f"inputs changed while building ({', '.join(changed)}): building again "
+                   f"(try {attempt} of {BUILD_ATTEMPTS})")
+        a = analyse(opts, progress)
+        files = render_artifacts(a, out, progress)
+        # Hashed from disk after the artifacts were made: equal to the hashes of what was read only if no
+        # input changed meanwhile, and then this record describes exactly the bytes analysed.
+        record = fingerprint(opts, out, a.input_files, a.root if a.pins_commit else None)
+        changed = _changed_inputs(record["files"], {_rel(p, out): h for p, h in a.input_digests.items()})
+        if not changed:
+            files[MANIFEST] = manifest_text(files, record, a.case is not None).encode("utf-8")
+            return files, a
+    raise InputsChanged(changed)
+
+
+def _changed_inputs(on_disk: dict[str, str], read: dict[str, str]) -> list[str]:
+    """Inputs whose bytes now differ from those read, and inputs that appeared (a new model file under the
+    given folders, a new result file) without being read."""
+    changed = {k for k, h in read.items() if on_disk.get(k, "absent") != h}
+    changed |= {k for k, h in on_disk.items() if k not in read and h != "absent"}
+    return sorted(changed)
 
 
 def _write_tree(folder: Path, files: dict[str, bytes]) -> None:
@@ -561,41 +613,134 @@ def _check_target(out: Path) -> None:
         raise FileExistsError(f"'{out}' is not empty and holds no {MANIFEST} of a sops build: not replacing it")
 
 
+def output_folder(out: str | os.PathLike[str]) -> Path:
+    """OUT as an absolute path, through a symbolic link whose target stays in the link's folder (an
+    atomic.OutputRefused otherwise: the swap would replace what the link points to)."""
+    from safetyops_dsl.atomic import follow_link
+
+    return follow_link(Path(out)).resolve()
+
+
+def lock_path(target: Path) -> Path:
+    return target.parent / f".{target.name}.lock"
+
+
+@contextlib.contextmanager
+def build_lock(target: Path, *, notify: Callable[[str], None] | None = None,
+               required: bool = True) -> Iterator[None]:
+    """Hold `.OUT.lock` next to OUT: a build from the up-to-date check to the swap, `--check` while it reads
+    OUT (never halfway through a swap). flock: the kernel releases it when the holder dies, so a lock is
+    never stale. The holder removes the file as it finishes (no lock file stays next to a committed OUT);
+    a waiter that then gets the lock of the removed file sees so and locks the path anew.
+    `required=False`: go on without a lock where none can be made (a read-only checkout)."""
+    if fcntl is None:  # pragma: no cover - Windows: no advisory locks; builds are not serialised there
+        yield
+        return
+    path = lock_path(target)
+    waited = False
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError:
+            if required:
+                raise
+            yield
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if notify is not None and not waited:
+                    holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                    by = f" (pid {holder})" if holder.isdigit() else ""
+                    notify(f"'{target}' is being built by another sops{by}: waiting for it to finish")
+                waited = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            mine = os.fstat(fd)
+            try:
+                now = os.stat(path)
+            except FileNotFoundError:
+                now = None
+        except BaseException:
+            os.close(fd)
+            raise
+        if now is not None and (now.st_ino, now.st_dev) == (mine.st_ino, mine.st_dev):
+            break
+        os.close(fd)  # locked a file its holder removed meanwhile
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.close(fd)
+
+
+def _leftovers(target: Path) -> list[Path]:
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(?:build|old)-[0-9a-z_]+")
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return []
+    return sorted(p for p in entries if pattern.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
+
+
+def clean_leftovers(target: Path) -> list[str]:
+    """Remove the temporary folders of builds that were killed (call with the lock held: no live build owns
+    one then). A build killed between the two renames of the swap left no OUT but its previous content as
+    `.OUT.old-*`: that is put back first."""
+    found = _leftovers(target)
+    olds = [p for p in found if p.name.startswith(f".{target.name}.old-")]
+    if not target.exists() and len(olds) == 1 and read_manifest(olds[0]) is not None:
+        os.replace(olds[0], target)
+        found.remove(olds[0])
+    for p in found:
+        shutil.rmtree(p, ignore_errors=True)
+    return [p.name for p in found]
+
+
 def build(opts: BuildOptions, out: str | os.PathLike[str], *, force: bool = False,
-          progress: Progress | None = None) -> BuildReport:
+          progress: Progress | None = None, notify: Callable[[str], None] | None = None) -> BuildReport:
     """Build every artifact into `out` (created or replaced as a whole). Raises BuildError on model
-    errors and FileExistsError when `out` is something else than an earlier build; `out` is then untouched."""
+    errors, InputsChanged when inputs kept changing during the build, FileExistsError when `out` is
+    something else than an earlier build, atomic.OutputRefused when `out` is a link leaving its folder;
+    `out` is then untouched. `notify` gets one-line notices (waiting for the lock, building again)."""
+    from safetyops_dsl.atomic import make_folder
+
     started = time.perf_counter()
     progress = progress or QuietProgress()
-    target = Path(out).resolve()
+    target = output_folder(out)
     opts = _absolute(opts)
-    _check_target(target)
-    if not force and up_to_date(opts, target):
-        manifest = read_manifest(target) or {}
-        return BuildReport(True, len(manifest.get("files", {})) + 1, time.perf_counter() - started, None,
-                           bool(manifest.get("gsn")))
-    files, a = _generate(opts, target, progress)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
-    try:
-        with progress.phase("write"):
-            _write_tree(tmp, files)
-        _swap(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with build_lock(target, notify=notify):
+        cleaned = clean_leftovers(target)
+        _check_target(target)
+        if not force and up_to_date(opts, target):
+            manifest = read_manifest(target) or {}
+            return BuildReport(True, len(manifest.get("files", {})) + 1, time.perf_counter() - started, None,
+                               bool(manifest.get("gsn")), cleaned=tuple(cleaned))
+        files, a = _generate(opts, target, progress, notify)
+        tmp = make_folder(target.parent, f".{target.name}.build-")
+        try:
+            with progress.phase("write"):
+                _write_tree(tmp, files)
+            _swap(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return BuildReport(False, len(files), time.perf_counter() - started, gate_passed(gate_items(a)),
-                       a.case is not None, tuple(a.diagnostics))
+                       a.case is not None, tuple(a.diagnostics), tuple(cleaned))
 
 
 def _swap(new: Path, target: Path) -> None:
-    """Put `new` in place of `target`. The old folder is moved aside first and removed last, so at every
-    moment either the old or the new complete folder exists under one of the two names."""
+    """Put `new` in place of `target` (with the build lock held). The old folder is moved aside first and
+    removed last, so at every moment either the old or the new complete folder exists under one of the two
+    names, and a killed build's `.old-` folder is put back by the next one (clean_leftovers)."""
     if not target.exists():
         os.replace(new, target)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.rmdir(old)
+    old = target.parent / f".{target.name}.old-{new.name.rpartition('-')[2]}"
     os.replace(target, old)
     try:
         os.replace(new, target)
@@ -645,8 +790,9 @@ def check_build(out: str | os.PathLike[str], opts: BuildOptions | None = None,
         opts = options_from_record(manifest.get("inputs", {}).get("options", {}), target)
     opts = _absolute(opts)
     files, _ = _generate(opts, target, progress or QuietProgress())
-    present = _tree_files(target) if target.is_dir() else {}
-    differ = [p for p in files if p in present and not _same(p, present[p].read_bytes(), files[p])]
+    with build_lock(target, required=False):
+        present = {p: f.read_bytes() for p, f in (_tree_files(target) if target.is_dir() else {}).items()}
+    differ = [p for p in files if p in present and not _same(p, present[p], files[p])]
     missing = [p for p in files if p not in present]
     extra = [p for p in present if p not in files]
     return CheckReport(tuple(sorted(differ)), tuple(sorted(missing)), tuple(sorted(extra)))

@@ -60,6 +60,7 @@ IMPORT_NOT_FOUND = _code("SOPS003", E, "imported file not found")
 IMPORT_ESCAPES_ROOT = _code("SOPS004", E, "import leaves the model root")
 IMPORT_CYCLE = _code("SOPS005", E, "import cycle")
 NO_INPUT = _code("SOPS006", E, "no .sops files found")
+OUTPUT_REFUSED = _code("SOPS007", E, "output path refused")
 LIMIT_EXCEEDED = _code("SOPS008", E, "a resource limit was exceeded")
 BAD_VALUE = _code("SOPS009", E, "invalid value")
 # -- names ------------------------------------------------------------------------------------------------

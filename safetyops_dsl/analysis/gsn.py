@@ -245,7 +245,7 @@ def evidence_statuses(model: Model, result_paths: Iterable[str], use_git: bool =
     issue's reader (analysis/evidence.py). Document evidence (review, analysis, inspection) counts as passed
     unless stale; a stale pin beats any result."""
 
-    results = evidence_results.read_results(list(result_paths))
+    results = evidence_results.read_results(list(result_paths), evidence_results.test_sources(model))
     found, diags = evidence_results.evaluate_evidence(model, results, use_git=use_git)
     status: dict[str, str] = {}
     detail: dict[str, str] = {}

@@ -18,7 +18,7 @@ from typing import Protocol, TypeVar
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.analysis import gsn
 from safetyops_dsl.analysis.coverage import Coverage, evaluate
-from safetyops_dsl.analysis.evidence import read_results
+from safetyops_dsl.analysis.evidence import read_results, test_sources
 from safetyops_dsl.analysis.fmea import FmeaTable, build_fmea
 from safetyops_dsl.analysis.fmeda import FmedaReport, build_fmeda
 from safetyops_dsl.analysis.hara import HaraTable, build_hara
@@ -78,6 +78,7 @@ class Results:
     case: gsn.Case | None = None
     gsn_error: str = ""
     options: Options = field(default_factory=Options)
+    result_digests: dict[str, str] = field(default_factory=dict)  # result file -> sha256 of the bytes read
 
     def probabilities(self) -> dict[str, tuple[float, float]]:
         """Hazard name -> (P(top), mission time): the exact probability where the engine has it."""
@@ -106,7 +107,7 @@ def analyse(model: Model, options: Options | None = None, progress: Progress | N
         hara = build_hara(model)
     diags: list[Diagnostic] = []
     with progress.phase("trace and coverage"):
-        ci = read_results(options.results) if options.results else None
+        ci = read_results(options.results, test_sources(model)) if options.results else None
         results_ok = ci is None or not dg.has_errors(ci.diagnostics)
         if ci is not None:
             diags += ci.diagnostics
@@ -116,7 +117,7 @@ def analyse(model: Model, options: Options | None = None, progress: Progress | N
         cov = evaluate(tg, policy)
         diags += tg.diagnostics + cov.diagnostics
     out = Results(model, syntheses, trees, goal_checks, fmea, fmeda, hara, tg, cov, results_ok, policy_ok, diags,
-                  options=options)
+                  options=options, result_digests=dict(ci.digests) if ci is not None else {})
     if options.with_gsn:
         with progress.phase("GSN safety case"):
             statuses = details = None

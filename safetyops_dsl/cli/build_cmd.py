@@ -1,8 +1,9 @@
 """`sops build PATH -o OUT`: every analysis and the static report site in one folder; `--check OUT` fails
 when a committed folder is out of date (like a lockfile check).
 
-Exit status: 0 built, up to date, or (with --check) identical; 1 model errors, a folder that is not ours, or
-(with --check) differences; 2 usage errors.
+Exit status: 0 built, up to date, or (with --check) identical; 1 model errors, a folder that is not ours,
+inputs that kept changing during the build, an OUT that cannot be written, or (with --check) differences;
+2 usage errors. A second build into the same OUT waits for the first (a lock file `.OUT.lock` next to OUT).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TypeVar
 
 import click
 
-from safetyops_dsl.cli.common import model_options, print_diagnostics
+from safetyops_dsl.cli.common import model_options, print_diagnostics, refused
 
 T = TypeVar("T")
 
@@ -82,6 +83,7 @@ def build(
     inputs recorded in OUT/manifest.json (or PATHS and options, when given) and compares.
     """
     from safetyops_dsl import build as b
+    from safetyops_dsl.atomic import OutputRefused
 
     if (output is None) == (check_dir is None):
         raise click.UsageError("give either -o OUT (build) or --check OUT (compare)")
@@ -96,7 +98,7 @@ def build(
             _print_check(check_dir, report)
             sys.exit(0 if report.ok else 1)
         assert output is not None
-        built = b.build(opts, output, force=force, progress=progress)
+        built = b.build(opts, output, force=force, progress=progress, notify=_notice)
     except b.BuildError as exc:
         from safetyops_dsl import diagnostics as dg
 
@@ -104,15 +106,31 @@ def build(
         click.echo(dg.summary(exc.diagnostics, exc.file_count), err=True)
         click.echo("sops build: model errors, nothing written", err=True)
         sys.exit(1)
+    except b.InputsChanged as exc:
+        click.echo(f"sops build: {', '.join(exc.files)} changed while being built, {b.BUILD_ATTEMPTS} times: "
+                   f"nothing written; build again once the files are saved", err=True)
+        sys.exit(1)
+    except OutputRefused as exc:
+        refused(exc)
     except (FileExistsError, FileNotFoundError) as exc:
         click.echo(f"sops build: {exc}", err=True)
         sys.exit(1)
+    except OSError as exc:  # an OUT (or its lock) that cannot be written
+        where = f" '{exc.filename}'" if exc.filename else ""
+        click.echo(f"sops build: cannot write{where}: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+    if built.cleaned:
+        click.echo(f"removed what an interrupted build left: {', '.join(built.cleaned)}", err=True)
     if built.up_to_date:
         click.echo(f"{output}: up to date ({built.files} files, {built.seconds:.2f} s)", err=True)
         return
     gate = "passed" if built.gate_passed else "FAILED (see index.html or run sops gate)"
     click.echo(f"{output}: {built.files} files written in {built.seconds:.2f} s; "
                f"GSN {'included' if built.gsn else 'not available'}; release gate {gate}", err=True)
+
+
+def _notice(text: str) -> None:
+    click.echo(f"sops build: {text}", err=True)
 
 
 def _print_check(out: str, report: object) -> None:

@@ -66,7 +66,7 @@ def trace(
     """
     from safetyops_dsl import diagnostics as dg
     from safetyops_dsl.analysis.coverage import evaluate
-    from safetyops_dsl.analysis.evidence import read_results
+    from safetyops_dsl.analysis.evidence import read_results, test_sources
     from safetyops_dsl.analysis.trace import build_trace
     from safetyops_dsl.api import check
     from safetyops_dsl.validation.policy import resolve_policy
@@ -85,7 +85,7 @@ def trace(
     if policy_file is not None:
         file_rules, policy_diags = _policy_rules(policy_file, sources)
         diags += policy_diags
-    ci = read_results(results) if results else None
+    ci = read_results(results, test_sources(model)) if results else None
     if ci is not None:
         diags += ci.diagnostics
     tg = build_trace(model, ci, use_git=not no_git)

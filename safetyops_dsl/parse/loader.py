@@ -38,6 +38,9 @@ class LoadResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, list[str]] = field(default_factory=dict)  # display path -> lines, for carets
     attempted: int = 0  # files we tried to read, readable or not
+    # real path -> sha256 of the bytes the file was parsed from (read once: a build fingerprints these, not
+    # the disk afterwards, which may have changed meanwhile)
+    digests: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -91,7 +94,7 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     return files, diags
 
 
-def _read(path: Path, display: str) -> tuple[str | None, Diagnostic | None]:
+def _read(path: Path, display: str, digests: dict[str, str] | None = None) -> tuple[str | None, Diagnostic | None]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -104,6 +107,8 @@ def _read(path: Path, display: str) -> tuple[str | None, Diagnostic | None]:
         raw = path.read_bytes()
     except OSError as exc:
         return None, dg.make(dg.UNREADABLE, exc.strerror or str(exc), Location(display))
+    if digests is not None:
+        digests[str(path)] = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -249,7 +254,7 @@ def load(
                 )
                 continue
             result.attempted += 1
-            text, err = (texts[real].removeprefix("\ufeff"), None) if real in texts else _read(real, display)
+            text, err = (texts[real].removeprefix("\ufeff"), None) if real in texts else _read(real, display, result.digests)
             if err is not None:
                 result.diagnostics.append(err)
                 continue
