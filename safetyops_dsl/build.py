@@ -403,7 +403,7 @@ def tree_stems(trees: Sequence[tuple[FaultTree, FtaResult]]) -> list[str]:
 def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -> dict[str, bytes]:
     """Every file of the output folder but the manifest: relative POSIX path -> bytes.
     `out` is where the folder will finally live (source links are relative to it)."""
-    from safetyops_dsl.generators import fta_report, openpsa, site, tables, trace_report
+    from safetyops_dsl.generators import fta_report, openpsa, registry, site, tables
     from safetyops_dsl.generators.fault_tree_dot import render_pages, render_svg, svg_from_dot
 
     progress = progress or QuietProgress()
@@ -439,14 +439,13 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -
 
     docs = {"fmea": a.fmea, "fmeda": a.fmeda, "hara": a.hara}
     with progress.phase("tables"):
-        jobs = [(k, f) for k in docs for f in tables.FORMATS]
-        for kind, fmt in progress.items("tables", jobs):
-            put(f"exports/{kind}.{fmt}", tables.render(docs[kind], fmt))
+        jobs = [f for k in docs for f in registry.exports(k)]
+        for f in progress.items("tables", jobs):
+            put(f"exports/{f.artifact}.{f.name}", f.render(docs[f.artifact]))
 
     with progress.phase("trace report"):
-        for fmt in progress.items("trace report", list(trace_report.FORMATS) if hasattr(trace_report, "FORMATS")
-                                  else ["md", "csv", "html", "json", "dot", "svg"]):
-            put(f"exports/trace.{fmt}", trace_report.render(a.trace, a.coverage, fmt, title=a.model.root.name))
+        for f in progress.items("trace report", list(registry.exports("trace"))):
+            put(f"exports/trace.{f.name}", f.render(a.trace, a.coverage, title=a.model.root.name))
 
     from safetyops_dsl import diagnostics as dg
 

@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING
 import click
 
 from safetyops_dsl.cli.common import write_output
+from safetyops_dsl.generators import registry
 
 if TYPE_CHECKING:
     from safetyops_dsl.analysis.diff import Side as DiffSide
 
-FORMATS = ("md", "json")
+FORMATS = registry.choices("diff")
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,6 @@ def diff(old: str, new: str | None, fmt: str, output: str | None, cache_dir: str
     OLD and NEW are folders or git revisions (REV or REV:path); NEW defaults to the working tree.
     """
     from safetyops_dsl.analysis.diff import diff_sides
-    from safetyops_dsl.generators.diff_report import render
 
     new_side = _parse_side(new, None) if new is not None else Side("working tree", ".")
     old_side = _parse_side(old, new_side.folder)
@@ -183,6 +183,6 @@ def diff(old: str, new: str | None, fmt: str, output: str | None, cache_dir: str
         new_checked, new_problems = _load(new_side, folders[1], cache_dir)
         result = diff_sides(old_checked, new_checked)
         result.problems = [("old", p) for p in old_problems] + [("new", p) for p in new_problems]
-    write_output(output, render(result, fmt))
+    write_output(output, registry.find("diff", fmt).render(result))
     if old_problems or new_problems:
         sys.exit(1)

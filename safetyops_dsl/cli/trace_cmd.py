@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 import click
 
 from safetyops_dsl.cli.common import model_options, print_diagnostics, write_output
+from safetyops_dsl.generators import registry
 
 if TYPE_CHECKING:
     from safetyops_dsl.diagnostics import Diagnostic
     from safetyops_dsl.model.elements import PolicyRule
 
-FORMATS = ("md", "csv", "html", "json", "dot", "svg")
+FORMATS = registry.choices("trace")
 # The policy reports these (as SOPS100..102, or not at all where waived): the validation rule's diagnostic is
 # superseded, so a model with a waived gap can still be traced.
 SUPERSEDED = ("SOPS061", "SOPS062", "SOPS063")
@@ -98,10 +99,8 @@ def trace(
         diags.append(d)
     diags = dg.sort_unique(diags)
 
-    from safetyops_dsl.generators.trace_report import render
-
     try:
-        text = render(tg, cov, fmt, title=model.root.name)
+        text = registry.find("trace", fmt).render(tg, cov, title=model.root.name)
     except RuntimeError as exc:  # svg without Graphviz
         click.echo(f"sops: {exc}", err=True)
         sys.exit(1)
