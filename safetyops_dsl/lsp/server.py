@@ -42,6 +42,7 @@ from safetyops_dsl.lsp.symbols import Span, Symbol, SymbolIndex, build_index
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.semantics import derived_asil, goal_asil, hazard_system, resolve_allocation
+from safetyops_dsl.parse import grammar_info
 from safetyops_dsl.parse.loader import SUFFIX, display_path
 
 SOURCE = "sops"
@@ -381,18 +382,9 @@ def hover_markdown(state: ModelState, sym: Symbol) -> str:
 
 # -- completion ------------------------------------------------------------------------------------------------------
 
-TOP_KEYWORDS = ("package", "import", "mission_time", "deviation", "component", "ml_component", "system", "hazard",
-                "safety_goal", "requirement", "evidence", "argument", "policy")
-MEMBER_KEYWORDS = {
-    "component": ("in", "out", "failure", "trigger", "mechanism", "monitor", "propagate", "part", "parts",
-                  "connect", "ccf", "model", "dataset", "metric", "odd", "mission_time"),
-    "hazard": ("situation", "severity", "exposure", "controllability", "asil", "when", "system", "mission_time"),
-    "safety_goal": ("safe_state", "ftti", "target", "asil"),
-    "requirement": ("refines", "allocated_to", "asil"),
-    "evidence": ("verifies", "supports", "artifact", "commit"),
-    "argument": ("goal", "strategy", "solution", "context", "assumption", "justification", "away_goal"),
-    "policy": ("require", "waive"),
-}
+# Read from the grammar (parse/grammar_info.py): a keyword added to the language is completed at once.
+TOP_KEYWORDS = grammar_info.HEADER_KEYWORDS + grammar_info.element_keywords()
+MEMBER_KEYWORDS = grammar_info.member_keywords()
 _COMPONENT_KINDS = ("component", "ml_component", "system")
 _TOKEN = re.compile(r"//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|\"[^\"\n]*\"?|'[^'\n]*'?|[{}]|[A-Za-z_][A-Za-z0-9_]*")
 

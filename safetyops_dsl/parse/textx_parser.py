@@ -12,6 +12,7 @@ from typing import Any
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.parse import grammar_info
 
 # Words a model author understands, for the regex tokens of the grammar.
 _TOKEN_WORDS = {
@@ -28,10 +29,7 @@ _TOKEN_WORDS = {
     "Comparison": "a comparison (>=, <=, >, <, ==)",
 }
 # Keywords that start a top-level element: listed as one item, not forty.
-_ELEMENT_KEYWORDS = {
-    "mission_time", "deviation", "component", "ml_component", "system", "hazard", "safety_goal",
-    "requirement", "evidence", "argument", "policy",
-}
+_ELEMENT_KEYWORDS = set(grammar_info.element_keywords())
 
 
 @lru_cache(maxsize=1)
@@ -80,10 +78,7 @@ def parse_text(text: str, display_path: str) -> tuple[Any | None, Diagnostic | N
 
 PARSE_RECURSION_LIMIT = 1000  # CPython's default
 _STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|//[^\n]*|/\*[\s\S]*?\*/')
-_MEMBER_KEYWORDS = (
-    "in", "out", "failure", "trigger", "mechanism", "monitor", "propagate", "part", "parts", "connect",
-    "model", "dataset", "metric", "odd", "mission_time",
-)
+_MEMBER_KEYWORDS = grammar_info.member_keywords()["component"]
 
 
 def _unterminated_string(text: str) -> tuple[int, int] | None:
