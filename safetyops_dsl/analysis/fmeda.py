@@ -51,10 +51,10 @@ from safetyops_dsl.analysis.fmea import (
     structural_cut_sets,
 )
 from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
-from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.iso26262 import HARDWARE_TARGETS
+from safetyops_dsl.model.links import links
 from safetyops_dsl.model.semantics import goal_asil
 
 
@@ -173,12 +173,10 @@ def _metric(name: str, value: float | None, target: float | None, comparison: st
 
 def _goal_hazards(model: Model, goal: el.SafetyGoal) -> list[str]:
     names: list[str] = []
-    for ref in goal.mitigates:
-        found = model.resolve(ref, ("hazard",), goal.package, "hazard")
-        if not isinstance(found, Diagnostic):
-            name = model.hazards[found[1]].name
-            if name not in names:
-                names.append(name)
+    for hq in links(model).hazards_of_goal[goal.qualified_name]:
+        name = model.hazards[hq].name
+        if name not in names:
+            names.append(name)
     return names
 
 

@@ -41,6 +41,7 @@ class Model:
     _by_name: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _rel_of: dict[str, str] = field(default_factory=dict)  # display path -> root-relative path
     _instances: dict[str, Any] = field(default_factory=dict)  # system qname -> instance tree (cached)
+    links_cache: Any = field(default=None, repr=False, compare=False)  # model/links.py, built on first use
 
     # -- lookups ------------------------------------------------------------------------------------------------
     def _stores(self) -> dict[str, dict[str, Any]]:
