@@ -17,7 +17,7 @@ folder can be published or zipped on its own. Every element has one place (`Elem
 in the hazard log, a goal its row in the goal table, a requirement and an evidence item their rows on the
 trace page, a failure mode its FMEA row, a GSN node its row on the GSN page. Element names anywhere in the
 site link there; every table row carries an anchor. A page that presents an element better (a per-element
-page) registers it with `Elements.add` before the tables do, and every link follows.
+page) is given in `SiteData.element_pages`, registered before the tables, and every link follows.
 
 Search runs in the browser over a static index (`assets/search-index.js`: a script, not JSON fetched at run
 time, since browsers refuse `fetch` on `file://`).
@@ -95,6 +95,9 @@ class SiteData:
     results_given: bool = False
     exports: list[str] = field(default_factory=list)
     sources: dict[str, list[str]] = field(default_factory=dict)  # model file (as displayed) -> its lines
+    # element name -> site-root relative href of a page that presents it (say trace/FSR1.html): registered
+    # before the table rows, so every link to that element and its search entry go there
+    element_pages: dict[str, str] = field(default_factory=dict)
 
 
 # -- source links ------------------------------------------------------------------------------------------------
@@ -188,7 +191,7 @@ def register_elements(model: Model, data: SiteData, elements: Elements) -> None:
         elements.add(name, f"fmea.html#{anchor('fm', name)}")
     if data.case is not None:
         for node_id in sorted(data.case.nodes):
-            elements.add(node_id, f"gsn.html#{anchor('gsn', node_id)}")
+            elements.add(node_id, f"gsn.html#{anchor('case', node_id)}")
 
 
 # -- formatting ------------------------------------------------------------------------------------------------
@@ -318,10 +321,18 @@ def _env() -> Any:
     return env
 
 
-def _inline_svg(svg: str) -> str:
-    """The SVG element alone (no XML declaration or doctype), to embed in HTML."""
+_SVG_ID = re.compile(r'\bid="([^"]*)"')
+_SVG_REF = re.compile(r'(href="#|url\(#)([^")]*)')
+
+
+def _inline_svg(svg: str, prefix: str) -> str:
+    """The SVG element alone (no XML declaration or doctype), to embed in HTML. Its ids (and the references
+    to them) get `prefix`: Graphviz numbers every drawing from graph0/node1, so two diagrams on one page, or
+    a diagram node and a table row of the same element, would otherwise share an id."""
     start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
+    body = svg[start:] if start >= 0 else svg
+    body = _SVG_ID.sub(lambda m: f'id="{prefix}-{m[1]}"', body)
+    return _SVG_REF.sub(lambda m: f"{m[1]}{prefix}-{m[2]}", body)
 
 
 def _tree_facts(page: TreePage) -> dict[str, Any]:
@@ -358,15 +369,15 @@ def highlight(line: str) -> str:
     pos = 0
     kw = keywords()
     for m in _TOKENS.finditer(line):
-        out.append(html.escape(line[pos:m.start()]))
+        out.append(html.escape(line[pos:m.start()], quote=False))
         kind = m.lastgroup or ""
-        text = html.escape(m.group())
+        text = html.escape(m.group(), quote=False)
         if kind == "word":
             out.append(f'<span class="k">{text}</span>' if m.group() in kw else text)
         else:
             out.append(f'<span class="{kind[0]}">{text}</span>')
         pos = m.end()
-    out.append(html.escape(line[pos:]))
+    out.append(html.escape(line[pos:], quote=False))
     return "".join(out)
 
 
@@ -453,6 +464,8 @@ def render_site(data: SiteData) -> dict[str, str]:
     env = _env()
     src = Sources(data.model, sorted(data.sources))
     elements = Elements()
+    for name, href in sorted(data.element_pages.items()):
+        elements.add(name, href)
     register_elements(data.model, data, elements)
     links = Links(src, elements)
     out: dict[str, str] = {}
@@ -539,8 +552,8 @@ def render_site(data: SiteData) -> dict[str, str]:
         top_origin = top_gate.origin if top_gate is not None else None
         top_loc = src.loc(top_origin.file, top_origin.line, base) if top_origin else src.of(p.tree.name, base)
         page(f"fta/{p.stem}.html", "fta.html.j2", f"Fault tree {p.tree.name}", tree=p.tree, result=r,
-             facts=facts[p.tree.name], svg=_inline_svg(p.svg), cut_sets=cut_sets, importance=importance,
-             more_pages=[{"name": n, "svg": _inline_svg(svg)} for n, svg in p.more_pages],
+             facts=facts[p.tree.name], svg=_inline_svg(p.svg, "svg"), cut_sets=cut_sets, importance=importance,
+             more_pages=[{"name": n, "svg": _inline_svg(svg, f"svg-{slug(n)}")} for n, svg in p.more_pages],
              checks=[c for c in data.goal_checks if p.tree.name in c.hazards or p.tree.name in c.missing],
              stem=p.stem, top_loc=top_loc)
 
@@ -580,7 +593,7 @@ def render_site(data: SiteData) -> dict[str, str]:
             "tops": [{"id": t, "text": case.nodes[t].text, "status": case.nodes[t].status,
                       "loc": src.loc(case.nodes[t].location.file, case.nodes[t].location.line, "")}
                      for t in case.tops],
-            "diagrams": [{"stem": s, "svg": _inline_svg(svg)} for s, svg in data.gsn_svgs],
+            "diagrams": [{"stem": s, "svg": _inline_svg(svg, f"svg-{slug(s)}")} for s, svg in data.gsn_svgs],
             "nodes": nodes,
             "counts": sorted(counts_by_status.items()),
             "case_diags": [_diag(d, src, "") for d in case.diagnostics],
@@ -618,7 +631,16 @@ def render_single_file(pages: dict[str, str], data: SiteData) -> str:
     prefixed with the page's key, so they stay unique), links between pages become links to those sections,
     and CSS, script and search index are inlined. Links to files that only exist in the folder (downloads)
     become plain text: the file must work alone."""
-    html_pages = [p for p in pages if p.endswith(".html")]
+    order = ["index.html", "hazards.html", "fta/", "fmea.html", "fmeda.html", "hara.html", "trace.html", "gsn.html"]
+
+    def reading_order(path: str) -> tuple[int, str]:
+        """The site's navigation order; pages of a folder (fta/) together; model files last."""
+        for i, start in enumerate(order):
+            if path == start or (start.endswith("/") and path.startswith(start)):
+                return i, path
+        return len(order), path
+
+    html_pages = sorted((p for p in pages if p.endswith(".html")), key=reading_order)
     keys = {p: page_key(p) for p in html_pages}
 
     def target(page: str, url: str) -> str | None:
