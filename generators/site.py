@@ -44,7 +44,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 from safetyops_dsl.generators import trace_report
-from safetyops_dsl.generators.tables import Column, Document, Sheet, ftti_text
+from safetyops_dsl.generators.tables import Column, Document, Sheet, anchor, ftti_text, row_ids, slug
 
 from safetyops_dsl.analysis.coverage import Coverage
 from safetyops_dsl.analysis.fmeda import FmedaReport, Status
@@ -158,11 +158,6 @@ class Sources:
         return self.loc(found[0], found[1], base) if found else None
 
 
-def anchor(kind: str, name: str) -> str:
-    """A row's id: stable (from the element's name), valid in HTML and readable in a URL."""
-    return f"{kind}-" + re.sub(r"[^A-Za-z0-9._:-]", "_", name)
-
-
 class Elements:
     """Element name -> the site page and row that presents it (site-root relative href). The first
     registration of a name wins, so a more specific page registered earlier keeps it."""
@@ -216,10 +211,6 @@ def sort_key(x: float | int | None) -> str:
     return repr(float(x))
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
-
-
 _FILE_LINE = re.compile(r"^(?P<file>[^:]+\.sops):(?P<line>\d+)$")
 
 
@@ -237,31 +228,6 @@ class Links:
             href = self.elements.href(name, base)
             self._el[key] = where if href is None else {"href": href, "text": where["text"] if where else name}
         return self._el[key]
-
-
-# Row ids of the table sheets: (document kind, sheet name) -> (id prefix, columns whose values name the row).
-# Other sheets use their own slug and first column; a repeated key gets -2, -3 (stable: rows are sorted).
-ROW_KEYS: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
-    ("fmea", "FMEA"): ("fm", (0, 2)),
-    ("fmea", "Hazards"): ("fmea-hz", (0,)),
-    ("fmeda", "Summary"): ("fmeda", (0,)),
-    ("fmeda", "Classification"): ("fmeda-row", (0, 1, 3)),
-    ("fmeda", "Not counted"): ("fmeda-nc", (0, 1)),
-    ("hara", "Hazards"): ("hara-hz", (0,)),
-    ("hara", "Safety goals"): ("hara-sg", (0,)),
-    ("hara", "Decompositions"): ("hara-dec", (0,)),
-}
-
-
-def row_ids(kind: str, sheet: Sheet) -> list[str]:
-    prefix, cols = ROW_KEYS.get((kind, sheet.name), (slug(sheet.name), (0,)))
-    seen: dict[str, int] = {}
-    ids = []
-    for row in sheet.rows:
-        base = anchor(prefix, ".".join(str(row[c]) for c in cols if c < len(row) and row[c] not in (None, "")))
-        n = seen[base] = seen.get(base, 0) + 1
-        ids.append(base if n == 1 else f"{base}-{n}")
-    return ids
 
 
 def _cell(value: Any, col: Column, links: Links, base: str) -> dict[str, Any]:

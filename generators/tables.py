@@ -116,6 +116,43 @@ def _num_text(value: float | int, spec: str) -> str:
     return format(value, spec)
 
 
+# -- row anchors (the HTML here and the report site) ----------------------------------------------------
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def anchor(kind: str, name: str) -> str:
+    """A row's id: stable (from the element's name), valid in HTML and readable in a URL."""
+    return f"{kind}-" + re.sub(r"[^A-Za-z0-9._:-]", "_", name)
+
+
+# Row ids of the table sheets: (document kind, sheet name) -> (id prefix, columns whose values name the row).
+# Other sheets use their own slug and first column; a repeated key gets -2, -3 (stable: rows are sorted).
+ROW_KEYS: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
+    ("fmea", "FMEA"): ("fm", (0, 2)),
+    ("fmea", "Hazards"): ("fmea-hz", (0,)),
+    ("fmeda", "Summary"): ("fmeda", (0,)),
+    ("fmeda", "Classification"): ("fmeda-row", (0, 1, 3)),
+    ("fmeda", "Not counted"): ("fmeda-nc", (0, 1)),
+    ("hara", "Hazards"): ("hara-hz", (0,)),
+    ("hara", "Safety goals"): ("hara-sg", (0,)),
+    ("hara", "Decompositions"): ("hara-dec", (0,)),
+}
+
+
+def row_ids(kind: str, sheet: Sheet) -> list[str]:
+    prefix, cols = ROW_KEYS.get((kind, sheet.name), (slug(sheet.name), (0,)))
+    seen: dict[str, int] = {}
+    ids = []
+    for row in sheet.rows:
+        base = anchor(prefix, ".".join(str(row[c]) for c in cols if c < len(row) and row[c] not in (None, "")))
+        n = seen[base] = seen.get(base, 0) + 1
+        ids.append(base if n == 1 else f"{base}-{n}")
+    return ids
+
+
 # -- documents ----------------------------------------------------------------------------------------------
 
 
@@ -419,6 +456,7 @@ def to_html(doc: Document) -> str:
             "notes": s.notes,
             "columns": [{"header": c.header, "cls": "num" if c.kind == "num" else ""} for c in s.columns],
             "rows": [[_html_cell(v, c) for v, c in zip(r, s.columns, strict=True)] for r in s.rows],
+            "ids": row_ids(doc.kind, s),
         }
         for s in doc.sheets
     ]

@@ -134,8 +134,8 @@ def test_every_local_link_resolves(site: Path) -> None:
 def test_every_table_row_has_an_anchor(site: Path) -> None:
     rows = 0
     for p in sorted(site.rglob("*.html")):
-        if "exports" in p.parts or p.name == "report.html":
-            continue
+        if p.name == "report.html" or ("exports" in p.parts and p.stem not in ("fmea", "fmeda", "hara")):
+            continue  # exports/trace.html is sops trace's report
         parser = _Links()
         parser.feed(p.read_text(encoding="utf-8"))
         assert not parser.rows_without_id, (p.relative_to(site), parser.rows_without_id[:3])
