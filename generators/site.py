@@ -366,20 +366,21 @@ def keywords() -> frozenset[str]:
 
 def highlight(line: str) -> str:
     """One line of a .sops file as escaped HTML with token classes (a block comment spanning lines is shown
-    as plain text after its first line: the page is for reading, not for parsing)."""
+    as plain text after its first line: the page is for reading, not for parsing). Quotes are escaped too,
+    so no model text can look like an attribute to the single file's link rewriting."""
     out: list[str] = []
     pos = 0
     kw = keywords()
     for m in _TOKENS.finditer(line):
-        out.append(html.escape(line[pos:m.start()], quote=False))
+        out.append(html.escape(line[pos:m.start()]))
         kind = m.lastgroup or ""
-        text = html.escape(m.group(), quote=False)
+        text = html.escape(m.group())
         if kind == "word":
             out.append(f'<span class="k">{text}</span>' if m.group() in kw else text)
         else:
             out.append(f'<span class="{kind[0]}">{text}</span>')
         pos = m.end()
-    out.append(html.escape(line[pos:], quote=False))
+    out.append(html.escape(line[pos:]))
     return "".join(out)
 
 

@@ -29,9 +29,10 @@ def test_highlight_escapes_and_marks_tokens() -> None:
     line = 'hazard H1 "<b>x</b> & y" { severity S3 } // why <not>'
     out = site.highlight(line)
     assert '<span class="k">hazard</span>' in out and '<span class="k">severity</span>' in out
-    assert '<span class="s">"&lt;b&gt;x&lt;/b&gt; &amp; y"</span>' in out
+    assert '<span class="s">&quot;&lt;b&gt;x&lt;/b&gt; &amp; y&quot;</span>' in out
     assert '<span class="c">// why &lt;not&gt;</span>' in out
     assert "H1" in out and "<b>" not in out
+    assert 'href="' not in site.highlight('note "see href="x" id="L1""')  # text never looks like a tag
     assert re.sub(r"<[^>]+>", "", out).replace("&lt;", "<").replace("&gt;", ">").replace(
         "&amp;", "&").replace("&quot;", '"') == line  # nothing lost, nothing added
     assert "hazard" in site.keywords() and "H1" not in site.keywords()
