@@ -26,6 +26,7 @@ Nothing here imports click: progress goes through the `Progress` protocol.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -96,6 +97,7 @@ class BuildOptions:
     policy: str | None = None
     use_git: bool = True
     cache_dir: str | None = None  # the parser's cache; not an input of the artifacts
+    single_file: bool = False  # also write OUT/report.html: the whole site in one offline file
 
 
 class InputsChanged(Exception):
@@ -197,6 +199,8 @@ def options_record(opts: BuildOptions, out: Path) -> dict[str, Any]:
         "results": [_rel(p, out) for p in opts.results],
         "policy": _rel(opts.policy, out) if opts.policy else None,
         "git": opts.use_git,
+        # only when set, so the manifests of ordinary builds stay as they were
+        **({"single_file": True} if opts.single_file else {}),
     }
 
 
@@ -210,6 +214,7 @@ def options_from_record(record: dict[str, Any], out: Path) -> BuildOptions:
         results=tuple(back(p) for p in record.get("results", [])),
         policy=back(record["policy"]) if record.get("policy") else None,
         use_git=bool(record.get("git", True)),
+        single_file=bool(record.get("single_file", False)),
     )
 
 
@@ -302,6 +307,7 @@ def _absolute(opts: BuildOptions) -> BuildOptions:
         policy=ab(opts.policy) if opts.policy else None,
         use_git=opts.use_git,
         cache_dir=ab(opts.cache_dir) if opts.cache_dir else None,
+        single_file=opts.single_file,
     )
 
 
@@ -311,10 +317,22 @@ def model_root(opts: BuildOptions) -> Path:
     return find_root([Path(p) for p in opts.paths], Path(opts.root) if opts.root else None)
 
 
+RESULTS_DIR = "ci-results"  # conventional folder of CI results at the model root (docs/build-and-gate.md)
+
+
+def with_default_results(opts: BuildOptions) -> BuildOptions:
+    """Without `--results`, the model root's `ci-results/` folder when it exists: a model that ships its CI
+    results is judged with them by a plain `sops build` or `sops gate`, as CI would."""
+    if opts.results:
+        return opts
+    folder = model_root(opts) / RESULTS_DIR
+    return dataclasses.replace(opts, results=(str(folder),)) if folder.is_dir() else opts
+
+
 def analyse(opts: BuildOptions, progress: Progress | None = None, with_gsn: bool = True) -> Analysis:
     """Every analysis of the model, computed once. Raises BuildError when the model has errors."""
     progress = progress or QuietProgress()
-    opts = _absolute(opts)
+    opts = with_default_results(_absolute(opts))
     root = model_root(opts)
     with _working_directory(root):
         return _analyse(opts, root, progress, with_gsn)
@@ -494,9 +512,13 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -
             gsn_note=a.gsn_error,
             results_given=bool(a.opts.results),
             exports=sorted(files),
+            sources=dict(a.checked.sources),
         )
-        for path, text in site.render_site(data).items():
+        pages = site.render_site(data)
+        for path, text in pages.items():
             put(path, text)
+        if a.opts.single_file:
+            put(site.SINGLE_FILE, site.render_single_file(pages, data))
     return dict(sorted(files.items()))
 
 
@@ -543,6 +565,7 @@ def up_to_date(opts: BuildOptions, out: Path) -> bool:
     manifest = read_manifest(out)
     if manifest is None:
         return False
+    opts = with_default_results(_absolute(opts))
     recorded = manifest.get("inputs", {})
     extra = [Path(os.path.normpath(out / p)) for p in recorded.get("files", {})]
     root = model_root(_absolute(opts)) if "git_head" in recorded else None
@@ -710,7 +733,7 @@ def build(opts: BuildOptions, out: str | os.PathLike[str], *, force: bool = Fals
     started = time.perf_counter()
     progress = progress or QuietProgress()
     target = output_folder(out)
-    opts = _absolute(opts)
+    opts = with_default_results(_absolute(opts))
     target.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(target, notify=notify):
         cleaned = clean_leftovers(target)
@@ -787,7 +810,7 @@ def check_build(out: str | os.PathLike[str], opts: BuildOptions | None = None,
         if manifest is None:
             raise FileNotFoundError(f"no {MANIFEST} of a sops build in '{target}': give the model PATHS")
         opts = options_from_record(manifest.get("inputs", {}).get("options", {}), target)
-    opts = _absolute(opts)
+    opts = with_default_results(_absolute(opts))
     files, _ = _generate(opts, target, progress or QuietProgress())
     with build_lock(target, required=False):
         present = {p: f.read_bytes() for p, f in (_tree_files(target) if target.is_dir() else {}).items()}

@@ -61,6 +61,8 @@ def progress_enabled(quiet: bool) -> bool:
 @click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False),
               help="A .sops file with a policy block overriding the model's policy.")
 @click.option("--no-git", is_flag=True, help="Do not ask git whether commit-pinned evidence is stale.")
+@click.option("--single-file", "single_file", is_flag=True,
+              help="Also write OUT/report.html: the whole report in one offline HTML file (diagrams inline).")
 @click.option("--force", is_flag=True, help="Rebuild even when OUT is up to date.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output (also off when stderr is no terminal or CI is set).")
 @model_options
@@ -71,6 +73,7 @@ def build(
     results: tuple[str, ...],
     policy_file: str | None,
     no_git: bool,
+    single_file: bool,
     force: bool,
     quiet: bool,
     root: str | None,
@@ -91,7 +94,7 @@ def build(
         raise click.UsageError("give the model PATHS to build")
     progress = TerminalProgress() if progress_enabled(quiet) else b.QuietProgress()
     opts = b.BuildOptions(paths=paths, root=root, results=results, policy=policy_file, use_git=not no_git,
-                          cache_dir=cache_dir)
+                          cache_dir=cache_dir, single_file=single_file)
     try:
         if check_dir is not None:
             report = b.check_build(check_dir, opts if paths else None, progress)
