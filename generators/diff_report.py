@@ -11,6 +11,7 @@ from typing import Any
 from safetyops_dsl.generators.markdown import cell as md_cell
 
 from safetyops_dsl.analysis.diff import Change, HazardDelta, ModelDiff
+from safetyops_dsl.diagnostics import json_hidden, show_hidden
 
 FORMATS = ("md", "json")
 KIND_WORDS = {
@@ -40,7 +41,7 @@ def _md(text: object) -> str:
 
 
 def _code(text: object) -> str:
-    s = str(text).replace("`", "'").replace("\n", " ").replace("|", "\\|")
+    s = show_hidden(str(text)).replace("`", "'").replace("\n", " ").replace("|", "\\|")
     return f"`{s}`" if s else "(none)"
 
 
@@ -241,4 +242,4 @@ def to_json(d: ModelDiff) -> str:
                       for r in d.coverage_new.rules},
         },
     }
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_hidden(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"

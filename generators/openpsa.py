@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Sequence
 from xml.sax.saxutils import quoteattr
 
+from safetyops_dsl.diagnostics import show_hidden
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
 
 _INDENT = "  "
@@ -66,7 +67,8 @@ def _mef_names(names: set[str]) -> dict[str, str]:
 def _label(label: str, depth: int) -> list[str]:
     if not label:
         return []
-    text = label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # hidden characters (bidi controls, zero-width ones) written out, then escaped like the rest
+    text = show_hidden(label).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return [f"{_INDENT * depth}<label>{text}</label>"]
 
 
@@ -81,7 +83,7 @@ def _attributes(origin: Origin | None, depth: int, extra: Sequence[tuple[str, st
         return []
     pad = _INDENT * depth
     lines = [f"{pad}<attributes>"]
-    lines += [f"{pad}{_INDENT}<attribute name={quoteattr(k)} value={quoteattr(v)}/>" for k, v in items]
+    lines += [f"{pad}{_INDENT}<attribute name={quoteattr(k)} value={quoteattr(show_hidden(v))}/>" for k, v in items]
     lines.append(f"{pad}</attributes>")
     return lines
 

@@ -20,7 +20,7 @@ from safetyops_dsl.generators.markdown import cell as md_cell
 
 from safetyops_dsl.analysis.coverage import Coverage
 from safetyops_dsl.analysis.trace import KIND_ORDER, KIND_TITLES, TraceGraph, split_id
-from safetyops_dsl.diagnostics import Diagnostic
+from safetyops_dsl.diagnostics import Diagnostic, json_hidden, show_hidden
 
 FORMATS = ("md", "csv", "html", "json", "dot", "svg")
 STATUS_MARK = {
@@ -227,7 +227,7 @@ def to_csv(tg: TraceGraph) -> str:
             "; ".join(e["status"] + (" stale" if e["stale"] else "") for e in r["evidence"]),
             r["status"], r["file"], r["line"],
         ])
-    return buf.getvalue()
+    return show_hidden(buf.getvalue())  # inside quoted or plain CSV fields alike
 
 
 def _csv_safe(text: str) -> str:
@@ -253,7 +253,7 @@ def to_json(tg: TraceGraph, cov: Coverage) -> str:
             ],
         },
     }
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_hidden(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def _node_sort(nid: str) -> tuple[int, str]:
@@ -296,7 +296,7 @@ _EVIDENCE_FILL = {"failed": "#f5c6cb", "missing": "#ffeeba", "skipped": "#ffeeba
 
 
 def _dq(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return '"' + show_hidden(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def to_dot(tg: TraceGraph) -> str:

@@ -78,6 +78,21 @@ def show_hidden(text: str, open_: str = "<", close: str = ">") -> str:
     return HIDDEN.sub(lambda m: f"{open_}{hidden_name(m.group())}{close}", text)
 
 
+def _json_escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON has no escape above the BMP: a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_hidden(text: str) -> str:
+    """JSON text (from json.dumps(..., ensure_ascii=False)) with every hidden character written as a `\\u`
+    escape: a JSON reader gets the exact text back, the file shows no raw control. Outside strings JSON
+    has no such characters, so the whole document can be passed."""
+    return HIDDEN.sub(_json_escape, text)
+
+
 @dataclass(frozen=True)
 class CodeInfo:
     code: str

@@ -91,6 +91,15 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     return files, diags
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines as the parser counts them: split at newlines only. str.splitlines() would also split at
+    U+2028, U+0085, form feeds ..., so every excerpt after such a character would show the wrong line."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
 def _read(path: Path, display: str) -> tuple[str | None, Diagnostic | None]:
     try:
         size = path.stat().st_size
@@ -256,7 +265,7 @@ def load(
                 result.diagnostics.append(err)
                 continue
             assert text is not None
-            result.sources[display] = text.splitlines()
+            result.sources[display] = source_lines(text)
             rel = real.relative_to(root_path).as_posix()
             jobs.append(_Job(str(real), display, rel, _package_default(real), text))
         pending = []
