@@ -38,6 +38,8 @@ from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
 from safetyops_dsl.api import Checked, check
 from safetyops_dsl.diagnostics import Diagnostic, Location, Severity
 from safetyops_dsl.lsp import symbols as sy
+from safetyops_dsl.lsp.protocol import SopsProtocol
+from safetyops_dsl.lsp.protocol import serve as serve_stdio
 from safetyops_dsl.lsp.symbols import Span, Symbol, SymbolIndex, build_index
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
@@ -634,7 +636,8 @@ def _package_version() -> str:
 
 class SopsServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("sops", _package_version(), text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        super().__init__("sops", _package_version(), text_document_sync_kind=types.TextDocumentSyncKind.Full,
+                         protocol_cls=SopsProtocol)
         self.states: dict[Path, ModelState] = {}
         self.last_good: dict[str, ModelState] = {}  # display path -> the latest state in which it parsed
         self.published: dict[Path, set[str]] = {}  # model folder -> URIs with diagnostics
@@ -903,7 +906,7 @@ def serve() -> None:
     """Run the server on stdin/stdout until the client sends exit."""
     server = make_server()
     try:
-        server.start_io()
+        serve_stdio(server)
     finally:
         with contextlib.suppress(Exception):
             server.cleanup()
