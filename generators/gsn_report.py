@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from safetyops_dsl.analysis.gsn import CONTEXTUAL, Case, Node, status_counts
-from safetyops_dsl.diagnostics import Diagnostic, json_hidden, show_hidden
+from safetyops_dsl.diagnostics import Diagnostic, end_fields, json_hidden, show_hidden
 
 
 def to_data(case: Case, diagnostics: Sequence[Diagnostic] = ()) -> dict[str, Any]:
@@ -39,8 +39,8 @@ def to_data(case: Case, diagnostics: Sequence[Diagnostic] = ()) -> dict[str, Any
             for n in case.nodes.values()
         ],
         "diagnostics": [
-            {"file": d.location.file, "line": d.location.line, "col": d.location.col, "severity": d.level.value,
-             "code": d.code, "message": d.message}
+            {"file": d.location.file, "line": d.location.line, "col": d.location.col, **end_fields(d.location),
+             "severity": d.level.value, "code": d.code, "message": d.message}
             for d in diagnostics
         ],
     }

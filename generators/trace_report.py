@@ -20,7 +20,7 @@ from safetyops_dsl.generators.markdown import cell as md_cell
 
 from safetyops_dsl.analysis.coverage import Coverage
 from safetyops_dsl.analysis.trace import KIND_ORDER, KIND_TITLES, TraceGraph, split_id
-from safetyops_dsl.diagnostics import Diagnostic, json_hidden, show_hidden
+from safetyops_dsl.diagnostics import Diagnostic, end_fields, json_hidden, show_hidden
 
 FORMATS = ("md", "csv", "html", "json", "dot", "svg")
 STATUS_MARK = {
@@ -131,7 +131,7 @@ def coverage_rows(cov: Coverage) -> list[dict[str, Any]]:
 
 def _diag(d: Diagnostic) -> dict[str, Any]:
     return {"code": d.code, "severity": d.level.value, "message": d.message, "file": d.location.file,
-            "line": d.location.line, "col": d.location.col}
+            "line": d.location.line, "col": d.location.col, **end_fields(d.location)}
 
 
 # -- formats -------------------------------------------------------------------------------------------------------

@@ -326,6 +326,11 @@ def summary(diags: Sequence[Diagnostic], files: int) -> str:
     return f"{plural(files, 'file')} checked: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
 
 
+def end_fields(loc: Location) -> dict[str, int]:
+    """`end_line` and `end_col` of a span for JSON outputs; nothing for a point location."""
+    return {"end_line": loc.end_line, "end_col": loc.end_col} if loc.has_span else {}
+
+
 def to_json(diags: Sequence[Diagnostic], files: int) -> str:
     errors, warnings = count(diags)
     doc = {
@@ -334,7 +339,7 @@ def to_json(diags: Sequence[Diagnostic], files: int) -> str:
                 "file": d.location.file,
                 "line": d.location.line,
                 "col": d.location.col,
-                **({"end_line": d.location.end_line, "end_col": d.location.end_col} if d.location.has_span else {}),
+                **end_fields(d.location),
                 "severity": d.level.value,
                 "code": d.code,
                 "message": d.message,
