@@ -73,7 +73,7 @@ def hidden_name(ch: str) -> str:
 def show_hidden(text: str, open_: str = "<", close: str = ">") -> str:
     """`text` with every hidden character written as `<U+XXXX>`, so what a reviewer reads is what the
     model says. `open_`/`close` let markup outputs pass the brackets already escaped."""
-    if text.isascii() and text.isprintable():  # the common case, decided in C
+    if text.isprintable():  # the common case, decided in C: hidden characters are all non-printable
         return text
     return HIDDEN.sub(lambda m: f"{open_}{hidden_name(m.group())}{close}", text)
 

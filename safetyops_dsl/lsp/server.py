@@ -36,7 +36,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
 from safetyops_dsl.api import Checked, check
-from safetyops_dsl.diagnostics import Diagnostic, Location, Severity
+from safetyops_dsl.diagnostics import Diagnostic, Location, Severity, show_hidden
 from safetyops_dsl.lsp import symbols as sy
 from safetyops_dsl.lsp.protocol import SopsProtocol
 from safetyops_dsl.lsp.protocol import serve as serve_stdio
@@ -748,7 +748,7 @@ class SopsServer(LanguageServer):
 
     def lsp_diagnostic(self, d: Diagnostic, lines: Sequence[str]) -> types.Diagnostic:
         line, start, end_line, end = diagnostic_range(lines, d.location)
-        message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+        message = show_hidden(d.message + (f"\nhint: {d.hint}" if d.hint else ""))
         return types.Diagnostic(
             range=self.client_range(lines, line, start, end, end_line),
             message=message,
@@ -855,7 +855,9 @@ def make_server() -> SopsServer:
             return None
         state, sym, occ = found
         return types.Hover(
-            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=hover_markdown(state, sym)),
+            # hidden characters of model text written out; as entities, so Markdown shows the brackets
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown,
+                                         value=show_hidden(hover_markdown(state, sym), "&lt;", "&gt;")),
             range=ls.location_of(state, occ.span).range,
         )
 
@@ -885,7 +887,7 @@ def make_server() -> SopsServer:
         rng = ls.client_range(lines, pos.line, pos.character - replace, pos.character)
         items = [
             types.CompletionItem(
-                label=c.label, kind=c.kind, detail=c.detail or None,
+                label=c.label, kind=c.kind, detail=show_hidden(c.detail) or None,
                 text_edit=types.TextEdit(range=rng, new_text=c.label), sort_text=f"{i:04d}",
             )
             for i, c in enumerate(candidates)

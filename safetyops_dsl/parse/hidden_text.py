@@ -23,7 +23,9 @@ def _describe(ch: str) -> str:
 
 
 def hidden_text(text: str, display: str) -> list[Diagnostic]:
-    if HIDDEN.search(text) is None:
+    # Every hidden character is non-printable for str.isprintable (a C table lookup, several times faster
+    # than the regular expression); only text that fails it is searched line by line.
+    if text.replace("\r\n", "").replace("\n", "").replace("\t", "").isprintable():
         return []
     out: list[Diagnostic] = []
     lines_with = 0

@@ -180,3 +180,34 @@ def test_shutdown_and_exit_after_faults(client: tuple[RawClient, str]) -> None:
     assert c.proc.stdin is not None
     c.proc.stdin.close()
     assert c.proc.wait(timeout=TIMEOUT) == 0
+
+
+def test_hidden_text_reaches_the_editor_written_out(tmp_path: Path) -> None:
+    """SOPS007 in the editor, underlining the character itself; hover and messages show no raw character."""
+    text = 'component C "ab\u202ecd" {\n    out o\n    failure F rate 1 FIT "x\u200by"\n    o.omission <- F\n}\n'
+    (tmp_path / "m.sops").write_text(text, encoding="utf-8")
+    c = RawClient(tmp_path)
+    try:
+        c.send({"id": 0, "method": "initialize", "params": {
+            "processId": None, "rootUri": tmp_path.resolve().as_uri(), "capabilities": {}}})
+        c.answer(0)
+        c.send({"method": "initialized", "params": {}})
+        uri = (tmp_path / "m.sops").resolve().as_uri()
+        c.send({"method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri, "languageId": "sops", "version": 1, "text": text}}})
+        c.send({"id": 1, "method": "textDocument/hover", "params": hover(uri, line=0, character=10)})
+        value = c.answer(1)["result"]["contents"]["value"]
+        assert "ab&lt;U+202E&gt;cd" in value and "\u202e" not in value
+        published = [m for m in c.seen if m.get("method") == "textDocument/publishDiagnostics"]
+        diags = [d for m in published for d in m["params"]["diagnostics"] if d["code"] == "SOPS007"]
+        assert [d["range"] for d in diags] == [
+            {"start": {"line": 0, "character": 15}, "end": {"line": 0, "character": 16}},
+            {"start": {"line": 2, "character": 27}, "end": {"line": 2, "character": 28}},
+        ]
+        assert not any("\u202e" in d["message"] or "\u200b" in d["message"] for d in diags)
+    finally:
+        c.proc.kill()
+        c.proc.wait(timeout=TIMEOUT)
+        for stream in (c.proc.stdin, c.proc.stdout):
+            if stream is not None:
+                stream.close()

@@ -23,6 +23,7 @@ def test_hidden_set_is_every_format_control_and_separator_but_tab_and_newline() 
                 if unicodedata.category(chr(c)) in ("Cc", "Cf", "Zl", "Zp")} - {"\t", "\n"}
     found = {chr(c) for c in range(sys.maxunicode + 1) if HIDDEN.fullmatch(chr(c))}
     assert found == expected
+    assert not any(c.isprintable() for c in found)  # the scan's fast path (str.isprintable) relies on it
     for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200c\u200d\u200e\u200f\u2028\u2029\ufeff":
         assert ch in found
 
