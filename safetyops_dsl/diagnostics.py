@@ -46,10 +46,6 @@ class Location:
     def has_span(self) -> bool:
         return self.line > 0 and self.col > 0 and (self.end_line, self.end_col) > (self.line, self.col)
 
-    def point(self) -> Location:
-        """The start alone (for positions that must not claim an extent)."""
-        return Location(self.file, self.line, self.col)
-
 
 # -- hidden text (Trojan Source) -----------------------------------------------------------------------------
 # Characters that change how text looks without being seen: bidi controls (U+202A-U+202E, U+2066-U+2069),
