@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import markupsafe
+
 from safetyops_dsl.diagnostics import show_hidden
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -15,8 +17,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 def _finalize(value: Any) -> Any:
     """Every expression's value before autoescape. Text gets its hidden characters written out (autoescape
     then escapes the brackets); markup already escaped (`|safe`, e.g. our SVG) gets them as entities."""
-    import markupsafe
-
     if isinstance(value, markupsafe.Markup):
         return markupsafe.Markup(show_hidden(str(value), "&lt;", "&gt;"))
     if isinstance(value, str):
