@@ -12,6 +12,7 @@ from safetyops_dsl.generators.markdown import cell as md_cell
 
 from safetyops_dsl.analysis.diff import Change, GoalDelta, HazardDelta, ModelDiff
 from safetyops_dsl.analysis.result_diff import RowDelta
+from safetyops_dsl.diagnostics import json_hidden, show_hidden
 
 FORMATS = ("md", "json")
 KIND_WORDS = {
@@ -46,7 +47,7 @@ def _md(text: object) -> str:
 
 
 def _code(text: object) -> str:
-    s = str(text).replace("`", "'").replace("\n", " ").replace("|", "\\|")
+    s = show_hidden(str(text)).replace("`", "'").replace("\n", " ").replace("|", "\\|")
     return f"`{s}`" if s else "(none)"
 
 
@@ -332,4 +333,4 @@ def to_json(d: ModelDiff) -> str:
             for i in d.impact
         ],
     }
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_hidden(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"

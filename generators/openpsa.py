@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from xml.sax.saxutils import quoteattr
 
+from safetyops_dsl.diagnostics import show_hidden
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
 
 _INDENT = "  "
@@ -85,7 +86,8 @@ def _allocate(names: set[str], copies: set[tuple[str, str]]) -> tuple[dict[str, 
 def _label(label: str, depth: int) -> list[str]:
     if not label:
         return []
-    text = label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # hidden characters (bidi controls, zero-width ones) written out, then escaped like the rest
+    text = show_hidden(label).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return [f"{_INDENT * depth}<label>{text}</label>"]
 
 
@@ -100,7 +102,7 @@ def _attributes(origin: Origin | None, depth: int, extra: Sequence[tuple[str, st
         return []
     pad = _INDENT * depth
     lines = [f"{pad}<attributes>"]
-    lines += [f"{pad}{_INDENT}<attribute name={quoteattr(k)} value={quoteattr(v)}/>" for k, v in items]
+    lines += [f"{pad}{_INDENT}<attribute name={quoteattr(k)} value={quoteattr(show_hidden(v))}/>" for k, v in items]
     lines.append(f"{pad}</attributes>")
     return lines
 

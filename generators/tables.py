@@ -37,6 +37,7 @@ from safetyops_dsl.generators.markdown import cell as md_cell
 from safetyops_dsl.analysis.fmea import FmeaRow, FmeaTable
 from safetyops_dsl.analysis.fmeda import FmedaReport, GoalFmeda, MetricResult, Status
 from safetyops_dsl.analysis.hara import HaraTable
+from safetyops_dsl.diagnostics import json_hidden, show_hidden
 
 Cell = str | int | float | None
 
@@ -404,7 +405,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(text: str) -> str:
-    """A text cell a spreadsheet could take for a formula gets a leading apostrophe."""
+    """Every text cell of CSV and XLSX passes here: hidden characters (bidi controls, zero-width ones) are
+    written out as `<U+202E>`, and a cell a spreadsheet could take for a formula gets a leading apostrophe."""
+    text = show_hidden(text)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
@@ -526,7 +529,7 @@ def to_xlsx(doc: Document) -> bytes:
         widths = [len(c.header) for c in sheet.columns]
         for j, col in enumerate(sheet.columns, start=1):
             cell = ws.cell(row=1, column=j)
-            cell.value = _ILLEGAL_XML.sub("", col.header)
+            cell.value = _ILLEGAL_XML.sub("", show_hidden(col.header))
             cell.data_type = "s"
             cell.font = bold
             cell.fill = head_fill
@@ -638,7 +641,7 @@ def to_json_text(kind: str, report: FmeaTable | FmedaReport | HaraTable) -> str:
         data["hazards"] = _plain(report.hazards)
         data["goals"] = _plain(report.goals)
         data["decompositions"] = [dict(_plain(d), ok=d.ok) for d in report.decompositions]
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_hidden(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 # -- entry point --------------------------------------------------------------------------------------------

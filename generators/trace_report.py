@@ -21,7 +21,7 @@ from safetyops_dsl.generators.markdown import cell as md_cell
 from safetyops_dsl.analysis.coverage import Coverage
 from safetyops_dsl.analysis.trace import KIND_ORDER, KIND_TITLES, TraceGraph, split_id
 from safetyops_dsl.analysis.trace_rows import coverage_rows, evidence_rows, hazard_rows, requirement_rows
-from safetyops_dsl.diagnostics import Diagnostic
+from safetyops_dsl.diagnostics import Diagnostic, end_fields, json_hidden, show_hidden
 
 FORMATS = ("md", "csv", "html", "json", "dot", "svg")
 STATUS_MARK = {
@@ -35,7 +35,7 @@ STATUS_MARK = {
 
 def _diag(d: Diagnostic) -> dict[str, Any]:
     return {"code": d.code, "severity": d.level.value, "message": d.message, "file": d.location.file,
-            "line": d.location.line, "col": d.location.col}
+            "line": d.location.line, "col": d.location.col, **end_fields(d.location)}
 
 
 # -- formats -------------------------------------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def to_csv(tg: TraceGraph) -> str:
             "; ".join(e["status"] + (" stale" if e["stale"] else "") for e in r["evidence"]),
             r["status"], r["file"], r["line"],
         ])
-    return buf.getvalue()
+    return show_hidden(buf.getvalue())  # inside quoted or plain CSV fields alike
 
 
 def _csv_safe(text: str) -> str:
@@ -157,7 +157,7 @@ def to_json(tg: TraceGraph, cov: Coverage) -> str:
             ],
         },
     }
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_hidden(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def _node_sort(nid: str) -> tuple[int, str]:
@@ -200,7 +200,7 @@ _EVIDENCE_FILL = {"failed": "#f5c6cb", "missing": "#ffeeba", "skipped": "#ffeeba
 
 
 def _dq(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return '"' + show_hidden(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def to_dot(tg: TraceGraph) -> str:

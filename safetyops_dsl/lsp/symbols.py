@@ -128,7 +128,10 @@ def find_word(lines: Sequence[str], line: int, col: int, word: str, file: str) -
 
 
 def span_at(lines: Sequence[str], loc: Location, text: str) -> Span | None:
-    """The span of `text` written exactly at `loc`, else the next whole-word `text` after it."""
+    """The span of `text` written exactly at `loc`, else the next whole-word `text` after it. A name
+    reference's location is the parser's span of exactly that name, taken as it is."""
+    if loc.has_span and loc.end_line == loc.line and loc.end_col - loc.col == len(text):
+        return Span(loc.file, loc.line, loc.col, loc.end_col)
     if 0 < loc.line <= len(lines) and loc.col > 0:
         line = lines[loc.line - 1]
         if line.startswith(text, loc.col - 1):

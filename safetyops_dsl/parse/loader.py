@@ -23,7 +23,7 @@ from safetyops_dsl.model.elements import Import, SourceFile
 
 SUFFIX = ".sops"
 # Bump when the builder's output changes shape, so that stale cache entries are never read.
-BUILD_FORMAT = "4"
+BUILD_FORMAT = "5"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 # Below this much text, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 200_000
@@ -94,6 +94,15 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     return files, diags
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines as the parser counts them: split at newlines only. str.splitlines() would also split at
+    U+2028, U+0085, form feeds ..., so every excerpt after such a character would show the wrong line."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
 def _read(path: Path, display: str, digests: dict[str, str] | None = None) -> tuple[str | None, Diagnostic | None]:
     try:
         size = path.stat().st_size
@@ -127,17 +136,19 @@ def _read(path: Path, display: str, digests: dict[str, str] | None = None) -> tu
 
 def _parse_and_build(job: _Job) -> tuple[SourceFile | None, list[Diagnostic]]:
     from safetyops_dsl.parse.builder import FileBuilder
+    from safetyops_dsl.parse.hidden_text import hidden_text
     from safetyops_dsl.parse.textx_parser import parse_text
 
+    hidden = hidden_text(job.text, job.display)
     tx, err = parse_text(job.text, job.display)
     if err is not None:
-        return None, [err]
+        return None, [*hidden, err]
     builder = FileBuilder(job.text, job.display, job.rel, job.package_default)
     try:
         built = builder.build(tx)
     except RecursionError:
-        return None, [dg.make(dg.LIMIT_EXCEEDED, "expression nested too deeply", Location(job.display, 1, 1))]
-    return built, builder.diagnostics
+        return None, [*hidden, dg.make(dg.LIMIT_EXCEEDED, "expression nested too deeply", Location(job.display, 1, 1))]
+    return built, [*hidden, *builder.diagnostics]
 
 
 class _Cache:
@@ -259,7 +270,7 @@ def load(
                 result.diagnostics.append(err)
                 continue
             assert text is not None
-            result.sources[display] = text.splitlines()
+            result.sources[display] = source_lines(text)
             rel = real.relative_to(root_path).as_posix()
             jobs.append(_Job(str(real), display, rel, _package_default(real), text))
         pending = []

@@ -105,8 +105,10 @@ def syntax_diagnostic(exc: Any, text: str, display_path: str) -> Diagnostic:
     lines = text.splitlines()
     unterminated = _unterminated_string(text)
     if unterminated is not None and unterminated[0] <= max(line, 1):
+        s_line, s_col = unterminated
+        s_end = len(lines[s_line - 1].rstrip()) + 1 if s_line <= len(lines) else s_col
         return dg.make(
-            dg.SYNTAX, "unterminated string", Location(display_path, *unterminated),
+            dg.SYNTAX, "unterminated string", Location(display_path, s_line, s_col, s_line, max(s_end, s_col + 1)),
             'close the string with " on the same line',
         )
     at_end = not text[_offset(text, line, col):].strip()
@@ -116,7 +118,8 @@ def syntax_diagnostic(exc: Any, text: str, display_path: str) -> Diagnostic:
         line, col = last + 1, len(lines[last]) + 1 if lines else 1
     current = lines[line - 1] if 0 < line <= len(lines) else ""
     rest = current[col - 1 :] if col > 0 else current
-    loc = Location(display_path, line, col)
+    token = _TOKEN.match(rest) if not at_end else None
+    loc = Location(display_path, line, col, line, col + len(token.group(0))) if token else Location(display_path, line, col)
     expected = _expected_words(getattr(exc, "expected_rules", None) or [])
     found = "end of file" if at_end else _found_token(rest)
     message = f"unexpected {found}"
@@ -133,7 +136,7 @@ def syntax_diagnostic(exc: Any, text: str, display_path: str) -> Diagnostic:
             if close:
                 hint = f"did you mean '{close}'?"
                 word_col = current.rfind(before[-1], 0, max(col - 1, 0)) + 1
-                loc = Location(display_path, line, word_col)
+                loc = Location(display_path, line, word_col, line, word_col + len(before[-1]))
                 message = f"unexpected '{before[-1]}'; expected a member such as 'failure', 'in', 'out' or a rule"
     return dg.make(dg.SYNTAX, message, loc, hint)
 
@@ -157,10 +160,13 @@ def _close(word: str, choices: Any) -> str:
     return found[0] if found else ""
 
 
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*|\d[\d.eE+-]*|\"[^\"]*\"?|\S")
+
+
 def _found_token(rest: str) -> str:
     if not rest.strip():
         return "end of line"
-    m = re.match(r"[A-Za-z_][A-Za-z0-9_.]*|\d[\d.eE+-]*|\"[^\"]*\"?|\S", rest)
+    m = _TOKEN.match(rest)
     token = m.group(0) if m else rest[:1]
     if len(token) > 40:
         token = token[:37] + "..."
