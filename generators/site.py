@@ -51,7 +51,7 @@ from safetyops_dsl.analysis.fmeda import FmedaReport, Status
 from safetyops_dsl.analysis.hara import HaraTable
 from safetyops_dsl.analysis.targets import GoalCheck
 from safetyops_dsl.analysis.trace import TraceGraph
-from safetyops_dsl.diagnostics import Diagnostic
+from safetyops_dsl.diagnostics import Diagnostic, show_hidden
 from safetyops_dsl.fta.result import FtaResult
 from safetyops_dsl.fta.tree import FaultTree
 from safetyops_dsl.model.index import Model
@@ -427,7 +427,9 @@ def search_entries(data: SiteData, elements: Elements, src: Sources) -> list[dic
 
 
 def search_index_js(entries: list[dict[str, str]]) -> str:
-    body = json.dumps(entries, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    # hidden characters shown as the pages show them (<U+202E>): a search hit reads like its page
+    shown = [{k: show_hidden(v) for k, v in e.items()} for e in entries]
+    body = json.dumps(shown, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     # `</` cannot end the script early when the index is inlined into a page
     return "window.sopsSearchIndex = " + body.replace("</", "<\\/") + ";\n"
 
