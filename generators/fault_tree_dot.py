@@ -348,7 +348,7 @@ def _emit_node(ctx: _Ctx, name: str, transfer_page: str | None, out: list[str]) 
     if transfer_page is not None:
         classes.append("ft-transfer")
         sym_lines.append(transfer_page)
-        sym_id = f"xfer-{transfer_page}"
+        sym_id = f"xfer-{nid}"  # two gates drawn on one page may both be transfers to it
     else:
         sym_id = f"sym-{nid}"
         if gate is not None:
@@ -472,7 +472,7 @@ def _graph_title(ctx: _Ctx, page: str | None, pages_total: int, from_pages: list
 def _page_dot(
     ctx: _Ctx,
     root: str,
-    page_roots: frozenset[str],
+    transfers: Mapping[str, str],
     graph_name: str,
     page: str | None = None,
     pages_total: int = 1,
@@ -549,13 +549,13 @@ def _page_dot(
             continue
         seen.add(name)
         order.append(name)
-        if name == root or name not in page_roots:
+        if name == root or name not in transfers:
             stack.extend(reversed(_children(tree, name)))
 
     edges: list[str] = []
     for name in order:
-        is_transfer = name != root and name in page_roots
-        _emit_node(ctx, name, ids[name] if is_transfer else None, out)
+        is_transfer = name != root and name in transfers
+        _emit_node(ctx, name, transfers[name] if is_transfer else None, out)
         if name != root:
             # Entry point above the box: connectors arrive here (from the side or above) and drop straight
             # into the top of the box; orthogonal edges straight into a box often hit its side instead.
@@ -621,7 +621,7 @@ def render_dot(
     notes box).
     """
     ctx = _context(tree, result, highlight, mark_single_points, urls)
-    return _page_dot(ctx, tree.top, frozenset(), ctx.ids[tree.top])
+    return _page_dot(ctx, tree.top, {}, ctx.ids[tree.top])
 
 
 # ------------------------------------------------------------------------------------------------ pages
@@ -633,9 +633,8 @@ def _plan_page_roots(tree: FaultTree, budget: int, width: int | None = None) -> 
     Bottom-up: a gate's page content is itself plus its children's content (a child already chosen as a
     page counts as one transfer node). When that exceeds the budget (`budget` nodes, or `width` columns:
     events and transfers side by side), child sub-trees become pages until it fits: independent modules
-    and shared sub-trees first (a page that can be read on its own), the largest first. Afterwards a gate
-    that would be drawn on two pages (a shared sub-tree reached from two pages) becomes a page too, so
-    shared sub-trees stay drawn once.
+    and shared sub-trees first (a page that can be read on its own), the largest first. A shared gate is
+    drawn on one page only (see `_transfers`), so no page grows past its budget by sharing.
     """
     from safetyops_dsl.fta.modules import find_modules
 
@@ -670,30 +669,7 @@ def _plan_page_roots(tree: FaultTree, budget: int, width: int | None = None) -> 
             roots.add(candidates[0])
         content[gate] = members
 
-    while True:
-        placed: dict[str, int] = {}
-        for root in roots:
-            for name in _page_members(tree, root, roots):
-                if name in tree.gates and name not in roots:
-                    placed[name] = placed.get(name, 0) + 1
-        shared = sorted(name for name, count in placed.items() if count > 1)
-        if not shared:
-            break
-        roots.update(shared)
     return [name for name in tree.reachable() if name in roots]
-
-
-def _page_members(tree: FaultTree, root: str, roots: set[str] | frozenset[str]) -> set[str]:
-    members: set[str] = set()
-    stack = [root]
-    while stack:
-        name = stack.pop()
-        if name in members:
-            continue
-        members.add(name)
-        if name == root or name not in roots:
-            stack.extend(_children(tree, name))
-    return members
 
 
 def render_pages(
@@ -721,18 +697,44 @@ def render_pages(
                                               urls=urls)}
     roots = _plan_page_roots(tree, max_nodes_per_page, max_columns)
     if len(roots) == 1:
-        return {ctx.ids[tree.top]: _page_dot(ctx, tree.top, frozenset(), ctx.ids[tree.top])}
-    root_set = frozenset(roots)
+        return {ctx.ids[tree.top]: _page_dot(ctx, tree.top, {}, ctx.ids[tree.top])}
+    transfers = _transfers(tree, roots)
     parents: dict[str, list[str]] = {r: [] for r in roots}
     for root in roots:
-        for name in sorted(_page_members(tree, root, root_set) - {root}):
-            if name in root_set:
+        for name in transfers[root]:
+            if name in parents:
                 parents[name].append(ctx.ids[root])
     pages: dict[str, str] = {}
     for root in roots:
         page = ctx.ids[root]
-        pages[page] = _page_dot(ctx, root, root_set, page, page, len(roots), sorted(parents[root]))
+        stops = {g: ctx.ids[home] for g, home in transfers[root].items()}
+        pages[page] = _page_dot(ctx, root, stops, page, page, len(roots), sorted(set(parents[root])))
     return pages
+
+
+def _transfers(tree: FaultTree, roots: list[str]) -> dict[str, dict[str, str]]:
+    """Page root -> {gate drawn as a transfer on that page: the page root it is drawn under}. Every gate is
+    drawn on one page only, the first (top first) that reaches it; a page that reaches it again, as a
+    shared input, shows a transfer triangle naming that page."""
+    home: dict[str, str] = {r: r for r in roots}
+    out: dict[str, dict[str, str]] = {}
+    for root in roots:
+        stops: dict[str, str] = {}
+        seen: set[str] = set()
+        stack = [root]
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name != root and home.get(name, root) != root:
+                stops[name] = home[name]
+                continue
+            if name in tree.gates:
+                home.setdefault(name, root)
+            stack.extend(reversed(_children(tree, name)))
+        out[root] = stops
+    return out
 
 
 # -------------------------------------------------------------------------------------------------- SVG
