@@ -624,14 +624,13 @@ def _draw_diagrams(diagrams: Sequence[_Diagram], cache: dict[str, str], progress
             drawn_record.setdefault(d.key, {"file": d.path, "rebase": d.rebase})
         else:
             todo.append(d)
-    jobs = [graphviz.Job(d.path, d.dot, _post(d.kind)) for d in todo]
-    results = graphviz.render_all(jobs)
-    name = f"diagrams ({len(diagrams) - len(todo)} of {len(diagrams)} unchanged)"
-    for d in progress.items(name, todo):
-        result = next(results)
-        svgs[d.path] = result.svg
-        if not result.error:
-            drawn_record.setdefault(d.key, {"file": d.path, "rebase": d.rebase})
+    with progress.phase(f"diagrams: {len(todo)} to draw, {len(diagrams) - len(todo)} unchanged"):
+        results = graphviz.render_all([graphviz.Job(d.path, d.dot, _post(d.kind)) for d in todo])
+        for d in progress.items("diagrams drawn", todo):
+            result = next(results)
+            svgs[d.path] = result.svg
+            if not result.error:
+                drawn_record.setdefault(d.key, {"file": d.path, "rebase": d.rebase})
     return svgs
 
 
@@ -661,10 +660,11 @@ class _Links:
         urls = {n: self.trace_node(n, base) for n in self.tg.graph.nodes}
         return {n: u for n, u in urls.items() if u}
 
-    def tree_urls(self, tree: FaultTree, stem: str, page_names: Sequence[str]) -> dict[str, str]:
+    def tree_urls(self, tree: FaultTree, stem: str) -> dict[str, str]:
         """For a tree drawn on fta/<stem>.html: the top event is the hazard, every other node links to the
         logic or failure mode it comes from, a transfer triangle to the page that continues the tree."""
         from safetyops_dsl.analysis.trace import node_id
+        from safetyops_dsl.generators.fault_tree_dot import node_ids
 
         urls: dict[str, str] = {}
         nodes: dict[str, Any] = {**tree.gates, **tree.basic_events, **tree.house_events}
@@ -676,7 +676,8 @@ class _Links:
         top = self.trace_node(node_id("hazard", tree.name), "../")
         if top:
             urls[tree.top] = top
-        for page in page_names[1:]:
+        # any gate may become a page: its id is the page's name and the anchor on the tree's page
+        for page in node_ids(tree).values():
             urls[f"page:{page}"] = f"{stem}.html#page-{page}"
         urls["notes:"] = f"{stem}.html#notes"
         return urls
@@ -723,9 +724,8 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None,
     with progress.phase("fault-tree artifacts"):
         for (tree, result), stem in progress.items("fault trees", list(zip(a.trees, stems, strict=True))):
             checks = [c for c in a.goal_checks if tree.name in c.hazards or tree.name in c.missing]
-            names = list(render_pages(tree, result, max_nodes_per_page=PAGE_NODES, max_columns=PAGE_COLUMNS))
             pages = render_pages(tree, result, max_nodes_per_page=PAGE_NODES, max_columns=PAGE_COLUMNS,
-                                 urls=links.tree_urls(tree, stem, names))
+                                 urls=links.tree_urls(tree, stem))
             tree_pages[stem] = []
             for i, (name, dot) in enumerate(pages.items()):
                 path = f"fta/{stem}.svg" if i == 0 else f"fta/{stem}/{name}.svg"
@@ -785,8 +785,7 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None,
             for module, text in gsn_yaml.render_modules(a.case, yaml_urls):
                 put(f"gsn/{safe_stem(module)}.gsn.yaml", text)
 
-    with progress.phase("diagrams"):
-        svgs = _draw_diagrams(diagrams, cache or {}, progress, record)
+    svgs = _draw_diagrams(diagrams, cache or {}, progress, record)
     for d in diagrams:
         put(d.path, graphviz.rebase_links(svgs[d.path], d.rebase))
 

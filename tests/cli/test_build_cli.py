@@ -39,7 +39,8 @@ def test_progress_lines_in_ci_and_none_with_quiet(built: Path) -> None:
     result = CliRunner().invoke(cli, args, env={"CI": "1"})
     assert result.exit_code == 0, result.output
     lines = [x for x in result.output.splitlines() if x.startswith("sops build:")]
-    assert any(re.search(r"^sops build: +[0-9.]+ s  diagrams done in [0-9.]+ s$", x) for x in lines), lines
+    assert any(re.search(r"^sops build: +[0-9.]+ s  diagrams: \d+ to draw, \d+ unchanged done in [0-9.]+ s$", x)
+               for x in lines), lines
     assert any(re.search(r"  fault trees 4/4$", x) for x in lines), lines
     quiet = CliRunner().invoke(cli, [*args, "-q"], env={"CI": "1"})
     assert quiet.exit_code == 0 and "sops build:" not in quiet.output
