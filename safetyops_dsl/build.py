@@ -30,7 +30,23 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from safetyops_dsl import diagnostics as dg
+from safetyops_dsl.analysis import pipeline
+from safetyops_dsl.analysis.gate import (
+    FAIL,
+    PASS,
+    SKIP,
+    SUPERSEDED,
+    GateItem,
+    gate_json,
+    gate_passed,
+    gate_text,
+)
+from safetyops_dsl.analysis.gate import gate_items as _gate_items
+from safetyops_dsl.analysis.pipeline import Progress, QuietProgress
+from safetyops_dsl.validation.rules import check_policy
 
 if TYPE_CHECKING:
     from safetyops_dsl.analysis.coverage import Coverage
@@ -55,26 +71,7 @@ PAGE_NODES = 60
 PAGE_COLUMNS = 16
 T = TypeVar("T")
 
-# gate statuses
-PASS, FAIL, SKIP = "pass", "fail", "skip"
-
-
-# -- progress ----------------------------------------------------------------------------------------------------
-
-
-class Progress(Protocol):
-    def phase(self, name: str) -> contextlib.AbstractContextManager[None]: ...
-
-    def items(self, name: str, items: Sequence[T]) -> Iterable[T]: ...
-
-
-class QuietProgress:
-    @contextlib.contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        yield
-
-    def items(self, name: str, items: Sequence[T]) -> Iterable[T]:
-        return items
+__all__ = ["FAIL", "PASS", "SKIP", "GateItem", "Progress", "QuietProgress", "gate_json", "gate_passed", "gate_text"]
 
 
 class LineProgress:
@@ -291,16 +288,8 @@ class Analysis:
     gsn_error: str = ""  # why GSN is missing
     input_files: list[Path] = field(default_factory=list)  # files read beyond the given paths
     pins_commit: bool = False
-
-
-def gsn_available() -> bool:
-    try:
-        from safetyops_dsl.analysis import gsn
-        from safetyops_dsl.generators import gsn_dot
-    except ImportError:
-        return False
-    return all(hasattr(gsn, n) for n in ("build_case", "evidence_statuses")) and all(
-        hasattr(gsn_dot, n) for n in ("diagrams", "svg_from_dot"))
+    results: pipeline.Results | None = None  # the pipeline's output the fields above were taken from
+    policy_file_ok: bool = True
 
 
 @contextlib.contextmanager
@@ -333,9 +322,6 @@ def model_root(opts: BuildOptions) -> Path:
     return find_root([Path(p) for p in opts.paths], Path(opts.root) if opts.root else None)
 
 
-SUPERSEDED = ("SOPS061", "SOPS062", "SOPS063")  # reported by the coverage policy instead (as sops trace does)
-
-
 def analyse(opts: BuildOptions, progress: Progress | None = None, with_gsn: bool = True) -> Analysis:
     """Every analysis of the model, computed once. Raises BuildError when the model has errors."""
     progress = progress or QuietProgress()
@@ -346,7 +332,6 @@ def analyse(opts: BuildOptions, progress: Progress | None = None, with_gsn: bool
 
 
 def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool) -> Analysis:
-    from safetyops_dsl import diagnostics as dg
     from safetyops_dsl.api import check
 
     with progress.phase("check"):
@@ -356,65 +341,25 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
         raise BuildError(errors, checked.sources, checked.file_count)
     model = checked.model
 
-    from safetyops_dsl.analysis.synthesis import synthesise_all
-    from safetyops_dsl.analysis.targets import check_goal_targets
-    from safetyops_dsl.fta.engine import analyse as analyse_tree
-    from safetyops_dsl.fta.result import AnalysisOptions
-
-    with progress.phase("fault trees"):
-        syntheses = synthesise_all(model)
-        trees = []
-        for syn in progress.items("fault trees", syntheses):
-            try:
-                trees.append((syn.tree, analyse_tree(syn.tree, AnalysisOptions(importance=True))))
-            except dg.DiagnosticError as exc:
-                raise BuildError(list(exc.diagnostics), checked.sources, checked.file_count) from exc
-        probabilities = {
-            t.name: (r.exact_probability if r.exact_probability is not None else r.probability, t.mission_time or 1.0)
-            for t, r in trees
-        }
-        goal_checks = check_goal_targets(model, probabilities)
-
-    from safetyops_dsl.analysis.fmea import build_fmea
-    from safetyops_dsl.analysis.fmeda import build_fmeda
-    from safetyops_dsl.analysis.hara import build_hara
-
-    with progress.phase("FMEA, FMEDA, HARA"):
-        fmea = build_fmea(model, syntheses)
-        fmeda = build_fmeda(model, syntheses)
-        hara = build_hara(model)
-
-    from safetyops_dsl.analysis.coverage import evaluate
-    from safetyops_dsl.analysis.evidence import read_results
-    from safetyops_dsl.analysis.trace import build_trace
-    from safetyops_dsl.validation.policy import resolve_policy
-
     diags: list[Diagnostic] = []
-    with progress.phase("trace and coverage"):
-        file_rules = []
-        policy_ok = True
-        if opts.policy is not None:
-            from safetyops_dsl.validation.rules import check_policy
-
-            pol = check([opts.policy], validate=False)
-            if pol.model is None or dg.has_errors(pol.diagnostics):
-                policy_ok = False
-                diags += pol.diagnostics
-            else:
-                file_rules = list(pol.model.policy)
-                more = list(check_policy(pol.model))
-                policy_ok = not dg.has_errors(more)
-                diags += more
-        ci = read_results(opts.results) if opts.results else None
-        results_ok = ci is None or not dg.has_errors(ci.diagnostics)
-        if ci is not None:
-            diags += ci.diagnostics
-        tg = build_trace(model, ci, use_git=opts.use_git)
-        policy = resolve_policy(model.policy, file_rules)
-        if dg.has_errors(list(policy.diagnostics)):
-            policy_ok = False
-        cov = evaluate(tg, policy)
-        diags += tg.diagnostics + cov.diagnostics
+    file_rules = []
+    policy_file_ok = True
+    if opts.policy is not None:
+        pol = check([opts.policy], validate=False)
+        if pol.model is None or dg.has_errors(pol.diagnostics):
+            policy_file_ok = False
+            diags += pol.diagnostics
+        else:
+            file_rules = list(pol.model.policy)
+            more = list(check_policy(pol.model))
+            policy_file_ok = not dg.has_errors(more)
+            diags += more
+    try:
+        results = pipeline.analyse(model, pipeline.Options(
+            results=opts.results, file_policy=tuple(file_rules), use_git=opts.use_git, with_gsn=with_gsn,
+        ), progress)
+    except dg.DiagnosticError as exc:
+        raise BuildError(list(exc.diagnostics), checked.sources, checked.file_count) from exc
 
     inputs: list[Path] = [Path(s).resolve() for s in checked.sources]
     pins_commit = False
@@ -423,130 +368,21 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
             inputs.append((root / ev.artifact).resolve())
         pins_commit = pins_commit or ev.commit is not None
 
-    analysis = Analysis(opts, checked, model, root, syntheses, trees, goal_checks, fmea, fmeda, hara, tg, cov,
-                        results_ok, policy_ok, diags, input_files=sorted(set(inputs)), pins_commit=pins_commit)
-    if with_gsn:
-        with progress.phase("GSN safety case"):
-            _gsn(analysis, probabilities)
-    analysis.diagnostics = dg.sort_unique(analysis.diagnostics)
+    analysis = Analysis(opts, checked, model, root, results.syntheses, results.trees, results.goal_checks,
+                        results.fmea, results.fmeda, results.hara, results.trace, results.coverage,
+                        results.results_ok, results.policy_ok and policy_file_ok, dg.sort_unique(diags + results.diagnostics),
+                        case=results.case, gsn_error=results.gsn_error, input_files=sorted(set(inputs)),
+                        pins_commit=pins_commit, results=results, policy_file_ok=policy_file_ok)
     return analysis
-
-
-def _gsn(a: Analysis, probabilities: dict[str, tuple[float, float]]) -> None:
-    if not gsn_available():
-        a.gsn_error = "the GSN module (sops gsn) is not installed in this version"
-        return
-    from safetyops_dsl.analysis import gsn
-
-    statuses = details = None
-    if a.opts.results:
-        statuses, details, _ = gsn.evidence_statuses(a.model, a.opts.results, use_git=a.opts.use_git)
-    a.case = gsn.build_case(a.model, statuses, probabilities, details=details)
-    a.diagnostics += list(a.case.diagnostics)
 
 
 # -- the gate ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class GateItem:
-    check: str  # model check | CI results | coverage policy | FMEDA | goal target | GSN
-    subject: str
-    status: str  # pass | fail | skip
-    detail: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"check": self.check, "subject": self.subject, "status": self.status, "detail": self.detail}
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x * 100:.2f} %"
-
-
-def _fit(x: float | None) -> str:
-    return "n/a" if x is None else f"{x * 1e9:.4g} FIT"
-
-
 def gate_items(a: Analysis) -> list[GateItem]:
-    """The release checks, in a fixed order. A failing item fails the gate; `skip` does not."""
-    from safetyops_dsl import diagnostics as dg
-    from safetyops_dsl.analysis.fmeda import Status
-
-    items: list[GateItem] = []
-    errors, warnings = dg.count(a.checked.diagnostics)
-    items.append(GateItem("model check", f"{a.checked.file_count} file{'s' if a.checked.file_count != 1 else ''}", PASS,
-                          f"{errors} errors, {warnings} warnings"))
-    if a.opts.results:
-        bad = [d for d in a.diagnostics if d.level is dg.Severity.ERROR and d.code in ("SOPS110", "SOPS202")]
-        items.append(GateItem("CI results", f"{len(a.trace.evidence)} evidence", PASS if a.results_ok else FAIL,
-                              "readable" if a.results_ok else f"{len(bad)} unreadable or invalid result file(s)"))
-    if not a.policy_ok:
-        items.append(GateItem("coverage policy", "policy", FAIL, "the policy is invalid (see diagnostics)"))
-    for r in a.coverage.rules:
-        if not r.required:
-            status, detail = SKIP, f"waived: {r.reason}"
-        elif not r.evaluated:
-            status, detail = PASS if r.ok else FAIL, f"{r.satisfied}/{r.total}" + (f" ({r.note})" if r.note else "")
-        else:
-            status, detail = PASS if r.ok else FAIL, f"{r.satisfied}/{r.total}"
-        items.append(GateItem("coverage policy", r.rule, status, detail))
-    for g in a.fmeda.goals:
-        if all(m.status is Status.NA for m in g.metrics):
-            items.append(GateItem("FMEDA", g.goal, SKIP, f"ASIL {g.asil or '-'}: no hardware targets"))
-            continue
-        parts = []
-        for m in g.metrics:
-            shown = _fit(m.value) if m.name == "PMHF" else _pct(m.value)
-            target = _fit(m.target) if m.name == "PMHF" else _pct(m.target)
-            mark = "" if m.status is not Status.FAIL else " FAIL"
-            parts.append(f"{m.name} {shown} ({m.comparison} {target}){mark}")
-        items.append(GateItem("FMEDA", g.goal, PASS if g.passed else FAIL, f"ASIL {g.asil}: " + "; ".join(parts)))
-    for c in a.goal_checks:
-        if c.missing:
-            detail = "no fault tree for " + ", ".join(c.missing)
-        else:
-            detail = f"{c.achieved_per_hour:.3g} /h vs target {c.target_per_hour:.3g} /h"
-        items.append(GateItem("goal target", c.goal, PASS if c.passed else FAIL, detail))
-    if a.case is None:
-        items.append(GateItem("GSN", "top goal", SKIP, a.gsn_error or "not built"))
-    else:
-        from safetyops_dsl.analysis import gsn
-
-        why = {d.location: d.message for d in gsn.gate_diagnostics(a.case)} if hasattr(gsn, "gate_diagnostics") else {}
-        for t in a.case.tops:
-            node = a.case.nodes[t]
-            detail = why.get(node.location, f"top goal '{t}' is {node.status}")
-            if node.status != gsn.PASSED and not a.opts.results:
-                detail += " (no --results given: test and metric evidence is unknown)"
-            items.append(GateItem("GSN", t, PASS if node.status == gsn.PASSED else FAIL, detail))
-        if not a.case.tops:
-            items.append(GateItem("GSN", "top goal", FAIL, "the case has no top goal"))
-    return items
-
-
-def gate_passed(items: Sequence[GateItem]) -> bool:
-    return all(i.status != FAIL for i in items)
-
-
-def gate_json(items: Sequence[GateItem]) -> str:
-    doc = {"schema": "sops-gate/1", "passed": gate_passed(items), "checks": [i.as_dict() for i in items]}
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def gate_text(items: Sequence[GateItem]) -> str:
-    rows = [("check", "subject", "result", "detail")] + [
-        (i.check, i.subject, i.status.upper(), i.detail) for i in items
-    ]
-    widths = [max(len(r[k]) for r in rows) for k in range(3)]
-    lines = []
-    for j, r in enumerate(rows):
-        lines.append("  ".join([r[k].ljust(widths[k]) for k in range(3)] + [r[3]]).rstrip())
-        if j == 0:
-            lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 6)
-    failed = sum(1 for i in items if i.status == FAIL)
-    lines.append("")
-    lines.append("gate: passed" if not failed else f"gate: FAILED ({failed} of {len(items)} checks)")
-    return "\n".join(lines) + "\n"
+    """The release checks of a build's analyses (analysis/gate.py)."""
+    assert a.results is not None, "an Analysis is made from the pipeline's Results"
+    return _gate_items(a.results, a.checked.diagnostics, a.checked.file_count, a.policy_file_ok)
 
 
 # -- artifacts ----------------------------------------------------------------------------------------------------

@@ -50,11 +50,12 @@ from safetyops_dsl.analysis.fmea import (
     mechanisms_for,
     structural_cut_sets,
 )
-from safetyops_dsl.analysis.iso26262 import HARDWARE_TARGETS
 from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
 from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.iso26262 import HARDWARE_TARGETS
+from safetyops_dsl.model.semantics import goal_asil
 
 
 class FaultClass(StrEnum):
@@ -188,7 +189,6 @@ def classify_goal(
     cut_sets: dict[str, tuple[tuple[str, ...], ...]],
     modes: Sequence[ModeRef],
 ) -> GoalFmeda:
-    from safetyops_dsl.validation.rules import goal_asil
 
     by_event = {m.event: m for m in modes}
     hardware = {e for e, m in by_event.items() if not_counted_reason(m) is None}

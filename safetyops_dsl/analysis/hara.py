@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from safetyops_dsl.analysis import iso26262
 from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model import elements as el
+from safetyops_dsl.model import iso26262
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.semantics import derived_asil, goal_asil, resolve_allocation
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,6 @@ def check_decomposition(parent: str, parent_asil: str, parts: Sequence[Decomposi
 
 
 def _hazard_row(model: Model, hz: el.Hazard, goals: Sequence[el.SafetyGoal]) -> HaraRow:
-    from safetyops_dsl.validation.rules import derived_asil
 
     refs = tuple(GoalRef(g.name, g.title, g.safe_state, g.ftti_seconds) for g in goals)
     fttis = [g.ftti_seconds for g in goals if g.ftti_seconds is not None]
@@ -149,7 +149,6 @@ def _hazard_row(model: Model, hz: el.Hazard, goals: Sequence[el.SafetyGoal]) -> 
 
 
 def _decompositions(model: Model) -> list[Decomposition]:
-    from safetyops_dsl.validation.rules import goal_asil, resolve_allocation
 
     children: dict[str, list[el.Requirement]] = {}
     for _, req in sorted(model.requirements.items()):
@@ -186,7 +185,6 @@ def _decompositions(model: Model) -> list[Decomposition]:
 
 def build_hara(model: Model) -> HaraTable:
     """The HARA of `model`: hazards and goals ordered by qualified name."""
-    from safetyops_dsl.validation.rules import goal_asil
 
     goals_of: dict[str, list[el.SafetyGoal]] = {}
     hazards_of_goal: dict[str, list[str]] = {}

@@ -30,8 +30,11 @@ from safetyops_dsl.analysis import evidence as evmod
 from safetyops_dsl.analysis.evidence import EvidenceStatus, Results
 from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
 from safetyops_dsl.diagnostics import Diagnostic, DiagnosticError, Location
+from safetyops_dsl.fta.ccf import event_members
+from safetyops_dsl.fta.engine import analyse
 from safetyops_dsl.fta.result import AnalysisOptions, FtaResult
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.semantics import derived_asil, goal_asil, resolve_allocation
 
 KIND_ORDER = (
     "hazard", "safety_goal", "requirement", "component", "part", "mechanism", "failure_mode", "metric", "evidence"
@@ -191,7 +194,6 @@ def build_trace(
         if u in g and v in g:
             g.add_edge(u, v, rel=rel)
 
-    from safetyops_dsl.validation.rules import derived_asil, goal_asil, resolve_allocation
 
     for q, hz in sorted(model.hazards.items()):
         add("hazard", q, hz.name, hz.title, hz.location, asil=derived_asil(hz) or "")
@@ -277,8 +279,6 @@ def build_trace(
 
 
 def analyse_hazard(syn: SynthesisResult) -> HazardTree:
-    from safetyops_dsl.fta.ccf import event_members
-    from safetyops_dsl.fta.engine import analyse
 
     tree = syn.tree
     try:

@@ -41,6 +41,7 @@ from safetyops_dsl.lsp import symbols as sy
 from safetyops_dsl.lsp.symbols import Span, Symbol, SymbolIndex, build_index
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.semantics import derived_asil, goal_asil, hazard_system, resolve_allocation
 from safetyops_dsl.parse.loader import SUFFIX, display_path
 
 SOURCE = "sops"
@@ -186,7 +187,6 @@ def instances_of(model: Model, comp: el.Component) -> list[str]:
 
 
 def _hazard_md(state: ModelState, model: Model, hz: el.Hazard) -> list[str]:
-    from safetyops_dsl.validation.rules import derived_asil, goal_asil
 
     classes = [c.text for c in (hz.severity, hz.exposure, hz.controllability) if c is not None]
     asil = derived_asil(hz)
@@ -214,7 +214,6 @@ def _hazard_md(state: ModelState, model: Model, hz: el.Hazard) -> list[str]:
 
 
 def _goal_md(model: Model, g: el.SafetyGoal) -> list[str]:
-    from safetyops_dsl.validation.rules import derived_asil, goal_asil
 
     hazards = _resolved(model, g.mitigates, ("hazard",), g.package)
     out = [f"- ASIL **{goal_asil(model, g) or '?'}** (inherited from its hazards)"]
@@ -235,7 +234,6 @@ def _goal_md(model: Model, g: el.SafetyGoal) -> list[str]:
 
 
 def _requirement_md(model: Model, r: el.Requirement) -> list[str]:
-    from safetyops_dsl.validation.rules import goal_asil, resolve_allocation
 
     out = [f"- ASIL **{r.asil}**" if r.asil is not None else "- ASIL: none given"]
     parents = []
@@ -600,7 +598,6 @@ def _dotted(index: SymbolIndex, model: Model, comp: el.Component, partial: str, 
 
 def _condition(index: SymbolIndex, model: Model, ctx: Context, partial: str) -> tuple[list[Candidate], int]:
     """A hazard condition: `[part.]...port.deviation` over the hazard's system."""
-    from safetyops_dsl.validation.rules import hazard_system
 
     hz = _owner(index, sy.HAZARD, ctx.name, "")
     systems = model.systems()

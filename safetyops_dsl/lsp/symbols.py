@@ -22,6 +22,7 @@ from typing import Any
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.semantics import hazard_system
 
 # Kinds of symbol, as shown in hovers and used in keys.
 COMPONENT = "component"
@@ -371,7 +372,6 @@ class _Builder:
         self.occur(Span(span.file, span.line, head.end + 1, span.end), self.deviation_key(rest))
 
     def hazard_uses(self, hz: el.Hazard) -> None:
-        from safetyops_dsl.validation.rules import hazard_system
 
         if hz.system is not None:
             self.top_ref(hz.system, ("component",), hz.package)

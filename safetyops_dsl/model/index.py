@@ -15,6 +15,7 @@ from typing import Any
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.model import elements as el
+from safetyops_dsl.model.instances import build_instances
 
 DEFAULT_MISSION_TIME_HOURS = 1.0
 
@@ -60,8 +61,6 @@ class Model:
 
     def instances(self, system: el.Component) -> Any:
         """The instance tree of `system` (model/instances.py), built once."""
-        from safetyops_dsl.model.instances import build_instances
-
         key = system.qualified_name
         if key not in self._instances:
             self._instances[key] = build_instances(self, system)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import re
+import sys
 from functools import lru_cache
 from importlib import resources
 from types import SimpleNamespace
@@ -50,6 +51,11 @@ def parse_text(text: str, display_path: str) -> tuple[Any | None, Diagnostic | N
     # The parser allocates many small objects and no cycles; the cyclic GC only costs time here.
     enabled = gc.isenabled()
     gc.disable()
+    # The nesting a file may have must not depend on what ran before in the process: the engine and the
+    # synthesis raise the recursion limit for deep trees and leave it raised (SOPS008 came and went with
+    # the order of a test run). Parse under the interpreter's default limit, always.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(PARSE_RECURSION_LIMIT)
     try:
         model = mm.model_from_str(text)
         if isinstance(model, str):
@@ -67,10 +73,12 @@ def parse_text(text: str, display_path: str) -> tuple[Any | None, Diagnostic | N
             "split the expression into intermediate rules",
         )
     finally:
+        sys.setrecursionlimit(limit)
         if enabled:
             gc.enable()
 
 
+PARSE_RECURSION_LIMIT = 1000  # CPython's default
 _STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|//[^\n]*|/\*[\s\S]*?\*/')
 _MEMBER_KEYWORDS = (
     "in", "out", "failure", "trigger", "mechanism", "monitor", "propagate", "part", "parts", "connect",
