@@ -527,7 +527,7 @@ class _Links:
     def __init__(self, a: Analysis, out: Path):
         from safetyops_dsl.generators import site, trace_report
 
-        self.src = site.Sources(a.model, out)
+        self.src = site.Sources(a.model, sorted(a.checked.sources))
         self.tg = a.trace
         self.pages = {n: trace_report.page_name(n) for n in trace_report.page_elements(a.trace)}
 
