@@ -15,6 +15,7 @@ peak RSS, and the ratios to `tree`. Measured before the change: 14 s and 743 MB 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -74,10 +75,8 @@ def measure(argv: list[str]) -> dict[str, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     result = {"wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
               "rss_mb": usage.ru_maxrss / 1024, "exit": proc.returncode}
-    try:
+    with contextlib.suppress(ValueError, IndexError):  # `sops trace` prints no figures of its own
         result.update(json.loads(out.decode().strip().splitlines()[-1]))
-    except (ValueError, IndexError):
-        pass
     return result
 
 
