@@ -398,10 +398,11 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
             more = list(check_policy(pol.model))
             policy_file_ok = not dg.has_errors(more)
             diags += more
+    results = pipeline.analyse(model, pipeline.Options(
+        results=opts.results, file_policy=tuple(file_rules), use_git=opts.use_git, with_gsn=with_gsn,
+    ), progress)
     try:
-        results = pipeline.analyse(model, pipeline.Options(
-            results=opts.results, file_policy=tuple(file_rules), use_git=opts.use_git, with_gsn=with_gsn,
-        ), progress)
+        results.trees  # noqa: B018 - the engine may refuse a tree (a resource limit): a BuildError, not a crash
     except dg.DiagnosticError as exc:
         raise BuildError(list(exc.diagnostics), checked.sources, checked.file_count) from exc
     digests.update(results.result_digests)
