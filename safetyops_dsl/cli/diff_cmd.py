@@ -17,6 +17,7 @@ structural changes that can be computed); 2 usage errors.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -133,7 +134,6 @@ def _load(side: Side, folder: str, cache_dir: str | None) -> tuple[DiffSide, lis
     from safetyops_dsl.analysis.diff import Side as DiffSide
     from safetyops_dsl.api import check
     from safetyops_dsl.cli.common import print_diagnostics
-    from safetyops_dsl.diagnostics import Diagnostic, Location
 
     checked = check([folder], cache_dir=cache_dir)
     errors = [d for d in checked.diagnostics if d.level is dg.Severity.ERROR]
@@ -145,8 +145,8 @@ def _load(side: Side, folder: str, cache_dir: str | None) -> tuple[DiffSide, lis
                 rel = os.path.relpath(Path(f).resolve(), Path(folder).resolve())
                 return f"{side.rev}:{Path(side.path, rel).as_posix() if side.path else Path(rel).as_posix()}"
 
-            errors = [Diagnostic(d.code, d.message, Location(show(d.location.file), d.location.line, d.location.col),
-                                 d.hint, d.severity) for d in errors]
+            errors = [dataclasses.replace(d, location=dataclasses.replace(d.location, file=show(d.location.file)))
+                      for d in errors]
             sources = {show(k): v for k, v in checked.sources.items()}
         print_diagnostics(errors, sources)
         click.echo(f"sops diff: the {side.label} side has errors: only its structure is compared", err=True)

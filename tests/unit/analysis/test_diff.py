@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -190,3 +191,18 @@ def test_git_revision_against_working_tree(tmp_path: Path, monkeypatch: pytest.M
     assert "HEAD:models/aeb/safety.sops:1:" in res.output
     res = runner.invoke(cli, ["diff", "no-such-rev"])
     assert res.exit_code == 2 and "neither a folder nor a git revision" in res.output
+
+
+def test_a_side_with_errors_still_gets_its_diff(tmp_path: Path) -> None:
+    """The pull request that introduces an error gets its impact report: the diagnostics first, the structural
+    changes, exit 1 (it stopped with 'the new side has errors' before)."""
+    new = _copy(tmp_path, "new", {"safety.sops": [("refines SG1", "refines SG9")]})
+    res = CliRunner().invoke(cli, ["diff", str(AEB), str(new), "--format", "json"])
+    assert res.exit_code == 1
+    doc = json.loads(res.stdout)
+    assert doc["errors"] == {"old": False, "new": True}
+    assert any("SOPS011" in d["text"] for d in doc["diagnostics"])
+    assert any(c["status"] == "changed" and c["kind"] == "requirement" for c in doc["changes"])
+    assert doc["deltas"]["gate"]["newly_failing"][0]["check"] == "model check"
+    md = CliRunner().invoke(cli, ["diff", str(AEB), str(new)])
+    assert md.exit_code == 1 and "has errors" in md.stdout and "SOPS011" in md.stdout
