@@ -185,7 +185,7 @@ class _OrderBuild:
                     return int(mgr.var(index[name]))
                 return TRUE if tree.house_events[name].state else FALSE
 
-            top = yield from _build_gate(tree, module, modules, leaf, mgr)
+            top = yield from _build_gate(tree, module, modules, leaf, mgr, index)
             if module != tree.top and top in (TRUE, FALSE):
                 constants[module] = top
                 continue
@@ -231,11 +231,18 @@ def _bottom_up(tree: FaultTree, modules: set[str]) -> list[str]:
 
 
 def _build_gate(
-    tree: FaultTree, top: str, modules: set[str], leaf: Any, mgr: Any
+    tree: FaultTree, top: str, modules: set[str], leaf: Any, mgr: Any, index: dict[str, int]
 ) -> Generator[None, None, int]:
     """BDD of gate `top`, stopping at other modules (they are leaves). Yields whenever the manager reaches its
-    node limit, and retries the interrupted step when resumed."""
+    node limit, and retries the interrupted step when resumed.
+
+    The inputs of a gate are applied deepest first (by the highest variable below each, a bound on the top
+    variable of its BDD): each new input then sits above the accumulated result and the apply does not walk
+    it again. In the model's order an OR of 10,000 events applied as written rebuilt the whole accumulated
+    chain at every step (quadratic: 50 M nodes); the result is the same canonical BDD either way."""
     values: dict[str, int] = {}
+    nvars = len(index)
+    top_var: dict[str, int] = {}
     # Iterative post-order: deep trees must not hit Python's recursion limit.
     work: list[tuple[str, bool]] = [(top, False)]
     while work:
@@ -245,13 +252,16 @@ def _build_gate(
         try:
             if name not in tree.gates or (name != top and name in modules):
                 values[name] = leaf(name)
+                top_var[name] = index.get(name, nvars)
                 continue
             gate = tree.gates[name]
             if not expanded:
                 work.append((name, True))
                 work.extend((c, False) for c in reversed(gate.inputs) if c not in values)
                 continue
-            values[name] = _apply_gate(mgr, gate.kind, gate.k, [values[c] for c in gate.inputs])
+            inputs = sorted(gate.inputs, key=top_var.__getitem__, reverse=True)  # stable: ties as written
+            values[name] = _apply_gate(mgr, gate.kind, gate.k, [values[c] for c in inputs])
+            top_var[name] = top_var[inputs[-1]]
         except OverflowError:  # the node limit: wait for a larger one, then redo this step
             work.append((name, expanded))
             yield

@@ -30,25 +30,29 @@ def find_modules(tree: FaultTree) -> set[str]:
     last: dict[str, int] = {}
     exit_time: dict[str, int] = {}
     clock = 0
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 2 * len(gates) + 1000))
-
-    def visit(name: str) -> None:
-        nonlocal clock
-        clock += 1
-        if name in first:
-            last[name] = clock
-            return
-        first[name] = last[name] = clock
-        gate = gates.get(name)
-        if gate is not None:
-            for child in gate.inputs:
-                if child in gates or child in basics:
-                    visit(child)
+    # Depth-first with an explicit stack (a chain of 100,000 gates is 100,000 levels deep); the clock ticks
+    # as in the recursive formulation: once on every visit, once more when a gate's inputs are done.
+    stack: list[tuple[str, int]] = [(tree.top, -1)]
+    while stack:
+        name, i = stack.pop()
+        if i < 0:
+            clock += 1
+            if name in first:
+                last[name] = clock
+                continue
+            first[name] = last[name] = clock
+            if name not in gates:
+                continue
+            i = 0
+        inputs = gates[name].inputs
+        while i < len(inputs) and not (inputs[i] in gates or inputs[i] in basics):
+            i += 1
+        if i < len(inputs):
+            stack.append((name, i + 1))
+            stack.append((inputs[i], -1))
+        else:
             clock += 1
             exit_time[name] = clock
-
-    visit(tree.top)
     low: dict[str, int] = {}
     high: dict[str, int] = {}
     modules: set[str] = set()
@@ -114,6 +118,9 @@ def _dfs_order(tree: FaultTree, modules: set[str], key: Callable[[str], int]) ->
             order.append(name)
         gate = tree.gates.get(name)
         if gate is not None:
-            children = sorted(gate.inputs, key=key)  # stable: ties keep the model's order
+            # Child modules after the other inputs: a module's cut sets are then grafted at the end of its
+            # parent's sets (where the parent's family reaches BASE), which shares the module's ZDD instead
+            # of copying it; in a chain of modules copying made the substitution quadratic.
+            children = sorted(gate.inputs, key=lambda c: (c in modules, key(c)))  # stable: ties as written
             stack.extend(reversed(children))
     return order
