@@ -15,8 +15,8 @@ size of the graph and none recursive, so chains and nestings of 100,000 gates ar
    complemented AND into OR. The chain g0 = or(g1, e0), g1 = or(g2, e1), ... becomes one OR of all the
    events. Inputs are spliced top-down, each absorbed gate by its only parent, so a chain costs linear time
    (bottom-up concatenation would copy every tail again).
-Phases 1-3 repeat until the graph stops shrinking (coalescing can bring repeated or complementary inputs
-together, and their simplification new coalescing chances), at most a few rounds.
+Phases 1-3 repeat while coalescing finds work (it can bring repeated or complementary inputs together, and
+their simplification new coalescing chances), at most a few rounds.
 
 Modules (`modules.find_modules`) and the variable orders are then computed on the preprocessed tree.
 The basic events are the original ones, untouched: cut sets, probabilities and importance factors are
@@ -103,7 +103,7 @@ class _Graph:
             if k == 1:
                 return self.make(OR, 0, kept)
             if k == n:
-                return self.make(OR, 0, kept)
+                return self.make(AND, 0, kept)
             lits = kept
         else:  # XOR: odd parity
             parity: dict[int, int] = {}
@@ -132,22 +132,12 @@ class _Graph:
 def preprocess(tree: FaultTree) -> FaultTree:
     """A tree with the same function of the same basic events, normalised, simplified and coalesced."""
     g = _from_tree(tree)
-    size = _size(g)
     for _ in range(MAX_ROUNDS):
-        g = _rebuild(g, _coalesce(g))
-        new = _size(g)
-        if new >= size:
+        flat, absorbed = _coalesce(g)
+        if not absorbed:
             break
-        size = new
+        g = _rebuild(g, flat)
     return _to_tree(tree, g)
-
-
-def _size(g: _Graph) -> int:
-    return sum(len(i) for i in _reachable_inputs(g))
-
-
-def _reachable_inputs(g: _Graph) -> list[list[int]]:
-    return [g.inputs[x] for x in _post_order(g)]
 
 
 def _post_order(g: _Graph) -> list[int]:
@@ -208,7 +198,7 @@ def _from_tree(tree: FaultTree) -> _Graph:
     return g
 
 
-def _coalesce(g: _Graph) -> dict[int, list[int]]:
+def _coalesce(g: _Graph) -> tuple[dict[int, list[int]], int]:
     """For each gate reachable from the top that is not absorbed: its inputs with absorbable inputs spliced in.
 
     A gate input c of gate p is absorbed when p is the only user of c (counting every occurrence) and c
@@ -252,7 +242,7 @@ def _coalesce(g: _Graph) -> dict[int, list[int]]:
             else:
                 out.append(lit)
         flat[x] = out
-    return flat
+    return flat, len(absorbed)
 
 
 def _rebuild(g: _Graph, flat: dict[int, list[int]]) -> _Graph:
