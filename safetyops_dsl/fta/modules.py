@@ -11,7 +11,7 @@ occurs positively; under a NOT it is not. Non-coherent trees (not, nand, nor, xo
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from safetyops_dsl.fta.tree import FaultTree, GateKind
 
@@ -31,26 +31,26 @@ def find_modules(tree: FaultTree) -> set[str]:
     exit_time: dict[str, int] = {}
     clock = 0
     # Depth-first with an explicit stack (a chain of 100,000 gates is 100,000 levels deep); the clock ticks
-    # as in the recursive formulation: once on every visit, once more when a gate's inputs are done.
-    stack: list[tuple[str, int]] = [(tree.top, -1)]
+    # as in the recursive formulation: once on every visit, once more when a gate's inputs are done. Event
+    # inputs are visited in line, so a gate with 50,000 event inputs costs one loop, not 50,000 pushes.
+    first[tree.top] = last[tree.top] = clock = 1
+    stack: list[tuple[str, Iterator[str]]] = [(tree.top, iter(gates[tree.top].inputs))] if tree.top in gates else []
     while stack:
-        name, i = stack.pop()
-        if i < 0:
+        name, inputs = stack[-1]
+        for child in inputs:
             clock += 1
-            if name in first:
-                last[name] = clock
-                continue
-            first[name] = last[name] = clock
-            if name not in gates:
-                continue
-            i = 0
-        inputs = gates[name].inputs
-        while i < len(inputs) and not (inputs[i] in gates or inputs[i] in basics):
-            i += 1
-        if i < len(inputs):
-            stack.append((name, i + 1))
-            stack.append((inputs[i], -1))
+            if child in first:
+                last[child] = clock
+            elif child in gates:
+                first[child] = last[child] = clock
+                stack.append((child, iter(gates[child].inputs)))
+                break
+            elif child in basics:
+                first[child] = last[child] = clock
+            else:
+                clock -= 1  # house events are not visited
         else:
+            stack.pop()
             clock += 1
             exit_time[name] = clock
     low: dict[str, int] = {}
