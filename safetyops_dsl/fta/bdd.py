@@ -83,7 +83,7 @@ def build(tree: FaultTree, split: bool = False, max_nodes: int = 1 << 24) -> Tre
     """
     from safetyops_dsl.fta.modules import candidate_orders, find_modules
 
-    modules = find_modules(tree) if split else {tree.top}
+    modules = _separate(tree, find_modules(tree)) if split else {tree.top}
     builds = [_OrderBuild(tree, modules, order) for order in candidate_orders(tree, modules)]
     # Budgets count the nodes a build allocates (a manager keeps every node it makes), so a bad order is
     # stopped after a bounded amount of work whatever shape its gates have. A stopped build is resumed, not
@@ -125,6 +125,26 @@ def build(tree: FaultTree, split: bool = False, max_nodes: int = 1 << 24) -> Tre
         elif b is not best:
             b.release()  # now, not whenever the cyclic GC runs: a stopped manager holds ~40 bytes a node
     return best.bdds
+
+
+THIN = 2  # a module gate over one child module and at most this many events is built in its parent's BDD
+
+
+def _separate(tree: FaultTree, modules: set[str]) -> set[str]:
+    """The modules that get a BDD of their own: all but the thin ones (one child module and at most THIN
+    events). In a chain of thin modules (g0 = or(g1, e0), g1 = and(g2, e1), ...) each module's BDD has two
+    variables, and the Python work around each BDD (cut-set substitution, importance) costs far more than
+    building the whole chain as one BDD, which the C kernel does in linear time."""
+    keep = set()
+    for name in modules:
+        gate = tree.gates[name]
+        if name != tree.top:
+            inner = [c for c in gate.inputs if c in tree.gates]
+            if len(inner) == 1 and inner[0] in modules and len(gate.inputs) - 1 <= THIN:
+                if all(c in tree.basic_events for c in gate.inputs if c != inner[0]):
+                    continue
+        keep.add(name)
+    return keep
 
 
 class _OverBudget(Exception):

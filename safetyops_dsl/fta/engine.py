@@ -11,6 +11,7 @@ Pipeline for one tree (steps marked C run in the kernels `_bddk.c` / `_zddk.c`):
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections.abc import Sequence
 
@@ -25,6 +26,17 @@ from safetyops_dsl.fta.zdd import Zdd, minimal_solutions, substitute
 
 
 def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
+    # The ZDD algorithms recurse as deep as the variables (ensure_recursion raises the limit); the limit is
+    # put back afterwards, so that other code in the process (the model parser's nesting check) still meets
+    # the limit it expects.
+    previous = sys.getrecursionlimit()
+    try:
+        return _analyse(tree, options)
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def _analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
     model_tree = tree
     tree = preprocess(tree)  # same function of the same basic events, on a smaller and flatter graph
     try:
