@@ -181,7 +181,7 @@ def shape_cases(folder: Path, size: int) -> list[tuple[str, tuple[str, ...], lis
         f"and-or-chain-{size}": chain(size, ("or", "and")),
         f"vote-nest-{size // 4}": nested_vote(size // 4),
         "wide-or-50000": wide(50_000),
-        "lattice-12x8": lattice(12, 8),
+        "lattice-10x6": lattice(10, 6),
     }
     cases = []
     for name, text in shapes.items():

@@ -140,9 +140,9 @@ def _separate(tree: FaultTree, modules: set[str]) -> set[str]:
         gate = tree.gates[name]
         if name != tree.top:
             inner = [c for c in gate.inputs if c in tree.gates]
-            if len(inner) == 1 and inner[0] in modules and len(gate.inputs) - 1 <= THIN:
-                if all(c in tree.basic_events for c in gate.inputs if c != inner[0]):
-                    continue
+            thin = len(inner) == 1 and inner[0] in modules and len(gate.inputs) - 1 <= THIN
+            if thin and all(c in tree.basic_events for c in gate.inputs if c != inner[0]):
+                continue
         keep.add(name)
     return keep
 
