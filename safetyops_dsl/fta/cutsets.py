@@ -104,6 +104,10 @@ def alphabetical(z: Zdd, root: int, rank: list[int]) -> Iterator[tuple[int, ...]
     yield from visit(root, ())
 
 
+# Bands of at most this many tied sets are listed and sorted rather than walked in name order.
+SORT_BAND = 250_000
+
+
 def top_cut_sets(
     z: Zdd, root: int, count: int, names: list[str], probs: list[float], limit: int
 ) -> list[tuple[str, ...]]:
@@ -129,6 +133,20 @@ def top_cut_sets(
     for r, v in enumerate(rank_of):
         rank[v] = r
     tied: list[tuple[str, ...]] = []
+    if sum(_zddk.count_by_order(z.var, z.hi, z.lo, band).values()) <= SORT_BAND:
+        # A band that fits in memory is listed and sorted: the alphabetical walk costs a ZDD restriction per
+        # event, which is quadratic when the ZDD's order is far from the name order (one OR of 100,000
+        # events: every set ties).
+        for s in z.iterate(band):
+            t = as_names(s)
+            k = sort_key(set_probability(t, p_of))
+            if k > kth:
+                above.add(t)
+            elif k == kth:
+                tied.append(t)
+        tied.sort()
+        ordered = sorted(above, key=lambda t: (-sort_key(set_probability(t, p_of)), t))
+        return (ordered + tied)[:limit]
     for s in alphabetical(z, band, rank):
         t = as_names(s)
         k = sort_key(set_probability(t, p_of))

@@ -11,43 +11,62 @@ Pipeline for one tree (steps marked C run in the kernels `_bddk.c` / `_zddk.c`):
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Sequence
 
 from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, DiagnosticError, Location, make
 from safetyops_dsl.fta import _bddk, _zddk, cutsets
-from safetyops_dsl.fta.bdd import BddTooLarge, TreeBdds, build, edge_probability, ensure_recursion
+from safetyops_dsl.fta.bdd import BddTooLarge, FlatBdd, TreeBdds, build, edge_probability, ensure_recursion
 from safetyops_dsl.fta.modules import is_coherent
+from safetyops_dsl.fta.preprocess import preprocess
 from safetyops_dsl.fta.result import AnalysisOptions, Approximation, FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
 from safetyops_dsl.fta.zdd import Zdd, minimal_solutions, substitute
 
 
 def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
+    # The ZDD algorithms recurse as deep as the variables (ensure_recursion raises the limit); the limit is
+    # put back afterwards, so that other code in the process (the model parser's nesting check) still meets
+    # the limit it expects.
+    previous = sys.getrecursionlimit()
+    try:
+        return _analyse(tree, options)
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def _analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
+    model_tree = tree
+    tree = preprocess(tree)  # same function of the same basic events, on a smaller and flatter graph
     try:
         bdds = build(tree, split=is_coherent(tree), max_nodes=options.max_bdd_nodes)
     except BddTooLarge as exc:
         raise _limit(
-            tree,
+            model_tree,
             f"the BDD of tree '{tree.name}' needs more than {exc.limit} nodes under each of the {exc.orders} "
             "variable orders tried (--max-bdd-nodes)",
             hint="allow more nodes with --max-bdd-nodes (about 50 bytes each), or split the tree",
         ) from None
     ensure_recursion(len(bdds.variables))
     probs = bdds.probability
+    # The kernels read an array('d') in place; a list would be copied on every call, once per module.
+    packed = array("d", probs)
     tables: dict[str, tuple[Sequence[float], Sequence[float]]] = {}
     for m in bdds.modules:  # bottom-up, so placeholders hold their module's probability when used
         f = m.flat
-        pos, neg = _bddk.node_probabilities(f.level, f.high, f.low, f.probability)
+        pos, neg = _bddk.node_probabilities(f.level, f.high, f.low, packed)
         tables[m.name] = (pos, neg)
         if m.name != tree.top:
-            probs[bdds.index[m.name]] = edge_probability(m.flat.root, pos, neg)
+            i = bdds.index[m.name]
+            probs[i] = packed[i] = edge_probability(m.flat.root, pos, neg)
     top_flat = bdds.modules[-1].flat
     exact = edge_probability(top_flat.root, *tables[tree.top])
     warnings: list[str] = []
 
     importance: tuple[ImportanceRow, ...] = ()
     if options.importance:
-        importance = _importance(tree, bdds, tables, exact)
+        importance = _importance(tree, bdds, tables, exact, packed)
 
     z = Zdd(len(bdds.variables))
     families: dict[str, int] = {}
@@ -114,7 +133,11 @@ def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
 
 
 def _importance(
-    tree: FaultTree, bdds: TreeBdds, tables: dict[str, tuple[Sequence[float], Sequence[float]]], top: float
+    tree: FaultTree,
+    bdds: TreeBdds,
+    tables: dict[str, tuple[Sequence[float], Sequence[float]]],
+    top: float,
+    packed: array[float],
 ) -> tuple[ImportanceRow, ...]:
     """Importance factors from the BDDs, as SCRAM defines them (SCRAM also works on the BDD by default).
 
@@ -123,36 +146,33 @@ def _importance(
     Factors that divide by P(top) are 0 when P(top) = 0; RRW is inf when P(top | e=0) = 0 (SCRAM prints 0).
     """
     cond: dict[str, dict[int, tuple[float, float]]] = {}
-    parent: dict[str, str] = {}
     home: dict[str, str] = {}
     for m in bdds.modules:
-        f = m.flat
-        cond[m.name] = _bddk.conditional_probabilities(
-            f.level, f.high, f.low, f.root, f.probability, *tables[m.name], len(f.variables)
-        )
-        for c in m.children:
-            parent[c] = m.name
+        cond[m.name] = _conditional(m.flat, tables[m.name], packed)
         for e in m.events:
             home[e] = m.name
+    # P(top | M=1), P(top | M=0) for every module, top-down (modules are listed bottom-up), so that each
+    # event needs one step and not one per module above it (a chain of 100,000 modules was quadratic).
+    given: dict[str, tuple[float, float]] = {tree.top: (1.0, 0.0)}
+    for m in reversed(bdds.modules):
+        if m.name not in given:
+            continue  # the module vanished from its parent's BDD (a constant absorbed it)
+        t1, t0 = given[m.name]
+        for c in m.children:
+            entry = cond[m.name].get(bdds.index[c])
+            if entry is not None:
+                x1, x0 = entry
+                given[c] = (x1 * t1 + (1.0 - x1) * t0, x0 * t1 + (1.0 - x0) * t0)
     rows = []
     for name in sorted(home):
         v = bdds.index[name]
         module = home[name]
-        if v not in cond[module]:
+        if v not in cond[module] or module not in given:
             continue  # the event vanished from the BDD (e.g. absorbed by a house event)
         p1, p0 = cond[module][v]
-        while module != tree.top:
-            up = parent.get(module)
-            entry = cond[up].get(bdds.index[module]) if up is not None else None
-            if entry is None:  # the module vanished from its parent's BDD (a constant absorbed it)
-                break
-            assert up is not None
-            m1, m0 = entry
-            p1 = p1 * m1 + (1.0 - p1) * m0
-            p0 = p0 * m1 + (1.0 - p0) * m0
-            module = up
         if module != tree.top:
-            continue
+            t1, t0 = given[module]
+            p1, p0 = p1 * t1 + (1.0 - p1) * t0, p0 * t1 + (1.0 - p0) * t0
         p = tree.basic_events[name].probability
         mif = p1 - p0
         if top > 0.0:
@@ -165,6 +185,29 @@ def _importance(
         rrw = top / p0 if p0 > 0.0 else (float("inf") if top > 0.0 else 0.0)
         rows.append(ImportanceRow(name, p, cif, mif, cif, dif, raw, rrw))
     return tuple(rows)
+
+
+def _conditional(
+    f: FlatBdd, table: tuple[Sequence[float], Sequence[float]], packed: array[float]
+) -> dict[int, tuple[float, float]]:
+    """P(module | v=1), P(module | v=0) for the variables v of one module's BDD.
+
+    The kernel's pass costs O(size + number of variables) (its range sums span all levels). A module's BDD
+    holds a narrow band of the tree's variables, so a small module is passed with its levels shifted to
+    that band: in a chain of 100,000 modules a pass over all levels for each one was quadratic."""
+    nvars = len(f.variables)
+    level = f.level
+    if len(level) > 1:
+        first, last = min(level[1:]), max(level[1:])
+        width = last - first + 1
+        if first > 0 and 4 * width < nvars:
+            shifted = array("i", [width])
+            shifted.extend(v - first for v in level[1:])
+            local = _bddk.conditional_probabilities(
+                shifted, f.high, f.low, f.root, packed[first : last + 1], *table, width
+            )
+            return {v + first: pq for v, pq in local.items()}
+    return _bddk.conditional_probabilities(level, f.high, f.low, f.root, packed, *table, nvars)
 
 
 def _limit(

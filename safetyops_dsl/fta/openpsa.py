@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from safetyops_dsl.diagnostics import (
     LIMIT_EXCEEDED,
@@ -24,10 +25,12 @@ from safetyops_dsl.diagnostics import (
     Location,
     make,
 )
-from safetyops_dsl.fta import ccf
 from safetyops_dsl.fta.mef_expr import Evaluator, ExprError
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
 from safetyops_dsl.fta.xmlread import Element, parse_file
+
+if TYPE_CHECKING:
+    from safetyops_dsl.fta import ccf
 
 DEFAULT_MISSION_TIME = 8760.0  # hours; SCRAM's default
 # A CCF group becomes one event per combination of members up to its highest level: 2^n - 1 for all levels.
@@ -309,6 +312,8 @@ class _Builder:
 
     def _ccf_group(self, d: _CcfDef) -> None:
         """Quantify one CCF group (distribution, factors), validate it and keep it in self.groups."""
+        from safetyops_dsl.fta import ccf  # only models with CCF groups pay for its import (start-up)
+
         m, el, name = self.m, d.el, d.name
         raw_model = el.get("model") or ""
         try:
@@ -601,5 +606,7 @@ class _Builder:
         if not any(self.m.basic[n].ccf_group for n in basic if n in self.m.basic):
             return tree
         # Groups were validated and members are unique basic events, so expand raises nothing here.
+        from safetyops_dsl.fta import ccf
+
         tree = ccf.expand(tree, [self.groups[k] for k in sorted(self.groups)])
         return replace(tree, gates=dict(sorted(tree.gates.items())), basic_events=dict(sorted(tree.basic_events.items())))

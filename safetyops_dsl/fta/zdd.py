@@ -41,6 +41,7 @@ class Zdd:
         # Nodes never change, so whole-family results are cached per root: the engine, the MCUB and the
         # top-k listing each walk the same family (and the walks used to dominate small analyses).
         self._reach: dict[int, list[int]] = {}
+        self._longest: dict[int, int] = {EMPTY: -(1 << 30), BASE: 0}
         self._bounds: dict[int, tuple[list[float], dict[int, float], dict[int, float]]] = {}
 
     def node(self, v: int, hi: int, lo: int) -> int:
@@ -65,6 +66,26 @@ class Zdd:
         for n in range(2, len(var)):
             at.append(node(var[n], at[hi[n]], at[lo[n]]))
         return at[root]
+
+    def longest(self, f: int) -> int:
+        """The size of the largest set of f (memoised per node; nodes never change)."""
+        memo = self._longest
+        if f in memo:
+            return memo[f]
+        stack = [f]
+        hi, lo = self.hi, self.lo
+        while stack:
+            n = stack[-1]
+            h, low_n = hi[n], lo[n]
+            if h in memo and low_n in memo:
+                stack.pop()
+                memo[n] = max(memo[h] + 1, memo[low_n])
+                continue
+            if h not in memo:
+                stack.append(h)
+            if low_n not in memo:
+                stack.append(low_n)
+        return memo[f]
 
     def has_empty(self, f: int) -> bool:
         return self.eps[f]
@@ -233,6 +254,8 @@ def substitute(z: Zdd, root: int, modules: dict[int, int], limit: int | None) ->
             return EMPTY
         if g == BASE:
             return sub(h, k)
+        if h == BASE and (unlimited or z.longest(g) <= k):
+            return g  # G x {{}} = G: shared, not copied (modules come last in their parent's order)
         if k <= 0:
             return sub(h, k) if eps[g] else EMPTY
         key = (g, h, k)

@@ -67,11 +67,11 @@ def test_a_model_edited_during_the_build_is_never_recorded_as_built(work: Path,
     real_render = b.render_artifacts
     renders: list[int] = []
 
-    def render_while_editing(a: Any, target: Path, progress: Any = None) -> dict[str, bytes]:
+    def render_while_editing(a: Any, target: Path, *args: Any) -> dict[str, bytes]:
         if not renders:
             _edit(work)  # the analysis has read the file; the editor saves now
         renders.append(1)
-        return real_render(a, target, progress)
+        return real_render(a, target, *args)
 
     monkeypatch.setattr(b, "render_artifacts", render_while_editing)
     b.build(_opts(work), out, force=True)
@@ -93,11 +93,11 @@ def test_inputs_that_keep_changing_end_the_build_and_write_nothing(work: Path,
     real_render = b.render_artifacts
     n = [0]
 
-    def render_while_editing(a: Any, target: Path, progress: Any = None) -> dict[str, bytes]:
+    def render_while_editing(a: Any, target: Path, *args: Any) -> dict[str, bytes]:
         n[0] += 1
         f = work / "model" / "safety.sops"
         f.write_text(f.read_text(encoding="utf-8") + f"\n// save {n[0]}\n", encoding="utf-8")
-        return real_render(a, target, progress)
+        return real_render(a, target, *args)
 
     monkeypatch.setattr(b, "render_artifacts", render_while_editing)
     result = CliRunner().invoke(cli, ["build", str(work / "model"), "-o", str(out), "--no-git", "--force", "-q"])

@@ -1,0 +1,180 @@
+"""Preprocessing keeps the function exactly (brute force over every assignment, on random trees with every
+gate kind, repeated and complementary inputs, constants and deep same-kind nesting), and the pathological
+shapes (chains, deep k-of-n nesting, wide gates) are analysed with no recursion and the right numbers (each
+checked against a closed form or a recurrence, independent of the engine)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+from test_engine_properties import SETTINGS, brute_minimal_true_points, brute_probability, evaluate
+
+from safetyops_dsl.fta.engine import analyse
+from safetyops_dsl.fta.modules import find_modules
+from safetyops_dsl.fta.preprocess import preprocess
+from safetyops_dsl.fta.result import AnalysisOptions
+from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent
+
+
+@st.composite
+def messy_trees(draw: st.DrawFn) -> FaultTree:
+    """Trees that give every phase work: inputs may repeat, same-kind gates nest, NOT/NAND/NOR complement
+    sub-trees, house events and XOR/k-of-n mix with the rest."""
+    n_events = draw(st.integers(1, 6))
+    basics = {f"e{i}": BasicEvent(f"e{i}", draw(st.sampled_from([0.0, 0.1, 0.3, 0.5, 1.0]))) for i in range(n_events)}
+    houses = {f"h{i}": HouseEvent(f"h{i}", draw(st.booleans())) for i in range(draw(st.integers(0, 2)))}
+    pool = list(basics) + list(houses)
+    gates: dict[str, Gate] = {}
+    for gi in range(draw(st.integers(1, 10))):
+        kind = draw(st.sampled_from(list(GateKind)))
+        if kind in (GateKind.NOT, GateKind.NULL):
+            inputs = [draw(st.sampled_from(pool))]
+        else:
+            # Recent gates are likelier inputs, so same-kind chains form.
+            inputs = draw(st.lists(st.sampled_from(pool + pool[-3:] * 2), min_size=1, max_size=5))
+        k = draw(st.integers(1, len(inputs))) if kind is GateKind.ATLEAST else None
+        name = f"g{gi}"
+        gates[name] = Gate(name, kind, tuple(inputs), k)
+        pool.append(name)
+    top = pool[-1]
+    full = FaultTree("T", top, gates, basics, houses)
+    reach = set(full.reachable())
+    return FaultTree(
+        "T",
+        top,
+        {n: g for n, g in gates.items() if n in reach},
+        {n: b for n, b in basics.items() if n in reach},
+        {n: h for n, h in houses.items() if n in reach},
+    )
+
+
+@SETTINGS
+@given(messy_trees())
+def test_preprocessing_keeps_the_function(tree: FaultTree) -> None:
+    pre = preprocess(tree)
+    assert pre.top == tree.top and pre.basic_events == tree.basic_events
+    # only normalised kinds remain: NOT sits right above an event or gate, NULL only as the top pass-through
+    for g in pre.gates.values():
+        assert g.kind in (GateKind.AND, GateKind.OR, GateKind.ATLEAST, GateKind.XOR, GateKind.NOT) or (
+            g.kind is GateKind.NULL and g.name == pre.top
+        )
+        if g.kind is GateKind.ATLEAST:
+            assert g.k is not None and 2 <= g.k < len(g.inputs)
+    names = sorted(tree.basic_events)
+    for bits in itertools.product((False, True), repeat=len(names)):
+        true = {n for n, b in zip(names, bits, strict=True) if b}
+        assert evaluate(pre, true) == evaluate(tree, true)
+
+
+@SETTINGS
+@given(messy_trees())
+def test_engine_on_messy_trees(tree: FaultTree) -> None:
+    r = analyse(tree, AnalysisOptions(cut_set_limit=None, importance=False))
+    assert r.exact_probability is not None
+    assert math.isclose(r.exact_probability, brute_probability(tree), rel_tol=1e-12, abs_tol=1e-15)
+    assert {frozenset(cs) for cs in r.cut_sets} == brute_minimal_true_points(tree)
+
+
+def _events(n: int, p: float = 0.001) -> dict[str, BasicEvent]:
+    return {f"e{i}": BasicEvent(f"e{i}", p) for i in range(n)}
+
+
+def _chain(n: int, kinds: tuple[GateKind, ...]) -> FaultTree:
+    """g0 = kind0(g1, e0), g1 = kind1(g2, e1), ..., g(n-1) = kind(e(n), e(n-1)): the Open-PSA chain shape."""
+    gates = {}
+    for i in range(n):
+        nxt = f"g{i + 1}" if i + 1 < n else f"e{n}"
+        gates[f"g{i}"] = Gate(f"g{i}", kinds[i % len(kinds)], (nxt, f"e{i}"))
+    return FaultTree("chain", "g0", gates, _events(n + 1))
+
+
+N = 20_000  # far deeper than Python's default recursion limit of 1,000
+
+
+def test_or_chain_becomes_one_gate() -> None:
+    tree = _chain(N, (GateKind.OR,))
+    pre = preprocess(tree)
+    assert list(pre.gates) == ["g0"] and len(pre.gates["g0"].inputs) == N + 1
+    r = analyse(tree, AnalysisOptions(importance=False))
+    assert r.cut_set_count == N + 1 and r.cut_sets_by_order == {1: N + 1}
+    assert r.exact_probability is not None
+    assert math.isclose(r.exact_probability, -math.expm1((N + 1) * math.log1p(-0.001)), rel_tol=1e-9)
+    # the 1,000 listed sets are the alphabetically first of the tie (every event has p = 0.001)
+    assert list(r.cut_sets) == sorted((f"e{i}",) for i in range(N + 1))[:1000]
+
+
+def test_alternating_chain_against_recurrence() -> None:
+    tree = _chain(N, (GateKind.OR, GateKind.AND))
+    r = analyse(tree, AnalysisOptions(limit_order=4, cut_set_limit=10))
+    p = 0.001
+    value = p  # e(N)
+    for i in reversed(range(N)):
+        value = 1.0 - (1.0 - value) * (1.0 - p) if i % 2 == 0 else value * p
+    assert r.exact_probability is not None and math.isclose(r.exact_probability, value, rel_tol=1e-12)
+    # {e0}, {e1 e2}, {e1 e3 e4}, {e1 e3 e5 e6}: one set per order up to the limit
+    assert r.cut_sets == (("e0",), ("e1", "e2"), ("e1", "e3", "e4"), ("e1", "e3", "e5", "e6"))
+    # every gate of the chain is a module (nothing is shared): the case that was quadratic
+    assert len(find_modules(preprocess(tree))) == N
+    assert len(r.importance) == N + 1
+    top = {row.event: row for row in r.importance}
+    assert math.isclose(top["e0"].birnbaum, 1.0 - (r.exact_probability - p) / (1.0 - p), rel_tol=1e-9)
+
+
+def test_nested_k_of_n_against_recurrence() -> None:
+    n = N // 4
+    gates = {}
+    for i in range(n):
+        inner = f"g{i + 1}" if i + 1 < n else f"a{n}"
+        gates[f"g{i}"] = Gate(f"g{i}", GateKind.ATLEAST, (inner, f"a{i}", f"b{i}"), 2)
+    basics = {f"{c}{i}": BasicEvent(f"{c}{i}", 0.1) for i in range(n + 1) for c in "ab"}
+    tree = FaultTree("kofn", "g0", gates, basics)
+    r = analyse(tree, AnalysisOptions(limit_order=3, cut_set_limit=5, importance=False))
+    p = 0.1
+    value = p
+    for _ in range(n):  # 2 of (x, a, b) with independent inputs
+        value = value * (2 * p - p * p) + (1.0 - value) * p * p
+    assert r.exact_probability is not None and math.isclose(r.exact_probability, value, rel_tol=1e-12)
+    assert r.cut_sets_by_order == {2: 1, 3: 2}  # {a0 b0}; {a0 a1 b1}, {b0 a1 b1}
+
+
+def test_wide_gates() -> None:
+    n = 50_000
+    for kind, p, expected in (
+        (GateKind.AND, 0.9999, math.exp(n * math.log(0.9999))),
+        (GateKind.OR, 1e-5, -math.expm1(n * math.log1p(-1e-5))),
+    ):
+        tree = FaultTree("w", "top", {"top": Gate("top", kind, tuple(f"e{i}" for i in range(n)))}, _events(n, p))
+        r = analyse(tree, AnalysisOptions(limit_order=2, cut_set_limit=3, importance=False))
+        assert r.exact_probability is not None and math.isclose(r.exact_probability, expected, rel_tol=1e-9)
+        assert r.cut_set_count == (n if kind is GateKind.OR else 0)
+
+
+def test_constants_and_complements_fold() -> None:
+    e = _events(3, 0.1)
+    gates = {
+        "top": Gate("top", GateKind.OR, ("a", "b", "c")),
+        "a": Gate("a", GateKind.AND, ("e0", "off")),  # FALSE
+        "b": Gate("b", GateKind.NOR, ("n", "e1")),  # NOT (NOT e1 OR e1) = FALSE
+        "n": Gate("n", GateKind.NOT, ("e1",)),
+        "c": Gate("c", GateKind.ATLEAST, ("e2", "on", "off", "e2"), 2),  # 1 of (e2, e2) = e2
+    }
+    tree = FaultTree("t", "top", gates, e, {"off": HouseEvent("off", False), "on": HouseEvent("on", True)})
+    pre = preprocess(tree)
+    assert pre.gates == {"top": Gate("top", GateKind.NULL, ("e2",))}
+    r = analyse(tree, AnalysisOptions())
+    assert r.exact_probability == 0.1 and r.cut_sets == (("e2",),)
+
+
+def test_identical_gates_merge() -> None:
+    e = _events(4)
+    gates = {
+        "top": Gate("top", GateKind.XOR, ("x", "y")),
+        "x": Gate("x", GateKind.ATLEAST, ("e0", "e1", "e2"), 2),
+        "y": Gate("y", GateKind.ATLEAST, ("e2", "e0", "e1"), 2),
+    }
+    pre = preprocess(FaultTree("t", "top", gates, e))
+    # x and y are one gate, and x XOR x is FALSE
+    assert len(pre.house_events) == 1 and not next(iter(pre.house_events.values())).state
