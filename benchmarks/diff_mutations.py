@@ -125,8 +125,12 @@ def outputs(folder: Path) -> dict[str, str] | None:
         if code != 0:
             return None
         out = {}
+        # the CI results the model ships: sops build, gate and diff read ci-results/ by convention, trace and
+        # gsn take them as --results
+        shipped = ["--results", "ci-results"] if (folder / "ci-results").is_dir() else []
         for cmd in SECTIONS:
-            _, text = _run([cmd, ".", "--format", "json"])
+            extra = shipped if cmd in ("trace", "gsn") else []
+            _, text = _run([cmd, ".", "--format", "json", *extra])
             doc = _json(text)
             if cmd == "trace" and isinstance(doc, dict):
                 doc.pop("graph", None)

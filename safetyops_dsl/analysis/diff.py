@@ -817,6 +817,7 @@ class Side:
     diagnostics: tuple[Diagnostic, ...] = ()
     file_count: int = 0
     label: str = ""
+    results: tuple[str, ...] = ()  # CI result files or folders of this version (its ci-results/, as sops gate)
 
     @property
     def ok(self) -> bool:
@@ -827,8 +828,9 @@ class Side:
 def _results(side: Side) -> Results | None:
     if not side.ok or side.model is None:
         return None
-    # CI results and staleness belong to `sops trace`/`sops build`; the diff compares what the model says
-    return analyse(side.model, Options(use_git=False, check_stale=False))
+    # staleness against the repository belongs to `sops trace`; the CI results a version ships are compared,
+    # as `sops gate` and `sops build` read them
+    return analyse(side.model, Options(results=side.results, use_git=False, check_stale=False))
 
 
 def _trace_of(side: Side, results: Results | None) -> TraceGraph | None:

@@ -156,7 +156,7 @@ def hara_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Reco
 
 def _row_record(row: dict[str, Any]) -> Record:
     return {k: text(tuple(v) if isinstance(v, list) else v) if not isinstance(v, dict) else text(tuple(v.items()))
-            for k, v in row.items() if k not in ("file", "line")}
+            for k, v in row.items() if k not in ("file", "line", "result_file")}  # where, not what
 
 
 def trace_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Record]]:
