@@ -180,9 +180,9 @@ def _run_jobs(jobs: list[_Job], cache: _Cache, workers: int | None) -> list[tupl
     total = sum(len(jobs[i].text) for i in todo)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     if len(todo) > 1 and n_workers > 1 and total >= PARALLEL_MIN_BYTES:
-        from safetyops_dsl.parse.textx_parser import metamodel
+        from safetyops_dsl.parse.textx_parser import fast_parser
 
-        metamodel()  # build once before forking, so that workers inherit it
+        fast_parser()  # build once before forking, so that workers inherit it
         # Big files first: the pool then ends with small ones and both cores stay busy.
         todo.sort(key=lambda i: -len(jobs[i].text))
         with ProcessPoolExecutor(max_workers=min(n_workers, len(todo))) as pool:

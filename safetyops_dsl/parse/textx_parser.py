@@ -42,10 +42,31 @@ def metamodel() -> Any:
     return metamodel_from_str(grammar, autokwd=True)
 
 
-def parse_text(text: str, display_path: str) -> tuple[Any | None, Diagnostic | None]:
-    """Parse one file's text. Returns (textX model, None) or (None, a positioned syntax diagnostic)."""
+@lru_cache(maxsize=1)
+def fast_parser() -> Any:
+    """The parser generated from textX's parsing expressions (fast_parser.py), or None if it refuses the grammar."""
+    from safetyops_dsl.parse.fast_parser import Unsupported, compile_parser
+
+    try:
+        return compile_parser(metamodel())
+    except Unsupported:
+        return None
+
+
+def parse_text(text: str, display_path: str, fast: bool = True) -> tuple[Any | None, Diagnostic | None]:
+    """Parse one file's text. Returns (model, None) or (None, a positioned syntax diagnostic).
+
+    The model comes from the generated fast parser when it accepts the text (objects shaped as textX's); textX
+    parses what it rejects, so that syntax errors read the same whichever parser ran first."""
     from textx.exceptions import TextXSyntaxError
 
+    if fast and (generated := fast_parser()) is not None:
+        try:
+            model = generated(text)
+        except RecursionError:
+            model = None
+        if model is not None:
+            return model, None
     mm = metamodel()
     # The parser allocates many small objects and no cycles; the cyclic GC only costs time here.
     enabled = gc.isenabled()
