@@ -226,14 +226,16 @@ def _salt() -> bytes:
 
 
 def _run_jobs(jobs: list[_Job], cache: _Cache, workers: int | None) -> list[Built]:
+    from safetyops_dsl.parse.textx_parser import FAST_AFTER_BYTES, fast_parser
+
     results: list[Built | None] = [cache.get(j) for j in jobs]
     todo = [i for i, r in enumerate(results) if r is None]
     total = sum(len(jobs[i].text) for i in todo)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    if total >= FAST_AFTER_BYTES:
+        fast_parser()  # enough text to repay generating it (textx_parser.FAST_AFTER_BYTES)
     if len(todo) > 1 and n_workers > 1 and total >= PARALLEL_MIN_BYTES:
-        from safetyops_dsl.parse.textx_parser import fast_parser
-
-        fast_parser()  # build once before forking, so that workers inherit it
+        # the generated parser was built above, before forking, so that the workers inherit it
         # Big files first: the pool then ends with small ones and both cores stay busy.
         todo.sort(key=lambda i: -len(jobs[i].text))
         # Many small files go in batches: one round trip to a worker costs more than parsing a tiny file.

@@ -42,6 +42,13 @@ def metamodel() -> Any:
     return metamodel_from_str(grammar, autokwd=True)
 
 
+# Generating the fast parser costs about as much CPU as textX parsing 24 kB: a small model (a few files) is
+# parsed by textX alone; past that much text in one process (or when the loader asks first, for a large
+# model, before it forks workers) the generated parser takes over.
+FAST_AFTER_BYTES = 24_000
+_textx_bytes = 0
+
+
 @lru_cache(maxsize=1)
 def fast_parser() -> Any:
     """The parser generated from textX's parsing expressions (fast_parser.py), or None if it refuses the grammar."""
@@ -60,7 +67,13 @@ def parse_text(text: str, display_path: str, fast: bool = True) -> tuple[Any | N
     parses what it rejects, so that syntax errors read the same whichever parser ran first."""
     from textx.exceptions import TextXSyntaxError
 
-    if fast and (generated := fast_parser()) is not None:
+    global _textx_bytes
+    if fast and (fast_parser.cache_info().currsize or _textx_bytes >= FAST_AFTER_BYTES):
+        generated = fast_parser()
+    else:
+        generated = None
+        _textx_bytes += len(text)
+    if generated is not None:
         try:
             model = generated(text)
         except RecursionError:

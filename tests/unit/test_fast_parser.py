@@ -86,3 +86,17 @@ def test_constructs_it_does_not_know_are_refused(grammar: str) -> None:
 
 def test_strings_unescape_as_textx_does() -> None:
     assert fast_parser._unquote(r'"a \"b\" c\n"') == 'a "b" c\\n'
+
+
+def test_small_models_do_not_pay_for_generating_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = 'component A {\n    out y\n    failure F rate 1 FIT\n    y.omission <- F\n}\n'
+    textx_parser.fast_parser.cache_clear()
+    monkeypatch.setattr(textx_parser, "_textx_bytes", 0)
+    try:
+        assert type(textx_parser.parse_text(text, "f.sops")[0]).__module__.startswith("textx")
+        assert textx_parser.fast_parser.cache_info().currsize == 0
+        monkeypatch.setattr(textx_parser, "_textx_bytes", textx_parser.FAST_AFTER_BYTES)
+        model, _ = textx_parser.parse_text(text, "f.sops")
+        assert isinstance(model, fast_parser._Node)
+    finally:
+        textx_parser.fast_parser()
