@@ -100,3 +100,12 @@ def test_small_models_do_not_pay_for_generating_it(monkeypatch: pytest.MonkeyPat
         assert isinstance(model, fast_parser._Node)
     finally:
         textx_parser.fast_parser()
+
+
+def test_the_generated_source_depends_on_the_grammar_only() -> None:
+    # compile_parser exec()s generated code: its text must come from the grammar, never from a parsed input
+    first = textx_parser.fast_parser()
+    assert first('component Zq_marker "Zq text" {\n    out y\n}\n') is not None
+    again = compile_parser(textx_parser.metamodel())
+    assert again.source == first.source  # type: ignore[attr-defined]
+    assert "Zq" not in first.source  # type: ignore[attr-defined]
