@@ -169,12 +169,14 @@ class _Gen:
     def emit(self, text: str) -> None:
         self.lines.append(text)
 
-    # Every expression becomes `def NAME(p, f)`: p the position, f the assignment trail of the object being
-    # built; it returns the new position or -1 and, on failure, leaves f as it found it.
+    # Every expression becomes `def NAME(t, p, f)`: t the text, p the position, f the assignment trail of the
+    # object being built; it returns the new position or -1 and, on failure, leaves f as it found it.
+    # A rule or terminal referenced from many places is generated once (keyed by name or pattern).
     def key(self, e: Any) -> Any:
         kind = type(e).__name__
         if kind in ("StrMatch", "RegExMatch"):
-            return (kind, e.rule_name, e.to_match if kind == "StrMatch" else e.regex.pattern)
+            return (kind, e.rule_name, e.to_match) if kind == "StrMatch" else (kind, e.rule_name, e.regex.pattern,
+                                                                             e.regex.flags)
         if getattr(e, "_tx_class", None) is not None and e.root:
             return ("rule", e.rule_name)
         return id(e)
@@ -247,7 +249,7 @@ class _Gen:
         rx = self.const("R", e.regex.match)
         return f"        m = {rx}(t, p)\n        if m is None:\n            return {fail}\n        p = m.end()"
 
-    # value of the right-hand side of an assignment: `def NAME(p)` -> (new position or -1, value)
+    # value of the right-hand side of an assignment: `def NAME(t, p)` -> (new position or -1, value)
     def value(self, e: Any) -> str:
         key = ("value", self.key(e))
         if key in self.names:
