@@ -14,7 +14,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
-from safetyops_dsl.diagnostics import Diagnostic, Severity, all_codes
+from safetyops_dsl.diagnostics import Diagnostic, Severity, all_codes, show_hidden
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -25,7 +25,8 @@ _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.
 
 
 def _message(d: Diagnostic) -> str:
-    return f"{d.message}\nhint: {d.hint}" if d.hint else d.message
+    """The text a person reads in the code-scanning view or the annotation: hidden characters written out."""
+    return show_hidden(f"{d.message}\nhint: {d.hint}" if d.hint else d.message)
 
 
 def artifact_uri(path: str) -> str:
@@ -57,6 +58,9 @@ def to_sarif(diags: Sequence[Diagnostic]) -> str:
             region: dict[str, int] = {"startLine": d.location.line}
             if d.location.col > 0:
                 region["startColumn"] = d.location.col
+            if d.location.has_span:
+                region["endLine"] = d.location.end_line
+                region["endColumn"] = d.location.end_col
             physical["region"] = region
         result: dict[str, Any] = {
             "ruleId": d.code,

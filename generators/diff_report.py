@@ -10,7 +10,9 @@ from typing import Any
 
 from safetyops_dsl.generators.markdown import cell as md_cell
 
-from safetyops_dsl.analysis.diff import Change, HazardDelta, ModelDiff
+from safetyops_dsl.analysis.diff import Change, GoalDelta, HazardDelta, ModelDiff
+from safetyops_dsl.analysis.result_diff import RowDelta
+from safetyops_dsl.diagnostics import json_hidden, show_hidden
 
 FORMATS = ("md", "json")
 KIND_WORDS = {
@@ -21,7 +23,12 @@ KIND_WORDS = {
     "ml_model": "ML model", "dataset": "dataset", "metric": "metric", "deviation": "deviation",
     "policy": "policy rule", "mission_time": "mission time",
 }
+KIND_WORDS.update({"argument": "argument", "gsn_node": "GSN node"})
 PLURALS = {"hazard": "hazards", "safety_goal": "safety goals", "requirement": "requirements", "evidence": "evidence"}
+SECTION_TITLES = {
+    "fmeda": "FMEDA", "fmea": "FMEA", "hara": "HARA", "trace": "Trace and coverage", "gate": "Release gate",
+    "gsn": "GSN safety case",
+}
 
 
 def render(d: ModelDiff, fmt: str) -> str:
@@ -40,7 +47,7 @@ def _md(text: object) -> str:
 
 
 def _code(text: object) -> str:
-    s = str(text).replace("`", "'").replace("\n", " ").replace("|", "\\|")
+    s = show_hidden(str(text)).replace("`", "'").replace("\n", " ").replace("|", "\\|")
     return f"`{s}`" if s else "(none)"
 
 
@@ -83,7 +90,20 @@ def to_markdown(d: ModelDiff) -> str:
     changed_hz = [h for h in d.hazards if h.changed]
     out.append(f"### Safety impact: {_code(d.old_label)} → {_code(d.new_label)}")
     out.append("")
-    if not d.changes:
+    for side, bad in (("old", d.errors_old), ("new", d.errors_new)):
+        if bad:
+            label = d.old_label if side == "old" else d.new_label
+            out.append(f"**The {side} side ({_code(label)}) has errors:** its results are not computed; only the "
+                       "structural changes are listed.")
+            out.append("")
+            shown = [p for p in d.problems if p[0] == side]
+            if shown:
+                out += ["```text", *(line for _, line in shown), "```", ""]
+    if d.deltas.newly_failing:
+        out += ["**Newly failing release checks:**", ""]
+        out += [f"- ❌ {_md(i.check)} {_code(i.subject)}: {_md(i.detail)}" for i in d.deltas.newly_failing]
+        out.append("")
+    if not d.changes and not d.deltas.sections and not d.changed_hazards and not d.changed_goals:
         out.append("No semantic change: the two versions define the same model.")
         return "\n".join(out) + "\n"
     by_kind: dict[str, list[str]] = {}
@@ -104,7 +124,9 @@ def to_markdown(d: ModelDiff) -> str:
         out.append("**Re-review:** nothing downstream is affected.")
     out.append("")
 
-    if changed_hz:
+    if d.errors_old or d.errors_new:
+        pass
+    elif changed_hz:
         out += ["| hazard | P(top) before | P(top) after | change | minimal cut sets |", "|---|---:|---:|---:|---|"]
         for h in changed_hz:
             cs = f"{'-' if h.cut_sets_old is None else h.cut_sets_old} → {'-' if h.cut_sets_new is None else h.cut_sets_new}"
@@ -117,10 +139,8 @@ def to_markdown(d: ModelDiff) -> str:
         out += ["Fault trees: no top-event probability or cut set changed.", ""]
 
     goal_rows = []
-    for g in d.goals:
+    for g in d.changed_goals:
         a, b = g.old, g.new
-        if a is not None and b is not None and a.achieved_per_hour == b.achieved_per_hour and a.passed == b.passed:
-            continue
         def verdict(x: Any) -> str:
             return "-" if x is None else f"{x.achieved_per_hour:.3g} /h {'met' if x.passed else '**MISSED**'}"
         goal_rows.append(f"| {g.goal} | {g.target:.3g} /h | {verdict(a)} | {verdict(b)} |")
@@ -128,18 +148,20 @@ def to_markdown(d: ModelDiff) -> str:
         out += ["| safety goal | target | before | after |", "|---|---:|---|---|", *goal_rows, ""]
 
     cov_rows = []
-    old_rules = {r.rule: r for r in d.coverage_old.rules}
-    for r in d.coverage_new.rules:
-        o = old_rules.get(r.rule)
-        before = f"{o.satisfied}/{o.total}" if o else "-"
-        after = f"{r.satisfied}/{r.total}"
-        if before != after or (o is not None and o.required != r.required):
-            policy = "" if r.required else f" (waived: {_md(r.reason)})"
-            cov_rows.append(f"| {r.rule}{policy} | {before} | {after} |")
-    if cov_rows:
-        out += ["| coverage rule | before | after |", "|---|---:|---:|", *cov_rows, ""]
-    else:
-        out += ["Coverage: unchanged.", ""]
+    if d.coverage_old is not None and d.coverage_new is not None:
+        old_rules = {r.rule: r for r in d.coverage_old.rules}
+        for r in d.coverage_new.rules:
+            o = old_rules.get(r.rule)
+            before = f"{o.satisfied}/{o.total}" if o else "-"
+            after = f"{r.satisfied}/{r.total}"
+            if before != after or (o is not None and o.required != r.required):
+                policy = "" if r.required else f" (waived: {_md(r.reason)})"
+                cov_rows.append(f"| {r.rule}{policy} | {before} | {after} |")
+        if cov_rows:
+            out += ["| coverage rule | before | after |", "|---|---:|---:|", *cov_rows, ""]
+        else:
+            out += ["Coverage: unchanged.", ""]
+    out += _fmeda_table(d)
 
     # folded details
     top = [c for c in d.changes if not c.owner]
@@ -174,9 +196,60 @@ def to_markdown(d: ModelDiff) -> str:
         if not h.exact:
             out.append("- (only the most probable cut sets were compared: the trees have more)")
         out += ["", "</details>", ""]
+    out += _result_details(d)
     while out and out[-1] == "":
         out.pop()
     return "\n".join(out) + "\n"
+
+
+def _fmeda_table(d: ModelDiff) -> list[str]:
+    rows = d.deltas.sections.get("fmeda", {}).get("goals", [])
+    lines = []
+    for r in rows:
+        if r.status != "changed":
+            lines.append(f"| {r.key} | {r.status} | | |")
+            continue
+        fields = {f.field: f for f in r.fields}
+        for metric in ("SPFM", "LFM", "PMHF"):
+            value, status = fields.get(metric), fields.get(f"{metric} status")
+            if value is None and status is None:
+                continue
+            digits = 4
+            while digits < 12 and value is not None and _metric(metric, value.old, digits) == _metric(
+                    metric, value.new, digits):
+                digits += 2  # a move below the shown precision is still shown as a move
+            before = _metric(metric, value.old if value else None, digits) + (f" {status.old}" if status else "")
+            after = _metric(metric, value.new if value else None, digits) + (
+                f" **{status.new.upper()}**" if status and status.new == "fail" else (f" {status.new}" if status else ""))
+            lines.append(f"| {r.key} | {metric} | {before} | {after} |")
+    if not lines:
+        return []
+    return ["| safety goal | FMEDA metric | before | after |", "|---|---|---:|---:|", *lines, ""]
+
+
+def _metric(name: str, raw: str | None, digits: int = 4) -> str:
+    if raw is None:
+        return "="
+    if raw == "":
+        return "n/a"
+    x = float(raw)
+    return f"{x * 1e9:.{digits}g} FIT" if name == "PMHF" else f"{x * 100:.{max(digits - 2, 2)}f} %"
+
+
+def _result_details(d: ModelDiff) -> list[str]:
+    out: list[str] = []
+    for section, subs in sorted(d.deltas.sections.items(), key=lambda kv: list(SECTION_TITLES).index(kv[0])):
+        n = sum(len(v) for v in subs.values())
+        out += [f"<details><summary>{SECTION_TITLES[section]}: {_count(n, 'result')} moved</summary>", ""]
+        for sub, rows in subs.items():
+            out.append(f"- {sub}:")
+            for r in rows:
+                line = f"  - {_code(r.key)} {r.status}"
+                if r.fields:
+                    line += ": " + "; ".join(f"{f.field} {_code(f.old)} → {_code(f.new)}" for f in r.fields)
+                out.append(line)
+        out += ["", "</details>", ""]
+    return out
 
 
 def _change_line(c: Change) -> str:
@@ -207,6 +280,37 @@ def _hazard(h: HazardDelta) -> dict[str, Any]:
     }
 
 
+def _goal(g: GoalDelta) -> dict[str, Any]:
+    return {
+        "goal": g.goal, "target_per_hour": g.target,
+        "before": None if g.old is None else {"achieved_per_hour": g.old.achieved_per_hour, "met": g.old.passed},
+        "after": None if g.new is None else {"achieved_per_hour": g.new.achieved_per_hour, "met": g.new.passed},
+    }
+
+
+def _row(r: RowDelta) -> dict[str, Any]:
+    return {"key": r.key, "status": r.status,
+            "fields": [{"field": f.field, "old": f.old, "new": f.new} for f in r.fields]}
+
+
+def _deltas(d: ModelDiff) -> dict[str, Any]:
+    """Each section present (and non-empty) exactly when that result changed."""
+    out: dict[str, Any] = {}
+    fta: dict[str, Any] = {}
+    if d.changed_hazards:
+        fta["hazards"] = [_hazard(h) for h in d.changed_hazards]
+    if d.changed_goals:
+        fta["goal_targets"] = [_goal(g) for g in d.changed_goals]
+    if fta:
+        out["fta"] = fta
+    for section, subs in d.deltas.sections.items():
+        out[section] = {sub: [_row(r) for r in rows] for sub, rows in subs.items()}
+    if "gate" in out:
+        out["gate"]["newly_failing"] = [i.as_dict() for i in d.deltas.newly_failing]
+        out["gate"]["newly_passing"] = [i.as_dict() for i in d.deltas.newly_passing]
+    return out
+
+
 def to_json(d: ModelDiff) -> str:
     doc = {
         "old": d.old_label,
@@ -221,24 +325,12 @@ def to_json(d: ModelDiff) -> str:
             for c in d.changes
         ],
         "renames": dict(sorted(d.renames.items())),
-        "hazards": [_hazard(h) for h in d.hazards],
-        "safety_goal_targets": [
-            {
-                "goal": g.goal, "target_per_hour": g.target,
-                "before": None if g.old is None else {"achieved_per_hour": g.old.achieved_per_hour, "met": g.old.passed},
-                "after": None if g.new is None else {"achieved_per_hour": g.new.achieved_per_hour, "met": g.new.passed},
-            }
-            for g in d.goals
-        ],
+        "deltas": _deltas(d),
+        "errors": {"old": d.errors_old, "new": d.errors_new},
+        "diagnostics": [{"side": side, "text": line} for side, line in d.problems],
         "impact": [
             {"id": i.node, "kind": i.kind, "name": i.name, "reason": i.reason, "path": list(i.path), "gone": i.gone}
             for i in d.impact
         ],
-        "coverage": {
-            "before": {r.rule: {"satisfied": r.satisfied, "total": r.total, "required": r.required}
-                       for r in d.coverage_old.rules},
-            "after": {r.rule: {"satisfied": r.satisfied, "total": r.total, "required": r.required}
-                      for r in d.coverage_new.rules},
-        },
     }
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_hidden(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import defusedxml.ElementTree as SafeET
 
+from safetyops_dsl.diagnostics import show_hidden
 from safetyops_dsl.fta.result import FtaResult
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
 
@@ -78,7 +79,11 @@ _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\ufff
 
 
 def _clean(text: str) -> str:
-    return _BAD_CHARS.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
+    """Every label, tooltip and id passes here: hidden characters (bidi controls, zero-width ones) are
+    written out as `<U+202E>` before the caller escapes for DOT, so neither the .dot file nor the SVG
+    holds one, and Graphviz cannot misread one (U+2028 in an HTML-like label breaks its parser)."""
+    text = show_hidden(text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
+    return _BAD_CHARS.sub("\ufffd", text)
 
 
 def _html(text: str) -> str:

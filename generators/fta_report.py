@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from safetyops_dsl.generators.markdown import cell as md_cell
 
+from safetyops_dsl.diagnostics import show_hidden
 from safetyops_dsl.fta.result import FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
 
@@ -199,4 +200,4 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
         title = "Safety goal targets (achieved = P(top) / mission time)"
         text += "\n" + title + "\n" + "=" * len(title) + "\n"
         text += "\n".join(_table(header, _goal_rows(goal_checks), {2, 3})) + "\n"
-    return text
+    return show_hidden(text)  # for a terminal: every hidden character (bidi control, zero-width) written out

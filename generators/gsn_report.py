@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from safetyops_dsl.analysis.gsn import CONTEXTUAL, Case, Node, status_counts
-from safetyops_dsl.diagnostics import Diagnostic
+from safetyops_dsl.diagnostics import Diagnostic, end_fields, json_hidden, show_hidden
 
 
 def to_data(case: Case, diagnostics: Sequence[Diagnostic] = ()) -> dict[str, Any]:
@@ -39,15 +39,15 @@ def to_data(case: Case, diagnostics: Sequence[Diagnostic] = ()) -> dict[str, Any
             for n in case.nodes.values()
         ],
         "diagnostics": [
-            {"file": d.location.file, "line": d.location.line, "col": d.location.col, "severity": d.level.value,
-             "code": d.code, "message": d.message}
+            {"file": d.location.file, "line": d.location.line, "col": d.location.col, **end_fields(d.location),
+             "severity": d.level.value, "code": d.code, "message": d.message}
             for d in diagnostics
         ],
     }
 
 
 def render_json(case: Case, diagnostics: Sequence[Diagnostic] = ()) -> str:
-    return json.dumps(to_data(case, diagnostics), indent=2, ensure_ascii=False) + "\n"
+    return json_hidden(json.dumps(to_data(case, diagnostics), indent=2, ensure_ascii=False)) + "\n"
 
 
 _MD_SPECIAL = set("\\`*_[]<>|~&")
@@ -55,7 +55,7 @@ _MD_SPECIAL = set("\\`*_[]<>|~&")
 
 def md(text: str) -> str:
     """Markdown-inert text on one line: every punctuation character Markdown or HTML could read is escaped."""
-    flat = " ".join(text.replace("\r", " ").split())
+    flat = " ".join(show_hidden(text.replace("\r", " ")).split())
     return "".join(f"\\{c}" if c in _MD_SPECIAL else c for c in flat)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from safetyops_dsl.analysis.gsn import Case, Node
+from safetyops_dsl.diagnostics import HIDDEN
 
 NODE_TYPES = {
     "goal": "Goal",
@@ -54,8 +55,8 @@ def scalar(text: str) -> str:
             out.append("\\n")
         elif ch == "\t":
             out.append("\\t")
-        elif code < 0x20 or code == 0x7F or 0x80 <= code <= 0x9F or code in (0x2028, 0x2029, 0xFEFF) \
-                or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
+        elif HIDDEN.match(ch) or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
+            # exact for a YAML reader, visible in the file (bidi controls, zero-width ones: diagnostics.HIDDEN)
             out.append(f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}")
         else:
             out.append(ch)

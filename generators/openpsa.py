@@ -1,22 +1,29 @@
 """Open-PSA MEF export: fault trees -> one deterministic XML document that `scram --validate` accepts.
 
-Layout: one <define-fault-tree> per tree (gates only, sorted by name) and one <model-data> holding every
-basic and house event once (events shared by several trees are defined once, as MEF requires unique
-names). Labels become <label>; a node's origin (the model element it came from) becomes the attributes
-`origin` (file:line:col) and `element`. MEF identifiers are XML NCNames without '.' and without a leading,
-trailing or doubled '-', so other names are rewritten (e.g. a private "FT.t.E1" becomes "FT_t_E1", made
-unique deterministically) and the original is kept in the attribute `name`. CCF events of an expanded CCF
-group (fta/ccf.py: `[A]`, `[A B]`) become `IND_A` (the independent failure) and `CCF_A_B`. Probabilities are
-written with repr precision so that export -> import gives the same numbers bit for bit.
+Layout: one <define-fault-tree> per tree (gates only, sorted by name) and one <model-data> holding the
+basic and house events. MEF names are global, so a node that several trees define identically (same
+connective, same inputs down to the events, same probabilities) is written once; where trees define one name
+differently (hazards with their own mission times, a gate that a feedback loop cut differently), every
+variant is written as its own copy, `<name>_<tree>` after the first tree that uses it. Each tree of the
+document therefore gives SCRAM exactly the numbers of its export alone. Labels become <label>; a node's
+origin (the model element it came from) becomes the attributes `origin` (file:line:col) and `element` (for
+trees synthesised from a model: the element's instance path). MEF identifiers are XML NCNames without '.'
+and without a leading, trailing or doubled '-', so other names are rewritten (e.g. a private "FT.t.E1"
+becomes "FT_t_E1", made unique deterministically) and the original is kept in the attribute `name` (copies
+too). CCF events of an expanded CCF group (fta/ccf.py: `[A]`, `[A B]`) become `IND_A` (the independent
+failure) and `CCF_A_B`. Probabilities are written with repr precision so that export -> import gives the
+same numbers bit for bit.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from xml.sax.saxutils import quoteattr
 
+from safetyops_dsl.diagnostics import show_hidden
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
 
 _INDENT = "  "
@@ -41,32 +48,46 @@ def _valid(name: str) -> bool:
             and not name.endswith("-"))
 
 
+def _base(text: str) -> str:
+    """A valid MEF identifier spelling `text` (not yet made unique)."""
+    ccf = _CCF_EVENT.fullmatch(text)
+    if ccf is not None:
+        members = ccf.group(1).split()
+        text = ("IND_" if len(members) == 1 else "CCF_") + "_".join(members)
+    base = "".join(c if _name_char(c) else "_" for c in text)
+    base = re.sub(r"-{2,}", "-", base).strip("-") or "node"
+    return base if _name_start(base[0]) else "_" + base
+
+
 def _mef_names(names: set[str]) -> dict[str, str]:
     """Original name -> a valid, unique MEF identifier (valid names map to themselves)."""
-    out = {n: n for n in names if _valid(n)}
-    taken = set(out.values())
-    for n in sorted(names - set(out)):
-        ccf = _CCF_EVENT.fullmatch(n)
-        text = n
-        if ccf is not None:
-            members = ccf.group(1).split()
-            text = ("IND_" if len(members) == 1 else "CCF_") + "_".join(members)
-        base = "".join(c if _name_char(c) else "_" for c in text)
-        base = re.sub(r"-{2,}", "-", base).strip("-") or "node"
-        if not _name_start(base[0]):
-            base = "_" + base
+    return _allocate(names, set())[0]
+
+
+def _allocate(names: set[str], copies: set[tuple[str, str]]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """MEF identifiers for the plain names and for the per-tree copies (name, tree). Plain names are placed
+    first, exactly as without copies, so a copy never takes the identifier a plain name would have."""
+    plain = {n: n for n in names if _valid(n)}
+    taken = set(plain.values())
+
+    def unique(base: str) -> str:
         candidate, i = base, 2
         while candidate in taken:
             candidate, i = f"{base}_{i}", i + 1
         taken.add(candidate)
-        out[n] = candidate
-    return out
+        return candidate
+
+    for n in sorted(names - set(plain)):
+        plain[n] = unique(_base(n))
+    copied = {(n, t): unique(_base(f"{_base(n)}_{t}")) for n, t in sorted(copies)}
+    return plain, copied
 
 
 def _label(label: str, depth: int) -> list[str]:
     if not label:
         return []
-    text = label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # hidden characters (bidi controls, zero-width ones) written out, then escaped like the rest
+    text = show_hidden(label).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return [f"{_INDENT * depth}<label>{text}</label>"]
 
 
@@ -81,7 +102,7 @@ def _attributes(origin: Origin | None, depth: int, extra: Sequence[tuple[str, st
         return []
     pad = _INDENT * depth
     lines = [f"{pad}<attributes>"]
-    lines += [f"{pad}{_INDENT}<attribute name={quoteattr(k)} value={quoteattr(v)}/>" for k, v in items]
+    lines += [f"{pad}{_INDENT}<attribute name={quoteattr(k)} value={quoteattr(show_hidden(v))}/>" for k, v in items]
     lines.append(f"{pad}</attributes>")
     return lines
 
@@ -146,33 +167,80 @@ def _house(event: HouseEvent, depth: int, mef: dict[str, str]) -> list[str]:
     return lines
 
 
+def _definitions(trees: list[FaultTree], shared: set[str]) -> dict[tuple[str, str], int]:
+    """(tree, node) -> a number that is equal for two nodes exactly when their definitions are equal all the
+    way down: same connective, inputs, label and origin, and inputs that are equal in turn (events: same
+    probability and attributes). Two trees built for different mission times, or a gate that a feedback loop
+    cut differently in each tree, give different numbers under one name. Only the `shared` nodes (those of
+    several trees) and what lies below them are numbered: the others are written once anyway."""
+    interned: dict[object, int] = {}
+    out: dict[tuple[str, str], int] = {}
+    for tree in trees:
+        done: dict[str, int] = {}
+        for root in shared.intersection(tree.gates).union(shared.intersection(tree.basic_events),
+                                                          shared.intersection(tree.house_events)):
+            stack = [root]
+            while stack:  # iterative post-order: a chain of thousands of gates must not hit the recursion limit
+                name = stack[-1]
+                if name in done:
+                    stack.pop()
+                    continue
+                gate = tree.gates.get(name)
+                if gate is None:
+                    event = tree.basic_events.get(name) or tree.house_events[name]
+                    done[name] = interned.setdefault(event, len(interned))
+                    stack.pop()
+                    continue
+                todo = [i for i in gate.inputs if i not in done]
+                if todo:
+                    stack.extend(todo)
+                    continue
+                stack.pop()
+                done[name] = interned.setdefault((gate, tuple(done[i] for i in gate.inputs)), len(interned))
+        out.update(((tree.name, n), i) for n, i in done.items())
+    return out
+
+
 def write_openpsa(trees: list[FaultTree]) -> str:
+    """One MEF document for all `trees`. A node that several trees define identically is written once; where
+    the definitions differ (another mission time, a loop cut elsewhere), each variant is written as a copy
+    named after the first tree (by name) that uses it, so every tree keeps exactly its own numbers."""
+    trees = sorted(trees, key=lambda t: t.name)
+    uses = Counter(n for t in trees for n in (*t.gates, *t.basic_events, *t.house_events))
+    definitions = _definitions(trees, {n for n, c in uses.items() if c > 1})
+    variants: dict[str, dict[int, str]] = {}  # shared node -> definition -> first tree using it
+    for (tree_name, node), d in definitions.items():
+        variants.setdefault(node, {}).setdefault(d, tree_name)
+    copies = {(node, t) for node, by_def in variants.items() if len(by_def) > 1 for t in by_def.values()}
+    plain, copied = _allocate({t.name for t in trees} | set(uses), copies)
+
+    def key(tree: FaultTree, node: str) -> tuple[str, str]:
+        by_def = variants.get(node)
+        return (node, "") if by_def is None or len(by_def) == 1 else (node, by_def[definitions[tree.name, node]])
+
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<opsa-mef>"]
-    basic: dict[str, BasicEvent] = {}
-    house: dict[str, HouseEvent] = {}
-    gates_written: set[str] = set()
-    every = {t.name for t in trees}
-    for t in trees:
-        every |= set(t.gates) | set(t.basic_events) | set(t.house_events)
-    mef = _mef_names(every)
-    for tree in sorted(trees, key=lambda t: t.name):
-        lines.append(f"{_INDENT}<define-fault-tree name={quoteattr(mef[tree.name])}>")
+    basic: dict[tuple[str, str], tuple[BasicEvent, dict[str, str]]] = {}
+    house: dict[tuple[str, str], tuple[HouseEvent, dict[str, str]]] = {}
+    written: set[tuple[str, str]] = set()
+    for tree in trees:
+        keys = {n: key(tree, n) for n in (*tree.gates, *tree.basic_events, *tree.house_events)}
+        mef = {n: copied[k] if k[1] else plain[n] for n, k in keys.items()}
+        lines.append(f"{_INDENT}<define-fault-tree name={quoteattr(plain[tree.name])}>")
         lines += _label(tree.label, 2)
-        for name in sorted(tree.gates):
-            # A gate shared by two trees is defined once (MEF names are global).
-            if name in gates_written:
-                continue
-            gates_written.add(name)
-            lines += _gate(tree, tree.gates[name], 2, mef)
+        for name in sorted(tree.gates, key=keys.__getitem__):
+            # MEF names are global: a gate that trees share is defined in the first of them only.
+            if keys[name] not in written:
+                written.add(keys[name])
+                lines += _gate(tree, tree.gates[name], 2, mef)
         lines.append(f"{_INDENT}</define-fault-tree>")
-        basic.update(tree.basic_events)
-        house.update(tree.house_events)
+        basic.update((keys[n], (e, mef)) for n, e in tree.basic_events.items() if keys[n] not in basic)
+        house.update((keys[n], (e, mef)) for n, e in tree.house_events.items() if keys[n] not in house)
     if basic or house:
         lines.append(f"{_INDENT}<model-data>")
-        for name in sorted(house):
-            lines += _house(house[name], 2, mef)
-        for name in sorted(basic):
-            lines += _basic(basic[name], 2, mef)
+        for h, names in (house[k] for k in sorted(house)):
+            lines += _house(h, 2, names)
+        for b, names in (basic[k] for k in sorted(basic)):
+            lines += _basic(b, 2, names)
         lines.append(f"{_INDENT}</model-data>")
     lines.append("</opsa-mef>")
     return "\n".join(lines) + "\n"

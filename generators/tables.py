@@ -28,6 +28,7 @@ import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -36,6 +37,7 @@ from safetyops_dsl.generators.markdown import cell as md_cell
 from safetyops_dsl.analysis.fmea import FmeaRow, FmeaTable
 from safetyops_dsl.analysis.fmeda import FmedaReport, GoalFmeda, MetricResult, Status
 from safetyops_dsl.analysis.hara import HaraTable
+from safetyops_dsl.diagnostics import json_hidden, show_hidden
 
 Cell = str | int | float | None
 
@@ -48,7 +50,9 @@ _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 class Column:
     header: str
     kind: str = "text"  # text | num | status | class | mono
-    spec: str = ".6g"  # format spec for num cells in Markdown/HTML
+    spec: str = ".6g"  # format spec for num cells in Markdown/HTML (XLSX shows the same digits)
+    unit: str = ""  # num cells: "%" (values in percent), "FIT", or "" (a plain number)
+    refers: str = ""  # names of elements of this kind (hazard | goal): XLSX links them to their row
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Sheet:
     columns: tuple[Column, ...]
     rows: tuple[tuple[Cell, ...], ...]
     notes: tuple[str, ...] = ()
+    holds: str = ""  # the rows are the elements of this kind (hazard | goal), named in the first column
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,43 @@ def _num_text(value: float | int, spec: str) -> str:
     return format(value, spec)
 
 
+# -- row anchors (the HTML here and the report site) ----------------------------------------------------
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def anchor(kind: str, name: str) -> str:
+    """A row's id: stable (from the element's name), valid in HTML and readable in a URL."""
+    return f"{kind}-" + re.sub(r"[^A-Za-z0-9._:-]", "_", name)
+
+
+# Row ids of the table sheets: (document kind, sheet name) -> (id prefix, columns whose values name the row).
+# Other sheets use their own slug and first column; a repeated key gets -2, -3 (stable: rows are sorted).
+ROW_KEYS: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
+    ("fmea", "FMEA"): ("fm", (0, 2)),
+    ("fmea", "Hazards"): ("fmea-hz", (0,)),
+    ("fmeda", "Summary"): ("fmeda", (0,)),
+    ("fmeda", "Classification"): ("fmeda-row", (0, 1, 3)),
+    ("fmeda", "Not counted"): ("fmeda-nc", (0, 1)),
+    ("hara", "Hazards"): ("hara-hz", (0,)),
+    ("hara", "Safety goals"): ("hara-sg", (0,)),
+    ("hara", "Decompositions"): ("hara-dec", (0,)),
+}
+
+
+def row_ids(kind: str, sheet: Sheet) -> list[str]:
+    prefix, cols = ROW_KEYS.get((kind, sheet.name), (slug(sheet.name), (0,)))
+    seen: dict[str, int] = {}
+    ids = []
+    for row in sheet.rows:
+        base = anchor(prefix, ".".join(str(row[c]) for c in cols if c < len(row) and row[c] not in (None, "")))
+        n = seen[base] = seen.get(base, 0) + 1
+        ids.append(base if n == 1 else f"{base}-{n}")
+    return ids
+
+
 # -- documents ----------------------------------------------------------------------------------------------
 
 
@@ -122,18 +164,18 @@ def fmea_document(table: FmeaTable) -> Document:
         Column("Failure mode", "mono"),
         Column("Kind"),
         Column("Description"),
-        Column("λ (FIT)", "num"),
+        Column("λ (FIT)", "num", unit="FIT"),
         Column("p", "num"),
-        Column("Safe (%)", "num"),
+        Column("Safe (%)", "num", unit="%"),
         Column("Local effect", "mono"),
         Column("Next-level effect", "mono"),
-        Column("System effect (hazards)"),
-        Column("Single point for"),
+        Column("System effect (hazards)", refers="hazard"),
+        Column("Single point for", refers="hazard"),
         Column("Safety mechanisms"),
-        Column("DC (%)", "num"),
+        Column("DC (%)", "num", unit="%"),
         Column("Worst S"),
         Column("ASIL"),
-        Column("Residual λ (FIT)", "num"),
+        Column("Residual λ (FIT)", "num", unit="FIT"),
         Column("Residual p", "num"),
     ]
     if table.has_aiag:
@@ -174,6 +216,7 @@ def fmea_document(table: FmeaTable) -> Document:
         (Column("Hazard", "mono"), Column("Title"), Column("S"), Column("ASIL")),
         tuple((h.name, h.title, f"S{h.severity}" if h.severity is not None else "", h.asil or "")
               for h in table.hazards),
+        holds="hazard",
     )
     systems = sorted({r.system for r in table.rows})
     return Document(
@@ -204,11 +247,11 @@ def _verdict(g: GoalFmeda) -> str:
 def fmeda_document(report: FmedaReport) -> Document:
     summary_cols = (
         Column("Goal", "mono"), Column("ASIL"), Column("Hazards"), Column("T (h)", "num"),
-        Column("Σλ (FIT)", "num"), Column("λS (FIT)", "num"), Column("λSPF (FIT)", "num"),
-        Column("λRF (FIT)", "num"), Column("λMPF,D (FIT)", "num"), Column("λMPF,L (FIT)", "num"),
-        Column("SPFM (%)", "num", ".2f"), Column("SPFM target (%)", "num", "g"), Column("SPFM", "status"),
-        Column("LFM (%)", "num", ".2f"), Column("LFM target (%)", "num", "g"), Column("LFM", "status"),
-        Column("PMHF (FIT)", "num", ".4g"), Column("PMHF target (FIT)", "num", "g"), Column("PMHF", "status"),
+        Column("Σλ (FIT)", "num", unit="FIT"), Column("λS (FIT)", "num", unit="FIT"), Column("λSPF (FIT)", "num", unit="FIT"),
+        Column("λRF (FIT)", "num", unit="FIT"), Column("λMPF,D (FIT)", "num", unit="FIT"), Column("λMPF,L (FIT)", "num", unit="FIT"),
+        Column("SPFM (%)", "num", ".2f", unit="%"), Column("SPFM target (%)", "num", "g", unit="%"), Column("SPFM", "status"),
+        Column("LFM (%)", "num", ".2f", unit="%"), Column("LFM target (%)", "num", "g", unit="%"), Column("LFM", "status"),
+        Column("PMHF (FIT)", "num", ".4g", unit="FIT"), Column("PMHF target (FIT)", "num", "g", unit="FIT"), Column("PMHF", "status"),
         Column("Verdict", "status"),
     )
     summary = []
@@ -222,11 +265,11 @@ def fmeda_document(report: FmedaReport) -> Document:
         cells.append(_verdict(g))
         summary.append(tuple(cells))
     rows_cols = (
-        Column("Goal", "mono"), Column("Element", "mono"), Column("Component"), Column("Failure mode", "mono"),
-        Column("Class", "class"), Column("Hazards"), Column("Together with (per cut set)", "mono"), Column("λ (FIT)", "num"),
-        Column("Safe (%)", "num"), Column("Safety mechanisms"), Column("DC (%)", "num"),
-        Column("DC latent (%)", "num"), Column("λS (FIT)", "num"), Column("λSPF (FIT)", "num"),
-        Column("λRF (FIT)", "num"), Column("λMPF,D (FIT)", "num"), Column("λMPF,L (FIT)", "num"),
+        Column("Goal", "mono", refers="goal"), Column("Element", "mono"), Column("Component"), Column("Failure mode", "mono"),
+        Column("Class", "class"), Column("Hazards"), Column("Together with (per cut set)", "mono"), Column("λ (FIT)", "num", unit="FIT"),
+        Column("Safe (%)", "num", unit="%"), Column("Safety mechanisms"), Column("DC (%)", "num", unit="%"),
+        Column("DC latent (%)", "num", unit="%"), Column("λS (FIT)", "num", unit="FIT"), Column("λSPF (FIT)", "num", unit="FIT"),
+        Column("λRF (FIT)", "num", unit="FIT"), Column("λMPF,D (FIT)", "num", unit="FIT"), Column("λMPF,L (FIT)", "num", unit="FIT"),
     )
     rows = []
     excluded = []
@@ -243,7 +286,7 @@ def fmeda_document(report: FmedaReport) -> Document:
             excluded.append((g.goal, n.event, n.component, n.failure_mode, n.kind, n.quantity, n.reason,
                              _join(n.hazards), "yes" if n.single_point else "no"))
     excluded_cols = (
-        Column("Goal", "mono"), Column("Event", "mono"), Column("Component"), Column("Failure mode", "mono"),
+        Column("Goal", "mono", refers="goal"), Column("Event", "mono"), Column("Component"), Column("Failure mode", "mono"),
         Column("Kind"), Column("Rate / probability"), Column("Why not counted"), Column("Hazards"),
         Column("Alone a cut set"),
     )
@@ -261,7 +304,7 @@ def fmeda_document(report: FmedaReport) -> Document:
             "are not counted.",
         ),
         sheets=(
-            Sheet("Summary", "Metrics per safety goal", summary_cols, tuple(summary)),
+            Sheet("Summary", "Metrics per safety goal", summary_cols, tuple(summary), holds="goal"),
             Sheet("Classification", "Classification of hardware failure modes", rows_cols, tuple(rows)),
             Sheet("Not counted", "On the goal's cut sets but not random hardware faults", excluded_cols,
                   tuple(excluded)),
@@ -273,7 +316,8 @@ def fmeda_document(report: FmedaReport) -> Document:
 def hara_document(table: HaraTable) -> Document:
     hz_cols = (
         Column("Hazard", "mono"), Column("Title"), Column("Situation"), Column("S"), Column("E"), Column("C"),
-        Column("ASIL"), Column("Safety goals", "mono"), Column("Safe state"), Column("FTTI"), Column("Source", "mono"),
+        Column("ASIL"), Column("Safety goals", "mono", refers="goal"), Column("Safe state"), Column("FTTI"),
+        Column("Source", "mono"),
     )
     hz_rows = tuple(
         (
@@ -286,7 +330,8 @@ def hara_document(table: HaraTable) -> Document:
         for h in table.hazards
     )
     goal_cols = (
-        Column("Goal", "mono"), Column("Title"), Column("ASIL"), Column("Hazards", "mono"), Column("Safe state"),
+        Column("Goal", "mono"), Column("Title"), Column("ASIL"), Column("Hazards", "mono", refers="hazard"),
+        Column("Safe state"),
         Column("FTTI"), Column("Target (per h)", "num", "g"),
     )
     goal_rows = tuple(
@@ -295,7 +340,7 @@ def hara_document(table: HaraTable) -> Document:
         for g in table.goals
     )
     dec_cols = (
-        Column("Parent", "mono"), Column("ASIL"), Column("Requirements"), Column("Allocated to", "mono"),
+        Column("Parent", "mono", refers="goal"), Column("ASIL"), Column("Requirements"), Column("Allocated to", "mono"),
         Column("Scheme"), Column("Verdict", "status"), Column("Problems"),
     )
     dec_rows = tuple(
@@ -314,8 +359,8 @@ def hara_document(table: HaraTable) -> Document:
             "FTTI of a hazard: the shortest among its safety goals.",
         ),
         sheets=(
-            Sheet("Hazards", "Hazards", hz_cols, hz_rows),
-            Sheet("Safety goals", "Safety goals", goal_cols, goal_rows),
+            Sheet("Hazards", "Hazards", hz_cols, hz_rows, holds="hazard"),
+            Sheet("Safety goals", "Safety goals", goal_cols, goal_rows, holds="goal"),
             Sheet("Decompositions", "ASIL decompositions (ISO 26262-9)", dec_cols, dec_rows),
         ),
     )
@@ -360,7 +405,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(text: str) -> str:
-    """A text cell a spreadsheet could take for a formula gets a leading apostrophe."""
+    """Every text cell of CSV and XLSX passes here: hidden characters (bidi controls, zero-width ones) are
+    written out as `<U+202E>`, and a cell a spreadsheet could take for a formula gets a leading apostrophe."""
+    text = show_hidden(text)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
@@ -412,6 +459,7 @@ def to_html(doc: Document) -> str:
             "notes": s.notes,
             "columns": [{"header": c.header, "cls": "num" if c.kind == "num" else ""} for c in s.columns],
             "rows": [[_html_cell(v, c) for v, c in zip(r, s.columns, strict=True)] for r in s.rows],
+            "ids": row_ids(doc.kind, s),
         }
         for s in doc.sheets
     ]
@@ -423,10 +471,44 @@ def to_html(doc: Document) -> str:
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+# Cell colours of the HTML tables (site.css): status and fault-class words -> (fill, font colour).
+_OK, _BAD, _WARN, _INFO, _MUTED = ("DAFBE1", "116329"), ("FFEBE9", "A40E26"), ("FFF8C5", "7D4E00"), \
+    ("DDF4FF", "0A3069"), (None, "57606A")
+_COLOURS: dict[str, dict[str, tuple[str | None, str]]] = {
+    "status": {"pass": _OK, "fail": _BAD, "na": _MUTED, "h": _BAD, "m": _WARN},
+    "class": {"singlepoint": _BAD, "residual": _WARN, "multiplepoint": _INFO, "safe": (None, "116329")},
+}
+
+
+def xlsx_number(value: int | float, col: Column) -> tuple[int | float, str]:
+    """The value as the HTML shows it (`col.spec`) and an Excel number format showing the same digits: the
+    spreadsheet rounds as the report does. Percent columns become fractions with a % format; FIT columns
+    say FIT; values the HTML writes in scientific notation stay scientific."""
+    text = _num_text(value, col.spec)
+    mantissa, _, exponent = text.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    digits = "0" + ("." + "0" * decimals if decimals else "") + ("E+00" if exponent else "")
+    shown: int | float = int(text) if isinstance(value, int) else float(text)
+    if col.unit == "%" and not exponent:
+        return float(Decimal(text) / 100), digits + "%"
+    if col.unit == "%":
+        return shown, digits + '" %"'
+    if col.unit == "FIT":
+        return shown, digits + '" FIT"'
+    return shown, digits
+
+
+def _header_footer_text(text: str) -> str:
+    """Header and footer text: `&` starts a code there, so a literal one is doubled."""
+    return _ILLEGAL_XML.sub("", text).replace("&", "&&")
+
+
 def to_xlsx(doc: Document) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.hyperlink import Hyperlink
+    from openpyxl.worksheet.page import PageMargins
     from openpyxl.writer.excel import ExcelWriter
 
     wb = Workbook()
@@ -434,37 +516,75 @@ def to_xlsx(doc: Document) -> bytes:
     assert first is not None
     wb.remove(first)
     bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="F0F3F6")
+    link_font = Font(color="0550AE", underline="single")
+    # element name -> (worksheet, row) of the sheet that holds that kind of element
+    rows_of: dict[tuple[str, str], tuple[str, int]] = {}
+    for sheet in doc.sheets:
+        if sheet.holds:
+            for i, row in enumerate(sheet.rows, start=2):
+                rows_of.setdefault((sheet.holds, str(row[0])), (sheet.name[:31], i))
     for sheet in doc.sheets:
         ws = wb.create_sheet(sheet.name[:31])
         widths = [len(c.header) for c in sheet.columns]
         for j, col in enumerate(sheet.columns, start=1):
             cell = ws.cell(row=1, column=j)
-            cell.value = _ILLEGAL_XML.sub("", col.header)
+            cell.value = _ILLEGAL_XML.sub("", show_hidden(col.header))
             cell.data_type = "s"
             cell.font = bold
+            cell.fill = head_fill
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for i, row in enumerate(sheet.rows, start=2):
-            for j, value in enumerate(row, start=1):
+            for j, (value, col) in enumerate(zip(row, sheet.columns, strict=True), start=1):
                 cell = ws.cell(row=i, column=j)
                 if value is None or value == "":
                     continue
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    cell.value = value
+                if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+                    cell.value, cell.number_format = xlsx_number(value, col)
+                    shown = _num_text(value, col.spec) + (" FIT" if col.unit == "FIT" else "")
                 else:
-                    cell.value = neutralise(_ILLEGAL_XML.sub("", str(value)))
+                    shown = str(value)
+                    cell.value = neutralise(_ILLEGAL_XML.sub("", shown))
                     cell.data_type = "s"  # text, never a formula
-                widths[j - 1] = max(widths[j - 1], len(str(value)))
+                colour = _COLOURS.get(col.kind, {}).get(re.sub(r"[^a-z]", "", shown.lower()))
+                if colour is not None:
+                    fill, font = colour
+                    cell.font = Font(bold=col.kind == "status", color=font)
+                    if fill is not None:
+                        cell.fill = PatternFill("solid", fgColor=fill)
+                target = rows_of.get((col.refers, shown.split(",")[0].strip())) if col.refers else None
+                if target is not None:
+                    # an internal link (a location, no URL): model text never becomes a link target
+                    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{target[0]}'!A{target[1]}")
+                    cell.font = link_font
+                widths[j - 1] = max(widths[j - 1], len(shown))
         ws.freeze_panes = "A2"
         last = get_column_letter(len(sheet.columns))
         ws.auto_filter.ref = f"A1:{last}{max(len(sheet.rows) + 1, 1)}"
         for j, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 6), 60)
+        # print: landscape A4, as wide as the page, header row on every page, page numbers
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = "1:1"
+        ws.print_options.gridLines = True
+        ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.7, bottom=0.7, header=0.3, footer=0.3)
+        ws.oddHeader.left.text = _header_footer_text(doc.title)
+        ws.oddHeader.right.text = _header_footer_text(sheet.title)
+        ws.oddFooter.left.text = "Generated by sops from the model; do not edit"
+        ws.oddFooter.right.text = "Page &P of &N"
     notes = wb.create_sheet("Notes")
     for i, line in enumerate((doc.title, *doc.intro, *doc.notes), start=1):
         cell = notes.cell(row=i, column=1)
         cell.value = neutralise(_ILLEGAL_XML.sub("", line))
         cell.data_type = "s"
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
     notes.column_dimensions["A"].width = 120
+    notes.page_setup.orientation = "landscape"
+    notes.page_setup.paperSize = notes.PAPERSIZE_A4
 
     wb.properties.creator = "sops"
     wb.properties.lastModifiedBy = "sops"
@@ -521,7 +641,7 @@ def to_json_text(kind: str, report: FmeaTable | FmedaReport | HaraTable) -> str:
         data["hazards"] = _plain(report.hazards)
         data["goals"] = _plain(report.goals)
         data["decompositions"] = [dict(_plain(d), ok=d.ok) for d in report.decompositions]
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_hidden(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 # -- entry point --------------------------------------------------------------------------------------------

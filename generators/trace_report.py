@@ -20,7 +20,8 @@ from safetyops_dsl.generators.markdown import cell as md_cell
 
 from safetyops_dsl.analysis.coverage import Coverage
 from safetyops_dsl.analysis.trace import KIND_ORDER, KIND_TITLES, TraceGraph, split_id
-from safetyops_dsl.diagnostics import Diagnostic
+from safetyops_dsl.analysis.trace_rows import coverage_rows, evidence_rows, hazard_rows, requirement_rows
+from safetyops_dsl.diagnostics import Diagnostic, end_fields, json_hidden, show_hidden
 
 FORMATS = ("md", "csv", "html", "json", "dot", "svg")
 STATUS_MARK = {
@@ -29,109 +30,12 @@ STATUS_MARK = {
 }
 
 
-# -- the data every format shares ----------------------------------------------------------------------------
-
-
-def _short(tg: TraceGraph, nids: list[str]) -> list[str]:
-    return [tg.name(n) for n in nids]
-
-
-def requirement_rows(tg: TraceGraph) -> list[dict[str, Any]]:
-    rows = []
-    for r in tg.nodes_of("requirement"):
-        node = tg.graph.nodes[r]
-        evs = []
-        for e in tg.evidence_of(r):
-            st = tg.evidence.get(split_id(e)[1])
-            evs.append({"name": tg.name(e), "status": st.status if st else "", "stale": bool(st and st.stale)})
-        rows.append({
-            "requirement": node["name"],
-            "title": node["title"],
-            "asil": node.get("asil", ""),
-            "goals": _short(tg, tg.goals_of_requirement(r)),
-            "hazards": _short(tg, tg.hazards_of_requirement(r)),
-            "allocated_to": _short(tg, tg.out(r, "allocated_to")),
-            "failure_modes": _short(tg, tg.requirement_failure_modes(r)),
-            "evidence": evs,
-            "status": tg.requirement_status(r),
-            "file": node["file"],
-            "line": node["line"],
-        })
-    return rows
-
-
-def hazard_rows(tg: TraceGraph) -> list[dict[str, Any]]:
-    rows = []
-    for h in tg.nodes_of("hazard"):
-        node = tg.graph.nodes[h]
-        key = split_id(h)[1]
-        ht = tg.trees.get(key)
-        goals = tg.out(h, "mitigated_by")
-        reqs = sorted({r for g in goals for r in _descendant_requirements(tg, g)})
-        statuses = [tg.requirement_status(r) for r in reqs]
-        rows.append({
-            "hazard": node["name"],
-            "title": node["title"],
-            "asil": node.get("asil", ""),
-            "goals": _short(tg, goals),
-            "requirements": _short(tg, reqs),
-            "probability": ht.result.exact_probability if ht is not None and ht.result is not None else None,
-            "cut_sets": ht.result.cut_set_count if ht is not None and ht.result is not None else None,
-            "failure_modes": len(tg.out(h, "cut_set_member")),
-            "verified": sum(1 for s in statuses if s == "verified"),
-            "file": node["file"],
-            "line": node["line"],
-        })
-    return rows
-
-
-def _descendant_requirements(tg: TraceGraph, nid: str) -> list[str]:
-    out: set[str] = set()
-    stack = tg.out(nid, "refined_by")
-    while stack:
-        r = stack.pop()
-        if r not in out:
-            out.add(r)
-            stack.extend(tg.out(r, "refined_by"))
-    return sorted(out)
-
-
-def evidence_rows(tg: TraceGraph) -> list[dict[str, Any]]:
-    rows = []
-    for e in tg.nodes_of("evidence"):
-        node = tg.graph.nodes[e]
-        st = tg.evidence.get(split_id(e)[1])
-        targets = [u for u, _, rel in tg.graph.in_edges(e, data="rel") if rel in ("verified_by", "supported_by")]
-        rows.append({
-            "evidence": node["name"],
-            "kind": node.get("evidence_kind", ""),
-            "source": node["title"],
-            "for": sorted(tg.name(t) for t in targets),
-            "status": st.status if st else "",
-            "stale": bool(st and st.stale),
-            "stale_reason": st.stale_reason if st else "",
-            "detail": st.detail if st else "",
-            "result_file": st.result_file if st else "",
-            "file": node["file"],
-            "line": node["line"],
-        })
-    return rows
-
-
-def coverage_rows(cov: Coverage) -> list[dict[str, Any]]:
-    return [
-        {
-            "rule": r.rule, "title": r.title, "required": r.required, "reason": r.reason, "origin": r.origin,
-            "satisfied": r.satisfied, "total": r.total, "evaluated": r.evaluated, "note": r.note,
-            "violations": len(r.violations),
-        }
-        for r in cov.rules
-    ]
+# -- the data every format shares: analysis/trace_rows.py --------------------------------------------------
 
 
 def _diag(d: Diagnostic) -> dict[str, Any]:
     return {"code": d.code, "severity": d.level.value, "message": d.message, "file": d.location.file,
-            "line": d.location.line, "col": d.location.col}
+            "line": d.location.line, "col": d.location.col, **end_fields(d.location)}
 
 
 # -- formats -------------------------------------------------------------------------------------------------------
@@ -227,7 +131,7 @@ def to_csv(tg: TraceGraph) -> str:
             "; ".join(e["status"] + (" stale" if e["stale"] else "") for e in r["evidence"]),
             r["status"], r["file"], r["line"],
         ])
-    return buf.getvalue()
+    return show_hidden(buf.getvalue())  # inside quoted or plain CSV fields alike
 
 
 def _csv_safe(text: str) -> str:
@@ -253,7 +157,7 @@ def to_json(tg: TraceGraph, cov: Coverage) -> str:
             ],
         },
     }
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_hidden(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def _node_sort(nid: str) -> tuple[int, str]:
@@ -296,7 +200,7 @@ _EVIDENCE_FILL = {"failed": "#f5c6cb", "missing": "#ffeeba", "skipped": "#ffeeba
 
 
 def _dq(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return '"' + show_hidden(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def to_dot(tg: TraceGraph) -> str:

@@ -19,6 +19,7 @@ class Checked:
     diagnostics: list[Diagnostic]
     sources: dict[str, list[str]] = field(default_factory=dict)
     file_count: int = 0
+    digests: dict[str, str] = field(default_factory=dict)  # real path -> sha256 of the bytes parsed
 
     @property
     def ok(self) -> bool:
@@ -60,7 +61,7 @@ def _check(
     diags = list(loaded.diagnostics)
     file_count = loaded.attempted
     if not loaded.files:
-        return Checked(None, dg.sort_unique(diags), loaded.sources, file_count)
+        return Checked(None, dg.sort_unique(diags), loaded.sources, file_count, loaded.digests)
     model, assembly_diags = assemble(loaded.root, loaded.files)
     diags.extend(assembly_diags)
     if validate:
@@ -68,4 +69,4 @@ def _check(
 
         diags.extend(run_rules(model))
     # A file that failed to parse leaves holes; the model is still returned for what did parse.
-    return Checked(model, dg.sort_unique(diags), loaded.sources, file_count)
+    return Checked(model, dg.sort_unique(diags), loaded.sources, file_count, loaded.digests)

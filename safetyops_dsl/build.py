@@ -8,9 +8,15 @@ Output folder contract (docs/build-and-gate.md):
 - stable layout, every file byte-identical for the same inputs; `manifest.json` lists every other file with
   its sha256 (sorted, no timestamps) and the fingerprint of the inputs;
 - the site is built into a temporary sibling folder and swapped in at the end, so an interrupted build
-  leaves the previous folder intact;
+  leaves the previous folder intact; a lock file `.OUT.lock` next to OUT (there while a build runs) makes a
+  second build into the same folder wait, and the next build removes what a killed one left
+  (`.OUT.build-*`, `.OUT.old-*`);
 - a rerun whose input fingerprint (model files, evidence artifacts, result and policy files, options,
-  sops and Graphviz versions) equals the manifest's, with every file still matching its hash, does nothing.
+  sops and Graphviz versions) equals the manifest's, with every file still matching its hash, does nothing;
+- the fingerprint holds the hashes of the bytes the analyses read. An input that changed while the build
+  ran (its bytes on disk differ from those read) makes the build start over, and after BUILD_ATTEMPTS
+  tries fail with InputsChanged, writing nothing: the manifest never pairs old artifacts with new inputs;
+- files get the mode the umask gives (0644 and 0755 folders under umask 022): the site is readable by others.
 
 The analyses run with the model root as the working directory, so the file names inside artifacts
 (diagnostics, result files) are relative to the model root whatever folder `sops` was started from.
@@ -20,17 +26,39 @@ Nothing here imports click: progress goes through the `Progress` protocol.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from safetyops_dsl import diagnostics as dg
+from safetyops_dsl.analysis import pipeline
+from safetyops_dsl.analysis.gate import (
+    FAIL,
+    PASS,
+    SKIP,
+    SUPERSEDED,
+    GateItem,
+    gate_json,
+    gate_passed,
+    gate_text,
+)
+from safetyops_dsl.analysis.gate import gate_items as _gate_items
+from safetyops_dsl.analysis.pipeline import Progress, QuietProgress
+from safetyops_dsl.validation.rules import check_policy
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from safetyops_dsl.analysis.coverage import Coverage
@@ -48,31 +76,14 @@ if TYPE_CHECKING:
 
 SCHEMA = "sops-build/1"
 MANIFEST = "manifest.json"
+# Tries before a build whose inputs keep changing under it gives up (InputsChanged).
+BUILD_ATTEMPTS = 3
 # Above this many tree nodes the diagram is drawn in pages of PAGE_NODES nodes (docs/diagrams.md).
 PAGED_TREE_NODES = 400
 PAGE_NODES = 80
 T = TypeVar("T")
 
-# gate statuses
-PASS, FAIL, SKIP = "pass", "fail", "skip"
-
-
-# -- progress ----------------------------------------------------------------------------------------------------
-
-
-class Progress(Protocol):
-    def phase(self, name: str) -> contextlib.AbstractContextManager[None]: ...
-
-    def items(self, name: str, items: Sequence[T]) -> Iterable[T]: ...
-
-
-class QuietProgress:
-    @contextlib.contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        yield
-
-    def items(self, name: str, items: Sequence[T]) -> Iterable[T]:
-        return items
+__all__ = ["FAIL", "PASS", "SKIP", "GateItem", "Progress", "QuietProgress", "gate_json", "gate_passed", "gate_text"]
 
 
 # -- options and fingerprint ---------------------------------------------------------------------------------------
@@ -86,6 +97,15 @@ class BuildOptions:
     policy: str | None = None
     use_git: bool = True
     cache_dir: str | None = None  # the parser's cache; not an input of the artifacts
+    single_file: bool = False  # also write OUT/report.html: the whole site in one offline file
+
+
+class InputsChanged(Exception):
+    """Input files changed while the build read them, on every try: nothing was written."""
+
+    def __init__(self, files: Sequence[str]):
+        super().__init__(f"inputs changed while building: {', '.join(files)}")
+        self.files = tuple(files)
 
 
 class BuildError(Exception):
@@ -179,6 +199,8 @@ def options_record(opts: BuildOptions, out: Path) -> dict[str, Any]:
         "results": [_rel(p, out) for p in opts.results],
         "policy": _rel(opts.policy, out) if opts.policy else None,
         "git": opts.use_git,
+        # only when set, so the manifests of ordinary builds stay as they were
+        **({"single_file": True} if opts.single_file else {}),
     }
 
 
@@ -192,6 +214,7 @@ def options_from_record(record: dict[str, Any], out: Path) -> BuildOptions:
         results=tuple(back(p) for p in record.get("results", [])),
         policy=back(record["policy"]) if record.get("policy") else None,
         use_git=bool(record.get("git", True)),
+        single_file=bool(record.get("single_file", False)),
     )
 
 
@@ -256,16 +279,11 @@ class Analysis:
     gsn_error: str = ""  # why GSN is missing
     input_files: list[Path] = field(default_factory=list)  # files read beyond the given paths
     pins_commit: bool = False
-
-
-def gsn_available() -> bool:
-    try:
-        from safetyops_dsl.analysis import gsn
-        from safetyops_dsl.generators import gsn_dot
-    except ImportError:
-        return False
-    return all(hasattr(gsn, n) for n in ("build_case", "evidence_statuses")) and all(
-        hasattr(gsn_dot, n) for n in ("diagrams", "svg_from_dot"))
+    results: pipeline.Results | None = None  # the pipeline's output the fields above were taken from
+    policy_file_ok: bool = True
+    # absolute path -> sha256 of the bytes the analyses read (model, policy and result files as parsed;
+    # evidence artifacts as hashed after the trace checked them)
+    input_digests: dict[Path, str] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -289,6 +307,7 @@ def _absolute(opts: BuildOptions) -> BuildOptions:
         policy=ab(opts.policy) if opts.policy else None,
         use_git=opts.use_git,
         cache_dir=ab(opts.cache_dir) if opts.cache_dir else None,
+        single_file=opts.single_file,
     )
 
 
@@ -298,20 +317,28 @@ def model_root(opts: BuildOptions) -> Path:
     return find_root([Path(p) for p in opts.paths], Path(opts.root) if opts.root else None)
 
 
-SUPERSEDED = ("SOPS061", "SOPS062", "SOPS063")  # reported by the coverage policy instead (as sops trace does)
+RESULTS_DIR = "ci-results"  # conventional folder of CI results at the model root (docs/build-and-gate.md)
+
+
+def with_default_results(opts: BuildOptions) -> BuildOptions:
+    """Without `--results`, the model root's `ci-results/` folder when it exists: a model that ships its CI
+    results is judged with them by a plain `sops build` or `sops gate`, as CI would."""
+    if opts.results:
+        return opts
+    folder = model_root(opts) / RESULTS_DIR
+    return dataclasses.replace(opts, results=(str(folder),)) if folder.is_dir() else opts
 
 
 def analyse(opts: BuildOptions, progress: Progress | None = None, with_gsn: bool = True) -> Analysis:
     """Every analysis of the model, computed once. Raises BuildError when the model has errors."""
     progress = progress or QuietProgress()
-    opts = _absolute(opts)
+    opts = with_default_results(_absolute(opts))
     root = model_root(opts)
     with _working_directory(root):
         return _analyse(opts, root, progress, with_gsn)
 
 
 def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool) -> Analysis:
-    from safetyops_dsl import diagnostics as dg
     from safetyops_dsl.api import check
 
     with progress.phase("check"):
@@ -321,197 +348,56 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
         raise BuildError(errors, checked.sources, checked.file_count)
     model = checked.model
 
-    from safetyops_dsl.analysis.synthesis import synthesise_all
-    from safetyops_dsl.analysis.targets import check_goal_targets
-    from safetyops_dsl.fta.engine import analyse as analyse_tree
-    from safetyops_dsl.fta.result import AnalysisOptions
-
-    with progress.phase("fault trees"):
-        syntheses = synthesise_all(model)
-        trees = []
-        for syn in progress.items("fault trees", syntheses):
-            try:
-                trees.append((syn.tree, analyse_tree(syn.tree, AnalysisOptions(importance=True))))
-            except dg.DiagnosticError as exc:
-                raise BuildError(list(exc.diagnostics), checked.sources, checked.file_count) from exc
-        probabilities = {
-            t.name: (r.exact_probability if r.exact_probability is not None else r.probability, t.mission_time or 1.0)
-            for t, r in trees
-        }
-        goal_checks = check_goal_targets(model, probabilities)
-
-    from safetyops_dsl.analysis.fmea import build_fmea
-    from safetyops_dsl.analysis.fmeda import build_fmeda
-    from safetyops_dsl.analysis.hara import build_hara
-
-    with progress.phase("FMEA, FMEDA, HARA"):
-        fmea = build_fmea(model, syntheses)
-        fmeda = build_fmeda(model, syntheses)
-        hara = build_hara(model)
-
-    from safetyops_dsl.analysis.coverage import evaluate
-    from safetyops_dsl.analysis.evidence import read_results
-    from safetyops_dsl.analysis.trace import build_trace
-    from safetyops_dsl.validation.policy import resolve_policy
-
     diags: list[Diagnostic] = []
-    with progress.phase("trace and coverage"):
-        file_rules = []
-        policy_ok = True
-        if opts.policy is not None:
-            from safetyops_dsl.validation.rules import check_policy
-
-            pol = check([opts.policy], validate=False)
-            if pol.model is None or dg.has_errors(pol.diagnostics):
-                policy_ok = False
-                diags += pol.diagnostics
-            else:
-                file_rules = list(pol.model.policy)
-                more = list(check_policy(pol.model))
-                policy_ok = not dg.has_errors(more)
-                diags += more
-        ci = read_results(opts.results) if opts.results else None
-        results_ok = ci is None or not dg.has_errors(ci.diagnostics)
-        if ci is not None:
-            diags += ci.diagnostics
-        tg = build_trace(model, ci, use_git=opts.use_git)
-        policy = resolve_policy(model.policy, file_rules)
-        if dg.has_errors(list(policy.diagnostics)):
-            policy_ok = False
-        cov = evaluate(tg, policy)
-        diags += tg.diagnostics + cov.diagnostics
+    digests = dict(checked.digests)
+    file_rules = []
+    policy_file_ok = True
+    if opts.policy is not None:
+        pol = check([opts.policy], validate=False)
+        digests.update(pol.digests)
+        if pol.model is None or dg.has_errors(pol.diagnostics):
+            policy_file_ok = False
+            diags += pol.diagnostics
+        else:
+            file_rules = list(pol.model.policy)
+            more = list(check_policy(pol.model))
+            policy_file_ok = not dg.has_errors(more)
+            diags += more
+    try:
+        results = pipeline.analyse(model, pipeline.Options(
+            results=opts.results, file_policy=tuple(file_rules), use_git=opts.use_git, with_gsn=with_gsn,
+        ), progress)
+    except dg.DiagnosticError as exc:
+        raise BuildError(list(exc.diagnostics), checked.sources, checked.file_count) from exc
+    digests.update(results.result_digests)
 
     inputs: list[Path] = [Path(s).resolve() for s in checked.sources]
     pins_commit = False
+    read = {Path(p): h for p, h in digests.items()}
     for ev in model.evidence.values():
         if ev.artifact:
-            inputs.append((root / ev.artifact).resolve())
+            artifact = (root / ev.artifact).resolve()
+            inputs.append(artifact)
+            read.setdefault(artifact, _sha256_file(artifact))
         pins_commit = pins_commit or ev.commit is not None
+    inputs += read
 
-    analysis = Analysis(opts, checked, model, root, syntheses, trees, goal_checks, fmea, fmeda, hara, tg, cov,
-                        results_ok, policy_ok, diags, input_files=sorted(set(inputs)), pins_commit=pins_commit)
-    if with_gsn:
-        with progress.phase("GSN safety case"):
-            _gsn(analysis, probabilities)
-    analysis.diagnostics = dg.sort_unique(analysis.diagnostics)
+    analysis = Analysis(opts, checked, model, root, results.syntheses, results.trees, results.goal_checks,
+                        results.fmea, results.fmeda, results.hara, results.trace, results.coverage,
+                        results.results_ok, results.policy_ok and policy_file_ok, dg.sort_unique(diags + results.diagnostics),
+                        case=results.case, gsn_error=results.gsn_error, input_files=sorted(set(inputs)),
+                        pins_commit=pins_commit, results=results, policy_file_ok=policy_file_ok,
+                        input_digests=read)
     return analysis
-
-
-def _gsn(a: Analysis, probabilities: dict[str, tuple[float, float]]) -> None:
-    if not gsn_available():
-        a.gsn_error = "the GSN module (sops gsn) is not installed in this version"
-        return
-    from safetyops_dsl.analysis import gsn
-
-    statuses = details = None
-    if a.opts.results:
-        statuses, details, _ = gsn.evidence_statuses(a.model, a.opts.results, use_git=a.opts.use_git)
-    a.case = gsn.build_case(a.model, statuses, probabilities, details=details)
-    a.diagnostics += list(a.case.diagnostics)
 
 
 # -- the gate ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class GateItem:
-    check: str  # model check | CI results | coverage policy | FMEDA | goal target | GSN
-    subject: str
-    status: str  # pass | fail | skip
-    detail: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"check": self.check, "subject": self.subject, "status": self.status, "detail": self.detail}
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x * 100:.2f} %"
-
-
-def _fit(x: float | None) -> str:
-    return "n/a" if x is None else f"{x * 1e9:.4g} FIT"
-
-
 def gate_items(a: Analysis) -> list[GateItem]:
-    """The release checks, in a fixed order. A failing item fails the gate; `skip` does not."""
-    from safetyops_dsl import diagnostics as dg
-    from safetyops_dsl.analysis.fmeda import Status
-
-    items: list[GateItem] = []
-    errors, warnings = dg.count(a.checked.diagnostics)
-    items.append(GateItem("model check", f"{a.checked.file_count} file{'s' if a.checked.file_count != 1 else ''}", PASS,
-                          f"{errors} errors, {warnings} warnings"))
-    if a.opts.results:
-        bad = [d for d in a.diagnostics if d.level is dg.Severity.ERROR and d.code in ("SOPS110", "SOPS202")]
-        items.append(GateItem("CI results", f"{len(a.trace.evidence)} evidence", PASS if a.results_ok else FAIL,
-                              "readable" if a.results_ok else f"{len(bad)} unreadable or invalid result file(s)"))
-    if not a.policy_ok:
-        items.append(GateItem("coverage policy", "policy", FAIL, "the policy is invalid (see diagnostics)"))
-    for r in a.coverage.rules:
-        if not r.required:
-            status, detail = SKIP, f"waived: {r.reason}"
-        elif not r.evaluated:
-            status, detail = PASS if r.ok else FAIL, f"{r.satisfied}/{r.total}" + (f" ({r.note})" if r.note else "")
-        else:
-            status, detail = PASS if r.ok else FAIL, f"{r.satisfied}/{r.total}"
-        items.append(GateItem("coverage policy", r.rule, status, detail))
-    for g in a.fmeda.goals:
-        if all(m.status is Status.NA for m in g.metrics):
-            items.append(GateItem("FMEDA", g.goal, SKIP, f"ASIL {g.asil or '-'}: no hardware targets"))
-            continue
-        parts = []
-        for m in g.metrics:
-            shown = _fit(m.value) if m.name == "PMHF" else _pct(m.value)
-            target = _fit(m.target) if m.name == "PMHF" else _pct(m.target)
-            mark = "" if m.status is not Status.FAIL else " FAIL"
-            parts.append(f"{m.name} {shown} ({m.comparison} {target}){mark}")
-        items.append(GateItem("FMEDA", g.goal, PASS if g.passed else FAIL, f"ASIL {g.asil}: " + "; ".join(parts)))
-    for c in a.goal_checks:
-        if c.missing:
-            detail = "no fault tree for " + ", ".join(c.missing)
-        else:
-            detail = f"{c.achieved_per_hour:.3g} /h vs target {c.target_per_hour:.3g} /h"
-        items.append(GateItem("goal target", c.goal, PASS if c.passed else FAIL, detail))
-    if a.case is None:
-        items.append(GateItem("GSN", "top goal", SKIP, a.gsn_error or "not built"))
-    else:
-        from safetyops_dsl.analysis import gsn
-
-        why = {d.location: d.message for d in gsn.gate_diagnostics(a.case)} if hasattr(gsn, "gate_diagnostics") else {}
-        for t in a.case.tops:
-            node = a.case.nodes[t]
-            detail = why.get(node.location, f"top goal '{t}' is {node.status}")
-            if node.status != gsn.PASSED and not a.opts.results:
-                detail += " (no --results given: test and metric evidence is unknown)"
-            items.append(GateItem("GSN", t, PASS if node.status == gsn.PASSED else FAIL, detail))
-        if not a.case.tops:
-            items.append(GateItem("GSN", "top goal", FAIL, "the case has no top goal"))
-    return items
-
-
-def gate_passed(items: Sequence[GateItem]) -> bool:
-    return all(i.status != FAIL for i in items)
-
-
-def gate_json(items: Sequence[GateItem]) -> str:
-    doc = {"schema": "sops-gate/1", "passed": gate_passed(items), "checks": [i.as_dict() for i in items]}
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def gate_text(items: Sequence[GateItem]) -> str:
-    rows = [("check", "subject", "result", "detail")] + [
-        (i.check, i.subject, i.status.upper(), i.detail) for i in items
-    ]
-    widths = [max(len(r[k]) for r in rows) for k in range(3)]
-    lines = []
-    for j, r in enumerate(rows):
-        lines.append("  ".join([r[k].ljust(widths[k]) for k in range(3)] + [r[3]]).rstrip())
-        if j == 0:
-            lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 6)
-    failed = sum(1 for i in items if i.status == FAIL)
-    lines.append("")
-    lines.append("gate: passed" if not failed else f"gate: FAILED ({failed} of {len(items)} checks)")
-    return "\n".join(lines) + "\n"
+    """The release checks of a build's analyses (analysis/gate.py)."""
+    assert a.results is not None, "an Analysis is made from the pipeline's Results"
+    return _gate_items(a.results, a.checked.diagnostics, a.checked.file_count, a.policy_file_ok)
 
 
 # -- artifacts ----------------------------------------------------------------------------------------------------
@@ -535,7 +421,7 @@ def tree_stems(trees: Sequence[tuple[FaultTree, FtaResult]]) -> list[str]:
 def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -> dict[str, bytes]:
     """Every file of the output folder but the manifest: relative POSIX path -> bytes.
     `out` is where the folder will finally live (source links are relative to it)."""
-    from safetyops_dsl.generators import fta_report, openpsa, site, tables, trace_report
+    from safetyops_dsl.generators import fta_report, openpsa, registry, site, tables
     from safetyops_dsl.generators.fault_tree_dot import render_pages, render_svg, svg_from_dot
 
     progress = progress or QuietProgress()
@@ -571,14 +457,13 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -
 
     docs = {"fmea": a.fmea, "fmeda": a.fmeda, "hara": a.hara}
     with progress.phase("tables"):
-        jobs = [(k, f) for k in docs for f in tables.FORMATS]
-        for kind, fmt in progress.items("tables", jobs):
-            put(f"exports/{kind}.{fmt}", tables.render(docs[kind], fmt))
+        jobs = [f for k in docs for f in registry.exports(k)]
+        for f in progress.items("tables", jobs):
+            put(f"exports/{f.artifact}.{f.name}", f.render(docs[f.artifact]))
 
     with progress.phase("trace report"):
-        for fmt in progress.items("trace report", list(trace_report.FORMATS) if hasattr(trace_report, "FORMATS")
-                                  else ["md", "csv", "html", "json", "dot", "svg"]):
-            put(f"exports/trace.{fmt}", trace_report.render(a.trace, a.coverage, fmt, title=a.model.root.name))
+        for f in progress.items("trace report", list(registry.exports("trace"))):
+            put(f"exports/trace.{f.name}", f.render(a.trace, a.coverage, title=a.model.root.name))
 
     from safetyops_dsl import diagnostics as dg
 
@@ -627,9 +512,13 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -
             gsn_note=a.gsn_error,
             results_given=bool(a.opts.results),
             exports=sorted(files),
+            sources=dict(a.checked.sources),
         )
-        for path, text in site.render_site(data).items():
+        pages = site.render_site(data)
+        for path, text in pages.items():
             put(path, text)
+        if a.opts.single_file:
+            put(site.SINGLE_FILE, site.render_single_file(pages, data))
     return dict(sorted(files.items()))
 
 
@@ -676,6 +565,7 @@ def up_to_date(opts: BuildOptions, out: Path) -> bool:
     manifest = read_manifest(out)
     if manifest is None:
         return False
+    opts = with_default_results(_absolute(opts))
     recorded = manifest.get("inputs", {})
     extra = [Path(os.path.normpath(out / p)) for p in recorded.get("files", {})]
     root = model_root(_absolute(opts)) if "git_head" in recorded else None
@@ -700,14 +590,34 @@ class BuildReport:
     gate_passed: bool | None  # None when the build was skipped (up to date)
     gsn: bool
     diagnostics: tuple[Diagnostic, ...] = ()
+    cleaned: tuple[str, ...] = ()  # leftovers of killed builds that were removed
 
 
-def _generate(opts: BuildOptions, out: Path, progress: Progress) -> tuple[dict[str, bytes], Analysis]:
-    a = analyse(opts, progress)
-    files = render_artifacts(a, out, progress)
-    record = fingerprint(opts, out, a.input_files, a.root if a.pins_commit else None)
-    files[MANIFEST] = manifest_text(files, record, a.case is not None).encode("utf-8")
-    return files, a
+def _generate(opts: BuildOptions, out: Path, progress: Progress,
+              notify: Callable[[str], None] | None = None) -> tuple[dict[str, bytes], Analysis]:
+    changed: list[str] = []
+    for attempt in range(1, BUILD_ATTEMPTS + 1):
+        if changed and notify is not None:
+            notify(f"inputs changed while building ({', '.join(changed)}): building again "
+                   f"(try {attempt} of {BUILD_ATTEMPTS})")
+        a = analyse(opts, progress)
+        files = render_artifacts(a, out, progress)
+        # Hashed from disk after the artifacts were made: equal to the hashes of what was read only if no
+        # input changed meanwhile, and then this record describes exactly the bytes analysed.
+        record = fingerprint(opts, out, a.input_files, a.root if a.pins_commit else None)
+        changed = _changed_inputs(record["files"], {_rel(p, out): h for p, h in a.input_digests.items()})
+        if not changed:
+            files[MANIFEST] = manifest_text(files, record, a.case is not None).encode("utf-8")
+            return files, a
+    raise InputsChanged(changed)
+
+
+def _changed_inputs(on_disk: dict[str, str], read: dict[str, str]) -> list[str]:
+    """Inputs whose bytes now differ from those read, and inputs that appeared (a new model file under the
+    given folders, a new result file) without being read."""
+    changed = {k for k, h in read.items() if on_disk.get(k, "absent") != h}
+    changed |= {k for k, h in on_disk.items() if k not in read and h != "absent"}
+    return sorted(changed)
 
 
 def _write_tree(folder: Path, files: dict[str, bytes]) -> None:
@@ -725,41 +635,134 @@ def _check_target(out: Path) -> None:
         raise FileExistsError(f"'{out}' is not empty and holds no {MANIFEST} of a sops build: not replacing it")
 
 
+def output_folder(out: str | os.PathLike[str]) -> Path:
+    """OUT as an absolute path, through a symbolic link whose target stays in the link's folder (an
+    atomic.OutputRefused otherwise: the swap would replace what the link points to)."""
+    from safetyops_dsl.atomic import follow_link
+
+    return follow_link(Path(out)).resolve()
+
+
+def lock_path(target: Path) -> Path:
+    return target.parent / f".{target.name}.lock"
+
+
+@contextlib.contextmanager
+def build_lock(target: Path, *, notify: Callable[[str], None] | None = None,
+               required: bool = True) -> Iterator[None]:
+    """Hold `.OUT.lock` next to OUT: a build from the up-to-date check to the swap, `--check` while it reads
+    OUT (never halfway through a swap). flock: the kernel releases it when the holder dies, so a lock is
+    never stale. The holder removes the file as it finishes (no lock file stays next to a committed OUT);
+    a waiter that then gets the lock of the removed file sees so and locks the path anew.
+    `required=False`: go on without a lock where none can be made (a read-only checkout)."""
+    if fcntl is None:  # pragma: no cover - Windows: no advisory locks; builds are not serialised there
+        yield
+        return
+    path = lock_path(target)
+    waited = False
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError:
+            if required:
+                raise
+            yield
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if notify is not None and not waited:
+                    holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                    by = f" (pid {holder})" if holder.isdigit() else ""
+                    notify(f"'{target}' is being built by another sops{by}: waiting for it to finish")
+                waited = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            mine = os.fstat(fd)
+            try:
+                now = os.stat(path)
+            except FileNotFoundError:
+                now = None
+        except BaseException:
+            os.close(fd)
+            raise
+        if now is not None and (now.st_ino, now.st_dev) == (mine.st_ino, mine.st_dev):
+            break
+        os.close(fd)  # locked a file its holder removed meanwhile
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.close(fd)
+
+
+def _leftovers(target: Path) -> list[Path]:
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(?:build|old)-[0-9a-z_]+")
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return []
+    return sorted(p for p in entries if pattern.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
+
+
+def clean_leftovers(target: Path) -> list[str]:
+    """Remove the temporary folders of builds that were killed (call with the lock held: no live build owns
+    one then). A build killed between the two renames of the swap left no OUT but its previous content as
+    `.OUT.old-*`: that is put back first."""
+    found = _leftovers(target)
+    olds = [p for p in found if p.name.startswith(f".{target.name}.old-")]
+    if not target.exists() and len(olds) == 1 and read_manifest(olds[0]) is not None:
+        os.replace(olds[0], target)
+        found.remove(olds[0])
+    for p in found:
+        shutil.rmtree(p, ignore_errors=True)
+    return [p.name for p in found]
+
+
 def build(opts: BuildOptions, out: str | os.PathLike[str], *, force: bool = False,
-          progress: Progress | None = None) -> BuildReport:
+          progress: Progress | None = None, notify: Callable[[str], None] | None = None) -> BuildReport:
     """Build every artifact into `out` (created or replaced as a whole). Raises BuildError on model
-    errors and FileExistsError when `out` is something else than an earlier build; `out` is then untouched."""
+    errors, InputsChanged when inputs kept changing during the build, FileExistsError when `out` is
+    something else than an earlier build, atomic.OutputRefused when `out` is a link leaving its folder;
+    `out` is then untouched. `notify` gets one-line notices (waiting for the lock, building again)."""
+    from safetyops_dsl.atomic import make_folder
+
     started = time.perf_counter()
     progress = progress or QuietProgress()
-    target = Path(out).resolve()
-    opts = _absolute(opts)
-    _check_target(target)
-    if not force and up_to_date(opts, target):
-        manifest = read_manifest(target) or {}
-        return BuildReport(True, len(manifest.get("files", {})) + 1, time.perf_counter() - started, None,
-                           bool(manifest.get("gsn")))
-    files, a = _generate(opts, target, progress)
+    target = output_folder(out)
+    opts = with_default_results(_absolute(opts))
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
-    try:
-        with progress.phase("write"):
-            _write_tree(tmp, files)
-        _swap(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with build_lock(target, notify=notify):
+        cleaned = clean_leftovers(target)
+        _check_target(target)
+        if not force and up_to_date(opts, target):
+            manifest = read_manifest(target) or {}
+            return BuildReport(True, len(manifest.get("files", {})) + 1, time.perf_counter() - started, None,
+                               bool(manifest.get("gsn")), cleaned=tuple(cleaned))
+        files, a = _generate(opts, target, progress, notify)
+        tmp = make_folder(target.parent, f".{target.name}.build-")
+        try:
+            with progress.phase("write"):
+                _write_tree(tmp, files)
+            _swap(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return BuildReport(False, len(files), time.perf_counter() - started, gate_passed(gate_items(a)),
-                       a.case is not None, tuple(a.diagnostics))
+                       a.case is not None, tuple(a.diagnostics), tuple(cleaned))
 
 
 def _swap(new: Path, target: Path) -> None:
-    """Put `new` in place of `target`. The old folder is moved aside first and removed last, so at every
-    moment either the old or the new complete folder exists under one of the two names."""
+    """Put `new` in place of `target` (with the build lock held). The old folder is moved aside first and
+    removed last, so at every moment either the old or the new complete folder exists under one of the two
+    names, and a killed build's `.old-` folder is put back by the next one (clean_leftovers)."""
     if not target.exists():
         os.replace(new, target)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.rmdir(old)
+    old = target.parent / f".{target.name}.old-{new.name.rpartition('-')[2]}"
     os.replace(target, old)
     try:
         os.replace(new, target)
@@ -807,10 +810,11 @@ def check_build(out: str | os.PathLike[str], opts: BuildOptions | None = None,
         if manifest is None:
             raise FileNotFoundError(f"no {MANIFEST} of a sops build in '{target}': give the model PATHS")
         opts = options_from_record(manifest.get("inputs", {}).get("options", {}), target)
-    opts = _absolute(opts)
+    opts = with_default_results(_absolute(opts))
     files, _ = _generate(opts, target, progress or QuietProgress())
-    present = _tree_files(target) if target.is_dir() else {}
-    differ = [p for p in files if p in present and not _same(p, present[p].read_bytes(), files[p])]
+    with build_lock(target, required=False):
+        present = {p: f.read_bytes() for p, f in (_tree_files(target) if target.is_dir() else {}).items()}
+    differ = [p for p in files if p in present and not _same(p, present[p], files[p])]
     missing = [p for p in files if p not in present]
     extra = [p for p in present if p not in files]
     return CheckReport(tuple(sorted(differ)), tuple(sorted(missing)), tuple(sorted(extra)))

@@ -2,15 +2,16 @@
 
 A diagnostic is a value; nothing here raises. Rendering is compiler style:
 
-    models/aeb/aeb.sops:41:5: error[SOPS061]: hazard 'H3' is mitigated by no safety goal
+    models/aeb/aeb.sops:41:1: error[SOPS061]: hazard 'H3' is mitigated by no safety goal
        41 | hazard H3 "..." {
-          |     ^
+          | ^^^^^^^^^^^^^^^^^
     hint: add `safety_goal SGx "..." mitigates H3`
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -24,16 +25,68 @@ class Severity(str, Enum):
 
 @dataclass(frozen=True)
 class Location:
-    """A position in a source file. `file` is as the user named it (relative paths stay relative)."""
+    """A span in a source file. `file` is as the user named it (relative paths stay relative).
+
+    Columns count code points. The end is exclusive (the column after the last character), as in LSP ranges
+    and SARIF regions; `end_line == 0` means the location is a single point (a position with no known extent).
+    """
 
     file: str
     line: int = 0  # 1-based; 0 = the whole file
     col: int = 0  # 1-based; 0 = the whole line
+    end_line: int = 0  # 1-based line of the end; 0 = no span
+    end_col: int = 0  # 1-based column after the last character
 
     def __str__(self) -> str:
         if self.line <= 0:
             return self.file
         return f"{self.file}:{self.line}:{max(self.col, 1)}"
+
+    @property
+    def has_span(self) -> bool:
+        return self.line > 0 and self.col > 0 and (self.end_line, self.end_col) > (self.line, self.col)
+
+
+# -- hidden text (Trojan Source) -----------------------------------------------------------------------------
+# Characters that change how text looks without being seen: bidi controls (U+202A-U+202E, U+2066-U+2069),
+# zero-width ones (U+200B-U+200F, U+2060-U+2064, U+FEFF), line/paragraph separators (U+2028/U+2029), every
+# other format (Cf) character and every control (Cc) character but tab and newline. Written out as ranges
+# because computing them from unicodedata costs a scan of all 1.1 M code points at start-up;
+# tests/unit/test_hidden_text.py recomputes the set from unicodedata so a newer Unicode cannot slip past.
+HIDDEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def hidden_name(ch: str) -> str:
+    """`U+202E`: how a hidden character is named wherever it is shown."""
+    return f"U+{ord(ch):04X}"
+
+
+def show_hidden(text: str, open_: str = "<", close: str = ">") -> str:
+    """`text` with every hidden character written as `<U+XXXX>`, so what a reviewer reads is what the
+    model says. `open_`/`close` let markup outputs pass the brackets already escaped."""
+    if text.isprintable():  # the common case, decided in C: hidden characters are all non-printable
+        return text
+    return HIDDEN.sub(lambda m: f"{open_}{hidden_name(m.group())}{close}", text)
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON has no escape above the BMP: a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_hidden(text: str) -> str:
+    """JSON text (from json.dumps(..., ensure_ascii=False)) with every hidden character written as a `\\u`
+    escape: a JSON reader gets the exact text back, the file shows no raw control. Outside strings JSON
+    has no such characters, so the whole document can be passed."""
+    return HIDDEN.sub(_json_escape, text)
 
 
 @dataclass(frozen=True)
@@ -60,6 +113,8 @@ IMPORT_NOT_FOUND = _code("SOPS003", E, "imported file not found")
 IMPORT_ESCAPES_ROOT = _code("SOPS004", E, "import leaves the model root")
 IMPORT_CYCLE = _code("SOPS005", E, "import cycle")
 NO_INPUT = _code("SOPS006", E, "no .sops files found")
+OUTPUT_REFUSED = _code("SOPS007", E, "output path refused")
+HIDDEN_TEXT = _code("SOPS014", W, "hidden character (bidi control or invisible character) in the text")
 LIMIT_EXCEEDED = _code("SOPS008", E, "a resource limit was exceeded")
 BAD_VALUE = _code("SOPS009", E, "invalid value")
 # -- names ------------------------------------------------------------------------------------------------
@@ -218,25 +273,44 @@ def _clip(text: str) -> str:
     return f"{text[:MAX_SHOWN]}... ({len(text) - MAX_SHOWN} more characters)"
 
 
+def _shown(text: str) -> str:
+    """Source text as a terminal shows it: hidden characters written out, tabs as 4-column stops."""
+    return show_hidden(text).expandtabs(4)
+
+
+def _excerpt(loc: Location, source_lines: Sequence[str]) -> list[str]:
+    """The source line of `loc` with its span underlined (`^^^`); a span over several lines is underlined to
+    the end of its first line. Columns are counted in the text as shown (tabs expanded, hidden characters
+    written out), so the underline stays under the characters it means."""
+    raw = source_lines[loc.line - 1].rstrip("\r\n")
+    text = _shown(raw)
+    start = len(_shown(raw[: max(loc.col - 1, 0)])) + max(loc.col - 1 - len(raw), 0)  # past the end: as given
+    if loc.has_span and loc.end_line == loc.line:
+        end = len(_shown(raw[: loc.end_col - 1]))
+    elif loc.has_span:
+        end = len(text.rstrip())
+    else:
+        end = start + 1
+    end = max(end, start + 1)
+    if len(text) > 200:  # very long lines: show a window around the column
+        window = max(0, start - 100)
+        text = text[window : window + 200]
+        start, end = start - window, min(end - window, len(text) + 1)
+        end = max(end, start + 1)
+    gutter = str(loc.line)
+    return [f" {gutter} | {text}", f" {' ' * len(gutter)} | {' ' * start}{'^' * (end - start)}"]
+
+
 def render_one(d: Diagnostic, source_lines: Sequence[str] | None = None, brief: bool = False) -> str:
-    head = f"{d.location}: {d.level.value}[{d.code}]: {_clip(d.message)}"
+    head = f"{d.location}: {d.level.value}[{d.code}]: {show_hidden(_clip(d.message))}"
     if brief:
         return head
     parts = [head]
     loc = d.location
     if source_lines is not None and 0 < loc.line <= len(source_lines):
-        text = source_lines[loc.line - 1].rstrip("\n").expandtabs(4)
-        if len(text) > 200:  # very long lines: show a window around the column
-            start = max(0, loc.col - 100)
-            text = text[start : start + 200]
-            col = loc.col - start
-        else:
-            col = loc.col
-        gutter = str(loc.line)
-        parts.append(f" {gutter} | {text}")
-        parts.append(f" {' ' * len(gutter)} | {' ' * max(col - 1, 0)}^")
+        parts.extend(_excerpt(loc, source_lines))
     if d.hint:
-        parts.append(f"hint: {_clip(d.hint)}")
+        parts.append(f"hint: {show_hidden(_clip(d.hint))}")
     return "\n".join(parts)
 
 
@@ -249,6 +323,11 @@ def summary(diags: Sequence[Diagnostic], files: int) -> str:
     return f"{plural(files, 'file')} checked: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
 
 
+def end_fields(loc: Location) -> dict[str, int]:
+    """`end_line` and `end_col` of a span for JSON outputs; nothing for a point location."""
+    return {"end_line": loc.end_line, "end_col": loc.end_col} if loc.has_span else {}
+
+
 def to_json(diags: Sequence[Diagnostic], files: int) -> str:
     errors, warnings = count(diags)
     doc = {
@@ -257,6 +336,7 @@ def to_json(diags: Sequence[Diagnostic], files: int) -> str:
                 "file": d.location.file,
                 "line": d.location.line,
                 "col": d.location.col,
+                **end_fields(d.location),
                 "severity": d.level.value,
                 "code": d.code,
                 "message": d.message,

@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.parse import grammar_info
 
 INDENT = 4  # per block level
 CONTINUATION = 8  # extra indentation of a unit's continuation lines (members, and elements with a block)
@@ -133,15 +134,15 @@ _INT = re.compile(r"[-+]?[0-9]+")
 _SIMPLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASIL_LEVELS = frozenset({"QM", "A", "B", "C", "D"})
 _COMPARISONS = frozenset({">=", "<=", ">", "<", "=="})
-_DATASET_ROLES = frozenset({"train", "validation", "verification", "verify", "test"})
-_EVIDENCE_KINDS = frozenset({"test", "analysis", "review", "metric", "inspection"})
-_GSN_KINDS = frozenset(
-    {"goal", "strategy", "solution", "context", "assumption", "justification", "away_goal"}
-)
-_CCF_MODELS = frozenset({"beta", "mgl", "alpha", "phi"})
-_GSN_LIST_ATTRS = frozenset({"supports", "for", "in_context_of", "evidence", "refers", "attach_to"})
+# The grammar's enumerations, read from grammar/sops.tx (parse/grammar_info.py), not restated here.
+_DATASET_ROLES = frozenset(grammar_info.first_keywords("DatasetRole"))
+_EVIDENCE_KINDS = frozenset(grammar_info.first_keywords("EvidenceKind"))
+_GSN_KINDS = frozenset(grammar_info.first_keywords("GsnKind"))
+_CCF_MODELS = frozenset(grammar_info.first_keywords("CcfModelKind"))
+_GSN_LIST_ATTRS = frozenset(k for k in grammar_info.first_keywords("GsnAttr") if k not in ("undeveloped", "module"))
 # a hazard's classification: the three stay on one line where the author wrote them so
-_CLASSIFICATION = frozenset({"severity", "exposure", "controllability"})
+_CLASSIFICATION = frozenset(grammar_info.first_keywords("Severity") + grammar_info.first_keywords("ExposureClass")
+                            + grammar_info.first_keywords("Controllability"))
 
 Match = Callable[[int], "int | None"]
 

@@ -22,26 +22,35 @@ Impact (what a reviewer must look at again) follows the trace graph from each ch
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
 from typing import Any
 
-from safetyops_dsl.analysis.coverage import Coverage, evaluate
+from safetyops_dsl.analysis.coverage import Coverage
+from safetyops_dsl.analysis.gate import FAIL, SUPERSEDED, GateItem, gate_items
+from safetyops_dsl.analysis.pipeline import Options, Results, analyse
+from safetyops_dsl.analysis.result_diff import ResultDeltas, result_deltas
 from safetyops_dsl.analysis.targets import GoalCheck, check_goal_targets
 from safetyops_dsl.analysis.trace import TraceGraph, build_trace, node_id, split_id
+from safetyops_dsl.diagnostics import Diagnostic, Severity
 from safetyops_dsl.fta.ccf import event_members, event_name
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
-from safetyops_dsl.validation.policy import resolve_policy
+from safetyops_dsl.model.schema import Role, key_of, label_of, roles
 
-TOP_KINDS = ("hazard", "safety_goal", "requirement", "evidence", "component")
+TOP_KINDS = ("hazard", "safety_goal", "requirement", "evidence", "component", "argument")
 IMPACT_KINDS = ("hazard", "safety_goal", "requirement", "evidence")
 KIND_RANK = {k: i for i, k in enumerate(
     TOP_KINDS + ("port", "failure_mode", "mechanism", "ccf_group", "rule", "propagate", "part", "connection",
+                 "gsn_node",
                  "ml_model",
                  "dataset", "metric", "deviation", "policy", "mission_time"))}
+MEMBER_KINDS = ("component", "argument")  # top-level kinds whose members are diffed one by one
 REL_TOLERANCE = 1e-9
 
 
@@ -96,6 +105,15 @@ class GoalDelta:
     old: GoalCheck | None
     new: GoalCheck | None
 
+    @property
+    def changed(self) -> bool:
+        a, b = self.old, self.new
+        if a is None or b is None:
+            return a is not b
+        moved = abs(a.achieved_per_hour - b.achieved_per_hour) > REL_TOLERANCE * max(
+            abs(a.achieved_per_hour), abs(b.achieved_per_hour), 1e-300)
+        return moved or (a.passed, a.target_per_hour, a.missing) != (b.passed, b.target_per_hour, b.missing)
+
 
 @dataclass(frozen=True)
 class ImpactItem:
@@ -110,35 +128,68 @@ class ImpactItem:
 @dataclass
 class ModelDiff:
     changes: list[Change]
-    hazards: list[HazardDelta]
+    hazards: list[HazardDelta]  # every hazard (unchanged ones too); empty where a side has errors
     goals: list[GoalDelta]
     impact: list[ImpactItem]
-    coverage_old: Coverage
-    coverage_new: Coverage
+    coverage_old: Coverage | None  # None: that side has errors
+    coverage_new: Coverage | None
     renames: dict[str, str] = field(default_factory=dict)  # old qualified name -> new
     old_label: str = ""
     new_label: str = ""
+    deltas: ResultDeltas = field(default_factory=ResultDeltas)  # every other result that moved
+    errors_old: bool = False  # that side has errors: only its structure is compared
+    errors_new: bool = False
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (side, one-line diagnostic) of a side with errors
+
+    @property
+    def changed_hazards(self) -> list[HazardDelta]:
+        return [h for h in self.hazards if h.changed]
+
+    @property
+    def changed_goals(self) -> list[GoalDelta]:
+        return [g for g in self.goals if g.changed]
 
     def counts(self) -> dict[str, int]:
         top = [c for c in self.changes if not c.owner]
         return {s: sum(1 for c in top if c.status == s) for s in ("added", "removed", "changed", "renamed")}
 
 
-# -- canonical content ----------------------------------------------------------------------------------------
+# -- canonical content: walked from the schema (model/schema.py) ------------------------------------------------
 
 RefMap = dict[str, str]
 
 
-def _map(text: str, rmap: RefMap) -> str:
-    return rmap.get(text, text)
+class UnclassifiedValue(TypeError):
+    """A field value the diff cannot compare: an internal error, never a silently ignored field."""
 
 
-def _refs(refs: tuple[el.NameRef, ...], rmap: RefMap) -> str:
-    return ", ".join(sorted(_map(r.text, rmap) for r in refs))
+@dataclass(frozen=True)
+class Maps:
+    """How names of the old side read on the new side, per namespace of the schema's `refs`."""
+
+    elements: RefMap = field(default_factory=dict)  # qualified and simple names of model elements
+    failure_modes: RefMap = field(default_factory=dict)  # failure modes of the component being compared
+    ccf_member: Callable[[str], str] | None = None  # `part.Mode` of a CCF group
+
+    def ref(self, text: str, namespace: str | None) -> str:
+        if namespace == "failure_mode":
+            return self.failure_modes.get(text, text)
+        if namespace == "ccf_member":
+            return self.ccf_member(text) if self.ccf_member is not None else text
+        if namespace == "port":
+            return text
+        return self.elements.get(text, text)  # "" or undeclared: names of model elements
 
 
-def _num(x: float | None, unit: str = "") -> str:
-    return "" if x is None else f"{x:g}{unit}"
+NO_MAPS = Maps()
+
+
+def _num(x: float, unit: str) -> str:
+    if unit == "FIT":
+        return f"{x * 1e9:g} FIT"
+    if unit == "%":
+        return f"{x * 100:g} %"
+    return f"{x:g}{unit}"
 
 
 def expr_mapped(e: el.Expr, fmap: RefMap, top: bool = True) -> str:
@@ -151,96 +202,94 @@ def expr_mapped(e: el.Expr, fmap: RefMap, top: bool = True) -> str:
     return text if top else f"({text})"
 
 
-def canon_top(model: Model, kind: str, e: Any, rmap: RefMap) -> dict[str, str]:
-    if kind == "hazard":
-        from safetyops_dsl.validation.rules import derived_asil
-
-        return {
-            "title": e.title, "situation": e.situation, "description": e.description,
-            "severity": e.severity.text if e.severity else "", "exposure": e.exposure.text if e.exposure else "",
-            "controllability": e.controllability.text if e.controllability else "",
-            "asil": derived_asil(e) or "", "when": expr_mapped(e.condition, {}) if e.condition else "",
-            "system": _map(e.system.text, rmap) if e.system else "", "mission_time": _num(e.mission_time_hours, " h"),
-        }
-    if kind == "safety_goal":
-        return {
-            "title": e.title, "mitigates": _refs(e.mitigates, rmap), "safe_state": e.safe_state,
-            "ftti": _num(e.ftti_seconds, " s"), "target": _num(e.target_per_hour, " per h"),
-            "asil": str(e.typed_asil) if e.typed_asil else "", "description": e.description,
-        }
-    if kind == "requirement":
-        return {
-            "title": e.title, "refines": _refs(e.refines, rmap), "allocated_to": _refs(e.allocated_to, rmap),
-            "asil": str(e.asil) if e.asil else "",
-        }
-    if kind == "evidence":
-        return {
-            "kind": e.kind, "source": e.source, "verifies": _refs(e.verifies, rmap),
-            "supports": _refs(e.supports, rmap), "artifact": e.artifact or "", "sha256": e.artifact_sha256 or "",
-            "commit": e.commit or "",
-        }
-    assert kind == "component"
-    return {
-        "kind": e.kind.value, "description": e.description, "odd": e.odd or "",
-        "mission_time": _num(e.mission_time_hours, " h"),
-    }
+def value_text(value: Any, role: Role, maps: Maps) -> str:
+    """A compared field's value as the diff shows it. Unknown types are refused, never skipped."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _num(value, role.unit)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, el.NameRef):
+        return maps.ref(value.text, role.refs)
+    if isinstance(value, el.Ref | el.And | el.Or | el.KofN):
+        fmap = maps.failure_modes if role.refs == "failure_mode" else {}
+        return expr_mapped(value, fmap)
+    if isinstance(value, tuple):
+        items = [value_text(v, role, maps) for v in value]
+        return ", ".join(items if role.ordered else sorted(items))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if type(value).__str__ is not object.__str__:
+            return str(value)
+        shown = canon(value, maps)
+        if len(shown) == 1:
+            return next(iter(shown.values()))
+        return ", ".join(f"{k} {v}" for k, v in shown.items())
+    raise UnclassifiedValue(f"the diff cannot compare a {type(value).__name__}: give its field a role in "
+                            "model/schema.py")
 
 
-def component_members(c: el.Component, rmap: RefMap, fmap: RefMap) -> dict[str, dict[str, dict[str, str]]]:
-    """sub-element kind -> key -> field -> text. `fmap` renames failure modes (old -> new) inside `c`."""
-    out: dict[str, dict[str, dict[str, str]]] = {
-        "port": {p.name: {"direction": p.direction.value} for p in c.ports},
-        "failure_mode": {},
-        "mechanism": {},
-        "ccf_group": {},
-        "rule": {},
-        "propagate": {},
-        "part": {},
-        "connection": {},
-        "ml_model": {},
-        "dataset": {},
-        "metric": {},
-    }
-    for f in c.failure_modes:
-        out["failure_mode"][fmap.get(f.name, f.name)] = {
-            "kind": f.kind, "quantity": f.quantity_text, "description": f.description,
-            "exposure": _num(f.exposure_hours, " h"), "distribution": f.distribution,
-            "safe_fraction": _num(None if f.safe_fraction is None else f.safe_fraction * 100, " %"),
-            "aiag": f"S{f.aiag.severity} O{f.aiag.occurrence} D{f.aiag.detection}" if f.aiag else "",
-        }
-    for m in c.mechanisms:
-        out["mechanism"][m.name] = {
-            "kind": m.kind, "covers": ", ".join(sorted(fmap.get(r.text, r.text) for r in m.covers)),
-            "coverage": f"{m.coverage * 100:g} %",
-            "latent_coverage": "" if m.latent_coverage is None else f"{m.latent_coverage * 100:g} %",
-            "description": m.description,
-        }
-    out["ccf_group"] = ccf_entries(c, lambda text: text)
-    for r in c.rules:
-        out["rule"][f"{r.port}.{r.deviation}"] = {"logic": expr_mapped(r.expr, fmap)}
-    for p in c.propagates:
-        out["propagate"][f"{p.source} -> {p.target}"] = {"deviations": ", ".join(p.deviations) or "all"}
-    for part in c.parts:
-        out["part"][part.name] = {"type": _map(part.type_ref.text, rmap), "description": part.description}
-    for conn in c.connections:
-        out["connection"][conn.target] = {"source": conn.source}
-    if c.ml is not None:
-        if c.ml.model_identity is not None or c.ml.model_version is not None:
-            out["ml_model"]["model"] = {"identity": c.ml.model_identity or "", "version": c.ml.model_version or ""}
-        for d in c.ml.datasets:
-            out["dataset"][f"{d.role} {d.identity}"] = {"sha256": d.sha256 or ""}
-        for met in c.ml.metrics:
-            out["metric"][met.name] = {"threshold": f"{met.op} {met.threshold:g}"}
+def canon(e: Any, maps: Maps = NO_MAPS) -> dict[str, str]:
+    """label -> text of every compared field of `e` (keys, members and presentation excluded)."""
+    out: dict[str, str] = {}
+    for f, role in roles(type(e)):
+        if role.kind == "compared":
+            out[label_of(f, role)] = value_text(getattr(e, f.name), role, maps)
     return out
 
 
-def ccf_entries(c: el.Component, member: Callable[[str], str]) -> dict[str, dict[str, str]]:
-    """The CCF groups of `c`; `member` maps a member (`part.Mode`) to its name on the other side."""
-    return {
-        g.name: {"covers": ", ".join(sorted(member(m.text) for m in g.members)),
-                 "model": f"{g.model} {g.factors_text}", "description": g.description}
-        for g in c.common_causes
-    }
+Members = dict[str, dict[str, dict[str, str]]]
+
+
+def members_of(e: Any, maps: Maps = NO_MAPS) -> Members:
+    """sub-element kind -> key -> label -> text, for every `members` and `nested` field of `e`."""
+    out: Members = {}
+    for f, role in roles(type(e)):
+        value = getattr(e, f.name)
+        if role.kind == "members":
+            group = out.setdefault(role.member, {})
+            for m in value:
+                group[key_of(m)] = canon(m, maps)
+        elif role.kind == "nested":
+            out.setdefault(role.member, {})
+            if value is None:
+                continue
+            fields = canon(value, maps)
+            if any(fields.values()):
+                out[role.member]["model"] = fields
+            for kind, group in members_of(value, maps).items():
+                out.setdefault(kind, {}).update(group)
+    return out
+
+
+def member_locations(model: Model, e: Any) -> dict[tuple[str, str], tuple[str, int]]:
+    """(sub-element kind, key) -> (file, line) of every member of `e`, walked as members_of walks them."""
+    out: dict[tuple[str, str], tuple[str, int]] = {}
+    for f, role in roles(type(e)):
+        value = getattr(e, f.name)
+        if role.kind == "members":
+            for m in value:
+                loc = getattr(m, "location", None)
+                if loc is not None:
+                    out.setdefault((role.member, key_of(m)), (model.rel_path(loc.file), loc.line))
+        elif role.kind == "nested" and value is not None:
+            out.update(member_locations(model, value))
+    return out
+
+
+def canon_top(model: Model, kind: str, e: Any, rmap: RefMap) -> dict[str, str]:
+    return canon(e, Maps(elements=rmap))
+
+
+def component_members(c: Any, rmap: RefMap, fmap: RefMap) -> Members:
+    """Members of a component (or an argument); `fmap` renames failure modes (old -> new) inside it."""
+    return members_of(c, Maps(elements=rmap, failure_modes=fmap))
 
 
 def _flat(d: dict[str, Any]) -> str:
@@ -253,14 +302,14 @@ def _flat(d: dict[str, Any]) -> str:
 def _store(model: Model, kind: str) -> dict[str, Any]:
     stores: dict[str, dict[str, Any]] = {
         "hazard": model.hazards, "safety_goal": model.goals, "requirement": model.requirements,
-        "evidence": model.evidence, "component": model.components,
+        "evidence": model.evidence, "component": model.components, "argument": model.arguments,
     }
     return stores[kind]
 
 
 def _content(model: Model, kind: str, e: Any, rmap: RefMap) -> dict[str, str]:
     d = canon_top(model, kind, e, rmap)
-    if kind == "component":
+    if kind in MEMBER_KINDS:
         d["members"] = _flat(component_members(e, rmap, {}))
     return d
 
@@ -269,7 +318,7 @@ def _alike(kind: str, a: dict[str, str], b: dict[str, str]) -> float:
     """0..1 likeness of two elements' content; 1.0 means equal."""
     if a == b:
         return 1.0
-    if kind == "component":
+    if kind in MEMBER_KINDS:
         return difflib.SequenceMatcher(None, _flat(a), _flat(b), autojunk=False).ratio()
     same = sum(1 for k in a if a.get(k) == b.get(k))
     share = same / max(len(a), 1)
@@ -296,7 +345,7 @@ def find_renames(old: Model, new: Model) -> dict[str, tuple[str, str]]:
                 co = _content(old, kind, o[qo], rmap)
                 for qn in fresh:
                     score = _alike(kind, co, _content(new, kind, n[qn], {}))
-                    threshold = 1.0 if exact_only else (0.85 if kind == "component" else 0.75)
+                    threshold = 1.0 if exact_only else (0.85 if kind in MEMBER_KINDS else 0.75)
                     if score >= threshold:
                         scored.append((-score, qo, qn))
             used_o: set[str] = set()
@@ -364,7 +413,7 @@ def semantic_diff(old: Model, new: Model) -> tuple[list[Change], dict[str, str],
             file, line = _loc(new, en)
             if qo not in o:
                 changes.append(Change(kind, qn, "added", file=file, line=line))
-                if kind == "component":
+                if kind in MEMBER_KINDS:
                     for sk, members in component_members(en, {}, {}).items():
                         for key in sorted(members):
                             changes.append(Change(sk, key, "added", owner=qn, file=file, line=line))
@@ -372,8 +421,10 @@ def semantic_diff(old: Model, new: Model) -> tuple[list[Change], dict[str, str],
             eo = o[qo]
             fields = _field_changes(canon_top(old, kind, eo, rmap), canon_top(new, kind, en, {}))
             sub: list[Change] = []
-            if kind == "component":
-                sub, member_renames[qn] = _component_changes(old, new, eo, en, rmap, type_fm)
+            if kind in MEMBER_KINDS:
+                sub, renames_here = _component_changes(old, new, eo, en, rmap, type_fm)
+                if kind == "component":
+                    member_renames[qn] = renames_here
             status = "renamed" if qo != qn else ("changed" if fields or sub else "")
             if status:
                 changes.append(Change(kind, qn, status, qo if qo != qn else "", fields, file=file, line=line))
@@ -405,9 +456,10 @@ def _component_changes(
 ) -> tuple[list[Change], dict[str, dict[str, str]]]:
     """`type_fm`: the failure-mode renames of every component (`_type_failure_renames`), this one's included."""
     mem_new = component_members(en, {}, {})
-    fm_renames = type_fm[en.qualified_name]
+    fm_renames = type_fm.get(en.qualified_name, {})
     mem_old = component_members(eo, rmap, fm_renames)
-    renames = {sk: _member_renames(mem_old[sk], mem_new[sk]) for sk in ("mechanism", "part", "port")}
+    renames: dict[str, dict[str, str]] = {sk: _member_renames(mem_old[sk], mem_new[sk])
+                                          for sk in ("mechanism", "part", "port", "gsn_node") if sk in mem_new}
     renames["failure_mode"] = fm_renames
 
     def ccf_member(text: str) -> str:
@@ -416,15 +468,17 @@ def _component_changes(
         if not dot:
             return fm_renames.get(text, text)
         part = renames["part"].get(part, part)
-        found = en.part(part)
+        found = en.part(part) if isinstance(en, el.Component) else None
         ptype = new.lookup(found.type_ref.text, ("component",), en.package) if found is not None else None
         modes = type_fm.get(ptype[1], {}) if ptype is not None else {}
         return f"{part}.{rest}" if "." in rest else f"{part}.{modes.get(rest, rest)}"
 
-    mem_old["ccf_group"] = ccf_entries(eo, ccf_member)
+    if isinstance(eo, el.Component):
+        mem_old["ccf_group"] = members_of(eo, Maps(elements=rmap, failure_modes=fm_renames,
+                                                   ccf_member=ccf_member))["ccf_group"]
     qn = en.qualified_name
     file, line = _loc(new, en)
-    sub_locs = _member_locations(new, en)
+    sub_locs = member_locations(new, en)
     out: list[Change] = []
     for sk in mem_new:
         a = dict(mem_old[sk])
@@ -448,36 +502,6 @@ def _component_changes(
     return out, renames
 
 
-def _member_locations(model: Model, c: el.Component) -> dict[tuple[str, str], tuple[str, int]]:
-    out: dict[tuple[str, str], tuple[str, int]] = {}
-
-    def put(kind: str, key: str, loc: Any) -> None:
-        out.setdefault((kind, key), (model.rel_path(loc.file), loc.line))
-
-    for p in c.ports:
-        put("port", p.name, p.location)
-    for f in c.failure_modes:
-        put("failure_mode", f.name, f.location)
-    for m in c.mechanisms:
-        put("mechanism", m.name, m.location)
-    for g in c.common_causes:
-        put("ccf_group", g.name, g.location)
-    for r in c.rules:
-        put("rule", f"{r.port}.{r.deviation}", r.location)
-    for pr in c.propagates:
-        put("propagate", f"{pr.source} -> {pr.target}", pr.location)
-    for part in c.parts:
-        put("part", part.name, part.location)
-    for conn in c.connections:
-        put("connection", conn.target, conn.location)
-    if c.ml is not None:
-        for d in c.ml.datasets:
-            put("dataset", f"{d.role} {d.identity}", d.location)
-        for met in c.ml.metrics:
-            put("metric", met.name, met.location)
-    return out
-
-
 def _model_level_changes(old: Model, new: Model) -> list[Change]:
     out: list[Change] = []
 
@@ -490,10 +514,9 @@ def _model_level_changes(old: Model, new: Model) -> list[Change]:
             elif a[key] != b[key]:
                 out.append(Change(kind, key, "changed", fields=_field_changes(a[key], b[key])))
 
-    compare("deviation", {d: {"refines": x.base or "", "description": x.description} for d, x in old.deviations.items()},
-            {d: {"refines": x.base or "", "description": x.description} for d, x in new.deviations.items()})
-    compare("policy", {p.rule: {"mode": p.mode, "reason": p.reason} for p in old.policy},
-            {p.rule: {"mode": p.mode, "reason": p.reason} for p in new.policy})
+    compare("deviation", {d: canon(x) for d, x in old.deviations.items()},
+            {d: canon(x) for d, x in new.deviations.items()})
+    compare("policy", {key_of(p): canon(p) for p in old.policy}, {key_of(p): canon(p) for p in new.policy})
     compare("mission_time", {k: {"hours": f"{v:g} h"} for k, v in old.mission_time_by_package.items()},
             {k: {"hours": f"{v:g} h"} for k, v in new.mission_time_by_package.items()})
     return out
@@ -785,18 +808,85 @@ def _reason(kind: str, how: str) -> str:
 # -- entry point --------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Side:
+    """One version as the diff sees it: its model (None where nothing parsed), the model check's diagnostics and
+    file count. A side with errors still gets the structural diff; its results are not computed."""
+
+    model: Model | None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    file_count: int = 0
+    label: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.model is not None and not any(
+            d.level is Severity.ERROR and d.code not in SUPERSEDED for d in self.diagnostics)
+
+
+def _results(side: Side) -> Results | None:
+    if not side.ok or side.model is None:
+        return None
+    # CI results and staleness belong to `sops trace`/`sops build`; the diff compares what the model says
+    return analyse(side.model, Options(use_git=False, check_stale=False))
+
+
+def _trace_of(side: Side, results: Results | None) -> TraceGraph | None:
+    if results is not None:
+        return results.trace
+    if side.model is None:
+        return None
+    try:
+        return build_trace(side.model, None, check_stale=False, use_git=False)
+    except Exception:  # noqa: BLE001 - a model with errors may hold holes no analysis expects; the diff goes on
+        return None
+
+
+def diff_sides(old: Side, new: Side) -> ModelDiff:
+    """The element changes, and, where both sides are free of errors, every result that moved."""
+    om = old.model if old.model is not None else _empty_like(new.model)
+    nm = new.model if new.model is not None else _empty_like(old.model)
+    changes, renames, members = semantic_diff(om, nm)
+    r_old, r_new = _results(old), _results(new)
+    tg_old, tg_new = _trace_of(old, r_old), _trace_of(new, r_new)
+    emap = event_map(om, renames, members)
+    hazards: list[HazardDelta] = []
+    goals: list[GoalDelta] = []
+    impact: list[ImpactItem] = []
+    if tg_old is not None and tg_new is not None:
+        if r_old is not None and r_new is not None:
+            hazards = hazard_deltas(tg_old, tg_new, renames, emap)
+            goals = goal_deltas(tg_old, tg_new, renames)
+        impact = impact_set(changes, tg_old, tg_new, hazards, renames)
+    names = {q.rpartition(".")[2]: n.rpartition(".")[2] for q, n in renames.items()}
+
+    def rename(text: str) -> str:
+        return emap.get(text) or renames.get(text) or names.get(text, text)
+
+    gate_old = gate_items(r_old, old.diagnostics, old.file_count) if r_old is not None else _gate_errors(old)
+    gate_new = gate_items(r_new, new.diagnostics, new.file_count) if r_new is not None else _gate_errors(new)
+    deltas = result_deltas(r_old, r_new, gate_old, gate_new, rename)
+    cov_old = r_old.coverage if r_old is not None else None
+    cov_new = r_new.coverage if r_new is not None else None
+    return ModelDiff(changes, hazards, goals, impact, cov_old, cov_new, renames, old.label, new.label,
+                     deltas=deltas, errors_old=not old.ok, errors_new=not new.ok)
+
+
+def _gate_errors(side: Side) -> list[GateItem]:
+    """A side with errors: its gate is the failing model check."""
+    errors = sum(1 for d in side.diagnostics if d.level is Severity.ERROR)
+    warnings = sum(1 for d in side.diagnostics if d.level is Severity.WARNING)
+    n = side.file_count
+    return [GateItem("model check", f"{n} file{'s' if n != 1 else ''}", FAIL, f"{errors} errors, {warnings} warnings")]
+
+
+def _empty_like(model: Model | None) -> Model:
+    return Model(root=model.root if model is not None else Path("."), files=[])
+
+
 def diff_models(
     old: Model, new: Model, old_label: str = "old", new_label: str = "new",
     progress: Callable[[str], None] | None = None,
 ) -> ModelDiff:
-    changes, renames, members = semantic_diff(old, new)
-    # staleness and CI results belong to `sops trace`; the diff compares the structure of the two versions
-    tg_old = build_trace(old, None, check_stale=False, use_git=False)
-    tg_new = build_trace(new, None, check_stale=False, use_git=False)
-    emap = event_map(old, renames, members)
-    hazards = hazard_deltas(tg_old, tg_new, renames, emap)
-    goals = goal_deltas(tg_old, tg_new, renames)
-    impact = impact_set(changes, tg_old, tg_new, hazards, renames)
-    cov_old = evaluate(tg_old, resolve_policy(old.policy))
-    cov_new = evaluate(tg_new, resolve_policy(new.policy))
-    return ModelDiff(changes, hazards, goals, impact, cov_old, cov_new, renames, old_label, new_label)
+    """Two models free of errors (library users and tests)."""
+    return diff_sides(Side(old, label=old_label), Side(new, label=new_label))

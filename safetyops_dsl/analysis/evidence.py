@@ -23,7 +23,7 @@ import math
 import os
 import re
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,11 @@ from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 
-MAX_RESULT_BYTES = 64 * 1024 * 1024
+MAX_RESULT_BYTES = 64 * 1024 * 1024  # a metrics JSON file is held in memory whole
+# A JUnit file is streamed: memory holds the kept test cases, not the file. The bound keeps the run's time in
+# reason (about 3 s per million test cases) and says so instead of running for minutes.
+MAX_JUNIT_BYTES = 1024 * 1024 * 1024
+MAX_MESSAGE_SCAN = 1024 * 1024  # characters of a failure's text kept to find its first line
 RESULT_SUFFIXES = (".xml", ".json")
 
 # Evidence status values. `recorded`: document evidence (analysis, review, inspection) that CI does not run;
@@ -63,6 +67,7 @@ class Results:
     metrics: list[MetricDocument] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # real path -> sha256 of the bytes read
 
 
 @dataclass(frozen=True)
@@ -107,91 +112,256 @@ def collect_result_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[
     return unique, diags
 
 
-def read_results(paths: Iterable[str | os.PathLike[str]]) -> Results:
+def test_sources(model: Model) -> list[str]:
+    """What the model's test evidence names: the `wanted` of read_results."""
+    return sorted({ev.source for ev in model.evidence.values() if ev.kind == "test"})
+
+
+def read_results(paths: Iterable[str | os.PathLike[str]], wanted: Iterable[str] | None = None) -> Results:
+    """Read every result file once, hashing the bytes as they are read (`Results.digests`).
+
+    `wanted`: the sources of the model's test evidence. When given, only the test cases that could answer for
+    one of them are kept (a superset of what `match_tests` finds); a JUnit file of a million cases then costs
+    the memory of the few the evidence names, not of the million."""
     files, diags = collect_result_files(paths)
     results = Results(diagnostics=diags)
+    keep = _wanted_filter(wanted) if wanted is not None else None
     for f in files:
         shown = _display(f)
         results.files.append(shown)
+        is_json = f.suffix.lower() == ".json"
+        limit = MAX_RESULT_BYTES if is_json else MAX_JUNIT_BYTES
+        h = hashlib.sha256()
         try:
-            if f.stat().st_size > MAX_RESULT_BYTES:
-                results.diagnostics.append(
-                    dg.make(dg.RESULTS_ERROR, f"result file is larger than {MAX_RESULT_BYTES // 2**20} MiB",
-                            Location(shown))
-                )
-                continue
-            raw = f.read_bytes()
+            with f.open("rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if size > limit:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(chunk)
+                    results.digests[str(f.resolve())] = h.hexdigest()
+                    results.diagnostics.append(dg.make(
+                        dg.RESULTS_ERROR, f"result file is larger than {_mib(limit)}", Location(shown),
+                        "split the results into several files" if not is_json else ""))
+                    continue
+                if is_json:
+                    raw = fh.read(limit + 1)
+                    h.update(raw)
+                    doc, d = parse_metrics_json(raw, shown)
+                else:
+                    junit = _JUnitReader(shown, keep)
+                    for chunk in iter(lambda: fh.read(_CHUNK), b""):
+                        h.update(chunk)
+                        junit.feed(chunk)
+                    tests, more = junit.result()
         except OSError as exc:
             results.diagnostics.append(dg.make(dg.RESULTS_ERROR, exc.strerror or str(exc), Location(shown)))
             continue
-        if f.suffix.lower() == ".json":
-            doc, d = parse_metrics_json(raw, shown)
+        results.digests[str(f.resolve())] = h.hexdigest()
+        if is_json:
             if d is not None:
                 results.diagnostics.append(d)
             else:
                 results.metrics.append(MetricDocument(shown, doc))
         else:
-            tests, more = parse_junit(raw, shown)
             results.tests.extend(tests)
             results.diagnostics.extend(more)
     return results
 
 
-def parse_junit(raw: bytes, shown: str) -> tuple[list[TestResult], list[Diagnostic]]:
+def _mib(n: int) -> str:
+    return f"{n // 2**30} GiB" if n % 2**30 == 0 else f"{n // 2**20} MiB"
+
+
+def parse_junit(raw: bytes, shown: str, wanted: Iterable[str] | None = None) -> tuple[list[TestResult], list[Diagnostic]]:
     """JUnit XML as pytest, gtest, Maven Surefire and most xUnit runners write it."""
-    import xml.etree.ElementTree as ET
+    reader = _JUnitReader(shown, _wanted_filter(wanted) if wanted is not None else None)
+    for at in range(0, len(raw), _CHUNK):
+        reader.feed(raw[at: at + _CHUNK])
+    return reader.result()
 
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
 
-    try:
-        root = fromstring(raw, forbid_dtd=True)
-    except ET.ParseError as exc:
-        line, col = getattr(exc, "position", (0, 0))
-        reason = str(exc).split(":")[0]
-        return [], [dg.make(dg.RESULTS_ERROR, f"malformed JUnit XML: {reason}", Location(shown, line, col + 1))]
-    except DefusedXmlException as exc:
-        return [], [
-            dg.make(
-                dg.RESULTS_ERROR,
-                f"JUnit XML refused: {type(exc).__name__} (DTDs and entities are not allowed in result files)",
-                Location(shown),
-            )
-        ]
-    except (ValueError, LookupError) as exc:  # e.g. an encoding declaration the parser does not know
-        return [], [dg.make(dg.RESULTS_ERROR, f"malformed JUnit XML: {exc}", Location(shown))]
-    if _local(root.tag) not in ("testsuites", "testsuite", "testcase"):
-        return [], [
-            dg.make(
-                dg.RESULTS_ERROR,
-                f"not a JUnit XML file: the root element is <{_local(root.tag)}>, not <testsuites> or <testsuite>",
-                Location(shown),
-            )
-        ]
-    out: list[TestResult] = []
-    for case in root.iter():
-        if _local(case.tag) != "testcase":
-            continue
-        name = (case.get("name") or "").strip()
-        if not name:
-            continue
-        classname = (case.get("classname") or "").strip()
-        status, message = PASSED, ""
-        for child in case:
-            tag = _local(child.tag)
-            if tag in ("failure", "error"):
-                status = FAILED
-                message = _first_line(child.get("message") or child.text or child.get("type") or tag)
-                break
-            if tag == "skipped" and status == PASSED:
-                status = SKIPPED
-                message = _first_line(child.get("message") or child.text or "skipped")
-        if status == PASSED and (case.get("status") == "notrun" or case.get("result") in ("skipped", "suppressed")):
+_CHUNK = 1 << 16
+_JUNIT_ROOTS = ("testsuites", "testsuite", "testcase")
+_INTERESTING = frozenset(("testcase", "failure", "error", "skipped"))
+
+
+class _NotJUnit(Exception):
+    pass
+
+
+@dataclass
+class _Case:
+    depth: int
+    order: int
+    name: str
+    classname: str
+    gtest_skip: bool
+    status: str = PASSED
+    message: str = ""
+    decided: bool = False  # a <failure>/<error> was seen: later children change nothing
+
+
+class _JUnitReader:
+    """A streaming JUnit reader: defusedxml's parser (no DTD, no entities) drives a small state machine, and
+    only the kept test cases are held, never the document. One element's text (a failure's stack trace) is
+    held up to MAX_MESSAGE_SCAN characters, enough for the first line the report shows."""
+
+    def __init__(self, shown: str, keep: Callable[[str], bool] | None):
+        from defusedxml.ElementTree import DefusedXMLParser
+
+        self.shown = shown
+        self.keep = keep
+        self.out: list[tuple[int, TestResult]] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.depth = 0
+        self.started = 0
+        self.cases: list[_Case] = []
+        self.child: tuple[str, dict[str, str]] | None = None  # the <failure>/<error>/<skipped> being read
+        self.child_depth = 0
+        self.text: list[str] = []  # its text up to its first sub-element
+        self.text_size = 0
+        self.collecting = False
+        self.failed = False
+        self.parser = DefusedXMLParser(target=self, forbid_dtd=True)
+        # defusedxml guards the DTD and entity handlers of the expat parser it wraps (`.parser`, which it uses
+        # itself). The element and text handlers are taken from ElementTree's Python layer and given to the
+        # state machine directly: half the time per test case, and the guards stay as they are.
+        expat = self.parser.parser
+        expat.StartElementHandler = self.start
+        expat.EndElementHandler = self.end
+        expat.CharacterDataHandler = self.data
+
+    # -- expat's handlers (ordered_attributes: a flat [name, value, ...] list) ----------------------------------
+
+    def start(self, tag: str, attributes: list[str]) -> None:
+        self.depth += 1
+        local = tag.rpartition("}")[2]
+        if self.depth == 1 and local not in _JUNIT_ROOTS:
+            raise _NotJUnit(local)
+        self.collecting = False  # a sub-element ends the text that counts as the element's own
+        if local not in _INTERESTING:
+            return
+        attrib = dict(zip(attributes[::2], attributes[1::2], strict=False))
+        if local == "testcase":
+            self.started += 1
+            self.cases.append(_Case(self.depth, self.started, (attrib.get("name") or "").strip(),
+                                    (attrib.get("classname") or "").strip(),
+                                    attrib.get("status") == "notrun" or attrib.get("result") in ("skipped", "suppressed")))
+            return
+        case = self.cases[-1] if self.cases else None
+        if case is None or self.depth != case.depth + 1 or case.decided:
+            return
+        if local in ("failure", "error") or (local == "skipped" and case.status == PASSED):
+            self.child, self.child_depth = (local, dict(attrib)), self.depth
+            self.text, self.text_size, self.collecting = [], 0, True
+
+    def data(self, text: str) -> None:
+        if self.collecting and self.text_size < MAX_MESSAGE_SCAN:
+            self.text.append(text)
+            self.text_size += len(text)
+
+    def end(self, _tag: str) -> None:
+        if self.child is not None and self.depth == self.child_depth:
+            self._child_done()
+        if self.cases and self.cases[-1].depth == self.depth:
+            self._case_done(self.cases.pop())
+        self.depth -= 1
+        self.collecting = False
+
+    def result(self) -> tuple[list[TestResult], list[Diagnostic]]:
+        """After the last chunk. (Not `close`: the parser calls its target's `close`.)"""
+        if not self.failed:
+            self._guard(self.parser.close)
+        if self.diagnostics:
+            return [], self.diagnostics
+        self.out.sort(key=lambda item: item[0])  # document order of the <testcase> tags, as before streaming
+        return [t for _, t in self.out], []
+
+    # -- feeding -----------------------------------------------------------------------------------------------
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.failed:
+            self._guard(lambda: self.parser.feed(chunk))
+
+    def _guard(self, step: Callable[[], object]) -> None:
+        import xml.etree.ElementTree as ET
+
+        from defusedxml import DefusedXmlException
+
+        shown = self.shown
+        try:
+            step()
+            return
+        except _NotJUnit as exc:
+            d = dg.make(dg.RESULTS_ERROR,
+                        f"not a JUnit XML file: the root element is <{exc}>, not <testsuites> or <testsuite>",
+                        Location(shown))
+        except ET.ParseError as exc:
+            line, col = getattr(exc, "position", (0, 0))
+            reason = str(exc).split(":")[0]
+            d = dg.make(dg.RESULTS_ERROR, f"malformed JUnit XML: {reason}", Location(shown, line, col + 1))
+        except DefusedXmlException as exc:
+            d = dg.make(dg.RESULTS_ERROR,
+                        f"JUnit XML refused: {type(exc).__name__} (DTDs and entities are not allowed in result files)",
+                        Location(shown))
+        except (ValueError, LookupError) as exc:  # e.g. an encoding declaration the parser does not know
+            d = dg.make(dg.RESULTS_ERROR, f"malformed JUnit XML: {exc}", Location(shown))
+        self.failed = True
+        self.diagnostics.append(d)
+
+    # -- results ---------------------------------------------------------------------------------------------
+
+    def _child_done(self) -> None:
+        assert self.child is not None
+        tag, attrib = self.child
+        text = "".join(self.text)
+        self.child, self.text = None, []
+        case = self.cases[-1]
+        if tag in ("failure", "error"):
+            case.status, case.decided = FAILED, True
+            case.message = _first_line(attrib.get("message") or text or attrib.get("type") or tag)
+        elif case.status == PASSED:
+            case.status = SKIPPED
+            case.message = _first_line(attrib.get("message") or text or "skipped")
+
+    def _case_done(self, case: _Case) -> None:
+        if not case.name:
+            return
+        status, message = case.status, case.message
+        if status == PASSED and case.gtest_skip:
             status, message = SKIPPED, "not run"  # gtest: DISABLED_ tests and GTEST_SKIP
-        display = f"{classname}::{name}" if classname else name
-        key = normalise_test_id(f"{classname}.{name}" if classname else name)
-        out.append(TestResult(key, display, status, message, shown))
-    return out, []
+        key = normalise_test_id(f"{case.classname}.{case.name}" if case.classname else case.name)
+        if self.keep is not None and not self.keep(key):
+            return
+        display = f"{case.classname}::{case.name}" if case.classname else case.name
+        self.out.append((case.order, TestResult(key, display, status, message, self.shown)))
+
+
+def _dotted_tails(s: str) -> Iterator[str]:
+    """`a.b.c` -> `b.c`, `c`."""
+    i = s.find(".")
+    while i >= 0:
+        yield s[i + 1:]
+        i = s.find(".", i + 1)
+
+
+def _wanted_filter(sources: Iterable[str]) -> Callable[[str], bool]:
+    """A test of normalised test ids: True for every id `match_tests` could pair with one of `sources`
+    (exact, a parametrisation, or either id a dotted suffix of the other), and for few others."""
+    keys = {normalise_test_id(s) for s in sources}
+    bare = {_PARAMS.sub("", k) for k in keys}
+    inner = {tail for k in keys for tail in _dotted_tails(k)}
+    lasts = {k.rpartition(".")[2] for k in keys}
+
+    def keep(key: str) -> bool:
+        base = _PARAMS.sub("", key) if "[" in key else key
+        if key in keys or base in bare or key in inner or base in inner:
+            return True
+        # `key` ends with `.K` only if both end with the same segment: most ids stop at this set lookup.
+        return any(s.rpartition(".")[2] in lasts and any(tail in keys for tail in _dotted_tails(s))
+                   for s in {key, base})
+
+    return keep
 
 
 def _local(tag: Any) -> str:
@@ -228,10 +398,13 @@ def parse_metrics_json(raw: bytes, shown: str) -> tuple[Any, Diagnostic | None]:
 # -- matching ----------------------------------------------------------------------------------------------------
 
 _PARAMS = re.compile(r"\[.*\]$")
+_SPECIAL = ("[", "/", "\\", "::", ".py", "..")
 
 
 def normalise_test_id(text: str) -> str:
     """`tests/test_brake.py::TestX::test_y` and `tests.test_brake.TestX.test_y` both -> the latter."""
+    if not any(c in text for c in _SPECIAL):  # already dotted (a million JUnit cases pass here)
+        return text.strip().strip(".")
     params = ""
     m = _PARAMS.search(text)
     if m:

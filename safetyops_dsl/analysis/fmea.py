@@ -25,10 +25,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
+from safetyops_dsl.fta.engine import analyse
+from safetyops_dsl.fta.result import AnalysisOptions
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.instances import Instance
+from safetyops_dsl.model.iso26262 import max_asil
 from safetyops_dsl.model.propagation import BoundaryCause, DevNode, NodeCause, Propagation, RuleCause
+from safetyops_dsl.model.semantics import derived_asil
 
 # -- shared helpers (also used by the FMEDA) ----------------------------------------------------------------
 
@@ -95,8 +99,6 @@ def structural_cut_sets(results: Sequence[SynthesisResult]) -> dict[str, tuple[t
     cause is a dependent failure of the members, not a single-point fault of either). Cut sets depend on the
     structure only: no cut-off and no listing limit, so the probabilities (residual rates) cannot hide a cut
     set."""
-    from safetyops_dsl.fta.engine import analyse
-    from safetyops_dsl.fta.result import AnalysisOptions
 
     options = AnalysisOptions(cut_off=0.0, cut_set_limit=None, importance=False)
     out: dict[str, tuple[tuple[str, ...], ...]] = {}
@@ -252,7 +254,6 @@ def _boundary_effects(model: Model, prop: Propagation, boundary: Instance) -> di
 
 
 def hazard_infos(results: Sequence[SynthesisResult]) -> dict[str, HazardInfo]:
-    from safetyops_dsl.validation.rules import derived_asil
 
     out: dict[str, HazardInfo] = {}
     for r in results:
@@ -264,7 +265,6 @@ def hazard_infos(results: Sequence[SynthesisResult]) -> dict[str, HazardInfo]:
 
 def build_fmea(model: Model, results: Sequence[SynthesisResult] | None = None) -> FmeaTable:
     """The FMEA of every system of `model`. `results` are the synthesised trees (synthesised here if None)."""
-    from safetyops_dsl.analysis.iso26262 import max_asil
 
     if results is None:
         results = synthesise_all(model)

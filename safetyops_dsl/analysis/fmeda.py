@@ -50,11 +50,12 @@ from safetyops_dsl.analysis.fmea import (
     mechanisms_for,
     structural_cut_sets,
 )
-from safetyops_dsl.analysis.iso26262 import HARDWARE_TARGETS
 from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
-from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.iso26262 import HARDWARE_TARGETS
+from safetyops_dsl.model.links import links
+from safetyops_dsl.model.semantics import goal_asil
 
 
 class FaultClass(StrEnum):
@@ -172,12 +173,10 @@ def _metric(name: str, value: float | None, target: float | None, comparison: st
 
 def _goal_hazards(model: Model, goal: el.SafetyGoal) -> list[str]:
     names: list[str] = []
-    for ref in goal.mitigates:
-        found = model.resolve(ref, ("hazard",), goal.package, "hazard")
-        if not isinstance(found, Diagnostic):
-            name = model.hazards[found[1]].name
-            if name not in names:
-                names.append(name)
+    for hq in links(model).hazards_of_goal[goal.qualified_name]:
+        name = model.hazards[hq].name
+        if name not in names:
+            names.append(name)
     return names
 
 
@@ -188,7 +187,6 @@ def classify_goal(
     cut_sets: dict[str, tuple[tuple[str, ...], ...]],
     modes: Sequence[ModeRef],
 ) -> GoalFmeda:
-    from safetyops_dsl.validation.rules import goal_asil
 
     by_event = {m.event: m for m in modes}
     hardware = {e for e, m in by_event.items() if not_counted_reason(m) is None}

@@ -29,10 +29,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from safetyops_dsl import diagnostics as dg
-from safetyops_dsl.analysis.targets import GoalCheck
+from safetyops_dsl.analysis import evidence as evidence_results
+from safetyops_dsl.analysis.synthesis import synthesise
+from safetyops_dsl.analysis.targets import GoalCheck, check_goal_targets
 from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.fta.engine import analyse
+from safetyops_dsl.fta.result import AnalysisOptions
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.semantics import derived_asil, goal_asil, hazard_system, resolve_allocation
 
 # -- statuses ------------------------------------------------------------------------------------------------
 
@@ -209,9 +214,6 @@ def _fmt(value: float) -> str:
 def hazard_probabilities(model: Model) -> dict[str, tuple[float, float]]:
     """hazard name -> (top-event probability, mission time) for the hazards that a safety goal with a
     quantitative target mitigates (only those are needed for the target sub-argument)."""
-    from safetyops_dsl.analysis.synthesis import synthesise
-    from safetyops_dsl.fta.engine import analyse
-    from safetyops_dsl.fta.result import AnalysisOptions
 
     wanted: set[str] = set()
     for goal in model.goals.values():
@@ -242,14 +244,13 @@ def evidence_statuses(model: Model, result_paths: Iterable[str], use_git: bool =
     """CI results -> (evidence qualified name -> GSN status, -> detail, diagnostics), using the trace
     issue's reader (analysis/evidence.py). Document evidence (review, analysis, inspection) counts as passed
     unless stale; a stale pin beats any result."""
-    from safetyops_dsl.analysis import evidence as ev
 
-    results = ev.read_results(list(result_paths))
-    found, diags = ev.evaluate_evidence(model, results, use_git=use_git)
+    results = evidence_results.read_results(list(result_paths), evidence_results.test_sources(model))
+    found, diags = evidence_results.evaluate_evidence(model, results, use_git=use_git)
     status: dict[str, str] = {}
     detail: dict[str, str] = {}
-    mapping = {ev.PASSED: PASSED, ev.RECORDED: PASSED, ev.FAILED: FAILED, ev.SKIPPED: SKIPPED,
-               ev.MISSING: MISSING, ev.NOT_RUN: MISSING}
+    mapping = {evidence_results.PASSED: PASSED, evidence_results.RECORDED: PASSED, evidence_results.FAILED: FAILED, evidence_results.SKIPPED: SKIPPED,
+               evidence_results.MISSING: MISSING, evidence_results.NOT_RUN: MISSING}
     for qname, st in found.items():
         status[qname] = STALE if st.stale else mapping.get(st.status, MISSING)
         detail[qname] = st.stale_reason if st.stale else st.detail
@@ -278,7 +279,6 @@ class _Builder:
         self.req_stack: set[str] = set()  # guards against refinement cycles (SOPS072, reported by check)
         self.goal_checks: dict[str, GoalCheck] = {}
         if probabilities:
-            from safetyops_dsl.analysis.targets import check_goal_targets
 
             self.goal_checks = {c.goal: c for c in check_goal_targets(model, probabilities)}
 
@@ -329,7 +329,6 @@ class _Builder:
 
     # -- the pattern ----------------------------------------------------------------------------------------
     def build(self, split: str) -> Case:
-        from safetyops_dsl.validation.rules import hazard_system
 
         self.find_unified_tops()
         systems = self.model.systems()
@@ -443,7 +442,6 @@ class _Builder:
                 self.module = name
 
     def hazard(self, hz: el.Hazard, split_from: str) -> str:
-        from safetyops_dsl.validation.rules import derived_asil
 
         key = f"hazard:{hz.qualified_name}"
         if key in self.generated:
@@ -473,7 +471,6 @@ class _Builder:
         return g
 
     def safety_goal(self, sg: el.SafetyGoal) -> str:
-        from safetyops_dsl.validation.rules import goal_asil
 
         key = f"safety_goal:{sg.qualified_name}"
         if key in self.generated:
@@ -615,7 +612,6 @@ class _Builder:
         return g
 
     def requirements_allocated_to(self, c: el.Component) -> list[el.Requirement]:
-        from safetyops_dsl.validation.rules import resolve_allocation
 
         paths_of_type: set[str] = set()
         for s in self.model.systems():

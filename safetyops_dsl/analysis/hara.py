@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from safetyops_dsl.analysis import iso26262
-from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model import elements as el
+from safetyops_dsl.model import iso26262
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.links import links
+from safetyops_dsl.model.semantics import derived_asil, goal_asil
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,6 @@ def check_decomposition(parent: str, parent_asil: str, parts: Sequence[Decomposi
 
 
 def _hazard_row(model: Model, hz: el.Hazard, goals: Sequence[el.SafetyGoal]) -> HaraRow:
-    from safetyops_dsl.validation.rules import derived_asil
 
     refs = tuple(GoalRef(g.name, g.title, g.safe_state, g.ftti_seconds) for g in goals)
     fttis = [g.ftti_seconds for g in goals if g.ftti_seconds is not None]
@@ -149,16 +149,14 @@ def _hazard_row(model: Model, hz: el.Hazard, goals: Sequence[el.SafetyGoal]) -> 
 
 
 def _decompositions(model: Model) -> list[Decomposition]:
-    from safetyops_dsl.validation.rules import goal_asil, resolve_allocation
 
+    linked = links(model)
     children: dict[str, list[el.Requirement]] = {}
-    for _, req in sorted(model.requirements.items()):
+    for q, req in sorted(model.requirements.items()):
         if req.asil is None or req.asil.decomposed_from is None:
             continue
-        for ref in req.refines:
-            found = model.resolve(ref, ("safety_goal", "requirement"), req.package, "refined element")
-            if not isinstance(found, Diagnostic):
-                children.setdefault(found[1], []).append(req)
+        for _, parent in linked.parents_of_requirement[q]:
+            children.setdefault(parent, []).append(req)
     out: list[Decomposition] = []
     for parent, reqs in sorted(children.items()):
         if parent in model.goals:
@@ -173,11 +171,7 @@ def _decompositions(model: Model) -> list[Decomposition]:
         parts = []
         for r in reqs:
             assert r.asil is not None
-            targets = []
-            for ref in r.allocated_to:
-                res = resolve_allocation(model, r, ref)
-                if not isinstance(res, Diagnostic):
-                    targets.append(res)
+            targets = linked.allocations[r.qualified_name]
             parts.append(DecompositionPart(r.name, str(r.asil), r.asil.level, r.asil.decomposed_from,
                                            tuple(sorted(set(targets)))))
         out.append(check_decomposition(name, parent_asil, parts))
@@ -186,17 +180,14 @@ def _decompositions(model: Model) -> list[Decomposition]:
 
 def build_hara(model: Model) -> HaraTable:
     """The HARA of `model`: hazards and goals ordered by qualified name."""
-    from safetyops_dsl.validation.rules import goal_asil
 
+    linked = links(model)
     goals_of: dict[str, list[el.SafetyGoal]] = {}
     hazards_of_goal: dict[str, list[str]] = {}
-    for _, goal in sorted(model.goals.items()):
-        for ref in goal.mitigates:
-            found = model.resolve(ref, ("hazard",), goal.package, "hazard")
-            if isinstance(found, Diagnostic):
-                continue
-            goals_of.setdefault(found[1], []).append(goal)
-            hazards_of_goal.setdefault(goal.qualified_name, []).append(model.hazards[found[1]].name)
+    for q, goal in sorted(model.goals.items()):
+        for hq in linked.hazards_of_goal[q]:
+            goals_of.setdefault(hq, []).append(goal)
+            hazards_of_goal.setdefault(q, []).append(model.hazards[hq].name)
     hazards = tuple(_hazard_row(model, hz, goals_of.get(q, [])) for q, hz in sorted(model.hazards.items()))
     goals = tuple(
         GoalRow(

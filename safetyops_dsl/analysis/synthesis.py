@@ -35,6 +35,7 @@ from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.instances import Instance
 from safetyops_dsl.model.propagation import BoundaryCause, Cause, DevNode, NodeCause, Propagation, RuleCause
+from safetyops_dsl.model.semantics import ccf_group, hazard_system, resolve_condition_ref
 
 FALSE = "__false__"  # marker for "cannot occur"; never a node name in a finished tree
 
@@ -60,6 +61,7 @@ class _Builder:
     events: dict[str, BasicEvent] = field(default_factory=dict)
     facts: dict[str, EventFacts] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    modes: dict[str, str] = field(default_factory=dict)  # basic event -> "Component.mode" it instantiates
     _memo: dict[DevNode, str] = field(default_factory=dict)
     _on_path: set[DevNode] = field(default_factory=set)
     _counter: dict[str, int] = field(default_factory=dict)
@@ -97,9 +99,10 @@ class _Builder:
             name=name,
             probability=min(max(p, 0.0), 1.0),
             label=label,
-            origin=self.origin(fm.location, f"{inst.component.name}.{fm.name}"),
+            origin=self.origin(fm.location, name),
             rate_per_hour=residual,
         )
+        self.modes[name] = f"{inst.component.name}.{fm.name}"
         self.facts[name] = EventFacts(rate, residual, exposure, coverage, tuple(m.name for m in mechanisms))
         return name
 
@@ -113,7 +116,7 @@ class _Builder:
                 name=name,
                 probability=0.0,
                 label=f"{cause.deviation} at system input '{cause.port}' (not developed in the model)",
-                origin=self.origin(cause.location, f"{cause.system}.{cause.port}"),
+                origin=self.origin(cause.location, name),
                 undeveloped=True,
             )
         return name
@@ -231,9 +234,9 @@ class _Builder:
             port = inst.component.port(node.port)
             label = f"{node.deviation} of {inst.component.name} output '{node.port}'"
             gate_loc = port.location if port else loc
-            element = f"{inst.component.name}.{node.port}"
         else:
-            label, gate_loc, element = "", loc, str(node)
+            label, gate_loc = "", loc
+        element = str(node)
         gate_name = str(node)
         if gate_name in self.gates:  # built before in another loop context
             gate_name = self.fresh(gate_name)
@@ -285,7 +288,6 @@ def _ccf_groups(
 ) -> list[ccf.CcfGroup]:
     """The CCF groups of every instance whose members the tree uses, as the engine takes them (a group that
     cannot be quantified was reported by validation and is left out)."""
-    from safetyops_dsl.validation.rules import ccf_group
 
     out: list[ccf.CcfGroup] = []
     owned: set[str] = set()
@@ -297,7 +299,7 @@ def _ccf_groups(
                 continue
             engine_group = dataclasses.replace(
                 ccf_group(group, members, used[0].probability), name=f"{inst.path}.{group.name}",
-                origin=origin(group.location, f"{inst.component.name}.{group.name}"))
+                origin=origin(group.location, f"{inst.path}.{group.name}"))
             try:
                 ccf.validate(engine_group)
             except ccf.CcfError:
@@ -310,7 +312,6 @@ def _ccf_groups(
 def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = None) -> SynthesisResult | None:
     """The fault tree of one hazard, or None where the hazard has no condition or no system (validation
     reports why)."""
-    from safetyops_dsl.validation.rules import hazard_system, resolve_condition_ref
 
     if hazard.condition is None:
         return None
@@ -369,7 +370,7 @@ def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = Non
         mission_time=t,
     )
     groups = _ccf_groups(root, structure, b.origin)
-    assumed = independence_notes(structure, {m for g in groups for m in g.members})
+    assumed = independence_notes(structure, {m for g in groups for m in g.members}, b.modes)
     if assumed:
         structure = dataclasses.replace(structure, notes=structure.notes + tuple(assumed))
     tree = ccf.expand(structure, groups)
@@ -383,14 +384,11 @@ class _TooLarge(Exception):
     pass
 
 
-def independence_notes(tree: FaultTree, grouped: set[str]) -> list[str]:
+def independence_notes(tree: FaultTree, grouped: set[str], modes: dict[str, str]) -> list[str]:
     """Where the same failure mode of two instances of one component type meets under an AND or k-of-n gate
     and no CCF group covers them, the redundancy is assumed free of common causes: say so (ISO 26262-9's
     dependent-failure analysis has to confirm it, or the model should declare a `ccf` group)."""
-    kind: dict[str, str] = {
-        n: e.origin.element for n, e in tree.basic_events.items()
-        if e.origin is not None and not e.undeveloped and n not in grouped
-    }
+    kind = {n: m for n, m in modes.items() if n in tree.basic_events and n not in grouped}
     shared = {k for k, c in Counter(kind.values()).items() if c >= 2}
     kind = {n: k for n, k in kind.items() if k in shared}  # only modes with two instances can meet
     if not kind:

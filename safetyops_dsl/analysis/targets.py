@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from safetyops_dsl.diagnostics import Diagnostic
+from safetyops_dsl.model.links import links
 
 if TYPE_CHECKING:
     from safetyops_dsl.model.index import Model
@@ -39,11 +39,8 @@ def check_goal_targets(
         found: list[str] = []
         missing: list[str] = []
         per_hour = 0.0
-        for ref in goal.mitigates:
-            res = model.resolve(ref, ("hazard",), goal.package, "hazard")
-            if isinstance(res, Diagnostic):
-                continue
-            name = model.hazards[res[1]].name
+        for hq in links(model).hazards_of_goal[goal.qualified_name]:
+            name = model.hazards[hq].name
             if name in probabilities:
                 p, t = probabilities[name]
                 per_hour += p / t if t > 0 else p

@@ -30,8 +30,12 @@ from safetyops_dsl.analysis import evidence as evmod
 from safetyops_dsl.analysis.evidence import EvidenceStatus, Results
 from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
 from safetyops_dsl.diagnostics import Diagnostic, DiagnosticError, Location
+from safetyops_dsl.fta.ccf import event_members
+from safetyops_dsl.fta.engine import analyse
 from safetyops_dsl.fta.result import AnalysisOptions, FtaResult
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.links import links
+from safetyops_dsl.model.semantics import derived_asil, goal_asil
 
 KIND_ORDER = (
     "hazard", "safety_goal", "requirement", "component", "part", "mechanism", "failure_mode", "metric", "evidence"
@@ -191,7 +195,6 @@ def build_trace(
         if u in g and v in g:
             g.add_edge(u, v, rel=rel)
 
-    from safetyops_dsl.validation.rules import derived_asil, goal_asil, resolve_allocation
 
     for q, hz in sorted(model.hazards.items()):
         add("hazard", q, hz.name, hz.title, hz.location, asil=derived_asil(hz) or "")
@@ -232,33 +235,23 @@ def build_trace(
                 for ref in mech.covers:
                     link(mid, node_id("failure_mode", f"{inst.path}.{ref.text}"), "covers")
 
-    # the safety chain
-    for q, goal in sorted(model.goals.items()):
-        for ref in goal.mitigates:
-            found = model.lookup(ref.text, ("hazard",), goal.package)
-            if found is not None:
-                link(node_id("hazard", found[1]), node_id("safety_goal", q), "mitigated_by")
-    for q, req in sorted(model.requirements.items()):
-        for ref in req.refines:
-            found = model.lookup(ref.text, ("safety_goal", "requirement"), req.package)
-            if found is not None:
-                link(node_id(found[0], found[1]), node_id("requirement", q), "refined_by")
-        for ref in req.allocated_to:
-            target = resolve_allocation(model, req, ref)
-            if isinstance(target, Diagnostic):
-                continue
+    # the safety chain (references resolved once: model/links.py)
+    linked = links(model)
+    for q in sorted(model.goals):
+        for hq in linked.hazards_of_goal[q]:
+            link(node_id("hazard", hq), node_id("safety_goal", q), "mitigated_by")
+    for q in sorted(model.requirements):
+        for kind, parent in linked.parents_of_requirement[q]:
+            link(node_id(kind, parent), node_id("requirement", q), "refined_by")
+        for target in linked.allocations[q]:
             kind = "component" if target in model.components else "part"
             link(node_id("requirement", q), node_id(kind, target), "allocated_to")
     for q, ev in sorted(model.evidence.items()):
         eid = node_id("evidence", q)
-        for ref in ev.verifies:
-            found = model.lookup(ref.text, ("requirement", "safety_goal"), ev.package)
-            if found is not None:
-                link(node_id(found[0], found[1]), eid, "verified_by")
-        for ref in ev.supports:
-            found = model.lookup(ref.text, ("hazard", "safety_goal", "requirement", "component"), ev.package)
-            if found is not None:
-                link(node_id(found[0], found[1]), eid, "supported_by")
+        for kind, target in linked.verifies[q]:
+            link(node_id(kind, target), eid, "verified_by")
+        for kind, target in linked.supports[q]:
+            link(node_id(kind, target), eid, "supported_by")
         if ev.kind == "metric":
             link(node_id("metric", ev.source), eid, "measured_by")
 
@@ -277,8 +270,6 @@ def build_trace(
 
 
 def analyse_hazard(syn: SynthesisResult) -> HazardTree:
-    from safetyops_dsl.fta.ccf import event_members
-    from safetyops_dsl.fta.engine import analyse
 
     tree = syn.tree
     try:

@@ -1,8 +1,9 @@
 """`sops build PATH -o OUT`: every analysis and the static report site in one folder; `--check OUT` fails
 when a committed folder is out of date (like a lockfile check).
 
-Exit status: 0 built, up to date, or (with --check) identical; 1 model errors, a folder that is not ours, or
-(with --check) differences; 2 usage errors.
+Exit status: 0 built, up to date, or (with --check) identical; 1 model errors, a folder that is not ours,
+inputs that kept changing during the build, an OUT that cannot be written, or (with --check) differences;
+2 usage errors. A second build into the same OUT waits for the first (a lock file `.OUT.lock` next to OUT).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TypeVar
 
 import click
 
-from safetyops_dsl.cli.common import model_options, print_diagnostics
+from safetyops_dsl.cli.common import model_options, print_diagnostics, refused
 
 T = TypeVar("T")
 
@@ -60,6 +61,8 @@ def progress_enabled(quiet: bool) -> bool:
 @click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False),
               help="A .sops file with a policy block overriding the model's policy.")
 @click.option("--no-git", is_flag=True, help="Do not ask git whether commit-pinned evidence is stale.")
+@click.option("--single-file", "single_file", is_flag=True,
+              help="Also write OUT/report.html: the whole report in one offline HTML file (diagrams inline).")
 @click.option("--force", is_flag=True, help="Rebuild even when OUT is up to date.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output (also off when stderr is no terminal or CI is set).")
 @model_options
@@ -70,6 +73,7 @@ def build(
     results: tuple[str, ...],
     policy_file: str | None,
     no_git: bool,
+    single_file: bool,
     force: bool,
     quiet: bool,
     root: str | None,
@@ -82,6 +86,7 @@ def build(
     inputs recorded in OUT/manifest.json (or PATHS and options, when given) and compares.
     """
     from safetyops_dsl import build as b
+    from safetyops_dsl.atomic import OutputRefused
 
     if (output is None) == (check_dir is None):
         raise click.UsageError("give either -o OUT (build) or --check OUT (compare)")
@@ -89,14 +94,14 @@ def build(
         raise click.UsageError("give the model PATHS to build")
     progress = TerminalProgress() if progress_enabled(quiet) else b.QuietProgress()
     opts = b.BuildOptions(paths=paths, root=root, results=results, policy=policy_file, use_git=not no_git,
-                          cache_dir=cache_dir)
+                          cache_dir=cache_dir, single_file=single_file)
     try:
         if check_dir is not None:
             report = b.check_build(check_dir, opts if paths else None, progress)
             _print_check(check_dir, report)
             sys.exit(0 if report.ok else 1)
         assert output is not None
-        built = b.build(opts, output, force=force, progress=progress)
+        built = b.build(opts, output, force=force, progress=progress, notify=_notice)
     except b.BuildError as exc:
         from safetyops_dsl import diagnostics as dg
 
@@ -104,15 +109,31 @@ def build(
         click.echo(dg.summary(exc.diagnostics, exc.file_count), err=True)
         click.echo("sops build: model errors, nothing written", err=True)
         sys.exit(1)
+    except b.InputsChanged as exc:
+        click.echo(f"sops build: {', '.join(exc.files)} changed while being built, {b.BUILD_ATTEMPTS} times: "
+                   f"nothing written; build again once the files are saved", err=True)
+        sys.exit(1)
+    except OutputRefused as exc:
+        refused(exc)
     except (FileExistsError, FileNotFoundError) as exc:
         click.echo(f"sops build: {exc}", err=True)
         sys.exit(1)
+    except OSError as exc:  # an OUT (or its lock) that cannot be written
+        where = f" '{exc.filename}'" if exc.filename else ""
+        click.echo(f"sops build: cannot write{where}: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+    if built.cleaned:
+        click.echo(f"removed what an interrupted build left: {', '.join(built.cleaned)}", err=True)
     if built.up_to_date:
         click.echo(f"{output}: up to date ({built.files} files, {built.seconds:.2f} s)", err=True)
         return
     gate = "passed" if built.gate_passed else "FAILED (see index.html or run sops gate)"
     click.echo(f"{output}: {built.files} files written in {built.seconds:.2f} s; "
                f"GSN {'included' if built.gsn else 'not available'}; release gate {gate}", err=True)
+
+
+def _notice(text: str) -> None:
+    click.echo(f"sops build: {text}", err=True)
 
 
 def _print_check(out: str, report: object) -> None:

@@ -11,7 +11,8 @@ into a temporary folder, never by checking anything out:
 A folder argument wins over a revision of the same name. A revision without `:path` takes the path of the
 other side (or of the current folder) relative to the top of the repository.
 
-Exit status: 0 diff written; 1 a side does not load or has errors; 2 usage errors.
+Exit status: 0 diff written; 1 a side has errors (the diff is still written: the diagnostics first, then the
+structural changes that can be computed); 2 usage errors.
 """
 
 from __future__ import annotations
@@ -22,12 +23,17 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from safetyops_dsl.cli.common import write_output
+from safetyops_dsl.generators import registry
 
-FORMATS = ("md", "json")
+if TYPE_CHECKING:
+    from safetyops_dsl.analysis.diff import Side as DiffSide
+
+FORMATS = registry.choices("diff")
 
 
 @dataclass(frozen=True)
@@ -120,15 +126,18 @@ def _extract(side: Side, dest: Path) -> Path:
     return dest / side.path if side.path else dest
 
 
-def _load(side: Side, folder: str, cache_dir: str | None) -> object:
-    """The checked model of one side; exit 1 with diagnostics (paths shown as REV:path) on errors."""
+def _load(side: Side, folder: str, cache_dir: str | None) -> tuple[DiffSide, list[str]]:
+    """The checked model of one side, and its errors as one-line diagnostics (paths shown as REV:path). Errors
+    are printed to stderr with their source lines; the diff still runs on what could be built."""
     from safetyops_dsl import diagnostics as dg
+    from safetyops_dsl.analysis.diff import Side as DiffSide
     from safetyops_dsl.api import check
     from safetyops_dsl.cli.common import print_diagnostics
     from safetyops_dsl.diagnostics import Diagnostic, Location
 
     checked = check([folder], cache_dir=cache_dir)
     errors = [d for d in checked.diagnostics if d.level is dg.Severity.ERROR]
+    lines: list[str] = []
     if errors or checked.model is None:
         sources = checked.sources
         if side.rev is not None:  # show REV:path/file.sops, not the temporary folder
@@ -140,9 +149,9 @@ def _load(side: Side, folder: str, cache_dir: str | None) -> object:
                                  d.hint, d.severity) for d in errors]
             sources = {show(k): v for k, v in checked.sources.items()}
         print_diagnostics(errors, sources)
-        click.echo(f"sops diff: the {side.label} side has errors; fix them first", err=True)
-        sys.exit(1)
-    return checked
+        click.echo(f"sops diff: the {side.label} side has errors: only its structure is compared", err=True)
+        lines = [dg.render_one(d, None, brief=True) for d in errors]
+    return DiffSide(checked.model, tuple(checked.diagnostics), checked.file_count, side.label), lines
 
 
 @click.command("diff")
@@ -158,8 +167,7 @@ def diff(old: str, new: str | None, fmt: str, output: str | None, cache_dir: str
 
     OLD and NEW are folders or git revisions (REV or REV:path); NEW defaults to the working tree.
     """
-    from safetyops_dsl.analysis.diff import diff_models
-    from safetyops_dsl.generators.diff_report import render
+    from safetyops_dsl.analysis.diff import diff_sides
 
     new_side = _parse_side(new, None) if new is not None else Side("working tree", ".")
     old_side = _parse_side(old, new_side.folder)
@@ -171,8 +179,10 @@ def diff(old: str, new: str | None, fmt: str, output: str | None, cache_dir: str
             else:
                 dest = Path(tmp) / f"side{i}"
                 folders.append(str(_extract(side, dest)))
-        old_checked = _load(old_side, folders[0], cache_dir)
-        new_checked = _load(new_side, folders[1], cache_dir)
-        result = diff_models(old_checked.model, new_checked.model,  # type: ignore[attr-defined]
-                             old_side.label, new_side.label)
-    write_output(output, render(result, fmt))
+        old_checked, old_problems = _load(old_side, folders[0], cache_dir)
+        new_checked, new_problems = _load(new_side, folders[1], cache_dir)
+        result = diff_sides(old_checked, new_checked)
+        result.problems = [("old", p) for p in old_problems] + [("new", p) for p in new_problems]
+    write_output(output, registry.find("diff", fmt).render(result))
+    if old_problems or new_problems:
+        sys.exit(1)

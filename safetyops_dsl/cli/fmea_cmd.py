@@ -11,22 +11,22 @@ from typing import Any
 import click
 
 from safetyops_dsl.cli.common import load_or_exit, model_options, write_output
+from safetyops_dsl.generators import registry
 
-FORMATS = ("md", "csv", "html", "xlsx", "json")
-FORMAT_HELP = "md, csv, html, json (text, to stdout or -o) or xlsx (a spreadsheet; needs -o)."
+FORMATS = registry.choices("fmea")  # fmea, fmeda and hara share the table formats
+FORMAT_HELP = "; ".join(f"{f.name}: {f.description}" + (" (needs -o)" if f.binary else "")
+                        for f in registry.FORMATS if f.artifact == "fmea") + "."
 
 
 def load_model(paths: tuple[str, ...], fmt: str, output: str | None, root: str | None,
                cache_dir: str | None) -> Any:
-    if fmt == "xlsx" and output is None:
-        raise click.UsageError("--format xlsx writes a binary spreadsheet: give a file with -o")
+    if registry.find("fmea", fmt).binary and output is None:
+        raise click.UsageError(f"--format {fmt} writes a binary file: give a file with -o")
     return load_or_exit(paths, root, cache_dir).model
 
 
-def emit(report: Any, fmt: str, output: str | None) -> None:
-    from safetyops_dsl.generators.tables import render
-
-    write_output(output, render(report, fmt))
+def emit(report: Any, fmt: str, output: str | None, artifact: str = "fmea") -> None:
+    write_output(output, registry.find(artifact, fmt).render(report))
 
 
 @click.command("fmea")

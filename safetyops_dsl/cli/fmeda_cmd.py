@@ -28,7 +28,7 @@ def fmeda(
 
     model = load_model(paths, fmt, output, root, cache_dir)
     report = build_fmeda(model)
-    emit(report, fmt, output)
+    emit(report, fmt, output, "fmeda")
     if gate:
         missed = [(g.goal, m) for g in report.goals for m in g.metrics if m.status is Status.FAIL]
         for goal, m in missed:

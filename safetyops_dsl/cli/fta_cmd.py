@@ -27,13 +27,14 @@ FORMATS = ("text", "json", "dot", "svg", "openpsa", "md")
 
 def _emit_diagnostics(diags: list[Diagnostic]) -> None:
     from safetyops_dsl.diagnostics import render_one, sort_unique
+    from safetyops_dsl.parse.loader import source_lines
 
     cache: dict[str, list[str] | None] = {}
     for d in sort_unique(diags):
         f = d.location.file
         if f not in cache:
             try:
-                cache[f] = Path(f).read_text(encoding="utf-8", errors="replace").splitlines() if f else None
+                cache[f] = source_lines(Path(f).read_text(encoding="utf-8", errors="replace")) if f else None
             except OSError:
                 cache[f] = None
         click.echo(render_one(d, cache[f]), err=True)

@@ -25,7 +25,7 @@ def hara(paths: tuple[str, ...], fmt: str, output: str | None, root: str | None,
 
     model = load_model(paths, fmt, output, root, cache_dir)
     table = build_hara(model)
-    emit(table, fmt, output)
+    emit(table, fmt, output, "hara")
     if not table.ok:
         for d in table.decompositions:
             for problem in d.problems:

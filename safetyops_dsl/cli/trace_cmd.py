@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 import click
 
 from safetyops_dsl.cli.common import model_options, print_diagnostics, write_output
+from safetyops_dsl.generators import registry
 
 if TYPE_CHECKING:
     from safetyops_dsl.diagnostics import Diagnostic
     from safetyops_dsl.model.elements import PolicyRule
 
-FORMATS = ("md", "csv", "html", "json", "dot", "svg")
+FORMATS = registry.choices("trace")
 # The policy reports these (as SOPS100..102, or not at all where waived): the validation rule's diagnostic is
 # superseded, so a model with a waived gap can still be traced.
 SUPERSEDED = ("SOPS061", "SOPS062", "SOPS063")
@@ -66,7 +67,7 @@ def trace(
     """
     from safetyops_dsl import diagnostics as dg
     from safetyops_dsl.analysis.coverage import evaluate
-    from safetyops_dsl.analysis.evidence import read_results
+    from safetyops_dsl.analysis.evidence import read_results, test_sources
     from safetyops_dsl.analysis.trace import build_trace
     from safetyops_dsl.api import check
     from safetyops_dsl.validation.policy import resolve_policy
@@ -85,7 +86,7 @@ def trace(
     if policy_file is not None:
         file_rules, policy_diags = _policy_rules(policy_file, sources)
         diags += policy_diags
-    ci = read_results(results) if results else None
+    ci = read_results(results, test_sources(model)) if results else None
     if ci is not None:
         diags += ci.diagnostics
     tg = build_trace(model, ci, use_git=not no_git)
@@ -98,10 +99,8 @@ def trace(
         diags.append(d)
     diags = dg.sort_unique(diags)
 
-    from safetyops_dsl.generators.trace_report import render
-
     try:
-        text = render(tg, cov, fmt, title=model.root.name)
+        text = registry.find("trace", fmt).render(tg, cov, title=model.root.name)
     except RuntimeError as exc:  # svg without Graphviz
         click.echo(f"sops: {exc}", err=True)
         sys.exit(1)

@@ -36,11 +36,15 @@ from pygls.uris import from_fs_path, to_fs_path
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
 from safetyops_dsl.api import Checked, check
-from safetyops_dsl.diagnostics import Diagnostic, Severity
+from safetyops_dsl.diagnostics import Diagnostic, Location, Severity, show_hidden
 from safetyops_dsl.lsp import symbols as sy
+from safetyops_dsl.lsp.protocol import SopsProtocol
+from safetyops_dsl.lsp.protocol import serve as serve_stdio
 from safetyops_dsl.lsp.symbols import Span, Symbol, SymbolIndex, build_index
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.semantics import derived_asil, goal_asil, hazard_system, resolve_allocation
+from safetyops_dsl.parse import grammar_info
 from safetyops_dsl.parse.loader import SUFFIX, ParseMemo, display_path
 
 SOURCE = "sops"
@@ -128,7 +132,6 @@ def run_check(folder: Path, overrides: dict[Path, str], version: int, cache_dir:
 
 # -- diagnostics ---------------------------------------------------------------------------------------------------
 
-_WORD = re.compile(r"[A-Za-z0-9_.]+")
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
     Severity.WARNING: types.DiagnosticSeverity.Warning,
@@ -136,22 +139,19 @@ _SEVERITY = {
 }
 
 
-def token_range(lines: Sequence[str], line: int, col: int) -> tuple[int, int, int]:
-    """(0-based line, start, end) in code points covering the token at 1-based (line, col): a name (dots
-    included), a string literal, or one character. Line 0 is the whole file's first position, col 0 the line."""
-    if line <= 0:
-        return 0, 0, 0
-    text = lines[line - 1] if line <= len(lines) else ""
-    if col <= 0:
-        return line - 1, 0, len(text)
-    start = min(col - 1, len(text))
-    if start >= len(text):
-        return line - 1, start, start
-    if text[start] in "\"'":
-        close = text.find(text[start], start + 1)
-        return line - 1, start, (close + 1) if close >= 0 else len(text)
-    m = _WORD.match(text, start)
-    return line - 1, start, m.end() if m else start + 1
+def diagnostic_range(lines: Sequence[str], loc: Location) -> tuple[int, int, int, int]:
+    """(start line, start char, end line, end char), 0-based code points, of a diagnostic's location: its
+    span as the builder recorded it; a point location covers one character (the end of its line when it
+    lies past it), col 0 the whole line, line 0 the file's first position."""
+    if loc.line <= 0:
+        return 0, 0, 0, 0
+    text = lines[loc.line - 1] if loc.line <= len(lines) else ""
+    if loc.col <= 0:
+        return loc.line - 1, 0, loc.line - 1, len(text)
+    if loc.has_span:
+        return loc.line - 1, loc.col - 1, loc.end_line - 1, loc.end_col - 1
+    start = min(loc.col - 1, len(text))
+    return loc.line - 1, start, loc.line - 1, min(start + 1, len(text))
 
 
 # -- hover -----------------------------------------------------------------------------------------------------------
@@ -192,7 +192,6 @@ def instances_of(model: Model, comp: el.Component) -> list[str]:
 
 
 def _hazard_md(state: ModelState, model: Model, hz: el.Hazard) -> list[str]:
-    from safetyops_dsl.validation.rules import derived_asil, goal_asil
 
     classes = [c.text for c in (hz.severity, hz.exposure, hz.controllability) if c is not None]
     asil = derived_asil(hz)
@@ -220,7 +219,6 @@ def _hazard_md(state: ModelState, model: Model, hz: el.Hazard) -> list[str]:
 
 
 def _goal_md(model: Model, g: el.SafetyGoal) -> list[str]:
-    from safetyops_dsl.validation.rules import derived_asil, goal_asil
 
     hazards = _resolved(model, g.mitigates, ("hazard",), g.package)
     out = [f"- ASIL **{goal_asil(model, g) or '?'}** (inherited from its hazards)"]
@@ -241,7 +239,6 @@ def _goal_md(model: Model, g: el.SafetyGoal) -> list[str]:
 
 
 def _requirement_md(model: Model, r: el.Requirement) -> list[str]:
-    from safetyops_dsl.validation.rules import goal_asil, resolve_allocation
 
     out = [f"- ASIL **{r.asil}**" if r.asil is not None else "- ASIL: none given"]
     parents = []
@@ -389,18 +386,9 @@ def hover_markdown(state: ModelState, sym: Symbol) -> str:
 
 # -- completion ------------------------------------------------------------------------------------------------------
 
-TOP_KEYWORDS = ("package", "import", "mission_time", "deviation", "component", "ml_component", "system", "hazard",
-                "safety_goal", "requirement", "evidence", "argument", "policy")
-MEMBER_KEYWORDS = {
-    "component": ("in", "out", "failure", "trigger", "mechanism", "monitor", "propagate", "part", "parts",
-                  "connect", "ccf", "model", "dataset", "metric", "odd", "mission_time"),
-    "hazard": ("situation", "severity", "exposure", "controllability", "asil", "when", "system", "mission_time"),
-    "safety_goal": ("safe_state", "ftti", "target", "asil"),
-    "requirement": ("refines", "allocated_to", "asil"),
-    "evidence": ("verifies", "supports", "artifact", "commit"),
-    "argument": ("goal", "strategy", "solution", "context", "assumption", "justification", "away_goal"),
-    "policy": ("require", "waive"),
-}
+# Read from the grammar (parse/grammar_info.py): a keyword added to the language is completed at once.
+TOP_KEYWORDS = grammar_info.HEADER_KEYWORDS + grammar_info.element_keywords()
+MEMBER_KEYWORDS = grammar_info.member_keywords()
 _COMPONENT_KINDS = ("component", "ml_component", "system")
 _TOKEN = re.compile(r"//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|\"[^\"\n]*\"?|'[^'\n]*'?|[{}]|[A-Za-z_][A-Za-z0-9_]*")
 
@@ -606,7 +594,6 @@ def _dotted(index: SymbolIndex, model: Model, comp: el.Component, partial: str, 
 
 def _condition(index: SymbolIndex, model: Model, ctx: Context, partial: str) -> tuple[list[Candidate], int]:
     """A hazard condition: `[part.]...port.deviation` over the hazard's system."""
-    from safetyops_dsl.validation.rules import hazard_system
 
     hz = _owner(index, sy.HAZARD, ctx.name, "")
     systems = model.systems()
@@ -644,7 +631,8 @@ def _package_version() -> str:
 
 class SopsServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("sops", _package_version(), text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        super().__init__("sops", _package_version(), text_document_sync_kind=types.TextDocumentSyncKind.Full,
+                         protocol_cls=SopsProtocol)
         self.states: dict[Path, ModelState] = {}
         self.last_good: dict[str, ModelState] = {}  # display path -> the latest state in which it parsed
         self.published: dict[Path, set[str]] = {}  # model folder -> URIs with diagnostics
@@ -755,10 +743,10 @@ class SopsServer(LanguageServer):
         self.published[state.folder] = uris
 
     def lsp_diagnostic(self, d: Diagnostic, lines: Sequence[str]) -> types.Diagnostic:
-        line, start, end = token_range(lines, d.location.line, d.location.col)
-        message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+        line, start, end_line, end = diagnostic_range(lines, d.location)
+        message = show_hidden(d.message + (f"\nhint: {d.hint}" if d.hint else ""))
         return types.Diagnostic(
-            range=self.client_range(lines, line, start, end),
+            range=self.client_range(lines, line, start, end, end_line),
             message=message,
             severity=_SEVERITY[d.level],
             code=d.code,
@@ -766,11 +754,12 @@ class SopsServer(LanguageServer):
         )
 
     # -- positions -----------------------------------------------------------------------------------------------
-    def client_range(self, lines: Sequence[str], line: int, start: int, end: int) -> types.Range:
+    def client_range(self, lines: Sequence[str], line: int, start: int, end: int, end_line: int | None = None
+                     ) -> types.Range:
         codec = self.workspace.position_codec
         return types.Range(
             start=codec.position_to_client_units(lines, types.Position(line, start)),
-            end=codec.position_to_client_units(lines, types.Position(line, end)),
+            end=codec.position_to_client_units(lines, types.Position(line if end_line is None else end_line, end)),
         )
 
     def location_of(self, state: ModelState, span: Span) -> types.Location:
@@ -862,7 +851,9 @@ def make_server() -> SopsServer:
             return None
         state, sym, occ = found
         return types.Hover(
-            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=hover_markdown(state, sym)),
+            # hidden characters of model text written out; as entities, so Markdown shows the brackets
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown,
+                                         value=show_hidden(hover_markdown(state, sym), "&lt;", "&gt;")),
             range=ls.location_of(state, occ.span).range,
         )
 
@@ -892,7 +883,7 @@ def make_server() -> SopsServer:
         rng = ls.client_range(lines, pos.line, pos.character - replace, pos.character)
         items = [
             types.CompletionItem(
-                label=c.label, kind=c.kind, detail=c.detail or None,
+                label=c.label, kind=c.kind, detail=show_hidden(c.detail) or None,
                 text_edit=types.TextEdit(range=rng, new_text=c.label), sort_text=f"{i:04d}",
             )
             for i, c in enumerate(candidates)
@@ -913,7 +904,7 @@ def serve() -> None:
     """Run the server on stdin/stdout until the client sends exit."""
     server = make_server()
     try:
-        server.start_io()
+        serve_stdio(server)
     finally:
         with contextlib.suppress(Exception):
             server.cleanup()

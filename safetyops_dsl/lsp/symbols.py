@@ -21,6 +21,7 @@ from typing import Any
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.semantics import hazard_system
 
 # Kinds of symbol, as shown in hovers and used in keys.
 COMPONENT = "component"
@@ -130,7 +131,10 @@ def find_word(lines: Sequence[str], line: int, col: int, word: str, file: str) -
 
 
 def span_at(lines: Sequence[str], loc: Location, text: str) -> Span | None:
-    """The span of `text` written exactly at `loc`, else the next whole-word `text` after it."""
+    """The span of `text` written exactly at `loc`, else the next whole-word `text` after it. A name
+    reference's location is the parser's span of exactly that name, taken as it is."""
+    if loc.has_span and loc.end_line == loc.line and loc.end_col - loc.col == len(text):
+        return Span(loc.file, loc.line, loc.col, loc.end_col)
     if 0 < loc.line <= len(lines) and loc.col > 0:
         line = lines[loc.line - 1]
         if line.startswith(text, loc.col - 1):
@@ -374,7 +378,6 @@ class _Builder:
         self.occur(Span(span.file, span.line, head.end + 1, span.end), self.deviation_key(rest))
 
     def hazard_uses(self, hz: el.Hazard) -> None:
-        from safetyops_dsl.validation.rules import hazard_system
 
         if hz.system is not None:
             self.top_ref(hz.system, ("component",), hz.package)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from typing import ClassVar
 
 from safetyops_dsl.diagnostics import Location
+from safetyops_dsl.model.schema import LOCATION, compared, key, members, nested, presentation
 
 BASE_DEVIATIONS: tuple[str, ...] = ("omission", "commission", "value", "early", "late")
 
@@ -20,7 +22,7 @@ class NameRef:
     """A name as written at a use site; resolved later so that unknown names get a located diagnostic."""
 
     text: str
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 # -- failure logic expressions ------------------------------------------------------------------------------
@@ -31,26 +33,26 @@ class Ref:
     """`port.deviation` (an input deviation) or a failure-mode / trigger name."""
 
     path: str
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
 class And:
-    operands: tuple[Expr, ...]
-    location: Location
+    operands: tuple[Expr, ...] = field(metadata=compared(ordered=True))
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
 class Or:
-    operands: tuple[Expr, ...]
-    location: Location
+    operands: tuple[Expr, ...] = field(metadata=compared(ordered=True))
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
 class KofN:
     k: int
-    operands: tuple[Expr, ...]
-    location: Location
+    operands: tuple[Expr, ...] = field(metadata=compared(ordered=True))
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 Expr = Ref | And | Or | KofN
@@ -87,9 +89,9 @@ class PortDirection(StrEnum):
 
 @dataclass(frozen=True)
 class Port:
-    name: str
+    name: str = field(metadata=key())
     direction: PortDirection
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
@@ -103,39 +105,43 @@ class Aiag:
 
 @dataclass(frozen=True)
 class FailureMode:
-    name: str
+    name: str = field(metadata=key())
     kind: str  # "failure" (a hardware/software fault) or "trigger" (a SOTIF triggering condition)
-    rate_per_hour: float | None  # None when the mode is given as a probability
+    rate_per_hour: float | None = field(metadata=compared(label="rate", unit="FIT"))  # None when given as a probability
     probability: float | None  # fixed probability (per demand / per mission), instead of a rate
-    quantity_text: str  # as written, for reports: "120 FIT", "1e-6 per h", "probability 0.01"
+    # as written, for reports: "120 FIT", "1e-6 per h", "probability 0.01"
+    quantity_text: str = field(metadata=presentation("as written; rate_per_hour and probability carry its value"))
     description: str
-    location: Location
-    exposure_hours: float | None = None  # overrides the mission time for this mode
+    location: Location = field(metadata=presentation(LOCATION))
+    exposure_hours: float | None = field(default=None, metadata=compared(label="exposure", unit=" h"))  # overrides the mission time
     distribution: str = "exponential"
-    safe_fraction: float | None = None  # share of the rate that is safe (FMEDA), 0..1
+    safe_fraction: float | None = field(default=None, metadata=compared(unit="%"))  # share of the rate that is safe (FMEDA), 0..1
     aiag: Aiag | None = None
     systematic: bool = False  # a systematic fault (e.g. software): not in the FMEDA hardware metrics
 
 
 @dataclass(frozen=True)
 class Mechanism:
-    name: str
+    name: str = field(metadata=key())
     kind: str  # "mechanism" or "monitor" (an ML runtime monitor)
-    covers: tuple[NameRef, ...]
-    coverage: float  # diagnostic coverage w.r.t. residual / single-point faults, 0..1
-    latent_coverage: float | None  # w.r.t. latent multiple-point faults, 0..1; None = same as coverage
+    covers: tuple[NameRef, ...] = field(metadata=compared(refs="failure_mode"))
+    coverage: float = field(metadata=compared(unit="%"))  # diagnostic coverage w.r.t. residual / single-point faults, 0..1
+    # w.r.t. latent multiple-point faults, 0..1; None = same as coverage
+    latent_coverage: float | None = field(metadata=compared(unit="%"))
     description: str
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
 class Rule:
     """`port.deviation <- expr`: when the output port shows the deviation."""
 
-    port: str
-    deviation: str
-    expr: Expr
-    location: Location
+    SOPS_KEY: ClassVar[str] = "{port}.{deviation}"
+
+    port: str = field(metadata=key())
+    deviation: str = field(metadata=key())
+    expr: Expr = field(metadata=compared(label="logic", refs="failure_mode"))
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
@@ -143,56 +149,62 @@ class CommonCauseGroup:
     """`ccf NAME covers part.mode, ... MODEL factors`: failure modes of parts that one cause can make fail
     together, quantified by a parametric CCF model (fta/ccf.py)."""
 
-    name: str
-    members: tuple[NameRef, ...]  # `part.failure` (a part path, then a failure mode of its type)
+    name: str = field(metadata=key())
+    # `part.failure` (a part path, then a failure mode of its type)
+    members: tuple[NameRef, ...] = field(metadata=compared(label="covers", refs="ccf_member"))
     model: str  # beta | mgl | alpha | phi
-    factors: tuple[float, ...]  # fractions, in level order from the model's first level
-    factors_text: str  # as written, for reports: "5 %", "0.1, 0.27"
+    factors: tuple[float, ...] = field(metadata=compared(ordered=True, unit="%"))  # fractions, in level order from the first level
+    # as written, for reports: "5 %", "0.1, 0.27"
+    factors_text: str = field(metadata=presentation("as written; factors carry its value"))
     description: str
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
 class Propagate:
     """`propagate in -> out { deviations }`: each listed input deviation passes to the output unchanged."""
 
-    source: str
-    target: str
+    SOPS_KEY: ClassVar[str] = "{source} -> {target}"
+
+    source: str = field(metadata=key())
+    target: str = field(metadata=key())
     deviations: tuple[str, ...]  # empty = every deviation the rules of the model use
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
 class Part:
-    name: str
-    type_ref: NameRef
+    name: str = field(metadata=key())
+    type_ref: NameRef = field(metadata=compared(label="type"))
     description: str
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
 class Connection:
     source: str  # "part.port" or "port" (an input of the enclosing component)
-    target: str  # "part.port" or "port" (an output of the enclosing component)
-    location: Location
-    source_location: Location | None = None
-    target_location: Location | None = None
+    target: str = field(metadata=key())  # "part.port" or "port" (an output of the enclosing component): it has one driver
+    location: Location = field(metadata=presentation(LOCATION))
+    source_location: Location | None = field(default=None, metadata=presentation(LOCATION))
+    target_location: Location | None = field(default=None, metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
 class Dataset:
-    role: str  # train | validation | verification | test
-    identity: str
+    SOPS_KEY: ClassVar[str] = "{role} {identity}"
+
+    role: str = field(metadata=key())  # train | validation | verification | test
+    identity: str = field(metadata=key())
     sha256: str | None
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
 class Metric:
-    name: str
+    name: str = field(metadata=key())
     op: str  # >= <= > < ==
     threshold: float
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
     def holds(self, value: float) -> bool:
         return {
@@ -206,10 +218,10 @@ class Metric:
 
 @dataclass(frozen=True)
 class MLInfo:
-    model_identity: str | None
-    model_version: str | None
-    datasets: tuple[Dataset, ...]
-    metrics: tuple[Metric, ...]
+    model_identity: str | None = field(metadata=compared(label="identity"))
+    model_version: str | None = field(metadata=compared(label="version"))
+    datasets: tuple[Dataset, ...] = field(metadata=members("dataset"))
+    metrics: tuple[Metric, ...] = field(metadata=members("metric"))
 
 
 class ComponentKind(StrEnum):
@@ -222,22 +234,22 @@ class ComponentKind(StrEnum):
 class Component:
     """A component type (instantiated as parts), an ML component, or a system (a root of instances)."""
 
-    name: str
-    package: str
+    name: str = field(metadata=key())
+    package: str = field(metadata=key())
     kind: ComponentKind
     description: str
-    ports: tuple[Port, ...]
-    failure_modes: tuple[FailureMode, ...]
-    mechanisms: tuple[Mechanism, ...]
-    rules: tuple[Rule, ...]
-    propagates: tuple[Propagate, ...]
-    parts: tuple[Part, ...]
-    connections: tuple[Connection, ...]
-    ml: MLInfo | None
+    ports: tuple[Port, ...] = field(metadata=members("port"))
+    failure_modes: tuple[FailureMode, ...] = field(metadata=members("failure_mode"))
+    mechanisms: tuple[Mechanism, ...] = field(metadata=members("mechanism"))
+    rules: tuple[Rule, ...] = field(metadata=members("rule"))
+    propagates: tuple[Propagate, ...] = field(metadata=members("propagate"))
+    parts: tuple[Part, ...] = field(metadata=members("part"))
+    connections: tuple[Connection, ...] = field(metadata=members("connection"))
+    ml: MLInfo | None = field(metadata=nested("ml_model"))
     odd: str | None
-    mission_time_hours: float | None
-    location: Location
-    common_causes: tuple[CommonCauseGroup, ...] = ()
+    mission_time_hours: float | None = field(metadata=compared(label="mission_time", unit=" h"))
+    location: Location = field(metadata=presentation(LOCATION))
+    common_causes: tuple[CommonCauseGroup, ...] = field(default=(), metadata=members("ccf_group"))
 
     @property
     def qualified_name(self) -> str:
@@ -285,11 +297,12 @@ class Component:
 
 @dataclass(frozen=True)
 class Deviation:
-    name: str  # may be dotted: value.stuck
-    base: str | None  # the deviation it refines
+    name: str = field(metadata=key())  # may be dotted: value.stuck
+    base: str | None = field(metadata=compared(label="refines"))  # the deviation it refines
     description: str
-    location: Location
-    package: str = ""
+    location: Location = field(metadata=presentation(LOCATION))
+    package: str = field(default="", metadata=presentation("deviations are one namespace across packages; where it is declared "
+                                "does not change what it means"))
 
 
 # -- hazards, goals, requirements, evidence -----------------------------------------------------------------
@@ -301,7 +314,7 @@ class AsilSpec:
 
     level: str  # QM, A, B, C, D
     decomposed_from: str | None
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
     def __str__(self) -> str:
         return f"{self.level}({self.decomposed_from})" if self.decomposed_from else self.level
@@ -312,25 +325,26 @@ class ClassValue:
     """S/E/C class as written (`S3`), parsed to its number; validated against the allowed range."""
 
     text: str
-    value: int  # -1 where the text is out of range (already reported)
-    location: Location
+    value: int = field(metadata=presentation("parsed from text"))  # -1 where the text is out of range (already reported)
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
 class Hazard:
-    name: str
-    package: str
+    name: str = field(metadata=key())
+    package: str = field(metadata=key())
     title: str
     situation: str
     description: str
     severity: ClassValue | None
     exposure: ClassValue | None
     controllability: ClassValue | None
-    typed_asil: AsilSpec | None
-    condition: Expr | None  # over system output deviations: `port.deviation` or `part.port.deviation`
-    system: NameRef | None
-    mission_time_hours: float | None
-    location: Location
+    typed_asil: AsilSpec | None = field(metadata=compared(label="asil"))
+    # over system output deviations: `port.deviation` or `part.port.deviation`
+    condition: Expr | None = field(metadata=compared(label="when", refs="port"))
+    system: NameRef | None = field(metadata=compared(refs=""))
+    mission_time_hours: float | None = field(metadata=compared(label="mission_time", unit=" h"))
+    location: Location = field(metadata=presentation(LOCATION))
 
     @property
     def qualified_name(self) -> str:
@@ -339,16 +353,16 @@ class Hazard:
 
 @dataclass(frozen=True)
 class SafetyGoal:
-    name: str
-    package: str
+    name: str = field(metadata=key())
+    package: str = field(metadata=key())
     title: str
-    mitigates: tuple[NameRef, ...]
+    mitigates: tuple[NameRef, ...] = field(metadata=compared(refs=""))
     safe_state: str
-    ftti_seconds: float | None
-    target_per_hour: float | None
-    typed_asil: AsilSpec | None
+    ftti_seconds: float | None = field(metadata=compared(label="ftti", unit=" s"))
+    target_per_hour: float | None = field(metadata=compared(label="target", unit=" per h"))
+    typed_asil: AsilSpec | None = field(metadata=compared(label="asil"))
     description: str
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
     @property
     def qualified_name(self) -> str:
@@ -357,13 +371,13 @@ class SafetyGoal:
 
 @dataclass(frozen=True)
 class Requirement:
-    name: str
-    package: str
+    name: str = field(metadata=key())
+    package: str = field(metadata=key())
     title: str
-    refines: tuple[NameRef, ...]
-    allocated_to: tuple[NameRef, ...]
+    refines: tuple[NameRef, ...] = field(metadata=compared(refs=""))
+    allocated_to: tuple[NameRef, ...] = field(metadata=compared(refs=""))
     asil: AsilSpec | None
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
     @property
     def qualified_name(self) -> str:
@@ -372,16 +386,16 @@ class Requirement:
 
 @dataclass(frozen=True)
 class Evidence:
-    name: str
-    package: str
+    name: str = field(metadata=key())
+    package: str = field(metadata=key())
     kind: str  # test | analysis | review | metric | inspection
     source: str  # a JUnit test id, a metrics key, a document
-    verifies: tuple[NameRef, ...]
-    supports: tuple[NameRef, ...]
+    verifies: tuple[NameRef, ...] = field(metadata=compared(refs=""))
+    supports: tuple[NameRef, ...] = field(metadata=compared(refs=""))
     artifact: str | None
-    artifact_sha256: str | None
+    artifact_sha256: str | None = field(metadata=compared(label="sha256"))
     commit: str | None
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
     @property
     def qualified_name(self) -> str:
@@ -390,27 +404,30 @@ class Evidence:
 
 @dataclass(frozen=True)
 class GsnNode:
-    name: str
+    name: str = field(metadata=key())
     kind: str  # goal | strategy | solution | context | assumption | justification | away_goal
     text: str
-    supports: tuple[NameRef, ...]  # this node supports (is a child of) these
-    context_for: tuple[NameRef, ...]  # `for X`: this context/assumption/justification applies to goal/strategy X
-    in_context_of: tuple[NameRef, ...]  # `in_context_of C`: this goal/strategy has context/assumption C
+    supports: tuple[NameRef, ...] = field(metadata=compared(refs=""))  # this node supports (is a child of) these
+    # `for X`: this context/assumption/justification applies to goal/strategy X
+    context_for: tuple[NameRef, ...] = field(metadata=compared(refs=""))
+    # `in_context_of C`: this goal/strategy has context/assumption C
+    in_context_of: tuple[NameRef, ...] = field(metadata=compared(refs=""))
     undeveloped: bool
-    evidence: tuple[NameRef, ...]
-    refers: tuple[NameRef, ...]
+    evidence: tuple[NameRef, ...] = field(metadata=compared(refs=""))
+    refers: tuple[NameRef, ...] = field(metadata=compared(refs=""))
     module: str | None
-    attach_to: tuple[NameRef, ...]  # generated elements (hazard, goal, requirement) this node hangs under
-    location: Location
+    # generated elements (hazard, goal, requirement) this node hangs under
+    attach_to: tuple[NameRef, ...] = field(metadata=compared(refs=""))
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
 class Argument:
-    name: str
-    package: str
+    name: str = field(metadata=key())
+    package: str = field(metadata=key())
     title: str
-    nodes: tuple[GsnNode, ...]
-    location: Location
+    nodes: tuple[GsnNode, ...] = field(metadata=members("gsn_node"))
+    location: Location = field(metadata=presentation(LOCATION))
 
     @property
     def qualified_name(self) -> str:
@@ -420,9 +437,9 @@ class Argument:
 @dataclass(frozen=True)
 class PolicyRule:
     mode: str  # require | waive
-    rule: str
+    rule: str = field(metadata=key())
     reason: str
-    location: Location
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 # -- files and the whole model ------------------------------------------------------------------------------
@@ -430,29 +447,32 @@ class PolicyRule:
 
 @dataclass(frozen=True)
 class Import:
-    path: str  # as written
-    resolved: str  # model-root-relative POSIX path of the imported file ("" when unresolved)
-    location: Location
+    path: str = field(metadata=presentation("an import only makes names visible: what it changes shows in the references "
+                             "it resolves"))  # as written
+    # model-root-relative POSIX path of the imported file ("" when unresolved)
+    resolved: str = field(metadata=presentation("see path"))
+    location: Location = field(metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
 class SourceFile:
     """One parsed and built file. Cacheable by content hash: it depends on nothing but its own text."""
 
-    path: str  # as displayed in diagnostics (relative to the working directory)
-    rel_path: str  # relative to the model root, POSIX: what generated artifacts cite
-    package: str
-    package_declared: bool
-    imports: tuple[Import, ...]
-    mission_time_hours: float | None
-    deviations: tuple[Deviation, ...] = ()
-    components: tuple[Component, ...] = ()
-    hazards: tuple[Hazard, ...] = ()
-    goals: tuple[SafetyGoal, ...] = ()
-    requirements: tuple[Requirement, ...] = ()
-    evidence: tuple[Evidence, ...] = ()
-    arguments: tuple[Argument, ...] = ()
-    policy: tuple[PolicyRule, ...] = ()
-    mission_time_location: Location | None = None
+    # as displayed in diagnostics (relative to the working directory)
+    path: str = field(metadata=presentation("elements are matched by qualified name, not by the file they are in"))
+    rel_path: str = field(metadata=presentation("see path"))  # relative to the model root, POSIX: what generated artifacts cite
+    package: str = field(metadata=key())
+    package_declared: bool = field(metadata=presentation("the package is compared through the qualified names it gives"))
+    imports: tuple[Import, ...] = field(metadata=presentation("see Import.path"))
+    mission_time_hours: float | None = field(metadata=compared(label="hours", unit=" h"))  # per package (Model.mission_time_by_package)
+    deviations: tuple[Deviation, ...] = field(default=(), metadata=members("deviation"))
+    components: tuple[Component, ...] = field(default=(), metadata=members("component"))
+    hazards: tuple[Hazard, ...] = field(default=(), metadata=members("hazard"))
+    goals: tuple[SafetyGoal, ...] = field(default=(), metadata=members("safety_goal"))
+    requirements: tuple[Requirement, ...] = field(default=(), metadata=members("requirement"))
+    evidence: tuple[Evidence, ...] = field(default=(), metadata=members("evidence"))
+    arguments: tuple[Argument, ...] = field(default=(), metadata=members("argument"))
+    policy: tuple[PolicyRule, ...] = field(default=(), metadata=members("policy"))
+    mission_time_location: Location | None = field(default=None, metadata=presentation(LOCATION))
     # Element order as written: (kind, name) for the formatter and for stable listings.
-    order: tuple[tuple[str, str], ...] = field(default=())
+    order: tuple[tuple[str, str], ...] = field(default=(), metadata=presentation("the order elements are written in"))

@@ -15,6 +15,7 @@ from typing import Any
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.model import elements as el
+from safetyops_dsl.model.instances import build_instances
 
 DEFAULT_MISSION_TIME_HOURS = 1.0
 
@@ -40,6 +41,7 @@ class Model:
     _by_name: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _rel_of: dict[str, str] = field(default_factory=dict)  # display path -> root-relative path
     _instances: dict[str, Any] = field(default_factory=dict)  # system qname -> instance tree (cached)
+    links_cache: Any = field(default=None, repr=False, compare=False)  # model/links.py, built on first use
 
     # -- lookups ------------------------------------------------------------------------------------------------
     def _stores(self) -> dict[str, dict[str, Any]]:
@@ -60,8 +62,6 @@ class Model:
 
     def instances(self, system: el.Component) -> Any:
         """The instance tree of `system` (model/instances.py), built once."""
-        from safetyops_dsl.model.instances import build_instances
-
         key = system.qualified_name
         if key not in self._instances:
             self._instances[key] = build_instances(self, system)

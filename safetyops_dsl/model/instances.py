@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model import elements as el
-from safetyops_dsl.model.index import Model
+
+if TYPE_CHECKING:  # the index builds instance trees on demand: it imports this module
+    from safetyops_dsl.model.index import Model
 
 MAX_DEPTH = 64
 

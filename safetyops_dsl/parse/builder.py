@@ -27,18 +27,34 @@ class FileBuilder:
         self.diagnostics: list[Diagnostic] = []
 
     # -- helpers ----------------------------------------------------------------------------------------------
-    def loc(self, obj: Any) -> Location:
-        pos = getattr(obj, "_tx_position", 0)
+    def _line_col(self, pos: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._line_starts, pos)
-        return Location(self.path, line, pos - self._line_starts[line - 1] + 1)
+        return line, pos - self._line_starts[line - 1] + 1
+
+    def _span(self, start: int, end: int) -> Location:
+        line, col = self._line_col(start)
+        if end <= start:
+            return Location(self.path, line, col)
+        end_line, end_col = self._line_col(end)
+        return Location(self.path, line, col, end_line, end_col)
+
+    def loc(self, obj: Any) -> Location:
+        """The span textX matched for `obj`: from its first to after its last character (trailing blanks and
+        comments excluded)."""
+        start = getattr(obj, "_tx_position", 0)
+        return self._span(start, getattr(obj, "_tx_position_end", start))
 
     def _string_loc(self, obj: Any) -> Location:
-        """Location of the first string literal of `obj` (textX keeps no position for plain attributes)."""
-        loc = self.loc(obj)
+        """Span of the first string literal of `obj` (textX keeps no position for plain attributes)."""
         start = getattr(obj, "_tx_position", 0)
         end = getattr(obj, "_tx_position_end", start)
         quote = self._text.find('"', start, max(end, start + 1))
-        return Location(loc.file, loc.line, loc.col + (quote - start)) if quote >= 0 else loc
+        if quote < 0:
+            return self.loc(obj)
+        close = quote + 1
+        while close < end and self._text[close] != '"':
+            close += 2 if self._text[close] == "\\" else 1
+        return self._span(quote, min(close + 1, end))
 
     def error(self, code: str, message: str, location: Location, hint: str = "") -> None:
         self.diagnostics.append(dg.make(code, message, location, hint))

@@ -24,7 +24,7 @@ from safetyops_dsl.model.elements import Import, SourceFile
 
 SUFFIX = ".sops"
 # Bump when the builder's output changes shape, so that stale cache entries are never read.
-BUILD_FORMAT = "4"
+BUILD_FORMAT = "5"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 # More files than this is a folder that is not a model (a home folder, generated output): refuse before
 # reading, rather than parse for minutes. 100,000 tiny files check in about a minute on 2 cores.
@@ -42,6 +42,9 @@ class LoadResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, list[str]] = field(default_factory=dict)  # display path -> lines, for carets
     attempted: int = 0  # files we tried to read, readable or not
+    # real path -> sha256 of the bytes the file was parsed from (read once: a build fingerprints these, not
+    # the disk afterwards, which may have changed meanwhile)
+    digests: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -107,7 +110,16 @@ def _too_many(count: int, where: Path) -> Diagnostic:
     )
 
 
-def _read(path: Path, display: str) -> tuple[str | None, Diagnostic | None]:
+def source_lines(text: str) -> list[str]:
+    """The lines as the parser counts them: split at newlines only. str.splitlines() would also split at
+    U+2028, U+0085, form feeds ..., so every excerpt after such a character would show the wrong line."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+def _read(path: Path, display: str, digests: dict[str, str] | None = None) -> tuple[str | None, Diagnostic | None]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -120,6 +132,8 @@ def _read(path: Path, display: str) -> tuple[str | None, Diagnostic | None]:
         raw = path.read_bytes()
     except OSError as exc:
         return None, dg.make(dg.UNREADABLE, exc.strerror or str(exc), Location(display))
+    if digests is not None:
+        digests[str(path)] = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -138,17 +152,19 @@ def _read(path: Path, display: str) -> tuple[str | None, Diagnostic | None]:
 
 def _parse_and_build(job: _Job) -> tuple[SourceFile | None, list[Diagnostic]]:
     from safetyops_dsl.parse.builder import FileBuilder
+    from safetyops_dsl.parse.hidden_text import hidden_text
     from safetyops_dsl.parse.textx_parser import parse_text
 
+    hidden = hidden_text(job.text, job.display)
     tx, err = parse_text(job.text, job.display)
     if err is not None:
-        return None, [err]
+        return None, [*hidden, err]
     builder = FileBuilder(job.text, job.display, job.rel, job.package_default)
     try:
         built = builder.build(tx)
     except RecursionError:
-        return None, [dg.make(dg.LIMIT_EXCEEDED, "expression nested too deeply", Location(job.display, 1, 1))]
-    return built, builder.diagnostics
+        return None, [*hidden, dg.make(dg.LIMIT_EXCEEDED, "expression nested too deeply", Location(job.display, 1, 1))]
+    return built, [*hidden, *builder.diagnostics]
 
 
 Built = tuple[SourceFile | None, list[Diagnostic]]
@@ -314,12 +330,12 @@ def load(
                 )
                 continue
             result.attempted += 1
-            text, err = (texts[real].removeprefix("\ufeff"), None) if real in texts else _read(real, display)
+            text, err = (texts[real].removeprefix("\ufeff"), None) if real in texts else _read(real, display, result.digests)
             if err is not None:
                 result.diagnostics.append(err)
                 continue
             assert text is not None
-            result.sources[display] = text.splitlines()
+            result.sources[display] = source_lines(text)
             rel = real.relative_to(root_path).as_posix()
             jobs.append(_Job(str(real), display, rel, _package_default(real), text))
         pending = []

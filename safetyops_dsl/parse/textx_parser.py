@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import re
+import sys
 from functools import lru_cache
 from importlib import resources
 from types import SimpleNamespace
@@ -11,6 +12,7 @@ from typing import Any
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.parse import grammar_info
 
 # Words a model author understands, for the regex tokens of the grammar.
 _TOKEN_WORDS = {
@@ -27,10 +29,7 @@ _TOKEN_WORDS = {
     "Comparison": "a comparison (>=, <=, >, <, ==)",
 }
 # Keywords that start a top-level element: listed as one item, not forty.
-_ELEMENT_KEYWORDS = {
-    "mission_time", "deviation", "component", "ml_component", "system", "hazard", "safety_goal",
-    "requirement", "evidence", "argument", "policy",
-}
+_ELEMENT_KEYWORDS = set(grammar_info.element_keywords())
 
 
 @lru_cache(maxsize=1)
@@ -74,16 +73,25 @@ def parse_text(text: str, display_path: str, fast: bool = True) -> tuple[Any | N
         generated = None
         _textx_bytes += len(text)
     if generated is not None:
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(FAST_RECURSION_LIMIT)
         try:
             model = generated(text)
         except RecursionError:
             model = None
+        finally:
+            sys.setrecursionlimit(limit)
         if model is not None:
             return model, None
     mm = metamodel()
     # The parser allocates many small objects and no cycles; the cyclic GC only costs time here.
     enabled = gc.isenabled()
     gc.disable()
+    # The nesting a file may have must not depend on what ran before in the process: the engine and the
+    # synthesis raise the recursion limit for deep trees and leave it raised (SOPS008 came and went with
+    # the order of a test run). Parse under the interpreter's default limit, always.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(PARSE_RECURSION_LIMIT)
     try:
         model = mm.model_from_str(text)
         if isinstance(model, str):
@@ -101,15 +109,19 @@ def parse_text(text: str, display_path: str, fast: bool = True) -> tuple[Any | N
             "split the expression into intermediate rules",
         )
     finally:
+        sys.setrecursionlimit(limit)
         if enabled:
             gc.enable()
 
 
+PARSE_RECURSION_LIMIT = 1000  # CPython's default
+# The generated parser needs fewer frames per level of nesting than textX (about 10 against 14): under a lower
+# limit it gives up on nesting a little before textX would, and textX decides there (a result or SOPS008), so
+# which nesting is accepted never depends on which parser ran (measured: parentheses 57 vs 68 levels, k of n
+# 57 vs 68, alternating and/parentheses 47 vs 53).
+FAST_RECURSION_LIMIT = 600
 _STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|//[^\n]*|/\*[\s\S]*?\*/')
-_MEMBER_KEYWORDS = (
-    "in", "out", "failure", "trigger", "mechanism", "monitor", "propagate", "part", "parts", "connect",
-    "model", "dataset", "metric", "odd", "mission_time",
-)
+_MEMBER_KEYWORDS = grammar_info.member_keywords()["component"]
 
 
 def _unterminated_string(text: str) -> tuple[int, int] | None:
@@ -136,8 +148,10 @@ def syntax_diagnostic(exc: Any, text: str, display_path: str) -> Diagnostic:
     lines = text.splitlines()
     unterminated = _unterminated_string(text)
     if unterminated is not None and unterminated[0] <= max(line, 1):
+        s_line, s_col = unterminated
+        s_end = len(lines[s_line - 1].rstrip()) + 1 if s_line <= len(lines) else s_col
         return dg.make(
-            dg.SYNTAX, "unterminated string", Location(display_path, *unterminated),
+            dg.SYNTAX, "unterminated string", Location(display_path, s_line, s_col, s_line, max(s_end, s_col + 1)),
             'close the string with " on the same line',
         )
     at_end = not text[_offset(text, line, col):].strip()
@@ -147,7 +161,8 @@ def syntax_diagnostic(exc: Any, text: str, display_path: str) -> Diagnostic:
         line, col = last + 1, len(lines[last]) + 1 if lines else 1
     current = lines[line - 1] if 0 < line <= len(lines) else ""
     rest = current[col - 1 :] if col > 0 else current
-    loc = Location(display_path, line, col)
+    token = _TOKEN.match(rest) if not at_end else None
+    loc = Location(display_path, line, col, line, col + len(token.group(0))) if token else Location(display_path, line, col)
     expected = _expected_words(getattr(exc, "expected_rules", None) or [])
     found = "end of file" if at_end else _found_token(rest)
     message = f"unexpected {found}"
@@ -164,7 +179,7 @@ def syntax_diagnostic(exc: Any, text: str, display_path: str) -> Diagnostic:
             if close:
                 hint = f"did you mean '{close}'?"
                 word_col = current.rfind(before[-1], 0, max(col - 1, 0)) + 1
-                loc = Location(display_path, line, word_col)
+                loc = Location(display_path, line, word_col, line, word_col + len(before[-1]))
                 message = f"unexpected '{before[-1]}'; expected a member such as 'failure', 'in', 'out' or a rule"
     return dg.make(dg.SYNTAX, message, loc, hint)
 
@@ -188,10 +203,13 @@ def _close(word: str, choices: Any) -> str:
     return found[0] if found else ""
 
 
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*|\d[\d.eE+-]*|\"[^\"]*\"?|\S")
+
+
 def _found_token(rest: str) -> str:
     if not rest.strip():
         return "end of line"
-    m = re.match(r"[A-Za-z_][A-Za-z0-9_.]*|\d[\d.eE+-]*|\"[^\"]*\"?|\S", rest)
+    m = _TOKEN.match(rest)
     token = m.group(0) if m else rest[:1]
     if len(token) > 40:
         token = token[:37] + "..."

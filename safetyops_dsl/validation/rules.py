@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Iterable
 
 from safetyops_dsl import diagnostics as dg
-from safetyops_dsl.analysis import iso26262
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.fta import ccf
 from safetyops_dsl.graphs import back_edge_cycles
 from safetyops_dsl.model import elements as el
+from safetyops_dsl.model import iso26262
 from safetyops_dsl.model.index import Model, unknown
-from safetyops_dsl.model.instances import Instance, find_instance
+from safetyops_dsl.model.instances import MAX_DEPTH
+from safetyops_dsl.model.propagation import find_logic_cycles
+from safetyops_dsl.model.semantics import (
+    asil_of_parent,
+    ccf_group,
+    check_deviation,
+    derived_asil,
+    did_you_mean,
+    goal_asil,
+    hazard_system,
+    requirement_asil,
+    resolve_allocation,
+    resolve_ccf_member,
+    resolve_condition_ref,
+)
 from safetyops_dsl.validation.policy import POLICY_RULES, waived_rules
 
 Rule = Callable[[Model], Iterable[Diagnostic]]
@@ -52,27 +65,6 @@ def check_component_members(model: Model) -> Iterable[Diagnostic]:
                 yield found
             elif model.components[found[1]].kind is el.ComponentKind.SYSTEM and comp.kind is not el.ComponentKind.SYSTEM:
                 pass  # a system used as a part of a larger system is fine: systems of systems
-
-
-def resolve_ccf_member(
-    model: Model, comp: el.Component, ref: el.NameRef
-) -> tuple[el.Component, el.FailureMode] | Diagnostic | None:
-    """`part.sub.failure` inside `comp`: the owning component type and the failure mode (None: a part type that
-    does not resolve, reported elsewhere)."""
-    *parts, mode = ref.text.split(".")
-    owner = comp
-    for name in parts:
-        part = owner.part(name)
-        if part is None:
-            return unknown(name, "part", [p.name for p in owner.parts], ref.location, owner.name)
-        found = model.resolve(part.type_ref, ("component",), owner.package, "component type")
-        if isinstance(found, Diagnostic):
-            return None
-        owner = model.components[found[1]]
-    fm = owner.failure_mode(mode)
-    if fm is None:
-        return unknown(mode, "failure mode", [f.name for f in owner.failure_modes], ref.location, owner.name)
-    return owner, fm
 
 
 def _residual(owner: el.Component, fm: el.FailureMode) -> tuple[float | None, float | None, float | None, str]:
@@ -170,15 +162,6 @@ CCF_FACTOR_HINT = {
 }
 
 
-def ccf_group(group: el.CommonCauseGroup, members: list[str], probability: float) -> ccf.CcfGroup:
-    """The engine's CcfGroup for a model group (members: the basic-event names)."""
-    model = {"beta": ccf.CcfModel.BETA, "mgl": ccf.CcfModel.MGL, "alpha": ccf.CcfModel.ALPHA,
-             "phi": ccf.CcfModel.PHI}[group.model]
-    first = ccf.first_level(model, len(members))
-    factors = {first + i: f for i, f in enumerate(group.factors)}
-    return ccf.CcfGroup(group.name, model, tuple(members), probability, factors, group.description)
-
-
 def check_hierarchy_cycles(model: Model) -> Iterable[Diagnostic]:
     graph: dict[str, list[tuple[str, el.Part]]] = {}
     for qname, comp in model.components.items():
@@ -208,7 +191,6 @@ def check_hierarchy_cycles(model: Model) -> Iterable[Diagnostic]:
 
 def _hierarchy_depth(model: Model, targets: dict[str, list[str]]) -> Iterable[Diagnostic]:
     """Instances are built MAX_DEPTH levels deep; a deeper hierarchy would silently lose its lower parts."""
-    from safetyops_dsl.model.instances import MAX_DEPTH
 
     height: dict[str, int] = {}
     for start in sorted(targets):  # iterative post-order: the hierarchy may be thousands of levels deep
@@ -255,16 +237,9 @@ def _endpoint(
             dg.UNKNOWN_PORT,
             f"'{ptype.name}' (part '{part_name}') has no port '{port_name}'",
             loc,
-            _did_you_mean(port_name, [p.name for p in ptype.ports]),
+            did_you_mean(port_name, [p.name for p in ptype.ports]),
         )
     return "part", port, None
-
-
-def _did_you_mean(text: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(text, choices, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return f"available: {', '.join(sorted(choices))}" if choices else ""
 
 
 def check_connections(model: Model) -> Iterable[Diagnostic]:
@@ -342,19 +317,6 @@ def check_connections(model: Model) -> Iterable[Diagnostic]:
 # -- failure logic -------------------------------------------------------------------------------------------
 
 
-def _check_deviation(model: Model, name: str, loc: Location) -> Diagnostic | None:
-    if name in model.all_deviations():
-        return None
-    if not name:
-        return dg.make(dg.UNKNOWN_DEVIATION, "missing deviation after the port name", loc, "write port.deviation")
-    return dg.make(
-        dg.UNKNOWN_DEVIATION,
-        f"unknown deviation type '{name}'",
-        loc,
-        _did_you_mean(name, sorted(model.all_deviations())) or "declare it with `deviation NAME refines BASE`",
-    )
-
-
 def check_failure_logic(model: Model) -> Iterable[Diagnostic]:
     for _, comp in sorted(model.components.items()):
         rule_seen: dict[tuple[str, str], Location] = {}
@@ -367,7 +329,7 @@ def check_failure_logic(model: Model) -> Iterable[Diagnostic]:
                     dg.LOGIC_BAD_PORT,
                     f"'{comp.name}' has no port '{rule.port}'",
                     rule.location,
-                    _did_you_mean(rule.port, [p.name for p in comp.ports if p.direction is el.PortDirection.OUT]),
+                    did_you_mean(rule.port, [p.name for p in comp.ports if p.direction is el.PortDirection.OUT]),
                 )
             elif port.direction is el.PortDirection.IN:
                 yield dg.make(
@@ -376,7 +338,7 @@ def check_failure_logic(model: Model) -> Iterable[Diagnostic]:
                     rule.location,
                     "write the rule for an output port; inputs deviate when what drives them does",
                 )
-            d = _check_deviation(model, rule.deviation, rule.location)
+            d = check_deviation(model, rule.deviation, rule.location)
             if d is not None:
                 yield d
             key = (rule.port, rule.deviation)
@@ -397,7 +359,7 @@ def check_failure_logic(model: Model) -> Iterable[Diagnostic]:
                 if port is None:
                     yield dg.make(
                         dg.LOGIC_BAD_PORT, f"'{comp.name}' has no port '{name}'", prop.location,
-                        _did_you_mean(name, [p.name for p in comp.ports]),
+                        did_you_mean(name, [p.name for p in comp.ports]),
                     )
                 elif port.direction is not want:
                     yield dg.make(
@@ -406,7 +368,7 @@ def check_failure_logic(model: Model) -> Iterable[Diagnostic]:
                         prop.location,
                     )
             for dev in prop.deviations:
-                d = _check_deviation(model, dev, prop.location)
+                d = check_deviation(model, dev, prop.location)
                 if d is not None:
                     yield d
         for fm in comp.failure_modes:
@@ -447,7 +409,7 @@ def _check_logic_ref(
             dg.LOGIC_BAD_PORT,
             f"failure logic names '{ref.path}', but '{comp.name}' has no port '{port_name}'",
             ref.location,
-            _did_you_mean(port_name, [p.name for p in comp.ports if p.direction is el.PortDirection.IN]),
+            did_you_mean(port_name, [p.name for p in comp.ports if p.direction is el.PortDirection.IN]),
         )
         return
     if port.direction is el.PortDirection.OUT:
@@ -457,7 +419,7 @@ def _check_logic_ref(
             ref.location,
         )
         return
-    d = _check_deviation(model, deviation, ref.location)
+    d = check_deviation(model, deviation, ref.location)
     if d is not None:
         yield d
 
@@ -471,7 +433,7 @@ def check_deviations(model: Model) -> Iterable[Diagnostic]:
                 dg.UNKNOWN_DEVIATION,
                 f"deviation '{name}' refines unknown deviation '{dev.base}'",
                 dev.location,
-                _did_you_mean(dev.base, sorted(model.all_deviations())),
+                did_you_mean(dev.base, sorted(model.all_deviations())),
             )
             continue
         chain = [name]
@@ -495,7 +457,6 @@ def check_deviations(model: Model) -> Iterable[Diagnostic]:
 
 def check_logic_cycles(model: Model) -> Iterable[Diagnostic]:
     """Feedback loops in the failure logic: reported once each; synthesis cuts them the same way."""
-    from safetyops_dsl.model.propagation import find_logic_cycles
 
     for system in model.systems():
         root = model.instances(system)
@@ -541,76 +502,6 @@ def check_ml(model: Model) -> Iterable[Diagnostic]:
 
 
 # -- hazards, goals, requirements ---------------------------------------------------------------------------------
-
-
-def hazard_system(model: Model, hazard: el.Hazard) -> el.Component | Diagnostic:
-    systems = model.systems()
-    if hazard.system is not None:
-        found = model.resolve(hazard.system, ("component",), hazard.package, "system")
-        if isinstance(found, Diagnostic):
-            return found
-        comp = model.components[found[1]]
-        if comp.kind is not el.ComponentKind.SYSTEM:
-            return dg.make(dg.WRONG_KIND, f"'{comp.name}' is a {comp.kind.value}, not a system", hazard.system.location)
-        return comp
-    local = [s for s in systems if s.package == hazard.package]
-    if len(local) == 1:
-        return local[0]
-    if len(systems) == 1:
-        return systems[0]
-    if not systems:
-        return dg.make(
-            dg.NO_SYSTEM,
-            f"hazard '{hazard.name}' has a condition but the model defines no system",
-            hazard.location,
-            "define `system NAME { parts ... }` whose outputs the condition names",
-        )
-    return dg.make(
-        dg.NO_SYSTEM,
-        f"hazard '{hazard.name}' must say which system it belongs to: the model defines "
-        + ", ".join(s.name for s in systems),
-        hazard.location,
-        "add `system NAME` to the hazard",
-    )
-
-
-def resolve_condition_ref(
-    model: Model, root: Instance, ref: el.Ref
-) -> tuple[Instance, str, str] | Diagnostic:
-    """A hazard condition reference -> (instance, output port, deviation)."""
-    path = ref.path
-    system = root.component
-    if path.startswith(system.name + ".") and path.split(".", 1)[0] not in root.children:
-        path = path.split(".", 1)[1]
-    inst, rest = find_instance(root, path)
-    if len(rest) < 2:
-        return dg.make(
-            dg.HAZARD_NOT_BOUNDARY,
-            f"'{ref.path}' does not name a port deviation (expected [part.]port.deviation)",
-            ref.location,
-        )
-    port_name, deviation = rest[0], ".".join(rest[1:])
-    port = inst.component.port(port_name)
-    if port is None:
-        where = f"part '{inst.path}'" if inst.parent else f"system '{system.name}'"
-        choices = [p.name for p in inst.component.ports] + sorted(inst.children)
-        return dg.make(
-            dg.HAZARD_NOT_BOUNDARY,
-            f"{where} has no port or part '{port_name}'",
-            ref.location,
-            _did_you_mean(port_name, choices),
-        )
-    if port.direction is not el.PortDirection.OUT:
-        return dg.make(
-            dg.HAZARD_NOT_BOUNDARY,
-            f"'{ref.path}' is an input; a hazard condition names output deviations",
-            ref.location,
-        )
-    if deviation not in model.all_deviations():
-        d = _check_deviation(model, deviation, ref.location)
-        assert d is not None
-        return d
-    return inst, port_name, deviation
 
 
 def check_hazards(model: Model) -> Iterable[Diagnostic]:
@@ -666,31 +557,6 @@ def check_hazards(model: Model) -> Iterable[Diagnostic]:
                 yield res
 
 
-def derived_asil(hz: el.Hazard) -> str | None:
-    classes = (hz.severity, hz.exposure, hz.controllability)
-    if any(c is None or c.value < 0 for c in classes):
-        return None
-    assert hz.severity and hz.exposure and hz.controllability
-    return iso26262.determine_asil(hz.severity.value, hz.exposure.value, hz.controllability.value)
-
-
-def goal_asil(model: Model, goal: el.SafetyGoal) -> str | None:
-    asils = []
-    for ref in goal.mitigates:
-        found = model.resolve(ref, ("hazard",), goal.package, "hazard")
-        if not isinstance(found, Diagnostic):
-            a = derived_asil(model.hazards[found[1]])
-            if a is not None:
-                asils.append(a)
-    if asils:
-        return iso26262.max_asil(asils)
-    return goal.typed_asil.level if goal.typed_asil is not None else None
-
-
-def requirement_asil(model: Model, req: el.Requirement) -> str | None:
-    return req.asil.level if req.asil is not None else None
-
-
 def check_goals(model: Model) -> Iterable[Diagnostic]:
     waived = waived_rules(model.policy)  # the model's own policy waives these findings (sops trace too)
     refined: set[str] = set()
@@ -729,12 +595,6 @@ def check_goals(model: Model) -> Iterable[Diagnostic]:
             )
 
 
-def _parent_asil(model: Model, kind: str, qname: str) -> str | None:
-    if kind == "safety_goal":
-        return goal_asil(model, model.goals[qname])
-    return requirement_asil(model, model.requirements[qname])
-
-
 def check_requirements(model: Model) -> Iterable[Diagnostic]:
     waived = waived_rules(model.policy)  # the model's own policy waives these findings (sops trace too)
     children: dict[str, list[el.Requirement]] = {}
@@ -748,7 +608,7 @@ def check_requirements(model: Model) -> Iterable[Diagnostic]:
             kind, parent = found
             children.setdefault(parent, []).append(req)
             parents_of.setdefault(qname, []).append(parent)
-            parent_asil = _parent_asil(model, kind, parent)
+            parent_asil = asil_of_parent(model, kind, parent)
             parent_name = parent.rpartition(".")[2]
             if req.asil is None and parent_asil not in (None, "QM"):
                 yield dg.make(
@@ -848,24 +708,6 @@ def check_requirements(model: Model) -> Iterable[Diagnostic]:
         )
 
 
-def resolve_allocation(model: Model, req: el.Requirement, ref: el.NameRef) -> str | Diagnostic:
-    """An allocation target: a component type (`Radar`) or a part path (`AEB.radar_l`, or `radar_l` in the
-    only system). Returns a stable key: the component's qualified name or the instance path."""
-    text = ref.text
-    found = model.lookup(text, ("component",), req.package)
-    if found is not None:
-        return found[1]
-    for system in model.systems():
-        root = model.instances(system)
-        path = text.split(".", 1)[1] if text.startswith(system.name + ".") else text
-        inst, rest = find_instance(root, path)
-        if not rest and inst is not root:
-            return inst.path
-    parts = sorted({p.name for s in model.systems() for p in s.parts})
-    return unknown(text, "allocation target (component or part)", model.names_of(("component",)) + parts,
-                   ref.location)
-
-
 # -- evidence, arguments, policy -------------------------------------------------------------------------------
 
 
@@ -894,7 +736,7 @@ def check_evidence(model: Model) -> Iterable[Diagnostic]:
                 dg.EVIDENCE_BAD_METRIC,
                 f"metric evidence '{ev.name}' reads '{ev.source}', which no ML component sets a threshold for",
                 ev.location,
-                _did_you_mean(ev.source, metric_names) or "add a `metric` line to the ML component",
+                did_you_mean(ev.source, metric_names) or "add a `metric` line to the ML component",
             )
 
 

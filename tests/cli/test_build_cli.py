@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -77,3 +78,33 @@ def test_check_without_manifest(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["build", "--check", str(tmp_path)])
     assert result.exit_code == 1
     assert "manifest.json" in result.output
+
+
+def test_ci_results_folder_is_read_by_convention(built: Path) -> None:
+    gate = json.loads((built / "site" / "exports" / "gate.json").read_text(encoding="utf-8"))
+    checks = {(c["check"], c["subject"]): c["status"] for c in gate["checks"]}
+    assert checks[("CI results", "8 evidence")] == "pass"  # models/aeb/ci-results/, no --results given
+    assert checks[("coverage policy", "evidence_passing")] == "pass"
+    trace = (built / "site" / "trace.html").read_text(encoding="utf-8")
+    assert "ci-results/metrics.json" in trace and "not_run" not in trace
+    # an explicit --results replaces the folder: here a metrics file with a failing recall
+    drop = built / "model" / "what-if" / "recall-drop.json"
+    out = built / "explicit"
+    result = CliRunner().invoke(cli, ["build", str(built / "model"), "-o", str(out), "--results", str(drop)])
+    assert result.exit_code == 0, result.output
+    gate = json.loads((out / "exports" / "gate.json").read_text(encoding="utf-8"))
+    checks = {(c["check"], c["subject"]): c["status"] for c in gate["checks"]}
+    assert checks[("coverage policy", "evidence_passing")] == "fail"
+
+
+def test_single_file(built: Path) -> None:
+    out = built / "single"
+    args = ["build", str(built / "model"), "-o", str(out), "--single-file"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert report.count("<svg") >= 5 and 'href="../' not in report
+    assert "report.html" in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
+    assert "up to date" in CliRunner().invoke(cli, args).output
+    assert CliRunner().invoke(cli, ["build", "--check", str(out)]).exit_code == 0  # the option is recorded
+    assert not (built / "site" / "report.html").exists()  # only when asked

@@ -178,7 +178,11 @@ def test_model_text_is_escaped_and_linked(work: Path, tmp_path: Path) -> None:
             assert "<script>alert" not in html, name
     hazards = files["hazards.html"].decode("utf-8")
     assert "No braking &lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in hazards
-    assert 'href="../model/safety.sops#L4">safety.sops:4</a>' in hazards
+    # source links stay inside the site: the model file is rendered there, escaped, one anchor per line
+    assert 'href="src/safety.sops.html#L4">safety.sops:4</a>' in hazards
+    source = files["src/safety.sops.html"].decode("utf-8")
+    assert '<tr id="L4">' in source
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in source
 
 
 def test_gate_items_on_the_examples() -> None:

@@ -84,6 +84,25 @@ def test_sarif_results_are_valid_and_point_at_their_rule() -> None:
     assert results[4]["level"] == "note"
 
 
+def test_sarif_region_carries_the_span() -> None:
+    spanned = dg.make(dg.UNKNOWN_NAME, "unknown 'Radr'", Location("m.sops", 12, 23, 12, 27))
+    multi = dg.make(dg.HAZARD_NO_GOAL, "no goal", Location("m.sops", 3, 1, 7, 2))
+    regions = [r["locations"][0]["physicalLocation"]["region"] for r in sarif([spanned, multi])["runs"][0]["results"]]
+    assert regions == [
+        {"startLine": 12, "startColumn": 23, "endLine": 12, "endColumn": 27},
+        {"startLine": 3, "startColumn": 1, "endLine": 7, "endColumn": 2},
+    ]
+    point = sarif([DIAGS[0]])["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    assert "endLine" not in point and "endColumn" not in point
+
+
+def test_sarif_and_github_messages_show_hidden_characters() -> None:
+    d = dg.make(dg.UNKNOWN_NAME, "title 'a\u202eb'", Location("m.sops", 1, 1), "hint \u200b")
+    assert "\u202e" not in to_sarif([d]) and "\u200b" not in to_sarif([d])
+    assert json.loads(to_sarif([d]))["runs"][0]["results"][0]["message"]["text"] == "title 'a<U+202E>b'\nhint: hint <U+200B>"
+    assert github_command(d).endswith("title 'a<U+202E>b'%0Ahint: hint <U+200B>")
+
+
 def test_sarif_is_deterministic_and_reflects_strict() -> None:
     assert to_sarif(DIAGS) == to_sarif(list(DIAGS))
     text = to_sarif(DIAGS)

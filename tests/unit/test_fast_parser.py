@@ -109,3 +109,19 @@ def test_the_generated_source_depends_on_the_grammar_only() -> None:
     again = compile_parser(textx_parser.metamodel())
     assert again.source == first.source  # type: ignore[attr-defined]
     assert "Zq" not in first.source  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("nest", ["({})", "1 of ({})", "(F and {})"])
+def test_it_never_accepts_nesting_that_textx_refuses(nest: str) -> None:
+    def text(depth: int) -> str:
+        expr = "F"
+        for _ in range(depth):
+            expr = nest.format(expr)
+        return "component A {\n    out y\n    failure F rate 1 FIT\n    y.omission <- " + expr + "\n}\n"
+
+    textx_parser.fast_parser()
+    for depth in range(30, 120, 3):
+        slow, slow_err = textx_parser.parse_text(text(depth), "f.sops", fast=False)
+        model, err = textx_parser.parse_text(text(depth), "f.sops")
+        assert (slow is None) == (model is None), depth
+        assert slow_err == err, depth

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from safetyops_dsl.analysis import iso26262
+from safetyops_dsl.model import iso26262
 
 # ISO 26262-3:2018 Table 4 — ASIL determination. Rows: severity, exposure; columns C1, C2, C3.
 TABLE_4 = {

@@ -8,15 +8,16 @@ from pathlib import Path
 import pytest
 
 from safetyops_dsl.api import check
+from safetyops_dsl.diagnostics import Location
 from safetyops_dsl.lsp import symbols as sy
 from safetyops_dsl.lsp.server import (
     ModelState,
     complete,
     context_at,
+    diagnostic_range,
     hover_markdown,
     model_folder,
     run_check,
-    token_range,
 )
 from safetyops_dsl.lsp.symbols import Span, build_index
 from safetyops_dsl.parse.loader import load
@@ -187,14 +188,23 @@ def test_find_word_skips_longer_names_and_dotted_tails() -> None:
     assert sy.find_word(["part camera : Camera"], 1, 1, "Camera", "f") == Span("f", 1, 15, 21)
 
 
-def test_token_range() -> None:
+def test_diagnostic_range_is_the_span() -> None:
     lines = ['safety_goal SG1 "x" mitigates H11 {', "    ", 'import "a b.sops"']
-    assert token_range(lines, 1, 31) == (0, 30, 33)  # the name
-    assert token_range(lines, 3, 8) == (2, 7, 17)  # a string, quotes included
-    assert token_range(lines, 1, 35) == (0, 34, 35)  # one character
-    assert token_range(lines, 2, 9) == (1, 4, 4)  # past the end: empty, at the end
-    assert token_range(lines, 1, 0) == (0, 0, 35)  # col 0: the line
-    assert token_range(lines, 0, 0) == (0, 0, 0)  # line 0: the file
+    assert diagnostic_range(lines, Location("f", 1, 31, 1, 34)) == (0, 30, 0, 33)  # the name
+    assert diagnostic_range(lines, Location("f", 1, 1, 3, 18)) == (0, 0, 2, 17)  # over several lines
+    assert diagnostic_range(lines, Location("f", 1, 35)) == (0, 34, 0, 35)  # a point: one character
+    assert diagnostic_range(lines, Location("f", 2, 9)) == (1, 4, 1, 4)  # past the end: empty, at the end
+    assert diagnostic_range(lines, Location("f", 1, 0)) == (0, 0, 0, 35)  # col 0: the line
+    assert diagnostic_range(lines, Location("f", 0, 0)) == (0, 0, 0, 0)  # line 0: the file
+
+
+def test_checked_diagnostics_carry_the_span_of_the_name(tmp_path: Path) -> None:
+    """The range an editor underlines comes from the parser's span, not from re-reading the line."""
+    (tmp_path / "m.sops").write_text(
+        'component C {\n    out o\n    failure F rate 1 FIT\n    o.omission <- F or Missing\n}\n', encoding="utf-8")
+    checked = check([tmp_path])
+    [d] = [d for d in checked.diagnostics if d.code == "SOPS011"]
+    assert diagnostic_range(checked.sources[d.location.file], d.location) == (3, 23, 3, 30)
 
 
 def test_model_folder_widens_inside_the_workspace_only(tmp_path: Path) -> None:

@@ -203,3 +203,19 @@ def test_language_configuration_and_vscode_manifest() -> None:
     readme = (EDITORS / "README.md").read_text(encoding="utf-8")
     assert grammar["path"].removeprefix("./") in readme
     assert language["configuration"].removeprefix("./") in readme
+
+
+def test_the_tools_keyword_tables_come_from_the_grammar() -> None:
+    """Completion and syntax hints list every keyword the grammar has at the start of an element or member
+    (parse/grammar_info.py reads them from grammar/sops.tx), and no other."""
+    from safetyops_dsl.lsp import server
+    from safetyops_dsl.parse import grammar_info, textx_parser
+
+    starts = set(grammar_info.element_keywords())
+    assert {"component", "ml_component", "system", "hazard", "safety_goal", "requirement", "evidence",
+            "argument", "policy", "deviation", "mission_time"} == starts
+    assert set(server.TOP_KEYWORDS) == starts | {"package", "import"}
+    assert "ccf" in server.MEMBER_KEYWORDS["component"] and "ccf" in textx_parser._MEMBER_KEYWORDS
+    assert set(grammar_info.member_keywords()["hazard"]) >= {"severity", "exposure", "controllability", "when"}
+    for words in grammar_info.member_keywords().values():
+        assert set(words) <= set(grammar_keywords())

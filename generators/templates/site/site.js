@@ -1,4 +1,5 @@
-/* sops build report site: sortable and filterable tables, zoomable SVG diagrams. No dependencies. */
+/* sops build report site: sortable and filterable tables, zoomable SVG diagrams, search over the static
+   index window.sopsSearchIndex (assets/search-index.js). No dependencies, no network. */
 (function () {
   "use strict";
 
@@ -133,7 +134,74 @@
     fitWidth();
   }
 
+  function rank(e, q) {
+    var id = e.id.toLowerCase();
+    if (id === q) return 0;
+    if (id.indexOf(q) === 0) return 1;
+    if (id.indexOf(q) >= 0) return 2;
+    if (e.title.toLowerCase().indexOf(q) >= 0) return 3;
+    return 4;
+  }
+
+  function initSearch() {
+    var form = document.querySelector("form.search");
+    if (!form) return;
+    var input = form.querySelector("input[name=q]"), list = form.querySelector("ol.hits");
+    var index = window.sopsSearchIndex || [], base = form.getAttribute("data-base") || "";
+    function hits() {
+      var q = input.value.trim().toLowerCase(), words = q.split(/\s+/).filter(Boolean);
+      if (!words.length) return [];
+      var found = index.filter(function (e) {
+        var hay = (e.id + " " + e.title + " " + e.text + " " + e.kind).toLowerCase();
+        return words.every(function (w) { return hay.indexOf(w) >= 0; });
+      });
+      found.sort(function (a, b) { return rank(a, q) - rank(b, q) || a.id.localeCompare(b.id); });
+      return found;
+    }
+    function show() {
+      var found = hits();
+      list.textContent = "";
+      found.slice(0, 30).forEach(function (e) {
+        var li = document.createElement("li"), a = document.createElement("a"), b = document.createElement("b");
+        var kind = document.createElement("span");
+        a.href = e.href.charAt(0) === "#" ? e.href : base + e.href;
+        b.textContent = e.id;
+        kind.className = "kind";
+        kind.textContent = e.kind;
+        a.appendChild(b);
+        a.appendChild(kind);
+        a.appendChild(document.createTextNode(e.title));
+        li.appendChild(a);
+        list.appendChild(li);
+      });
+      if (input.value.trim() && !found.length) {
+        var none = document.createElement("li");
+        none.className = "none";
+        none.textContent = "nothing found";
+        list.appendChild(none);
+      } else if (found.length > 30) {
+        var more = document.createElement("li");
+        more.className = "none";
+        more.textContent = (found.length - 30) + " more: type more words";
+        list.appendChild(more);
+      }
+      list.hidden = !input.value.trim();
+    }
+    input.addEventListener("input", show);
+    input.addEventListener("focus", show);
+    input.addEventListener("keydown", function (e) { if (e.key === "Escape") { list.hidden = true; input.blur(); } });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var first = list.querySelector("a");
+      if (first) location.href = first.href;
+    });
+    document.addEventListener("click", function (e) { if (!form.contains(e.target)) list.hidden = true; });
+    var q = new URLSearchParams(location.search).get("q");
+    if (q) { input.value = q; show(); }
+  }
+
   initSorting();
+  initSearch();
   initFilters();
   document.querySelectorAll(".zoom").forEach(initZoom);
 })();

@@ -71,7 +71,7 @@ def test_beta_group_expands_each_instance_separately(tmp_path: Path) -> None:
     assert tree.basic_events["[S.p1.a.Dead S.p1.b.Dead]"].probability == pytest.approx(0.05 * Q, rel=1e-12)
     assert tree.basic_events["[S.p1.a.Dead]"].probability == pytest.approx(0.95 * Q, rel=1e-12)
     origin = tree.basic_events["[S.p1.a.Dead S.p1.b.Dead]"].origin
-    assert origin is not None and origin.line == 22 and origin.element == "Pair.Shared"
+    assert origin is not None and origin.line == 22 and origin.element == "S.p1.Shared"
     # the structure keeps the failure modes as basic events
     assert "S.p1.a.Dead" in r.structure.basic_events and "S.p1.a.Dead" not in tree.basic_events
     result = analyse(tree, AnalysisOptions())

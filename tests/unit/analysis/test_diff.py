@@ -51,7 +51,7 @@ def test_rate_change_reaches_every_hazard_whose_tree_holds_it(tmp_path: Path) ->
     d = _diff(tmp_path, {"components.sops": [("failure Misaligned rate 15 FIT", "failure Misaligned rate 30 FIT")]})
     [change] = [c for c in d.changes if c.owner]
     assert (change.kind, change.key, change.status) == ("failure_mode", "Misaligned", "changed")
-    assert [(f.field, f.old, f.new) for f in change.fields] == [("quantity", "15 FIT", "30 FIT")]
+    assert [(f.field, f.old, f.new) for f in change.fields] == [("rate", "15 FIT", "30 FIT")]
     changed = {h.name for h in d.hazards if h.changed}
     assert changed == {"H2"}  # misalignment is in H2's cut sets only
     h2 = next(h for h in d.hazards if h.name == "H2")
@@ -101,7 +101,7 @@ def test_ccf_factor_change_reaches_the_trees_and_renames_are_followed(tmp_path: 
     d = _diff(tmp_path, {"components.sops": [("aux.NoEcho beta 5 %", "aux.NoEcho beta 10 %")]})
     [c] = [c for c in d.changes if c.kind == "ccf_group"]
     assert (c.key, c.status, [(f.field, f.old, f.new) for f in c.fields]) == (
-        "RadarCommonCause", "changed", [("model", "beta 5 %", "beta 10 %")])
+        "RadarCommonCause", "changed", [("factors", "5 %", "10 %")])
     ccf_line = next(i for i, t in enumerate((AEB / "components.sops").read_text().splitlines(), 1) if "ccf " in t)
     assert (c.file, c.line) == ("components.sops", ccf_line)
     h1 = next(h for h in d.hazards if h.name == "H1")

@@ -331,9 +331,10 @@ def test_hostile_labels_survive_dot_and_svg() -> None:
     g = groups(root)
     ev = g[f"ev-{node_ids(tree)[name]}"]
     shown = " ".join(texts(ev))
-    # Newlines become spaces, the XML-invalid BEL becomes U+FFFD; everything else is shown verbatim.
+    # Newlines become spaces, the hidden (and XML-invalid) BEL is written out as <U+0007>; everything else
+    # is shown verbatim.
     assert name in shown
-    assert 'q"uo\\te <b>&amp; {r|e} \\N\\G \u00fc\u2603\U0001f600\ufffd' in shown
+    assert 'q"uo\\te <b>&amp; {r|e} \\N\\G \u00fc\u2603\U0001f600<U+0007>' in shown
     tooltip = next(ev.iter(f"{SVG}a")).get(XLINK_TITLE, "")
     # Backslashes in tooltips are shown as U+29F5 (Graphviz unescapes tooltips a version-dependent number
     # of times), so no escape sequence can expand.
