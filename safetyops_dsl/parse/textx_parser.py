@@ -59,6 +59,21 @@ def fast_parser() -> Any:
         return None
 
 
+def fast_parse(text: str) -> Any | None:
+    """The generated parser's model of `text`, or None where it does not parse it (or nests too deeply)."""
+    generated = fast_parser()
+    if generated is None:
+        return None
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(FAST_RECURSION_LIMIT)
+    try:
+        return generated(text)
+    except RecursionError:
+        return None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 def parse_text(text: str, display_path: str, fast: bool = True) -> tuple[Any | None, Diagnostic | None]:
     """Parse one file's text. Returns (model, None) or (None, a positioned syntax diagnostic).
 
@@ -72,17 +87,8 @@ def parse_text(text: str, display_path: str, fast: bool = True) -> tuple[Any | N
     else:
         generated = None
         _textx_bytes += len(text)
-    if generated is not None:
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(FAST_RECURSION_LIMIT)
-        try:
-            model = generated(text)
-        except RecursionError:
-            model = None
-        finally:
-            sys.setrecursionlimit(limit)
-        if model is not None:
-            return model, None
+    if generated is not None and (model := fast_parse(text)) is not None:
+        return model, None
     mm = metamodel()
     # The parser allocates many small objects and no cycles; the cyclic GC only costs time here.
     enabled = gc.isenabled()
