@@ -75,7 +75,7 @@ def measure(argv: list[str]) -> dict[str, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     result = {"wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
               "rss_mb": usage.ru_maxrss / 1024, "exit": proc.returncode}
-    with contextlib.suppress(ValueError, IndexError):
+    with contextlib.suppress(ValueError, IndexError):  # `sops trace` prints no figures of its own
         result.update(json.loads(out.decode().strip().splitlines()[-1]))
     return result
 

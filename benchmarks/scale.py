@@ -1,6 +1,8 @@
-"""Front-end scaling: parse + build + validate time and peak memory for generated models.
+"""Front-end scaling: parse + build + validate time and peak memory for generated models; and the time of
+`sops build` (every analysis, diagram and the report site) on a generated model.
 
     python benchmarks/scale.py [--sizes 1000,5000,10000,20000] [--per-file 250] [--workers N] [--repeat R]
+                               [--build 1000] [--build-per-file 10]
     python benchmarks/scale.py --tiny 10000,100000      # many one-component files instead
 
 For each size, a model folder is generated (components with ports, failure modes, mechanisms, failure
@@ -19,6 +21,12 @@ editing one file with the cache.
 
 --tiny N generates N files of one component each (issue 17: 100,000 tiny files took more than 150 s) and
 prints the cold time and the time per file.
+
+Build (issue 13): a model of --build components, --build-per-file to a system and a hazard (1,000 and 10:
+100 hazards), is built cold with `sops build` in a fresh interpreter; then one failure rate is changed and
+it is built again into the same folder (unchanged diagrams are reused). Printed: wall seconds, CPU seconds
+(sops and its `dot` processes), exit status, files, diagrams drawn, the widest SVG in pt, and the ratio to
+the 30 s target. `--sizes ""` skips the check figures.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -152,6 +162,60 @@ def tiny(sizes: list[int], workers: str, repeat: int) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def svg_widths(out: Path) -> dict[str, float]:
+    widths = {}
+    for svg in out.rglob("*.svg"):
+        head = svg.read_text(encoding="utf-8", errors="replace")[:2000]
+        found = re.search(r'<svg[^>]*\swidth="([0-9.]+)pt"', head)
+        if found:
+            widths[svg.relative_to(out).as_posix()] = float(found.group(1))
+    return widths
+
+
+def run_build(model: Path, out: Path) -> dict[str, object]:
+    """`sops build MODEL -o OUT` in a fresh interpreter, progress lines on (CI=1)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "safetyops_dsl", "build", str(model), "-o", str(out)],
+                          capture_output=True, text=True, check=False, env={**os.environ, "CI": "1"})
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    drawn = re.findall(r"diagrams: (\d+) to draw, (\d+) unchanged done", proc.stderr)
+    files = re.search(r"(\d+) files written", proc.stderr)
+    return {
+        "exit": proc.returncode, "wall": wall,
+        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "files": int(files.group(1)) if files else 0,
+        "drawn": (int(drawn[-1][0]), int(drawn[-1][0]) + int(drawn[-1][1])) if drawn else (0, 0),
+        "stderr": proc.stderr,
+    }
+
+
+def build_figures(tmp: Path, n: int, per_file: int) -> None:
+    folder = tmp / f"b{n}"
+    generate(folder, n, per_file)
+    out = tmp / f"b{n}-out"
+    print(f"sops build: {n} components, {(n + per_file - 1) // per_file} hazards "
+          f"({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})")
+    cold = run_build(folder, out)
+    if cold["exit"] != 0:
+        print(str(cold["stderr"])[-3000:])
+    widths = svg_widths(out)
+    widest = max(widths.items(), key=lambda kv: kv[1]) if widths else ("-", 0.0)
+    # one rate change in one file: only the diagrams that show it are drawn again
+    first = folder / "chunk_0000.sops"
+    first.write_text(first.read_text(encoding="utf-8").replace("failure F0a rate 1 FIT", "failure F0a rate 2 FIT"),
+                     encoding="utf-8")
+    warm = run_build(folder, out)
+    for label, r in (("cold", cold), ("after one rate change", warm)):
+        drawn, total = r["drawn"]  # type: ignore[misc]
+        print(f"  {label:<22} exit {r['exit']}  {r['wall']:6.1f} s wall  {r['cpu']:6.1f} s CPU  "
+              f"{r['files']} files  {drawn} of {total} diagrams drawn  "
+              f"({float(r['wall']) / 30:.2f} of the 30 s target)")  # type: ignore[arg-type]
+    print(f"  widest SVG: {widest[0]} {widest[1]:.0f} pt ({widest[1] * 4 / 3 / 1920:.2f} screens of 1920 px "
+          f"at 100 %); {len(widths)} SVGs")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1000,5000,10000,20000")
@@ -160,12 +224,14 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the generated models (prints the folder)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per figure; the median is printed")
     ap.add_argument("--tiny", default="", help="file counts of one-component files, e.g. 10000,100000")
+    ap.add_argument("--build", default="1000", help="components of the sops build figure ('' to skip)")
+    ap.add_argument("--build-per-file", type=int, default=10, help="components per system and hazard")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, python {sys.version.split()[0]}")
     if args.tiny:
         tiny([int(s) for s in args.tiny.split(",")], args.workers, args.repeat)
         return
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     tmp = Path(tempfile.mkdtemp(prefix="sops-scale-"))
     print(f"{'components':>10} {'lines':>8} {'files':>5} | {'cold s':>7} {'wall s':>7} {'serial s':>8} "
           f"{'cpu s':>6} {'warm s':>7} {'edited s':>8} | {'cold MiB':>8} {'serial MiB':>10} {'warm MiB':>8} | diags")
@@ -215,6 +281,8 @@ def main() -> None:
             verdict = "meets" if edited_by_size[10000] <= 0.5 else "misses"
             print(f"10k components, one file edited, with the cache: {edited_by_size[10000]:.2f} s "
                   f"({verdict} the 0.5 s target)")
+        for n in [int(x) for x in args.build.split(",") if x]:
+            build_figures(tmp, n, args.build_per_file)
     finally:
         if args.keep:
             print(f"models kept in {tmp}")

@@ -18,14 +18,12 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import shutil
-import subprocess
 import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import defusedxml.ElementTree as SafeET
+from safetyops_dsl.generators import graphviz
 
 from safetyops_dsl.diagnostics import show_hidden
 from safetyops_dsl.fta.result import FtaResult
@@ -67,9 +65,10 @@ HIGHLIGHT_PEN = 2.6
 LABEL_WRAP = 30
 LABEL_MAX_LINES = 4  # longer descriptions are cut with an ellipsis; the full text is in the tooltip
 NOTE_WRAP = 60
+NOTES_SHOWN = 3
 
-SVG_NS = "http://www.w3.org/2000/svg"
-XLINK_NS = "http://www.w3.org/1999/xlink"
+SVG_NS = graphviz.SVG_NS
+XLINK_NS = graphviz.XLINK_NS
 
 
 # --------------------------------------------------------------------------------------------- escaping
@@ -298,6 +297,7 @@ class _Ctx:
     marked: frozenset[str]
     spof: frozenset[str]
     highlight: tuple[str, ...]
+    urls: Mapping[str, str]
 
 
 def _tooltip(name: str, label: str, origin: Origin | None) -> str:
@@ -353,7 +353,7 @@ def _emit_node(ctx: _Ctx, name: str, transfer_page: str | None, out: list[str]) 
     if transfer_page is not None:
         classes.append("ft-transfer")
         sym_lines.append(transfer_page)
-        sym_id = f"xfer-{transfer_page}"
+        sym_id = f"xfer-{nid}"  # two gates drawn on one page may both be transfers to it
     else:
         sym_id = f"sym-{nid}"
         if gate is not None:
@@ -405,6 +405,12 @@ def _emit_node(ctx: _Ctx, name: str, transfer_page: str | None, out: list[str]) 
         ("margin", '"0"'),
         ("group", _quoted(nid)),
     ]
+    url = ctx.urls.get(f"page:{transfer_page}" if transfer_page is not None else name)
+    if url:
+        # `_top`: a diagram shown in a frame opens the page in the window, not inside the frame
+        link = [("URL", _quoted(url)), ("target", '"_top"')]
+        box += link
+        sym += link
     out.append(f"  n_{nid} {_attrs(box)};")
     out.append(f"  s_{nid} {_attrs(sym)};")
     out.append(
@@ -471,7 +477,7 @@ def _graph_title(ctx: _Ctx, page: str | None, pages_total: int, from_pages: list
 def _page_dot(
     ctx: _Ctx,
     root: str,
-    page_roots: frozenset[str],
+    transfers: Mapping[str, str],
     graph_name: str,
     page: str | None = None,
     pages_total: int = 1,
@@ -513,8 +519,13 @@ def _page_dot(
         "  edge " + _attrs([("dir", '"none"'), ("fontname", _quoted(FONT))]) + ";",
     ]
     if tree.notes and page in (None, ids[tree.top]):
+        # A synthesised tree can carry dozens of notes ("independence assumed ..."); the diagram shows the
+        # first few and a count, the report lists them all.
+        shown = [*tree.notes[:NOTES_SHOWN]]
+        if len(tree.notes) > NOTES_SHOWN:
+            shown.append(f"\u2026 and {len(tree.notes) - NOTES_SHOWN} more notes (listed in the report)")
         note = '<BR ALIGN="LEFT"/>'.join(
-            _html(line) for text in tree.notes for line in (_wrap(text, NOTE_WRAP, 8) or [""])
+            _html(line) for text in shown for line in (_wrap(text, NOTE_WRAP, 8) or [""])
         )
         out.append(
             "  notes "
@@ -527,6 +538,7 @@ def _page_dot(
                     ("width", '"0"'),
                     ("label", f'<<B>Notes</B><BR ALIGN="LEFT"/>{note}<BR ALIGN="LEFT"/>>'),
                 ]
+                + ([("URL", _quoted(ctx.urls["notes:"])), ("target", '"_top"')] if "notes:" in ctx.urls else [])
             )
             + ";"
         )
@@ -542,13 +554,13 @@ def _page_dot(
             continue
         seen.add(name)
         order.append(name)
-        if name == root or name not in page_roots:
+        if name == root or name not in transfers:
             stack.extend(reversed(_children(tree, name)))
 
     edges: list[str] = []
     for name in order:
-        is_transfer = name != root and name in page_roots
-        _emit_node(ctx, name, ids[name] if is_transfer else None, out)
+        is_transfer = name != root and name in transfers
+        _emit_node(ctx, name, transfers[name] if is_transfer else None, out)
         if name != root:
             # Entry point above the box: connectors arrive here (from the side or above) and drop straight
             # into the top of the box; orthogonal edges straight into a box often hit its side instead.
@@ -580,7 +592,8 @@ def _page_dot(
 
 
 def _context(
-    tree: FaultTree, result: FtaResult | None, highlight: tuple[str, ...] | None, spof: bool
+    tree: FaultTree, result: FtaResult | None, highlight: tuple[str, ...] | None, spof: bool,
+    urls: Mapping[str, str] | None = None,
 ) -> _Ctx:
     _check(tree)
     if result is not None and result.top != tree.top:
@@ -592,6 +605,7 @@ def _context(
         marked=_highlighted(tree, highlight),
         spof=_single_points(result) if spof else frozenset(),
         highlight=tuple(highlight or ()),
+        urls=urls or {},
     )
 
 
@@ -601,75 +615,66 @@ def render_dot(
     highlight: tuple[str, ...] | None = None,
     *,
     mark_single_points: bool = True,
+    urls: Mapping[str, str] | None = None,
 ) -> str:
     """The whole tree as one DOT graph (render with :func:`svg_from_dot` to get the gate symbols).
 
     `highlight` names a cut set (basic events); those events, every gate above them and the connecting
     edges are drawn in the highlight colour with thicker lines. With a `result`, the top's probability is
     shown and events in order-1 cut sets are tagged "SPOF" unless `mark_single_points` is False.
+    `urls` makes nodes links: node name -> target ("page:<page>" for transfer triangles, "notes:" for the
+    notes box).
     """
-    ctx = _context(tree, result, highlight, mark_single_points)
-    return _page_dot(ctx, tree.top, frozenset(), ctx.ids[tree.top])
+    ctx = _context(tree, result, highlight, mark_single_points, urls)
+    return _page_dot(ctx, tree.top, {}, ctx.ids[tree.top])
 
 
 # ------------------------------------------------------------------------------------------------ pages
 
 
-def _plan_page_roots(tree: FaultTree, budget: int) -> list[str]:
+def _plan_page_roots(tree: FaultTree, budget: int, width: int | None = None) -> list[str]:
     """Gates that get a page of their own, top first, in depth-first order.
 
     Bottom-up: a gate's page content is itself plus its children's content (a child already chosen as a
-    page counts as one transfer node). When that exceeds the budget, the largest child sub-trees become
-    pages until it fits. Afterwards a gate that would be drawn on two pages (a shared sub-tree reached from
-    two pages) becomes a page too, so shared sub-trees stay drawn once.
+    page counts as one transfer node). When that exceeds the budget (`budget` nodes, or `width` columns:
+    events and transfers side by side), child sub-trees become pages until it fits: independent modules
+    and shared sub-trees first (a page that can be read on its own), the largest first. A shared gate is
+    drawn on one page only (see `_transfers`), so no page grows past its budget by sharing.
     """
+    from safetyops_dsl.fta.modules import find_modules
+
     roots: set[str] = {tree.top}
     content: dict[str, frozenset[str]] = {}
+    parents: dict[str, set[str]] = {}
+    for g in tree.gates.values():
+        for child in g.inputs:
+            parents.setdefault(child, set()).add(g.name)
+    preferred = find_modules(tree) | {g for g in tree.gates if len(parents.get(g, ())) > 1}
 
     def items(name: str) -> frozenset[str]:
         if name in roots or name not in tree.gates:
             return frozenset({name})
         return content[name]
 
+    def columns(gate: str, members: frozenset[str]) -> int:
+        return sum(1 for m in members if m != gate and (m not in tree.gates or m in roots or not tree.gates[m].inputs))
+
     for gate in _post_order(tree):
         inputs = tree.gates[gate].inputs
         while True:
             members = frozenset({gate}).union(*(items(c) for c in inputs))
-            if len(members) <= budget:
+            if len(members) <= budget and (width is None or columns(gate, members) <= width):
                 break
             candidates = sorted(
-                {c for c in inputs if c in tree.gates and c not in roots},
-                key=lambda c: (-len(content[c]), c),
+                {c for c in inputs if c in tree.gates and c not in roots and len(content[c]) > 1},
+                key=lambda c: (-(2 * len(content[c]) if c in preferred else len(content[c])), c),
             )
             if not candidates:
                 break  # more direct inputs than the budget: the page is oversized, nothing smaller exists
             roots.add(candidates[0])
         content[gate] = members
 
-    while True:
-        placed: dict[str, int] = {}
-        for root in roots:
-            for name in _page_members(tree, root, roots):
-                if name in tree.gates and name not in roots:
-                    placed[name] = placed.get(name, 0) + 1
-        shared = sorted(name for name, count in placed.items() if count > 1)
-        if not shared:
-            break
-        roots.update(shared)
     return [name for name in tree.reachable() if name in roots]
-
-
-def _page_members(tree: FaultTree, root: str, roots: set[str] | frozenset[str]) -> set[str]:
-    members: set[str] = set()
-    stack = [root]
-    while stack:
-        name = stack.pop()
-        if name in members:
-            continue
-        members.add(name)
-        if name == root or name not in roots:
-            stack.extend(_children(tree, name))
-    return members
 
 
 def render_pages(
@@ -678,43 +683,70 @@ def render_pages(
     highlight: tuple[str, ...] | None = None,
     max_nodes_per_page: int = 60,
     *,
+    max_columns: int | None = None,
     mark_single_points: bool = True,
+    urls: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Page name -> DOT. Pages are cut at sub-tree boundaries; a cut gate is a transfer triangle on its
     parent page(s) and the root of its own page. Page names are the gates' ids (safe as file names); the
-    top's page comes first. `max_nodes_per_page` counts tree nodes (gates, events, transfers) per page."""
+    top's page comes first. `max_nodes_per_page` counts tree nodes (gates, events, transfers) per page;
+    `max_columns`, when given, also bounds the events and transfers a page holds side by side (its width).
+    A tree that fits on one page gives one page, exactly :func:`render_dot`'s drawing."""
     if max_nodes_per_page < 2:
         raise ValueError("max_nodes_per_page must be at least 2")
-    ctx = _context(tree, result, highlight, mark_single_points)
+    if max_columns is not None and max_columns < 2:
+        raise ValueError("max_columns must be at least 2")
+    ctx = _context(tree, result, highlight, mark_single_points, urls)
     if tree.top not in tree.gates:
-        return {ctx.ids[tree.top]: render_dot(tree, result, highlight, mark_single_points=mark_single_points)}
-    roots = _plan_page_roots(tree, max_nodes_per_page)
-    root_set = frozenset(roots)
+        return {ctx.ids[tree.top]: render_dot(tree, result, highlight, mark_single_points=mark_single_points,
+                                              urls=urls)}
+    roots = _plan_page_roots(tree, max_nodes_per_page, max_columns)
+    if len(roots) == 1:
+        return {ctx.ids[tree.top]: _page_dot(ctx, tree.top, {}, ctx.ids[tree.top])}
+    transfers = _transfers(tree, roots)
     parents: dict[str, list[str]] = {r: [] for r in roots}
     for root in roots:
-        for name in sorted(_page_members(tree, root, root_set) - {root}):
-            if name in root_set:
+        for name in transfers[root]:
+            if name in parents:
                 parents[name].append(ctx.ids[root])
     pages: dict[str, str] = {}
     for root in roots:
         page = ctx.ids[root]
-        pages[page] = _page_dot(ctx, root, root_set, page, page, len(roots), sorted(parents[root]))
+        stops = {g: ctx.ids[home] for g, home in transfers[root].items()}
+        pages[page] = _page_dot(ctx, root, stops, page, page, len(roots), sorted(set(parents[root])))
     return pages
+
+
+def _transfers(tree: FaultTree, roots: list[str]) -> dict[str, dict[str, str]]:
+    """Page root -> {gate drawn as a transfer on that page: the page root it is drawn under}. Every gate is
+    drawn on one page only, the first (top first) that reaches it; a page that reaches it again, as a
+    shared input, shows a transfer triangle naming that page."""
+    home: dict[str, str] = {r: r for r in roots}
+    out: dict[str, dict[str, str]] = {}
+    for root in roots:
+        stops: dict[str, str] = {}
+        seen: set[str] = set()
+        stack = [root]
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name != root and home.get(name, root) != root:
+                stops[name] = home[name]
+                continue
+            if name in tree.gates:
+                home.setdefault(name, root)
+            stack.extend(reversed(_children(tree, name)))
+        out[root] = stops
+    return out
 
 
 # -------------------------------------------------------------------------------------------------- SVG
 
 
 def _run_dot(dot_source: str) -> str:
-    program = shutil.which("dot")
-    if program is None:
-        raise RuntimeError("Graphviz `dot` is not installed (Debian/Ubuntu: apt-get install graphviz)")
-    proc = subprocess.run(
-        [program, "-Tsvg"], input=dot_source.encode("utf-8"), capture_output=True, timeout=600, check=False
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"dot failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
-    return proc.stdout.decode("utf-8")
+    return graphviz.run_dot(dot_source)
 
 
 def _f(value: float) -> str:
@@ -929,39 +961,8 @@ def _join_connectors(root: ET.Element) -> None:
         path.set("d", d)
 
 
-_DANGEROUS_TAGS = {"script", "foreignObject", "iframe", "object", "embed"}
-
-
-def _sanitise(root: ET.Element) -> None:
-    """Defence in depth: Graphviz emits no script, and labels are escaped, but the SVG may be embedded in
-    HTML reports, so strip anything executable should a future Graphviz or attribute ever produce it."""
-    for parent in list(root.iter()):
-        for child in list(parent):
-            if child.tag.rsplit("}", 1)[-1] in _DANGEROUS_TAGS:
-                parent.remove(child)
-    for element in root.iter():
-        for key in list(element.attrib):
-            local = key.rsplit("}", 1)[-1]
-            value = element.attrib[key].strip().lower()
-            if local.lower().startswith("on") or (
-                local == "href" and value.startswith(("javascript:", "data:"))
-            ):
-                del element.attrib[key]
-
-
-def _plain_names(root: ET.Element) -> None:
-    """Serialise with the conventional `xmlns` / `xlink:` spelling. ElementTree would otherwise invent
-    `ns0:` prefixes, and its namespace registry is process-global, which a library should not change."""
-    prefixes = {SVG_NS: "", XLINK_NS: "xlink:"}
-    for element in root.iter():
-        if element.tag.startswith("{"):
-            uri, local = element.tag[1:].split("}", 1)
-            element.tag = prefixes.get(uri, "") + local
-        for key in [k for k in element.attrib if k.startswith("{")]:
-            uri, local = key[1:].split("}", 1)
-            element.attrib[prefixes.get(uri, "") + local] = element.attrib.pop(key)
-    root.set("xmlns", SVG_NS)
-    root.set("xmlns:xlink", XLINK_NS)
+_sanitise = graphviz.sanitise
+_plain_names = graphviz.plain_names
 
 
 def svg_from_dot(dot_source: str) -> str:
@@ -970,13 +971,13 @@ def svg_from_dot(dot_source: str) -> str:
     Comments (Graphviz version banner) and the DOCTYPE are dropped, so the SVG contains nothing
     environment-specific beyond what the layout itself produces.
     """
-    root = SafeET.fromstring(_run_dot(dot_source))
+    return graphviz.render(dot_source, post_process)
+
+
+def post_process(root: ET.Element) -> None:
+    """What :func:`svg_from_dot` does to Graphviz's SVG: the fault-tree symbols and joined connectors."""
     _draw_symbols(root)
     _join_connectors(root)
-    _sanitise(root)
-    _plain_names(root)
-    body = ET.tostring(root, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' + body + "\n"
 
 
 def render_svg(

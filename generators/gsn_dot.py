@@ -18,18 +18,15 @@ the overview shows modules, not nodes, and a node with many children stacks them
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-import defusedxml.ElementTree as SafeET
+from safetyops_dsl.generators import graphviz
 from safetyops_dsl.generators.fault_tree_dot import (
     SVG_NS,
+    _clean,
     _html,
-    _plain_names,
     _points_bbox,
     _quoted,
-    _run_dot,
-    _sanitise,
-    _wrap,
     _wrap_name,
 )
 
@@ -37,6 +34,8 @@ from safetyops_dsl.analysis.gsn import CONTEXTUAL, STATUS_ORDER, Case, Node
 
 FONT = "Helvetica"
 ROW_MAX = 6
+COMPONENTS_PER_ROW = 8  # unconnected parts of the overview side by side before a new row starts
+TOPS_NAMED = 4  # more top goals are counted by status in the overview's title
 STRATEGY_SKEW = 9.0  # points: half the horizontal offset of a strategy's parallelogram  # children per row below one node; more are stacked in further rows
 # status -> (fill, stroke). ColorBrewer-like, distinguishable for the common colour-vision deficiencies
 # (failed red vs passed blue-green; the status word is in every node anyway).
@@ -64,6 +63,29 @@ WRAP = {"goal": 34, "strategy": 30, "solution": 18, "context": 30, "assumption":
 MAX_LINES = {"solution": 5}
 
 
+def _wrap(text: str, width: int, max_lines: int = 6) -> list[str]:
+    """Wrap at blanks; a word longer than a line (a path, a test id) breaks after its separators and only
+    as a last resort inside the word, so that "inspection" never comes out as "inspectio / n"."""
+    lines: list[str] = []
+    for paragraph in _clean(text).split("\n"):
+        current = ""
+        for word in paragraph.split():
+            pieces = [word] if len(word) <= width else _wrap_name(word, width)
+            for i, piece in enumerate(pieces):
+                sep = " " if i == 0 and current else ""
+                if current and len(current) + len(sep) + len(piece) > width:
+                    lines.append(current)
+                    current, sep = "", ""
+                current += sep + piece
+        lines.append(current)
+    while lines and not lines[-1]:
+        lines.pop()
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: width - 1].rstrip() + "\u2026"
+    return lines or [""]
+
+
 def _dot_id(text: str) -> str:
     return _quoted(text)
 
@@ -76,11 +98,7 @@ def _status_word(case: Case, node: Node) -> str:
 
 def _label(node: Node, status: str, module_band: str | None = None) -> str:
     width = WRAP.get(node.kind, 30)
-    if node.kind == "solution":
-        # solutions cite test ids and paths: break after separators, not inside words
-        lines = _wrap_name(node.text, width)[: MAX_LINES["solution"]]
-    else:
-        lines = _wrap(node.text, width, MAX_LINES.get(node.kind, 6))
+    lines = _wrap(node.text, width, MAX_LINES.get(node.kind, 6))
     body = '<BR ALIGN="CENTER"/>'.join(_html(line) for line in lines)
     head = f"<B>{_html(node.id)}</B>"
     size = 8 if node.kind == "solution" and module_band is None else 9
@@ -113,7 +131,14 @@ def _attrs(pairs: Iterable[tuple[str, str]]) -> str:
     return "[" + ", ".join(f"{k}={v}" for k, v in pairs) + "]"
 
 
-def _node_stmt(case: Case, node: Node, away_module: str | None = None) -> str:
+def _link(key: str, urls: Mapping[str, str] | None) -> list[tuple[str, str]]:
+    """`URL` makes the node a link in the SVG; `_top` so that a diagram shown in a frame opens the page."""
+    url = (urls or {}).get(key)
+    return [("URL", _quoted(url)), ("target", '"_top"')] if url else []
+
+
+def _node_stmt(case: Case, node: Node, away_module: str | None = None,
+               urls: Mapping[str, str] | None = None) -> str:
     status = _status_word(case, node)
     fill, stroke = COLOURS.get(status, COLOURS["unknown"]) if status else CONTEXT_COLOURS
     classes = [f"gsn-{node.kind.replace('_', '-')}"]
@@ -150,6 +175,7 @@ def _node_stmt(case: Case, node: Node, away_module: str | None = None) -> str:
         if kind == "justification":
             classes.append("gsn-mark-J")
     attrs += [("class", _quoted(" ".join(classes))), ("tooltip", _quoted(_tooltip(node)))]
+    attrs += _link(node.id, urls)
     return f"  {_dot_id(node.id)} {_attrs(attrs)};"
 
 
@@ -179,9 +205,9 @@ def _header(name: str, title: str) -> list[str]:
     ]
 
 
-def module_dot(case: Case, module: str) -> str:
+def module_dot(case: Case, module: str, urls: Mapping[str, str] | None = None) -> str:
     """The argument view of one module: its nodes, their contexts, and elements of other modules they cite
-    (drawn as away goals / away solutions with the module's name)."""
+    (drawn as away goals / away solutions with the module's name). `urls`: node id -> link target."""
     mod = case.modules[module]
     members = [n for n in case.nodes.values() if n.module == module and n.kind not in CONTEXTUAL]
     member_ids = {n.id for n in members}
@@ -199,7 +225,7 @@ def module_dot(case: Case, module: str) -> str:
         drawn.add(node.id)
         if node.kind not in CONTEXTUAL:
             statuses.add(node.status)
-        out.append(_node_stmt(case, node, away))
+        out.append(_node_stmt(case, node, away, urls))
 
     for n in members:
         draw(n)
@@ -235,11 +261,18 @@ def module_dot(case: Case, module: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def overview_dot(case: Case) -> str:
+def overview_dot(case: Case, urls: Mapping[str, str] | None = None) -> str:
     """The architecture view: one box per module, coloured by its root goal's status; an arrow where a
-    module's argument is supported by another module's."""
-    tops = ", ".join(f"{t} {case.nodes[t].status}" for t in case.tops) or "none"
-    out = _header("overview", f"Safety case overview \u2014 top goal {tops}")
+    module's argument is supported by another module's. `urls`: "module:<name>" -> link target."""
+    if len(case.tops) <= TOPS_NAMED:
+        tops = "top goal " + (", ".join(f"{t} {case.nodes[t].status}" for t in case.tops) or "none")
+    else:  # a hundred systems: a count per status, not a title as wide as the hundred boxes
+        by_status: dict[str, int] = {}
+        for t in case.tops:
+            by_status[case.nodes[t].status] = by_status.get(case.nodes[t].status, 0) + 1
+        tops = f"{len(case.tops)} top goals: " + ", ".join(
+            f"{by_status[s]} {s}" for s in STATUS_ORDER if s in by_status)
+    out = _header("overview", f"Safety case overview \u2014 {tops}")
     # A module is drawn under the first module that cites it (case order); further citing modules are named
     # in its box, so that a module cited from everywhere (an ML component's requirements) stays readable.
     deps: dict[str, list[str]] = {}
@@ -283,14 +316,60 @@ def overview_dot(case: Case) -> str:
         tip = f"module {name}: {mod.title}\nroot {mod.root or '-'}: {status}\nsolutions: {summary}"
         out.append(f"  {_dot_id('module:' + name)} "
                    + _attrs([("id", _quoted(f"gsn-module-{name}")), ("class", _quoted(f"gsn-module gsn-status-{status}")),
-                             ("shape", '"none"'), ("margin", '"0"'), ("label", label), ("tooltip", _quoted(tip))])
+                             ("shape", '"none"'), ("margin", '"0"'), ("label", label), ("tooltip", _quoted(tip))]
+                          + _link("module:" + name, urls))
                    + ";")
     for pm, cms in deps.items():
         out.extend(_fan_out("module:" + pm, ["module:" + c for c in cms], "gsn-module-dependency",
                             f"gsn-m-{pm}-"))
+    out.extend(_rows_of_components(list(case.modules), deps))
     out.append(_legend(statuses | {"unknown", "undeveloped"}))
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _rows_of_components(modules: list[str], deps: dict[str, list[str]]) -> list[str]:
+    """Invisible edges that stack the overview's unconnected parts (a model of a hundred systems has a
+    hundred) in rows of COMPONENTS_PER_ROW: Graphviz puts unconnected parts side by side, one 16,000 pt wide
+    row. Each part of a later row hangs below the lowest module of the part above it."""
+    parent: dict[str, str] = {m: m for m in modules}
+
+    def find(m: str) -> str:
+        while parent[m] != m:
+            parent[m] = parent[parent[m]]
+            m = parent[m]
+        return m
+
+    for pm, cms in deps.items():
+        for c in cms:
+            if pm in parent and c in parent:
+                parent[find(c)] = find(pm)
+    parts: dict[str, list[str]] = {}
+    for m in modules:
+        parts.setdefault(find(m), []).append(m)
+    groups = list(parts.values())
+    if len(groups) <= COMPONENTS_PER_ROW:
+        return []
+    depth: dict[str, int] = {}
+    for group in groups:
+        members = set(group)
+        roots = [m for m in group if not any(m in deps.get(p, []) for p in members)] or group[:1]
+        level = {r: 0 for r in roots}
+        queue = list(roots)
+        while queue:
+            m = queue.pop(0)
+            for c in deps.get(m, []):
+                if c not in level:
+                    level[c] = level[m] + 1
+                    queue.append(c)
+        depth.update(level)
+    out = []
+    for i in range(COMPONENTS_PER_ROW, len(groups)):
+        above, below = groups[i - COMPONENTS_PER_ROW], groups[i]
+        lowest = max(above, key=lambda m: (depth.get(m, 0), -above.index(m)))
+        top = min(below, key=lambda m: (depth.get(m, 0), below.index(m)))
+        out.append(f"  {_dot_id('module:' + lowest)} -> {_dot_id('module:' + top)} [style=\"invis\"];")
+    return out
 
 
 def _fan_out(parent: str, children: list[str], cls: str, id_prefix: str) -> list[str]:
@@ -319,18 +398,20 @@ def _fan_out(parent: str, children: list[str], cls: str, id_prefix: str) -> list
     return out
 
 
-def diagrams(case: Case, module: str | None = None) -> list[tuple[str, str]]:
+def diagrams(case: Case, module: str | None = None, urls: Mapping[str, str] | None = None
+             ) -> list[tuple[str, str]]:
     """(file stem, DOT) for the overview (when there is more than one module) and every module, in case order.
-    External modules (away goals to modules outside the model) have no diagram of their own."""
+    External modules (away goals to modules outside the model) have no diagram of their own. `urls` makes
+    nodes links: node id -> target, and "module:<name>" -> target for the overview's module boxes."""
     names = [m for m, mod in case.modules.items() if mod.kind != "external"]
     if module is not None:
         if module == "overview":
-            return [("overview", overview_dot(case))]
+            return [("overview", overview_dot(case, urls))]
         if module not in names:
             raise KeyError(module)
-        return [(module, module_dot(case, module))]
-    out = [("overview", overview_dot(case))] if len(case.modules) > 1 else []
-    out += [(m, module_dot(case, m)) for m in names]
+        return [(module, module_dot(case, module, urls))]
+    out = [("overview", overview_dot(case, urls))] if len(case.modules) > 1 else []
+    out += [(m, module_dot(case, m, urls)) for m in names]
     return out
 
 
@@ -400,10 +481,11 @@ def _decorate(root: ET.Element) -> None:
 
 def svg_from_dot(dot_source: str) -> str:
     """Run Graphviz on DOT from this module and add the GSN marks it cannot draw (A/J, undeveloped)."""
-    root = SafeET.fromstring(_run_dot(dot_source))
+    return graphviz.render(dot_source, post_process)
+
+
+def post_process(root: ET.Element) -> None:
     _decorate(root)
-    _sanitise(root)
-    _plain_names(root)
     # room for the marks drawn below the lowest nodes
     vb = root.get("viewBox")
     if vb:
@@ -412,5 +494,3 @@ def svg_from_dot(dot_source: str) -> str:
         height = root.get("height", "")
         if height.endswith("pt"):
             root.set("height", f"{_g(float(height[:-2]) + 14)}pt")
-    body = ET.tostring(root, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' + body + "\n"

@@ -51,8 +51,12 @@ def _trace() -> tuple[Format, ...]:
     w = f"{PKG}.trace_report:render"
     return tuple(Format("trace", n, w, description=d) for n, d in (
         ("md", "Markdown"), ("csv", "the matrix as CSV"), ("html", "a standalone HTML page"),
-        ("json", "JSON with the whole graph"), ("dot", "the trace graph in DOT"), ("svg", "the trace graph drawn"),
-    ))
+        ("json", "JSON with the whole graph"), ("dot", "the trace graph in DOT"),
+    )) + (
+        # the build draws the global graph as one of its diagrams, and only while it is small enough to read
+        # (a page per element otherwise: docs/diagrams.md)
+        Format("trace", "svg", w, export=False, description="the trace graph drawn"),
+    )
 
 
 FORMATS: tuple[Format, ...] = (

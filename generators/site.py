@@ -51,7 +51,7 @@ from safetyops_dsl.analysis.fmeda import FmedaReport, Status
 from safetyops_dsl.analysis.hara import HaraTable
 from safetyops_dsl.analysis.targets import GoalCheck
 from safetyops_dsl.analysis.trace import TraceGraph
-from safetyops_dsl.diagnostics import Diagnostic
+from safetyops_dsl.diagnostics import Diagnostic, show_hidden
 from safetyops_dsl.fta.result import FtaResult
 from safetyops_dsl.fta.tree import FaultTree
 from safetyops_dsl.model.index import Model
@@ -68,6 +68,16 @@ class TreePage:
     result: FtaResult
     svg: str  # the whole tree, or its top page when the tree is drawn in pages
     more_pages: list[tuple[str, str]] = field(default_factory=list)  # (page name, SVG) after the top page
+
+
+@dataclass(frozen=True)
+class TracePage:
+    """A hazard's, goal's or requirement's neighbourhood in the trace: `trace/<stem>.html` (build.py draws it)."""
+
+    stem: str
+    nid: str  # trace node id
+    svg: str
+    left_out: list[str] = field(default_factory=list)  # failure modes in the cut sets not drawn
 
 
 @dataclass
@@ -99,6 +109,8 @@ class SiteData:
     # element name -> site-root relative href of a page that presents it (say trace/FSR1.html): registered
     # before the table rows, so every link to that element and its search entry go there
     element_pages: dict[str, str] = field(default_factory=dict)
+    trace_pages: list[TracePage] = field(default_factory=list)
+    global_trace_graph: bool = True  # exports/trace.svg exists
 
 
 # -- source links ------------------------------------------------------------------------------------------------
@@ -427,7 +439,9 @@ def search_entries(data: SiteData, elements: Elements, src: Sources) -> list[dic
 
 
 def search_index_js(entries: list[dict[str, str]]) -> str:
-    body = json.dumps(entries, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    # hidden characters shown as the pages show them (<U+202E>): a search hit reads like its page
+    shown = [{k: show_hidden(v) for k, v in e.items()} for e in entries]
+    body = json.dumps(shown, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     # `</` cannot end the script early when the index is inlined into a page
     return "window.sopsSearchIndex = " + body.replace("</", "<\\/") + ";\n"
 
@@ -577,7 +591,14 @@ def render_site(data: SiteData) -> dict[str, str]:
          requirements=located(trace_report.requirement_rows(tg)),
          hazard_rows=located(trace_report.hazard_rows(tg)),
          evidence=located(trace_report.evidence_rows(tg)),
-         results_given=tg.results_given)
+         results_given=tg.results_given, global_graph=data.global_trace_graph,
+         element_pages=[{"stem": tp.stem, "name": tg.name(tp.nid)} for tp in data.trace_pages])
+    for tp in data.trace_pages:
+        node = tg.graph.nodes[tp.nid]
+        page(f"trace/{tp.stem}.html", "trace_node.html.j2", f"{node['kind'].replace('_', ' ')} {node['name']}",
+             stem=tp.stem, kind_title=node["kind"].replace("_", " "), name=node["name"],
+             element_title=node.get("title", ""), svg=_inline_svg(tp.svg, "svg"), left_out=tp.left_out,
+             where=src.loc(node["file"], node["line"], "../"))
 
     # GSN
     case = data.case

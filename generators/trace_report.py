@@ -9,13 +9,15 @@ lists every policy rule with its count, and waived rules with the recorded reaso
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
-import shutil
-import subprocess
+import textwrap
+from collections.abc import Mapping
 from typing import Any
 
+from safetyops_dsl.generators import graphviz
 from safetyops_dsl.generators.markdown import cell as md_cell
 
 from safetyops_dsl.analysis.coverage import Coverage
@@ -203,9 +205,11 @@ def _dq(text: str) -> str:
     return '"' + show_hidden(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def to_dot(tg: TraceGraph) -> str:
-    """The trace graph. Failure modes are drawn only where a hazard's cut sets contain them."""
+def to_dot(tg: TraceGraph, urls: Mapping[str, str] | None = None) -> str:
+    """The trace graph. Failure modes are drawn only where a hazard's cut sets contain them. `urls`: trace
+    node id -> link target."""
     g = tg.graph
+    urls = urls or {}
     shown = [n for n in sorted(g.nodes, key=_node_sort)
              if g.nodes[n]["kind"] != "failure_mode" or any(True for _ in tg.into(n, "cut_set_member"))]
     keep = set(shown)
@@ -218,18 +222,9 @@ def to_dot(tg: TraceGraph) -> str:
         lines.append(f"  subgraph cluster_{kind} {{")
         lines.append(f"    label={_dq(KIND_TITLES[kind])}; style=dashed; color=\"#bbbbbb\";")
         for n in members:
-            style = _DOT_STYLE[kind]
-            label = str(g.nodes[n]["name"])
-            if kind == "evidence":
-                st = tg.evidence.get(split_id(n)[1])
-                if st is not None:
-                    label += f"\n{st.status.replace('_', ' ')}{' (stale)' if st.stale else ''}"
-                    fill = _EVIDENCE_FILL.get("stale" if st.stale else st.status)
-                    if fill:
-                        style = style.replace('fillcolor="#d4edda"', f'fillcolor="{fill}"')
-            elif kind == "requirement":
-                label += f"\n{STATUS_MARK[tg.requirement_status(n)]}"
-            lines.append(f"    {_dq(n)} [label={_dq(label)} {style}];")
+            label, style = _node_label(tg, n)
+            link = f' URL={_dq(urls[n])} target="_top"' if n in urls else ""
+            lines.append(f"    {_dq(n)} [label={_dq(label)} {style}{link}];")
         lines.append("  }")
     for u, v in sorted(g.edges):
         if u in keep and v in keep:
@@ -240,17 +235,161 @@ def to_dot(tg: TraceGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_svg(tg: TraceGraph) -> str:
-    return svg_from_dot(to_dot(tg))
+def to_svg(tg: TraceGraph, urls: Mapping[str, str] | None = None) -> str:
+    return svg_from_dot(to_dot(tg, urls))
 
 
 def svg_from_dot(source: str) -> str:
-    program = shutil.which("dot")
-    if program is None:
-        raise RuntimeError("Graphviz `dot` is not installed (Debian/Ubuntu: apt-get install graphviz)")
-    proc = subprocess.run([program, "-Tsvg"], input=source.encode("utf-8"), capture_output=True, timeout=600,
-                          check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"dot failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
-    svg = proc.stdout.decode("utf-8")
-    return re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)  # the Graphviz version banner
+    return graphviz.render(source)
+
+
+# -- neighbourhood pages ---------------------------------------------------------------------------------------
+
+# The whole trace graph is one Graphviz layout: fine for a handful of hazards, unreadable (and minutes of
+# layout, or none at all) for a hundred. Above this many drawn nodes only the per-element pages are drawn.
+GLOBAL_GRAPH_MAX_NODES = 60
+PAGE_KINDS = ("hazard", "safety_goal", "requirement")
+# A hazard whose cut sets hold more failure modes than this lists them in one box (they are in its fault
+# tree); the diagram stays a readable neighbourhood.
+FAILURE_MODES_SHOWN = 24
+_CHAIN = ("mitigated_by", "refined_by")
+_EVIDENCE = ("verified_by", "supported_by")
+_PAGE_UNSAFE = re.compile(r"[^A-Za-z0-9_.]")
+
+
+def global_graph_size(tg: TraceGraph) -> int:
+    """Nodes the global graph draws (failure modes only where some hazard's cut sets hold them)."""
+    g = tg.graph
+    return sum(1 for n in g.nodes
+               if g.nodes[n]["kind"] != "failure_mode" or any(True for _ in tg.into(n, "cut_set_member")))
+
+
+def draws_global_graph(tg: TraceGraph) -> bool:
+    return global_graph_size(tg) <= GLOBAL_GRAPH_MAX_NODES
+
+
+def page_name(nid: str) -> str:
+    """File stem of a trace element's page: `<kind>-<name>`, sanitised; a sanitised name gets a hash of
+    the original so that two names never share a page."""
+    kind, key = split_id(nid)
+    stem = f"{kind}-{key}"
+    if _PAGE_UNSAFE.search(key) or key.startswith("."):
+        stem = _PAGE_UNSAFE.sub("_", stem) + "-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:8]
+    return stem
+
+
+def page_elements(tg: TraceGraph) -> list[str]:
+    """The trace nodes that get a page of their own, in kind order then by name."""
+    return [n for kind in PAGE_KINDS for n in tg.nodes_of(kind)]
+
+
+def _walk(tg: TraceGraph, start: str, rels: tuple[str, ...], forward: bool) -> list[str]:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        n = stack.pop()
+        for rel in rels:
+            for m in (tg.out(n, rel) if forward else tg.into(n, rel)):
+                if m not in seen and m != start:
+                    seen.add(m)
+                    stack.append(m)
+    return sorted(seen, key=_node_sort)
+
+
+def neighbourhood(tg: TraceGraph, nid: str) -> tuple[list[str], list[tuple[str, str, str]], list[str]]:
+    """(nodes, edges (from, to, rel), failure modes left out) of the element's page: the hazards and
+    goals above it, the goals and requirements below it, where those requirements are allocated, their
+    evidence, and the failure modes in its cut sets (for a goal or requirement: those under its allocation)."""
+    kind = tg.graph.nodes[nid]["kind"]
+    above = _walk(tg, nid, _CHAIN, forward=False)
+    below = _walk(tg, nid, _CHAIN, forward=True)
+    chain = [*above, nid, *below]
+    shown = set(chain)
+    developed = [nid, *below]  # allocation and evidence: of the element and what refines it
+    targets: list[str] = []
+    for n in developed:
+        targets += [t for t in tg.out(n, "allocated_to") if t not in shown]
+        shown.update(targets)
+    evidence = sorted({e for n in developed for rel in _EVIDENCE for e in tg.out(n, rel)} - shown, key=_node_sort)
+    shown.update(evidence)
+    if kind == "hazard":
+        modes = tg.out(nid, "cut_set_member")
+    else:
+        reqs = [n for n in developed if tg.graph.nodes[n]["kind"] == "requirement"]
+        modes = sorted({f for r in reqs for f in tg.requirement_failure_modes(r)})
+    left_out = modes[FAILURE_MODES_SHOWN:]
+    modes = modes[:FAILURE_MODES_SHOWN]
+    shown.update(modes)
+    edges = [(u, v, rel) for u in sorted(shown, key=_node_sort) for _, v, rel in sorted(tg.graph.out_edges(u, data="rel"))
+             if v in shown and rel in (*_CHAIN, "allocated_to", *_EVIDENCE)]
+    hazards = [n for n in chain if tg.graph.nodes[n]["kind"] == "hazard"]
+    for f in modes:
+        under = [t for t in targets if f in tg.failure_modes_under(t)]
+        if under:
+            edges += [(t, f, "has_failure") for t in under]
+        else:
+            edges += [(h, f, "cut_set_member") for h in hazards if tg.graph.has_edge(h, f)]
+    nodes = sorted(shown, key=_node_sort)
+    return nodes, edges, left_out
+
+
+def _node_label(tg: TraceGraph, n: str) -> tuple[str, str]:
+    """(label, style) of a trace node as the drawings show it."""
+    g = tg.graph
+    kind = g.nodes[n]["kind"]
+    style = _DOT_STYLE[kind]
+    label = str(g.nodes[n]["name"])
+    if kind == "evidence":
+        st = tg.evidence.get(split_id(n)[1])
+        if st is not None:
+            label += f"\n{st.status.replace('_', ' ')}{' (stale)' if st.stale else ''}"
+            fill = _EVIDENCE_FILL.get("stale" if st.stale else st.status)
+            if fill:
+                style = style.replace('fillcolor="#d4edda"', f'fillcolor="{fill}"')
+    elif kind == "requirement":
+        label += f"\n{STATUS_MARK[tg.requirement_status(n)]}"
+    return label, style
+
+
+def _title_lines(text: str, width: int = 34, max_lines: int = 3) -> list[str]:
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: width - 1] + "\u2026"
+    return lines
+
+
+def neighbourhood_dot(tg: TraceGraph, nid: str, urls: Mapping[str, str] | None = None) -> str:
+    """The element's page diagram, left to right: hazards -> goals -> requirements -> allocation ->
+    failure modes, evidence. `urls`: trace node id -> link target; every node with one is a link."""
+    nodes, edges, left_out = neighbourhood(tg, nid)
+    g = tg.graph
+    urls = urls or {}
+    kind = g.nodes[nid]["kind"]
+    title = f"{KIND_TITLES[kind]} {g.nodes[nid]['name']}: neighbourhood in the trace"
+    lines = [f"digraph {_dq('trace_' + page_name(nid))} {{",
+             f"  graph [rankdir=LR, label={_dq(title)}, labelloc=t, fontname=\"Helvetica\", fontsize=12, "
+             "nodesep=0.15, ranksep=0.5];",
+             '  node [fontname="Helvetica" fontsize=10];',
+             '  edge [fontname="Helvetica" fontsize=8 color="#666666"];']
+    for n in nodes:
+        label, style = _node_label(tg, n)
+        title_text = str(g.nodes[n].get("title") or "")
+        if g.nodes[n]["kind"] in PAGE_KINDS and title_text:
+            label += "\n" + "\n".join(_title_lines(title_text))
+        attrs = [f"label={_dq(label)}", style, f"id={_dq('t-' + page_name(n))}",
+                 f"tooltip={_dq(KIND_TITLES[g.nodes[n]['kind']] + ' ' + str(g.nodes[n]['name']) + (': ' + title_text if title_text else ''))}"]
+        if n == nid:
+            attrs.append("penwidth=2.5")
+        if n in urls:
+            attrs += [f"URL={_dq(urls[n])}", 'target="_top"']
+        lines.append(f"  {_dq(n)} [{' '.join(attrs)}];")
+    if left_out:
+        more = f"+{len(left_out)} more failure modes\nin the cut sets"
+        lines.append(f'  "more_failure_modes" [label={_dq(more)} shape=note style=dashed id="t-more"];')
+        lines.append(f"  {_dq(nid)} -> \"more_failure_modes\" [style=dashed color=\"#c0392b\"];")
+    for u, v, rel in edges:
+        extra = ' style=dashed color="#c0392b"' if rel == "cut_set_member" else ""
+        lines.append(f"  {_dq(u)} -> {_dq(v)} [label={_dq(rel.replace('_', ' '))}{extra}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -78,12 +78,47 @@ SCHEMA = "sops-build/1"
 MANIFEST = "manifest.json"
 # Tries before a build whose inputs keep changing under it gives up (InputsChanged).
 BUILD_ATTEMPTS = 3
-# Above this many tree nodes the diagram is drawn in pages of PAGE_NODES nodes (docs/diagrams.md).
-PAGED_TREE_NODES = 400
-PAGE_NODES = 80
+# A fault tree is drawn in pages of at most PAGE_NODES tree nodes and PAGE_COLUMNS events or transfers side
+# by side (docs/diagrams.md): a column is a 1.85 in box plus its gap, so a page stays within about 2,400 pt
+# (1.6 screens of 1,920 px at 100 %) wherever no single gate has more inputs than that.
+PAGE_NODES = 60
+PAGE_COLUMNS = 16
 T = TypeVar("T")
 
 __all__ = ["FAIL", "PASS", "SKIP", "GateItem", "Progress", "QuietProgress", "gate_json", "gate_passed", "gate_text"]
+
+
+class LineProgress:
+    """Progress as whole lines (stage, count, elapsed seconds since the build started), for CI logs and
+    other non-terminals: a line when a phase starts and ends, and for a phase of many steps one about every
+    tenth of them, so a log shows where the time goes without a line per step."""
+
+    def __init__(self, write: Callable[[str], None], steps: int = 10):
+        self.write = write
+        self.steps = steps
+        self.started = time.perf_counter()
+
+    def _line(self, text: str) -> None:
+        self.write(f"sops build: {time.perf_counter() - self.started:7.2f} s  {text}")
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        began = time.perf_counter()
+        self._line(f"{name} ...")
+        yield
+        self._line(f"{name} done in {time.perf_counter() - began:.2f} s")
+
+    def items(self, name: str, items: Sequence[T]) -> Iterable[T]:
+        return self._count(name, items) if len(items) >= 2 else items
+
+    def _count(self, name: str, items: Sequence[T]) -> Iterator[T]:
+        total = len(items)
+        # a short list gets its total only; a long one a line about every tenth
+        every = total if total < 2 * self.steps else -(-total // self.steps)
+        for i, item in enumerate(items, start=1):
+            yield item
+            if i % every == 0 or i == total:
+                self._line(f"{name} {i}/{total}")
 
 
 # -- options and fingerprint ---------------------------------------------------------------------------------------
@@ -363,10 +398,11 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
             more = list(check_policy(pol.model))
             policy_file_ok = not dg.has_errors(more)
             diags += more
+    results = pipeline.analyse(model, pipeline.Options(
+        results=opts.results, file_policy=tuple(file_rules), use_git=opts.use_git, with_gsn=with_gsn,
+    ), progress)
     try:
-        results = pipeline.analyse(model, pipeline.Options(
-            results=opts.results, file_policy=tuple(file_rules), use_git=opts.use_git, with_gsn=with_gsn,
-        ), progress)
+        results.trees  # noqa: B018 - the engine may refuse a tree (a resource limit): a BuildError, not a crash
     except dg.DiagnosticError as exc:
         raise BuildError(list(exc.diagnostics), checked.sources, checked.file_count) from exc
     digests.update(results.result_digests)
@@ -418,35 +454,170 @@ def tree_stems(trees: Sequence[tuple[FaultTree, FtaResult]]) -> list[str]:
     return stems
 
 
-def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -> dict[str, bytes]:
+@dataclass(frozen=True)
+class _Diagram:
+    """One diagram of the build: drawn (or taken from the previous build) in one parallel batch."""
+
+    path: str  # the SVG file in OUT
+    kind: str  # "ft" | "gsn" | "trace": which post-processing the SVG gets
+    dot: str
+    rebase: str = ""  # the file sits this much deeper than the page that shows the SVG inline
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256(f"{self.kind}\0{self.dot}".encode()).hexdigest()
+
+
+def _post(kind: str) -> Callable[[Any], None] | None:
+    from safetyops_dsl.generators import fault_tree_dot, gsn_dot
+
+    return {"ft": fault_tree_dot.post_process, "gsn": gsn_dot.post_process}.get(kind)
+
+
+def diagram_cache(out: Path) -> dict[str, str]:
+    """SVGs of the build in `out`, by diagram key (hash of kind and DOT), for a rebuild to reuse: only from a
+    build by the same sops code and Graphviz, and only files that still match their manifest hash."""
+    manifest = read_manifest(out)
+    if manifest is None:
+        return {}
+    inputs = manifest.get("inputs", {})
+    if inputs.get("code") != code_hash() or inputs.get("graphviz") != graphviz_version():
+        return {}
+    from safetyops_dsl.generators import graphviz
+
+    listed: dict[str, str] = manifest.get("files", {})
+    found: dict[str, str] = {}
+    for key, entry in manifest.get("diagrams", {}).items():
+        path, prefix = entry.get("file", ""), entry.get("rebase", "")
+        if path not in listed or _sha256_file(out / path) != listed[path]:
+            continue
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            found[key] = graphviz.unbase_links((out / path).read_text(encoding="utf-8"), prefix)
+    return found
+
+
+def _draw_diagrams(diagrams: Sequence[_Diagram], cache: dict[str, str], progress: Progress,
+                   drawn_record: dict[str, dict[str, str]]) -> dict[str, str]:
+    """path -> SVG (links relative to the page that shows it). Diagrams whose key is in `cache` are reused;
+    the others are drawn by `dot` processes in parallel. A diagram that cannot be drawn is a note in its
+    place (and is not recorded, so the next build tries again)."""
+    from safetyops_dsl.generators import graphviz
+
+    svgs: dict[str, str] = {}
+    todo: list[_Diagram] = []
+    for d in diagrams:
+        if d.key in cache:
+            svgs[d.path] = cache[d.key]
+            drawn_record.setdefault(d.key, {"file": d.path, "rebase": d.rebase})
+        else:
+            todo.append(d)
+    with progress.phase(f"diagrams: {len(todo)} to draw, {len(diagrams) - len(todo)} unchanged"):
+        results = graphviz.render_all([graphviz.Job(d.path, d.dot, _post(d.kind)) for d in todo])
+        for d in progress.items("diagrams drawn", todo):
+            result = next(results)
+            svgs[d.path] = result.svg
+            if not result.error:
+                drawn_record.setdefault(d.key, {"file": d.path, "rebase": d.rebase})
+    return svgs
+
+
+class _Links:
+    """Where each element's page is, for the links on diagram nodes: hazards, goals and requirements have
+    trace pages (trace/<page>.html); every other element links to its place in the model source."""
+
+    def __init__(self, a: Analysis, out: Path):
+        from safetyops_dsl.generators import site, trace_report
+
+        self.src = site.Sources(a.model, sorted(a.checked.sources))
+        self.tg = a.trace
+        self.pages = {n: trace_report.page_name(n) for n in trace_report.page_elements(a.trace)}
+
+    def source(self, file: str, line: int, base: str) -> str | None:
+        loc = self.src.loc(file, line, base) if file else None
+        return loc["href"] if loc else None
+
+    def trace_node(self, nid: str, base: str) -> str | None:
+        """`base`: from the page's folder to OUT ("" at the top, "../" one folder down)."""
+        if nid in self.pages:
+            return f"{base}trace/{self.pages[nid]}.html"
+        node = self.tg.graph.nodes.get(nid)
+        return self.source(str(node["file"]), int(node["line"]), base) if node else None
+
+    def trace_urls(self, base: str) -> dict[str, str]:
+        urls = {n: self.trace_node(n, base) for n in self.tg.graph.nodes}
+        return {n: u for n, u in urls.items() if u}
+
+    def tree_urls(self, tree: FaultTree, stem: str) -> dict[str, str]:
+        """For a tree drawn on fta/<stem>.html: the top event is the hazard, every other node links to the
+        logic or failure mode it comes from, a transfer triangle to the page that continues the tree."""
+        from safetyops_dsl.analysis.trace import node_id
+        from safetyops_dsl.generators.fault_tree_dot import node_ids
+
+        urls: dict[str, str] = {}
+        nodes: dict[str, Any] = {**tree.gates, **tree.basic_events, **tree.house_events}
+        for name, node in nodes.items():
+            origin = getattr(node, "origin", None)
+            url = self.source(origin.file, origin.line, "../") if origin is not None else None
+            if url:
+                urls[name] = url
+        top = self.trace_node(node_id("hazard", tree.name), "../")
+        if top:
+            urls[tree.top] = top
+        # any gate may become a page: its id is the page's name and the anchor on the tree's page
+        for page in node_ids(tree).values():
+            urls[f"page:{page}"] = f"{stem}.html#page-{page}"
+        urls["notes:"] = f"{stem}.html#notes"
+        return urls
+
+    def gsn_urls(self, case: Any, stems: dict[str, str]) -> dict[str, str]:
+        """For diagrams shown on gsn.html: a node standing for a hazard, goal or requirement links to its
+        trace page, an away goal and an overview's module box to that module's diagram, anything else to
+        its source."""
+        urls: dict[str, str] = {}
+        for name, stem in stems.items():
+            urls[f"module:{name}"] = f"gsn.html#d-{stem}"
+        for node in case.nodes.values():
+            url = self.pages.get(node.element) and f"trace/{self.pages[node.element]}.html"
+            if not url and node.kind == "away_goal" and node.away_module in stems:
+                url = f"gsn.html#d-{stems[node.away_module]}"
+            if not url:
+                url = self.source(node.location.file, node.location.line, "")
+            if url:
+                urls[node.id] = url
+        return urls
+
+
+def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None,
+                     cache: dict[str, str] | None = None,
+                     drawn_record: dict[str, dict[str, str]] | None = None) -> dict[str, bytes]:
     """Every file of the output folder but the manifest: relative POSIX path -> bytes.
-    `out` is where the folder will finally live (source links are relative to it)."""
-    from safetyops_dsl.generators import fta_report, openpsa, registry, site, tables
-    from safetyops_dsl.generators.fault_tree_dot import render_pages, render_svg, svg_from_dot
+    `out` is where the folder will finally live (source links are relative to it). `cache`: SVGs of an
+    earlier build by diagram key (`diagram_cache`); `drawn_record` receives key -> file of every diagram,
+    for the manifest."""
+    from safetyops_dsl.generators import fta_report, graphviz, openpsa, registry, site, tables, trace_report
+    from safetyops_dsl.generators.fault_tree_dot import render_pages
 
     progress = progress or QuietProgress()
+    record = drawn_record if drawn_record is not None else {}
     files: dict[str, bytes] = {}
 
     def put(path: str, data: str | bytes) -> None:
         files[path] = data.encode("utf-8") if isinstance(data, str) else data
 
+    links = _Links(a, out)
     stems = tree_stems(a.trees)
-    svgs: dict[str, str] = {}
-    more_pages: dict[str, list[tuple[str, str]]] = {}
+    diagrams: list[_Diagram] = []
+    tree_pages: dict[str, list[str]] = {}  # stem -> SVG paths, top page first
     with progress.phase("fault-tree artifacts"):
-        for (tree, result), stem in progress.items("fault-tree diagrams", list(zip(a.trees, stems, strict=True))):
+        for (tree, result), stem in progress.items("fault trees", list(zip(a.trees, stems, strict=True))):
             checks = [c for c in a.goal_checks if tree.name in c.hazards or tree.name in c.missing]
-            if len(tree.gates) + len(tree.basic_events) + len(tree.house_events) > PAGED_TREE_NODES:
-                # One drawing of thousands of nodes is unreadable and takes Graphviz minutes: draw pages cut at
-                # sub-tree boundaries (transfer triangles name the page that continues the tree).
-                pages = list(render_pages(tree, result, max_nodes_per_page=PAGE_NODES).items())
-                svgs[stem] = svg_from_dot(pages[0][1])
-                more_pages[stem] = [(name, svg_from_dot(dot)) for name, dot in pages[1:]]
-                for name, page_svg in more_pages[stem]:
-                    put(f"fta/{stem}/{name}.svg", page_svg)
-            else:
-                svgs[stem] = render_svg(tree, result)
-            put(f"fta/{stem}.svg", svgs[stem])
+            pages = render_pages(tree, result, max_nodes_per_page=PAGE_NODES, max_columns=PAGE_COLUMNS,
+                                 urls=links.tree_urls(tree, stem))
+            tree_pages[stem] = []
+            for i, (name, dot) in enumerate(pages.items()):
+                path = f"fta/{stem}.svg" if i == 0 else f"fta/{stem}/{name}.svg"
+                diagrams.append(_Diagram(path, "ft", dot, "" if i == 0 else "../"))
+                tree_pages[stem].append(path)
             put(f"fta/{stem}.json", fta_report.render([(tree, result)], "json", checks))
             put(f"fta/{stem}.md", fta_report.render([(tree, result)], "md", checks))
             put(f"fta/{stem}.xml", openpsa.write_openpsa([tree]))
@@ -461,9 +632,21 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -
         for f in progress.items("tables", jobs):
             put(f"exports/{f.artifact}.{f.name}", f.render(docs[f.artifact]))
 
+    global_graph = trace_report.draws_global_graph(a.trace)
+    trace_elements = trace_report.page_elements(a.trace)
     with progress.phase("trace report"):
+        # the registry's exported formats; the DOT carries the site's links, the SVG is a diagram (below)
         for f in progress.items("trace report", list(registry.exports("trace"))):
-            put(f"exports/trace.{f.name}", f.render(a.trace, a.coverage, title=a.model.root.name))
+            put(f"exports/trace.{f.name}", trace_report.to_dot(a.trace, links.trace_urls("../")) if f.name == "dot"
+                else f.render(a.trace, a.coverage, title=a.model.root.name))
+        if global_graph:
+            diagrams.append(_Diagram("exports/trace.svg", "trace", trace_report.to_dot(a.trace, links.trace_urls("../"))))
+        # the pages and their SVGs sit side by side in trace/
+        page_urls = {n: f"{links.pages[n]}.html" if n in links.pages else u
+                     for n, u in links.trace_urls("../").items()}
+        for nid in progress.items("trace pages", trace_elements):
+            diagrams.append(_Diagram(f"trace/{links.pages[nid]}.svg", "trace",
+                                     trace_report.neighbourhood_dot(a.trace, nid, page_urls)))
 
     from safetyops_dsl import diagnostics as dg
 
@@ -472,19 +655,26 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -
     put("exports/gate.txt", gate_text(items))
     put("exports/check.json", dg.to_json(a.checked.diagnostics, a.checked.file_count))
 
-    gsn_svgs: list[tuple[str, str]] = []
+    gsn_stems: list[str] = []
     if a.case is not None:
-        from safetyops_dsl.generators import gsn_dot
+        from safetyops_dsl.generators import gsn_dot, gsn_yaml
 
-        with progress.phase("GSN diagrams"):
-            for stem, dot in progress.items("GSN diagrams", gsn_dot.diagrams(a.case)):
-                svg = gsn_dot.svg_from_dot(dot)
-                gsn_svgs.append((safe_stem(stem), svg))
+        with progress.phase("GSN"):
+            names = [m for m, mod in a.case.modules.items() if mod.kind != "external"]
+            module_stems = {m: safe_stem(m) for m in names}
+            urls = links.gsn_urls(a.case, module_stems)
+            for stem, dot in gsn_dot.diagrams(a.case, urls=urls):
+                gsn_stems.append(safe_stem(stem))
                 put(f"gsn/{safe_stem(stem)}.dot", dot)
-                put(f"gsn/{safe_stem(stem)}.svg", svg)
-            yaml_text = _gsn_yaml(a.case)
-            if yaml_text is not None:
-                put("gsn/case.yaml", yaml_text)
+                diagrams.append(_Diagram(f"gsn/{safe_stem(stem)}.svg", "gsn", dot, "../"))
+            # gsn2x reads one file per module; the links are relative to the file, in gsn/
+            yaml_urls = {k: graphviz.rebase_url(u, "../") for k, u in urls.items()}
+            for module, text in gsn_yaml.render_modules(a.case, yaml_urls):
+                put(f"gsn/{safe_stem(module)}.gsn.yaml", text)
+
+    svgs = _draw_diagrams(diagrams, cache or {}, progress, record)
+    for d in diagrams:
+        put(d.path, graphviz.rebase_links(svgs[d.path], d.rebase))
 
     with progress.phase("report site"):
         data = site.SiteData(
@@ -495,7 +685,8 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -
             checked_files=a.checked.file_count,
             check_diagnostics=list(a.checked.diagnostics),
             diagnostics=list(a.diagnostics),
-            trees=[site.TreePage(stem, tree, result, svgs[stem], more_pages.get(stem, []))
+            trees=[site.TreePage(stem, tree, result, svgs[tree_pages[stem][0]],
+                                 [(Path(p).stem, svgs[p]) for p in tree_pages[stem][1:]])
                    for (tree, result), stem in zip(a.trees, stems, strict=True)],
             goal_checks=list(a.goal_checks),
             fmea=tables.fmea_document(a.fmea),
@@ -508,11 +699,14 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -
             gate=[i.as_dict() for i in items],
             gate_passed=gate_passed(items),
             case=a.case,
-            gsn_svgs=gsn_svgs,
+            gsn_svgs=[(stem, svgs[f"gsn/{stem}.svg"]) for stem in gsn_stems],
             gsn_note=a.gsn_error,
             results_given=bool(a.opts.results),
             exports=sorted(files),
             sources=dict(a.checked.sources),
+            trace_pages=[site.TracePage(links.pages[n], n, svgs[f"trace/{links.pages[n]}.svg"],
+                                        trace_report.neighbourhood(a.trace, n)[2]) for n in trace_elements],
+            global_trace_graph=global_graph,
         )
         pages = site.render_site(data)
         for path, text in pages.items():
@@ -522,21 +716,9 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None) -
     return dict(sorted(files.items()))
 
 
-def _gsn_yaml(case: Any) -> str | None:
-    """The colleague's YAML export of the case, when that module and a function we recognise are present."""
-    try:
-        from safetyops_dsl.generators import gsn_yaml  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    for name in ("render", "to_yaml", "render_yaml", "dump"):
-        fn: Callable[[Any], Any] | None = getattr(gsn_yaml, name, None)
-        if callable(fn):
-            text = fn(case)
-            return text if isinstance(text, str) else None
-    return None
-
-
-def manifest_text(files: dict[str, bytes], record: dict[str, Any], gsn: bool) -> str:
+def manifest_text(files: dict[str, bytes], record: dict[str, Any], gsn: bool,
+                  diagrams: dict[str, dict[str, str]] | None = None) -> str:
+    """`diagrams`: diagram key -> {"file", "rebase"}, so that the next build reuses unchanged drawings."""
     doc = {
         "schema": SCHEMA,
         "generator": f"sops {package_version()}",
@@ -544,6 +726,7 @@ def manifest_text(files: dict[str, bytes], record: dict[str, Any], gsn: bool) ->
         "inputs": record,
         "gsn": gsn,
         "files": {p: hashlib.sha256(b).hexdigest() for p, b in sorted(files.items())},
+        "diagrams": dict(sorted((diagrams or {}).items())),
     }
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -594,20 +777,23 @@ class BuildReport:
 
 
 def _generate(opts: BuildOptions, out: Path, progress: Progress,
-              notify: Callable[[str], None] | None = None) -> tuple[dict[str, bytes], Analysis]:
+              notify: Callable[[str], None] | None = None, reuse: bool = False
+              ) -> tuple[dict[str, bytes], Analysis]:
+    """`reuse`: take unchanged diagrams from the build in `out` instead of drawing them again."""
     changed: list[str] = []
     for attempt in range(1, BUILD_ATTEMPTS + 1):
         if changed and notify is not None:
             notify(f"inputs changed while building ({', '.join(changed)}): building again "
                    f"(try {attempt} of {BUILD_ATTEMPTS})")
         a = analyse(opts, progress)
-        files = render_artifacts(a, out, progress)
+        drawn: dict[str, dict[str, str]] = {}
+        files = render_artifacts(a, out, progress, diagram_cache(out) if reuse else None, drawn)
         # Hashed from disk after the artifacts were made: equal to the hashes of what was read only if no
         # input changed meanwhile, and then this record describes exactly the bytes analysed.
         record = fingerprint(opts, out, a.input_files, a.root if a.pins_commit else None)
         changed = _changed_inputs(record["files"], {_rel(p, out): h for p, h in a.input_digests.items()})
         if not changed:
-            files[MANIFEST] = manifest_text(files, record, a.case is not None).encode("utf-8")
+            files[MANIFEST] = manifest_text(files, record, a.case is not None, drawn).encode("utf-8")
             return files, a
     raise InputsChanged(changed)
 
@@ -621,10 +807,16 @@ def _changed_inputs(on_disk: dict[str, str], read: dict[str, str]) -> list[str]:
 
 
 def _write_tree(folder: Path, files: dict[str, bytes]) -> None:
+    """Every file through write_atomic, in threads: the time is each file's fsync, and fsyncs overlap
+    (1,738 files of a 1,000-component model: 0.9 s instead of 12 s one after the other)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from safetyops_dsl.atomic import write_atomic
 
-    for rel, data in files.items():
-        write_atomic(folder / rel, data)
+    for parent in sorted({(folder / rel).parent for rel in files}):
+        parent.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda item: write_atomic(folder / item[0], item[1]), files.items()))
 
 
 def _check_target(out: Path) -> None:
@@ -742,7 +934,7 @@ def build(opts: BuildOptions, out: str | os.PathLike[str], *, force: bool = Fals
             manifest = read_manifest(target) or {}
             return BuildReport(True, len(manifest.get("files", {})) + 1, time.perf_counter() - started, None,
                                bool(manifest.get("gsn")), cleaned=tuple(cleaned))
-        files, a = _generate(opts, target, progress, notify)
+        files, a = _generate(opts, target, progress, notify, reuse=not force)
         tmp = make_folder(target.parent, f".{target.name}.build-")
         try:
             with progress.phase("write"):

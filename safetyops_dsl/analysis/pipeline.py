@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol, TypeVar
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.analysis import gsn
 from safetyops_dsl.analysis.coverage import Coverage, evaluate
+from safetyops_dsl.analysis.evidence import Results as CiResults
 from safetyops_dsl.analysis.evidence import read_results, test_sources
 from safetyops_dsl.analysis.fmea import FmeaTable, build_fmea
 from safetyops_dsl.analysis.fmeda import FmedaReport, build_fmeda
@@ -31,7 +33,7 @@ from safetyops_dsl.fta.result import AnalysisOptions, FtaResult
 from safetyops_dsl.fta.tree import FaultTree
 from safetyops_dsl.model.elements import PolicyRule
 from safetyops_dsl.model.index import Model
-from safetyops_dsl.validation.policy import resolve_policy
+from safetyops_dsl.validation.policy import Policy, resolve_policy
 
 T = TypeVar("T")
 
@@ -61,28 +63,111 @@ class Options:
     importance: bool = True
 
 
-@dataclass
 class Results:
-    model: Model
-    syntheses: list[SynthesisResult]
-    trees: list[tuple[FaultTree, FtaResult]]
-    goal_checks: list[GoalCheck]
-    fmea: FmeaTable
-    fmeda: FmedaReport
-    hara: HaraTable
-    trace: TraceGraph
-    coverage: Coverage
-    results_ok: bool  # False: a result file was unreadable
-    policy_ok: bool  # False: the model's policy is invalid
-    diagnostics: list[Diagnostic]  # beyond the model check: results, policy, trace, GSN
-    case: gsn.Case | None = None
-    gsn_error: str = ""
-    options: Options = field(default_factory=Options)
-    result_digests: dict[str, str] = field(default_factory=dict)  # result file -> sha256 of the bytes read
+    """Every analysis of one model, each computed on first use and then kept: `sops fmea` asks for `.fmea`
+    and pays for the synthesis and the FMEA only; `sops build` and `sops diff` ask for all of it."""
+
+    def __init__(self, model: Model, options: Options | None = None, progress: Progress | None = None):
+        self.model = model
+        self.options = options or Options()
+        self.progress = progress or QuietProgress()
+
+    # -- fault trees ---------------------------------------------------------------------------------------------
+    @cached_property
+    def syntheses(self) -> list[SynthesisResult]:
+        with self.progress.phase("synthesis"):
+            return synthesise_all(self.model)
+
+    @cached_property
+    def trees(self) -> list[tuple[FaultTree, FtaResult]]:
+        """Raises DiagnosticError where the engine refuses a tree (e.g. a resource limit)."""
+        with self.progress.phase("fault trees"):
+            return [(syn.tree, analyse_tree(syn.tree, AnalysisOptions(importance=self.options.importance)))
+                    for syn in self.progress.items("fault trees", self.syntheses)]
 
     def probabilities(self) -> dict[str, tuple[float, float]]:
         """Hazard name -> (P(top), mission time): the exact probability where the engine has it."""
         return {t.name: (top_probability(r), t.mission_time or 1.0) for t, r in self.trees}
+
+    @cached_property
+    def goal_checks(self) -> list[GoalCheck]:
+        return check_goal_targets(self.model, self.probabilities())
+
+    # -- tables --------------------------------------------------------------------------------------------------
+    @cached_property
+    def fmea(self) -> FmeaTable:
+        with self.progress.phase("FMEA"):
+            return build_fmea(self.model, self.syntheses)
+
+    @cached_property
+    def fmeda(self) -> FmedaReport:
+        with self.progress.phase("FMEDA"):
+            return build_fmeda(self.model, self.syntheses)
+
+    @cached_property
+    def hara(self) -> HaraTable:
+        with self.progress.phase("HARA"):
+            return build_hara(self.model)
+
+    # -- trace and coverage --------------------------------------------------------------------------------------
+    @cached_property
+    def ci(self) -> CiResults | None:
+        """The CI results read from `options.results` (None without any)."""
+        if not self.options.results:
+            return None
+        return read_results(self.options.results, test_sources(self.model))
+
+    @property
+    def results_ok(self) -> bool:
+        """False: a result file was unreadable."""
+        return self.ci is None or not dg.has_errors(self.ci.diagnostics)
+
+    @property
+    def result_digests(self) -> dict[str, str]:
+        """Result file -> sha256 of the bytes read."""
+        return dict(self.ci.digests) if self.ci is not None else {}
+
+    @cached_property
+    def trace(self) -> TraceGraph:
+        with self.progress.phase("trace"):
+            return build_trace(self.model, self.ci, check_stale=self.options.check_stale, use_git=self.options.use_git)
+
+    @cached_property
+    def _policy(self) -> Policy:
+        return resolve_policy(self.model.policy, list(self.options.file_policy))
+
+    @property
+    def policy_ok(self) -> bool:
+        """False: the model's policy is invalid."""
+        return not dg.has_errors(list(self._policy.diagnostics))
+
+    @cached_property
+    def coverage(self) -> Coverage:
+        with self.progress.phase("coverage"):
+            return evaluate(self.trace, self._policy)
+
+    # -- GSN -------------------------------------------------------------------------------------------------------
+    @cached_property
+    def case(self) -> gsn.Case | None:
+        if not self.options.with_gsn:
+            return None
+        with self.progress.phase("GSN safety case"):
+            statuses = details = None
+            if self.options.results:
+                statuses, details, _ = gsn.evidence_statuses(self.model, self.options.results,
+                                                             use_git=self.options.use_git)
+            return gsn.build_case(self.model, statuses, self.probabilities(), details=details)
+
+    gsn_error: str = ""
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Beyond the model check: results, policy, trace, coverage, GSN (computes what it reports on)."""
+        diags: list[Diagnostic] = list(self.ci.diagnostics) if self.ci is not None else []
+        diags += self.trace.diagnostics + self.coverage.diagnostics
+        if self.case is not None:
+            diags += list(self.case.diagnostics)
+        return dg.sort_unique(diags)
 
 
 def top_probability(result: FtaResult) -> float:
@@ -91,39 +176,5 @@ def top_probability(result: FtaResult) -> float:
 
 
 def analyse(model: Model, options: Options | None = None, progress: Progress | None = None) -> Results:
-    """Every analysis of a model that passed validation. Raises DiagnosticError where the engine refuses a
-    tree (e.g. a resource limit)."""
-    options = options or Options()
-    progress = progress or QuietProgress()
-    with progress.phase("fault trees"):
-        syntheses = synthesise_all(model)
-        trees = [(syn.tree, analyse_tree(syn.tree, AnalysisOptions(importance=options.importance)))
-                 for syn in progress.items("fault trees", syntheses)]
-        probabilities = {t.name: (top_probability(r), t.mission_time or 1.0) for t, r in trees}
-        goal_checks = check_goal_targets(model, probabilities)
-    with progress.phase("FMEA, FMEDA, HARA"):
-        fmea = build_fmea(model, syntheses)
-        fmeda = build_fmeda(model, syntheses)
-        hara = build_hara(model)
-    diags: list[Diagnostic] = []
-    with progress.phase("trace and coverage"):
-        ci = read_results(options.results, test_sources(model)) if options.results else None
-        results_ok = ci is None or not dg.has_errors(ci.diagnostics)
-        if ci is not None:
-            diags += ci.diagnostics
-        tg = build_trace(model, ci, check_stale=options.check_stale, use_git=options.use_git)
-        policy = resolve_policy(model.policy, list(options.file_policy))
-        policy_ok = not dg.has_errors(list(policy.diagnostics))
-        cov = evaluate(tg, policy)
-        diags += tg.diagnostics + cov.diagnostics
-    out = Results(model, syntheses, trees, goal_checks, fmea, fmeda, hara, tg, cov, results_ok, policy_ok, diags,
-                  options=options, result_digests=dict(ci.digests) if ci is not None else {})
-    if options.with_gsn:
-        with progress.phase("GSN safety case"):
-            statuses = details = None
-            if options.results:
-                statuses, details, _ = gsn.evidence_statuses(model, options.results, use_git=options.use_git)
-            out.case = gsn.build_case(model, statuses, probabilities, details=details)
-            out.diagnostics += list(out.case.diagnostics)
-    out.diagnostics = dg.sort_unique(out.diagnostics)
-    return out
+    """The analyses of a model that passed validation, computed as they are asked for (Results)."""
+    return Results(model, options, progress)

@@ -13,11 +13,14 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from safetyops_dsl.cli.common import model_options, print_diagnostics, refused
+
+if TYPE_CHECKING:
+    from safetyops_dsl.build import Progress
 
 T = TypeVar("T")
 
@@ -46,8 +49,19 @@ def _bar(name: str, items: Sequence[T]) -> Iterator[T]:
 
 
 def progress_enabled(quiet: bool) -> bool:
-    """On a terminal, unless --quiet or in CI (the CI variable set, as every CI service does)."""
+    """Bars on a terminal, unless --quiet or in CI (the CI variable set, as every CI service does)."""
     return not quiet and sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def make_progress(quiet: bool) -> Progress:
+    """Bars on a terminal; whole lines (stage, count, elapsed) elsewhere, e.g. in a CI log; none with -q."""
+    from safetyops_dsl import build as b
+
+    if quiet:
+        return b.QuietProgress()
+    if progress_enabled(quiet):
+        return TerminalProgress()
+    return b.LineProgress(lambda line: click.echo(line, err=True))
 
 
 @click.command("build")
@@ -64,7 +78,8 @@ def progress_enabled(quiet: bool) -> bool:
 @click.option("--single-file", "single_file", is_flag=True,
               help="Also write OUT/report.html: the whole report in one offline HTML file (diagrams inline).")
 @click.option("--force", is_flag=True, help="Rebuild even when OUT is up to date.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress output (also off when stderr is no terminal or CI is set).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No progress output (otherwise bars on a terminal, lines with elapsed seconds elsewhere or in CI).")
 @model_options
 def build(
     paths: tuple[str, ...],
@@ -92,7 +107,7 @@ def build(
         raise click.UsageError("give either -o OUT (build) or --check OUT (compare)")
     if output is not None and not paths:
         raise click.UsageError("give the model PATHS to build")
-    progress = TerminalProgress() if progress_enabled(quiet) else b.QuietProgress()
+    progress = make_progress(quiet)
     opts = b.BuildOptions(paths=paths, root=root, results=results, policy=policy_file, use_git=not no_git,
                           cache_dir=cache_dir, single_file=single_file)
     try:

@@ -39,7 +39,7 @@ def fmea(paths: tuple[str, ...], fmt: str, output: str | None, root: str | None,
 
     Exit status: 0 table written, 1 model errors, 2 usage error (e.g. xlsx without -o).
     """
-    from safetyops_dsl.analysis.fmea import build_fmea
+    from safetyops_dsl.analysis.pipeline import analyse
 
     model = load_model(paths, fmt, output, root, cache_dir)
-    emit(build_fmea(model), fmt, output)
+    emit(analyse(model).fmea, fmt, output)

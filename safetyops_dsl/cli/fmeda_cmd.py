@@ -24,10 +24,11 @@ def fmeda(
     Exit status: 0 table written (and, with --gate, every target met), 1 model errors or a missed target
     under --gate, 2 usage error.
     """
-    from safetyops_dsl.analysis.fmeda import Status, build_fmeda
+    from safetyops_dsl.analysis.fmeda import Status
+    from safetyops_dsl.analysis.pipeline import analyse
 
     model = load_model(paths, fmt, output, root, cache_dir)
-    report = build_fmeda(model)
+    report = analyse(model).fmeda
     emit(report, fmt, output, "fmeda")
     if gate:
         missed = [(g.goal, m) for g in report.goals for m in g.metrics if m.status is Status.FAIL]

@@ -21,10 +21,10 @@ def hara(paths: tuple[str, ...], fmt: str, output: str | None, root: str | None,
     Exit status: 0 table written, 1 model errors or an ASIL decomposition that breaks ISO 26262-9,
     2 usage error.
     """
-    from safetyops_dsl.analysis.hara import build_hara
+    from safetyops_dsl.analysis.pipeline import analyse
 
     model = load_model(paths, fmt, output, root, cache_dir)
-    table = build_hara(model)
+    table = analyse(model).hara
     emit(table, fmt, output, "hara")
     if not table.ok:
         for d in table.decompositions:

@@ -66,11 +66,8 @@ def trace(
     passed, failed, skipped or missing; pinned artifacts are checked for staleness in any case.
     """
     from safetyops_dsl import diagnostics as dg
-    from safetyops_dsl.analysis.coverage import evaluate
-    from safetyops_dsl.analysis.evidence import read_results, test_sources
-    from safetyops_dsl.analysis.trace import build_trace
+    from safetyops_dsl.analysis.pipeline import Options, analyse
     from safetyops_dsl.api import check
-    from safetyops_dsl.validation.policy import resolve_policy
 
     checked = check(paths, root=root, cache_dir=cache_dir)
     sources = dict(checked.sources)
@@ -86,11 +83,10 @@ def trace(
     if policy_file is not None:
         file_rules, policy_diags = _policy_rules(policy_file, sources)
         diags += policy_diags
-    ci = read_results(results, test_sources(model)) if results else None
-    if ci is not None:
-        diags += ci.diagnostics
-    tg = build_trace(model, ci, use_git=not no_git)
-    cov = evaluate(tg, resolve_policy(model.policy, file_rules))
+    r = analyse(model, Options(results=results, file_policy=tuple(file_rules), use_git=not no_git, with_gsn=False))
+    if r.ci is not None:
+        diags += r.ci.diagnostics
+    tg, cov = r.trace, r.coverage
     diags += tg.diagnostics
     violations = set(cov.violations)
     for d in cov.diagnostics:

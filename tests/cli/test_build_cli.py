@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -32,9 +33,18 @@ def test_second_run_is_up_to_date(built: Path) -> None:
     assert "up to date" in result.output
 
 
-def test_quiet_in_ci(built: Path) -> None:
-    result = CliRunner().invoke(cli, ["build", str(built / "model"), "-o", str(built / "site")], env={"CI": "1"})
-    assert "fault trees" not in result.output  # no phase lines
+def test_progress_lines_in_ci_and_none_with_quiet(built: Path) -> None:
+    """Not a terminal (CI): whole lines with elapsed seconds, stage and count, so a CI log shows where the
+    time goes; -q: none."""
+    args = ["build", str(built / "model"), "-o", str(built / "site"), "--force"]
+    result = CliRunner().invoke(cli, args, env={"CI": "1"})
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.output.splitlines() if x.startswith("sops build:")]
+    assert any(re.search(r"^sops build: +[0-9.]+ s  diagrams: \d+ to draw, \d+ unchanged done in [0-9.]+ s$", x)
+               for x in lines), lines
+    assert any(re.search(r"  fault trees 4/4$", x) for x in lines), lines
+    quiet = CliRunner().invoke(cli, [*args, "-q"], env={"CI": "1"})
+    assert quiet.exit_code == 0 and "sops build:" not in quiet.output
 
 
 def test_check_passes_then_fails_on_a_stale_file(built: Path) -> None:

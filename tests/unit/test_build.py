@@ -42,8 +42,15 @@ def test_layout(work: Path) -> None:
     for kind in ("fmea", "fmeda", "hara"):
         for ext in ("md", "csv", "html", "xlsx", "json"):
             assert f"exports/{kind}.{ext}" in files
-    for ext in ("md", "csv", "html", "json", "dot", "svg"):
+    for ext in ("md", "csv", "html", "json", "dot"):
         assert f"exports/trace.{ext}" in files
+    # AEB's trace graph has more than GLOBAL_GRAPH_MAX_NODES nodes: a page per hazard, goal and requirement
+    # instead of one drawing of everything
+    assert "exports/trace.svg" not in files
+    for page in ("hazard-aeb.H1", "safety_goal-aeb.SG1", "requirement-aeb.FSR1"):
+        assert f"trace/{page}.html" in files and f"trace/{page}.svg" in files
+    for module in ("AEB", "H1", "ML_Perception"):  # gsn2x reads one file per module
+        assert f"gsn/{module}.gsn.yaml" in files
     assert not [n for n in files if n.startswith(".") or "/." in n]
 
 
@@ -219,3 +226,104 @@ def test_a_large_tree_is_drawn_in_pages(tmp_path: Path) -> None:
         # a page holds at most PAGE_NODES tree nodes: event boxes plus transfer triangles
         svg = page.read_text(encoding="utf-8")
         assert 0 < svg.count('id="ev-') + svg.count('id="xfer-') <= b.PAGE_NODES
+
+
+def _count_drawn(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The diagrams handed to `dot` (by output path) from now on."""
+    from safetyops_dsl.generators import graphviz
+
+    drawn: list[str] = []
+    real = graphviz.draw_batch
+
+    def spy(jobs: list[graphviz.Job], timeout: float = graphviz.TIMEOUT_S) -> list[graphviz.Drawn]:
+        drawn.extend(j.key for j in jobs)
+        return real(jobs, timeout)
+
+    monkeypatch.setattr(graphviz, "draw_batch", spy)
+    return drawn
+
+
+def test_a_rate_change_redraws_only_the_diagrams_it_changes(work: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(work / "model", model)
+    out = tmp_path / "out"
+    b.build(b.BuildOptions(paths=(str(model),)), out)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["diagrams"], "the manifest records the diagrams a rebuild may reuse"
+    comps = model / "components.sops"
+    comps.write_text(comps.read_text(encoding="utf-8").replace("rate 80 FIT", "rate 81 FIT"), encoding="utf-8")
+    drawn = _count_drawn(monkeypatch)
+    b.build(b.BuildOptions(paths=(str(model),)), out)
+    svgs = sorted(p for p in tree_bytes(out) if p.endswith(".svg"))
+    # the radar's rate shows in the trees of the hazards its NoEcho events reach (and GSN's figures); the
+    # trace pages, and the trees it does not reach, stay as they were
+    assert drawn and len(drawn) < len(svgs) / 2, drawn
+    assert not [p for p in drawn if p.startswith("trace/")]
+    # reused drawings give exactly the bytes of a build from scratch
+    fresh = tmp_path / "fresh"
+    b.build(b.BuildOptions(paths=(str(model),)), fresh, force=True)
+    one, two = tree_bytes(out), tree_bytes(fresh)
+    assert sorted(one) == sorted(two)
+    assert {k for k in one if one[k] != two[k]} <= {"manifest.json"}
+
+
+def test_a_diagram_that_cannot_be_drawn_is_a_note_on_its_page(work: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from safetyops_dsl.generators import graphviz
+
+    real = graphviz.run_dot
+
+    def failing(source: str, timeout: float = graphviz.TIMEOUT_S) -> str:
+        if '"ft_' in source.split("{", 1)[0] and "H2" in source.split("{", 1)[0]:
+            raise graphviz.GraphvizError("dot failed: trouble in init_rank")
+        return real(source, timeout)
+
+    monkeypatch.setattr(graphviz, "run_dot", failing)
+    report = b.build(b.BuildOptions(paths=(str(work / "model"),)), tmp_path / "out")
+    assert not report.up_to_date
+    page = (tmp_path / "out" / "fta" / "H2.html").read_text(encoding="utf-8")
+    assert "this diagram could not be drawn" in page and "trouble in init_rank" in page
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert "fta/H2.svg" not in [e["file"] for e in manifest["diagrams"].values()]  # the next build retries
+    assert "fta/H1.svg" in [e["file"] for e in manifest["diagrams"].values()]
+
+
+# Three screens of 1,920 px at 100 % zoom (SVG pt are 4/3 px): wider is a diagram nobody reads unzoomed.
+MAX_SVG_WIDTH_PT = 3 * 1920 * 0.75
+
+
+def svg_width_pt(svg: bytes) -> float:
+    import xml.etree.ElementTree as ET
+
+    width = ET.fromstring(svg).get("width", "")
+    assert width.endswith("pt"), width
+    return float(width[:-2])
+
+
+@pytest.mark.parametrize("name", ["aeb", "insulin_pump"])
+def test_no_diagram_of_the_example_builds_is_wider_than_three_screens(name: str, work: Path, tmp_path: Path) -> None:
+    out = work / "out" if name == "aeb" else tmp_path / "out"
+    if name != "aeb":
+        b.build(b.BuildOptions(paths=(str(MODELS / name),)), out)
+    svgs = {p: data for p, data in tree_bytes(out).items() if p.endswith(".svg")}
+    assert len(svgs) > 10
+    too_wide = {p: svg_width_pt(d) for p, d in svgs.items() if svg_width_pt(d) > MAX_SVG_WIDTH_PT}
+    assert not too_wide, too_wide
+
+
+def test_every_node_of_every_diagram_is_a_link(work: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    for path, data in tree_bytes(work / "out").items():
+        if not path.endswith(".svg"):
+            continue
+        for group in ET.fromstring(data).iter(f"{ns}g"):
+            classes = group.get("class", "").split()
+            if "node" not in classes or "gsn-legend" in classes or "ft-junction" in classes:
+                continue
+            if group.find(f"{ns}title") is not None and (group.find(f"{ns}title").text or "").endswith(("__row1", "__row2")):
+                continue
+            links = [a for a in group.iter(f"{ns}a") if a.get("{http://www.w3.org/1999/xlink}href")]
+            assert links, (path, group.get("id"), group.findtext(f"{ns}title"))

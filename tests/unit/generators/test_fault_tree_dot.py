@@ -448,3 +448,79 @@ def test_ccf_event_names_wrap_between_members() -> None:
     tree = FaultTree("t", "[A B]", {"[A B]": Gate("[A B]", GateKind.OR, ("[A]", "[B]"))},
                      {"[A]": BasicEvent("[A]", 0.1), "[B]": BasicEvent("[B]", 0.1)})
     assert "<B>[A B]</B>" in render_dot(tree)
+
+
+def chain_tree(stages: int = 100) -> FaultTree:
+    """Synthesis of a chain where stage i takes the outputs of stages i-1 and i-2 (the shape of
+    benchmarks/scale.py): every stage's gate is shared by two parents, so the tree is a deep DAG."""
+    gates: dict[str, Gate] = {}
+    events: dict[str, BasicEvent] = {}
+    for i in range(stages):
+        events[f"F{i}"] = BasicEvent(f"F{i}", 1e-6, f"stage {i} fails", _o(i + 1))
+        ins = [f"Y{j}" for j in (i - 1, i - 2) if j >= 0] or [f"F{i}"]
+        gates[f"A{i}"] = Gate(f"A{i}", GateKind.AND, tuple(ins))
+        gates[f"Y{i}"] = Gate(f"Y{i}", GateKind.OR, (f"A{i}", f"F{i}"), label=f"omission of stage {i}")
+    return FaultTree("chain", f"Y{stages - 1}", gates, events)
+
+
+def _transfer_targets(dot: str) -> dict[str, str]:
+    """Transfer symbol -> the page named under it."""
+    return dict(re.findall(r'id="xfer-(\w+)", class="[^"]*", label="([^"]*)"', dot))
+
+
+def _drawn_once(tree: FaultTree, pages: dict[str, str]) -> None:
+    drawn: dict[str, int] = {}
+    for dot in pages.values():
+        targets = _transfer_targets(dot)
+        assert set(targets.values()) <= set(pages)  # every transfer names a page that exists
+        for node in _page_nodes(dot) - set(targets):
+            if node in tree.gates:
+                drawn[node] = drawn.get(node, 0) + 1
+    assert drawn == dict.fromkeys(sorted(set(tree.reachable()) & set(tree.gates)), 1)
+
+
+def _columns(dot: str, tree: FaultTree) -> int:
+    """Events and transfers on a page: its width in boxes side by side (an upper bound)."""
+    targets = _transfer_targets(dot)
+    return sum(1 for n in _page_nodes(dot) if n in targets or n not in tree.gates)
+
+
+def test_pages_are_bounded_in_width_as_well_as_in_nodes() -> None:
+    tree = big_tree()
+    pages = render_pages(tree, max_nodes_per_page=500, max_columns=12)
+    assert len(pages) > 5
+    assert all(_columns(dot, tree) <= 12 for dot in pages.values()), [_columns(d, tree) for d in pages.values()]
+    _drawn_once(tree, pages)
+    assert len(render_pages(tree, max_nodes_per_page=500)) == 1  # without a width bound it fits in nodes
+
+
+def test_a_shared_chain_is_paged_into_few_readable_pages() -> None:
+    """Every stage gate is shared: it is drawn on one page and is a transfer (naming that page) on the
+    others, rather than a page of three boxes of its own."""
+    tree = chain_tree(100)
+    pages = render_pages(tree, max_nodes_per_page=60, max_columns=16)
+    assert 3 <= len(pages) <= 16, len(pages)  # 300 nodes; a page per shared gate would be 100 pages
+    _drawn_once(tree, pages)
+    assert all(len(_page_nodes(dot)) <= 60 for dot in pages.values())
+
+
+def test_many_notes_are_counted_not_all_drawn() -> None:
+    tree = small_tree(notes=tuple(f"independence assumed between A{i} and B{i}" for i in range(75)))
+    dot = render_dot(tree)
+    assert "A2 and B2" in dot and "A3 and B3" not in dot
+    assert "\u2026 and 72 more notes (listed in the report)" in dot
+
+
+def test_nodes_link_to_their_pages() -> None:
+    tree = big_tree()
+    ids = node_ids(tree)
+    urls = {name: f"el/{name}.html" for name in [*tree.gates, *tree.basic_events]}
+    pages = render_pages(tree, max_nodes_per_page=40, urls={**urls, **{f"page:{p}": f"t.html#page-{p}" for p in
+                                                                         node_ids(tree).values()}})
+    for page, dot in pages.items():
+        targets = _transfer_targets(dot)
+        for node in _page_nodes(dot):
+            name = next(n for n, i in ids.items() if i == node)
+            want = f"t.html#page-{targets[node]}" if node in targets else f"el/{name}.html"
+            assert re.search(rf'n_{node} \[[^\n]*URL="{re.escape(want)}"', dot), (page, node)
+    assert "URL=" not in render_dot(tree)  # no links unless asked for
