@@ -24,7 +24,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -45,10 +45,11 @@ from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.semantics import derived_asil, goal_asil, hazard_system, resolve_allocation
 from safetyops_dsl.parse import grammar_info
-from safetyops_dsl.parse.loader import SUFFIX, display_path
+from safetyops_dsl.parse.loader import SUFFIX, ParseMemo, display_path
 
 SOURCE = "sops"
-DEBOUNCE_SECONDS = 0.2
+# Short: a check blocks the server, so edits typed meanwhile are coalesced into the next check anyway.
+DEBOUNCE_SECONDS = 0.05
 
 # -- which model a document belongs to --------------------------------------------------------------------------
 
@@ -91,11 +92,18 @@ class ModelState:
     folder: Path
     checked: Checked
     version: int
-    index: SymbolIndex = field(default_factory=SymbolIndex)
 
     @property
     def model(self) -> Model | None:
         return self.checked.model
+
+    @cached_property
+    def index(self) -> SymbolIndex:
+        """Built on the first request that needs it, not before publishing: on a 2,000-type model it costs
+        longer than the check itself, and diagnostics should not wait for navigation data."""
+        if self.checked.model is None:
+            return SymbolIndex()
+        return build_index(self.checked.model, self.checked.sources)
 
     def parsed(self, display: str) -> bool:
         return self.model is not None and any(f.path == display for f in self.model.files)
@@ -115,13 +123,11 @@ class ModelState:
             return None
 
 
-def run_check(folder: Path, overrides: dict[Path, str], version: int, cache_dir: str | None) -> ModelState:
+def run_check(folder: Path, overrides: dict[Path, str], version: int, cache_dir: str | None,
+              memo: ParseMemo | None = None) -> ModelState:
     unsaved = [p for p in overrides if not p.exists() and _inside(p, folder)]
-    checked = check([folder, *unsaved], root=folder, cache_dir=cache_dir, workers=1, overrides=overrides)
-    state = ModelState(folder, checked, version)
-    if checked.model is not None:
-        state.index = build_index(checked.model, checked.sources)
-    return state
+    checked = check([folder, *unsaved], root=folder, cache_dir=cache_dir, workers=1, overrides=overrides, memo=memo)
+    return ModelState(folder, checked, version)
 
 
 # -- diagnostics ---------------------------------------------------------------------------------------------------
@@ -631,6 +637,7 @@ class SopsServer(LanguageServer):
         self.last_good: dict[str, ModelState] = {}  # display path -> the latest state in which it parsed
         self.published: dict[Path, set[str]] = {}  # model folder -> URIs with diagnostics
         self.pending: dict[Path, asyncio.TimerHandle] = {}
+        self.memos: dict[Path, ParseMemo] = {}  # model folder -> its built files: a change re-parses one file
         self.uri_of: dict[Path, str] = {}  # resolved path -> the URI the client uses for it
         self.checks = 0  # model versions: one per check
         self._own_cache: str | None = None
@@ -706,7 +713,7 @@ class SopsServer(LanguageServer):
             return
         self.checks += 1
         try:
-            state = run_check(folder, overrides, self.checks, self.cache_dir)
+            state = run_check(folder, overrides, self.checks, self.cache_dir, self.memos.setdefault(folder, ParseMemo()))
         except Exception as exc:  # a bug in the front end: say so, keep serving
             self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"sops: check failed: {exc!r}"))
             return

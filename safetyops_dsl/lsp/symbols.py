@@ -14,7 +14,6 @@ Keys are stable strings: `component:aeb.Camera`, `port:aeb.Camera/frames`, `fail
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,21 +108,25 @@ class SymbolIndex:
 # -- spans ---------------------------------------------------------------------------------------------------
 
 
-def _word_re(word: str) -> re.Pattern[str]:
-    # Not inside a longer name, and not the tail of a dotted one (`stuck` in `value.stuck`).
-    return re.compile(rf"(?<![{WORD_CHARS}.]){re.escape(word)}(?![{WORD_CHARS}])")
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")  # WORD_CHARS
 
 
 def find_word(lines: Sequence[str], line: int, col: int, word: str, file: str) -> Span | None:
     """The first whole-word `word` at or after 1-based (line, col), within SCAN_LINES lines."""
     if not word or line <= 0:
         return None
-    pattern = _word_re(word)
+    # str.find, not a regex per word: a regex per name compiled 10,000 patterns for a 2,000-type model
     for n in range(line, min(line + SCAN_LINES, len(lines)) + 1):
         text = lines[n - 1]
-        m = pattern.search(text, max(col - 1, 0) if n == line else 0)
-        if m:
-            return Span(file, n, m.start() + 1, m.end() + 1)
+        i = text.find(word, max(col - 1, 0) if n == line else 0)
+        while i >= 0:
+            end = i + len(word)
+            # not inside a longer name, and not the tail of a dotted one (`stuck` in `value.stuck`)
+            if (i == 0 or (text[i - 1] not in _NAME_CHARS and text[i - 1] != ".")) and (
+                end == len(text) or text[end] not in _NAME_CHARS
+            ):
+                return Span(file, n, i + 1, end + 1)
+            i = text.find(word, i + 1)
     return None
 
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 from safetyops_dsl import diagnostics as dg
@@ -25,6 +26,9 @@ SUFFIX = ".sops"
 # Bump when the builder's output changes shape, so that stale cache entries are never read.
 BUILD_FORMAT = "5"
 MAX_FILE_BYTES = 64 * 1024 * 1024
+# More files than this is a folder that is not a model (a home folder, generated output): refuse before
+# reading, rather than parse for minutes. 100,000 tiny files check in about a minute on 2 cores.
+MAX_FILES = 100_000
 # Below this much text, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 200_000
 # File path -> text to read instead of the disk (an editor's unsaved buffers).
@@ -56,10 +60,10 @@ class _Job:
     text: str
 
 
-def display_path(path: Path) -> str:
+def display_path(path: Path, cwd: str | None = None) -> str:
     """Relative to the working directory where possible: diagnostics and outputs carry no absolute paths."""
     try:
-        return Path(os.path.relpath(path, Path.cwd())).as_posix()
+        return Path(os.path.relpath(path, cwd if cwd is not None else os.getcwd())).as_posix()
     except ValueError:  # another drive (Windows)
         return path.as_posix()
 
@@ -87,11 +91,23 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
             if not found:
                 diags.append(dg.make(dg.NO_INPUT, f"no {SUFFIX} files under this folder", Location(display_path(p))))
             files.extend(found)
+            if len(files) > MAX_FILES:
+                diags.append(_too_many(len(found), p))
+                return [], diags
         elif p.is_file():
             files.append(p)
         else:
             diags.append(dg.make(dg.UNREADABLE, "no such file or folder", Location(display_path(p))))
     return files, diags
+
+
+def _too_many(count: int, where: Path) -> Diagnostic:
+    return dg.make(
+        dg.LIMIT_EXCEEDED,
+        f"{count} {SUFFIX} files under this folder; the limit is {MAX_FILES} files in one model",
+        Location(display_path(where)),
+        "check the model's own folder, not a folder above it; folders whose name starts with '.' are skipped",
+    )
 
 
 def source_lines(text: str) -> list[str]:
@@ -151,17 +167,25 @@ def _parse_and_build(job: _Job) -> tuple[SourceFile | None, list[Diagnostic]]:
     return built, [*hidden, *builder.diagnostics]
 
 
+Built = tuple[SourceFile | None, list[Diagnostic]]
+
+
+@dataclass
+class ParseMemo:
+    """Built files of the previous load, in memory, by the same key as the disk cache."""
+
+    entries: dict[str, Built] = field(default_factory=dict)
+
+
 class _Cache:
-    """Built files keyed by a hash of everything they depend on (text, paths, grammar, build format)."""
+    """Built files keyed by a hash of everything they depend on (text, paths, grammar, build format), in
+    memory (a ParseMemo) and on disk (a cache folder); either may be absent."""
 
-    def __init__(self, directory: Path | None):
+    def __init__(self, directory: Path | None, memo: ParseMemo | None = None):
         self.directory = directory
-        self._salt = b""
-        if directory is not None:
-            from importlib import resources
-
-            grammar = resources.files("safetyops_dsl.grammar").joinpath("sops.tx").read_bytes()
-            self._salt = hashlib.sha256(grammar + BUILD_FORMAT.encode()).digest()
+        self.memo = memo
+        self._used: dict[str, Built] = {}
+        self._salt = _salt() if directory is not None or memo is not None else b""
 
     def key(self, job: _Job) -> str:
         h = hashlib.sha256(self._salt)
@@ -170,39 +194,70 @@ class _Cache:
             h.update(b"\0")
         return h.hexdigest()
 
-    def get(self, job: _Job) -> tuple[SourceFile | None, list[Diagnostic]] | None:
+    def get(self, job: _Job) -> Built | None:
+        if self.directory is None and self.memo is None:
+            return None
+        key = self.key(job)
+        if self.memo is not None and key in self.memo.entries:
+            self._used[key] = self.memo.entries[key]
+            return self._used[key]
         if self.directory is None:
             return None
         try:
-            with open(self.directory / self.key(job)[:2] / self.key(job), "rb") as fh:
-                value: tuple[SourceFile | None, list[Diagnostic]] = pickle.load(fh)
-                return value
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            return None
+            with open(self.directory / key[:2] / key, "rb") as fh:
+                value: Built = pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+            return None  # a damaged entry is a miss: it is built again and overwritten
+        self._used[key] = value
+        return value
 
-    def put(self, job: _Job, value: tuple[SourceFile | None, list[Diagnostic]]) -> None:
+    def put(self, job: _Job, value: Built) -> None:
+        if self.directory is None and self.memo is None:
+            return
+        key = self.key(job)
+        self._used[key] = value
         if self.directory is None:
             return
         from safetyops_dsl.atomic import write_atomic
 
-        key = self.key(job)
         with contextlib.suppress(OSError):  # a read-only cache is no cache, not an error
             write_atomic(self.directory / key[:2] / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
+    def retain(self) -> None:
+        """Keep in memory what this load used, nothing older (an editor session must not grow without end)."""
+        if self.memo is not None:
+            self.memo.entries = self._used
 
-def _run_jobs(jobs: list[_Job], cache: _Cache, workers: int | None) -> list[tuple[SourceFile | None, list[Diagnostic]]]:
-    results: list[tuple[SourceFile | None, list[Diagnostic]] | None] = [cache.get(j) for j in jobs]
+
+@lru_cache(maxsize=1)
+def _salt() -> bytes:
+    from importlib import metadata, resources
+
+    try:
+        version = metadata.version("safetyops-dsl")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        version = "source"
+    grammar = resources.files("safetyops_dsl.grammar").joinpath("sops.tx").read_bytes()
+    return hashlib.sha256(grammar + b"\0" + BUILD_FORMAT.encode() + b"\0" + version.encode()).digest()
+
+
+def _run_jobs(jobs: list[_Job], cache: _Cache, workers: int | None) -> list[Built]:
+    from safetyops_dsl.parse.textx_parser import FAST_AFTER_BYTES, fast_parser
+
+    results: list[Built | None] = [cache.get(j) for j in jobs]
     todo = [i for i, r in enumerate(results) if r is None]
     total = sum(len(jobs[i].text) for i in todo)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    if total >= FAST_AFTER_BYTES:
+        fast_parser()  # enough text to repay generating it (textx_parser.FAST_AFTER_BYTES)
     if len(todo) > 1 and n_workers > 1 and total >= PARALLEL_MIN_BYTES:
-        from safetyops_dsl.parse.textx_parser import metamodel
-
-        metamodel()  # build once before forking, so that workers inherit it
+        # the generated parser was built above, before forking, so that the workers inherit it
         # Big files first: the pool then ends with small ones and both cores stay busy.
         todo.sort(key=lambda i: -len(jobs[i].text))
+        # Many small files go in batches: one round trip to a worker costs more than parsing a tiny file.
+        chunk = max(1, min(64, len(todo) // (n_workers * 16)))
         with ProcessPoolExecutor(max_workers=min(n_workers, len(todo))) as pool:
-            for i, value in zip(todo, pool.map(_parse_and_build, [jobs[i] for i in todo], chunksize=1), strict=False):
+            for i, value in zip(todo, pool.map(_parse_and_build, [jobs[i] for i in todo], chunksize=chunk), strict=False):
                 results[i] = value
                 cache.put(jobs[i], value)
     else:
@@ -227,11 +282,14 @@ def load(
     cache_dir: str | os.PathLike[str] | None = None,
     workers: int | None = None,
     overrides: Overrides | None = None,
+    memo: ParseMemo | None = None,
 ) -> LoadResult:
     """Load the files named or found under `paths` and what they import.
 
     `overrides` maps file paths to text to use instead of what is on disk (an editor's unsaved buffers). An
     overridden file named in `paths` need not exist on disk; one under a given folder is found only if it does.
+    `memo` keeps built files in memory from one load to the next (the language server re-parses only the
+    files whose text changed); it holds the files of the latest load only.
     """
     given = [Path(p) for p in paths]
     texts = {Path(k).resolve(): v for k, v in (overrides or {}).items()}
@@ -241,24 +299,31 @@ def load(
     initial, diags = discover([p for p in given if p not in unsaved])
     initial.extend(unsaved)
     result.diagnostics.extend(diags)
-    cache = _Cache(Path(cache_dir) if cache_dir is not None else None)
+    cache = _Cache(Path(cache_dir) if cache_dir is not None else None, memo)
+    cwd = os.getcwd()
 
     loaded: dict[Path, SourceFile | None] = {}  # real path -> built file
+    # a list for the order, a set for membership: 100,000 files made the list alone quadratic
     pending: list[Path] = []
+    queued: set[Path] = set()
     for f in initial:
         real = f.resolve()
-        if real not in loaded and real not in pending:
+        if real not in queued:
+            queued.add(real)
             pending.append(real)
     while pending:
+        if len(queued) > MAX_FILES:
+            result.diagnostics.append(_too_many(len(queued), root_path))
+            break
         jobs: list[_Job] = []
         for real in pending:
             loaded[real] = None
-            display = display_path(real)
+            display = display_path(real, cwd)
             if not _inside(real, root_path):
                 result.diagnostics.append(
                     dg.make(
                         dg.IMPORT_ESCAPES_ROOT,
-                        f"file is outside the model root '{display_path(root_path)}'",
+                        f"file is outside the model root '{display_path(root_path, cwd)}'",
                         Location(display),
                         "pass --root to widen the model root",
                     )
@@ -278,19 +343,22 @@ def load(
             result.diagnostics.extend(file_diags)
             if built is None:
                 continue
-            resolved_imports = []
-            for imp in built.imports:
-                target, diag = _resolve_import(Path(job.abs_path), imp, root_path)
-                if diag is not None:
-                    result.diagnostics.append(diag)
-                    resolved_imports.append(imp)
-                    continue
-                assert target is not None
-                resolved_imports.append(replace(imp, resolved=target.relative_to(root_path).as_posix()))
-                if target not in loaded and target not in pending:
-                    pending.append(target)
-            built = replace(built, imports=tuple(resolved_imports))
+            if built.imports:
+                resolved_imports = []
+                for imp in built.imports:
+                    target, diag = _resolve_import(Path(job.abs_path), imp, root_path)
+                    if diag is not None:
+                        result.diagnostics.append(diag)
+                        resolved_imports.append(imp)
+                        continue
+                    assert target is not None
+                    resolved_imports.append(replace(imp, resolved=target.relative_to(root_path).as_posix()))
+                    if target not in queued:
+                        queued.add(target)
+                        pending.append(target)
+                built = replace(built, imports=tuple(resolved_imports))
             loaded[Path(job.abs_path)] = built
+    cache.retain()
     result.files = sorted((f for f in loaded.values() if f is not None), key=lambda f: f.rel_path)
     result.diagnostics.extend(_import_cycles(result.files))
     return result

@@ -41,10 +41,54 @@ def metamodel() -> Any:
     return metamodel_from_str(grammar, autokwd=True)
 
 
-def parse_text(text: str, display_path: str) -> tuple[Any | None, Diagnostic | None]:
-    """Parse one file's text. Returns (textX model, None) or (None, a positioned syntax diagnostic)."""
+# Generating the fast parser costs about as much CPU as textX parsing 24 kB: a small model (a few files) is
+# parsed by textX alone; past that much text in one process (or when the loader asks first, for a large
+# model, before it forks workers) the generated parser takes over.
+FAST_AFTER_BYTES = 24_000
+_textx_bytes = 0
+
+
+@lru_cache(maxsize=1)
+def fast_parser() -> Any:
+    """The parser generated from textX's parsing expressions (fast_parser.py), or None if it refuses the grammar."""
+    from safetyops_dsl.parse.fast_parser import Unsupported, compile_parser
+
+    try:
+        return compile_parser(metamodel())
+    except Unsupported:
+        return None
+
+
+def fast_parse(text: str) -> Any | None:
+    """The generated parser's model of `text`, or None where it does not parse it (or nests too deeply)."""
+    generated = fast_parser()
+    if generated is None:
+        return None
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(FAST_RECURSION_LIMIT)
+    try:
+        return generated(text)
+    except RecursionError:
+        return None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def parse_text(text: str, display_path: str, fast: bool = True) -> tuple[Any | None, Diagnostic | None]:
+    """Parse one file's text. Returns (model, None) or (None, a positioned syntax diagnostic).
+
+    The model comes from the generated fast parser when it accepts the text (objects shaped as textX's); textX
+    parses what it rejects, so that syntax errors read the same whichever parser ran first."""
     from textx.exceptions import TextXSyntaxError
 
+    global _textx_bytes
+    if fast and (fast_parser.cache_info().currsize or _textx_bytes >= FAST_AFTER_BYTES):
+        generated = fast_parser()
+    else:
+        generated = None
+        _textx_bytes += len(text)
+    if generated is not None and (model := fast_parse(text)) is not None:
+        return model, None
     mm = metamodel()
     # The parser allocates many small objects and no cycles; the cyclic GC only costs time here.
     enabled = gc.isenabled()
@@ -77,6 +121,11 @@ def parse_text(text: str, display_path: str) -> tuple[Any | None, Diagnostic | N
 
 
 PARSE_RECURSION_LIMIT = 1000  # CPython's default
+# The generated parser needs fewer frames per level of nesting than textX (about 10 against 14): under a lower
+# limit it gives up on nesting a little before textX would, and textX decides there (a result or SOPS008), so
+# which nesting is accepted never depends on which parser ran (measured: parentheses 57 vs 68 levels, k of n
+# 57 vs 68, alternating and/parentheses 47 vs 53).
+FAST_RECURSION_LIMIT = 600
 _STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|//[^\n]*|/\*[\s\S]*?\*/')
 _MEMBER_KEYWORDS = grammar_info.member_keywords()["component"]
 

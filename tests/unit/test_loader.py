@@ -125,3 +125,58 @@ def test_same_name_in_two_packages_needs_qualification(tmp_path: Path) -> None:
     assert "SOPS013" in [d.code for d in r.diagnostics]
     write(tmp_path / "c.sops", 'package r\nsystem S "s" {\n    part x : q.Sensor\n}\n')
     assert "SOPS013" not in [d.code for d in check([tmp_path]).diagnostics]
+
+
+def test_too_many_files_is_a_limit_not_minutes_of_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from safetyops_dsl.parse import loader
+
+    monkeypatch.setattr(loader, "MAX_FILES", 3)
+    for i in range(4):
+        write(tmp_path / f"f{i}.sops", COMPONENT.replace("Sensor", f"S{i}"))
+    parsed: list[str] = []
+    monkeypatch.setattr(loader, "_parse_and_build", lambda job: parsed.append(job.rel) or (None, []))
+    r = load([tmp_path])
+    assert codes(r) == ["SOPS008"]
+    assert "4 .sops files" in r.diagnostics[0].message and "limit is 3" in r.diagnostics[0].message
+    assert parsed == [] and r.files == []
+
+
+def test_imports_count_towards_the_file_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from safetyops_dsl.parse import loader
+
+    monkeypatch.setattr(loader, "MAX_FILES", 2)
+    write(tmp_path / "lib" / "a.sops", COMPONENT)
+    write(tmp_path / "lib" / "b.sops", 'import "c.sops"\n')
+    write(tmp_path / "lib" / "c.sops", "")
+    main = write(tmp_path / "main.sops", 'import "lib/a.sops"\nimport "lib/b.sops"\n')
+    assert "SOPS008" in codes(load([main], root=tmp_path))
+
+
+def test_memo_rebuilds_only_the_changed_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from safetyops_dsl.parse import loader
+
+    a = write(tmp_path / "a.sops", COMPONENT)
+    write(tmp_path / "b.sops", COMPONENT.replace("Sensor", "Other"))
+    memo = loader.ParseMemo()
+    first = load([tmp_path], memo=memo)
+    built: list[str] = []
+    real = loader._parse_and_build
+    monkeypatch.setattr(loader, "_parse_and_build", lambda job: built.append(job.rel) or real(job))
+    again = load([tmp_path], memo=memo)
+    assert built == [] and again.files == first.files
+    edited = load([tmp_path], memo=memo, overrides={a: COMPONENT.replace("10 FIT", "20 FIT")})
+    assert built == ["a.sops"]
+    assert edited.files[0].components[0].failure_modes[0].rate_per_hour == pytest.approx(20e-9)
+    assert len(memo.entries) == 2  # the entry of the old text of a.sops is gone
+
+
+def test_damaged_cache_entries_are_misses(tmp_path: Path) -> None:
+    f = write(tmp_path / "m" / "a.sops", COMPONENT)
+    cache = tmp_path / "cache"
+    good = load([f], cache_dir=cache)
+    entries = [p for p in cache.rglob("*") if p.is_file()]
+    assert entries
+    for p in entries:
+        p.write_bytes(b"\x80\x05garbage")
+    again = load([f], cache_dir=cache)
+    assert again.files == good.files and again.ok

@@ -362,3 +362,17 @@ def test_ccf_group_members_resolve_to_parts_and_failure_modes(tmp_path: Path) ->
     assert "hazards reached: `H` via Pair.a.Dead (p = 1e-07); `H` via Pair.b.Dead (p = 1e-07)" in text, text
     assert ("- in a CCF group: Pair.a.Dead = `[Pair.a.Dead]` (p = 9.5e-08) or `[Pair.a.Dead Pair.b.Dead]` "
             "(p = 5e-09)") in text, text
+
+
+def test_a_check_publishes_without_building_the_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from safetyops_dsl.lsp import server
+    from safetyops_dsl.parse.loader import ParseMemo
+
+    (tmp_path / "demo.sops").write_text(MODEL, encoding="utf-8")
+    built: list[int] = []
+    monkeypatch.setattr(server, "build_index", lambda model, sources: built.append(1) or build_index(model, sources))
+    memo = ParseMemo()
+    state = run_check(tmp_path, {}, 1, None, memo)
+    assert state.checked.ok and built == [] and len(memo.entries) == 1
+    assert "hazard:demo.H1" in state.index.symbols and built == [1]
+    assert state.index is state.index and built == [1]

@@ -1,0 +1,430 @@
+"""A fast parser compiled from textX's own parser for grammar/sops.tx, for text that parses.
+
+textX (Arpeggio) builds a parse tree, then walks it a second time to make objects: about 7,000 lines a
+second here, 95 % of `sops check` on a large model. This module reads the parsing expressions textX built
+from the grammar (the same objects Arpeggio interprets), generates Python source for them once per process
+and returns objects shaped as textX's (same class names, attributes, defaults, `_tx_position`,
+`_tx_position_end`), so the builder cannot tell them apart. Nothing of the language is written here: a
+change to grammar/sops.tx changes the generated code, and a construct the generator does not know makes
+`compile_parser` refuse, so that parse_text falls back to textX instead of guessing.
+
+Only success is fast. A text that does not parse here is handed to textX, which produces the positioned
+diagnostic with its expected-token list; the two parsers are checked to agree by
+tests/unit/test_fast_parser.py (every model in the repository, generated models and random texts).
+
+Semantics kept from Arpeggio: PEG ordered choice with backtracking, whitespace and comments skipped before
+every terminal, keywords as `word\\b` regexes (autokwd), a repetition stops when its item fails, a separator
+is consumed only with the item after it, an object's position is that of its first terminal and its end that
+of its last. Ordered choices of rules are pruned by the next character (FIRST sets from the regexes): an
+alternative that cannot start with that character could not match, so the order of the others is unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+try:  # Python 3.11 renamed the regex parser module; both spell the same opcodes
+    import re._parser as _sre_parse  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover
+    import sre_parse as _sre_parse  # type: ignore[no-redef,unused-ignore]
+
+_constants = _sre_parse  # opcodes are re-exported by the parser module
+
+
+class Unsupported(Exception):
+    """The grammar uses a construct this generator does not translate."""
+
+
+_BASE_CONVERT = {"INT": "int", "STRING": "_unquote"}
+_BASE_PYTHON_DEFAULT = {"ID": "''", "BOOL": "False", "INT": "0", "FLOAT": "0.0", "STRICTFLOAT": "0.0",
+                        "STRING": "''", "NUMBER": "0.0", "BASETYPE": "''"}
+
+
+def _unquote(x: str) -> str:
+    # textX's STRING conversion, exactly (it unescapes quotes and nothing else)
+    return x[1:-1].replace(r"\"", r'"').replace(r"\'", "'")
+
+
+# -- FIRST sets of regexes ----------------------------------------------------------------------------------
+# None means "any character"; a set is exact-or-larger (conservative), never smaller.
+First = frozenset[str] | None
+
+
+def _union(a: First, b: First) -> First:
+    return None if a is None or b is None else a | b
+
+
+def _regex_first(pattern: str, flags: int) -> tuple[First, bool]:
+    if flags & re.IGNORECASE:
+        return None, True
+    return _seq_first(list(_sre_parse.parse(pattern, flags)))
+
+
+def _seq_first(items: list[Any]) -> tuple[First, bool]:
+    acc: First = frozenset()
+    for op, arg in items:
+        first, nullable = _op_first(op, arg)
+        acc = _union(acc, first)
+        if not nullable:
+            return acc, False
+    return acc, True
+
+
+def _op_first(op: Any, arg: Any) -> tuple[First, bool]:
+    c = _constants
+    if op is c.LITERAL:
+        return frozenset(chr(arg)), False
+    if op is c.IN:
+        chars: set[str] = set()
+        for iop, iarg in arg:
+            if iop is c.LITERAL:
+                chars.add(chr(iarg))
+            elif iop is c.RANGE and iarg[1] - iarg[0] <= 512:
+                chars.update(chr(i) for i in range(iarg[0], iarg[1] + 1))
+            else:  # NEGATE, CATEGORY, wide ranges: any character
+                return None, False
+        return frozenset(chars), False
+    if op is c.BRANCH:
+        acc: First = frozenset()
+        nullable = False
+        for branch in arg[1]:
+            first, n = _seq_first(list(branch))
+            acc = _union(acc, first)
+            nullable = nullable or n
+        return acc, nullable
+    if op is c.SUBPATTERN:
+        return _seq_first(list(arg[-1]))
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT)):
+        lo, _hi, item = arg
+        first, n = _seq_first(list(item))
+        return first, n or lo == 0
+    if op in (c.AT, c.ASSERT, c.ASSERT_NOT):  # zero width: the next item decides
+        return frozenset(), True
+    return None, False
+
+
+# -- the generator ------------------------------------------------------------------------------------------
+class _Gen:
+    def __init__(self, mm: Any):
+        self.mm = mm
+        self.lines: list[str] = []
+        self.names: dict[Any, str] = {}  # expression key -> function name
+        self.consts: dict[str, Any] = {}
+        self.first_memo: dict[int, tuple[First, bool]] = {}
+        self.classes: dict[str, type] = {}
+        self.tables: list[str] = []
+        self.bodies: dict[str, str] = {}
+        self.count = 0
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    # constants (compiled regexes, dispatch tables, classes) live in the generated module's globals
+    def const(self, prefix: str, value: Any) -> str:
+        name = self.fresh(prefix)
+        self.consts[name] = value
+        return name
+
+    def first(self, e: Any) -> tuple[First, bool]:
+        key = id(e)
+        if key in self.first_memo:
+            return self.first_memo[key]
+        self.first_memo[key] = (None, True)  # recursion guard: conservative
+        kind = type(e).__name__
+        result: tuple[First, bool]
+        if kind == "StrMatch":
+            result = (frozenset(e.to_match[:1]), not e.to_match)
+        elif kind == "RegExMatch":
+            result = _regex_first(e.regex.pattern, e.regex.flags)
+        elif kind in ("Sequence",):
+            acc: First = frozenset()
+            nullable = True
+            for n in e.nodes:
+                f, nl = self.first(n)
+                acc = _union(acc, f)
+                if not nl:
+                    nullable = False
+                    break
+            result = (acc, nullable)
+        elif kind == "OrderedChoice":
+            acc = frozenset()
+            nullable = False
+            for n in e.nodes:
+                f, nl = self.first(n)
+                acc = _union(acc, f)
+                nullable = nullable or nl
+            result = (acc, nullable)
+        elif kind in ("Optional", "ZeroOrMore"):
+            result = (self.first(e.nodes[0])[0], True)
+        elif kind == "OneOrMore":
+            result = self.first(e.nodes[0])
+        else:
+            result = (None, True)
+        self.first_memo[key] = result
+        return result
+
+    def emit(self, text: str) -> None:
+        self.lines.append(text)
+
+    # Every expression becomes `def NAME(t, p, f)`: t the text, p the position, f the assignment trail of the
+    # object being built; it returns the new position or -1 and, on failure, leaves f as it found it.
+    # A rule or terminal referenced from many places is generated once (keyed by name or pattern).
+    def key(self, e: Any) -> Any:
+        kind = type(e).__name__
+        if kind in ("StrMatch", "RegExMatch"):
+            return (kind, e.rule_name, e.to_match) if kind == "StrMatch" else (kind, e.rule_name, e.regex.pattern,
+                                                                             e.regex.flags)
+        if getattr(e, "_tx_class", None) is not None and e.root:
+            return ("rule", e.rule_name)
+        return id(e)
+
+    def match(self, e: Any) -> str:
+        key = self.key(e)
+        if key in self.names:
+            return self.names[key]
+        kind = type(e).__name__
+        cls = getattr(e, "_tx_class", None)
+        rule_name = e.rule_name
+        if rule_name.startswith("__asgn"):
+            return self._assignment(e)
+        if cls is not None and e.root and rule_name not in ("Model",):
+            # a rule referenced without an assignment: only the alternatives of an abstract rule are
+            # understood (textX keeps the chosen object); anything else changes the object in ways not
+            # translated here
+            raise Unsupported(f"rule {rule_name} used without an assignment")
+        name = self.fresh("m")
+        self.names[key] = name
+        if kind in ("StrMatch", "RegExMatch"):
+            cond = self._terminal_test(e)
+            self.emit(f"def {name}(t, p, f):\n        p = WS(t, p).end()\n{cond}\n        return p\n")
+        elif kind == "EndOfFile":
+            self.emit(f"def {name}(t, p, f):\n        p = WS(t, p).end()\n"
+                      f"        return p if p == len(t) else -1\n")
+        elif kind == "Sequence":
+            parts = [self.match(n) for n in e.nodes]
+            body = [f"def {name}(t, p, f):", "        mark = len(f)"]
+            for i, part in enumerate(parts):
+                body.append(f"        p = {part}(t, p, f)")
+                if i == 0:
+                    body.append("        if p < 0:\n            return -1")
+                else:
+                    body.append("        if p < 0:\n            del f[mark:]\n            return -1")
+            body.append("        return p\n")
+            self.emit("\n".join(body))
+        elif kind == "OrderedChoice":
+            parts = [self.match(n) for n in e.nodes]
+            body = [f"def {name}(t, p, f):"]
+            for part in parts:
+                body.append(f"        q = {part}(t, p, f)\n        if q >= 0:\n            return q")
+            body.append("        return -1\n")
+            self.emit("\n".join(body))
+        elif kind == "Optional":
+            inner = self.match(e.nodes[0])
+            self.emit(f"def {name}(t, p, f):\n        q = {inner}(t, p, f)\n        return p if q < 0 else q\n")
+        elif kind in ("ZeroOrMore", "OneOrMore"):
+            if e.sep is not None or getattr(e, "eolterm", False):
+                raise Unsupported("separator or eolterm on an unassigned repetition")
+            inner = self.match(e.nodes[0])
+            least = "-1 if q == p0 else " if kind == "OneOrMore" else ""
+            self.emit(
+                f"def {name}(t, p, f):\n        p0 = p\n        while True:\n"
+                f"            q = {inner}(t, p, f)\n            if q < 0:\n                break\n"
+                f"            if q == p:\n                break\n            p = q\n"
+                f"        q = p\n        return {least}q\n"
+            )
+        else:
+            raise Unsupported(f"parsing expression {kind}")
+        return name
+
+    def _terminal_test(self, e: Any, fail: str = "-1") -> str:
+        if type(e).__name__ == "StrMatch":
+            if e.ignore_case:
+                raise Unsupported("case-insensitive string match")
+            s = e.to_match
+            return (f"        if not t.startswith({s!r}, p):\n            return {fail}\n"
+                    f"        p += {len(s)}")
+        rx = self.const("R", e.regex.match)
+        return f"        m = {rx}(t, p)\n        if m is None:\n            return {fail}\n        p = m.end()"
+
+    # value of the right-hand side of an assignment: `def NAME(t, p)` -> (new position or -1, value)
+    def value(self, e: Any) -> str:
+        key = ("value", self.key(e))
+        if key in self.names:
+            return self.names[key]
+        cls = getattr(e, "_tx_class", None)
+        kind = type(e).__name__
+        name = self.fresh("v")
+        self.names[key] = name
+        if cls is not None and cls._tx_type == "common":
+            self._common(e, name, cls)
+        elif cls is not None and cls._tx_type == "abstract":
+            self._abstract(e, name)
+        elif kind in ("StrMatch", "RegExMatch"):
+            if e.rule_name in _BASE_PYTHON_DEFAULT and e.rule_name not in ("ID", *_BASE_CONVERT):
+                raise Unsupported(f"base type {e.rule_name}")  # BOOL, FLOAT: textX converts them
+            conv = _BASE_CONVERT.get(e.rule_name, "")
+            test = self._terminal_test(e, "-1, None")
+            self.emit(f"def {name}(t, p):\n        p = WS(t, p).end()\n        s = p\n{test}\n"
+                      f"        return p, {conv}(t[s:p])\n")
+        elif kind == "OrderedChoice" and cls is not None and cls._tx_type == "match" and all(
+            type(n).__name__ in ("StrMatch", "RegExMatch") and not getattr(n, "_tx_class", None) for n in e.nodes
+        ):
+            # a match rule of keywords: its value is the text of the alternative that matched
+            alts = [self.match(n) for n in e.nodes]
+            body = [f"def {name}(t, p):", "        s = WS(t, p).end()"]
+            for alt in alts:
+                body.append(f"        q = {alt}(t, p, [])\n        if q >= 0:\n            return q, t[s:q]")
+            body.append("        return -1, None\n")
+            self.emit("\n".join(body))
+        else:
+            raise Unsupported(f"value of {kind} {e.rule_name}")
+        return name
+
+    def _abstract(self, e: Any, name: str) -> None:
+        if type(e).__name__ != "OrderedChoice":
+            raise Unsupported(f"abstract rule {e.rule_name} is not a plain choice")
+        alts = []
+        for n in e.nodes:
+            ncls = getattr(n, "_tx_class", None)
+            if ncls is None or ncls._tx_type not in ("common", "abstract"):
+                raise Unsupported(f"abstract rule {e.rule_name} has a non-rule alternative")
+            alts.append((self.value(n), self.first(n)))
+        chars = sorted(set().union(*(f for _v, (f, _n) in alts if f is not None)))
+        # an alternative stays in the row of a character unless its FIRST set proves it cannot start there
+        rows = {c: "(" + "".join(f"{v}, " for v, (f, nl) in alts if nl or f is None or c in f) + ")" for c in chars}
+        default = "(" + "".join(f"{v}, " for v, (f, nl) in alts if nl or f is None) + ")"
+        table = f"D{len(self.tables)}"
+        self.tables.append(f"{table}_get = {{{', '.join(f'{c!r}: {r}' for c, r in rows.items())}}}.get\n"
+                           f"{table}_default = {default}\n")
+        self.emit(
+            f"def {name}(t, p):\n        s = WS(t, p).end()\n"
+            f"        for alt in {table}_get(t[s:s + 1], {table}_default):\n"
+            f"            q, o = alt(t, p)\n            if q >= 0:\n                return q, o\n"
+            f"        return -1, None\n"
+        )
+
+    def _common(self, e: Any, name: str, mcls: Any) -> None:
+        cname = mcls.__name__
+        attrs = mcls._tx_attrs
+        lists = {a.name for a in attrs.values() if a.mult in ("0..*", "1..*")}
+        inits = []
+        for a in attrs.values():
+            if a.name in lists:
+                inits.append(f"o.{a.name} = []")
+            elif a.cls.__name__ in _BASE_PYTHON_DEFAULT:
+                inits.append(f"o.{a.name} = {_BASE_PYTHON_DEFAULT[a.cls.__name__]}")
+            else:
+                inits.append(f"o.{a.name} = None")
+        if cname not in self.classes:
+            self.classes[cname] = type(cname, (_Node,), {"__slots__": (*attrs, "_tx_position", "_tx_position_end")})
+        kcls = self.const("C", self.classes[cname])
+        klists = self.const("L", frozenset(lists))
+        body = self.match_body(e)
+        init = "\n".join(f"        {i}" for i in inits)
+        self.emit(
+            f"def {name}(t, p):\n        f = []\n        q = {body}(t, p, f)\n        if q < 0:\n"
+            f"            return -1, None\n        o = {kcls}()\n{init}\n"
+            f"        o._tx_position = WS(t, p).end()\n        o._tx_position_end = q\n"
+            f"        for k, v in f:\n            if k in {klists}:\n                getattr(o, k).append(v)\n"
+            f"            else:\n                setattr(o, k, v)\n        return q, o\n"
+        )
+
+    def match_body(self, e: Any) -> str:
+        """The body of a rule, matched as an expression of its own (not as a reference to the rule)."""
+        if e.rule_name in self.bodies:
+            return self.bodies[e.rule_name]
+        name = self.fresh("b")
+        self.bodies[e.rule_name] = name
+        kind = type(e).__name__
+        if kind != "Sequence":
+            raise Unsupported(f"rule {e.rule_name} is a {kind}")
+        parts = [self.match(n) for n in e.nodes]
+        body = [f"def {name}(t, p, f):", "        mark = len(f)"]
+        for i, part in enumerate(parts):
+            body.append(f"        p = {part}(t, p, f)")
+            body.append("        if p < 0:\n            return -1" if i == 0
+                        else "        if p < 0:\n            del f[mark:]\n            return -1")
+        body.append("        return p\n")
+        self.emit("\n".join(body))
+        return name
+
+    def _assignment(self, e: Any) -> str:
+        name = self.fresh("a")
+        self.names[self.key(e)] = name
+        attr = e._attr_name
+        op = e.rule_name.split("_")[-1]
+        if op == "plain":
+            v = self.value(e.nodes[0])
+            self.emit(f"def {name}(t, p, f):\n        q, v = {v}(t, p)\n        if q < 0:\n            return -1\n"
+                      f"        f.append(({attr!r}, v))\n        return q\n")
+        elif op == "optional":
+            inner = self.match(e.nodes[0])
+            self.emit(f"def {name}(t, p, f):\n        q = {inner}(t, p, [])\n        if q < 0:\n            return p\n"
+                      f"        f.append(({attr!r}, True))\n        return q\n")
+        elif op in ("zeroormore", "oneormore"):
+            if getattr(e, "eolterm", False):
+                raise Unsupported("eolterm")
+            v = self.value(e.nodes[0])
+            sep = self.match(e.sep) if e.sep is not None else None
+            least = "        if not got:\n            return -1\n" if op == "oneormore" else ""
+            sep_code = (f"            if got:\n                s = {sep}(t, p, [])\n                if s < 0:\n"
+                        f"                    break\n            else:\n                s = p\n"
+                        if sep else "            s = p\n")
+            self.emit(
+                f"def {name}(t, p, f):\n        got = 0\n        while True:\n{sep_code}"
+                f"            q, v = {v}(t, s)\n            if q < 0:\n                break\n"
+                f"            f.append(({attr!r}, v))\n            got += 1\n            p = q\n"
+                f"{least}        return p\n"
+            )
+        else:
+            raise Unsupported(f"assignment {op}")
+        return name
+
+
+class _Node:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} at {getattr(self, '_tx_position', '?')}>"
+
+
+def compile_parser(mm: Any) -> Callable[[str], Any]:
+    """Generate the parser for textX metamodel `mm`. Returns parse(text) -> File object, or None where the
+    text does not parse (the caller then asks textX, for the diagnostic). Raises Unsupported."""
+    parser = mm._parser_blueprint
+    if not parser.skipws or parser.ignore_case or getattr(parser, "reduce_tree", False):
+        raise Unsupported("parser options")
+    if getattr(mm, "use_regexp_group", False) or not getattr(mm, "auto_init_attributes", True):
+        raise Unsupported("metamodel options")
+    if set(mm._obj_processors) - set(_BASE_CONVERT) - {"ID", "BOOL", "FLOAT", "STRICTFLOAT", "NUMBER", "BASETYPE"}:
+        raise Unsupported("object processors")
+    model = parser.parser_model
+    if type(model).__name__ != "Sequence" or len(model.nodes) != 2 or type(model.nodes[1]).__name__ != "EndOfFile":
+        raise Unsupported("root rule")
+    ws_chars = "".join(re.escape(c) for c in parser.ws)
+    comment = parser.comments_model
+    if comment is not None and type(comment).__name__ != "RegExMatch":
+        raise Unsupported("comment rule")
+    # whitespace, then comments each followed by whitespace, as Match.parse and _parse_comments do
+    ws_rx = f"[{ws_chars}]*" + (f"(?:(?:{comment.regex.pattern})[{ws_chars}]*)*" if comment is not None else "")
+    gen = _Gen(mm)
+    root = gen.value(model.nodes[0])
+    eof = gen.match(model.nodes[1])
+    source = "\n".join([*gen.lines, *gen.tables])
+    namespace: dict[str, Any] = {"WS": re.compile(ws_rx, comment.regex.flags if comment else 0).match,
+                                 "_unquote": _unquote}
+    namespace.update(gen.consts)
+    exec(compile(source, "<sops fast parser>", "exec"), namespace)  # noqa: S102 - generated above from the grammar
+    parse_root, parse_eof = namespace[root], namespace[eof]
+
+    def parse(text: str) -> Any:
+        q, obj = parse_root(text, 0)
+        if q < 0 or parse_eof(text, q, None) < 0:
+            return None
+        return obj
+
+    parse.source = source  # type: ignore[attr-defined]
+    return parse

@@ -1,0 +1,123 @@
+"""The parser generated from the grammar (parse/fast_parser.py): derived from grammar/sops.tx, never drifting
+from textX. Random and damaged texts are compared in tests/robustness/test_fast_parser_agrees.py."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from safetyops_dsl.parse import fast_parser, textx_parser
+from safetyops_dsl.parse.builder import FileBuilder
+from safetyops_dsl.parse.fast_parser import Unsupported, compile_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _sources() -> list[Path]:
+    found = [p for p in ROOT.rglob("*.sops") if ".venv" not in p.parts and ".git" not in p.parts]
+    assert len(found) > 50  # the examples, golden cases and fixtures
+    return sorted(found)
+
+
+def _metamodel(grammar: str):  # type: ignore[no-untyped-def]
+    from textx import metamodel_from_str
+
+    return metamodel_from_str(grammar, autokwd=True)
+
+
+def test_the_shipped_grammar_compiles() -> None:
+    assert textx_parser.fast_parser() is not None
+
+
+def test_every_file_of_the_repository_builds_the_same() -> None:
+    accepted = 0
+    for path in _sources():
+        text = path.read_bytes().decode("utf-8", "replace")
+        slow, _ = textx_parser.parse_text(text, "f.sops", fast=False)
+        fast = textx_parser.fast_parse(text)
+        assert (slow is None) == (fast is None), path
+        if slow is None:
+            continue
+        accepted += 1
+        a = FileBuilder(text, "f.sops", "f.sops", "p")
+        b = FileBuilder(text, "f.sops", "f.sops", "p")
+        assert a.build(slow) == b.build(fast), path
+        assert a.diagnostics == b.diagnostics, path
+    assert accepted > 50
+
+
+def test_positions_are_textx_positions() -> None:
+    text = '// c\npackage p\n\n  component  A "d" {\n  out y /* x */ failure F rate 1 FIT\n  y.omission <- F\n}\n'
+    slow, _ = textx_parser.parse_text(text, "f.sops", fast=False)
+    fast = textx_parser.fast_parser()(text)
+    pairs = [(slow.elements[0], fast.elements[0])]
+    pairs += list(zip(slow.elements[0].members, fast.elements[0].members, strict=True))
+    for s, f in pairs:
+        assert type(s).__name__ == type(f).__name__
+        assert (s._tx_position, s._tx_position_end) == (f._tx_position, f._tx_position_end)
+
+
+def test_a_grammar_change_changes_the_generated_parser() -> None:
+    grammar = resources.files("safetyops_dsl.grammar").joinpath("sops.tx").read_text(encoding="utf-8")
+    changed = grammar.replace("MissionTime: 'mission_time' time=Duration;", "MissionTime: 'mission_span' time=Duration;")
+    assert changed != grammar
+    parse = compile_parser(_metamodel(changed))
+    assert parse("mission_span 10 h\n").elements[0].time.unit == "h"
+    assert parse("mission_time 10 h\n") is None
+
+
+@pytest.mark.parametrize(
+    "grammar",
+    [
+        "File: a=Inner; Inner: 'x' Other; Other: name=/[a-z]+/;",  # a common rule used without assignment
+        "File: 'x' a=/[a-z]+/ b=BOOL;",  # textX converts BOOL (not used by sops.tx): not translated
+    ],
+)
+def test_constructs_it_does_not_know_are_refused(grammar: str) -> None:
+    with pytest.raises(Unsupported):
+        compile_parser(_metamodel(grammar))
+
+
+def test_strings_unescape_as_textx_does() -> None:
+    assert fast_parser._unquote(r'"a \"b\" c\n"') == 'a "b" c\\n'
+
+
+def test_small_models_do_not_pay_for_generating_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = 'component A {\n    out y\n    failure F rate 1 FIT\n    y.omission <- F\n}\n'
+    textx_parser.fast_parser.cache_clear()
+    monkeypatch.setattr(textx_parser, "_textx_bytes", 0)
+    try:
+        assert type(textx_parser.parse_text(text, "f.sops")[0]).__module__.startswith("textx")
+        assert textx_parser.fast_parser.cache_info().currsize == 0
+        monkeypatch.setattr(textx_parser, "_textx_bytes", textx_parser.FAST_AFTER_BYTES)
+        model, _ = textx_parser.parse_text(text, "f.sops")
+        assert isinstance(model, fast_parser._Node)
+    finally:
+        textx_parser.fast_parser()
+
+
+def test_the_generated_source_depends_on_the_grammar_only() -> None:
+    # compile_parser exec()s generated code: its text must come from the grammar, never from a parsed input
+    first = textx_parser.fast_parser()
+    assert first('component Zq_marker "Zq text" {\n    out y\n}\n') is not None
+    again = compile_parser(textx_parser.metamodel())
+    assert again.source == first.source  # type: ignore[attr-defined]
+    assert "Zq" not in first.source  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("nest", ["({})", "1 of ({})", "(F and {})"])
+def test_it_never_accepts_nesting_that_textx_refuses(nest: str) -> None:
+    def text(depth: int) -> str:
+        expr = "F"
+        for _ in range(depth):
+            expr = nest.format(expr)
+        return "component A {\n    out y\n    failure F rate 1 FIT\n    y.omission <- " + expr + "\n}\n"
+
+    textx_parser.fast_parser()
+    for depth in range(30, 120, 3):
+        slow, slow_err = textx_parser.parse_text(text(depth), "f.sops", fast=False)
+        model, err = textx_parser.parse_text(text(depth), "f.sops")
+        assert (slow is None) == (model is None), depth
+        assert slow_err == err, depth
