@@ -34,7 +34,8 @@ from typing import Any
 from safetyops_dsl.analysis.coverage import Coverage
 from safetyops_dsl.analysis.gate import FAIL, SUPERSEDED, GateItem, gate_items
 from safetyops_dsl.analysis.pipeline import Options, Results, analyse
-from safetyops_dsl.analysis.result_diff import ResultDeltas, result_deltas
+from safetyops_dsl.analysis.result_diff import FieldDelta, ResultDeltas, result_deltas
+from safetyops_dsl.analysis.result_diff import text as result_text
 from safetyops_dsl.analysis.targets import GoalCheck, check_goal_targets
 from safetyops_dsl.analysis.trace import TraceGraph, build_trace, node_id, split_id
 from safetyops_dsl.diagnostics import Diagnostic, Severity
@@ -54,11 +55,7 @@ MEMBER_KINDS = ("component", "argument")  # top-level kinds whose members are di
 REL_TOLERANCE = 1e-9
 
 
-@dataclass(frozen=True)
-class FieldChange:
-    field: str
-    old: str
-    new: str
+FieldChange = FieldDelta  # one field of an element, before and after (the result deltas use the same record)
 
 
 @dataclass(frozen=True)
@@ -204,18 +201,10 @@ def expr_mapped(e: el.Expr, fmap: RefMap, top: bool = True) -> str:
 
 def value_text(value: Any, role: Role, maps: Maps) -> str:
     """A compared field's value as the diff shows it. Unknown types are refused, never skipped."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Enum):
-        return str(value.value)
-    if isinstance(value, int):
-        return str(value)
     if isinstance(value, float):
         return _num(value, role.unit)
-    if isinstance(value, str):
-        return value
+    if value is None or isinstance(value, bool | Enum | int | str):
+        return result_text(value)  # the same spelling as the result deltas: yes/no, enum values
     if isinstance(value, el.NameRef):
         return maps.ref(value.text, role.refs)
     if isinstance(value, el.Ref | el.And | el.Or | el.KofN):
