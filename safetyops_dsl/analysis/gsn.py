@@ -37,6 +37,7 @@ from safetyops_dsl.fta.engine import analyse
 from safetyops_dsl.fta.result import AnalysisOptions
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.links import links
 from safetyops_dsl.model.semantics import derived_asil, goal_asil, hazard_system, resolve_allocation
 
 # -- statuses ------------------------------------------------------------------------------------------------
@@ -604,11 +605,18 @@ class _Builder:
                           f"Residual ML errors of {c.name} are detected at run time"
                           + ("" if monitors else " (no runtime monitor is modelled)"), c.location)
         self.case.support(strat, g_mon)
+        supported = links(self.model).supports
         for mech in monitors:
             covers = ", ".join(r.text for r in mech.covers)
-            self.case.support(g_mon, self.node(
-                f"G_ML_{cid}_{safe_id(mech.name)}", "goal",
-                f"{mech.name} detects {covers} at run time (coverage {mech.coverage * 100:g} %)", mech.location))
+            g_m = self.node(f"G_ML_{cid}_{safe_id(mech.name)}", "goal",
+                            f"{mech.name} detects {covers} at run time (coverage {mech.coverage * 100:g} %)",
+                            mech.location)
+            self.case.support(g_mon, g_m)
+            # evidence that `supports Component.Monitor`: a test of the monitor, a fault-injection campaign
+            target = ("mechanism", f"{c.qualified_name}.{mech.name}")
+            for q, ev in sorted(self.model.evidence.items()):
+                if target in supported[q]:
+                    self.case.support(g_m, self.solution(ev))
         return g
 
     def requirements_allocated_to(self, c: el.Component) -> list[el.Requirement]:

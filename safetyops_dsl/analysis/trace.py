@@ -251,6 +251,8 @@ def build_trace(
         for kind, target in linked.verifies[q]:
             link(node_id(kind, target), eid, "verified_by")
         for kind, target in linked.supports[q]:
+            if kind == "mechanism":  # a mechanism of a component type: the trace shows it at the type
+                kind, target = "component", target.rpartition(".")[0]
             link(node_id(kind, target), eid, "supported_by")
         if ev.kind == "metric":
             link(node_id("metric", ev.source), eid, "measured_by")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model.elements import NameRef
 from safetyops_dsl.model.index import Model
-from safetyops_dsl.model.semantics import hazard_system, resolve_allocation
+from safetyops_dsl.model.semantics import hazard_system, resolve_allocation, resolve_mechanism
 
 Key = tuple[str, str]  # (kind, qualified name)
 
@@ -26,7 +26,7 @@ class Links:
     children: dict[str, tuple[str, ...]]  # goal or requirement -> requirements refining it
     allocations: dict[str, tuple[str, ...]]  # requirement -> component qualified names or instance paths
     verifies: dict[str, tuple[Key, ...]]  # evidence -> requirements and goals it verifies
-    supports: dict[str, tuple[Key, ...]]  # evidence -> elements it supports
+    supports: dict[str, tuple[Key, ...]]  # evidence -> elements it supports (and ("mechanism", "C.M"))
     system_of_hazard: dict[str, str]  # hazard -> qualified name of its system (where it resolves)
 
 
@@ -36,6 +36,16 @@ def _resolved(model: Model, refs: tuple[NameRef, ...], kinds: tuple[str, ...], p
         found = model.resolve(ref, kinds, package, what)
         if not isinstance(found, Diagnostic) and found not in out:
             out.append(found)
+    return tuple(out)
+
+
+def _mechanisms(model: Model, refs: tuple[NameRef, ...], package: str) -> tuple[Key, ...]:
+    """Supported mechanisms and monitors (`Component.Mechanism`) as ("mechanism", "<component>.<name>")."""
+    out: list[Key] = []
+    for ref in refs:
+        found = resolve_mechanism(model, ref.text, package)
+        if found is not None:
+            out.append(("mechanism", f"{found[0]}.{found[1]}"))
     return tuple(out)
 
 
@@ -63,7 +73,8 @@ def build_links(model: Model) -> Links:
     verifies = {q: _resolved(model, ev.verifies, ("requirement", "safety_goal"), ev.package, "verified element")
                 for q, ev in sorted(model.evidence.items())}
     supports = {q: _resolved(model, ev.supports, ("hazard", "safety_goal", "requirement", "component"), ev.package,
-                             "supported element") for q, ev in sorted(model.evidence.items())}
+                             "supported element") + _mechanisms(model, ev.supports, ev.package)
+                for q, ev in sorted(model.evidence.items())}
     systems: dict[str, str] = {}
     for q, hazard in sorted(model.hazards.items()):
         s = hazard_system(model, hazard)

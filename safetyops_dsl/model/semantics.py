@@ -184,3 +184,17 @@ def check_deviation(model: Model, name: str, loc: Location) -> Diagnostic | None
         loc,
         did_you_mean(name, sorted(model.all_deviations())) or "declare it with `deviation NAME refines BASE`",
     )
+
+
+def resolve_mechanism(model: Model, text: str, package: str) -> tuple[str, str] | None:
+    """`Component.Mechanism` (a safety mechanism or ML monitor of a component type) -> (component qualified
+    name, mechanism name), or None where it names no mechanism. Evidence can support a mechanism: a test
+    of a runtime monitor, a fault-injection campaign measuring a diagnostic coverage."""
+    owner, dot, name = text.rpartition(".")
+    if not dot:
+        return None
+    found = model.lookup(owner, ("component",), package)
+    if found is None:
+        return None
+    comp = model.components[found[1]]
+    return (comp.qualified_name, name) if any(m.name == name for m in comp.mechanisms) else None

@@ -26,6 +26,7 @@ from safetyops_dsl.model.semantics import (
     resolve_allocation,
     resolve_ccf_member,
     resolve_condition_ref,
+    resolve_mechanism,
 )
 from safetyops_dsl.validation.policy import POLICY_RULES, waived_rules
 
@@ -722,7 +723,7 @@ def check_evidence(model: Model) -> Iterable[Diagnostic]:
             found = model.resolve(
                 ref, ("hazard", "safety_goal", "requirement", "component"), ev.package, "supported element"
             )
-            if isinstance(found, Diagnostic):
+            if isinstance(found, Diagnostic) and resolve_mechanism(model, ref.text, ev.package) is None:
                 yield found
         if not ev.verifies and not ev.supports:
             yield dg.make(
