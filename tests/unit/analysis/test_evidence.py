@@ -114,12 +114,13 @@ def test_aeb_with_fixture_results() -> None:
     statuses, diags = ev.evaluate_evidence(_aeb(), results, use_git=False)
     got = {q.rpartition(".")[2]: s.status for q, s in statuses.items()}
     assert got == {
-        "MET_PRE": "passed", "MET_REC": "failed", "REV_HARA": "recorded", "TST_CONF": "skipped",
+        "MET_PRE": "passed", "MET_REC": "failed", "REV_DATA": "recorded", "REV_HARA": "recorded",
+        "TST_CONF": "skipped", "TST_OOD": "missing",
         "TST_LS": "passed", "TST_RDR": "failed", "TST_STALE": "missing", "TST_WD": "passed",
     }
     assert statuses["aeb.MET_REC"].value == pytest.approx(0.987)
     assert "needs >= 0.99" in statuses["aeb.MET_REC"].detail
-    assert sorted(d.code for d in diags) == ["SOPS107", "SOPS107", "SOPS108", "SOPS109"]
+    assert sorted(d.code for d in diags) == ["SOPS107", "SOPS107", "SOPS108", "SOPS108", "SOPS109"]  # TST_STALE and TST_OOD not in the run
 
 
 def test_without_results_tests_are_not_run() -> None:
