@@ -66,6 +66,32 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
+    """The `sops` program. Run as a program (`argv` None), it ends without tearing the interpreter down:
+    freeing a large model object by object took longer than checking it (10,000 components: 2.95 s to
+    check, 2.0 s to free); the output is flushed first and every file was already closed and renamed."""
+    try:
+        return _main(argv)
+    except SystemExit as exc:
+        if argv is not None:
+            raise
+        _exit_now(exc.code)
+
+
+def _exit_now(code: Any) -> None:
+    status = code if isinstance(code, int) else (0 if code is None else 1)
+    if not isinstance(code, int | None):
+        print(code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except ValueError:  # closed by its owner (the language server closes stdout at `exit`)
+            pass
+        except OSError:  # a broken pipe: what was left could not be delivered
+            status = status or 1
+    os._exit(status)
+
+
+def _main(argv: list[str] | None) -> Any:
     previous: Any = None
     with contextlib.suppress(ValueError):  # signal handlers can only be set from the main thread
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
