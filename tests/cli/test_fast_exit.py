@@ -17,7 +17,7 @@ def test_output_and_status_survive_the_fast_exit(tmp_path: Path) -> None:
     bad.write_text('hazard H1 "x" { severity S9 }\n', encoding="utf-8")
     done = subprocess.run([SOPS, "check", str(bad)], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1
-    assert done.stderr.rstrip().endswith("1 file checked: 2 errors, 1 warning"), done.stderr
+    assert done.stdout.rstrip().endswith("1 file checked: 2 errors, 1 warning"), done.stdout
     fmea = subprocess.run([SOPS, "fmea", str(ROOT / "models" / "aeb"), "--format", "csv"], capture_output=True,
                           text=True, timeout=120, check=False)
     assert fmea.returncode == 0 and fmea.stdout.count("\n") > 10 and fmea.stdout.endswith("\n")
