@@ -170,10 +170,16 @@ def _node_name_lines(name: str, width: int = LABEL_WRAP) -> list[str]:
     also wraps at the blanks between its members."""
     if not (name.startswith("[") and name.endswith("]") and " " in name):
         return _wrap_name(name, width)
+    return fill((_wrap_name(member, width) for member in name.split(" ")), width)
+
+
+def fill(words: Iterable[list[str]], width: int) -> list[str]:
+    """Lines of at most `width` from words given as their pieces (a word longer than a line comes already
+    broken, e.g. by `_wrap_name`): words are joined by a blank, the pieces of one word without."""
     lines: list[str] = []
     current = ""
-    for member in name.split(" "):
-        for i, piece in enumerate(_wrap_name(member, width)):
+    for pieces in words:
+        for i, piece in enumerate(pieces):
             sep = " " if i == 0 and current else ""
             if current and len(current) + len(sep) + len(piece) > width:
                 lines.append(current)

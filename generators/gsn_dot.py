@@ -28,6 +28,7 @@ from safetyops_dsl.generators.fault_tree_dot import (
     _points_bbox,
     _quoted,
     _wrap_name,
+    fill,
 )
 
 from safetyops_dsl.analysis.gsn import CONTEXTUAL, STATUS_ORDER, Case, Node
@@ -68,16 +69,8 @@ def _wrap(text: str, width: int, max_lines: int = 6) -> list[str]:
     as a last resort inside the word, so that "inspection" never comes out as "inspectio / n"."""
     lines: list[str] = []
     for paragraph in _clean(text).split("\n"):
-        current = ""
-        for word in paragraph.split():
-            pieces = [word] if len(word) <= width else _wrap_name(word, width)
-            for i, piece in enumerate(pieces):
-                sep = " " if i == 0 and current else ""
-                if current and len(current) + len(sep) + len(piece) > width:
-                    lines.append(current)
-                    current, sep = "", ""
-                current += sep + piece
-        lines.append(current)
+        lines += fill(([word] if len(word) <= width else _wrap_name(word, width) for word in paragraph.split()),
+                      width)
     while lines and not lines[-1]:
         lines.pop()
     if len(lines) > max_lines:
