@@ -272,15 +272,6 @@ def member_locations(model: Model, e: Any) -> dict[tuple[str, str], tuple[str, i
     return out
 
 
-def canon_top(model: Model, kind: str, e: Any, rmap: RefMap) -> dict[str, str]:
-    return canon(e, Maps(elements=rmap))
-
-
-def component_members(c: Any, rmap: RefMap, fmap: RefMap) -> Members:
-    """Members of a component (or an argument); `fmap` renames failure modes (old -> new) inside it."""
-    return members_of(c, Maps(elements=rmap, failure_modes=fmap))
-
-
 def _flat(d: dict[str, Any]) -> str:
     return repr(sorted((k, _flat(v) if isinstance(v, dict) else v) for k, v in d.items()))
 
@@ -296,10 +287,10 @@ def _store(model: Model, kind: str) -> dict[str, Any]:
     return stores[kind]
 
 
-def _content(model: Model, kind: str, e: Any, rmap: RefMap) -> dict[str, str]:
-    d = canon_top(model, kind, e, rmap)
+def _content(kind: str, e: Any, rmap: RefMap) -> dict[str, str]:
+    d = canon(e, Maps(elements=rmap))
     if kind in MEMBER_KINDS:
-        d["members"] = _flat(component_members(e, rmap, {}))
+        d["members"] = _flat(members_of(e, Maps(elements=rmap)))
     return d
 
 
@@ -331,9 +322,9 @@ def find_renames(old: Model, new: Model) -> dict[str, tuple[str, str]]:
                 continue
             scored = []
             for qo in gone:
-                co = _content(old, kind, o[qo], rmap)
+                co = _content(kind, o[qo], rmap)
                 for qn in fresh:
-                    score = _alike(kind, co, _content(new, kind, n[qn], {}))
+                    score = _alike(kind, co, _content(kind, n[qn], {}))
                     threshold = 1.0 if exact_only else (0.85 if kind in MEMBER_KINDS else 0.75)
                     if score >= threshold:
                         scored.append((-score, qo, qn))
@@ -403,12 +394,12 @@ def semantic_diff(old: Model, new: Model) -> tuple[list[Change], dict[str, str],
             if qo not in o:
                 changes.append(Change(kind, qn, "added", file=file, line=line))
                 if kind in MEMBER_KINDS:
-                    for sk, members in component_members(en, {}, {}).items():
+                    for sk, members in members_of(en).items():
                         for key in sorted(members):
                             changes.append(Change(sk, key, "added", owner=qn, file=file, line=line))
                 continue
             eo = o[qo]
-            fields = _field_changes(canon_top(old, kind, eo, rmap), canon_top(new, kind, en, {}))
+            fields = _field_changes(canon(eo, Maps(elements=rmap)), canon(en))
             sub: list[Change] = []
             if kind in MEMBER_KINDS:
                 sub, renames_here = _component_changes(old, new, eo, en, rmap, type_fm)
@@ -435,8 +426,7 @@ def _type_failure_renames(old: Model, new: Model, rn: dict[str, str]) -> dict[st
     for qn, en in new.components.items():
         eo = old.components.get(back.get(qn, qn))
         if eo is not None:
-            out[qn] = _member_renames(component_members(eo, {}, {})["failure_mode"],
-                                      component_members(en, {}, {})["failure_mode"])
+            out[qn] = _member_renames(members_of(eo)["failure_mode"], members_of(en)["failure_mode"])
     return out
 
 
@@ -444,9 +434,9 @@ def _component_changes(
     old: Model, new: Model, eo: el.Component, en: el.Component, rmap: RefMap, type_fm: dict[str, dict[str, str]]
 ) -> tuple[list[Change], dict[str, dict[str, str]]]:
     """`type_fm`: the failure-mode renames of every component (`_type_failure_renames`), this one's included."""
-    mem_new = component_members(en, {}, {})
+    mem_new = members_of(en)
     fm_renames = type_fm.get(en.qualified_name, {})
-    mem_old = component_members(eo, rmap, fm_renames)
+    mem_old = members_of(eo, Maps(elements=rmap, failure_modes=fm_renames))
     renames: dict[str, dict[str, str]] = {sk: _member_renames(mem_old[sk], mem_new[sk])
                                           for sk in ("mechanism", "part", "port", "gsn_node") if sk in mem_new}
     renames["failure_mode"] = fm_renames

@@ -203,7 +203,7 @@ def result_deltas(old: Results | None, new: Results | None, gate_old: list[GateI
         d.add("gsn", "nodes", rows_delta(gsn_records(old), gsn_records(new)))
     go = {rename_key(i.key, rename): i for i in gate_old}
     gn = {i.key: i for i in gate_new}
-    d.add("gate", "items", rows_delta({k: {"status": i.status, "detail": i.detail} for k, i in go.items()},
+    d.add("gate", "items", rows_delta({rename_key(k, rename): r for k, r in gate_records(gate_old).items()},
                                       gate_records(gate_new)))
     d.newly_failing = [i for k, i in gn.items() if i.status == FAIL and (k not in go or go[k].status != FAIL)]
     d.newly_passing = [i for k, i in gn.items() if i.status != FAIL and k in go and go[k].status == FAIL]
