@@ -130,7 +130,8 @@ class Results:
     @cached_property
     def trace(self) -> TraceGraph:
         with self.progress.phase("trace"):
-            return build_trace(self.model, self.ci, check_stale=self.options.check_stale, use_git=self.options.use_git)
+            return build_trace(self.model, self.ci, check_stale=self.options.check_stale, use_git=self.options.use_git,
+                               syntheses=self.syntheses)
 
     @cached_property
     def _policy(self) -> Policy:

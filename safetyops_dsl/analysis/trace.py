@@ -179,6 +179,7 @@ def build_trace(
     results: Results | None = None,
     *,
     analyse_trees: bool = True,
+    syntheses: list[SynthesisResult] | None = None,  # the model's trees, where the caller has them already
     check_stale: bool = True,
     use_git: bool = True,
 ) -> TraceGraph:
@@ -259,7 +260,7 @@ def build_trace(
 
     # fault-tree membership
     if analyse_trees:
-        for syn in synthesise_all(model):
+        for syn in syntheses if syntheses is not None else synthesise_all(model):
             qh = syn.hazard.qualified_name
             ht = analyse_hazard(syn)
             tg.trees[qh] = ht
