@@ -295,30 +295,69 @@ def input_hash(record: dict[str, Any]) -> str:
 
 @dataclass
 class Analysis:
+    """The pipeline's results for one build, with what the build adds: the model check, the policy file,
+    the files read and their digests."""
+
     opts: BuildOptions
     checked: Checked
     model: Model
     root: Path
-    syntheses: list[SynthesisResult]
-    trees: list[tuple[FaultTree, FtaResult]]
-    goal_checks: list[GoalCheck]
-    fmea: FmeaTable
-    fmeda: FmedaReport
-    hara: HaraTable
-    trace: TraceGraph
-    coverage: Coverage
-    results_ok: bool  # False: a result file was unreadable
-    policy_ok: bool  # False: the policy file or the model's policy is invalid
+    results: pipeline.Results
     diagnostics: list[Diagnostic]  # warnings and errors beyond the model check (results, policy, trace, GSN)
-    case: Any = None  # the GSN case (safetyops_dsl.analysis.gsn.Case), None when GSN is not available
-    gsn_error: str = ""  # why GSN is missing
     input_files: list[Path] = field(default_factory=list)  # files read beyond the given paths
     pins_commit: bool = False
-    results: pipeline.Results | None = None  # the pipeline's output the fields above were taken from
     policy_file_ok: bool = True
     # absolute path -> sha256 of the bytes the analyses read (model, policy and result files as parsed;
-    # evidence artifacts as hashed after the trace checked them)
+    # evidence artifacts as hashed when the build collected its inputs)
     input_digests: dict[Path, str] = field(default_factory=dict)
+    gsn_error: str = ""  # why GSN is missing
+
+    @property
+    def syntheses(self) -> list[SynthesisResult]:
+        return self.results.syntheses
+
+    @property
+    def trees(self) -> list[tuple[FaultTree, FtaResult]]:
+        return self.results.trees
+
+    @property
+    def goal_checks(self) -> list[GoalCheck]:
+        return self.results.goal_checks
+
+    @property
+    def fmea(self) -> FmeaTable:
+        return self.results.fmea
+
+    @property
+    def fmeda(self) -> FmedaReport:
+        return self.results.fmeda
+
+    @property
+    def hara(self) -> HaraTable:
+        return self.results.hara
+
+    @property
+    def trace(self) -> TraceGraph:
+        return self.results.trace
+
+    @property
+    def coverage(self) -> Coverage:
+        return self.results.coverage
+
+    @property
+    def results_ok(self) -> bool:
+        """False: a result file was unreadable."""
+        return self.results.results_ok
+
+    @property
+    def policy_ok(self) -> bool:
+        """False: the policy file or the model's policy is invalid."""
+        return self.results.policy_ok and self.policy_file_ok
+
+    @property
+    def case(self) -> Any:
+        """The GSN case (safetyops_dsl.analysis.gsn.Case), None when GSN is not built."""
+        return self.results.case
 
 
 @contextlib.contextmanager
@@ -418,13 +457,9 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
         pins_commit = pins_commit or ev.commit is not None
     inputs += read
 
-    analysis = Analysis(opts, checked, model, root, results.syntheses, results.trees, results.goal_checks,
-                        results.fmea, results.fmeda, results.hara, results.trace, results.coverage,
-                        results.results_ok, results.policy_ok and policy_file_ok, dg.sort_unique(diags + results.diagnostics),
-                        case=results.case, gsn_error=results.gsn_error, input_files=sorted(set(inputs)),
-                        pins_commit=pins_commit, results=results, policy_file_ok=policy_file_ok,
-                        input_digests=read)
-    return analysis
+    return Analysis(opts, checked, model, root, results, dg.sort_unique(diags + results.diagnostics),
+                    input_files=sorted(set(inputs)), pins_commit=pins_commit, policy_file_ok=policy_file_ok,
+                    input_digests=read)
 
 
 # -- the gate ----------------------------------------------------------------------------------------------------
@@ -432,7 +467,6 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
 
 def gate_items(a: Analysis) -> list[GateItem]:
     """The release checks of a build's analyses (analysis/gate.py)."""
-    assert a.results is not None, "an Analysis is made from the pipeline's Results"
     return _gate_items(a.results, a.checked.diagnostics, a.checked.file_count, a.policy_file_ok)
 
 

@@ -159,8 +159,6 @@ class Results:
                                                              use_git=self.options.use_git)
             return gsn.build_case(self.model, statuses, self.probabilities(), details=details)
 
-    gsn_error: str = ""
-
     @property
     def diagnostics(self) -> list[Diagnostic]:
         """Beyond the model check: results, policy, trace, coverage, GSN (computes what it reports on)."""
