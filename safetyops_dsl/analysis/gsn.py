@@ -38,7 +38,7 @@ from safetyops_dsl.fta.result import AnalysisOptions
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.links import links
-from safetyops_dsl.model.semantics import derived_asil, goal_asil, hazard_system, resolve_allocation
+from safetyops_dsl.model.semantics import derived_asil, goal_asil, hazard_system
 
 # -- statuses ------------------------------------------------------------------------------------------------
 
@@ -220,10 +220,7 @@ def hazard_probabilities(model: Model) -> dict[str, tuple[float, float]]:
     for goal in model.goals.values():
         if goal.target_per_hour is None:
             continue
-        for ref in goal.mitigates:
-            found = model.resolve(ref, ("hazard",), goal.package, "hazard")
-            if not isinstance(found, Diagnostic):
-                wanted.add(found[1])
+        wanted.update(links(model).hazards_of_goal[goal.qualified_name])
     out: dict[str, tuple[float, float]] = {}
     options = AnalysisOptions(cut_set_limit=1, importance=False)
     for qname in sorted(wanted):
@@ -318,15 +315,10 @@ class _Builder:
         return None if isinstance(found, Diagnostic) else found[1]
 
     def evidence_for(self, kind: str, qname: str) -> list[el.Evidence]:
-        out = []
-        for _, ev in sorted(self.model.evidence.items()):
-            refs = ev.verifies + ev.supports
-            for ref in refs:
-                found = self.model.resolve(ref, (kind,), ev.package, "element")
-                if not isinstance(found, Diagnostic) and found[1] == qname:
-                    out.append(ev)
-                    break
-        return out
+        """The evidence that verifies or supports (kind, qname), by evidence name (model/links.py)."""
+        linked = links(self.model)
+        return [ev for q, ev in sorted(self.model.evidence.items())
+                if (kind, qname) in linked.verifies[q] or (kind, qname) in linked.supports[q]]
 
     # -- the pattern ----------------------------------------------------------------------------------------
     def build(self, split: str) -> Case:
@@ -459,8 +451,7 @@ class _Builder:
             parts.append(" ".join(classes) + (f" \u2192 ASIL {asil}" if asil else ""))
         if parts:
             self.case.context(g, self.node(f"C_{hid}", "context", "; ".join(parts), hz.location))
-        goals = [sg for _, sg in sorted(self.model.goals.items())
-                 if any(self.resolve(r, ("hazard",), sg.package) == hz.qualified_name for r in sg.mitigates)]
+        goals = [self.model.goals[q] for q in links(self.model).goals_of_hazard.get(hz.qualified_name, ())]
         if goals:
             strat = self.node(f"S_{hid}_goals", "strategy", f"Argue over the safety goals that mitigate {hz.name}",
                               hz.location)
@@ -488,9 +479,7 @@ class _Builder:
             facts.append(f"FTTI {sg.ftti_seconds * 1000:g} ms")
         if facts:
             self.case.context(g, self.node(f"C_{gid}", "context", "; ".join(facts), sg.location))
-        reqs = [r for _, r in sorted(self.model.requirements.items())
-                if any(self.resolve(ref, ("safety_goal", "requirement"), r.package) == sg.qualified_name
-                       for ref in r.refines)]
+        reqs = [self.model.requirements[q] for q in links(self.model).children.get(sg.qualified_name, ())]
         if reqs or sg.target_per_hour is not None:
             what = "the requirements refining " + sg.name if reqs else "the quantitative target of " + sg.name
             if reqs and sg.target_per_hour is not None:
@@ -540,9 +529,7 @@ class _Builder:
         g = self.node(f"G_{rid}", "goal",
                       f"{req.name} \u201c{req.title}\u201d is met" + (f" ({'; '.join(extra)})" if extra else ""),
                       req.location, key)
-        subs = [r for _, r in sorted(self.model.requirements.items())
-                if any(self.resolve(ref, ("safety_goal", "requirement"), r.package) == req.qualified_name
-                       for ref in r.refines)]
+        subs = [self.model.requirements[q] for q in links(self.model).children.get(req.qualified_name, ())]
         self.req_stack.add(req.qualified_name)
         for sub in sorted(subs, key=lambda x: natural_key(x.name)):
             if sub.qualified_name not in self.req_stack:
@@ -626,15 +613,9 @@ class _Builder:
             for inst in self.model.instances(s).walk():
                 if inst.component.qualified_name == c.qualified_name:
                     paths_of_type.add(inst.path)
-        out = []
-        for _, req in sorted(self.model.requirements.items()):
-            for ref in req.allocated_to:
-                target = resolve_allocation(self.model, req, ref)
-                if isinstance(target, Diagnostic):
-                    continue
-                if target == c.qualified_name or target in paths_of_type:
-                    out.append(req)
-                    break
+        allocations = links(self.model).allocations
+        out = [req for q, req in sorted(self.model.requirements.items())
+               if any(t == c.qualified_name or t in paths_of_type for t in allocations[q])]
         return sorted(out, key=lambda r: natural_key(r.name))
 
     # -- merging hand-written arguments -----------------------------------------------------------------------
