@@ -43,6 +43,7 @@ from safetyops_dsl.lsp.protocol import serve as serve_stdio
 from safetyops_dsl.lsp.symbols import Span, Symbol, SymbolIndex, build_index
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.links import links
 from safetyops_dsl.model.semantics import derived_asil, goal_asil, hazard_system, resolve_allocation
 from safetyops_dsl.parse import grammar_info
 from safetyops_dsl.parse.loader import SUFFIX, ParseMemo, display_path
@@ -203,8 +204,7 @@ def _hazard_md(state: ModelState, model: Model, hz: el.Hazard) -> list[str]:
         out.append(f"- situation: {hz.situation}")
     if hz.condition is not None:
         out.append(f"- condition: `{el.expr_text(hz.condition)}`")
-    goals = [g for g in model.goals.values()
-             if any(model.lookup(r.text, ("hazard",), g.package) == ("hazard", hz.qualified_name) for r in g.mitigates)]
+    goals = [model.goals[q] for q in links(model).goals_of_hazard.get(hz.qualified_name, ())]
     if goals:
         out.append("- safety goals: " + ", ".join(
             f"`{g.name}` (ASIL {goal_asil(model, g) or '?'})" for g in sorted(goals, key=lambda g: g.name)))
@@ -231,9 +231,7 @@ def _goal_md(model: Model, g: el.SafetyGoal) -> list[str]:
         out.append(f"- FTTI: {g.ftti_seconds * 1000:g} ms")
     if g.safe_state:
         out.append(f"- safe state: {g.safe_state}")
-    children = [r.name for r in model.requirements.values()
-                if any(model.lookup(x.text, ("safety_goal", "requirement"), r.package) == ("safety_goal", g.qualified_name)
-                       for x in r.refines)]
+    children = [model.requirements[q].name for q in links(model).children.get(g.qualified_name, ())]
     out.append("- refined by: " + (", ".join(f"`{c}`" for c in sorted(children)) or "no requirement"))
     return out
 
@@ -251,9 +249,8 @@ def _requirement_md(model: Model, r: el.Requirement) -> list[str]:
         res = resolve_allocation(model, r, ref)
         targets.append(f"`{ref.text}`" + ("" if isinstance(res, Diagnostic) or res == ref.text else f" ({res})"))
     out.append("- allocated to: " + (", ".join(targets) or "nothing"))
-    verified = sorted(e.name for e in model.evidence.values()
-                      if any(model.lookup(x.text, ("requirement", "safety_goal"), e.package)
-                             == ("requirement", r.qualified_name) for x in e.verifies))
+    verifies = links(model).verifies
+    verified = sorted(e.name for q, e in model.evidence.items() if ("requirement", r.qualified_name) in verifies[q])
     out.append("- verified by: " + (", ".join(f"`{v}`" for v in verified) or "no evidence"))
     return out
 
