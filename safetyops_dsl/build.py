@@ -394,13 +394,19 @@ def model_root(opts: BuildOptions) -> Path:
 RESULTS_DIR = "ci-results"  # conventional folder of CI results at the model root (docs/build-and-gate.md)
 
 
+def shipped_results(root: Path) -> tuple[str, ...]:
+    """The model root's `ci-results/` folder when it exists (the CI results a model ships), else nothing."""
+    folder = root / RESULTS_DIR
+    return (str(folder),) if folder.is_dir() else ()
+
+
 def with_default_results(opts: BuildOptions) -> BuildOptions:
     """Without `--results`, the model root's `ci-results/` folder when it exists: a model that ships its CI
     results is judged with them by a plain `sops build` or `sops gate`, as CI would."""
     if opts.results:
         return opts
-    folder = model_root(opts) / RESULTS_DIR
-    return dataclasses.replace(opts, results=(str(folder),)) if folder.is_dir() else opts
+    shipped = shipped_results(model_root(opts))
+    return dataclasses.replace(opts, results=shipped) if shipped else opts
 
 
 def analyse(opts: BuildOptions, progress: Progress | None = None, with_gsn: bool = True) -> Analysis:

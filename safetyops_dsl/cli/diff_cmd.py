@@ -133,7 +133,7 @@ def _load(side: Side, folder: str, cache_dir: str | None) -> tuple[DiffSide, lis
     from safetyops_dsl import diagnostics as dg
     from safetyops_dsl.analysis.diff import Side as DiffSide
     from safetyops_dsl.api import check
-    from safetyops_dsl.build import RESULTS_DIR
+    from safetyops_dsl.build import shipped_results
     from safetyops_dsl.cli.common import print_diagnostics
 
     checked = check([folder], cache_dir=cache_dir)
@@ -152,8 +152,7 @@ def _load(side: Side, folder: str, cache_dir: str | None) -> tuple[DiffSide, lis
         print_diagnostics(errors, sources)
         click.echo(f"sops diff: the {side.label} side has errors: only its structure is compared", err=True)
         lines = [dg.render_one(d, None, brief=True) for d in errors]
-    shipped = checked.model.root / RESULTS_DIR if checked.model is not None else None
-    results = (str(shipped),) if shipped is not None and shipped.is_dir() else ()
+    results = shipped_results(checked.model.root) if checked.model is not None else ()
     return DiffSide(checked.model, tuple(checked.diagnostics), checked.file_count, side.label, results), lines
 
 
