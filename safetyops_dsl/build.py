@@ -45,7 +45,6 @@ from safetyops_dsl.analysis.gate import (
     FAIL,
     PASS,
     SKIP,
-    SUPERSEDED,
     GateItem,
     gate_json,
     gate_passed,
@@ -53,6 +52,7 @@ from safetyops_dsl.analysis.gate import (
 )
 from safetyops_dsl.analysis.gate import gate_items as _gate_items
 from safetyops_dsl.analysis.pipeline import Progress, QuietProgress
+from safetyops_dsl.validation.policy import blocking_errors
 from safetyops_dsl.validation.rules import check_policy
 
 try:
@@ -423,7 +423,7 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
 
     with progress.phase("check"):
         checked = check(opts.paths, root=opts.root, cache_dir=opts.cache_dir)
-    errors = [d for d in checked.diagnostics if d.level is dg.Severity.ERROR and d.code not in SUPERSEDED]
+    errors = blocking_errors(checked.diagnostics)
     if errors or checked.model is None:
         raise BuildError(errors, checked.sources, checked.file_count)
     model = checked.model

@@ -32,17 +32,18 @@ from pathlib import Path
 from typing import Any
 
 from safetyops_dsl.analysis.coverage import Coverage
-from safetyops_dsl.analysis.gate import FAIL, SUPERSEDED, GateItem, gate_items
+from safetyops_dsl.analysis.gate import FAIL, GateItem, gate_items
 from safetyops_dsl.analysis.pipeline import Options, Results, analyse
 from safetyops_dsl.analysis.result_diff import FieldDelta, ResultDeltas, result_deltas
 from safetyops_dsl.analysis.result_diff import text as result_text
 from safetyops_dsl.analysis.targets import GoalCheck, check_goal_targets
 from safetyops_dsl.analysis.trace import TraceGraph, build_trace, node_id, split_id
-from safetyops_dsl.diagnostics import Diagnostic, Severity
+from safetyops_dsl.diagnostics import Diagnostic, count
 from safetyops_dsl.fta.ccf import event_members, event_name
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.schema import Role, key_of, label_of, roles
+from safetyops_dsl.validation.policy import blocking_errors
 
 TOP_KINDS = ("hazard", "safety_goal", "requirement", "evidence", "component", "argument")
 IMPACT_KINDS = ("hazard", "safety_goal", "requirement", "evidence")
@@ -800,8 +801,7 @@ class Side:
 
     @property
     def ok(self) -> bool:
-        return self.model is not None and not any(
-            d.level is Severity.ERROR and d.code not in SUPERSEDED for d in self.diagnostics)
+        return self.model is not None and not blocking_errors(self.diagnostics)
 
 
 def _results(side: Side) -> Results | None:
@@ -855,8 +855,7 @@ def diff_sides(old: Side, new: Side) -> ModelDiff:
 
 def _gate_errors(side: Side) -> list[GateItem]:
     """A side with errors: its gate is the failing model check."""
-    errors = sum(1 for d in side.diagnostics if d.level is Severity.ERROR)
-    warnings = sum(1 for d in side.diagnostics if d.level is Severity.WARNING)
+    errors, warnings = count(list(side.diagnostics))
     n = side.file_count
     return [GateItem("model check", f"{n} file{'s' if n != 1 else ''}", FAIL, f"{errors} errors, {warnings} warnings")]
 

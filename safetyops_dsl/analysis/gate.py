@@ -15,10 +15,9 @@ from safetyops_dsl.analysis import gsn
 from safetyops_dsl.analysis.fmeda import Status
 from safetyops_dsl.analysis.pipeline import Results
 from safetyops_dsl.diagnostics import Diagnostic
+from safetyops_dsl.validation.policy import blocking_errors
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
-# Model-check errors that the coverage policy reports (and may waive) instead, as `sops trace` does.
-SUPERSEDED = ("SOPS061", "SOPS062", "SOPS063")
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ def gate_items(r: Results, check_diagnostics: Sequence[Diagnostic], file_count: 
     beside the model is invalid."""
     items: list[GateItem] = []
     errors, warnings = dg.count(list(check_diagnostics))
-    blocking = [d for d in check_diagnostics if d.level is dg.Severity.ERROR and d.code not in SUPERSEDED]
+    blocking = blocking_errors(check_diagnostics)
     items.append(GateItem("model check", f"{file_count} file{'s' if file_count != 1 else ''}",
                           FAIL if blocking else PASS, f"{errors} errors, {warnings} warnings"))
     if r.options.results:

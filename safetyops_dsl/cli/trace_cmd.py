@@ -19,9 +19,6 @@ if TYPE_CHECKING:
     from safetyops_dsl.model.elements import PolicyRule
 
 FORMATS = registry.choices("trace")
-# The policy reports these (as SOPS100..102, or not at all where waived): the validation rule's diagnostic is
-# superseded, so a model with a waived gap can still be traced.
-SUPERSEDED = ("SOPS061", "SOPS062", "SOPS063")
 
 
 def _policy_rules(path: str, sources: dict[str, list[str]]) -> tuple[list[PolicyRule], list[Diagnostic]]:
@@ -68,10 +65,11 @@ def trace(
     from safetyops_dsl import diagnostics as dg
     from safetyops_dsl.analysis.pipeline import Options, analyse
     from safetyops_dsl.api import check
+    from safetyops_dsl.validation.policy import blocking_errors
 
     checked = check(paths, root=root, cache_dir=cache_dir)
     sources = dict(checked.sources)
-    model_errors = [d for d in checked.diagnostics if d.level is dg.Severity.ERROR and d.code not in SUPERSEDED]
+    model_errors = blocking_errors(checked.diagnostics)
     if model_errors or checked.model is None:
         print_diagnostics(model_errors, sources)
         click.echo(dg.summary(model_errors, checked.file_count), err=True)

@@ -14,6 +14,16 @@ from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model import elements as el
 
+# Model-check errors that the coverage policy reports instead (as SOPS100..102, or not at all where waived):
+# a model with a waived gap can still be traced, gated and built.
+SUPERSEDED_BY_POLICY = ("SOPS061", "SOPS062", "SOPS063")
+
+
+def blocking_errors(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The model check's errors that stop the analyses: all of them but those the policy reports instead."""
+    return [d for d in diagnostics if d.level is dg.Severity.ERROR and d.code not in SUPERSEDED_BY_POLICY]
+
+
 POLICY_RULES = (
     "hazard_goal",
     "goal_requirement",
