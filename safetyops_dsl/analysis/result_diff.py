@@ -116,15 +116,14 @@ def _same(text_: str) -> str:
 def fmeda_goal_records(r: Results, rename: Rename = _same) -> dict[str, Record]:
     out: dict[str, Record] = {}
     for g in r.fmeda.goals:
-        rec: Record = {"asil": g.asil or "", "passed": text(g.passed)}
+        # every field of the goal's record (the λ sums, hazards, ASIL, verdict...); its rows are the "rows"
+        # subsection, and each metric is spelled out by name
+        rec = record(g, exclude=("goal", "rows", "not_counted", "metrics"))
+        rec["passed"] = text(g.passed)  # a property: the verdict over the metrics
         for m in g.metrics:
             rec[m.name] = text(m.value)
             rec[f"{m.name} target"] = text(m.target)
             rec[f"{m.name} status"] = text(m.status)
-        for name in ("total", "safe", "spf", "rf", "mpf_detected", "mpf_latent"):
-            rec[f"lambda {name}"] = text(getattr(g, name))
-        rec["hazards"] = text(g.hazards)
-        rec["missing hazards"] = text(g.missing_hazards)
         out[rename(g.goal)] = rec
     return out
 
