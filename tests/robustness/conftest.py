@@ -11,6 +11,10 @@ SOPS_FUZZ_EXAMPLES=N sets every fuzz test to exactly N examples. The profiles ar
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import HealthCheck, settings
 
 COMMON = dict(
@@ -20,3 +24,13 @@ COMMON = dict(
 )
 settings.register_profile("ci", derandomize=True, database=None, **COMMON)
 settings.register_profile("long", derandomize=False, **COMMON)
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask for the test, whatever the runner's (the output-mode tests assert 0644/0755)."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)

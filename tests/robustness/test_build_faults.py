@@ -15,7 +15,6 @@ import shutil
 import stat
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -259,15 +258,6 @@ def test_out_as_a_link_leaving_its_folder_is_refused(work: Path) -> None:
 
 
 # -- issue 12 item 6: a site others can read -------------------------------------------------------------------
-
-
-@pytest.fixture
-def umask_022() -> Iterator[None]:
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 @pytest.mark.usefixtures("umask_022")

@@ -14,7 +14,6 @@ import os
 import stat
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,15 +33,6 @@ def _device(path: Path, minor: int) -> Path:
         pytest.skip("making a device node needs root")
     os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
     return path
-
-
-@pytest.fixture
-def umask_022() -> Iterator[None]:
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 # -- special files ---------------------------------------------------------------------------------------------
