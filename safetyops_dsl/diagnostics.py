@@ -200,6 +200,16 @@ POLICY_CONFLICT = _code("SOPS112", E, "policy rule both required and waived")
 XML_ERROR = _code("SOPS200", E, "malformed XML")
 OPENPSA_ERROR = _code("SOPS201", E, "invalid Open-PSA model")
 RESULTS_ERROR = _code("SOPS202", E, "unreadable CI result file")
+# SOPS260-269: ReqIF exchange (sops reqif export / import)
+REQIF_MALFORMED = _code("SOPS260", E, "ReqIF file refused: not well-formed, unsafe or too large")
+REQIF_SCHEMA = _code("SOPS261", E, "ReqIF file does not conform to the ReqIF 1.2 schema")
+REQIF_NO_ID = _code("SOPS262", E, "ReqIF requirement without a usable sops name")
+REQIF_COLLISION = _code("SOPS263", E, "ReqIF id collides with another object or model element")
+REQIF_UNKNOWN_REF = _code("SOPS264", E, "ReqIF relation names an element that is neither in the file nor in the model")
+REQIF_BREAKS_MODEL = _code("SOPS265", E, "the imported requirements would not check")
+REQIF_NOT_IMPORTED = _code("SOPS266", W, "ReqIF change to a hazard or safety goal not imported")
+REQIF_REQUIREMENT_ABSENT = _code("SOPS267", W, "model requirement absent from the ReqIF file (kept)")
+REQIF_LINE_BREAK = _code("SOPS268", E, "text with a line break cannot be exported to a ReqIF string attribute")
 del E, W
 
 

@@ -49,8 +49,9 @@ RANK = {
     "generators": 5,
     "api": 6,
     "build": 7, "fmt": 7, "lsp": 7,
-    "cli": 8,
-    "__main__": 9, "__init__": 9,
+    "reqif": 8,  # edits model files: it uses the formatter
+    "cli": 9,
+    "__main__": 10, "__init__": 10,
 }
 
 
