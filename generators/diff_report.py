@@ -10,6 +10,7 @@ from typing import Any
 
 from safetyops_dsl.generators.markdown import cell as md_cell
 
+from safetyops_dsl import schemas
 from safetyops_dsl.analysis.diff import Change, GoalDelta, HazardDelta, ModelDiff
 from safetyops_dsl.analysis.result_diff import RowDelta
 from safetyops_dsl.diagnostics import json_hidden, show_hidden
@@ -313,6 +314,7 @@ def _deltas(d: ModelDiff) -> dict[str, Any]:
 
 def to_json(d: ModelDiff) -> str:
     doc = {
+        "schema": schemas.tag("sops-diff"),
         "old": d.old_label,
         "new": d.new_label,
         "summary": d.counts(),

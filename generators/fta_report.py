@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from safetyops_dsl.generators.markdown import cell as md_cell
 
+from safetyops_dsl import schemas
 from safetyops_dsl.diagnostics import show_hidden
 from safetyops_dsl.fta.result import FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
@@ -63,7 +64,7 @@ def to_json(pairs: Sequence[Pair]) -> str:
                 "notes": list(tree.notes),
             }
         )
-    return json.dumps({"top_events": events}, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    return json.dumps({"schema": schemas.tag("sops-fta"), "top_events": events}, indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
 def _fmt(x: float | None) -> str:

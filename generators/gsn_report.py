@@ -6,12 +6,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from safetyops_dsl import schemas
 from safetyops_dsl.analysis.gsn import CONTEXTUAL, Case, Node, status_counts
 from safetyops_dsl.diagnostics import Diagnostic, end_fields, json_hidden, show_hidden
 
 
 def to_data(case: Case, diagnostics: Sequence[Diagnostic] = ()) -> dict[str, Any]:
     return {
+        "schema": schemas.tag("sops-gsn"),
         "top_goals": [{"id": t, "status": case.nodes[t].status} for t in case.tops],
         "status": case.top_status(),
         "results_given": case.results_given,

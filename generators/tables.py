@@ -34,6 +34,7 @@ from typing import Any
 
 from safetyops_dsl.generators.markdown import cell as md_cell
 
+from safetyops_dsl import schemas
 from safetyops_dsl.analysis.fmea import FmeaRow, FmeaTable
 from safetyops_dsl.analysis.fmeda import FmedaReport, GoalFmeda, MetricResult, Status
 from safetyops_dsl.analysis.hara import HaraTable
@@ -628,7 +629,7 @@ def _plain(value: Any) -> Any:
 
 
 def to_json_text(kind: str, report: FmeaTable | FmedaReport | HaraTable) -> str:
-    data: dict[str, Any] = {"schema": f"sops-{kind}/1", "units": "rates per hour, fractions 0..1"}
+    data: dict[str, Any] = {"schema": schemas.tag(f"sops-{kind}"), "units": "rates per hour, fractions 0..1"}
     if isinstance(report, FmeaTable):
         data["rows"] = [dict(_plain(r), event=r.event) for r in report.rows]
         data["hazards"] = _plain(report.hazards)

@@ -20,6 +20,7 @@ from typing import Any
 from safetyops_dsl.generators import graphviz
 from safetyops_dsl.generators.markdown import cell as md_cell
 
+from safetyops_dsl import schemas
 from safetyops_dsl.analysis.coverage import Coverage
 from safetyops_dsl.analysis.trace import KIND_ORDER, KIND_TITLES, TraceGraph, split_id
 from safetyops_dsl.analysis.trace_rows import coverage_rows, evidence_rows, hazard_rows, requirement_rows
@@ -144,6 +145,7 @@ def _csv_safe(text: str) -> str:
 def to_json(tg: TraceGraph, cov: Coverage) -> str:
     g = tg.graph
     doc = {
+        "schema": schemas.tag("sops-trace"),
         "results_supplied": tg.results_given,
         "coverage": {"rules": coverage_rows(cov), "diagnostics": [_diag(d) for d in cov.diagnostics]},
         "requirements": requirement_rows(tg),

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from safetyops_dsl import diagnostics as dg
+from safetyops_dsl import schemas
 from safetyops_dsl.analysis import pipeline
 from safetyops_dsl.analysis.gate import (
     FAIL,
@@ -74,7 +75,7 @@ if TYPE_CHECKING:
     from safetyops_dsl.fta.tree import FaultTree
     from safetyops_dsl.model.index import Model
 
-SCHEMA = "sops-build/1"
+SCHEMA = schemas.tag("sops-build")
 MANIFEST = "manifest.json"
 # Tries before a build whose inputs keep changing under it gives up (InputsChanged).
 BUILD_ATTEMPTS = 3

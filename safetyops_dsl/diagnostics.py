@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from safetyops_dsl import schemas
+
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -341,6 +343,7 @@ def end_fields(loc: Location) -> dict[str, int]:
 def to_json(diags: Sequence[Diagnostic], files: int) -> str:
     errors, warnings = count(diags)
     doc = {
+        "schema": schemas.tag("sops-diagnostics"),
         "diagnostics": [
             {
                 "file": d.location.file,

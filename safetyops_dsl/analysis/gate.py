@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from safetyops_dsl import diagnostics as dg
+from safetyops_dsl import schemas
 from safetyops_dsl.analysis import gsn
 from safetyops_dsl.analysis.fmeda import Status
 from safetyops_dsl.analysis.pipeline import Results
@@ -104,7 +105,7 @@ def gate_passed(items: Sequence[GateItem]) -> bool:
 
 
 def gate_json(items: Sequence[GateItem]) -> str:
-    doc = {"schema": "sops-gate/1", "passed": gate_passed(items), "checks": [i.as_dict() for i in items]}
+    doc = {"schema": schemas.tag("sops-gate"), "passed": gate_passed(items), "checks": [i.as_dict() for i in items]}
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

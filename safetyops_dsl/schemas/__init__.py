@@ -1,0 +1,44 @@
+"""The JSON outputs' schemas: every JSON document sops writes carries `"schema": "<name>/<version>"` at its top,
+and the JSON Schema (draft 2020-12) of each ships beside this file as `<name>.schema.json`.
+
+Versions follow semantic versioning, for the consumers of the files (CI scripts, dashboards, other tools):
+a new optional field is a minor version, a removed or retyped field or a changed meaning a major one.
+tests/unit/test_json_schemas.py validates every output of the example models against its schema and fails
+when a schema file changes without its version here changing."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+VERSIONS: dict[str, str] = {
+    "sops-diagnostics": "1.0.0",  # sops check --format json
+    "sops-fmea": "1.0.0",
+    "sops-fmeda": "1.0.0",
+    "sops-hara": "1.0.0",
+    "sops-trace": "1.0.0",
+    "sops-diff": "1.0.0",
+    "sops-gate": "1.0.0",
+    "sops-fta": "1.0.0",
+    "sops-gsn": "1.0.0",
+    "sops-build": "1.0.0",  # the build folder's manifest.json
+}
+
+FOLDER = Path(__file__).parent
+
+
+def tag(name: str) -> str:
+    """The value of a document's top-level `schema` key, e.g. "sops-fmea/1.0.0"."""
+    return f"{name}/{VERSIONS[name]}"
+
+
+def schema_file(name: str) -> Path:
+    return FOLDER / f"{name}.schema.json"
+
+
+@cache
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(schema_file(name).read_text(encoding="utf-8"))
+    return data
