@@ -18,7 +18,7 @@ def test_insulin_pump_fails_on_fmeda() -> None:
     result = CliRunner().invoke(cli, ["gate", PUMP, "--format", "json"])
     assert result.exit_code == 1
     doc = json.loads(result.output)
-    assert doc["schema"] == "sops-gate/1" and doc["passed"] is False
+    assert doc["schema"] == "sops-gate/1.0.0" and doc["passed"] is False
     failed = {(c["check"], c["subject"]) for c in doc["checks"] if c["status"] == "fail"}
     assert ("FMEDA", "PSG1") in failed and ("FMEDA", "PSG2") in failed
     assert all(c["status"] == "pass" for c in doc["checks"] if c["check"] in ("model check", "goal target"))

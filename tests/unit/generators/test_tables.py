@@ -222,7 +222,7 @@ def test_xlsx_never_holds_a_formula(hostile: Model, tmp_path: Path) -> None:
 
 def test_json_is_complete_and_plain(aeb: Model) -> None:
     data = json.loads(str(render(build_fmeda(aeb), "json")))
-    assert data["schema"] == "sops-fmeda/1" and data["passed"] is True  # AEB meets every target
+    assert data["schema"] == "sops-fmeda/1.0.0" and data["passed"] is True  # AEB meets every target
     sg1 = data["goals"][0]
     assert sg1["goal"] == "SG1" and sg1["passed"] is True
     assert {m["name"]: m["status"] for m in sg1["metrics"]} == {"SPFM": "pass", "LFM": "pass", "PMHF": "pass"}
