@@ -200,6 +200,11 @@ POLICY_CONFLICT = _code("SOPS112", E, "policy rule both required and waived")
 XML_ERROR = _code("SOPS200", E, "malformed XML")
 OPENPSA_ERROR = _code("SOPS201", E, "invalid Open-PSA model")
 RESULTS_ERROR = _code("SOPS202", E, "unreadable CI result file")
+# -- documentation builds (Sphinx extension, MkDocs plugin) -----------------------------------------------
+DOCS_UNKNOWN_ID = _code("SOPS250", E, "docs: a block or role names an element the model does not have")
+DOCS_NO_MODEL = _code("SOPS251", E, "docs: the model folder is not set or does not exist")
+DOCS_BAD_BLOCK = _code("SOPS252", E, "docs: a block's arguments do not fit the model")
+DOCS_NOT_RENDERED = _code("SOPS253", W, "docs: a role links an element that no block renders")
 del E, W
 
 
