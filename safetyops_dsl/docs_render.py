@@ -532,9 +532,10 @@ class Use:
 
 
 _MD_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`\n]*)$")
-_MD_LINK = re.compile(r"\]\(sops:(?P<role>[a-z]+):(?P<id>[^)\s]+)\)")
+_MD_LINK = re.compile(r"\[[^\]\n]*\]\(sops:(?P<role>[a-z]+):(?P<id>[^)\s]+)\)")
 _RST_DIRECTIVE = re.compile(r"^(?P<indent>\s*)\.\.\s+(?P<name>sops-[a-z]+)::(?P<arg>.*)$")
 _RST_OPTION = re.compile(r"^\s+:(?P<key>[a-z-]+):\s*(?P<value>.*)$")
+_RST_CODE = re.compile(r"^\s*\.\.\s+(code-block|code|sourcecode|parsed-literal)::")
 _RST_ROLE = re.compile(r":sops:(?P<role>[a-z]+):`(?P<id>[^`]+)`")
 
 
@@ -546,7 +547,7 @@ def markdown_uses(lines: Sequence[str], path: str) -> list[Use]:
     while i < len(lines):
         m = _MD_FENCE.match(lines[i])
         if not m:
-            uses += [Use("link", k["role"], k["id"], Location(path, i + 1, k.start() + 2))
+            uses += [Use("link", k["role"], k["id"], Location(path, i + 1, k.start() + 1))
                      for k in _MD_LINK.finditer(lines[i])]
             i += 1
             continue
@@ -565,7 +566,7 @@ def markdown_uses(lines: Sequence[str], path: str) -> list[Use]:
 
 def rst_uses(lines: Sequence[str], path: str) -> list[Use]:
     """Directives `.. sops-x:: ARG` with their `:key: value` options, and `:sops:role:`id`` roles; literal
-    blocks (after a `::` line) are skipped."""
+    blocks (after a `::` line) and code directives are skipped."""
     uses: list[Use] = []
     literal_indent: int | None = None
     i = 0
@@ -589,7 +590,7 @@ def rst_uses(lines: Sequence[str], path: str) -> list[Use]:
             continue
         uses += [Use("link", k["role"], k["id"], Location(path, i + 1, k.start() + 1))
                  for k in _RST_ROLE.finditer(line)]
-        if line.rstrip().endswith("::"):
+        if line.rstrip().endswith("::") or _RST_CODE.match(line):
             literal_indent = indent
         i += 1
     return uses

@@ -50,12 +50,13 @@ def _cache(app: Sphinx) -> Path:
     return Path(app.doctreedir) / "sops"
 
 
-def _model(app: Sphinx, where: Location) -> dr.DocsModel | None:
-    """The model, or None after its problems were reported (once per build)."""
+def _model(app: Sphinx, where: Location, quiet: bool = False) -> dr.DocsModel | None:
+    """The model, or None after its problems were reported (once per build; `quiet`: no warning for this
+    use, a role whose text stays as it is)."""
     state: dict[str, Any] = app.__dict__.setdefault("_sops_state", {})
     if "model" in state:
         model: dr.DocsModel | None = state["model"]
-        if model is None:
+        if model is None and not quiet:
             _warn(dg.make(dg.DOCS_NO_MODEL, "block not rendered: the model could not be loaded (see above)",
                           where))
         return model
@@ -65,6 +66,9 @@ def _model(app: Sphinx, where: Location) -> dr.DocsModel | None:
         _warn(dg.make(dg.DOCS_NO_MODEL, "sops_model is not set in conf.py", where,
                       'add sops_model = "path/to/model" (relative to conf.py)'))
         return None
+    # A document that used a broken model depends on its files too: fixing the model re-reads it.
+    folder_path = Path(app.confdir, folder)
+    state["files"] = sorted(folder_path.rglob("*.sops")) if folder_path.is_dir() else [folder_path]
     try:
         state["model"] = dr.load(folder, app.confdir, _cache(app) / "parse", Location("conf.py"))
     except dr.DocsError as exc:
@@ -93,9 +97,12 @@ def _where(get_location: str) -> Location:
     return Location(path, int(line))
 
 
-def _depend(env: BuildEnvironment, model: dr.DocsModel) -> None:
-    for f in model.files:
-        env.note_dependency(os.fspath(f))
+def _depend(env: BuildEnvironment) -> None:
+    state: dict[str, Any] = env.app.__dict__.get("_sops_state", {})
+    model: dr.DocsModel | None = state.get("model")
+    for f in sorted({*state.get("files", ()), *(model.files if model else ())}):
+        if f.is_file():  # Sphinx takes a missing dependency for a changed one: every build would re-read
+            env.note_dependency(os.fspath(f))
 
 
 # -- directives ---------------------------------------------------------------------------------------------
@@ -109,9 +116,9 @@ class SopsBlock(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         where = _where(self.get_location())
         model = _model(self.env.app, where)
+        _depend(self.env)
         if model is None:
             return []
-        _depend(self.env, model)
         args = {k: str(v) for k, v in self.options.items()}
         if self.arguments:
             positional = dr.BLOCKS[self.block].positional
@@ -142,6 +149,8 @@ class SopsBlock(SphinxDirective):
         return ids
 
     def _figure(self, fig: dr.Figure, model: dr.DocsModel) -> nodes.Node:
+        state: dict[str, int] = self.env.app.__dict__.setdefault("_sops_counts", {"drawn": 0, "cached": 0})
+        state["cached" if (_cache(self.env.app) / "svg" / f"{fig.key}.svg").is_file() else "drawn"] += 1
         try:
             svg = dr.draw(fig, _cache(self.env.app) / "svg")
         except dr.DrawingFailed as exc:
@@ -200,10 +209,10 @@ class SopsRole(SphinxRole):
         role = self.name.split(":", 1)[-1]
         where = _where(self.get_location())
         text = nodes.literal(self.rawtext, self.text, classes=["sops", f"sops-{role}"])
-        model = _model(self.env.app, where)
+        model = _model(self.env.app, where, quiet=True)
+        _depend(self.env)
         if model is None:
             return [text], []
-        _depend(self.env, model)
         try:
             element = model.find(role, self.text, where)
         except dr.DocsError as exc:
@@ -301,7 +310,15 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_domain(SopsDomain)
     app.add_css_file("sops.css")
     app.connect("builder-inited", _add_static)
+    app.connect("env-updated", _report)
     return {"version": "1", "env_version": ENV_VERSION, "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def _report(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    counts = app.__dict__.get("_sops_counts")
+    if counts:
+        logger.info(f"safetyops: {counts['drawn']} diagram(s) drawn, {counts['cached']} taken from the cache")
+    return []
 
 
 _CSS = """\
