@@ -62,6 +62,7 @@ class SafetyOpsPlugin(BasePlugin[SafetyOpsConfig]):
         self._blocks: dict[str, str] = {}  # placeholder -> HTML
         self._links: dict[str, list[_Link]] = {}  # page src -> links written on it
         self._nonce = secrets.token_hex(8)
+        self._counts = {"drawn": 0, "cached": 0}
 
     # -- set-up ------------------------------------------------------------------------------------------------
 
@@ -69,6 +70,7 @@ class SafetyOpsPlugin(BasePlugin[SafetyOpsConfig]):
         self._base = Path(config.config_file_path).resolve().parent if config.config_file_path else Path.cwd()
         self._model, self._loaded = None, False
         self._targets, self._shown, self._blocks, self._links = {}, {}, {}, {}
+        self._counts = {"drawn": 0, "cached": 0}
         return config
 
     def _cache(self) -> Path | None:
@@ -155,8 +157,9 @@ class SafetyOpsPlugin(BasePlugin[SafetyOpsConfig]):
             if (element.role, element.qname) not in self._targets:
                 self._targets[(element.role, element.qname)] = (page.file.url, element.anchor)
                 anchors.append(element.anchor)
+        anchor = block.targets[0].anchor if block.targets else ""  # evidence on a trace links to the trace
         for element in block.shown:
-            self._shown.setdefault((element.role, element.qname), (page.file.url, ""))
+            self._shown.setdefault((element.role, element.qname), (page.file.url, anchor))
         token = f"SOPSBLOCK{self._nonce}N{len(self._blocks)}"
         ids = "".join(f'<span id="{a}"></span>' for a in anchors)
         self._blocks[token] = ids + body
@@ -164,6 +167,8 @@ class SafetyOpsPlugin(BasePlugin[SafetyOpsConfig]):
 
     def _figure(self, fig: dr.Figure) -> str:
         cache = self._cache()
+        cached = cache is not None and (cache / "svg" / f"{fig.key}.svg").is_file()
+        self._counts["cached" if cached else "drawn"] += 1
         svg = dr.draw(fig, cache / "svg" if cache else None)
         return (f'<figure class="sops-figure sops-{fig.kind}"><div class="sops-diagram" style="overflow-x:auto">'
                 + dr.svg_for_html(svg, "sops" + fig.key[:12])
@@ -197,6 +202,12 @@ class SafetyOpsPlugin(BasePlugin[SafetyOpsConfig]):
             return f'href="{html.escape(rel)}{"#" + anchor if anchor else ""}" title="{html.escape(element.title)}"'
 
         return _HREF.sub(resolve, output)
+
+
+    def on_post_build(self, config: Any) -> None:
+        if self._counts["drawn"] or self._counts["cached"]:
+            log.info(f"safetyops: {self._counts['drawn']} diagram(s) drawn, {self._counts['cached']} taken "
+                     "from the cache")
 
 
 def _warn(d: Diagnostic) -> None:

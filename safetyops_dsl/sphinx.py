@@ -144,8 +144,10 @@ class SopsBlock(SphinxDirective):
                 continue
             ids.append(anchor)
             data["objects"].setdefault((element.role, element.qname), (self.env.docname, anchor))
+        # an element drawn on the block (evidence on a trace) links to the block
+        anchor = ids[0] if ids else (block.targets[0].anchor if block.targets else "")
         for element in block.shown:
-            data["shown"].setdefault((element.role, element.qname), (self.env.docname, ""))
+            data["shown"].setdefault((element.role, element.qname), (self.env.docname, anchor))
         return ids
 
     def _figure(self, fig: dr.Figure, model: dr.DocsModel) -> nodes.Node:
