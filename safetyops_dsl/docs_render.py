@@ -357,12 +357,15 @@ class DocsModel:
                         "in the trace", where)
         nodes, _, _ = trace_report.neighbourhood(tg, nid)
         shown = []
+        urls: dict[str, str] = {}
         for n in nodes:
             kind, _, qname = n.partition(":")
             role = ROLE_OF_KIND.get(kind)
-            if role and n != nid and qname in self.analysis.model._stores()[kind]:
-                shown.append(self.find(role, qname, where))
-        return Figure("trace", trace_report.neighbourhood_dot(tg, nid),
+            if role and qname in self.analysis.model._stores()[kind]:
+                urls[n] = link_placeholder(role, qname)
+                if n != nid:
+                    shown.append(self.find(role, qname, where))
+        return Figure("trace", trace_report.neighbourhood_dot(tg, nid, urls),
                       f"Trace of {KIND_WORDS[ROLE_KINDS[element.role]]} {element.name}",
                       targets=(element,), shown=tuple(shown))
 
@@ -449,6 +452,29 @@ def _relocate(d: Diagnostic, root: Path, base: Path) -> Diagnostic:
                       d.severity)
 
 
+# Links on diagram nodes: the DOT gets `sops:<role>:<qualified name>`, which the docs tool replaces, once every
+# page is read, by the URL of the block that renders the element (or drops, when none does).
+_PLACEHOLDER = re.compile(r'\sxlink:href="sops:(?P<role>[a-z]+):(?P<qname>[^"]+)"')  # Graphviz writes xlink:
+
+
+def link_placeholder(role: str, qname: str) -> str:
+    return f"sops:{role}:{qname}"
+
+
+def resolve_svg_links(svg: str, url_of: Callable[[str, str], str | None]) -> str:
+    """The SVG with every placeholder link replaced by `url_of(role, qname)`, or removed where that is None
+    (the node stays, as text)."""
+    def put(m: re.Match[str]) -> str:
+        url = url_of(m["role"], m["qname"])
+        return "" if url is None else f' xlink:href="{html_attr(url)}"'
+
+    return _PLACEHOLDER.sub(put, svg)
+
+
+def html_attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
 def render_message(d: Diagnostic) -> str:
     """One line, compiler style: `model/safety.sops:4:1: error[SOPS061]: ... (hint: ...)`."""
     text = f"{d.location}: {d.level.value}[{d.code}]: {d.message}"
@@ -509,9 +535,10 @@ def svg_for_html(svg: str, figure_id: str) -> str:
     body = re.sub(r"^<\?xml[^>]*\?>\s*", "", svg)
     body = re.sub(r"<!--.*?-->\s*", "", body, flags=re.S)
     prefix = figure_id + "-"
+    own = set(re.findall(r'\bid="([^"]+)"', body))
     body = re.sub(r'\bid="', 'id="' + prefix, body)
-    body = re.sub(r'(href="#)', r"\1" + prefix, body)
-    body = re.sub(r"url\(#", "url(#" + prefix, body)
+    # only references to the SVG's own ids move with them; a link to an anchor of the page stays
+    body = re.sub(r'(href="#|url\(#)([^")]+)', lambda m: m[1] + (prefix if m[2] in own else "") + m[2], body)
     # scale to the column, keeping the aspect ratio (the width and height attributes stay as the maximum)
     body = re.sub(r"<svg\b", '<svg style="max-width:100%;height:auto"', body, count=1)
     return "\n".join(line for line in body.splitlines() if line.strip())

@@ -37,7 +37,7 @@ from safetyops_dsl.diagnostics import Diagnostic, Location
 
 log = logging.getLogger("mkdocs.plugins.safetyops")
 
-_HREF = re.compile(r'href="sops:(?P<role>[a-z]+):(?P<id>[^"]+)"')
+_HREF = re.compile(r'(?<![\w:])href="sops:(?P<role>[a-z]+):(?P<id>[^"]+)"')  # a Markdown link, not a diagram's
 
 
 class SafetyOpsConfig(Config):
@@ -201,7 +201,15 @@ class SafetyOpsPlugin(BasePlugin[SafetyOpsConfig]):
             rel = get_relative_url(url, page.file.url) if url != page.file.url else ""
             return f'href="{html.escape(rel)}{"#" + anchor if anchor else ""}" title="{html.escape(element.title)}"'
 
-        return _HREF.sub(resolve, output)
+        def node_url(role: str, qname: str) -> str | None:
+            found = self._targets.get((role, qname)) or self._shown.get((role, qname))
+            if found is None:
+                return None
+            url, anchor = found
+            rel = get_relative_url(url, page.file.url) if url != page.file.url else ""
+            return rel + (f"#{anchor}" if anchor else "")
+
+        return _HREF.sub(resolve, dr.resolve_svg_links(output, node_url))
 
 
     def on_post_build(self, config: Any) -> None:

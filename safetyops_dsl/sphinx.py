@@ -46,31 +46,41 @@ class sops_diagram(nodes.General, nodes.Inline, nodes.Element):  # noqa: N801 - 
 # -- the model, loaded once per build process ---------------------------------------------------------------
 
 
-def _cache(app: Sphinx) -> Path:
-    return Path(app.doctreedir) / "sops"
+# Per build (keyed by the doctree folder): the folder of conf.py, the loaded model, the diagram counts. Kept
+# out of the environment, which Sphinx pickles, and off `env.app`, which Sphinx deprecates.
+_STATES: dict[str, dict[str, Any]] = {}
 
 
-def _model(app: Sphinx, where: Location, quiet: bool = False) -> dr.DocsModel | None:
+def _state(env: BuildEnvironment) -> dict[str, Any]:
+    return _STATES.setdefault(str(env.doctreedir), {})
+
+
+def _cache(env: BuildEnvironment) -> Path:
+    return Path(env.doctreedir) / "sops"
+
+
+def _model(env: BuildEnvironment, where: Location, quiet: bool = False) -> dr.DocsModel | None:
     """The model, or None after its problems were reported (once per build; `quiet`: no warning for this
     use, a role whose text stays as it is)."""
-    state: dict[str, Any] = app.__dict__.setdefault("_sops_state", {})
+    state = _state(env)
     if "model" in state:
         model: dr.DocsModel | None = state["model"]
         if model is None and not quiet:
             _warn(dg.make(dg.DOCS_NO_MODEL, "block not rendered: the model could not be loaded (see above)",
                           where))
         return model
-    folder = app.config.sops_model
+    folder = env.config.sops_model
     if not folder:
         state["model"] = None
         _warn(dg.make(dg.DOCS_NO_MODEL, "sops_model is not set in conf.py", where,
                       'add sops_model = "path/to/model" (relative to conf.py)'))
         return None
     # A document that used a broken model depends on its files too: fixing the model re-reads it.
-    folder_path = Path(app.confdir, folder)
+    confdir = state.get("confdir") or env.srcdir
+    folder_path = Path(confdir, folder)
     state["files"] = sorted(folder_path.rglob("*.sops")) if folder_path.is_dir() else [folder_path]
     try:
-        state["model"] = dr.load(folder, app.confdir, _cache(app) / "parse", Location("conf.py"))
+        state["model"] = dr.load(folder, confdir, _cache(env) / "parse", Location("conf.py"))
     except dr.DocsError as exc:
         state["model"] = None
         for d in exc.diagnostics:
@@ -98,7 +108,7 @@ def _where(get_location: str) -> Location:
 
 
 def _depend(env: BuildEnvironment) -> None:
-    state: dict[str, Any] = env.app.__dict__.get("_sops_state", {})
+    state = _state(env)
     model: dr.DocsModel | None = state.get("model")
     for f in sorted({*state.get("files", ()), *(model.files if model else ())}):
         if f.is_file():  # Sphinx takes a missing dependency for a changed one: every build would re-read
@@ -115,7 +125,7 @@ class SopsBlock(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         where = _where(self.get_location())
-        model = _model(self.env.app, where)
+        model = _model(self.env, where)
         _depend(self.env)
         if model is None:
             return []
@@ -151,10 +161,10 @@ class SopsBlock(SphinxDirective):
         return ids
 
     def _figure(self, fig: dr.Figure, model: dr.DocsModel) -> nodes.Node:
-        state: dict[str, int] = self.env.app.__dict__.setdefault("_sops_counts", {"drawn": 0, "cached": 0})
-        state["cached" if (_cache(self.env.app) / "svg" / f"{fig.key}.svg").is_file() else "drawn"] += 1
+        counts: dict[str, int] = _state(self.env).setdefault("counts", {"drawn": 0, "cached": 0})
+        counts["cached" if (_cache(self.env) / "svg" / f"{fig.key}.svg").is_file() else "drawn"] += 1
         try:
-            svg = dr.draw(fig, _cache(self.env.app) / "svg")
+            svg = dr.draw(fig, _cache(self.env) / "svg")
         except dr.DrawingFailed as exc:
             logger.warning(f"safetyops: {exc} (hint: {exc.hint})", location=self.get_location(), type="sops")
             return nodes.paragraph(text=f"[{fig.title}: not drawn]")
@@ -211,7 +221,7 @@ class SopsRole(SphinxRole):
         role = self.name.split(":", 1)[-1]
         where = _where(self.get_location())
         text = nodes.literal(self.rawtext, self.text, classes=["sops", f"sops-{role}"])
-        model = _model(self.env.app, where, quiet=True)
+        model = _model(self.env, where, quiet=True)
         _depend(self.env)
         if model is None:
             return [text], []
@@ -271,8 +281,20 @@ class SopsDomain(Domain):
 
 
 def _html_visit(self: Any, node: sops_diagram) -> None:
-    self.body.append('<div class="sops-diagram">' + dr.svg_for_html(node["svg"], "sops" + node["key"][:12])
-                     + "</div>")
+    builder = self.builder
+    data = builder.env.get_domain("sops").data
+    here = getattr(builder, "current_docname", "")
+
+    def url_of(role: str, qname: str) -> str | None:
+        found = data["objects"].get((role, qname)) or data["shown"].get((role, qname))
+        if found is None:
+            return None
+        docname, anchor = found
+        page = builder.get_relative_uri(here, docname) if docname != here else ""
+        return page + (f"#{anchor}" if anchor else "")
+
+    svg = dr.resolve_svg_links(node["svg"], url_of)
+    self.body.append('<div class="sops-diagram">' + dr.svg_for_html(svg, "sops" + node["key"][:12]) + "</div>")
     raise nodes.SkipNode
 
 
@@ -280,7 +302,9 @@ def _latex_visit(self: Any, node: sops_diagram) -> None:
     stem = f"sops-{node['key'][:16]}"
     name = stem + ".pdf"
     try:
-        pdf = dr.svg_to_pdf(node["svg"], _cache(self.builder.app) / "pdf")
+        # the PDF holds no links: a page number is not an address, and a PDF link to a URL would lead nowhere
+        pdf = dr.svg_to_pdf(dr.resolve_svg_links(node["svg"], lambda role, qname: None),
+                            _cache(self.builder.env) / "pdf")
     except dr.DrawingFailed as exc:
         logger.warning(f"safetyops: {exc} (hint: {exc.hint})", location=node, type="sops")
         raise nodes.SkipNode from None
@@ -304,20 +328,26 @@ def _skip(self: Any, node: sops_diagram) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.add_config_value("sops_model", None, "env", types=[str])
+    app.add_config_value("sops_model", None, "env", types=[str, Path])
     app.add_node(sops_diagram, html=(_html_visit, None), latex=(_latex_visit, None), text=(_text_visit, None),
                  man=(_skip, None), texinfo=(_skip, None))
     for block in dr.BLOCKS:
         app.add_directive(block, _directive(block))
     app.add_domain(SopsDomain)
     app.add_css_file("sops.css")
+    app.connect("builder-inited", _start)
     app.connect("builder-inited", _add_static)
     app.connect("env-updated", _report)
     return {"version": "1", "env_version": ENV_VERSION, "parallel_read_safe": True, "parallel_write_safe": True}
 
 
+def _start(app: Sphinx) -> None:
+    """A build starts: the model is loaded anew, relative to the folder of conf.py."""
+    _STATES[str(app.doctreedir)] = {"confdir": str(app.confdir)}
+
+
 def _report(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    counts = app.__dict__.get("_sops_counts")
+    counts = _state(env).get("counts")
     if counts:
         logger.info(f"safetyops: {counts['drawn']} diagram(s) drawn, {counts['cached']} taken from the cache")
     return []
@@ -335,7 +365,7 @@ table.sops-table { font-size: 90%; }
 def _add_static(app: Sphinx) -> None:
     if app.builder.format != "html":
         return
-    static = _cache(app) / "static"
+    static = Path(app.doctreedir) / "sops" / "static"
     static.mkdir(parents=True, exist_ok=True)
     css = static / "sops.css"
     if not css.is_file() or css.read_text(encoding="utf-8") != _CSS:

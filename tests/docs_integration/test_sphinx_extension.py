@@ -144,6 +144,9 @@ def test_html_diagrams_tables_links_then_byte_identical_and_incremental_rebuilds
         assert f'id="{anchor}"' in target.read_text(encoding="utf-8"), (page, anchor)
     assert re.search(r'<a class="reference internal" href="#sops-req-aeb-FSR1"[^>]*><code[^>]*>'
                      r'<span class="pre">MET_REC', index)
+    # the trace's nodes link to the blocks that render them; nodes without one are not links
+    assert 'xlink:href="hazards.html#sops-hazard-aeb-H1"' in index and 'xlink:href="#sops-req-aeb-FSR1"' in index
+    assert 'href="sops:' not in index
     # a second, fresh build (new output and doctree folders) gives the same bytes
     second = sphinx(folder, "html", "_again")
     assert second.returncode == 0, second.stderr

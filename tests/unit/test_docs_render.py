@@ -119,11 +119,18 @@ def test_svg_and_pdf_are_byte_identical_and_cached(aeb: dr.DocsModel, tmp_path: 
     assert b"/CreationDate (D:20000101000000" in first
 
 
-def test_inline_svg_ids_are_unique_per_figure() -> None:
-    svg = '<?xml version="1.0"?>\n<!-- c -->\n<svg width="1pt"><g id="a"><use href="#a"/></g>\n\n<path fill="url(#g)"/></svg>\n'
+def test_inline_svg_ids_are_unique_per_figure_and_page_links_stay() -> None:
+    svg = ('<?xml version="1.0"?>\n<!-- c -->\n<svg width="1pt"><g id="a"><use href="#a"/></g>\n\n'
+           '<linearGradient id="g"/><path fill="url(#g)"/><a xlink:href="#sops-req-x"/></svg>\n')
     html = dr.svg_for_html(svg, "f1")
     assert html == ('<svg style="max-width:100%;height:auto" width="1pt"><g id="f1-a"><use href="#f1-a"/></g>\n'
-                    '<path fill="url(#f1-g)"/></svg>')
+                    '<linearGradient id="f1-g"/><path fill="url(#f1-g)"/><a xlink:href="#sops-req-x"/></svg>')
+
+
+def test_diagram_links_resolve_or_drop() -> None:
+    svg = '<a xlink:href="sops:req:aeb.FSR1" xlink:title="t"/><a xlink:href="sops:hazard:aeb.H9"/><a href="sops:x:y"/>'
+    got = dr.resolve_svg_links(svg, lambda role, q: f"p.html#{role}-{q}" if q != "aeb.H9" else None)
+    assert got == '<a xlink:href="p.html#req-aeb.FSR1" xlink:title="t"/><a/><a href="sops:x:y"/>'
 
 
 def test_the_cli_does_not_import_the_docs_tools() -> None:
