@@ -319,7 +319,7 @@ def _latex_visit(self: Any, node: sops_diagram) -> None:
 
 
 def _text_visit(self: Any, node: sops_diagram) -> None:
-    self.add_text(f"[diagram: {node['title']}]")
+    self.add_text("[diagram] ")  # the figure's caption follows with its title
     raise nodes.SkipNode
 
 
