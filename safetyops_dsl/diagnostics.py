@@ -212,6 +212,11 @@ REQIF_BREAKS_MODEL = _code("SOPS265", E, "the imported requirements would not ch
 REQIF_NOT_IMPORTED = _code("SOPS266", W, "ReqIF change to a hazard or safety goal not imported")
 REQIF_REQUIREMENT_ABSENT = _code("SOPS267", W, "model requirement absent from the ReqIF file (kept)")
 REQIF_LINE_BREAK = _code("SOPS268", E, "text with a line break cannot be exported to a ReqIF string attribute")
+# -- documentation builds (Sphinx extension, MkDocs plugin) -----------------------------------------------
+DOCS_UNKNOWN_ID = _code("SOPS250", E, "docs: a block or role names an element the model does not have")
+DOCS_NO_MODEL = _code("SOPS251", E, "docs: the model folder is not set or does not exist")
+DOCS_BAD_BLOCK = _code("SOPS252", E, "docs: a block's arguments do not fit the model")
+DOCS_NOT_RENDERED = _code("SOPS253", W, "docs: a role links an element that no block renders")
 del E, W
 
 

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "gate": ("safetyops_dsl.cli.gate_cmd", "gate", "Release gate: check, coverage, FMEDA, targets, GSN; one exit code."),
     "lsp": ("safetyops_dsl.cli.lsp_cmd", "lsp", "Language server for editors (LSP over stdio)."),
     "reqif": ("safetyops_dsl.cli.reqif_cmd", "reqif", "ReqIF exchange with requirement tools: export, import."),
+    "docs": ("safetyops_dsl.cli.docs_cmd", "docs", "Check docs pages' model blocks and links (Sphinx, MkDocs)."),
     "gsn": ("safetyops_dsl.cli.gsn_cmd", "gsn", "GSN safety case from the model: SVG, DOT, gsn2x YAML, JSON, Markdown."),
 }
 

@@ -51,8 +51,9 @@ RANK = {
     "api": 7,
     "build": 8, "fmt": 8, "lsp": 8,
     "reqif": 9,  # edits model files: it uses the formatter
+    "docs_render": 9,  # the docs tools' adapter: above build (it asks it), below the CLI (`sops docs`)
     "cli": 10,
-    "__main__": 11, "__init__": 11,
+    "__main__": 11, "__init__": 11, "sphinx": 11, "mkdocs_plugin": 11,
 }
 
 
