@@ -200,6 +200,12 @@ POLICY_CONFLICT = _code("SOPS112", E, "policy rule both required and waived")
 XML_ERROR = _code("SOPS200", E, "malformed XML")
 OPENPSA_ERROR = _code("SOPS201", E, "invalid Open-PSA model")
 RESULTS_ERROR = _code("SOPS202", E, "unreadable CI result file")
+# -- fault-injection campaigns (sops inject, --campaign-results) -------------------------------------------------
+INJECTION_RESULTS_ERROR = _code("SOPS230", E, "unreadable or invalid fault-injection results")
+INJECTION_UNKNOWN_CASE = _code("SOPS231", E, "fault-injection result for a case the campaign does not have")
+INJECTION_DUPLICATE_CASE = _code("SOPS232", E, "fault-injection case reported twice")
+INJECTION_CLAIM_UNSUPPORTED = _code("SOPS233", W, "claimed diagnostic coverage not supported by the fault-injection campaign")
+INJECTION_NO_RESULTS = _code("SOPS234", W, "mechanism an ASIL B+ goal relies on has no fault-injection results")
 del E, W
 
 
