@@ -178,6 +178,7 @@ class InjectionReport:
     measurements: tuple[MeasuredCoverage, ...]
     files: tuple[str, ...]
     diagnostics: tuple[Diagnostic, ...]
+    digests: dict[str, str] = field(default_factory=dict)  # result file -> sha256 of the bytes read
 
     @property
     def ok(self) -> bool:
@@ -191,13 +192,14 @@ def counted(case: InjectionCase, result: CaseResult) -> tuple[int, int]:
     """(detected in time, late) of one case's result."""
     limit = case.detect_within_seconds
     t = result.detection_time_seconds
-    if result.detected and limit is not None and t is not None and t > limit:
+    # durations are written in ms, s...: "100 ms" is 0.09999999999999999 s, so compare to 1e-9 relative
+    if result.detected and limit is not None and t is not None and t > limit * (1 + 1e-9):
         return 0, result.detected
     return result.detected, 0
 
 
 def measure(campaign: Campaign, results: Sequence[CaseResult], files: Sequence[str] = (),
-            diagnostics: Sequence[Diagnostic] = ()) -> InjectionReport:
+            diagnostics: Sequence[Diagnostic] = (), digests: dict[str, str] | None = None) -> InjectionReport:
     by_case = {r.case_id: r for r in results if r.status != "skipped"}
     groups: dict[str, list[InjectionCase]] = {}
     for c in campaign.cases:
@@ -228,7 +230,7 @@ def measure(campaign: Campaign, results: Sequence[CaseResult], files: Sequence[s
         out.append(MeasuredCoverage(mech, claim, len(cases), reported, injected, detected, late, measured, bound,
                                     campaign.confidence, verdict, any(c.relied_on for c in cases)))
     return InjectionReport(campaign, tuple(sorted(results, key=lambda r: r.case_id)), tuple(out), tuple(files),
-                           tuple(dg.sort_unique(list(diagnostics))))
+                           tuple(dg.sort_unique(list(diagnostics))), dict(digests or {}))
 
 
 def claim_diagnostics(model: Model, report: InjectionReport) -> list[Diagnostic]:

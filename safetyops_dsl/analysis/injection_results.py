@@ -18,6 +18,7 @@ does not have (SOPS231), an id reported twice (SOPS232). A file with an error co
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -224,13 +225,21 @@ def _read_json(raw: bytes, shown: str) -> tuple[list[tuple[str, dict[str, Any], 
     return entries, diags
 
 
-def read_campaign_results(paths: Iterable[str], campaign: Campaign) -> tuple[list[CaseResult], list[str],
-                                                                          list[Diagnostic]]:
+@dataclass
+class Read:
+    results: list[CaseResult] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # real path -> sha256 of the bytes read
+
+
+def read_campaign_results(paths: Iterable[str], campaign: Campaign) -> Read:
     """Every case result of the files, checked against the campaign; a file with an error adds no result."""
     known = campaign.by_id()
     out: list[CaseResult] = []
     files: list[str] = []
     diags: list[Diagnostic] = []
+    digests: dict[str, str] = {}
     first_seen: dict[str, Location] = {}
     for raw_path in paths:
         path = Path(raw_path)
@@ -242,6 +251,7 @@ def read_campaign_results(paths: Iterable[str], campaign: Campaign) -> tuple[lis
         except OSError as exc:
             diags.append(dg.make(dg.INJECTION_RESULTS_ERROR, exc.strerror or str(exc), Location(shown)))
             continue
+        digests[str(path.resolve())] = hashlib.sha256(raw).hexdigest()
         if len(raw) > MAX_BYTES:
             diags.append(dg.make(dg.INJECTION_RESULTS_ERROR, "fault-injection results larger than 64 MiB",
                                  Location(shown)))
@@ -268,7 +278,7 @@ def read_campaign_results(paths: Iterable[str], campaign: Campaign) -> tuple[lis
         diags += file_diags
         if not dg.has_errors(file_diags):
             out += kept
-    return out, files, dg.sort_unique(diags)
+    return Read(out, files, dg.sort_unique(diags), digests)
 
 
 def _near(case_id: str, known: dict[str, Any]) -> str:

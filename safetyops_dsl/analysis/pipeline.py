@@ -132,9 +132,10 @@ class Results:
         if not self.options.campaign_results:
             return None
         with self.progress.phase("fault injection"):
-            found, files, diags = read_campaign_results(self.options.campaign_results, self.campaign)
-            report = measure(self.campaign, found, files, diags)
-            return measure(self.campaign, found, files, diags + claim_diagnostics(self.model, report))
+            read = read_campaign_results(self.options.campaign_results, self.campaign)
+            report = measure(self.campaign, read.results, read.files, read.diagnostics)
+            return measure(self.campaign, read.results, read.files,
+                           read.diagnostics + claim_diagnostics(self.model, report), read.digests)
 
     @cached_property
     def hara(self) -> HaraTable:
@@ -156,8 +157,11 @@ class Results:
 
     @property
     def result_digests(self) -> dict[str, str]:
-        """Result file -> sha256 of the bytes read."""
-        return dict(self.ci.digests) if self.ci is not None else {}
+        """Result file (CI and fault-injection results) -> sha256 of the bytes read."""
+        out = dict(self.ci.digests) if self.ci is not None else {}
+        if self.injection is not None:
+            out.update(self.injection.digests)
+        return out
 
     @cached_property
     def trace(self) -> TraceGraph:
