@@ -134,8 +134,9 @@ class Results:
         with self.progress.phase("fault injection"):
             read = read_campaign_results(self.options.campaign_results, self.campaign)
             report = measure(self.campaign, read.results, read.files, read.diagnostics)
-            return measure(self.campaign, read.results, read.files,
-                           read.diagnostics + claim_diagnostics(self.model, report), read.digests)
+            # claims are judged on readable results only: an unreadable file would make every claim "missing"
+            judged = [] if dg.has_errors(read.diagnostics) else claim_diagnostics(self.model, report)
+            return measure(self.campaign, read.results, read.files, read.diagnostics + judged, read.digests)
 
     @cached_property
     def hara(self) -> HaraTable:

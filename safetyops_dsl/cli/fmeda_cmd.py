@@ -35,13 +35,13 @@ def fmeda(
     from safetyops_dsl.analysis.fmeda import Status
     from safetyops_dsl.analysis.injection import Verdict
     from safetyops_dsl.analysis.pipeline import Options, analyse
-    from safetyops_dsl.cli.common import print_diagnostics
+    from safetyops_dsl.cli.common import print_diagnostics, text_lines
 
     model = load_model(paths, fmt, output, root, cache_dir)
     results = analyse(model, Options(campaign_results=campaign_results, confidence=confidence, with_gsn=False))
     injection = results.injection
     if injection is not None:
-        print_diagnostics(injection.diagnostics, {})
+        print_diagnostics(injection.diagnostics, text_lines(injection.files))
         if not injection.ok:  # unreadable results: no table that would show a partial measurement
             sys.exit(1)
     report = results.fmeda

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from safetyops_dsl.cli.common import model_options, print_diagnostics
+from safetyops_dsl.cli.common import model_options, print_diagnostics, text_lines
 
 
 @click.command("gate")
@@ -48,7 +48,8 @@ def gate(paths: tuple[str, ...], results: tuple[str, ...], campaign_results: tup
         click.echo(b.gate_json(items) if fmt == "json" else b.gate_text(items), nl=False)
         sys.exit(1)
     if analysis.results.injection is not None:  # positioned problems of the campaign results, and flagged claims
-        print_diagnostics(analysis.results.injection.diagnostics, analysis.checked.sources)
+        injection = analysis.results.injection
+        print_diagnostics(injection.diagnostics, {**analysis.checked.sources, **text_lines(injection.files)})
     items = b.gate_items(analysis)
     click.echo(b.gate_json(items) if fmt == "json" else b.gate_text(items), nl=False)
     sys.exit(0 if b.gate_passed(items) else 1)

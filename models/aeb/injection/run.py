@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "junit.xml"
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", str(HERE / "test_campaign.py"), "-q", "-p", "no:cacheprovider",
+            [sys.executable, "-m", "pytest", str(HERE / "test_campaign.py"), "-q", "--tb=short", "-p", "no:cacheprovider",
              "-o", "addopts=", "-o", "junit_family=xunit1", "--rootdir", str(HERE), f"--junitxml={raw}"],
             env=env, cwd=HERE, check=False)
         text = raw.read_text(encoding="utf-8")
