@@ -2,7 +2,8 @@
 every command prints before and after.
 
 For each edit: the edited model is analysed by the commands a reviewer reads (`sops fta|fmea|fmeda|hara|
-trace|gate|gsn|inject --format json`, in process; fmeda with the shipped fault-injection results); a section "moved" where that command's output changed. The diff
+trace|gate|gsn|inject --format json`, in process; fmeda with the shipped fault-injection results); a
+section "moved" where that command's output changed. The diff
 (`sops diff OLD NEW --format json`) must then list at least one element change and a non-empty
 `deltas.<section>` for every moved section, and no section that did not move. Edits that make the model
 invalid must still get a diff (exit 1) with the change listed.
