@@ -2,7 +2,8 @@
 every command prints before and after.
 
 For each edit: the edited model is analysed by the commands a reviewer reads (`sops fta|fmea|fmeda|hara|
-trace|gate|gsn --format json`, in process); a section "moved" where that command's output changed. The diff
+trace|gate|gsn|inject --format json`, in process; fmeda with the shipped fault-injection results); a
+section "moved" where that command's output changed. The diff
 (`sops diff OLD NEW --format json`) must then list at least one element change and a non-empty
 `deltas.<section>` for every moved section, and no section that did not move. Edits that make the model
 invalid must still get a diff (exit 1) with the change listed.
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = (ROOT / "models" / "aeb", ROOT / "models" / "insulin_pump")
 # command -> deltas section it stands for
 SECTIONS = {"fta": "fta", "fmea": "fmea", "fmeda": "fmeda", "hara": "hara", "trace": "trace", "gate": "gate",
-            "gsn": "gsn"}
+            "gsn": "gsn", "inject": "injection"}
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,12 @@ def outputs(folder: Path) -> dict[str, str] | None:
         # the CI results the model ships: sops build, gate and diff read ci-results/ by convention, trace and
         # gsn take them as --results
         shipped = ["--results", "ci-results"] if (folder / "ci-results").is_dir() else []
+        # and its fault-injection results, which diff reads from there too (the FMEDA shows the measurement)
+        campaign = [f"ci-results/{n}" for n in ("injection.xml", "injection.json") if (folder / "ci-results" / n).is_file()]
         for cmd in SECTIONS:
             extra = shipped if cmd in ("trace", "gsn") else []
+            if cmd == "fmeda":
+                extra = [a for f in campaign for a in ("--campaign-results", f)]
             _, text = _run([cmd, ".", "--format", "json", *extra])
             doc = _json(text)
             if cmd == "trace" and isinstance(doc, dict):

@@ -27,7 +27,8 @@ KIND_WORDS = {
 KIND_WORDS.update({"argument": "argument", "gsn_node": "GSN node"})
 PLURALS = {"hazard": "hazards", "safety_goal": "safety goals", "requirement": "requirements", "evidence": "evidence"}
 SECTION_TITLES = {
-    "fmeda": "FMEDA", "fmea": "FMEA", "hara": "HARA", "trace": "Trace and coverage", "gate": "Release gate",
+    "fmeda": "FMEDA", "fmea": "FMEA", "hara": "HARA", "trace": "Trace and coverage",
+    "injection": "Fault-injection campaign", "gate": "Release gate",
     "gsn": "GSN safety case",
 }
 

@@ -38,6 +38,7 @@ from safetyops_dsl import schemas
 from safetyops_dsl.analysis.fmea import FmeaRow, FmeaTable
 from safetyops_dsl.analysis.fmeda import FmedaReport, GoalFmeda, MetricResult, Status
 from safetyops_dsl.analysis.hara import HaraTable
+from safetyops_dsl.analysis.injection import MeasuredCoverage, Verdict, floor_bound
 from safetyops_dsl.diagnostics import json_hidden, show_hidden
 
 Cell = str | int | float | None
@@ -245,6 +246,45 @@ def _verdict(g: GoalFmeda) -> str:
     return "pass" if g.passed else "fail"
 
 
+def _measured_cells(measured: Sequence[MeasuredCoverage]) -> tuple[Cell, Cell, Cell]:
+    def name(m: MeasuredCoverage) -> str:
+        return m.mechanism.rpartition(".")[2]
+
+    def share(m: MeasuredCoverage) -> str:
+        return "n/a" if m.measured is None else f"{_pct(m.measured):g} % ({m.detected}/{m.injected})"
+
+    def bound(m: MeasuredCoverage) -> str:
+        return "n/a" if m.lower_bound is None else f"≥ {_pct(floor_bound(m.lower_bound)):g} % ({_pct(m.confidence):g} %)"
+
+    return (_join([f"{name(m)} {share(m)}" for m in measured], "; "),
+            _join([f"{name(m)} {bound(m)}" for m in measured], "; "),
+            _join([f"{name(m)} {_claim(m)}" for m in measured], "; "))
+
+
+def _claim(m: MeasuredCoverage) -> str:
+    return "supported" if m.verdict is Verdict.SUPPORTED else f"NOT SUPPORTED ({m.verdict.value})" \
+        if m.verdict is not Verdict.NOT_SUPPORTED else "NOT SUPPORTED"
+
+
+def _measurement_sheet(report: FmedaReport) -> Sheet:
+    cols = (
+        Column("Mechanism", "mono"), Column("Claimed DC (%)", "num", "g", unit="%"), Column("Cases", "num"),
+        Column("Reported", "num"), Column("Injected", "num"), Column("Detected in FTTI", "num"),
+        Column("Late", "num"), Column("Measured DC (%)", "num", ".4g", unit="%"),
+        Column("Lower bound (%)", "num", ".2f", unit="%"), Column("Confidence (%)", "num", "g", unit="%"),
+        Column("ASIL B+ relies on it"), Column("Claim"),
+    )
+    rows = tuple((m.mechanism, _pct(m.claimed), m.cases, m.reported, m.injected, m.detected, m.late,
+                  _pct(m.measured), _pct(floor_bound(m.lower_bound)) if m.lower_bound is not None else None,
+                  _pct(m.confidence), "yes" if m.relied_on else "no",
+                  _claim(m)) for m in report.measurements)
+    return Sheet("Measured coverage", "Diagnostic coverage measured by fault injection", cols, rows, notes=(
+        "Measured DC = detections within the FTTI / injections, over all cases of the mechanism; the lower "
+        "bound is the one-sided Clopper-Pearson bound. A claim is supported when every case reported and the "
+        "bound reaches the claimed DC; a detection slower than the FTTI counts as missed.",
+    ))
+
+
 def fmeda_document(report: FmedaReport) -> Document:
     summary_cols = (
         Column("Goal", "mono"), Column("ASIL"), Column("Hazards"), Column("T (h)", "num"),
@@ -272,16 +312,26 @@ def fmeda_document(report: FmedaReport) -> Document:
         Column("DC latent (%)", "num", unit="%"), Column("λS (FIT)", "num", unit="FIT"), Column("λSPF (FIT)", "num", unit="FIT"),
         Column("λRF (FIT)", "num", unit="FIT"), Column("λMPF,D (FIT)", "num", unit="FIT"), Column("λMPF,L (FIT)", "num", unit="FIT"),
     )
+    measured = bool(report.measurements)
+    row_columns: tuple[Column, ...] = rows_cols
+    if measured:  # beside the claimed coverage: what the fault-injection campaign measured
+        row_columns = rows_cols[:11] + (
+            Column("Measured DC (detected/injected)"), Column("DC lower bound"), Column("Claim"),
+        ) + rows_cols[11:]
     rows = []
     excluded = []
     for g in report.goals:
         for r in g.rows:
-            rows.append((
+            row: tuple[Cell, ...] = (
                 g.goal, r.instance, r.component, r.failure_mode, r.fault_class.value, _join(r.hazards),
                 _join([" + ".join(p) for p in r.partners], "; "), _fit(r.rate_per_hour), _pct(r.safe_fraction),
-                _join([m.text() for m in r.mechanisms], "; "), _pct(r.coverage), _pct(r.latent_coverage),
-                _fit(r.lambda_safe), _fit(r.lambda_spf), _fit(r.lambda_rf), _fit(r.lambda_mpf_detected),
-                _fit(r.lambda_mpf_latent),
+                _join([m.text() for m in r.mechanisms], "; "), _pct(r.coverage),
+            )
+            if measured:
+                row += _measured_cells(r.measured)
+            rows.append(row + (
+                _pct(r.latent_coverage), _fit(r.lambda_safe), _fit(r.lambda_spf), _fit(r.lambda_rf),
+                _fit(r.lambda_mpf_detected), _fit(r.lambda_mpf_latent),
             ))
         for n in g.not_counted:
             excluded.append((g.goal, n.event, n.component, n.failure_mode, n.kind, n.quantity, n.reason,
@@ -306,9 +356,10 @@ def fmeda_document(report: FmedaReport) -> Document:
         ),
         sheets=(
             Sheet("Summary", "Metrics per safety goal", summary_cols, tuple(summary), holds="goal"),
-            Sheet("Classification", "Classification of hardware failure modes", rows_cols, tuple(rows)),
+            Sheet("Classification", "Classification of hardware failure modes", row_columns, tuple(rows)),
             Sheet("Not counted", "On the goal's cut sets but not random hardware faults", excluded_cols,
                   tuple(excluded)),
+            *((_measurement_sheet(report),) if measured else ()),
         ),
         csv_sheet=1,
     )
@@ -389,7 +440,7 @@ def to_markdown(doc: Document) -> str:
     out += [line + "  " if i < len(doc.intro) - 1 else line for i, line in enumerate(doc.intro)]
     for sheet in doc.sheets:
         out += ["", f"## {md_cell(sheet.title)}", ""]
-        out += [md_cell(n) for n in sheet.notes]
+        out += [md_cell(n) for n in sheet.notes] + ([""] if sheet.notes else [])
         if not sheet.rows:
             out.append("(none)")
             continue
@@ -637,6 +688,12 @@ def to_json_text(kind: str, report: FmeaTable | FmedaReport | HaraTable) -> str:
     elif isinstance(report, FmedaReport):
         data["passed"] = report.passed
         data["goals"] = [dict(_plain(g), passed=g.passed) for g in report.goals]
+        if report.measurements:
+            data["measurements"] = _plain(report.measurements)
+        else:  # without a campaign the rows stay as they were
+            for g in data["goals"]:
+                for row in g["rows"]:
+                    del row["measured"]
     else:
         data["ok"] = report.ok
         data["hazards"] = _plain(report.hazards)

@@ -134,6 +134,7 @@ class BuildOptions:
     use_git: bool = True
     cache_dir: str | None = None  # the parser's cache; not an input of the artifacts
     single_file: bool = False  # also write OUT/report.html: the whole site in one offline file
+    campaign_results: tuple[str, ...] = ()  # fault-injection results (default: injection.* in the result folders)
 
 
 class InputsChanged(Exception):
@@ -237,6 +238,7 @@ def options_record(opts: BuildOptions, out: Path) -> dict[str, Any]:
         "git": opts.use_git,
         # only when set, so the manifests of ordinary builds stay as they were
         **({"single_file": True} if opts.single_file else {}),
+        **({"campaign_results": [_rel(p, out) for p in opts.campaign_results]} if opts.campaign_results else {}),
     }
 
 
@@ -251,6 +253,7 @@ def options_from_record(record: dict[str, Any], out: Path) -> BuildOptions:
         policy=back(record["policy"]) if record.get("policy") else None,
         use_git=bool(record.get("git", True)),
         single_file=bool(record.get("single_file", False)),
+        campaign_results=tuple(back(p) for p in record.get("campaign_results", [])),
     )
 
 
@@ -270,6 +273,7 @@ def fingerprint(opts: BuildOptions, out: Path, extra_files: Iterable[Path] = (),
     `git_root`: set when evidence pins a commit (staleness then depends on the repository's HEAD)."""
     files = set(_discover_sops(Path(p) for p in opts.paths))
     files.update(_result_files(opts.results))
+    files.update(Path(p) for p in opts.campaign_results)
     if opts.policy:
         files.add(Path(opts.policy))
     files.update(extra_files)
@@ -383,6 +387,7 @@ def _absolute(opts: BuildOptions) -> BuildOptions:
         use_git=opts.use_git,
         cache_dir=ab(opts.cache_dir) if opts.cache_dir else None,
         single_file=opts.single_file,
+        campaign_results=tuple(ab(p) for p in opts.campaign_results),
     )
 
 
@@ -403,11 +408,17 @@ def shipped_results(root: Path) -> tuple[str, ...]:
 
 def with_default_results(opts: BuildOptions) -> BuildOptions:
     """Without `--results`, the model root's `ci-results/` folder when it exists: a model that ships its CI
-    results is judged with them by a plain `sops build` or `sops gate`, as CI would."""
-    if opts.results:
-        return opts
-    shipped = shipped_results(model_root(opts))
-    return dataclasses.replace(opts, results=shipped) if shipped else opts
+    results is judged with them by a plain `sops build` or `sops gate`, as CI would. Without
+    `--campaign-results`, the fault-injection results (`injection.xml` / `injection.json`) in those folders."""
+    from safetyops_dsl.analysis.injection_results import default_campaign_results
+
+    if not opts.results:
+        shipped = shipped_results(model_root(opts))
+        opts = dataclasses.replace(opts, results=shipped) if shipped else opts
+    if not opts.campaign_results:
+        found = default_campaign_results(opts.results)
+        opts = dataclasses.replace(opts, campaign_results=found) if found else opts
+    return opts
 
 
 def analyse(opts: BuildOptions, progress: Progress | None = None, with_gsn: bool = True) -> Analysis:
@@ -446,6 +457,7 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
             diags += more
     results = pipeline.analyse(model, pipeline.Options(
         results=opts.results, file_policy=tuple(file_rules), use_git=opts.use_git, with_gsn=with_gsn,
+        campaign_results=opts.campaign_results,
     ), progress)
     try:
         results.trees  # noqa: B018 - the engine may refuse a tree (a resource limit): a BuildError, not a crash

@@ -217,6 +217,13 @@ DOCS_UNKNOWN_ID = _code("SOPS250", E, "docs: a block or role names an element th
 DOCS_NO_MODEL = _code("SOPS251", E, "docs: the model folder is not set or does not exist")
 DOCS_BAD_BLOCK = _code("SOPS252", E, "docs: a block's arguments do not fit the model")
 DOCS_NOT_RENDERED = _code("SOPS253", W, "docs: a role links an element that no block renders")
+
+# -- fault-injection campaigns (sops inject, --campaign-results) -------------------------------------------------
+INJECTION_RESULTS_ERROR = _code("SOPS230", E, "unreadable or invalid fault-injection results")
+INJECTION_UNKNOWN_CASE = _code("SOPS231", E, "fault-injection result for a case the campaign does not have")
+INJECTION_DUPLICATE_CASE = _code("SOPS232", E, "fault-injection case reported twice")
+INJECTION_CLAIM_UNSUPPORTED = _code("SOPS233", W, "claimed diagnostic coverage not supported by the fault-injection campaign")
+INJECTION_NO_RESULTS = _code("SOPS234", W, "mechanism an ASIL B+ goal relies on has no fault-injection results")
 del E, W
 
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from safetyops_dsl.analysis.coverage import Coverage
 from safetyops_dsl.analysis.gate import FAIL, GateItem, gate_items
+from safetyops_dsl.analysis.injection_results import default_campaign_results
 from safetyops_dsl.analysis.pipeline import Options, Results, analyse
 from safetyops_dsl.analysis.result_diff import FieldDelta, ResultDeltas, result_deltas
 from safetyops_dsl.analysis.result_diff import text as result_text
@@ -809,7 +810,8 @@ def _results(side: Side) -> Results | None:
         return None
     # staleness against the repository belongs to `sops trace`; the CI results a version ships are compared,
     # as `sops gate` and `sops build` read them
-    return analyse(side.model, Options(results=side.results, use_git=False, check_stale=False))
+    return analyse(side.model, Options(results=side.results, use_git=False, check_stale=False,
+                                       campaign_results=default_campaign_results(side.results)))
 
 
 def _trace_of(side: Side, results: Results | None) -> TraceGraph | None:

@@ -39,6 +39,7 @@ MAX_RESULT_BYTES = 64 * 1024 * 1024  # a metrics JSON file is held in memory who
 MAX_JUNIT_BYTES = 1024 * 1024 * 1024
 MAX_MESSAGE_SCAN = 1024 * 1024  # characters of a failure's text kept to find its first line
 RESULT_SUFFIXES = (".xml", ".json")
+CAMPAIGN_RESULT_NAMES = ("injection.xml", "injection.json")  # read by analysis/injection_results.py
 
 # Evidence status values. `recorded`: document evidence (analysis, review, inspection) that CI does not run;
 # it counts as passing unless stale. `not_run`: test or metric evidence when no results were supplied.
@@ -103,7 +104,9 @@ def collect_result_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in RESULT_SUFFIXES))
+            # fault-injection results in a result folder are the campaign's (analysis/injection_results.py)
+            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in RESULT_SUFFIXES
+                                and not (f.parent == p and f.name in CAMPAIGN_RESULT_NAMES)))
         elif p.is_file():
             found.append(p)
         else:

@@ -50,6 +50,7 @@ from safetyops_dsl.analysis.fmea import (
     mechanisms_for,
     structural_cut_sets,
 )
+from safetyops_dsl.analysis.injection import MeasuredCoverage
 from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
@@ -90,6 +91,8 @@ class FmedaRow:
     lambda_rf: float
     lambda_mpf_detected: float
     lambda_mpf_latent: float
+    # with fault-injection results: the measurement of each mechanism, in the order of `mechanisms`
+    measured: tuple[MeasuredCoverage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,7 @@ class GoalFmeda:
 @dataclass(frozen=True)
 class FmedaReport:
     goals: tuple[GoalFmeda, ...]
+    measurements: tuple[MeasuredCoverage, ...] = ()  # per mechanism, with fault-injection results
 
     @property
     def passed(self) -> bool:
@@ -186,6 +190,7 @@ def classify_goal(
     results: Sequence[SynthesisResult],
     cut_sets: dict[str, tuple[tuple[str, ...], ...]],
     modes: Sequence[ModeRef],
+    measurements: Sequence[MeasuredCoverage] = (),
 ) -> GoalFmeda:
 
     by_event = {m.event: m for m in modes}
@@ -219,6 +224,7 @@ def classify_goal(
             for e in hw_set:
                 partners.setdefault(e, set()).add(tuple(sorted(hw_set - {e})))
     related_elements = {by_event[e].instance.path for e in hazards_of}
+    measured = {m.mechanism: m for m in measurements}
 
     rows: list[FmedaRow] = []
     for ref in modes:
@@ -269,6 +275,8 @@ def classify_goal(
                 lambda_rf=rf,
                 lambda_mpf_detected=mpf_d,
                 lambda_mpf_latent=mpf_l,
+                measured=tuple(measured[k] for k in (f"{ref.instance.component.name}.{m.name}" for m in mechs)
+                               if k in measured),
             )
         )
 
@@ -339,12 +347,18 @@ def classify_goal(
     )
 
 
-def build_fmeda(model: Model, results: Sequence[SynthesisResult] | None = None) -> FmedaReport:
-    """The FMEDA of every safety goal of `model`, ordered by qualified goal name."""
+def build_fmeda(model: Model, results: Sequence[SynthesisResult] | None = None,
+                cut_sets: dict[str, tuple[tuple[str, ...], ...]] | None = None,
+                measurements: Sequence[MeasuredCoverage] = ()) -> FmedaReport:
+    """The FMEDA of every safety goal of `model`, ordered by qualified goal name; `measurements` (from a
+    fault-injection campaign) are shown beside each claimed coverage."""
     if results is None:
         results = synthesise_all(model)
-    cut_sets = structural_cut_sets(results)
+    if cut_sets is None:
+        cut_sets = structural_cut_sets(results)
     modes = instance_modes(model)
     return FmedaReport(
-        tuple(classify_goal(model, goal, results, cut_sets, modes) for _, goal in sorted(model.goals.items()))
+        tuple(classify_goal(model, goal, results, cut_sets, modes, measurements)
+              for _, goal in sorted(model.goals.items())),
+        tuple(measurements),
     )

@@ -14,6 +14,7 @@ from safetyops_dsl import diagnostics as dg
 from safetyops_dsl import schemas
 from safetyops_dsl.analysis import gsn
 from safetyops_dsl.analysis.fmeda import Status
+from safetyops_dsl.analysis.injection import Verdict
 from safetyops_dsl.analysis.pipeline import Results
 from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.validation.policy import blocking_errors
@@ -23,7 +24,7 @@ PASS, FAIL, SKIP = "pass", "fail", "skip"
 
 @dataclass(frozen=True)
 class GateItem:
-    check: str  # model check | CI results | coverage policy | FMEDA | goal target | GSN
+    check: str  # model check | CI results | coverage policy | FMEDA | fault injection | goal target | GSN
     subject: str
     status: str  # pass | fail | skip
     detail: str
@@ -79,6 +80,7 @@ def gate_items(r: Results, check_diagnostics: Sequence[Diagnostic], file_count: 
             mark = "" if m.status is not Status.FAIL else " FAIL"
             parts.append(f"{m.name} {shown} ({m.comparison} {target}){mark}")
         items.append(GateItem("FMEDA", g.goal, PASS if g.passed else FAIL, f"ASIL {g.asil}: " + "; ".join(parts)))
+    items += injection_items(r)
     for c in r.goal_checks:
         if c.missing:
             detail = "no fault tree for " + ", ".join(c.missing)
@@ -97,6 +99,36 @@ def gate_items(r: Results, check_diagnostics: Sequence[Diagnostic], file_count: 
             items.append(GateItem("GSN", t, PASS if node.status == gsn.PASSED else FAIL, detail))
         if not r.case.tops:
             items.append(GateItem("GSN", "top goal", FAIL, "the case has no top goal"))
+    return items
+
+
+def injection_items(r: Results) -> list[GateItem]:
+    """The mechanisms ASIL B+ goals rely on, measured by fault injection (policy rule `injection_coverage`).
+    Without campaign results the rule is enforced only where a policy states `require injection_coverage`."""
+    check = "fault injection"
+    relied = sorted({c.mechanism for c in r.campaign.cases if c.relied_on})
+    setting = r.policy.settings["injection_coverage"]
+    if not relied:
+        return []
+    if not setting.required:
+        return [GateItem(check, "mechanisms", SKIP, f"waived: {setting.reason}")]
+    report = r.injection
+    if report is None:
+        if setting.origin == "default":
+            return [GateItem(check, "mechanisms", SKIP,
+                             f"no campaign results for {len(relied)} mechanisms ASIL B+ goals rely on "
+                             "(--campaign-results; `require injection_coverage` makes them mandatory)")]
+        return [GateItem(check, m, FAIL, "no campaign results (required by the policy)") for m in relied]
+    items = []
+    if not report.ok:
+        bad = sum(1 for d in report.diagnostics if d.level is dg.Severity.ERROR)
+        items.append(GateItem(check, "results", FAIL, f"{bad} error(s) in the fault-injection results "
+                              "(see diagnostics)"))
+    for m in report.measurements:
+        if m.mechanism not in relied:
+            continue
+        items.append(GateItem(check, m.mechanism, PASS if m.verdict is Verdict.SUPPORTED else FAIL,
+                              m.text().partition(": ")[2]))
     return items
 
 

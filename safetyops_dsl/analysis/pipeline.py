@@ -21,9 +21,18 @@ from safetyops_dsl.analysis import gsn
 from safetyops_dsl.analysis.coverage import Coverage, evaluate
 from safetyops_dsl.analysis.evidence import Results as CiResults
 from safetyops_dsl.analysis.evidence import read_results, test_sources
-from safetyops_dsl.analysis.fmea import FmeaTable, build_fmea
+from safetyops_dsl.analysis.fmea import FmeaTable, build_fmea, structural_cut_sets
 from safetyops_dsl.analysis.fmeda import FmedaReport, build_fmeda
 from safetyops_dsl.analysis.hara import HaraTable, build_hara
+from safetyops_dsl.analysis.injection import (
+    DEFAULT_CONFIDENCE,
+    Campaign,
+    InjectionReport,
+    build_campaign,
+    claim_diagnostics,
+    measure,
+)
+from safetyops_dsl.analysis.injection_results import read_campaign_results
 from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
 from safetyops_dsl.analysis.targets import GoalCheck, check_goal_targets
 from safetyops_dsl.analysis.trace import TraceGraph, build_trace
@@ -61,6 +70,8 @@ class Options:
     check_stale: bool = True  # evidence artifacts are hashed against their pins
     with_gsn: bool = True
     importance: bool = True
+    campaign_results: tuple[str, ...] = ()  # fault-injection results (JUnit XML or sops-injection-results JSON)
+    confidence: float = DEFAULT_CONFIDENCE  # of the measured coverage's lower bound
 
 
 class Results:
@@ -100,9 +111,32 @@ class Results:
             return build_fmea(self.model, self.syntheses)
 
     @cached_property
+    def cut_sets(self) -> dict[str, tuple[tuple[str, ...], ...]]:
+        """Hazard name -> every minimal cut set over failure modes (FMEDA and the injection campaign)."""
+        return structural_cut_sets(self.syntheses)
+
+    @cached_property
     def fmeda(self) -> FmedaReport:
+        measurements = self.injection.measurements if self.injection is not None else ()
         with self.progress.phase("FMEDA"):
-            return build_fmeda(self.model, self.syntheses)
+            return build_fmeda(self.model, self.syntheses, self.cut_sets, measurements)
+
+    # -- fault injection -----------------------------------------------------------------------------------------
+    @cached_property
+    def campaign(self) -> Campaign:
+        return build_campaign(self.model, self.syntheses, self.cut_sets, self.options.confidence)
+
+    @cached_property
+    def injection(self) -> InjectionReport | None:
+        """The campaign measured against `options.campaign_results` (None without any)."""
+        if not self.options.campaign_results:
+            return None
+        with self.progress.phase("fault injection"):
+            read = read_campaign_results(self.options.campaign_results, self.campaign)
+            report = measure(self.campaign, read.results, read.files, read.diagnostics)
+            # claims are judged on readable results only: an unreadable file would make every claim "missing"
+            judged = [] if dg.has_errors(read.diagnostics) else claim_diagnostics(self.model, report)
+            return measure(self.campaign, read.results, read.files, read.diagnostics + judged, read.digests)
 
     @cached_property
     def hara(self) -> HaraTable:
@@ -124,8 +158,11 @@ class Results:
 
     @property
     def result_digests(self) -> dict[str, str]:
-        """Result file -> sha256 of the bytes read."""
-        return dict(self.ci.digests) if self.ci is not None else {}
+        """Result file (CI and fault-injection results) -> sha256 of the bytes read."""
+        out = dict(self.ci.digests) if self.ci is not None else {}
+        if self.injection is not None:
+            out.update(self.injection.digests)
+        return out
 
     @cached_property
     def trace(self) -> TraceGraph:
@@ -136,6 +173,10 @@ class Results:
     @cached_property
     def _policy(self) -> Policy:
         return resolve_policy(self.model.policy, list(self.options.file_policy))
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
 
     @property
     def policy_ok(self) -> bool:
@@ -163,6 +204,8 @@ class Results:
     def diagnostics(self) -> list[Diagnostic]:
         """Beyond the model check: results, policy, trace, coverage, GSN (computes what it reports on)."""
         diags: list[Diagnostic] = list(self.ci.diagnostics) if self.ci is not None else []
+        if self.injection is not None:
+            diags += list(self.injection.diagnostics)
         diags += self.trace.diagnostics + self.coverage.diagnostics
         if self.case is not None:
             diags += list(self.case.diagnostics)

@@ -12,6 +12,8 @@ Sections (each present exactly when that result changed):
 - trace: coverage per rule, the violations (which requirement or evidence fails which rule), and the verdict
   rows of requirements, hazards and evidence as `sops trace` reports them;
 - gate: items whose result or detail changed, newly failing ones listed apart;
+- injection: fault-injection cases (expected reaction, planned injections) and each mechanism's measured
+  coverage, bound and verdict;
 - gsn: nodes whose status changed (or that appeared or went).
 The fault-tree section (P(top), cut sets, events, goal targets) is computed in analysis/diff.py, which owns the
 rename maps the cut sets need.
@@ -172,6 +174,15 @@ def trace_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Rec
     }
 
 
+def injection_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Record]]:
+    """The campaign's cases (expected reaction, planned injections) and, with results, each mechanism's
+    measured coverage and verdict."""
+    cases = {rename(c.case_id.partition("/")[0]) + "/" + c.case_id.partition("/")[2]: record(c)
+             for c in r.campaign.cases}
+    measured = {m.mechanism: record(m) for m in r.injection.measurements} if r.injection is not None else {}
+    return {"cases": cases, "mechanisms": measured}
+
+
 def gate_records(items: list[GateItem]) -> dict[str, Record]:
     return {i.key: {"status": i.status, "detail": i.detail} for i in items}
 
@@ -199,6 +210,9 @@ def result_deltas(old: Results | None, new: Results | None, gate_old: list[GateI
         to, tn = trace_records(old, rename), trace_records(new)
         for sub in ("coverage", "violations", "requirements", "hazards", "evidence"):
             d.add("trace", sub, rows_delta(to[sub], tn[sub]))
+        io, inew = injection_records(old, rename), injection_records(new)
+        for sub in ("cases", "mechanisms"):
+            d.add("injection", sub, rows_delta(io[sub], inew[sub]))
         d.add("gsn", "nodes", rows_delta(gsn_records(old), gsn_records(new)))
     go = {rename_key(i.key, rename): i for i in gate_old}
     gn = {i.key: i for i in gate_new}

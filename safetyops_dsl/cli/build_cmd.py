@@ -72,6 +72,9 @@ def make_progress(quiet: bool) -> Progress:
               help="Do not write: regenerate and compare with OUT; exit 1 listing files that differ.")
 @click.option("--results", "results", multiple=True, type=click.Path(exists=True),
               help="JUnit XML / metrics JSON files or folders (as sops trace). Repeatable.")
+@click.option("--campaign-results", "campaign_results", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Fault-injection results (JUnit XML / sops-injection-results JSON). Default: injection.xml or "
+                   "injection.json in the result folders. Repeatable.")
 @click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False),
               help="A .sops file with a policy block overriding the model's policy.")
 @click.option("--no-git", is_flag=True, help="Do not ask git whether commit-pinned evidence is stale.")
@@ -86,6 +89,7 @@ def build(
     output: str | None,
     check_dir: str | None,
     results: tuple[str, ...],
+    campaign_results: tuple[str, ...],
     policy_file: str | None,
     no_git: bool,
     single_file: bool,
@@ -109,7 +113,7 @@ def build(
         raise click.UsageError("give the model PATHS to build")
     progress = make_progress(quiet)
     opts = b.BuildOptions(paths=paths, root=root, results=results, policy=policy_file, use_git=not no_git,
-                          cache_dir=cache_dir, single_file=single_file)
+                          cache_dir=cache_dir, single_file=single_file, campaign_results=campaign_results)
     try:
         if check_dir is not None:
             report = b.check_build(check_dir, opts if paths else None, progress)

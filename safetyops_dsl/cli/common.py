@@ -83,3 +83,15 @@ def write_output(output: str | None, data: str | bytes) -> None:
     except OSError as exc:
         click.echo(f"sops: cannot write '{output}': {exc.strerror or exc}", err=True)
         sys.exit(1)
+
+
+def text_lines(files: Sequence[str]) -> dict[str, list[str]]:
+    """Lines of result files, for the excerpt under a diagnostic positioned in them (unreadable: no excerpt)."""
+    out: dict[str, list[str]] = {}
+    for f in files:
+        try:
+            with open(f, encoding="utf-8", errors="replace") as fh:
+                out[f] = fh.read(1 << 22).splitlines()
+        except OSError:
+            continue
+    return out

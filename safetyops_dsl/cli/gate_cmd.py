@@ -11,20 +11,24 @@ import sys
 
 import click
 
-from safetyops_dsl.cli.common import model_options, print_diagnostics
+from safetyops_dsl.cli.common import model_options, print_diagnostics, text_lines
 
 
 @click.command("gate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--results", "results", multiple=True, type=click.Path(exists=True),
               help="JUnit XML / metrics JSON files or folders from CI. Repeatable.")
+@click.option("--campaign-results", "campaign_results", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Fault-injection results (JUnit XML / sops-injection-results JSON). Default: injection.xml or "
+                   "injection.json in the result folders. Repeatable.")
 @click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False),
               help="A .sops file with a policy block overriding the model's policy.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: a summary table; json: sops-gate/1 for machines.")
 @click.option("--no-git", is_flag=True, help="Do not ask git whether commit-pinned evidence is stale.")
 @model_options
-def gate(paths: tuple[str, ...], results: tuple[str, ...], policy_file: str | None, fmt: str, no_git: bool,
+def gate(paths: tuple[str, ...], results: tuple[str, ...], campaign_results: tuple[str, ...], policy_file: str | None,
+         fmt: str, no_git: bool,
          root: str | None, cache_dir: str | None) -> None:
     """Release gate: model check, coverage policy, FMEDA targets per goal, goal probability targets and the
     GSN top goal. Prints one summary table; exit 1 when any check fails.
@@ -33,7 +37,7 @@ def gate(paths: tuple[str, ...], results: tuple[str, ...], policy_file: str | No
     from safetyops_dsl import diagnostics as dg
 
     opts = b.BuildOptions(paths=paths, root=root, results=results, policy=policy_file, use_git=not no_git,
-                          cache_dir=cache_dir)
+                          cache_dir=cache_dir, campaign_results=campaign_results)
     try:
         analysis = b.analyse(opts)
     except b.BuildError as exc:
@@ -43,6 +47,9 @@ def gate(paths: tuple[str, ...], results: tuple[str, ...], policy_file: str | No
                             f"{len(exc.diagnostics)} error{'s' if len(exc.diagnostics) != 1 else ''}: nothing else checked")]
         click.echo(b.gate_json(items) if fmt == "json" else b.gate_text(items), nl=False)
         sys.exit(1)
+    if analysis.results.injection is not None:  # positioned problems of the campaign results, and flagged claims
+        injection = analysis.results.injection
+        print_diagnostics(injection.diagnostics, {**analysis.checked.sources, **text_lines(injection.files)})
     items = b.gate_items(analysis)
     click.echo(b.gate_json(items) if fmt == "json" else b.gate_text(items), nl=False)
     sys.exit(0 if b.gate_passed(items) else 1)

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "fmeda": ("safetyops_dsl.cli.fmeda_cmd", "fmeda", "FMEDA per safety goal: SPFM, LFM, PMHF vs ISO 26262-5."),
     "hara": ("safetyops_dsl.cli.hara_cmd", "hara", "HARA table: hazards, S/E/C, ASIL, goals, decompositions."),
     "build": ("safetyops_dsl.cli.build_cmd", "build", "Every analysis and a static report site in one folder."),
+    "inject": ("safetyops_dsl.cli.inject_cmd", "inject", "Fault-injection campaign of the safety mechanisms (JSON or pytest)."),
     "gate": ("safetyops_dsl.cli.gate_cmd", "gate", "Release gate: check, coverage, FMEDA, targets, GSN; one exit code."),
     "lsp": ("safetyops_dsl.cli.lsp_cmd", "lsp", "Language server for editors (LSP over stdio)."),
     "reqif": ("safetyops_dsl.cli.reqif_cmd", "reqif", "ReqIF exchange with requirement tools: export, import."),

@@ -31,6 +31,7 @@ POLICY_RULES = (
     "requirement_evidence",
     "evidence_passing",
     "ml_metric_evidence",
+    "injection_coverage",  # the gate's fault-injection check (analysis/gate.py), not a trace rule
 )
 
 

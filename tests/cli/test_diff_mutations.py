@@ -1,6 +1,6 @@
 """`sops diff` misses no moved result: a fixed sample of random single-point edits of the example models
 (rates, coverages, flags, operators, classifications, targets, mission times, deleted lines), each checked
-against what `sops fta|fmea|fmeda|hara|trace|gate|gsn` print before and after (benchmarks/diff_mutations.py
+against what `sops fta|fmea|fmeda|hara|trace|gate|gsn|inject` print before and after (benchmarks/diff_mutations.py
 runs larger samples with the same code)."""
 
 from __future__ import annotations
