@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from safetyops_dsl import diagnostics as dg
+from safetyops_dsl import schemas
 from safetyops_dsl.analysis.confidence import clopper_pearson_lower, zero_miss_sample_size
 from safetyops_dsl.analysis.fmea import instance_modes
 from safetyops_dsl.analysis.synthesis import SynthesisResult
@@ -29,7 +30,7 @@ from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.links import links
 from safetyops_dsl.model.semantics import goal_asil
 
-CAMPAIGN_SCHEMA = {"name": "sops-injection-campaign", "version": 1}
+CAMPAIGN_SCHEMA = schemas.tag("sops-injection-campaign")
 DEFAULT_CONFIDENCE = 0.95
 RELIED_ON_ASILS = ("B", "C", "D")  # the gate asks for measured coverage of mechanisms these goals rely on
 

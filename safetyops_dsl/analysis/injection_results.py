@@ -7,7 +7,7 @@ measurement. Without counts a passed testcase is one injection detected, a faile
 a skipped testcase was not run (it counts as no result).
 
 JSON:
-    {"schema": {"name": "sops-injection-results", "version": 1},
+    {"schema": "sops-injection-results/1.0.0",
      "results": [{"id": "AEB.ecu.CanTxLoss/Watchdog", "injected": 299, "detected": 299,
                   "detection_time_ms": 41.0}]}
 (`"skipped": true` marks a case not run.)
@@ -33,11 +33,14 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from safetyops_dsl import diagnostics as dg
+from safetyops_dsl import schemas
 from safetyops_dsl.analysis.evidence import CAMPAIGN_RESULT_NAMES as RESULT_NAMES
 from safetyops_dsl.analysis.injection import Campaign, CaseResult
 from safetyops_dsl.diagnostics import Diagnostic, Location
 
-RESULTS_SCHEMA = {"name": "sops-injection-results", "version": 1}
+RESULTS_SCHEMA = schemas.tag("sops-injection-results")
+# a results file of any 1.x version is read: minor versions only add optional fields
+_RESULTS_MAJOR = re.compile(r"sops-injection-results/1\.[0-9]+\.[0-9]+")
 MAX_BYTES = 64 * 1024 * 1024
 _PARAM = re.compile(r"^[^\[]*\[(.+)\]$")
 
@@ -191,7 +194,7 @@ def _read_json(raw: bytes, shown: str) -> tuple[list[tuple[str, dict[str, Any], 
     except (RecursionError, ValueError):
         return err("unreadable JSON (nested too deeply or a number too long)")
     schema = data.get("schema") if isinstance(data, dict) else None
-    if schema != RESULTS_SCHEMA:
+    if not (isinstance(schema, str) and _RESULTS_MAJOR.fullmatch(schema)):
         return err(f"not fault-injection results: the top-level \"schema\" must be {json.dumps(RESULTS_SCHEMA)}",
                    1, 1, "write the results as sops inject --format json documents them")
     rows = data.get("results")

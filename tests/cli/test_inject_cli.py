@@ -80,7 +80,7 @@ def test_gate_fails_on_a_late_detection(tmp_path: Path) -> None:
 def test_gate_fails_on_a_missed_detection(tmp_path: Path) -> None:
     rows = [{"id": "AEB.ecu.CPUFault/Lockstep", "injected": 299, "detected": 298, "detection_time_ms": 0.9}]
     path = tmp_path / "lockstep.json"
-    path.write_text(json.dumps({"schema": {"name": "sops-injection-results", "version": 1}, "results": rows}))
+    path.write_text(json.dumps({"schema": "sops-injection-results/1.0.0", "results": rows}))
     shipped = tmp_path / "rest.xml"
     lines = [ln for ln in SHIPPED.read_text().splitlines() if "CPUFault/Lockstep" not in ln]
     shipped.write_text("\n".join(lines) + "\n")

@@ -32,6 +32,8 @@ LOCK = {
     "sops-gate": ("1.0.0", "015a827ac606a1f22b83125b2f0dc789a2416c9caaa461f478f31c65349b8d83"),
     "sops-gsn": ("1.0.0", "926fadab7bddc7f6981155c324a756674b5f0fa127dc00e5e39d46835a84b2d9"),
     "sops-hara": ("1.0.0", "4947714ca54c8753509cd4a7e3f2969688967e6f56cd792fbe0c23d0d36b92e1"),
+    "sops-injection-campaign": ("1.0.0", "4d9c2ff6fa45ff57272f1e54fa506cebcf2e2279b439641182611313cc559a66"),
+    "sops-injection-results": ("1.0.0", "ef87506e108b71412aed872fc4f606e4632dfbe1a00eec0e80c791fb0f656e96"),
     "sops-trace": ("1.0.0", "8da07b0e329c434a3d811dd1a7b8efc6f7c0a3226d4753c28491b8246d0b096a"),
 }
 
@@ -74,7 +76,7 @@ def _run(args: list[str]) -> Any:
 def test_every_json_output_of_the_examples_validates(model: str, tmp_path: Path) -> None:
     path = str(ROOT / model)
     seen = set()
-    for cmd in (["check"], ["fmea"], ["fmeda"], ["hara"], ["trace"], ["gate"], ["fta"]):
+    for cmd in (["check"], ["fmea"], ["fmeda"], ["hara"], ["trace"], ["gate"], ["fta"], ["inject"]):
         seen.add(_validate(_run([*cmd, path, "--format", "json"]), f"{cmd[0]} {model}"))
     result = CliRunner().invoke(cli, ["gsn", path, "--format", "json", "-o", str(tmp_path / "gsn.json")])
     assert result.exit_code in (0, 1), result.output
@@ -86,7 +88,18 @@ def test_every_json_output_of_the_examples_validates(model: str, tmp_path: Path)
     seen.add(_validate(json.loads((out / "manifest.json").read_text()), f"build {model}"))
     for export in sorted((out / "exports").glob("*.json")):
         seen.add(_validate(json.loads(export.read_text()), f"build {model} {export.name}"))
-    assert seen == set(schemas.VERSIONS)
+    assert seen == set(schemas.VERSIONS) - INPUTS
+
+
+# Schemas of files sops reads rather than writes (a test bench's results), checked on the files the tests use.
+INPUTS = {"sops-injection-results"}
+
+
+def test_the_input_files_the_tests_use_validate() -> None:
+    files = sorted((ROOT / "tests" / "golden").glob("inject_*/*.json"))
+    assert files
+    names = {_validate(json.loads(f.read_text(encoding="utf-8")), str(f.relative_to(ROOT))) for f in files}
+    assert names == INPUTS
 
 
 def test_every_json_golden_validates() -> None:

@@ -31,7 +31,7 @@ def campaign(aeb: Model) -> Campaign:
 
 
 def _json(tmp_path: Path, rows: list[dict[str, Any]], name: str = "r.json") -> str:
-    doc = {"schema": {"name": "sops-injection-results", "version": 1}, "results": rows}
+    doc = {"schema": "sops-injection-results/1.0.0", "results": rows}
     path = tmp_path / name
     path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
     return str(path)
@@ -87,8 +87,8 @@ def test_campaign_is_deterministic(aeb: Model) -> None:
     b = render(analyse(aeb, Options(with_gsn=False)).campaign, "json")
     assert a == b
     doc = json.loads(a)
-    assert doc["schema"] == {"name": "sops-injection-campaign", "version": 1}
-    assert doc["results_schema"] == {"name": "sops-injection-results", "version": 1}
+    assert doc["schema"] == "sops-injection-campaign/1.0.0"
+    assert doc["results_schema"] == "sops-injection-results/1.0.0"
 
 
 # -- reading results ------------------------------------------------------------------------------------------
