@@ -26,7 +26,7 @@ def _not_used(keyword: str, where: str, p: Profile, loc: Location, owner: str) -
 def _scale_hint(p: Profile, attribute: str, value: str, allowed: tuple[str, ...]) -> str:
     other = owner_of_class(attribute, value)
     if other is not None and other is not p:
-        return (f"'{value}' is a {other.title} class; this package is analysed against {p.title}. "
+        return (f"'{value}' is on the {other.title} scale; this package is analysed against {p.title}. "
                 f"Use {', '.join(allowed)}, or declare `standard {other.name}`")
     close = did_you_mean(value, list(allowed))
     return close if close.startswith("did you") else f"{p.title} {attribute} classes: {', '.join(allowed)}"
@@ -83,7 +83,7 @@ def _hazard(model: Model, hz: el.Hazard, p: Profile) -> Iterable[Diagnostic]:
 
 
 def _goal(model: Model, goal: el.SafetyGoal, p: Profile) -> Iterable[Diagnostic]:
-    owner = f"safety goal '{goal.name}'"
+    owner = f"{p.goal_word} '{goal.name}'"
     for keyword, loc in goal.attribute_locations:
         if keyword not in p.goal_attributes:
             yield _not_used(keyword, "goal", p, loc, owner)
