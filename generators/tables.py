@@ -38,9 +38,9 @@ from safetyops_dsl.analysis.fmea import FmeaRow, FmeaTable
 from safetyops_dsl.analysis.fmeda import FmedaReport, GoalFmeda, MetricResult, Status
 from safetyops_dsl.analysis.hara import HaraTable
 from safetyops_dsl.analysis.profile_report import ProfileReport
+from safetyops_dsl.diagnostics import json_hidden, show_hidden
 from safetyops_dsl.model.profiles import PROFILES
 from safetyops_dsl.model.profiles.iso14971 import zone_text
-from safetyops_dsl.diagnostics import json_hidden, show_hidden
 
 Cell = str | int | float | None
 
@@ -391,6 +391,7 @@ def profile_sheets(report: ProfileReport) -> tuple[Sheet, ...]:
     PSSA/SSA figures (ARP4761A), risk evaluation before and after control (ISO 14971); a sheet per table that
     has rows."""
     out: list[Sheet] = []
+    cols: tuple[Column, ...]
     if report.sil:
         cols = (
             Column("Safety function", "mono", refers="goal"), Column("Title"), Column("Standard", "mono"),
@@ -399,7 +400,7 @@ def profile_sheets(report: ProfileReport) -> tuple[Sheet, ...]:
             Column("Architecture allows"), Column("SC (lowest)", "num"), Column("Achieved PFDavg / PFH"),
             Column("Verdict", "status"), Column("Problems"),
         )
-        rows = tuple((r.function, r.title, r.standard, r.demand or "", sil_text(r.required_sil), r.sil_source,
+        rows: tuple[tuple[Cell, ...], ...] = tuple((r.function, r.title, r.standard, r.demand or "", sil_text(r.required_sil), r.sil_source,
                       _r(r.required_value), r.target_band, _pct(r.sff), r.hft, sil_text(r.architectural_sil),
                       r.systematic_capability, r.achieved_text, r.verdict, _join(r.problems, "; "))
                      for r in report.sil)

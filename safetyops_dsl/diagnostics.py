@@ -203,7 +203,7 @@ NOT_IN_STANDARD = _code("SOPS142", E, "attribute not used by the package's stand
 CLASS_OF_OTHER_STANDARD = _code("SOPS143", E, "class or level not on the standard's scale")
 NO_DEMAND_MODE = _code("SOPS144", E, "safety function without a demand mode")
 BAD_RISK_MATRIX = _code("SOPS145", E, "risk matrix malformed or missing")
-BAD_LOPA = _code("SOPS146", E, "layer of protection analysis out of range or contradicted")
+BAD_LOPA = _code("SOPS146", E, "layer of protection analysis out of range")
 MISSING_PROFILE_CLASS = _code("SOPS147", E, "hazard lacks the classification its standard needs")
 # -- exchange formats ----------------------------------------------------------------------------------------
 XML_ERROR = _code("SOPS200", E, "malformed XML")

@@ -32,6 +32,7 @@ from safetyops_dsl.model.index import DEFAULT_STANDARD, Model
 from safetyops_dsl.model.instances import find_instance
 from safetyops_dsl.model.links import links
 from safetyops_dsl.model.profiles import arp4761a, iec61508, profile
+from safetyops_dsl.model.profiles.classify import required_sil
 
 NOT_COMPUTED = "not computed"
 # HFT needs every minimal cut set of the function's tree without common causes; past this many it is not
@@ -113,7 +114,8 @@ class ProfileReport:
 
     @property
     def ok(self) -> bool:
-        return all(r.verdict != "fail" for r in (*self.sil, *self.fha, *self.risk))
+        verdicts = [r.verdict for r in self.sil] + [r.verdict for r in self.fha] + [r.verdict for r in self.risk]
+        return "fail" not in verdicts
 
 
 def uses_profiles(model: Model) -> bool:
@@ -152,19 +154,6 @@ def _hft_by_element(structure: FaultTree) -> dict[str, int] | None:
     return out
 
 
-def _required(model: Model, goal: el.SafetyGoal, hazards: Sequence[el.Hazard]) -> tuple[int | None, str, float | None]:
-    lopa = [h for h in hazards if h.lopa is not None]
-    if lopa:
-        # several initiating scenarios of one consequence share the function: the strictest target governs
-        targets = [iec61508.lopa_required_pfd(h.lopa.demand.per_hour, h.lopa.ipl_pfds, h.lopa.tolerable.per_hour)
-                   for h in lopa if h.lopa is not None]
-        value = min(targets)
-        return iec61508.sil_of_value(value, "low"), "LOPA " + ", ".join(h.name for h in lopa), value
-    if goal.typed_sil is not None:
-        return goal.typed_sil, "allocated", None
-    return None, "none", None
-
-
 def _sil_rows(model: Model, syntheses: Sequence[SynthesisResult], achieved: Mapping[str, float]
               ) -> tuple[list[SilRow], list[ElementRow]]:
     by_hazard = {s.hazard.qualified_name: s for s in syntheses}
@@ -176,7 +165,7 @@ def _sil_rows(model: Model, syntheses: Sequence[SynthesisResult], achieved: Mapp
         if std not in ("iec61508", "iec61511"):
             continue
         hazards = [model.hazards[h] for h in linked.hazards_of_goal[q]]
-        sil, source, value = _required(model, goal, hazards)
+        sil, source, value = required_sil(model, goal)
         mode = goal.demand or "low"
         problems: list[str] = []
         # the function's elements: the leaf parts whose failure modes its hazards' trees hold
@@ -234,9 +223,11 @@ def _sil_rows(model: Model, syntheses: Sequence[SynthesisResult], achieved: Mapp
             elif sc < sil:
                 problems.append(f"systematic capability SC {sc} < SIL {sil}")
             if got is not None:
-                limit = value if value is not None and mode == "low" else iec61508.band(sil, mode)[1]
-                if got >= limit:
-                    problems.append(f"achieved {got:.3g} misses the target < {limit:.3g}")
+                if value is not None and mode == "low":  # the LOPA's own figure is the stricter target
+                    if got > value:
+                        problems.append(f"achieved {got:.3g} misses the LOPA target <= {value:.3g}")
+                elif got >= iec61508.band(sil, mode)[1]:
+                    problems.append(f"achieved {got:.3g} misses the target < {iec61508.band(sil, mode)[1]:.0e}")
         elif sil == iec61508.BEYOND_SIL4:
             problems.append("the risk reduction needed is beyond SIL 4: one E/E/PE system is not sufficient")
         hard = [p for p in problems if not p.startswith(("architecture not assessed", "systematic capability not"))]
@@ -252,7 +243,7 @@ def _sil_rows(model: Model, syntheses: Sequence[SynthesisResult], achieved: Mapp
 
 def _fha_rows(model: Model, results: Mapping[str, tuple[FtaResult, float]]) -> list[FhaRow]:
     rows = []
-    for q, hz in sorted(model.hazards.items()):
+    for _, hz in sorted(model.hazards.items()):
         if model.standard(hz.package) != "arp4761a" or hz.severity is None:
             continue
         cls = hz.severity.text
@@ -310,7 +301,7 @@ def build_profile_report(model: Model, syntheses: Sequence[SynthesisResult],
                          achieved: Mapping[str, float] | None = None) -> ProfileReport:
     """`results`: hazard name -> (engine result, mission time); `achieved`: safety function name -> PFDavg or
     PFH from the demand analysis (none yet: the cells say "not computed")."""
-    packages = sorted({e.package for e in (*model.hazards.values(), *model.goals.values())})
+    packages = sorted({h.package for h in model.hazards.values()} | {g.package for g in model.goals.values()})
     sil, elements = _sil_rows(model, syntheses, achieved or {})
     return ProfileReport(
         tuple((p, profile(model.standard(p)).name) for p in packages), tuple(sil), tuple(elements),

@@ -227,22 +227,19 @@ def assemble(root: Path, files: list[el.SourceFile]) -> tuple[Model, list[Diagno
                         "declare a package's mission time once; systems and hazards may override it",
                     )
                 )
-        for what, decl, store in (("standard", f.standard, model.standard_by_package),
-                                  ("risk_matrix", f.risk_matrix, model.risk_matrix_by_package)):
-            if decl is None:
-                continue
-            seen: Any = store.get(f.package)
-            if seen is None:
-                store[f.package] = decl  # type: ignore[index]
-            elif what == "standard" and seen.name != getattr(decl, "name", None):
+        if f.standard is not None:
+            seen = model.standard_by_package.setdefault(f.package, f.standard)
+            if seen.name != f.standard.name:
                 diags.append(dg.make(
                     dg.STANDARD_CONFLICT,
                     f"package '{f.package}' is analysed against '{seen.name}' (declared at {seen.location}); "
-                    f"it cannot also be '{getattr(decl, 'name', '')}'",
-                    decl.location, "declare a package's standard once; put the parts analysed against another "
+                    f"it cannot also be '{f.standard.name}'",
+                    f.standard.location, "declare a package's standard once; put the parts analysed against another "
                     "standard in their own package"))
-            elif what == "risk_matrix" and seen != decl:
+        if f.risk_matrix is not None:
+            matrix = model.risk_matrix_by_package.setdefault(f.package, f.risk_matrix)
+            if matrix is not f.risk_matrix:
                 diags.append(dg.make(
-                    dg.BAD_RISK_MATRIX, f"package '{f.package}' already defines its risk matrix at {seen.location}",
-                    decl.location, "define the risk matrix once per package"))
+                    dg.BAD_RISK_MATRIX, f"package '{f.package}' already defines its risk matrix at {matrix.location}",
+                    f.risk_matrix.location, "define the risk matrix once per package"))
     return model, diags

@@ -140,7 +140,7 @@ def _matrix(package: str, m: el.RiskMatrix, p: Profile) -> Iterable[Diagnostic]:
 
 
 def check_profiles(model: Model) -> Iterable[Diagnostic]:
-    for package, decl in sorted(model.standard_by_package.items()):
+    for _, decl in sorted(model.standard_by_package.items()):
         if decl.name not in PROFILES:
             yield dg.make(dg.UNKNOWN_STANDARD, f"unknown standard '{decl.name}'", decl.location,
                           did_you_mean(decl.name, sorted(PROFILES)) or f"available: {', '.join(sorted(PROFILES))}")

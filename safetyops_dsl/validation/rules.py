@@ -28,8 +28,8 @@ from safetyops_dsl.model.semantics import (
     resolve_condition_ref,
     resolve_mechanism,
 )
-from safetyops_dsl.validation.profiles import check_profiles
 from safetyops_dsl.validation.policy import POLICY_RULES, waived_rules
+from safetyops_dsl.validation.profiles import check_profiles
 
 Rule = Callable[[Model], Iterable[Diagnostic]]
 
