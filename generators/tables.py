@@ -317,12 +317,12 @@ def fmeda_document(report: FmedaReport) -> Document:
 
 
 def hara_document(table: HaraTable) -> Document:
-    hz_cols = (
+    hz_cols: tuple[Column, ...] = (
         Column("Hazard", "mono"), Column("Title"), Column("Situation"), Column("S"), Column("E"), Column("C"),
         Column("ASIL"), Column("Safety goals", "mono", refers="goal"), Column("Safe state"), Column("FTTI"),
         Column("Source", "mono"),
     )
-    hz_rows = tuple(
+    hz_rows: tuple[tuple[Cell, ...], ...] = tuple(
         (
             h.hazard, h.title, h.situation, h.severity or "", h.exposure or "", h.controllability or "",
             h.asil or "", _join([g.name for g in h.goals]),
@@ -332,12 +332,12 @@ def hara_document(table: HaraTable) -> Document:
         )
         for h in table.hazards
     )
-    goal_cols = (
+    goal_cols: tuple[Column, ...] = (
         Column("Goal", "mono"), Column("Title"), Column("ASIL"), Column("Hazards", "mono", refers="hazard"),
         Column("Safe state"),
         Column("FTTI"), Column("Target (per h)", "num", "g"),
     )
-    goal_rows = tuple(
+    goal_rows: tuple[tuple[Cell, ...], ...] = tuple(
         (g.goal, g.title, g.asil or "", _join(g.hazards), g.safe_state, ftti_text(g.ftti_seconds),
          _r(g.target_per_hour))
         for g in table.goals
@@ -365,8 +365,12 @@ def hara_document(table: HaraTable) -> Document:
         title = f"HARA — hazard analysis and risk assessment ({', '.join(standards)})"
         intro = ("Generated from the model; do not edit. Each package is analysed against the standard it declares: "
                  + "; ".join(f"{p} {PROFILES[s].title}" for p, s in table.profile.standards if s in PROFILES) + ".",
-                 "S, E, C and ASIL apply to ISO 26262 packages only; the sheets below hold the other standards' tables.")
+                 "S, E, C and ASIL apply to ISO 26262 packages only; the last sheets hold the other standards' tables.")
         extra = profile_sheets(table.profile)
+        if all(std != "iso26262" for _, std in table.profile.standards):
+            # no ISO 26262 package: its S, E, C and ASIL columns would be empty everywhere
+            hz_cols, hz_rows = _drop(hz_cols, hz_rows, {3, 4, 5, 6})
+            goal_cols, goal_rows = _drop(goal_cols, goal_rows, {2})
     return Document(
         kind="hara",
         title=title,
@@ -378,6 +382,12 @@ def hara_document(table: HaraTable) -> Document:
             *extra,
         ),
     )
+
+
+def _drop(cols: tuple[Column, ...], rows: tuple[tuple[Cell, ...], ...], drop: set[int]
+          ) -> tuple[tuple[Column, ...], tuple[tuple[Cell, ...], ...]]:
+    keep = [i for i in range(len(cols)) if i not in drop]
+    return tuple(cols[i] for i in keep), tuple(tuple(r[i] for i in keep) for r in rows)
 
 
 def sil_text(sil: int | None) -> str:
