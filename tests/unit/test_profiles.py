@@ -111,7 +111,7 @@ def test_sif_verification_row() -> None:
     (row,) = r.profile.sil
     # LOPA: 1e-5 /y / (0.2 /y x 0.1) = 5e-4 -> SIL 3 (band [1e-4, 1e-3))
     assert row.required_value == pytest.approx(5e-4) and row.required_sil == 3 and row.sil_source == "LOPA HZ_OP"
-    assert row.target_band == "1e-04 <= PFDavg < 1e-03"
+    assert row.target_band == "PFDavg in [1e-04, 1e-03)"
     # SFF by hand: transmitter 500 FIT, 40 % safe, DC 90 % of the dangerous rest: 1 - 0.6 x 0.1 = 94 %;
     # valve 2000 FIT, 30 % safe, DC 60 %: 1 - 0.7 x 0.4 = 72 %; logic 50 % safe, DC 99 %: 99.5 %
     sff = {e.component: e.sff for e in r.profile.elements}

@@ -32,7 +32,7 @@ def band_text(sil: int, mode: str) -> str:
     low, high = band(sil, mode)
     measure = "PFDavg" if mode == "low" else "PFH"
     unit = "" if mode == "low" else " /h"
-    return f"{low:.0e} <= {measure} < {high:.0e}{unit}"
+    return f"{measure} in [{low:.0e}, {high:.0e}){unit}"
 
 
 def sil_of_value(value: float, mode: str) -> int:
