@@ -545,6 +545,7 @@ def render_site(data: SiteData) -> dict[str, str]:
         goals.append({"row": g, "check": checks_by_goal.get(g.goal), "fmeda": verdict,
                       "metrics": {m.name: m for m in fm.metrics} if fm else {}, "loc": src.of(g.goal, "")})
     page("hazards.html", "hazards.html.j2", "Hazard log", hazards=hazards, goals=goals,
+         profile=data.hara_table.profile is not None,
          decompositions=_sheet("hara", data.hara.sheets[2], links, "") if len(data.hara.sheets) > 2 else None)
 
     # fault trees

@@ -39,7 +39,10 @@ from safetyops_dsl.analysis.fmea import FmeaRow, FmeaTable
 from safetyops_dsl.analysis.fmeda import FmedaReport, GoalFmeda, MetricResult, Status
 from safetyops_dsl.analysis.hara import HaraTable
 from safetyops_dsl.analysis.injection import MeasuredCoverage, Verdict, floor_bound
+from safetyops_dsl.analysis.profile_report import ProfileReport
 from safetyops_dsl.diagnostics import json_hidden, show_hidden
+from safetyops_dsl.model.profiles import PROFILES
+from safetyops_dsl.model.profiles.iso14971 import zone_text
 
 Cell = str | int | float | None
 
@@ -366,12 +369,12 @@ def fmeda_document(report: FmedaReport) -> Document:
 
 
 def hara_document(table: HaraTable) -> Document:
-    hz_cols = (
+    hz_cols: tuple[Column, ...] = (
         Column("Hazard", "mono"), Column("Title"), Column("Situation"), Column("S"), Column("E"), Column("C"),
         Column("ASIL"), Column("Safety goals", "mono", refers="goal"), Column("Safe state"), Column("FTTI"),
         Column("Source", "mono"),
     )
-    hz_rows = tuple(
+    hz_rows: tuple[tuple[Cell, ...], ...] = tuple(
         (
             h.hazard, h.title, h.situation, h.severity or "", h.exposure or "", h.controllability or "",
             h.asil or "", _join([g.name for g in h.goals]),
@@ -381,12 +384,12 @@ def hara_document(table: HaraTable) -> Document:
         )
         for h in table.hazards
     )
-    goal_cols = (
+    goal_cols: tuple[Column, ...] = (
         Column("Goal", "mono"), Column("Title"), Column("ASIL"), Column("Hazards", "mono", refers="hazard"),
         Column("Safe state"),
         Column("FTTI"), Column("Target (per h)", "num", "g"),
     )
-    goal_rows = tuple(
+    goal_rows: tuple[tuple[Cell, ...], ...] = tuple(
         (g.goal, g.title, g.asil or "", _join(g.hazards), g.safe_state, ftti_text(g.ftti_seconds),
          _r(g.target_per_hour))
         for g in table.goals
@@ -403,19 +406,113 @@ def hara_document(table: HaraTable) -> Document:
         )
         for d in table.decompositions
     )
+    title = "HARA — hazard analysis and risk assessment (ISO 26262-3)"
+    intro: tuple[str, ...] = (
+        "Generated from the model; do not edit. ASIL derived from S, E and C by ISO 26262-3 Table 4.",
+        "FTTI of a hazard: the shortest among its safety goals.",
+    )
+    extra: tuple[Sheet, ...] = ()
+    if table.profile is not None:
+        standards = sorted({PROFILES[s].title for _, s in table.profile.standards if s in PROFILES})
+        title = f"HARA — hazard analysis and risk assessment ({', '.join(standards)})"
+        intro = ("Generated from the model; do not edit. Each package is analysed against the standard it declares: "
+                 + "; ".join(f"{p} {PROFILES[s].title}" for p, s in table.profile.standards if s in PROFILES) + ".",
+                 "S, E, C and ASIL apply to ISO 26262 packages only; the last sheets hold the other standards' tables.")
+        extra = profile_sheets(table.profile)
+        if all(std != "iso26262" for _, std in table.profile.standards):
+            # no ISO 26262 package: its S, E, C and ASIL columns would be empty everywhere
+            hz_cols, hz_rows = _drop(hz_cols, hz_rows, {3, 4, 5, 6})
+            goal_cols, goal_rows = _drop(goal_cols, goal_rows, {2})
     return Document(
         kind="hara",
-        title="HARA — hazard analysis and risk assessment (ISO 26262-3)",
-        intro=(
-            "Generated from the model; do not edit. ASIL derived from S, E and C by ISO 26262-3 Table 4.",
-            "FTTI of a hazard: the shortest among its safety goals.",
-        ),
+        title=title,
+        intro=intro,
         sheets=(
             Sheet("Hazards", "Hazards", hz_cols, hz_rows, holds="hazard"),
             Sheet("Safety goals", "Safety goals", goal_cols, goal_rows, holds="goal"),
             Sheet("Decompositions", "ASIL decompositions (ISO 26262-9)", dec_cols, dec_rows),
+            *extra,
         ),
     )
+
+
+def _drop(cols: tuple[Column, ...], rows: tuple[tuple[Cell, ...], ...], drop: set[int]
+          ) -> tuple[tuple[Column, ...], tuple[tuple[Cell, ...], ...]]:
+    keep = [i for i in range(len(cols)) if i not in drop]
+    return tuple(cols[i] for i in keep), tuple(tuple(r[i] for i in keep) for r in rows)
+
+
+def sil_text(sil: int | None) -> str:
+    if sil is None:
+        return ""
+    return {0: "none", 5: "beyond SIL 4"}.get(sil, f"SIL {sil}")
+
+
+def profile_sheets(report: ProfileReport) -> tuple[Sheet, ...]:
+    """The standards' own tables: SIL verification and Route 1H elements (IEC 61508/61511), FHA with the
+    PSSA/SSA figures (ARP4761A), risk evaluation before and after control (ISO 14971); a sheet per table that
+    has rows."""
+    out: list[Sheet] = []
+    cols: tuple[Column, ...]
+    if report.sil:
+        cols = (
+            Column("Safety function", "mono", refers="goal"), Column("Title"), Column("Standard", "mono"),
+            Column("Demand"), Column("Required SIL"), Column("SIL from"), Column("Required PFD (LOPA)", "num", "g"),
+            Column("Target band"), Column("SFF (lowest)", "num", ".4g", "%"), Column("HFT (lowest)", "num"),
+            Column("Architecture allows"), Column("SC (lowest)", "num"), Column("Achieved PFDavg / PFH"),
+            Column("Verdict", "status"), Column("Problems"),
+        )
+        rows: tuple[tuple[Cell, ...], ...] = tuple((r.function, r.title, r.standard, r.demand or "", sil_text(r.required_sil), r.sil_source,
+                      _r(r.required_value), r.target_band, _pct(r.sff), r.hft, sil_text(r.architectural_sil),
+                      r.systematic_capability, r.achieved_text, r.verdict, _join(r.problems, "; "))
+                     for r in report.sil)
+        out.append(Sheet("SIL verification", "Safety functions: SIL required and verified (IEC 61508 / 61511)",
+                         cols, rows, notes=(
+                             "Required SIL from the LOPA: PFD target = tolerable frequency / (demand rate x IPL "
+                             "PFDs), in the band [low, high) that holds it (IEC 61508-1 Tables 2 and 3).",
+                             "Architecture: IEC 61508-2 Route 1H (Tables 2 and 3) under iec61508, IEC 61511-1:2016 "
+                             "Table 6 minimum HFT under iec61511.",
+                             "Achieved PFDavg / PFH: from the demand analysis (proof tests); 'not computed' where "
+                             "the model has none.")))
+        ecols = (
+            Column("Safety function", "mono", refers="goal"), Column("Element", "mono"), Column("Component", "mono"),
+            Column("Type"), Column("SFF", "num", ".4g", "%"), Column("HFT", "num"), Column("Route 1H allows"),
+            Column("SC", "num"),
+        )
+        erows = tuple((e.function, e.element, e.component, e.element_type, _pct(e.sff), e.hft,
+                       sil_text(e.route_1h_sil) if e.route_1h_sil != 0 else "not allowed", e.systematic_capability)
+                      for e in report.elements)
+        out.append(Sheet("Route 1H elements", "Elements of the safety functions (IEC 61508-2 Route 1H)", ecols,
+                         erows, notes=("HFT: the smallest minimal cut set (common causes left out) holding one of the "
+                                       "element's failures, minus one.",)))
+    if report.fha:
+        cols = (
+            Column("Failure condition", "mono", refers="hazard"), Column("Title"), Column("Function"),
+            Column("Phases"), Column("Class"), Column("Objective (per FH)", "num", "g"), Column("Qualitative"),
+            Column("FDAL"), Column("Flight time (h)", "num", "g"), Column("Achieved (per FH)", "num", ".3g"),
+            Column("Single failures"), Column("Verdict", "status"), Column("Problems"),
+        )
+        rows = tuple((r.condition, r.title, r.function, _join(r.phases), r.classification, _r(r.objective_per_fh),
+                      r.qualitative, r.fdal, _r(r.flight_time_h), _r(r.achieved_per_fh), _join(r.single_failures),
+                      r.verdict, _join(r.problems, "; ")) for r in report.fha)
+        out.append(Sheet("FHA", "Failure conditions: FHA, PSSA/SSA (ARP4761A, AC 25.1309-1B)", cols, rows, notes=(
+            "Achieved: P(failure condition over one flight of the mission time) / flight time.",
+            "Single failures: order-1 minimal cut sets (common causes included); none may lead to a Catastrophic "
+            "condition.")))
+    if report.risk:
+        cols = (
+            Column("Hazardous situation", "mono", refers="hazard"), Column("Title"), Column("Situation"),
+            Column("Severity"), Column("Probability"), Column("Initial risk"), Column("Risk controls", "mono"),
+            Column("Residual severity"), Column("Residual probability"), Column("Residual risk"),
+            Column("Verdict", "status"),
+        )
+        rows = tuple((r.hazard, r.title, r.situation, r.severity, r.probability, zone_text(r.initial_zone),
+                      _join(r.controls), r.residual_severity, r.residual_probability, zone_text(r.residual_zone),
+                      r.verdict) for r in report.risk)
+        out.append(Sheet("Risk evaluation", "Risk before and after control (ISO 14971)", cols, rows, notes=(
+            "Zones from the model's risk_matrix: A acceptable, R reduce further or justify (benefit-risk), "
+            "U unacceptable.",)))
+    return tuple(out)
 
 
 # -- Markdown -----------------------------------------------------------------------------------------------
@@ -440,7 +537,8 @@ def to_markdown(doc: Document) -> str:
     out += [line + "  " if i < len(doc.intro) - 1 else line for i, line in enumerate(doc.intro)]
     for sheet in doc.sheets:
         out += ["", f"## {md_cell(sheet.title)}", ""]
-        out += [md_cell(n) for n in sheet.notes] + ([""] if sheet.notes else [])
+        if sheet.notes:  # one paragraph per note, then the table in its own block
+            out += [x for n in sheet.notes for x in (md_cell(n), "")]
         if not sheet.rows:
             out.append("(none)")
             continue
@@ -699,6 +797,8 @@ def to_json_text(kind: str, report: FmeaTable | FmedaReport | HaraTable) -> str:
         data["hazards"] = _plain(report.hazards)
         data["goals"] = _plain(report.goals)
         data["decompositions"] = [dict(_plain(d), ok=d.ok) for d in report.decompositions]
+        if report.profile is not None:
+            data["profile"] = dict(_plain(report.profile), ok=report.profile.ok)
     return json_hidden(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)) + "\n"
 
 

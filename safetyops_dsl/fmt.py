@@ -129,7 +129,7 @@ def comments(text: str) -> list[str]:
 # -- structure: where units start, which braces open member blocks -------------------------------------------
 
 _TIME_UNITS = frozenset({"ms", "min", "s", "h", "d", "y"})
-_CLASS_TOKEN = re.compile(r"[A-Za-z]+[0-9]+")
+_CLASS_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _INT = re.compile(r"[-+]?[0-9]+")
 _SIMPLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASIL_LEVELS = frozenset({"QM", "A", "B", "C", "D"})
@@ -162,6 +162,8 @@ _COLUMNS: dict[str, tuple[int, ...]] = {
     "metric": (2,),  # metric NAME | >= x
     "deviation": (2, 4),  # deviation PATH | refines BASE | "description"
     "evidence": (2, 3, 4),  # evidence NAME | KIND | "source" | verifies ...
+    "matrix_scale": (1,),  # severity | A, B, C
+    "matrix_row": (2,),  # Level: | A R U
 }
 
 
@@ -321,7 +323,8 @@ class _Shape:
 
     def _classification_lines(self, bounds: list[int]) -> set[int]:
         """The hazard attributes that stay on the line of the attribute before them: the second and third of
-        `severity`, `exposure` and `controllability` (consecutive, in any order) written on one line. bounds:
+        `severity`, `exposure` and `controllability` (consecutive, in any order) written on one line, and the
+        `probability` after a `severity` on its line (ISO 14971). bounds:
         the attributes' starts, then the `}`. Trios are taken left to right."""
         kept: set[int] = set()
         k = 0
@@ -332,6 +335,10 @@ class _Shape:
                 k += 3
             else:
                 k += 1
+        # ISO 14971: `severity X probability Y`, the two coordinates of a risk, kept on one line the same way
+        for a, b, end in zip(bounds, bounds[1:], bounds[2:], strict=False):
+            if (self._text(a), self._text(b)) == ("severity", "probability") and self._on_one_line(a, end):
+                kept.add(b)
         return kept
 
     # -- component members ---------------------------------------------------------------------------------
@@ -381,6 +388,8 @@ class _Shape:
             ("odd", lambda k: self._seq(k, self._w("odd"), self._string)),
             ("mission_time", lambda k: self._seq(k, self._w("mission_time"), self._duration)),
             ("ccf", self._ccf),
+            ("element_type", lambda k: self._seq(k, self._w("element_type"), self._name)),
+            ("systematic_capability", lambda k: self._seq(k, self._w("systematic_capability"), self._int)),
         )
         for kind, alt in alternatives:
             j = alt(i)
@@ -475,6 +484,10 @@ class _Shape:
         word = self._text(i) if self._kind(i) == NAME else ""
         if word == "mission_time":
             return self._duration(i + 1)
+        if word == "standard":
+            return self._name(i + 1)
+        if word == "risk_matrix":
+            return self._block(i + 1, 0, self._matrix_line)
         if word == "deviation":
             j = self._seq(i + 1, self._path)
             if j is None:
@@ -488,7 +501,7 @@ class _Shape:
             j = self._seq(i + 1, self._name)
             j = None if j is None else self._opt(j, self._string)
             return None if j is None else self._block(j, 0, self._hazard_attr, self._classification_lines)
-        if word == "safety_goal":
+        if word in ("safety_goal", "safety_function"):
             return self._safety_goal(i + 1)
         if word == "requirement":
             return self._requirement(i + 1)
@@ -507,6 +520,24 @@ class _Shape:
             return self._block(i + 1, 0, rule)
         return None
 
+    def _matrix_line(self, i: int) -> int | None:
+        """A line of a risk_matrix block: a scale (`severity A, B`) or a row (`Level: A R U`)."""
+        scale = self._seq(i, self._w("severity", "probability"), lambda x: self._list(x, self._name))
+        if scale is not None:
+            self.units[i] = ("matrix_scale", scale)
+            return scale
+        j = self._seq(i, self._name, self._p(":"))
+        if j is None:
+            return None
+        k = self._many(j, self._w("A", "R", "U"))
+        if k == j:
+            return None
+        self.units[i] = ("matrix_row", k)
+        return k
+
+    def _frequency(self, i: int) -> int | None:
+        return self._seq(i, self._number, self._w("per"), self._w(*_TIME_UNITS))
+
     def _asil_attr(self, i: int) -> int | None:
         return self._seq(i, self._w("asil"), self._asil)
 
@@ -523,6 +554,18 @@ class _Shape:
                 lambda k: self._seq(k, self._w("system"), self._path),
                 lambda k: self._seq(k, self._w("mission_time"), self._duration),
                 self._string,
+                lambda k: self._seq(
+                    k, self._w("lopa"), self._w("demand"), self._frequency,
+                    lambda x: self._opt(x, self._w("ipl"), lambda y: self._list(y, self._number)),
+                    self._w("tolerable"), self._frequency,
+                ),
+                lambda k: self._seq(k, self._w("probability"), self._class),
+                lambda k: self._seq(
+                    k, self._w("residual"), lambda x: self._opt(x, self._w("severity"), self._class),
+                    self._w("probability"), self._class,
+                ),
+                lambda k: self._seq(k, self._w("phase"), lambda x: self._list(x, self._name)),
+                lambda k: self._seq(k, self._w("function"), self._string),
             ),
         )
 
@@ -543,6 +586,8 @@ class _Shape:
                     ),
                     self._asil_attr,
                     self._string,
+                    lambda x: self._seq(x, self._w("demand"), self._w("low", "high", "continuous")),
+                    lambda x: self._seq(x, self._w("sil"), self._int),
                 ),
             )
 
@@ -717,6 +762,7 @@ def _layout(tokens: list[Token], shape: _Shape) -> str:
         assert cur is not None
         if prev is not None:
             glue = tok.text in (",", ")") or (prev.kind == PUNCT and prev.text in ("(", "/"))
+            glue = glue or (tok.text == ":" and info.key[0] == "matrix_row")  # `Level:` as in a table
             if tok.kind == COMMENT and tok.text.startswith("//"):
                 cur.append("  ")
             elif not glue:

@@ -52,7 +52,7 @@ KIND_RANK = {k: i for i, k in enumerate(
     TOP_KINDS + ("port", "failure_mode", "mechanism", "ccf_group", "rule", "propagate", "part", "connection",
                  "gsn_node",
                  "ml_model",
-                 "dataset", "metric", "deviation", "policy", "mission_time"))}
+                 "dataset", "metric", "deviation", "policy", "mission_time", "standard", "risk_matrix"))}
 MEMBER_KINDS = ("component", "argument")  # top-level kinds whose members are diffed one by one
 REL_TOLERANCE = 1e-9
 
@@ -500,6 +500,10 @@ def _model_level_changes(old: Model, new: Model) -> list[Change]:
     compare("policy", {key_of(p): canon(p) for p in old.policy}, {key_of(p): canon(p) for p in new.policy})
     compare("mission_time", {k: {"hours": f"{v:g} h"} for k, v in old.mission_time_by_package.items()},
             {k: {"hours": f"{v:g} h"} for k, v in new.mission_time_by_package.items()})
+    compare("standard", {k: {"standard": v.name} for k, v in old.standard_by_package.items()},
+            {k: {"standard": v.name} for k, v in new.standard_by_package.items()})
+    compare("risk_matrix", {k: canon(v) for k, v in old.risk_matrix_by_package.items()},
+            {k: canon(v) for k, v in new.risk_matrix_by_package.items()})
     return out
 
 

@@ -17,6 +17,8 @@ from safetyops_dsl.analysis.fmeda import Status
 from safetyops_dsl.analysis.injection import Verdict
 from safetyops_dsl.analysis.pipeline import Results
 from safetyops_dsl.diagnostics import Diagnostic
+from safetyops_dsl.model.index import DEFAULT_STANDARD
+from safetyops_dsl.model.profiles import profile
 from safetyops_dsl.validation.policy import blocking_errors
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
@@ -69,7 +71,13 @@ def gate_items(r: Results, check_diagnostics: Sequence[Diagnostic], file_count: 
         else:
             status, detail = PASS if rule.ok else FAIL, f"{rule.satisfied}/{rule.total}"
         items.append(GateItem("coverage policy", rule.rule, status, detail))
+    standard_of = {goal.name: r.model.standard(goal.package) for goal in r.model.goals.values()}
     for g in r.fmeda.goals:
+        std = standard_of.get(g.goal, DEFAULT_STANDARD)
+        if std != DEFAULT_STANDARD:
+            items.append(GateItem("FMEDA", g.goal, SKIP, f"{profile(std).title}: the ISO 26262 hardware metrics do "
+                                  "not apply"))
+            continue
         if all(m.status is Status.NA for m in g.metrics):
             items.append(GateItem("FMEDA", g.goal, SKIP, f"ASIL {g.asil or '-'}: no hardware targets"))
             continue
@@ -87,6 +95,7 @@ def gate_items(r: Results, check_diagnostics: Sequence[Diagnostic], file_count: 
         else:
             detail = f"{c.achieved_per_hour:.3g} /h vs target {c.target_per_hour:.3g} /h"
         items.append(GateItem("goal target", c.goal, PASS if c.passed else FAIL, detail))
+    items += profile_items(r)
     if r.case is None:
         items.append(GateItem("GSN", "top goal", SKIP, "not built"))
     else:
@@ -129,6 +138,48 @@ def injection_items(r: Results) -> list[GateItem]:
             continue
         items.append(GateItem(check, m.mechanism, PASS if m.verdict is Verdict.SUPPORTED else FAIL,
                               m.text().partition(": ")[2]))
+    return items
+
+
+def profile_items(r: Results) -> list[GateItem]:
+    """The standards' own checks: SIL verification (architecture, systematic capability; the achieved
+    PFDavg / PFH where computed), ARP4761A objectives and the single-failure rule, ISO 14971 residual risk."""
+    if r.profile is None:
+        return []
+    items: list[GateItem] = []
+    for s in r.profile.sil:
+        required = {0: "no SIL", 5: "beyond SIL 4"}.get(s.required_sil or 0, f"SIL {s.required_sil}")
+        if s.required_sil is None:
+            required = "no SIL"
+        if s.verdict == "fail" or (s.verdict == "incomplete" and s.problems):
+            status, detail = FAIL, f"{required}: " + "; ".join(s.problems)
+        else:
+            status, detail = PASS, (f"{required}: architecture allows SIL {s.architectural_sil}, SC {s.systematic_capability}")
+        items.append(GateItem("SIL architecture", s.function, status, detail))
+        if s.required_sil is not None and 1 <= s.required_sil <= 4:
+            if s.achieved is None:
+                items.append(GateItem("SIL target", s.function, SKIP,
+                                      f"{s.target_band}: achieved PFDavg / PFH not computed"))
+            else:
+                miss = any(p.startswith("achieved") for p in s.problems)
+                items.append(GateItem("SIL target", s.function, FAIL if miss else PASS,
+                                      f"{s.achieved_text} vs {s.target_band}"))
+    for f in r.profile.fha:
+        if f.verdict == "no tree":
+            items.append(GateItem("failure condition", f.condition, FAIL if f.objective_per_fh else SKIP,
+                                  f"{f.classification}: no fault tree"))
+            continue
+        shown = f"{f.achieved_per_fh:.3g} /FH" if f.achieved_per_fh is not None else "-"
+        target = f" vs {f.objective_per_fh:.0e} /FH" if f.objective_per_fh is not None else " (no objective)"
+        detail = f"{f.classification}, FDAL {f.fdal}: {shown}{target}"
+        if f.problems:
+            detail += "; " + "; ".join(f.problems)
+        items.append(GateItem("failure condition", f.condition, FAIL if f.verdict == "fail" else PASS, detail))
+    for k in r.profile.risk:
+        detail = f"residual {k.residual_severity} / {k.residual_probability}: {k.residual_zone or 'not in the matrix'}"
+        if k.verdict == "justify":
+            detail += " (reduce as far as possible; benefit-risk analysis)"
+        items.append(GateItem("residual risk", k.hazard, FAIL if k.verdict == "fail" else PASS, detail))
     return items
 
 

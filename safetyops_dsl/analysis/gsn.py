@@ -36,9 +36,10 @@ from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.fta.engine import analyse
 from safetyops_dsl.fta.result import AnalysisOptions
 from safetyops_dsl.model import elements as el
-from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.index import DEFAULT_STANDARD, Model
 from safetyops_dsl.model.links import links
-from safetyops_dsl.model.semantics import derived_asil, goal_asil, hazard_system
+from safetyops_dsl.model.profiles.classify import goal_level, hazard_summary
+from safetyops_dsl.model.semantics import derived_asil, hazard_system
 
 # -- statuses ------------------------------------------------------------------------------------------------
 
@@ -445,10 +446,13 @@ class _Builder:
         parts = []
         if hz.situation:
             parts.append(f"Situation: {hz.situation}")
-        classes = [c.text for c in (hz.severity, hz.exposure, hz.controllability) if c is not None]
-        asil = derived_asil(hz) or (hz.typed_asil.level if hz.typed_asil else None)
-        if classes or asil:
-            parts.append(" ".join(classes) + (f" \u2192 ASIL {asil}" if asil else ""))
+        if self.model.standard(hz.package) == DEFAULT_STANDARD:
+            classes = [c.text for c in (hz.severity, hz.exposure, hz.controllability) if c is not None]
+            asil = derived_asil(hz) or (hz.typed_asil.level if hz.typed_asil else None)
+            if classes or asil:
+                parts.append(" ".join(classes) + (f" \u2192 ASIL {asil}" if asil else ""))
+        elif summary := hazard_summary(self.model, hz):  # the package's standard (model/profiles)
+            parts.append(summary)
         if parts:
             self.case.context(g, self.node(f"C_{hid}", "context", "; ".join(parts), hz.location))
         goals = [self.model.goals[q] for q in links(self.model).goals_of_hazard.get(hz.qualified_name, ())]
@@ -468,9 +472,9 @@ class _Builder:
         if key in self.generated:
             return self.generated[key]
         gid = self.ids.of(sg)
-        asil = goal_asil(self.model, sg)
+        level = goal_level(self.model, sg)  # ASIL, SIL or FDAL under the package's standard
         g = self.node(f"G_{gid}", "goal",
-                      f"{sg.name} \u201c{sg.title}\u201d is achieved" + (f" (ASIL {asil})" if asil else ""),
+                      f"{sg.name} \u201c{sg.title}\u201d is achieved" + (f" ({level})" if level else ""),
                       sg.location, key)
         facts = []
         if sg.safe_state:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from safetyops_dsl.analysis.profile_report import ProfileReport
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model import iso26262
 from safetyops_dsl.model.index import Model
@@ -88,6 +89,8 @@ class HaraTable:
     hazards: tuple[HaraRow, ...]
     goals: tuple[GoalRow, ...]
     decompositions: tuple[Decomposition, ...]
+    # the tables of the packages' standards (IEC 61508/61511, ARP4761A, ISO 14971); None: all ISO 26262
+    profile: ProfileReport | None = None
 
     @property
     def ok(self) -> bool:

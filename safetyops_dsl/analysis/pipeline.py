@@ -11,6 +11,7 @@ module reads no file of its own but the result files named there.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,6 +34,7 @@ from safetyops_dsl.analysis.injection import (
     measure,
 )
 from safetyops_dsl.analysis.injection_results import read_campaign_results
+from safetyops_dsl.analysis.profile_report import ProfileReport, build_profile_report, uses_profiles
 from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
 from safetyops_dsl.analysis.targets import GoalCheck, check_goal_targets
 from safetyops_dsl.analysis.trace import TraceGraph, build_trace
@@ -140,8 +142,21 @@ class Results:
 
     @cached_property
     def hara(self) -> HaraTable:
+        """The HARA; with the tables of the packages' standards where one is not ISO 26262 (profile)."""
         with self.progress.phase("HARA"):
-            return build_hara(self.model)
+            table = build_hara(self.model)
+        return dataclasses.replace(table, profile=self.profile) if self.profile is not None else table
+
+    @cached_property
+    def profile(self) -> ProfileReport | None:
+        """The standard profiles' tables (analysis/profile_report.py), None where every package is ISO 26262."""
+        if not uses_profiles(self.model):
+            return None
+        with self.progress.phase("standard profiles"):
+            results = {t.name: (r, t.mission_time or 1.0) for t, r in self.trees}
+            # the achieved PFDavg / PFH per safety function come from a demand analysis (periodic tests); the
+            # model has none yet, so the verification table says "not computed" rather than a per-mission figure
+            return build_profile_report(self.model, self.syntheses, results, achieved={})
 
     # -- trace and coverage --------------------------------------------------------------------------------------
     @cached_property

@@ -9,6 +9,8 @@ Sections (each present exactly when that result changed):
 - fmeda: per safety goal SPFM/LFM/PMHF (value, target, status) with pass/fail flips, and FMEDA rows;
 - fmea: rows added, removed or changed;
 - hara: hazard rows (classification, derived ASIL, goals), goal rows and ASIL decompositions;
+- profile: the standard of each package and its tables: required SIL, target band and architecture per safety
+  function and per element, FHA class / objective / FDAL / achieved per flight hour, ISO 14971 risk zones;
 - trace: coverage per rule, the violations (which requirement or evidence fails which rule), and the verdict
   rows of requirements, hazards and evidence as `sops trace` reports them;
 - gate: items whose result or detail changed, newly failing ones listed apart;
@@ -155,6 +157,21 @@ def hara_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Reco
     }
 
 
+def profile_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Record]]:
+    """The standards' tables (analysis/profile_report.py): required SIL, target band and architecture per safety
+    function, its elements, FHA classes / objectives / FDAL, ISO 14971 risk zones."""
+    p = r.profile
+    if p is None:
+        return {"standards": {}, "sil": {}, "elements": {}, "fha": {}, "risk": {}}
+    return {
+        "standards": {package: {"standard": std} for package, std in p.standards},
+        "sil": {rename(s.function): record(s) for s in p.sil},
+        "elements": {f"{rename(e.function)}: {rename(e.element)}": record(e) for e in p.elements},
+        "fha": {rename(f.condition): record(f) for f in p.fha},
+        "risk": {rename(k.hazard): record(k) for k in p.risk},
+    }
+
+
 def _row_record(row: dict[str, Any]) -> Record:
     return {k: text(tuple(v) if isinstance(v, list) else v) if not isinstance(v, dict) else text(tuple(v.items()))
             for k, v in row.items() if k not in ("file", "line", "result_file")}  # where, not what
@@ -207,6 +224,9 @@ def result_deltas(old: Results | None, new: Results | None, gate_old: list[GateI
         ho, hn = hara_records(old, rename), hara_records(new)
         for sub in ("hazards", "goals", "decompositions"):
             d.add("hara", sub, rows_delta(ho[sub], hn[sub]))
+        po, pn = profile_records(old, rename), profile_records(new)
+        for sub in ("standards", "sil", "elements", "fha", "risk"):
+            d.add("profile", sub, rows_delta(po[sub], pn[sub]))
         to, tn = trace_records(old, rename), trace_records(new)
         for sub in ("coverage", "violations", "requirements", "hazards", "evidence"):
             d.add("trace", sub, rows_delta(to[sub], tn[sub]))

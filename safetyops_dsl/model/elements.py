@@ -250,6 +250,11 @@ class Component:
     mission_time_hours: float | None = field(metadata=compared(label="mission_time", unit=" h"))
     location: Location = field(metadata=presentation(LOCATION))
     common_causes: tuple[CommonCauseGroup, ...] = field(default=(), metadata=members("ccf_group"))
+    # IEC 61508-2 Route 1H: "A" or "B" as written (validated against the package's standard), None: not given
+    element_type: str | None = None
+    systematic_capability: int | None = None  # SC 1..4
+    profile_locations: tuple[Location, ...] = field(default=(), metadata=presentation(
+        "where element_type / systematic_capability were written, for diagnostics"))
 
     @property
     def qualified_name(self) -> str:
@@ -330,6 +335,25 @@ class ClassValue:
 
 
 @dataclass(frozen=True)
+class Frequency:
+    """`1e-4 per y`: an event frequency, kept per hour."""
+
+    per_hour: float = field(metadata=compared(unit=" per h"))
+    text: str = field(metadata=presentation("as written; per_hour carries its value"))
+
+
+@dataclass(frozen=True)
+class Lopa:
+    """IEC 61511-3 layer of protection analysis of one hazard: initiating demand rate, the PFDs of the other
+    independent protection layers, the tolerable frequency of the consequence."""
+
+    demand: Frequency
+    ipl_pfds: tuple[float, ...] = field(metadata=compared(ordered=True))
+    tolerable: Frequency
+    location: Location = field(metadata=presentation(LOCATION))
+
+
+@dataclass(frozen=True)
 class Hazard:
     name: str = field(metadata=key())
     package: str = field(metadata=key())
@@ -345,6 +369,15 @@ class Hazard:
     system: NameRef | None = field(metadata=compared(refs=""))
     mission_time_hours: float | None = field(metadata=compared(label="mission_time", unit=" h"))
     location: Location = field(metadata=presentation(LOCATION))
+    lopa: Lopa | None = None  # IEC 61511
+    probability: ClassValue | None = None  # ISO 14971: probability of harm, on the model's scale
+    residual_severity: ClassValue | None = None  # ISO 14971: after the risk control measures (None: unchanged)
+    residual_probability: ClassValue | None = None
+    phases: tuple[str, ...] = field(default=(), metadata=compared(ordered=True))  # ARP4761A flight phases
+    function: str = ""  # ARP4761A: the aircraft function whose failure condition this is
+    # the attributes as written, keyword -> where: a standard that does not use one reports it there
+    attribute_locations: tuple[tuple[str, Location], ...] = field(default=(), metadata=presentation(
+        "where each attribute was written, for diagnostics"))
 
     @property
     def qualified_name(self) -> str:
@@ -363,6 +396,10 @@ class SafetyGoal:
     typed_asil: AsilSpec | None = field(metadata=compared(label="asil"))
     description: str
     location: Location = field(metadata=presentation(LOCATION))
+    demand: str | None = None  # IEC 61508/61511 mode of operation: low | high | continuous
+    typed_sil: int | None = field(default=None, metadata=compared(label="sil"))  # allocated outside the model
+    attribute_locations: tuple[tuple[str, Location], ...] = field(default=(), metadata=presentation(
+        "where each attribute was written, for diagnostics"))
 
     @property
     def qualified_name(self) -> str:
@@ -442,6 +479,31 @@ class PolicyRule:
     location: Location = field(metadata=presentation(LOCATION))
 
 
+@dataclass(frozen=True)
+class RiskMatrix:
+    """ISO 14971 risk acceptability, as the model defines it: the severity and probability scales (lowest
+    first) and the zone of each cell (A acceptable, R reduce further or justify, U unacceptable)."""
+
+    severities: tuple[str, ...] = field(metadata=compared(ordered=True))
+    probabilities: tuple[str, ...] = field(metadata=compared(ordered=True))
+    # probability level -> one zone per severity level, in the order written
+    rows: tuple[tuple[str, tuple[str, ...]], ...] = field(metadata=compared(ordered=True))
+    location: Location = field(metadata=presentation(LOCATION))
+
+    def zone(self, severity: str, probability: str) -> str | None:
+        for level, zones in self.rows:
+            if level == probability and severity in self.severities:
+                i = self.severities.index(severity)
+                return zones[i] if i < len(zones) else None
+        return None
+
+
+@dataclass(frozen=True)
+class StandardDecl:
+    name: str
+    location: Location = field(metadata=presentation(LOCATION))
+
+
 # -- files and the whole model ------------------------------------------------------------------------------
 
 
@@ -474,5 +536,7 @@ class SourceFile:
     arguments: tuple[Argument, ...] = field(default=(), metadata=members("argument"))
     policy: tuple[PolicyRule, ...] = field(default=(), metadata=members("policy"))
     mission_time_location: Location | None = field(default=None, metadata=presentation(LOCATION))
+    standard: StandardDecl | None = None  # per package (Model.standard_by_package)
+    risk_matrix: RiskMatrix | None = None  # per package (Model.risk_matrix_by_package)
     # Element order as written: (kind, name) for the formatter and for stable listings.
     order: tuple[tuple[str, str], ...] = field(default=(), metadata=presentation("the order elements are written in"))

@@ -18,6 +18,7 @@ from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.instances import build_instances
 
 DEFAULT_MISSION_TIME_HOURS = 1.0
+DEFAULT_STANDARD = "iso26262"
 
 # kind name used in messages -> attribute of Model holding that kind
 KINDS = ("component", "hazard", "safety_goal", "requirement", "evidence", "argument")
@@ -37,6 +38,9 @@ class Model:
     policy: list[el.PolicyRule] = field(default_factory=list)
     # `mission_time` at file level holds for the whole package; packages without one use the default
     mission_time_by_package: dict[str, float] = field(default_factory=dict)
+    # `standard NAME` at file level holds for the whole package (model/profiles); packages without one: iso26262
+    standard_by_package: dict[str, el.StandardDecl] = field(default_factory=dict)
+    risk_matrix_by_package: dict[str, el.RiskMatrix] = field(default_factory=dict)  # ISO 14971
     # simple name -> [(kind, qualified name)]
     _by_name: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _rel_of: dict[str, str] = field(default_factory=dict)  # display path -> root-relative path
@@ -59,6 +63,11 @@ class Model:
 
     def mission_time(self, package: str) -> float:
         return self.mission_time_by_package.get(package, DEFAULT_MISSION_TIME_HOURS)
+
+    def standard(self, package: str) -> str:
+        """The standard a package is analysed against, as declared (validation reports unknown names)."""
+        decl = self.standard_by_package.get(package)
+        return decl.name if decl is not None else DEFAULT_STANDARD
 
     def instances(self, system: el.Component) -> Any:
         """The instance tree of `system` (model/instances.py), built once."""
@@ -218,4 +227,19 @@ def assemble(root: Path, files: list[el.SourceFile]) -> tuple[Model, list[Diagno
                         "declare a package's mission time once; systems and hazards may override it",
                     )
                 )
+        if f.standard is not None:
+            seen = model.standard_by_package.setdefault(f.package, f.standard)
+            if seen.name != f.standard.name:
+                diags.append(dg.make(
+                    dg.STANDARD_CONFLICT,
+                    f"package '{f.package}' is analysed against '{seen.name}' (declared at {seen.location}); "
+                    f"it cannot also be '{f.standard.name}'",
+                    f.standard.location, "declare a package's standard once; put the parts analysed against another "
+                    "standard in their own package"))
+        if f.risk_matrix is not None:
+            matrix = model.risk_matrix_by_package.setdefault(f.package, f.risk_matrix)
+            if matrix is not f.risk_matrix:
+                diags.append(dg.make(
+                    dg.BAD_RISK_MATRIX, f"package '{f.package}' already defines its risk matrix at {matrix.location}",
+                    f.risk_matrix.location, "define the risk matrix once per package"))
     return model, diags

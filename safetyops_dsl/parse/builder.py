@@ -13,6 +13,14 @@ from safetyops_dsl.model import elements as el
 
 _TIME_UNIT_HOURS = {"ms": 1 / 3_600_000, "s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "y": 8760.0}
 _CLASS_RANGES = {"severity": ("S", 3), "exposure": ("E", 4), "controllability": ("C", 3)}
+# grammar rule -> the keyword a model author wrote (what a diagnostic names)
+_ATTR_KEYWORD = {
+    "Severity": "severity", "ExposureClass": "exposure", "Controllability": "controllability", "AsilAttr": "asil",
+    "Lopa": "lopa", "HazardProbability": "probability", "Residual": "residual", "FlightPhase": "phase",
+    "AircraftFunction": "function", "Demand": "demand", "SilAttr": "sil", "Target": "target",
+    "Situation": "situation", "When": "when", "SystemRef": "system", "MissionTime": "mission_time",
+    "SafeState": "safe_state", "Ftti": "ftti",
+}
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
@@ -88,6 +96,8 @@ class FileBuilder:
         imports = tuple(el.Import(i.path, "", self._string_loc(i)) for i in tx.imports)
         mission: float | None = None
         mission_loc: Location | None = None
+        standard: el.StandardDecl | None = None
+        matrix: el.RiskMatrix | None = None
         buckets: dict[str, list[Any]] = {k: [] for k in ("dev", "comp", "haz", "goal", "req", "ev", "arg", "pol")}
         order: list[tuple[str, str]] = []
         for e in tx.elements:
@@ -95,6 +105,13 @@ class FileBuilder:
             if kind == "MissionTime":
                 mission = self.hours(e.time)
                 mission_loc = self.loc(e)
+                continue
+            if kind == "Standard":
+                standard = el.StandardDecl(e.name, self.loc(e))
+                continue
+            if kind == "RiskMatrix":
+                matrix = el.RiskMatrix(tuple(e.severities), tuple(e.probabilities),
+                                       tuple((r.level, tuple(r.zones)) for r in e.rows), self.loc(e))
                 continue
             if kind == "Deviation":
                 buckets["dev"].append(self.deviation(e, package))
@@ -132,6 +149,8 @@ class FileBuilder:
             arguments=tuple(buckets["arg"]),
             policy=tuple(buckets["pol"]),
             mission_time_location=mission_loc,
+            standard=standard,
+            risk_matrix=matrix,
             order=tuple(order),
         )
 
@@ -153,6 +172,9 @@ class FileBuilder:
         odd: str | None = None
         mission: float | None = None
         ccfs: list[el.CommonCauseGroup] = []
+        element_type: str | None = None
+        capability: int | None = None
+        profile_locs: list[Location] = []
         for m in e.members:
             kind = type(m).__name__
             if kind == "Rule":
@@ -206,6 +228,12 @@ class FileBuilder:
                 mission = self.hours(m.time)
             elif kind == "Ccf":
                 ccfs.append(self.common_cause(m))
+            elif kind == "ElementType":
+                element_type = m.value
+                profile_locs.append(self.loc(m))
+            elif kind == "SystematicCapability":
+                capability = m.value
+                profile_locs.append(self.loc(m))
         ckind = el.ComponentKind(e.kind)
         ml = None
         if ckind is el.ComponentKind.ML_COMPONENT or model_identity or datasets or metrics:
@@ -227,6 +255,9 @@ class FileBuilder:
             mission_time_hours=mission,
             location=self.loc(e),
             common_causes=tuple(ccfs),
+            element_type=element_type,
+            systematic_capability=capability,
+            profile_locations=tuple(profile_locs),
         )
 
     def common_cause(self, m: Any) -> el.CommonCauseGroup:
@@ -327,17 +358,18 @@ class FileBuilder:
 
     # -- hazards, goals, requirements, evidence ---------------------------------------------------------------
     def class_value(self, attr: str, a: Any) -> el.ClassValue:
-        letter, maximum = _CLASS_RANGES[attr]
+        """The class as written; its number where it reads as an ISO 26262 class (S/E/C with a digit in range),
+        else -1. Whether it belongs to the package's standard is checked by validation, which knows it."""
+        letter, maximum = _CLASS_RANGES.get(attr, ("", -1))
         text: str = a.value
         loc = self.loc(a)
-        if text[0] != letter or not text[1:].isdigit() or int(text[1:]) > maximum:
-            self.error(
-                dg.BAD_CLASS,
-                f"{attr} must be one of {', '.join(f'{letter}{i}' for i in range(maximum + 1))}, got '{text}'",
-                loc,
-            )
-            return el.ClassValue(text, -1, loc)
-        return el.ClassValue(text, int(text[1:]), loc)
+        if letter and text[0] == letter and text[1:].isdigit() and int(text[1:]) <= maximum:
+            return el.ClassValue(text, int(text[1:]), loc)
+        return el.ClassValue(text, -1, loc)
+
+    def frequency(self, f: Any) -> el.Frequency:
+        value = self.number(f.value)
+        return el.Frequency(value / _TIME_UNIT_HOURS[f.unit], f"{f.value} per {f.unit}")
 
     def asil(self, a: Any) -> el.AsilSpec:
         text: str = a.value
@@ -355,10 +387,32 @@ class FileBuilder:
             "condition": None,
             "system": None,
             "mission_time_hours": None,
+            "lopa": None,
+            "probability": None,
+            "residual_severity": None,
+            "residual_probability": None,
+            "phases": (),
+            "function": "",
         }
+        written: list[tuple[str, Location]] = []
         for a in e.attrs:
             kind = type(a).__name__
-            if kind == "Situation":
+            written.append((_ATTR_KEYWORD.get(kind, kind), self.loc(a)))
+            if kind == "Lopa":
+                fields["lopa"] = el.Lopa(self.frequency(a.demand), tuple(self.number(x) for x in a.ipls),
+                                         self.frequency(a.tolerable), self.loc(a))
+            elif kind == "HazardProbability":
+                fields["probability"] = self.class_value("probability", a)
+            elif kind == "Residual":
+                loc = self.loc(a)
+                if a.severity:
+                    fields["residual_severity"] = el.ClassValue(a.severity, -1, loc)
+                fields["residual_probability"] = el.ClassValue(a.probability, -1, loc)
+            elif kind == "FlightPhase":
+                fields["phases"] = tuple(a.phases)
+            elif kind == "AircraftFunction":
+                fields["function"] = a.text
+            elif kind == "Situation":
                 fields["situation"] = a.text
             elif kind == "Text":
                 fields["description"] = a.text
@@ -376,16 +430,25 @@ class FileBuilder:
                 fields["system"] = self.ref(a.ref)
             elif kind == "MissionTime":
                 fields["mission_time_hours"] = self.hours(a.time)
-        return el.Hazard(name=e.name, package=package, title=e.title or "", location=self.loc(e), **fields)
+        return el.Hazard(name=e.name, package=package, title=e.title or "", location=self.loc(e),
+                         attribute_locations=tuple(written), **fields)
 
     def goal(self, e: Any, package: str) -> el.SafetyGoal:
         safe_state = description = ""
         ftti: float | None = None
         target: float | None = None
         asil: el.AsilSpec | None = None
+        demand: str | None = None
+        sil: int | None = None
+        written: list[tuple[str, Location]] = []
         for a in e.attrs:
             kind = type(a).__name__
-            if kind == "SafeState":
+            written.append((_ATTR_KEYWORD.get(kind, kind), self.loc(a)))
+            if kind == "Demand":
+                demand = a.mode
+            elif kind == "SilAttr":
+                sil = a.value
+            elif kind == "SafeState":
                 safe_state = a.text
             elif kind == "Ftti":
                 ftti = self.hours(a.time) * 3600
@@ -400,7 +463,7 @@ class FileBuilder:
                 description = a.text
         return el.SafetyGoal(
             e.name, package, e.title or "", self.refs(e.hazards), safe_state, ftti, target, asil, description,
-            self.loc(e),
+            self.loc(e), demand, sil, tuple(written),
         )
 
     def requirement(self, e: Any, package: str) -> el.Requirement:

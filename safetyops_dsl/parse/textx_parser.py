@@ -24,7 +24,8 @@ _TOKEN_WORDS = {
     "INT": "a whole number",
     "TimeUnit": "a time unit (ms, s, min, h, d, y)",
     "RateUnit": "a rate unit (FIT, per h)",
-    "ClassToken": "a class such as S3, E4 or C2",
+    "ClassToken": "a class such as S3, E4, Catastrophic or Serious",
+    "RiskZone": "a risk zone (A acceptable, R reduce or justify, U unacceptable)",
     "AsilToken": "an ASIL (QM, A, B, C, D, or a decomposition such as B(D))",
     "Comparison": "a comparison (>=, <=, >, <, ==)",
 }

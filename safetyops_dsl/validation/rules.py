@@ -11,7 +11,7 @@ from safetyops_dsl.fta import ccf
 from safetyops_dsl.graphs import back_edge_cycles
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model import iso26262
-from safetyops_dsl.model.index import Model, unknown
+from safetyops_dsl.model.index import DEFAULT_STANDARD, Model, unknown
 from safetyops_dsl.model.instances import MAX_DEPTH
 from safetyops_dsl.model.propagation import find_logic_cycles
 from safetyops_dsl.model.semantics import (
@@ -29,6 +29,7 @@ from safetyops_dsl.model.semantics import (
     resolve_mechanism,
 )
 from safetyops_dsl.validation.policy import POLICY_RULES, waived_rules
+from safetyops_dsl.validation.profiles import check_profiles
 
 Rule = Callable[[Model], Iterable[Diagnostic]]
 
@@ -515,7 +516,13 @@ def check_hazards(model: Model) -> Iterable[Diagnostic]:
                 mitigated.setdefault(found[1], []).append(goal.name)
     for qname, hz in sorted(model.hazards.items()):
         derived = derived_asil(hz)
-        if hz.severity is None or hz.exposure is None or hz.controllability is None:
+        if model.standard(hz.package) != DEFAULT_STANDARD:
+            # classified on another standard's scales (validation/profiles.py checks them)
+            if (qname not in mitigated and "hazard_goal" not in waived
+                    and not (hz.severity is not None and hz.severity.text == "NoSafetyEffect")):
+                yield dg.make(dg.HAZARD_NO_GOAL, f"hazard '{hz.name}' is mitigated by no safety goal", hz.location,
+                              f'add `safety_goal SGx "..." mitigates {hz.name}`')
+        elif hz.severity is None or hz.exposure is None or hz.controllability is None:
             missing = [n for n, v in (("severity", hz.severity), ("exposure", hz.exposure),
                                       ("controllability", hz.controllability)) if v is None]
             yield dg.make(
@@ -532,7 +539,8 @@ def check_hazards(model: Model) -> Iterable[Diagnostic]:
                 hz.typed_asil.location,
                 "the ASIL is derived from S, E and C (ISO 26262-3 Table 4); remove the typed ASIL or fix the classes",
             )
-        if qname not in mitigated and derived is not None and derived != "QM" and "hazard_goal" not in waived:
+        if (model.standard(hz.package) == DEFAULT_STANDARD and qname not in mitigated and derived is not None
+                and derived != "QM" and "hazard_goal" not in waived):
             yield dg.make(
                 dg.HAZARD_NO_GOAL,
                 f"hazard '{hz.name}' is mitigated by no safety goal",
@@ -848,6 +856,7 @@ ALL_RULES: tuple[Rule, ...] = (
     check_evidence,
     check_arguments,
     check_policy,
+    check_profiles,
 )
 
 
