@@ -51,6 +51,16 @@ class EventFacts:
     mechanisms: tuple[str, ...]
 
 
+def event_exposure(fm: el.FailureMode, mission_time: float) -> float:
+    """The time a failure mode is exposed in a tree: its own exposure, a multiple of the tree's mission time
+    (`exposure 20 x mission`), or the mission time."""
+    if fm.exposure_hours is not None:
+        return fm.exposure_hours
+    if fm.exposure_missions is not None:
+        return fm.exposure_missions * mission_time
+    return mission_time
+
+
 @dataclass
 class _Builder:
     model: Model
@@ -76,7 +86,7 @@ class _Builder:
         name = f"{inst.path}.{fm.name}"
         if name in self.events:
             return name
-        exposure = fm.exposure_hours if fm.exposure_hours is not None else self.mission_time
+        exposure = event_exposure(fm, self.mission_time)
         mechanisms = inst.component.covering(fm.name)
         uncovered = 1.0
         for m in mechanisms:

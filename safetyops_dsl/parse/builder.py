@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from typing import Any
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.model import elements as el
+from safetyops_dsl.model.parameters import evaluate_quantity
 
 _TIME_UNIT_HOURS = {"ms": 1 / 3_600_000, "s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "y": 8760.0}
 _CLASS_RANGES = {"severity": ("S", 3), "exposure": ("E", 4), "controllability": ("C", 3)}
@@ -88,7 +90,7 @@ class FileBuilder:
         imports = tuple(el.Import(i.path, "", self._string_loc(i)) for i in tx.imports)
         mission: float | None = None
         mission_loc: Location | None = None
-        buckets: dict[str, list[Any]] = {k: [] for k in ("dev", "comp", "haz", "goal", "req", "ev", "arg", "pol")}
+        buckets: dict[str, list[Any]] = {k: [] for k in ("par", "dev", "comp", "haz", "goal", "req", "ev", "arg", "pol")}
         order: list[tuple[str, str]] = []
         for e in tx.elements:
             kind = type(e).__name__
@@ -96,7 +98,10 @@ class FileBuilder:
                 mission = self.hours(e.time)
                 mission_loc = self.loc(e)
                 continue
-            if kind == "Deviation":
+            if kind == "Parameter":
+                buckets["par"].append(el.Parameter(e.name, package, self.qexpr(e.expr), e.description or "",
+                                                   self.loc(e)))
+            elif kind == "Deviation":
                 buckets["dev"].append(self.deviation(e, package))
             elif kind == "Component":
                 buckets["comp"].append(self.component(e, package))
@@ -123,6 +128,7 @@ class FileBuilder:
             package_declared=bool(tx.package),
             imports=imports,
             mission_time_hours=mission,
+            parameters=tuple(buckets["par"]),
             deviations=tuple(buckets["dev"]),
             components=tuple(buckets["comp"]),
             hazards=tuple(buckets["haz"]),
@@ -243,25 +249,73 @@ class FileBuilder:
         return el.CommonCauseGroup(m.name, self.refs(m.members), m.model, tuple(factors), text,
                                    m.description or "", self.loc(m))
 
+    # -- quantity expressions ---------------------------------------------------------------------------------
+    def qexpr(self, x: Any) -> el.QExpr:
+        kind = type(x).__name__
+        if kind == "Sum":
+            items, ops = x.terms, x.ops
+        elif kind == "Product":
+            items, ops = x.factors, x.ops
+        elif kind == "Paren":
+            return self.qexpr(x.inner)
+        elif kind == "Literal":
+            unit = " ".join((x.unit or "").split())
+            value = self.number(x.value)
+            if unit == "FIT":
+                return el.Num(value * 1e-9, -1, f"{x.value} FIT")
+            if unit in ("per h", "per hour", "/ h", "/h"):
+                return el.Num(value, -1, f"{x.value} {unit}")
+            if unit:
+                return el.Num(value * _TIME_UNIT_HOURS[unit], 1, f"{x.value} {unit}")
+            return el.Num(value, 0, x.value)
+        else:  # ParamUse
+            return el.ParamUse(x.ref, self.loc(x))
+        out = self.qexpr(items[0])
+        for op, item in zip(ops, items[1:], strict=True):
+            out = el.BinOp(op.strip(), out, self.qexpr(item), self.loc(x))
+        return out
+
+    def _source(self, obj: Any) -> str:
+        start = getattr(obj, "_tx_position", 0)
+        return " ".join(self._text[start:getattr(obj, "_tx_position_end", start)].split())
+
     def failure_mode(self, m: Any) -> el.FailureMode:
         q = m.quantity
         loc = self.loc(m)
         rate: float | None = None
         prob: float | None = None
-        value = self.number(q.value)
-        if type(q).__name__ == "RateQuantity":
+        qexpr: el.QExpr | None = None
+        is_rate = type(q).__name__ == "RateQuantity"
+        if getattr(q, "expr", None) is not None:
+            # an expression: evaluated here where it names no parameter, else when the model is assembled
+            qexpr = self.qexpr(q.expr)
+            text = self._source(q.expr) if is_rate else f"probability {self._source(q.expr)}"
+            if not el.qexpr_uses(qexpr):
+                found = evaluate_quantity(qexpr, lambda use: (0.0, 0), is_rate, m.name)
+                if isinstance(found, Diagnostic):
+                    self.diagnostics.append(found if found.location.file else dataclasses.replace(found, location=loc))
+                elif is_rate:
+                    rate = found
+                else:
+                    prob = found
+        elif is_rate:
+            value = self.number(q.value)
             unit = " ".join(q.unit.split())
             rate = value * 1e-9 if unit == "FIT" else value
             text = f"{q.value} {unit}"
             if value < 0:
                 self.error(dg.BAD_RATE, f"failure rate of '{m.name}' is negative ({text})", loc)
         else:
+            value = self.number(q.value)
             prob = value
             text = f"probability {q.value}"
             if not 0.0 <= value <= 1.0:
                 self.error(dg.BAD_RATE, f"probability of '{m.name}' is outside 0..1 ({q.value})", loc)
         description = ""
         exposure: float | None = None
+        exposure_missions: float | None = None
+        proof: el.ProofTest | None = None
+        mttr: float | None = None
         distribution = "exponential"
         safe: float | None = None
         aiag: el.Aiag | None = None
@@ -271,7 +325,17 @@ class FileBuilder:
             if kind == "Text":
                 description = a.text
             elif kind == "Exposure":
-                exposure = self.hours(a.time)
+                if a.time is not None:
+                    exposure = self.hours(a.time)
+                else:
+                    exposure_missions = self.number(a.missions)
+                    if exposure_missions <= 0:
+                        self.error(dg.BAD_VALUE, f"an exposure must be a positive multiple of the mission time, got "
+                                   f"{a.missions} x mission", self.loc(a))
+            elif kind == "ProofTest":
+                proof = self.proof_test(a)
+            elif kind == "Repair":
+                mttr = self.hours(a.time)
             elif kind == "Distribution":
                 distribution = a.name
                 if distribution not in ("exponential", "constant"):
@@ -299,9 +363,26 @@ class FileBuilder:
                     )
                 else:
                     systematic = True
+        if proof is not None and rate is None and qexpr is None:
+            self.error(dg.BAD_PROOF_TEST, f"'{m.name}' is given as a probability: a proof test needs a failure rate",
+                       proof.location, "give the failure as a rate (e.g. `rate 2e-6 per h`)")
+        if mttr is not None and proof is None:
+            self.error(dg.BAD_PROOF_TEST, f"'{m.name}' has a repair time but no proof test that reveals the failure",
+                       loc, "add `proof_test every ...`; a failure nothing reveals is never repaired")
         return el.FailureMode(
-            m.name, m.kind, rate, prob, text, description, loc, exposure, distribution, safe, aiag, systematic
+            m.name, m.kind, rate, prob, text, description, loc, exposure, distribution, safe, aiag, systematic,
+            qexpr, exposure_missions, proof, mttr,
         )
+
+    def proof_test(self, a: Any) -> el.ProofTest:
+        interval = self.hours(a.interval)
+        first = self.hours(a.first) if a.first is not None else interval
+        duration = self.hours(a.duration) if a.duration is not None else 0.0
+        coverage = self.percent(a.coverage, "proof-test coverage", a) if a.coverage else 1.0
+        if duration >= interval:
+            self.error(dg.BAD_PROOF_TEST, f"a proof test lasting {duration:g} h does not fit in its interval of "
+                       f"{interval:g} h", self.loc(a), "the test must end before the next one starts")
+        return el.ProofTest(interval, first, duration, coverage, self.loc(a))
 
     def expr(self, x: Any) -> el.Expr:
         kind = type(x).__name__

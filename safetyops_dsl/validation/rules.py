@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable
 
@@ -73,7 +74,10 @@ def _residual(owner: el.Component, fm: el.FailureMode) -> tuple[float | None, fl
     kept = owner.residual_share(fm)
     rate = fm.rate_per_hour * kept if fm.rate_per_hour is not None else None
     prob = fm.probability * kept if fm.probability is not None else None
-    return rate, prob, fm.exposure_hours, fm.distribution
+    # members sharing a cause must share how their probability evolves: exposure, proof tests, repair
+    timing = fm.distribution, fm.exposure_missions, fm.proof_test and dataclasses.replace(
+        fm.proof_test, location=Location("")), fm.mttr_hours
+    return rate, prob, fm.exposure_hours, repr(timing)
 
 
 def _same(a: tuple[float | None, float | None, float | None, str],
