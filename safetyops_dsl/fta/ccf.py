@@ -18,6 +18,7 @@ With C(a, b) the binomial coefficient and factors indexed by level (as SCRAM 0.1
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Mapping, Sequence
@@ -157,6 +158,9 @@ def expand(tree: FaultTree, groups: Sequence[CcfGroup]) -> FaultTree:
         inputs: dict[str, list[str]] = {m: [] for m in group.members}
         n = len(group.members)
         where = f"(CCF group {group.name}, {group.model.value})"
+        # members share one time model (the model check makes them equal): each CCF event is its share of it
+        base = next((e.timing for m in group.members if (e := tree.basic_events.get(m)) is not None
+                     and e.timing is not None), None)
         for k in sorted(q):
             # The name lists the members; the label says what kind of event it is.
             what = ("independent failure" if k == 1 else
@@ -164,7 +168,9 @@ def expand(tree: FaultTree, groups: Sequence[CcfGroup]) -> FaultTree:
                     f"common-cause failure of {k} of {n} members")
             for combo in itertools.combinations(group.members, k):
                 name = event_name(combo)
-                events[name] = BasicEvent(name, q[k], label=f"{what} {where}", origin=group.origin)
+                timing = (dataclasses.replace(base, scale=q[k] / group.probability)
+                          if base is not None and group.probability > 0.0 else None)
+                events[name] = BasicEvent(name, q[k], label=f"{what} {where}", origin=group.origin, timing=timing)
                 for m in combo:
                     inputs[m].append(name)
         for m in group.members:
@@ -179,7 +185,7 @@ def expand(tree: FaultTree, groups: Sequence[CcfGroup]) -> FaultTree:
     kept = {n: e for n, e in tree.basic_events.items() if n not in owner}
     kept.update((n, e) for n, e in events.items() if n in used)
     return FaultTree(tree.name, tree.top, new_gates, kept, tree.house_events, tree.label, tuple(notes),
-                     tree.mission_time)
+                     tree.mission_time, tree.parameters)
 
 
 def describe(group: CcfGroup) -> str:

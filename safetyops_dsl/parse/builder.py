@@ -366,6 +366,9 @@ class FileBuilder:
         if proof is not None and rate is None and qexpr is None:
             self.error(dg.BAD_PROOF_TEST, f"'{m.name}' is given as a probability: a proof test needs a failure rate",
                        proof.location, "give the failure as a rate (e.g. `rate 2e-6 per h`)")
+        if proof is not None and (exposure is not None or exposure_missions is not None or distribution != "exponential"):
+            self.error(dg.BAD_PROOF_TEST, f"'{m.name}' is proof-tested: its exposure follows the test cycle",
+                       proof.location, "drop the `exposure` and `distribution` of a proof-tested failure")
         if mttr is not None and proof is None:
             self.error(dg.BAD_PROOF_TEST, f"'{m.name}' has a repair time but no proof test that reveals the failure",
                        loc, "add `proof_test every ...`; a failure nothing reveals is never repaired")

@@ -22,6 +22,7 @@ from safetyops_dsl.model.semantics import (
     derived_asil,
     did_you_mean,
     goal_asil,
+    hazard_mission_time,
     hazard_system,
     requirement_asil,
     resolve_allocation,
@@ -837,6 +838,34 @@ def check_policy(model: Model) -> Iterable[Diagnostic]:
             yield unknown(rule.rule, "policy rule", POLICY_RULES, rule.location)
 
 
+def check_proof_tests(model: Model) -> Iterable[Diagnostic]:
+    """A proof test must fall inside the mission time of every hazard tree its failure mode is in: a test
+    interval (or first test) beyond it means the failure is never revealed in the analysed mission."""
+    seen: set[tuple[Location, float]] = set()
+    for _, hazard in sorted(model.hazards.items()):
+        system = hazard_system(model, hazard)
+        if isinstance(system, Diagnostic):
+            continue
+        mission = hazard_mission_time(model, hazard, system)
+        for inst in model.instances(system).walk():
+            for fm in inst.component.failure_modes:
+                pt = fm.proof_test
+                if pt is None or (pt.location, mission) in seen:
+                    continue
+                seen.add((pt.location, mission))
+                worst = max(pt.interval_hours, pt.first_hours)
+                if worst > mission:
+                    what = "interval" if pt.interval_hours >= pt.first_hours else "first test"
+                    yield dg.make(
+                        dg.PROOF_TEST_BEYOND_MISSION,
+                        f"the proof-test {what} of '{inst.component.name}.{fm.name}' ({worst:g} h) is longer than "
+                        f"the mission time of hazard '{hazard.name}' ({mission:g} h)",
+                        pt.location,
+                        "a test after the mission never reveals the failure: shorten the interval, or give the "
+                        "hazard the mission time the tests are planned for (`mission_time`)",
+                    )
+
+
 ALL_RULES: tuple[Rule, ...] = (
     check_component_members,
     check_hierarchy_cycles,
@@ -848,6 +877,7 @@ ALL_RULES: tuple[Rule, ...] = (
     check_ml,
     check_hazards,
     check_goals,
+    check_proof_tests,
     check_requirements,
     check_evidence,
     check_arguments,
