@@ -6,6 +6,7 @@ infinite RRW (the event is in every cut set) is written as the string "inf".
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from safetyops_dsl.fta.result import FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
 
 if TYPE_CHECKING:  # the model front end is not loaded for an Open-PSA input (`sops fta x.xml` start-up)
+    from safetyops_dsl.analysis.demand import DemandRow
     from safetyops_dsl.analysis.targets import GoalCheck
 
 Pair = tuple[FaultTree, FtaResult]
@@ -176,8 +178,62 @@ def _goal_rows(checks: Sequence[GoalCheck]) -> list[list[str]]:
     return rows
 
 
-def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = ()) -> str:
-    """`goal_checks`: the safety goals' quantitative targets against these trees (models only)."""
+def _ratio(a: float | None, b: float) -> str:
+    return "-" if a is None or b == 0.0 else f"{a / b:.3f}"
+
+
+_DEMAND_HEADER = ["top event", "mission h", "PFDavg", "error bound", "PFH /h", "P(top) at end",
+                  "PFDavg 61508-6", "PFH 61508-6 /h"]
+_GROUP_HEADER = ["group", "arch", "lambda_DU /h", "beta", "T1 h", "PTC", "MRT h", "PFDavg formula",
+                 "PFDavg exact", "ratio", "PFH formula /h", "PFH exact /h", "ratio"]
+
+
+def _demand_rows(demand: Sequence[DemandRow]) -> list[list[str]]:
+    return [[d.hazard, f"{d.mission_time_hours:g}", _fmt(d.pfd_avg), f"{d.pfd_avg_error_bound:.1e}", _fmt(d.pfh),
+             _fmt(d.pfd_at_mission_end), _fmt(d.pfd_simplified), _fmt(d.pfh_simplified)] for d in demand]
+
+
+def _group_rows(d: DemandRow) -> list[list[str]]:
+    return [[g.group, g.architecture, _fmt(g.lambda_du), f"{g.beta:g}", f"{g.proof_test_interval_hours:g}",
+             f"{g.proof_test_coverage:g}", f"{g.mrt_hours:g}", _fmt(g.pfd_formula), _fmt(g.pfd_exact),
+             _ratio(g.pfd_formula, g.pfd_exact), _fmt(g.pfh_formula), _fmt(g.pfh_exact),
+             _ratio(g.pfh_formula, g.pfh_exact)] for g in d.groups]
+
+
+def demand_json(demand: Sequence[DemandRow]) -> list[dict[str, object]]:
+    return [dataclasses.asdict(d) for d in demand]
+
+
+def _demand_text(demand: Sequence[DemandRow]) -> str:
+    title = "Demand: PFDavg and PFH as time averages over the mission (BDD), IEC 61508-6 formulas beside"
+    out = ["", title, "=" * len(title)]
+    out += _table(_DEMAND_HEADER, _demand_rows(demand), set(range(1, 8)))
+    for d in demand:
+        if d.note:
+            out.append(f"note ({d.hazard}): {d.note}")
+        if d.groups:
+            out += ["", f"{d.hazard}: voting groups (formula vs the exact time average of the group alone)"]
+            out += _table(_GROUP_HEADER, _group_rows(d), set(range(2, 13)))
+    return "\n".join(out) + "\n"
+
+
+def _demand_md(demand: Sequence[DemandRow]) -> str:
+    out = ["", "## Demand: PFDavg and PFH", "",
+           "Time averages over the mission on the BDD; the IEC 61508-6 simplified formulas beside them.", ""]
+    out += _md_table(_DEMAND_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _demand_rows(demand)], set(range(1, 8)))
+    for d in demand:
+        if d.note:
+            out += ["", f"> **Note ({d.hazard}):** {md_cell(d.note)}"]
+        if d.groups:
+            out += ["", f"### `{d.hazard}`: voting groups", ""]
+            out += _md_table(_GROUP_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _group_rows(d)], set(range(2, 13)))
+    return "\n".join(out) + "\n"
+
+
+def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (),
+           demand: Sequence[DemandRow] = ()) -> str:
+    """`goal_checks`: the safety goals' quantitative targets against these trees (models only); `demand`: the
+    PFDavg / PFH rows of the trees with proof-tested or repaired events."""
     header = ["safety goal", "hazards", "target /h", "achieved /h", "result"]
     if fmt == "json":
         doc = json.loads(to_json(pairs))
@@ -187,6 +243,8 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
                  "achieved_per_hour": c.achieved_per_hour, "passed": c.passed, "missing_trees": list(c.missing)}
                 for c in goal_checks
             ]
+        if demand:
+            doc["demand"] = demand_json(demand)
         return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
     if fmt == "md":
         text = to_markdown(pairs)
@@ -194,10 +252,12 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             text += "\n## Safety goal targets\n\n" + "\n".join(
                 _md_table(header, [[f"`{r[0]}`", *r[1:]] for r in _goal_rows(goal_checks)], {2, 3})
             ) + "\n"
-        return text
+        return text + (_demand_md(demand) if demand else "")
     text = to_text(pairs)
     if goal_checks:
         title = "Safety goal targets (achieved = P(top) / mission time)"
         text += "\n" + title + "\n" + "=" * len(title) + "\n"
         text += "\n".join(_table(header, _goal_rows(goal_checks), {2, 3})) + "\n"
+    if demand:
+        text += _demand_text(demand)
     return show_hidden(text)  # for a terminal: every hidden character (bidi control, zero-width) written out

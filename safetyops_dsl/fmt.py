@@ -296,9 +296,10 @@ class _Shape:
         j = self._product(i)
         while j is not None:
             # `a -1` is `a - 1`: the sign of a number token is the operator
+            k: int | None
             if self._kind(j) == NUMBER and self._text(j)[:1] in "+-":
-                k = self._opt(j + 1, self._quantity_unit)
-                k = self._many(k, lambda x: self._seq(x, self._p("*", "/"), self._factor))
+                k = self._many(self._opt(j + 1, self._quantity_unit),
+                               lambda x: self._seq(x, self._p("*", "/"), self._factor))
             else:
                 k = self._seq(j, self._p("+", "-"), self._product)
             if k is None:

@@ -22,7 +22,9 @@ t -> PTC t(T1) + (1 - PTC) t(mission time) in each tCE / tGE / tG2E (IEC 61508-6
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from safetyops_dsl.analysis.synthesis import SynthesisResult
 from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, DiagnosticError, Location, make
@@ -72,23 +74,37 @@ class DemandRow:
 
 
 def build_demand(syntheses: list[SynthesisResult], max_bdd_nodes: int = 1 << 24) -> list[DemandRow]:
-    """One row per hazard whose fault tree has a proof-tested or repaired event (sorted by hazard name). Raises DiagnosticError where a tree's
-    BDD exceeds `max_bdd_nodes`."""
-    rows = []
-    for syn in sorted(syntheses, key=lambda s: s.hazard.name):
-        if not any(e.timing is not None and e.timing.kind in ("periodic-test", "GLM")
-                   for e in syn.tree.basic_events.values()):
-            continue  # nothing is tested or repaired: P(top) at the mission time is the figure
-        try:
-            fig = demand_figures(syn.tree, max_bdd_nodes)
-        except BddTooLarge as exc:
-            loc = syn.hazard.location
-            raise DiagnosticError([make(
-                LIMIT_EXCEEDED, f"the BDD of tree '{syn.tree.name}' needs more than {exc.limit} nodes: no PFDavg",
-                Location(loc.file, loc.line, loc.col), "allow more nodes with --max-bdd-nodes, or split the tree",
-            )]) from None
-        rows.append(_row(syn, fig))
-    return rows
+    """One row per hazard whose fault tree has a proof-tested or repaired event (sorted by hazard name).
+    Raises DiagnosticError where a tree's BDD exceeds `max_bdd_nodes`."""
+    return [row for syn in sorted(syntheses, key=lambda s: s.hazard.name)
+            if (row := demand_row(syn.tree, syn, max_bdd_nodes)) is not None]
+
+
+def has_demand(tree: FaultTree) -> bool:
+    """Something in the tree is proof-tested or repaired (else P(top) at the mission time is the figure)."""
+    return any(e.timing is not None and e.timing.kind in ("periodic-test", "GLM") for e in tree.basic_events.values())
+
+
+def demand_row(tree: FaultTree, syn: SynthesisResult | None, max_bdd_nodes: int = 1 << 24) -> DemandRow | None:
+    """The row of one tree (None where nothing in it is tested or repaired); the simplified cross-check needs
+    the model's synthesis (component types, CCF groups): an Open-PSA tree gets the exact figures only."""
+    if not has_demand(tree):
+        return None
+    try:
+        fig = demand_figures(tree, max_bdd_nodes)
+    except BddTooLarge as exc:
+        top = tree.gates.get(tree.top)
+        origin = top.origin if top is not None else None
+        loc = Location(origin.file, origin.line, origin.col) if origin is not None else Location(tree.name)
+        raise DiagnosticError([make(
+            LIMIT_EXCEEDED, f"the BDD of tree '{tree.name}' needs more than {exc.limit} nodes: no PFDavg",
+            loc, "allow more nodes with --max-bdd-nodes, or split the tree",
+        )]) from None
+    if syn is None:
+        return DemandRow(tree.name, fig.mission_time, fig.pfd_avg, fig.pfd_error_bound, fig.pfh,
+                         fig.pfh_error_bound, fig.pfd_at_end,
+                         note="no simplified cross-check for an Open-PSA tree (component types unknown)")
+    return _row(syn, fig)
 
 
 def _row(syn: SynthesisResult, fig: DemandFigures) -> DemandRow:
@@ -126,9 +142,8 @@ def _row(syn: SynthesisResult, fig: DemandFigures) -> DemandRow:
     return _with(base, groups=tuple(checks), pfd_simplified=total_pfd, pfh_simplified=total_pfh, note=note)
 
 
-def _with(row: DemandRow, **changes: object) -> DemandRow:
-    fields = {**row.__dict__, **changes}
-    return DemandRow(**fields)  # type: ignore[arg-type]
+def _with(row: DemandRow, **changes: Any) -> DemandRow:
+    return dataclasses.replace(row, **changes)
 
 
 def _group_check(syn: SynthesisResult, group: str, members: tuple[str, ...], m: int, mission: float) -> GroupCheck:

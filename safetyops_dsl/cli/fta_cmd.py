@@ -18,6 +18,7 @@ import click
 from safetyops_dsl.cli.common import write_output
 
 if TYPE_CHECKING:
+    from safetyops_dsl.analysis.synthesis import SynthesisResult
     from safetyops_dsl.diagnostics import Diagnostic
     from safetyops_dsl.fta.tree import FaultTree
     from safetyops_dsl.model.index import Model
@@ -42,7 +43,7 @@ def _emit_diagnostics(diags: list[Diagnostic]) -> None:
 
 def _load(
     paths: tuple[str, ...], mission_time: float | None
-) -> tuple[list[FaultTree], list[Diagnostic], Model | None]:
+) -> tuple[list[FaultTree], list[Diagnostic], Model | None, dict[str, SynthesisResult]]:
     from safetyops_dsl.diagnostics import DiagnosticError
 
     xml = [p for p in paths if p.lower().endswith(".xml")]
@@ -50,6 +51,7 @@ def _load(
     trees: list[FaultTree] = []
     diags: list[Diagnostic] = []
     model = None
+    syntheses: dict[str, SynthesisResult] = {}
     if xml:
         from safetyops_dsl.fta.openpsa import load_openpsa
 
@@ -69,8 +71,10 @@ def _load(
             diags += [d for d in checked.diagnostics if d.level is dg.Severity.ERROR]
         else:
             model = checked.model
-            trees += [r.tree for r in synthesise_all(model, mission_time)]
-    return trees, diags, model
+            for r in synthesise_all(model, mission_time):
+                trees.append(r.tree)
+                syntheses[r.tree.name] = r
+    return trees, diags, model, syntheses
 
 
 def _safe_file_name(name: str) -> str:
@@ -142,7 +146,7 @@ def fta(
     """
     from safetyops_dsl.diagnostics import DiagnosticError, has_errors
 
-    trees, diags, model = _load(paths, mission_time)
+    trees, diags, model, syntheses = _load(paths, mission_time)
     if has_errors(diags):
         _emit_diagnostics(diags)
         sys.exit(1)
@@ -203,9 +207,16 @@ def fta(
         if hazard is not None:
             goal_checks = [c for c in goal_checks if hazard in c.hazards]
 
+    from safetyops_dsl.analysis.demand import demand_row
     from safetyops_dsl.generators.fta_report import render as render_report
 
-    write_output(output, render_report(results, fmt, goal_checks))
+    try:
+        demand = [row for tree, _ in results
+                  if (row := demand_row(tree, syntheses.get(tree.name), max_bdd_nodes)) is not None]
+    except DiagnosticError as exc:
+        _emit_diagnostics(exc.diagnostics)
+        sys.exit(1)
+    write_output(output, render_report(results, fmt, goal_checks, demand))
     failed = [c for c in goal_checks if not c.passed]
     if gate and failed:
         for c in failed:

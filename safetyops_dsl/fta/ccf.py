@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, Origin
+from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, MefExpr, Origin
 
 
 class CcfModel(str, Enum):
@@ -159,8 +159,9 @@ def expand(tree: FaultTree, groups: Sequence[CcfGroup]) -> FaultTree:
         n = len(group.members)
         where = f"(CCF group {group.name}, {group.model.value})"
         # members share one time model (the model check makes them equal): each CCF event is its share of it
-        base = next((e.timing for m in group.members if (e := tree.basic_events.get(m)) is not None
-                     and e.timing is not None), None)
+        first = next((e for m in group.members if (e := tree.basic_events.get(m)) is not None), None)
+        base = first.timing if first is not None else None
+        base_expr = first.expression if first is not None else None
         for k in sorted(q):
             # The name lists the members; the label says what kind of event it is.
             what = ("independent failure" if k == 1 else
@@ -170,7 +171,11 @@ def expand(tree: FaultTree, groups: Sequence[CcfGroup]) -> FaultTree:
                 name = event_name(combo)
                 timing = (dataclasses.replace(base, scale=q[k] / group.probability)
                           if base is not None and group.probability > 0.0 else None)
-                events[name] = BasicEvent(name, q[k], label=f"{what} {where}", origin=group.origin, timing=timing)
+                share = q[k] / group.probability if group.probability > 0.0 else 0.0
+                expression = (MefExpr("mul", args=(base_expr, MefExpr("float", share)))
+                              if base_expr is not None else None)
+                events[name] = BasicEvent(name, q[k], label=f"{what} {where}", origin=group.origin, timing=timing,
+                                          expression=expression)
                 for m in combo:
                     inputs[m].append(name)
         for m in group.members:

@@ -26,6 +26,7 @@ from safetyops_dsl.diagnostics import (
     make,
 )
 from safetyops_dsl.fta.mef_expr import Evaluator, ExprError
+from safetyops_dsl.fta.timing import Timing
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
 from safetyops_dsl.fta.xmlread import Element, parse_file
 
@@ -81,6 +82,16 @@ class _CcfDef:
     label: str
     members: list[str] = field(default_factory=list)  # member keys, in the group's order
     member_els: dict[str, Element] = field(default_factory=dict)
+
+
+def _is_one(el: Element) -> bool:
+    return el.tag in ("float", "int") and el.get("value") in ("1", "1.0")
+
+
+def _complement(el: Element) -> Element | None:
+    """X where `el` is <sub> 1 X </sub>."""
+    args = [c for c in el.children if c.tag not in _META]
+    return args[1] if el.tag == "sub" and len(args) == 2 and _is_one(args[0]) else None
 
 
 def _label(el: Element) -> str:
@@ -295,7 +306,48 @@ class _Builder:
                 rate = self.evaluator.eval(body[0].children[0])
             except ExprError:
                 rate = None
-        self.basic[d.name] = BasicEvent(d.name, p, d.label, _origin(d.el, "basic-event"), rate_per_hour=rate)
+        self.basic[d.name] = BasicEvent(d.name, p, d.label, _origin(d.el, "basic-event"), rate_per_hour=rate,
+                                        timing=self._timing(body[0]))
+
+    def _now(self, el: Element) -> bool:
+        """The time argument of an expression is the mission time (so the event evolves over it)."""
+        if el.tag == "system-mission-time":
+            return True
+        try:
+            return math.isclose(self.evaluator.eval(el), self.mission_time, rel_tol=1e-12)
+        except ExprError:
+            return False
+
+    def _timing(self, el: Element) -> Timing | None:
+        """The time model of an expression evaluated at the mission time (fta/timing.py): `exponential`,
+        `periodic-test` and `GLM`, a share of one (`mul` by a number: a CCF event), and the complement product
+        the export writes for a proof test that reveals a share of the failures. None: constant."""
+        args = [c for c in el.children if c.tag not in _META]
+        try:
+            if el.tag == "exponential" and len(args) == 2 and self._now(args[1]):
+                return Timing("exponential", rate=self.evaluator.eval(args[0]))
+            if el.tag == "GLM" and len(args) == 4 and self._now(args[3]):
+                gamma, lam, mu = (self.evaluator.eval(a) for a in args[:3])
+                return Timing("GLM", rate=lam, repair_rate=mu, gamma=gamma)
+            if el.tag == "periodic-test" and len(args) in (4, 5) and self._now(args[-1]):
+                values = [self.evaluator.eval(a) for a in args[:-1]]
+                lam, mu = values[0], (values[1] if len(values) == 4 else 0.0)
+                return Timing("periodic-test", rate=lam, interval=values[-2], first=values[-1], repair_rate=mu)
+            if el.tag == "mul" and len(args) == 2 and args[1].tag in ("float", "int"):
+                inner = self._timing(args[0])
+                return None if inner is None else replace(inner, scale=inner.scale * self.evaluator.eval(args[1]))
+            if el.tag == "sub" and len(args) == 2 and _is_one(args[0]) and args[1].tag == "mul":
+                parts = [c for c in args[1].children if c.tag not in _META]
+                inner = [self._timing(_complement(c)) if _complement(c) is not None else None for c in parts]
+                if len(inner) == 2 and inner[0] is not None and inner[1] is not None:
+                    tested, hidden = inner
+                    if (tested.kind == "periodic-test" and hidden.kind == "exponential" and tested.coverage == 1.0
+                            and tested.scale == 1.0 and hidden.scale == 1.0 and tested.test_duration == 0.0):
+                        total = tested.rate + hidden.rate
+                        return replace(tested, rate=total, coverage=tested.rate / total if total else 1.0)
+        except ExprError:
+            return None
+        return None
 
     def _expression(self, el: Element, what: str) -> float | None:
         """The value of the one expression inside `el` (a <distribution> or <factor>)."""
