@@ -334,13 +334,13 @@ class _Builder:
                 lam, mu = values[0], (values[1] if len(values) == 4 else 0.0)
                 return Timing("periodic-test", rate=lam, interval=values[-2], first=values[-1], repair_rate=mu)
             if el.tag == "mul" and len(args) == 2 and args[1].tag in ("float", "int"):
-                inner = self._timing(args[0])
-                return None if inner is None else replace(inner, scale=inner.scale * self.evaluator.eval(args[1]))
+                base = self._timing(args[0])
+                return None if base is None else replace(base, scale=base.scale * self.evaluator.eval(args[1]))
             if el.tag == "sub" and len(args) == 2 and _is_one(args[0]) and args[1].tag == "mul":
                 parts = [c for c in args[1].children if c.tag not in _META]
-                inner = [self._timing(_complement(c)) if _complement(c) is not None else None for c in parts]
-                if len(inner) == 2 and inner[0] is not None and inner[1] is not None:
-                    tested, hidden = inner
+                found = [self._timing(x) if (x := _complement(c)) is not None else None for c in parts]
+                if len(found) == 2 and found[0] is not None and found[1] is not None:
+                    tested, hidden = found[0], found[1]
                     if (tested.kind == "periodic-test" and hidden.kind == "exponential" and tested.coverage == 1.0
                             and tested.scale == 1.0 and hidden.scale == 1.0 and tested.test_duration == 0.0):
                         total = tested.rate + hidden.rate
