@@ -46,7 +46,7 @@ def evaluate(expr: el.QExpr, lookup: Lookup) -> Value | Diagnostic:
     (a, da), (b, db) = left, right
     if expr.op in "+-":
         if da != db:
-            return dg.make(dg.UNIT_MISMATCH, f"'{expr}' adds {dim_text(da)} and {dim_text(db)}", expr.location,
+            return dg.make(dg.UNIT_MISMATCH, f"'{_text(expr)}' adds {dim_text(da)} and {dim_text(db)}", expr.location,
                            "both sides of + and - need the same unit (rates per h, times in h, or numbers)")
         value = a + b if expr.op == "+" else a - b
         dim = da
@@ -54,10 +54,10 @@ def evaluate(expr: el.QExpr, lookup: Lookup) -> Value | Diagnostic:
         value, dim = a * b, da + db
     else:
         if b == 0.0:
-            return dg.make(dg.PARAMETER_UNDEFINED_VALUE, f"'{expr}' divides by zero", expr.location)
+            return dg.make(dg.PARAMETER_UNDEFINED_VALUE, f"'{_text(expr)}' divides by zero", expr.location)
         value, dim = a / b, da - db
     if not math.isfinite(value):
-        return dg.make(dg.PARAMETER_UNDEFINED_VALUE, f"'{expr}' has no finite value", expr.location)
+        return dg.make(dg.PARAMETER_UNDEFINED_VALUE, f"'{_text(expr)}' has no finite value", expr.location)
     return value, dim
 
 
@@ -80,6 +80,11 @@ def evaluate_quantity(expr: el.QExpr, lookup: Lookup, is_rate: bool, mode: str) 
     return value
 
 
+def _text(expr: el.QExpr) -> str:
+    text = str(expr)
+    return text[1:-1] if isinstance(expr, el.BinOp) else text
+
+
 def _location(expr: el.QExpr) -> dg.Location:
     if isinstance(expr, el.Num):
         return dg.Location("")
@@ -100,7 +105,7 @@ class Table:
             return self._values[qname]
         p = self.parameters[qname]
         if qname in self._active:
-            chain = " -> ".join([*self._active[self._active.index(qname):], qname])
+            chain = " -> ".join(q.rpartition(".")[2] for q in [*self._active[self._active.index(qname):], qname])
             return dg.make(dg.PARAMETER_CYCLE, f"parameter '{p.name}' is defined in terms of itself ({chain})",
                            p.location, "give one parameter of the chain a value that does not name the others")
         self._active.append(qname)
