@@ -21,7 +21,7 @@ KIND_WORDS = {
     "ccf_group": "CCF group", "rule": "failure logic", "propagate": "propagation", "part": "part",
     "connection": "connection",
     "ml_model": "ML model", "dataset": "dataset", "metric": "metric", "deviation": "deviation",
-    "policy": "policy rule", "mission_time": "mission time", "parameter": "parameter",
+    "policy": "policy rule", "mission_time": "mission time", "parameter": "parameter", "assumption": "input assumption",
 }
 KIND_WORDS.update({"argument": "argument", "gsn_node": "GSN node"})
 PLURALS = {"hazard": "hazards", "safety_goal": "safety goals", "requirement": "requirements", "evidence": "evidence"}

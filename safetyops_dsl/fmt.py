@@ -415,6 +415,7 @@ class _Shape:
             ("odd", lambda k: self._seq(k, self._w("odd"), self._string)),
             ("mission_time", lambda k: self._seq(k, self._w("mission_time"), self._duration)),
             ("ccf", self._ccf),
+            ("assume", self._assume),
         )
         for kind, alt in alternatives:
             j = alt(i)
@@ -461,6 +462,14 @@ class _Shape:
             self._w("systematic"),
         )
         return self._many(j, lambda k: self._first(k, attrs))
+
+    def _assume(self, i: int) -> int | None:
+        j = self._seq(i, self._w("assume"), self._path)
+        if j is None:
+            return None
+        k = self._seq(j, self._w("probability"), self._sum)
+        j = k if k is not None else self._kw(j, "outside")
+        return None if j is None else self._opt(j, self._string)
 
     def _proof_test(self, i: int) -> int | None:
         j = self._seq(i, self._w("proof_test"), self._w("every"), self._duration)

@@ -49,7 +49,7 @@ from safetyops_dsl.validation.policy import blocking_errors
 TOP_KINDS = ("hazard", "safety_goal", "requirement", "evidence", "component", "argument")
 IMPACT_KINDS = ("hazard", "safety_goal", "requirement", "evidence")
 KIND_RANK = {k: i for i, k in enumerate(
-    TOP_KINDS + ("port", "failure_mode", "mechanism", "ccf_group", "rule", "propagate", "part", "connection",
+    TOP_KINDS + ("port", "failure_mode", "mechanism", "ccf_group", "assumption", "rule", "propagate", "part", "connection",
                  "gsn_node",
                  "ml_model",
                  "dataset", "metric", "parameter", "deviation", "policy", "mission_time"))}

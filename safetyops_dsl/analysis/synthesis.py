@@ -208,6 +208,22 @@ class _Builder:
 
     def boundary_event(self, cause: BoundaryCause) -> str:
         name = f"{cause.system}.{cause.port}.{cause.deviation}"
+        system = self.prop.instances[cause.system].component
+        assumed = system.assumption(cause.port, cause.deviation)
+        if assumed is not None and assumed.outside:
+            note = (f"{name} comes from outside the model (system input '{cause.port}') and is outside the analysis"
+                    + (f": {assumed.description}" if assumed.description else ""))
+            if note not in self.notes:
+                self.notes.append(note)
+            return FALSE
+        if assumed is not None and name not in self.events:
+            self.events[name] = BasicEvent(
+                name=name,
+                probability=min(max(assumed.probability or 0.0, 0.0), 1.0),
+                label=assumed.description or f"{cause.deviation} at system input '{cause.port}' (assumed)",
+                origin=self.origin(assumed.location, name),
+                undeveloped=True,
+            )
         if name not in self.events:
             self.notes.append(
                 f"{name} comes from outside the model (system input '{cause.port}'): undeveloped, probability 0"

@@ -232,6 +232,22 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class InputAssumption:
+    """`assume port.deviation probability P` or `assume port.deviation outside`: what the analysis takes for a
+    deviation that arrives at a system input from outside the model."""
+
+    SOPS_KEY: ClassVar[str] = "{port}.{deviation}"
+
+    port: str = field(metadata=key())
+    deviation: str = field(metadata=key())
+    probability: float | None  # None: outside the analysis (or an expression not yet evaluated)
+    outside: bool
+    quantity_expr: QExpr | None = field(metadata=compared(label="expression"))
+    description: str
+    location: Location = field(metadata=presentation(LOCATION))
+
+
+@dataclass(frozen=True)
 class CommonCauseGroup:
     """`ccf NAME covers part.mode, ... MODEL factors`: failure modes of parts that one cause can make fail
     together, quantified by a parametric CCF model (fta/ccf.py)."""
@@ -337,6 +353,7 @@ class Component:
     mission_time_hours: float | None = field(metadata=compared(label="mission_time", unit=" h"))
     location: Location = field(metadata=presentation(LOCATION))
     common_causes: tuple[CommonCauseGroup, ...] = field(default=(), metadata=members("ccf_group"))
+    assumptions: tuple[InputAssumption, ...] = field(default=(), metadata=members("assumption"))
 
     @property
     def qualified_name(self) -> str:
@@ -364,6 +381,16 @@ class Component:
 
     def part(self, name: str) -> Part | None:
         return self._part_index.get(name)
+
+    def assumption(self, port: str, deviation: str) -> InputAssumption | None:
+        """The assumption about `port.deviation`, or about `port` for every deviation (`assume port ...`)."""
+        found = None
+        for a in self.assumptions:
+            if a.port == port and a.deviation == deviation:
+                return a
+            if a.port == port and not a.deviation:
+                found = a
+        return found
 
     def covering(self, mode: str) -> tuple[Mechanism, ...]:
         """The mechanisms and monitors of this component that cover failure mode `mode`, in source order."""

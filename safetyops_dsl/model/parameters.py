@@ -123,8 +123,8 @@ class Table:
 
 
 def resolve_failure_modes(component: el.Component, table: Table, diags: list[Diagnostic]) -> el.Component:
-    """The component with the rate or probability of every failure mode written as an expression over
-    parameters evaluated (unchanged where none is)."""
+    """The component with the rate or probability of every failure mode (and the probability of every input
+    assumption) written as an expression over parameters evaluated (unchanged where none is)."""
     modes = []
     changed = False
     for fm in component.failure_modes:
@@ -141,4 +141,18 @@ def resolve_failure_modes(component: el.Component, table: Table, diags: list[Dia
         changed = True
         modes.append(dataclasses.replace(fm, rate_per_hour=found) if fm.is_rate
                      else dataclasses.replace(fm, probability=found))
-    return dataclasses.replace(component, failure_modes=tuple(modes)) if changed else component
+    assumptions = []
+    for a in component.assumptions:
+        if a.quantity_expr is None or not el.qexpr_uses(a.quantity_expr):
+            assumptions.append(a)
+            continue
+        found = evaluate_quantity(a.quantity_expr, table.lookup(component.package), False, f"{a.port}.{a.deviation}")
+        if isinstance(found, Diagnostic):
+            diags.append(found if found.location.file else dataclasses.replace(found, location=a.location))
+            assumptions.append(a)
+            continue
+        changed = True
+        assumptions.append(dataclasses.replace(a, probability=found))
+    if not changed:
+        return component
+    return dataclasses.replace(component, failure_modes=tuple(modes), assumptions=tuple(assumptions))

@@ -159,6 +159,7 @@ class FileBuilder:
         odd: str | None = None
         mission: float | None = None
         ccfs: list[el.CommonCauseGroup] = []
+        assumptions: list[el.InputAssumption] = []
         for m in e.members:
             kind = type(m).__name__
             if kind == "Rule":
@@ -212,6 +213,8 @@ class FileBuilder:
                 mission = self.hours(m.time)
             elif kind == "Ccf":
                 ccfs.append(self.common_cause(m))
+            elif kind == "Assume":
+                assumptions.append(self.assumption(m))
         ckind = el.ComponentKind(e.kind)
         ml = None
         if ckind is el.ComponentKind.ML_COMPONENT or model_identity or datasets or metrics:
@@ -233,7 +236,29 @@ class FileBuilder:
             mission_time_hours=mission,
             location=self.loc(e),
             common_causes=tuple(ccfs),
+            assumptions=tuple(assumptions),
         )
+
+    def assumption(self, m: Any) -> el.InputAssumption:
+        port, _, deviation = m.target.partition(".")
+        prob: float | None = None
+        qexpr: el.QExpr | None = None
+        if m.quantity is not None:
+            q = m.quantity
+            if q.expr is not None:
+                qexpr = self.qexpr(q.expr)
+                if not el.qexpr_uses(qexpr):
+                    found = evaluate_quantity(qexpr, lambda use: (0.0, 0), False, m.target)
+                    if isinstance(found, Diagnostic):
+                        self.diagnostics.append(found if found.location.file else
+                                                dataclasses.replace(found, location=self.loc(m)))
+                    else:
+                        prob = found
+            else:
+                prob = self.number(q.value)
+                if not 0.0 <= prob <= 1.0:
+                    self.error(dg.BAD_RATE, f"probability of '{m.target}' is outside 0..1 ({q.value})", self.loc(m))
+        return el.InputAssumption(port, deviation, prob, bool(m.outside), qexpr, m.description or "", self.loc(m))
 
     def common_cause(self, m: Any) -> el.CommonCauseGroup:
         factors: list[float] = []

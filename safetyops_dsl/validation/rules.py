@@ -838,6 +838,30 @@ def check_policy(model: Model) -> Iterable[Diagnostic]:
             yield unknown(rule.rule, "policy rule", POLICY_RULES, rule.location)
 
 
+def check_assumptions(model: Model) -> Iterable[Diagnostic]:
+    """`assume port.deviation ...` names an input port of a system (where deviations enter from outside the
+    model) and a known deviation, once."""
+    for _, comp in sorted(model.components.items()):
+        seen: set[tuple[str, str]] = set()
+        for a in comp.assumptions:
+            port = comp.port(a.port)
+            target = f"{a.port}.{a.deviation}" if a.deviation else a.port
+            if comp.kind is not el.ComponentKind.SYSTEM or port is None or port.direction is not el.PortDirection.IN:
+                what = (f"'{a.port}' is not an input port of system '{comp.name}'" if comp.kind is el.ComponentKind.SYSTEM
+                        else f"{comp.kind.value} '{comp.name}' is not a system")
+                yield dg.make(dg.BAD_ASSUMPTION, f"'{target}' enters the model nowhere: {what}", a.location,
+                              "assume what arrives at an `in` port of a `system`; inside the model, failure "
+                              "modes say what happens")
+                continue
+            if (a.port, a.deviation) in seen:
+                yield dg.make(dg.BAD_ASSUMPTION, f"'{target}' is assumed twice in '{comp.name}'", a.location)
+            seen.add((a.port, a.deviation))
+            if a.deviation:
+                bad = check_deviation(model, a.deviation, a.location)
+                if bad is not None:
+                    yield bad
+
+
 def check_proof_tests(model: Model) -> Iterable[Diagnostic]:
     """A proof test must fall inside the mission time of every hazard tree its failure mode is in: a test
     interval (or first test) beyond it means the failure is never revealed in the analysed mission."""
@@ -878,6 +902,7 @@ ALL_RULES: tuple[Rule, ...] = (
     check_hazards,
     check_goals,
     check_proof_tests,
+    check_assumptions,
     check_requirements,
     check_evidence,
     check_arguments,

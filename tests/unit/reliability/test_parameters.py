@@ -7,13 +7,13 @@ import math
 from pathlib import Path
 
 import pytest
+from safetyops_dsl.generators.openpsa import write_openpsa
 
 from safetyops_dsl.analysis.pipeline import analyse
 from safetyops_dsl.analysis.synthesis import synthesise_all
 from safetyops_dsl.api import check
 from safetyops_dsl.fmt import format_text
 from safetyops_dsl.fta.openpsa import load_openpsa
-from safetyops_dsl.generators.openpsa import write_openpsa
 
 HEADER = """package demo
 mission_time 1000 h
