@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from safetyops_dsl.generators.markdown import cell as md_cell
@@ -21,6 +21,7 @@ from safetyops_dsl.fta.tree import FaultTree
 if TYPE_CHECKING:  # the model front end is not loaded for an Open-PSA input (`sops fta x.xml` start-up)
     from safetyops_dsl.analysis.demand import DemandRow
     from safetyops_dsl.analysis.targets import GoalCheck
+    from safetyops_dsl.fta.uncertainty import UncertaintyFigures
 
 Pair = tuple[FaultTree, FtaResult]
 
@@ -230,8 +231,25 @@ def _demand_md(demand: Sequence[DemandRow]) -> str:
     return "\n".join(out) + "\n"
 
 
+def uncertainty_json(figures: Mapping[str, UncertaintyFigures]) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for name, f in sorted(figures.items()):
+        out[name] = {"trials": f.trials, "seed": f.seed, "mean": f.mean, "std": f.std, "p05": f.p05, "p50": f.p50,
+                     "p95": f.p95, "error_factor": _num(f.error_factor),
+                     "histogram": [{"lower": b.lower, "upper": b.upper, "count": b.count} for b in f.histogram]}
+    return out
+
+
+def _uncertainty_rows(figures: Mapping[str, UncertaintyFigures]) -> list[list[str]]:
+    return [[name, str(f.trials), str(f.seed), _fmt(f.mean), _fmt(f.std), _fmt(f.p05), _fmt(f.p50), _fmt(f.p95),
+             _fmt(f.error_factor)] for name, f in sorted(figures.items())]
+
+
+_UNCERTAINTY_HEADER = ["top event", "trials", "seed", "mean", "std", "p05", "p50", "p95", "error factor"]
+
+
 def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (),
-           demand: Sequence[DemandRow] = ()) -> str:
+           demand: Sequence[DemandRow] = (), uncertainty: Mapping[str, UncertaintyFigures] | None = None) -> str:
     """`goal_checks`: the safety goals' quantitative targets against these trees (models only); `demand`: the
     PFDavg / PFH rows of the trees with proof-tested or repaired events."""
     header = ["safety goal", "hazards", "target /h", "achieved /h", "result"]
@@ -245,6 +263,8 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             ]
         if demand:
             doc["demand"] = demand_json(demand)
+        if uncertainty:
+            doc["uncertainty"] = uncertainty_json(uncertainty)
         return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
     if fmt == "md":
         text = to_markdown(pairs)
@@ -252,7 +272,12 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             text += "\n## Safety goal targets\n\n" + "\n".join(
                 _md_table(header, [[f"`{r[0]}`", *r[1:]] for r in _goal_rows(goal_checks)], {2, 3})
             ) + "\n"
-        return text + (_demand_md(demand) if demand else "")
+        text += _demand_md(demand) if demand else ""
+        if uncertainty:
+            text += "\n## Uncertainty (Monte Carlo)\n\n" + "\n".join(_md_table(
+                _UNCERTAINTY_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _uncertainty_rows(uncertainty)],
+                set(range(1, 9)))) + "\n"
+        return text
     text = to_text(pairs)
     if goal_checks:
         title = "Safety goal targets (achieved = P(top) / mission time)"
@@ -260,4 +285,8 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
         text += "\n".join(_table(header, _goal_rows(goal_checks), {2, 3})) + "\n"
     if demand:
         text += _demand_text(demand)
+    if uncertainty:
+        title = "Uncertainty: P(top) over Monte Carlo trials (error factor = sqrt(p95 / p05))"
+        text += "\n" + title + "\n" + "=" * len(title) + "\n"
+        text += "\n".join(_table(_UNCERTAINTY_HEADER, _uncertainty_rows(uncertainty), set(range(1, 9)))) + "\n"
     return show_hidden(text)  # for a terminal: every hidden character (bidi control, zero-width) written out

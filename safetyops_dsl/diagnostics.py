@@ -203,6 +203,7 @@ PARAMETER_UNDEFINED_VALUE = _code("SOPS162", E, "quantity expression has no fini
 PROOF_TEST_BEYOND_MISSION = _code("SOPS163", E, "proof-test interval longer than the mission time")
 BAD_PROOF_TEST = _code("SOPS164", E, "invalid proof test or repair time")
 BAD_ASSUMPTION = _code("SOPS165", E, "assumption about something that is not a system input")
+BAD_DISTRIBUTION = _code("SOPS166", E, "impossible uncertainty distribution")
 # -- exchange formats ----------------------------------------------------------------------------------------
 XML_ERROR = _code("SOPS200", E, "malformed XML")
 OPENPSA_ERROR = _code("SOPS201", E, "invalid Open-PSA model")

@@ -447,6 +447,7 @@ class _Shape:
             lambda k: self._seq(k, self._w("exposure"), self._number, self._w("x"), self._w("mission")),
             self._proof_test,
             lambda k: self._seq(k, self._w("mttr"), self._duration),
+            self._uncertainty,
             lambda k: self._seq(k, self._w("distribution"), self._name),
             lambda k: self._seq(k, self._w("safe"), self._number, self._p("%")),
             lambda k: self._seq(
@@ -462,6 +463,22 @@ class _Shape:
             self._w("systematic"),
         )
         return self._many(j, lambda k: self._first(k, attrs))
+
+    def _literal(self, i: int) -> int | None:
+        j = self._number(i)
+        return None if j is None else self._opt(j, self._quantity_unit)
+
+    def _uncertainty(self, i: int) -> int | None:
+        j = self._kw(i, "uncertainty")
+        if j is None:
+            return None
+        return self._first(j, (
+            lambda k: self._seq(k, self._w("lognormal"), self._w("ef"), self._number),
+            lambda k: self._seq(k, self._w("gamma"), self._w("shape"), self._number),
+            lambda k: self._seq(k, self._w("beta"), self._w("alpha"), self._number),
+            lambda k: self._seq(k, self._w("uniform"), self._literal, self._w("to"), self._literal),
+            lambda k: self._seq(k, self._w("normal"), self._w("sd"), self._literal),
+        ))
 
     def _assume(self, i: int) -> int | None:
         j = self._seq(i, self._w("assume"), self._path)
@@ -531,7 +548,7 @@ class _Shape:
             return self._duration(i + 1)
         if word == "parameter":
             j = self._seq(i + 1, self._name, self._p("="), self._sum)
-            return None if j is None else self._opt(j, self._string)
+            return None if j is None else self._opt(self._opt(j, self._uncertainty), self._string)
         if word == "deviation":
             j = self._seq(i + 1, self._path)
             if j is None:

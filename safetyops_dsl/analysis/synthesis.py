@@ -55,6 +55,23 @@ class EventFacts:
 _MEF_UNITS = {-1: "hours-1", 1: "hours"}
 
 
+def deviate(u: el.Uncertainty, mean: float) -> MefExpr:
+    """The MEF random deviate of an `uncertainty` around `mean` (the written value); its parameters were
+    checked (validation: SOPS166)."""
+    def num(x: float) -> MefExpr:
+        return MefExpr("float", x)
+
+    if u.kind == "lognormal":
+        return MefExpr("lognormal-deviate", args=(num(mean), num(u.a), num(0.95)))
+    if u.kind == "gamma":
+        return MefExpr("gamma-deviate", args=(num(u.a), num(mean / u.a if u.a else 0.0)))
+    if u.kind == "beta":
+        return MefExpr("beta-deviate", args=(num(u.a), num(u.a * (1.0 - mean) / mean if mean else 0.0)))
+    if u.kind == "uniform":
+        return MefExpr("uniform-deviate", args=(num(u.a), num(u.b)))
+    return MefExpr("normal-deviate", args=(num(mean), num(u.a)))
+
+
 def event_timing(fm: el.FailureMode, residual: float, from_mission_start: bool) -> Timing | None:
     """How the event's unavailability evolves over the mission (None: constant). A failure exposed for its own
     time (`exposure 120 h`, `20 x mission`) or quantified as rate x time is held at its value."""
@@ -91,6 +108,7 @@ class _Builder:
     modes: dict[str, str] = field(default_factory=dict)  # basic event -> "Component.mode" it instantiates
     # Open-PSA parameters the events' expressions name: MEF name -> (expression, unit)
     parameters: dict[str, tuple[MefExpr, str]] = field(default_factory=dict)
+    _owner: dict[int, str] = field(default_factory=dict)  # id(failure mode) -> its component's qualified name
     _memo: dict[DevNode, str] = field(default_factory=dict)
     _on_path: set[DevNode] = field(default_factory=set)
     _counter: dict[str, int] = field(default_factory=dict)
@@ -105,6 +123,7 @@ class _Builder:
         name = f"{inst.path}.{fm.name}"
         if name in self.events:
             return name
+        self._owner[id(fm)] = inst.component.qualified_name
         exposure = event_exposure(fm, self.mission_time)
         mechanisms = inst.component.covering(fm.name)
         uncovered = 1.0
@@ -126,8 +145,8 @@ class _Builder:
             residual = None
             p = (fm.probability or 0.0) * (1.0 - (fm.safe_fraction or 0.0)) * uncovered
             rate = None
-            if fm.quantity_expr is not None and el.qexpr_uses(fm.quantity_expr):
-                expression = self.mef(fm.quantity_expr, self.package_of(inst))
+            if fm.uncertainty is not None or (fm.quantity_expr is not None and el.qexpr_uses(fm.quantity_expr)):
+                expression = self.quantity_mef(fm, self.package_of(inst))
                 if share != 1.0:
                     expression = MefExpr("mul", args=(expression, MefExpr("float", share)))
         label = fm.description or fm.name
@@ -166,10 +185,27 @@ class _Builder:
                 p = self.model.parameters[qname]
                 value = self.model.parameter_values.get(qname, (0.0, 0))
                 self.parameters[mef_name] = (MefExpr("float", 0.0), "")  # a cycle was reported; stop here
-                self.parameters[mef_name] = (self.mef(p.expr, p.package), _MEF_UNITS.get(value[1], ""))
+                body = (deviate(p.uncertainty, value[0]) if p.uncertainty is not None
+                        else self.mef(p.expr, p.package))
+                self.parameters[mef_name] = (body, _MEF_UNITS.get(value[1], ""))
             return MefExpr("parameter", name=mef_name)
         tag = {"+": "add", "-": "sub", "*": "mul", "/": "div"}[e.op]
         return MefExpr(tag, args=(self.mef(e.left, package), self.mef(e.right, package)))
+
+    def quantity_mef(self, fm: el.FailureMode, package: str) -> MefExpr:
+        """The failure mode's rate or probability in MEF terms: its expression over parameters, or, where it is
+        uncertain, a parameter of its own (one per failure mode of a component type, so that every instance
+        and CCF event samples the same value in a Monte Carlo trial)."""
+        if fm.uncertainty is None:
+            assert fm.quantity_expr is not None
+            return self.mef(fm.quantity_expr, package)
+        value = (fm.rate_per_hour if fm.is_rate else fm.probability) or 0.0
+        name = f"{self.modes_owner(fm)}_{fm.name}".replace(".", "_")
+        self.parameters[name] = (deviate(fm.uncertainty, value), "hours-1" if fm.is_rate else "")
+        return MefExpr("parameter", name=name)
+
+    def modes_owner(self, fm: el.FailureMode) -> str:
+        return self._owner.get(id(fm), "mode")
 
     def rate_expression(self, fm: el.FailureMode, residual: float, share: float, exposure: float,
                         timing: Timing | None, package: str) -> MefExpr | None:
@@ -177,12 +213,12 @@ class _Builder:
         parameters, a proof test or a repair (plain rates keep the plain `<float>` the export always wrote)."""
         uses = fm.quantity_expr is not None and bool(el.qexpr_uses(fm.quantity_expr))
         tested = timing is not None and timing.kind == "periodic-test"
-        if not uses and not tested:
+        if not uses and not tested and fm.uncertainty is None:
             return None
         if tested and fm.proof_test is not None and fm.proof_test.duration_hours > 0.0:
             return None  # a test that takes time: MEF's 11-argument periodic-test, which the reader lacks
-        if uses and fm.quantity_expr is not None:
-            lam = self.mef(fm.quantity_expr, package)
+        if fm.uncertainty is not None or (uses and fm.quantity_expr is not None):
+            lam = self.quantity_mef(fm, package)
             if share != 1.0:
                 lam = MefExpr("mul", args=(lam, MefExpr("float", share)))
         else:

@@ -14,6 +14,7 @@ private events are (SCRAM 0.16 cannot resolve references to private members at a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,8 @@ from safetyops_dsl.diagnostics import (
 )
 from safetyops_dsl.fta.mef_expr import Evaluator, ExprError
 from safetyops_dsl.fta.timing import Timing
-from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
+from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, MefExpr, Origin
+from safetyops_dsl.fta.uncertainty import uncertain
 from safetyops_dsl.fta.xmlread import Element, parse_file
 
 if TYPE_CHECKING:
@@ -92,6 +94,41 @@ def _complement(el: Element) -> Element | None:
     """X where `el` is <sub> 1 X </sub>."""
     args = [c for c in el.children if c.tag not in _META]
     return args[1] if el.tag == "sub" and len(args) == 2 and _is_one(args[0]) else None
+
+
+def _mef(el: Element) -> MefExpr:
+    """An expression element as plain data (the uncertainty analysis samples it)."""
+    args = tuple(_mef(c) for c in el.children if c.tag not in _META)
+    raw = el.get("value")
+    value: float | None = None
+    if el.tag == "bool":
+        value = 1.0 if raw == "true" else 0.0
+    elif raw is not None:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = None
+    tag = "float" if el.tag in ("int", "bool") else el.tag
+    return MefExpr(tag, value, el.get("name") or "", args)
+
+
+def _parameters_named(el: Element, body: Callable[[str], Element]) -> list[str]:
+    """Every parameter `el` names, directly or through other parameters (each once)."""
+    out: list[str] = []
+    stack = [el]
+    while stack:
+        e = stack.pop()
+        if e.tag == "parameter":
+            name = e.get("name") or ""
+            if name in out:
+                continue
+            try:
+                stack.append(body(name))
+            except (KeyError, StopIteration):
+                continue  # undefined or empty: the point evaluation reported it
+            out.append(name)
+        stack.extend(c for c in e.children if c.tag not in _META)
+    return out
 
 
 def _label(el: Element) -> str:
@@ -238,6 +275,7 @@ class _Builder:
         self.house: dict[str, HouseEvent] = {}
         self.basic: dict[str, BasicEvent] = {}
         self.evaluator = Evaluator(model.params, mission_time)
+        self.uncertain_parameters: dict[str, MefExpr] = {}  # named by expressions with random deviates
         self.scope = ""  # container path of the gate being built (for private names)
         self.groups: dict[str, ccf.CcfGroup] = {}  # the valid CCF groups, by key
 
@@ -306,8 +344,19 @@ class _Builder:
                 rate = self.evaluator.eval(body[0].children[0])
             except ExprError:
                 rate = None
+        # an expression with random deviates is kept for the uncertainty analysis (fta/uncertainty.py), with
+        # the parameters it names; a plain one is its value
+        parsed = _mef(body[0])
+        params = {n: _mef(self._parameter_body(n)) for n in _parameters_named(body[0], self._parameter_body)}
+        expression = parsed if uncertain(parsed, params) else None
+        if expression is not None:
+            self.uncertain_parameters.update(params)
         self.basic[d.name] = BasicEvent(d.name, p, d.label, _origin(d.el, "basic-event"), rate_per_hour=rate,
-                                        timing=self._timing(body[0]))
+                                        timing=self._timing(body[0]), expression=expression)
+
+    def _parameter_body(self, name: str) -> Element:
+        definition = self.m.params[name]
+        return next(c for c in definition.children if c.tag not in ("label", "attributes"))
 
     def _now(self, el: Element) -> bool:
         """The time argument of an expression is the mission time (so the event evolves over it)."""
@@ -654,6 +703,8 @@ class _Builder:
             house_events=dict(sorted(house.items())),
             label=g.label,
             mission_time=self.mission_time,
+            parameters={n: (self.uncertain_parameters[n], "") for n in sorted(self.uncertain_parameters)}
+            if any(e.expression is not None for e in basic.values()) else {},
         )
         if not any(self.m.basic[n].ccf_group for n in basic if n in self.m.basic):
             return tree

@@ -129,6 +129,27 @@ def qexpr_uses(expr: QExpr) -> list[ParamUse]:
 
 
 @dataclass(frozen=True)
+class Uncertainty:
+    """`uncertainty lognormal ef 3 | gamma shape 2 | beta alpha 2 | uniform LO to HI | normal sd S`: the spread of
+    a rate or probability around its written value, which is the mean (lognormal, gamma, beta, normal) or
+    lies between the bounds (uniform). `a`, `b`: the numbers (ef / shape / alpha; LO and HI; sd), in base
+    units."""
+
+    kind: str
+    a: float
+    b: float = 0.0
+    location: Location = field(default=Location(""), metadata=presentation(LOCATION))
+    a_dim: int = field(default=0, metadata=presentation("the unit a was written in; checked, a holds base units"))
+    b_dim: int = field(default=0, metadata=presentation("the unit b was written in; checked, b holds base units"))
+
+    def __str__(self) -> str:
+        if self.kind == "uniform":
+            return f"uniform {self.a:g} to {self.b:g}"
+        word = {"lognormal": "ef", "gamma": "shape", "beta": "alpha", "normal": "sd"}[self.kind]
+        return f"{self.kind} {word} {self.a:g}"
+
+
+@dataclass(frozen=True)
 class Parameter:
     """`parameter NAME = expression`: a named value (a rate, a time or a pure number) shared by failure modes."""
 
@@ -137,6 +158,7 @@ class Parameter:
     expr: QExpr = field(metadata=compared(label="value"))
     description: str
     location: Location = field(metadata=presentation(LOCATION))
+    uncertainty: Uncertainty | None = None
 
     @property
     def qualified_name(self) -> str:
@@ -200,6 +222,7 @@ class FailureMode:
     exposure_missions: float | None = field(default=None, metadata=compared(label="exposure", unit=" x mission"))
     proof_test: ProofTest | None = None
     mttr_hours: float | None = field(default=None, metadata=compared(label="mttr", unit=" h"))
+    uncertainty: Uncertainty | None = None
 
     @property
     def is_rate(self) -> bool:

@@ -100,7 +100,7 @@ class FileBuilder:
                 continue
             if kind == "Parameter":
                 buckets["par"].append(el.Parameter(e.name, package, self.qexpr(e.expr), e.description or "",
-                                                   self.loc(e)))
+                                                   self.loc(e), self.uncertainty(e.uncertainty)))
             elif kind == "Deviation":
                 buckets["dev"].append(self.deviation(e, package))
             elif kind == "Component":
@@ -341,6 +341,7 @@ class FileBuilder:
         exposure_missions: float | None = None
         proof: el.ProofTest | None = None
         mttr: float | None = None
+        spread: el.Uncertainty | None = None
         distribution = "exponential"
         safe: float | None = None
         aiag: el.Aiag | None = None
@@ -361,6 +362,8 @@ class FileBuilder:
                 proof = self.proof_test(a)
             elif kind == "Repair":
                 mttr = self.hours(a.time)
+            elif kind == "Uncertainty":
+                spread = self.uncertainty(a)
             elif kind == "Distribution":
                 distribution = a.name
                 if distribution not in ("exponential", "constant"):
@@ -399,8 +402,24 @@ class FileBuilder:
                        loc, "add `proof_test every ...`; a failure nothing reveals is never repaired")
         return el.FailureMode(
             m.name, m.kind, rate, prob, text, description, loc, exposure, distribution, safe, aiag, systematic,
-            qexpr, exposure_missions, proof, mttr,
+            qexpr, exposure_missions, proof, mttr, spread,
         )
+
+    def uncertainty(self, a: Any) -> el.Uncertainty | None:
+        """The distribution as written; its parameters are checked against the value it spreads when the
+        model is assembled (model/parameters.py: check_uncertainty)."""
+        if a is None:
+            return None
+        loc = self.loc(a)
+        if a.kind == "uniform":
+            low, high = self.qexpr(a.low), self.qexpr(a.high)
+            assert isinstance(low, el.Num) and isinstance(high, el.Num)
+            return el.Uncertainty("uniform", low.value, high.value, loc, low.dim, high.dim)
+        if a.kind == "normal":
+            sd = self.qexpr(a.sd)
+            assert isinstance(sd, el.Num)
+            return el.Uncertainty("normal", sd.value, 0.0, loc, sd.dim)
+        return el.Uncertainty(a.kind, self.number(a.a), 0.0, loc)
 
     def proof_test(self, a: Any) -> el.ProofTest:
         interval = self.hours(a.interval)

@@ -862,6 +862,56 @@ def check_assumptions(model: Model) -> Iterable[Diagnostic]:
                     yield bad
 
 
+def _uncertainty_problem(u: el.Uncertainty, value: float, is_rate: bool) -> str:
+    """Why the distribution cannot spread `value` ('' where it can)."""
+    want = -1 if is_rate else 0
+    unit = "a rate (per h)" if is_rate else "a pure number"
+    if u.kind == "lognormal" and not u.a > 1.0:
+        return f"a lognormal error factor must be above 1, got {u.a:g}"
+    if u.kind == "lognormal" and not value > 0.0:
+        return f"a lognormal needs a positive mean, got {value:g}"
+    if u.kind == "gamma" and not (u.a > 0.0 and value > 0.0):
+        return f"a gamma needs a positive shape and mean, got shape {u.a:g} and mean {value:g}"
+    if u.kind == "beta" and is_rate:
+        return "a beta distribution spreads a probability in [0, 1], not a rate"
+    if u.kind == "beta" and not (u.a > 0.0 and 0.0 < value < 1.0):
+        return f"a beta needs alpha > 0 and a mean strictly inside (0, 1), got alpha {u.a:g} and mean {value:g}"
+    if u.kind in ("uniform", "normal") and (u.a_dim != want or (u.kind == "uniform" and u.b_dim != want)):
+        return f"the bounds or spread must be {unit}, like the value"
+    if u.kind == "normal" and not u.a > 0.0:
+        return f"a normal needs a positive standard deviation, got {u.a:g}"
+    if u.kind == "uniform" and not (0.0 <= u.a <= value <= u.b and u.a < u.b and (is_rate or u.b <= 1.0)):
+        return (f"uniform bounds {u.a:g} to {u.b:g} must be ordered, enclose the value {value:g} and stay in "
+                + ("[0, inf)" if is_rate else "[0, 1]"))
+    return ""
+
+
+def check_uncertainties(model: Model) -> Iterable[Diagnostic]:
+    """A distribution must be able to spread the value it is written on (impossible parameters: an error
+    factor of 1 or less, a beta on a rate or outside [0, 1], bounds that do not enclose the value)."""
+    hint = "see docs/reliability.md#uncertainty for what each distribution needs"
+    for _, comp in sorted(model.components.items()):
+        for fm in comp.failure_modes:
+            value = fm.rate_per_hour if fm.is_rate else fm.probability
+            if fm.uncertainty is not None and value is not None:
+                why = _uncertainty_problem(fm.uncertainty, value, fm.is_rate)
+                if why:
+                    yield dg.make(dg.BAD_DISTRIBUTION, f"uncertainty of '{comp.name}.{fm.name}': {why}",
+                                  fm.uncertainty.location, hint)
+    for qname, p in sorted(model.parameters.items()):
+        found = model.parameter_values.get(qname)
+        if p.uncertainty is None or found is None:
+            continue
+        if found[1] not in (-1, 0):
+            yield dg.make(dg.BAD_DISTRIBUTION, f"uncertainty of parameter '{p.name}': only rates and pure numbers "
+                          "can be uncertain", p.uncertainty.location, hint)
+            continue
+        why = _uncertainty_problem(p.uncertainty, found[0], found[1] == -1)
+        if why:
+            yield dg.make(dg.BAD_DISTRIBUTION, f"uncertainty of parameter '{p.name}': {why}",
+                          p.uncertainty.location, hint)
+
+
 def check_proof_tests(model: Model) -> Iterable[Diagnostic]:
     """A proof test must fall inside the mission time of every hazard tree its failure mode is in: a test
     interval (or first test) beyond it means the failure is never revealed in the analysed mission."""
@@ -903,6 +953,7 @@ ALL_RULES: tuple[Rule, ...] = (
     check_goals,
     check_proof_tests,
     check_assumptions,
+    check_uncertainties,
     check_requirements,
     check_evidence,
     check_arguments,
