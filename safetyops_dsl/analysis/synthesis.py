@@ -32,6 +32,7 @@ from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.fta import ccf
 from safetyops_dsl.fta.timing import Timing
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, MefExpr, Origin
+from safetyops_dsl.fta.uncertainty import uncertain
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.instances import Instance
@@ -228,6 +229,10 @@ class _Builder:
             if fm.distribution != "exponential":
                 return MefExpr("mul", args=(lam, MefExpr("float", exposure)))
             return MefExpr("exponential", args=(lam, MefExpr("float", exposure)))
+        if uncertain(lam, {n: e for n, (e, _unit) in self.parameters.items()}):
+            # SCRAM checks periodic-test's rate over the whole sample domain of its deviates and refuses one
+            # that reaches 0 (a lognormal's does): a floor far below any sample keeps every value as it is
+            lam = MefExpr("max", args=(lam, MefExpr("float", 1e-300)))
         revealed = lam if timing.coverage == 1.0 else MefExpr("mul", args=(lam, MefExpr("float", timing.coverage)))
         args = [revealed]
         if timing.repair_rate > 0.0:

@@ -102,6 +102,10 @@ class Sampler:
             return a[0] / math.prod(a[1:])
         if tag == "neg":
             return -a[0]
+        if tag == "max":
+            return max(a)
+        if tag == "min":
+            return min(a)
         if tag == "exponential":
             return -math.expm1(-a[0] * a[1])
         if tag == "GLM":
