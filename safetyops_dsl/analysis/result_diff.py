@@ -175,9 +175,11 @@ def trace_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Rec
 
 
 def demand_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Record]]:
-    """PFDavg/PFH per hazard, and each voting group's simplified and exact figures."""
+    """PFDavg/PFH per hazard, and each voting group's simplified and exact figures (the quadrature's error
+    bounds are left out: they move with every change and say nothing about the function)."""
     return {
-        "hazards": {rename(row.hazard): record(row, exclude=("groups",)) for row in r.demand},
+        "hazards": {rename(row.hazard): record(row, exclude=("groups", "pfd_avg_error_bound", "pfh_error_bound"))
+                    for row in r.demand},
         "groups": {f"{rename(row.hazard)}: {g.group}": record(g) for row in r.demand for g in row.groups},
     }
 
