@@ -31,8 +31,16 @@ from dataclasses import dataclass, field
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.fta import ccf
 from safetyops_dsl.fta.timing import Timing
-from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, MefExpr, Origin
-from safetyops_dsl.fta.uncertainty import uncertain
+from safetyops_dsl.fta.tree import (
+    BasicEvent,
+    FaultTree,
+    Gate,
+    GateKind,
+    HouseEvent,
+    MefExpr,
+    Origin,
+    uncertain,
+)
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.instances import Instance

@@ -28,8 +28,16 @@ from safetyops_dsl.diagnostics import (
 )
 from safetyops_dsl.fta.mef_expr import Evaluator, ExprError
 from safetyops_dsl.fta.timing import Timing
-from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, MefExpr, Origin
-from safetyops_dsl.fta.uncertainty import uncertain
+from safetyops_dsl.fta.tree import (
+    BasicEvent,
+    FaultTree,
+    Gate,
+    GateKind,
+    HouseEvent,
+    MefExpr,
+    Origin,
+    uncertain,
+)
 from safetyops_dsl.fta.xmlread import Element, parse_file
 
 if TYPE_CHECKING:

@@ -66,6 +66,20 @@ class MefExpr:
     args: tuple[MefExpr, ...] = ()
 
 
+DEVIATES = frozenset({"lognormal-deviate", "gamma-deviate", "beta-deviate", "uniform-deviate", "normal-deviate",
+                      "histogram"})
+
+
+def uncertain(e: MefExpr, parameters: Mapping[str, MefExpr], seen: frozenset[str] = frozenset()) -> bool:
+    """The expression has a random deviate, directly or through a parameter."""
+    if e.tag in DEVIATES:
+        return True
+    if e.tag == "parameter":
+        body = parameters.get(e.name)
+        return body is not None and e.name not in seen and uncertain(body, parameters, seen | {e.name})
+    return any(uncertain(a, parameters, seen) for a in e.args)
+
+
 @dataclass(frozen=True, slots=True)
 class HouseEvent:
     name: str

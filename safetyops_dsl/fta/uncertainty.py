@@ -29,10 +29,8 @@ from safetyops_dsl.fta import _bddk
 from safetyops_dsl.fta.bdd import build, edge_probability
 from safetyops_dsl.fta.mef_expr import glm, periodic_test, weibull
 from safetyops_dsl.fta.preprocess import preprocess
-from safetyops_dsl.fta.tree import FaultTree, MefExpr
+from safetyops_dsl.fta.tree import DEVIATES, FaultTree, MefExpr, uncertain
 
-DEVIATES = frozenset({"lognormal-deviate", "gamma-deviate", "beta-deviate", "uniform-deviate", "normal-deviate",
-                      "histogram"})
 BINS = 20
 
 
@@ -168,16 +166,6 @@ def _impossible(tag: str, a: list[float]) -> str:
     if tag == "normal-deviate" and not a[1] >= 0:
         return f"needs a standard deviation >= 0, got {a[1]:g}"
     return ""
-
-
-def uncertain(e: MefExpr, parameters: Mapping[str, MefExpr], seen: frozenset[str] = frozenset()) -> bool:
-    """The expression has a random deviate, directly or through a parameter."""
-    if e.tag in DEVIATES:
-        return True
-    if e.tag == "parameter":
-        body = parameters.get(e.name)
-        return body is not None and e.name not in seen and uncertain(body, parameters, seen | {e.name})
-    return any(uncertain(a, parameters, seen) for a in e.args)
 
 
 def propagate(tree: FaultTree, trials: int, seed: int, max_nodes: int = 1 << 24) -> UncertaintyFigures | None:
