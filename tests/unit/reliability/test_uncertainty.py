@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from safetyops_dsl.generators.openpsa import write_openpsa
 
 from safetyops_dsl.analysis.synthesis import synthesise_all
 from safetyops_dsl.api import check
 from safetyops_dsl.cli.main import cli
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, MefExpr
 from safetyops_dsl.fta.uncertainty import lognormal_sigma, propagate
-from safetyops_dsl.generators.openpsa import write_openpsa
 
 MODEL = """mission_time 1000 h
 parameter lam = 1e-5 per h uncertainty lognormal ef 3 "shared rate"
