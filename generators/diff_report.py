@@ -23,12 +23,14 @@ KIND_WORDS = {
     "connection": "connection",
     "ml_model": "ML model", "dataset": "dataset", "metric": "metric", "deviation": "deviation",
     "policy": "policy rule", "mission_time": "mission time", "standard": "standard", "risk_matrix": "risk matrix",
+    "parameter": "parameter", "assumption": "input assumption",
 }
 KIND_WORDS.update({"argument": "argument", "gsn_node": "GSN node"})
 PLURALS = {"hazard": "hazards", "safety_goal": "safety goals", "requirement": "requirements", "evidence": "evidence"}
 SECTION_TITLES = {
     "fmeda": "FMEDA", "fmea": "FMEA", "hara": "HARA", "profile": "Standard profiles", "trace": "Trace and coverage",
     "injection": "Fault-injection campaign", "gate": "Release gate", "gsn": "GSN safety case",
+    "demand": "Demand (PFDavg, PFH)",
 }
 
 

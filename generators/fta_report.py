@@ -6,9 +6,10 @@ infinite RRW (the event is in every cut set) is written as the string "inf".
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from safetyops_dsl.generators.markdown import cell as md_cell
@@ -19,7 +20,9 @@ from safetyops_dsl.fta.result import FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
 
 if TYPE_CHECKING:  # the model front end is not loaded for an Open-PSA input (`sops fta x.xml` start-up)
+    from safetyops_dsl.analysis.demand import DemandRow
     from safetyops_dsl.analysis.targets import GoalCheck
+    from safetyops_dsl.fta.uncertainty import UncertaintyFigures
 
 Pair = tuple[FaultTree, FtaResult]
 
@@ -177,8 +180,79 @@ def _goal_rows(checks: Sequence[GoalCheck]) -> list[list[str]]:
     return rows
 
 
-def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = ()) -> str:
-    """`goal_checks`: the safety goals' quantitative targets against these trees (models only)."""
+def _ratio(a: float | None, b: float) -> str:
+    return "-" if a is None or b == 0.0 else f"{a / b:.3f}"
+
+
+_DEMAND_HEADER = ["top event", "mission h", "PFDavg", "error bound", "PFH /h", "P(top) at end",
+                  "PFDavg 61508-6", "PFH 61508-6 /h"]
+_GROUP_HEADER = ["group", "arch", "lambda_DU /h", "beta", "T1 h", "PTC", "MRT h", "PFDavg formula",
+                 "PFDavg exact", "ratio", "PFH formula /h", "PFH exact /h", "ratio"]
+
+
+def _demand_rows(demand: Sequence[DemandRow]) -> list[list[str]]:
+    return [[d.hazard, f"{d.mission_time_hours:g}", _fmt(d.pfd_avg), f"{d.pfd_avg_error_bound:.1e}", _fmt(d.pfh),
+             _fmt(d.pfd_at_mission_end), _fmt(d.pfd_simplified), _fmt(d.pfh_simplified)] for d in demand]
+
+
+def _group_rows(d: DemandRow) -> list[list[str]]:
+    return [[g.group, g.architecture, _fmt(g.lambda_du), f"{g.beta:g}", f"{g.proof_test_interval_hours:g}",
+             f"{g.proof_test_coverage:g}", f"{g.mrt_hours:g}", _fmt(g.pfd_formula), _fmt(g.pfd_exact),
+             _ratio(g.pfd_formula, g.pfd_exact), _fmt(g.pfh_formula), _fmt(g.pfh_exact),
+             _ratio(g.pfh_formula, g.pfh_exact)] for g in d.groups]
+
+
+def demand_json(demand: Sequence[DemandRow]) -> list[dict[str, object]]:
+    return [dataclasses.asdict(d) for d in demand]
+
+
+def _demand_text(demand: Sequence[DemandRow]) -> str:
+    title = "Demand: PFDavg and PFH as time averages over the mission (BDD), IEC 61508-6 formulas beside"
+    out = ["", title, "=" * len(title)]
+    out += _table(_DEMAND_HEADER, _demand_rows(demand), set(range(1, 8)))
+    for d in demand:
+        if d.note:
+            out.append(f"note ({d.hazard}): {d.note}")
+        if d.groups:
+            out += ["", f"{d.hazard}: voting groups (formula vs the exact time average of the group alone)"]
+            out += _table(_GROUP_HEADER, _group_rows(d), set(range(2, 13)))
+    return "\n".join(out) + "\n"
+
+
+def _demand_md(demand: Sequence[DemandRow]) -> str:
+    out = ["", "## Demand: PFDavg and PFH", "",
+           "Time averages over the mission on the BDD; the IEC 61508-6 simplified formulas beside them.", ""]
+    out += _md_table(_DEMAND_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _demand_rows(demand)], set(range(1, 8)))
+    for d in demand:
+        if d.note:
+            out += ["", f"> **Note ({d.hazard}):** {md_cell(d.note)}"]
+        if d.groups:
+            out += ["", f"### `{d.hazard}`: voting groups", ""]
+            out += _md_table(_GROUP_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _group_rows(d)], set(range(2, 13)))
+    return "\n".join(out) + "\n"
+
+
+def uncertainty_json(figures: Mapping[str, UncertaintyFigures]) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for name, f in sorted(figures.items()):
+        out[name] = {"trials": f.trials, "seed": f.seed, "mean": f.mean, "std": f.std, "p05": f.p05, "p50": f.p50,
+                     "p95": f.p95, "error_factor": _num(f.error_factor),
+                     "histogram": [{"lower": b.lower, "upper": b.upper, "count": b.count} for b in f.histogram]}
+    return out
+
+
+def _uncertainty_rows(figures: Mapping[str, UncertaintyFigures]) -> list[list[str]]:
+    return [[name, str(f.trials), str(f.seed), _fmt(f.mean), _fmt(f.std), _fmt(f.p05), _fmt(f.p50), _fmt(f.p95),
+             _fmt(f.error_factor)] for name, f in sorted(figures.items())]
+
+
+_UNCERTAINTY_HEADER = ["top event", "trials", "seed", "mean", "std", "p05", "p50", "p95", "error factor"]
+
+
+def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (),
+           demand: Sequence[DemandRow] = (), uncertainty: Mapping[str, UncertaintyFigures] | None = None) -> str:
+    """`goal_checks`: the safety goals' quantitative targets against these trees (models only); `demand`: the
+    PFDavg / PFH rows of the trees with proof-tested or repaired events."""
     header = ["safety goal", "hazards", "target /h", "achieved /h", "result"]
     if fmt == "json":
         doc = json.loads(to_json(pairs))
@@ -188,6 +262,10 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
                  "achieved_per_hour": c.achieved_per_hour, "passed": c.passed, "missing_trees": list(c.missing)}
                 for c in goal_checks
             ]
+        if demand:
+            doc["demand"] = demand_json(demand)
+        if uncertainty:
+            doc["uncertainty"] = uncertainty_json(uncertainty)
         return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
     if fmt == "md":
         text = to_markdown(pairs)
@@ -195,10 +273,21 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             text += "\n## Safety goal targets\n\n" + "\n".join(
                 _md_table(header, [[f"`{r[0]}`", *r[1:]] for r in _goal_rows(goal_checks)], {2, 3})
             ) + "\n"
+        text += _demand_md(demand) if demand else ""
+        if uncertainty:
+            text += "\n## Uncertainty (Monte Carlo)\n\n" + "\n".join(_md_table(
+                _UNCERTAINTY_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _uncertainty_rows(uncertainty)],
+                set(range(1, 9)))) + "\n"
         return text
     text = to_text(pairs)
     if goal_checks:
         title = "Safety goal targets (achieved = P(top) / mission time)"
         text += "\n" + title + "\n" + "=" * len(title) + "\n"
         text += "\n".join(_table(header, _goal_rows(goal_checks), {2, 3})) + "\n"
+    if demand:
+        text += _demand_text(demand)
+    if uncertainty:
+        title = "Uncertainty: P(top) over Monte Carlo trials (error factor = sqrt(p95 / p05))"
+        text += "\n" + title + "\n" + "=" * len(title) + "\n"
+        text += "\n".join(_table(_UNCERTAINTY_HEADER, _uncertainty_rows(uncertainty), set(range(1, 9)))) + "\n"
     return show_hidden(text)  # for a terminal: every hidden character (bidi control, zero-width) written out

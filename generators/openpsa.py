@@ -10,7 +10,9 @@ origin (the model element it came from) becomes the attributes `origin` (file:li
 trees synthesised from a model: the element's instance path). MEF identifiers are XML NCNames without '.'
 and without a leading, trailing or doubled '-', so other names are rewritten (e.g. a private "FT.t.E1"
 becomes "FT_t_E1", made unique deterministically) and the original is kept in the attribute `name` (copies
-too). CCF events of an expanded CCF group (fta/ccf.py: `[A]`, `[A B]`) become `IND_A` (the independent
+too). Named parameters of the model become <define-parameter> (with unit `hours-1` or `hours`), and an
+event whose rate names parameters or that is proof-tested keeps its expression (`exponential`,
+`periodic-test` over the parameters); other events are written as their probability. CCF events of an expanded CCF group (fta/ccf.py: `[A]`, `[A B]`) become `IND_A` (the independent
 failure) and `CCF_A_B`. Probabilities are written with repr precision so that export -> import gives the
 same numbers bit for bit.
 """
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 from xml.sax.saxutils import quoteattr
 
 from safetyops_dsl.diagnostics import show_hidden
-from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
+from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, MefExpr, Origin
 
 _INDENT = "  "
 _CCF_EVENT = re.compile(r"\[([^\[\]]+)\]")
@@ -152,9 +154,31 @@ def _basic(event: BasicEvent, depth: int, mef: dict[str, str]) -> list[str]:
     lines = [f"{pad}<define-basic-event name={quoteattr(mef[event.name])}>"]
     lines += _label(event.label, depth + 1)
     lines += _attributes(event.origin, depth + 1, extra)
-    lines.append(f'{pad}{_INDENT}<float value="{event.probability!r}"/>')
+    if event.expression is not None:
+        lines += _expression(event.expression, depth + 1)
+    else:
+        lines.append(f'{pad}{_INDENT}<float value="{event.probability!r}"/>')
     lines.append(f"{pad}</define-basic-event>")
     return lines
+
+
+def _expression(e: MefExpr, depth: int) -> list[str]:
+    """An expression over parameters (`define-parameter`), `exponential`, `periodic-test` and arithmetic; the
+    time arguments are the tree's mission time as a number, so SCRAM gives the export's numbers whatever its
+    own --mission-time."""
+    pad = _INDENT * depth
+    if e.tag == "float":
+        return [f'{pad}<float value="{e.value!r}"/>']
+    if e.tag == "parameter":
+        return [f"{pad}<parameter name={quoteattr(_base(e.name))}/>"]
+    return [f"{pad}<{e.tag}>", *(line for a in e.args for line in _expression(a, depth + 1)), f"{pad}</{e.tag}>"]
+
+
+def _parameter(name: str, expr: MefExpr, unit: str, depth: int) -> list[str]:
+    pad = _INDENT * depth
+    unit_attr = f" unit={quoteattr(unit)}" if unit else ""
+    return [f"{pad}<define-parameter name={quoteattr(_base(name))}{unit_attr}>", *_expression(expr, depth + 1),
+            f"{pad}</define-parameter>"]
 
 
 def _house(event: HouseEvent, depth: int, mef: dict[str, str]) -> list[str]:
@@ -235,8 +259,11 @@ def write_openpsa(trees: list[FaultTree]) -> str:
         lines.append(f"{_INDENT}</define-fault-tree>")
         basic.update((keys[n], (e, mef)) for n, e in tree.basic_events.items() if keys[n] not in basic)
         house.update((keys[n], (e, mef)) for n, e in tree.house_events.items() if keys[n] not in house)
-    if basic or house:
+    parameters = {name: value for tree in trees for name, value in tree.parameters.items()}
+    if basic or house or parameters:
         lines.append(f"{_INDENT}<model-data>")
+        for name in sorted(parameters):
+            lines += _parameter(name, *parameters[name], 2)
         for h, names in (house[k] for k in sorted(house)):
             lines += _house(h, 2, names)
         for b, names in (basic[k] for k in sorted(basic)):

@@ -60,7 +60,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<number>[-+]?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
     # `<-1` after a comparison is `<` then `-1` (a rule's expression never starts with a number)
-    r"|(?P<punct><-(?![0-9])|->|>=|<=|==|[{}(),:%<>/])"
+    r"|(?P<punct><-(?![0-9])|->|>=|<=|==|[{}(),:%<>/=*+-])"
     r"|(?P<error>.)",
     re.S,
 )
@@ -293,6 +293,40 @@ class _Shape:
         j = self._list(j, self._or)
         return None if j is None else self._punct(j, ")")
 
+    # -- quantity expressions (parameters, rates, probabilities) ------------------------------------------------
+    def _sum(self, i: int) -> int | None:
+        j = self._product(i)
+        while j is not None:
+            # `a -1` is `a - 1`: the sign of a number token is the operator
+            k: int | None
+            if self._kind(j) == NUMBER and self._text(j)[:1] in "+-":
+                k = self._many(self._opt(j + 1, self._quantity_unit),
+                               lambda x: self._seq(x, self._p("*", "/"), self._factor))
+            else:
+                k = self._seq(j, self._p("+", "-"), self._product)
+            if k is None:
+                break
+            j = k
+        return j
+
+    def _product(self, i: int) -> int | None:
+        j = self._factor(i)
+        while j is not None and (k := self._seq(j, self._p("*", "/"), self._factor)) is not None:
+            j = k
+        return j
+
+    def _factor(self, i: int) -> int | None:
+        j = self._number(i)
+        if j is not None:
+            return self._opt(j, self._quantity_unit)
+        return self._first(i, (lambda k: self._seq(k, self._p("("), self._sum, self._p(")")), self._path))
+
+    def _quantity_unit(self, i: int) -> int | None:
+        j = self._rate_unit(i)
+        if j is not None:
+            return j
+        return i + 1 if self._kind(i) == NAME and self._text(i) in _TIME_UNITS else None
+
     # -- blocks ------------------------------------------------------------------------------------------------
     def _block(
         self, i: int, depth: int, member: Match, joined: Callable[[list[int]], set[int]] | None = None
@@ -390,6 +424,7 @@ class _Shape:
             ("ccf", self._ccf),
             ("element_type", lambda k: self._seq(k, self._w("element_type"), self._name)),
             ("systematic_capability", lambda k: self._seq(k, self._w("systematic_capability"), self._int)),
+            ("assume", self._assume),
         )
         for kind, alt in alternatives:
             j = alt(i)
@@ -411,13 +446,17 @@ class _Shape:
         j = self._seq(i, self._w("failure", "trigger"), self._name)
         if j is None:
             return None
-        rate = self._seq(j, self._w("rate"), self._number, self._rate_unit)
-        j = rate if rate is not None else self._seq(j, self._w("probability"), self._number)
+        rate = self._seq(j, self._w("rate"), self._sum)
+        j = rate if rate is not None else self._seq(j, self._w("probability"), self._sum)
         if j is None:
             return None
         attrs: tuple[Match, ...] = (
             self._string,
             lambda k: self._seq(k, self._w("exposure"), self._duration),
+            lambda k: self._seq(k, self._w("exposure"), self._number, self._w("x"), self._w("mission")),
+            self._proof_test,
+            lambda k: self._seq(k, self._w("mttr"), self._duration),
+            self._uncertainty,
             lambda k: self._seq(k, self._w("distribution"), self._name),
             lambda k: self._seq(k, self._w("safe"), self._number, self._p("%")),
             lambda k: self._seq(
@@ -433,6 +472,38 @@ class _Shape:
             self._w("systematic"),
         )
         return self._many(j, lambda k: self._first(k, attrs))
+
+    def _literal(self, i: int) -> int | None:
+        j = self._number(i)
+        return None if j is None else self._opt(j, self._quantity_unit)
+
+    def _uncertainty(self, i: int) -> int | None:
+        j = self._kw(i, "uncertainty")
+        if j is None:
+            return None
+        return self._first(j, (
+            lambda k: self._seq(k, self._w("lognormal"), self._w("ef"), self._number),
+            lambda k: self._seq(k, self._w("gamma"), self._w("shape"), self._number),
+            lambda k: self._seq(k, self._w("beta"), self._w("alpha"), self._number),
+            lambda k: self._seq(k, self._w("uniform"), self._literal, self._w("to"), self._literal),
+            lambda k: self._seq(k, self._w("normal"), self._w("sd"), self._literal),
+        ))
+
+    def _assume(self, i: int) -> int | None:
+        j = self._seq(i, self._w("assume"), self._path)
+        if j is None:
+            return None
+        k = self._seq(j, self._w("probability"), self._sum)
+        j = k if k is not None else self._kw(j, "outside")
+        return None if j is None else self._opt(j, self._string)
+
+    def _proof_test(self, i: int) -> int | None:
+        j = self._seq(i, self._w("proof_test"), self._w("every"), self._duration)
+        if j is None:
+            return None
+        j = self._opt(j, self._w("first"), self._duration)
+        j = self._opt(j, self._w("lasting"), self._duration)
+        return self._opt(j, self._w("coverage"), self._number, self._p("%"))
 
     def _first(self, i: int, alternatives: Sequence[Match]) -> int | None:
         for alt in alternatives:
@@ -488,6 +559,9 @@ class _Shape:
             return self._name(i + 1)
         if word == "risk_matrix":
             return self._block(i + 1, 0, self._matrix_line)
+        if word == "parameter":
+            j = self._seq(i + 1, self._name, self._p("="), self._sum)
+            return None if j is None else self._opt(self._opt(j, self._uncertainty), self._string)
         if word == "deviation":
             j = self._seq(i + 1, self._path)
             if j is None:
@@ -761,7 +835,9 @@ def _layout(tokens: list[Token], shape: _Shape) -> str:
         nonlocal prev
         assert cur is not None
         if prev is not None:
-            glue = tok.text in (",", ")") or (prev.kind == PUNCT and prev.text in ("(", "/"))
+            # `/h` is a rate unit; `/` before anything else divides and is spaced like the other operators
+            glue = tok.text in (",", ")") or (prev.kind == PUNCT and (prev.text == "(" or (
+                prev.text == "/" and tok.kind == NAME and tok.text == "h")))
             glue = glue or (tok.text == ":" and info.key[0] == "matrix_row")  # `Level:` as in a table
             if tok.kind == COMMENT and tok.text.startswith("//"):
                 cur.append("  ")

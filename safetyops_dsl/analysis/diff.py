@@ -42,6 +42,7 @@ from safetyops_dsl.analysis.trace import TraceGraph, build_trace, node_id, split
 from safetyops_dsl.diagnostics import Diagnostic, count
 from safetyops_dsl.fta.ccf import event_members, event_name
 from safetyops_dsl.model import elements as el
+from safetyops_dsl.model import parameters
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.schema import Role, key_of, label_of, roles
 from safetyops_dsl.validation.policy import blocking_errors
@@ -49,10 +50,10 @@ from safetyops_dsl.validation.policy import blocking_errors
 TOP_KINDS = ("hazard", "safety_goal", "requirement", "evidence", "component", "argument")
 IMPACT_KINDS = ("hazard", "safety_goal", "requirement", "evidence")
 KIND_RANK = {k: i for i, k in enumerate(
-    TOP_KINDS + ("port", "failure_mode", "mechanism", "ccf_group", "rule", "propagate", "part", "connection",
+    TOP_KINDS + ("port", "failure_mode", "mechanism", "ccf_group", "assumption", "rule", "propagate", "part", "connection",
                  "gsn_node",
                  "ml_model",
-                 "dataset", "metric", "deviation", "policy", "mission_time", "standard", "risk_matrix"))}
+                 "dataset", "metric", "parameter", "deviation", "policy", "mission_time", "standard", "risk_matrix"))}
 MEMBER_KINDS = ("component", "argument")  # top-level kinds whose members are diffed one by one
 REL_TOLERANCE = 1e-9
 
@@ -495,6 +496,7 @@ def _model_level_changes(old: Model, new: Model) -> list[Change]:
             elif a[key] != b[key]:
                 out.append(Change(kind, key, "changed", fields=_field_changes(a[key], b[key])))
 
+    compare("parameter", _parameters(old), _parameters(new))
     compare("deviation", {d: canon(x) for d, x in old.deviations.items()},
             {d: canon(x) for d, x in new.deviations.items()})
     compare("policy", {key_of(p): canon(p) for p in old.policy}, {key_of(p): canon(p) for p in new.policy})
@@ -504,6 +506,19 @@ def _model_level_changes(old: Model, new: Model) -> list[Change]:
             {k: {"standard": v.name} for k, v in new.standard_by_package.items()})
     compare("risk_matrix", {k: canon(v) for k, v in old.risk_matrix_by_package.items()},
             {k: canon(v) for k, v in new.risk_matrix_by_package.items()})
+    return out
+
+
+def _parameters(model: Model) -> dict[str, dict[str, str]]:
+    """Each parameter as written and as evaluated: a parameter whose expression is unchanged still shows
+    when a parameter it names moved it."""
+    out: dict[str, dict[str, str]] = {}
+    for qname, p in model.parameters.items():
+        fields = canon(p)
+        found = model.parameter_values.get(qname)
+        if found is not None:
+            fields["evaluates to"] = f"{found[0]:g} {parameters.unit_word(found[1])}".rstrip()
+        out[qname] = fields
     return out
 
 

@@ -20,6 +20,7 @@ from typing import Protocol, TypeVar
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.analysis import gsn
 from safetyops_dsl.analysis.coverage import Coverage, evaluate
+from safetyops_dsl.analysis.demand import DemandRow, build_demand
 from safetyops_dsl.analysis.evidence import Results as CiResults
 from safetyops_dsl.analysis.evidence import read_results, test_sources
 from safetyops_dsl.analysis.fmea import FmeaTable, build_fmea, structural_cut_sets
@@ -101,6 +102,13 @@ class Results:
     def probabilities(self) -> dict[str, tuple[float, float]]:
         """Hazard name -> (P(top), mission time): the exact probability where the engine has it."""
         return {t.name: (top_probability(r), t.mission_time or 1.0) for t, r in self.trees}
+
+    @cached_property
+    def demand(self) -> list[DemandRow]:
+        """PFDavg and PFH per hazard (time averages over the mission on the BDD), with the simplified IEC
+        61508-6 formulas beside them. Raises DiagnosticError where a tree's BDD is too large."""
+        with self.progress.phase("demand"):
+            return build_demand(self.syntheses)
 
     @cached_property
     def goal_checks(self) -> list[GoalCheck]:

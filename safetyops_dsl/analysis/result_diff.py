@@ -16,7 +16,9 @@ Sections (each present exactly when that result changed):
 - gate: items whose result or detail changed, newly failing ones listed apart;
 - injection: fault-injection cases (expected reaction, planned injections) and each mechanism's measured
   coverage, bound and verdict;
-- gsn: nodes whose status changed (or that appeared or went).
+- gsn: nodes whose status changed (or that appeared or went);
+- demand: PFDavg / PFH per hazard with proof-tested or repairable events, and the IEC 61508-6 cross-check
+  of each voting group.
 The fault-tree section (P(top), cut sets, events, goal targets) is computed in analysis/diff.py, which owns the
 rename maps the cut sets need.
 """
@@ -200,6 +202,16 @@ def injection_records(r: Results, rename: Rename = _same) -> dict[str, dict[str,
     return {"cases": cases, "mechanisms": measured}
 
 
+def demand_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Record]]:
+    """PFDavg/PFH per hazard, and each voting group's simplified and exact figures (the quadrature's error
+    bounds are left out: they move with every change and say nothing about the function)."""
+    return {
+        "hazards": {rename(row.hazard): record(row, exclude=("groups", "pfd_avg_error_bound", "pfh_error_bound"))
+                    for row in r.demand},
+        "groups": {f"{rename(row.hazard)}: {g.group}": record(g) for row in r.demand for g in row.groups},
+    }
+
+
 def gate_records(items: list[GateItem]) -> dict[str, Record]:
     return {i.key: {"status": i.status, "detail": i.detail} for i in items}
 
@@ -234,6 +246,9 @@ def result_deltas(old: Results | None, new: Results | None, gate_old: list[GateI
         for sub in ("cases", "mechanisms"):
             d.add("injection", sub, rows_delta(io[sub], inew[sub]))
         d.add("gsn", "nodes", rows_delta(gsn_records(old), gsn_records(new)))
+        do, dn = demand_records(old, rename), demand_records(new)
+        for sub in ("hazards", "groups"):
+            d.add("demand", sub, rows_delta(do[sub], dn[sub]))
     go = {rename_key(i.key, rename): i for i in gate_old}
     gn = {i.key: i for i in gate_new}
     d.add("gate", "items", rows_delta({rename_key(k, rename): r for k, r in gate_records(gate_old).items()},

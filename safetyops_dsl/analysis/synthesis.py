@@ -30,12 +30,22 @@ from dataclasses import dataclass, field
 
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.fta import ccf
-from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
+from safetyops_dsl.fta.timing import Timing
+from safetyops_dsl.fta.tree import (
+    BasicEvent,
+    FaultTree,
+    Gate,
+    GateKind,
+    HouseEvent,
+    MefExpr,
+    Origin,
+    uncertain,
+)
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.instances import Instance
 from safetyops_dsl.model.propagation import BoundaryCause, Cause, DevNode, NodeCause, Propagation, RuleCause
-from safetyops_dsl.model.semantics import ccf_group, hazard_system, resolve_condition_ref
+from safetyops_dsl.model.semantics import ccf_group, hazard_mission_time, hazard_system, resolve_condition_ref
 
 FALSE = "__false__"  # marker for "cannot occur"; never a node name in a finished tree
 
@@ -51,6 +61,49 @@ class EventFacts:
     mechanisms: tuple[str, ...]
 
 
+_MEF_UNITS = {-1: "hours-1", 1: "hours"}
+
+
+def deviate(u: el.Uncertainty, mean: float) -> MefExpr:
+    """The MEF random deviate of an `uncertainty` around `mean` (the written value); its parameters were
+    checked (validation: SOPS166)."""
+    def num(x: float) -> MefExpr:
+        return MefExpr("float", x)
+
+    if u.kind == "lognormal":
+        return MefExpr("lognormal-deviate", args=(num(mean), num(u.a), num(0.95)))
+    if u.kind == "gamma":
+        return MefExpr("gamma-deviate", args=(num(u.a), num(mean / u.a if u.a else 0.0)))
+    if u.kind == "beta":
+        return MefExpr("beta-deviate", args=(num(u.a), num(u.a * (1.0 - mean) / mean if mean else 0.0)))
+    if u.kind == "uniform":
+        return MefExpr("uniform-deviate", args=(num(u.a), num(u.b)))
+    return MefExpr("normal-deviate", args=(num(mean), num(u.a)))
+
+
+def event_timing(fm: el.FailureMode, residual: float, from_mission_start: bool) -> Timing | None:
+    """How the event's unavailability evolves over the mission (None: constant). A failure exposed for its own
+    time (`exposure 120 h`, `20 x mission`) or quantified as rate x time is held at its value."""
+    pt = fm.proof_test
+    if pt is not None:
+        repair = 1.0 / fm.mttr_hours if fm.mttr_hours else 0.0
+        return Timing("periodic-test", rate=residual, interval=pt.interval_hours, first=pt.first_hours,
+                      repair_rate=repair, coverage=pt.coverage, test_duration=pt.duration_hours)
+    if from_mission_start:
+        return Timing("exponential", rate=residual)
+    return None
+
+
+def event_exposure(fm: el.FailureMode, mission_time: float) -> float:
+    """The time a failure mode is exposed in a tree: its own exposure, a multiple of the tree's mission time
+    (`exposure 20 x mission`), or the mission time."""
+    if fm.exposure_hours is not None:
+        return fm.exposure_hours
+    if fm.exposure_missions is not None:
+        return fm.exposure_missions * mission_time
+    return mission_time
+
+
 @dataclass
 class _Builder:
     model: Model
@@ -62,6 +115,9 @@ class _Builder:
     facts: dict[str, EventFacts] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     modes: dict[str, str] = field(default_factory=dict)  # basic event -> "Component.mode" it instantiates
+    # Open-PSA parameters the events' expressions name: MEF name -> (expression, unit)
+    parameters: dict[str, tuple[MefExpr, str]] = field(default_factory=dict)
+    _owner: dict[int, str] = field(default_factory=dict)  # id(failure mode) -> its component's qualified name
     _memo: dict[DevNode, str] = field(default_factory=dict)
     _on_path: set[DevNode] = field(default_factory=set)
     _counter: dict[str, int] = field(default_factory=dict)
@@ -76,20 +132,32 @@ class _Builder:
         name = f"{inst.path}.{fm.name}"
         if name in self.events:
             return name
-        exposure = fm.exposure_hours if fm.exposure_hours is not None else self.mission_time
+        self._owner[id(fm)] = inst.component.qualified_name
+        exposure = event_exposure(fm, self.mission_time)
         mechanisms = inst.component.covering(fm.name)
         uncovered = 1.0
         for m in mechanisms:
             uncovered *= 1.0 - m.coverage
         coverage = 1.0 - uncovered
+        share = (1.0 - (fm.safe_fraction or 0.0)) * uncovered
+        timing: Timing | None = None
+        expression: MefExpr | None = None
         if fm.rate_per_hour is not None:
             residual = fm.rate_per_hour * (1.0 - (fm.safe_fraction or 0.0)) * uncovered
             p = -math.expm1(-residual * exposure) if fm.distribution == "exponential" else residual * exposure
             rate: float | None = fm.rate_per_hour
+            timing = event_timing(fm, residual, exposure == self.mission_time and fm.distribution == "exponential")
+            if timing is not None and timing.kind == "periodic-test":
+                p = timing.q(self.mission_time)
+            expression = self.rate_expression(fm, residual, share, exposure, timing, inst.component.package)
         else:
             residual = None
             p = (fm.probability or 0.0) * (1.0 - (fm.safe_fraction or 0.0)) * uncovered
             rate = None
+            if fm.uncertainty is not None or (fm.quantity_expr is not None and el.qexpr_uses(fm.quantity_expr)):
+                expression = self.quantity_mef(fm, self.package_of(inst))
+                if share != 1.0:
+                    expression = MefExpr("mul", args=(expression, MefExpr("float", share)))
         label = fm.description or fm.name
         if mechanisms:
             label += " (residual after " + ", ".join(
@@ -101,13 +169,110 @@ class _Builder:
             label=label,
             origin=self.origin(fm.location, name),
             rate_per_hour=residual,
+            timing=timing,
+            expression=expression,
         )
         self.modes[name] = f"{inst.component.name}.{fm.name}"
         self.facts[name] = EventFacts(rate, residual, exposure, coverage, tuple(m.name for m in mechanisms))
         return name
 
+    # -- Open-PSA expressions of events that use parameters or proof tests ---------------------------------------
+    def package_of(self, inst: Instance) -> str:
+        return inst.component.package
+
+    def mef(self, e: el.QExpr, package: str) -> MefExpr:
+        """The expression in Open-PSA terms; the parameters it names join the tree's `define-parameter`s."""
+        if isinstance(e, el.Num):
+            return MefExpr("float", e.value)
+        if isinstance(e, el.ParamUse):
+            found = self.model.lookup(e.name, ("parameter",), package)
+            if found is None:
+                return MefExpr("float", 0.0)  # reported by the model's assembly
+            qname = found[1]
+            mef_name = qname.replace(".", "_")
+            if mef_name not in self.parameters:
+                p = self.model.parameters[qname]
+                value = self.model.parameter_values.get(qname, (0.0, 0))
+                self.parameters[mef_name] = (MefExpr("float", 0.0), "")  # a cycle was reported; stop here
+                body = (deviate(p.uncertainty, value[0]) if p.uncertainty is not None
+                        else self.mef(p.expr, p.package))
+                self.parameters[mef_name] = (body, _MEF_UNITS.get(value[1], ""))
+            return MefExpr("parameter", name=mef_name)
+        tag = {"+": "add", "-": "sub", "*": "mul", "/": "div"}[e.op]
+        return MefExpr(tag, args=(self.mef(e.left, package), self.mef(e.right, package)))
+
+    def quantity_mef(self, fm: el.FailureMode, package: str) -> MefExpr:
+        """The failure mode's rate or probability in MEF terms: its expression over parameters, or, where it is
+        uncertain, a parameter of its own (one per failure mode of a component type, so that every instance
+        and CCF event samples the same value in a Monte Carlo trial)."""
+        if fm.uncertainty is None:
+            assert fm.quantity_expr is not None
+            return self.mef(fm.quantity_expr, package)
+        value = (fm.rate_per_hour if fm.is_rate else fm.probability) or 0.0
+        name = f"{self.modes_owner(fm)}_{fm.name}".replace(".", "_")
+        self.parameters[name] = (deviate(fm.uncertainty, value), "hours-1" if fm.is_rate else "")
+        return MefExpr("parameter", name=name)
+
+    def modes_owner(self, fm: el.FailureMode) -> str:
+        return self._owner.get(id(fm), "mode")
+
+    def rate_expression(self, fm: el.FailureMode, residual: float, share: float, exposure: float,
+                        timing: Timing | None, package: str) -> MefExpr | None:
+        """The MEF expression of a rate-based event, where the model says more than a number: a rate over
+        parameters, a proof test or a repair (plain rates keep the plain `<float>` the export always wrote)."""
+        uses = fm.quantity_expr is not None and bool(el.qexpr_uses(fm.quantity_expr))
+        tested = timing is not None and timing.kind == "periodic-test"
+        if not uses and not tested and fm.uncertainty is None:
+            return None
+        if tested and fm.proof_test is not None and fm.proof_test.duration_hours > 0.0:
+            return None  # a test that takes time: MEF's 11-argument periodic-test, which the reader lacks
+        if fm.uncertainty is not None or (uses and fm.quantity_expr is not None):
+            lam = self.quantity_mef(fm, package)
+            if share != 1.0:
+                lam = MefExpr("mul", args=(lam, MefExpr("float", share)))
+        else:
+            lam = MefExpr("float", residual)
+        horizon = MefExpr("float", self.mission_time)
+        if not tested or timing is None:
+            if fm.distribution != "exponential":
+                return MefExpr("mul", args=(lam, MefExpr("float", exposure)))
+            return MefExpr("exponential", args=(lam, MefExpr("float", exposure)))
+        if uncertain(lam, {n: e for n, (e, _unit) in self.parameters.items()}):
+            # SCRAM checks periodic-test's rate over the whole sample domain of its deviates and refuses one
+            # that reaches 0 (a lognormal's does): a floor far below any sample keeps every value as it is
+            lam = MefExpr("max", args=(lam, MefExpr("float", 1e-300)))
+        revealed = lam if timing.coverage == 1.0 else MefExpr("mul", args=(lam, MefExpr("float", timing.coverage)))
+        args = [revealed]
+        if timing.repair_rate > 0.0:
+            args.append(MefExpr("float", timing.repair_rate))
+        args += [MefExpr("float", timing.interval), MefExpr("float", timing.first), horizon]
+        periodic = MefExpr("periodic-test", args=tuple(args))
+        if timing.coverage == 1.0:
+            return periodic
+        one = MefExpr("float", 1.0)
+        hidden = MefExpr("exponential", args=(
+            MefExpr("mul", args=(lam, MefExpr("float", 1.0 - timing.coverage))), horizon))
+        return MefExpr("sub", args=(one, MefExpr("mul", args=(
+            MefExpr("sub", args=(one, periodic)), MefExpr("sub", args=(one, hidden))))))
+
     def boundary_event(self, cause: BoundaryCause) -> str:
         name = f"{cause.system}.{cause.port}.{cause.deviation}"
+        system = self.prop.instances[cause.system].component
+        assumed = system.assumption(cause.port, cause.deviation)
+        if assumed is not None and assumed.outside:
+            note = (f"{name} comes from outside the model (system input '{cause.port}') and is outside the analysis"
+                    + (f": {assumed.description}" if assumed.description else ""))
+            if note not in self.notes:
+                self.notes.append(note)
+            return FALSE
+        if assumed is not None and name not in self.events:
+            self.events[name] = BasicEvent(
+                name=name,
+                probability=min(max(assumed.probability or 0.0, 0.0), 1.0),
+                label=assumed.description or f"{cause.deviation} at system input '{cause.port}' (assumed)",
+                origin=self.origin(assumed.location, name),
+                undeveloped=True,
+            )
         if name not in self.events:
             self.notes.append(
                 f"{name} comes from outside the model (system input '{cause.port}'): undeveloped, probability 0"
@@ -265,13 +430,7 @@ class _Builder:
 
 
 def mission_time_for(model: Model, hazard: el.Hazard, system: el.Component, override: float | None) -> float:
-    if override is not None:
-        return override
-    if hazard.mission_time_hours is not None:
-        return hazard.mission_time_hours
-    if system.mission_time_hours is not None:
-        return system.mission_time_hours
-    return model.mission_time(hazard.package)
+    return override if override is not None else hazard_mission_time(model, hazard, system)
 
 
 @dataclass(frozen=True)
@@ -281,6 +440,8 @@ class SynthesisResult:
     system: el.Component
     facts: dict[str, EventFacts]
     structure: FaultTree  # the failure modes as basic events (== tree without CCF groups)
+    modes: dict[str, str] = field(default_factory=dict)  # basic event of `structure` -> "Component.mode"
+    ccf_groups: tuple[ccf.CcfGroup, ...] = ()  # the groups `tree` expanded
 
 
 def _ccf_groups(
@@ -368,13 +529,14 @@ def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = Non
         label=title,
         notes=tuple(b.notes),
         mission_time=t,
+        parameters=dict(sorted(b.parameters.items())),
     )
     groups = _ccf_groups(root, structure, b.origin)
     assumed = independence_notes(structure, {m for g in groups for m in g.members}, b.modes)
     if assumed:
         structure = dataclasses.replace(structure, notes=structure.notes + tuple(assumed))
     tree = ccf.expand(structure, groups)
-    return SynthesisResult(tree, hazard, system, b.facts, structure)
+    return SynthesisResult(tree, hazard, system, b.facts, structure, dict(b.modes), tuple(groups))
 
 
 INDEPENDENCE_CHECK_BUDGET = 4_000_000

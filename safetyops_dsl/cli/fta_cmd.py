@@ -18,11 +18,16 @@ import click
 from safetyops_dsl.cli.common import write_output
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from safetyops_dsl.analysis.synthesis import SynthesisResult
     from safetyops_dsl.diagnostics import Diagnostic
     from safetyops_dsl.fta.tree import FaultTree
+    from safetyops_dsl.fta.uncertainty import UncertaintyFigures
     from safetyops_dsl.model.index import Model
 
 FORMATS = ("text", "json", "dot", "svg", "openpsa", "md")
+UNCERTAINTY_LIMIT = 100_000  # trials; about 10 s for a tree of ten uncertain events
 
 
 def _emit_diagnostics(diags: list[Diagnostic]) -> None:
@@ -42,7 +47,7 @@ def _emit_diagnostics(diags: list[Diagnostic]) -> None:
 
 def _load(
     paths: tuple[str, ...], mission_time: float | None
-) -> tuple[list[FaultTree], list[Diagnostic], Model | None]:
+) -> tuple[list[FaultTree], list[Diagnostic], Model | None, dict[str, SynthesisResult]]:
     from safetyops_dsl.diagnostics import DiagnosticError
 
     xml = [p for p in paths if p.lower().endswith(".xml")]
@@ -50,6 +55,7 @@ def _load(
     trees: list[FaultTree] = []
     diags: list[Diagnostic] = []
     model = None
+    syntheses: dict[str, SynthesisResult] = {}
     if xml:
         from safetyops_dsl.fta.openpsa import load_openpsa
 
@@ -69,8 +75,32 @@ def _load(
             diags += [d for d in checked.diagnostics if d.level is dg.Severity.ERROR]
         else:
             model = checked.model
-            trees += [r.tree for r in synthesise_all(model, mission_time)]
-    return trees, diags, model
+            for r in synthesise_all(model, mission_time):
+                trees.append(r.tree)
+                syntheses[r.tree.name] = r
+    return trees, diags, model, syntheses
+
+
+def _uncertainty(results: Sequence[tuple[FaultTree, object]], trials: int, seed: int,
+                 max_bdd_nodes: int) -> dict[str, UncertaintyFigures]:
+    """Monte Carlo per top event with uncertain events (exits 1 with a diagnostic on an impossible deviate)."""
+    from safetyops_dsl.diagnostics import OPENPSA_ERROR, Location, make
+    from safetyops_dsl.fta.uncertainty import SampleError, propagate
+
+    out: dict[str, UncertaintyFigures] = {}
+    for tree, _ in results:
+        try:
+            fig = propagate(tree, trials, seed, max_bdd_nodes)
+        except SampleError as exc:
+            top = tree.gates.get(tree.top)
+            o = top.origin if top is not None else None
+            loc = Location(o.file, o.line, o.col) if o is not None else Location(tree.name)
+            _emit_diagnostics([make(OPENPSA_ERROR, f"cannot sample tree '{tree.name}': {exc}", loc,
+                                    "correct the distribution's parameters")])
+            sys.exit(1)
+        if fig is not None:
+            out[tree.name] = fig
+    return out
 
 
 def _safe_file_name(name: str) -> str:
@@ -120,6 +150,11 @@ def _safe_file_name(name: str) -> str:
     help="Compute importance factors (text, json and md reports); off saves a pass over every BDD.",
 )
 @click.option("--gate", is_flag=True, help="Exit 1 when a safety goal misses its quantitative target.")
+@click.option("--uncertainty", "trials", type=click.IntRange(min=2), metavar="N",
+              help="Monte Carlo over the model's uncertainty distributions: N trials per top event.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the Monte Carlo samples.")
+@click.option("--uncertainty-limit", type=click.IntRange(min=2), default=UNCERTAINTY_LIMIT, show_default=True,
+              help="Refuse more Monte Carlo trials than this unless raised here.")
 def fta(
     paths: tuple[str, ...],
     hazard: str | None,
@@ -134,6 +169,9 @@ def fta(
     max_bdd_nodes: int,
     importance: bool,
     gate: bool,
+    trials: int | None,
+    seed: int,
+    uncertainty_limit: int,
 ) -> None:
     """Analyse fault trees: exact probability, minimal cut sets, importance.
 
@@ -142,7 +180,11 @@ def fta(
     """
     from safetyops_dsl.diagnostics import DiagnosticError, has_errors
 
-    trees, diags, model = _load(paths, mission_time)
+    if trials is not None and trials > uncertainty_limit:
+        raise click.UsageError(
+            f"--uncertainty {trials} is more than the {uncertainty_limit} trials allowed without asking: pass "
+            f"--uncertainty-limit {trials} to run them (about 0.1 ms a trial per ten uncertain events)")
+    trees, diags, model, syntheses = _load(paths, mission_time)
     if has_errors(diags):
         _emit_diagnostics(diags)
         sys.exit(1)
@@ -203,9 +245,17 @@ def fta(
         if hazard is not None:
             goal_checks = [c for c in goal_checks if hazard in c.hazards]
 
+    from safetyops_dsl.analysis.demand import demand_row
     from safetyops_dsl.generators.fta_report import render as render_report
 
-    write_output(output, render_report(results, fmt, goal_checks))
+    try:
+        demand = [row for tree, _ in results
+                  if (row := demand_row(tree, syntheses.get(tree.name), max_bdd_nodes)) is not None]
+    except DiagnosticError as exc:
+        _emit_diagnostics(exc.diagnostics)
+        sys.exit(1)
+    uncertainty = _uncertainty(results, trials, seed, max_bdd_nodes) if trials is not None else {}
+    write_output(output, render_report(results, fmt, goal_checks, demand, uncertainty))
     failed = [c for c in goal_checks if not c.passed]
     if gate and failed:
         for c in failed:

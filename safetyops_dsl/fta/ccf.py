@@ -18,13 +18,14 @@ With C(a, b) the binomial coefficient and factors indexed by level (as SCRAM 0.1
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, Origin
+from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, MefExpr, Origin
 
 
 class CcfModel(str, Enum):
@@ -157,6 +158,10 @@ def expand(tree: FaultTree, groups: Sequence[CcfGroup]) -> FaultTree:
         inputs: dict[str, list[str]] = {m: [] for m in group.members}
         n = len(group.members)
         where = f"(CCF group {group.name}, {group.model.value})"
+        # members share one time model (the model check makes them equal): each CCF event is its share of it
+        first = next((e for m in group.members if (e := tree.basic_events.get(m)) is not None), None)
+        base = first.timing if first is not None else None
+        base_expr = first.expression if first is not None else None
         for k in sorted(q):
             # The name lists the members; the label says what kind of event it is.
             what = ("independent failure" if k == 1 else
@@ -164,7 +169,13 @@ def expand(tree: FaultTree, groups: Sequence[CcfGroup]) -> FaultTree:
                     f"common-cause failure of {k} of {n} members")
             for combo in itertools.combinations(group.members, k):
                 name = event_name(combo)
-                events[name] = BasicEvent(name, q[k], label=f"{what} {where}", origin=group.origin)
+                timing = (dataclasses.replace(base, scale=q[k] / group.probability)
+                          if base is not None and group.probability > 0.0 else None)
+                share = q[k] / group.probability if group.probability > 0.0 else 0.0
+                expression = (MefExpr("mul", args=(base_expr, MefExpr("float", share)))
+                              if base_expr is not None else None)
+                events[name] = BasicEvent(name, q[k], label=f"{what} {where}", origin=group.origin, timing=timing,
+                                          expression=expression)
                 for m in combo:
                     inputs[m].append(name)
         for m in group.members:
@@ -179,7 +190,7 @@ def expand(tree: FaultTree, groups: Sequence[CcfGroup]) -> FaultTree:
     kept = {n: e for n, e in tree.basic_events.items() if n not in owner}
     kept.update((n, e) for n, e in events.items() if n in used)
     return FaultTree(tree.name, tree.top, new_gates, kept, tree.house_events, tree.label, tuple(notes),
-                     tree.mission_time)
+                     tree.mission_time, tree.parameters)
 
 
 def describe(group: CcfGroup) -> str:

@@ -14,6 +14,7 @@ private events are (SCRAM 0.16 cannot resolve references to private members at a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,17 @@ from safetyops_dsl.diagnostics import (
     make,
 )
 from safetyops_dsl.fta.mef_expr import Evaluator, ExprError
-from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, Origin
+from safetyops_dsl.fta.timing import Timing
+from safetyops_dsl.fta.tree import (
+    BasicEvent,
+    FaultTree,
+    Gate,
+    GateKind,
+    HouseEvent,
+    MefExpr,
+    Origin,
+    uncertain,
+)
 from safetyops_dsl.fta.xmlread import Element, parse_file
 
 if TYPE_CHECKING:
@@ -81,6 +92,51 @@ class _CcfDef:
     label: str
     members: list[str] = field(default_factory=list)  # member keys, in the group's order
     member_els: dict[str, Element] = field(default_factory=dict)
+
+
+def _is_one(el: Element) -> bool:
+    return el.tag in ("float", "int") and el.get("value") in ("1", "1.0")
+
+
+def _complement(el: Element) -> Element | None:
+    """X where `el` is <sub> 1 X </sub>."""
+    args = [c for c in el.children if c.tag not in _META]
+    return args[1] if el.tag == "sub" and len(args) == 2 and _is_one(args[0]) else None
+
+
+def _mef(el: Element) -> MefExpr:
+    """An expression element as plain data (the uncertainty analysis samples it)."""
+    args = tuple(_mef(c) for c in el.children if c.tag not in _META)
+    raw = el.get("value")
+    value: float | None = None
+    if el.tag == "bool":
+        value = 1.0 if raw == "true" else 0.0
+    elif raw is not None:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = None
+    tag = "float" if el.tag in ("int", "bool") else el.tag
+    return MefExpr(tag, value, el.get("name") or "", args)
+
+
+def _parameters_named(el: Element, body: Callable[[str], Element]) -> list[str]:
+    """Every parameter `el` names, directly or through other parameters (each once)."""
+    out: list[str] = []
+    stack = [el]
+    while stack:
+        e = stack.pop()
+        if e.tag == "parameter":
+            name = e.get("name") or ""
+            if name in out:
+                continue
+            try:
+                stack.append(body(name))
+            except (KeyError, StopIteration):
+                continue  # undefined or empty: the point evaluation reported it
+            out.append(name)
+        stack.extend(c for c in e.children if c.tag not in _META)
+    return out
 
 
 def _label(el: Element) -> str:
@@ -227,6 +283,7 @@ class _Builder:
         self.house: dict[str, HouseEvent] = {}
         self.basic: dict[str, BasicEvent] = {}
         self.evaluator = Evaluator(model.params, mission_time)
+        self.uncertain_parameters: dict[str, MefExpr] = {}  # named by expressions with random deviates
         self.scope = ""  # container path of the gate being built (for private names)
         self.groups: dict[str, ccf.CcfGroup] = {}  # the valid CCF groups, by key
 
@@ -295,7 +352,59 @@ class _Builder:
                 rate = self.evaluator.eval(body[0].children[0])
             except ExprError:
                 rate = None
-        self.basic[d.name] = BasicEvent(d.name, p, d.label, _origin(d.el, "basic-event"), rate_per_hour=rate)
+        # an expression with random deviates is kept for the uncertainty analysis (fta/uncertainty.py), with
+        # the parameters it names; a plain one is its value
+        parsed = _mef(body[0])
+        params = {n: _mef(self._parameter_body(n)) for n in _parameters_named(body[0], self._parameter_body)}
+        expression = parsed if uncertain(parsed, params) else None
+        if expression is not None:
+            self.uncertain_parameters.update(params)
+        self.basic[d.name] = BasicEvent(d.name, p, d.label, _origin(d.el, "basic-event"), rate_per_hour=rate,
+                                        timing=self._timing(body[0]), expression=expression)
+
+    def _parameter_body(self, name: str) -> Element:
+        definition = self.m.params[name]
+        return next(c for c in definition.children if c.tag not in ("label", "attributes"))
+
+    def _now(self, el: Element) -> bool:
+        """The time argument of an expression is the mission time (so the event evolves over it)."""
+        if el.tag == "system-mission-time":
+            return True
+        try:
+            return math.isclose(self.evaluator.eval(el), self.mission_time, rel_tol=1e-12)
+        except ExprError:
+            return False
+
+    def _timing(self, el: Element) -> Timing | None:
+        """The time model of an expression evaluated at the mission time (fta/timing.py): `exponential`,
+        `periodic-test` and `GLM`, a share of one (`mul` by a number: a CCF event), and the complement product
+        the export writes for a proof test that reveals a share of the failures. None: constant."""
+        args = [c for c in el.children if c.tag not in _META]
+        try:
+            if el.tag == "exponential" and len(args) == 2 and self._now(args[1]):
+                return Timing("exponential", rate=self.evaluator.eval(args[0]))
+            if el.tag == "GLM" and len(args) == 4 and self._now(args[3]):
+                gamma, lam, mu = (self.evaluator.eval(a) for a in args[:3])
+                return Timing("GLM", rate=lam, repair_rate=mu, gamma=gamma)
+            if el.tag == "periodic-test" and len(args) in (4, 5) and self._now(args[-1]):
+                values = [self.evaluator.eval(a) for a in args[:-1]]
+                lam, mu = values[0], (values[1] if len(values) == 4 else 0.0)
+                return Timing("periodic-test", rate=lam, interval=values[-2], first=values[-1], repair_rate=mu)
+            if el.tag == "mul" and len(args) == 2 and args[1].tag in ("float", "int"):
+                base = self._timing(args[0])
+                return None if base is None else replace(base, scale=base.scale * self.evaluator.eval(args[1]))
+            if el.tag == "sub" and len(args) == 2 and _is_one(args[0]) and args[1].tag == "mul":
+                parts = [c for c in args[1].children if c.tag not in _META]
+                found = [self._timing(x) if (x := _complement(c)) is not None else None for c in parts]
+                if len(found) == 2 and found[0] is not None and found[1] is not None:
+                    tested, hidden = found[0], found[1]
+                    if (tested.kind == "periodic-test" and hidden.kind == "exponential" and tested.coverage == 1.0
+                            and tested.scale == 1.0 and hidden.scale == 1.0 and tested.test_duration == 0.0):
+                        total = tested.rate + hidden.rate
+                        return replace(tested, rate=total, coverage=tested.rate / total if total else 1.0)
+        except ExprError:
+            return None
+        return None
 
     def _expression(self, el: Element, what: str) -> float | None:
         """The value of the one expression inside `el` (a <distribution> or <factor>)."""
@@ -602,6 +711,8 @@ class _Builder:
             house_events=dict(sorted(house.items())),
             label=g.label,
             mission_time=self.mission_time,
+            parameters={n: (self.uncertain_parameters[n], "") for n in sorted(self.uncertain_parameters)}
+            if any(e.expression is not None for e in basic.values()) else {},
         )
         if not any(self.m.basic[n].ccf_group for n in basic if n in self.m.basic):
             return tree

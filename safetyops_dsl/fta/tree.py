@@ -11,6 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from safetyops_dsl.fta.timing import Timing
+
 
 class GateKind(str, Enum):
     AND = "and"
@@ -46,6 +48,36 @@ class BasicEvent:
     undeveloped: bool = False
     # Failure rate per hour behind the probability, where there is one (for reports; not used by the engine).
     rate_per_hour: float | None = None
+    # How the probability evolves over the mission (fta/timing.py): `probability` is its value at the
+    # mission time; None = constant.
+    timing: Timing | None = None
+    # The Open-PSA expression behind the probability, where the producer has one (parameters, exponential,
+    # periodic-test, GLM); the MEF export writes it instead of the bare number.
+    expression: MefExpr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MefExpr:
+    """An Open-PSA MEF expression as plain data: `<tag value=... name=...>args</tag>`."""
+
+    tag: str
+    value: float | None = None
+    name: str = ""
+    args: tuple[MefExpr, ...] = ()
+
+
+DEVIATES = frozenset({"lognormal-deviate", "gamma-deviate", "beta-deviate", "uniform-deviate", "normal-deviate",
+                      "histogram"})
+
+
+def uncertain(e: MefExpr, parameters: Mapping[str, MefExpr], seen: frozenset[str] = frozenset()) -> bool:
+    """The expression has a random deviate, directly or through a parameter."""
+    if e.tag in DEVIATES:
+        return True
+    if e.tag == "parameter":
+        body = parameters.get(e.name)
+        return body is not None and e.name not in seen and uncertain(body, parameters, seen | {e.name})
+    return any(uncertain(a, parameters, seen) for a in e.args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +111,8 @@ class FaultTree:
     # Remarks a reader of the tree should see (e.g. a feedback loop that was cut during synthesis).
     notes: tuple[str, ...] = ()
     mission_time: float | None = None  # hours, where the producer knows it
+    # Open-PSA parameters the events' expressions name: name -> (expression, MEF unit or "")
+    parameters: Mapping[str, tuple[MefExpr, str]] = field(default_factory=dict)
 
     def node_kind(self, name: str) -> str:
         if name in self.gates:

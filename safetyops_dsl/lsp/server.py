@@ -271,6 +271,15 @@ def _failure_md(state: ModelState, model: Model, comp: el.Component, fm: el.Fail
         out.append(f"- residual rate: **{_rate(residual)}**")
     if fm.exposure_hours is not None:
         out.append(f"- exposure: {fm.exposure_hours:g} h")
+    if fm.exposure_missions is not None:
+        out.append(f"- exposure: {fm.exposure_missions:g} x the mission time")
+    if fm.proof_test is not None:
+        pt = fm.proof_test
+        out.append(f"- proof test every {pt.interval_hours:g} h (first at {pt.first_hours:g} h), coverage "
+                   f"{pt.coverage * 100:g} %" + (f", lasting {pt.duration_hours:g} h" if pt.duration_hours else "")
+                   + (f"; repaired in {fm.mttr_hours:g} h (MTTR)" if fm.mttr_hours else ""))
+    if fm.uncertainty is not None:
+        out.append(f"- uncertainty: {fm.uncertainty}")
     trees = state.synthesis
     if trees is None:
         out.append("- hazards reached: unknown while the model has errors")

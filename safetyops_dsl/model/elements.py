@@ -79,6 +79,92 @@ def expr_refs(expr: Expr) -> list[Ref]:
     return out
 
 
+# -- named parameters and quantity expressions --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Num:
+    """A literal, converted to the base unit of its dimension (per hour, hours)."""
+
+    value: float
+    dim: int  # exponent of the hour: -1 a rate, 1 a time, 0 a pure number
+    text: str = field(metadata=presentation("as written; value and dim carry its meaning"))
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class ParamUse:
+    """A parameter named in an expression (resolved like every other name: own package first)."""
+
+    name: str
+    location: Location = field(metadata=presentation(LOCATION))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str  # + - * /
+    left: QExpr
+    right: QExpr
+    location: Location = field(metadata=presentation(LOCATION))
+
+    def __str__(self) -> str:
+        return f"({self.left} {self.op} {self.right})"
+
+
+QExpr = Num | ParamUse | BinOp
+
+
+def qexpr_uses(expr: QExpr) -> list[ParamUse]:
+    """The parameters an expression names, in source order."""
+    if isinstance(expr, ParamUse):
+        return [expr]
+    if isinstance(expr, BinOp):
+        return qexpr_uses(expr.left) + qexpr_uses(expr.right)
+    return []
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """`uncertainty lognormal ef 3 | gamma shape 2 | beta alpha 2 | uniform LO to HI | normal sd S`: the spread of
+    a rate or probability around its written value, which is the mean (lognormal, gamma, beta, normal) or
+    lies between the bounds (uniform). `a`, `b`: the numbers (ef / shape / alpha; LO and HI; sd), in base
+    units."""
+
+    kind: str
+    a: float
+    b: float = 0.0
+    location: Location = field(default=Location(""), metadata=presentation(LOCATION))
+    a_dim: int = field(default=0, metadata=presentation("the unit a was written in; checked, a holds base units"))
+    b_dim: int = field(default=0, metadata=presentation("the unit b was written in; checked, b holds base units"))
+
+    def __str__(self) -> str:
+        if self.kind == "uniform":
+            return f"uniform {self.a:g} to {self.b:g}"
+        word = {"lognormal": "ef", "gamma": "shape", "beta": "alpha", "normal": "sd"}[self.kind]
+        return f"{self.kind} {word} {self.a:g}"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """`parameter NAME = expression`: a named value (a rate, a time or a pure number) shared by failure modes."""
+
+    name: str = field(metadata=key())
+    package: str = field(metadata=key())
+    expr: QExpr = field(metadata=compared(label="value"))
+    description: str
+    location: Location = field(metadata=presentation(LOCATION))
+    uncertainty: Uncertainty | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.package}.{self.name}"
+
+
 # -- components ---------------------------------------------------------------------------------------------
 
 
@@ -104,6 +190,17 @@ class Aiag:
 
 
 @dataclass(frozen=True)
+class ProofTest:
+    """`proof_test every T [first T0] [lasting D] [coverage C %]` on a failure mode (times in hours)."""
+
+    interval_hours: float = field(metadata=compared(label="interval", unit=" h"))
+    first_hours: float = field(metadata=compared(label="first", unit=" h"))  # the interval unless written
+    duration_hours: float = field(metadata=compared(label="lasting", unit=" h"))  # 0 unless written
+    coverage: float = field(metadata=compared(unit="%"))  # share of the rate a test reveals, 0..1
+    location: Location = field(metadata=presentation(LOCATION))
+
+
+@dataclass(frozen=True)
 class FailureMode:
     name: str = field(metadata=key())
     kind: str  # "failure" (a hardware/software fault) or "trigger" (a SOTIF triggering condition)
@@ -118,6 +215,19 @@ class FailureMode:
     safe_fraction: float | None = field(default=None, metadata=compared(unit="%"))  # share of the rate that is safe (FMEDA), 0..1
     aiag: Aiag | None = None
     systematic: bool = False  # a systematic fault (e.g. software): not in the FMEDA hardware metrics
+    # the rate or probability as an expression over parameters (None for a plain literal); the model's
+    # assembly evaluates it into rate_per_hour / probability
+    quantity_expr: QExpr | None = field(default=None, metadata=compared(label="expression"))
+    # `exposure N x mission`: the exposure as a multiple of the mission time of the tree it is in
+    exposure_missions: float | None = field(default=None, metadata=compared(label="exposure", unit=" x mission"))
+    proof_test: ProofTest | None = None
+    mttr_hours: float | None = field(default=None, metadata=compared(label="mttr", unit=" h"))
+    uncertainty: Uncertainty | None = None
+
+    @property
+    def is_rate(self) -> bool:
+        """Written as a rate (else as a probability), whether or not its expression could be evaluated."""
+        return not self.quantity_text.startswith("probability")
 
 
 @dataclass(frozen=True)
@@ -141,6 +251,22 @@ class Rule:
     port: str = field(metadata=key())
     deviation: str = field(metadata=key())
     expr: Expr = field(metadata=compared(label="logic", refs="failure_mode"))
+    location: Location = field(metadata=presentation(LOCATION))
+
+
+@dataclass(frozen=True)
+class InputAssumption:
+    """`assume port.deviation probability P` or `assume port.deviation outside`: what the analysis takes for a
+    deviation that arrives at a system input from outside the model."""
+
+    SOPS_KEY: ClassVar[str] = "{port}.{deviation}"
+
+    port: str = field(metadata=key())
+    deviation: str = field(metadata=key())
+    probability: float | None  # None: outside the analysis (or an expression not yet evaluated)
+    outside: bool
+    quantity_expr: QExpr | None = field(metadata=compared(label="expression"))
+    description: str
     location: Location = field(metadata=presentation(LOCATION))
 
 
@@ -255,6 +381,7 @@ class Component:
     systematic_capability: int | None = None  # SC 1..4
     profile_locations: tuple[Location, ...] = field(default=(), metadata=presentation(
         "where element_type / systematic_capability were written, for diagnostics"))
+    assumptions: tuple[InputAssumption, ...] = field(default=(), metadata=members("assumption"))
 
     @property
     def qualified_name(self) -> str:
@@ -282,6 +409,16 @@ class Component:
 
     def part(self, name: str) -> Part | None:
         return self._part_index.get(name)
+
+    def assumption(self, port: str, deviation: str) -> InputAssumption | None:
+        """The assumption about `port.deviation`, or about `port` for every deviation (`assume port ...`)."""
+        found = None
+        for a in self.assumptions:
+            if a.port == port and a.deviation == deviation:
+                return a
+            if a.port == port and not a.deviation:
+                found = a
+        return found
 
     def covering(self, mode: str) -> tuple[Mechanism, ...]:
         """The mechanisms and monitors of this component that cover failure mode `mode`, in source order."""
@@ -527,6 +664,7 @@ class SourceFile:
     package_declared: bool = field(metadata=presentation("the package is compared through the qualified names it gives"))
     imports: tuple[Import, ...] = field(metadata=presentation("see Import.path"))
     mission_time_hours: float | None = field(metadata=compared(label="hours", unit=" h"))  # per package (Model.mission_time_by_package)
+    parameters: tuple[Parameter, ...] = field(default=(), metadata=members("parameter"))
     deviations: tuple[Deviation, ...] = field(default=(), metadata=members("deviation"))
     components: tuple[Component, ...] = field(default=(), metadata=members("component"))
     hazards: tuple[Hazard, ...] = field(default=(), metadata=members("hazard"))

@@ -6,6 +6,7 @@ Scoping: a name is looked up in the referring element's own package first, then 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.model import elements as el
+from safetyops_dsl.model import parameters
 from safetyops_dsl.model.instances import build_instances
 
 DEFAULT_MISSION_TIME_HOURS = 1.0
@@ -35,6 +37,7 @@ class Model:
     evidence: dict[str, el.Evidence] = field(default_factory=dict)
     arguments: dict[str, el.Argument] = field(default_factory=dict)
     deviations: dict[str, el.Deviation] = field(default_factory=dict)  # declared; built-ins are implicit
+    parameters: dict[str, el.Parameter] = field(default_factory=dict)  # qualified name -> parameter
     policy: list[el.PolicyRule] = field(default_factory=list)
     # `mission_time` at file level holds for the whole package; packages without one use the default
     mission_time_by_package: dict[str, float] = field(default_factory=dict)
@@ -45,6 +48,8 @@ class Model:
     _by_name: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _rel_of: dict[str, str] = field(default_factory=dict)  # display path -> root-relative path
     _instances: dict[str, Any] = field(default_factory=dict)  # system qname -> instance tree (cached)
+    # qualified name -> (value in base units, hour exponent), for the parameters that evaluate
+    parameter_values: dict[str, tuple[float, int]] = field(default_factory=dict)
     links_cache: Any = field(default=None, repr=False, compare=False)  # model/links.py, built on first use
 
     # -- lookups ------------------------------------------------------------------------------------------------
@@ -193,6 +198,8 @@ def assemble(root: Path, files: list[el.SourceFile]) -> tuple[Model, list[Diagno
     mission_seen: dict[str, tuple[float, Location | None]] = {}
     for f in files:
         model._rel_of[f.path] = f.rel_path
+        for p in f.parameters:
+            add("parameter", model.parameters, p)
         for c in f.components:
             add("component", model.components, c)
         for h in f.hazards:
@@ -242,4 +249,33 @@ def assemble(root: Path, files: list[el.SourceFile]) -> tuple[Model, list[Diagno
                 diags.append(dg.make(
                     dg.BAD_RISK_MATRIX, f"package '{f.package}' already defines its risk matrix at {matrix.location}",
                     f.risk_matrix.location, "define the risk matrix once per package"))
+    _resolve_parameters(model, diags)
     return model, diags
+
+
+def _resolve_parameters(model: Model, diags: list[Diagnostic]) -> None:
+    """Evaluate every parameter and the failure modes whose quantity names parameters; the components (in
+    the index and in their files) are replaced by their evaluated versions."""
+    if not model.parameters:
+        return
+
+    def resolve(use: el.ParamUse, package: str) -> str | Diagnostic:
+        found = model.resolve(el.NameRef(use.name, use.location), ("parameter",), package, "parameter")
+        return found if isinstance(found, Diagnostic) else found[1]
+
+    table = parameters.Table(model.parameters, resolve)
+    for qname in sorted(model.parameters):
+        found = table.value(qname)
+        if isinstance(found, Diagnostic):
+            diags.append(found)
+    replaced: dict[int, el.Component] = {}
+    for qname, c in sorted(model.components.items()):
+        new = parameters.resolve_failure_modes(c, table, diags)
+        if new is not c:
+            replaced[id(c)] = new
+            model.components[qname] = new
+    if replaced:
+        model.files = [dataclasses.replace(f, components=tuple(replaced.get(id(c), c) for c in f.components))
+                       if any(id(c) in replaced for c in f.components) else f for f in model.files]
+    model.parameter_values = {q: v for q in sorted(model.parameters)
+                              if not isinstance(v := table.value(q), Diagnostic)}

@@ -85,6 +85,15 @@ def hazard_system(model: Model, hazard: el.Hazard) -> el.Component | Diagnostic:
     )
 
 
+def hazard_mission_time(model: Model, hazard: el.Hazard, system: el.Component) -> float:
+    """The mission time of a hazard's fault tree: the hazard's own, else its system's, else its package's."""
+    if hazard.mission_time_hours is not None:
+        return hazard.mission_time_hours
+    if system.mission_time_hours is not None:
+        return system.mission_time_hours
+    return model.mission_time(hazard.package)
+
+
 def resolve_condition_ref(
     model: Model, root: Instance, ref: el.Ref
 ) -> tuple[Instance, str, str] | Diagnostic:

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from typing import Any
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.model import elements as el
+from safetyops_dsl.model.parameters import evaluate_quantity
 
 _TIME_UNIT_HOURS = {"ms": 1 / 3_600_000, "s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "y": 8760.0}
 _CLASS_RANGES = {"severity": ("S", 3), "exposure": ("E", 4), "controllability": ("C", 3)}
@@ -98,7 +100,7 @@ class FileBuilder:
         mission_loc: Location | None = None
         standard: el.StandardDecl | None = None
         matrix: el.RiskMatrix | None = None
-        buckets: dict[str, list[Any]] = {k: [] for k in ("dev", "comp", "haz", "goal", "req", "ev", "arg", "pol")}
+        buckets: dict[str, list[Any]] = {k: [] for k in ("par", "dev", "comp", "haz", "goal", "req", "ev", "arg", "pol")}
         order: list[tuple[str, str]] = []
         for e in tx.elements:
             kind = type(e).__name__
@@ -113,7 +115,10 @@ class FileBuilder:
                 matrix = el.RiskMatrix(tuple(e.severities), tuple(e.probabilities),
                                        tuple((r.level, tuple(r.zones)) for r in e.rows), self.loc(e))
                 continue
-            if kind == "Deviation":
+            if kind == "Parameter":
+                buckets["par"].append(el.Parameter(e.name, package, self.qexpr(e.expr), e.description or "",
+                                                   self.loc(e), self.uncertainty(e.uncertainty)))
+            elif kind == "Deviation":
                 buckets["dev"].append(self.deviation(e, package))
             elif kind == "Component":
                 buckets["comp"].append(self.component(e, package))
@@ -140,6 +145,7 @@ class FileBuilder:
             package_declared=bool(tx.package),
             imports=imports,
             mission_time_hours=mission,
+            parameters=tuple(buckets["par"]),
             deviations=tuple(buckets["dev"]),
             components=tuple(buckets["comp"]),
             hazards=tuple(buckets["haz"]),
@@ -175,6 +181,7 @@ class FileBuilder:
         element_type: str | None = None
         capability: int | None = None
         profile_locs: list[Location] = []
+        assumptions: list[el.InputAssumption] = []
         for m in e.members:
             kind = type(m).__name__
             if kind == "Rule":
@@ -234,6 +241,8 @@ class FileBuilder:
             elif kind == "SystematicCapability":
                 capability = m.value
                 profile_locs.append(self.loc(m))
+            elif kind == "Assume":
+                assumptions.append(self.assumption(m))
         ckind = el.ComponentKind(e.kind)
         ml = None
         if ckind is el.ComponentKind.ML_COMPONENT or model_identity or datasets or metrics:
@@ -258,7 +267,29 @@ class FileBuilder:
             element_type=element_type,
             systematic_capability=capability,
             profile_locations=tuple(profile_locs),
+            assumptions=tuple(assumptions),
         )
+
+    def assumption(self, m: Any) -> el.InputAssumption:
+        port, _, deviation = m.target.partition(".")
+        prob: float | None = None
+        qexpr: el.QExpr | None = None
+        if m.quantity is not None:
+            q = m.quantity
+            if q.expr is not None:
+                qexpr = self.qexpr(q.expr)
+                if not el.qexpr_uses(qexpr):
+                    found = evaluate_quantity(qexpr, lambda use: (0.0, 0), False, m.target)
+                    if isinstance(found, Diagnostic):
+                        self.diagnostics.append(found if found.location.file else
+                                                dataclasses.replace(found, location=self.loc(m)))
+                    else:
+                        prob = found
+            else:
+                prob = self.number(q.value)
+                if not 0.0 <= prob <= 1.0:
+                    self.error(dg.BAD_RATE, f"probability of '{m.target}' is outside 0..1 ({q.value})", self.loc(m))
+        return el.InputAssumption(port, deviation, prob, bool(m.outside), qexpr, m.description or "", self.loc(m))
 
     def common_cause(self, m: Any) -> el.CommonCauseGroup:
         factors: list[float] = []
@@ -274,25 +305,74 @@ class FileBuilder:
         return el.CommonCauseGroup(m.name, self.refs(m.members), m.model, tuple(factors), text,
                                    m.description or "", self.loc(m))
 
+    # -- quantity expressions ---------------------------------------------------------------------------------
+    def qexpr(self, x: Any) -> el.QExpr:
+        kind = type(x).__name__
+        if kind == "Sum":
+            items, ops = x.terms, x.ops
+        elif kind == "Product":
+            items, ops = x.factors, x.ops
+        elif kind == "Paren":
+            return self.qexpr(x.inner)
+        elif kind == "Literal":
+            unit = " ".join((x.unit or "").split())
+            value = self.number(x.value)
+            if unit == "FIT":
+                return el.Num(value * 1e-9, -1, f"{x.value} FIT")
+            if unit in ("per h", "per hour", "/ h", "/h"):
+                return el.Num(value, -1, f"{x.value} {unit}")
+            if unit:
+                return el.Num(value * _TIME_UNIT_HOURS[unit], 1, f"{x.value} {unit}")
+            return el.Num(value, 0, x.value)
+        else:  # ParamUse
+            return el.ParamUse(x.ref, self.loc(x))
+        out = self.qexpr(items[0])
+        for op, item in zip(ops, items[1:], strict=True):
+            out = el.BinOp(op.strip(), out, self.qexpr(item), self.loc(x))
+        return out
+
+    def _source(self, obj: Any) -> str:
+        start = getattr(obj, "_tx_position", 0)
+        return " ".join(self._text[start:getattr(obj, "_tx_position_end", start)].split())
+
     def failure_mode(self, m: Any) -> el.FailureMode:
         q = m.quantity
         loc = self.loc(m)
         rate: float | None = None
         prob: float | None = None
-        value = self.number(q.value)
-        if type(q).__name__ == "RateQuantity":
+        qexpr: el.QExpr | None = None
+        is_rate = type(q).__name__ == "RateQuantity"
+        if getattr(q, "expr", None) is not None:
+            # an expression: evaluated here where it names no parameter, else when the model is assembled
+            qexpr = self.qexpr(q.expr)
+            text = self._source(q.expr) if is_rate else f"probability {self._source(q.expr)}"
+            if not el.qexpr_uses(qexpr):
+                found = evaluate_quantity(qexpr, lambda use: (0.0, 0), is_rate, m.name)
+                if isinstance(found, Diagnostic):
+                    self.diagnostics.append(found if found.location.file else dataclasses.replace(found, location=loc))
+                elif is_rate:
+                    rate = found
+                else:
+                    prob = found
+        elif is_rate:
+            value = self.number(q.value)
             unit = " ".join(q.unit.split())
             rate = value * 1e-9 if unit == "FIT" else value
             text = f"{q.value} {unit}"
             if value < 0:
                 self.error(dg.BAD_RATE, f"failure rate of '{m.name}' is negative ({text})", loc)
         else:
+            value = self.number(q.value)
             prob = value
             text = f"probability {q.value}"
             if not 0.0 <= value <= 1.0:
                 self.error(dg.BAD_RATE, f"probability of '{m.name}' is outside 0..1 ({q.value})", loc)
         description = ""
         exposure: float | None = None
+        exposure_missions: float | None = None
+        proof: el.ProofTest | None = None
+        mttr: float | None = None
+        spread: el.Uncertainty | None = None
         distribution = "exponential"
         safe: float | None = None
         aiag: el.Aiag | None = None
@@ -302,7 +382,19 @@ class FileBuilder:
             if kind == "Text":
                 description = a.text
             elif kind == "Exposure":
-                exposure = self.hours(a.time)
+                if a.time is not None:
+                    exposure = self.hours(a.time)
+                else:
+                    exposure_missions = self.number(a.missions)
+                    if exposure_missions <= 0:
+                        self.error(dg.BAD_VALUE, f"an exposure must be a positive multiple of the mission time, got "
+                                   f"{a.missions} x mission", self.loc(a))
+            elif kind == "ProofTest":
+                proof = self.proof_test(a)
+            elif kind == "Repair":
+                mttr = self.hours(a.time)
+            elif kind == "Uncertainty":
+                spread = self.uncertainty(a)
             elif kind == "Distribution":
                 distribution = a.name
                 if distribution not in ("exponential", "constant"):
@@ -330,9 +422,45 @@ class FileBuilder:
                     )
                 else:
                     systematic = True
+        if proof is not None and rate is None and qexpr is None:
+            self.error(dg.BAD_PROOF_TEST, f"'{m.name}' is given as a probability: a proof test needs a failure rate",
+                       proof.location, "give the failure as a rate (e.g. `rate 2e-6 per h`)")
+        if proof is not None and (exposure is not None or exposure_missions is not None or distribution != "exponential"):
+            self.error(dg.BAD_PROOF_TEST, f"'{m.name}' is proof-tested: its exposure follows the test cycle",
+                       proof.location, "drop the `exposure` and `distribution` of a proof-tested failure")
+        if mttr is not None and proof is None:
+            self.error(dg.BAD_PROOF_TEST, f"'{m.name}' has a repair time but no proof test that reveals the failure",
+                       loc, "add `proof_test every ...`; a failure nothing reveals is never repaired")
         return el.FailureMode(
-            m.name, m.kind, rate, prob, text, description, loc, exposure, distribution, safe, aiag, systematic
+            m.name, m.kind, rate, prob, text, description, loc, exposure, distribution, safe, aiag, systematic,
+            qexpr, exposure_missions, proof, mttr, spread,
         )
+
+    def uncertainty(self, a: Any) -> el.Uncertainty | None:
+        """The distribution as written; its parameters are checked against the value it spreads when the
+        model is assembled (model/parameters.py: check_uncertainty)."""
+        if a is None:
+            return None
+        loc = self.loc(a)
+        if a.kind == "uniform":
+            low, high = self.qexpr(a.low), self.qexpr(a.high)
+            assert isinstance(low, el.Num) and isinstance(high, el.Num)
+            return el.Uncertainty("uniform", low.value, high.value, loc, low.dim, high.dim)
+        if a.kind == "normal":
+            sd = self.qexpr(a.sd)
+            assert isinstance(sd, el.Num)
+            return el.Uncertainty("normal", sd.value, 0.0, loc, sd.dim)
+        return el.Uncertainty(a.kind, self.number(a.a), 0.0, loc)
+
+    def proof_test(self, a: Any) -> el.ProofTest:
+        interval = self.hours(a.interval)
+        first = self.hours(a.first) if a.first is not None else interval
+        duration = self.hours(a.duration) if a.duration is not None else 0.0
+        coverage = self.percent(a.coverage, "proof-test coverage", a) if a.coverage else 1.0
+        if duration >= interval:
+            self.error(dg.BAD_PROOF_TEST, f"a proof test lasting {duration:g} h does not fit in its interval of "
+                       f"{interval:g} h", self.loc(a), "the test must end before the next one starts")
+        return el.ProofTest(interval, first, duration, coverage, self.loc(a))
 
     def expr(self, x: Any) -> el.Expr:
         kind = type(x).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable
 
@@ -21,6 +22,7 @@ from safetyops_dsl.model.semantics import (
     derived_asil,
     did_you_mean,
     goal_asil,
+    hazard_mission_time,
     hazard_system,
     requirement_asil,
     resolve_allocation,
@@ -74,7 +76,10 @@ def _residual(owner: el.Component, fm: el.FailureMode) -> tuple[float | None, fl
     kept = owner.residual_share(fm)
     rate = fm.rate_per_hour * kept if fm.rate_per_hour is not None else None
     prob = fm.probability * kept if fm.probability is not None else None
-    return rate, prob, fm.exposure_hours, fm.distribution
+    # members sharing a cause must share how their probability evolves: exposure, proof tests, repair
+    timing = fm.distribution, fm.exposure_missions, fm.proof_test and dataclasses.replace(
+        fm.proof_test, location=Location("")), fm.mttr_hours
+    return rate, prob, fm.exposure_hours, repr(timing)
 
 
 def _same(a: tuple[float | None, float | None, float | None, str],
@@ -841,6 +846,108 @@ def check_policy(model: Model) -> Iterable[Diagnostic]:
             yield unknown(rule.rule, "policy rule", POLICY_RULES, rule.location)
 
 
+def check_assumptions(model: Model) -> Iterable[Diagnostic]:
+    """`assume port.deviation ...` names an input port of a system (where deviations enter from outside the
+    model) and a known deviation, once."""
+    for _, comp in sorted(model.components.items()):
+        seen: set[tuple[str, str]] = set()
+        for a in comp.assumptions:
+            port = comp.port(a.port)
+            target = f"{a.port}.{a.deviation}" if a.deviation else a.port
+            if comp.kind is not el.ComponentKind.SYSTEM or port is None or port.direction is not el.PortDirection.IN:
+                what = (f"'{a.port}' is not an input port of system '{comp.name}'" if comp.kind is el.ComponentKind.SYSTEM
+                        else f"{comp.kind.value} '{comp.name}' is not a system")
+                yield dg.make(dg.BAD_ASSUMPTION, f"'{target}' enters the model nowhere: {what}", a.location,
+                              "assume what arrives at an `in` port of a `system`; inside the model, failure "
+                              "modes say what happens")
+                continue
+            if (a.port, a.deviation) in seen:
+                yield dg.make(dg.BAD_ASSUMPTION, f"'{target}' is assumed twice in '{comp.name}'", a.location)
+            seen.add((a.port, a.deviation))
+            if a.deviation:
+                bad = check_deviation(model, a.deviation, a.location)
+                if bad is not None:
+                    yield bad
+
+
+def _uncertainty_problem(u: el.Uncertainty, value: float, is_rate: bool) -> str:
+    """Why the distribution cannot spread `value` ('' where it can)."""
+    want = -1 if is_rate else 0
+    unit = "a rate (per h)" if is_rate else "a pure number"
+    if u.kind == "lognormal" and not u.a > 1.0:
+        return f"a lognormal error factor must be above 1, got {u.a:g}"
+    if u.kind == "lognormal" and not value > 0.0:
+        return f"a lognormal needs a positive mean, got {value:g}"
+    if u.kind == "gamma" and not (u.a > 0.0 and value > 0.0):
+        return f"a gamma needs a positive shape and mean, got shape {u.a:g} and mean {value:g}"
+    if u.kind == "beta" and is_rate:
+        return "a beta distribution spreads a probability in [0, 1], not a rate"
+    if u.kind == "beta" and not (u.a > 0.0 and 0.0 < value < 1.0):
+        return f"a beta needs alpha > 0 and a mean strictly inside (0, 1), got alpha {u.a:g} and mean {value:g}"
+    if u.kind in ("uniform", "normal") and (u.a_dim != want or (u.kind == "uniform" and u.b_dim != want)):
+        return f"the bounds or spread must be {unit}, like the value"
+    if u.kind == "normal" and not u.a > 0.0:
+        return f"a normal needs a positive standard deviation, got {u.a:g}"
+    if u.kind == "uniform" and not (0.0 <= u.a <= value <= u.b and u.a < u.b and (is_rate or u.b <= 1.0)):
+        return (f"uniform bounds {u.a:g} to {u.b:g} must be ordered, enclose the value {value:g} and stay in "
+                + ("[0, inf)" if is_rate else "[0, 1]"))
+    return ""
+
+
+def check_uncertainties(model: Model) -> Iterable[Diagnostic]:
+    """A distribution must be able to spread the value it is written on (impossible parameters: an error
+    factor of 1 or less, a beta on a rate or outside [0, 1], bounds that do not enclose the value)."""
+    hint = "see docs/reliability.md#uncertainty for what each distribution needs"
+    for _, comp in sorted(model.components.items()):
+        for fm in comp.failure_modes:
+            value = fm.rate_per_hour if fm.is_rate else fm.probability
+            if fm.uncertainty is not None and value is not None:
+                why = _uncertainty_problem(fm.uncertainty, value, fm.is_rate)
+                if why:
+                    yield dg.make(dg.BAD_DISTRIBUTION, f"uncertainty of '{comp.name}.{fm.name}': {why}",
+                                  fm.uncertainty.location, hint)
+    for qname, p in sorted(model.parameters.items()):
+        found = model.parameter_values.get(qname)
+        if p.uncertainty is None or found is None:
+            continue
+        if found[1] not in (-1, 0):
+            yield dg.make(dg.BAD_DISTRIBUTION, f"uncertainty of parameter '{p.name}': only rates and pure numbers "
+                          "can be uncertain", p.uncertainty.location, hint)
+            continue
+        why = _uncertainty_problem(p.uncertainty, found[0], found[1] == -1)
+        if why:
+            yield dg.make(dg.BAD_DISTRIBUTION, f"uncertainty of parameter '{p.name}': {why}",
+                          p.uncertainty.location, hint)
+
+
+def check_proof_tests(model: Model) -> Iterable[Diagnostic]:
+    """A proof test must fall inside the mission time of every hazard tree its failure mode is in: a test
+    interval (or first test) beyond it means the failure is never revealed in the analysed mission."""
+    seen: set[tuple[Location, float]] = set()
+    for _, hazard in sorted(model.hazards.items()):
+        system = hazard_system(model, hazard)
+        if isinstance(system, Diagnostic):
+            continue
+        mission = hazard_mission_time(model, hazard, system)
+        for inst in model.instances(system).walk():
+            for fm in inst.component.failure_modes:
+                pt = fm.proof_test
+                if pt is None or (pt.location, mission) in seen:
+                    continue
+                seen.add((pt.location, mission))
+                worst = max(pt.interval_hours, pt.first_hours)
+                if worst > mission:
+                    what = "interval" if pt.interval_hours >= pt.first_hours else "first test"
+                    yield dg.make(
+                        dg.PROOF_TEST_BEYOND_MISSION,
+                        f"the proof-test {what} of '{inst.component.name}.{fm.name}' ({worst:g} h) is longer than "
+                        f"the mission time of hazard '{hazard.name}' ({mission:g} h)",
+                        pt.location,
+                        "a test after the mission never reveals the failure: shorten the interval, or give the "
+                        "hazard the mission time the tests are planned for (`mission_time`)",
+                    )
+
+
 ALL_RULES: tuple[Rule, ...] = (
     check_component_members,
     check_hierarchy_cycles,
@@ -852,6 +959,9 @@ ALL_RULES: tuple[Rule, ...] = (
     check_ml,
     check_hazards,
     check_goals,
+    check_proof_tests,
+    check_assumptions,
+    check_uncertainties,
     check_requirements,
     check_evidence,
     check_arguments,
