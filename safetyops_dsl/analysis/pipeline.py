@@ -45,6 +45,7 @@ from safetyops_dsl.fta.result import AnalysisOptions, FtaResult
 from safetyops_dsl.fta.tree import FaultTree
 from safetyops_dsl.model.elements import PolicyRule
 from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.links import links
 from safetyops_dsl.validation.policy import Policy, resolve_policy
 
 T = TypeVar("T")
@@ -162,9 +163,23 @@ class Results:
             return None
         with self.progress.phase("standard profiles"):
             results = {t.name: (r, t.mission_time or 1.0) for t, r in self.trees}
-            # the achieved PFDavg / PFH per safety function come from a demand analysis (periodic tests); the
-            # model has none yet, so the verification table says "not computed" rather than a per-mission figure
-            return build_profile_report(self.model, self.syntheses, results, achieved={})
+            return build_profile_report(self.model, self.syntheses, results, achieved=self.achieved_demand)
+
+    @cached_property
+    def achieved_demand(self) -> dict[str, float]:
+        """Safety function name -> its achieved PFDavg (low demand) or PFH (high, continuous), from the demand
+        analysis of the hazards it mitigates (the worst of them). A function with a hazard the demand analysis
+        has no row for (no proof-tested or repairable event in its tree) gets none: the verification table then
+        says "not computed" rather than showing a per-mission probability as a PFDavg."""
+        rows = {row.hazard: row for row in self.demand}
+        out: dict[str, float] = {}
+        for gq, hazards in links(self.model).hazards_of_goal.items():
+            goal = self.model.goals[gq]
+            found = [rows.get(self.model.hazards[h].name) for h in hazards]
+            if not hazards or goal.demand is None or any(r is None for r in found):
+                continue
+            out[goal.name] = max((r.pfd_avg if goal.demand == "low" else r.pfh) for r in found if r is not None)
+        return out
 
     # -- trace and coverage --------------------------------------------------------------------------------------
     @cached_property

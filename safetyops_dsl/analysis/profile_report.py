@@ -300,7 +300,7 @@ def build_profile_report(model: Model, syntheses: Sequence[SynthesisResult],
                          results: Mapping[str, tuple[FtaResult, float]],
                          achieved: Mapping[str, float] | None = None) -> ProfileReport:
     """`results`: hazard name -> (engine result, mission time); `achieved`: safety function name -> PFDavg or
-    PFH from the demand analysis (none yet: the cells say "not computed")."""
+    PFH from the demand analysis (pipeline `achieved_demand`; absent: the cells say "not computed")."""
     packages = sorted({h.package for h in model.hazards.values()} | {g.package for g in model.goals.values()})
     sil, elements = _sil_rows(model, syntheses, achieved or {})
     return ProfileReport(
