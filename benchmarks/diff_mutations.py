@@ -2,7 +2,7 @@
 every command prints before and after.
 
 For each edit: the edited model is analysed by the commands a reviewer reads (`sops fta|fmea|fmeda|hara|
-trace|gate|gsn --format json`, in process); a section "moved" where that command's output changed. The diff
+trace|gate|gsn|sotif --format json`, in process); a section "moved" where that command's output changed. The diff
 (`sops diff OLD NEW --format json`) must then list at least one element change and a non-empty
 `deltas.<section>` for every moved section, and no section that did not move. Edits that make the model
 invalid must still get a diff (exit 1) with the change listed.
@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = (ROOT / "models" / "aeb", ROOT / "models" / "insulin_pump")
 # command -> deltas section it stands for
 SECTIONS = {"fta": "fta", "fmea": "fmea", "fmeda": "fmeda", "hara": "hara", "trace": "trace", "gate": "gate",
-            "gsn": "gsn"}
+            "gsn": "gsn", "sotif": "sotif", "odd_coverage": "odd_coverage"}
+# `sops sotif` prints both: its "coverage" member is the ODD coverage, the rest the SOTIF analysis
+SPLIT = {"odd_coverage": ("sotif", "coverage")}
 
 
 @dataclass(frozen=True)
@@ -129,11 +131,17 @@ def outputs(folder: Path) -> dict[str, str] | None:
         # gsn take them as --results
         shipped = ["--results", "ci-results"] if (folder / "ci-results").is_dir() else []
         for cmd in SECTIONS:
+            if cmd in SPLIT:
+                continue
             extra = shipped if cmd in ("trace", "gsn") else []
             _, text = _run([cmd, ".", "--format", "json", *extra])
             doc = _json(text)
             if cmd == "trace" and isinstance(doc, dict):
                 doc.pop("graph", None)
+            for part, (whole, member) in SPLIT.items():
+                if cmd == whole:
+                    out[part] = json.dumps(doc.pop(member, None) if isinstance(doc, dict) else None,
+                                           sort_keys=True)
             out[cmd] = json.dumps(doc, sort_keys=True)
         return out
     finally:

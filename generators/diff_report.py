@@ -21,13 +21,14 @@ KIND_WORDS = {
     "ccf_group": "CCF group", "rule": "failure logic", "propagate": "propagation", "part": "part",
     "connection": "connection",
     "ml_model": "ML model", "dataset": "dataset", "metric": "metric", "deviation": "deviation",
-    "policy": "policy rule", "mission_time": "mission time",
+    "policy": "policy rule", "mission_time": "mission time", "odd": "ODD", "odd_attribute": "ODD attribute",
+    "acceptance": "acceptance criterion",
 }
 KIND_WORDS.update({"argument": "argument", "gsn_node": "GSN node"})
 PLURALS = {"hazard": "hazards", "safety_goal": "safety goals", "requirement": "requirements", "evidence": "evidence"}
 SECTION_TITLES = {
     "fmeda": "FMEDA", "fmea": "FMEA", "hara": "HARA", "trace": "Trace and coverage", "gate": "Release gate",
-    "gsn": "GSN safety case",
+    "gsn": "GSN safety case", "sotif": "SOTIF analysis", "odd_coverage": "ODD coverage",
 }
 
 

@@ -51,7 +51,8 @@ KIND_RANK = {k: i for i, k in enumerate(
     TOP_KINDS + ("port", "failure_mode", "mechanism", "ccf_group", "rule", "propagate", "part", "connection",
                  "gsn_node",
                  "ml_model",
-                 "dataset", "metric", "deviation", "policy", "mission_time"))}
+                 "dataset", "metric", "odd", "odd_attribute", "acceptance", "deviation", "policy",
+                 "mission_time"))}
 MEMBER_KINDS = ("component", "argument")  # top-level kinds whose members are diffed one by one
 REL_TOLERANCE = 1e-9
 

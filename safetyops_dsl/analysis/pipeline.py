@@ -24,6 +24,8 @@ from safetyops_dsl.analysis.evidence import read_results, test_sources
 from safetyops_dsl.analysis.fmea import FmeaTable, build_fmea
 from safetyops_dsl.analysis.fmeda import FmedaReport, build_fmeda
 from safetyops_dsl.analysis.hara import HaraTable, build_hara
+from safetyops_dsl.analysis.odd_coverage import OddCoverage, build_odd_coverage
+from safetyops_dsl.analysis.sotif import SotifReport, build_sotif
 from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
 from safetyops_dsl.analysis.targets import GoalCheck, check_goal_targets
 from safetyops_dsl.analysis.trace import TraceGraph, build_trace
@@ -109,6 +111,17 @@ class Results:
         with self.progress.phase("HARA"):
             return build_hara(self.model)
 
+    # -- SOTIF and ODD coverage -----------------------------------------------------------------------------------
+    @cached_property
+    def odd_coverage(self) -> OddCoverage:
+        with self.progress.phase("ODD coverage"):
+            return build_odd_coverage(self.model)
+
+    @cached_property
+    def sotif(self) -> SotifReport:
+        with self.progress.phase("SOTIF"):
+            return build_sotif(self.model, self.syntheses, self.ci, self.odd_coverage)
+
     # -- trace and coverage --------------------------------------------------------------------------------------
     @cached_property
     def ci(self) -> CiResults | None:
@@ -157,13 +170,15 @@ class Results:
             if self.options.results:
                 statuses, details, _ = gsn.evidence_statuses(self.model, self.options.results,
                                                              use_git=self.options.use_git)
-            return gsn.build_case(self.model, statuses, self.probabilities(), details=details)
+            return gsn.build_case(self.model, statuses, self.probabilities(), details=details,
+                                  sotif=self.sotif)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
         """Beyond the model check: results, policy, trace, coverage, GSN (computes what it reports on)."""
         diags: list[Diagnostic] = list(self.ci.diagnostics) if self.ci is not None else []
         diags += self.trace.diagnostics + self.coverage.diagnostics
+        diags += list(self.sotif.coverage.diagnostics) + list(self.sotif.diagnostics)
         if self.case is not None:
             diags += list(self.case.diagnostics)
         return dg.sort_unique(diags)

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "build": ("safetyops_dsl.cli.build_cmd", "build", "Every analysis and a static report site in one folder."),
     "gate": ("safetyops_dsl.cli.gate_cmd", "gate", "Release gate: check, coverage, FMEDA, targets, GSN; one exit code."),
     "lsp": ("safetyops_dsl.cli.lsp_cmd", "lsp", "Language server for editors (LSP over stdio)."),
+    "sotif": ("safetyops_dsl.cli.sotif_cmd", "sotif", "SOTIF analysis of the ML components, validation targets, ODD coverage."),
     "gsn": ("safetyops_dsl.cli.gsn_cmd", "gsn", "GSN safety case from the model: SVG, DOT, gsn2x YAML, JSON, Markdown."),
 }
 
