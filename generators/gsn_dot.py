@@ -18,7 +18,6 @@ the overview shows modules, not nodes, and a node with many children stacks them
 from __future__ import annotations
 
 import re
-
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 

@@ -11,9 +11,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from safetyops_dsl.generators.tables import (
+    Column,
+    Document,
+    Sheet,
+    _plain,
+    _r,
+    to_csv,
+    to_html,
+    to_markdown,
+    to_xlsx,
+)
+
 from safetyops_dsl.analysis.sotif import UNIT_TEXT, SotifReport
 from safetyops_dsl.diagnostics import json_hidden
-from safetyops_dsl.generators.tables import Column, Document, Sheet, _plain, _r, to_csv, to_html, to_markdown, to_xlsx
 
 FORMATS = ("md", "csv", "html", "xlsx", "json")
 

@@ -640,7 +640,16 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None,
     `out` is where the folder will finally live (source links are relative to it). `cache`: SVGs of an
     earlier build by diagram key (`diagram_cache`); `drawn_record` receives key -> file of every diagram,
     for the manifest."""
-    from safetyops_dsl.generators import fta_report, graphviz, openpsa, registry, site, sotif_report, tables, trace_report
+    from safetyops_dsl.generators import (
+        fta_report,
+        graphviz,
+        openpsa,
+        registry,
+        site,
+        sotif_report,
+        tables,
+        trace_report,
+    )
     from safetyops_dsl.generators.fault_tree_dot import render_pages
 
     progress = progress or QuietProgress()

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from safetyops_dsl import diagnostics as dg
-from safetyops_dsl.analysis import gsn
-from safetyops_dsl.analysis import sotif
+from safetyops_dsl.analysis import gsn, sotif
 from safetyops_dsl.analysis.fmeda import Status
 from safetyops_dsl.analysis.odd_coverage import EMPTY, THIN
 from safetyops_dsl.analysis.pipeline import Results
@@ -86,20 +85,20 @@ def gate_items(r: Results, check_diagnostics: Sequence[Diagnostic], file_count: 
         else:
             detail = f"{c.achieved_per_hour:.3g} /h vs target {c.target_per_hour:.3g} /h"
         items.append(GateItem("goal target", c.goal, PASS if c.passed else FAIL, detail))
-    for bad in r.odd_coverage.refused:
-        items.append(GateItem("ODD coverage", f"{bad.role} {bad.identity}", FAIL, bad.reason))
+    for refused in r.odd_coverage.refused:
+        items.append(GateItem("ODD coverage", f"{refused.role} {refused.identity}", FAIL, refused.reason))
     for cov in r.odd_coverage.datasets:
         empty = sum(1 for c in cov.cells if c.status == EMPTY)
         thin = sum(1 for c in cov.cells if c.status == THIN)
         items.append(GateItem("ODD coverage", f"{cov.role} {cov.identity}", FAIL if empty else PASS,
                               f"{len(cov.cells)} ODD cells, {cov.total} samples: {empty} empty, {thin} thin"
                               + (f" (< {cov.min_samples})" if thin else "")))
-    for t in r.sotif.targets:
-        verdict = {sotif.MET: PASS, sotif.NOT_MET: FAIL, sotif.NOT_REPORTED: FAIL, sotif.NOT_RUN: SKIP}[t.status]
-        shown = f"{t.reported:.6g}" if t.reported is not None else "no exposure reported"
-        items.append(GateItem("SOTIF validation", t.hazard, verdict,
-                              f"{shown} vs {t.required:.6g} {sotif.UNIT_TEXT[t.unit]} needed for {t.rate:g} per "
-                              f"{t.unit} at {t.confidence * 100:g} % ({t.failures or 0} failures)"))
+    for vt in r.sotif.targets:
+        verdict = {sotif.MET: PASS, sotif.NOT_MET: FAIL, sotif.NOT_REPORTED: FAIL, sotif.NOT_RUN: SKIP}[vt.status]
+        shown = f"{vt.reported:.6g}" if vt.reported is not None else "no exposure reported"
+        items.append(GateItem("SOTIF validation", vt.hazard, verdict,
+                              f"{shown} vs {vt.required:.6g} {sotif.UNIT_TEXT[vt.unit]} needed for {vt.rate:g} per "
+                              f"{vt.unit} at {vt.confidence * 100:g} % ({vt.failures or 0} failures)"))
     if r.case is None:
         items.append(GateItem("GSN", "top goal", SKIP, "not built"))
     else:

@@ -45,7 +45,14 @@ from safetyops_dsl.fta.result import AnalysisOptions
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.links import links
-from safetyops_dsl.model.semantics import derived_asil, goal_asil, hazard_system, odd_cells, odd_scopes, odd_text
+from safetyops_dsl.model.semantics import (
+    derived_asil,
+    goal_asil,
+    hazard_system,
+    odd_cells,
+    odd_scopes,
+    odd_text,
+)
 
 # -- statuses ------------------------------------------------------------------------------------------------
 

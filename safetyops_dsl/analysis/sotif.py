@@ -186,6 +186,8 @@ class _Builder:
                             continue
                         ev_inst, ev_comp, fm = found
                         own = ev_inst == inst
+                        triggers: tuple[str, ...]
+                        cells: tuple[str, ...]
                         if fm.kind == "trigger":
                             kind = PERFORMANCE if own else SPECIFICATION
                             triggers = (_trigger_text(ev_inst, fm),)
@@ -211,7 +213,7 @@ class _Builder:
 
     def targets(self, contributed: set[str]) -> list[ValidationTarget]:
         out: list[ValidationTarget] = []
-        for q, hz in sorted(self.model.hazards.items()):
+        for _, hz in sorted(self.model.hazards.items()):
             acc = hz.acceptance
             if acc is None:
                 if hz.name in contributed:
@@ -295,12 +297,12 @@ class _Builder:
                     out.append(ScenarioRow(2, label, r.hazard, _cells(t), "", "no metric on this ODD slice", OPEN))
                 for kind, text, status in evidence:
                     out.append(ScenarioRow(2, label, r.hazard, _cells(t), kind, text, status))
-        for t in targets:
-            unit = UNIT_TEXT[t.unit]
-            shown = f"{t.reported:.6g} {unit}" if t.reported is not None else "no exposure reported"
-            status = {MET: PASSED, NOT_MET: FAILED, NOT_REPORTED: MISSING, NOT_RUN: NOT_RUN}[t.status]
-            out.append(ScenarioRow(3, f"residual unknown scenarios of {t.hazard}", t.hazard, "whole ODD",
-                                   "validation exposure", f"{shown}; needs {t.required:.6g} {unit}", status))
+        for vt in targets:
+            unit = UNIT_TEXT[vt.unit]
+            shown = f"{vt.reported:.6g} {unit}" if vt.reported is not None else "no exposure reported"
+            status = {MET: PASSED, NOT_MET: FAILED, NOT_REPORTED: MISSING, NOT_RUN: NOT_RUN}[vt.status]
+            out.append(ScenarioRow(3, f"residual unknown scenarios of {vt.hazard}", vt.hazard, "whole ODD",
+                                   "validation exposure", f"{shown}; needs {vt.required:.6g} {unit}", status))
         return out
 
 

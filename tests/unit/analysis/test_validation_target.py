@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safetyops_dsl.analysis.validation_target import chi2_quantile, gamma_quantile, poisson_cdf, required_exposure
+from safetyops_dsl.analysis.validation_target import (
+    chi2_quantile,
+    gamma_quantile,
+    poisson_cdf,
+    required_exposure,
+)
 
 
 @pytest.mark.parametrize("confidence", [0.5, 0.9, 0.95, 0.99, 0.999])
