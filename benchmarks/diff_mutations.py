@@ -2,7 +2,7 @@
 every command prints before and after.
 
 For each edit: the edited model is analysed by the commands a reviewer reads (`sops fta|fmea|fmeda|hara|
-trace|gate|gsn|inject --format json`, in process; fmeda with the shipped fault-injection results); a
+trace|gate|gsn|inject|sotif --format json`, in process; fmeda with the shipped fault-injection results); a
 section "moved" where that command's output changed. The diff
 (`sops diff OLD NEW --format json`) must then list at least one element change and a non-empty
 `deltas.<section>` for every moved section, and no section that did not move. Edits that make the model
@@ -35,7 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = (ROOT / "models" / "aeb", ROOT / "models" / "insulin_pump")
 # command -> deltas section it stands for
 SECTIONS = {"fta": "fta", "fmea": "fmea", "fmeda": "fmeda", "hara": "hara", "trace": "trace", "gate": "gate",
-            "gsn": "gsn", "inject": "injection"}
+            "gsn": "gsn", "inject": "injection", "sotif": "sotif", "odd_coverage": "odd_coverage"}
+# `sops sotif` prints both: its "coverage" member is the ODD coverage, the rest the SOTIF analysis
+SPLIT = {"odd_coverage": ("sotif", "coverage")}
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ def outputs(folder: Path) -> dict[str, str] | None:
         # and its fault-injection results, which diff reads from there too (the FMEDA shows the measurement)
         campaign = [f"ci-results/{n}" for n in ("injection.xml", "injection.json") if (folder / "ci-results" / n).is_file()]
         for cmd in SECTIONS:
+            if cmd in SPLIT:
+                continue
             extra = shipped if cmd in ("trace", "gsn") else []
             if cmd == "fmeda":
                 extra = [a for f in campaign for a in ("--campaign-results", f)]
@@ -139,6 +143,10 @@ def outputs(folder: Path) -> dict[str, str] | None:
             doc = _json(text)
             if cmd == "trace" and isinstance(doc, dict):
                 doc.pop("graph", None)
+            for part, (whole, member) in SPLIT.items():
+                if cmd == whole:
+                    out[part] = json.dumps(doc.pop(member, None) if isinstance(doc, dict) else None,
+                                           sort_keys=True)
             out[cmd] = json.dumps(doc, sort_keys=True)
         return out
     finally:

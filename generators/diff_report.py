@@ -23,14 +23,15 @@ KIND_WORDS = {
     "connection": "connection",
     "ml_model": "ML model", "dataset": "dataset", "metric": "metric", "deviation": "deviation",
     "policy": "policy rule", "mission_time": "mission time", "standard": "standard", "risk_matrix": "risk matrix",
-    "parameter": "parameter", "assumption": "input assumption",
+    "parameter": "parameter", "assumption": "input assumption", "odd": "ODD", "odd_attribute": "ODD attribute",
+    "acceptance": "acceptance criterion",
 }
 KIND_WORDS.update({"argument": "argument", "gsn_node": "GSN node"})
 PLURALS = {"hazard": "hazards", "safety_goal": "safety goals", "requirement": "requirements", "evidence": "evidence"}
 SECTION_TITLES = {
     "fmeda": "FMEDA", "fmea": "FMEA", "hara": "HARA", "profile": "Standard profiles", "trace": "Trace and coverage",
     "injection": "Fault-injection campaign", "gate": "Release gate", "gsn": "GSN safety case",
-    "demand": "Demand (PFDavg, PFH)",
+    "demand": "Demand (PFDavg, PFH)", "sotif": "SOTIF analysis", "odd_coverage": "ODD coverage",
 }
 
 

@@ -17,6 +17,7 @@ the overview shows modules, not nodes, and a node with many children stacks them
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 
@@ -92,7 +93,9 @@ def _status_word(case: Case, node: Node) -> str:
 def _label(node: Node, status: str, module_band: str | None = None) -> str:
     width = WRAP.get(node.kind, 30)
     lines = _wrap(node.text, width, MAX_LINES.get(node.kind, 6))
-    body = '<BR ALIGN="CENTER"/>'.join(_html(line) for line in lines)
+    # Graphviz rejects a `]` right after a line break (`<BR/>]`: "non-space string used after </TABLE>"), which
+    # wrapping a metric key such as `recall[light=night]` can produce: such a `]` is written as an entity
+    body = '<BR ALIGN="CENTER"/>'.join(re.sub(r"^\]", "&#93;", _html(line)) for line in lines)
     head = f"<B>{_html(node.id)}</B>"
     size = 8 if node.kind == "solution" and module_band is None else 9
     if status:

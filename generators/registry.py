@@ -20,7 +20,7 @@ PKG = "safetyops_dsl.generators"
 
 @dataclass(frozen=True)
 class Format:
-    artifact: str  # fmea | fmeda | hara | trace | diff | gate
+    artifact: str  # fmea | fmeda | hara | sotif | trace | diff | gate
     name: str  # the --format value and the file suffix
     writer: str  # "module:function", called as function(*subject, name, **options)
     binary: bool = False  # bytes: needs -o on the command line
@@ -36,8 +36,8 @@ class Format:
         return self.load()(*subject, self.name, **options)
 
 
-def _tables(artifact: str) -> tuple[Format, ...]:
-    w = f"{PKG}.tables:render"
+def _tables(artifact: str, module: str = "tables") -> tuple[Format, ...]:
+    w = f"{PKG}.{module}:render"
     return (
         Format(artifact, "md", w, description="Markdown"),
         Format(artifact, "csv", w, description="CSV (formula-safe cells)"),
@@ -63,6 +63,7 @@ FORMATS: tuple[Format, ...] = (
     *_tables("fmea"),
     *_tables("fmeda"),
     *_tables("hara"),
+    *_tables("sotif", "sotif_report"),
     *_trace(),
     Format("diff", "md", f"{PKG}.diff_report:render", export=False, description="a pull-request comment"),
     Format("diff", "json", f"{PKG}.diff_report:render", export=False, description="JSON for machines"),

@@ -111,6 +111,7 @@ class SiteData:
     element_pages: dict[str, str] = field(default_factory=dict)
     trace_pages: list[TracePage] = field(default_factory=list)
     global_trace_graph: bool = True  # exports/trace.svg exists
+    sotif: Document | None = None  # the SOTIF table and ODD coverage (generators/sotif_report.py): ML models only
 
 
 # -- source links ------------------------------------------------------------------------------------------------
@@ -489,6 +490,8 @@ def render_site(data: SiteData) -> dict[str, str]:
     trees_by_name = {p.tree.name: p for p in data.trees}
     nav = [("index.html", "Overview"), ("hazards.html", "Hazard log"), ("fmea.html", "FMEA"),
            ("fmeda.html", "FMEDA"), ("hara.html", "HARA"), ("trace.html", "Trace"), ("gsn.html", "GSN")]
+    if data.sotif is not None:
+        nav.insert(5, ("sotif.html", "SOTIF"))
 
     def page(path: str, template: str, title: str, **ctx: Any) -> None:
         depth = path.count("/")
@@ -576,7 +579,10 @@ def render_site(data: SiteData) -> dict[str, str]:
              stem=p.stem, top_loc=top_loc)
 
     # tables
-    for kind, doc in (("fmea", data.fmea), ("fmeda", data.fmeda), ("hara", data.hara)):
+    table_docs = [("fmea", data.fmea), ("fmeda", data.fmeda), ("hara", data.hara)]
+    if data.sotif is not None:
+        table_docs.append(("sotif", data.sotif))
+    for kind, doc in table_docs:
         page(f"{kind}.html", "table.html.j2", doc.title.split(" — ")[0], doc=doc, kind=kind,
              sheets=[_sheet(kind, s, links, "") for s in doc.sheets])
 
@@ -656,7 +662,8 @@ def render_single_file(pages: dict[str, str], data: SiteData) -> str:
     prefixed with the page's key, so they stay unique), links between pages become links to those sections,
     and CSS, script and search index are inlined. Links to files that only exist in the folder (downloads)
     become plain text: the file must work alone."""
-    order = ["index.html", "hazards.html", "fta/", "fmea.html", "fmeda.html", "hara.html", "trace.html", "gsn.html"]
+    order = ["index.html", "hazards.html", "fta/", "fmea.html", "fmeda.html", "hara.html", "sotif.html", "trace.html",
+             "gsn.html"]
 
     def reading_order(path: str) -> tuple[int, str]:
         """The site's navigation order; pages of a folder (fta/) together; model files last."""

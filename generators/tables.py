@@ -625,7 +625,11 @@ _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _OK, _BAD, _WARN, _INFO, _MUTED = ("DAFBE1", "116329"), ("FFEBE9", "A40E26"), ("FFF8C5", "7D4E00"), \
     ("DDF4FF", "0A3069"), (None, "57606A")
 _COLOURS: dict[str, dict[str, tuple[str | None, str]]] = {
-    "status": {"pass": _OK, "fail": _BAD, "na": _MUTED, "h": _BAD, "m": _WARN},
+    "status": {"pass": _OK, "fail": _BAD, "na": _MUTED, "h": _BAD, "m": _WARN,
+               # SOTIF (generators/sotif_report.py): validation targets, scenarios, ODD cells
+               "met": _OK, "passed": _OK, "ok": _OK, "notmet": _BAD, "failed": _BAD, "empty": _BAD,
+               "thin": _WARN, "open": _WARN, "missing": _WARN, "notreported": _WARN, "restricted": _MUTED,
+               "noresults": _MUTED},
     "class": {"singlepoint": _BAD, "residual": _WARN, "multiplepoint": _INFO, "safe": (None, "116329")},
 }
 

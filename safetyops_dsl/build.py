@@ -474,6 +474,12 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
             inputs.append(artifact)
             read.setdefault(artifact, _sha256_file(artifact))
         pins_commit = pins_commit or ev.commit is not None
+    for comp in model.components.values():  # the data coverage manifests the ODD coverage read
+        for ds in comp.ml.datasets if comp.ml else ():
+            if ds.coverage_manifest:
+                manifest = (root / ds.coverage_manifest).resolve()
+                inputs.append(manifest)
+                read.setdefault(manifest, _sha256_file(manifest))
     inputs += read
 
     return Analysis(opts, checked, model, root, results, dg.sort_unique(diags + results.diagnostics),
@@ -647,7 +653,16 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None,
     `out` is where the folder will finally live (source links are relative to it). `cache`: SVGs of an
     earlier build by diagram key (`diagram_cache`); `drawn_record` receives key -> file of every diagram,
     for the manifest."""
-    from safetyops_dsl.generators import fta_report, graphviz, openpsa, registry, site, tables, trace_report
+    from safetyops_dsl.generators import (
+        fta_report,
+        graphviz,
+        openpsa,
+        registry,
+        site,
+        sotif_report,
+        tables,
+        trace_report,
+    )
     from safetyops_dsl.generators.fault_tree_dot import render_pages
 
     progress = progress or QuietProgress()
@@ -679,7 +694,10 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None,
             put("fta/all.md", fta_report.render(a.trees, "md", a.goal_checks))
             put("fta/all.xml", openpsa.write_openpsa([t for t, _ in a.trees]))
 
-    docs = {"fmea": a.fmea, "fmeda": a.fmeda, "hara": a.hara}
+    docs: dict[str, Any] = {"fmea": a.fmea, "fmeda": a.fmeda, "hara": a.hara}
+    sotif = a.results.sotif if a.results.sotif.components else None  # a model without ML has no SOTIF table
+    if sotif is not None:
+        docs["sotif"] = sotif
     with progress.phase("tables"):
         jobs = [f for k in docs for f in registry.exports(k)]
         for f in progress.items("tables", jobs):
@@ -760,6 +778,7 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None,
             trace_pages=[site.TracePage(links.pages[n], n, svgs[f"trace/{links.pages[n]}.svg"],
                                         trace_report.neighbourhood(a.trace, n)[2]) for n in trace_elements],
             global_trace_graph=global_graph,
+            sotif=sotif_report.sotif_document(sotif) if sotif is not None else None,
         )
         pages = site.render_site(data)
         for path, text in pages.items():

@@ -60,7 +60,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<number>[-+]?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
     # `<-1` after a comparison is `<` then `-1` (a rule's expression never starts with a number)
-    r"|(?P<punct><-(?![0-9])|->|>=|<=|==|[{}(),:%<>/=*+-])"
+    r"|(?P<punct><-(?![0-9])|->|>=|<=|==|\.\.|[{}(),:%<>/=*+-])"
     r"|(?P<error>.)",
     re.S,
 )
@@ -160,6 +160,7 @@ _COLUMNS: dict[str, tuple[int, ...]] = {
     "connect": (2,),  # connect a | -> b
     "dataset": (2, 3),  # dataset ROLE | "identity" | sha256 "..."
     "metric": (2,),  # metric NAME | >= x
+    "odd_attribute": (1,),  # NAME | values of domain
     "deviation": (2, 4),  # deviation PATH | refines BASE | "description"
     "evidence": (2, 3, 4),  # evidence NAME | KIND | "source" | verifies ...
     "matrix_scale": (1,),  # severity | A, B, C
@@ -413,13 +414,16 @@ class _Shape:
                     self._w(*_DATASET_ROLES),
                     self._string,
                     lambda x: self._opt(x, self._w("sha256"), self._string),
+                    lambda x: self._opt(x, self._w("coverage"), self._string),
+                    lambda x: self._opt(x, self._w("min"), self._int),
                 ),
             ),
             (
                 "metric",
-                lambda k: self._seq(k, self._w("metric"), self._path, self._p(*_COMPARISONS), self._number),
+                lambda k: self._seq(k, self._w("metric"), self._path, self._p(*_COMPARISONS), self._number,
+                                    lambda x: self._opt(x, self._where)),
             ),
-            ("odd", lambda k: self._seq(k, self._w("odd"), self._string)),
+            ("odd", self._odd),
             ("mission_time", lambda k: self._seq(k, self._w("mission_time"), self._duration)),
             ("ccf", self._ccf),
             ("element_type", lambda k: self._seq(k, self._w("element_type"), self._name)),
@@ -470,6 +474,8 @@ class _Shape:
                 self._int,
             ),
             self._w("systematic"),
+            self._where,
+            lambda k: self._seq(k, self._w("reveals"), lambda x: self._list(x, self._name)),
         )
         return self._many(j, lambda k: self._first(k, attrs))
 
@@ -504,6 +510,49 @@ class _Shape:
         j = self._opt(j, self._w("first"), self._duration)
         j = self._opt(j, self._w("lasting"), self._duration)
         return self._opt(j, self._w("coverage"), self._number, self._p("%"))
+
+    def _where(self, i: int) -> int | None:
+        """`where a = v and b = w` (a metric slice, a trigger's ODD cell)."""
+        def condition(k: int) -> int | None:
+            return self._seq(k, self._name, self._p("="), self._name)
+
+        j = self._seq(i, self._w("where"), condition)
+        while j is not None and (k := self._seq(j, self._w("and"), condition)) is not None:
+            j = k
+        return j
+
+    def _odd(self, i: int) -> int | None:
+        """`odd "text"? { attribute values of domain ... }`: the block's attributes are units one level down."""
+        j = self._w("odd")(i)
+        if j is None:
+            return None
+        j = self._opt(j, self._string)
+        block = self._block(j, 1, self._odd_attribute)
+        return block if block is not None else j
+
+    def _odd_attribute(self, i: int) -> int | None:
+        def bound(k: int) -> int | None:
+            return self._seq(k, self._number, self._p(".."), self._number)
+
+        j = self._name(i)
+        if j is None:
+            return None
+        spec = self._seq(j, bound, self._odd_unit, self._w("of"), bound)
+        if spec is None:
+            spec = self._seq(j, lambda x: self._list(x, self._name), self._w("of"),
+                             lambda x: self._list(x, self._name))
+        if spec is not None:
+            self.units[i] = ("odd_attribute", spec)
+        return spec
+
+    def _odd_unit(self, i: int) -> int | None:
+        if self._kind(i) == PUNCT and self._text(i) == "%":
+            return i + 1
+        if self._name(i) is None:
+            return None
+        if self._punct(i + 1, "/") is not None and self._name(i + 2) is not None:  # km/h, m/s
+            return i + 3
+        return i + 1
 
     def _first(self, i: int, alternatives: Sequence[Match]) -> int | None:
         for alt in alternatives:
@@ -627,6 +676,7 @@ class _Shape:
                 lambda k: self._seq(k, self._w("when"), self._or),
                 lambda k: self._seq(k, self._w("system"), self._path),
                 lambda k: self._seq(k, self._w("mission_time"), self._duration),
+                self._acceptance,
                 self._string,
                 lambda k: self._seq(
                     k, self._w("lopa"), self._w("demand"), self._frequency,
@@ -642,6 +692,16 @@ class _Shape:
                 lambda k: self._seq(k, self._w("function"), self._string),
             ),
         )
+
+    def _acceptance(self, i: int) -> int | None:
+        j = self._seq(i, self._w("acceptance"), self._number)
+        if j is None:
+            return None
+        if self._kw(j, "per") is not None and self._name(j + 1) is not None:
+            j += 2
+        j = self._opt(j, self._w("confidence"), self._number, self._p("%"))
+        j = self._opt(j, self._w("exposure"), self._string)
+        return self._opt(j, self._w("failures"), self._string)
 
     def _safety_goal(self, i: int) -> int | None:
         j = self._name(i)
@@ -839,6 +899,9 @@ def _layout(tokens: list[Token], shape: _Shape) -> str:
             glue = tok.text in (",", ")") or (prev.kind == PUNCT and (prev.text == "(" or (
                 prev.text == "/" and tok.kind == NAME and tok.text == "h")))
             glue = glue or (tok.text == ":" and info.key[0] == "matrix_row")  # `Level:` as in a table
+            # an ODD unit (km/h, m/s) is written as one word
+            glue = glue or (info.key[0] == "odd_attribute" and ((tok.text == "/" and prev.kind == NAME)
+                                                              or (prev.kind == PUNCT and prev.text == "/")))
             if tok.kind == COMMENT and tok.text.startswith("//"):
                 cur.append("  ")
             elif not glue:

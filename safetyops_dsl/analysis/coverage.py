@@ -165,12 +165,12 @@ def evaluate(tg: TraceGraph, policy: Policy) -> Coverage:
             metric_pairs.extend((q, m) for m in comp.ml.metrics)
     v = []
     for q, m in metric_pairs:
-        if not tg.out(node_id("metric", m.name), "measured_by"):
+        if not tg.out(node_id("metric", m.result_key), "measured_by"):
             v.append(dg.make(
                 dg.POLICY_ML_METRIC_EVIDENCE,
-                f"metric '{m.name}' of '{q.rpartition('.')[2]}' is measured by no metric evidence",
+                f"metric '{m.result_key}' of '{q.rpartition('.')[2]}' is measured by no metric evidence",
                 m.location,
-                f'add `evidence NAME metric "{m.name}" verifies <requirement>`',
+                f'add `evidence NAME metric "{m.result_key}" verifies <requirement>`',
             ))
     rule("ml_metric_evidence", len(metric_pairs), v)
 

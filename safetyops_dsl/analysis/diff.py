@@ -53,7 +53,8 @@ KIND_RANK = {k: i for i, k in enumerate(
     TOP_KINDS + ("port", "failure_mode", "mechanism", "ccf_group", "assumption", "rule", "propagate", "part", "connection",
                  "gsn_node",
                  "ml_model",
-                 "dataset", "metric", "parameter", "deviation", "policy", "mission_time", "standard", "risk_matrix"))}
+                 "dataset", "metric", "odd", "odd_attribute", "acceptance", "parameter", "deviation", "policy",
+                 "mission_time", "standard", "risk_matrix"))}
 MEMBER_KINDS = ("component", "argument")  # top-level kinds whose members are diffed one by one
 REL_TOLERANCE = 1e-9
 

@@ -453,13 +453,13 @@ def lookup_metric(data: Any, path: str) -> tuple[bool, Any]:
 
 
 def metric_thresholds(model: Model) -> dict[str, list[tuple[str, el.Metric]]]:
-    """metric name -> [(ML component qualified name, metric)] across the model, sorted."""
+    """metric result key (`recall[light=night]`) -> [(ML component qualified name, metric)], sorted."""
     out: dict[str, list[tuple[str, el.Metric]]] = {}
     for qname, comp in sorted(model.components.items()):
         if comp.ml is None:
             continue
         for m in comp.ml.metrics:
-            out.setdefault(m.name, []).append((qname, m))
+            out.setdefault(m.result_key, []).append((qname, m))
     return out
 
 

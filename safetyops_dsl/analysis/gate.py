@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl import schemas
-from safetyops_dsl.analysis import gsn
+from safetyops_dsl.analysis import gsn, sotif
 from safetyops_dsl.analysis.fmeda import Status
 from safetyops_dsl.analysis.injection import Verdict
+from safetyops_dsl.analysis.odd_coverage import EMPTY, THIN
 from safetyops_dsl.analysis.pipeline import Results
 from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model.index import DEFAULT_STANDARD
@@ -96,6 +97,20 @@ def gate_items(r: Results, check_diagnostics: Sequence[Diagnostic], file_count: 
             detail = f"{c.achieved_per_hour:.3g} /h vs target {c.target_per_hour:.3g} /h"
         items.append(GateItem("goal target", c.goal, PASS if c.passed else FAIL, detail))
     items += profile_items(r)
+    for refused in r.odd_coverage.refused:
+        items.append(GateItem("ODD coverage", f"{refused.role} {refused.identity}", FAIL, refused.reason))
+    for cov in r.odd_coverage.datasets:
+        empty = sum(1 for c in cov.cells if c.status == EMPTY)
+        thin = sum(1 for c in cov.cells if c.status == THIN)
+        items.append(GateItem("ODD coverage", f"{cov.role} {cov.identity}", FAIL if empty else PASS,
+                              f"{len(cov.cells)} ODD cells, {cov.total} samples: {empty} empty, {thin} thin"
+                              + (f" (< {cov.min_samples})" if thin else "")))
+    for vt in r.sotif.targets:
+        verdict = {sotif.MET: PASS, sotif.NOT_MET: FAIL, sotif.NOT_REPORTED: FAIL, sotif.NOT_RUN: SKIP}[vt.status]
+        shown = f"{vt.reported:.6g}" if vt.reported is not None else "no exposure reported"
+        items.append(GateItem("SOTIF validation", vt.hazard, verdict,
+                              f"{shown} vs {vt.required:.6g} {sotif.UNIT_TEXT[vt.unit]} needed for {vt.rate:g} per "
+                              f"{vt.unit} at {vt.confidence * 100:g} % ({vt.failures or 0} failures)"))
     if r.case is None:
         items.append(GateItem("GSN", "top goal", SKIP, "not built"))
     else:

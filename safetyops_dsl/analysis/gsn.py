@@ -11,7 +11,13 @@ Argument pattern (per system; ids derive from model names, so they are stable ac
                 G_<SG>_target  -> Sn_FTA_<SG>                 the fault-tree result against the target
                 G_<R>  "<R> is met"  -> G_<sub-requirement> ..., Sn_<Evidence> ...
       S_<Sys>_ml  "Argue over the ML components (AMLAS)"
-        G_ML_<C>  AMLAS sub-argument: ML safety requirements, data, model verification metrics, monitors
+        G_ML_<C>  S_ML_<C>: one goal per AMLAS stage (Hawkins et al., 2021)
+          G_ML_<C>_scope         ODD attributes and the SOTIF table (analysis solutions)
+          G_ML_<C>_reqs          the requirements allocated to <C>; metric thresholds as context
+          G_ML_<C>_data          coverage of the ODD cells by the verification data, digests, data review
+          G_ML_<C>_learning      model identity and pinned training data (and its ODD coverage)
+          G_ML_<C>_verification  one goal per (sliced) metric threshold with its metric evidence
+          G_ML_<C>_deployment    runtime monitors; the SOTIF validation target per hazard
 
 Evidence that `verifies` a requirement or safety goal, or `supports` a hazard, goal, requirement or
 component, becomes a solution under that element's goal. A goal or strategy with no support is marked
@@ -30,7 +36,8 @@ from dataclasses import dataclass, field
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.analysis import evidence as evidence_results
-from safetyops_dsl.analysis.synthesis import synthesise
+from safetyops_dsl.analysis.sotif import SotifReport, build_sotif
+from safetyops_dsl.analysis.synthesis import synthesise, synthesise_all
 from safetyops_dsl.analysis.targets import GoalCheck, check_goal_targets
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.fta.engine import analyse
@@ -39,7 +46,13 @@ from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import DEFAULT_STANDARD, Model
 from safetyops_dsl.model.links import links
 from safetyops_dsl.model.profiles.classify import goal_level, hazard_summary
-from safetyops_dsl.model.semantics import derived_asil, hazard_system
+from safetyops_dsl.model.semantics import (
+    derived_asil,
+    hazard_system,
+    odd_cells,
+    odd_scopes,
+    odd_text,
+)
 
 # -- statuses ------------------------------------------------------------------------------------------------
 
@@ -263,8 +276,11 @@ class _Builder:
         statuses: Mapping[str, str] | None,
         details: Mapping[str, str],
         probabilities: Mapping[str, tuple[float, float]],
+        sotif: SotifReport,
     ):
         self.model = model
+        self.sotif = sotif
+        self.odd_scopes = odd_scopes(model)
         self.statuses = statuses
         self.details = details
         self.probabilities = probabilities
@@ -405,7 +421,7 @@ class _Builder:
             top = self.node(f"G_{sid}", "goal", f"{name} is acceptably safe within its operational design domain",
                             loc, key)
         self.case.tops.append(top)
-        odd = system.odd if system is not None and system.odd else "not stated in the model"
+        odd = odd_text(system.odd) if system is not None and system.odd else "not stated in the model"
         self.case.context(top, self.node(f"C_{sid}_ODD", "context", f"Operational design domain: {odd}", loc))
         hz_names = sorted((h.name for h in hazards), key=natural_key)
         if len(hz_names) > 6:
@@ -544,6 +560,8 @@ class _Builder:
         return g
 
     def ml(self, c: el.Component) -> str:
+        """The AMLAS argument (Hawkins et al., 2021) for ML component `c`: one goal per AMLAS stage, each
+        supported by the model's evidence and by the analyses of the ODD, the data coverage and SOTIF."""
         key = f"component:{c.qualified_name}"
         if key in self.generated:
             return self.generated[key]
@@ -556,46 +574,176 @@ class _Builder:
         self.case.context(g, self.node(f"C_ML_{cid}_model", "context",
                                        f"ML model: {ident}" + (f"; {c.description}" if c.description else ""),
                                        c.location))
+        odd = self.odd_scopes.get(c.qualified_name)
+        if odd is not None:
+            self.case.context(g, self.node(f"C_ML_{cid}_odd", "context", f"ODD: {odd_text(odd)}", odd.location))
         strat = self.node(f"S_ML_{cid}", "strategy",
-                          "Argue over the AMLAS stages: ML safety requirements, data, model verification, monitors",
-                          c.location)
+                          "Argue over the AMLAS stages: assurance scoping, ML safety requirements, data management, "
+                          "model learning, model verification, model deployment", c.location)
         self.case.support(g, strat)
-        # ML safety requirements: the requirements allocated to this component (or to parts of its type)
-        g_req = self.node(f"G_ML_{cid}_reqs", "goal", f"The ML safety requirements allocated to {c.name} are met",
-                          c.location)
-        self.case.support(strat, g_req)
-        for req in self.requirements_allocated_to(c):
-            self.case.support(g_req, self.requirement(req))
+        paths = self.paths_of_type(c)
+        rows = [r for r in self.sotif.rows if r.component in paths]
+        hazards = sorted({r.hazard for r in rows}, key=natural_key)
+        for stage in (self.ml_scope, self.ml_requirements, self.ml_data, self.ml_learning, self.ml_verification,
+                      self.ml_deployment):
             self.module = f"ML_{cid}"
-        # data
-        g_data = self.node(f"G_ML_{cid}_data", "goal",
-                           f"The data sets of {c.name} are identified, pinned and adequate for its requirements",
-                           c.location)
-        self.case.support(strat, g_data)
+            self.case.support(strat, stage(c, cid, ml, odd, hazards))
+        return g
+
+    def develop(self, node_id: str, hint: str) -> None:
+        """An undeveloped goal says what evidence would develop it."""
+        if not self.case.children(node_id):
+            self.case.nodes[node_id].detail = f"to develop: {hint}"
+
+    def analysis(self, node_id: str, text: str, loc: Location, passed: bool | None, detail: str) -> str:
+        """A solution whose status the model's own analyses decide (like the fault-tree result)."""
+        status = UNKNOWN if passed is None else PASSED if passed else FAILED
+        return self.node(node_id, "solution", text, loc, fixed_status=status, detail=detail)
+
+    def ml_scope(self, c: el.Component, cid: str, ml: el.MLInfo, odd: el.Odd | None, hazards: list[str]) -> str:
+        g = self.node(f"G_ML_{cid}_scope", "goal",
+                      f"The ML safety assurance scope of {c.name} is defined: its ODD and the hazards it contributes "
+                      "to (AMLAS stage 1)", c.location)
+        if odd is not None:
+            cells = odd_cells(odd)
+            self.case.support(g, self.analysis(
+                f"Sn_ML_{cid}_odd", "analysis ODD attributes", odd.location, True,
+                f"{len(odd.attributes)} attributes, {len(cells)} cells of enumerated values"))
+        if hazards:
+            self.case.support(g, self.analysis(
+                f"Sn_ML_{cid}_sotif", "analysis SOTIF table (sops sotif)", c.location, True,
+                f"functional insufficiencies and triggering conditions for {', '.join(hazards)}"))
+        self.develop(g, "declare the ODD as attributes (`odd { light day, night of day, dusk, night }`) on the "
+                        "system or the component")
+        return g
+
+    def ml_requirements(self, c: el.Component, cid: str, ml: el.MLInfo, odd: el.Odd | None,
+                        hazards: list[str]) -> str:
+        g = self.node(f"G_ML_{cid}_reqs", "goal",
+                      f"The ML safety requirements allocated to {c.name} are met (AMLAS stage 2)", c.location)
+        if ml.metrics:
+            self.case.context(g, self.node(
+                f"C_ML_{cid}_thresholds", "context",
+                "ML safety requirements as metric thresholds: "
+                + "; ".join(f"{m.result_key} {m.op} {m.threshold:g}" for m in ml.metrics), c.location))
+        for req in self.requirements_allocated_to(c):
+            self.case.support(g, self.requirement(req))
+            self.module = f"ML_{cid}"
+        self.develop(g, f"allocate a requirement to {c.name} (`allocated_to`) and verify it")
+        return g
+
+    def ml_data(self, c: el.Component, cid: str, ml: el.MLInfo, odd: el.Odd | None, hazards: list[str]) -> str:
+        g = self.node(f"G_ML_{cid}_data", "goal",
+                      f"The data of {c.name} meets its data requirements: relevance, completeness over the ODD, "
+                      "balance, accuracy (AMLAS stage 3)", c.location)
         if ml.datasets:
             rows = [f"{d.role} {d.identity}" + (f" (sha256 {d.sha256[:12]}\u2026)" if d.sha256 else " (not pinned)")
                     for d in ml.datasets]
-            self.case.context(g_data, self.node(f"C_ML_{cid}_data", "context", "Data sets: " + "; ".join(rows),
-                                                c.location))
+            self.case.context(g, self.node(f"C_ML_{cid}_data", "context", "Data sets: " + "; ".join(rows),
+                                           c.location))
+        # completeness: the verification data over the ODD cells (analysis/odd_coverage.py)
+        g_cov = self.node(f"G_ML_{cid}_data_coverage", "goal",
+                          f"The verification data of {c.name} covers every cell of the ODD", c.location)
+        self.case.support(g, g_cov)
+        cov = self.sotif.coverage
+        for d in ml.datasets:
+            if d.role not in ("verification", "test") or d.coverage_manifest is None:
+                continue
+            loc = d.coverage_location or d.location
+            sid = f"Sn_ML_{cid}_coverage_{safe_id(d.identity)}"
+            found = next((x for x in cov.datasets if x.component == c.qualified_name and x.identity == d.identity
+                          and x.role == d.role), None)
+            refused = next((x for x in cov.refused if x.component == c.qualified_name and x.identity == d.identity
+                            and x.role == d.role), None)
+            if found is not None:
+                empty = [x.cell for x in found.cells if x.status == "empty"]
+                thin = [x.cell for x in found.cells if x.status == "thin"]
+                detail = f"{len(found.cells)} cells, {found.total} samples"
+                if empty:
+                    detail += f"; no sample in {'; '.join(empty)}"
+                if thin:
+                    detail += f"; thin (< {found.min_samples}, flagged for review): {'; '.join(thin)}"
+                self.case.support(g_cov, self.analysis(sid, f"analysis ODD coverage of {d.identity}", loc,
+                                                       not empty, detail))
+            elif refused is not None:
+                self.case.support(g_cov, self.analysis(sid, f"analysis ODD coverage of {d.identity}", loc, False,
+                                                       refused.reason))
+        self.develop(g_cov, 'count the verification data per ODD cell: `coverage "manifest.json" min N` on the '
+                            "verification data set")
+        g_pin = self.node(f"G_ML_{cid}_data_pinned", "goal",
+                          f"The data sets of {c.name} are identified and pinned by digest", c.location)
+        self.case.support(g, g_pin)
+        if ml.datasets:
+            unpinned = [d.identity for d in ml.datasets if not d.sha256]
+            self.case.support(g_pin, self.analysis(
+                f"Sn_ML_{cid}_data_pins", "analysis data set digests", c.location, not unpinned,
+                f"not pinned: {', '.join(unpinned)}" if unpinned else f"{len(ml.datasets)} data sets pinned by sha256"))
+        self.develop(g_pin, 'declare the data sets: `dataset verification "<name>" sha256 "<digest>"`')
+        g_rev = self.node(f"G_ML_{cid}_data_review", "goal",
+                          f"The data of {c.name} is relevant, balanced and accurately labelled (data review)",
+                          c.location)
+        self.case.support(g, g_rev)
         for ev in self.evidence_for("component", c.qualified_name):
-            self.case.support(g_data, self.solution(ev))
-        # model verification metrics
-        g_ver = self.node(f"G_ML_{cid}_verification", "goal",
-                          f"The model of {c.name} meets its metric thresholds on the verification data", c.location)
-        self.case.support(strat, g_ver)
+            self.case.support(g_rev, self.solution(ev))
+        self.develop(g_rev, f"a data review: `evidence NAME review \"...\" supports {c.name}`")
+        return g
+
+    def ml_learning(self, c: el.Component, cid: str, ml: el.MLInfo, odd: el.Odd | None, hazards: list[str]) -> str:
+        g = self.node(f"G_ML_{cid}_learning", "goal",
+                      f"The model of {c.name} is learnt from its identified training data (AMLAS stage 4)",
+                      c.location)
+        train = [d for d in ml.datasets if d.role == "train"]
+        if ml.model_identity and train:
+            pinned = all(d.sha256 for d in train)
+            self.case.support(g, self.analysis(
+                f"Sn_ML_{cid}_learning", "analysis model identity and training data", c.location, pinned,
+                f"{ml.model_identity} {ml.model_version or '(no version)'} from "
+                + ", ".join(d.identity + ("" if d.sha256 else " (not pinned)") for d in train)))
+        for cov in self.sotif.coverage.datasets:
+            if cov.component == c.qualified_name and cov.role == "train":
+                self.case.support(g, self.analysis(
+                    f"Sn_ML_{cid}_coverage_{safe_id(cov.identity)}", f"analysis ODD coverage of {cov.identity}",
+                    cov.location, True, f"{len(cov.cells)} cells, {cov.total} samples "
+                    f"({cov.outside_odd} outside the ODD)"))
+        self.develop(g, 'name the model and its training data: `model "<name>" version "<v>"`, '
+                        '`dataset train "<name>" sha256 "<digest>"`')
+        return g
+
+    def ml_verification(self, c: el.Component, cid: str, ml: el.MLInfo, odd: el.Odd | None,
+                        hazards: list[str]) -> str:
+        g = self.node(f"G_ML_{cid}_verification", "goal",
+                      f"The model of {c.name} meets its metric thresholds on the verification data, slice by slice "
+                      "(AMLAS stage 5)", c.location)
         for m in ml.metrics:
-            gm = self.node(f"G_ML_{cid}_{safe_id(m.name)}", "goal",
-                           f"{m.name} {m.op} {m.threshold:g} on the verification data", m.location)
-            self.case.support(g_ver, gm)
+            gm = self.node(f"G_ML_{cid}_{safe_id(m.result_key)}", "goal",
+                           f"{m.result_key} {m.op} {m.threshold:g} on the verification data", m.location)
+            self.case.support(g, gm)
             for _, ev in sorted(self.model.evidence.items()):
-                if ev.kind == "metric" and ev.source == m.name:
+                if ev.kind == "metric" and ev.source == m.result_key:
                     self.case.support(gm, self.solution(ev))
-        # deployment: runtime monitors
+            self.develop(gm, f'metric evidence: `evidence NAME metric "{m.result_key}" verifies <requirement>`')
+        for gap in self.sotif.coverage.slice_gaps:
+            if gap.component != c.qualified_name:
+                continue
+            for v in gap.missing:
+                gs = self.node(f"G_ML_{cid}_{safe_id(f'{gap.metric}[{gap.attribute}={v}]')}", "goal",
+                               f"{gap.metric} holds on the ODD slice {gap.attribute}={v}", gap.location)
+                self.case.support(g, gs)
+                self.develop(gs, f"a threshold and its evidence on this slice: `metric {gap.metric} ... where "
+                                 f"{gap.attribute} = {v}`")
+        self.develop(g, "a metric threshold (`metric recall >= 0.99 where light = night`) and its evidence")
+        return g
+
+    def ml_deployment(self, c: el.Component, cid: str, ml: el.MLInfo, odd: el.Odd | None,
+                      hazards: list[str]) -> str:
+        g = self.node(f"G_ML_{cid}_deployment", "goal",
+                      f"{c.name} is deployed with runtime monitors and a residual SOTIF risk below its acceptance "
+                      "criteria (AMLAS stage 6)", c.location)
         monitors = [mech for mech in c.mechanisms if mech.kind == "monitor"]
         g_mon = self.node(f"G_ML_{cid}_monitors", "goal",
                           f"Residual ML errors of {c.name} are detected at run time"
                           + ("" if monitors else " (no runtime monitor is modelled)"), c.location)
-        self.case.support(strat, g_mon)
+        self.case.support(g, g_mon)
         supported = links(self.model).supports
         for mech in monitors:
             covers = ", ".join(r.text for r in mech.covers)
@@ -608,7 +756,39 @@ class _Builder:
             for q, ev in sorted(self.model.evidence.items()):
                 if target in supported[q]:
                     self.case.support(g_m, self.solution(ev))
+            self.develop(g_m, f"a test of the monitor: `evidence NAME test \"...\" supports {c.name}.{mech.name}`")
+        self.develop(g_mon, f"a runtime monitor: `monitor NAME covers <failure> coverage N %` in {c.name}")
+        if hazards:
+            g_val = self.node(f"G_ML_{cid}_validation", "goal",
+                              f"The hazardous behaviours of {c.name} occur below the acceptance criteria of "
+                              f"{', '.join(hazards)} (SOTIF validation)", c.location)
+            self.case.support(g, g_val)
+            targets = {t.hazard: t for t in self.sotif.targets}
+            for hz in hazards:
+                t = targets.get(hz)
+                if t is None:
+                    gh = self.node(f"G_ML_{cid}_validation_{safe_id(hz)}", "goal",
+                                   f"The residual risk of {hz} is accepted", c.location)
+                    self.case.support(g_val, gh)
+                    self.develop(gh, f"an acceptance criterion on {hz} (`acceptance RATE per h|km|scenario "
+                                     "confidence C % exposure \"key\" failures \"key\"`) and the validation exposure")
+                    continue
+                unit = {"h": "h", "km": "km", "scenario": "scenarios"}[t.unit]
+                shown = f"{t.reported:.6g} {unit}" if t.reported is not None else "no exposure reported"
+                passed = {"met": True, "not met": False, "not reported": False}.get(t.status)
+                self.case.support(g_val, self.analysis(
+                    f"Sn_ML_{cid}_validation_{safe_id(hz)}", f"analysis validation target of {hz}",
+                    self.model.hazards[self.hazard_qname(hz)].location, passed,
+                    f"{shown} with {t.failures or 0} failures vs {t.required:.6g} {unit} needed to show "
+                    f"{t.rate:g} per {t.unit} at {t.confidence * 100:g} %"))
         return g
+
+    def hazard_qname(self, name: str) -> str:
+        return next(q for q, h in sorted(self.model.hazards.items()) if h.name == name)
+
+    def paths_of_type(self, c: el.Component) -> set[str]:
+        return {inst.path for s in self.model.systems() for inst in self.model.instances(s).walk()
+                if inst.component.qualified_name == c.qualified_name}
 
     def requirements_allocated_to(self, c: el.Component) -> list[el.Requirement]:
 
@@ -757,19 +937,23 @@ def build_case(
     probabilities: Mapping[str, tuple[float, float]] | None = None,
     split: str = "auto",
     details: Mapping[str, str] | None = None,
+    sotif: SotifReport | None = None,
 ) -> Case:
     """The merged, validated, rolled-up safety case.
 
     `statuses`: evidence qualified name (or simple name) -> passed | failed | missing | stale | skipped, from
     CI; None when no results were given (every evidence solution is then `unknown`). `probabilities`: hazard
     name -> (top-event probability, mission time), computed with `hazard_probabilities` when None.
-    `split`: auto | hazards | none (modules per hazard and ML component).
+    `split`: auto | hazards | none (modules per hazard and ML component). `sotif`: the SOTIF results and the ODD
+    coverage the AMLAS argument cites (computed without CI results when None).
     """
     if split not in ("auto", "hazards", "none"):
         raise ValueError(f"split must be auto, hazards or none, not {split!r}")
     if probabilities is None:
         probabilities = hazard_probabilities(model)
-    builder = _Builder(model, statuses, details or {}, probabilities)
+    if sotif is None:
+        sotif = build_sotif(model, synthesise_all(model), None)
+    builder = _Builder(model, statuses, details or {}, probabilities, sotif)
     case = builder.build(split)
     resolve_away_goals(case)
     mark_generated_undeveloped(case)

@@ -35,7 +35,9 @@ from safetyops_dsl.analysis.injection import (
     measure,
 )
 from safetyops_dsl.analysis.injection_results import read_campaign_results
+from safetyops_dsl.analysis.odd_coverage import OddCoverage, build_odd_coverage
 from safetyops_dsl.analysis.profile_report import ProfileReport, build_profile_report, uses_profiles
+from safetyops_dsl.analysis.sotif import SotifReport, build_sotif
 from safetyops_dsl.analysis.synthesis import SynthesisResult, synthesise_all
 from safetyops_dsl.analysis.targets import GoalCheck, check_goal_targets
 from safetyops_dsl.analysis.trace import TraceGraph, build_trace
@@ -181,6 +183,17 @@ class Results:
             out[goal.name] = max((r.pfd_avg if goal.demand == "low" else r.pfh) for r in found if r is not None)
         return out
 
+    # -- SOTIF and ODD coverage -----------------------------------------------------------------------------------
+    @cached_property
+    def odd_coverage(self) -> OddCoverage:
+        with self.progress.phase("ODD coverage"):
+            return build_odd_coverage(self.model)
+
+    @cached_property
+    def sotif(self) -> SotifReport:
+        with self.progress.phase("SOTIF"):
+            return build_sotif(self.model, self.syntheses, self.ci, self.odd_coverage)
+
     # -- trace and coverage --------------------------------------------------------------------------------------
     @cached_property
     def ci(self) -> CiResults | None:
@@ -236,7 +249,8 @@ class Results:
             if self.options.results:
                 statuses, details, _ = gsn.evidence_statuses(self.model, self.options.results,
                                                              use_git=self.options.use_git)
-            return gsn.build_case(self.model, statuses, self.probabilities(), details=details)
+            return gsn.build_case(self.model, statuses, self.probabilities(), details=details,
+                                  sotif=self.sotif)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -245,6 +259,7 @@ class Results:
         if self.injection is not None:
             diags += list(self.injection.diagnostics)
         diags += self.trace.diagnostics + self.coverage.diagnostics
+        diags += list(self.sotif.coverage.diagnostics) + list(self.sotif.diagnostics)
         if self.case is not None:
             diags += list(self.case.diagnostics)
         return dg.sort_unique(diags)

@@ -18,7 +18,10 @@ Sections (each present exactly when that result changed):
   coverage, bound and verdict;
 - gsn: nodes whose status changed (or that appeared or went);
 - demand: PFDavg / PFH per hazard with proof-tested or repairable events, and the IEC 61508-6 cross-check
-  of each voting group.
+  of each voting group;
+- sotif: SOTIF rows, validation targets and area 2/3 scenario rows (analysis/sotif.py);
+- odd_coverage: per data set its summary and its sample count per ODD cell, and the metric slice gaps: a new
+  manifest or a changed data set digest moves these.
 The fault-tree section (P(top), cut sets, events, goal targets) is computed in analysis/diff.py, which owns the
 rename maps the cut sets need.
 """
@@ -222,6 +225,29 @@ def gsn_records(r: Results) -> dict[str, Record]:
     return {nid: record(n) for nid, n in r.case.nodes.items()}
 
 
+def sotif_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, Record]]:
+    s = r.sotif
+    return {
+        "rows": {f"{rename(x.component)} {rename(x.hazard)} {x.behaviour}: {rename(x.insufficiency)}": record(x)
+                 for x in s.rows},
+        "targets": {rename(t.hazard): record(t) for t in s.targets},
+        # a trigger has one row per sliced metric evidencing it: the metric key (first word) tells them apart
+        "scenarios": {f"area {x.area}: {rename(x.hazard)} {rename(x.scenario)} {x.evidence_kind} "
+                      f"{x.evidence.split(' ')[0]}": record(x) for x in s.scenarios},
+    }
+
+
+def odd_coverage_records(r: Results) -> dict[str, dict[str, Record]]:
+    c = r.odd_coverage
+    return {
+        "datasets": {f"{d.component} {d.role} {d.identity}": record(d, exclude=("cells",)) for d in c.datasets}
+        | {f"{b.component} {b.role} {b.identity}": record(b) for b in c.refused},
+        "cells": {f"{d.component} {d.role} {d.identity}: {cell.cell}": record(cell)
+                  for d in c.datasets for cell in d.cells},
+        "slices": {f"{g.component} {g.metric} by {g.attribute}": record(g) for g in c.slice_gaps},
+    }
+
+
 def result_deltas(old: Results | None, new: Results | None, gate_old: list[GateItem], gate_new: list[GateItem],
                   rename: Rename = _same) -> ResultDeltas:
     """`rename` maps an old-side name (goal, hazard, event, instance path) to its new spelling. A side that is
@@ -249,6 +275,12 @@ def result_deltas(old: Results | None, new: Results | None, gate_old: list[GateI
         do, dn = demand_records(old, rename), demand_records(new)
         for sub in ("hazards", "groups"):
             d.add("demand", sub, rows_delta(do[sub], dn[sub]))
+        so, sn = sotif_records(old, rename), sotif_records(new)
+        for sub in ("rows", "targets", "scenarios"):
+            d.add("sotif", sub, rows_delta(so[sub], sn[sub]))
+        oo, on = odd_coverage_records(old), odd_coverage_records(new)
+        for sub in ("datasets", "cells", "slices"):
+            d.add("odd_coverage", sub, rows_delta(oo[sub], on[sub]))
     go = {rename_key(i.key, rename): i for i in gate_old}
     gn = {i.key: i for i in gate_new}
     d.add("gate", "items", rows_delta({rename_key(k, rename): r for k, r in gate_records(gate_old).items()},

@@ -209,9 +209,9 @@ def build_trace(
         add("component", q, comp.name, comp.description, comp.location, component_kind=comp.kind.value)
         if comp.ml is not None:
             for m in comp.ml.metrics:
-                mid = node_id("metric", m.name)
+                mid = node_id("metric", m.result_key)
                 if mid not in g:
-                    add("metric", m.name, m.name, f"{m.name} {m.op} {m.threshold:g}", m.location)
+                    add("metric", m.result_key, m.result_key, f"{m.result_key} {m.op} {m.threshold:g}", m.location)
                 link(node_id("component", q), mid, "has_metric")
 
     # instances: parts, their failure modes and mechanisms

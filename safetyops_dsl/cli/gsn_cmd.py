@@ -58,6 +58,7 @@ def gsn(
     """
     from safetyops_dsl import diagnostics as dg
     from safetyops_dsl.analysis.gsn import build_case, evidence_statuses, gate_diagnostics
+    from safetyops_dsl.analysis.pipeline import Options, analyse
 
     checked = load_or_exit(list(paths), root, cache_dir)
     model = checked.model
@@ -67,7 +68,9 @@ def gsn(
         statuses, details, result_diags = evidence_statuses(model, results, use_git=not no_git)
         # failed / missing / stale evidence is shown in the case itself; only unreadable results are reported
         diags += [d for d in result_diags if d.level is dg.Severity.ERROR]
-    case = build_case(model, statuses, split=split, details=details)
+    # the AMLAS argument cites the ODD coverage and the SOTIF validation targets, read from the same results
+    ml_results = analyse(model, Options(results=tuple(results or ()), use_git=not no_git, with_gsn=False))
+    case = build_case(model, statuses, split=split, details=details, sotif=ml_results.sotif)
     diags += case.diagnostics
     for d in gate_diagnostics(case):
         diags.append(dg.Diagnostic(d.code, d.message, d.location, d.hint, dg.Severity.ERROR) if gate else d)

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "lsp": ("safetyops_dsl.cli.lsp_cmd", "lsp", "Language server for editors (LSP over stdio)."),
     "reqif": ("safetyops_dsl.cli.reqif_cmd", "reqif", "ReqIF exchange with requirement tools: export, import."),
     "docs": ("safetyops_dsl.cli.docs_cmd", "docs", "Check docs pages' model blocks and links (Sphinx, MkDocs)."),
+    "sotif": ("safetyops_dsl.cli.sotif_cmd", "sotif", "SOTIF analysis of the ML components, validation targets, ODD coverage."),
     "gsn": ("safetyops_dsl.cli.gsn_cmd", "gsn", "GSN safety case from the model: SVG, DOT, gsn2x YAML, JSON, Markdown."),
 }
 

@@ -224,6 +224,12 @@ class FailureMode:
     mttr_hours: float | None = field(default=None, metadata=compared(label="mttr", unit=" h"))
     uncertainty: Uncertainty | None = None
 
+    # a trigger's `where light = night and ...`: the ODD cell(s) the triggering condition occurs in
+    where: tuple[SliceCondition, ...] = field(default=(), metadata=compared(label="where", ordered=True))
+    # a trigger's `reveals MissedDetection`: the failure modes of its component whose errors it brings out (the
+    # failure modes' rates count those errors, so such a trigger need not be an event of the failure logic)
+    reveals: tuple[str, ...] = field(default=(), metadata=compared())
+
     @property
     def is_rate(self) -> bool:
         """Written as a rate (else as a probability), whether or not its expression could be evaluated."""
@@ -316,6 +322,64 @@ class Connection:
 
 
 @dataclass(frozen=True)
+class SliceCondition:
+    """`attribute = value`: one ODD attribute fixed to one of its values (a metric slice, a trigger's cell)."""
+
+    attribute: str
+    value: str
+    location: Location = field(metadata=presentation(LOCATION))
+
+    def __str__(self) -> str:
+        return f"{self.attribute}={self.value}"
+
+
+def slice_key(conditions: tuple[SliceCondition, ...]) -> str:
+    """The suffix a sliced metric is looked up by in CI results: `[light=night,road_type=urban]` (conditions
+    sorted by attribute, so the key does not depend on the order they are written in); "" for no slice."""
+    if not conditions:
+        return ""
+    return "[" + ",".join(str(c) for c in sorted(conditions, key=lambda c: (c.attribute, c.value))) + "]"
+
+
+@dataclass(frozen=True)
+class OddAttribute:
+    """One ODD attribute: its domain (every value the taxonomy allows) and the part of it inside the ODD.
+    Enumerated (`light day, night of day, dusk, night`) or a range (`speed 0 .. 130 km/h of 0 .. 250`)."""
+
+    name: str = field(metadata=key())
+    values: tuple[str, ...] = field(metadata=compared(label="in ODD", ordered=True))  # () for a range
+    domain: tuple[str, ...] = field(metadata=compared(ordered=True))
+    low: float | None = field(metadata=compared())
+    high: float | None = field(metadata=compared())
+    unit: str = field(metadata=compared())
+    domain_low: float | None = field(metadata=compared())
+    domain_high: float | None = field(metadata=compared())
+    location: Location = field(metadata=presentation(LOCATION))
+    value_locations: tuple[Location, ...] = field(default=(), metadata=presentation(LOCATION))
+
+    @property
+    def is_range(self) -> bool:
+        return self.low is not None
+
+    def text(self) -> str:
+        if self.is_range:
+            return f"{self.low:g} .. {self.high:g} {self.unit}"
+        return ", ".join(self.values)
+
+
+@dataclass(frozen=True)
+class Odd:
+    """`odd "sentence" { attributes }`: the operational design domain as text and as data."""
+
+    text: str = field(metadata=compared())
+    attributes: tuple[OddAttribute, ...] = field(metadata=members("odd_attribute"))
+    location: Location = field(metadata=presentation(LOCATION))
+
+    def attribute(self, name: str) -> OddAttribute | None:
+        return next((a for a in self.attributes if a.name == name), None)
+
+
+@dataclass(frozen=True)
 class Dataset:
     SOPS_KEY: ClassVar[str] = "{role} {identity}"
 
@@ -323,14 +387,27 @@ class Dataset:
     identity: str = field(metadata=key())
     sha256: str | None
     location: Location = field(metadata=presentation(LOCATION))
+    # `coverage "manifest.json" min N`: sample counts per ODD cell (analysis/odd_coverage.py)
+    coverage_manifest: str | None = field(default=None, metadata=compared(label="coverage"))
+    min_samples: int = field(default=1, metadata=compared(label="min samples"))
+    coverage_location: Location | None = field(default=None, metadata=presentation(LOCATION))
 
 
 @dataclass(frozen=True)
 class Metric:
+    SOPS_KEY: ClassVar[str] = "{name}{slice_key}"
+
     name: str = field(metadata=key())
     op: str  # >= <= > < ==
     threshold: float
     location: Location = field(metadata=presentation(LOCATION))
+    where: tuple[SliceCondition, ...] = field(default=(), metadata=presentation("carried by slice_key"))
+    slice_key: str = field(default="", metadata=key())  # `[light=night]`, see slice_key()
+
+    @property
+    def result_key(self) -> str:
+        """The key CI metric results hold this metric's value under: `recall[light=night]`."""
+        return self.name + self.slice_key
 
     def holds(self, value: float) -> bool:
         return {
@@ -372,7 +449,7 @@ class Component:
     parts: tuple[Part, ...] = field(metadata=members("part"))
     connections: tuple[Connection, ...] = field(metadata=members("connection"))
     ml: MLInfo | None = field(metadata=nested("ml_model"))
-    odd: str | None
+    odd: Odd | None = field(metadata=nested("odd"))
     mission_time_hours: float | None = field(metadata=compared(label="mission_time", unit=" h"))
     location: Location = field(metadata=presentation(LOCATION))
     common_causes: tuple[CommonCauseGroup, ...] = field(default=(), metadata=members("ccf_group"))
@@ -491,6 +568,20 @@ class Lopa:
 
 
 @dataclass(frozen=True)
+class Acceptance:
+    """SOTIF acceptance criterion of a hazard (ISO 21448 clause 6.5): the tolerated rate of the hazardous
+    behaviour per unit of exposure, the confidence to show it at, and the CI metric keys that report the
+    validation exposure and the failures observed in it."""
+
+    rate: float = field(metadata=compared())
+    unit: str = field(metadata=compared())  # h | km | scenario; "" when not written (SOPS126)
+    confidence: float = field(metadata=compared(unit="%"))  # 0..1
+    exposure_key: str | None = field(metadata=compared(label="exposure"))
+    failures_key: str | None = field(metadata=compared(label="failures"))
+    location: Location = field(metadata=presentation(LOCATION))
+
+
+@dataclass(frozen=True)
 class Hazard:
     name: str = field(metadata=key())
     package: str = field(metadata=key())
@@ -515,6 +606,7 @@ class Hazard:
     # the attributes as written, keyword -> where: a standard that does not use one reports it there
     attribute_locations: tuple[tuple[str, Location], ...] = field(default=(), metadata=presentation(
         "where each attribute was written, for diagnostics"))
+    acceptance: Acceptance | None = field(default=None, metadata=nested("acceptance"))
 
     @property
     def qualified_name(self) -> str:

@@ -207,3 +207,76 @@ def resolve_mechanism(model: Model, text: str, package: str) -> tuple[str, str] 
         return None
     comp = model.components[found[1]]
     return (comp.qualified_name, name) if any(m.name == name for m in comp.mechanisms) else None
+
+
+def odd_scopes(model: Model) -> dict[str, el.Odd]:
+    """Component qualified name -> the structured ODD its slices and triggers are read against: its own `odd`
+    with attributes, else that of the nearest enclosing instance that has one (first system by name wins
+    where a type is used in several)."""
+    scopes: dict[str, el.Odd] = {}
+    for comp in model.components.values():
+        if comp.odd is not None and comp.odd.attributes:
+            scopes[comp.qualified_name] = comp.odd
+    for system in model.systems():
+        stack: list[tuple[Instance, el.Odd | None]] = [(model.instances(system), None)]
+        while stack:
+            inst, inherited = stack.pop()
+            own = inst.component.odd if inst.component.odd is not None and inst.component.odd.attributes else None
+            here = own or inherited
+            if here is not None:
+                scopes.setdefault(inst.component.qualified_name, here)
+            stack.extend((child, here) for _, child in sorted(inst.children.items(), reverse=True))
+    return scopes
+
+
+def odd_cells(odd: el.Odd) -> list[tuple[tuple[str, str], ...]]:
+    """Every cell of the ODD: one in-ODD value of each enumerated attribute (ranges are not split into cells),
+    in declaration order of the attributes and of their values."""
+    cells: list[tuple[tuple[str, str], ...]] = [()]
+    for attr in odd.attributes:
+        if attr.is_range:
+            continue
+        cells = [cell + ((attr.name, v),) for cell in cells for v in attr.values]
+    return cells if any(not a.is_range for a in odd.attributes) else []
+
+
+def check_conditions(odd: el.Odd | None, conditions: tuple[el.SliceCondition, ...], what: str,
+                     owner: str) -> list[Diagnostic]:
+    """A slice or triggering condition against the ODD in scope: known attribute, value in its domain
+    (SOPS122/123/125); a value in the domain but outside the ODD is a warning for metric slices (SOPS124)."""
+    out: list[Diagnostic] = []
+    for c in conditions:
+        if odd is None:
+            out.append(dg.make(dg.ODD_NO_ATTRIBUTES,
+                               f"{what} of '{owner}' names ODD attribute '{c.attribute}', but no structured ODD "
+                               "is in scope", c.location,
+                               "declare the attributes on the system or the component: "
+                               "`odd { light day, night of day, dusk, night }`"))
+            continue
+        attr = odd.attribute(c.attribute)
+        if attr is None:
+            out.append(dg.make(dg.ODD_UNKNOWN_ATTRIBUTE,
+                               f"{what} of '{owner}' names unknown ODD attribute '{c.attribute}'", c.location,
+                               did_you_mean(c.attribute, [a.name for a in odd.attributes])))
+        elif attr.is_range:
+            out.append(dg.make(dg.ODD_UNKNOWN_VALUE,
+                               f"ODD attribute '{c.attribute}' is a range ({attr.text()}): a {what} can only fix an "
+                               "enumerated attribute", c.location,
+                               "slice by an enumerated attribute, e.g. a speed band `speed_band low, high of ...`"))
+        elif c.value not in attr.domain:
+            out.append(dg.make(dg.ODD_UNKNOWN_VALUE,
+                               f"{what} of '{owner}': '{c.value}' is not a value of ODD attribute '{c.attribute}'",
+                               c.location, did_you_mean(c.value, list(attr.domain))))
+        elif c.value not in attr.values and what == "metric slice":
+            out.append(dg.make(dg.ODD_SLICE_OUTSIDE,
+                               f"metric slice of '{owner}': {c} lies outside the ODD "
+                               f"({c.attribute} is {', '.join(attr.values)})", c.location,
+                               "a threshold outside the ODD argues nothing about the ODD; extend the ODD or drop "
+                               "the slice"))
+    return out
+
+
+def odd_text(odd: el.Odd) -> str:
+    """The ODD in one line: its sentence, then its attributes (`light: day, night`)."""
+    attrs = "; ".join(f"{a.name}: {a.text()}" for a in odd.attributes)
+    return "; ".join(t for t in (odd.text, attrs) if t)

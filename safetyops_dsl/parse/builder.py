@@ -175,7 +175,7 @@ class FileBuilder:
         model_identity = model_version = None
         datasets: list[el.Dataset] = []
         metrics: list[el.Metric] = []
-        odd: str | None = None
+        odd: el.Odd | None = None
         mission: float | None = None
         ccfs: list[el.CommonCauseGroup] = []
         element_type: str | None = None
@@ -226,11 +226,19 @@ class FileBuilder:
                         self.loc(m),
                         "write the full digest, e.g. the output of `sha256sum`",
                     )
-                datasets.append(el.Dataset(role, m.identity, m.sha256 or None, self.loc(m)))
+                cov = m.coverage
+                datasets.append(el.Dataset(
+                    role, m.identity, m.sha256 or None, self.loc(m),
+                    coverage_manifest=cov.manifest if cov else None,
+                    min_samples=(cov.min_samples or 1) if cov else 1,
+                    coverage_location=self._string_loc(cov) if cov else None,
+                ))
             elif kind == "Metric":
-                metrics.append(el.Metric(m.name, m.op, self.number(m.threshold), self.loc(m)))
+                where = self.conditions(m.slice)
+                metrics.append(el.Metric(m.name, m.op, self.number(m.threshold), self.loc(m), where,
+                                         el.slice_key(where)))
             elif kind == "Odd":
-                odd = m.text
+                odd = self.odd(m)
             elif kind == "MissionTime":
                 mission = self.hours(m.time)
             elif kind == "Ccf":
@@ -290,6 +298,40 @@ class FileBuilder:
                 if not 0.0 <= prob <= 1.0:
                     self.error(dg.BAD_RATE, f"probability of '{m.target}' is outside 0..1 ({q.value})", self.loc(m))
         return el.InputAssumption(port, deviation, prob, bool(m.outside), qexpr, m.description or "", self.loc(m))
+
+    def conditions(self, conds: Any) -> tuple[el.SliceCondition, ...]:
+        return tuple(el.SliceCondition(c.attribute, c.value, self.loc(c)) for c in conds or ())
+
+    def odd(self, m: Any) -> el.Odd:
+        attrs: list[el.OddAttribute] = []
+        for a in m.attributes or ():
+            attrs.append(self.odd_attribute(a))
+        if not m.text and not attrs:
+            self.error(dg.BAD_VALUE, "empty ODD", self.loc(m),
+                       'write a sentence (`odd "..."`) or attributes (`odd { light day, night of day, dusk, night }`)')
+        return el.Odd(m.text or "", tuple(attrs), self.loc(m))
+
+    def odd_attribute(self, a: Any) -> el.OddAttribute:
+        loc = self.loc(a)
+        spec = a.spec
+        if type(spec).__name__ == "OddRange":
+            lo, hi = self.number(spec.low), self.number(spec.high)
+            dlo, dhi = self.number(spec.domain_low), self.number(spec.domain_high)
+            return el.OddAttribute(a.name, (), (), lo, hi, "".join(spec.unit.split()), dlo, dhi, loc)
+        # where each in-ODD value is written (before `of`), for a positioned "outside the domain" diagnostic
+        start = getattr(a, "_tx_position", 0)
+        text = self._text[start:getattr(a, "_tx_position_end", start)]
+        value_locs: list[Location] = []
+        pos = len(a.name)
+        for v in spec.values:
+            found = re.search(rf"\b{re.escape(v)}\b", text[pos:])
+            if found is None:
+                value_locs.append(loc)
+                continue
+            value_locs.append(self._span(start + pos + found.start(), start + pos + found.end()))
+            pos += found.end()
+        return el.OddAttribute(a.name, tuple(spec.values), tuple(spec.domain), None, None, "", None, None, loc,
+                               tuple(value_locs))
 
     def common_cause(self, m: Any) -> el.CommonCauseGroup:
         factors: list[float] = []
@@ -377,6 +419,8 @@ class FileBuilder:
         safe: float | None = None
         aiag: el.Aiag | None = None
         systematic = False
+        where: tuple[el.SliceCondition, ...] = ()
+        reveals: tuple[str, ...] = ()
         for a in m.attrs:
             kind = type(a).__name__
             if kind == "Text":
@@ -422,6 +466,18 @@ class FileBuilder:
                     )
                 else:
                     systematic = True
+            elif kind == "TriggerWhere":
+                if m.kind != "trigger":
+                    self.error(dg.BAD_VALUE, f"failure '{m.name}' cannot have a `where` condition", self.loc(a),
+                               "only a 'trigger' (a SOTIF triggering condition) occurs in a part of the ODD")
+                else:
+                    where = self.conditions(a.conditions)
+            elif kind == "Reveals":
+                if m.kind != "trigger":
+                    self.error(dg.BAD_VALUE, f"failure '{m.name}' cannot reveal another failure mode", self.loc(a),
+                               "`reveals` belongs to a 'trigger': the condition that brings out an insufficiency")
+                else:
+                    reveals = tuple(a.modes)
         if proof is not None and rate is None and qexpr is None:
             self.error(dg.BAD_PROOF_TEST, f"'{m.name}' is given as a probability: a proof test needs a failure rate",
                        proof.location, "give the failure as a rate (e.g. `rate 2e-6 per h`)")
@@ -433,7 +489,7 @@ class FileBuilder:
                        loc, "add `proof_test every ...`; a failure nothing reveals is never repaired")
         return el.FailureMode(
             m.name, m.kind, rate, prob, text, description, loc, exposure, distribution, safe, aiag, systematic,
-            qexpr, exposure_missions, proof, mttr, spread,
+            qexpr, exposure_missions, proof, mttr, spread, where, reveals,
         )
 
     def uncertainty(self, a: Any) -> el.Uncertainty | None:
@@ -558,8 +614,31 @@ class FileBuilder:
                 fields["system"] = self.ref(a.ref)
             elif kind == "MissionTime":
                 fields["mission_time_hours"] = self.hours(a.time)
+            elif kind == "Acceptance":
+                fields["acceptance"] = self.acceptance(e.name, a)
         return el.Hazard(name=e.name, package=package, title=e.title or "", location=self.loc(e),
                          attribute_locations=tuple(written), **fields)
+
+    def acceptance(self, hazard: str, a: Any) -> el.Acceptance:
+        loc = self.loc(a)
+        rate = self.number(a.rate)
+        unit = a.unit.split()[-1] if a.unit else ""
+        unit = "h" if unit == "hour" else unit
+        if not unit:
+            self.error(dg.ACCEPTANCE_NO_UNIT, f"acceptance criterion of '{hazard}' has no unit: {a.rate} per what?",
+                       loc, f"write the exposure the rate is counted in: `acceptance {a.rate} per h`, `per km` "
+                       "or `per scenario`")
+        if not 0.0 < rate < 1e9:
+            self.error(dg.ACCEPTANCE_BAD_VALUE, f"acceptance rate of '{hazard}' must be positive, got {a.rate}", loc,
+                       "the tolerated rate of the hazardous behaviour, e.g. 1e-7 per h")
+        confidence = 0.95
+        if a.confidence:
+            confidence = self.number(a.confidence) / 100.0
+            if not 0.0 < confidence < 1.0:
+                self.error(dg.ACCEPTANCE_BAD_VALUE,
+                           f"confidence of the acceptance criterion of '{hazard}' must lie strictly between 0 and "
+                           f"100 %, got {a.confidence} %", loc, "a usual choice is 95 % or 99 %")
+        return el.Acceptance(rate, unit, confidence, a.exposure_key or None, a.failures_key or None, loc)
 
     def goal(self, e: Any, package: str) -> el.SafetyGoal:
         safe_state = description = ""

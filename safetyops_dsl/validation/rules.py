@@ -18,12 +18,14 @@ from safetyops_dsl.model.propagation import find_logic_cycles
 from safetyops_dsl.model.semantics import (
     asil_of_parent,
     ccf_group,
+    check_conditions,
     check_deviation,
     derived_asil,
     did_you_mean,
     goal_asil,
     hazard_mission_time,
     hazard_system,
+    odd_scopes,
     requirement_asil,
     resolve_allocation,
     resolve_ccf_member,
@@ -379,7 +381,7 @@ def check_failure_logic(model: Model) -> Iterable[Diagnostic]:
                 if d is not None:
                     yield d
         for fm in comp.failure_modes:
-            if fm.name not in used_modes:
+            if fm.name not in used_modes and not fm.reveals:
                 yield dg.make(
                     dg.UNREACHABLE_FAILURE,
                     f"{'trigger' if fm.kind == 'trigger' else 'failure mode'} '{fm.name}' of '{comp.name}' "
@@ -506,6 +508,52 @@ def check_ml(model: Model) -> Iterable[Diagnostic]:
                 comp.location,
                 'add `model "<name>" version "<version>"`',
             )
+
+
+def check_odd(model: Model) -> Iterable[Diagnostic]:
+    """ODD attributes against their domains, metric slices and trigger conditions against the ODD in scope."""
+    for _, comp in sorted(model.components.items()):
+        if comp.odd is None:
+            continue
+        seen: dict[str, el.OddAttribute] = {}
+        for attr in comp.odd.attributes:
+            if attr.name in seen:
+                yield dg.make(dg.ODD_DUPLICATE_ATTRIBUTE,
+                              f"ODD attribute '{attr.name}' is already declared at {seen[attr.name].location}",
+                              attr.location, "merge the two lines into one")
+                continue
+            seen[attr.name] = attr
+            if attr.is_range:
+                assert attr.low is not None and attr.high is not None
+                assert attr.domain_low is not None and attr.domain_high is not None
+                if not (attr.domain_low <= attr.low <= attr.high <= attr.domain_high):
+                    yield dg.make(dg.ODD_VALUE_OUTSIDE_DOMAIN,
+                                  f"ODD attribute '{attr.name}': {attr.text()} is not inside its domain "
+                                  f"{attr.domain_low:g} .. {attr.domain_high:g} (or low > high)", attr.location,
+                                  "the ODD is a part of the domain: low <= high, both within the domain")
+                continue
+            for value, loc in zip(attr.values, attr.value_locations or (attr.location,) * len(attr.values),
+                                  strict=False):
+                if value not in attr.domain:
+                    yield dg.make(dg.ODD_VALUE_OUTSIDE_DOMAIN,
+                                  f"ODD attribute '{attr.name}': '{value}' is not in its domain "
+                                  f"({', '.join(attr.domain)})", loc,
+                                  did_you_mean(value, list(attr.domain)) or "add it to the domain after `of`")
+    scopes = odd_scopes(model)
+    for _, comp in sorted(model.components.items()):
+        odd = scopes.get(comp.qualified_name)
+        for m in comp.ml.metrics if comp.ml else ():
+            yield from check_conditions(odd, m.where, "metric slice", comp.name)
+        for fm in comp.failure_modes:
+            yield from check_conditions(odd, fm.where, "triggering condition", f"{comp.name}.{fm.name}")
+            for name in fm.reveals:
+                revealed = comp.failure_mode(name)
+                if revealed is None or revealed.kind != "failure":
+                    failures = [f.name for f in comp.failure_modes if f.kind == "failure"]
+                    yield dg.make(dg.TRIGGER_REVEALS_UNKNOWN,
+                                  f"trigger '{comp.name}.{fm.name}' reveals '{name}', which is not a failure mode of "
+                                  f"'{comp.name}'", fm.location,
+                                  did_you_mean(name, failures) or "a trigger reveals failures of its own component")
 
 
 # -- hazards, goals, requirements ---------------------------------------------------------------------------------
@@ -726,7 +774,7 @@ def check_requirements(model: Model) -> Iterable[Diagnostic]:
 
 
 def check_evidence(model: Model) -> Iterable[Diagnostic]:
-    metric_names = sorted({m.name for c in model.components.values() if c.ml for m in c.ml.metrics})
+    metric_names = sorted({m.result_key for c in model.components.values() if c.ml for m in c.ml.metrics})
     for _, ev in sorted(model.evidence.items()):
         for ref in ev.verifies:
             found = model.resolve(ref, ("requirement", "safety_goal"), ev.package, "verified element")
@@ -957,6 +1005,7 @@ ALL_RULES: tuple[Rule, ...] = (
     check_failure_logic,
     check_logic_cycles,
     check_ml,
+    check_odd,
     check_hazards,
     check_goals,
     check_proof_tests,

@@ -93,7 +93,7 @@ def test_check_without_manifest(tmp_path: Path) -> None:
 def test_ci_results_folder_is_read_by_convention(built: Path) -> None:
     gate = json.loads((built / "site" / "exports" / "gate.json").read_text(encoding="utf-8"))
     checks = {(c["check"], c["subject"]): c["status"] for c in gate["checks"]}
-    assert checks[("CI results", "10 evidence")] == "pass"  # models/aeb/ci-results/, no --results given
+    assert checks[("CI results", "15 evidence")] == "pass"  # models/aeb/ci-results/, no --results given
     assert checks[("coverage policy", "evidence_passing")] == "pass"
     trace = (built / "site" / "trace.html").read_text(encoding="utf-8")
     assert "ci-results/metrics.json" in trace and "not_run" not in trace

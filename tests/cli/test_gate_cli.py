@@ -37,7 +37,7 @@ def test_results_are_judged() -> None:
     results = str(ROOT / "tests" / "fixtures" / "trace" / "results_aeb")
     doc = json.loads(CliRunner().invoke(cli, ["gate", AEB, "--results", results, "--format", "json"]).output)
     checks = {(c["check"], c["subject"]): c for c in doc["checks"]}
-    assert checks[("CI results", "10 evidence")]["status"] == "pass"
+    assert checks[("CI results", "15 evidence")]["status"] == "pass"
     assert "evidence_passing" in {s for _, s in checks}
 
 

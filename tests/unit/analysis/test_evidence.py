@@ -117,6 +117,8 @@ def test_aeb_with_fixture_results() -> None:
         "MET_PRE": "passed", "MET_REC": "failed", "REV_DATA": "recorded", "REV_HARA": "recorded",
         "TST_CONF": "skipped", "TST_OOD": "missing",
         "TST_LS": "passed", "TST_RDR": "failed", "TST_STALE": "missing", "TST_WD": "passed",
+        "MET_R_DAY": "passed", "MET_R_DSK": "passed", "MET_R_NGT": "passed", "MET_P_DRY": "passed",
+        "MET_P_WET": "passed",  # the sliced metrics (docs/language/odd.md)
     }
     assert statuses["aeb.MET_REC"].value == pytest.approx(0.987)
     assert "needs >= 0.99" in statuses["aeb.MET_REC"].detail

@@ -23,7 +23,7 @@ def aeb() -> dict[str, FmeaRow]:
 def test_one_row_per_instance_failure_mode(aeb: dict[str, FmeaRow]) -> None:
     # Radar is instantiated twice: two rows per radar failure mode
     assert "AEB.radars.main.NoEcho" in aeb and "AEB.radars.aux.NoEcho" in aeb
-    assert len(aeb) == 16
+    assert len(aeb) == 19  # 16 failures and triggers with logic, 3 triggers that `reveal` a failure mode
 
 
 def test_effects(aeb: dict[str, FmeaRow]) -> None:

@@ -21,7 +21,7 @@ def test_a_monitor_is_supported_by_its_test() -> None:
     case = analyse(checked.model).case
     assert case is not None
     assert "Sn_TST_OOD" in case.children("G_ML_Perception_OodMonitor")
-    assert "Sn_REV_DATA" in case.children("G_ML_Perception_data")
+    assert "Sn_REV_DATA" in case.children("G_ML_Perception_data_review")  # the AMLAS data-review goal
 
 
 def test_an_unknown_mechanism_is_an_unknown_name(tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ def test_fmea_xlsx_read_back(aeb: Model, tmp_path: Path) -> None:
     assert header[:3] == ["Element", "Component", "Failure mode"]
     assert all(c.font.bold for c in ws[1])
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(header)).column_letter}17"  # header + 16 modes
+    assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(header)).column_letter}20"  # header + 19 modes and triggers
     rows = {(r[0], r[2]): dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)}
     cpu = rows[("AEB.ecu", "CPUFault")]
     assert cpu["λ (FIT)"] == 50 and cpu["DC (%)"] == 0.99 and cpu["Residual λ (FIT)"] == pytest.approx(0.5)
