@@ -21,7 +21,7 @@ _ATTR_KEYWORD = {
     "Lopa": "lopa", "HazardProbability": "probability", "Residual": "residual", "FlightPhase": "phase",
     "AircraftFunction": "function", "Demand": "demand", "SilAttr": "sil", "Target": "target",
     "Situation": "situation", "When": "when", "SystemRef": "system", "MissionTime": "mission_time",
-    "SafeState": "safe_state", "Ftti": "ftti",
+    "SafeState": "safe_state", "Ftti": "ftti", "Acceptance": "acceptance",
 }
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 

@@ -29,7 +29,8 @@ class Profile:
     component_route_1h: bool  # components may carry element_type / systematic_capability
 
 
-_COMMON_HAZARD = frozenset({"situation", "when", "system", "mission_time", "Text"})
+# a SOTIF acceptance criterion (ISO 21448) holds for an ML contribution under any of the standards
+_COMMON_HAZARD = frozenset({"situation", "when", "system", "mission_time", "acceptance", "Text"})
 _COMMON_GOAL = frozenset({"safe_state", "ftti", "target", "Text"})
 
 ISO26262 = Profile(
