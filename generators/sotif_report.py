@@ -23,6 +23,7 @@ from safetyops_dsl.generators.tables import (
     to_xlsx,
 )
 
+from safetyops_dsl import schemas
 from safetyops_dsl.analysis.sotif import UNIT_TEXT, SotifReport
 from safetyops_dsl.diagnostics import json_hidden
 
@@ -108,7 +109,7 @@ def _unlocated(item: Any) -> dict[str, Any]:
 
 def to_json_text(report: SotifReport) -> str:
     data: dict[str, Any] = {
-        "schema": "sops-sotif/1",
+        "schema": schemas.tag("sops-sotif"),
         "units": "rates per unit of exposure (h, km or scenario), confidence 0..1",
         "components": list(report.components),
         "rows": _plain(report.rows),

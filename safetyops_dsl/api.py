@@ -125,15 +125,22 @@ def load(*paths: str | os.PathLike[str], root: str | os.PathLike[str] | None = N
     return checked.model
 
 
-def analyse(model: Model, *, results: Sequence[str | os.PathLike[str]] = (), use_git: bool = True,
+def analyse(model: Model, *, results: Sequence[str | os.PathLike[str]] = (),
+            campaign_results: Sequence[str | os.PathLike[str]] | None = None, use_git: bool = True,
             check_stale: bool = True) -> Results:
     """Every analysis of `model`, each computed on first use: `.trees`, `.fmea`, `.fmeda`, `.hara`, `.trace`,
-    `.coverage`, `.case` (GSN), `.ci`, `.diagnostics`. `results`: JUnit XML and metrics JSON files or folders
-    (the `--results` of the CLI)."""
+    `.coverage`, `.case` (GSN), `.ci`, `.demand`, `.profile`, `.sotif`, `.odd_coverage`, `.injection`,
+    `.diagnostics`. `results`: JUnit XML and metrics JSON files or folders (the `--results` of the CLI);
+    `campaign_results`: fault-injection results (default, as for the CLI: `injection.xml`/`injection.json` in
+    the result folders)."""
+    from safetyops_dsl.analysis.injection_results import default_campaign_results
     from safetyops_dsl.analysis.pipeline import Options
     from safetyops_dsl.analysis.pipeline import analyse as _analyse
 
-    return _analyse(model, Options(results=tuple(str(r) for r in results), use_git=use_git, check_stale=check_stale))
+    given = tuple(str(r) for r in results)
+    campaign = (tuple(str(c) for c in campaign_results) if campaign_results is not None
+                else tuple(default_campaign_results(given)))
+    return _analyse(model, Options(results=given, campaign_results=campaign, use_git=use_git, check_stale=check_stale))
 
 
 _OWN_FORMATS: dict[str, tuple[str, ...]] = {
@@ -147,7 +154,7 @@ def artifacts() -> list[tuple[str, str]]:
     """Every (artifact, format) pair `render` accepts."""
     from safetyops_dsl.generators import registry
 
-    pairs = [(f.artifact, f.name) for f in registry.FORMATS if f.artifact != "diff"]
+    pairs = [(f.artifact, f.name) for f in registry.FORMATS if f.artifact != "diff"]  # a diff needs two models
     pairs += [(a, f) for a, fmts in _OWN_FORMATS.items() for f in fmts]
     return sorted(pairs)
 
@@ -160,7 +167,7 @@ def render(results: Results, artifact: str, fmt: str) -> str | bytes:
 
     if (artifact, fmt) not in artifacts():
         raise ValueError(f"no format {fmt!r} for {artifact!r}; known: {artifacts()}")
-    if artifact in ("fmea", "fmeda", "hara"):
+    if artifact in ("fmea", "fmeda", "hara", "sotif"):
         return registry.find(artifact, fmt).render(getattr(results, artifact))
     if artifact == "trace":
         return registry.find("trace", fmt).render(results.trace, results.coverage, title=results.model.root.name)

@@ -24,6 +24,7 @@ VERSIONS: dict[str, str] = {
     "sops-fta": "1.0.0",
     "sops-gsn": "1.0.0",
     "sops-build": "1.0.0",  # the build folder's manifest.json
+    "sops-sotif": "1.0.0",  # sops sotif --format json
     "sops-injection-campaign": "1.0.0",  # sops inject --format json
     "sops-injection-results": "1.0.0",  # what a test bench writes back (an input, documented the same way)
 }

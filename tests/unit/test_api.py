@@ -44,13 +44,16 @@ def test_strict_load_refuses_warnings() -> None:
 
 
 @pytest.mark.parametrize("artifact,fmt", [("fmeda", "json"), ("fmea", "md"), ("hara", "csv"), ("trace", "json"),
-                                          ("fta", "json"), ("gate", "json"), ("gate", "text"), ("gsn", "json")])
+                                          ("fta", "json"), ("gate", "json"), ("gate", "text"), ("gsn", "json"),
+                                          ("sotif", "json")])
 def test_render_gives_the_bytes_of_the_cli(results: api.Results, tmp_path: Path, artifact: str, fmt: str) -> None:
     args = [artifact, str(AEB), "--format", fmt]
-    if artifact in ("trace", "gate", "gsn"):
+    if artifact in ("trace", "gate", "gsn", "sotif"):
         args += ["--results", str(AEB / "ci-results")]
     if artifact == "gsn":
         args += ["-o", str(tmp_path / "gsn.json")]
+    if artifact == "fmeda":  # the API, like the gate, reads the campaign results shipped beside the CI results
+        args += ["--campaign-results", str(AEB / "ci-results" / "injection.xml")]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     cli_text = (tmp_path / "gsn.json").read_text(encoding="utf-8") if artifact == "gsn" else result.stdout

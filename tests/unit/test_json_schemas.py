@@ -23,18 +23,19 @@ MODELS = ["models/aeb", "models/insulin_pump"]
 # safetyops_dsl/schemas/__init__.py (major when a field goes or changes meaning, minor when one is added),
 # and then this table.
 LOCK = {
-    "sops-build": ("1.0.0", "e3fbf87a25c666360282d87d47f7a50545333a893b8a8e7f04d60bd9e05d983b"),
-    "sops-diagnostics": ("1.0.0", "10c08c4edb2263a52785b57e5ddb8b5a756923f27e7ce05780678a3287508005"),
-    "sops-diff": ("1.0.0", "f2ba3b7df7ddfbe92068bfbe8b625c70b378970081ca2b984cc2d7c2fe364f3a"),
-    "sops-fmea": ("1.0.0", "72b7c9a661364cb4ae1dac518cd2e76041c9470fdae2c72002869b92b8444c5e"),
-    "sops-fmeda": ("1.0.0", "66babcb977a75810a10b88e22bef7b69aa57e16731bd222b6c6978341395ae5c"),
-    "sops-fta": ("1.0.0", "2099490ac80e53df349c06950a8c3341a3f2a574322bd608cae3ba77146162bd"),
-    "sops-gate": ("1.0.0", "015a827ac606a1f22b83125b2f0dc789a2416c9caaa461f478f31c65349b8d83"),
-    "sops-gsn": ("1.0.0", "926fadab7bddc7f6981155c324a756674b5f0fa127dc00e5e39d46835a84b2d9"),
-    "sops-hara": ("1.0.0", "4947714ca54c8753509cd4a7e3f2969688967e6f56cd792fbe0c23d0d36b92e1"),
+    "sops-build": ("1.0.0", "9155db5bf1db74d2896a1dc1bf45a1531ab9e8bd4480d98cb115c04c05548abf"),
+    "sops-diagnostics": ("1.0.0", "03b806049bb7991384e3b569065e0f13c3e244f30c16065aee2d5f0c96710885"),
+    "sops-diff": ("1.0.0", "fa9c7779d95a9b2c0796e587c44ca036849492cf546aaec76be1c4768b8e181f"),
+    "sops-fmea": ("1.0.0", "88c23b62cfe1fc1101ec3b9923a2b874936b9185092fefd0c126e09ea11910d6"),
+    "sops-fmeda": ("1.0.0", "6a84c3bee3f55831fee827a3daf9a1ca422ad6c5b386cec3622086647cf5b91e"),
+    "sops-fta": ("1.0.0", "835d41a17d7fbad27c88af3d39c3da52fb727483e77bb6fe7617eaacc55490ae"),
+    "sops-gate": ("1.0.0", "ca35ebb09ec555f37486c637d16ce142d38a1d3cecd034fdc279af1d6c396adc"),
+    "sops-gsn": ("1.0.0", "d3045f9651e96b7020a3d71064fb7495d990b8d6dac39ac13692ecad165ecc65"),
+    "sops-hara": ("1.0.0", "80321f26d82d751215848771f4dcd8202a9bab5816281a260522bf4c54fef5d4"),
     "sops-injection-campaign": ("1.0.0", "4d9c2ff6fa45ff57272f1e54fa506cebcf2e2279b439641182611313cc559a66"),
     "sops-injection-results": ("1.0.0", "ef87506e108b71412aed872fc4f606e4632dfbe1a00eec0e80c791fb0f656e96"),
-    "sops-trace": ("1.0.0", "8da07b0e329c434a3d811dd1a7b8efc6f7c0a3226d4753c28491b8246d0b096a"),
+    "sops-sotif": ("1.0.0", "6f98837d42555bd1e8ee4c3770dc2c4052c662f6a09a247bb0327c2992d519ed"),
+    "sops-trace": ("1.0.0", "64e568d204e8ee39266dede5b8a16cbaf19f18126bc03b40519a20dc9f77c862"),
 }
 
 
@@ -76,7 +77,7 @@ def _run(args: list[str]) -> Any:
 def test_every_json_output_of_the_examples_validates(model: str, tmp_path: Path) -> None:
     path = str(ROOT / model)
     seen = set()
-    for cmd in (["check"], ["fmea"], ["fmeda"], ["hara"], ["trace"], ["gate"], ["fta"], ["inject"]):
+    for cmd in (["check"], ["fmea"], ["fmeda"], ["hara"], ["trace"], ["gate"], ["fta"], ["inject"], ["sotif"]):
         seen.add(_validate(_run([*cmd, path, "--format", "json"]), f"{cmd[0]} {model}"))
     result = CliRunner().invoke(cli, ["gsn", path, "--format", "json", "-o", str(tmp_path / "gsn.json")])
     assert result.exit_code in (0, 1), result.output
