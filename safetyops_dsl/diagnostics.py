@@ -200,6 +200,14 @@ POLICY_CONFLICT = _code("SOPS112", E, "policy rule both required and waived")
 XML_ERROR = _code("SOPS200", E, "malformed XML")
 OPENPSA_ERROR = _code("SOPS201", E, "invalid Open-PSA model")
 RESULTS_ERROR = _code("SOPS202", E, "unreadable CI result file")
+# -- MLflow and DVC (the Ops in SafetyOps: evidence from the ML and data pipelines) ----------------------------
+MLFLOW_URI = _code("SOPS210", E, "MLflow tracking URI cannot be used")
+MLFLOW_UNREACHABLE = _code("SOPS211", E, "MLflow tracking server unreachable")
+MLFLOW_VERSION = _code("SOPS212", E, "model version not found in the MLflow model registry")
+MLFLOW_NO_METRICS = _code("SOPS213", E, "MLflow run of a model version has no metrics")
+DVC_NOT_A_REPO = _code("SOPS220", E, "DVC pin outside a DVC repository")
+DVC_FILE = _code("SOPS221", E, "unreadable DVC file")
+DVC_NOT_FOUND = _code("SOPS222", E, "DVC pin names no file or output")
 del E, W
 
 

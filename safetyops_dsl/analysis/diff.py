@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from safetyops_dsl.analysis.coverage import Coverage
+from safetyops_dsl.analysis.evidence import OpsResults
 from safetyops_dsl.analysis.gate import FAIL, GateItem, gate_items
 from safetyops_dsl.analysis.pipeline import Options, Results, analyse
 from safetyops_dsl.analysis.result_diff import FieldDelta, ResultDeltas, result_deltas
@@ -798,6 +799,7 @@ class Side:
     file_count: int = 0
     label: str = ""
     results: tuple[str, ...] = ()  # CI result files or folders of this version (its ci-results/, as sops gate)
+    ops: OpsResults | None = None  # what the model registry says about this version's ML models
 
     @property
     def ok(self) -> bool:
@@ -809,7 +811,7 @@ def _results(side: Side) -> Results | None:
         return None
     # staleness against the repository belongs to `sops trace`; the CI results a version ships are compared,
     # as `sops gate` and `sops build` read them
-    return analyse(side.model, Options(results=side.results, use_git=False, check_stale=False))
+    return analyse(side.model, Options(results=side.results, use_git=False, check_stale=False, ops=side.ops))
 
 
 def _trace_of(side: Side, results: Results | None) -> TraceGraph | None:

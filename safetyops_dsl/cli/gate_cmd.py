@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from safetyops_dsl.cli.common import model_options, print_diagnostics
+from safetyops_dsl.cli.common import mlflow_option, model_options, print_diagnostics
 
 
 @click.command("gate")
@@ -23,9 +23,10 @@ from safetyops_dsl.cli.common import model_options, print_diagnostics
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: a summary table; json: sops-gate/1 for machines.")
 @click.option("--no-git", is_flag=True, help="Do not ask git whether commit-pinned evidence is stale.")
+@mlflow_option
 @model_options
 def gate(paths: tuple[str, ...], results: tuple[str, ...], policy_file: str | None, fmt: str, no_git: bool,
-         root: str | None, cache_dir: str | None) -> None:
+         mlflow_uri: str | None, root: str | None, cache_dir: str | None) -> None:
     """Release gate: model check, coverage policy, FMEDA targets per goal, goal probability targets and the
     GSN top goal. Prints one summary table; exit 1 when any check fails.
     """
@@ -33,7 +34,7 @@ def gate(paths: tuple[str, ...], results: tuple[str, ...], policy_file: str | No
     from safetyops_dsl import diagnostics as dg
 
     opts = b.BuildOptions(paths=paths, root=root, results=results, policy=policy_file, use_git=not no_git,
-                          cache_dir=cache_dir)
+                          cache_dir=cache_dir, mlflow=mlflow_uri or None)
     try:
         analysis = b.analyse(opts)
     except b.BuildError as exc:

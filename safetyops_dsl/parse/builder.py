@@ -148,6 +148,7 @@ class FileBuilder:
         parts: list[el.Part] = []
         connections: list[el.Connection] = []
         model_identity = model_version = None
+        model_location: Location | None = None
         datasets: list[el.Dataset] = []
         metrics: list[el.Metric] = []
         odd: str | None = None
@@ -188,6 +189,7 @@ class FileBuilder:
                 )
             elif kind == "MLModel":
                 model_identity, model_version = m.identity, (m.version or None)
+                model_location = self.loc(m)
             elif kind == "Dataset":
                 role = "verification" if m.role == "verify" else m.role
                 if m.sha256 and not _SHA256.match(m.sha256):
@@ -197,7 +199,8 @@ class FileBuilder:
                         self.loc(m),
                         "write the full digest, e.g. the output of `sha256sum`",
                     )
-                datasets.append(el.Dataset(role, m.identity, m.sha256 or None, self.loc(m)))
+                datasets.append(el.Dataset(role, m.identity, m.sha256 or None, self.loc(m),
+                                           dvc=m.dvc or None, dvc_out=m.out or None))
             elif kind == "Metric":
                 metrics.append(el.Metric(m.name, m.op, self.number(m.threshold), self.loc(m)))
             elif kind == "Odd":
@@ -209,7 +212,7 @@ class FileBuilder:
         ckind = el.ComponentKind(e.kind)
         ml = None
         if ckind is el.ComponentKind.ML_COMPONENT or model_identity or datasets or metrics:
-            ml = el.MLInfo(model_identity, model_version, tuple(datasets), tuple(metrics))
+            ml = el.MLInfo(model_identity, model_version, tuple(datasets), tuple(metrics), model_location)
         return el.Component(
             name=e.name,
             package=package,

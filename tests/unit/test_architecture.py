@@ -47,7 +47,7 @@ RANK = {
     "parse": 3, "validation": 3,
     "analysis": 4,
     "generators": 5,
-    "api": 6,
+    "api": 6, "ops": 6,
     "build": 7, "fmt": 7, "lsp": 7,
     "cli": 8,
     "__main__": 9, "__init__": 9,
