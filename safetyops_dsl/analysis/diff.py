@@ -709,8 +709,30 @@ def _seeds(changes: list[Change], tg: TraceGraph, side: str, renames: dict[str, 
                 if comp in tg.graph:
                     for m in tg.out(comp, "has_metric"):
                         out.append((m, True, (label,), "measured on a changed model or dataset"))
+                        out += _verification_seeds(tg, m, label)
         elif c.kind in TOP_KINDS:
             out.append((node_id(c.kind, key), True, (key.rpartition(".")[2],), "changed"))
+    return out
+
+
+def _verification_seeds(tg: TraceGraph, metric: str, label: str) -> list[tuple[str, bool, tuple[str, ...], str]]:
+    """A metric measured on other data: the requirements its evidence verifies and the goals they refine (up
+    the refinement) rest on a measurement that no longer holds. The walk alone stops at the evidence."""
+    out: list[tuple[str, bool, tuple[str, ...], str]] = []
+    for ev in tg.out(metric, "measured_by"):
+        for req in tg.into(ev, "verified_by"):
+            path = (label, tg.name(ev), tg.name(req))
+            out.append((req, False, path, "verified by metric evidence measured on a changed model or dataset"))
+            seen = {req}
+            todo = [(req, path)]
+            while todo:
+                node, p = todo.pop()
+                for parent in tg.into(node, "refined_by"):
+                    if parent not in seen:
+                        seen.add(parent)
+                        todo.append((parent, p + (tg.name(parent),)))
+                        out.append((parent, False, p + (tg.name(parent),),
+                                    "refined by a requirement whose metric evidence is suspect"))
     return out
 
 

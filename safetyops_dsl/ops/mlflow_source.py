@@ -114,7 +114,12 @@ def _fail(uri: str, d: Diagnostic) -> OpsResults:
 def _store_failure(uri: str, scheme: str, exc: Exception, where: Location) -> Diagnostic:
     text = _first_line(str(exc))
     if scheme in ("http", "https"):
-        return dg.make(dg.MLFLOW_UNREACHABLE, f"MLflow server '{shown(uri)}' did not answer: {text}", where,
+        low = str(exc).lower()
+        # the transport's own wording (urllib3, requests, proxies) varies: say what happened in our words
+        why = ("timed out" if "timed out" in low or "timeout" in low else
+               "connection refused" if "refused" in low else
+               "no such host" if "name or service" in low or "resolve" in low else "no usable answer")
+        return dg.make(dg.MLFLOW_UNREACHABLE, f"MLflow server '{shown(uri)}' did not answer: {why}", where,
                        f"check that the server runs and is reachable (sops waits {TIMEOUT_S} s, without retries)")
     return dg.make(dg.MLFLOW_URI, f"MLflow store '{shown(uri)}' cannot be read: {text}", where,
                    "give a store written by MLflow (sops does not upgrade or create one)")
@@ -128,7 +133,9 @@ def _first_line(text: str) -> str:
 @contextlib.contextmanager
 def _no_retries(timeout_s: float) -> Iterator[None]:
     """MLflow reads its HTTP timeout and retry count from the environment on every request."""
-    keys = {"MLFLOW_HTTP_REQUEST_TIMEOUT": str(int(max(1, timeout_s))), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+    keys = {"MLFLOW_HTTP_REQUEST_TIMEOUT": str(int(max(1, timeout_s))), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+            # MLflow 3 refuses its file store unless told: sops only reads one, as the issue asks it to
+            "MLFLOW_ALLOW_FILE_STORE": "true"}
     old = {k: os.environ.get(k) for k in keys}
     os.environ.update(keys)
     try:
