@@ -45,6 +45,13 @@ def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Store:
     path: Path
 
+    def digest(self) -> str:
+        """The store's bytes (the database and any journal beside it): unchanged = nothing was written."""
+        h = hashlib.sha256()
+        for f in sorted(self.path.parent.glob(self.path.name + "*")):
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+        return h.hexdigest()
+
     @property
     def uri(self) -> str:
         return f"sqlite:///{self.path}"
