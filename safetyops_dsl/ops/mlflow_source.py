@@ -135,7 +135,9 @@ def _no_retries(timeout_s: float) -> Iterator[None]:
     """MLflow reads its HTTP timeout and retry count from the environment on every request."""
     keys = {"MLFLOW_HTTP_REQUEST_TIMEOUT": str(int(max(1, timeout_s))), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
             # MLflow 3 refuses its file store unless told: sops only reads one, as the issue asks it to
-            "MLFLOW_ALLOW_FILE_STORE": "true"}
+            "MLFLOW_ALLOW_FILE_STORE": "true",
+            # a safety tool's read of a registry sends nothing elsewhere
+            "MLFLOW_DISABLE_TELEMETRY": "true"}
     old = {k: os.environ.get(k) for k in keys}
     os.environ.update(keys)
     try:

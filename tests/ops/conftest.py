@@ -5,6 +5,7 @@ for each test, which then logs what it needs into its copy."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -82,10 +83,8 @@ class Store:
                 DatasetInput(Dataset(n, d, "local", f"data/{n}"), tags=[InputTag("mlflow.data.context", "eval")])
                 for n, d in datasets.items()])
         c.set_terminated(rid)
-        try:
+        with contextlib.suppress(MlflowException):
             c.create_registered_model(name)
-        except MlflowException:
-            pass
         v = c.create_model_version(name, source=f"{run.info.artifact_uri}/model", run_id=rid if with_run else None,
                                    tags=tags or {})
         if alias:
