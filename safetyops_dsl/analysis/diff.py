@@ -721,10 +721,10 @@ def _verification_seeds(tg: TraceGraph, metric: str, label: str) -> list[tuple[s
     out: list[tuple[str, bool, tuple[str, ...], str]] = []
     for ev in tg.out(metric, "measured_by"):
         for req in tg.into(ev, "verified_by"):
-            path = (label, tg.name(ev), tg.name(req))
+            path: tuple[str, ...] = (label, tg.name(ev), tg.name(req))
             out.append((req, False, path, "verified by metric evidence measured on a changed model or dataset"))
             seen = {req}
-            todo = [(req, path)]
+            todo: list[tuple[str, tuple[str, ...]]] = [(req, path)]
             while todo:
                 node, p = todo.pop()
                 for parent in tg.into(node, "refined_by"):
