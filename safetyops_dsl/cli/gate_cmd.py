@@ -40,7 +40,11 @@ def gate(paths: tuple[str, ...], results: tuple[str, ...], policy_file: str | No
     except b.BuildError as exc:
         print_diagnostics(exc.diagnostics, exc.sources)
         click.echo(dg.summary(exc.diagnostics, exc.file_count), err=True)
-        items = [b.GateItem("model check", f"{exc.file_count} file{'s' if exc.file_count != 1 else ''}", b.FAIL,
+        # a registry that could not answer is not a model error: say which input failed
+        registry = all(d.code in (dg.MLFLOW_URI, dg.MLFLOW_UNREACHABLE, dg.MLFLOW_VERSION, dg.MLFLOW_NO_METRICS)
+                       for d in exc.diagnostics) and bool(exc.diagnostics)
+        items = [b.GateItem("MLflow registry" if registry else "model check",
+                            f"{exc.file_count} file{'s' if exc.file_count != 1 else ''}", b.FAIL,
                             f"{len(exc.diagnostics)} error{'s' if len(exc.diagnostics) != 1 else ''}: nothing else checked")]
         click.echo(b.gate_json(items) if fmt == "json" else b.gate_text(items), nl=False)
         sys.exit(1)
