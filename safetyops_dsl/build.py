@@ -826,7 +826,9 @@ def _tree_files(folder: Path) -> dict[str, Path]:
 def up_to_date(opts: BuildOptions, out: Path) -> bool:
     """True when OUT was built from exactly these inputs and every file still matches the manifest."""
     manifest = read_manifest(out)
-    if manifest is None or opts.mlflow:  # a model registry is not a file: its answer may move at any time
+    # a model registry is not a file, and a DVC pipeline's metrics files are not hashed here: either may
+    # move at any time, so a build that reads them is never taken as up to date
+    if manifest is None or opts.mlflow or any(Path(r).name == "dvc.yaml" for r in opts.results):
         return False
     opts = with_default_results(_absolute(opts))
     recorded = manifest.get("inputs", {})
