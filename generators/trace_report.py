@@ -116,9 +116,14 @@ def to_markdown(tg: TraceGraph, cov: Coverage, title: str = "") -> str:
         detail = "; ".join(x for x in (e["detail"], e["stale_reason"]) if x)
         lines.append(
             f"| {e['evidence']} | {e['kind']} | {md_cell(e['source'])} | {', '.join(e['for']) or '-'} | {status} | "
-            f"{md_cell(detail) or '-'} |"
+            f"{md_cell(detail) or '-'}{_run_link(e)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _run_link(row: dict[str, Any]) -> str:
+    url = row.get("run_url", "")
+    return f" [MLflow run](<{url}>)" if url and url.startswith(("http://", "https://")) and ">" not in url else ""
 
 
 def to_csv(tg: TraceGraph) -> str:

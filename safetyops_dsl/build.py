@@ -135,6 +135,7 @@ class BuildOptions:
     cache_dir: str | None = None  # the parser's cache; not an input of the artifacts
     single_file: bool = False  # also write OUT/report.html: the whole site in one offline file
     campaign_results: tuple[str, ...] = ()  # fault-injection results (default: injection.* in the result folders)
+    mlflow: str | None = None  # an MLflow tracking URI: ML metric evidence from the model registry
 
 
 class InputsChanged(Exception):
@@ -239,7 +240,25 @@ def options_record(opts: BuildOptions, out: Path) -> dict[str, Any]:
         # only when set, so the manifests of ordinary builds stay as they were
         **({"single_file": True} if opts.single_file else {}),
         **({"campaign_results": [_rel(p, out) for p in opts.campaign_results]} if opts.campaign_results else {}),
+        **({"mlflow": _mlflow_record(opts.mlflow, out)} if opts.mlflow else {}),
     }
+
+
+def _mlflow_absolute(uri: str) -> str:
+    from safetyops_dsl.ops.mlflow_source import absolute
+
+    return absolute(uri)
+
+
+def _mlflow_record(uri: str, out: Path) -> str:
+    """A local store relative to the output folder, as the other inputs; a server as given, less a password."""
+    from safetyops_dsl.ops.mlflow_source import local_store, shown
+
+    path = local_store(uri)
+    if path is None:
+        return shown(uri)
+    rel = _rel(path, out)
+    return f"sqlite:///{rel}" if uri.startswith("sqlite:") else f"file:{rel}"
 
 
 def options_from_record(record: dict[str, Any], out: Path) -> BuildOptions:
@@ -254,7 +273,18 @@ def options_from_record(record: dict[str, Any], out: Path) -> BuildOptions:
         use_git=bool(record.get("git", True)),
         single_file=bool(record.get("single_file", False)),
         campaign_results=tuple(back(p) for p in record.get("campaign_results", [])),
+        mlflow=_mlflow_back(record["mlflow"], out) if record.get("mlflow") else None,
     )
+
+
+def _mlflow_back(uri: str, out: Path) -> str:
+    from safetyops_dsl.ops.mlflow_source import local_store
+
+    path = local_store(uri)
+    if path is None or path.is_absolute():
+        return uri
+    full = Path(os.path.normpath(out / path)).as_posix()
+    return f"sqlite:///{full}" if uri.startswith("sqlite:") else f"file://{full}"
 
 
 def _git_head(root: Path) -> str:
@@ -385,6 +415,7 @@ def _absolute(opts: BuildOptions) -> BuildOptions:
         results=tuple(ab(p) for p in opts.results),
         policy=ab(opts.policy) if opts.policy else None,
         use_git=opts.use_git,
+        mlflow=_mlflow_absolute(opts.mlflow) if opts.mlflow else None,
         cache_dir=ab(opts.cache_dir) if opts.cache_dir else None,
         single_file=opts.single_file,
         campaign_results=tuple(ab(p) for p in opts.campaign_results),
@@ -455,8 +486,17 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
             more = list(check_policy(pol.model))
             policy_file_ok = not dg.has_errors(more)
             diags += more
+    result_files, ops = opts.results, None
+    if opts.mlflow or any(Path(r).name == "dvc.yaml" for r in opts.results):
+        from safetyops_dsl.ops import sources
+
+        with progress.phase("MLflow and DVC"):
+            result_files, ops = sources.read(opts.results, opts.mlflow, model)
+        ops_errors = [d for d in ops.diagnostics if d.level is dg.Severity.ERROR] if ops is not None else []
+        if ops_errors:  # a registry or pipeline that cannot answer stops the build: nothing written
+            raise BuildError(dg.sort_unique(ops_errors), checked.sources, checked.file_count)
     results = pipeline.analyse(model, pipeline.Options(
-        results=opts.results, file_policy=tuple(file_rules), use_git=opts.use_git, with_gsn=with_gsn,
+        results=result_files, file_policy=tuple(file_rules), use_git=opts.use_git, with_gsn=with_gsn, ops=ops,
         campaign_results=opts.campaign_results,
     ), progress)
     try:
@@ -818,7 +858,9 @@ def _tree_files(folder: Path) -> dict[str, Path]:
 def up_to_date(opts: BuildOptions, out: Path) -> bool:
     """True when OUT was built from exactly these inputs and every file still matches the manifest."""
     manifest = read_manifest(out)
-    if manifest is None:
+    # a model registry is not a file, and a DVC pipeline's metrics files are not hashed here: either may
+    # move at any time, so a build that reads them is never taken as up to date
+    if manifest is None or opts.mlflow or any(Path(r).name == "dvc.yaml" for r in opts.results):
         return False
     opts = with_default_results(_absolute(opts))
     recorded = manifest.get("inputs", {})

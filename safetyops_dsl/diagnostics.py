@@ -257,6 +257,15 @@ INJECTION_UNKNOWN_CASE = _code("SOPS231", E, "fault-injection result for a case 
 INJECTION_DUPLICATE_CASE = _code("SOPS232", E, "fault-injection case reported twice")
 INJECTION_CLAIM_UNSUPPORTED = _code("SOPS233", W, "claimed diagnostic coverage not supported by the fault-injection campaign")
 INJECTION_NO_RESULTS = _code("SOPS234", W, "mechanism an ASIL B+ goal relies on has no fault-injection results")
+
+# -- MLflow and DVC (the Ops in SafetyOps: evidence from the ML and data pipelines) ----------------------------
+MLFLOW_URI = _code("SOPS210", E, "MLflow tracking URI cannot be used")
+MLFLOW_UNREACHABLE = _code("SOPS211", E, "MLflow tracking server unreachable")
+MLFLOW_VERSION = _code("SOPS212", E, "model version not found in the MLflow model registry")
+MLFLOW_NO_METRICS = _code("SOPS213", E, "MLflow run of a model version has no metrics")
+DVC_NOT_A_REPO = _code("SOPS220", E, "DVC pin outside a DVC repository")
+DVC_FILE = _code("SOPS221", E, "unreadable DVC file")
+DVC_NOT_FOUND = _code("SOPS222", E, "DVC pin names no file or output")
 del E, W
 
 

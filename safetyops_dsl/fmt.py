@@ -158,7 +158,7 @@ _COLUMNS: dict[str, tuple[int, ...]] = {
     "propagate": (2,),  # propagate a | -> b
     "part": (2, 4),  # part NAME | : TYPE | "description"
     "connect": (2,),  # connect a | -> b
-    "dataset": (2, 3),  # dataset ROLE | "identity" | sha256 "..."
+    "dataset": (2, 3),  # dataset ROLE | "identity" | sha256 "..." (or dvc "..." out "...")
     "metric": (2,),  # metric NAME | >= x
     "odd_attribute": (1,),  # NAME | values of domain
     "deviation": (2, 4),  # deviation PATH | refines BASE | "description"
@@ -413,7 +413,19 @@ class _Shape:
                     self._w("dataset"),
                     self._w(*_DATASET_ROLES),
                     self._string,
-                    lambda x: self._opt(x, self._w("sha256"), self._string),
+                    lambda x: self._opt(
+                        x,
+                        lambda y: self._first(
+                            y,
+                            (
+                                lambda z: self._seq(z, self._w("sha256"), self._string),
+                                lambda z: self._seq(
+                                    z, self._w("dvc"), self._string,
+                                    lambda w: self._opt(w, self._w("out"), self._string),
+                                ),
+                            ),
+                        ),
+                    ),
                     lambda x: self._opt(x, self._w("coverage"), self._string),
                     lambda x: self._opt(x, self._w("min"), self._int),
                 ),

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from safetyops_dsl.analysis.coverage import Coverage
+from safetyops_dsl.analysis.evidence import OpsResults
 from safetyops_dsl.analysis.gate import FAIL, GateItem, gate_items
 from safetyops_dsl.analysis.injection_results import default_campaign_results
 from safetyops_dsl.analysis.pipeline import Options, Results, analyse
@@ -729,8 +730,30 @@ def _seeds(changes: list[Change], tg: TraceGraph, side: str, renames: dict[str, 
                 if comp in tg.graph:
                     for m in tg.out(comp, "has_metric"):
                         out.append((m, True, (label,), "measured on a changed model or dataset"))
+                        out += _verification_seeds(tg, m, label)
         elif c.kind in TOP_KINDS:
             out.append((node_id(c.kind, key), True, (key.rpartition(".")[2],), "changed"))
+    return out
+
+
+def _verification_seeds(tg: TraceGraph, metric: str, label: str) -> list[tuple[str, bool, tuple[str, ...], str]]:
+    """A metric measured on other data: the requirements its evidence verifies and the goals they refine (up
+    the refinement) rest on a measurement that no longer holds. The walk alone stops at the evidence."""
+    out: list[tuple[str, bool, tuple[str, ...], str]] = []
+    for ev in tg.out(metric, "measured_by"):
+        for req in tg.into(ev, "verified_by"):
+            path: tuple[str, ...] = (label, tg.name(ev), tg.name(req))
+            out.append((req, False, path, "verified by metric evidence measured on a changed model or dataset"))
+            seen = {req}
+            todo: list[tuple[str, tuple[str, ...]]] = [(req, path)]
+            while todo:
+                node, p = todo.pop()
+                for parent in tg.into(node, "refined_by"):
+                    if parent not in seen:
+                        seen.add(parent)
+                        todo.append((parent, p + (tg.name(parent),)))
+                        out.append((parent, False, p + (tg.name(parent),),
+                                    "refined by a requirement whose metric evidence is suspect"))
     return out
 
 
@@ -819,6 +842,7 @@ class Side:
     file_count: int = 0
     label: str = ""
     results: tuple[str, ...] = ()  # CI result files or folders of this version (its ci-results/, as sops gate)
+    ops: OpsResults | None = None  # what the model registry says about this version's ML models
 
     @property
     def ok(self) -> bool:
@@ -830,7 +854,7 @@ def _results(side: Side) -> Results | None:
         return None
     # staleness against the repository belongs to `sops trace`; the CI results a version ships are compared,
     # as `sops gate` and `sops build` read them
-    return analyse(side.model, Options(results=side.results, use_git=False, check_stale=False,
+    return analyse(side.model, Options(results=side.results, use_git=False, check_stale=False, ops=side.ops,
                                        campaign_results=default_campaign_results(side.results)))
 
 

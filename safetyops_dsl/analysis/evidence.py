@@ -60,6 +60,45 @@ class TestResult:
 class MetricDocument:
     file: str
     data: Any
+    # what the metrics were measured on, where a pipeline recorded it (DVC: the deps of the dvc.lock stage
+    # that wrote the file): (path relative to the model root, md5)
+    measured_on: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class MlRun:
+    """What a model registry (MLflow) says about one ML component's model version: the run that produced it,
+    the latest value of each metric logged there, and the datasets logged to it as inputs."""
+
+    component: str  # the ML component's qualified name
+    model: str  # registered model name
+    version: str  # the registered version number V resolved to
+    run_id: str
+    run_url: str  # the run's page when the tracking store is a server, else ""
+    metrics: tuple[tuple[str, float], ...]  # (key, latest value), sorted by key
+    datasets: tuple[tuple[str, str], ...]  # (name, digest) of the run's input datasets, sorted
+
+    def metric(self, key: str) -> float | None:
+        return dict(self.metrics).get(key)
+
+
+@dataclass(frozen=True)
+class OpsResults:
+    """Results from the ML pipeline (read by the caller: safetyops_dsl/ops), handed to the pipeline in its
+    Options so that trace, gate, build and diff see the same values."""
+
+    source: str  # the tracking URI or DVC file as given
+    runs: tuple[MlRun, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    metrics: tuple[MetricDocument, ...] = ()  # DVC metrics files named in dvc.yaml, with what they measured on
+
+
+def merge_ops(parts: Iterable[OpsResults | None]) -> OpsResults | None:
+    given = [p for p in parts if p is not None]
+    if not given:
+        return None
+    return OpsResults(", ".join(p.source for p in given), tuple(r for p in given for r in p.runs),
+                      tuple(d for p in given for d in p.diagnostics), tuple(m for p in given for m in p.metrics))
 
 
 @dataclass
@@ -69,6 +108,19 @@ class Results:
     files: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # real path -> sha256 of the bytes read
+    runs: list[MlRun] = field(default_factory=list)  # MLflow: one per ML component with a registered model
+    tests_given: bool = True  # False: only a model registry was asked; test evidence is not_run, not missing
+
+
+def with_ops(results: Results | None, ops: OpsResults | None) -> Results | None:
+    """CI results plus what a model registry answered (either may be absent)."""
+    if ops is None:
+        return results
+    out = results if results is not None else Results(tests_given=False)
+    out.runs = list(ops.runs)
+    out.metrics = out.metrics + list(ops.metrics)
+    out.diagnostics = out.diagnostics + list(ops.diagnostics)
+    return out
 
 
 @dataclass(frozen=True)
@@ -81,6 +133,8 @@ class EvidenceStatus:
     stale_reason: str
     result_file: str = ""
     value: float | None = None  # metric evidence: the measured value
+    run_id: str = ""  # metric evidence read from an MLflow run
+    run_url: str = ""  # that run's page, when the tracking store is a server
 
     @property
     def passing(self) -> bool:
@@ -395,7 +449,37 @@ def parse_metrics_json(raw: bytes, shown: str) -> tuple[Any, Diagnostic | None]:
             f"a metrics file holds a JSON object of metric values, not a {type(data).__name__}",
             Location(shown),
         )
+    if _is_dvc_metrics_show(data):
+        return _unwrap_dvc_metrics_show(data, shown)
     return data, None
+
+
+def _is_dvc_metrics_show(data: dict[str, Any]) -> bool:
+    """`dvc metrics show --json`: {REV: {"data": {FILE: {"data": {...}}}}} (REV "" or "workspace" for the
+    working tree)."""
+    return bool(data) and all(
+        isinstance(v, dict) and set(v) <= {"data", "error"} and isinstance(v.get("data", {}), dict)
+        and all(isinstance(f, dict) and set(f) <= {"data", "error"} for f in v.get("data", {}).values())
+        for v in data.values())
+
+
+def _unwrap_dvc_metrics_show(data: dict[str, Any], shown: str) -> tuple[Any, Diagnostic | None]:
+    """The metric values of every file of the one revision shown, under one object (a key names one metric
+    across the files, as it does in one file); files DVC could not read are an error here too."""
+    if len(data) != 1:
+        return None, dg.make(dg.RESULTS_ERROR, f"`dvc metrics show` output with {len(data)} revisions: which one is meant",
+                             Location(shown), "run `dvc metrics show --json` for one revision (without --all-commits)")
+    (rev, body), = data.items()
+    merged: dict[str, Any] = {}
+    for name, f in sorted(body.get("data", {}).items()):
+        if "error" in f or not isinstance(f.get("data"), dict):
+            return None, dg.make(dg.RESULTS_ERROR, f"`dvc metrics show` could not read '{name}'", Location(shown),
+                                 "run `dvc metrics show` to see DVC's error")
+        merged.update(f["data"])
+    if "error" in body:
+        return None, dg.make(dg.RESULTS_ERROR, f"`dvc metrics show` reports an error for revision '{rev or 'workspace'}'",
+                             Location(shown))
+    return merged, None
 
 
 # -- matching ----------------------------------------------------------------------------------------------------
@@ -537,16 +621,26 @@ def evaluate_evidence(
     for qname, ev in sorted(model.evidence.items()):
         stale, why = staleness(model.root, ev, use_git) if check_stale else (False, "")
         value: float | None = None
-        result_file = ""
+        result_file = run_id = run_url = ""
         if ev.kind == "test":
             status, detail, result_file = _test_status(ev, results)
         elif ev.kind == "metric":
-            status, detail, result_file, value, d = _metric_status(ev, results, thresholds)
-            if d is not None:
-                diags.append(d)
+            run = _run_for(ev, results, thresholds)
+            if run is not None:
+                status, detail, value = _run_metric_status(ev, run, thresholds)
+                result_file, run_id, run_url = f"MLflow run {run.run_id}", run.run_id, run.run_url
+                if not stale:
+                    stale, why = _measured_on_other_data(model, run)
+            else:
+                status, detail, result_file, value, d = _metric_status(ev, results, thresholds)
+                if d is not None:
+                    diags.append(d)
+                doc = next((m for m in results.metrics if m.file == result_file), None) if results else None
+                if doc is not None and doc.measured_on and not stale:
+                    stale, why = _file_measured_on_other_data(model, ev, doc, thresholds)
         else:
             status, detail = RECORDED, ""
-        out[qname] = EvidenceStatus(qname, ev.kind, status, detail, stale, why, result_file, value)
+        out[qname] = EvidenceStatus(qname, ev.kind, status, detail, stale, why, result_file, value, run_id, run_url)
         if stale:
             diags.append(dg.make(dg.EVIDENCE_STALE, f"evidence '{ev.name}' is stale: {why}", ev.location,
                                  "rerun or re-review it against the current artifact, then update the pin"))
@@ -560,8 +654,85 @@ def evaluate_evidence(
     return out, diags
 
 
+def _run_for(ev: el.Evidence, results: Results | None, thresholds: dict[str, list[tuple[str, el.Metric]]]) -> MlRun | None:
+    """The MLflow run of the first ML component (by qualified name) that declares the metric the evidence
+    measures, when the registry was asked; None: the metric is looked up in the metrics files."""
+    if results is None or not results.runs:
+        return None
+    runs = {r.component: r for r in results.runs}
+    for comp, _ in thresholds.get(ev.source, []):
+        if comp in runs:
+            return runs[comp]
+    return None
+
+
+def _run_metric_status(
+    ev: el.Evidence, run: MlRun, thresholds: dict[str, list[tuple[str, el.Metric]]]
+) -> tuple[str, str, float | None]:
+    where = f"MLflow run {run.run_id}, {run.model} version {run.version}"
+    value = run.metric(ev.source)
+    if value is None:
+        return MISSING, f"no metric '{ev.source}' in {where}", None
+    bounds = [(c, m) for c, m in thresholds.get(ev.source, []) if c == run.component]
+    missed = [(c, m) for c, m in bounds if not m.holds(value)]
+    if missed:
+        _, m = missed[0]
+        return FAILED, f"{ev.source} = {value:g}, needs {m.op} {m.threshold:g}; {where}", value
+    need = ", ".join(f"{m.op} {m.threshold:g}" for _, m in bounds) or "no threshold"
+    return PASSED, f"{ev.source} = {value:g} ({need}); {where}", value
+
+
+def digests_match(pinned: str, logged: str) -> bool:
+    """A dataset digest the model pins against one a run logged. MLflow's own digests are short prefixes
+    (8-10 hex digits of a hash), so a logged digest that starts the pinned one matches too."""
+    a, b = pinned.strip().lower(), logged.strip().lower()
+    return bool(b) and (a == b or (len(b) >= 8 and a.startswith(b)))
+
+
+def _measured_on_other_data(model: Model, run: MlRun) -> tuple[bool, str]:
+    """(stale, why): the run's input datasets against the component's `dataset` declarations, by name and
+    digest. A run that logged no inputs says nothing either way."""
+    comp = model.components.get(run.component)
+    if comp is None or comp.ml is None or not run.datasets:
+        return False, ""
+    logged: dict[str, list[str]] = {}
+    for name, logged_digest in run.datasets:
+        logged.setdefault(name, []).append(logged_digest)
+    declared = {d.identity for d in comp.ml.datasets}
+    for d in comp.ml.datasets:
+        if d.identity not in logged:
+            return True, f"dataset '{d.identity}' is not among the inputs of MLflow run {run.run_id}"
+        digest = d.digest
+        if digest is not None and not any(digests_match(digest, got) for got in logged[d.identity]):
+            kind = "DVC md5" if d.md5 and not d.sha256 else "sha256"
+            got = ", ".join(sorted(set(logged[d.identity])))
+            return True, (f"dataset '{d.identity}' changed: MLflow run {run.run_id} was measured on digest {got}, "
+                          f"the model pins {kind} {digest}")
+    extra = sorted(set(logged) - declared)
+    if extra:
+        return True, f"MLflow run {run.run_id} was measured on dataset '{extra[0]}', which the model does not declare"
+    return False, ""
+
+
+def _file_measured_on_other_data(model: Model, ev: el.Evidence, doc: MetricDocument,
+                                 thresholds: dict[str, list[tuple[str, el.Metric]]]) -> tuple[bool, str]:
+    """(stale, why): a metrics file whose pipeline stage recorded its inputs (DVC: the deps in dvc.lock)
+    against the DVC pins of the components that declare the metric. A dataset the stage did not read is no
+    reason: an evaluation stage reads the verification data, not the training data."""
+    read = dict(doc.measured_on)
+    for comp_name, _ in thresholds.get(ev.source, []):
+        comp = model.components.get(comp_name)
+        for d in comp.ml.datasets if comp is not None and comp.ml is not None else ():
+            if d.dvc_data is None or d.md5 is None or d.dvc_data not in read:
+                continue
+            if read[d.dvc_data] != d.md5:
+                return True, (f"dataset '{d.identity}' changed: {doc.file} was measured on {d.dvc_data} md5 "
+                              f"{read[d.dvc_data]}, DVC now records {d.md5}")
+    return False, ""
+
+
 def _test_status(ev: el.Evidence, results: Results | None) -> tuple[str, str, str]:
-    if results is None:
+    if results is None or not results.tests_given:
         return NOT_RUN, "", ""
     cases = match_tests(ev.source, results.tests)
     if not cases:

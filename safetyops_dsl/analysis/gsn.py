@@ -258,6 +258,13 @@ def evidence_statuses(model: Model, result_paths: Iterable[str], use_git: bool =
     unless stale; a stale pin beats any result."""
 
     results = evidence_results.read_results(list(result_paths), evidence_results.test_sources(model))
+    return statuses_of(model, results, use_git)
+
+
+def statuses_of(model: Model, results: evidence_results.Results, use_git: bool = True) -> tuple[
+    dict[str, str], dict[str, str], list[Diagnostic]
+]:
+    """As evidence_statuses, from results already read (CI files and model registry runs)."""
     found, diags = evidence_results.evaluate_evidence(model, results, use_git=use_git)
     status: dict[str, str] = {}
     detail: dict[str, str] = {}
@@ -265,7 +272,7 @@ def evidence_statuses(model: Model, result_paths: Iterable[str], use_git: bool =
                evidence_results.MISSING: MISSING, evidence_results.NOT_RUN: MISSING}
     for qname, st in found.items():
         status[qname] = STALE if st.stale else mapping.get(st.status, MISSING)
-        detail[qname] = st.stale_reason if st.stale else st.detail
+        detail[qname] = st.stale_reason if st.stale else st.detail + (f" \u2014 {st.run_url}" if st.run_url else "")
     return status, detail, list(results.diagnostics) + diags
 
 

@@ -2,7 +2,7 @@
 
 A data set with `coverage "manifest.json" min N` names a manifest (JSON, relative to the model root):
 
-    {"dataset": "<identity>", "sha256": "<the data set's digest>",
+    {"dataset": "<identity>", "sha256": "<the data set's digest>",   ("md5" for a data set pinned to DVC)
      "attributes": ["light", "road_type"],
      "cells": [{"light": "night", "road_type": "urban", "samples": 180}, ...]}
 
@@ -120,9 +120,12 @@ def _read(root: Path, ds: el.Dataset, odd: el.Odd) -> tuple[dict[str, object] | 
         return None, dg.make(dg.COVERAGE_MANIFEST_UNREADABLE, f"coverage manifest '{rel}': {problem}", loc,
                              "see docs/language/odd.md for the manifest format")
     assert isinstance(data, dict)
-    if ds.sha256 is None or data.get("sha256") != ds.sha256 or data.get("dataset") != ds.identity:
-        said = f"data set '{data.get('dataset')}' sha256 {str(data.get('sha256'))[:12]}\u2026"
-        pinned = f"'{ds.identity}' sha256 {ds.sha256[:12]}\u2026" if ds.sha256 else f"'{ds.identity}' (no sha256 pin)"
+    # the data set's digest: typed (sha256), or the md5 DVC records for a `dvc` pin; the manifest names it
+    # under the same key
+    kind, pin = ("sha256", ds.sha256) if ds.sha256 else ("md5", ds.md5)
+    if pin is None or data.get(kind) != pin or data.get("dataset") != ds.identity:
+        said = f"data set '{data.get('dataset')}' {kind} {str(data.get(kind))[:12]}\u2026"
+        pinned = f"'{ds.identity}' {kind} {pin[:12]}\u2026" if pin else f"'{ds.identity}' (no sha256 or dvc pin)"
         return None, dg.make(dg.COVERAGE_MANIFEST_DIGEST,
                              f"coverage manifest '{rel}' counts {said}, but the model pins {pinned}", loc,
                              "recount the manifest from the pinned data set, or pin the data set the manifest "

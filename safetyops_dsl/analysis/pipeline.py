@@ -21,8 +21,8 @@ from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.analysis import gsn
 from safetyops_dsl.analysis.coverage import Coverage, evaluate
 from safetyops_dsl.analysis.demand import DemandRow, build_demand
+from safetyops_dsl.analysis.evidence import OpsResults, read_results, test_sources, with_ops
 from safetyops_dsl.analysis.evidence import Results as CiResults
-from safetyops_dsl.analysis.evidence import read_results, test_sources
 from safetyops_dsl.analysis.fmea import FmeaTable, build_fmea, structural_cut_sets
 from safetyops_dsl.analysis.fmeda import FmedaReport, build_fmeda
 from safetyops_dsl.analysis.hara import HaraTable, build_hara
@@ -78,6 +78,7 @@ class Options:
     importance: bool = True
     campaign_results: tuple[str, ...] = ()  # fault-injection results (JUnit XML or sops-injection-results JSON)
     confidence: float = DEFAULT_CONFIDENCE  # of the measured coverage's lower bound
+    ops: OpsResults | None = None  # what the model registry (MLflow) answered, read by the caller
 
 
 class Results:
@@ -197,10 +198,9 @@ class Results:
     # -- trace and coverage --------------------------------------------------------------------------------------
     @cached_property
     def ci(self) -> CiResults | None:
-        """The CI results read from `options.results` (None without any)."""
-        if not self.options.results:
-            return None
-        return read_results(self.options.results, test_sources(self.model))
+        """The CI results read from `options.results`, with the model registry's runs (None without either)."""
+        files = read_results(self.options.results, test_sources(self.model)) if self.options.results else None
+        return with_ops(files, self.options.ops)
 
     @property
     def results_ok(self) -> bool:
@@ -246,9 +246,8 @@ class Results:
             return None
         with self.progress.phase("GSN safety case"):
             statuses = details = None
-            if self.options.results:
-                statuses, details, _ = gsn.evidence_statuses(self.model, self.options.results,
-                                                             use_git=self.options.use_git)
+            if self.ci is not None:
+                statuses, details, _ = gsn.statuses_of(self.model, self.ci, use_git=self.options.use_git)
             return gsn.build_case(self.model, statuses, self.probabilities(), details=details,
                                   sotif=self.sotif)
 

@@ -91,6 +91,8 @@ def evidence_rows(tg: TraceGraph) -> list[dict[str, Any]]:
             "result_file": st.result_file if st else "",
             "file": node["file"],
             "line": node["line"],
+            # only for metric evidence read from a tracking server's run (the other rows stay as they were)
+            **({"run_url": st.run_url} if st and st.run_url else {}),
         })
     return rows
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from safetyops_dsl.cli.common import model_options, print_diagnostics, refused
+from safetyops_dsl.cli.common import mlflow_option, model_options, print_diagnostics, refused
 
 if TYPE_CHECKING:
     from safetyops_dsl.build import Progress
@@ -83,6 +83,7 @@ def make_progress(quiet: bool) -> Progress:
 @click.option("--force", is_flag=True, help="Rebuild even when OUT is up to date.")
 @click.option("-q", "--quiet", is_flag=True,
               help="No progress output (otherwise bars on a terminal, lines with elapsed seconds elsewhere or in CI).")
+@mlflow_option
 @model_options
 def build(
     paths: tuple[str, ...],
@@ -95,6 +96,7 @@ def build(
     single_file: bool,
     force: bool,
     quiet: bool,
+    mlflow_uri: str | None,
     root: str | None,
     cache_dir: str | None,
 ) -> None:
@@ -113,7 +115,8 @@ def build(
         raise click.UsageError("give the model PATHS to build")
     progress = make_progress(quiet)
     opts = b.BuildOptions(paths=paths, root=root, results=results, policy=policy_file, use_git=not no_git,
-                          cache_dir=cache_dir, single_file=single_file, campaign_results=campaign_results)
+                          cache_dir=cache_dir, single_file=single_file, campaign_results=campaign_results,
+                          mlflow=mlflow_uri or None)
     try:
         if check_dir is not None:
             report = b.check_build(check_dir, opts if paths else None, progress)

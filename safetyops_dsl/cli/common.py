@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -12,7 +13,19 @@ from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.atomic import OutputRefused
 from safetyops_dsl.diagnostics import Diagnostic
 
+if TYPE_CHECKING:
+    from safetyops_dsl.analysis.evidence import OpsResults
+    from safetyops_dsl.model.index import Model
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def mlflow_option(func: F) -> F:
+    return click.option(
+        "--mlflow", "mlflow_uri", default=None, envvar="MLFLOW_TRACKING_URI", metavar="URI",
+        help="Read ML metric evidence from this MLflow tracking store (http(s)://, sqlite:///PATH, file:PATH): "
+             "each ml_component's registered model version and its source run. Env: MLFLOW_TRACKING_URI.",
+    )(func)
 
 
 def model_options(func: F) -> F:
@@ -95,3 +108,21 @@ def text_lines(files: Sequence[str]) -> dict[str, list[str]]:
         except OSError:
             continue
     return out
+
+
+def read_ops(results: Sequence[str], uri: str | None, model: Model, sources: dict[str, list[str]],
+             file_count: int) -> tuple[tuple[str, ...], OpsResults | None]:
+    """The result files left for the CI reader, and what the MLflow registry at `uri` and the DVC pipelines
+    among `results` answer (ops/sources.py). One that cannot answer is bad input: its diagnostics are printed
+    and the command exits 1 before writing anything."""
+    if not uri and not any(Path(r).name == "dvc.yaml" for r in results):
+        return tuple(results), None
+    from safetyops_dsl.ops import sources as ops_sources
+
+    files, ops = ops_sources.read(results, uri, model)
+    errors = [d for d in ops.diagnostics if d.level is dg.Severity.ERROR] if ops is not None else []
+    if errors:
+        print_diagnostics(dg.sort_unique(errors), sources)
+        click.echo(dg.summary(errors, file_count), err=True)
+        sys.exit(1)
+    return files, ops

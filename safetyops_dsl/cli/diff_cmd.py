@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from safetyops_dsl.cli.common import write_output
+from safetyops_dsl.cli.common import mlflow_option, write_output
 from safetyops_dsl.generators import registry
 
 if TYPE_CHECKING:
@@ -91,7 +91,8 @@ def _extract(side: Side, dest: Path) -> Path:
     assert side.rev is not None
     top = _toplevel(os.getcwd())
     assert top is not None
-    spec = [side.path] if side.path else []
+    # a model in a subfolder also gets the repository's .dvc/ folder: its DVC pins are read as at that revision
+    spec = [side.path, ".dvc"] if side.path else []
     listing = _git(["ls-tree", "-r", "-z", "--full-tree", side.rev, "--", *spec], cwd=top)
     if listing.returncode != 0:
         raise click.UsageError(f"git ls-tree failed: {listing.stderr.decode('utf-8', 'replace').strip()}")
@@ -127,14 +128,14 @@ def _extract(side: Side, dest: Path) -> Path:
     return dest / side.path if side.path else dest
 
 
-def _load(side: Side, folder: str, cache_dir: str | None) -> tuple[DiffSide, list[str]]:
+def _load(side: Side, folder: str, cache_dir: str | None, mlflow_uri: str | None = None) -> tuple[DiffSide, list[str]]:
     """The checked model of one side, and its errors as one-line diagnostics (paths shown as REV:path). Errors
     are printed to stderr with their source lines; the diff still runs on what could be built."""
     from safetyops_dsl import diagnostics as dg
     from safetyops_dsl.analysis.diff import Side as DiffSide
     from safetyops_dsl.api import check
     from safetyops_dsl.build import shipped_results
-    from safetyops_dsl.cli.common import print_diagnostics
+    from safetyops_dsl.cli.common import print_diagnostics, read_ops
 
     checked = check([folder], cache_dir=cache_dir)
     errors = [d for d in checked.diagnostics if d.level is dg.Severity.ERROR]
@@ -153,7 +154,11 @@ def _load(side: Side, folder: str, cache_dir: str | None) -> tuple[DiffSide, lis
         click.echo(f"sops diff: the {side.label} side has errors: only its structure is compared", err=True)
         lines = [dg.render_one(d, None, brief=True) for d in errors]
     results = shipped_results(checked.model.root) if checked.model is not None else ()
-    return DiffSide(checked.model, tuple(checked.diagnostics), checked.file_count, side.label, results), lines
+    # both sides ask the same registry, each for the versions its own model names
+    ops = None
+    if checked.model is not None and not errors:
+        results, ops = read_ops(results, mlflow_uri, checked.model, checked.sources, checked.file_count)
+    return DiffSide(checked.model, tuple(checked.diagnostics), checked.file_count, side.label, results, ops), lines
 
 
 @click.command("diff")
@@ -164,7 +169,9 @@ def _load(side: Side, folder: str, cache_dir: str | None) -> tuple[DiffSide, lis
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, envvar="SOPS_CACHE_DIR",
               help="Reuse parsed files from this folder (content-hash keyed). Env: SOPS_CACHE_DIR.")
-def diff(old: str, new: str | None, fmt: str, output: str | None, cache_dir: str | None) -> None:
+@mlflow_option
+def diff(old: str, new: str | None, fmt: str, output: str | None, cache_dir: str | None,
+         mlflow_uri: str | None) -> None:
     """Compare two model versions: added, removed, changed and renamed elements, and what they affect.
 
     OLD and NEW are folders or git revisions (REV or REV:path); NEW defaults to the working tree.
@@ -181,8 +188,8 @@ def diff(old: str, new: str | None, fmt: str, output: str | None, cache_dir: str
             else:
                 dest = Path(tmp) / f"side{i}"
                 folders.append(str(_extract(side, dest)))
-        old_checked, old_problems = _load(old_side, folders[0], cache_dir)
-        new_checked, new_problems = _load(new_side, folders[1], cache_dir)
+        old_checked, old_problems = _load(old_side, folders[0], cache_dir, mlflow_uri)
+        new_checked, new_problems = _load(new_side, folders[1], cache_dir, mlflow_uri)
         result = diff_sides(old_checked, new_checked)
         result.problems = [("old", p) for p in old_problems] + [("new", p) for p in new_problems]
     write_output(output, registry.find("diff", fmt).render(result))

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from safetyops_dsl.cli.common import model_options, print_diagnostics, text_lines
+from safetyops_dsl.cli.common import mlflow_option, model_options, print_diagnostics, text_lines
 
 
 @click.command("gate")
@@ -26,10 +26,10 @@ from safetyops_dsl.cli.common import model_options, print_diagnostics, text_line
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: a summary table; json: sops-gate/1 for machines.")
 @click.option("--no-git", is_flag=True, help="Do not ask git whether commit-pinned evidence is stale.")
+@mlflow_option
 @model_options
 def gate(paths: tuple[str, ...], results: tuple[str, ...], campaign_results: tuple[str, ...], policy_file: str | None,
-         fmt: str, no_git: bool,
-         root: str | None, cache_dir: str | None) -> None:
+         fmt: str, no_git: bool, mlflow_uri: str | None, root: str | None, cache_dir: str | None) -> None:
     """Release gate: model check, coverage policy, FMEDA targets per goal, goal probability targets and the
     GSN top goal. Prints one summary table; exit 1 when any check fails.
     """
@@ -37,13 +37,17 @@ def gate(paths: tuple[str, ...], results: tuple[str, ...], campaign_results: tup
     from safetyops_dsl import diagnostics as dg
 
     opts = b.BuildOptions(paths=paths, root=root, results=results, policy=policy_file, use_git=not no_git,
-                          cache_dir=cache_dir, campaign_results=campaign_results)
+                          cache_dir=cache_dir, campaign_results=campaign_results, mlflow=mlflow_uri or None)
     try:
         analysis = b.analyse(opts)
     except b.BuildError as exc:
         print_diagnostics(exc.diagnostics, exc.sources)
         click.echo(dg.summary(exc.diagnostics, exc.file_count), err=True)
-        items = [b.GateItem("model check", f"{exc.file_count} file{'s' if exc.file_count != 1 else ''}", b.FAIL,
+        # a registry that could not answer is not a model error: say which input failed
+        registry = all(d.code in (dg.MLFLOW_URI, dg.MLFLOW_UNREACHABLE, dg.MLFLOW_VERSION, dg.MLFLOW_NO_METRICS)
+                       for d in exc.diagnostics) and bool(exc.diagnostics)
+        items = [b.GateItem("MLflow registry" if registry else "model check",
+                            f"{exc.file_count} file{'s' if exc.file_count != 1 else ''}", b.FAIL,
                             f"{len(exc.diagnostics)} error{'s' if len(exc.diagnostics) != 1 else ''}: nothing else checked")]
         click.echo(b.gate_json(items) if fmt == "json" else b.gate_text(items), nl=False)
         sys.exit(1)

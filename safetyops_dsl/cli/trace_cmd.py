@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from safetyops_dsl.cli.common import model_options, print_diagnostics, write_output
+from safetyops_dsl.cli.common import (
+    mlflow_option,
+    model_options,
+    print_diagnostics,
+    read_ops,
+    write_output,
+)
 from safetyops_dsl.generators import registry
 
 if TYPE_CHECKING:
@@ -45,6 +51,7 @@ def _policy_rules(path: str, sources: dict[str, list[str]]) -> tuple[list[Policy
               help="A .sops file with a policy block; overrides the model's policy rule by rule.")
 @click.option("--gate", is_flag=True, help="Exit 1 when the coverage policy is violated.")
 @click.option("--no-git", is_flag=True, help="Do not ask git whether commit-pinned evidence is stale.")
+@mlflow_option
 @model_options
 def trace(
     paths: tuple[str, ...],
@@ -54,6 +61,7 @@ def trace(
     policy_file: str | None,
     gate: bool,
     no_git: bool,
+    mlflow_uri: str | None,
     root: str | None,
     cache_dir: str | None,
 ) -> None:
@@ -81,7 +89,9 @@ def trace(
     if policy_file is not None:
         file_rules, policy_diags = _policy_rules(policy_file, sources)
         diags += policy_diags
-    r = analyse(model, Options(results=results, file_policy=tuple(file_rules), use_git=not no_git, with_gsn=False))
+    results, ops = read_ops(results, mlflow_uri, model, sources, checked.file_count)
+    r = analyse(model, Options(results=results, file_policy=tuple(file_rules), use_git=not no_git, with_gsn=False,
+                               ops=ops))
     if r.ci is not None:
         diags += r.ci.diagnostics
     tg, cov = r.trace, r.coverage

@@ -391,6 +391,18 @@ class Dataset:
     coverage_manifest: str | None = field(default=None, metadata=compared(label="coverage"))
     min_samples: int = field(default=1, metadata=compared(label="min samples"))
     coverage_location: Location | None = field(default=None, metadata=presentation(LOCATION))
+    # A DVC pin: the `.dvc` file or `dvc.lock` (relative to the model root) and, in dvc.lock, the output's path.
+    dvc: str | None = field(default=None, metadata=compared(label="dvc file"))
+    dvc_out: str | None = field(default=None, metadata=compared(label="dvc output"))
+    # The md5 DVC records for the pinned data, read when the model is loaded (parse/dvc_pins.py): a new
+    # `dvc add` changes it, and with it every metric measured on the dataset (sops diff, staleness).
+    md5: str | None = field(default=None, metadata=compared(label="md5"))
+    # the data the pin tracks, relative to the model root (read with md5): what a DVC stage's deps name
+    dvc_data: str | None = field(default=None, metadata=presentation("read from the DVC file; a change of data shows in md5"))
+
+    @property
+    def digest(self) -> str | None:
+        return self.sha256 or self.md5
 
 
 @dataclass(frozen=True)
@@ -425,6 +437,8 @@ class MLInfo:
     model_version: str | None = field(metadata=compared(label="version"))
     datasets: tuple[Dataset, ...] = field(metadata=members("dataset"))
     metrics: tuple[Metric, ...] = field(metadata=members("metric"))
+    # the `model "NAME"` line: where a model registry's answer about NAME and its version is reported
+    model_location: Location | None = field(default=None, metadata=presentation(LOCATION))
 
 
 class ComponentKind(StrEnum):

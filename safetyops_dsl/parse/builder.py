@@ -173,6 +173,7 @@ class FileBuilder:
         parts: list[el.Part] = []
         connections: list[el.Connection] = []
         model_identity = model_version = None
+        model_location: Location | None = None
         datasets: list[el.Dataset] = []
         metrics: list[el.Metric] = []
         odd: el.Odd | None = None
@@ -217,6 +218,7 @@ class FileBuilder:
                 )
             elif kind == "MLModel":
                 model_identity, model_version = m.identity, (m.version or None)
+                model_location = self.loc(m)
             elif kind == "Dataset":
                 role = "verification" if m.role == "verify" else m.role
                 if m.sha256 and not _SHA256.match(m.sha256):
@@ -228,7 +230,7 @@ class FileBuilder:
                     )
                 cov = m.coverage
                 datasets.append(el.Dataset(
-                    role, m.identity, m.sha256 or None, self.loc(m),
+                    role, m.identity, m.sha256 or None, self.loc(m), dvc=m.dvc or None, dvc_out=m.out or None,
                     coverage_manifest=cov.manifest if cov else None,
                     min_samples=(cov.min_samples or 1) if cov else 1,
                     coverage_location=self._string_loc(cov) if cov else None,
@@ -254,7 +256,7 @@ class FileBuilder:
         ckind = el.ComponentKind(e.kind)
         ml = None
         if ckind is el.ComponentKind.ML_COMPONENT or model_identity or datasets or metrics:
-            ml = el.MLInfo(model_identity, model_version, tuple(datasets), tuple(metrics))
+            ml = el.MLInfo(model_identity, model_version, tuple(datasets), tuple(metrics), model_location)
         return el.Component(
             name=e.name,
             package=package,

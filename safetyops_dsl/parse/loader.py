@@ -21,6 +21,7 @@ from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.graphs import back_edge_cycles
 from safetyops_dsl.model.elements import Import, SourceFile
+from safetyops_dsl.parse import dvc_pins
 
 SUFFIX = ".sops"
 # Bump when the builder's output changes shape, so that stale cache entries are never read.
@@ -360,6 +361,8 @@ def load(
             loaded[Path(job.abs_path)] = built
     cache.retain()
     result.files = sorted((f for f in loaded.values() if f is not None), key=lambda f: f.rel_path)
+    result.files, pin_diags = dvc_pins.resolve(result.files, root_path, result.digests)  # after the cache: the data moves, the text not
+    result.diagnostics.extend(pin_diags)
     result.diagnostics.extend(_import_cycles(result.files))
     return result
 

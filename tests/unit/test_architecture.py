@@ -48,7 +48,7 @@ RANK = {
     "parse": 4, "validation": 4,
     "analysis": 5,
     "generators": 6,
-    "api": 7,
+    "api": 7, "ops": 7,  # ops: MLflow and DVC readers, asked by the CLI
     "build": 8, "fmt": 8, "lsp": 8,
     "reqif": 9,  # edits model files: it uses the formatter
     "docs_render": 9,  # the docs tools' adapter: above build (it asks it), below the CLI (`sops docs`)
