@@ -6,6 +6,8 @@ A case folder holds:
   <inputs>       models, XML, result files
   expected/      stdout (stdout + stderr as the CLI prints them), exit_code, and out/<file> for each
                  file the command writes into {out}
+  empty_dirs     optional: folders (one per line, relative to the case folder) created before the run, for
+                 inputs that need an empty folder git cannot hold (an MLflow file store's run without metrics)
 Run `pytest --update-golden` to rewrite expected/ from the actual output, then review the diff like code.
 """
 
@@ -28,6 +30,10 @@ CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "cmd").is_file()) if GOL
 def _run_case(case_dir: Path, out_dir: Path) -> tuple[str, int]:
     args = shlex.split((case_dir / "cmd").read_text(encoding="utf-8").strip())
     args = [a.replace("{out}", "out") for a in args]
+    listed = case_dir / "empty_dirs"
+    if listed.is_file():
+        for line in listed.read_text(encoding="utf-8").split():
+            (case_dir / line).mkdir(parents=True, exist_ok=True)
     old = os.getcwd()
     os.chdir(case_dir)
     try:
