@@ -164,12 +164,20 @@ def _merge_common_args(g: _Graph, work: int = MERGE_WORK) -> tuple[dict[int, lis
     merges = 0
     for kind in (AND, OR):
         gates = [x for x in order if g.kind[x] == kind]
-        users: dict[int, set[int]] = {}
+        count: dict[int, int] = {}
         for x in gates:
             for lit in flat[x]:
-                users.setdefault(lit, set()).add(x)
+                count[lit] = count.get(lit, 0) + 1
+        # only inputs of two or more gates of this kind (a chain has none: the phase costs one count)
+        users: dict[int, set[int]] = {lit: set() for lit, c in count.items() if c > 1}
+        if not users:
+            continue
         for x in gates:
-            shared = [lit for lit in flat[x] if len(users[lit]) > 1]
+            for lit in flat[x]:
+                if lit in users:
+                    users[lit].add(x)
+        for x in gates:
+            shared = [lit for lit in flat[x] if len(users.get(lit, ())) > 1]
             if len(shared) < 2:
                 continue
             counts: dict[int, int] = {}
