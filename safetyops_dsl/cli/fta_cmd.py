@@ -59,6 +59,11 @@ from safetyops_dsl.cli.output import UsageProblem
     help="Compute importance factors (text, json and md reports); off saves a pass over every BDD.",
 )
 @click.option("--gate", is_flag=True, help="Exit 1 when a safety goal misses its quantitative target.")
+@click.option(
+    "--merge-common-args",
+    is_flag=True,
+    help="Preprocessing: merge the inputs AND/OR gates share into one gate (faster on some trees, slower on others).",
+)
 def fta(
     paths: tuple[str, ...],
     hazard: str | None,
@@ -73,6 +78,7 @@ def fta(
     max_bdd_nodes: int,
     importance: bool,
     gate: bool,
+    merge_common_args: bool,
 ) -> None:
     """Analyse fault trees: exact probability, minimal cut sets, importance.
 
@@ -82,7 +88,7 @@ def fta(
     try:
         run(
             paths, hazard, fmt, output, limit_order, cut_off, approx, mission_time, cut_set_limit, max_cut_sets,
-            max_bdd_nodes, importance, gate,
+            max_bdd_nodes, importance, gate, merge_common_args,
         )
     except UsageProblem as exc:
         raise click.UsageError(str(exc)) from None

@@ -37,6 +37,7 @@ FLAGS: dict[str, tuple[str, bool]] = {
     "--importance": ("importance", True),
     "--no-importance": ("importance", False),
     "--gate": ("gate", True),
+    "--merge-common-args": ("merge_common_args", True),
 }
 
 

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, object] = {
     "max_bdd_nodes": 1 << 24,
     "importance": True,
     "gate": False,
+    "merge_common_args": False,
 }
 
 
@@ -102,6 +103,7 @@ def run(
     max_bdd_nodes: int,
     importance: bool,
     gate: bool,
+    merge_common_args: bool = False,
 ) -> None:
     """The command's work; usage errors are raised as UsageProblem, input errors exit 1."""
     from safetyops_dsl.diagnostics import DiagnosticError, has_errors
@@ -136,6 +138,7 @@ def run(
         max_cut_sets=max_cut_sets,
         max_bdd_nodes=max_bdd_nodes,
         importance=importance and fmt in ("text", "json", "md"),
+        merge_common_args=merge_common_args,
     )
     try:
         results = [(t, analyse(t, options)) for t in trees]

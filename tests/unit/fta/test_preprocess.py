@@ -201,12 +201,12 @@ def sharing_trees(draw: st.DrawFn) -> FaultTree:
 @SETTINGS
 @given(sharing_trees())
 def test_merging_common_arguments_keeps_the_function(tree: FaultTree) -> None:
-    merged, plain = preprocess(tree), preprocess(tree, merge=False)
+    merged, plain = preprocess(tree, merge=True), preprocess(tree)
     names = sorted(tree.basic_events)
     for bits in itertools.product((False, True), repeat=len(names)):
         true = {n for n, b in zip(names, bits, strict=True) if b}
         assert evaluate(merged, true) == evaluate(plain, true) == evaluate(tree, true)
-    r = analyse(tree, AnalysisOptions(cut_set_limit=None, importance=False))
+    r = analyse(tree, AnalysisOptions(cut_set_limit=None, importance=False, merge_common_args=True))
     assert r.exact_probability is not None
     assert math.isclose(r.exact_probability, brute_probability(tree), rel_tol=1e-12, abs_tol=1e-15)
     assert {frozenset(cs) for cs in r.cut_sets} == brute_minimal_true_points(tree)
@@ -220,7 +220,7 @@ def test_common_arguments_become_one_shared_gate() -> None:
         "y": Gate("y", GateKind.AND, ("e4", "e1", "e2", "e0")),
         "z": Gate("z", GateKind.AND, ("e0", "e1")),
     }
-    pre = preprocess(FaultTree("t", "top", gates, e))
+    pre = preprocess(FaultTree("t", "top", gates, e), merge=True)
     by_inputs = {frozenset(g.inputs): g.name for g in pre.gates.values()}
     # z = AND(e0, e1) is the common part of x and y twice over: x = AND(z, e2, e3) holds AND(e0, e1, e2) ...
     inner = by_inputs[frozenset({"e0", "e1"})]
