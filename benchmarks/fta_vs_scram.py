@@ -1,6 +1,6 @@
 """Benchmark: `sops fta` against SCRAM on the same Open-PSA inputs, in one run.
 
-Per input it prints wall time and peak RSS of both programs (each a fresh subprocess, measured with
+Per input it prints wall time, CPU time (user + system) and peak RSS of both programs (each a fresh subprocess, measured with
 resource.getrusage(RUSAGE_CHILDREN) deltas), their ratio, and our in-process analysis time (load + analyse,
 without interpreter start-up). Like with like: SCRAM computes products (default order limit 20), the exact
 probability and the importance factors, and writes its full XML report; we count every cut set exactly,
@@ -74,28 +74,30 @@ CASES: list[tuple[str, tuple[str, ...], list[str], list[str]]] = [
 TIMEOUT = -1000
 
 
-def isolated(cmd: list[str], timeout: float = 3600.0) -> tuple[float, float, int]:
-    """Measure in a fresh Python so RUSAGE_CHILDREN's maximum belongs to this command alone.
+def isolated(cmd: list[str], timeout: float = 3600.0) -> tuple[float, float, int, float]:
+    """Measure in a fresh Python so RUSAGE_CHILDREN's maximum belongs to this command alone: wall seconds,
+    peak MiB, return code, CPU seconds (user + system; on a machine shared with other jobs the wall time
+    grows with the load, the CPU time much less).
     Return code TIMEOUT: stopped at `timeout` seconds (a negative code is a signal, e.g. a crash)."""
     code = (
         "import resource,subprocess,sys,time;"
         "t=time.perf_counter();"
         f"r=subprocess.run({cmd!r},stdout=subprocess.DEVNULL,stderr=subprocess.PIPE,timeout={timeout!r});"
         "w=time.perf_counter()-t;"
-        "m=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024;"
+        "u=resource.getrusage(resource.RUSAGE_CHILDREN);m=u.ru_maxrss/1024;"
         "sys.stderr.write(r.stderr.decode(errors='replace')[-2000:]);"
-        "print(w,m,r.returncode)"
+        "print(w,m,r.returncode,u.ru_utime+u.ru_stime)"
     )
     try:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout + 60)
     except subprocess.TimeoutExpired:
-        return timeout, math.nan, TIMEOUT
+        return timeout, math.nan, TIMEOUT, math.nan
     if "TimeoutExpired" in out.stderr:
-        return timeout, math.nan, TIMEOUT
+        return timeout, math.nan, TIMEOUT, math.nan
     if out.stderr.strip():
         sys.stderr.write(out.stderr[-500:])
-    wall, peak, rc = out.stdout.split()
-    return float(wall), float(peak), int(rc)
+    wall, peak, rc, cpu = out.stdout.split()
+    return float(wall), float(peak), int(rc), float(cpu)
 
 
 def in_process(files: list[str], our_args: list[str], timeout: float = 3600.0) -> float:
@@ -251,8 +253,8 @@ def main() -> int:
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     sets = {s.strip() for s in args.set.split(",") if s.strip()}
     header = (
-        f"{'input':<22} {'SCRAM s':>8} {'MiB':>6} {'sops s':>8} {'MiB':>6} {'ratio':>6} {'mem':>5} "
-        f"{'analysis s':>10} {'same':>4}"
+        f"{'input':<22} {'SCRAM s':>8} {'cpu s':>7} {'MiB':>6} {'sops s':>8} {'cpu s':>7} {'MiB':>6} {'ratio':>6} "
+        f"{'cpu':>5} {'mem':>5} {'analysis s':>10} {'same':>4}"
     )
     print(header)
     print("-" * len(header))
@@ -275,6 +277,8 @@ def main() -> int:
             runs = [(isolated(s_cmd, args.timeout), isolated(o_cmd, args.timeout)) for _ in range(max(1, args.repeat))]
             s_wall = statistics.median(s[0] for s, _ in runs)
             o_wall = statistics.median(o[0] for _, o in runs)
+            s_cpu = statistics.median(s[3] for s, _ in runs)
+            o_cpu = statistics.median(o[3] for _, o in runs)
             s_mem = max(s[1] for s, _ in runs)
             o_mem = max(o[1] for _, o in runs)
             s_rc = next((s[2] for s, _ in runs if s[2]), 0)  # a failed or stopped run marks the input
@@ -289,8 +293,9 @@ def main() -> int:
                 return f"{wall:8.2f}" + ("!" if rc else "")
 
             print(
-                f"{name:<22} {cell(s_wall, s_rc)} {s_mem:6.0f} {cell(o_wall, o_rc)} {o_mem:6.0f} "
-                f"{o_wall / s_wall:6.2f} {o_mem / s_mem:5.2f} {analysis:10.2f} {agree:>4}",
+                f"{name:<22} {cell(s_wall, s_rc)} {s_cpu:7.2f} {s_mem:6.0f} {cell(o_wall, o_rc)} {o_cpu:7.2f} "
+                f"{o_mem:6.0f} {o_wall / s_wall:6.2f} {o_cpu / s_cpu:5.2f} {o_mem / s_mem:5.2f} {analysis:10.2f} "
+                f"{agree:>4}",
                 flush=True,
             )
     return 0

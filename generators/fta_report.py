@@ -10,6 +10,7 @@ import dataclasses
 import json
 import math
 from collections.abc import Mapping, Sequence
+from json.encoder import encode_basestring_ascii
 from typing import TYPE_CHECKING
 
 from safetyops_dsl.generators.markdown import cell as md_cell
@@ -35,21 +36,54 @@ def _num(x: float | None) -> float | str | None:
     return x
 
 
-def _importance_dict(row: ImportanceRow) -> dict[str, float | str | None]:
-    return {
-        "probability": _num(row.probability),
-        "fussell_vesely": _num(row.fussell_vesely),
-        "birnbaum": _num(row.birnbaum),
-        "criticality": _num(row.criticality),
-        "diagnosis": _num(row.diagnosis),
-        "raw": _num(row.raw),
-        "rrw": _num(row.rrw),
-    }
+_IMPORTANCE_KEYS = ("birnbaum", "criticality", "diagnosis", "fussell_vesely", "probability", "raw", "rrw")
 
 
-def to_json(pairs: Sequence[Pair]) -> str:
+def _scalar(x: float | str | None) -> str:
+    """One value as json.dumps(..., allow_nan=False) writes it."""
+    if x is None:
+        return "null"
+    if isinstance(x, str):
+        return encode_basestring_ascii(x)
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, float):
+        if x != x or math.isinf(x):
+            raise ValueError("Out of range float values are not JSON compliant: " + repr(x))
+        return float.__repr__(x)
+    return int.__repr__(x)
+
+
+def _importance_json(rows: Sequence[ImportanceRow], indent: str) -> str:
+    """The importance table as json.dumps(indent=2, sort_keys=True) writes it at `indent`, written directly:
+    with `indent` json.dumps runs its pure-Python encoder, and on a tree of 10,000 events this table alone
+    took longer than the analysis. tests/unit/generators/test_fta_report_json.py compares the two."""
+    if not rows:
+        return "{}"
+    inner, innermost = indent + "  ", indent + "    "
+    parts = []
+    for row in sorted(rows, key=lambda r: r.event):
+        fields = ",\n".join(f'{innermost}"{key}": {_scalar(_num(getattr(row, key)))}' for key in _IMPORTANCE_KEYS)
+        parts.append(f"{inner}{encode_basestring_ascii(row.event)}: {{\n{fields}\n{inner}}}")
+    return "{\n" + ",\n".join(parts) + "\n" + indent + "}"
+
+
+def _dumps(doc: dict[str, object], tables: dict[str, Sequence[ImportanceRow]]) -> str:
+    """json.dumps of the report with each importance table put in at its placeholder."""
+    text = json.dumps(doc, indent=2, sort_keys=True, allow_nan=False)
+    for placeholder, rows in tables.items():
+        text = text.replace(json.dumps(placeholder), _importance_json(rows, " " * 6), 1)
+    return text + "\n"
+
+
+def _json_doc(pairs: Sequence[Pair]) -> tuple[dict[str, object], dict[str, Sequence[ImportanceRow]]]:
+    """The JSON report with a placeholder for each importance table (a string no name can hold: XML has no
+    NUL, .sops names are identifiers) and the tables by placeholder."""
     events = []
+    tables: dict[str, Sequence[ImportanceRow]] = {}
     for tree, r in pairs:
+        placeholder = f"\0importance {len(tables)}\0"
+        tables[placeholder] = r.importance
         events.append(
             {
                 "name": r.tree,
@@ -62,12 +96,16 @@ def to_json(pairs: Sequence[Pair]) -> str:
                 "cut_sets_by_order": {str(k): v for k, v in sorted(r.cut_sets_by_order.items())},
                 "cut_sets": [list(cs) for cs in r.cut_sets],
                 "cut_sets_truncated": r.cut_sets_truncated,
-                "importance": {row.event: _importance_dict(row) for row in r.importance},
+                "importance": placeholder,
                 "warnings": list(r.warnings),
                 "notes": list(tree.notes),
             }
         )
-    return json.dumps({"schema": schemas.tag("sops-fta"), "top_events": events}, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    return {"schema": schemas.tag("sops-fta"), "top_events": events}, tables
+
+
+def to_json(pairs: Sequence[Pair]) -> str:
+    return _dumps(*_json_doc(pairs))
 
 
 def _fmt(x: float | None) -> str:
@@ -255,7 +293,7 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
     PFDavg / PFH rows of the trees with proof-tested or repaired events."""
     header = ["safety goal", "hazards", "target /h", "achieved /h", "result"]
     if fmt == "json":
-        doc = json.loads(to_json(pairs))
+        doc, tables = _json_doc(pairs)
         if goal_checks:
             doc["safety_goals"] = [
                 {"name": c.goal, "hazards": list(c.hazards), "target_per_hour": c.target_per_hour,
@@ -266,7 +304,7 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             doc["demand"] = demand_json(demand)
         if uncertainty:
             doc["uncertainty"] = uncertainty_json(uncertainty)
-        return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
+        return _dumps(doc, tables)
     if fmt == "md":
         text = to_markdown(pairs)
         if goal_checks:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import stat
 import sys
 from pathlib import Path
@@ -98,7 +97,7 @@ def _replace(target: Path, raw: bytes) -> None:
     # Created 0666, so that the umask sets the mode (mkstemp's is 0600, whatever the umask).
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     for _ in range(100):
-        tmp = str(target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp")
+        tmp = str(target.parent / f".{target.name}.{os.urandom(4).hex()}.tmp")
         # One `try` from before the file exists: a signal raised right after os.open still removes it.
         try:
             try:
@@ -122,7 +121,7 @@ def make_folder(parent: Path, prefix: str) -> Path:
     """A new folder `parent/<prefix><random>`, mode from the umask (mkdtemp's is 0700)."""
     parent.mkdir(parents=True, exist_ok=True)
     for _ in range(100):
-        folder = parent / f"{prefix}{secrets.token_hex(4)}"
+        folder = parent / f"{prefix}{os.urandom(4).hex()}"
         try:
             folder.mkdir(0o777)
             return folder

@@ -11,6 +11,7 @@ import click
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.atomic import OutputRefused
+from safetyops_dsl.cli import output
 from safetyops_dsl.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
@@ -69,33 +70,16 @@ def load_or_exit(paths: Sequence[str], root: str | None, cache_dir: str | None, 
 
 def refused(exc: OutputRefused) -> NoReturn:
     """An atomic.OutputRefused as a diagnostic at the output path, exit 1."""
-    d = dg.make(dg.OUTPUT_REFUSED, str(exc), dg.Location(exc.path), exc.hint)
-    click.echo(dg.render_one(d, None), err=True)
-    sys.exit(1)
+    output.refused(exc)
 
 
-def write_output(output: str | None, data: str | bytes) -> None:
+def write_output(output_path: str | None, data: str | bytes) -> None:
     """Text to stdout when no file is named (or `-`), else the file (safetyops_dsl.atomic: regular files
     replaced atomically, special files written in place, links written through); a failed write is exit 1."""
-    if output is None or output == "-":
-        if isinstance(data, bytes):
-            if output is None:
-                raise click.UsageError("this format is binary: name an output file with -o (or -o - for stdout)")
-            sys.stdout.flush()
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-            return
-        click.echo(data, nl=False)
-        return
-    from safetyops_dsl.atomic import write_atomic
-
     try:
-        write_atomic(output, data)
-    except OutputRefused as exc:
-        refused(exc)
-    except OSError as exc:
-        click.echo(f"sops: cannot write '{output}': {exc.strerror or exc}", err=True)
-        sys.exit(1)
+        output.write_output(output_path, data)
+    except output.UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def text_lines(files: Sequence[str]) -> dict[str, list[str]]:

@@ -4,120 +4,29 @@ Inputs ending in `.xml` are read as one Open-PSA model; `.sops` files and folder
 front end. Output goes to stdout or, with -o FILE, atomically to FILE. For `dot`/`svg` with several top
 events and -o, FILE names a folder that receives one `<top event>.dot|.svg` per tree.
 
-Imports are deferred to the code path that needs them: `sops fta x.xml` must start fast.
+This module is the click declaration of the options; the work is `fta_run.run`. A plain command line does
+not come here at all: `fta_fast` parses it without importing click (start-up time).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 import click
 
-from safetyops_dsl.cli.common import write_output
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from safetyops_dsl.analysis.synthesis import SynthesisResult
-    from safetyops_dsl.diagnostics import Diagnostic
-    from safetyops_dsl.fta.tree import FaultTree
-    from safetyops_dsl.fta.uncertainty import UncertaintyFigures
-    from safetyops_dsl.model.index import Model
-
-FORMATS = ("text", "json", "dot", "svg", "openpsa", "md")
-UNCERTAINTY_LIMIT = 100_000  # trials; about 10 s for a tree of ten uncertain events
-
-
-def _emit_diagnostics(diags: list[Diagnostic]) -> None:
-    from safetyops_dsl.diagnostics import render_one, sort_unique
-    from safetyops_dsl.parse.loader import source_lines
-
-    cache: dict[str, list[str] | None] = {}
-    for d in sort_unique(diags):
-        f = d.location.file
-        if f not in cache:
-            try:
-                cache[f] = source_lines(Path(f).read_text(encoding="utf-8", errors="replace")) if f else None
-            except OSError:
-                cache[f] = None
-        click.echo(render_one(d, cache[f]), err=True)
-
-
-def _load(
-    paths: tuple[str, ...], mission_time: float | None
-) -> tuple[list[FaultTree], list[Diagnostic], Model | None, dict[str, SynthesisResult]]:
-    from safetyops_dsl.diagnostics import DiagnosticError
-
-    xml = [p for p in paths if p.lower().endswith(".xml")]
-    models = [p for p in paths if not p.lower().endswith(".xml")]
-    trees: list[FaultTree] = []
-    diags: list[Diagnostic] = []
-    model = None
-    syntheses: dict[str, SynthesisResult] = {}
-    if xml:
-        from safetyops_dsl.fta.openpsa import load_openpsa
-
-        try:
-            trees += load_openpsa(xml, mission_time)
-        except DiagnosticError as exc:
-            diags += exc.diagnostics
-    if models:
-        import os
-
-        from safetyops_dsl import diagnostics as dg
-        from safetyops_dsl.analysis.synthesis import synthesise_all
-        from safetyops_dsl.api import check
-
-        checked = check(models, cache_dir=os.environ.get("SOPS_CACHE_DIR"))
-        if not checked.ok or checked.model is None:
-            diags += [d for d in checked.diagnostics if d.level is dg.Severity.ERROR]
-        else:
-            model = checked.model
-            for r in synthesise_all(model, mission_time):
-                trees.append(r.tree)
-                syntheses[r.tree.name] = r
-    return trees, diags, model, syntheses
-
-
-def _uncertainty(results: Sequence[tuple[FaultTree, object]], trials: int, seed: int,
-                 max_bdd_nodes: int) -> dict[str, UncertaintyFigures]:
-    """Monte Carlo per top event with uncertain events (exits 1 with a diagnostic on an impossible deviate)."""
-    from safetyops_dsl.diagnostics import OPENPSA_ERROR, Location, make
-    from safetyops_dsl.fta.uncertainty import SampleError, propagate
-
-    out: dict[str, UncertaintyFigures] = {}
-    for tree, _ in results:
-        try:
-            fig = propagate(tree, trials, seed, max_bdd_nodes)
-        except SampleError as exc:
-            top = tree.gates.get(tree.top)
-            o = top.origin if top is not None else None
-            loc = Location(o.file, o.line, o.col) if o is not None else Location(tree.name)
-            _emit_diagnostics([make(OPENPSA_ERROR, f"cannot sample tree '{tree.name}': {exc}", loc,
-                                    "correct the distribution's parameters")])
-            sys.exit(1)
-        if fig is not None:
-            out[tree.name] = fig
-    return out
-
-
-def _safe_file_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "tree"
+from safetyops_dsl.cli.fta_run import APPROXIMATIONS, DEFAULTS, FORMATS, run
+from safetyops_dsl.cli.output import UsageProblem
 
 
 @click.command("fta")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True))
 @click.option("--hazard", "hazard", metavar="ID", help="Analyse only the top event (tree) with this name.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=DEFAULTS["fmt"], show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=True), help="Write here (atomically) instead of stdout.")
 @click.option("--limit-order", type=click.IntRange(min=0), help="Keep cut sets of at most N events (SCRAM -l).")
-@click.option("--cut-off", type=click.FloatRange(min=0.0, max=1.0), default=0.0, help="Drop cut sets below P.")
+@click.option("--cut-off", type=click.FloatRange(min=0.0, max=1.0), default=DEFAULTS["cut_off"], help="Drop cut sets below P.")
 @click.option(
     "--approx",
-    type=click.Choice(["exact", "rare-event", "mcub"]),
-    default="exact",
+    type=click.Choice(APPROXIMATIONS),
+    default=DEFAULTS["approx"],
     show_default=True,
     help="Which probability is reported as the top-event probability.",
 )
@@ -125,36 +34,41 @@ def _safe_file_name(name: str) -> str:
 @click.option(
     "--cut-set-limit",
     type=click.IntRange(min=0),
-    default=1000,
+    default=DEFAULTS["cut_set_limit"],
     show_default=True,
     help="How many cut sets to list (most probable first); counts are always exact.",
 )
 @click.option(
     "--max-cut-sets",
     type=click.IntRange(min=1),
-    default=10_000_000,
+    default=DEFAULTS["max_cut_sets"],
     show_default=True,
     help="Refuse to enumerate more cut sets than this (counting is never limited).",
 )
 @click.option(
     "--max-bdd-nodes",
     type=click.IntRange(min=1),
-    default=1 << 24,
+    default=DEFAULTS["max_bdd_nodes"],
     show_default=True,
     help="Refuse (an error, not an exhausted memory) a BDD that needs more nodes under every order tried.",
 )
 @click.option(
     "--importance/--no-importance",
-    default=True,
+    default=DEFAULTS["importance"],
     show_default=True,
     help="Compute importance factors (text, json and md reports); off saves a pass over every BDD.",
 )
 @click.option("--gate", is_flag=True, help="Exit 1 when a safety goal misses its quantitative target.")
 @click.option("--uncertainty", "trials", type=click.IntRange(min=2), metavar="N",
               help="Monte Carlo over the model's uncertainty distributions: N trials per top event.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the Monte Carlo samples.")
-@click.option("--uncertainty-limit", type=click.IntRange(min=2), default=UNCERTAINTY_LIMIT, show_default=True,
+@click.option("--seed", type=int, default=DEFAULTS["seed"], show_default=True, help="Seed of the Monte Carlo samples.")
+@click.option("--uncertainty-limit", type=click.IntRange(min=2), default=DEFAULTS["uncertainty_limit"], show_default=True,
               help="Refuse more Monte Carlo trials than this unless raised here.")
+@click.option(
+    "--merge-common-args",
+    is_flag=True,
+    help="Preprocessing: merge the inputs AND/OR gates share into one gate (faster on some trees, slower on others).",
+)
 def fta(
     paths: tuple[str, ...],
     hazard: str | None,
@@ -172,97 +86,17 @@ def fta(
     trials: int | None,
     seed: int,
     uncertainty_limit: int,
+    merge_common_args: bool,
 ) -> None:
     """Analyse fault trees: exact probability, minimal cut sets, importance.
 
     PATHS are Open-PSA MEF files (*.xml, read together as one model) or .sops models and folders.
     With --format dot/svg, several trees and -o, the -o path is a folder with one file per tree.
     """
-    from safetyops_dsl.diagnostics import DiagnosticError, has_errors
-
-    if trials is not None and trials > uncertainty_limit:
-        raise click.UsageError(
-            f"--uncertainty {trials} is more than the {uncertainty_limit} trials allowed without asking: pass "
-            f"--uncertainty-limit {trials} to run them (about 0.1 ms a trial per ten uncertain events)")
-    trees, diags, model, syntheses = _load(paths, mission_time)
-    if has_errors(diags):
-        _emit_diagnostics(diags)
-        sys.exit(1)
-    if diags:
-        _emit_diagnostics(diags)
-    if hazard is not None:
-        trees = [t for t in trees if t.name == hazard]
-        if not trees:
-            raise click.UsageError(f"no top event named '{hazard}'")
-    if not trees:
-        raise click.UsageError("the input defines no fault tree")
-
-    if fmt == "openpsa":
-        from safetyops_dsl.generators.openpsa import write_openpsa
-
-        write_output(output, write_openpsa(trees))
-        return
-
-    from safetyops_dsl.fta.engine import analyse
-    from safetyops_dsl.fta.result import AnalysisOptions, Approximation
-
-    options = AnalysisOptions(
-        limit_order=limit_order,
-        cut_off=cut_off,
-        approximation=Approximation(approx),
-        cut_set_limit=cut_set_limit,
-        max_cut_sets=max_cut_sets,
-        max_bdd_nodes=max_bdd_nodes,
-        importance=importance and fmt in ("text", "json", "md"),
-    )
     try:
-        results = [(t, analyse(t, options)) for t in trees]
-    except DiagnosticError as exc:
-        _emit_diagnostics(exc.diagnostics)
-        sys.exit(1)
-
-    if fmt in ("dot", "svg"):
-        from safetyops_dsl.generators.fault_tree_dot import render_dot, render_svg
-
-        render = render_dot if fmt == "dot" else render_svg
-        if output is not None and len(results) > 1:
-            for tree, result in results:
-                write_output(str(Path(output) / f"{_safe_file_name(tree.name)}.{fmt}"), render(tree, result))
-            return
-        write_output(output, "".join(render(tree, result) for tree, result in results))
-        return
-
-    goal_checks = []
-    if model is not None:
-        from safetyops_dsl.analysis.targets import check_goal_targets
-
-        probabilities = {
-            tree.name: (r.exact_probability if r.exact_probability is not None else r.probability,
-                        tree.mission_time or 1.0)
-            for tree, r in results
-        }
-        goal_checks = check_goal_targets(model, probabilities)
-        if hazard is not None:
-            goal_checks = [c for c in goal_checks if hazard in c.hazards]
-
-    from safetyops_dsl.analysis.demand import demand_row
-    from safetyops_dsl.generators.fta_report import render as render_report
-
-    try:
-        demand = [row for tree, _ in results
-                  if (row := demand_row(tree, syntheses.get(tree.name), max_bdd_nodes)) is not None]
-    except DiagnosticError as exc:
-        _emit_diagnostics(exc.diagnostics)
-        sys.exit(1)
-    uncertainty = _uncertainty(results, trials, seed, max_bdd_nodes) if trials is not None else {}
-    write_output(output, render_report(results, fmt, goal_checks, demand, uncertainty))
-    failed = [c for c in goal_checks if not c.passed]
-    if gate and failed:
-        for c in failed:
-            click.echo(
-                f"sops: safety goal {c.goal} misses its target: {c.achieved_per_hour:.3g} /h > "
-                f"{c.target_per_hour:.3g} /h" if not c.missing else
-                f"sops: safety goal {c.goal} has no fault tree for {', '.join(c.missing)}",
-                err=True,
-            )
-        sys.exit(1)
+        run(
+            paths, hazard, fmt, output, limit_order, cut_off, approx, mission_time, cut_set_limit, max_cut_sets,
+            max_bdd_nodes, importance, gate, merge_common_args, trials, seed, uncertainty_limit,
+        )
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None

@@ -1,19 +1,17 @@
-"""The `sops` command: a thin click group whose subcommands are imported only when called.
+"""The `sops` command: a thin click group (`cli.group`) whose subcommands are imported only when called.
 
-Lazy loading keeps `sops fta file.xml` from paying for textX, jinja2 or networkx imports it does not use.
+Lazy loading keeps `sops fta file.xml` from paying for textX, jinja2 or networkx imports it does not use;
+a plain `sops fta` command line does not even import click (`cli.fta_fast`).
 Exit codes: 0 success, 1 errors in the input (or a gate failed), 2 usage errors, 3 internal errors.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import signal
 import sys
 from typing import Any
-
-import click
 
 # name -> (module, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -36,30 +34,6 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        spec = COMMANDS.get(cmd_name)
-        if spec is None:
-            return None
-        module = importlib.import_module(spec[0])
-        command: click.Command = getattr(module, spec[1])
-        return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="safetyops-dsl", prog_name="sops")
-def cli() -> None:
-    """SafetyOps DSL: safety analyses generated from one model, deterministically."""
-
-
 class Terminated(BaseException):
     """SIGTERM, raised where the program is, so that cleanups run (a half-written temporary file is removed).
     A BaseException, like KeyboardInterrupt: no `except Exception` swallows it."""
@@ -67,6 +41,20 @@ class Terminated(BaseException):
 
 def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated
+
+
+def __getattr__(name: str) -> Any:
+    """`from safetyops_dsl.cli.main import cli` still works; the group (and click) load on that first use."""
+    if name == "cli":
+        from safetyops_dsl.cli.group import cli
+
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
 
 
 def main(argv: list[str] | None = None) -> Any:
@@ -100,20 +88,29 @@ def _main(argv: list[str] | None) -> Any:
     with contextlib.suppress(ValueError):  # signal handlers can only be set from the main thread
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        args = sys.argv[1:] if argv is None else argv
+        if args[:1] == ["fta"]:
+            from safetyops_dsl.cli.fta_fast import run_plain
+
+            code = run_plain(args[1:])
+            if code is not None:
+                sys.exit(code)
+        from safetyops_dsl.cli.group import cli
+
         return cli.main(args=argv, prog_name="sops", standalone_mode=True)
     except KeyboardInterrupt:
-        click.echo("sops: interrupted", err=True)
+        _say("sops: interrupted")
         sys.exit(130)
     except Terminated:
-        click.echo("sops: terminated", err=True)
+        _say("sops: terminated")
         sys.exit(143)
     except SystemExit:
         raise
     except Exception as exc:  # an internal bug: say so plainly, keep the traceback for SOPS_DEBUG=1
         if os.environ.get("SOPS_DEBUG"):
             raise
-        click.echo(f"sops: internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo("hint: this is a bug in sops, not in your model; rerun with SOPS_DEBUG=1 and report it", err=True)
+        _say(f"sops: internal error: {type(exc).__name__}: {exc}")
+        _say("hint: this is a bug in sops, not in your model; rerun with SOPS_DEBUG=1 and report it")
         sys.exit(3)
     finally:
         if previous is not None:

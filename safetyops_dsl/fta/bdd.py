@@ -81,20 +81,25 @@ def build(tree: FaultTree, split: bool = False, max_nodes: int = 1 << 24) -> Tre
     parents as that constant, never as a variable (a constant placeholder would make the grafted cut sets
     non-minimal).
     """
-    from safetyops_dsl.fta.modules import candidate_orders, find_modules
+    from safetyops_dsl.fta.modules import find_modules, first_order, other_orders
 
     modules = _separate(tree, find_modules(tree)) if split else {tree.top}
-    builds = [_OrderBuild(tree, modules, order) for order in candidate_orders(tree, modules)]
+    first = first_order(tree, modules)
+    builds = [_OrderBuild(tree, modules, first)]
     # Budgets count the nodes a build allocates (a manager keeps every node it makes), so a bad order is
     # stopped after a bounded amount of work whatever shape its gates have. A stopped build is resumed, not
     # restarted, when its budget grows: no work is thrown away.
     max_nodes = max(1, max_nodes)
     budget = min(1 << 16, max_nodes)
     # The model's order first, on its own, with a small budget: most trees fit, and they keep the BDD they
-    # always had (and so the last bits of every sum over it).
-    if builds[0].run(max_nodes if len(builds) == 1 else budget):
+    # always had (and so the last bits of every sum over it). The other orders are only made when it does
+    # not fit (on a 10,000-gate chain making them cost as much as the build).
+    if builds[0].run(budget):
         return builds[0].bdds
+    builds += [_OrderBuild(tree, modules, order) for order in other_orders(tree, modules, first)]
     if len(builds) == 1:
+        if builds[0].run(max_nodes):
+            return builds[0].bdds
         raise BddTooLarge(max_nodes, 1)
     race = builds[1:] + builds[:1]  # then shared-first, smaller-first, as written
     winner: _OrderBuild | None = None

@@ -82,6 +82,17 @@ def candidate_orders(tree: FaultTree, modules: set[str]) -> list[list[str]]:
         written).
     No single order wins everywhere, so `bdd.build` races them under a node budget.
     """
+    first = first_order(tree, modules)
+    return [first, *other_orders(tree, modules, first)]
+
+
+def first_order(tree: FaultTree, modules: set[str]) -> list[str]:
+    """The order as written: most trees fit under it, so the others are made only when it does not."""
+    return _dfs_order(tree, modules, lambda c: 0)
+
+
+def other_orders(tree: FaultTree, modules: set[str], first: list[str]) -> list[list[str]]:
+    """The further distinct orders of `candidate_orders` (shared-first, smaller-first)."""
     parents: dict[str, int] = {}
     for name in tree.reachable():
         gate = tree.gates.get(name)
@@ -93,16 +104,15 @@ def candidate_orders(tree: FaultTree, modules: set[str]) -> list[list[str]]:
         gate = tree.gates.get(name)
         size[name] = 1 if gate is None else sum(size.get(c, 1) for c in gate.inputs)
     keys: list[Callable[[str], int]] = [
-        lambda c: 0,
         lambda c: -parents.get(c, 0),
         lambda c: size.get(c, 1),
     ]
-    orders: list[list[str]] = []
+    orders: list[list[str]] = [first]
     for key in keys:
         order = _dfs_order(tree, modules, key)
         if order not in orders:
             orders.append(order)
-    return orders
+    return orders[1:]
 
 
 def _dfs_order(tree: FaultTree, modules: set[str], key: Callable[[str], int]) -> list[str]:

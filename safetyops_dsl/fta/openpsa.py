@@ -147,7 +147,7 @@ def _label(el: Element) -> str:
 
 
 def _origin(el: Element, element: str) -> Origin:
-    return Origin(el.loc.file, el.loc.line, el.loc.col, element)
+    return Origin(el.file, el.line, el.col, element)
 
 
 class _Model:
@@ -165,11 +165,12 @@ class _Model:
 
     @staticmethod
     def key(el: Element, scope: str, role: str) -> str | None:
-        plain = el.get("name")
+        attrib = el.attrib
+        plain = attrib.get("name")
         if not plain:
             return None
         # MEF roles: a private element is known by its container path (SCRAM reports the plain name).
-        return f"{scope}.{plain}" if el.get("role", role) == "private" and scope else plain
+        return f"{scope}.{plain}" if scope and attrib.get("role", role) == "private" else plain
 
     def define(self, table: dict[str, _Def], el: Element, scope: str, role: str, ccf_group: str = "") -> str | None:
         name = self.key(el, scope, role)

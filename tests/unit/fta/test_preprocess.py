@@ -178,3 +178,52 @@ def test_identical_gates_merge() -> None:
     pre = preprocess(FaultTree("t", "top", gates, e))
     # x and y are one gate, and x XOR x is FALSE
     assert len(pre.house_events) == 1 and not next(iter(pre.house_events.values())).state
+
+
+@st.composite
+def sharing_trees(draw: st.DrawFn) -> FaultTree:
+    """AND/OR gates (some complemented) over a few events and earlier gates, so that several gates of one
+    kind share two or more inputs: the merging of common arguments has work on most of them."""
+    n_events = draw(st.integers(3, 6))
+    basics = {f"e{i}": BasicEvent(f"e{i}", draw(st.sampled_from([0.1, 0.3, 0.5]))) for i in range(n_events)}
+    pool = list(basics)
+    gates: dict[str, Gate] = {}
+    for gi in range(draw(st.integers(2, 9))):
+        kind = draw(st.sampled_from([GateKind.AND, GateKind.OR, GateKind.NAND, GateKind.NOR]))
+        inputs = draw(st.lists(st.sampled_from(pool), min_size=2, max_size=5, unique=True))
+        gates[f"g{gi}"] = Gate(f"g{gi}", kind, tuple(inputs))
+        pool.append(f"g{gi}")
+    gates["top"] = Gate("top", draw(st.sampled_from([GateKind.AND, GateKind.OR])), tuple(gates))
+    reach = set(FaultTree("T", "top", gates, basics).reachable())
+    return FaultTree("T", "top", gates, {n: b for n, b in basics.items() if n in reach})
+
+
+@SETTINGS
+@given(sharing_trees())
+def test_merging_common_arguments_keeps_the_function(tree: FaultTree) -> None:
+    merged, plain = preprocess(tree, merge=True), preprocess(tree)
+    names = sorted(tree.basic_events)
+    for bits in itertools.product((False, True), repeat=len(names)):
+        true = {n for n, b in zip(names, bits, strict=True) if b}
+        assert evaluate(merged, true) == evaluate(plain, true) == evaluate(tree, true)
+    r = analyse(tree, AnalysisOptions(cut_set_limit=None, importance=False, merge_common_args=True))
+    assert r.exact_probability is not None
+    assert math.isclose(r.exact_probability, brute_probability(tree), rel_tol=1e-12, abs_tol=1e-15)
+    assert {frozenset(cs) for cs in r.cut_sets} == brute_minimal_true_points(tree)
+
+
+def test_common_arguments_become_one_shared_gate() -> None:
+    e = _events(5)
+    gates = {
+        "top": Gate("top", GateKind.OR, ("x", "y", "z")),
+        "x": Gate("x", GateKind.AND, ("e0", "e1", "e2", "e3")),
+        "y": Gate("y", GateKind.AND, ("e4", "e1", "e2", "e0")),
+        "z": Gate("z", GateKind.AND, ("e0", "e1")),
+    }
+    pre = preprocess(FaultTree("t", "top", gates, e), merge=True)
+    by_inputs = {frozenset(g.inputs): g.name for g in pre.gates.values()}
+    # z = AND(e0, e1) is the common part of x and y twice over: x = AND(z, e2, e3) holds AND(e0, e1, e2) ...
+    inner = by_inputs[frozenset({"e0", "e1"})]
+    middle = by_inputs[frozenset({inner, "e2"})]
+    assert frozenset({middle, "e3"}) in by_inputs and frozenset({middle, "e4"}) in by_inputs
+    assert len(pre.gates) == 5  # top, x, y, AND(e0, e1, e2), z

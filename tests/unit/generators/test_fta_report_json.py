@@ -1,0 +1,60 @@
+"""The JSON report writes its importance tables itself (json.dumps with indent is pure Python and slow):
+its bytes must be json.dumps's, for any names and any values."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from safetyops_dsl.generators import fta_report
+
+from safetyops_dsl.fta.result import FtaResult, ImportanceRow
+from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind
+
+
+def _reference(pairs: list[tuple[FaultTree, FtaResult]]) -> str:
+    doc, tables = fta_report._json_doc(pairs)
+    for event, rows in zip(doc["top_events"], tables.values(), strict=True):
+        event["importance"] = {
+            row.event: {key: fta_report._num(getattr(row, key)) for key in fta_report._IMPORTANCE_KEYS}
+            for row in rows
+        }
+    return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+values = st.one_of(st.floats(allow_nan=False), st.just(math.inf), st.integers(0, 3))
+names = st.text(st.characters(codec="utf-8", exclude_characters="\0"), min_size=1, max_size=6)
+
+
+@st.composite
+def reports(draw: st.DrawFn) -> list[tuple[FaultTree, FtaResult]]:
+    pairs = []
+    for t in range(draw(st.integers(1, 3))):
+        events = sorted(set(draw(st.lists(names, max_size=5))))
+        rows = tuple(ImportanceRow(e, *(draw(values) for _ in range(7))) for e in events)
+        tree = FaultTree(
+            name=f"T{t}", top=f"T{t}", gates={f"T{t}": Gate(f"T{t}", GateKind.OR, ("a",), None, "", None)},
+            basic_events={"a": BasicEvent("a", 0.5, "", None)}, house_events={},
+        )
+        result = FtaResult(f"T{t}", f"T{t}", 0.5, 0.5, 0.5, 0.5, 1, {1: 1}, (("a",),), False, rows)
+        pairs.append((tree, result))
+    return pairs
+
+
+@settings(max_examples=60, deadline=None)
+@given(reports())
+def test_importance_tables_are_written_as_json_dumps_writes_them(pairs: list[tuple[FaultTree, FtaResult]]) -> None:
+    assert fta_report.to_json(pairs) == _reference(pairs)
+
+
+def test_a_nan_is_refused_as_json_dumps_refuses_it() -> None:
+    row = ImportanceRow("a", math.nan, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    tree = FaultTree(name="T", top="T", gates={}, basic_events={}, house_events={})
+    result = FtaResult("T", "T", 0.5, 0.5, 0.5, 0.5, 1, {1: 1}, (), False, (row,))
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        fta_report.to_json([(tree, result)])
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        _reference([(tree, result)])
