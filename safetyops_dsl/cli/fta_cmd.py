@@ -61,7 +61,7 @@ from safetyops_dsl.cli.output import UsageProblem
 @click.option("--gate", is_flag=True, help="Exit 1 when a safety goal misses its quantitative target.")
 @click.option("--uncertainty", "trials", type=click.IntRange(min=2), metavar="N",
               help="Monte Carlo over the model's uncertainty distributions: N trials per top event.")
-@click.option("--seed", type=int, default=DEFAULTS["seed"], show_default=True, help="Seed of the Monte Carlo samples.")
+@click.option("--seed", type=click.IntRange(min=0), default=DEFAULTS["seed"], show_default=True, help="Seed of the Monte Carlo samples.")
 @click.option("--uncertainty-limit", type=click.IntRange(min=2), default=DEFAULTS["uncertainty_limit"], show_default=True,
               help="Refuse more Monte Carlo trials than this unless raised here.")
 @click.option(

@@ -33,7 +33,7 @@ OPTIONS: dict[str, tuple[str, str, Any]] = {
     "--max-cut-sets": ("max_cut_sets", "int", (1, None)),
     "--max-bdd-nodes": ("max_bdd_nodes", "int", (1, None)),
     "--uncertainty": ("trials", "int", (2, None)),
-    "--seed": ("seed", "int", (0, None)),  # a negative seed goes to click, which takes any integer
+    "--seed": ("seed", "int", (0, None)),
     "--uncertainty-limit": ("uncertainty_limit", "int", (2, None)),
 }
 FLAGS: dict[str, tuple[str, bool]] = {
