@@ -79,7 +79,18 @@ class MlRun:
     datasets: tuple[tuple[str, str], ...]  # (name, digest) of the run's input datasets, sorted
 
     def metric(self, key: str) -> float | None:
-        return dict(self.metrics).get(key)
+        logged = dict(self.metrics)
+        return logged.get(key, logged.get(mlflow_metric_name(key)))
+
+
+def mlflow_metric_name(key: str) -> str:
+    """The name a metric result key is logged under in MLflow, whose metric names allow only letters, digits,
+    `_ - . : /` and spaces: a slice `recall[light=night,road_type=urban]` (docs/language/odd.md) is logged as
+    `recall/light:night/road_type:urban`; any other key as it is."""
+    base, bracket, rest = key.partition("[")
+    if not bracket:
+        return key
+    return base + "".join("/" + c.strip().replace("=", ":") for c in rest.rstrip("]").split(","))
 
 
 @dataclass(frozen=True)

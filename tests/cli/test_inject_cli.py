@@ -72,8 +72,8 @@ def test_gate_fails_on_a_late_detection(tmp_path: Path) -> None:
     code, text = sops("gate", str(AEB), "--campaign-results", str(out))
     assert code == 1
     assert "warning[SOPS233]: claimed coverage of 'BrakeECU.Watchdog' is not supported" in text
-    failing = [line for line in text.splitlines() if " FAIL " in line]
-    assert failing == ["fault injection  BrakeECU.Watchdog               FAIL    measured 0 % (0/299), >= 0 % at "
+    failing = [" ".join(line.split()) for line in text.splitlines() if " FAIL " in line]  # columns vary in width
+    assert failing == ["fault injection BrakeECU.Watchdog FAIL measured 0 % (0/299), >= 0 % at "
                        "95 %, claim 99 %: not supported"]
 
 
@@ -86,7 +86,7 @@ def test_gate_fails_on_a_missed_detection(tmp_path: Path) -> None:
     shipped.write_text("\n".join(lines) + "\n")
     code, text = sops("gate", str(AEB), "--campaign-results", str(shipped), "--campaign-results", str(path))
     assert code == 1
-    assert "BrakeECU.Lockstep               FAIL    measured 99.67 % (298/299), >= 98.42 % at 95 %, claim 99 %" in text
+    assert "BrakeECU.Lockstep FAIL measured 99.67 % (298/299), >= 98.42 % at 95 %, claim 99 %" in " ".join(text.split())
 
 
 def _aeb_copy(tmp_path: Path) -> Path:
@@ -99,7 +99,7 @@ def _aeb_copy(tmp_path: Path) -> Path:
 def test_policy_requires_or_waives_the_campaign(tmp_path: Path) -> None:
     model = _aeb_copy(tmp_path)
     code, text = sops("gate", str(model))
-    assert code == 0 and "fault injection  mechanisms" in text and "SKIP" in text  # not required by default
+    assert code == 0 and "fault injection mechanisms SKIP" in " ".join(text.split())  # not required by default
     require = tmp_path / "require.sops"
     require.write_text("policy {\n    require injection_coverage\n}\n")
     code, text = sops("gate", str(model), "--policy", str(require))

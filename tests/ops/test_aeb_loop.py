@@ -14,6 +14,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from conftest import Store, dvc_exe, run
 
+from safetyops_dsl.analysis.evidence import mlflow_metric_name
 from safetyops_dsl.cli.main import cli
 
 AEB = Path(__file__).resolve().parents[2] / "models" / "aeb"
@@ -41,7 +42,7 @@ def md5_of(dvc_file: Path) -> str:
 def _aeb_repo(repo: Path) -> Path:
     aeb = repo / "aeb"
     shutil.copytree(AEB, aeb)
-    (aeb / "data").mkdir()
+    (aeb / "data").mkdir(exist_ok=True)  # the ODD coverage manifests live there too
     text = (aeb / "components.sops").read_text()
     for name in DATASETS:
         (aeb / "data" / f"{name}.csv").write_text(f"frame,label\n{name},pedestrian\n")
@@ -54,9 +55,21 @@ def _aeb_repo(repo: Path) -> Path:
     return aeb
 
 
+def _flat(doc: dict[str, object], prefix: str = "") -> dict[str, float]:
+    out: dict[str, float] = {}
+    for k, v in doc.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            out[f"{prefix}{k}"] = float(v)
+    return out
+
+
 def _register(store: Store, aeb: Path, recall: float) -> str:
     measured = json.loads((aeb / "ci-results" / "metrics.json").read_text())
-    metrics = {"recall.night_pedestrian": [recall], "precision.highway_clutter": [measured["precision"]["highway_clutter"]]}
+    # every metric the model declares, sliced ones under their MLflow spelling (recall/light:night)
+    metrics = {mlflow_metric_name(k): [v] for k, v in _flat(measured).items()}
+    metrics["recall.night_pedestrian"] = [recall]
     datasets = {name: md5_of(aeb / "data" / f"{name}.csv.dvc") for name in DATASETS}
     c = store.client
     for v in c.search_model_versions("name='ped-detector'") if c.search_registered_models() else []:
