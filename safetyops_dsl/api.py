@@ -6,6 +6,7 @@ import gc
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic
@@ -64,7 +65,14 @@ def _check(
         return Checked(None, dg.sort_unique(diags), loaded.sources, file_count, loaded.digests)
     model, assembly_diags = assemble(loaded.root, loaded.files)
     diags.extend(assembly_diags)
-    if validate:
+    if validate and (cache_dir is not None or memo is not None):
+        # results of unchanged components and systems are reused (validation/incremental.py)
+        from safetyops_dsl.validation import incremental
+
+        store = incremental.ResultStore(Path(cache_dir) if cache_dir is not None else None,
+                                        memo.derived if memo is not None else None)
+        diags.extend(incremental.validate(model, loaded.keys, store))
+    elif validate:
         from safetyops_dsl.validation.rules import validate as run_rules
 
         diags.extend(run_rules(model))

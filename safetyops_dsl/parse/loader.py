@@ -45,6 +45,9 @@ class LoadResult:
     # real path -> sha256 of the bytes the file was parsed from (read once: a build fingerprints these, not
     # the disk afterwards, which may have changed meanwhile)
     digests: dict[str, str] = field(default_factory=dict)
+    # rel_path -> the cache key of the text it was built from (only with a cache folder or a memo): names the
+    # content of a file for results derived from it (validation/incremental.py)
+    keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -175,6 +178,9 @@ class ParseMemo:
     """Built files of the previous load, in memory, by the same key as the disk cache."""
 
     entries: dict[str, Built] = field(default_factory=dict)
+    # results derived from the built files, kept by their users under keys of their own (api.check keeps the
+    # stored validation results here: validation/incremental.py)
+    derived: dict[str, object] = field(default_factory=dict)
 
 
 class _Cache:
@@ -186,6 +192,10 @@ class _Cache:
         self.memo = memo
         self._used: dict[str, Built] = {}
         self._salt = _salt() if directory is not None or memo is not None else b""
+
+    @property
+    def active(self) -> bool:
+        return self.directory is not None or self.memo is not None
 
     def key(self, job: _Job) -> str:
         h = hashlib.sha256(self._salt)
@@ -242,13 +252,15 @@ def _salt() -> bytes:
 
 
 def _run_jobs(jobs: list[_Job], cache: _Cache, workers: int | None) -> list[Built]:
-    from safetyops_dsl.parse.textx_parser import FAST_AFTER_BYTES, fast_parser
+    from safetyops_dsl.parse.textx_parser import FAST_AFTER_BYTES, fast_parser, use_parser_cache
 
     results: list[Built | None] = [cache.get(j) for j in jobs]
     todo = [i for i, r in enumerate(results) if r is None]
     total = sum(len(jobs[i].text) for i in todo)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     if total >= FAST_AFTER_BYTES:
+        if cache.directory is not None:
+            use_parser_cache(cache.directory)  # the generated parser is stored there too
         fast_parser()  # enough text to repay generating it (textx_parser.FAST_AFTER_BYTES)
     if len(todo) > 1 and n_workers > 1 and total >= PARALLEL_MIN_BYTES:
         # the generated parser was built above, before forking, so that the workers inherit it
@@ -339,6 +351,8 @@ def load(
             rel = real.relative_to(root_path).as_posix()
             jobs.append(_Job(str(real), display, rel, _package_default(real), text))
         pending = []
+        if cache.active:
+            result.keys.update((job.rel, cache.key(job)) for job in jobs)
         for job, (built, file_diags) in zip(jobs, _run_jobs(jobs, cache, workers), strict=False):
             result.diagnostics.extend(file_diags)
             if built is None:
