@@ -11,7 +11,7 @@ from pathlib import Path
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model.index import Model, assemble
-from safetyops_dsl.parse.loader import Overrides, ParseMemo, load
+from safetyops_dsl.parse.loader import Overrides, ParseMemo, StoredResults, load
 
 
 @dataclass
@@ -69,8 +69,7 @@ def _check(
         # results of unchanged components and systems are reused (validation/incremental.py)
         from safetyops_dsl.validation import incremental
 
-        store = incremental.ResultStore(Path(cache_dir) if cache_dir is not None else None,
-                                        memo.derived if memo is not None else None)
+        store = StoredResults(Path(cache_dir) if cache_dir is not None else None, "validation", memo)
         diags.extend(incremental.validate(model, loaded.keys, store))
     elif validate:
         from safetyops_dsl.validation.rules import validate as run_rules

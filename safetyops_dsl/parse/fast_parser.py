@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from types import CodeType
 from typing import Any
 
 try:  # Python 3.11 renamed the regex parser module; both spell the same opcodes
@@ -114,7 +112,6 @@ class _Gen:
         self.lines: list[str] = []
         self.names: dict[Any, str] = {}  # expression key -> function name
         self.consts: dict[str, Any] = {}
-        self.const_specs: list[tuple[str, str, Any]] = []  # (name, kind, what recreates it): see ParserSpec
         self.first_memo: dict[int, tuple[First, bool]] = {}
         self.classes: dict[str, type] = {}
         self.tables: list[str] = []
@@ -126,10 +123,9 @@ class _Gen:
         return f"{prefix}{self.count}"
 
     # constants (compiled regexes, dispatch tables, classes) live in the generated module's globals
-    def const(self, prefix: str, value: Any, spec: Any) -> str:
+    def const(self, prefix: str, value: Any) -> str:
         name = self.fresh(prefix)
         self.consts[name] = value
-        self.const_specs.append((name, prefix, spec))
         return name
 
     def first(self, e: Any) -> tuple[First, bool]:
@@ -250,7 +246,7 @@ class _Gen:
             s = e.to_match
             return (f"        if not t.startswith({s!r}, p):\n            return {fail}\n"
                     f"        p += {len(s)}")
-        rx = self.const("R", e.regex.match, (e.regex.pattern, e.regex.flags))
+        rx = self.const("R", e.regex.match)
         return f"        m = {rx}(t, p)\n        if m is None:\n            return {fail}\n        p = m.end()"
 
     # value of the right-hand side of an assignment: `def NAME(t, p)` -> (new position or -1, value)
@@ -324,8 +320,8 @@ class _Gen:
                 inits.append(f"o.{a.name} = None")
         if cname not in self.classes:
             self.classes[cname] = type(cname, (_Node,), {"__slots__": (*attrs, "_tx_position", "_tx_position_end")})
-        kcls = self.const("C", self.classes[cname], (cname, (*attrs, "_tx_position", "_tx_position_end")))
-        klists = self.const("L", frozenset(lists), tuple(sorted(lists)))
+        kcls = self.const("C", self.classes[cname])
+        klists = self.const("L", frozenset(lists))
         body = self.match_body(e)
         init = "\n".join(f"        {i}" for i in inits)
         self.emit(
@@ -395,22 +391,9 @@ class _Node:
         return f"<{type(self).__name__} at {getattr(self, '_tx_position', '?')}>"
 
 
-@dataclass(frozen=True)
-class ParserSpec:
-    """The generated parser as plain data (strings and numbers), so that a process can store it and the next
-    one rebuild the parser without textX's metamodel (textx_parser.fast_parser keeps it in the cache folder).
-    `consts`: (name, kind, data) with kind R a regex (pattern, flags), C a node class (name, slots), L a
-    frozenset of attribute names."""
-
-    source: str
-    consts: tuple[tuple[str, str, Any], ...]
-    whitespace: tuple[str, int]  # regex and flags skipped before every terminal
-    root: str
-    eof: str
-
-
-def generate(mm: Any) -> ParserSpec:
-    """Generate the parser for textX metamodel `mm`. Raises Unsupported."""
+def compile_parser(mm: Any) -> Callable[[str], Any]:
+    """Generate the parser for textX metamodel `mm`. Returns parse(text) -> File object, or None where the
+    text does not parse (the caller then asks textX, for the diagnostic). Raises Unsupported."""
     parser = mm._parser_blueprint
     if not parser.skipws or parser.ignore_case or getattr(parser, "reduce_tree", False):
         raise Unsupported("parser options")
@@ -431,33 +414,11 @@ def generate(mm: Any) -> ParserSpec:
     root = gen.value(model.nodes[0])
     eof = gen.match(model.nodes[1])
     source = "\n".join([*gen.lines, *gen.tables])
-    return ParserSpec(source, tuple(gen.const_specs), (ws_rx, comment.regex.flags if comment else 0), root, eof)
-
-
-def compile_spec(spec: ParserSpec) -> CodeType:
-    return compile(spec.source, "<sops fast parser>", "exec")
-
-
-def instantiate(spec: ParserSpec, code: CodeType | None = None) -> Callable[[str], Any]:
-    """The parse function of `spec`: parse(text) -> File object, or None where the text does not parse (the
-    caller then asks textX, for the diagnostic). `code`: compile_spec(spec), if the caller has it."""
-    namespace: dict[str, Any] = {"WS": re.compile(*spec.whitespace).match, "_unquote": _unquote}
-    classes: dict[str, type] = {}
-    for name, kind, data in spec.consts:
-        if kind == "R":
-            namespace[name] = re.compile(*data).match
-        elif kind == "C":
-            cname, slots = data
-            if cname not in classes:
-                classes[cname] = type(cname, (_Node,), {"__slots__": tuple(slots)})
-            namespace[name] = classes[cname]
-        elif kind == "L":
-            namespace[name] = frozenset(data)
-        else:
-            raise Unsupported(f"constant kind {kind}")
-    code = code if code is not None else compile_spec(spec)
-    exec(code, namespace)  # noqa: S102 - generated from the grammar (generate), never from a parsed input
-    parse_root, parse_eof = namespace[spec.root], namespace[spec.eof]
+    namespace: dict[str, Any] = {"WS": re.compile(ws_rx, comment.regex.flags if comment else 0).match,
+                                 "_unquote": _unquote}
+    namespace.update(gen.consts)
+    exec(compile(source, "<sops fast parser>", "exec"), namespace)  # noqa: S102 - generated above from the grammar
+    parse_root, parse_eof = namespace[root], namespace[eof]
 
     def parse(text: str) -> Any:
         q, obj = parse_root(text, 0)
@@ -465,12 +426,5 @@ def instantiate(spec: ParserSpec, code: CodeType | None = None) -> Callable[[str
             return None
         return obj
 
-    parse.source = spec.source  # type: ignore[attr-defined]
-    parse.spec = spec  # type: ignore[attr-defined]
-    parse.code = code  # type: ignore[attr-defined]
+    parse.source = source  # type: ignore[attr-defined]
     return parse
-
-
-def compile_parser(mm: Any) -> Callable[[str], Any]:
-    """Generate the parser for textX metamodel `mm` (see instantiate). Raises Unsupported."""
-    return instantiate(generate(mm))

@@ -239,6 +239,46 @@ class _Cache:
             self.memo.entries = self._used
 
 
+class StoredResults:
+    """Results derived from built files (validation/incremental.py), kept like the built files: in memory (a
+    ParseMemo's `derived`, for the language server) and/or in the cache folder under `subfolder`, pickled,
+    written atomically, a damaged entry a miss. The cache folder is trusted local state, read here only."""
+
+    def __init__(self, directory: Path | None, subfolder: str, memo: ParseMemo | None = None):
+        self.directory = directory / subfolder if directory is not None else None
+        self.memory = memo.derived if memo is not None else None
+        self._used: dict[str, object] = {}
+
+    def get(self, key: str) -> object | None:
+        if self.memory is not None and key in self.memory:
+            self._used[key] = self.memory[key]
+            return self._used[key]
+        if self.directory is None:
+            return None
+        try:
+            with open(self.directory / key[:2] / key, "rb") as fh:
+                value: object = pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+            return None  # a damaged entry is a miss: computed again and overwritten
+        self._used[key] = value
+        return value
+
+    def put(self, key: str, value: object) -> None:
+        self._used[key] = value
+        if self.directory is None:
+            return
+        from safetyops_dsl.atomic import write_atomic
+
+        with contextlib.suppress(OSError):  # a read-only cache is no cache, not an error
+            write_atomic(self.directory / key[:2] / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def retain(self) -> None:
+        """Keep in memory what this check used, nothing older (an editor session must not grow without end)."""
+        if self.memory is not None:
+            self.memory.clear()
+            self.memory.update(self._used)
+
+
 @lru_cache(maxsize=1)
 def _salt() -> bytes:
     from importlib import metadata, resources
@@ -252,15 +292,13 @@ def _salt() -> bytes:
 
 
 def _run_jobs(jobs: list[_Job], cache: _Cache, workers: int | None) -> list[Built]:
-    from safetyops_dsl.parse.textx_parser import FAST_AFTER_BYTES, fast_parser, use_parser_cache
+    from safetyops_dsl.parse.textx_parser import FAST_AFTER_BYTES, fast_parser
 
     results: list[Built | None] = [cache.get(j) for j in jobs]
     todo = [i for i, r in enumerate(results) if r is None]
     total = sum(len(jobs[i].text) for i in todo)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     if total >= FAST_AFTER_BYTES:
-        if cache.directory is not None:
-            use_parser_cache(cache.directory)  # the generated parser is stored there too
         fast_parser()  # enough text to repay generating it (textx_parser.FAST_AFTER_BYTES)
     if len(todo) > 1 and n_workers > 1 and total >= PARALLEL_MIN_BYTES:
         # the generated parser was built above, before forking, so that the workers inherit it

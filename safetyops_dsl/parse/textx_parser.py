@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import hashlib
-import marshal
-import pickle
 import re
 import sys
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -53,74 +48,15 @@ FAST_AFTER_BYTES = 24_000
 _textx_bytes = 0
 
 
-# A cache folder (`--cache-dir`) where the generated parser is kept between processes: generating it needs
-# textX's metamodel and a compile, about 0.2 s of a 0.5 s re-check after an edit. Set by the loader.
-_parser_dir: Path | None = None
-
-
-def use_parser_cache(directory: Path | None) -> None:
-    global _parser_dir
-    _parser_dir = directory
-
-
 @lru_cache(maxsize=1)
 def fast_parser() -> Any:
     """The parser generated from textX's parsing expressions (fast_parser.py), or None if it refuses the grammar."""
     from safetyops_dsl.parse.fast_parser import Unsupported, compile_parser
 
-    directory = _parser_dir
-    if directory is not None:
-        stored = _stored_parser(directory)
-        if stored is not None:
-            return stored
     try:
-        parse = compile_parser(metamodel())
+        return compile_parser(metamodel())
     except Unsupported:
         return None
-    if directory is not None:
-        _store_parser(directory, parse)
-    return parse
-
-
-def _parser_key() -> str:
-    """Everything the stored parser depends on: the grammar, the generator, the sops version, and the Python
-    whose bytecode it holds."""
-    from importlib import metadata
-
-    from safetyops_dsl.parse import fast_parser as generator
-
-    try:
-        version = metadata.version("safetyops-dsl")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        version = "source"
-    h = hashlib.sha256()
-    for part in (resources.files("safetyops_dsl.grammar").joinpath("sops.tx").read_bytes(),
-                 Path(generator.__file__).read_bytes(), version.encode(), sys.version.encode(),
-                 (sys.implementation.cache_tag or "").encode()):
-        h.update(hashlib.sha256(part).digest())
-    return h.hexdigest()
-
-
-def _stored_parser(directory: Path) -> Any | None:
-    from safetyops_dsl.parse.fast_parser import ParserSpec, Unsupported, instantiate
-
-    try:
-        with open(directory / "parser" / _parser_key(), "rb") as fh:
-            spec, code = pickle.load(fh)
-        if not isinstance(spec, ParserSpec):
-            return None
-        return instantiate(spec, marshal.loads(code))
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError,
-            KeyError, SyntaxError, re.error, Unsupported):
-        return None  # a damaged entry is a miss: generated again and overwritten
-
-
-def _store_parser(directory: Path, parse: Any) -> None:
-    from safetyops_dsl.atomic import write_atomic
-
-    with contextlib.suppress(OSError):  # a read-only cache is no cache, not an error
-        data = pickle.dumps((parse.spec, marshal.dumps(parse.code)), protocol=pickle.HIGHEST_PROTOCOL)
-        write_atomic(directory / "parser" / _parser_key(), data)
 
 
 def fast_parse(text: str) -> Any | None:

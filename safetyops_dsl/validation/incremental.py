@@ -24,16 +24,13 @@ generated models.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import pickle
 import sys
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
-from safetyops_dsl import atomic
 from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
@@ -78,41 +75,14 @@ def _code_salt() -> bytes:
     return h.digest()
 
 
-class ResultStore:
-    """Stored validation results, in memory (the language server keeps one per model folder) and/or in a
-    cache folder (`--cache-dir`, next to the built files, under `validation/`). Either may be absent."""
+class Store(Protocol):
+    """Where results are kept between checks (parse/loader.py StoredResults: memory and/or the cache folder)."""
 
-    def __init__(self, directory: Path | None = None, memory: MutableMapping[str, Any] | None = None):
-        self.directory = directory / "validation" if directory is not None else None
-        self.memory = memory
-        self._used: dict[str, Any] = {}
+    def get(self, key: str) -> object | None: ...
 
-    def get(self, key: str) -> Any | None:
-        if self.memory is not None and key in self.memory:
-            self._used[key] = self.memory[key]
-            return self._used[key]
-        if self.directory is None:
-            return None
-        try:
-            with open(self.directory / key[:2] / key, "rb") as fh:
-                value = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
-            return None  # a damaged entry is a miss: computed again and overwritten
-        self._used[key] = value
-        return value
+    def put(self, key: str, value: object) -> None: ...
 
-    def put(self, key: str, value: Any) -> None:
-        self._used[key] = value
-        if self.directory is None:
-            return
-        with contextlib.suppress(OSError):  # a read-only cache is no cache, not an error
-            atomic.write_atomic(self.directory / key[:2] / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-
-    def retain(self) -> None:
-        """Keep in memory what this check used, nothing older (an editor session must not grow without end)."""
-        if self.memory is not None:
-            self.memory.clear()
-            self.memory.update(self._used)
+    def retain(self) -> None: ...
 
 
 def _digest(*parts: object) -> str:
@@ -141,7 +111,7 @@ def interface_digest(model: Model, owner: dict[str, el.SourceFile]) -> str:
     return _digest("interface", model._by_name, comps, sorted(model.all_deviations()))
 
 
-def validate(model: Model, file_keys: dict[str, str], store: ResultStore) -> list[Diagnostic]:
+def validate(model: Model, file_keys: dict[str, str], store: Store) -> list[Diagnostic]:
     """`rules.validate(model)`, reusing stored per-component and per-system results. `file_keys`: a file's
     rel_path -> the loader's key of its content (loader.LoadResult.keys); a component of a file without a key
     is validated afresh."""
@@ -204,7 +174,7 @@ def _component_results(model: Model, comp: el.Component) -> dict[str, list[Diagn
 
 def _system_cycles(
     model: Model, system: el.Component, token: Callable[[str], str | None], deviations: tuple[object, ...],
-    store: ResultStore,
+    store: Store,
 ) -> list[Diagnostic]:
     tree = []
     for inst in model.instances(system).walk():

@@ -3,7 +3,6 @@ from textX. Random and damaged texts are compared in tests/robustness/test_fast_
 
 from __future__ import annotations
 
-import sys
 from importlib import resources
 from pathlib import Path
 
@@ -122,54 +121,3 @@ def test_it_never_accepts_nesting_that_textx_refuses(nest: str) -> None:
         model, err = textx_parser.parse_text(text(depth), "f.sops")
         assert (slow is None) == (model is None), depth
         assert slow_err == err, depth
-
-
-def _guarded(parse, text: str):  # type: ignore[no-untyped-def]
-    # as textx_parser.fast_parse runs it: a lower recursion limit, deep nesting is "not parsed"
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(textx_parser.FAST_RECURSION_LIMIT)
-    try:
-        return parse(text)
-    except RecursionError:
-        return None
-    finally:
-        sys.setrecursionlimit(limit)
-
-
-def test_the_parser_stored_in_the_cache_folder_is_the_generated_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A process with a cache folder stores the generated parser there; the next one rebuilds it from the stored
-    # source and bytecode without textX's metamodel. A damaged entry is generated again and overwritten.
-    generated = textx_parser.fast_parser()
-    stored_dir = tmp_path / "cache"
-    try:
-        textx_parser.use_parser_cache(stored_dir)
-        textx_parser.fast_parser.cache_clear()
-        assert textx_parser.fast_parser().source == generated.source  # type: ignore[attr-defined]
-        (entry,) = (stored_dir / "parser").iterdir()
-        textx_parser.fast_parser.cache_clear()
-
-        def no_metamodel() -> None:
-            raise AssertionError("the stored parser must not need textX's metamodel")
-
-        monkeypatch.setattr(textx_parser, "metamodel", no_metamodel)
-        loaded = textx_parser.fast_parser()
-        monkeypatch.undo()
-        assert loaded is not generated and loaded.source == generated.source  # type: ignore[attr-defined]
-        for path in _sources()[:40]:
-            text = path.read_bytes().decode("utf-8", "replace")
-            a, b = _guarded(generated, text), _guarded(loaded, text)
-            assert (a is None) == (b is None), path
-            if a is not None:
-                fa = FileBuilder(text, "f.sops", "f.sops", "p")
-                fb = FileBuilder(text, "f.sops", "f.sops", "p")
-                assert fa.build(a) == fb.build(b), path
-        entry.write_bytes(b"damaged")
-        textx_parser.fast_parser.cache_clear()
-        assert textx_parser.fast_parser().source == generated.source  # type: ignore[attr-defined]
-        assert entry.read_bytes() != b"damaged"
-    finally:
-        textx_parser.use_parser_cache(None)
-        textx_parser.fast_parser.cache_clear()
-        textx_parser.fast_parser()
