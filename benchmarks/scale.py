@@ -122,10 +122,10 @@ def generate_tiny(folder: Path, n: int) -> None:
         )
 
 
-def run_child(model: Path, cache: str, workers: str) -> dict[str, float]:
+def run_child(model: Path, cache: str, workers: str, python: str = sys.executable) -> dict[str, float]:
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(model), cache, workers],
+        [python, "-c", CHILD, str(model), cache, workers],
         capture_output=True, text=True, check=False,
     )
     wall = time.perf_counter() - t0
@@ -136,14 +136,20 @@ def run_child(model: Path, cache: str, workers: str) -> dict[str, float]:
     return result
 
 
-def median_run(repeat: int, model: Path, cache: str, workers: str, before: object = None) -> dict[str, float]:
+def median_run(repeat: int, model: Path, cache: str, workers: str, before: object = None,
+               python: str = sys.executable) -> dict[str, float]:
     """Median (by check time) of `repeat` runs; `before` runs ahead of each (e.g. an edit)."""
     runs = []
     for _ in range(repeat):
         if callable(before):
             before()
-        runs.append(run_child(model, cache, workers))
+        runs.append(run_child(model, cache, workers, python))
     runs.sort(key=lambda r: r["check"])
+    return runs[len(runs) // 2]
+
+
+def median(runs: list[dict[str, float]]) -> dict[str, float]:
+    runs = sorted(runs, key=lambda r: r["check"])
     return runs[len(runs) // 2]
 
 
@@ -226,29 +232,33 @@ def main() -> None:
     ap.add_argument("--tiny", default="", help="file counts of one-component files, e.g. 10000,100000")
     ap.add_argument("--build", default="1000", help="components of the sops build figure ('' to skip)")
     ap.add_argument("--build-per-file", type=int, default=10, help="components per system and hazard")
+    ap.add_argument("--baseline", default="", help="another installation's python (e.g. main's .venv/bin/python): "
+                    "its check figures are measured in the same run, alternating with this one")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, python {sys.version.split()[0]}")
     if args.tiny:
         tiny([int(s) for s in args.tiny.split(",")], args.workers, args.repeat)
         return
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    # --baseline PYTHON: the same figures from another installation (e.g. main's venv), run alternately with
+    # this one (baseline, this, baseline, this, ...) so that both see the same machine load
+    pythons = {"this": sys.executable}
+    if args.baseline:
+        pythons = {"baseline": args.baseline, "this": sys.executable}
     tmp = Path(tempfile.mkdtemp(prefix="sops-scale-"))
-    print(f"{'components':>10} {'lines':>8} {'files':>5} | {'cold s':>7} {'wall s':>7} {'serial s':>8} "
-          f"{'cpu s':>6} {'warm s':>7} {'edited s':>8} | {'cold MiB':>8} {'serial MiB':>10} {'warm MiB':>8} | diags")
-    cold_by_size: dict[int, float] = {}
-    serial_by_size: dict[int, float] = {}
-    edited_by_size: dict[int, float] = {}
-    cpu_by_size: dict[int, float] = {}
+    print("seconds in-process (excluding interpreter start-up); cpu = user+sys of the process and its workers")
+    print(f"{'components':>10} {'lines':>8} {'files':>5} {'run':>8} | {'cold s':>7} {'cpu':>5} {'wall s':>7} "
+          f"{'serial s':>8} {'cpu':>5} {'warm s':>7} {'cpu':>5} {'edited s':>8} {'cpu':>5} | "
+          f"{'cold MiB':>8} {'serial MiB':>10} | diags")
+    cold_by_size: dict[tuple[str, int], float] = {}
+    serial_by_size: dict[tuple[str, int], float] = {}
+    edited_by_size: dict[tuple[str, int], float] = {}
+    cpu_by_size: dict[tuple[str, int], float] = {}
     try:
         for n in sizes:
             folder = tmp / f"m{n}"
             lines = generate(folder, n, args.per_file)
             files = len(list(folder.glob("*.sops")))
-            cache = tmp / f"cache{n}"
-            cold = median_run(args.repeat, folder, "-", args.workers)
-            serial = median_run(args.repeat, folder, "-", "1")
-            run_child(folder, str(cache), args.workers)  # fill the cache
-            warm = median_run(args.repeat, folder, str(cache), args.workers)
             first = sorted(folder.glob("*.sops"))[0]
 
             def edit(first: Path = first) -> None:
@@ -256,31 +266,45 @@ def main() -> None:
                 with first.open("a", encoding="utf-8") as fh:
                     fh.write(f"// edit {time.perf_counter_ns()}\n")
 
-            edited = median_run(args.repeat, folder, str(cache), args.workers, before=edit)
-            if cold["errors"]:
-                print(f"  note: generated model has {cold['errors']} errors")
-            cold_by_size[n] = cold["check"]
-            serial_by_size[n] = serial["check"]
-            cpu_by_size[n] = serial["cpu"]
-            print(
-                f"{n:>10} {lines:>8} {files:>5} | {cold['check']:>7.2f} {cold['wall']:>7.2f} "
-                f"{serial['check']:>8.2f} {serial['cpu']:>6.2f} {warm['check']:>7.2f} {edited['check']:>8.2f} | "
-                f"{cold['peak_kib'] / 1024:>8.0f} {serial['peak_kib'] / 1024:>10.0f} "
-                f"{warm['peak_kib'] / 1024:>8.0f} | {int(cold['diags'])}"
-            )
-            edited_by_size[n] = edited["check"]
-        for n in sizes:
-            if 2 * n in cold_by_size:
-                print(f"growth {2 * n}/{n}: cold {cold_by_size[2 * n] / cold_by_size[n]:.2f}x, "
-                      f"serial {serial_by_size[2 * n] / serial_by_size[n]:.2f}x, "
-                      f"serial cpu {cpu_by_size[2 * n] / cpu_by_size[n]:.2f}x (target <= 2.2x)")
-        if 10000 in cold_by_size:
-            verdict = "meets" if cold_by_size[10000] <= 3.0 else "misses"
-            print(f"10k components cold: {cold_by_size[10000]:.2f} s ({verdict} the 3 s target); "
-                  f"serial CPU time {cpu_by_size[10000]:.2f} s")
-            verdict = "meets" if edited_by_size[10000] <= 0.5 else "misses"
-            print(f"10k components, one file edited, with the cache: {edited_by_size[10000]:.2f} s "
-                  f"({verdict} the 0.5 s target)")
+            runs: dict[str, dict[str, list[dict[str, float]]]] = {
+                name: {"cold": [], "serial": [], "warm": [], "edited": []} for name in pythons
+            }
+            for _ in range(args.repeat):
+                for name, python in pythons.items():
+                    cache = str(tmp / f"cache{n}-{name}")
+                    runs[name]["cold"].append(run_child(folder, "-", args.workers, python))
+                    runs[name]["serial"].append(run_child(folder, "-", "1", python))
+                    run_child(folder, cache, args.workers, python)  # fill the cache with the text as it is now
+                    runs[name]["warm"].append(run_child(folder, cache, args.workers, python))
+                    edit()
+                    runs[name]["edited"].append(run_child(folder, cache, args.workers, python))
+            for name in pythons:
+                cold, serial, warm, edited = (median(runs[name][k]) for k in ("cold", "serial", "warm", "edited"))
+                if cold["errors"]:
+                    print(f"  note: generated model has {cold['errors']} errors")
+                cold_by_size[name, n] = cold["check"]
+                serial_by_size[name, n] = serial["check"]
+                cpu_by_size[name, n] = serial["cpu"]
+                edited_by_size[name, n] = edited["check"]
+                print(
+                    f"{n:>10} {lines:>8} {files:>5} {name:>8} | {cold['check']:>7.2f} {cold['cpu']:>5.2f} "
+                    f"{cold['wall']:>7.2f} {serial['check']:>8.2f} {serial['cpu']:>5.2f} {warm['check']:>7.2f} "
+                    f"{warm['cpu']:>5.2f} {edited['check']:>8.2f} {edited['cpu']:>5.2f} | "
+                    f"{cold['peak_kib'] / 1024:>8.0f} {serial['peak_kib'] / 1024:>10.0f} | {int(cold['diags'])}"
+                )
+        for name in pythons:
+            for n in sizes:
+                if (name, 2 * n) in cold_by_size:
+                    print(f"{name}: growth {2 * n}/{n}: cold {cold_by_size[name, 2 * n] / cold_by_size[name, n]:.2f}x, "
+                          f"serial {serial_by_size[name, 2 * n] / serial_by_size[name, n]:.2f}x, "
+                          f"serial cpu {cpu_by_size[name, 2 * n] / cpu_by_size[name, n]:.2f}x (target <= 2.2x)")
+            if (name, 10000) in cold_by_size:
+                verdict = "meets" if cold_by_size[name, 10000] <= 3.0 else "misses"
+                print(f"{name}: 10k components cold: {cold_by_size[name, 10000]:.2f} s ({verdict} the 3 s target); "
+                      f"serial CPU time {cpu_by_size[name, 10000]:.2f} s")
+                verdict = "meets" if edited_by_size[name, 10000] <= 0.5 else "misses"
+                print(f"{name}: 10k components, one file edited, with the cache: {edited_by_size[name, 10000]:.2f} s "
+                      f"({verdict} the 0.5 s target)")
         for n in [int(x) for x in args.build.split(",") if x]:
             build_figures(tmp, n, args.build_per_file)
     finally:

@@ -30,7 +30,7 @@ from safetyops_dsl import diagnostics as dg
 from safetyops_dsl import schemas
 from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model.index import Model, assemble
-from safetyops_dsl.parse.loader import Overrides, ParseMemo
+from safetyops_dsl.parse.loader import Overrides, ParseMemo, StoredResults
 from safetyops_dsl.parse.loader import load as _load_files
 
 if TYPE_CHECKING:
@@ -96,7 +96,13 @@ def _check(
         return Checked(None, dg.sort_unique(diags), loaded.sources, file_count, loaded.digests)
     model, assembly_diags = assemble(loaded.root, loaded.files)
     diags.extend(assembly_diags)
-    if validate:
+    if validate and (cache_dir is not None or memo is not None):
+        # results of unchanged components and systems are reused (validation/incremental.py)
+        from safetyops_dsl.validation import incremental
+
+        store = StoredResults(Path(cache_dir) if cache_dir is not None else None, "validation", memo)
+        diags.extend(incremental.validate(model, loaded.keys, store))
+    elif validate:
         from safetyops_dsl.validation.rules import validate as run_rules
 
         diags.extend(run_rules(model))

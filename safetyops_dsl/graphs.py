@@ -40,3 +40,29 @@ def back_edge_cycles(graph: Mapping[N, Sequence[N]], starts: Sequence[N] | None 
                 iters.pop()
                 state[path.pop()] = 2
     return found
+
+
+def has_cycle(graph: Mapping[N, Sequence[N]]) -> bool:
+    """Whether any cycle exists (a self-loop counts): the same walk as back_edge_cycles, stopping at the first."""
+    state: dict[N, int] = {}
+    for start in graph:
+        if start in state:
+            continue
+        path: list[N] = [start]
+        state[start] = 1
+        iters: list[Iterator[N]] = [iter(graph.get(start, ()))]
+        while iters:
+            advanced = False
+            for nxt in iters[-1]:
+                if state.get(nxt) == 1:
+                    return True
+                if nxt not in state:
+                    state[nxt] = 1
+                    path.append(nxt)
+                    iters.append(iter(graph.get(nxt, ())))
+                    advanced = True
+                    break
+            if not advanced:
+                iters.pop()
+                state[path.pop()] = 2
+    return False

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from safetyops_dsl.diagnostics import Location
+from safetyops_dsl.graphs import has_cycle
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
-from safetyops_dsl.model.instances import Instance
+from safetyops_dsl.model.instances import Instance, part_type
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -134,9 +135,79 @@ class Propagation:
                         yield DevNode("in", cause.instance, port, dev), ref.location
 
 
+# A port of a component type, as ("out" | "in", component qualified name, port name).
+TypePort = tuple[str, str, str]
+
+
+def type_port_edges(model: Model, inst: Instance) -> list[tuple[TypePort, TypePort]]:
+    """The edges that `Propagation.successors` can produce inside any instance of `inst.component`, with
+    instances replaced by their component types and deviations dropped: a superset of their images (every rule
+    on a port, every connection to a target, whatever deviation or instance asks). Part types are read from
+    `inst`'s children, else resolved as build_instances does."""
+    comp = inst.component
+    q = comp.qualified_name
+    edges: list[tuple[TypePort, TypePort]] = []
+    for rule in comp.rules:
+        for ref in el.expr_refs(rule.expr):
+            port, dot, _ = ref.path.partition(".")
+            if dot:
+                edges.append((("out", q, rule.port), ("in", q, port)))
+    for prop in comp.propagates:
+        edges.append((("out", q, prop.target), ("in", q, prop.source)))
+
+    def type_of(part_name: str) -> el.Component | None:
+        child = inst.children.get(part_name)
+        if child is not None:
+            return child.component
+        part = comp.part(part_name)
+        return part_type(model, comp, part) if part is not None else None
+
+    for conn in comp.connections:
+        src_part, _, src_port = conn.source.rpartition(".")
+        if src_part:
+            ptype = type_of(src_part)
+            if ptype is None:
+                continue  # no such instance: successors yields nothing for it
+            source: TypePort = ("out", ptype.qualified_name, src_port)
+        else:
+            source = ("in", q, src_port)
+        dst_part, _, dst_port = conn.target.rpartition(".")
+        if not dst_part:  # the composite's own output, delegated
+            edges.append((("out", q, dst_port), source))
+            continue
+        ptype = type_of(dst_part)
+        if ptype is not None:  # a part's input, driven from here
+            edges.append((("in", ptype.qualified_name, dst_port), source))
+    return edges
+
+
+def may_have_logic_cycles(model: Model, root: Instance) -> bool:
+    """False when no instance-level loop can exist: each instance-level edge maps to an edge between the
+    component types' ports, so a loop of deviations maps to a loop there. The type graph has a node per port
+    of a component type (tens of thousands for a large model, against one per deviation of every instance),
+    and a model without feedback has no loop in it, so find_logic_cycles can skip its walk."""
+    graph: dict[TypePort, list[TypePort]] = {}
+    seen: set[str] = set()
+    for inst in root.walk():
+        comp = inst.component
+        if comp.qualified_name in seen:
+            continue
+        seen.add(comp.qualified_name)
+        for a, b in type_port_edges(model, inst):
+            graph.setdefault(a, []).append(b)
+    return has_cycle(graph)
+
+
 def find_logic_cycles(model: Model, root: Instance) -> list[tuple[list[str], Location]]:
     """Every elementary loop found by a depth-first walk from each output deviation that has logic; each loop
     is reported once (by its set of nodes), at the location of the link that closes it."""
+    if not may_have_logic_cycles(model, root):
+        return []
+    return walk_logic_cycles(model, root)
+
+
+def walk_logic_cycles(model: Model, root: Instance) -> list[tuple[list[str], Location]]:
+    """find_logic_cycles without the type-level shortcut (the reference the shortcut is tested against)."""
     prop = Propagation(model, root)
     starts: list[DevNode] = []
     for inst in root.walk():

@@ -46,6 +46,9 @@ class LoadResult:
     # real path -> sha256 of the bytes the file was parsed from (read once: a build fingerprints these, not
     # the disk afterwards, which may have changed meanwhile)
     digests: dict[str, str] = field(default_factory=dict)
+    # rel_path -> the cache key of the text it was built from (only with a cache folder or a memo): names the
+    # content of a file for results derived from it (validation/incremental.py)
+    keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -176,6 +179,9 @@ class ParseMemo:
     """Built files of the previous load, in memory, by the same key as the disk cache."""
 
     entries: dict[str, Built] = field(default_factory=dict)
+    # results derived from the built files, kept by their users under keys of their own (api.check keeps the
+    # stored validation results here: validation/incremental.py)
+    derived: dict[str, object] = field(default_factory=dict)
 
 
 class _Cache:
@@ -187,6 +193,10 @@ class _Cache:
         self.memo = memo
         self._used: dict[str, Built] = {}
         self._salt = _salt() if directory is not None or memo is not None else b""
+
+    @property
+    def active(self) -> bool:
+        return self.directory is not None or self.memo is not None
 
     def key(self, job: _Job) -> str:
         h = hashlib.sha256(self._salt)
@@ -228,6 +238,46 @@ class _Cache:
         """Keep in memory what this load used, nothing older (an editor session must not grow without end)."""
         if self.memo is not None:
             self.memo.entries = self._used
+
+
+class StoredResults:
+    """Results derived from built files (validation/incremental.py), kept like the built files: in memory (a
+    ParseMemo's `derived`, for the language server) and/or in the cache folder under `subfolder`, pickled,
+    written atomically, a damaged entry a miss. The cache folder is trusted local state, read here only."""
+
+    def __init__(self, directory: Path | None, subfolder: str, memo: ParseMemo | None = None):
+        self.directory = directory / subfolder if directory is not None else None
+        self.memory = memo.derived if memo is not None else None
+        self._used: dict[str, object] = {}
+
+    def get(self, key: str) -> object | None:
+        if self.memory is not None and key in self.memory:
+            self._used[key] = self.memory[key]
+            return self._used[key]
+        if self.directory is None:
+            return None
+        try:
+            with open(self.directory / key[:2] / key, "rb") as fh:
+                value: object = pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+            return None  # a damaged entry is a miss: computed again and overwritten
+        self._used[key] = value
+        return value
+
+    def put(self, key: str, value: object) -> None:
+        self._used[key] = value
+        if self.directory is None:
+            return
+        from safetyops_dsl.atomic import write_atomic
+
+        with contextlib.suppress(OSError):  # a read-only cache is no cache, not an error
+            write_atomic(self.directory / key[:2] / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def retain(self) -> None:
+        """Keep in memory what this check used, nothing older (an editor session must not grow without end)."""
+        if self.memory is not None:
+            self.memory.clear()
+            self.memory.update(self._used)
 
 
 @lru_cache(maxsize=1)
@@ -340,6 +390,8 @@ def load(
             rel = real.relative_to(root_path).as_posix()
             jobs.append(_Job(str(real), display, rel, _package_default(real), text))
         pending = []
+        if cache.active:
+            result.keys.update((job.rel, cache.key(job)) for job in jobs)
         for job, (built, file_diags) in zip(jobs, _run_jobs(jobs, cache, workers), strict=False):
             result.diagnostics.extend(file_diags)
             if built is None:

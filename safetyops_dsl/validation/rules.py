@@ -47,30 +47,34 @@ def _dup(kind: str, name: str, here: Location, first: Location) -> Diagnostic:
 
 def check_component_members(model: Model) -> Iterable[Diagnostic]:
     for _, comp in sorted(model.components.items()):
-        seen: dict[str, Location] = {}
-        named: list[tuple[str, str, Location]] = (
-            [("port", p.name, p.location) for p in comp.ports]
-            + [(f.kind if f.kind == "trigger" else "failure mode", f.name, f.location) for f in comp.failure_modes]
-            + [(m.kind, m.name, m.location) for m in comp.mechanisms]
-            + [("part", p.name, p.location) for p in comp.parts]
-            + [("CCF group", c.name, c.location) for c in comp.common_causes]
-        )
-        for kind, name, loc in named:
-            if name in seen:
-                yield _dup(kind, name, loc, seen[name])
-            else:
-                seen[name] = loc
-        failure_names = [f.name for f in comp.failure_modes]
-        for mech in comp.mechanisms:
-            for ref in mech.covers:
-                if comp.failure_mode(ref.text) is None:
-                    yield unknown(ref.text, "failure mode", failure_names, ref.location, comp.name)
-        for part in comp.parts:
-            found = model.resolve(part.type_ref, ("component",), comp.package, "component type")
-            if isinstance(found, Diagnostic):
-                yield found
-            elif model.components[found[1]].kind is el.ComponentKind.SYSTEM and comp.kind is not el.ComponentKind.SYSTEM:
-                pass  # a system used as a part of a larger system is fine: systems of systems
+        yield from component_members(model, comp)
+
+
+def component_members(model: Model, comp: el.Component) -> Iterable[Diagnostic]:
+    seen: dict[str, Location] = {}
+    named: list[tuple[str, str, Location]] = (
+        [("port", p.name, p.location) for p in comp.ports]
+        + [(f.kind if f.kind == "trigger" else "failure mode", f.name, f.location) for f in comp.failure_modes]
+        + [(m.kind, m.name, m.location) for m in comp.mechanisms]
+        + [("part", p.name, p.location) for p in comp.parts]
+        + [("CCF group", c.name, c.location) for c in comp.common_causes]
+    )
+    for kind, name, loc in named:
+        if name in seen:
+            yield _dup(kind, name, loc, seen[name])
+        else:
+            seen[name] = loc
+    failure_names = [f.name for f in comp.failure_modes]
+    for mech in comp.mechanisms:
+        for ref in mech.covers:
+            if comp.failure_mode(ref.text) is None:
+                yield unknown(ref.text, "failure mode", failure_names, ref.location, comp.name)
+    for part in comp.parts:
+        found = model.resolve(part.type_ref, ("component",), comp.package, "component type")
+        if isinstance(found, Diagnostic):
+            yield found
+        elif model.components[found[1]].kind is el.ComponentKind.SYSTEM and comp.kind is not el.ComponentKind.SYSTEM:
+            pass  # a system used as a part of a larger system is fine: systems of systems
 
 
 def _residual(owner: el.Component, fm: el.FailureMode) -> tuple[float | None, float | None, float | None, str]:
@@ -253,74 +257,78 @@ def _endpoint(
 
 def check_connections(model: Model) -> Iterable[Diagnostic]:
     for _, comp in sorted(model.components.items()):
-        if not comp.parts and not comp.connections:
+        yield from component_connections(model, comp)
+
+
+def component_connections(model: Model, comp: el.Component) -> Iterable[Diagnostic]:
+    if not comp.parts and not comp.connections:
+        return
+    driven: dict[str, Location] = {}
+    for conn in comp.connections:
+        s_loc = conn.source_location or conn.location
+        t_loc = conn.target_location or conn.location
+        s_kind, s_port, s_diag = _endpoint(model, comp, conn.source, s_loc)
+        t_kind, t_port, t_diag = _endpoint(model, comp, conn.target, t_loc)
+        for d in (s_diag, t_diag):
+            if d is not None:
+                yield d
+        if s_port is not None:
+            ok = (s_kind == "part") == (s_port.direction is el.PortDirection.OUT)
+            if not ok:
+                yield dg.make(
+                    dg.CONNECTION_DIRECTION,
+                    f"'{conn.source}' is an {s_port.direction.value}put "
+                    + ("of a part" if s_kind == "part" else f"of '{comp.name}'")
+                    + " and cannot be the source of a connection",
+                    s_loc,
+                    "a connection goes from a part's output (or the enclosing component's input) "
+                    "to a part's input (or the enclosing component's output)",
+                )
+        if t_port is not None:
+            ok = (t_kind == "part") == (t_port.direction is el.PortDirection.IN)
+            if not ok:
+                yield dg.make(
+                    dg.CONNECTION_DIRECTION,
+                    f"'{conn.target}' is an {t_port.direction.value}put "
+                    + ("of a part" if t_kind == "part" else f"of '{comp.name}'")
+                    + " and cannot be the target of a connection",
+                    t_loc,
+                    "a connection goes from a part's output (or the enclosing component's input) "
+                    "to a part's input (or the enclosing component's output)",
+                )
+            elif conn.target in driven:
+                yield dg.make(
+                    dg.MULTIPLE_DRIVERS,
+                    f"'{conn.target}' is already driven by the connection at {driven[conn.target]}",
+                    t_loc,
+                    "merge the sources in a component whose failure logic says how they combine",
+                )
+            else:
+                driven[conn.target] = conn.location
+    # inputs of parts that nothing drives, outputs of the composite that nothing drives
+    for part in comp.parts:
+        found = model.resolve(part.type_ref, ("component",), comp.package, "component type")
+        if isinstance(found, Diagnostic):
             continue
-        driven: dict[str, Location] = {}
-        for conn in comp.connections:
-            s_loc = conn.source_location or conn.location
-            t_loc = conn.target_location or conn.location
-            s_kind, s_port, s_diag = _endpoint(model, comp, conn.source, s_loc)
-            t_kind, t_port, t_diag = _endpoint(model, comp, conn.target, t_loc)
-            for d in (s_diag, t_diag):
-                if d is not None:
-                    yield d
-            if s_port is not None:
-                ok = (s_kind == "part") == (s_port.direction is el.PortDirection.OUT)
-                if not ok:
-                    yield dg.make(
-                        dg.CONNECTION_DIRECTION,
-                        f"'{conn.source}' is an {s_port.direction.value}put "
-                        + ("of a part" if s_kind == "part" else f"of '{comp.name}'")
-                        + " and cannot be the source of a connection",
-                        s_loc,
-                        "a connection goes from a part's output (or the enclosing component's input) "
-                        "to a part's input (or the enclosing component's output)",
-                    )
-            if t_port is not None:
-                ok = (t_kind == "part") == (t_port.direction is el.PortDirection.IN)
-                if not ok:
-                    yield dg.make(
-                        dg.CONNECTION_DIRECTION,
-                        f"'{conn.target}' is an {t_port.direction.value}put "
-                        + ("of a part" if t_kind == "part" else f"of '{comp.name}'")
-                        + " and cannot be the target of a connection",
-                        t_loc,
-                        "a connection goes from a part's output (or the enclosing component's input) "
-                        "to a part's input (or the enclosing component's output)",
-                    )
-                elif conn.target in driven:
-                    yield dg.make(
-                        dg.MULTIPLE_DRIVERS,
-                        f"'{conn.target}' is already driven by the connection at {driven[conn.target]}",
-                        t_loc,
-                        "merge the sources in a component whose failure logic says how they combine",
-                    )
-                else:
-                    driven[conn.target] = conn.location
-        # inputs of parts that nothing drives, outputs of the composite that nothing drives
-        for part in comp.parts:
-            found = model.resolve(part.type_ref, ("component",), comp.package, "component type")
-            if isinstance(found, Diagnostic):
-                continue
-            ptype = model.components[found[1]]
-            for port in ptype.ports:
-                if port.direction is el.PortDirection.IN and f"{part.name}.{port.name}" not in driven:
-                    yield dg.make(
-                        dg.UNCONNECTED_INPUT,
-                        f"input '{port.name}' of part '{part.name}' is not connected: its deviations cannot occur",
-                        part.location,
-                        f"add `connect <part>.<output> -> {part.name}.{port.name}`",
-                    )
-        if comp.parts:
-            ruled = {r.port for r in comp.rules} | {p.target for p in comp.propagates}
-            for port in comp.ports:
-                if port.direction is el.PortDirection.OUT and port.name not in driven and port.name not in ruled:
-                    yield dg.make(
-                        dg.UNDRIVEN_OUTPUT,
-                        f"output '{port.name}' of '{comp.name}' is driven by no part",
-                        port.location,
-                        f"add `connect <part>.<output> -> {port.name}`",
-                    )
+        ptype = model.components[found[1]]
+        for port in ptype.ports:
+            if port.direction is el.PortDirection.IN and f"{part.name}.{port.name}" not in driven:
+                yield dg.make(
+                    dg.UNCONNECTED_INPUT,
+                    f"input '{port.name}' of part '{part.name}' is not connected: its deviations cannot occur",
+                    part.location,
+                    f"add `connect <part>.<output> -> {part.name}.{port.name}`",
+                )
+    if comp.parts:
+        ruled = {r.port for r in comp.rules} | {p.target for p in comp.propagates}
+        for port in comp.ports:
+            if port.direction is el.PortDirection.OUT and port.name not in driven and port.name not in ruled:
+                yield dg.make(
+                    dg.UNDRIVEN_OUTPUT,
+                    f"output '{port.name}' of '{comp.name}' is driven by no part",
+                    port.location,
+                    f"add `connect <part>.<output> -> {port.name}`",
+                )
 
 
 # -- failure logic -------------------------------------------------------------------------------------------
@@ -328,77 +336,81 @@ def check_connections(model: Model) -> Iterable[Diagnostic]:
 
 def check_failure_logic(model: Model) -> Iterable[Diagnostic]:
     for _, comp in sorted(model.components.items()):
-        rule_seen: dict[tuple[str, str], Location] = {}
-        used_modes: set[str] = set()
-        failure_names = [f.name for f in comp.failure_modes]
-        for rule in comp.rules:
-            port = comp.port(rule.port)
+        yield from component_failure_logic(model, comp)
+
+
+def component_failure_logic(model: Model, comp: el.Component) -> Iterable[Diagnostic]:
+    rule_seen: dict[tuple[str, str], Location] = {}
+    used_modes: set[str] = set()
+    failure_names = [f.name for f in comp.failure_modes]
+    for rule in comp.rules:
+        port = comp.port(rule.port)
+        if port is None:
+            yield dg.make(
+                dg.LOGIC_BAD_PORT,
+                f"'{comp.name}' has no port '{rule.port}'",
+                rule.location,
+                did_you_mean(rule.port, [p.name for p in comp.ports if p.direction is el.PortDirection.OUT]),
+            )
+        elif port.direction is el.PortDirection.IN:
+            yield dg.make(
+                dg.LOGIC_ON_INPUT,
+                f"'{rule.port}' is an input of '{comp.name}'; failure logic says when an output deviates",
+                rule.location,
+                "write the rule for an output port; inputs deviate when what drives them does",
+            )
+        d = check_deviation(model, rule.deviation, rule.location)
+        if d is not None:
+            yield d
+        key = (rule.port, rule.deviation)
+        if key in rule_seen:
+            yield dg.make(
+                dg.DUPLICATE_LOGIC,
+                f"'{rule.port}.{rule.deviation}' already has failure logic at {rule_seen[key]}",
+                rule.location,
+                "combine both causes in one rule with `or`",
+            )
+        else:
+            rule_seen[key] = rule.location
+        for ref in el.expr_refs(rule.expr):
+            yield from _check_logic_ref(model, comp, ref, failure_names, used_modes)
+    for prop in comp.propagates:
+        for name, want in ((prop.source, el.PortDirection.IN), (prop.target, el.PortDirection.OUT)):
+            port = comp.port(name)
             if port is None:
                 yield dg.make(
-                    dg.LOGIC_BAD_PORT,
-                    f"'{comp.name}' has no port '{rule.port}'",
-                    rule.location,
-                    did_you_mean(rule.port, [p.name for p in comp.ports if p.direction is el.PortDirection.OUT]),
+                    dg.LOGIC_BAD_PORT, f"'{comp.name}' has no port '{name}'", prop.location,
+                    did_you_mean(name, [p.name for p in comp.ports]),
                 )
-            elif port.direction is el.PortDirection.IN:
+            elif port.direction is not want:
                 yield dg.make(
-                    dg.LOGIC_ON_INPUT,
-                    f"'{rule.port}' is an input of '{comp.name}'; failure logic says when an output deviates",
-                    rule.location,
-                    "write the rule for an output port; inputs deviate when what drives them does",
+                    dg.LOGIC_BAD_PORT,
+                    f"propagate goes from an input to an output; '{name}' is an {port.direction.value}put",
+                    prop.location,
                 )
-            d = check_deviation(model, rule.deviation, rule.location)
+        for dev in prop.deviations:
+            d = check_deviation(model, dev, prop.location)
             if d is not None:
                 yield d
-            key = (rule.port, rule.deviation)
-            if key in rule_seen:
+    for fm in comp.failure_modes:
+        if fm.name not in used_modes and not fm.reveals:
+            yield dg.make(
+                dg.UNREACHABLE_FAILURE,
+                f"{'trigger' if fm.kind == 'trigger' else 'failure mode'} '{fm.name}' of '{comp.name}' "
+                "is used by no failure logic, so it can lead to no hazard",
+                fm.location,
+                f"name it in a rule, e.g. `<output>.omission <- {fm.name}`",
+            )
+    if not comp.parts:
+        ruled = {r.port for r in comp.rules} | {p.target for p in comp.propagates}
+        for port in comp.ports:
+            if port.direction is el.PortDirection.OUT and port.name not in ruled:
                 yield dg.make(
-                    dg.DUPLICATE_LOGIC,
-                    f"'{rule.port}.{rule.deviation}' already has failure logic at {rule_seen[key]}",
-                    rule.location,
-                    "combine both causes in one rule with `or`",
+                    dg.NO_FAILURE_LOGIC,
+                    f"output '{port.name}' of '{comp.name}' has no failure logic: it can never deviate",
+                    port.location,
+                    f"add a rule such as `{port.name}.omission <- <failure mode>`",
                 )
-            else:
-                rule_seen[key] = rule.location
-            for ref in el.expr_refs(rule.expr):
-                yield from _check_logic_ref(model, comp, ref, failure_names, used_modes)
-        for prop in comp.propagates:
-            for name, want in ((prop.source, el.PortDirection.IN), (prop.target, el.PortDirection.OUT)):
-                port = comp.port(name)
-                if port is None:
-                    yield dg.make(
-                        dg.LOGIC_BAD_PORT, f"'{comp.name}' has no port '{name}'", prop.location,
-                        did_you_mean(name, [p.name for p in comp.ports]),
-                    )
-                elif port.direction is not want:
-                    yield dg.make(
-                        dg.LOGIC_BAD_PORT,
-                        f"propagate goes from an input to an output; '{name}' is an {port.direction.value}put",
-                        prop.location,
-                    )
-            for dev in prop.deviations:
-                d = check_deviation(model, dev, prop.location)
-                if d is not None:
-                    yield d
-        for fm in comp.failure_modes:
-            if fm.name not in used_modes and not fm.reveals:
-                yield dg.make(
-                    dg.UNREACHABLE_FAILURE,
-                    f"{'trigger' if fm.kind == 'trigger' else 'failure mode'} '{fm.name}' of '{comp.name}' "
-                    "is used by no failure logic, so it can lead to no hazard",
-                    fm.location,
-                    f"name it in a rule, e.g. `<output>.omission <- {fm.name}`",
-                )
-        if not comp.parts:
-            ruled = {r.port for r in comp.rules} | {p.target for p in comp.propagates}
-            for port in comp.ports:
-                if port.direction is el.PortDirection.OUT and port.name not in ruled:
-                    yield dg.make(
-                        dg.NO_FAILURE_LOGIC,
-                        f"output '{port.name}' of '{comp.name}' has no failure logic: it can never deviate",
-                        port.location,
-                        f"add a rule such as `{port.name}.omission <- <failure mode>`",
-                    )
 
 
 def _check_logic_ref(
@@ -468,15 +480,18 @@ def check_logic_cycles(model: Model) -> Iterable[Diagnostic]:
     """Feedback loops in the failure logic: reported once each; synthesis cuts them the same way."""
 
     for system in model.systems():
-        root = model.instances(system)
-        for cycle, location in find_logic_cycles(model, root):
-            yield dg.make(
-                dg.LOGIC_CYCLE,
-                "failure logic loops through a feedback path: " + " -> ".join(cycle),
-                location,
-                "the fault trees cut the loop where it closes (a deviation already on the path adds nothing); "
-                "check that this is what you mean",
-            )
+        yield from system_logic_cycles(model, system)
+
+
+def system_logic_cycles(model: Model, system: el.Component) -> Iterable[Diagnostic]:
+    for cycle, location in find_logic_cycles(model, model.instances(system)):
+        yield dg.make(
+            dg.LOGIC_CYCLE,
+            "failure logic loops through a feedback path: " + " -> ".join(cycle),
+            location,
+            "the fault trees cut the loop where it closes (a deviation already on the path adds nothing); "
+            "check that this is what you mean",
+        )
 
 
 # -- ML ------------------------------------------------------------------------------------------------------------
@@ -484,30 +499,34 @@ def check_logic_cycles(model: Model) -> Iterable[Diagnostic]:
 
 def check_ml(model: Model) -> Iterable[Diagnostic]:
     for _, comp in sorted(model.components.items()):
-        if comp.kind is not el.ComponentKind.ML_COMPONENT:
-            continue
-        ml = comp.ml or el.MLInfo(None, None, (), ())
-        if not ml.metrics:
-            yield dg.make(
-                dg.ML_NO_METRIC,
-                f"ML component '{comp.name}' has no metric threshold, so nothing checks its performance",
-                comp.location,
-                "add e.g. `metric recall.night_pedestrian >= 0.99`",
-            )
-        if not any(d.role in ("verification", "test") for d in ml.datasets):
-            yield dg.make(
-                dg.ML_NO_VERIFICATION_DATA,
-                f"ML component '{comp.name}' names no verification dataset",
-                comp.location,
-                'add `dataset verification "<name>" sha256 "<digest>"`',
-            )
-        if ml.model_identity is None:
-            yield dg.make(
-                dg.ML_NO_MODEL,
-                f"ML component '{comp.name}' does not say which trained model it is",
-                comp.location,
-                'add `model "<name>" version "<version>"`',
-            )
+        yield from component_ml(model, comp)
+
+
+def component_ml(model: Model, comp: el.Component) -> Iterable[Diagnostic]:
+    if comp.kind is not el.ComponentKind.ML_COMPONENT:
+        return
+    ml = comp.ml or el.MLInfo(None, None, (), ())
+    if not ml.metrics:
+        yield dg.make(
+            dg.ML_NO_METRIC,
+            f"ML component '{comp.name}' has no metric threshold, so nothing checks its performance",
+            comp.location,
+            "add e.g. `metric recall.night_pedestrian >= 0.99`",
+        )
+    if not any(d.role in ("verification", "test") for d in ml.datasets):
+        yield dg.make(
+            dg.ML_NO_VERIFICATION_DATA,
+            f"ML component '{comp.name}' names no verification dataset",
+            comp.location,
+            'add `dataset verification "<name>" sha256 "<digest>"`',
+        )
+    if ml.model_identity is None:
+        yield dg.make(
+            dg.ML_NO_MODEL,
+            f"ML component '{comp.name}' does not say which trained model it is",
+            comp.location,
+            'add `model "<name>" version "<version>"`',
+        )
 
 
 def check_odd(model: Model) -> Iterable[Diagnostic]:

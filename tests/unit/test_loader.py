@@ -180,3 +180,20 @@ def test_damaged_cache_entries_are_misses(tmp_path: Path) -> None:
         p.write_bytes(b"\x80\x05garbage")
     again = load([f], cache_dir=cache)
     assert again.files == good.files and again.ok
+
+
+def test_built_locations_are_locations_as_the_constructor_makes_them() -> None:
+    import pickle
+
+    from safetyops_dsl.diagnostics import Location
+    from safetyops_dsl.parse.builder import FileBuilder
+    from safetyops_dsl.parse.textx_parser import parse_text
+
+    text = 'component A "a" {\n    out y\n    failure F rate 1 FIT\n    y.omission <- F\n}\n'
+    tx, _ = parse_text(text, "f.sops")
+    built = FileBuilder(text, "f.sops", "f.sops", "p").build(tx)
+    for loc in (built.components[0].location, built.components[0].ports[0].location):
+        plain = Location(loc.file, loc.line, loc.col, loc.end_line, loc.end_col)
+        assert loc == plain and hash(loc) == hash(plain) and repr(loc) == repr(plain)
+        assert pickle.dumps(loc) == pickle.dumps(plain)
+        assert vars(loc) == vars(plain) and list(vars(loc)) == list(vars(plain))
