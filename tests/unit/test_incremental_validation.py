@@ -190,3 +190,22 @@ def test_a_stored_result_is_reused_and_a_damaged_one_is_a_miss(tmp_path: Path) -
         p.write_bytes(b"not a pickle")
     again = check([model], cache_dir=cache)
     assert again.diagnostics == first.diagnostics == check([model]).diagnostics
+
+
+def test_a_parameter_in_another_file_moves_a_components_stored_results(tmp_path: Path) -> None:
+    """A rate written as a parameter of another file: the component's own file does not change, its stored
+    results must (the interface digest holds the parameter values)."""
+    from safetyops_dsl.api import check
+
+    model, cache = tmp_path / "m", tmp_path / "cache"
+    model.mkdir()
+    (model / "b.sops").write_text("package p\ncomponent C {\n    out o\n    failure F rate lam\n    o.omission <- F\n}\n"
+                                  "system S {\n    out o\n    part c: C\n    connect c.o -> o\n}\n", encoding="utf-8")
+    codes = []
+    for value in ("2e-6 per h", "0 per h - 2e-6 per h", "2e-6 per h"):
+        (model / "a.sops").write_text(f"package p\nparameter lam = {value}\n", encoding="utf-8")
+        cached = check([model], cache_dir=cache)
+        scratch = check([model])
+        assert [(d.code, d.message) for d in cached.diagnostics] == [(d.code, d.message) for d in scratch.diagnostics]
+        codes.append(sorted(d.code for d in cached.diagnostics))
+    assert codes == [[], ["SOPS037"], []]
