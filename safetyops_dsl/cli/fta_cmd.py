@@ -64,11 +64,6 @@ from safetyops_dsl.cli.output import UsageProblem
 @click.option("--seed", type=click.IntRange(min=0), default=DEFAULTS["seed"], show_default=True, help="Seed of the Monte Carlo samples.")
 @click.option("--uncertainty-limit", type=click.IntRange(min=2), default=DEFAULTS["uncertainty_limit"], show_default=True,
               help="Refuse more Monte Carlo trials than this unless raised here.")
-@click.option(
-    "--merge-common-args",
-    is_flag=True,
-    help="Preprocessing: merge the inputs AND/OR gates share into one gate (faster on some trees, slower on others).",
-)
 def fta(
     paths: tuple[str, ...],
     hazard: str | None,
@@ -86,7 +81,6 @@ def fta(
     trials: int | None,
     seed: int,
     uncertainty_limit: int,
-    merge_common_args: bool,
 ) -> None:
     """Analyse fault trees: exact probability, minimal cut sets, importance.
 
@@ -96,7 +90,7 @@ def fta(
     try:
         run(
             paths, hazard, fmt, output, limit_order, cut_off, approx, mission_time, cut_set_limit, max_cut_sets,
-            max_bdd_nodes, importance, gate, merge_common_args, trials, seed, uncertainty_limit,
+            max_bdd_nodes, importance, gate, trials, seed, uncertainty_limit,
         )
     except UsageProblem as exc:
         raise click.UsageError(str(exc)) from None

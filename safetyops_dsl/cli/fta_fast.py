@@ -40,7 +40,6 @@ FLAGS: dict[str, tuple[str, bool]] = {
     "--importance": ("importance", True),
     "--no-importance": ("importance", False),
     "--gate": ("gate", True),
-    "--merge-common-args": ("merge_common_args", True),
 }
 
 

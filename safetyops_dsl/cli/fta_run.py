@@ -37,7 +37,6 @@ DEFAULTS: dict[str, object] = {
     "max_bdd_nodes": 1 << 24,
     "importance": True,
     "gate": False,
-    "merge_common_args": False,
     "trials": None,
     "seed": 1,
     "uncertainty_limit": 100_000,  # trials; about 10 s for a tree of ten uncertain events
@@ -135,7 +134,6 @@ def run(
     max_bdd_nodes: int,
     importance: bool,
     gate: bool,
-    merge_common_args: bool = False,
     trials: int | None = None,
     seed: int = 1,
     uncertainty_limit: int = 100_000,
@@ -177,7 +175,6 @@ def run(
         max_cut_sets=max_cut_sets,
         max_bdd_nodes=max_bdd_nodes,
         importance=importance and fmt in ("text", "json", "md"),
-        merge_common_args=merge_common_args,
     )
     try:
         results = [(t, analyse(t, options)) for t in trees]

@@ -38,7 +38,7 @@ def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
 
 def _analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
     model_tree = tree
-    tree = preprocess(tree, merge=options.merge_common_args)  # same function of the same basic events, on a smaller and flatter graph
+    tree = preprocess(tree)  # same function of the same basic events, on a smaller and flatter graph
     try:
         bdds = build(tree, split=is_coherent(tree), max_nodes=options.max_bdd_nodes)
     except BddTooLarge as exc:

@@ -17,11 +17,9 @@ size of the graph and none recursive, so chains and nestings of 100,000 gates ar
    (bottom-up concatenation would copy every tail again).
 Phases 1-3 repeat while coalescing finds work (it can bring repeated or complementary inputs together, and
 their simplification new coalescing chances), at most a few rounds.
-4. **Merging of common arguments** (`merge`, off by default; `sops fta --merge-common-args`): gates of one
-   kind sharing two or more inputs take one new gate over them instead (`_merge_common_args`; greedy,
-   bounded work). It halves edfpa15b's analysis time and memory but nearly doubles cea9601's (the merged
-   gates move events in the depth-first variable order), so it is not on by default.
-Decomposition of shared nodes (Nieto's other phase) is not done.
+Merging of common arguments (Rauzy and Nieto) was built and taken out again: the brute-force property test
+found a tree it changed the function of, and an engine option that can be wrong is not one we ship.
+Decomposition of shared nodes (Nieto's other phase) is not done either.
 
 Modules (`modules.find_modules`) and the variable orders are then computed on the preprocessed tree.
 The basic events are the original ones, untouched: cut sets, probabilities and importance factors are
@@ -40,7 +38,6 @@ from safetyops_dsl.fta.tree import FaultTree, Gate, GateKind, HouseEvent
 TRUE, FALSE = 0, 1
 AND, OR, ATLEAST, XOR = 0, 1, 2, 3
 MAX_ROUNDS = 4
-MERGE_WORK = 2_000_000  # input occurrences counted by the merging of common arguments, at most
 
 
 @dataclass
@@ -135,94 +132,15 @@ class _Graph:
         return found ^ neg
 
 
-def preprocess(tree: FaultTree, merge: bool = False) -> FaultTree:
-    """A tree with the same function of the same basic events, normalised, simplified and coalesced, and
-    (`merge`) with the common arguments of its AND and OR gates merged."""
+def preprocess(tree: FaultTree) -> FaultTree:
+    """A tree with the same function of the same basic events, normalised, simplified and coalesced."""
     g = _from_tree(tree)
     for _ in range(MAX_ROUNDS):
         flat, absorbed = _coalesce(g)
         if not absorbed:
             break
         g = _rebuild(g, flat)
-    if merge:
-        flat, merged = _merge_common_args(g)
-        if merged:
-            g = _rebuild(g, flat)
     return _to_tree(tree, g)
-
-
-def _merge_common_args(g: _Graph, work: int = MERGE_WORK) -> tuple[dict[int, list[int]], int]:
-    """Gates of one kind (AND or OR) sharing two or more inputs get one new gate over the shared inputs,
-    which they take in their place: AND(a, b, c) and AND(a, b, d) become AND(m, c) and AND(m, d) with
-    m = AND(a, b) (exact: AND and OR are associative). A gate whose inputs are exactly the shared ones is
-    itself that gate. Greedy, after Rauzy and Nieto's merging of common arguments: each gate bottom-up is
-    paired with the gate sharing most of its inputs, and the group is every gate holding all of them.
-    The work of counting shared inputs is bounded by `work`; the phase stops there (every merge made
-    so far is exact on its own). Returns the inputs of each gate reachable from the top and the number of
-    merges."""
-    order = _post_order(g)
-    flat = {x: list(g.inputs[x]) for x in order}
-    merges = 0
-    for kind in (AND, OR):
-        gates = [x for x in order if g.kind[x] == kind]
-        count: dict[int, int] = {}
-        for x in gates:
-            for lit in flat[x]:
-                count[lit] = count.get(lit, 0) + 1
-        # only inputs of two or more gates of this kind (a chain has none: the phase costs one count)
-        users: dict[int, set[int]] = {lit: set() for lit, c in count.items() if c > 1}
-        if not users:
-            continue
-        for x in gates:
-            for lit in flat[x]:
-                if lit in users:
-                    users[lit].add(x)
-        for x in gates:
-            shared = [lit for lit in flat[x] if len(users.get(lit, ())) > 1]
-            if len(shared) < 2:
-                continue
-            counts: dict[int, int] = {}
-            for lit in shared:
-                work -= len(users[lit])
-                for y in users[lit]:
-                    if y != x:
-                        counts[y] = counts.get(y, 0) + 1
-            if work < 0:
-                return flat, merges
-            best = max(counts, key=lambda y: (counts[y], -y))
-            if counts[best] < 2:
-                continue
-            theirs = set(flat[best])
-            common = [lit for lit in flat[x] if lit in theirs]
-            group = set.intersection(*(users[lit] for lit in common))
-            same = sorted(y for y in group if len(flat[y]) == len(common))
-            if same:
-                m = same[0]
-            else:
-                m = len(g.kind)
-                g.kind.append(kind)
-                g.k.append(0)
-                g.inputs.append(common)
-                flat[m] = common
-            m_lit = 2 * (g.first_gate + m)
-            members = set(common)
-            for y in sorted(group - {m}):
-                out: list[int] = []
-                for lit in flat[y]:
-                    if lit not in members:
-                        out.append(lit)
-                    elif m_lit not in out:  # the merged gate where the first shared input was
-                        out.append(m_lit)
-                flat[y] = out
-                for lit in common:
-                    users[lit].discard(y)
-                users.setdefault(m_lit, set()).add(y)
-            if not same:
-                for lit in common:
-                    users[lit].add(m)
-                gates.append(m)  # it can share inputs with others in turn
-            merges += 1
-    return flat, merges
 
 
 def _post_order(g: _Graph) -> list[int]:

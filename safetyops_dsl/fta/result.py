@@ -25,9 +25,6 @@ class AnalysisOptions:
     # the racing orders each hold their own): a clear error instead of exhausting memory.
     max_bdd_nodes: int = 1 << 24
     importance: bool = True
-    # Merge the common arguments of AND/OR gates before the BDD (preprocess.py): faster on some trees
-    # (edfpa15b: half the time and memory), slower on others (cea9601: twice), so off by default.
-    merge_common_args: bool = False
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,6 @@ LINES: list[tuple[str, bool]] = [
     ("{m} --format openpsa --output={o}", True),
     ("{m} --hazard Top2 --limit-order 1 --cut-off 0.1 --approx mcub", True),
     ("{m} --mission-time 10 --cut-set-limit 1 --max-cut-sets 5 --importance --gate", True),
-    ("{m} --merge-common-args --format json", True),
     ("{m} --max-bdd-nodes 1", True),
     ("{s} --uncertainty 40 --seed 3 --format json", True),
     ("{s} --uncertainty 40 --uncertainty-limit 20", True),
