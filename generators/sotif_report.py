@@ -17,10 +17,7 @@ from safetyops_dsl.generators.tables import (
     Sheet,
     _plain,
     _r,
-    to_csv,
-    to_html,
-    to_markdown,
-    to_xlsx,
+    render_document,
 )
 
 from safetyops_dsl import schemas
@@ -128,13 +125,4 @@ def render(report: SotifReport, fmt: str) -> str | bytes:
     """`report` in `fmt` (one of FORMATS): text for md/csv/html/json, bytes for xlsx."""
     if fmt == "json":
         return to_json_text(report)
-    doc = sotif_document(report)
-    if fmt == "md":
-        return to_markdown(doc)
-    if fmt == "csv":
-        return to_csv(doc)
-    if fmt == "html":
-        return to_html(doc)
-    if fmt == "xlsx":
-        return to_xlsx(doc)
-    raise ValueError(f"unknown format '{fmt}'")
+    return render_document(sotif_document(report), fmt)

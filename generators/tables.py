@@ -819,6 +819,11 @@ def render(report: FmeaTable | FmedaReport | HaraTable, fmt: str) -> str | bytes
         kind, doc = "hara", hara_document(report)
     if fmt == "json":
         return to_json_text(kind, report)
+    return render_document(doc, fmt)
+
+
+def render_document(doc: Document, fmt: str) -> str | bytes:
+    """A sheet document in one of the table formats but JSON (whose shape is each report's own)."""
     if fmt == "md":
         return to_markdown(doc)
     if fmt == "csv":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from safetyops_dsl.cli.common import load_or_exit, model_options, print_diagnostics, write_output
+from safetyops_dsl.cli.common import load_or_exit, model_options, print_diagnostics, text_lines, write_output
 
 
 @click.group("reqif")
@@ -64,12 +64,12 @@ def import_cmd(reqif_file: str, into: str, dry_run: bool, max_size: float, root:
 
     doc = read(reqif_file, max_size)
     if isinstance(doc, list):
-        print_diagnostics(doc, _lines(reqif_file))
+        print_diagnostics(doc, text_lines([reqif_file]))
         click.echo(dg.summary(doc, 1), err=True)
         sys.exit(1)
     checked = load_or_exit([into], root, cache_dir)
     plan = plan_import(doc, checked, [into], root)
-    sources = {**checked.sources, **_lines(reqif_file)}
+    sources = {**checked.sources, **text_lines([reqif_file])}
     for d in plan.diagnostics:  # an SOPS265 points into the imported text, which is not on disk
         print_diagnostics([d], {**sources, **plan.sources} if d.code == dg.REQIF_BREAKS_MODEL else sources)
     if not plan.ok:
@@ -88,10 +88,3 @@ def import_cmd(reqif_file: str, into: str, dry_run: bool, max_size: float, root:
     click.echo(f"{len(plan.updated)} updated, {len(plan.added)} added, {len(plan.unchanged)} unchanged; "
                f"{n} file{'' if n == 1 else 's'} {verb}", err=True)
 
-
-def _lines(path: str) -> dict[str, list[str]]:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return {path: f.read(4 * 1024 * 1024).splitlines()}
-    except OSError:
-        return {}

@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
@@ -214,30 +215,42 @@ class _Cache:
             return self._used[key]
         if self.directory is None:
             return None
-        try:
-            with open(self.directory / key[:2] / key, "rb") as fh:
-                value: Built = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+        value = _read_entry(self.directory, key)
+        if value is None:
             return None  # a damaged entry is a miss: it is built again and overwritten
-        self._used[key] = value
-        return value
+        built = cast(Built, value)
+        self._used[key] = built
+        return built
 
     def put(self, job: _Job, value: Built) -> None:
         if self.directory is None and self.memo is None:
             return
         key = self.key(job)
         self._used[key] = value
-        if self.directory is None:
-            return
-        from safetyops_dsl.atomic import write_atomic
-
-        with contextlib.suppress(OSError):  # a read-only cache is no cache, not an error
-            write_atomic(self.directory / key[:2] / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        if self.directory is not None:
+            _write_entry(self.directory, key, value)
 
     def retain(self) -> None:
         """Keep in memory what this load used, nothing older (an editor session must not grow without end)."""
         if self.memo is not None:
             self.memo.entries = self._used
+
+
+def _read_entry(directory: Path, key: str) -> object | None:
+    """A pickled entry of the cache folder, or None where it is missing or damaged."""
+    try:
+        with open(directory / key[:2] / key, "rb") as fh:
+            value: object = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+        return None
+    return value
+
+
+def _write_entry(directory: Path, key: str, value: object) -> None:
+    from safetyops_dsl.atomic import write_atomic
+
+    with contextlib.suppress(OSError):  # a read-only cache is no cache, not an error
+        write_atomic(directory / key[:2] / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class StoredResults:
@@ -256,22 +269,16 @@ class StoredResults:
             return self._used[key]
         if self.directory is None:
             return None
-        try:
-            with open(self.directory / key[:2] / key, "rb") as fh:
-                value: object = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+        value = _read_entry(self.directory, key)
+        if value is None:
             return None  # a damaged entry is a miss: computed again and overwritten
         self._used[key] = value
         return value
 
     def put(self, key: str, value: object) -> None:
         self._used[key] = value
-        if self.directory is None:
-            return
-        from safetyops_dsl.atomic import write_atomic
-
-        with contextlib.suppress(OSError):  # a read-only cache is no cache, not an error
-            write_atomic(self.directory / key[:2] / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        if self.directory is not None:
+            _write_entry(self.directory, key, value)
 
     def retain(self) -> None:
         """Keep in memory what this check used, nothing older (an editor session must not grow without end)."""
