@@ -48,6 +48,7 @@ from safetyops_dsl.generators.tables import Column, Document, Sheet, anchor, ftt
 
 from safetyops_dsl.analysis.coverage import Coverage
 from safetyops_dsl.analysis.fmeda import FmedaReport, Status
+from safetyops_dsl.analysis.gsn import natural_key
 from safetyops_dsl.analysis.hara import HaraTable
 from safetyops_dsl.analysis.targets import GoalCheck
 from safetyops_dsl.analysis.trace import TraceGraph
@@ -493,12 +494,16 @@ def render_site(data: SiteData) -> dict[str, str]:
     if data.sotif is not None:
         nav.insert(5, ("sotif.html", "SOTIF"))
 
+    # H2 before H10: the order a reader counts in, in the menu and the overview's table alike
+    tree_pages = sorted(data.trees, key=lambda p: natural_key(p.tree.name))
+    tree_menu = [{"stem": p.stem, "name": p.tree.name} for p in tree_pages]
+
     def page(path: str, template: str, title: str, **ctx: Any) -> None:
         depth = path.count("/")
         base = "../" * depth
         out[path] = env.get_template(template).render(
             base=base, page=path, title=title, site_title=data.title, version=data.version, nav=nav,
-            trees=[{"stem": p.stem, "name": p.tree.name} for p in data.trees],
+            trees=tree_menu,
             src=lambda name, b=base: src.of(name, b),
             el=lambda name, b=base: links.el(name, b),
             loc=lambda file, line, b=base: src.loc(file, line, b),
@@ -515,7 +520,7 @@ def render_site(data: SiteData) -> dict[str, str]:
     tree_rows = [
         {"stem": p.stem, "name": p.tree.name, "label": p.tree.label, **facts[p.tree.name],
          "cut_sets": p.result.cut_set_count}
-        for p in data.trees
+        for p in tree_pages
     ]
     counts = {
         "hazards": len(data.model.hazards), "goals": len(data.model.goals),

@@ -131,3 +131,34 @@ def test_single_file_only_when_asked(tmp_path: Path) -> None:
     assert site.SINGLE_FILE not in b.render_artifacts(a, tmp_path)
     record = b.options_record(b.BuildOptions(paths=(str(ROOT / "models" / "aeb"),)), tmp_path)
     assert "single_file" not in record  # manifests of ordinary builds unchanged
+
+
+def test_many_fault_trees_fold_into_one_menu_in_counting_order(tmp_path: Path) -> None:
+    """14 hazards: the header of every page holds one 'Fault trees (14)' menu, H2 before H10, and the
+    gate's many 'skip' rows fold under a summary while every row keeps its anchor."""
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz dot is not installed")
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import scale
+    finally:
+        sys.path.pop(0)
+    scale.generate(tmp_path / "m", 28, 2)
+    out = b.render_artifacts(b.analyse(b.BuildOptions(paths=(str(tmp_path / "m"),))), tmp_path / "out")
+    page = out["fta/H3.html"].decode()
+    header = page.split("<main>")[0]
+    assert '<details class="trees"><summary>Fault trees (14): <b>H3</b></summary>' in header
+    names = re.findall(r'href="\.\./fta/(H\d+)\.html"', header)
+    assert names == [f"H{i}" for i in range(14)]  # H2 before H10
+    assert 'class="here" aria-current="page">H3<' in header
+    index = out["index.html"].decode()
+    assert "Fault trees:" not in index.split("<main>")[0]  # the inline list is for a few trees only
+    table = index.split('id="trees"')[1].split("</table>")[0]
+    assert re.findall(r'href="fta/(H\d+)\.html"', table) == [f"H{i}" for i in range(14)]
+    skipped = index.split('<details class="skipped">')[1].split("</details>")[0]
+    assert "14 checks skipped" in skipped and skipped.count("<tr id=") == 14
+    gate = index.split('<section class="gate')[1].split("</section>")[0]
+    assert gate.count("<tr id=") == len(set(re.findall(r'<tr id="([^"]+)"', gate)))
+    assert "skip" not in gate.split('<details class="skipped">')[0].split("<tbody>")[1]
