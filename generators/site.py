@@ -44,6 +44,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 from safetyops_dsl.generators import trace_report
+from safetyops_dsl.generators.graphviz import rebase_links
 from safetyops_dsl.generators.tables import Column, Document, Sheet, anchor, ftti_text, row_ids, slug
 
 from safetyops_dsl.analysis.coverage import Coverage
@@ -81,6 +82,16 @@ class TracePage:
     left_out: list[str] = field(default_factory=list)  # failure modes in the cut sets not drawn
 
 
+# Above this many fault trees or GSN modules, a list becomes a menu and diagrams get pages of their own: the
+# header of every page and the GSN page stay readable for a model of a hundred hazards.
+MANY = 12
+
+
+def paged(count: int) -> bool:
+    """Whether `count` diagrams of one kind get a page each rather than one page for all."""
+    return count > MANY
+
+
 @dataclass
 class SiteData:
     model: Model
@@ -103,6 +114,7 @@ class SiteData:
     gate_passed: bool
     case: Any = None  # safetyops_dsl.analysis.gsn.Case
     gsn_svgs: list[tuple[str, str]] = field(default_factory=list)
+    gsn_modules: dict[str, str] = field(default_factory=dict)  # diagram stem -> GSN module name
     gsn_note: str = ""
     results_given: bool = False
     exports: list[str] = field(default_factory=list)
@@ -351,6 +363,15 @@ def _inline_svg(svg: str, prefix: str) -> str:
     return _SVG_REF.sub(lambda m: f"{m[1]}{prefix}-{m[2]}", body)
 
 
+def _module_row(case: Any, name: str, stem: str) -> dict[str, Any]:
+    """A GSN module as a row of gsn.html's module table and the head of its own page."""
+    module = case.modules[name]
+    root = module.root
+    return {"name": name, "stem": stem, "href": f"gsn/{stem}.html", "title": module.title, "kind": module.kind,
+            "root": root, "status": case.nodes[root].status if root in case.nodes else "",
+            "size": sum(1 for n in case.nodes.values() if n.module == name)}
+
+
 def _tree_facts(page: TreePage) -> dict[str, Any]:
     r, t = page.result, page.tree
     p = r.exact_probability if r.exact_probability is not None else r.probability
@@ -503,7 +524,7 @@ def render_site(data: SiteData) -> dict[str, str]:
         base = "../" * depth
         out[path] = env.get_template(template).render(
             base=base, page=path, title=title, site_title=data.title, version=data.version, nav=nav,
-            trees=tree_menu,
+            trees=tree_menu, many=MANY,
             src=lambda name, b=base: src.of(name, b),
             el=lambda name, b=base: links.el(name, b),
             loc=lambda file, line, b=base: src.loc(file, line, b),
@@ -615,6 +636,10 @@ def render_site(data: SiteData) -> dict[str, str]:
     # GSN
     case = data.case
     gsn_ctx: dict[str, Any] = {"available": case is not None, "note": data.gsn_note}
+    # many modules: the overview stays on gsn.html, each module gets gsn/<stem>.html (the build drew the
+    # overview's module boxes as links to those pages)
+    module_stems = [s for s, _ in data.gsn_svgs if s in data.gsn_modules]
+    module_pages = sorted(module_stems, key=natural_key) if paged(len(module_stems)) else []
     if case is not None:
         nodes = [
             {"id": n.id, "kind": n.kind, "text": n.text, "module": n.module, "status": n.status,
@@ -629,13 +654,23 @@ def render_site(data: SiteData) -> dict[str, str]:
             "tops": [{"id": t, "text": case.nodes[t].text, "status": case.nodes[t].status,
                       "loc": src.loc(case.nodes[t].location.file, case.nodes[t].location.line, "")}
                      for t in case.tops],
-            "diagrams": [{"stem": s, "svg": _inline_svg(svg, f"svg-{slug(s)}")} for s, svg in data.gsn_svgs],
+            "diagrams": [{"stem": s, "svg": _inline_svg(svg, f"svg-{slug(s)}")} for s, svg in data.gsn_svgs
+                         if not module_pages or s not in data.gsn_modules],
+            "module_rows": [_module_row(case, data.gsn_modules[s], s) for s in module_pages],
             "nodes": nodes,
             "counts": sorted(counts_by_status.items()),
             "case_diags": [_diag(d, src, "") for d in case.diagnostics],
             "results_given": data.results_given,
         }
     page("gsn.html", "gsn.html.j2", "GSN safety case", **gsn_ctx)
+    svg_of = dict(data.gsn_svgs)
+    for stem in module_pages:
+        assert case is not None
+        row = _module_row(case, data.gsn_modules[stem], stem)
+        page(f"gsn/{stem}.html", "gsn_module.html.j2", f"GSN module {row['name']}", m=row,
+             svg=_inline_svg(rebase_links(svg_of[stem], "../"), f"svg-{slug(stem)}"),
+             nodes=[{"id": n.id, "kind": n.kind, "text": n.text, "status": n.status}
+                    for n in case.nodes.values() if n.module == row["name"]])
 
     # model sources
     for display in sorted(data.sources):
@@ -668,7 +703,7 @@ def render_single_file(pages: dict[str, str], data: SiteData) -> str:
     and CSS, script and search index are inlined. Links to files that only exist in the folder (downloads)
     become plain text: the file must work alone."""
     order = ["index.html", "hazards.html", "fta/", "fmea.html", "fmeda.html", "hara.html", "sotif.html", "trace.html",
-             "gsn.html"]
+             "gsn.html", "gsn/"]
 
     def reading_order(path: str) -> tuple[int, str]:
         """The site's navigation order; pages of a folder (fta/) together; model files last."""

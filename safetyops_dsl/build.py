@@ -670,15 +670,22 @@ class _Links:
 
     def gsn_urls(self, case: Any, stems: dict[str, str]) -> dict[str, str]:
         """For diagrams shown on gsn.html: a node standing for a hazard, goal or requirement links to its
-        trace page, an away goal and an overview's module box to that module's diagram, anything else to
-        its source."""
+        trace page, an away goal and an overview's module box to that module's diagram (its section of
+        gsn.html, or its own page when there are many modules), anything else to its source."""
+        from safetyops_dsl.generators import site
+
+        paged = site.paged(len(stems))
+
+        def module_url(stem: str) -> str:
+            return f"gsn/{stem}.html" if paged else f"gsn.html#d-{stem}"
+
         urls: dict[str, str] = {}
         for name, stem in stems.items():
-            urls[f"module:{name}"] = f"gsn.html#d-{stem}"
+            urls[f"module:{name}"] = module_url(stem)
         for node in case.nodes.values():
             url = self.pages.get(node.element) and f"trace/{self.pages[node.element]}.html"
             if not url and node.kind == "away_goal" and node.away_module in stems:
-                url = f"gsn.html#d-{stems[node.away_module]}"
+                url = module_url(stems[node.away_module])
             if not url:
                 url = self.source(node.location.file, node.location.line, "")
             if url:
@@ -767,12 +774,14 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None,
     put("exports/check.json", dg.to_json(a.checked.diagnostics, a.checked.file_count))
 
     gsn_stems: list[str] = []
+    gsn_modules: dict[str, str] = {}
     if a.case is not None:
         from safetyops_dsl.generators import gsn_dot, gsn_yaml
 
         with progress.phase("GSN"):
             names = [m for m, mod in a.case.modules.items() if mod.kind != "external"]
             module_stems = {m: safe_stem(m) for m in names}
+            gsn_modules = {stem: m for m, stem in module_stems.items()}
             urls = links.gsn_urls(a.case, module_stems)
             for stem, dot in gsn_dot.diagrams(a.case, urls=urls):
                 gsn_stems.append(safe_stem(stem))
@@ -811,6 +820,7 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None,
             gate_passed=gate_passed(items),
             case=a.case,
             gsn_svgs=[(stem, svgs[f"gsn/{stem}.svg"]) for stem in gsn_stems],
+            gsn_modules=gsn_modules,
             gsn_note=a.gsn_error,
             results_given=bool(a.opts.results),
             exports=sorted(files),

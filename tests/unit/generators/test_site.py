@@ -4,6 +4,7 @@ search index and the single-file report (tests/browser/ drives Chromium over the
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections import Counter
@@ -133,9 +134,10 @@ def test_single_file_only_when_asked(tmp_path: Path) -> None:
     assert "single_file" not in record  # manifests of ordinary builds unchanged
 
 
-def test_many_fault_trees_fold_into_one_menu_in_counting_order(tmp_path: Path) -> None:
-    """14 hazards: the header of every page holds one 'Fault trees (14)' menu, H2 before H10, and the
-    gate's many 'skip' rows fold under a summary while every row keeps its anchor."""
+def test_a_hundred_hazards_stay_readable(tmp_path: Path) -> None:
+    """14 hazards: the header of every page holds one 'Fault trees (14)' menu, H2 before H10; the gate's
+    many 'skip' rows fold under a summary while every row keeps its anchor; the 28 GSN modules get a page
+    each (gsn.html keeps the overview, whose module boxes link to those pages); every link lands."""
     if shutil.which("dot") is None:
         pytest.skip("Graphviz dot is not installed")
     import sys
@@ -146,7 +148,8 @@ def test_many_fault_trees_fold_into_one_menu_in_counting_order(tmp_path: Path) -
     finally:
         sys.path.pop(0)
     scale.generate(tmp_path / "m", 28, 2)
-    out = b.render_artifacts(b.analyse(b.BuildOptions(paths=(str(tmp_path / "m"),))), tmp_path / "out")
+    opts = b.BuildOptions(paths=(str(tmp_path / "m"),), single_file=True)
+    out = b.render_artifacts(b.analyse(opts), tmp_path / "out")
     page = out["fta/H3.html"].decode()
     header = page.split("<main>")[0]
     assert '<details class="trees"><summary>Fault trees (14): <b>H3</b></summary>' in header
@@ -162,3 +165,26 @@ def test_many_fault_trees_fold_into_one_menu_in_counting_order(tmp_path: Path) -
     gate = index.split('<section class="gate')[1].split("</section>")[0]
     assert gate.count("<tr id=") == len(set(re.findall(r'<tr id="([^"]+)"', gate)))
     assert "skip" not in gate.split('<details class="skipped">')[0].split("<tbody>")[1]
+    gsn = out["gsn.html"].decode()
+    assert gsn.count("<svg") == 1 and 'id="d-overview"' in gsn
+    modules = re.findall(r'<tr id="module-[^"]+"><td class="mono"><a href="gsn/([^"]+)\.html"', gsn)
+    assert modules == [f"{k}{i}" for k in "HS" for i in range(14)]
+    assert 'href="../gsn/H3.html"' in out["gsn/overview.svg"].decode()
+    module = out["gsn/H3.html"].decode()
+    assert module.count("<svg") == 1 and 'href="../trace/' in module and "G_H3" in module
+    for path, data in out.items():  # every local link of every page lands on a file and an anchor
+        if not path.endswith(".html") or path == site.SINGLE_FILE:
+            continue
+        doc = _Doc()
+        doc.feed(data.decode())
+        for link in doc.links:
+            if re.match(r"[a-z]+:", link):
+                continue
+            target, _, frag = link.partition("#")
+            resolved = os.path.normpath(os.path.join(os.path.dirname(path), target)) if target else path
+            assert resolved in out or resolved == "manifest.json", (path, link)  # the manifest is written last
+            if frag and resolved.endswith(".html"):
+                assert f'id="{frag}"' in out[resolved].decode(), (path, link)
+    single = _Doc()
+    single.feed(out[site.SINGLE_FILE].decode())
+    assert not set(link[1:] for link in single.links) - set(single.ids)
