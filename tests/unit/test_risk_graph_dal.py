@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from safetyops_dsl.analysis.pipeline import analyse
-from safetyops_dsl.api import check
+from safetyops_dsl.api import Checked, check
+from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.profiles import dal, iec61508
 from safetyops_dsl.model.profiles import risk_graph as rg
@@ -34,7 +35,7 @@ def _row(c: str, f: str, p: str) -> str:
     return f"X{int(c[1]) + (f == 'F2') + (p == 'P2')}"
 
 
-def _model(paths: list[Path]):  # type: ignore[no-untyped-def]
+def _model(paths: list[Path]) -> tuple[Checked, list[Diagnostic]]:
     checked = check(paths)
     errors = [d for d in checked.diagnostics if d.level.value == "error"]
     return checked, errors
