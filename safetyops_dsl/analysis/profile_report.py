@@ -1,8 +1,8 @@
 """The tables of the standard profiles (model/profiles): what each package's standard requires of its hazards
 and safety functions, beside what the analyses achieve.
 
-- IEC 61508 / 61511, per safety function: demand mode, the required SIL (from the LOPA of its hazards, or
-  allocated with `sil N`), the numeric target the LOPA asks for and the SIL's target band (PFDavg for low
+- IEC 61508 / 61511, per safety function: demand mode, the required SIL (from the LOPA of its hazards and/or
+  the package's calibrated risk graph, with the path taken, or allocated with `sil N`), the numeric target the LOPA asks for and the SIL's target band (PFDavg for low
   demand, PFH for high / continuous demand), and the architecture: per element (a leaf part whose failure modes
   appear in the function's fault tree) its type, safe failure fraction SFF = 1 - lambda_DU / lambda (from the
   failure modes' safe fractions and the diagnostic coverage of their mechanisms), its hardware fault tolerance
@@ -14,6 +14,10 @@ and safety functions, beside what the analyses achieve.
   the top-level FDAL, the achieved average probability per flight hour (P over one flight of the mission time /
   the flight time) and the single failures (order-1 minimal cut sets, common causes included) that may not
   lead to a Catastrophic condition.
+- ARP4754A/B, per member of a functional failure set: the set's top-level FDAL, the level assigned, the
+  independence claimed, the reduction option of the model's `dal_reduction` the assignment satisfies, and the
+  member's own worst effect (the most severe failure condition a minimal cut set of its own elements causes
+  alone; from the engine's cut sets, so a tree whose cut sets were truncated may understate it).
 - ISO 14971, per hazardous situation: severity and probability before and after the risk control measures and
   the zone of the model's matrix each falls in.
 """

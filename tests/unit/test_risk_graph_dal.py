@@ -15,9 +15,11 @@ import pytest
 from safetyops_dsl.analysis.pipeline import analyse
 from safetyops_dsl.api import Checked, check
 from safetyops_dsl.diagnostics import Diagnostic
+from safetyops_dsl.fmt import format_text
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.profiles import dal, iec61508
 from safetyops_dsl.model.profiles import risk_graph as rg
+from safetyops_dsl.parse import grammar_info
 
 ROOT = Path(__file__).resolve().parents[2]
 SIF = ROOT / "models" / "sif_iec61511"
@@ -216,3 +218,45 @@ def test_rule_c_a_member_below_its_own_worst_effect(tmp_path: Path) -> None:
     assert rows["brakes"].verdict == "fail" and rows["brakes"].own_level == "B"
     assert rows["brakes"].problems == ("IDAL C is below B, the FDAL of FC2 (Hazardous) that it causes alone",)
     assert not r.profile.ok
+
+
+# -- the tools that follow the grammar ----------------------------------------------------------------------
+
+
+def test_formatter_layout_of_the_new_blocks() -> None:
+    src = ('package p\nstandard iec61508\nrisk_graph   "cal"  {  source "s"\nconsequence C1 "a",C2 "b"\n'
+           '  frequency F1 "x" , F2 "y"\navoidance P1 "p" ,P2 "q"\n      demand W1 "w" below 0.1 per y , W2 "v"\n'
+           'row X1 : C1 -> - a\n  row   X2:C2   -> 1  b }\nhazard H { risk_graph C2,F1,P1 demand 0.2 per y }\n'
+           'dal_reduction "u" { source "s"\nCatastrophic  option1 : A x 1 , others C }\n'
+           'ffs S "t" for FC1,FC2 { member a   idal A "x"\nindependence item "y" evidence E1,E2 }\n')
+    assert format_text(src) == '''package p
+standard iec61508
+risk_graph "cal" {
+    source "s"
+    consequence C1 "a", C2 "b"
+    frequency   F1 "x", F2 "y"
+    avoidance   P1 "p", P2 "q"
+    demand      W1 "w" below 0.1 per y, W2 "v"
+    row X1: C1 -> - a
+    row X2: C2 -> 1 b
+}
+hazard H {
+    risk_graph C2, F1, P1 demand 0.2 per y
+}
+dal_reduction "u" {
+    source "s"
+    Catastrophic option1: A x 1, others C
+}
+ffs S "t" for FC1, FC2 {
+    member a idal A "x"
+    independence item "y" evidence E1, E2
+}
+'''
+
+
+def test_completion_keywords_come_from_the_grammar() -> None:
+    members = grammar_info.member_keywords()
+    assert members["risk_graph"] == ("consequence", "frequency", "avoidance", "demand", "row")
+    assert members["ffs"] == ("member", "independence")
+    assert "risk_graph" in members["hazard"]
+    assert {"risk_graph", "dal_reduction", "ffs"} <= set(grammar_info.element_keywords())
