@@ -23,6 +23,9 @@ KIND_WORDS = {
     "connection": "connection",
     "ml_model": "ML model", "dataset": "dataset", "metric": "metric", "deviation": "deviation",
     "policy": "policy rule", "mission_time": "mission time", "standard": "standard", "risk_matrix": "risk matrix",
+    "risk_graph": "risk graph", "risk_graph_level": "risk graph level", "risk_graph_row": "risk graph row",
+    "dal_reduction": "FDAL/IDAL reduction options", "dal_option": "reduction option", "ffs": "functional failure set",
+    "ffs_member": "FFS member", "independence": "independence claim",
     "parameter": "parameter", "assumption": "input assumption", "odd": "ODD", "odd_attribute": "ODD attribute",
     "acceptance": "acceptance criterion",
 }

@@ -457,19 +457,23 @@ def profile_sheets(report: ProfileReport) -> tuple[Sheet, ...]:
     if report.sil:
         cols = (
             Column("Safety function", "mono", refers="goal"), Column("Title"), Column("Standard", "mono"),
-            Column("Demand"), Column("Required SIL"), Column("SIL from"), Column("Required PFD (LOPA)", "num", "g"),
+            Column("Demand"), Column("Required SIL"), Column("SIL from"), Column("Risk graph path"),
+            Column("Required PFD (LOPA)", "num", "g"),
             Column("Target band"), Column("SFF (lowest)", "num", ".4g", "%"), Column("HFT (lowest)", "num"),
             Column("Architecture allows"), Column("SC (lowest)", "num"), Column("Achieved PFDavg / PFH"),
             Column("Verdict", "status"), Column("Problems"),
         )
-        rows: tuple[tuple[Cell, ...], ...] = tuple((r.function, r.title, r.standard, r.demand or "", sil_text(r.required_sil), r.sil_source,
-                      _r(r.required_value), r.target_band, _pct(r.sff), r.hft, sil_text(r.architectural_sil),
+        rows: tuple[tuple[Cell, ...], ...] = tuple((r.function, r.title, r.standard, r.demand or "", sil_text(r.required_sil),
+                      r.sil_source, _join(r.risk_graph, "; "), _r(r.required_value), r.target_band, _pct(r.sff), r.hft, sil_text(r.architectural_sil),
                       r.systematic_capability, r.achieved_text, r.verdict, _join(r.problems, "; "))
                      for r in report.sil)
         out.append(Sheet("SIL verification", "Safety functions: SIL required and verified (IEC 61508 / 61511)",
                          cols, rows, notes=(
                              "Required SIL from the LOPA: PFD target = tolerable frequency / (demand rate x IPL "
                              "PFDs), in the band [low, high) that holds it (IEC 61508-1 Tables 2 and 3).",
+                             "Risk graph path: C F P -> row -> W column: outcome, on the package's calibrated "
+                             "risk_graph (IEC 61508-5 Annex E / IEC 61511-3 Annex D); the calibration is the "
+                             "model's. With a LOPA and a risk graph the stricter SIL governs.",
                              "Architecture: IEC 61508-2 Route 1H (Tables 2 and 3) under iec61508, IEC 61511-1:2016 "
                              "Table 6 minimum HFT under iec61511.",
                              "Achieved PFDavg / PFH: from the demand analysis (proof tests); 'not computed' where "
@@ -499,6 +503,24 @@ def profile_sheets(report: ProfileReport) -> tuple[Sheet, ...]:
             "Achieved: P(failure condition over one flight of the mission time) / flight time.",
             "Single failures: order-1 minimal cut sets (common causes included); none may lead to a Catastrophic "
             "condition.")))
+    if report.dal:
+        cols = (
+            Column("FFS", "mono"), Column("Failure conditions", "mono", refers="hazard"), Column("Top class"),
+            Column("Top FDAL"), Column("Member", "mono"), Column("Kind"), Column("Assigned"),
+            Column("Independence"), Column("Option"), Column("Own worst effect", "mono"), Column("Own FDAL"),
+            Column("Verdict", "status"), Column("Problems"),
+        )
+        rows = tuple((r.ffs, _join(r.conditions), r.top_class, r.top_level, r.member, r.kind, r.level,
+                      _join(r.independence), r.option, r.own_condition, r.own_level, r.verdict,
+                      _join(r.problems, "; ")) for r in report.dal)
+        out.append(Sheet("FDAL-IDAL", "FDAL / IDAL assignment per functional failure set (ARP4754A/B 5.2)", cols,
+                         rows, notes=(
+                             "Top FDAL: from the most severe failure condition of the set (Catastrophic A ... No "
+                             "Safety Effect E). Without both functional and item development independence every "
+                             "member keeps it; with them the assignment must satisfy an option of the model's "
+                             "dal_reduction (the user's copy of ARP4754A Table 3: not built in).",
+                             "Own worst effect: the most severe failure condition a minimal cut set made of the "
+                             "member's own elements causes alone; the member's level may not be below its FDAL.")))
     if report.risk:
         cols = (
             Column("Hazardous situation", "mono", refers="hazard"), Column("Title"), Column("Situation"),

@@ -139,6 +139,7 @@ _DATASET_ROLES = frozenset(grammar_info.first_keywords("DatasetRole"))
 _EVIDENCE_KINDS = frozenset(grammar_info.first_keywords("EvidenceKind"))
 _GSN_KINDS = frozenset(grammar_info.first_keywords("GsnKind"))
 _CCF_MODELS = frozenset(grammar_info.first_keywords("CcfModelKind"))
+_GRAPH_PARAMETERS = frozenset(grammar_info.first_keywords("RiskGraphKind"))
 _GSN_LIST_ATTRS = frozenset(k for k in grammar_info.first_keywords("GsnAttr") if k not in ("undeveloped", "module"))
 # a hazard's classification: the three stay on one line where the author wrote them so
 _CLASSIFICATION = frozenset(grammar_info.first_keywords("Severity") + grammar_info.first_keywords("ExposureClass")
@@ -165,6 +166,9 @@ _COLUMNS: dict[str, tuple[int, ...]] = {
     "evidence": (2, 3, 4),  # evidence NAME | KIND | "source" | verifies ...
     "matrix_scale": (1,),  # severity | A, B, C
     "matrix_row": (2,),  # Level: | A R U
+    "graph_levels": (1,),  # consequence | C1 "meaning", ...
+    "graph_row": (1,),  # row | X2: C2 F1 P1 -> - a 1
+    "dal_option": (1,),  # Catastrophic | option1: A x 1, others C
 }
 
 
@@ -620,6 +624,14 @@ class _Shape:
             return self._name(i + 1)
         if word == "risk_matrix":
             return self._block(i + 1, 0, self._matrix_line)
+        if word == "risk_graph":
+            return self._block(self._opt(i + 1, self._string), 0, self._graph_line)
+        if word == "dal_reduction":
+            return self._block(self._opt(i + 1, self._string), 0, self._dal_line)
+        if word == "ffs":
+            j = self._seq(i + 1, self._name)
+            j = None if j is None else self._seq(self._opt(j, self._string), self._w("for"), self._refs)
+            return None if j is None else self._block(j, 0, self._ffs_line)
         if word == "parameter":
             j = self._seq(i + 1, self._name, self._p("="), self._sum)
             return None if j is None else self._opt(self._opt(j, self._uncertainty), self._string)
@@ -670,6 +682,60 @@ class _Shape:
         self.units[i] = ("matrix_row", k)
         return k
 
+    def _graph_line(self, i: int) -> int | None:
+        """A line of a risk_graph block: `source "..."`, a parameter's levels or a row."""
+        j = self._seq(i, self._w("source"), self._string)
+        if j is not None:
+            return j
+
+        def level(k: int) -> int | None:
+            m = self._seq(k, self._name, self._string)
+            return None if m is None else self._opt(m, self._w("below"), self._frequency)
+
+        j = self._seq(i, self._w(*_GRAPH_PARAMETERS), lambda x: self._list(x, level))
+        if j is not None:
+            self.units[i] = ("graph_levels", j)
+            return j
+        j = self._seq(i, self._w("row"), self._name, self._p(":"))
+        if j is None:
+            return None
+        k = self._many(j, self._name)
+        if k == j or self._punct(k, "->") is None:
+            return None
+        end = self._many(k + 1, self._graph_outcome)
+        if end == k + 1:
+            return None
+        self.units[i] = ("graph_row", end)
+        return end
+
+    def _graph_outcome(self, i: int) -> int | None:
+        text = self._text(i)
+        if (self._kind(i) == PUNCT and text == "-") or (self._kind(i) == NAME and text in ("a", "b")) or (
+                self._kind(i) == NUMBER and text in ("1", "2", "3", "4")):
+            return i + 1
+        return None
+
+    def _dal_level(self, i: int) -> int | None:
+        return i + 1 if self._kind(i) == NAME and self._text(i) in ("A", "B", "C", "D", "E") else None
+
+    def _dal_line(self, i: int) -> int | None:
+        """A line of a dal_reduction block: `source "..."` or `Class option: L x N, others L`."""
+        j = self._seq(i, self._w("source"), self._string)
+        if j is not None:
+            return j
+        j = self._seq(i, self._name, self._name, self._p(":"), self._dal_level, self._w("x"), self._int,
+                      self._p(","), self._w("others"), self._dal_level)
+        if j is not None:
+            self.units[i] = ("dal_option", j)
+        return j
+
+    def _ffs_line(self, i: int) -> int | None:
+        j = self._seq(i, self._w("member"), self._path, self._w("fdal", "idal"), self._dal_level)
+        if j is not None:
+            return self._opt(j, self._string)
+        j = self._seq(i, self._w("independence"), self._w("functional", "item"), self._string)
+        return None if j is None else self._opt(j, self._w("evidence"), self._refs)
+
     def _frequency(self, i: int) -> int | None:
         return self._seq(i, self._number, self._w("per"), self._w(*_TIME_UNITS))
 
@@ -702,6 +768,10 @@ class _Shape:
                 ),
                 lambda k: self._seq(k, self._w("phase"), lambda x: self._list(x, self._name)),
                 lambda k: self._seq(k, self._w("function"), self._string),
+                lambda k: self._seq(
+                    k, self._w("risk_graph"), lambda x: self._list(x, self._name),
+                    lambda x: self._opt(x, self._w("demand"), self._frequency),
+                ),
             ),
         )
 
@@ -910,7 +980,7 @@ def _layout(tokens: list[Token], shape: _Shape) -> str:
             # `/h` is a rate unit; `/` before anything else divides and is spaced like the other operators
             glue = tok.text in (",", ")") or (prev.kind == PUNCT and (prev.text == "(" or (
                 prev.text == "/" and tok.kind == NAME and tok.text == "h")))
-            glue = glue or (tok.text == ":" and info.key[0] == "matrix_row")  # `Level:` as in a table
+            glue = glue or (tok.text == ":" and info.key[0] in ("matrix_row", "graph_row", "dal_option"))
             # an ODD unit (km/h, m/s) is written as one word
             glue = glue or (info.key[0] == "odd_attribute" and ((tok.text == "/" and prev.kind == NAME)
                                                               or (prev.kind == PUNCT and prev.text == "/")))

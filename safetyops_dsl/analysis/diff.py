@@ -55,7 +55,8 @@ KIND_RANK = {k: i for i, k in enumerate(
                  "gsn_node",
                  "ml_model",
                  "dataset", "metric", "odd", "odd_attribute", "acceptance", "parameter", "deviation", "policy",
-                 "mission_time", "standard", "risk_matrix"))}
+                 "mission_time", "standard", "risk_matrix", "risk_graph", "risk_graph_level", "risk_graph_row",
+                 "dal_reduction", "dal_option", "ffs", "ffs_member", "independence"))}
 MEMBER_KINDS = ("component", "argument")  # top-level kinds whose members are diffed one by one
 REL_TOLERANCE = 1e-9
 
@@ -508,7 +509,22 @@ def _model_level_changes(old: Model, new: Model) -> list[Change]:
             {k: {"standard": v.name} for k, v in new.standard_by_package.items()})
     compare("risk_matrix", {k: canon(v) for k, v in old.risk_matrix_by_package.items()},
             {k: canon(v) for k, v in new.risk_matrix_by_package.items()})
+    compare("risk_graph", {k: _record(v) for k, v in old.risk_graph_by_package.items()},
+            {k: _record(v) for k, v in new.risk_graph_by_package.items()})
+    compare("dal_reduction", {k: _record(v) for k, v in old.dal_reduction_by_package.items()},
+            {k: _record(v) for k, v in new.dal_reduction_by_package.items()})
+    compare("ffs", {k: _record(v) for k, v in old.ffs.items()}, {k: _record(v) for k, v in new.ffs.items()})
     return out
+
+
+def _record(e: Any) -> dict[str, str]:
+    """A package-level record and its members as one set of fields (`risk_graph_row C2 F1 P1` -> its outcomes):
+    these records are compared whole, not member by member."""
+    fields = canon(e)
+    for kind, group in members_of(e).items():
+        for k, v in group.items():
+            fields[f"{kind} {k}"] = "; ".join(f"{label} {text}" for label, text in v.items())
+    return fields
 
 
 def _parameters(model: Model) -> dict[str, dict[str, str]]:

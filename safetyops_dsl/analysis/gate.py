@@ -170,6 +170,8 @@ def profile_items(r: Results) -> list[GateItem]:
             status, detail = FAIL, f"{required}: " + "; ".join(s.problems)
         else:
             status, detail = PASS, (f"{required}: architecture allows SIL {s.architectural_sil}, SC {s.systematic_capability}")
+        if s.risk_graph:
+            detail += " (risk graph " + "; ".join(s.risk_graph) + ")"
         items.append(GateItem("SIL architecture", s.function, status, detail))
         if s.required_sil is not None and 1 <= s.required_sil <= 4:
             if s.achieved is None:
@@ -190,6 +192,12 @@ def profile_items(r: Results) -> list[GateItem]:
         if f.problems:
             detail += "; " + "; ".join(f.problems)
         items.append(GateItem("failure condition", f.condition, FAIL if f.verdict == "fail" else PASS, detail))
+    for d in r.profile.dal:
+        detail = (f"{d.kind} {d.level} in {d.ffs} (top FDAL {d.top_level}"
+                  + (f", {d.option}" if d.option else "") + f"; own effect {d.own_level})")
+        if d.problems:
+            detail += ": " + "; ".join(d.problems)
+        items.append(GateItem("FDAL/IDAL assignment", d.member, FAIL if d.verdict == "fail" else PASS, detail))
     for k in r.profile.risk:
         detail = f"residual {k.residual_severity} / {k.residual_probability}: {k.residual_zone or 'not in the matrix'}"
         if k.verdict == "justify":

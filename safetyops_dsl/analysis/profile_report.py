@@ -1,8 +1,8 @@
 """The tables of the standard profiles (model/profiles): what each package's standard requires of its hazards
 and safety functions, beside what the analyses achieve.
 
-- IEC 61508 / 61511, per safety function: demand mode, the required SIL (from the LOPA of its hazards, or
-  allocated with `sil N`), the numeric target the LOPA asks for and the SIL's target band (PFDavg for low
+- IEC 61508 / 61511, per safety function: demand mode, the required SIL (from the LOPA of its hazards and/or
+  the package's calibrated risk graph, with the path taken, or allocated with `sil N`), the numeric target the LOPA asks for and the SIL's target band (PFDavg for low
   demand, PFH for high / continuous demand), and the architecture: per element (a leaf part whose failure modes
   appear in the function's fault tree) its type, safe failure fraction SFF = 1 - lambda_DU / lambda (from the
   failure modes' safe fractions and the diagnostic coverage of their mechanisms), its hardware fault tolerance
@@ -14,6 +14,10 @@ and safety functions, beside what the analyses achieve.
   the top-level FDAL, the achieved average probability per flight hour (P over one flight of the mission time /
   the flight time) and the single failures (order-1 minimal cut sets, common causes included) that may not
   lead to a Catastrophic condition.
+- ARP4754A/B, per member of a functional failure set: the set's top-level FDAL, the level assigned, the
+  independence claimed, the reduction option of the model's `dal_reduction` the assignment satisfies, and the
+  member's own worst effect (the most severe failure condition a minimal cut set of its own elements causes
+  alone; from the engine's cut sets, so a tree whose cut sets were truncated may understate it).
 - ISO 14971, per hazardous situation: severity and probability before and after the risk control measures and
   the zone of the model's matrix each falls in.
 """
@@ -31,8 +35,14 @@ from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import DEFAULT_STANDARD, Model
 from safetyops_dsl.model.instances import find_instance
 from safetyops_dsl.model.links import links
-from safetyops_dsl.model.profiles import arp4761a, iec61508, profile
-from safetyops_dsl.model.profiles.classify import required_sil
+from safetyops_dsl.model.profiles import arp4761a, dal, iec61508, profile
+from safetyops_dsl.model.profiles.classify import (
+    ffs_member_items,
+    ffs_top_class,
+    required_sil,
+    risk_graph_derivations,
+)
+from safetyops_dsl.model.semantics import hazard_system
 
 NOT_COMPUTED = "not computed"
 # HFT needs every minimal cut set of the function's tree without common causes; past this many it is not
@@ -69,6 +79,27 @@ class SilRow:
     achieved: float | None  # PFDavg (low) or PFH (high / continuous) from the demand analysis
     achieved_text: str
     verdict: str  # pass | fail | incomplete
+    problems: tuple[str, ...]
+    # the walk through the package's calibrated risk graph, per hazard ("HZ: C3 F1 P2 -> X4 -> W2: 2")
+    risk_graph: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DalRow:
+    """One member of an ARP4754A functional failure set and the development assurance level assigned to it."""
+
+    ffs: str
+    conditions: tuple[str, ...]  # the failure conditions the set is for
+    top_class: str  # the most severe of their classes
+    top_level: str  # its FDAL
+    member: str
+    kind: str  # FDAL (a function) | IDAL (an item)
+    level: str  # as assigned in the model
+    independence: tuple[str, ...]  # functional | item, as claimed for the set
+    option: str  # the reduction option the set's assignment satisfies, "no reduction", or ""
+    own_condition: str  # the most severe failure condition this member alone causes (a minimal cut set of its own)
+    own_level: str  # its FDAL; E when it causes none alone
+    verdict: str  # pass | fail
     problems: tuple[str, ...]
 
 
@@ -111,10 +142,12 @@ class ProfileReport:
     elements: tuple[ElementRow, ...]
     fha: tuple[FhaRow, ...]
     risk: tuple[RiskRow, ...]
+    dal: tuple[DalRow, ...] = ()
 
     @property
     def ok(self) -> bool:
-        verdicts = [r.verdict for r in self.sil] + [r.verdict for r in self.fha] + [r.verdict for r in self.risk]
+        verdicts = ([r.verdict for r in self.sil] + [r.verdict for r in self.fha] + [r.verdict for r in self.risk]
+                    + [r.verdict for r in self.dal])
         return "fail" not in verdicts
 
 
@@ -166,6 +199,7 @@ def _sil_rows(model: Model, syntheses: Sequence[SynthesisResult], achieved: Mapp
             continue
         hazards = [model.hazards[h] for h in linked.hazards_of_goal[q]]
         sil, source, value = required_sil(model, goal)
+        walks = risk_graph_derivations(model, goal)
         mode = goal.demand or "low"
         problems: list[str] = []
         # the function's elements: the leaf parts whose failure modes its hazards' trees hold
@@ -229,7 +263,8 @@ def _sil_rows(model: Model, syntheses: Sequence[SynthesisResult], achieved: Mapp
                 elif got >= iec61508.band(sil, mode)[1]:
                     problems.append(f"achieved {got:.3g} misses the target < {iec61508.band(sil, mode)[1]:.0e}")
         elif sil == iec61508.BEYOND_SIL4:
-            problems.append("the risk reduction needed is beyond SIL 4: one E/E/PE system is not sufficient")
+            problems.append("the risk reduction needed is beyond SIL 4: one E/E/PE system is not sufficient"
+                            + (" (risk graph outcome b)" if any(d.outcome == "b" for _, d in walks) else ""))
         hard = [p for p in problems if not p.startswith(("architecture not assessed", "systematic capability not"))]
         verdict = "fail" if hard else ("incomplete" if problems or (sil and 1 <= sil <= 4 and got is None)
                                         else "pass")
@@ -237,7 +272,8 @@ def _sil_rows(model: Model, syntheses: Sequence[SynthesisResult], achieved: Mapp
             goal.name, goal.title, std, goal.demand, sil, source, value,
             iec61508.band_text(sil, mode) if sil is not None else "-",
             min(sffs) if sffs else None, min(hfts) if hfts else None, arch, sc, got,
-            f"{got:.3g}" if got is not None else NOT_COMPUTED, verdict, tuple(problems)))
+            f"{got:.3g}" if got is not None else NOT_COMPUTED, verdict, tuple(problems),
+            tuple(f"{n}: {d.path}" for n, d in walks)))
     return rows, elements
 
 
@@ -296,6 +332,66 @@ def _risk_rows(model: Model) -> list[RiskRow]:
     return rows
 
 
+def _own_effects(model: Model, results: Mapping[str, tuple[FtaResult, float]]
+                 ) -> list[tuple[str, str, list[set[str]]]]:
+    """Per ARP4761A failure condition with a tree: (condition, class, minimal cut sets as sets of element paths
+    relative to the system root; a common cause counts as all its members' elements)."""
+    out = []
+    for _, hz in sorted(model.hazards.items()):
+        if model.standard(hz.package) != "arp4761a" or hz.severity is None or hz.severity.text not in arp4761a.CLASSES:
+            continue
+        found = results.get(hz.name)
+        system = hazard_system(model, hz)
+        if found is None or not isinstance(system, el.Component):
+            continue
+        sets = []
+        for cs in found[0].cut_sets:
+            elements: set[str] = set()
+            for ev in cs:
+                for part in ev.strip("[]").split():
+                    path = part.rpartition(".")[0]
+                    elements.add(path.split(".", 1)[1] if path.startswith(system.name + ".") else path)
+            sets.append(elements)
+        out.append((hz.name, hz.severity.text, sets))
+    return out
+
+
+def _within(elements: set[str], items: tuple[str, ...]) -> bool:
+    return bool(elements) and all(any(e == i or e.startswith(i + ".") for i in items) for e in elements)
+
+
+def _dal_rows(model: Model, results: Mapping[str, tuple[FtaResult, float]]) -> list[DalRow]:
+    """ARP4754A FDAL/IDAL assignment per FFS member: the set's top-level FDAL, the option its assignment satisfies
+    (rules (a) and (b), model/profiles/dal.py) and rule (c): each member at least at the FDAL of the most severe
+    failure condition that a minimal cut set made of its own elements alone causes."""
+    effects = _own_effects(model, results) if model.ffs else []
+    rows: list[DalRow] = []
+    for _, f in sorted(model.ffs.items()):
+        top_class = ffs_top_class(model, f)
+        if model.standard(f.package) != "arp4761a" or top_class is None:
+            continue
+        table = model.dal_reduction_by_package.get(f.package)
+        top = arp4761a.FDAL[top_class]
+        result = dal.assess(top_class, top, f, table.options if table else ())
+        claims = tuple(k for k in dal.INDEPENDENCE_KINDS if f.claims(k))
+        for m in f.members:
+            got = ffs_member_items(model, f, m)
+            items = got[1] if not isinstance(got, str) else ()
+            causes = [cls for _, cls, sets in effects if any(_within(cs, items) for cs in sets)]
+            own_class = arp4761a.most_severe(causes)
+            own_name = next((n for n, cls, sets in effects if cls == own_class
+                             and any(_within(cs, items) for cs in sets)), "") if own_class else ""
+            own = arp4761a.FDAL[own_class] if own_class else "E"
+            problems = list(result.problems)
+            if not dal.at_least(m.level, own):
+                problems.append(f"{m.kind.upper()} {m.level} is below {own}, the FDAL of {own_name} "
+                                f"({arp4761a.display(own_class or '')}) that it causes alone")
+            rows.append(DalRow(f.name, tuple(c.text for c in f.conditions), arp4761a.display(top_class), top,
+                               m.ref.text, m.kind.upper(), m.level, claims, result.option, own_name, own,
+                               "fail" if problems else "pass", tuple(problems)))
+    return rows
+
+
 def build_profile_report(model: Model, syntheses: Sequence[SynthesisResult],
                          results: Mapping[str, tuple[FtaResult, float]],
                          achieved: Mapping[str, float] | None = None) -> ProfileReport:
@@ -305,4 +401,4 @@ def build_profile_report(model: Model, syntheses: Sequence[SynthesisResult],
     sil, elements = _sil_rows(model, syntheses, achieved or {})
     return ProfileReport(
         tuple((p, profile(model.standard(p)).name) for p in packages), tuple(sil), tuple(elements),
-        tuple(_fha_rows(model, results)), tuple(_risk_rows(model)))
+        tuple(_fha_rows(model, results)), tuple(_risk_rows(model)), tuple(_dal_rows(model, results)))

@@ -167,13 +167,14 @@ def profile_records(r: Results, rename: Rename = _same) -> dict[str, dict[str, R
     function, its elements, FHA classes / objectives / FDAL, ISO 14971 risk zones."""
     p = r.profile
     if p is None:
-        return {"standards": {}, "sil": {}, "elements": {}, "fha": {}, "risk": {}}
+        return {"standards": {}, "sil": {}, "elements": {}, "fha": {}, "risk": {}, "dal": {}}
     return {
         "standards": {package: {"standard": std} for package, std in p.standards},
         "sil": {rename(s.function): record(s) for s in p.sil},
         "elements": {f"{rename(e.function)}: {rename(e.element)}": record(e) for e in p.elements},
         "fha": {rename(f.condition): record(f) for f in p.fha},
         "risk": {rename(k.hazard): record(k) for k in p.risk},
+        "dal": {f"{rename(d.ffs)}: {rename(d.member)}": record(d) for d in p.dal},
     }
 
 
@@ -263,7 +264,7 @@ def result_deltas(old: Results | None, new: Results | None, gate_old: list[GateI
         for sub in ("hazards", "goals", "decompositions"):
             d.add("hara", sub, rows_delta(ho[sub], hn[sub]))
         po, pn = profile_records(old, rename), profile_records(new)
-        for sub in ("standards", "sil", "elements", "fha", "risk"):
+        for sub in ("standards", "sil", "elements", "fha", "risk", "dal"):
             d.add("profile", sub, rows_delta(po[sub], pn[sub]))
         to, tn = trace_records(old, rename), trace_records(new)
         for sub in ("coverage", "violations", "requirements", "hazards", "evidence"):

@@ -582,6 +582,20 @@ class Lopa:
 
 
 @dataclass(frozen=True)
+class RiskGraphClasses:
+    """A hazard's classes on its package's calibrated risk graph (IEC 61508-5 Annex E / IEC 61511-3 Annex D):
+    one level per parameter as written (`C2, F1, P2, W2`), or C, F, P and the demand rate that the graph's W
+    bands classify."""
+
+    classes: tuple[str, ...] = field(metadata=compared(ordered=True))
+    demand: Frequency | None = field(metadata=compared(label="demand"))
+    location: Location = field(metadata=presentation(LOCATION))
+
+    def __str__(self) -> str:
+        return ", ".join(self.classes) + (f" demand {self.demand.text}" if self.demand is not None else "")
+
+
+@dataclass(frozen=True)
 class Acceptance:
     """SOTIF acceptance criterion of a hazard (ISO 21448 clause 6.5): the tolerated rate of the hazardous
     behaviour per unit of exposure, the confidence to show it at, and the CI metric keys that report the
@@ -621,6 +635,7 @@ class Hazard:
     attribute_locations: tuple[tuple[str, Location], ...] = field(default=(), metadata=presentation(
         "where each attribute was written, for diagnostics"))
     acceptance: Acceptance | None = field(default=None, metadata=nested("acceptance"))
+    risk_graph: RiskGraphClasses | None = field(default=None, metadata=compared(label="risk_graph"))  # IEC 61508/61511
 
     @property
     def qualified_name(self) -> str:
@@ -741,6 +756,120 @@ class RiskMatrix:
         return None
 
 
+# outcome of a risk-graph cell (IEC 61508-5 Annex E key): "-" no safety requirements, "a" no special safety
+# requirements, "1".."4" the SIL, "b" a single E/E/PE safety-related system is not sufficient
+RISK_GRAPH_OUTCOMES: tuple[str, ...] = ("-", "a", "1", "2", "3", "4", "b")
+RISK_GRAPH_PARAMETERS: tuple[str, ...] = ("consequence", "frequency", "avoidance", "demand")
+
+
+@dataclass(frozen=True)
+class RiskGraphLevel:
+    """A level of one risk-graph parameter with its calibrated meaning; a demand (W) level may carry the upper
+    bound of its demand-rate band (`below 0.3 per y`, half-open [previous bound, this bound))."""
+
+    name: str = field(metadata=key())
+    parameter: str  # consequence | frequency | avoidance | demand
+    text: str
+    below: Frequency | None = field(metadata=compared(label="below"))
+    location: Location = field(metadata=presentation(LOCATION))
+
+
+@dataclass(frozen=True)
+class RiskGraphRow:
+    """A path of the risk graph through C, F, P (a parameter left out: any of its levels), the row it selects and
+    that row's outcome per W level, in the order the W levels are declared."""
+
+    path: str = field(metadata=key())  # the levels, space-separated (`C2 F1 P1`)
+    name: str  # the row it selects (X1..X6 in the standard's drawing); several paths may select one row
+    outcomes: tuple[str, ...] = field(metadata=compared(ordered=True))
+    location: Location = field(metadata=presentation(LOCATION))
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        return tuple(self.path.split())
+
+
+@dataclass(frozen=True)
+class RiskGraph:
+    """IEC 61508-5 Annex E / IEC 61511-3 Annex D risk graph as the model calibrates it (the standard's graph is an
+    example): parameter levels with their meaning, rows with their outcomes, and where the calibration comes from."""
+
+    title: str
+    source: str
+    levels: tuple[RiskGraphLevel, ...] = field(metadata=members("risk_graph_level"))
+    rows: tuple[RiskGraphRow, ...] = field(metadata=members("risk_graph_row"))
+    location: Location = field(metadata=presentation(LOCATION))
+
+    def of(self, parameter: str) -> tuple[RiskGraphLevel, ...]:
+        return tuple(lv for lv in self.levels if lv.parameter == parameter)
+
+
+@dataclass(frozen=True)
+class DalOption:
+    """One option of the FDAL/IDAL reduction table (ARP4754A Table 3, as the model's user takes it from their
+    copy): under a top-level class, at least `count` members at `level` or above, every other at `others` or above."""
+
+    top: str = field(metadata=key())
+    name: str = field(metadata=key())
+    level: str
+    count: int
+    others: str
+    location: Location = field(metadata=presentation(LOCATION))
+    SOPS_KEY: ClassVar[str] = "{top} {name}"
+
+
+@dataclass(frozen=True)
+class DalReduction:
+    title: str
+    source: str
+    options: tuple[DalOption, ...] = field(metadata=members("dal_option"))
+    location: Location = field(metadata=presentation(LOCATION))
+
+
+@dataclass(frozen=True)
+class FfsMember:
+    """A member of a functional failure set: a function (`fdal`) or an item (`idal`) and the level assigned."""
+
+    ref: NameRef = field(metadata=key())
+    kind: str  # fdal | idal
+    level: str  # A..E
+    text: str
+    location: Location = field(metadata=presentation(LOCATION))
+
+
+@dataclass(frozen=True)
+class Independence:
+    """A claim of functional or item development independence between the members of an FFS, with its rationale
+    and the evidence for it."""
+
+    kind: str = field(metadata=key())  # functional | item
+    text: str
+    evidence: tuple[NameRef, ...] = field(metadata=compared(refs=""))
+    location: Location = field(metadata=presentation(LOCATION))
+
+
+@dataclass(frozen=True)
+class Ffs:
+    """ARP4754A functional failure set: the members whose development errors could together cause the failure
+    conditions it is `for`; their assigned FDAL / IDAL and the independence claimed between them."""
+
+    name: str = field(metadata=key())
+    package: str = field(metadata=key())
+    title: str
+    conditions: tuple[NameRef, ...] = field(metadata=compared(refs=""))
+    # (declared before `members`, whose name would shadow the role function in the class body)
+    independence: tuple[Independence, ...] = field(metadata=members("independence"))
+    members: tuple[FfsMember, ...] = field(metadata=members("ffs_member"))
+    location: Location = field(metadata=presentation(LOCATION))
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.package}.{self.name}"
+
+    def claims(self, kind: str) -> bool:
+        return any(i.kind == kind for i in self.independence)
+
+
 @dataclass(frozen=True)
 class StandardDecl:
     name: str
@@ -782,5 +911,8 @@ class SourceFile:
     mission_time_location: Location | None = field(default=None, metadata=presentation(LOCATION))
     standard: StandardDecl | None = None  # per package (Model.standard_by_package)
     risk_matrix: RiskMatrix | None = None  # per package (Model.risk_matrix_by_package)
+    risk_graph: RiskGraph | None = None  # per package (Model.risk_graph_by_package)
+    dal_reduction: DalReduction | None = None  # per package (Model.dal_reduction_by_package)
+    ffs: tuple[Ffs, ...] = field(default=(), metadata=members("ffs"))
     # Element order as written: (kind, name) for the formatter and for stable listings.
     order: tuple[tuple[str, str], ...] = field(default=(), metadata=presentation("the order elements are written in"))

@@ -44,6 +44,9 @@ class Model:
     # `standard NAME` at file level holds for the whole package (model/profiles); packages without one: iso26262
     standard_by_package: dict[str, el.StandardDecl] = field(default_factory=dict)
     risk_matrix_by_package: dict[str, el.RiskMatrix] = field(default_factory=dict)  # ISO 14971
+    risk_graph_by_package: dict[str, el.RiskGraph] = field(default_factory=dict)  # IEC 61508-5 Annex E
+    dal_reduction_by_package: dict[str, el.DalReduction] = field(default_factory=dict)  # ARP4754A Table 3 as data
+    ffs: dict[str, el.Ffs] = field(default_factory=dict)  # ARP4754A functional failure sets, by qualified name
     # simple name -> [(kind, qualified name)]
     _by_name: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _rel_of: dict[str, str] = field(default_factory=dict)  # display path -> root-relative path
@@ -212,6 +215,8 @@ def assemble(root: Path, files: list[el.SourceFile]) -> tuple[Model, list[Diagno
             add("evidence", model.evidence, e)
         for a in f.arguments:
             add("argument", model.arguments, a)
+        for s in f.ffs:
+            add("ffs", model.ffs, s)
         for d in f.deviations:
             if d.name in el.BASE_DEVIATIONS or d.name in model.deviations:
                 where = "built in" if d.name in el.BASE_DEVIATIONS else f"declared at {model.deviations[d.name].location}"
@@ -249,6 +254,18 @@ def assemble(root: Path, files: list[el.SourceFile]) -> tuple[Model, list[Diagno
                 diags.append(dg.make(
                     dg.BAD_RISK_MATRIX, f"package '{f.package}' already defines its risk matrix at {matrix.location}",
                     f.risk_matrix.location, "define the risk matrix once per package"))
+        if f.risk_graph is not None:
+            graph = model.risk_graph_by_package.setdefault(f.package, f.risk_graph)
+            if graph is not f.risk_graph:
+                diags.append(dg.make(
+                    dg.BAD_RISK_GRAPH, f"package '{f.package}' already defines its risk graph at {graph.location}",
+                    f.risk_graph.location, "define the risk graph once per package"))
+        if f.dal_reduction is not None:
+            table = model.dal_reduction_by_package.setdefault(f.package, f.dal_reduction)
+            if table is not f.dal_reduction:
+                diags.append(dg.make(
+                    dg.BAD_DAL_TABLE, f"package '{f.package}' already defines its dal_reduction at {table.location}",
+                    f.dal_reduction.location, "define the reduction options once per package"))
     _resolve_parameters(model, diags)
     return model, diags
 

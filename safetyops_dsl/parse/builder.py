@@ -35,7 +35,7 @@ _ATTR_KEYWORD = {
     "Lopa": "lopa", "HazardProbability": "probability", "Residual": "residual", "FlightPhase": "phase",
     "AircraftFunction": "function", "Demand": "demand", "SilAttr": "sil", "Target": "target",
     "Situation": "situation", "When": "when", "SystemRef": "system", "MissionTime": "mission_time",
-    "SafeState": "safe_state", "Ftti": "ftti", "Acceptance": "acceptance",
+    "SafeState": "safe_state", "Ftti": "ftti", "Acceptance": "acceptance", "RiskGraphClasses": "risk_graph",
 }
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -114,6 +114,9 @@ class FileBuilder:
         mission_loc: Location | None = None
         standard: el.StandardDecl | None = None
         matrix: el.RiskMatrix | None = None
+        graph: el.RiskGraph | None = None
+        dal: el.DalReduction | None = None
+        ffs: list[el.Ffs] = []
         buckets: dict[str, list[Any]] = {k: [] for k in ("par", "dev", "comp", "haz", "goal", "req", "ev", "arg", "pol")}
         order: list[tuple[str, str]] = []
         for e in tx.elements:
@@ -129,7 +132,17 @@ class FileBuilder:
                 matrix = el.RiskMatrix(tuple(e.severities), tuple(e.probabilities),
                                        tuple((r.level, tuple(r.zones)) for r in e.rows), self.loc(e))
                 continue
-            if kind == "Parameter":
+            if kind == "RiskGraph":
+                graph = self.risk_graph(e)
+                continue
+            if kind == "DalReduction":
+                dal = el.DalReduction(e.title or "", e.source or "", tuple(
+                    el.DalOption(o.top, o.name, o.level, o.count, o.others, self.loc(o)) for o in e.options),
+                    self.loc(e))
+                continue
+            if kind == "Ffs":
+                ffs.append(self.ffs(e, package))
+            elif kind == "Parameter":
                 buckets["par"].append(el.Parameter(e.name, package, self.qexpr(e.expr), e.description or "",
                                                    self.loc(e), self.uncertainty(e.uncertainty)))
             elif kind == "Deviation":
@@ -171,8 +184,26 @@ class FileBuilder:
             mission_time_location=mission_loc,
             standard=standard,
             risk_matrix=matrix,
+            risk_graph=graph,
+            dal_reduction=dal,
+            ffs=tuple(ffs),
             order=tuple(order),
         )
+
+    def risk_graph(self, e: Any) -> el.RiskGraph:
+        levels = tuple(
+            el.RiskGraphLevel(lv.name, p.kind, lv.text, self.frequency(lv.below) if lv.below else None, self.loc(lv))
+            for p in e.parameters for lv in p.levels)
+        rows = tuple(el.RiskGraphRow(" ".join(r.path), r.name, tuple(r.outcomes), self.loc(r)) for r in e.rows)
+        return el.RiskGraph(e.title or "", e.source or "", levels, rows, self.loc(e))
+
+    def ffs(self, e: Any, package: str) -> el.Ffs:
+        members = tuple(el.FfsMember(self.ref(a.ref), a.kind, a.level, a.text or "", self.loc(a))
+                        for a in e.attrs if type(a).__name__ == "FfsMember")
+        claims = tuple(el.Independence(a.kind, a.text, tuple(self.ref(r) for r in a.evidence), self.loc(a))
+                       for a in e.attrs if type(a).__name__ == "FfsIndependence")
+        return el.Ffs(e.name, package, e.title or "", tuple(self.ref(c) for c in e.conditions), claims, members,
+                      self.loc(e))
 
     def deviation(self, e: Any, package: str) -> el.Deviation:
         return el.Deviation(e.name, e.base or None, e.description or "", self.loc(e), package)
@@ -632,6 +663,9 @@ class FileBuilder:
                 fields["mission_time_hours"] = self.hours(a.time)
             elif kind == "Acceptance":
                 fields["acceptance"] = self.acceptance(e.name, a)
+            elif kind == "RiskGraphClasses":
+                fields["risk_graph"] = el.RiskGraphClasses(
+                    tuple(a.classes), self.frequency(a.demand) if a.demand else None, self.loc(a))
         return el.Hazard(name=e.name, package=package, title=e.title or "", location=self.loc(e),
                          attribute_locations=tuple(written), **fields)
 

@@ -44,7 +44,7 @@ def test_locations_are_presentation_and_names_are_keys() -> None:
 
 def test_the_source_file_lists_every_top_level_kind_the_diff_compares() -> None:
     kinds = {r.member for _, r in roles(el.SourceFile) if r.kind == "members"}
-    assert kinds == set(diff.TOP_KINDS) | {"parameter", "deviation", "policy"}
+    assert kinds == set(diff.TOP_KINDS) | {"parameter", "deviation", "policy", "ffs"}
 
 
 def test_an_unknown_value_is_an_internal_error_not_a_skipped_field() -> None:

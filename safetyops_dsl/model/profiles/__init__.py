@@ -39,7 +39,7 @@ ISO26262 = Profile(
     (("severity", ("S0", "S1", "S2", "S3")), ("exposure", ("E0", "E1", "E2", "E3", "E4")),
      ("controllability", ("C0", "C1", "C2", "C3"))), False,
 )
-_IEC_HAZARD = _COMMON_HAZARD | {"lopa"}
+_IEC_HAZARD = _COMMON_HAZARD | {"lopa", "risk_graph"}
 _IEC_GOAL = _COMMON_GOAL | {"demand", "sil"}
 IEC61508 = Profile(
     "iec61508", "IEC 61508", "IEC 61508:2010 (ed. 2)", "SIL", "hazard", "safety function",
