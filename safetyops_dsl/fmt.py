@@ -505,6 +505,8 @@ class _Shape:
             lambda k: self._seq(k, self._w("beta"), self._w("alpha"), self._number),
             lambda k: self._seq(k, self._w("uniform"), self._literal, self._w("to"), self._literal),
             lambda k: self._seq(k, self._w("normal"), self._w("sd"), self._literal),
+            lambda k: self._seq(k, self._w("histogram"), self._w("from"), self._literal, lambda x: self._list(
+                x, lambda b: self._seq(b, self._w("to"), self._literal, self._w("weight"), self._number))),
         ))
 
     def _assume(self, i: int) -> int | None:

@@ -78,6 +78,9 @@ def deviate(u: el.Uncertainty, mean: float) -> MefExpr:
         return MefExpr("beta-deviate", args=(num(u.a), num(u.a * (1.0 - mean) / mean if mean else 0.0)))
     if u.kind == "uniform":
         return MefExpr("uniform-deviate", args=(num(u.a), num(u.b)))
+    if u.kind == "histogram":  # MEF: the lower boundary, then per bin its upper boundary and weight
+        return MefExpr("histogram", args=(num(u.a), *(MefExpr("bin", args=(num(e), num(w)))
+                                                        for e, w in zip(u.edges, u.weights, strict=True))))
     return MefExpr("normal-deviate", args=(num(mean), num(u.a)))
 
 

@@ -522,6 +522,16 @@ class FileBuilder:
             sd = self.qexpr(a.sd)
             assert isinstance(sd, el.Num)
             return el.Uncertainty("normal", sd.value, 0.0, loc, sd.dim)
+        if a.kind == "histogram":
+            low = self.qexpr(a.low)
+            uppers = [self.qexpr(b.upper) for b in a.bins]
+            assert isinstance(low, el.Num) and all(isinstance(u, el.Num) for u in uppers)
+            return el.Uncertainty(
+                "histogram", low.value, 0.0, loc, low.dim, 0,
+                edges=tuple(u.value for u in uppers if isinstance(u, el.Num)),
+                weights=tuple(self.number(b.weight) for b in a.bins),
+                edge_dims=tuple(u.dim for u in uppers if isinstance(u, el.Num)),
+                bin_locations=tuple(self.loc(b) for b in a.bins))
         return el.Uncertainty(a.kind, self.number(a.a), 0.0, loc)
 
     def proof_test(self, a: Any) -> el.ProofTest:
