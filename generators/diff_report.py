@@ -23,6 +23,7 @@ KIND_WORDS = {
     "connection": "connection",
     "ml_model": "ML model", "dataset": "dataset", "metric": "metric", "deviation": "deviation",
     "policy": "policy rule", "mission_time": "mission time", "standard": "standard", "risk_matrix": "risk matrix",
+    "flight_phase": "flight phase",
     "parameter": "parameter", "assumption": "input assumption", "odd": "ODD", "odd_attribute": "ODD attribute",
     "acceptance": "acceptance criterion",
 }

@@ -620,6 +620,9 @@ class _Shape:
             return self._duration(i + 1)
         if word == "standard":
             return self._name(i + 1)
+        if word == "flight_phase":
+            j = self._seq(i + 1, self._name, self._duration)
+            return None if j is None else self._opt(j, self._string)
         if word == "risk_matrix":
             return self._block(i + 1, 0, self._matrix_line)
         if word == "parameter":

@@ -55,7 +55,7 @@ KIND_RANK = {k: i for i, k in enumerate(
                  "gsn_node",
                  "ml_model",
                  "dataset", "metric", "odd", "odd_attribute", "acceptance", "parameter", "deviation", "policy",
-                 "mission_time", "standard", "risk_matrix"))}
+                 "mission_time", "standard", "risk_matrix", "flight_phase"))}
 MEMBER_KINDS = ("component", "argument")  # top-level kinds whose members are diffed one by one
 REL_TOLERANCE = 1e-9
 
@@ -508,6 +508,9 @@ def _model_level_changes(old: Model, new: Model) -> list[Change]:
             {k: {"standard": v.name} for k, v in new.standard_by_package.items()})
     compare("risk_matrix", {k: canon(v) for k, v in old.risk_matrix_by_package.items()},
             {k: canon(v) for k, v in new.risk_matrix_by_package.items()})
+    compare("flight_phase", {f"{k}.{n}": canon(v) for k, ps in old.flight_phases_by_package.items()
+                             for n, v in ps.items()},
+            {f"{k}.{n}": canon(v) for k, ps in new.flight_phases_by_package.items() for n, v in ps.items()})
     return out
 
 

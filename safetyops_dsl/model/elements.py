@@ -752,6 +752,17 @@ class RiskMatrix:
 
 
 @dataclass(frozen=True)
+class FlightPhaseDef:
+    """`flight_phase NAME DURATION`: a phase of the average flight (ARP4761A operating profile); a failure
+    condition's `phase` list names these, and their durations are its at-risk time."""
+
+    name: str = field(metadata=key())
+    hours: float = field(metadata=compared(label="duration", unit=" h"))
+    description: str = field(metadata=compared())
+    location: Location = field(metadata=presentation(LOCATION))
+
+
+@dataclass(frozen=True)
 class StandardDecl:
     name: str
     location: Location = field(metadata=presentation(LOCATION))
@@ -792,5 +803,7 @@ class SourceFile:
     mission_time_location: Location | None = field(default=None, metadata=presentation(LOCATION))
     standard: StandardDecl | None = None  # per package (Model.standard_by_package)
     risk_matrix: RiskMatrix | None = None  # per package (Model.risk_matrix_by_package)
+    # per package (Model.flight_phases_by_package): the ARP4761A operating profile
+    flight_phases: tuple[FlightPhaseDef, ...] = ()
     # Element order as written: (kind, name) for the formatter and for stable listings.
     order: tuple[tuple[str, str], ...] = field(default=(), metadata=presentation("the order elements are written in"))

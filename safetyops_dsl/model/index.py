@@ -44,6 +44,8 @@ class Model:
     # `standard NAME` at file level holds for the whole package (model/profiles); packages without one: iso26262
     standard_by_package: dict[str, el.StandardDecl] = field(default_factory=dict)
     risk_matrix_by_package: dict[str, el.RiskMatrix] = field(default_factory=dict)  # ISO 14971
+    # ARP4761A operating profile: package -> flight phase name -> its declaration
+    flight_phases_by_package: dict[str, dict[str, el.FlightPhaseDef]] = field(default_factory=dict)
     # simple name -> [(kind, qualified name)]
     _by_name: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _rel_of: dict[str, str] = field(default_factory=dict)  # display path -> root-relative path
@@ -243,6 +245,13 @@ def assemble(root: Path, files: list[el.SourceFile]) -> tuple[Model, list[Diagno
                     f"it cannot also be '{f.standard.name}'",
                     f.standard.location, "declare a package's standard once; put the parts analysed against another "
                     "standard in their own package"))
+        for ph in f.flight_phases:
+            known = model.flight_phases_by_package.setdefault(f.package, {})
+            if ph.name in known:
+                diags.append(dg.make(dg.DUPLICATE, f"flight phase '{ph.name}' is already declared at "
+                                     f"{known[ph.name].location}", ph.location, "declare each flight phase once"))
+                continue
+            known[ph.name] = ph
         if f.risk_matrix is not None:
             matrix = model.risk_matrix_by_package.setdefault(f.package, f.risk_matrix)
             if matrix is not f.risk_matrix:

@@ -114,6 +114,7 @@ class FileBuilder:
         mission_loc: Location | None = None
         standard: el.StandardDecl | None = None
         matrix: el.RiskMatrix | None = None
+        phases: list[el.FlightPhaseDef] = []
         buckets: dict[str, list[Any]] = {k: [] for k in ("par", "dev", "comp", "haz", "goal", "req", "ev", "arg", "pol")}
         order: list[tuple[str, str]] = []
         for e in tx.elements:
@@ -124,6 +125,9 @@ class FileBuilder:
                 continue
             if kind == "Standard":
                 standard = el.StandardDecl(e.name, self.loc(e))
+                continue
+            if kind == "FlightPhaseDef":
+                phases.append(el.FlightPhaseDef(e.name, self.hours(e.duration), e.description or "", self.loc(e)))
                 continue
             if kind == "RiskMatrix":
                 matrix = el.RiskMatrix(tuple(e.severities), tuple(e.probabilities),
@@ -171,6 +175,7 @@ class FileBuilder:
             mission_time_location=mission_loc,
             standard=standard,
             risk_matrix=matrix,
+            flight_phases=tuple(phases),
             order=tuple(order),
         )
 

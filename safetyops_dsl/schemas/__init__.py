@@ -17,7 +17,7 @@ VERSIONS: dict[str, str] = {
     "sops-diagnostics": "1.0.0",  # sops check --format json
     "sops-fmea": "1.0.0",
     "sops-fmeda": "1.0.0",
-    "sops-hara": "1.0.0",
+    "sops-hara": "1.1.0",  # 1.1: profile.fha[].at_risk_h
     "sops-trace": "1.0.0",
     "sops-diff": "1.0.0",
     "sops-gate": "1.0.0",

@@ -31,7 +31,7 @@ LOCK = {
     "sops-fta": ("1.1.0", "cbf2dbb53525e862916068206f2db581b0ee4683c0769021043654b2c25ca68b"),
     "sops-gate": ("1.0.0", "ca35ebb09ec555f37486c637d16ce142d38a1d3cecd034fdc279af1d6c396adc"),
     "sops-gsn": ("1.0.0", "d3045f9651e96b7020a3d71064fb7495d990b8d6dac39ac13692ecad165ecc65"),
-    "sops-hara": ("1.0.0", "80321f26d82d751215848771f4dcd8202a9bab5816281a260522bf4c54fef5d4"),
+    "sops-hara": ("1.1.0", "83e14462225d586e3b310f80410008d5bad6e374a9dc80ec555bbe273cbcb20a"),
     "sops-injection-campaign": ("1.0.0", "4d9c2ff6fa45ff57272f1e54fa506cebcf2e2279b439641182611313cc559a66"),
     "sops-injection-results": ("1.0.0", "ef87506e108b71412aed872fc4f606e4632dfbe1a00eec0e80c791fb0f656e96"),
     "sops-sotif": ("1.0.0", "6f98837d42555bd1e8ee4c3770dc2c4052c662f6a09a247bb0327c2992d519ed"),
