@@ -26,6 +26,7 @@ KIND_WORDS = {
     "risk_graph": "risk graph", "risk_graph_level": "risk graph level", "risk_graph_row": "risk graph row",
     "dal_reduction": "FDAL/IDAL reduction options", "dal_option": "reduction option", "ffs": "functional failure set",
     "ffs_member": "FFS member", "independence": "independence claim",
+    "flight_phase": "flight phase",
     "parameter": "parameter", "assumption": "input assumption", "odd": "ODD", "odd_attribute": "ODD attribute",
     "acceptance": "acceptance criterion",
 }

@@ -270,18 +270,30 @@ def _demand_md(demand: Sequence[DemandRow]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _figures_json(f: UncertaintyFigures) -> dict[str, object]:
+    return {"trials": f.trials, "seed": f.seed, "mean": f.mean, "std": f.std, "p05": f.p05, "p50": f.p50,
+            "p95": f.p95, "error_factor": _num(f.error_factor),
+            "histogram": [{"lower": b.lower, "upper": b.upper, "count": b.count} for b in f.histogram]}
+
+
 def uncertainty_json(figures: Mapping[str, UncertaintyFigures]) -> dict[str, dict[str, object]]:
+    """Per top event the distribution of P(top) at the mission time; `pfd_avg`: that of the PFDavg over the same
+    trials, for a tree whose events depend on time (demand mode)."""
     out: dict[str, dict[str, object]] = {}
     for name, f in sorted(figures.items()):
-        out[name] = {"trials": f.trials, "seed": f.seed, "mean": f.mean, "std": f.std, "p05": f.p05, "p50": f.p50,
-                     "p95": f.p95, "error_factor": _num(f.error_factor),
-                     "histogram": [{"lower": b.lower, "upper": b.upper, "count": b.count} for b in f.histogram]}
+        out[name] = _figures_json(f)
+        if f.pfd_avg is not None:
+            out[name]["pfd_avg"] = _figures_json(f.pfd_avg)
     return out
 
 
 def _uncertainty_rows(figures: Mapping[str, UncertaintyFigures]) -> list[list[str]]:
     return [[name, str(f.trials), str(f.seed), _fmt(f.mean), _fmt(f.std), _fmt(f.p05), _fmt(f.p50), _fmt(f.p95),
              _fmt(f.error_factor)] for name, f in sorted(figures.items())]
+
+
+def _pfd_uncertainty(figures: Mapping[str, UncertaintyFigures]) -> dict[str, UncertaintyFigures]:
+    return {name: f.pfd_avg for name, f in figures.items() if f.pfd_avg is not None}
 
 
 _UNCERTAINTY_HEADER = ["top event", "trials", "seed", "mean", "std", "p05", "p50", "p95", "error factor"]
@@ -316,6 +328,10 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             text += "\n## Uncertainty (Monte Carlo)\n\n" + "\n".join(_md_table(
                 _UNCERTAINTY_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _uncertainty_rows(uncertainty)],
                 set(range(1, 9)))) + "\n"
+            if pfd := _pfd_uncertainty(uncertainty):
+                text += "\n### PFDavg over the same trials\n\n" + "\n".join(_md_table(
+                    _UNCERTAINTY_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _uncertainty_rows(pfd)],
+                    set(range(1, 9)))) + "\n"
         return text
     text = to_text(pairs)
     if goal_checks:
@@ -328,4 +344,8 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
         title = "Uncertainty: P(top) over Monte Carlo trials (error factor = sqrt(p95 / p05))"
         text += "\n" + title + "\n" + "=" * len(title) + "\n"
         text += "\n".join(_table(_UNCERTAINTY_HEADER, _uncertainty_rows(uncertainty), set(range(1, 9)))) + "\n"
+        if pfd := _pfd_uncertainty(uncertainty):
+            title = "Uncertainty: PFDavg over the same trials (time average on the BDD per trial)"
+            text += "\n" + title + "\n" + "=" * len(title) + "\n"
+            text += "\n".join(_table(_UNCERTAINTY_HEADER, _uncertainty_rows(pfd), set(range(1, 9)))) + "\n"
     return show_hidden(text)  # for a terminal: every hidden character (bidi control, zero-width) written out

@@ -56,6 +56,7 @@ from safetyops_dsl.analysis.trace import TraceGraph
 from safetyops_dsl.diagnostics import Diagnostic, show_hidden
 from safetyops_dsl.fta.result import FtaResult
 from safetyops_dsl.fta.tree import FaultTree
+from safetyops_dsl.fta.uncertainty import UncertaintyFigures
 from safetyops_dsl.model.index import Model
 
 TEMPLATES = Path(__file__).parent / "templates" / "site"
@@ -125,6 +126,39 @@ class SiteData:
     trace_pages: list[TracePage] = field(default_factory=list)
     global_trace_graph: bool = True  # exports/trace.svg exists
     sotif: Document | None = None  # the SOTIF table and ODD coverage (generators/sotif_report.py): ML models only
+    # hazard -> its Monte Carlo figures (`sops build --uncertainty N`); the fault-tree page draws the histogram
+    uncertainty: dict[str, UncertaintyFigures] = field(default_factory=dict)
+
+
+# -- the uncertainty histogram (drawn by the fta page's template) ----------------------------------------------
+
+CHART_W, CHART_H, CHART_PAD_L, CHART_PAD_B, CHART_PAD_T = 480, 200, 56, 44, 12
+
+
+def histogram_chart(title: str, f: UncertaintyFigures) -> dict[str, Any]:
+    """The geometry of a Monte Carlo histogram as an SVG chart: bars, the x axis ticks at both ends and the 5 /
+    50 / 95 % quantiles marked as dashed lines; numbers rounded so the bytes are stable."""
+    lo, hi = f.histogram[0].lower, f.histogram[-1].upper
+    span = (hi - lo) or 1.0
+    plot_w, plot_h = CHART_W - CHART_PAD_L - 8, CHART_H - CHART_PAD_B - CHART_PAD_T
+    top = max(b.count for b in f.histogram) or 1
+
+    def x(v: float) -> float:
+        return round(CHART_PAD_L + (v - lo) / span * plot_w, 2)
+
+    bars = []
+    for b in f.histogram:
+        h = round(b.count / top * plot_h, 2)
+        bars.append({"x": x(b.lower), "w": max(round(x(b.upper) - x(b.lower) - 1, 2), 0.5), "y":
+                     round(CHART_PAD_T + plot_h - h, 2), "h": h, "count": b.count,
+                     "range": f"{b.lower:.3g} to {b.upper:.3g}"})
+    marks = [{"x": x(v), "label": label, "value": f"{v:.3g}"} for label, v in
+             (("p05", f.p05), ("p50", f.p50), ("p95", f.p95))]
+    return {"title": title, "w": CHART_W, "h": CHART_H, "left": CHART_PAD_L, "right": CHART_W - 8,
+            "base": CHART_PAD_T + plot_h, "top": CHART_PAD_T, "bars": bars, "marks": marks, "max": top,
+            "lo": f"{lo:.3g}", "hi": f"{hi:.3g}", "f": f,
+            "desc": f"{f.trials} trials, seed {f.seed}: mean {f.mean:.3g}, 5 % {f.p05:.3g}, median {f.p50:.3g}, "
+                    f"95 % {f.p95:.3g}"}
 
 
 # -- source links ------------------------------------------------------------------------------------------------
@@ -602,7 +636,11 @@ def render_site(data: SiteData) -> dict[str, str]:
              facts=facts[p.tree.name], svg=_inline_svg(p.svg, "svg"), cut_sets=cut_sets, importance=importance,
              more_pages=[{"name": n, "svg": _inline_svg(svg, f"svg-{slug(n)}")} for n, svg in p.more_pages],
              checks=[c for c in data.goal_checks if p.tree.name in c.hazards or p.tree.name in c.missing],
-             stem=p.stem, top_loc=top_loc)
+             stem=p.stem, top_loc=top_loc,
+             histograms=[histogram_chart(title, f) for title, f in (
+                 ("P(top) at the mission time", data.uncertainty.get(p.tree.name)),
+                 ("PFDavg", getattr(data.uncertainty.get(p.tree.name), "pfd_avg", None))) if f is not None],
+             uncertainty=data.uncertainty.get(p.tree.name))
 
     # tables
     table_docs = [("fmea", data.fmea), ("fmeda", data.fmeda), ("hara", data.hara)]

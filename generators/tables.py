@@ -493,14 +493,17 @@ def profile_sheets(report: ProfileReport) -> tuple[Sheet, ...]:
         cols = (
             Column("Failure condition", "mono", refers="hazard"), Column("Title"), Column("Function"),
             Column("Phases"), Column("Class"), Column("Objective (per FH)", "num", "g"), Column("Qualitative"),
-            Column("FDAL"), Column("Flight time (h)", "num", "g"), Column("Achieved (per FH)", "num", ".3g"),
+            Column("FDAL"), Column("Flight time (h)", "num", "g"), Column("At-risk time (h)", "num", "g"),
+            Column("Achieved (per FH)", "num", ".3g"),
             Column("Single failures"), Column("Verdict", "status"), Column("Problems"),
         )
         rows = tuple((r.condition, r.title, r.function, _join(r.phases), r.classification, _r(r.objective_per_fh),
-                      r.qualitative, r.fdal, _r(r.flight_time_h), _r(r.achieved_per_fh), _join(r.single_failures),
+                      r.qualitative, r.fdal, _r(r.flight_time_h), _r(r.at_risk_h) if r.at_risk_h is not None else "flight",
+                      _r(r.achieved_per_fh), _join(r.single_failures),
                       r.verdict, _join(r.problems, "; ")) for r in report.fha)
         out.append(Sheet("FHA", "Failure conditions: FHA, PSSA/SSA (ARP4761A, AC 25.1309-1B)", cols, rows, notes=(
-            "Achieved: P(failure condition over one flight of the mission time) / flight time.",
+            "Achieved: P(failure condition over one flight of the mission time) / flight time; a condition whose "
+            "flight phases have declared durations (flight_phase) is exposed for their at-risk time only.",
             "Single failures: order-1 minimal cut sets (common causes included); none may lead to a Catastrophic "
             "condition.")))
     if report.dal:

@@ -136,6 +136,9 @@ class BuildOptions:
     single_file: bool = False  # also write OUT/report.html: the whole site in one offline file
     campaign_results: tuple[str, ...] = ()  # fault-injection results (default: injection.* in the result folders)
     mlflow: str | None = None  # an MLflow tracking URI: ML metric evidence from the model registry
+    # Monte Carlo trials per fault tree with uncertain events (0: none); seed fixed (UNCERTAINTY_SEED), so the
+    # same inputs give the same bytes; the fault-tree pages draw the histogram
+    uncertainty: int = 0
 
 
 class InputsChanged(Exception):
@@ -241,6 +244,7 @@ def options_record(opts: BuildOptions, out: Path) -> dict[str, Any]:
         **({"single_file": True} if opts.single_file else {}),
         **({"campaign_results": [_rel(p, out) for p in opts.campaign_results]} if opts.campaign_results else {}),
         **({"mlflow": _mlflow_record(opts.mlflow, out)} if opts.mlflow else {}),
+        **({"uncertainty": opts.uncertainty} if opts.uncertainty else {}),
     }
 
 
@@ -274,6 +278,7 @@ def options_from_record(record: dict[str, Any], out: Path) -> BuildOptions:
         single_file=bool(record.get("single_file", False)),
         campaign_results=tuple(back(p) for p in record.get("campaign_results", [])),
         mlflow=_mlflow_back(record["mlflow"], out) if record.get("mlflow") else None,
+        uncertainty=int(record.get("uncertainty", 0)),
     )
 
 
@@ -419,6 +424,7 @@ def _absolute(opts: BuildOptions) -> BuildOptions:
         cache_dir=ab(opts.cache_dir) if opts.cache_dir else None,
         single_file=opts.single_file,
         campaign_results=tuple(ab(p) for p in opts.campaign_results),
+        uncertainty=opts.uncertainty,
     )
 
 
@@ -497,10 +503,11 @@ def _analyse(opts: BuildOptions, root: Path, progress: Progress, with_gsn: bool)
             raise BuildError(dg.sort_unique(ops_errors), checked.sources, checked.file_count)
     results = pipeline.analyse(model, pipeline.Options(
         results=result_files, file_policy=tuple(file_rules), use_git=opts.use_git, with_gsn=with_gsn, ops=ops,
-        campaign_results=opts.campaign_results,
+        campaign_results=opts.campaign_results, uncertainty_trials=opts.uncertainty,
     ), progress)
     try:
         results.trees  # noqa: B018 - the engine may refuse a tree (a resource limit): a BuildError, not a crash
+        results.uncertainty  # noqa: B018 - likewise a distribution that cannot be sampled
     except dg.DiagnosticError as exc:
         raise BuildError(list(exc.diagnostics), checked.sources, checked.file_count) from exc
     digests.update(results.result_digests)
@@ -829,6 +836,7 @@ def render_artifacts(a: Analysis, out: Path, progress: Progress | None = None,
                                         trace_report.neighbourhood(a.trace, n)[2]) for n in trace_elements],
             global_trace_graph=global_graph,
             sotif=sotif_report.sotif_document(sotif) if sotif is not None else None,
+            uncertainty=dict(a.results.uncertainty),
         )
         pages = site.render_site(data)
         for path, text in pages.items():

@@ -226,6 +226,11 @@ PROOF_TEST_BEYOND_MISSION = _code("SOPS163", E, "proof-test interval longer than
 BAD_PROOF_TEST = _code("SOPS164", E, "invalid proof test or repair time")
 BAD_ASSUMPTION = _code("SOPS165", E, "assumption about something that is not a system input")
 BAD_DISTRIBUTION = _code("SOPS166", E, "impossible uncertainty distribution")
+HISTOGRAM_BOUNDARIES = _code("SOPS167", E, "histogram bin boundaries not increasing")
+HISTOGRAM_WEIGHTS = _code("SOPS168", E, "histogram weight negative or weights summing to zero")
+HISTOGRAM_DOMAIN = _code("SOPS169", E, "histogram outside the domain of the value it spreads")
+UNKNOWN_FLIGHT_PHASE = _code("SOPS170", E, "failure condition names a flight phase the operating profile lacks")
+AT_RISK_BEYOND_FLIGHT = _code("SOPS171", E, "at-risk time of a failure condition longer than the flight")
 # SOPS120-139: the ODD as data, data coverage, SOTIF (ISO 21448) and the ML safety case
 ODD_VALUE_OUTSIDE_DOMAIN = _code("SOPS120", E, "ODD attribute value outside its declared domain")
 ODD_DUPLICATE_ATTRIBUTE = _code("SOPS121", E, "ODD attribute declared twice")

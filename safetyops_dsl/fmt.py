@@ -509,6 +509,8 @@ class _Shape:
             lambda k: self._seq(k, self._w("beta"), self._w("alpha"), self._number),
             lambda k: self._seq(k, self._w("uniform"), self._literal, self._w("to"), self._literal),
             lambda k: self._seq(k, self._w("normal"), self._w("sd"), self._literal),
+            lambda k: self._seq(k, self._w("histogram"), self._w("from"), self._literal, lambda x: self._list(
+                x, lambda b: self._seq(b, self._w("to"), self._literal, self._w("weight"), self._number))),
         ))
 
     def _assume(self, i: int) -> int | None:
@@ -622,6 +624,9 @@ class _Shape:
             return self._duration(i + 1)
         if word == "standard":
             return self._name(i + 1)
+        if word == "flight_phase":
+            j = self._seq(i + 1, self._name, self._duration)
+            return None if j is None else self._opt(j, self._string)
         if word == "risk_matrix":
             return self._block(i + 1, 0, self._matrix_line)
         if word == "risk_graph":

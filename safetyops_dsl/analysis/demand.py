@@ -30,7 +30,7 @@ from safetyops_dsl.analysis.synthesis import SynthesisResult
 from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, DiagnosticError, Location, make
 from safetyops_dsl.fta import ccf
 from safetyops_dsl.fta.bdd import BddTooLarge
-from safetyops_dsl.fta.demand import DemandFigures, demand_figures
+from safetyops_dsl.fta.demand import DemandFigures, demand_figures, demand_mode
 from safetyops_dsl.fta.engine import analyse as analyse_tree
 from safetyops_dsl.fta.result import AnalysisOptions
 from safetyops_dsl.fta.timing import Timing
@@ -82,7 +82,7 @@ def build_demand(syntheses: list[SynthesisResult], max_bdd_nodes: int = 1 << 24)
 
 def has_demand(tree: FaultTree) -> bool:
     """Something in the tree is proof-tested or repaired (else P(top) at the mission time is the figure)."""
-    return any(e.timing is not None and e.timing.kind in ("periodic-test", "GLM") for e in tree.basic_events.values())
+    return demand_mode(tree)
 
 
 def demand_row(tree: FaultTree, syn: SynthesisResult | None, max_bdd_nodes: int = 1 << 24) -> DemandRow | None:

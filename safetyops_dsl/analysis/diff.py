@@ -56,7 +56,7 @@ KIND_RANK = {k: i for i, k in enumerate(
                  "ml_model",
                  "dataset", "metric", "odd", "odd_attribute", "acceptance", "parameter", "deviation", "policy",
                  "mission_time", "standard", "risk_matrix", "risk_graph", "risk_graph_level", "risk_graph_row",
-                 "dal_reduction", "dal_option", "ffs", "ffs_member", "independence"))}
+                 "dal_reduction", "dal_option", "ffs", "ffs_member", "independence", "flight_phase"))}
 MEMBER_KINDS = ("component", "argument")  # top-level kinds whose members are diffed one by one
 REL_TOLERANCE = 1e-9
 
@@ -514,6 +514,9 @@ def _model_level_changes(old: Model, new: Model) -> list[Change]:
     compare("dal_reduction", {k: _record(v) for k, v in old.dal_reduction_by_package.items()},
             {k: _record(v) for k, v in new.dal_reduction_by_package.items()})
     compare("ffs", {k: _record(v) for k, v in old.ffs.items()}, {k: _record(v) for k, v in new.ffs.items()})
+    compare("flight_phase", {f"{k}.{n}": canon(v) for k, ps in old.flight_phases_by_package.items()
+                             for n, v in ps.items()},
+            {f"{k}.{n}": canon(v) for k, ps in new.flight_phases_by_package.items() for n, v in ps.items()})
     return out
 
 

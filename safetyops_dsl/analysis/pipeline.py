@@ -45,6 +45,7 @@ from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.fta.engine import analyse as analyse_tree
 from safetyops_dsl.fta.result import AnalysisOptions, FtaResult
 from safetyops_dsl.fta.tree import FaultTree
+from safetyops_dsl.fta.uncertainty import SampleError, UncertaintyFigures, propagate
 from safetyops_dsl.model.elements import PolicyRule
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.links import links
@@ -79,6 +80,8 @@ class Options:
     campaign_results: tuple[str, ...] = ()  # fault-injection results (JUnit XML or sops-injection-results JSON)
     confidence: float = DEFAULT_CONFIDENCE  # of the measured coverage's lower bound
     ops: OpsResults | None = None  # what the model registry (MLflow) answered, read by the caller
+    uncertainty_trials: int = 0  # Monte Carlo trials per tree with uncertain events (0: none)
+    uncertainty_seed: int = 1
 
 
 class Results:
@@ -113,6 +116,25 @@ class Results:
         61508-6 formulas beside them. Raises DiagnosticError where a tree's BDD is too large."""
         with self.progress.phase("demand"):
             return build_demand(self.syntheses)
+
+    @cached_property
+    def uncertainty(self) -> dict[str, UncertaintyFigures]:
+        """Hazard name -> the Monte Carlo over its tree's distributions (P(top), and the PFDavg of a demand-mode
+        tree), for trees with uncertain events; empty unless `options.uncertainty_trials`. Raises
+        DiagnosticError on a distribution that cannot be sampled."""
+        if not self.options.uncertainty_trials:
+            return {}
+        out: dict[str, UncertaintyFigures] = {}
+        with self.progress.phase("uncertainty"):
+            for syn in self.syntheses:
+                try:
+                    fig = propagate(syn.tree, self.options.uncertainty_trials, self.options.uncertainty_seed)
+                except SampleError as exc:
+                    raise dg.DiagnosticError([dg.make(dg.BAD_DISTRIBUTION, f"cannot sample the fault tree of "
+                                                      f"'{syn.tree.name}': {exc}", syn.hazard.location)]) from exc
+                if fig is not None:
+                    out[syn.tree.name] = fig
+        return out
 
     @cached_property
     def goal_checks(self) -> list[GoalCheck]:

@@ -42,7 +42,7 @@ from safetyops_dsl.model.profiles.classify import (
     required_sil,
     risk_graph_derivations,
 )
-from safetyops_dsl.model.semantics import hazard_system
+from safetyops_dsl.model.semantics import at_risk_hours, hazard_system
 
 NOT_COMPUTED = "not computed"
 # HFT needs every minimal cut set of the function's tree without common causes; past this many it is not
@@ -114,6 +114,9 @@ class FhaRow:
     objective_per_fh: float | None
     fdal: str
     flight_time_h: float
+    # the at-risk time on the average flight (the durations of its flight phases) where the package declares
+    # them: the exposure of the condition's fault tree; None: the whole flight
+    at_risk_h: float | None
     achieved_per_fh: float | None  # None: no fault tree
     single_failures: tuple[str, ...]  # order-1 minimal cut sets (events)
     verdict: str  # pass | fail | no tree
@@ -286,6 +289,7 @@ def _fha_rows(model: Model, results: Mapping[str, tuple[FtaResult, float]]) -> l
         if cls not in arp4761a.CLASSES:
             continue
         flight = hz.mission_time_hours or model.mission_time(hz.package)
+        at_risk = at_risk_hours(model, hz)
         found = results.get(hz.name)
         objective = arp4761a.OBJECTIVE_PER_FH[cls]
         problems: list[str] = []
@@ -293,7 +297,9 @@ def _fha_rows(model: Model, results: Mapping[str, tuple[FtaResult, float]]) -> l
         if found is not None:
             res, t = found
             p = res.exact_probability if res.exact_probability is not None else res.probability
-            achieved = p / t if t > 0 else p
+            # AMC 25.1309 11e: P(over the flight) / flight time, the tree exposed for the at-risk time only
+            per = flight if at_risk is not None else t
+            achieved = p / per if per > 0 else p
             singles = tuple(cs[0] for cs in res.cut_sets if len(cs) == 1)
             if res.cut_sets_by_order.get(1, 0) > len(singles):
                 singles += (f"... {res.cut_sets_by_order[1] - len(singles)} more",)
@@ -304,7 +310,7 @@ def _fha_rows(model: Model, results: Mapping[str, tuple[FtaResult, float]]) -> l
                 problems.append("a single failure leads to a Catastrophic condition: " + ", ".join(singles))
         verdict = "no tree" if found is None else ("fail" if problems else "pass")
         rows.append(FhaRow(hz.name, hz.title, hz.function, hz.phases, arp4761a.display(cls),
-                           arp4761a.QUALITATIVE[cls], objective, arp4761a.FDAL[cls], flight, achieved,
+                           arp4761a.QUALITATIVE[cls], objective, arp4761a.FDAL[cls], flight, at_risk, achieved,
                            singles or (), verdict, tuple(problems)))
     return rows
 

@@ -45,7 +45,13 @@ from safetyops_dsl.model import elements as el
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.instances import Instance
 from safetyops_dsl.model.propagation import BoundaryCause, Cause, DevNode, NodeCause, Propagation, RuleCause
-from safetyops_dsl.model.semantics import ccf_group, hazard_mission_time, hazard_system, resolve_condition_ref
+from safetyops_dsl.model.semantics import (
+    at_risk_hours,
+    ccf_group,
+    hazard_mission_time,
+    hazard_system,
+    resolve_condition_ref,
+)
 
 FALSE = "__false__"  # marker for "cannot occur"; never a node name in a finished tree
 
@@ -78,6 +84,9 @@ def deviate(u: el.Uncertainty, mean: float) -> MefExpr:
         return MefExpr("beta-deviate", args=(num(u.a), num(u.a * (1.0 - mean) / mean if mean else 0.0)))
     if u.kind == "uniform":
         return MefExpr("uniform-deviate", args=(num(u.a), num(u.b)))
+    if u.kind == "histogram":  # MEF: the lower boundary, then per bin its upper boundary and weight
+        return MefExpr("histogram", args=(num(u.a), *(MefExpr("bin", args=(num(e), num(w)))
+                                                        for e, w in zip(u.edges, u.weights, strict=True))))
     return MefExpr("normal-deviate", args=(num(mean), num(u.a)))
 
 
@@ -94,13 +103,14 @@ def event_timing(fm: el.FailureMode, residual: float, from_mission_start: bool) 
     return None
 
 
-def event_exposure(fm: el.FailureMode, mission_time: float) -> float:
-    """The time a failure mode is exposed in a tree: its own exposure, a multiple of the tree's mission time
-    (`exposure 20 x mission`), or the mission time."""
+def event_exposure(fm: el.FailureMode, mission_time: float, per_mission: float | None = None) -> float:
+    """The time a failure mode is exposed in a tree: its own exposure, a multiple of the mission
+    (`exposure 20 x mission`: of `per_mission`, the whole flight where the tree's mission time is a failure
+    condition's at-risk time, else the tree's mission time), or the tree's mission time."""
     if fm.exposure_hours is not None:
         return fm.exposure_hours
     if fm.exposure_missions is not None:
-        return fm.exposure_missions * mission_time
+        return fm.exposure_missions * (per_mission if per_mission is not None else mission_time)
     return mission_time
 
 
@@ -109,7 +119,7 @@ class _Builder:
     model: Model
     prop: Propagation
     hazard: el.Hazard
-    mission_time: float
+    mission_time: float  # the exposure of the tree's events: the mission, or an ARP4761A at-risk time
     gates: dict[str, Gate] = field(default_factory=dict)
     events: dict[str, BasicEvent] = field(default_factory=dict)
     facts: dict[str, EventFacts] = field(default_factory=dict)
@@ -121,6 +131,7 @@ class _Builder:
     _memo: dict[DevNode, str] = field(default_factory=dict)
     _on_path: set[DevNode] = field(default_factory=set)
     _counter: dict[str, int] = field(default_factory=dict)
+    per_mission: float | None = None  # the whole mission, where mission_time is an at-risk time within it
 
     def origin(self, loc: Location | None, element: str) -> Origin | None:
         if loc is None:
@@ -133,7 +144,7 @@ class _Builder:
         if name in self.events:
             return name
         self._owner[id(fm)] = inst.component.qualified_name
-        exposure = event_exposure(fm, self.mission_time)
+        exposure = event_exposure(fm, self.mission_time, self.per_mission)
         mechanisms = inst.component.covering(fm.name)
         uncovered = 1.0
         for m in mechanisms:
@@ -487,7 +498,15 @@ def synthesise(model: Model, hazard: el.Hazard, mission_time: float | None = Non
     if sys.getrecursionlimit() < 12 * ports + 1000:
         sys.setrecursionlimit(12 * ports + 1000)
     t = mission_time_for(model, hazard, system, mission_time)
-    b = _Builder(model, Propagation(model, root), hazard, t)
+    # ARP4761A: a failure condition of some flight phases is exposed for their at-risk time, not the flight
+    # (AMC 25.1309 11e); its probability per flight hour still divides by the flight time (profile_report)
+    at_risk = at_risk_hours(model, hazard) if mission_time is None else None
+    b = _Builder(model, Propagation(model, root), hazard, at_risk if at_risk is not None else t)
+    b.per_mission = t if at_risk is not None else None
+    if at_risk is not None:
+        b.notes.append(f"exposure: the at-risk time of phases {', '.join(hazard.phases)}, {at_risk:g} h of the "
+                       f"{t:g} h flight")
+    t = at_risk if at_risk is not None else t
 
     title = hazard.title or hazard.name
     origin_loc = hazard.location

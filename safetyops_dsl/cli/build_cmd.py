@@ -80,6 +80,9 @@ def make_progress(quiet: bool) -> Progress:
 @click.option("--no-git", is_flag=True, help="Do not ask git whether commit-pinned evidence is stale.")
 @click.option("--single-file", "single_file", is_flag=True,
               help="Also write OUT/report.html: the whole report in one offline HTML file (diagrams inline).")
+@click.option("--uncertainty", "uncertainty", type=click.IntRange(min=0, max=100_000), default=0, metavar="N",
+              help="Monte Carlo over the model's uncertainty distributions, N trials per fault tree (seed 1: the "
+                   "same bytes every build); the fault-tree pages draw the histogram. Default 0: none.")
 @click.option("--force", is_flag=True, help="Rebuild even when OUT is up to date.")
 @click.option("-q", "--quiet", is_flag=True,
               help="No progress output (otherwise bars on a terminal, lines with elapsed seconds elsewhere or in CI).")
@@ -94,6 +97,7 @@ def build(
     policy_file: str | None,
     no_git: bool,
     single_file: bool,
+    uncertainty: int,
     force: bool,
     quiet: bool,
     mlflow_uri: str | None,
@@ -116,7 +120,7 @@ def build(
     progress = make_progress(quiet)
     opts = b.BuildOptions(paths=paths, root=root, results=results, policy=policy_file, use_git=not no_git,
                           cache_dir=cache_dir, single_file=single_file, campaign_results=campaign_results,
-                          mlflow=mlflow_uri or None)
+                          mlflow=mlflow_uri or None, uncertainty=uncertainty)
     try:
         if check_dir is not None:
             report = b.check_build(check_dir, opts if paths else None, progress)

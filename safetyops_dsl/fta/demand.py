@@ -68,14 +68,14 @@ def gauss_legendre(n: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
     return tuple(nodes), tuple(weights)
 
 
-def pieces(timings: list[Timing], horizon: float) -> list[tuple[float, float]]:
+def pieces(timings: list[Timing], horizon: float, max_piece: float = MAX_PIECE_HOURS) -> list[tuple[float, float]]:
     cuts = {0.0, horizon}
     for t in timings:
         cuts.update(b for b in t.breakpoints(horizon))
     edges = sorted(cuts)
     out: list[tuple[float, float]] = []
     for a, b in zip(edges, edges[1:], strict=False):
-        n = max(1, math.ceil((b - a) / MAX_PIECE_HOURS))
+        n = max(1, math.ceil((b - a) / max_piece))
         out.extend((a + (b - a) * i / n, a + (b - a) * (i + 1) / n) for i in range(n))
     return out
 
@@ -125,6 +125,11 @@ class TimedBdd:
         pos, neg = _bddk.node_probabilities(f.level, f.high, f.low, probs)
         cond = _bddk.conditional_probabilities(f.level, f.high, f.low, f.root, probs, pos, neg, len(self.variables))
         return math.fsum((p1 - p0) * self.timings[v].intensity(t) for v, (p1, p0) in cond.items())
+
+
+def demand_mode(tree: FaultTree) -> bool:
+    """Something in the tree is proof-tested or repaired (else P(top) at the mission time is the figure)."""
+    return any(e.timing is not None and e.timing.kind in ("periodic-test", "GLM") for e in tree.basic_events.values())
 
 
 def timing_of(tree: FaultTree, name: str) -> Timing:

@@ -130,10 +130,11 @@ def qexpr_uses(expr: QExpr) -> list[ParamUse]:
 
 @dataclass(frozen=True)
 class Uncertainty:
-    """`uncertainty lognormal ef 3 | gamma shape 2 | beta alpha 2 | uniform LO to HI | normal sd S`: the spread of
-    a rate or probability around its written value, which is the mean (lognormal, gamma, beta, normal) or
-    lies between the bounds (uniform). `a`, `b`: the numbers (ef / shape / alpha; LO and HI; sd), in base
-    units."""
+    """`uncertainty lognormal ef 3 | gamma shape 2 | beta alpha 2 | uniform LO to HI | normal sd S | histogram from
+    LO to E1 weight W1, to E2 weight W2, ...`: the spread of a rate or probability around its written value,
+    which is the mean (lognormal, gamma, beta, normal) or lies between the bounds (uniform, histogram). `a`,
+    `b`: the numbers (ef / shape / alpha; LO and HI; sd; the histogram's lower boundary), in base units;
+    `edges`, `weights`: a histogram's upper bin boundaries and weights."""
 
     kind: str
     a: float
@@ -141,8 +142,17 @@ class Uncertainty:
     location: Location = field(default=Location(""), metadata=presentation(LOCATION))
     a_dim: int = field(default=0, metadata=presentation("the unit a was written in; checked, a holds base units"))
     b_dim: int = field(default=0, metadata=presentation("the unit b was written in; checked, b holds base units"))
+    edges: tuple[float, ...] = ()
+    weights: tuple[float, ...] = ()
+    edge_dims: tuple[int, ...] = field(default=(), metadata=presentation(
+        "the units the edges were written in; checked, edges hold base units"))
+    # where each bin was written, for positioned diagnostics on one bin
+    bin_locations: tuple[Location, ...] = field(default=(), metadata=presentation(LOCATION))
 
     def __str__(self) -> str:
+        if self.kind == "histogram":
+            return f"histogram from {self.a:g} " + ", ".join(
+                f"to {e:g} weight {w:g}" for e, w in zip(self.edges, self.weights, strict=True))
         if self.kind == "uniform":
             return f"uniform {self.a:g} to {self.b:g}"
         word = {"lognormal": "ef", "gamma": "shape", "beta": "alpha", "normal": "sd"}[self.kind]
@@ -871,6 +881,17 @@ class Ffs:
 
 
 @dataclass(frozen=True)
+class FlightPhaseDef:
+    """`flight_phase NAME DURATION`: a phase of the average flight (ARP4761A operating profile); a failure
+    condition's `phase` list names these, and their durations are its at-risk time."""
+
+    name: str = field(metadata=key())
+    hours: float = field(metadata=compared(label="duration", unit=" h"))
+    description: str = field(metadata=compared())
+    location: Location = field(metadata=presentation(LOCATION))
+
+
+@dataclass(frozen=True)
 class StandardDecl:
     name: str
     location: Location = field(metadata=presentation(LOCATION))
@@ -914,5 +935,7 @@ class SourceFile:
     risk_graph: RiskGraph | None = None  # per package (Model.risk_graph_by_package)
     dal_reduction: DalReduction | None = None  # per package (Model.dal_reduction_by_package)
     ffs: tuple[Ffs, ...] = field(default=(), metadata=members("ffs"))
+    # per package (Model.flight_phases_by_package): the ARP4761A operating profile
+    flight_phases: tuple[FlightPhaseDef, ...] = ()
     # Element order as written: (kind, name) for the formatter and for stable listings.
     order: tuple[tuple[str, str], ...] = field(default=(), metadata=presentation("the order elements are written in"))

@@ -47,6 +47,8 @@ class Model:
     risk_graph_by_package: dict[str, el.RiskGraph] = field(default_factory=dict)  # IEC 61508-5 Annex E
     dal_reduction_by_package: dict[str, el.DalReduction] = field(default_factory=dict)  # ARP4754A Table 3 as data
     ffs: dict[str, el.Ffs] = field(default_factory=dict)  # ARP4754A functional failure sets, by qualified name
+    # ARP4761A operating profile: package -> flight phase name -> its declaration
+    flight_phases_by_package: dict[str, dict[str, el.FlightPhaseDef]] = field(default_factory=dict)
     # simple name -> [(kind, qualified name)]
     _by_name: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _rel_of: dict[str, str] = field(default_factory=dict)  # display path -> root-relative path
@@ -248,6 +250,13 @@ def assemble(root: Path, files: list[el.SourceFile]) -> tuple[Model, list[Diagno
                     f"it cannot also be '{f.standard.name}'",
                     f.standard.location, "declare a package's standard once; put the parts analysed against another "
                     "standard in their own package"))
+        for ph in f.flight_phases:
+            known = model.flight_phases_by_package.setdefault(f.package, {})
+            if ph.name in known:
+                diags.append(dg.make(dg.DUPLICATE, f"flight phase '{ph.name}' is already declared at "
+                                     f"{known[ph.name].location}", ph.location, "declare each flight phase once"))
+                continue
+            known[ph.name] = ph
         if f.risk_matrix is not None:
             matrix = model.risk_matrix_by_package.setdefault(f.package, f.risk_matrix)
             if matrix is not f.risk_matrix:

@@ -7,6 +7,7 @@ the diff and the language server read the same answers. Nothing here reports on 
 from __future__ import annotations
 
 import difflib
+import math
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
@@ -92,6 +93,18 @@ def hazard_mission_time(model: Model, hazard: el.Hazard, system: el.Component) -
     if system.mission_time_hours is not None:
         return system.mission_time_hours
     return model.mission_time(hazard.package)
+
+
+def at_risk_hours(model: Model, hazard: el.Hazard) -> float | None:
+    """ARP4761A: the at-risk time of a failure condition on the average flight, the sum of the durations of the
+    flight phases it applies to (the package's `flight_phase` declarations). None where the package is not
+    under ARP4761A, the condition names no phase, or a phase has no declared duration (validation: SOPS170)."""
+    if not hazard.phases or model.standard(hazard.package) != "arp4761a":
+        return None
+    profile = model.flight_phases_by_package.get(hazard.package, {})
+    if any(p not in profile for p in hazard.phases):
+        return None
+    return math.fsum(profile[p].hours for p in dict.fromkeys(hazard.phases))
 
 
 def resolve_condition_ref(

@@ -117,6 +117,7 @@ class FileBuilder:
         graph: el.RiskGraph | None = None
         dal: el.DalReduction | None = None
         ffs: list[el.Ffs] = []
+        phases: list[el.FlightPhaseDef] = []
         buckets: dict[str, list[Any]] = {k: [] for k in ("par", "dev", "comp", "haz", "goal", "req", "ev", "arg", "pol")}
         order: list[tuple[str, str]] = []
         for e in tx.elements:
@@ -127,6 +128,9 @@ class FileBuilder:
                 continue
             if kind == "Standard":
                 standard = el.StandardDecl(e.name, self.loc(e))
+                continue
+            if kind == "FlightPhaseDef":
+                phases.append(el.FlightPhaseDef(e.name, self.hours(e.duration), e.description or "", self.loc(e)))
                 continue
             if kind == "RiskMatrix":
                 matrix = el.RiskMatrix(tuple(e.severities), tuple(e.probabilities),
@@ -187,6 +191,7 @@ class FileBuilder:
             risk_graph=graph,
             dal_reduction=dal,
             ffs=tuple(ffs),
+            flight_phases=tuple(phases),
             order=tuple(order),
         )
 
@@ -553,6 +558,16 @@ class FileBuilder:
             sd = self.qexpr(a.sd)
             assert isinstance(sd, el.Num)
             return el.Uncertainty("normal", sd.value, 0.0, loc, sd.dim)
+        if a.kind == "histogram":
+            low = self.qexpr(a.low)
+            uppers = [self.qexpr(b.upper) for b in a.bins]
+            assert isinstance(low, el.Num) and all(isinstance(u, el.Num) for u in uppers)
+            return el.Uncertainty(
+                "histogram", low.value, 0.0, loc, low.dim, 0,
+                edges=tuple(u.value for u in uppers if isinstance(u, el.Num)),
+                weights=tuple(self.number(b.weight) for b in a.bins),
+                edge_dims=tuple(u.dim for u in uppers if isinstance(u, el.Num)),
+                bin_locations=tuple(self.loc(b) for b in a.bins))
         return el.Uncertainty(a.kind, self.number(a.a), 0.0, loc)
 
     def proof_test(self, a: Any) -> el.ProofTest:

@@ -17,11 +17,11 @@ VERSIONS: dict[str, str] = {
     "sops-diagnostics": "1.0.0",  # sops check --format json
     "sops-fmea": "1.0.0",
     "sops-fmeda": "1.0.0",
-    "sops-hara": "1.1.0",  # 1.1: profile.sil[].risk_graph, profile.dal (ARP4754A FDAL/IDAL assignment)
+    "sops-hara": "1.1.0",  # 1.1: profile.sil[].risk_graph, profile.dal (ARP4754A FDAL/IDAL assignment), profile.fha[].at_risk_h
     "sops-trace": "1.0.0",
     "sops-diff": "1.0.0",
     "sops-gate": "1.0.0",
-    "sops-fta": "1.0.0",
+    "sops-fta": "1.1.0",  # 1.1: uncertainty.<top>.pfd_avg
     "sops-gsn": "1.0.0",
     "sops-build": "1.0.0",  # the build folder's manifest.json
     "sops-sotif": "1.0.0",  # sops sotif --format json

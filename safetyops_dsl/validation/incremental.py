@@ -114,6 +114,7 @@ def interface_digest(model: Model, owner: dict[str, el.SourceFile]) -> str:
         sorted(model.parameter_values.items()),
         sorted((p, s.name) for p, s in model.standard_by_package.items()),
         sorted(model.mission_time_by_package.items()),
+        sorted((p, n, ph.hours) for p, ps in model.flight_phases_by_package.items() for n, ph in ps.items()),
         sorted((q, d.identity, d.md5) for q, c in model.components.items() if c.ml for d in c.ml.datasets),
     )
     return _digest("interface", model._by_name, comps, sorted(model.all_deviations()), shared)

@@ -280,6 +280,34 @@ def _ffs(model: Model, f: el.Ffs, p: Profile) -> Iterable[Diagnostic]:
             yield dg.make(dg.DAL_NO_OPTION, f"{owner}: {problem}", f.location,
                           "raise a member, or declare the options of your licensed ARP4754A Table 3 in `dal_reduction`"
                           if table is None else "raise a member until one option holds")
+def _flight_phases(model: Model) -> Iterable[Diagnostic]:
+    """The ARP4761A operating profile: only under ARP4761A; where a package declares it, every phase a failure
+    condition names has a duration (SOPS170) and their sum, the at-risk time, fits in the flight (SOPS171)."""
+    for package, phases in sorted(model.flight_phases_by_package.items()):
+        p = profile(model.standard(package))
+        if p.name != "arp4761a":
+            first = min(phases.values(), key=lambda ph: (ph.location.line, ph.location.col))
+            yield dg.make(dg.NOT_IN_STANDARD, f"package '{package}': a flight_phase is not used under {p.title}",
+                          first.location, "flight phases and their at-risk times belong to `standard arp4761a`")
+    for _, hz in sorted(model.hazards.items()):
+        declared = model.flight_phases_by_package.get(hz.package)
+        if not declared or not hz.phases or model.standard(hz.package) != "arp4761a":
+            continue
+        loc = dict(hz.attribute_locations).get("phase", hz.location)
+        missing = [ph for ph in hz.phases if ph not in declared]
+        for ph in missing:
+            yield dg.make(dg.UNKNOWN_FLIGHT_PHASE, f"failure condition '{hz.name}': flight phase '{ph}' has no "
+                          f"`flight_phase` in package '{hz.package}'", loc,
+                          did_you_mean(ph, sorted(declared)) or f"declare `flight_phase {ph} DURATION`; declared: "
+                          f"{', '.join(sorted(declared))}")
+        if missing:
+            continue
+        at_risk = sum(declared[ph].hours for ph in dict.fromkeys(hz.phases))
+        flight = hz.mission_time_hours or model.mission_time(hz.package)
+        if at_risk > flight * (1 + 1e-12):
+            yield dg.make(dg.AT_RISK_BEYOND_FLIGHT, f"failure condition '{hz.name}': phases {', '.join(hz.phases)} "
+                          f"last {at_risk:g} h, longer than the {flight:g} h flight", loc,
+                          "the mission time is the average flight time; the phases' durations are parts of it")
 
 
 def check_profiles(model: Model) -> Iterable[Diagnostic]:
@@ -310,6 +338,7 @@ def check_profiles(model: Model) -> Iterable[Diagnostic]:
                               f"but {seen[1].kind.upper()} {seen[1].level} in '{seen[0]}'", mem.location,
                               "a function or item has one development assurance level: the most stringent any of its "
                               "sets needs")
+    yield from _flight_phases(model)
     for _, hz in sorted(model.hazards.items()):
         yield from _hazard(model, hz, profile(model.standard(hz.package)))
     for _, goal in sorted(model.goals.items()):

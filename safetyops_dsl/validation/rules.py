@@ -961,6 +961,43 @@ def _uncertainty_problem(u: el.Uncertainty, value: float, is_rate: bool) -> str:
     return ""
 
 
+def _histogram_problems(u: el.Uncertainty, value: float, is_rate: bool, what: str) -> Iterable[Diagnostic]:
+    """A histogram's boundaries must increase (SOPS167), its weights be >= 0 with a positive sum (SOPS168), and
+    its bins lie in the value's domain and unit and hold the written value (SOPS169); each at the bin."""
+    hint = "`histogram from LOW to E1 weight W1, to E2 weight W2, ...`: boundaries increasing, weights >= 0"
+    want = -1 if is_rate else 0
+    unit = "a rate (per h)" if is_rate else "a pure number"
+    domain = "[0, inf)" if is_rate else "[0, 1]"
+    bins = list(zip(u.edges, u.weights, u.edge_dims, u.bin_locations, strict=True))
+    if u.a_dim != want or any(d != want for _, _, d, _ in bins):
+        yield dg.make(dg.HISTOGRAM_DOMAIN, f"uncertainty of {what}: the histogram's boundaries must be {unit}, like "
+                      "the value", u.location, hint)
+        return
+    lower, ordered = u.a, True
+    for i, (edge, weight, _, loc) in enumerate(bins, start=1):
+        if not edge > lower:
+            ordered = False
+            yield dg.make(dg.HISTOGRAM_BOUNDARIES, f"uncertainty of {what}: bin {i} ends at {edge:g}, not above where "
+                          f"it starts ({lower:g})", loc, hint)
+        if weight < 0.0:
+            yield dg.make(dg.HISTOGRAM_WEIGHTS, f"uncertainty of {what}: bin {i} has a negative weight {weight:g}",
+                          loc, hint)
+        lower = edge
+    if all(w >= 0.0 for w in u.weights) and not sum(u.weights) > 0.0:
+        yield dg.make(dg.HISTOGRAM_WEIGHTS, f"uncertainty of {what}: the histogram's weights sum to zero", u.location,
+                      "give at least one bin a positive weight")
+    top = u.edges[-1] if u.edges else u.a
+    if not ordered:  # the range is not meaningful until the boundaries increase
+        return
+    if u.a < 0.0 or (not is_rate and top > 1.0):
+        yield dg.make(dg.HISTOGRAM_DOMAIN, f"uncertainty of {what}: the histogram spans {u.a:g} to {top:g}, outside "
+                      f"{domain}", u.location, f"a {'rate' if is_rate else 'probability'} lies in {domain}")
+    elif not u.a <= value <= top:
+        yield dg.make(dg.HISTOGRAM_DOMAIN, f"uncertainty of {what}: the histogram spans {u.a:g} to {top:g} and does "
+                      f"not hold the written value {value:g}", u.location,
+                      "the written value is the point value of every analysis: write one inside the histogram")
+
+
 def check_uncertainties(model: Model) -> Iterable[Diagnostic]:
     """A distribution must be able to spread the value it is written on (impossible parameters: an error
     factor of 1 or less, a beta on a rate or outside [0, 1], bounds that do not enclose the value)."""
@@ -968,7 +1005,9 @@ def check_uncertainties(model: Model) -> Iterable[Diagnostic]:
     for _, comp in sorted(model.components.items()):
         for fm in comp.failure_modes:
             value = fm.rate_per_hour if fm.is_rate else fm.probability
-            if fm.uncertainty is not None and value is not None:
+            if fm.uncertainty is not None and value is not None and fm.uncertainty.kind == "histogram":
+                yield from _histogram_problems(fm.uncertainty, value, fm.is_rate, f"'{comp.name}.{fm.name}'")
+            elif fm.uncertainty is not None and value is not None:
                 why = _uncertainty_problem(fm.uncertainty, value, fm.is_rate)
                 if why:
                     yield dg.make(dg.BAD_DISTRIBUTION, f"uncertainty of '{comp.name}.{fm.name}': {why}",
@@ -980,6 +1019,9 @@ def check_uncertainties(model: Model) -> Iterable[Diagnostic]:
         if found[1] not in (-1, 0):
             yield dg.make(dg.BAD_DISTRIBUTION, f"uncertainty of parameter '{p.name}': only rates and pure numbers "
                           "can be uncertain", p.uncertainty.location, hint)
+            continue
+        if p.uncertainty.kind == "histogram":
+            yield from _histogram_problems(p.uncertainty, found[0], found[1] == -1, f"parameter '{p.name}'")
             continue
         why = _uncertainty_problem(p.uncertainty, found[0], found[1] == -1)
         if why:

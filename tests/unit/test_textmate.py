@@ -214,7 +214,7 @@ def test_the_tools_keyword_tables_come_from_the_grammar() -> None:
     starts = set(grammar_info.element_keywords())
     assert {"component", "ml_component", "system", "hazard", "safety_goal", "requirement", "evidence",
             "argument", "policy", "deviation", "mission_time", "standard", "risk_matrix", "safety_function", "parameter",
-            "risk_graph", "dal_reduction", "ffs"} == starts
+            "risk_graph", "dal_reduction", "ffs", "flight_phase"} == starts
     assert set(server.TOP_KEYWORDS) == starts | {"package", "import"}
     assert "ccf" in server.MEMBER_KEYWORDS["component"] and "ccf" in textx_parser._MEMBER_KEYWORDS
     assert set(grammar_info.member_keywords()["hazard"]) >= {"severity", "exposure", "controllability", "when"}
