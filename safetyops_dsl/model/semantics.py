@@ -217,6 +217,8 @@ def odd_scopes(model: Model) -> dict[str, el.Odd]:
     for comp in model.components.values():
         if comp.odd is not None and comp.odd.attributes:
             scopes[comp.qualified_name] = comp.odd
+    if not scopes:  # no structured ODD anywhere: nothing to inherit, so no instance tree need be walked
+        return scopes
     for system in model.systems():
         stack: list[tuple[Instance, el.Odd | None]] = [(model.instances(system), None)]
         while stack:

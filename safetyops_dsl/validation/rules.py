@@ -967,8 +967,10 @@ def check_uncertainties(model: Model) -> Iterable[Diagnostic]:
     hint = "see docs/reliability.md#uncertainty for what each distribution needs"
     for _, comp in sorted(model.components.items()):
         for fm in comp.failure_modes:
+            if fm.uncertainty is None:
+                continue
             value = fm.rate_per_hour if fm.is_rate else fm.probability
-            if fm.uncertainty is not None and value is not None:
+            if value is not None:
                 why = _uncertainty_problem(fm.uncertainty, value, fm.is_rate)
                 if why:
                     yield dg.make(dg.BAD_DISTRIBUTION, f"uncertainty of '{comp.name}.{fm.name}': {why}",
@@ -991,6 +993,8 @@ def check_proof_tests(model: Model) -> Iterable[Diagnostic]:
     """A proof test must fall inside the mission time of every hazard tree its failure mode is in: a test
     interval (or first test) beyond it means the failure is never revealed in the analysed mission."""
     seen: set[tuple[Location, float]] = set()
+    if not any(fm.proof_test is not None for c in model.components.values() for fm in c.failure_modes):
+        return  # nothing to check: the instance trees of the hazards' systems need not be walked
     for _, hazard in sorted(model.hazards.items()):
         system = hazard_system(model, hazard)
         if isinstance(system, Diagnostic):
