@@ -183,7 +183,7 @@ def resolve_allocation(model: Model, req: el.Requirement, ref: el.NameRef) -> st
 
 
 def check_deviation(model: Model, name: str, loc: Location) -> Diagnostic | None:
-    if name in model.all_deviations():
+    if name in el.BASE_DEVIATIONS or name in model.deviations:  # model.all_deviations(), without a new set
         return None
     if not name:
         return dg.make(dg.UNKNOWN_DEVIATION, "missing deviation after the port name", loc, "write port.deviation")
