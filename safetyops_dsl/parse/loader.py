@@ -343,13 +343,18 @@ def _parallel(jobs: list[_Job], todo: list[int], n_workers: int) -> list[tuple[i
     out: list[tuple[int, Built]] = []
     with ProcessPoolExecutor(max_workers=max(1, min(n_workers - 1, len(batches) - 1))) as pool:
         futures = [pool.submit(_parse_batch, [jobs[i] for i in batch]) for batch in batches]
-        taken = len(batches)
-        while taken > 0 and futures[taken - 1].cancel():
-            taken -= 1
-            batch = batches[taken]
-            out.extend(zip(batch, _parse_batch([jobs[i] for i in batch]), strict=True))
-        for batch, future in zip(batches[:taken], futures[:taken], strict=True):
-            out.extend(zip(batch, future.result(), strict=True))
+        try:
+            taken = len(batches)
+            while taken > 0 and futures[taken - 1].cancel():
+                taken -= 1
+                batch = batches[taken]
+                out.extend(zip(batch, _parse_batch([jobs[i] for i in batch]), strict=True))
+            for batch, future in zip(batches[:taken], futures[:taken], strict=True):
+                out.extend(zip(batch, future.result(), strict=True))
+        except BaseException:  # Ctrl-C or a failure: the workers need not finish the queue first
+            for future in futures:
+                future.cancel()
+            raise
     return out
 
 
