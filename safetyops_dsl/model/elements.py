@@ -73,9 +73,16 @@ def expr_refs(expr: Expr) -> list[Ref]:
     """All references of an expression, in source order."""
     if isinstance(expr, Ref):
         return [expr]
+    # a loop over a stack, not recursion: called for every rule of every component by several checks
+    # (a tenth of validation's time when it built a list per sub-expression)
     out: list[Ref] = []
-    for op in expr.operands:
-        out.extend(expr_refs(op))
+    stack: list[Expr] = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, Ref):
+            out.append(e)
+        else:
+            stack.extend(reversed(e.operands))
     return out
 
 

@@ -137,6 +137,8 @@ class Model:
             candidates = [(k, q) for k, q in self._by_name.get(name, []) if q == text]
         else:
             all_named = self._by_name.get(text, [])
+            if len(all_named) == 1 and all_named[0][0] in wanted:  # the usual case, as the lines below decide it
+                return all_named[0]
             local = [(k, q) for k, q in all_named if q == f"{package}.{text}"]
             candidates = local or all_named
         matching = [(k, q) for k, q in candidates if k in wanted]

@@ -196,7 +196,7 @@ def resolve_allocation(model: Model, req: el.Requirement, ref: el.NameRef) -> st
 
 
 def check_deviation(model: Model, name: str, loc: Location) -> Diagnostic | None:
-    if name in model.all_deviations():
+    if name in el.BASE_DEVIATIONS or name in model.deviations:  # model.all_deviations(), without a new set
         return None
     if not name:
         return dg.make(dg.UNKNOWN_DEVIATION, "missing deviation after the port name", loc, "write port.deviation")
@@ -230,6 +230,8 @@ def odd_scopes(model: Model) -> dict[str, el.Odd]:
     for comp in model.components.values():
         if comp.odd is not None and comp.odd.attributes:
             scopes[comp.qualified_name] = comp.odd
+    if not scopes:  # no structured ODD anywhere: nothing to inherit, so no instance tree need be walked
+        return scopes
     for system in model.systems():
         stack: list[tuple[Instance, el.Odd | None]] = [(model.instances(system), None)]
         while stack:

@@ -228,9 +228,10 @@ def _hierarchy_depth(model: Model, targets: dict[str, list[str]]) -> Iterable[Di
 
 
 def _endpoint(
-    model: Model, comp: el.Component, text: str, loc: Location
+    model: Model, comp: el.Component, text: str, loc: Location, part_types: dict[str, el.Component | None]
 ) -> tuple[str, el.Port | None, Diagnostic | None]:
-    """Resolve `part.port` or `port` inside `comp`: ('part'|'self', port, diagnostic)."""
+    """Resolve `part.port` or `port` inside `comp`: ('part'|'self', port, diagnostic). `part_types`: part
+    name -> its resolved type, filled here (a part has a connection per port: resolve its type once)."""
     part_name, _, port_name = text.rpartition(".")
     if not part_name:
         port = comp.port(port_name)
@@ -240,10 +241,13 @@ def _endpoint(
     part = comp.part(part_name)
     if part is None:
         return "part", None, unknown(part_name, "part", [p.name for p in comp.parts], loc, comp.name)
-    found = model.resolve(part.type_ref, ("component",), comp.package, "component type")
-    if isinstance(found, Diagnostic):
+    if part_name in part_types:
+        ptype = part_types[part_name]
+    else:
+        found = model.resolve(part.type_ref, ("component",), comp.package, "component type")
+        ptype = part_types[part_name] = None if isinstance(found, Diagnostic) else model.components[found[1]]
+    if ptype is None:
         return "part", None, None  # reported by check_component_members
-    ptype = model.components[found[1]]
     port = ptype.port(port_name)
     if port is None:
         return "part", None, dg.make(
@@ -264,11 +268,12 @@ def component_connections(model: Model, comp: el.Component) -> Iterable[Diagnost
     if not comp.parts and not comp.connections:
         return
     driven: dict[str, Location] = {}
+    part_types: dict[str, el.Component | None] = {}
     for conn in comp.connections:
         s_loc = conn.source_location or conn.location
         t_loc = conn.target_location or conn.location
-        s_kind, s_port, s_diag = _endpoint(model, comp, conn.source, s_loc)
-        t_kind, t_port, t_diag = _endpoint(model, comp, conn.target, t_loc)
+        s_kind, s_port, s_diag = _endpoint(model, comp, conn.source, s_loc, part_types)
+        t_kind, t_port, t_diag = _endpoint(model, comp, conn.target, t_loc, part_types)
         for d in (s_diag, t_diag):
             if d is not None:
                 yield d
@@ -1004,10 +1009,12 @@ def check_uncertainties(model: Model) -> Iterable[Diagnostic]:
     hint = "see docs/reliability.md#uncertainty for what each distribution needs"
     for _, comp in sorted(model.components.items()):
         for fm in comp.failure_modes:
+            if fm.uncertainty is None:
+                continue
             value = fm.rate_per_hour if fm.is_rate else fm.probability
-            if fm.uncertainty is not None and value is not None and fm.uncertainty.kind == "histogram":
+            if value is not None and fm.uncertainty.kind == "histogram":
                 yield from _histogram_problems(fm.uncertainty, value, fm.is_rate, f"'{comp.name}.{fm.name}'")
-            elif fm.uncertainty is not None and value is not None:
+            elif value is not None:
                 why = _uncertainty_problem(fm.uncertainty, value, fm.is_rate)
                 if why:
                     yield dg.make(dg.BAD_DISTRIBUTION, f"uncertainty of '{comp.name}.{fm.name}': {why}",
@@ -1033,6 +1040,8 @@ def check_proof_tests(model: Model) -> Iterable[Diagnostic]:
     """A proof test must fall inside the mission time of every hazard tree its failure mode is in: a test
     interval (or first test) beyond it means the failure is never revealed in the analysed mission."""
     seen: set[tuple[Location, float]] = set()
+    if not any(fm.proof_test is not None for c in model.components.values() for fm in c.failure_modes):
+        return  # nothing to check: the instance trees of the hazards' systems need not be walked
     for _, hazard in sorted(model.hazards.items()):
         system = hazard_system(model, hazard)
         if isinstance(system, Diagnostic):

@@ -110,6 +110,37 @@ def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert parallel.files == serial.files
 
 
+@pytest.mark.parametrize("workers", [2, 3])
+def test_parallel_shares_work_with_the_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """The parent parses the batches no worker has started (loader._parallel): every file is built once, by
+    one of them, with the same files and diagnostics as a serial load, whatever the sizes and order."""
+    from safetyops_dsl.parse import loader
+
+    for i in range(23):
+        body = "".join(COMPONENT.replace("Sensor", f"S{i}x{k}") for k in range(1 + (i * 7) % 5))
+        if i == 5:
+            body += "component Broken {\n    out\n}\n"  # a syntax error in one file
+        if i == 11:
+            body += "hazard H \"h\" {\n    severity S9\n}\n"  # a diagnostic of the builder
+        write(tmp_path / f"f{i:02d}.sops", f"package p{i}\n" + body)
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
+    built: list[str] = []
+    parse = loader._parse_and_build
+
+    def counting(job: loader._Job) -> loader.Built:
+        built.append(job.rel)  # in the parent only: a worker's list is its own copy
+        return parse(job)
+
+    monkeypatch.setattr(loader, "_parse_and_build", counting)
+    parallel = load([tmp_path], workers=workers)
+    in_parent = list(built)
+    serial = load([tmp_path], workers=1)
+    assert parallel.files == serial.files
+    assert parallel.diagnostics == serial.diagnostics
+    assert {d.code for d in serial.diagnostics}  # the broken files do report
+    assert len(in_parent) == len(set(in_parent)) < 23  # the parent took a share, the workers the rest
+
+
 def test_duplicates_across_files(tmp_path: Path) -> None:
     write(tmp_path / "a.sops", "package p\n" + COMPONENT)
     write(tmp_path / "b.sops", "package p\n" + COMPONENT)

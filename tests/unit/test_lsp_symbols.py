@@ -376,3 +376,41 @@ def test_a_check_publishes_without_building_the_index(tmp_path: Path, monkeypatc
     assert state.checked.ok and built == [] and len(memo.entries) == 1
     assert "hazard:demo.H1" in state.index.symbols and built == [1]
     assert state.index is state.index and built == [1]
+
+
+def test_frozen_heap_is_collected_when_idle(tmp_path: Path) -> None:
+    """After a check the server freezes the heap (no GC pauses over the new model); the cyclic garbage of
+    replaced models is collected once FULL_COLLECT_EVERY checks have passed, when no change has come for a
+    while: a change cancels the pending collection."""
+    import asyncio
+    import gc
+    import weakref
+
+    from safetyops_dsl.lsp import server as srv
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self
+
+    try:
+        ls = srv.SopsServer()
+        ls.checks = srv.FULL_COLLECT_EVERY
+        # without an event loop (a check run directly) the collection is immediate
+        cycle = Node()
+        gone = weakref.ref(cycle)
+        gc.freeze()
+        del cycle
+        ls.collect_when_idle()
+        assert gone() is None and ls.collected_at == srv.FULL_COLLECT_EVERY and gc.get_freeze_count() > 0
+
+        async def session() -> tuple[bool, bool]:
+            ls.collect_when_idle()
+            armed = ls.idle_collect is not None
+            ls.schedule(tmp_path)  # a change: not idle
+            cancelled = ls.idle_collect is None
+            ls.pending.pop(tmp_path).cancel()
+            return armed, cancelled
+
+        assert asyncio.run(session()) == (True, True)
+    finally:
+        gc.unfreeze()
