@@ -423,8 +423,10 @@ def _decompose_common_nodes(g: _Graph, work: int) -> dict[int, int]:
     node x among its inputs and x also occurs deeper below another input, D = x AND f(x) = x AND f(TRUE), so
     x is replaced by a constant in D's other inputs (FALSE under an OR; the opposite for an input NOT x) and
     the constant propagates. The rewritten copies of the gates on the way are new gates: a gate used outside
-    D keeps its old version there (SCRAM clones such gates too). Shared nodes are taken deepest first, gates
-    before events; each AND/OR gate is rewritten for one node at most per call.
+    D keeps its old version there, i.e. it is cloned; as in SCRAM only the parents of x may be cloned (a D
+    whose rewrite would clone a deeper gate is left alone), so the graph grows by at most a few gates per
+    rewrite. Shared nodes are taken deepest first, gates before events; each AND/OR gate is rewritten for
+    one node at most per call.
 
     The ancestors of each shared node are marked upward (that finds the destinations D) and the rewriting
     walks only gates above x, so the cost is the number of ancestors per shared node: quadratic on some
@@ -460,7 +462,6 @@ def _decompose_common_nodes(g: _Graph, work: int) -> dict[int, int]:
         if work < 0:
             break
         above = set(ps)  # with the marked gates: every gate with n below it
-        memos: dict[int, dict[int, int]] = {}
         for d in ps:
             kind = g.kind[d]
             if mark.get(d) != n or kind not in (AND, OR) or d in repl:
@@ -468,7 +469,7 @@ def _decompose_common_nodes(g: _Graph, work: int) -> dict[int, int]:
             lit_x = next(lit for lit in g.inputs[d] if lit >> 1 == n)
             # n's value wherever D's result depends on its other inputs
             value = (lit_x & 1) ^ 1 if kind == AND else lit_x & 1
-            memo = memos.setdefault(value, {})
+            memo: dict[int, int] = {}  # old gate below D with n below it -> its rewritten literal
 
             def resolve(lit: int, n: int = n, value: int = value, memo: dict[int, int] = memo) -> int:
                 node = lit >> 1
@@ -480,27 +481,42 @@ def _decompose_common_nodes(g: _Graph, work: int) -> dict[int, int]:
                 done = memo.get(x)
                 return lit if done is None else done ^ (lit & 1)
 
+            # the old gates between D's other inputs and n, children first, without recursion
+            region: dict[int, None] = {}
             for lit in g.inputs[d]:
                 x = (lit >> 1) - first
-                if 0 <= x < n_old and x not in memo and (mark.get(x) == n or x in above):
-                    # rewrite the gates between this input and n, bottom-up, without recursion
+                if 0 <= x < n_old and x not in region and (mark.get(x) == n or x in above):
                     todo = [(x, False)]
                     while todo:
                         y, expanded = todo.pop()
-                        if y in memo:
-                            continue
                         if expanded:
-                            memo[y] = g.make(g.kind[y], g.k[y], [resolve(c) for c in g.inputs[y]])
+                            region[y] = None
+                            continue
+                        if y in region:
                             continue
                         todo.append((y, True))
-                        work -= 1
+                        work -= len(g.inputs[y])
                         for c in g.inputs[y]:
                             z = (c >> 1) - first
-                            if 0 <= z < n_old and z not in memo and (mark.get(z) == n or z in above):
+                            if 0 <= z < n_old and z not in region and (mark.get(z) == n or z in above):
                                 todo.append((z, False))
-            new = g.make(kind, 0, [lit_x] + [resolve(lit) for lit in g.inputs[d] if lit != lit_x])
-            if new != 2 * (first + d):
-                repl[d] = new
+            if work < 0:
+                break
+            # Growth bound (SCRAM's): a rewritten gate also used outside D's rewritten part keeps its old
+            # version there, i.e. it is cloned. Only the parents of n may be cloned; a deeper shared gate
+            # would clone the whole path, so such a D is left as it is.
+            owned: set[int] = set()
+            for y in reversed(region):  # parents before children
+                if all(p == d or p in owned for p in parents[first + y]):
+                    owned.add(y)
+                elif y not in above:
+                    break
+            else:
+                for y in region:
+                    memo[y] = g.make(g.kind[y], g.k[y], [resolve(c) for c in g.inputs[y]])
+                new = g.make(kind, 0, [lit_x] + [resolve(lit) for lit in g.inputs[d] if lit != lit_x])
+                if new != 2 * (first + d):
+                    repl[d] = new
         if work < 0:
             break
     return repl
