@@ -17,9 +17,17 @@ size of the graph and none recursive, so chains and nestings of 100,000 gates ar
    (bottom-up concatenation would copy every tail again).
 Phases 1-3 repeat while coalescing finds work (it can bring repeated or complementary inputs together, and
 their simplification new coalescing chances), at most a few rounds.
-Merging of common arguments (Rauzy and Nieto) was built and taken out again: the brute-force property test
-found a tree it changed the function of, and an engine option that can be wrong is not one we ship.
-Decomposition of shared nodes (Nieto's other phase) is not done either.
+Two optional phases follow (`preprocess(merge=..., decompose=...)`; off by default, the module constants
+MERGE_COMMON_ARGS and DECOMPOSE_COMMON_NODES: measured against SCRAM on the Aralia set, merging made
+cea9601 slower and heavier than SCRAM while helping edfpa15b, and decomposition changed no input's time
+beyond the noise; docs/fault-trees.md has the figures):
+4. **Merging of common arguments** (`_merge_common_args`): inputs that exactly the same AND (OR) gates
+   share become one new AND (OR) gate those gates take instead. Exact by associativity alone; one pass.
+5. **Decomposition of shared nodes** (`_decompose_common_nodes`): in x AND f(x), f(x) = f(TRUE), so x
+   becomes a constant below an AND (OR) gate that has it both as an input and deeper down; only the
+   parents of x may be cloned on the way, and the work is bounded. Coalescing runs again afterwards.
+(A first merging, in the second pass on issue 18, was taken out after the property test caught it
+changing a function; these phases are tested the same way, on every gate kind, with brute force.)
 
 Modules (`modules.find_modules`) and the variable orders are then computed on the preprocessed tree.
 The basic events are the original ones, untouched: cut sets, probabilities and importance factors are
