@@ -22,6 +22,11 @@ Where both finish, the column `same` says whether the cut-set count and the exac
     .venv/bin/python benchmarks/fta_vs_scram.py [--set reference,shapes,aralia] [--only baobab1,...]
                                                 [--repeat N] [--size N] [--timeout S]
 
+`--phases default,merge,decompose,merge+decompose` runs our engine once per listed preprocessing variant
+(the optional phases of `fta/preprocess.py` switched on or off through its module defaults, in a small
+wrapper around `sops`), alternating with SCRAM in the same run: one extra group of columns (wall s, CPU s,
+MiB, same) per variant after the first. `off` switches both optional phases off.
+
 This is a measurement, not a test: nothing fails when a ratio is above 1.
 """
 
@@ -98,6 +103,22 @@ def isolated(cmd: list[str], timeout: float = 3600.0) -> tuple[float, float, int
         sys.stderr.write(out.stderr[-500:])
     wall, peak, rc, cpu = out.stdout.split()
     return float(wall), float(peak), int(rc), float(cpu)
+
+
+def variant_command(sops: str, phases: str) -> list[str]:
+    """The command that runs `sops` with the optional preprocessing phases as `phases` says."""
+    if phases == "default":
+        return [sops]
+    wanted = set(phases.split("+"))
+    unknown = wanted - {"merge", "decompose", "off"}
+    if unknown:
+        raise SystemExit(f"unknown preprocessing phase(s): {', '.join(sorted(unknown))}")
+    code = (
+        "import sys;import safetyops_dsl.fta.preprocess as p;"
+        f"p.MERGE_COMMON_ARGS={'merge' in wanted};p.DECOMPOSE_COMMON_NODES={'decompose' in wanted};"
+        "from safetyops_dsl.cli.main import main;sys.argv[0]='sops';sys.exit(main())"
+    )
+    return [sys.executable, "-c", code]
 
 
 def in_process(files: list[str], our_args: list[str], timeout: float = 3600.0) -> float:
@@ -244,6 +265,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="runs per program and input (median wall time)")
     ap.add_argument("--size", type=int, default=10_000, help="gates of the generated chains")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per run before it is stopped")
+    ap.add_argument("--phases", default="default", help="comma-separated preprocessing variants of our engine")
     args = ap.parse_args()
     scram = shutil.which("scram")
     if scram is None or not args.corpus.is_dir():
@@ -256,6 +278,10 @@ def main() -> int:
         f"{'input':<22} {'SCRAM s':>8} {'cpu s':>7} {'MiB':>6} {'sops s':>8} {'cpu s':>7} {'MiB':>6} {'ratio':>6} "
         f"{'cpu':>5} {'mem':>5} {'analysis s':>10} {'same':>4}"
     )
+    variants = [v.strip() for v in args.phases.split(",") if v.strip()] or ["default"]
+    commands = [variant_command(sops, v) for v in variants]
+    for v in variants[1:]:
+        header += f" | {v[:20]:>20} {'s':>6} {'cpu s':>7} {'MiB':>6} {'same':>4}"
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as tmp:
@@ -273,8 +299,14 @@ def main() -> int:
                 if os.path.exists(stale):
                     os.remove(stale)
             s_cmd = [scram, *scram_args, "-o", s_out, *files]
-            o_cmd = [sops, "fta", *files, *our_args, "--format", "json", "-o", o_out]
-            runs = [(isolated(s_cmd, args.timeout), isolated(o_cmd, args.timeout)) for _ in range(max(1, args.repeat))]
+            o_cmd = [*commands[0], "fta", *files, *our_args, "--format", "json", "-o", o_out]
+            extra_cmds = [[*c, "fta", *files, *our_args, "--format", "json", "-o", o_out + f".{i}"] for i, c in enumerate(commands[1:])]
+            runs = []
+            extra_runs: list[list[tuple[float, float, int, float]]] = [[] for _ in extra_cmds]
+            for _ in range(max(1, args.repeat)):
+                runs.append((isolated(s_cmd, args.timeout), isolated(o_cmd, args.timeout)))
+                for into, cmd in zip(extra_runs, extra_cmds, strict=True):
+                    into.append(isolated(cmd, args.timeout))
             s_wall = statistics.median(s[0] for s, _ in runs)
             o_wall = statistics.median(o[0] for _, o in runs)
             s_cpu = statistics.median(s[3] for s, _ in runs)
@@ -295,7 +327,13 @@ def main() -> int:
             print(
                 f"{name:<22} {cell(s_wall, s_rc)} {s_cpu:7.2f} {s_mem:6.0f} {cell(o_wall, o_rc)} {o_cpu:7.2f} "
                 f"{o_mem:6.0f} {o_wall / s_wall:6.2f} {o_cpu / s_cpu:5.2f} {o_mem / s_mem:5.2f} {analysis:10.2f} "
-                f"{agree:>4}",
+                f"{agree:>4}"
+                + "".join(
+                    f" | {'':>20} {cell(statistics.median(r[0] for r in rs), next((r[2] for r in rs if r[2]), 0))[2:]} "
+                    f"{statistics.median(r[3] for r in rs):7.2f} {max(r[1] for r in rs):6.0f} "
+                    f"{same(s_out, o_out + f'.{i}') if s_rc == 0 and not any(r[2] for r in rs) else '-':>4}"
+                    for i, rs in enumerate(extra_runs)
+                ),
                 flush=True,
             )
     return 0

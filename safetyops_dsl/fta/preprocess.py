@@ -17,9 +17,17 @@ size of the graph and none recursive, so chains and nestings of 100,000 gates ar
    (bottom-up concatenation would copy every tail again).
 Phases 1-3 repeat while coalescing finds work (it can bring repeated or complementary inputs together, and
 their simplification new coalescing chances), at most a few rounds.
-Merging of common arguments (Rauzy and Nieto) was built and taken out again: the brute-force property test
-found a tree it changed the function of, and an engine option that can be wrong is not one we ship.
-Decomposition of shared nodes (Nieto's other phase) is not done either.
+Two optional phases follow (`preprocess(merge=..., decompose=...)`; off by default, the module constants
+MERGE_COMMON_ARGS and DECOMPOSE_COMMON_NODES: measured against SCRAM on the Aralia set, merging made
+cea9601 slower and heavier than SCRAM while helping edfpa15b, and decomposition changed no input's time
+beyond the noise; docs/fault-trees.md has the figures):
+4. **Merging of common arguments** (`_merge_common_args`): inputs that exactly the same AND (OR) gates
+   share become one new AND (OR) gate those gates take instead. Exact by associativity alone; one pass.
+5. **Decomposition of shared nodes** (`_decompose_common_nodes`): in x AND f(x), f(x) = f(TRUE), so x
+   becomes a constant below an AND (OR) gate that has it both as an input and deeper down; only the
+   parents of x may be cloned on the way, and the work is bounded. Coalescing runs again afterwards.
+(A first merging, in the second pass on issue 18, was taken out after the property test caught it
+changing a function; these phases are tested the same way, on every gate kind, with brute force.)
 
 Modules (`modules.find_modules`) and the variable orders are then computed on the preprocessed tree.
 The basic events are the original ones, untouched: cut sets, probabilities and importance factors are
@@ -38,6 +46,12 @@ from safetyops_dsl.fta.tree import FaultTree, Gate, GateKind, HouseEvent
 TRUE, FALSE = 0, 1
 AND, OR, ATLEAST, XOR = 0, 1, 2, 3
 MAX_ROUNDS = 4
+# Optional phases (preprocess(merge=..., decompose=...)); the defaults are chosen by measurement (docs/fault-trees.md).
+MERGE_COMMON_ARGS = False
+DECOMPOSE_COMMON_NODES = False
+# The decomposition's work (ancestors marked, gates rewritten) at most this many per input occurrence, plus the minimum.
+DECOMPOSE_WORK_PER_INPUT = 4
+DECOMPOSE_WORK_MIN = 10_000
 
 
 @dataclass
@@ -132,15 +146,26 @@ class _Graph:
         return found ^ neg
 
 
-def preprocess(tree: FaultTree) -> FaultTree:
-    """A tree with the same function of the same basic events, normalised, simplified and coalesced."""
+def preprocess(tree: FaultTree, merge: bool | None = None, decompose: bool | None = None) -> FaultTree:
+    """A tree with the same function of the same basic events, normalised, simplified and coalesced; with
+    `merge` its AND/OR gates' common arguments merged, with `decompose` its shared nodes decomposed (None:
+    the module defaults MERGE_COMMON_ARGS and DECOMPOSE_COMMON_NODES)."""
     g = _from_tree(tree)
+    g = _coalesce_rounds(g)
+    if MERGE_COMMON_ARGS if merge is None else merge:
+        g = _merge_phase(g)
+    if DECOMPOSE_COMMON_NODES if decompose is None else decompose:
+        g = _decompose_phase(g)
+    return _to_tree(tree, g)
+
+
+def _coalesce_rounds(g: _Graph) -> _Graph:
     for _ in range(MAX_ROUNDS):
         flat, absorbed = _coalesce(g)
         if not absorbed:
             break
         g = _rebuild(g, flat)
-    return _to_tree(tree, g)
+    return g
 
 
 def _post_order(g: _Graph) -> list[int]:
@@ -333,3 +358,205 @@ def _to_tree(tree: FaultTree, g: _Graph) -> FaultTree:
         notes=tree.notes,
         mission_time=tree.mission_time,
     )
+
+
+# ---- Merging of common arguments and decomposition of shared nodes (optional phases, see the module doc) ----
+
+
+def _merge_phase(g: _Graph) -> _Graph:
+    flat, merged = _merge_common_args(g)
+    return _rebuild(g, flat) if merged else g
+
+
+def _merge_common_args(g: _Graph) -> tuple[dict[int, list[int]], int]:
+    """Inputs (literals) that the same AND gates, and no other AND gate, share become one new AND gate
+    taken by each of those gates in their place (AND(a, b, c), AND(a, b, d) -> AND(m, c), AND(m, d) with
+    m = AND(a, b)); likewise for OR. Exact by associativity alone, whatever else uses the gates or the inputs
+    (a complemented input is a literal of its own; a gate whose inputs are exactly the group becomes `m`).
+
+    Literals are grouped by their exact set of users, so groups are disjoint and every merge is independent
+    of the others: one linear pass, no search. (SCRAM's MergeCommonArgs also merges inputs whose users differ,
+    by a greedy search over pairs of gates; here such inputs stay where they are.) Returns the inputs of
+    each gate reachable from the top, the new gates included, and the number of merges."""
+    order = _post_order(g)
+    flat = {x: g.inputs[x] for x in order}
+    merges = 0
+    for kind in (AND, OR):
+        users: dict[int, list[int]] = {}
+        for x in order:
+            if g.kind[x] == kind:
+                for lit in dict.fromkeys(g.inputs[x]):
+                    users.setdefault(lit, []).append(x)
+        # Users in post-order, so every literal of a group is first met in the same gate: the group keeps
+        # that gate's input order.
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for lit, xs in users.items():
+            if len(xs) > 1:
+                groups.setdefault(tuple(xs), []).append(lit)
+        for parents, lits in groups.items():
+            if len(lits) < 2:
+                continue
+            m = len(g.kind)
+            g.kind.append(kind)
+            g.k.append(0)
+            g.inputs.append(lits)
+            flat[m] = lits
+            m_lit = 2 * (g.first_gate + m)
+            members = set(lits)
+            for y in parents:
+                out: list[int] = []
+                placed = False
+                for lit in flat[y]:
+                    if lit not in members:
+                        out.append(lit)
+                    elif not placed:  # the merged gate where the first shared input stood
+                        out.append(m_lit)
+                        placed = True
+                flat[y] = out
+            merges += 1
+    return flat, merges
+
+
+def _decompose_phase(g: _Graph) -> _Graph:
+    work = DECOMPOSE_WORK_PER_INPUT * sum(len(g.inputs[x]) for x in _post_order(g)) + DECOMPOSE_WORK_MIN
+    repl = _decompose_common_nodes(g, work)
+    if not repl:
+        return g
+    new = _rebuild_replaced(g, repl)
+    return g if new is None else _coalesce_rounds(new)
+
+
+def _decompose_common_nodes(g: _Graph, work: int) -> dict[int, int]:
+    """Decomposition of shared nodes (Shannon, as SCRAM's DecomposeCommonNodes): where an AND gate D has a
+    node x among its inputs and x also occurs deeper below another input, D = x AND f(x) = x AND f(TRUE), so
+    x is replaced by a constant in D's other inputs (FALSE under an OR; the opposite for an input NOT x) and
+    the constant propagates. The rewritten copies of the gates on the way are new gates: a gate used outside
+    D keeps its old version there, i.e. it is cloned; as in SCRAM only the parents of x may be cloned (a D
+    whose rewrite would clone a deeper gate is left alone), so the graph grows by at most a few gates per
+    rewrite. Shared nodes are taken deepest first, gates before events; each AND/OR gate is rewritten for
+    one node at most per call.
+
+    The ancestors of each shared node are marked upward (that finds the destinations D) and the rewriting
+    walks only gates above x, so the cost is the number of ancestors per shared node: quadratic on some
+    graphs, hence `work` bounds the total; every rewrite made before the bound is exact on its own.
+    Returns old gate -> its rewritten literal (in `g`, which gains the new gates)."""
+    order = _post_order(g)
+    first = g.first_gate
+    n_old = len(g.kind)
+    parents: dict[int, list[int]] = {}  # node -> the gates that use it, each once
+    for x in order:
+        for lit in dict.fromkeys(lit >> 1 for lit in g.inputs[x]):
+            parents.setdefault(lit, []).append(x)
+    shared = [first + x for x in order] + list(range(1, first))  # gates deepest first, then events
+    mark: dict[int, int] = {}  # gate -> the last node whose strict ancestors' ancestors it is among
+    repl: dict[int, int] = {}
+    for n in shared:
+        ps = parents.get(n, ())
+        if len(ps) < 2 or not any(g.kind[p] in (AND, OR) and p not in repl for p in ps):
+            continue
+        stack: list[int] = []
+        for p in ps:
+            for q in parents.get(first + p, ()):
+                if mark.get(q) != n:
+                    mark[q] = n
+                    stack.append(q)
+        while stack:
+            q = stack.pop()
+            work -= 1
+            for r in parents.get(first + q, ()):
+                if mark.get(r) != n:
+                    mark[r] = n
+                    stack.append(r)
+        if work < 0:
+            break
+        above = set(ps)  # with the marked gates: every gate with n below it
+        for d in ps:
+            kind = g.kind[d]
+            if mark.get(d) != n or kind not in (AND, OR) or d in repl:
+                continue
+            lit_x = next(lit for lit in g.inputs[d] if lit >> 1 == n)
+            # n's value wherever D's result depends on its other inputs
+            value = (lit_x & 1) ^ 1 if kind == AND else lit_x & 1
+            memo: dict[int, int] = {}  # old gate below D with n below it -> its rewritten literal
+
+            def resolve(lit: int, n: int = n, value: int = value, memo: dict[int, int] = memo) -> int:
+                node = lit >> 1
+                if node == n:
+                    return value ^ (lit & 1) ^ 1  # literal TRUE is 0, FALSE 1
+                x = node - first
+                if x < 0 or x >= n_old:
+                    return lit
+                done = memo.get(x)
+                return lit if done is None else done ^ (lit & 1)
+
+            # the old gates between D's other inputs and n, children first, without recursion
+            region: dict[int, None] = {}
+            for lit in g.inputs[d]:
+                x = (lit >> 1) - first
+                if 0 <= x < n_old and x not in region and (mark.get(x) == n or x in above):
+                    todo = [(x, False)]
+                    while todo:
+                        y, expanded = todo.pop()
+                        if expanded:
+                            region[y] = None
+                            continue
+                        if y in region:
+                            continue
+                        todo.append((y, True))
+                        work -= len(g.inputs[y])
+                        for c in g.inputs[y]:
+                            z = (c >> 1) - first
+                            if 0 <= z < n_old and z not in region and (mark.get(z) == n or z in above):
+                                todo.append((z, False))
+            if work < 0:
+                break
+            # Growth bound (SCRAM's): a rewritten gate also used outside D's rewritten part keeps its old
+            # version there, i.e. it is cloned. Only the parents of n may be cloned; a deeper shared gate
+            # would clone the whole path, so such a D is left as it is.
+            owned: set[int] = set()
+            for y in reversed(region):  # parents before children
+                if all(p == d or p in owned for p in parents[first + y]):
+                    owned.add(y)
+                elif y not in above:
+                    break
+            else:
+                for y in region:
+                    memo[y] = g.make(g.kind[y], g.k[y], [resolve(c) for c in g.inputs[y]])
+                new = g.make(kind, 0, [lit_x] + [resolve(lit) for lit in g.inputs[d] if lit != lit_x])
+                if new != 2 * (first + d):
+                    repl[d] = new
+        if work < 0:
+            break
+    return repl
+
+
+def _rebuild_replaced(g: _Graph, repl: dict[int, int]) -> _Graph | None:
+    """A fresh hash-consed graph of `g` where each gate in `repl` is its replacement (an equal function);
+    None if the replacements made a cycle (they cannot, by construction: a guard, not a case)."""
+    if not g.is_gate(g.top):
+        return g
+    new = _Graph(g.events, [], [], [], g.first_gate, TRUE, {})
+    lit: dict[int, int] = {}
+    open_: set[int] = set()  # gates being expanded: met again below themselves = a cycle
+
+    def mapped(x: int) -> int:
+        return lit[g.gate(x)] ^ (x & 1) if g.is_gate(x) else x
+
+    stack: list[tuple[int, bool]] = [(g.gate(g.top), False)]
+    while stack:
+        x, expanded = stack.pop()
+        if x in lit:
+            continue
+        r = repl.get(x)
+        if not expanded:
+            if x in open_:
+                return None
+            open_.add(x)
+            stack.append((x, True))
+            children = (r,) if r is not None else g.inputs[x]
+            stack.extend((g.gate(c), False) for c in children if g.is_gate(c) and g.gate(c) not in lit)
+            continue
+        open_.discard(x)
+        lit[x] = mapped(r) if r is not None else new.make(g.kind[x], g.k[x], [mapped(c) for c in g.inputs[x]])
+    new.top = mapped(g.top)
+    return new

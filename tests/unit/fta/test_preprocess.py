@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_engine_properties import SETTINGS, brute_minimal_true_points, brute_probability, evaluate
 
+import safetyops_dsl.fta.preprocess as pp
 from safetyops_dsl.fta.engine import analyse
 from safetyops_dsl.fta.modules import find_modules
 from safetyops_dsl.fta.preprocess import preprocess
@@ -212,3 +213,114 @@ def test_trees_of_shared_inputs_keep_their_function(tree: FaultTree) -> None:
     assert r.exact_probability is not None
     assert math.isclose(r.exact_probability, brute_probability(tree), rel_tol=1e-12, abs_tol=1e-15)
     assert {frozenset(cs) for cs in r.cut_sets} == brute_minimal_true_points(tree)
+
+
+# ---- Merging of common arguments and decomposition of shared nodes (the optional phases) ----
+
+PHASES = [(True, False), (False, True), (True, True)]
+
+
+def _same_function(tree: FaultTree, pre: FaultTree) -> None:
+    assert pre.top == tree.top and pre.basic_events == tree.basic_events
+    names = sorted(tree.basic_events)
+    for bits in itertools.product((False, True), repeat=len(names)):
+        true = {n for n, b in zip(names, bits, strict=True) if b}
+        assert evaluate(pre, true) == evaluate(tree, true), (bits, pre.gates)
+
+
+@SETTINGS
+@given(messy_trees())
+def test_optional_phases_keep_the_function_of_messy_trees(tree: FaultTree) -> None:
+    for merge, decompose in PHASES:
+        _same_function(tree, preprocess(tree, merge=merge, decompose=decompose))
+
+
+@SETTINGS
+@given(sharing_trees())
+def test_optional_phases_keep_the_function_of_shared_inputs(tree: FaultTree) -> None:
+    for merge, decompose in PHASES:
+        _same_function(tree, preprocess(tree, merge=merge, decompose=decompose))
+
+
+@SETTINGS
+@given(st.one_of(messy_trees(), sharing_trees()))
+def test_engine_with_optional_phases(tree: FaultTree) -> None:
+    saved = pp.MERGE_COMMON_ARGS, pp.DECOMPOSE_COMMON_NODES
+    pp.MERGE_COMMON_ARGS, pp.DECOMPOSE_COMMON_NODES = True, True
+    try:
+        r = analyse(tree, AnalysisOptions(cut_set_limit=None, importance=False))
+    finally:
+        pp.MERGE_COMMON_ARGS, pp.DECOMPOSE_COMMON_NODES = saved
+    assert r.exact_probability is not None
+    assert math.isclose(r.exact_probability, brute_probability(tree), rel_tol=1e-12, abs_tol=1e-15)
+    assert {frozenset(cs) for cs in r.cut_sets} == brute_minimal_true_points(tree)
+
+
+def _or_of(kinds_inputs: list[tuple[GateKind, tuple[str, ...]]]) -> FaultTree:
+    gates = {f"g{i}": Gate(f"g{i}", k, ins) for i, (k, ins) in enumerate(kinds_inputs)}
+    gates["top"] = Gate("top", GateKind.OR, tuple(gates))
+    return FaultTree("T", "top", gates, _events(3, 0.1))
+
+
+def test_regression_or_of_and_or_nor_over_three_events() -> None:
+    """The shape the merging taken out in 9c09f43 folded to a constant (an OR of AND, OR and NOR gates over
+    three events). The commit names the shape, not the tree, so every such tree is checked: each gate over
+    any 2 or 3 of the events, as sorted and reversed, with each optional phase and both."""
+    subsets = [s for r in (2, 3) for s in itertools.combinations(("e0", "e1", "e2"), r)]
+    subsets += [s[::-1] for s in subsets]  # the phases keep input order where they can: both orders
+    for a, o, n in itertools.product(subsets, repeat=3):
+        tree = _or_of([(GateKind.AND, a), (GateKind.OR, o), (GateKind.NOR, n)])
+        for merge, decompose in PHASES:
+            _same_function(tree, preprocess(tree, merge=merge, decompose=decompose))
+
+
+def test_common_arguments_become_one_shared_gate() -> None:
+    e = _events(5)
+    gates = {
+        "top": Gate("top", GateKind.OR, ("x", "y", "z")),
+        "x": Gate("x", GateKind.AND, ("e0", "e1", "e2", "e3")),
+        "y": Gate("y", GateKind.AND, ("e4", "e1", "e2", "e0", "e3")),
+        "z": Gate("z", GateKind.AND, ("e0", "e1", "e4")),
+    }
+    pre = preprocess(FaultTree("t", "top", gates, e), merge=True, decompose=False)
+    by_inputs = {frozenset(g.inputs): g.name for g in pre.gates.values()}
+    # e0, e1 are used by x, y and z; e2, e3 by x and y: two groups, each one gate
+    m01 = by_inputs[frozenset({"e0", "e1"})]
+    m23 = by_inputs[frozenset({"e2", "e3"})]
+    assert frozenset({m01, m23}) in by_inputs  # x
+    assert frozenset({m01, m23, "e4"}) in by_inputs  # y
+    assert frozenset({m01, "e4"}) in by_inputs  # z
+    assert len(pre.gates) == 6
+
+
+def test_shared_node_decomposes_into_a_constant() -> None:
+    """top = AND(e0, g), g = OR(e0 AND e1, e2 AND e3): below top, e0 is TRUE, so g = e1 OR (e2 AND e3),
+    and e0 has one parent left (the BDD and the modules see it once)."""
+    e = _events(4)
+    gates = {
+        "top": Gate("top", GateKind.AND, ("e0", "g")),
+        "g": Gate("g", GateKind.OR, ("a", "b")),
+        "a": Gate("a", GateKind.AND, ("e0", "e1")),
+        "b": Gate("b", GateKind.AND, ("e2", "e3")),
+    }
+    tree = FaultTree("t", "top", gates, e)
+    pre = preprocess(tree, merge=False, decompose=True)
+    _same_function(tree, pre)
+    uses = [i for g in pre.gates.values() for i in g.inputs]
+    assert uses.count("e0") == 1 and "e1" in pre.gates[pre.gates["top"].inputs[1]].inputs
+    # the decomposed gate, used elsewhere too, keeps its old version there
+    gates2 = dict(gates, top2=Gate("top2", GateKind.OR, ("top", "g")))
+    tree2 = FaultTree("t", "top2", gates2, e)
+    pre2 = preprocess(tree2, merge=False, decompose=True)
+    _same_function(tree2, pre2)
+    # OR(e0, f(e0)) = OR(e0, f(FALSE)); through a complement: AND(NOT e0, f(e0)) = AND(NOT e0, f(FALSE))
+    for top_kind, first in ((GateKind.OR, "e0"), (GateKind.AND, "n0")):
+        gates3 = {
+            "top": Gate("top", top_kind, (first, "g")),
+            "n0": Gate("n0", GateKind.NOT, ("e0",)),
+            "g": Gate("g", GateKind.ATLEAST, ("e0", "e1", "e2"), 2),
+        }
+        tree3 = FaultTree("t", "top", gates3, e)
+        pre3 = preprocess(tree3, merge=False, decompose=True)
+        _same_function(tree3, pre3)
+        assert [i for g in pre3.gates.values() for i in g.inputs].count("e0") == 1
