@@ -19,6 +19,9 @@ COHERENT = {GateKind.AND, GateKind.OR, GateKind.ATLEAST, GateKind.NULL}
 
 
 def is_coherent(tree: FaultTree) -> bool:
+    # Every gate coherent decides it without a walk (a preprocessed tree holds only reachable gates).
+    if all(g.kind in COHERENT for g in tree.gates.values()):
+        return True
     return all(tree.gates[n].kind in COHERENT for n in tree.reachable() if n in tree.gates)
 
 
@@ -53,20 +56,28 @@ def find_modules(tree: FaultTree) -> set[str]:
             stack.pop()
             clock += 1
             exit_time[name] = clock
-    low: dict[str, int] = {}
-    high: dict[str, int] = {}
+    # low/high of a node: the earliest and latest visit times in its sub-DAG, itself included (an event's
+    # are its own visits). Gates in exit_time's insertion order: children exit before their parents.
+    low = dict(first)
+    high = dict(last)
     modules: set[str] = set()
-    # Children finish before parents: process gates by exit time.
-    for name in sorted(exit_time, key=exit_time.__getitem__):
+    for name in exit_time:
         lo, hi = sys.maxsize, -1
         for child in gates[name].inputs:
-            if child not in first:
-                continue
-            lo = min(lo, first[child], low.get(child, sys.maxsize))
-            hi = max(hi, last[child], high.get(child, -1))
-        low[name], high[name] = lo, hi
+            x = low.get(child)
+            if x is None:
+                continue  # a house event
+            if x < lo:
+                lo = x
+            y = high[child]
+            if y > hi:
+                hi = y
         if hi < 0 or (first[name] < lo and hi < exit_time[name]):
             modules.add(name)
+        if lo < low[name]:
+            low[name] = lo
+        if hi > high[name]:
+            high[name] = hi
     modules.add(tree.top)
     return modules
 
