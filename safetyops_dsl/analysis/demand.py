@@ -24,17 +24,20 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from safetyops_dsl.analysis.synthesis import SynthesisResult
 from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, DiagnosticError, Location, make
 from safetyops_dsl.fta import ccf
 from safetyops_dsl.fta.bdd import BddTooLarge
-from safetyops_dsl.fta.demand import DemandFigures, demand_figures, demand_mode
+from safetyops_dsl.fta.demand import DemandFigures, demand_figures
 from safetyops_dsl.fta.engine import analyse as analyse_tree
 from safetyops_dsl.fta.result import AnalysisOptions
 from safetyops_dsl.fta.timing import Timing
+from safetyops_dsl.fta.timing import has_demand as _has_demand
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind
+
+if TYPE_CHECKING:  # only named in annotations: `sops fta x.xml` must not import the model (start-up)
+    from safetyops_dsl.analysis.synthesis import SynthesisResult
 
 MAX_CHECK_CUT_SETS = 1000  # beyond this many minimal cut sets no group split is attempted
 
@@ -82,7 +85,7 @@ def build_demand(syntheses: list[SynthesisResult], max_bdd_nodes: int = 1 << 24)
 
 def has_demand(tree: FaultTree) -> bool:
     """Something in the tree is proof-tested or repaired (else P(top) at the mission time is the figure)."""
-    return demand_mode(tree)
+    return _has_demand(tree.basic_events.values())
 
 
 def demand_row(tree: FaultTree, syn: SynthesisResult | None, max_bdd_nodes: int = 1 << 24) -> DemandRow | None:

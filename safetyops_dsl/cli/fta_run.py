@@ -15,6 +15,7 @@ from safetyops_dsl.cli.output import UsageProblem, echo_err, write_output
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from safetyops_dsl.analysis.demand import DemandRow
     from safetyops_dsl.analysis.synthesis import SynthesisResult
     from safetyops_dsl.diagnostics import Diagnostic
     from safetyops_dsl.fta.tree import FaultTree
@@ -206,15 +207,20 @@ def run(
         if hazard is not None:
             goal_checks = [c for c in goal_checks if hazard in c.hazards]
 
-    from safetyops_dsl.analysis.demand import demand_row
+    from safetyops_dsl.fta.timing import has_demand
     from safetyops_dsl.generators.fta_report import render as render_report
 
-    try:
-        demand = [row for tree, _ in results
-                  if (row := demand_row(tree, syntheses.get(tree.name), max_bdd_nodes)) is not None]
-    except DiagnosticError as exc:
-        _emit_diagnostics(exc.diagnostics)
-        sys.exit(1)
+    demand: list[DemandRow] = []
+    tested = [tree for tree, _ in results if has_demand(tree.basic_events.values())]
+    if tested:  # the demand analysis (and the model types it names) is imported only for such trees
+        from safetyops_dsl.analysis.demand import demand_row
+
+        try:
+            demand = [row for tree in tested
+                      if (row := demand_row(tree, syntheses.get(tree.name), max_bdd_nodes)) is not None]
+        except DiagnosticError as exc:
+            _emit_diagnostics(exc.diagnostics)
+            sys.exit(1)
     uncertainty = _uncertainty(results, trials, seed, max_bdd_nodes) if trials is not None else {}
     write_output(output, render_report(results, fmt, goal_checks, demand, uncertainty))
     failed = [c for c in goal_checks if not c.passed]

@@ -83,8 +83,9 @@ def build(tree: FaultTree, split: bool = False, max_nodes: int = 1 << 24) -> Tre
     """
     from safetyops_dsl.fta.modules import find_modules, first_order, other_orders
 
-    modules = _separate(tree, find_modules(tree)) if split else {tree.top}
-    first = first_order(tree, modules)
+    found = find_modules(tree) if split else {tree.top}
+    modules = _separate(tree, found) if split else found
+    first = first_order(tree, modules, found)
     builds = [_OrderBuild(tree, modules, first)]
     # Budgets count the nodes a build allocates (a manager keeps every node it makes), so a bad order is
     # stopped after a bounded amount of work whatever shape its gates have. A stopped build is resumed, not

@@ -26,7 +26,7 @@ from functools import cache
 from safetyops_dsl.fta import _bddk
 from safetyops_dsl.fta.bdd import FlatBdd, build, edge_probability
 from safetyops_dsl.fta.preprocess import preprocess
-from safetyops_dsl.fta.timing import Timing
+from safetyops_dsl.fta.timing import Timing, has_demand
 from safetyops_dsl.fta.tree import FaultTree
 
 ORDER = 8  # Gauss-Legendre points per piece at the lower order; the value uses 2 x ORDER
@@ -129,7 +129,7 @@ class TimedBdd:
 
 def demand_mode(tree: FaultTree) -> bool:
     """Something in the tree is proof-tested or repaired (else P(top) at the mission time is the figure)."""
-    return any(e.timing is not None and e.timing.kind in ("periodic-test", "GLM") for e in tree.basic_events.values())
+    return has_demand(tree.basic_events.values())
 
 
 def timing_of(tree: FaultTree, name: str) -> Timing:

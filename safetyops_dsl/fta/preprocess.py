@@ -174,6 +174,7 @@ def _post_order(g: _Graph) -> list[int]:
     if not g.is_gate(g.top):
         return out
     state: dict[int, bool] = {}
+    first, inputs = g.first_gate, g.inputs  # is_gate and gate inlined: this loop runs for every input
     stack = [(g.gate(g.top), False)]
     while stack:
         x, done = stack.pop()
@@ -184,9 +185,10 @@ def _post_order(g: _Graph) -> list[int]:
             continue
         state[x] = True
         stack.append((x, True))
-        for lit in reversed(g.inputs[x]):
-            if g.is_gate(lit) and g.gate(lit) not in state:
-                stack.append((g.gate(lit), False))
+        for lit in reversed(inputs[x]):
+            c = (lit >> 1) - first
+            if c >= 0 and c not in state:
+                stack.append((c, False))
     return out
 
 

@@ -17,9 +17,14 @@ constant one (w = 0); a CCF event is `scale` times its members' model (q and w):
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from safetyops_dsl.fta.mef_expr import glm, periodic_test
+
+if TYPE_CHECKING:
+    from safetyops_dsl.fta.tree import BasicEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +96,9 @@ class Timing:
     @property
     def time_dependent(self) -> bool:
         return self.kind != "constant"
+
+
+def has_demand(events: Iterable[BasicEvent]) -> bool:
+    """Some event is proof-tested or repaired (else P(top) at the mission time is the figure: no PFDavg).
+    Here, not in analysis/demand.py, so that `sops fta` imports the demand analysis only for such trees."""
+    return any(e.timing is not None and e.timing.kind in ("periodic-test", "GLM") for e in events)

@@ -26,7 +26,7 @@ class Element:
         self.line = line
         self.col = col
         self.children: list[Element] = []
-        self.text = ""
+        self.text = ""  # of a <label> (parse_file keeps no other text)
 
     @property
     def loc(self) -> Location:
@@ -50,14 +50,19 @@ def parse_file(path: str) -> Element:
     def here() -> Location:
         return Location(path, parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
 
+    # Text is collected inside <label> only, the one element whose text the MEF reader uses: a handler
+    # call for every run of whitespace between elements cost a sixth of reading a large file.
     def start(name: str, attrs: dict[str, str]) -> None:
         el = Element(name, attrs, path, parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
         stack[-1].children.append(el)
         push(el)
+        if name == "label":
+            parser.CharacterDataHandler = characters
 
     def end(name: str) -> None:
         el = pop()
-        if el.text:
+        if name == "label":
+            parser.CharacterDataHandler = None
             el.text = el.text.strip()
 
     def characters(content: str) -> None:
@@ -76,7 +81,6 @@ def parse_file(path: str) -> Element:
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
-    parser.CharacterDataHandler = characters
     parser.EntityDeclHandler = entity_decl
     parser.UnparsedEntityDeclHandler = unparsed_entity_decl
     parser.ExternalEntityRefHandler = external_ref
