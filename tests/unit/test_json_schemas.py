@@ -28,7 +28,7 @@ LOCK = {
     "sops-diff": ("1.0.0", "fa9c7779d95a9b2c0796e587c44ca036849492cf546aaec76be1c4768b8e181f"),
     "sops-fmea": ("1.0.0", "88c23b62cfe1fc1101ec3b9923a2b874936b9185092fefd0c126e09ea11910d6"),
     "sops-fmeda": ("1.0.0", "6a84c3bee3f55831fee827a3daf9a1ca422ad6c5b386cec3622086647cf5b91e"),
-    "sops-fta": ("1.0.0", "835d41a17d7fbad27c88af3d39c3da52fb727483e77bb6fe7617eaacc55490ae"),
+    "sops-fta": ("1.1.0", "2a0836de2bb53eb73949b53a5d9ce66a6fc0f528dd81e1cb356169eac95f21ea"),
     "sops-gate": ("1.0.0", "ca35ebb09ec555f37486c637d16ce142d38a1d3cecd034fdc279af1d6c396adc"),
     "sops-gsn": ("1.0.0", "d3045f9651e96b7020a3d71064fb7495d990b8d6dac39ac13692ecad165ecc65"),
     "sops-hara": ("1.0.0", "80321f26d82d751215848771f4dcd8202a9bab5816281a260522bf4c54fef5d4"),
