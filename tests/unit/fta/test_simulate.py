@@ -120,3 +120,16 @@ def test_the_interval_covers_the_bdd_probability_on_the_corpus() -> None:
         shannon, _ = exact_probability(tree)
         assert shannon == pytest.approx(exact, rel=1e-9, abs=1e-300)
     assert len(misses) <= 3, misses
+
+
+def test_the_signature_ignores_gate_names_and_sees_probabilities() -> None:
+    from safetyops_dsl.fta.shannon import signature
+
+    e = {"a": BasicEvent("a", 0.1), "b": BasicEvent("b", 0.2), "c": BasicEvent("c", 0.3)}
+    one = FaultTree("T", "top", {"top": Gate("top", GateKind.OR, ("g", "c")), "g": Gate("g", GateKind.AND, ("a", "b"))}, e)
+    two = FaultTree("T", "top", {"top": Gate("top", GateKind.OR, ("c", "h")), "h": Gate("h", GateKind.AND, ("b", "a"))}, e)
+    assert signature(one) == signature(two)
+    other = {**e, "a": BasicEvent("a", 0.5)}
+    assert signature(FaultTree("T", "top", one.gates, other)) != signature(one)
+    swapped = FaultTree("T", "top", {"top": Gate("top", GateKind.AND, ("g", "c")), "g": Gate("g", GateKind.OR, ("a", "b"))}, e)
+    assert signature(swapped) != signature(one)
