@@ -75,7 +75,7 @@ class _Solver:
         modules = find_modules(p)
         known: dict[str, float] = {}
         for m in _bottom_up_modules(p, modules):
-            sub = _module_tree(p, m, modules, known)
+            sub = module_tree(p, m, modules, known)
             known[m] = self.module_probability(sub, depth, failed)
         return known[p.top]
 
@@ -192,7 +192,7 @@ def _bottom_up_modules(tree: FaultTree, modules: set[str]) -> list[str]:
     return [n for n in post_order(tree) if n in modules]
 
 
-def _module_tree(tree: FaultTree, module: str, modules: set[str], known: dict[str, float]) -> FaultTree:
+def module_tree(tree: FaultTree, module: str, modules: set[str], known: dict[str, float]) -> FaultTree:
     """The gates of one module down to its child modules, which become events of known probability."""
     gates: dict[str, Gate] = {}
     basics: dict[str, BasicEvent] = {}
