@@ -7,10 +7,11 @@ NOT `^ mask`, XOR `^`, k-of-n by k running "at least j" masks). numpy is not a d
 and big-int operations run at memory speed anyway (a 65,536-bit AND is 1,024 machine words).
 
 Each basic event's bits are drawn exactly Bernoulli(p):
-  - p < 1/64: geometric gaps between the true samples (log(U) / log(1 - p)), O(p * BATCH) draws;
-  - otherwise from the binary expansion of p: r = u & r or u | r for each bit of p from the last to the
-    first, u uniform random bits. A double has a finite binary expansion, so this is exact, at one
-    `getrandbits(BATCH)` per bit (at most 59 for p >= 1/64).
+  - fewer than 16 true samples expected in a word (p < 16 / BATCH): geometric gaps between the true
+    samples (log(U) / log(1 - p)), O(p * BATCH) draws;
+  - otherwise the first HEAD bits of p's binary expansion after its leading zeros word-wise (r = u & r or
+    u | r for each bit, from the last to the first, u uniform random bits: exact for a finite expansion),
+    and the remainder, below p / 2^HEAD, by geometric gaps among the samples the head left false.
 Events with p > 1/2 draw the complement. `random.Random(seed)` (Mersenne Twister) makes a run reproducible
 on every platform; the batches run in a fixed order.
 
