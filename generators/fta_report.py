@@ -23,6 +23,7 @@ from safetyops_dsl.fta.tree import FaultTree
 if TYPE_CHECKING:  # the model front end is not loaded for an Open-PSA input (`sops fta x.xml` start-up)
     from safetyops_dsl.analysis.demand import DemandRow
     from safetyops_dsl.analysis.targets import GoalCheck
+    from safetyops_dsl.fta.simulate import SimulationFigures
     from safetyops_dsl.fta.uncertainty import UncertaintyFigures
 
 Pair = tuple[FaultTree, FtaResult]
@@ -299,8 +300,37 @@ def _pfd_uncertainty(figures: Mapping[str, UncertaintyFigures]) -> dict[str, Unc
 _UNCERTAINTY_HEADER = ["top event", "trials", "seed", "mean", "std", "p05", "p50", "p95", "error factor"]
 
 
+def simulation_json(pairs: Sequence[Pair], figures: Mapping[str, SimulationFigures]) -> dict[str, dict[str, object]]:
+    exact = {tree.name: r.exact_probability for tree, r in pairs}
+    out: dict[str, dict[str, object]] = {}
+    for name, f in sorted(figures.items()):
+        out[name] = {"samples": f.samples, "seed": f.seed, "hits": f.hits, "estimate": f.estimate,
+                     "lower": f.lower, "upper": f.upper, "confidence": f.confidence, "interval": f.method,
+                     "exact_in_interval": _within(exact.get(name), f)}
+    return out
+
+
+def _within(exact: float | None, f: SimulationFigures) -> bool | None:
+    return None if exact is None else f.lower <= exact <= f.upper
+
+
+def _simulation_rows(pairs: Sequence[Pair], figures: Mapping[str, SimulationFigures]) -> list[list[str]]:
+    exact = {tree.name: r.exact_probability for tree, r in pairs}
+    rows = []
+    for name, f in sorted(figures.items()):
+        inside = _within(exact.get(name), f)
+        rows.append([name, str(f.samples), str(f.seed), str(f.hits), _fmt(f.estimate), _fmt(f.lower), _fmt(f.upper),
+                     _fmt(exact.get(name)), "-" if inside is None else ("yes" if inside else "NO")])
+    return rows
+
+
+_SIMULATION_HEADER = ["top event", "samples", "seed", "hits", "estimate", "lower", "upper", "exact", "inside"]
+_SIMULATION_TITLE = "Simulation: P(top) by Monte Carlo, 95 % Clopper-Pearson interval"
+
+
 def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (),
-           demand: Sequence[DemandRow] = (), uncertainty: Mapping[str, UncertaintyFigures] | None = None) -> str:
+           demand: Sequence[DemandRow] = (), uncertainty: Mapping[str, UncertaintyFigures] | None = None,
+           simulation: Mapping[str, SimulationFigures] | None = None) -> str:
     """`goal_checks`: the safety goals' quantitative targets against these trees (models only); `demand`: the
     PFDavg / PFH rows of the trees with proof-tested or repaired events."""
     header = ["safety goal", "hazards", "target /h", "achieved /h", "result"]
@@ -316,6 +346,8 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             doc["demand"] = demand_json(demand)
         if uncertainty:
             doc["uncertainty"] = uncertainty_json(uncertainty)
+        if simulation:
+            doc["simulation"] = simulation_json(pairs, simulation)
         return _dumps(doc, tables)
     if fmt == "md":
         text = to_markdown(pairs)
@@ -332,6 +364,10 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
                 text += "\n### PFDavg over the same trials\n\n" + "\n".join(_md_table(
                     _UNCERTAINTY_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _uncertainty_rows(pfd)],
                     set(range(1, 9)))) + "\n"
+        if simulation:
+            text += f"\n## {_SIMULATION_TITLE}\n\n" + "\n".join(_md_table(
+                _SIMULATION_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _simulation_rows(pairs, simulation)],
+                set(range(1, 8)))) + "\n"
         return text
     text = to_text(pairs)
     if goal_checks:
@@ -348,4 +384,7 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             title = "Uncertainty: PFDavg over the same trials (time average on the BDD per trial)"
             text += "\n" + title + "\n" + "=" * len(title) + "\n"
             text += "\n".join(_table(_UNCERTAINTY_HEADER, _uncertainty_rows(pfd), set(range(1, 9)))) + "\n"
+    if simulation:
+        text += "\n" + _SIMULATION_TITLE + "\n" + "=" * len(_SIMULATION_TITLE) + "\n"
+        text += "\n".join(_table(_SIMULATION_HEADER, _simulation_rows(pairs, simulation), set(range(1, 8)))) + "\n"
     return show_hidden(text)  # for a terminal: every hidden character (bidi control, zero-width) written out

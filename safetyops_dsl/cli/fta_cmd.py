@@ -64,6 +64,8 @@ from safetyops_dsl.cli.output import UsageProblem
 @click.option("--seed", type=click.IntRange(min=0), default=DEFAULTS["seed"], show_default=True, help="Seed of the Monte Carlo samples.")
 @click.option("--uncertainty-limit", type=click.IntRange(min=2), default=DEFAULTS["uncertainty_limit"], show_default=True,
               help="Refuse more Monte Carlo trials than this unless raised here.")
+@click.option("--simulate", "simulate", type=click.IntRange(min=1), metavar="N",
+              help="Also estimate P(top) by Monte Carlo over N samples of the basic events (95 % interval).")
 def fta(
     paths: tuple[str, ...],
     hazard: str | None,
@@ -81,6 +83,7 @@ def fta(
     trials: int | None,
     seed: int,
     uncertainty_limit: int,
+    simulate: int | None,
 ) -> None:
     """Analyse fault trees: exact probability, minimal cut sets, importance.
 
@@ -90,7 +93,7 @@ def fta(
     try:
         run(
             paths, hazard, fmt, output, limit_order, cut_off, approx, mission_time, cut_set_limit, max_cut_sets,
-            max_bdd_nodes, importance, gate, trials, seed, uncertainty_limit,
+            max_bdd_nodes, importance, gate, trials, seed, uncertainty_limit, simulate,
         )
     except UsageProblem as exc:
         raise click.UsageError(str(exc)) from None

@@ -35,6 +35,7 @@ OPTIONS: dict[str, tuple[str, str, Any]] = {
     "--uncertainty": ("trials", "int", (2, None)),
     "--seed": ("seed", "int", (0, None)),
     "--uncertainty-limit": ("uncertainty_limit", "int", (2, None)),
+    "--simulate": ("simulate", "int", (1, None)),
 }
 FLAGS: dict[str, tuple[str, bool]] = {
     "--importance": ("importance", True),

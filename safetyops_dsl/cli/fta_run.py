@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from safetyops_dsl.analysis.demand import DemandRow
     from safetyops_dsl.analysis.synthesis import SynthesisResult
     from safetyops_dsl.diagnostics import Diagnostic
+    from safetyops_dsl.fta.simulate import SimulationFigures
     from safetyops_dsl.fta.tree import FaultTree
     from safetyops_dsl.fta.uncertainty import UncertaintyFigures
     from safetyops_dsl.model.index import Model
@@ -41,6 +42,7 @@ DEFAULTS: dict[str, object] = {
     "trials": None,
     "seed": 1,
     "uncertainty_limit": 100_000,  # trials; about 10 s for a tree of ten uncertain events
+    "simulate": None,  # Monte Carlo samples of the basic events (fta/simulate.py)
 }
 
 
@@ -117,6 +119,13 @@ def _uncertainty(results: Sequence[tuple[FaultTree, object]], trials: int, seed:
     return out
 
 
+def _simulation(results: Sequence[tuple[FaultTree, object]], samples: int, seed: int) -> dict[str, SimulationFigures]:
+    """The Monte Carlo estimate of P(top) of each tree, from the tree as loaded (not the preprocessed one)."""
+    from safetyops_dsl.fta.simulate import simulate
+
+    return {tree.name: simulate(tree, samples, seed) for tree, _ in results}
+
+
 def _safe_file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "tree"
 
@@ -138,6 +147,7 @@ def run(
     trials: int | None = None,
     seed: int = 1,
     uncertainty_limit: int = 100_000,
+    simulate: int | None = None,
 ) -> None:
     """The command's work; usage errors are raised as UsageProblem, input errors exit 1."""
     from safetyops_dsl.diagnostics import DiagnosticError, has_errors
@@ -222,7 +232,8 @@ def run(
             _emit_diagnostics(exc.diagnostics)
             sys.exit(1)
     uncertainty = _uncertainty(results, trials, seed, max_bdd_nodes) if trials is not None else {}
-    write_output(output, render_report(results, fmt, goal_checks, demand, uncertainty))
+    simulation = _simulation(results, simulate, seed) if simulate is not None else {}
+    write_output(output, render_report(results, fmt, goal_checks, demand, uncertainty, simulation))
     failed = [c for c in goal_checks if not c.passed]
     if gate and failed:
         for c in failed:

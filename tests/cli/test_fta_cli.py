@@ -62,6 +62,22 @@ def test_json_has_every_top_event_and_exact_numbers(model: Path) -> None:
     }
 
 
+def test_simulate_adds_a_seeded_estimate_whose_interval_holds_the_exact_value(model: Path) -> None:
+    code, out = run("fta", str(model), "--format", "json", "--simulate", "200000", "--seed", "9")
+    assert code == 0
+    doc = json.loads(out)
+    exact = {t["name"]: t["exact_probability"] for t in doc["top_events"]}
+    assert set(doc["simulation"]) == {"Top1", "Top2"}
+    for name, s in doc["simulation"].items():
+        assert s["samples"] == 200000 and s["seed"] == 9 and s["interval"] == "clopper-pearson"
+        assert s["estimate"] == s["hits"] / s["samples"]
+        assert s["lower"] <= exact[name] <= s["upper"] and s["exact_in_interval"] is True
+        assert s["upper"] - s["lower"] < 0.01  # about 4 standard deviations at 200,000 samples
+    assert run("fta", str(model), "--format", "json", "--simulate", "200000", "--seed", "9")[1] == out
+    code, text = run("fta", str(model), "--simulate", "1000")
+    assert code == 0 and "Simulation: P(top) by Monte Carlo" in text and "Top2" in text.split("Simulation")[1]
+
+
 def test_no_importance_leaves_the_factors_out_and_the_numbers_alone(model: Path) -> None:
     code, out = run("fta", str(model), "--format", "json")
     code2, out2 = run("fta", str(model), "--format", "json", "--no-importance")

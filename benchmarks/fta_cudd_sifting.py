@@ -1,0 +1,113 @@
+"""Exact P(top) of one Open-PSA tree by CUDD with dynamic variable reordering (sifting), as a reference for
+the trees whose BDD does not fit our kernel (which has static orders only): das9701, nus9601.
+
+CUDD comes from the `dd` package (a dev dependency, `tests/unit/fta/fta_reference.import_cudd`). The tree
+is preprocessed as the engine does, split into modules (exact for probability on any tree: a module is
+independent of the rest), and each module's BDD is built in CUDD with automatic reordering on, children
+first, child modules standing in as events of their probability. P(top) is one pass over the nodes
+(memoised per edge, iterative).
+
+    .venv/bin/python benchmarks/fta_cudd_sifting.py FILE.xml   # prints one JSON line
+
+A measurement tool, not part of the package.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from safetyops_dsl.fta.modules import find_modules, first_order  # noqa: E402
+from safetyops_dsl.fta.openpsa import load_openpsa  # noqa: E402
+from safetyops_dsl.fta.preprocess import preprocess  # noqa: E402
+from safetyops_dsl.fta.shannon import module_tree, post_order  # noqa: E402
+from safetyops_dsl.fta.tree import FaultTree, GateKind  # noqa: E402
+from tests.unit.fta.fta_reference import import_cudd  # noqa: E402
+
+
+def probability(bdd: Any, u: Any, probs: dict[str, float]) -> float:
+    """P(u): dd's `low`/`high` are the cofactors of the function as seen through its edge (complement
+    included), so the memo is keyed by edge."""
+    memo: dict[int, float] = {int(bdd.true): 1.0, int(bdd.false): 0.0}
+    stack = [u]
+    while stack:
+        x = stack[-1]
+        if int(x) in memo:
+            stack.pop()
+            continue
+        lo, hi = x.low, x.high
+        need = [c for c in (lo, hi) if int(c) not in memo]
+        if need:
+            stack.extend(need)
+            continue
+        q = probs[x.var]
+        memo[int(x)] = q * memo[int(hi)] + (1.0 - q) * memo[int(lo)]
+        stack.pop()
+    return memo[int(u)]
+
+
+def module_probability(sub: FaultTree, cudd: Any) -> tuple[float, int]:
+    bdd = cudd.BDD()
+    bdd.configure(reordering=True)
+    for v in first_order(sub, {sub.top}):
+        bdd.declare(v)
+    value: dict[str, Any] = {}
+    for g in post_order(sub):
+        gate = sub.gates[g]
+        args = [value[c] if c in value else bdd.var(c) if c in sub.basic_events
+                else (bdd.true if sub.house_events[c].state else bdd.false) for c in gate.inputs]
+        k = gate.kind
+        if k in (GateKind.AND, GateKind.NAND):
+            r = bdd.true
+            for a in args:
+                r = r & a
+            r = ~r if k is GateKind.NAND else r
+        elif k in (GateKind.OR, GateKind.NOR):
+            r = bdd.false
+            for a in args:
+                r = r | a
+            r = ~r if k is GateKind.NOR else r
+        elif k is GateKind.XOR:
+            r = bdd.false
+            for a in args:
+                r = r ^ a
+        elif k is GateKind.NOT:
+            r = ~args[0]
+        elif k is GateKind.NULL:
+            r = args[0]
+        else:
+            assert gate.k is not None
+            at = [bdd.true] + [bdd.false] * gate.k
+            for a in args:
+                for j in range(gate.k, 0, -1):
+                    at[j] = at[j] | (a & at[j - 1])
+            r = at[gate.k]
+        value[g] = r
+    top = value[sub.top]
+    return probability(bdd, top, {n: e.probability for n, e in sub.basic_events.items()}), len(top)
+
+
+def main() -> None:
+    cudd = import_cudd()
+    tree = load_openpsa([sys.argv[1]], None)[0]
+    t0 = time.perf_counter()
+    p = preprocess(tree)
+    modules = find_modules(p)
+    known: dict[str, float] = {}
+    largest = 0
+    for m in [n for n in post_order(p) if n in modules]:
+        known[m], size = module_probability(module_tree(p, m, modules, known), cudd)
+        largest = max(largest, size)
+    print(json.dumps({"p": known[p.top], "modules": len(modules), "largest_bdd": largest,
+                      "seconds": time.perf_counter() - t0,
+                      "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))
+
+
+if __name__ == "__main__":
+    main()
