@@ -123,7 +123,7 @@ class Evaluator:
         return ExprError(make(OPENPSA_ERROR, message, el.loc))
 
     def number(self, el: Element, attr: str = "value") -> float:
-        raw = el.attrib.get(attr)
+        raw = el.get(attr)
         if raw is None:
             raise self.fail(el, f"<{el.tag}> needs a '{attr}' attribute")
         try:

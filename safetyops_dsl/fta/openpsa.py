@@ -167,12 +167,11 @@ class _Model:
 
     @staticmethod
     def key(el: Element, scope: str, role: str) -> str | None:
-        attrib = el.attrib
-        plain = attrib.get("name")
+        plain = el.get("name")
         if not plain:
             return None
         # MEF roles: a private element is known by its container path (SCRAM reports the plain name).
-        return f"{scope}.{plain}" if scope and attrib.get("role", role) == "private" else plain
+        return f"{scope}.{plain}" if scope and el.get("role", role) == "private" else plain
 
     def define(self, table: dict[str, _Def], el: Element, scope: str, role: str, ccf_group: str = "") -> str | None:
         name = self.key(el, scope, role)
@@ -632,7 +631,7 @@ class _Builder:
         if tag not in _REFS:
             self.m.error(el, f"unexpected <{tag}> in gate '{gate}'")
             return None
-        ref = el.attrib.get("name")
+        ref = el.get("name")
         if not ref:
             self.m.error(el, f"<{tag}> in gate '{gate}' has no name")
             return None
