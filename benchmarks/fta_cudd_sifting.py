@@ -26,8 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from safetyops_dsl.fta.modules import find_modules, first_order  # noqa: E402
 from safetyops_dsl.fta.openpsa import load_openpsa  # noqa: E402
 from safetyops_dsl.fta.preprocess import preprocess  # noqa: E402
-from safetyops_dsl.fta.shannon import module_tree, post_order  # noqa: E402
-from safetyops_dsl.fta.tree import FaultTree, GateKind  # noqa: E402
+from safetyops_dsl.fta.shannon import module_tree  # noqa: E402
+from safetyops_dsl.fta.tree import (  # noqa: E402
+    FaultTree,
+    GateKind,
+    post_order,  # noqa: E402
+)
 from tests.unit.fta.fta_reference import import_cudd  # noqa: E402
 
 

@@ -9,7 +9,7 @@ injections that, all detected, demonstrate the claimed coverage at the campaign'
 
 Measurement (per mechanism of a component type, over all its cases): detected / injected, where a case's
 detections count only when its (worst-case) detection time is within the case's FTTI: a detection slower than
-the FTTI is no detection. The one-sided Clopper-Pearson lower bound (analysis/confidence.py) must reach the
+the FTTI is no detection. The one-sided Clopper-Pearson lower bound (safetyops_dsl/binomial.py) must reach the
 claimed coverage for the claim to be supported.
 """
 
@@ -22,9 +22,9 @@ from enum import StrEnum
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl import schemas
-from safetyops_dsl.analysis.confidence import clopper_pearson_lower, zero_miss_sample_size
 from safetyops_dsl.analysis.fmea import instance_modes
 from safetyops_dsl.analysis.synthesis import SynthesisResult
+from safetyops_dsl.binomial import clopper_pearson_lower, zero_miss_sample_size
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.model.index import Model
 from safetyops_dsl.model.links import links

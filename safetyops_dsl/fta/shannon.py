@@ -28,7 +28,7 @@ from safetyops_dsl.fta import _bddk
 from safetyops_dsl.fta.bdd import BddTooLarge, build, edge_probability
 from safetyops_dsl.fta.modules import find_modules
 from safetyops_dsl.fta.preprocess import preprocess
-from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent
+from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, post_order
 
 
 class TooManyLeaves(Exception):
@@ -167,25 +167,6 @@ def _fix(tree: FaultTree, event: str, state: bool) -> FaultTree:
     houses = dict(tree.house_events)
     houses[event] = HouseEvent(event, state)
     return replace(tree, basic_events=basics, house_events=houses)
-
-
-def post_order(tree: FaultTree) -> list[str]:
-    """The gates under the top, every gate after all its inputs (iterative: deep trees must not recurse).
-    A reversed pre-order is not enough: a gate shared by two parents comes after the first one only."""
-    out: list[str] = []
-    seen: set[str] = set()
-    stack: list[tuple[str, bool]] = [(tree.top, False)]
-    while stack:
-        name, done = stack.pop()
-        if done:
-            out.append(name)
-            continue
-        if name in seen or name not in tree.gates:
-            continue
-        seen.add(name)
-        stack.append((name, True))
-        stack.extend((c, False) for c in reversed(tree.gates[name].inputs) if c in tree.gates and c not in seen)
-    return out
 
 
 def _bottom_up_modules(tree: FaultTree, modules: set[str]) -> list[str]:

@@ -27,7 +27,8 @@ import math
 import random
 from dataclasses import dataclass
 
-from safetyops_dsl.fta.tree import FaultTree, GateKind
+from safetyops_dsl.binomial import clopper_pearson
+from safetyops_dsl.fta.tree import FaultTree, GateKind, post_order
 
 BATCH = 1 << 16  # samples per word
 GEOMETRIC_BELOW = 16.0  # expected true samples per word under which gaps are cheaper than words
@@ -49,7 +50,7 @@ def simulate(tree: FaultTree, samples: int, seed: int, confidence: float = 0.95)
     """Estimate P(top) from `samples` independent samples of the basic events."""
     if samples < 1:
         raise ValueError("samples must be positive")
-    order = _gate_order(tree)
+    order = post_order(tree)
     rng = random.Random(seed)
     hits = 0
     done = 0
@@ -59,24 +60,6 @@ def simulate(tree: FaultTree, samples: int, seed: int, confidence: float = 0.95)
         done += width
     lower, upper = clopper_pearson(hits, samples, confidence)
     return SimulationFigures(samples, seed, hits, hits / samples, lower, upper, confidence)
-
-
-def _gate_order(tree: FaultTree) -> list[str]:
-    """The gates below the top, children first (iterative: deep trees must not recurse)."""
-    out: list[str] = []
-    seen: set[str] = set()
-    stack: list[tuple[str, bool]] = [(tree.top, False)]
-    while stack:
-        name, done = stack.pop()
-        if done:
-            out.append(name)
-            continue
-        if name in seen or name not in tree.gates:
-            continue
-        seen.add(name)
-        stack.append((name, True))
-        stack.extend((c, False) for c in reversed(tree.gates[name].inputs) if c in tree.gates and c not in seen)
-    return out
 
 
 def _batch(tree: FaultTree, order: list[str], rng: random.Random, width: int) -> int:
@@ -179,63 +162,3 @@ def _geometric_bits(rng: random.Random, p: float, width: int) -> int:
             break
         bits[pos >> 3] |= 1 << (pos & 7)
     return int.from_bytes(bits, "little")
-
-
-def clopper_pearson(hits: int, n: int, confidence: float) -> tuple[float, float]:
-    """The exact (conservative) binomial interval: the beta quantiles at alpha/2 and 1 - alpha/2."""
-    alpha = 1.0 - confidence
-    lower = 0.0 if hits == 0 else _beta_quantile(alpha / 2, hits, n - hits + 1)
-    upper = 1.0 if hits == n else _beta_quantile(1 - alpha / 2, hits + 1, n - hits)
-    return lower, upper
-
-
-def _beta_quantile(q: float, a: float, b: float) -> float:
-    """x with I_x(a, b) = q, by bisection on log x (the interval of a rare event spans decades)."""
-    lo, hi = -745.0, 0.0  # log of the smallest subnormal, log 1
-    for _ in range(200):
-        mid = (lo + hi) / 2
-        if _reg_inc_beta(math.exp(mid), a, b) < q:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-13:
-            break
-    return math.exp((lo + hi) / 2)
-
-
-def _reg_inc_beta(x: float, a: float, b: float) -> float:
-    """The regularised incomplete beta function I_x(a, b) (continued fraction, Numerical Recipes 6.4)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    ln_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(ln_front) * _beta_cf(x, a, b) / a
-    return 1.0 - math.exp(ln_front) * _beta_cf(1.0 - x, b, a) / b
-
-
-def _beta_cf(x: float, a: float, b: float) -> float:
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 100_000):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return h

@@ -136,3 +136,22 @@ class FaultTree:
             gate = self.gates.get(name)
             if gate is not None:
                 stack.extend(reversed(gate.inputs))
+
+
+def post_order(tree: FaultTree) -> list[str]:
+    """The gates under the top, every gate after all its inputs (iterative: deep trees must not recurse).
+    A reversed pre-order is not enough: a gate shared by two parents comes after the first one only."""
+    out: list[str] = []
+    seen: set[str] = set()
+    stack: list[tuple[str, bool]] = [(tree.top, False)]
+    while stack:
+        name, done = stack.pop()
+        if done:
+            out.append(name)
+            continue
+        if name in seen or name not in tree.gates:
+            continue
+        seen.add(name)
+        stack.append((name, True))
+        stack.extend((c, False) for c in reversed(tree.gates[name].inputs) if c in tree.gates and c not in seen)
+    return out

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safetyops_dsl.analysis.confidence import (
+from safetyops_dsl.binomial import (
     beta_quantile,
     clopper_pearson_lower,
     regularized_beta,

@@ -1,4 +1,5 @@
-"""One-sided Clopper-Pearson bounds for a measured proportion (detected / injected).
+"""Clopper-Pearson bounds for a measured proportion: one-sided for fault-injection coverage (detected /
+injected, analysis/injection.py), two-sided for the Monte Carlo estimate of a top event (fta/simulate.py).
 
 With k detections in n injections, the exact one-sided lower bound at confidence 1 - alpha is the alpha
 quantile of Beta(k, n - k + 1) (0 when k = 0): the smallest coverage p for which seeing k or more detections
@@ -94,3 +95,11 @@ def zero_miss_sample_size(claim: float, confidence: float = 0.95) -> int | None:
     while alpha ** (1.0 / n) < claim:
         n += 1
     return n
+
+
+def clopper_pearson(hits: int, n: int, confidence: float) -> tuple[float, float]:
+    """The exact (conservative) two-sided binomial interval: the beta quantiles at alpha/2 and 1 - alpha/2."""
+    alpha = 1.0 - confidence
+    lower = 0.0 if hits == 0 else beta_quantile(alpha / 2, hits, n - hits + 1)
+    upper = 1.0 if hits == n else beta_quantile(1 - alpha / 2, hits + 1, n - hits)
+    return lower, upper
