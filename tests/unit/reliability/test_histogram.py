@@ -5,8 +5,6 @@ the formatter and shown by `sops diff`."""
 from __future__ import annotations
 
 import math
-import subprocess
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from safetyops_dsl.generators.openpsa import write_openpsa
 from safetyops_dsl.analysis.synthesis import synthesise_all
 from safetyops_dsl.api import check
 from safetyops_dsl.fta.uncertainty import propagate
+from tests.unit.reliability.test_uncertainty import agrees_with_scram
 
 RATE = "uncertainty histogram from 1e-7 per h to 1e-6 per h weight 3, to 3e-6 per h weight 5, to 1e-5 per h weight 2"
 PROB = "uncertainty histogram from 0 to 0.01 weight 1, to 0.05 weight 2"
@@ -74,24 +73,7 @@ def test_the_monte_carlo_mean_is_the_histogram_closed_form(tmp_path: Path) -> No
 
 def test_histogram_agrees_with_scram_on_the_exported_model(tmp_path: Path, scram: str) -> None:
     tree = _tree(tmp_path)
-    ours = propagate(tree, 20_000, 3)
-    assert ours is not None
-    xml = tmp_path / "m.xml"
-    xml.write_text(write_openpsa([tree]))
-    report = tmp_path / "r.xml"
-    subprocess.run([scram, str(xml), "--uncertainty", "true", "--num-trials", "20000", "--seed", "3",
-                    "--mission-time", "1000", "-o", str(report)], check=True, capture_output=True, timeout=120)
-    measure = ET.parse(report).getroot().find(".//measure")
-    assert measure is not None
-    mean = float(measure.find("mean").get("value"))  # type: ignore[union-attr]
-    std = float(measure.find("standard-deviation").get("value"))  # type: ignore[union-attr]
-    assert abs(ours.mean - mean) < 4 * math.hypot(ours.std, std) / math.sqrt(20_000)
-    assert math.isclose(ours.std, std, rel_tol=0.05)
-    quantiles = {round(float(q.get("value")), 2): float(q.get("upper-bound"))  # type: ignore[arg-type]
-                 for q in measure.iter("quantile")}
-    assert math.isclose(ours.p05, quantiles[0.05], rel_tol=0.05)
-    assert math.isclose(ours.p50, quantiles[0.5], rel_tol=0.05)
-    assert math.isclose(ours.p95, quantiles[0.95], rel_tol=0.05)
+    agrees_with_scram(tree, tmp_path, scram)
 
 
 LINE2 = MODEL.splitlines()[1]
