@@ -23,7 +23,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from safetyops_dsl.fta.tree import FaultTree, GateKind
+from safetyops_dsl.fta.tree import FaultTree, GateKind, post_order
 
 TRUE, FALSE = 0, 1
 
@@ -237,23 +237,7 @@ def _build_with_order(
 
 def _bottom_up(tree: FaultTree, modules: set[str]) -> list[str]:
     """Modules in post-order (children first)."""
-    out: list[str] = []
-    seen: set[str] = set()
-    stack: list[tuple[str, bool]] = [(tree.top, False)]
-    while stack:
-        name, done = stack.pop()
-        if done:
-            if name in modules:
-                out.append(name)
-            continue
-        if name in seen:
-            continue
-        seen.add(name)
-        stack.append((name, True))
-        gate = tree.gates.get(name)
-        if gate is not None:
-            stack.extend((c, False) for c in reversed(gate.inputs) if c in tree.gates and c not in seen)
-    return out
+    return [name for name in post_order(tree) if name in modules]
 
 
 def _build_gate(
