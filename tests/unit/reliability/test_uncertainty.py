@@ -83,6 +83,8 @@ def test_the_cli_reports_the_uncertainty_key_and_asks_for_a_limit(tmp_path: Path
     assert set(doc["uncertainty"]["H"]) >= {"mean", "std", "p05", "p50", "p95", "error_factor", "histogram"}
     r = runner.invoke(cli, ["fta", str(tmp_path), "--uncertainty", "100001"])
     assert r.exit_code == 2 and "--uncertainty-limit 100001" in r.output
+    # the cost quoted covers the proof-tested case too (a PFDavg trial costs about 30 times a P(top) trial)
+    assert "about 3 ms a trial" in " ".join(r.output.split())
 
 
 @pytest.mark.parametrize(("spread", "words"), [
