@@ -53,6 +53,11 @@ class Model:
     _by_name: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _rel_of: dict[str, str] = field(default_factory=dict)  # display path -> root-relative path
     _instances: dict[str, Any] = field(default_factory=dict)  # system qname -> instance tree (cached)
+    # component qname -> (the component, the resolved type of each of its parts): model/instances.part_types
+    part_type_memo: dict[str, tuple[el.Component, tuple[el.Component | None, ...]]] = field(
+        default_factory=dict, repr=False, compare=False)
+    # component qname -> the qualified names of its parts' types, as stored by validation/incremental.py
+    stored_part_types: dict[str, tuple[str | None, ...]] = field(default_factory=dict, repr=False, compare=False)
     # qualified name -> (value in base units, hour exponent), for the parameters that evaluate
     parameter_values: dict[str, tuple[float, int]] = field(default_factory=dict)
     links_cache: Any = field(default=None, repr=False, compare=False)  # model/links.py, built on first use

@@ -13,7 +13,7 @@ from safetyops_dsl.graphs import back_edge_cycles
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model import iso26262
 from safetyops_dsl.model.index import DEFAULT_STANDARD, Model, unknown
-from safetyops_dsl.model.instances import MAX_DEPTH
+from safetyops_dsl.model.instances import MAX_DEPTH, part_types
 from safetyops_dsl.model.propagation import find_logic_cycles
 from safetyops_dsl.model.semantics import (
     asil_of_parent,
@@ -178,12 +178,8 @@ CCF_FACTOR_HINT = {
 def check_hierarchy_cycles(model: Model) -> Iterable[Diagnostic]:
     graph: dict[str, list[tuple[str, el.Part]]] = {}
     for qname, comp in model.components.items():
-        edges = []
-        for part in comp.parts:
-            found = model.resolve(part.type_ref, ("component",), comp.package, "component type")
-            if not isinstance(found, Diagnostic):
-                edges.append((found[1], part))
-        graph[qname] = edges
+        graph[qname] = [(t.qualified_name, part) for part, t in zip(comp.parts, part_types(model, comp), strict=True)
+                        if t is not None]
     reported: set[frozenset[str]] = set()
     targets = {q: [t for t, _ in edges] for q, edges in graph.items()}
     for cycle, index in back_edge_cycles(targets, sorted(graph)):
@@ -536,7 +532,8 @@ def component_ml(model: Model, comp: el.Component) -> Iterable[Diagnostic]:
 
 def check_odd(model: Model) -> Iterable[Diagnostic]:
     """ODD attributes against their domains, metric slices and trigger conditions against the ODD in scope."""
-    for _, comp in sorted(model.components.items()):
+    for qname in sorted(model.components):
+        comp = model.components[qname]
         if comp.odd is None:
             continue
         seen: dict[str, el.OddAttribute] = {}
@@ -564,12 +561,16 @@ def check_odd(model: Model) -> Iterable[Diagnostic]:
                                   f"({', '.join(attr.domain)})", loc,
                                   did_you_mean(value, list(attr.domain)) or "add it to the domain after `of`")
     scopes = odd_scopes(model)
-    for _, comp in sorted(model.components.items()):
-        odd = scopes.get(comp.qualified_name)
+    for qname in sorted(model.components):
+        comp = model.components[qname]
+        odd = scopes.get(qname)
+        # (no conditions, nothing to check: skipped before the owner's name is formatted, for each failure mode)
         for m in comp.ml.metrics if comp.ml else ():
-            yield from check_conditions(odd, m.where, "metric slice", comp.name)
+            if m.where:
+                yield from check_conditions(odd, m.where, "metric slice", comp.name)
         for fm in comp.failure_modes:
-            yield from check_conditions(odd, fm.where, "triggering condition", f"{comp.name}.{fm.name}")
+            if fm.where:
+                yield from check_conditions(odd, fm.where, "triggering condition", f"{comp.name}.{fm.name}")
             for name in fm.reveals:
                 revealed = comp.failure_mode(name)
                 if revealed is None or revealed.kind != "failure":
