@@ -33,7 +33,7 @@ from typing import Protocol
 
 from safetyops_dsl.diagnostics import Diagnostic
 from safetyops_dsl.model import elements as el
-from safetyops_dsl.model.index import Model
+from safetyops_dsl.model.index import Model, component_features
 from safetyops_dsl.model.instances import part_type_names, part_types
 from safetyops_dsl.validation import rules
 
@@ -90,19 +90,20 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256(_code_salt() + repr(parts).encode("utf-8")).hexdigest()
 
 
-def owners(model: Model) -> dict[str, el.SourceFile]:
-    """Component qualified name -> the file of the component the model holds under that name."""
-    out: dict[str, el.SourceFile] = {}
+def owners(model: Model) -> dict[str, str]:
+    """Component qualified name -> the rel_path of the file of the component the model holds under that name."""
+    if len(model.component_files) == len(model.components):  # recorded by assembly (index.assemble)
+        return model.component_files
+    out: dict[str, str] = {}
     for f in model.files:
         for c in f.components:
             q = c.qualified_name
             if model.components.get(q) is c:
-                out[q] = f
+                out[q] = f.rel_path
     return out
 
 
-def interface_digest(model: Model, owner: dict[str, el.SourceFile], file_keys: dict[str, str] | None = None,
-                     store: Store | None = None) -> str:
+def interface_digest(model: Model, file_keys: dict[str, str] | None = None, store: Store | None = None) -> str:
     """What a per-component rule reads beyond its own component (see the module docstring): the name table,
     each component type's kind, name, file and ports, the deviation types and what assembly and loading
     share between files.
@@ -112,18 +113,26 @@ def interface_digest(model: Model, owner: dict[str, el.SourceFile], file_keys: d
     file (`file_interface`) and each file's digest is stored under its content key: only an edited file is
     read again. The table's order decides the first of several candidates, so the files' order is kept."""
     pieces = []
+    features: set[str] = set()
     for f in model.files:
         key = file_keys.get(f.rel_path) if file_keys is not None else None
         piece: object = None
         if key is not None and store is not None:
             entry_key = _digest("file interface", key)
             piece = store.get(entry_key)
-            if not isinstance(piece, str):
-                piece = file_interface(f)
+            if not (isinstance(piece, tuple) and len(piece) == 2 and isinstance(piece[0], str)
+                    and isinstance(piece[1], frozenset)):
+                piece = (file_interface(f), component_features(f.components))
                 store.put(entry_key, piece)
         else:
-            piece = file_interface(f)
-        pieces.append((f.rel_path, piece))
+            piece = (file_interface(f), component_features(f.components))
+        pieces.append((f.rel_path, piece[0]))
+        features |= piece[1]
+    # The features the file's components use (Model.uses), kept with its share of the interface: a rule whose
+    # feature no component uses skips its pass over the model. (A file's features are those of its text:
+    # what assembly and loading change, rates and dataset digests, is no feature.) Duplicates that assembly
+    # drops add features no component has: a rule then runs for nothing, with the same result.
+    model._features = frozenset(features)
     # read at assembly or load, not from the component's own file: parameter values (a rate may be an
     # expression over parameters of other files), each package's standard and mission time, DVC md5s
     shared = (
@@ -158,11 +167,11 @@ def validate(model: Model, file_keys: dict[str, str], store: Store) -> list[Diag
     rel_path -> the loader's key of its content (loader.LoadResult.keys); a component of a file without a key
     is validated afresh."""
     owner = owners(model)
-    interface = interface_digest(model, owner, file_keys, store)
+    interface = interface_digest(model, file_keys, store)
 
     def token(q: str) -> str | None:
-        f = owner.get(q)
-        key = file_keys.get(f.rel_path) if f is not None else None
+        rel = owner.get(q)
+        key = file_keys.get(rel) if rel is not None else None
         return f"{key}:{q}" if key is not None else None
 
     # per file, under the file's key and the interface: component -> rule name -> diagnostics, and component
@@ -173,9 +182,9 @@ def validate(model: Model, file_keys: dict[str, str], store: Store) -> list[Diag
     fresh: dict[str, dict[str, list[Diagnostic]]] = {}
     by_file: dict[str, list[str]] = {}
     for q in model.components:
-        f = owner.get(q)
-        if f is not None:
-            by_file.setdefault(f.rel_path, []).append(q)
+        rel = owner.get(q)
+        if rel is not None:
+            by_file.setdefault(rel, []).append(q)
     for rel, qnames in by_file.items():
         key = file_keys.get(rel)
         if key is None:
@@ -205,9 +214,9 @@ def validate(model: Model, file_keys: dict[str, str], store: Store) -> list[Diag
                      and len(graph_digests) == len(by_file) else None)
 
     def component_results(q: str) -> dict[str, list[Diagnostic]]:
-        f = owner[q]
-        if f.rel_path in per_file:
-            return per_file[f.rel_path].get(q, _NOTHING)
+        rel = owner[q]
+        if rel in per_file:
+            return per_file[rel].get(q, _NOTHING)
         if q not in fresh:
             fresh[q] = _component_results(model, model.components[q])
         return fresh[q]

@@ -264,3 +264,62 @@ def test_a_containment_cycle_closed_in_another_file_is_found_with_stored_results
             assert stored.diagnostics == scratch.diagnostics
         found.append([(d.code, d.location.line) for d in scratch.diagnostics if d.code == "SOPS024"])
     assert found[0] == found[3] == [] and found[1] and found[2] and found[1] != found[2]
+
+
+FEATURE_LINES = (
+    "    failure U rate 5 FIT uncertainty lognormal ef 0.5",  # an error factor must be above 1
+    "    trigger Tr probability 0.1 where light = dusk",  # no ODD in scope
+    "    trigger Tr probability 0.1 reveals Nothing",  # not a failure mode of the component
+    "    failure P rate 5 FIT proof_test every 10 y",  # beyond the mission time of the hazard
+    "    ccf G covers F0a beta 5 %",  # one member
+)
+
+
+def _skipping_changes_nothing(model: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules give the same list when no rule skips its pass (every feature said to be used)."""
+    from safetyops_dsl.model.index import Model
+    from safetyops_dsl.validation.rules import validate
+
+    assert isinstance(model, Model)
+    skipping = validate(model)
+    with monkeypatch.context() as m:
+        m.setattr(Model, "uses", lambda self, feature: True)
+        assert validate(model) == skipping
+
+
+@pytest.mark.parametrize("line", FEATURE_LINES)
+def test_a_feature_added_to_one_file_is_checked_with_stored_results(tmp_path: Path, line: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rules over every component skip their pass when no component uses their feature (Model.uses); with
+    stored results the features of unchanged files come from the store. Adding, then removing, a line that
+    uses a feature in one file must give what a check from scratch gives, and the rule must speak."""
+    model, cache, memo = tmp_path / "m", tmp_path / "cache", ParseMemo()
+    model.mkdir()
+    for f in range(FILES):
+        (model / f"f{f}.sops").write_text(_file(f), encoding="utf-8")
+    plain = _file(1)
+    with_line = plain.replace('component T1_0 "type 0 of file 1" {\n', 'component T1_0 "type 0 of file 1" {\n' + line + "\n")
+    assert with_line != plain
+    other = _file(0).replace("rate 1 FIT", "rate 3 FIT")
+    codes = []
+    # then another file is edited: the feature's file is unchanged, its features come from the store
+    for f1, f0 in ((plain, _file(0)), (with_line, _file(0)), (with_line, other), (plain, other)):
+        (model / "f1.sops").write_text(f1, encoding="utf-8")
+        (model / "f0.sops").write_text(f0, encoding="utf-8")
+        scratch = check([model])
+        for stored in (check([model], cache_dir=cache), check([model], memo=memo)):
+            assert stored.diagnostics == scratch.diagnostics
+        _skipping_changes_nothing(scratch.model, monkeypatch)
+        codes.append({d.code for d in scratch.diagnostics})
+    assert codes[0] == codes[3] and codes[1] == codes[2] and codes[1] - codes[0]
+
+
+MODELS = sorted(p for p in (Path(__file__).resolve().parents[2] / "models").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("folder", MODELS, ids=[p.name for p in MODELS])
+def test_no_rule_skips_a_pass_that_would_find_something_in_the_examples(folder: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    checked = check([folder])
+    assert checked.model is not None
+    _skipping_changes_nothing(checked.model, monkeypatch)
