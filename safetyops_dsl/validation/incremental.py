@@ -11,12 +11,18 @@ none of that changed:
   types. A per-component result is keyed by the component's token and a digest of the interface; an edit that
   changes the interface (a port, a name) re-runs every per-component rule, any other edit only those of the
   edited file's components;
-- the logic cycles of a system depend on its instance tree (each instance's path and its component's token)
-  and the deviation types (refinements).
+- the logic cycles of a system depend on its instance tree, which the types reachable from it decide: each
+  one's token and the types its parts resolve to (and the deviation types: refinements). Those part types
+  are stored with the per-component results and seeded into the model (instances.part_types), so unchanged
+  files' parts are not resolved and unchanged systems' trees are not built;
+- the containment check reads the part-type graph only: a pass is stored under its digest.
 
-The other rules (containment, CCF, deviations, hazards, goals, requirements, evidence, arguments, policy) read
-the whole model and are cheap: they run every time. The store salt includes a digest of the source of the
-validation and model modules, so that a changed rule never reads results of the old one.
+Each file's share of the interface, and the component features it uses (Model.uses), are stored under the
+file's key, so only edited files are read for them. The other rules (CCF, deviations, ODD, hazards, goals,
+requirements, evidence, arguments, policy, profiles) read the whole model and run every time; those that
+read a feature of every component skip their pass when no component uses it. The store salt includes a
+digest of the source of the validation and model modules, so that a changed rule never reads results of
+the old one.
 
 tests/unit/test_incremental_validation.py checks this against a from-scratch validation on random edits of
 generated models.
