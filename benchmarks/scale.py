@@ -125,7 +125,9 @@ def generate_tiny(folder: Path, n: int) -> None:
 def run_child(model: Path, cache: str, workers: str, python: str = sys.executable) -> dict[str, float]:
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [python, "-c", CHILD, str(model), cache, workers],
+        # -P: `-c` would put the working directory first on sys.path, and from a checkout the baseline's python
+        # would import this checkout's package instead of its own
+        [python, "-P", "-c", CHILD, str(model), cache, workers],
         capture_output=True, text=True, check=False,
     )
     wall = time.perf_counter() - t0

@@ -113,7 +113,7 @@ def resolve_condition_ref(
     """A hazard condition reference -> (instance, output port, deviation)."""
     path = ref.path
     system = root.component
-    if path.startswith(system.name + ".") and path.split(".", 1)[0] not in root.children:
+    if path.startswith(system.name + ".") and root.child(path.split(".", 1)[0]) is None:
         path = path.split(".", 1)[1]
     inst, rest = find_instance(root, path)
     if len(rest) < 2:

@@ -347,5 +347,5 @@ def check_profiles(model: Model) -> Iterable[Diagnostic]:
         p = profile(model.standard(req.package))
         if req.asil is not None and not p.requirement_asil:
             yield _not_used("asil", "goal", p, req.asil.location, f"requirement '{req.name}'")
-    for _, comp in sorted(model.components.items()):
+    for _, comp in sorted(model.components.items()) if model.uses("profile_classes") else ():
         yield from _component(comp, profile(model.standard(comp.package)))

@@ -13,7 +13,7 @@ from safetyops_dsl.graphs import back_edge_cycles
 from safetyops_dsl.model import elements as el
 from safetyops_dsl.model import iso26262
 from safetyops_dsl.model.index import DEFAULT_STANDARD, Model, unknown
-from safetyops_dsl.model.instances import MAX_DEPTH
+from safetyops_dsl.model.instances import MAX_DEPTH, part_types
 from safetyops_dsl.model.propagation import find_logic_cycles
 from safetyops_dsl.model.semantics import (
     asil_of_parent,
@@ -97,6 +97,8 @@ def _same(a: tuple[float | None, float | None, float | None, str],
 
 
 def check_common_causes(model: Model) -> Iterable[Diagnostic]:
+    if not model.uses("common_causes"):
+        return
     for _, comp in sorted(model.components.items()):
         owned: dict[str, str] = {}
         for group in comp.common_causes:
@@ -151,8 +153,6 @@ def check_common_causes(model: Model) -> Iterable[Diagnostic]:
 
     # One failure mode of one instance in groups at two levels of the hierarchy (each group is fine on its own).
     reported: set[tuple[str, str]] = set()
-    if not any(c.common_causes for c in model.components.values()):
-        return
     for system in model.systems():
         group_of: dict[str, tuple[str, str]] = {}  # member event -> (instance path, group name)
         for inst in model.instances(system).walk():
@@ -178,12 +178,8 @@ CCF_FACTOR_HINT = {
 def check_hierarchy_cycles(model: Model) -> Iterable[Diagnostic]:
     graph: dict[str, list[tuple[str, el.Part]]] = {}
     for qname, comp in model.components.items():
-        edges = []
-        for part in comp.parts:
-            found = model.resolve(part.type_ref, ("component",), comp.package, "component type")
-            if not isinstance(found, Diagnostic):
-                edges.append((found[1], part))
-        graph[qname] = edges
+        graph[qname] = [(t.qualified_name, part) for part, t in zip(comp.parts, part_types(model, comp), strict=True)
+                        if t is not None]
     reported: set[frozenset[str]] = set()
     targets = {q: [t for t, _ in edges] for q, edges in graph.items()}
     for cycle, index in back_edge_cycles(targets, sorted(graph)):
@@ -536,7 +532,8 @@ def component_ml(model: Model, comp: el.Component) -> Iterable[Diagnostic]:
 
 def check_odd(model: Model) -> Iterable[Diagnostic]:
     """ODD attributes against their domains, metric slices and trigger conditions against the ODD in scope."""
-    for _, comp in sorted(model.components.items()):
+    for qname in sorted(model.components) if model.uses("odd") else ():
+        comp = model.components[qname]
         if comp.odd is None:
             continue
         seen: dict[str, el.OddAttribute] = {}
@@ -563,13 +560,19 @@ def check_odd(model: Model) -> Iterable[Diagnostic]:
                                   f"ODD attribute '{attr.name}': '{value}' is not in its domain "
                                   f"({', '.join(attr.domain)})", loc,
                                   did_you_mean(value, list(attr.domain)) or "add it to the domain after `of`")
+    if not (model.uses("metric_slices") or model.uses("trigger_conditions") or model.uses("reveals")):
+        return
     scopes = odd_scopes(model)
-    for _, comp in sorted(model.components.items()):
-        odd = scopes.get(comp.qualified_name)
+    for qname in sorted(model.components):
+        comp = model.components[qname]
+        odd = scopes.get(qname)
+        # (no conditions, nothing to check: skipped before the owner's name is formatted, for each failure mode)
         for m in comp.ml.metrics if comp.ml else ():
-            yield from check_conditions(odd, m.where, "metric slice", comp.name)
+            if m.where:
+                yield from check_conditions(odd, m.where, "metric slice", comp.name)
         for fm in comp.failure_modes:
-            yield from check_conditions(odd, fm.where, "triggering condition", f"{comp.name}.{fm.name}")
+            if fm.where:
+                yield from check_conditions(odd, fm.where, "triggering condition", f"{comp.name}.{fm.name}")
             for name in fm.reveals:
                 revealed = comp.failure_mode(name)
                 if revealed is None or revealed.kind != "failure":
@@ -921,6 +924,8 @@ def check_policy(model: Model) -> Iterable[Diagnostic]:
 def check_assumptions(model: Model) -> Iterable[Diagnostic]:
     """`assume port.deviation ...` names an input port of a system (where deviations enter from outside the
     model) and a known deviation, once."""
+    if not model.uses("assumptions"):
+        return
     for _, comp in sorted(model.components.items()):
         seen: set[tuple[str, str]] = set()
         for a in comp.assumptions:
@@ -1007,7 +1012,7 @@ def check_uncertainties(model: Model) -> Iterable[Diagnostic]:
     """A distribution must be able to spread the value it is written on (impossible parameters: an error
     factor of 1 or less, a beta on a rate or outside [0, 1], bounds that do not enclose the value)."""
     hint = "see docs/reliability.md#uncertainty for what each distribution needs"
-    for _, comp in sorted(model.components.items()):
+    for _, comp in sorted(model.components.items()) if model.uses("uncertainties") else ():
         for fm in comp.failure_modes:
             if fm.uncertainty is None:
                 continue
@@ -1040,7 +1045,7 @@ def check_proof_tests(model: Model) -> Iterable[Diagnostic]:
     """A proof test must fall inside the mission time of every hazard tree its failure mode is in: a test
     interval (or first test) beyond it means the failure is never revealed in the analysed mission."""
     seen: set[tuple[Location, float]] = set()
-    if not any(fm.proof_test is not None for c in model.components.values() for fm in c.failure_modes):
+    if not model.uses("proof_tests"):
         return  # nothing to check: the instance trees of the hazards' systems need not be walked
     for _, hazard in sorted(model.hazards.items()):
         system = hazard_system(model, hazard)
