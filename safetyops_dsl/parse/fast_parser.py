@@ -117,6 +117,7 @@ class _Gen:
         self.consts: dict[str, str] = {}  # global name -> Python expression of its value
         self.first_memo: dict[int, tuple[First, bool]] = {}
         self.classes: dict[str, str] = {}  # textX class name -> global name of its node class
+        self.regexes: dict[str, str] = {}  # source of a compiled regex's match -> its global name
         self.tables: list[str] = []
         self.bodies: dict[str, str] = {}
         self.count = 0
@@ -208,16 +209,7 @@ class _Gen:
             self.emit(f"def {name}(t, p, f):\n        p = WS(t, p).end()\n"
                       f"        return p if p == len(t) else -1\n")
         elif kind == "Sequence":
-            parts = [self.match(n) for n in e.nodes]
-            body = [f"def {name}(t, p, f):", "        mark = len(f)"]
-            for i, part in enumerate(parts):
-                body.append(f"        p = {part}(t, p, f)")
-                if i == 0:
-                    body.append("        if p < 0:\n            return -1")
-                else:
-                    body.append("        if p < 0:\n            del f[mark:]\n            return -1")
-            body.append("        return p\n")
-            self.emit("\n".join(body))
+            self.emit("\n".join(self._sequence(name, e.nodes)))
         elif kind == "OrderedChoice":
             parts = [self.match(n) for n in e.nodes]
             body = [f"def {name}(t, p, f):"]
@@ -243,15 +235,20 @@ class _Gen:
             raise Unsupported(f"parsing expression {kind}")
         return name
 
-    def _terminal_test(self, e: Any, fail: str = "-1") -> str:
+    def _terminal_test(self, e: Any, fail: str | None = "-1") -> str:
+        """Match terminal `e` at p (after the whitespace), or return `fail` (None: -1 after undoing the
+        assignments since `mark`)."""
+        ret = "del f[mark:]\n            return -1" if fail is None else f"return {fail}"
         if type(e).__name__ == "StrMatch":
             if e.ignore_case:
                 raise Unsupported("case-insensitive string match")
             s = e.to_match
-            return (f"        if not t.startswith({s!r}, p):\n            return {fail}\n"
+            return (f"        if not t.startswith({s!r}, p):\n            {ret}\n"
                     f"        p += {len(s)}")
-        rx = self.const("R", f"re.compile({e.regex.pattern!r}, {int(e.regex.flags)}).match")
-        return f"        m = {rx}(t, p)\n        if m is None:\n            return {fail}\n        p = m.end()"
+        source = f"re.compile({e.regex.pattern!r}, {int(e.regex.flags)}).match"
+        if source not in self.regexes:
+            self.regexes[source] = self.const("R", source)
+        return f"        m = {self.regexes[source]}(t, p)\n        if m is None:\n            {ret}\n        p = m.end()"
 
     # value of the right-hand side of an assignment: `def NAME(t, p)` -> (new position or -1, value)
     def value(self, e: Any) -> str:
@@ -326,15 +323,18 @@ class _Gen:
             slots = (*attrs, "_tx_position", "_tx_position_end")
             self.classes[cname] = self.const("C", f"_node_class({cname!r}, {slots!r})")
         kcls = self.classes[cname]
-        klists = self.const("L", f"frozenset({sorted(lists)!r})")
+        if lists:
+            klists = self.const("L", f"frozenset({sorted(lists)!r})")
+            fill = (f"        for k, v in f:\n            if k in {klists}:\n                getattr(o, k).append(v)\n"
+                    f"            else:\n                setattr(o, k, v)\n")
+        else:  # no list attribute: every assignment sets one
+            fill = "        for k, v in f:\n            setattr(o, k, v)\n"
         body = self.match_body(e)
         init = "\n".join(f"        {i}" for i in inits)
         self.emit(
             f"def {name}(t, p):\n        f = []\n        q = {body}(t, p, f)\n        if q < 0:\n"
             f"            return -1, None\n        o = {kcls}()\n{init}\n"
-            f"        o._tx_position = WS(t, p).end()\n        o._tx_position_end = q\n"
-            f"        for k, v in f:\n            if k in {klists}:\n                getattr(o, k).append(v)\n"
-            f"            else:\n                setattr(o, k, v)\n        return q, o\n"
+            f"        o._tx_position = WS(t, p).end()\n        o._tx_position_end = q\n{fill}        return q, o\n"
         )
 
     def match_body(self, e: Any) -> str:
@@ -346,15 +346,45 @@ class _Gen:
         kind = type(e).__name__
         if kind != "Sequence":
             raise Unsupported(f"rule {e.rule_name} is a {kind}")
-        parts = [self.match(n) for n in e.nodes]
-        body = [f"def {name}(t, p, f):", "        mark = len(f)"]
-        for i, part in enumerate(parts):
-            body.append(f"        p = {part}(t, p, f)")
-            body.append("        if p < 0:\n            return -1" if i == 0
-                        else "        if p < 0:\n            del f[mark:]\n            return -1")
-        body.append("        return p\n")
-        self.emit("\n".join(body))
+        self.emit("\n".join(self._sequence(name, e.nodes)))
         return name
+
+    # A sequence's terminals, and assignments of a terminal's text, are matched inline rather than by a call
+    # each (the same code as their own functions): about half the calls of a parse were those.
+    def _sequence(self, name: str, nodes: list[Any]) -> list[str]:
+        body = [f"def {name}(t, p, f):", "        mark = len(f)"]
+        for i, n in enumerate(nodes):
+            fail = "-1" if i == 0 else None  # None: undo this sequence's assignments first
+            if self._inline_terminal(n):
+                body.append(f"        p = WS(t, p).end()\n{self._terminal_test(n, fail)}")
+            elif (attr := self._inline_assignment(n)) is not None:
+                value = n.nodes[0]
+                conv = _BASE_CONVERT.get(value.rule_name, "")
+                body.append(f"        p = WS(t, p).end()\n        s = p\n{self._terminal_test(value, fail)}\n"
+                            f"        f.append(({attr!r}, {conv}(t[s:p])))")
+            else:
+                body.append(f"        p = {self.match(n)}(t, p, f)")
+                body.append("        if p < 0:\n            return -1" if fail == "-1"
+                            else "        if p < 0:\n            del f[mark:]\n            return -1")
+        body.append("        return p\n")
+        return body
+
+    @staticmethod
+    def _inline_terminal(n: Any) -> bool:
+        return (type(n).__name__ in ("StrMatch", "RegExMatch") and not n.rule_name.startswith("__asgn")
+                and not (getattr(n, "_tx_class", None) is not None and n.root))
+
+    def _inline_assignment(self, n: Any) -> str | None:
+        """The attribute of `attr=TERMINAL` (value: the matched text, converted as textX does), else None."""
+        if not n.rule_name.startswith("__asgn") or n.rule_name.split("_")[-1] != "plain":
+            return None
+        value = n.nodes[0]
+        cls = getattr(value, "_tx_class", None)
+        if type(value).__name__ not in ("StrMatch", "RegExMatch") or (cls is not None and cls._tx_type != "match"):
+            return None
+        if value.rule_name in _BASE_PYTHON_DEFAULT and value.rule_name not in ("ID", *_BASE_CONVERT):
+            raise Unsupported(f"base type {value.rule_name}")  # BOOL, FLOAT: textX converts them
+        return str(n._attr_name)
 
     def _assignment(self, e: Any) -> str:
         name = self.fresh("a")

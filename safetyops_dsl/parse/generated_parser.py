@@ -18,493 +18,389 @@ GRAMMAR_SHA256 = 'e0bc61e79be7c7f757158cc4d41c2210d380652da1794154d235370f952934
 WS = re.compile('[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*', 40).match
 C2 = _node_class('File', ('package', 'imports', 'elements', '_tx_position', '_tx_position_end'))
 L3 = frozenset(['elements', 'imports'])
-R8 = re.compile('package\\b', 40).match
-R11 = re.compile('[A-Za-z_][A-Za-z0-9_]*', 40).match
-C14 = _node_class('Import', ('path', '_tx_position', '_tx_position_end'))
-L15 = frozenset([])
-R18 = re.compile('import\\b', 40).match
-R21 = re.compile('("(\\\\"|[^"])*")|(\\\'(\\\\\\\'|[^\\\'])*\\\')', 40).match
-C25 = _node_class('MissionTime', ('time', '_tx_position', '_tx_position_end'))
-L26 = frozenset([])
-R29 = re.compile('mission_time\\b', 40).match
-C32 = _node_class('Duration', ('value', 'unit', '_tx_position', '_tx_position_end'))
-L33 = frozenset([])
-R37 = re.compile('-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?', 40).match
-R40 = re.compile('(ms|min|s|h|d|y)\\b', 40).match
-C42 = _node_class('Standard', ('name', '_tx_position', '_tx_position_end'))
-L43 = frozenset([])
-R46 = re.compile('standard\\b', 40).match
-C49 = _node_class('FlightPhaseDef', ('name', 'duration', 'description', '_tx_position', '_tx_position_end'))
-L50 = frozenset([])
-R53 = re.compile('flight_phase\\b', 40).match
-C59 = _node_class('Parameter', ('name', 'expr', 'uncertainty', 'description', '_tx_position', '_tx_position_end'))
-L60 = frozenset([])
-R63 = re.compile('parameter\\b', 40).match
-C68 = _node_class('Sum', ('terms', 'ops', '_tx_position', '_tx_position_end'))
-L69 = frozenset(['ops', 'terms'])
-C73 = _node_class('Product', ('factors', 'ops', '_tx_position', '_tx_position_end'))
-L74 = frozenset(['factors', 'ops'])
-C79 = _node_class('Literal', ('value', 'unit', '_tx_position', '_tx_position_end'))
-L80 = frozenset([])
-R86 = re.compile('(FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])|(ms|min|s|h|d|y)\\b', 40).match
-C88 = _node_class('Paren', ('inner', '_tx_position', '_tx_position_end'))
-L89 = frozenset([])
-C95 = _node_class('ParamUse', ('ref', '_tx_position', '_tx_position_end'))
-L96 = frozenset([])
-R100 = re.compile('[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*', 40).match
-R107 = re.compile('\\/(?!\\s*h(?![A-Za-z0-9_]))', 40).match
-C119 = _node_class('Uncertainty', ('kind', 'a', 'low', 'high', 'sd', 'bins', '_tx_position', '_tx_position_end'))
-L120 = frozenset(['bins'])
-R123 = re.compile('uncertainty\\b', 40).match
-R128 = re.compile('lognormal\\b', 40).match
-R130 = re.compile('ef\\b', 40).match
-R135 = re.compile('gamma\\b', 40).match
-R137 = re.compile('shape\\b', 40).match
-R142 = re.compile('beta\\b', 40).match
-R144 = re.compile('alpha\\b', 40).match
-R149 = re.compile('uniform\\b', 40).match
-R152 = re.compile('to\\b', 40).match
-R157 = re.compile('normal\\b', 40).match
-R159 = re.compile('sd\\b', 40).match
-R164 = re.compile('histogram\\b', 40).match
-R166 = re.compile('from\\b', 40).match
-C170 = _node_class('HistogramBin', ('upper', 'weight', '_tx_position', '_tx_position_end'))
-L171 = frozenset([])
-R175 = re.compile('weight\\b', 40).match
-C181 = _node_class('Deviation', ('name', 'base', 'description', '_tx_position', '_tx_position_end'))
-L182 = frozenset([])
-R185 = re.compile('deviation\\b', 40).match
-R190 = re.compile('refines\\b', 40).match
-C195 = _node_class('Component', ('kind', 'name', 'description', 'members', '_tx_position', '_tx_position_end'))
-L196 = frozenset(['members'])
-R201 = re.compile('component\\b', 40).match
-R203 = re.compile('ml_component\\b', 40).match
-R205 = re.compile('system\\b', 40).match
-C213 = _node_class('Rule', ('target', 'expr', '_tx_position', '_tx_position_end'))
-L214 = frozenset([])
-C220 = _node_class('OrExpr', ('operands', '_tx_position', '_tx_position_end'))
-L221 = frozenset(['operands'])
-C225 = _node_class('AndExpr', ('operands', '_tx_position', '_tx_position_end'))
-L226 = frozenset(['operands'])
-C231 = _node_class('KofN', ('k', 'operands', '_tx_position', '_tx_position_end'))
-L232 = frozenset(['operands'])
-R236 = re.compile('[-+]?[0-9]+', 40).match
-R238 = re.compile('of\\b', 40).match
-C245 = _node_class('Group', ('expr', '_tx_position', '_tx_position_end'))
-L246 = frozenset([])
-C250 = _node_class('Ref', ('path', '_tx_position', '_tx_position_end'))
-L251 = frozenset([])
-R257 = re.compile('and\\b', 40).match
-R262 = re.compile('or\\b', 40).match
-C265 = _node_class('Port', ('direction', 'names', '_tx_position', '_tx_position_end'))
-L266 = frozenset(['names'])
-R271 = re.compile('in\\b', 40).match
-R273 = re.compile('out\\b', 40).match
-C276 = _node_class('PortName', ('name', '_tx_position', '_tx_position_end'))
-L277 = frozenset([])
-C281 = _node_class('FailureMode', ('kind', 'name', 'quantity', 'attrs', '_tx_position', '_tx_position_end'))
-L282 = frozenset(['attrs'])
-R287 = re.compile('failure\\b', 40).match
-R289 = re.compile('trigger\\b', 40).match
-C294 = _node_class('RateQuantity', ('value', 'unit', 'expr', '_tx_position', '_tx_position_end'))
-L295 = frozenset([])
-R298 = re.compile('rate\\b', 40).match
-R304 = re.compile('(FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(]))', 40).match
-R307 = re.compile('(?!-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?[ \\t]+(?!(FIT|per|ms|min|s|h|d|y)(?![A-Za-z0-9_]))[A-Za-z_])', 40).match
-C310 = _node_class('ProbabilityQuantity', ('value', 'expr', '_tx_position', '_tx_position_end'))
-L311 = frozenset([])
-R314 = re.compile('probability\\b', 40).match
-R318 = re.compile('-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?(?![0-9A-Za-z_.])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(]))', 40).match
-C323 = _node_class('Text', ('text', '_tx_position', '_tx_position_end'))
-L324 = frozenset([])
-C328 = _node_class('Exposure', ('time', 'missions', '_tx_position', '_tx_position_end'))
-L329 = frozenset([])
-R332 = re.compile('exposure\\b', 40).match
-R338 = re.compile('x\\b', 40).match
-R340 = re.compile('mission\\b', 40).match
-C342 = _node_class('Distribution', ('name', '_tx_position', '_tx_position_end'))
-L343 = frozenset([])
-R346 = re.compile('distribution\\b', 40).match
-C349 = _node_class('SafeFraction', ('value', '_tx_position', '_tx_position_end'))
-L350 = frozenset([])
-R353 = re.compile('safe\\b', 40).match
-C357 = _node_class('Aiag', ('severity', 'occurrence', 'detection', '_tx_position', '_tx_position_end'))
-L358 = frozenset([])
-R361 = re.compile('aiag\\b', 40).match
-R363 = re.compile('severity\\b', 40).match
-R366 = re.compile('occurrence\\b', 40).match
-R369 = re.compile('detection\\b', 40).match
-C372 = _node_class('Systematic', ('keyword', '_tx_position', '_tx_position_end'))
-L373 = frozenset([])
-R377 = re.compile('systematic\\b', 40).match
-C379 = _node_class('ProofTest', ('interval', 'first', 'duration', 'coverage', '_tx_position', '_tx_position_end'))
-L380 = frozenset([])
-R383 = re.compile('proof_test\\b', 40).match
-R385 = re.compile('every\\b', 40).match
-R390 = re.compile('first\\b', 40).match
-R395 = re.compile('lasting\\b', 40).match
-R400 = re.compile('coverage\\b', 40).match
-C403 = _node_class('Repair', ('time', '_tx_position', '_tx_position_end'))
-L404 = frozenset([])
-R407 = re.compile('mttr\\b', 40).match
-C410 = _node_class('TriggerWhere', ('conditions', '_tx_position', '_tx_position_end'))
-L411 = frozenset(['conditions'])
-R414 = re.compile('where\\b', 40).match
-C417 = _node_class('SliceCondition', ('attribute', 'value', '_tx_position', '_tx_position_end'))
-L418 = frozenset([])
-R423 = re.compile('and\\b', 40).match
-C425 = _node_class('Reveals', ('modes', '_tx_position', '_tx_position_end'))
-L426 = frozenset(['modes'])
-R429 = re.compile('reveals\\b', 40).match
-C432 = _node_class('Mechanism', ('kind', 'name', 'covers', 'coverage', 'latent', 'description', '_tx_position', '_tx_position_end'))
-L433 = frozenset(['covers'])
-R438 = re.compile('mechanism\\b', 40).match
-R440 = re.compile('monitor\\b', 40).match
-R443 = re.compile('covers\\b', 40).match
-C446 = _node_class('RefName', ('name', '_tx_position', '_tx_position_end'))
-L447 = frozenset([])
-R454 = re.compile('latent\\b', 40).match
-C459 = _node_class('Propagate', ('source', 'target', 'deviations', '_tx_position', '_tx_position_end'))
-L460 = frozenset(['deviations'])
-R463 = re.compile('propagate\\b', 40).match
-C472 = _node_class('Part', ('name', 'type', 'description', '_tx_position', '_tx_position_end'))
-L473 = frozenset([])
-R476 = re.compile('part\\b', 40).match
-C483 = _node_class('Parts', ('types', '_tx_position', '_tx_position_end'))
-L484 = frozenset(['types'])
-R487 = re.compile('parts\\b', 40).match
-C490 = _node_class('Connect', ('source', 'target', '_tx_position', '_tx_position_end'))
-L491 = frozenset([])
-R494 = re.compile('connect\\b', 40).match
-C498 = _node_class('MLModel', ('identity', 'version', '_tx_position', '_tx_position_end'))
-L499 = frozenset([])
-R502 = re.compile('model\\b', 40).match
-R507 = re.compile('version\\b', 40).match
-C510 = _node_class('Dataset', ('role', 'identity', 'sha256', 'dvc', 'out', 'coverage', '_tx_position', '_tx_position_end'))
-L511 = frozenset([])
-R514 = re.compile('dataset\\b', 40).match
-R518 = re.compile('train\\b', 40).match
-R520 = re.compile('validation\\b', 40).match
-R522 = re.compile('verification\\b', 40).match
-R524 = re.compile('verify\\b', 40).match
-R526 = re.compile('test\\b', 40).match
-R532 = re.compile('sha256\\b', 40).match
-R536 = re.compile('dvc\\b', 40).match
-C544 = _node_class('DatasetCoverage', ('manifest', 'min_samples', '_tx_position', '_tx_position_end'))
-L545 = frozenset([])
-R551 = re.compile('min\\b', 40).match
-C554 = _node_class('Metric', ('name', 'op', 'threshold', 'slice', '_tx_position', '_tx_position_end'))
-L555 = frozenset(['slice'])
-R558 = re.compile('metric\\b', 40).match
-C572 = _node_class('Odd', ('text', 'attributes', '_tx_position', '_tx_position_end'))
-L573 = frozenset(['attributes'])
-R576 = re.compile('odd\\b', 40).match
-C583 = _node_class('OddAttribute', ('name', 'spec', '_tx_position', '_tx_position_end'))
-L584 = frozenset([])
-C590 = _node_class('OddRange', ('low', 'high', 'unit', 'domain_low', 'domain_high', '_tx_position', '_tx_position_end'))
-L591 = frozenset([])
-R598 = re.compile('(km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_])', 40).match
-C602 = _node_class('OddValues', ('values', 'domain', '_tx_position', '_tx_position_end'))
-L603 = frozenset(['domain', 'values'])
-C608 = _node_class('Ccf', ('name', 'members', 'model', 'factors', 'description', '_tx_position', '_tx_position_end'))
-L609 = frozenset(['factors', 'members'])
-R612 = re.compile('ccf\\b', 40).match
-R618 = re.compile('beta\\b', 40).match
-R620 = re.compile('mgl\\b', 40).match
-R622 = re.compile('phi\\b', 40).match
-C625 = _node_class('CcfFactor', ('value', 'percent', '_tx_position', '_tx_position_end'))
-L626 = frozenset([])
-C634 = _node_class('ElementType', ('value', '_tx_position', '_tx_position_end'))
-L635 = frozenset([])
-R638 = re.compile('element_type\\b', 40).match
-C641 = _node_class('SystematicCapability', ('value', '_tx_position', '_tx_position_end'))
-L642 = frozenset([])
-R645 = re.compile('systematic_capability\\b', 40).match
-C648 = _node_class('Assume', ('target', 'quantity', 'outside', 'description', '_tx_position', '_tx_position_end'))
-L649 = frozenset([])
-R652 = re.compile('assume\\b', 40).match
-R658 = re.compile('outside\\b', 40).match
-C662 = _node_class('Hazard', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
-L663 = frozenset(['attrs'])
-R666 = re.compile('hazard\\b', 40).match
-C673 = _node_class('Situation', ('text', '_tx_position', '_tx_position_end'))
-L674 = frozenset([])
-R677 = re.compile('situation\\b', 40).match
-C680 = _node_class('Severity', ('value', '_tx_position', '_tx_position_end'))
-L681 = frozenset([])
-R685 = re.compile('[A-Za-z][A-Za-z0-9_]*', 40).match
-C687 = _node_class('ExposureClass', ('value', '_tx_position', '_tx_position_end'))
-L688 = frozenset([])
-C692 = _node_class('Controllability', ('value', '_tx_position', '_tx_position_end'))
-L693 = frozenset([])
-R696 = re.compile('controllability\\b', 40).match
-C699 = _node_class('AsilAttr', ('value', '_tx_position', '_tx_position_end'))
-L700 = frozenset([])
-R703 = re.compile('asil\\b', 40).match
-R706 = re.compile('(QM|[A-D])(\\((QM|[A-D])\\))?(?![A-Za-z0-9_])', 40).match
-C708 = _node_class('When', ('expr', '_tx_position', '_tx_position_end'))
-L709 = frozenset([])
-R712 = re.compile('when\\b', 40).match
-C715 = _node_class('SystemRef', ('ref', '_tx_position', '_tx_position_end'))
-L716 = frozenset([])
-C720 = _node_class('Acceptance', ('rate', 'unit', 'confidence', 'exposure_key', 'failures_key', '_tx_position', '_tx_position_end'))
-L721 = frozenset([])
-R724 = re.compile('acceptance\\b', 40).match
-R729 = re.compile('per\\s+(hour|h|km|scenario)(?![A-Za-z0-9_])', 40).match
-R733 = re.compile('confidence\\b', 40).match
-R741 = re.compile('failures\\b', 40).match
-C744 = _node_class('Lopa', ('demand', 'ipls', 'tolerable', '_tx_position', '_tx_position_end'))
-L745 = frozenset(['ipls'])
-R748 = re.compile('lopa\\b', 40).match
-R750 = re.compile('demand\\b', 40).match
-C753 = _node_class('Frequency', ('value', 'unit', '_tx_position', '_tx_position_end'))
-L754 = frozenset([])
-R758 = re.compile('per\\b', 40).match
-R763 = re.compile('ipl\\b', 40).match
-R766 = re.compile('tolerable\\b', 40).match
-C769 = _node_class('RiskGraphClasses', ('classes', 'demand', '_tx_position', '_tx_position_end'))
-L770 = frozenset(['classes'])
-R773 = re.compile('risk_graph\\b', 40).match
-C779 = _node_class('HazardProbability', ('value', '_tx_position', '_tx_position_end'))
-L780 = frozenset([])
-C784 = _node_class('Residual', ('severity', 'probability', '_tx_position', '_tx_position_end'))
-L785 = frozenset([])
-R788 = re.compile('residual\\b', 40).match
-C794 = _node_class('FlightPhase', ('phases', '_tx_position', '_tx_position_end'))
-L795 = frozenset(['phases'])
-R798 = re.compile('phase\\b', 40).match
-C801 = _node_class('AircraftFunction', ('text', '_tx_position', '_tx_position_end'))
-L802 = frozenset([])
-R805 = re.compile('function\\b', 40).match
-C808 = _node_class('SafetyGoal', ('kind', 'name', 'title', 'hazards', 'attrs', '_tx_position', '_tx_position_end'))
-L809 = frozenset(['attrs', 'hazards'])
-R814 = re.compile('safety_goal\\b', 40).match
-R816 = re.compile('safety_function\\b', 40).match
-R823 = re.compile('mitigates\\b', 40).match
-C830 = _node_class('SafeState', ('text', '_tx_position', '_tx_position_end'))
-L831 = frozenset([])
-R834 = re.compile('safe_state\\b', 40).match
-C837 = _node_class('Ftti', ('time', '_tx_position', '_tx_position_end'))
-L838 = frozenset([])
-R841 = re.compile('ftti\\b', 40).match
-C844 = _node_class('Target', ('value', '_tx_position', '_tx_position_end'))
-L845 = frozenset([])
-R848 = re.compile('target\\b', 40).match
-R852 = re.compile('h\\b', 40).match
-R854 = re.compile('hour\\b', 40).match
-C856 = _node_class('Demand', ('mode', '_tx_position', '_tx_position_end'))
-L857 = frozenset([])
-R862 = re.compile('low\\b', 40).match
-R864 = re.compile('high\\b', 40).match
-R866 = re.compile('continuous\\b', 40).match
-C868 = _node_class('SilAttr', ('value', '_tx_position', '_tx_position_end'))
-L869 = frozenset([])
-R872 = re.compile('sil\\b', 40).match
-C875 = _node_class('Requirement', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
-L876 = frozenset(['attrs'])
-R879 = re.compile('requirement\\b', 40).match
-C888 = _node_class('Refines', ('refs', '_tx_position', '_tx_position_end'))
-L889 = frozenset(['refs'])
-C893 = _node_class('Allocation', ('refs', '_tx_position', '_tx_position_end'))
-L894 = frozenset(['refs'])
-R897 = re.compile('allocated_to\\b', 40).match
-C901 = _node_class('Evidence', ('name', 'kind', 'source', 'attrs', '_tx_position', '_tx_position_end'))
-L902 = frozenset(['attrs'])
-R905 = re.compile('evidence\\b', 40).match
-R910 = re.compile('analysis\\b', 40).match
-R912 = re.compile('review\\b', 40).match
-R914 = re.compile('inspection\\b', 40).match
-C919 = _node_class('Verifies', ('refs', '_tx_position', '_tx_position_end'))
-L920 = frozenset(['refs'])
-R923 = re.compile('verifies\\b', 40).match
-C926 = _node_class('Supports', ('refs', '_tx_position', '_tx_position_end'))
-L927 = frozenset(['refs'])
-R930 = re.compile('supports\\b', 40).match
-C933 = _node_class('Artifact', ('path', 'sha256', '_tx_position', '_tx_position_end'))
-L934 = frozenset([])
-R937 = re.compile('artifact\\b', 40).match
-C943 = _node_class('Commit', ('id', '_tx_position', '_tx_position_end'))
-L944 = frozenset([])
-R947 = re.compile('commit\\b', 40).match
-C950 = _node_class('Argument', ('name', 'title', 'nodes', '_tx_position', '_tx_position_end'))
-L951 = frozenset(['nodes'])
-R954 = re.compile('argument\\b', 40).match
-C960 = _node_class('GsnNode', ('kind', 'name', 'text', 'attrs', '_tx_position', '_tx_position_end'))
-L961 = frozenset(['attrs'])
-R966 = re.compile('goal\\b', 40).match
-R968 = re.compile('strategy\\b', 40).match
-R970 = re.compile('solution\\b', 40).match
-R972 = re.compile('context\\b', 40).match
-R974 = re.compile('assumption\\b', 40).match
-R976 = re.compile('justification\\b', 40).match
-R978 = re.compile('away_goal\\b', 40).match
-C984 = _node_class('GsnSupports', ('refs', '_tx_position', '_tx_position_end'))
-L985 = frozenset(['refs'])
-C989 = _node_class('GsnFor', ('refs', '_tx_position', '_tx_position_end'))
-L990 = frozenset(['refs'])
-R993 = re.compile('for\\b', 40).match
-C996 = _node_class('GsnContext', ('refs', '_tx_position', '_tx_position_end'))
-L997 = frozenset(['refs'])
-R1000 = re.compile('in_context_of\\b', 40).match
-C1003 = _node_class('GsnUndeveloped', ('flag', '_tx_position', '_tx_position_end'))
-L1004 = frozenset([])
-R1008 = re.compile('undeveloped\\b', 40).match
-C1010 = _node_class('GsnEvidence', ('refs', '_tx_position', '_tx_position_end'))
-L1011 = frozenset(['refs'])
-C1015 = _node_class('GsnRefers', ('refs', '_tx_position', '_tx_position_end'))
-L1016 = frozenset(['refs'])
-R1019 = re.compile('refers\\b', 40).match
-C1022 = _node_class('GsnModule', ('name', '_tx_position', '_tx_position_end'))
-L1023 = frozenset([])
-R1026 = re.compile('module\\b', 40).match
-C1029 = _node_class('GsnAttach', ('refs', '_tx_position', '_tx_position_end'))
-L1030 = frozenset(['refs'])
-R1033 = re.compile('attach_to\\b', 40).match
-C1036 = _node_class('Policy', ('rules', '_tx_position', '_tx_position_end'))
-L1037 = frozenset(['rules'])
-R1040 = re.compile('policy\\b', 40).match
-C1043 = _node_class('PolicyRule', ('mode', 'rule', 'reason', '_tx_position', '_tx_position_end'))
-L1044 = frozenset([])
-R1049 = re.compile('require\\b', 40).match
-R1051 = re.compile('waive\\b', 40).match
-C1056 = _node_class('RiskMatrix', ('severities', 'probabilities', 'rows', '_tx_position', '_tx_position_end'))
-L1057 = frozenset(['probabilities', 'rows', 'severities'])
-R1060 = re.compile('risk_matrix\\b', 40).match
-C1065 = _node_class('RiskRow', ('level', 'zones', '_tx_position', '_tx_position_end'))
-L1066 = frozenset(['zones'])
-R1071 = re.compile('(A|R|U)(?![A-Za-z0-9_])', 40).match
-C1073 = _node_class('RiskGraph', ('title', 'source', 'parameters', 'rows', '_tx_position', '_tx_position_end'))
-L1074 = frozenset(['parameters', 'rows'])
-R1081 = re.compile('source\\b', 40).match
-C1085 = _node_class('RiskGraphParameter', ('kind', 'levels', '_tx_position', '_tx_position_end'))
-L1086 = frozenset(['levels'])
-R1091 = re.compile('consequence\\b', 40).match
-R1093 = re.compile('frequency\\b', 40).match
-R1095 = re.compile('avoidance\\b', 40).match
-C1098 = _node_class('RiskGraphLevel', ('name', 'text', 'below', '_tx_position', '_tx_position_end'))
-L1099 = frozenset([])
-R1106 = re.compile('below\\b', 40).match
-C1110 = _node_class('RiskGraphRow', ('name', 'path', 'outcomes', '_tx_position', '_tx_position_end'))
-L1111 = frozenset(['outcomes', 'path'])
-R1114 = re.compile('row\\b', 40).match
-R1121 = re.compile('(-|a|b|[1-4])(?![A-Za-z0-9_])', 40).match
-C1123 = _node_class('DalReduction', ('title', 'source', 'options', '_tx_position', '_tx_position_end'))
-L1124 = frozenset(['options'])
-R1127 = re.compile('dal_reduction\\b', 40).match
-C1135 = _node_class('DalOption', ('top', 'name', 'level', 'count', 'others', '_tx_position', '_tx_position_end'))
-L1136 = frozenset([])
-R1142 = re.compile('[A-E](?![A-Za-z0-9_])', 40).match
-R1145 = re.compile('others\\b', 40).match
-C1148 = _node_class('Ffs', ('name', 'title', 'conditions', 'attrs', '_tx_position', '_tx_position_end'))
-L1149 = frozenset(['attrs', 'conditions'])
-R1152 = re.compile('ffs\\b', 40).match
-C1160 = _node_class('FfsMember', ('ref', 'kind', 'level', 'text', '_tx_position', '_tx_position_end'))
-L1161 = frozenset([])
-R1164 = re.compile('member\\b', 40).match
-R1169 = re.compile('fdal\\b', 40).match
-R1171 = re.compile('idal\\b', 40).match
-C1176 = _node_class('FfsIndependence', ('kind', 'text', 'evidence', '_tx_position', '_tx_position_end'))
-L1177 = frozenset(['evidence'])
-R1180 = re.compile('independence\\b', 40).match
-R1184 = re.compile('functional\\b', 40).match
-R1186 = re.compile('item\\b', 40).match
+R7 = re.compile('package\\b', 40).match
+R8 = re.compile('[A-Za-z_][A-Za-z0-9_]*', 40).match
+C11 = _node_class('Import', ('path', '_tx_position', '_tx_position_end'))
+R13 = re.compile('import\\b', 40).match
+R14 = re.compile('("(\\\\"|[^"])*")|(\\\'(\\\\\\\'|[^\\\'])*\\\')', 40).match
+C18 = _node_class('MissionTime', ('time', '_tx_position', '_tx_position_end'))
+R20 = re.compile('mission_time\\b', 40).match
+C23 = _node_class('Duration', ('value', 'unit', '_tx_position', '_tx_position_end'))
+R25 = re.compile('-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?', 40).match
+R26 = re.compile('(ms|min|s|h|d|y)\\b', 40).match
+C28 = _node_class('Standard', ('name', '_tx_position', '_tx_position_end'))
+R30 = re.compile('standard\\b', 40).match
+C32 = _node_class('FlightPhaseDef', ('name', 'duration', 'description', '_tx_position', '_tx_position_end'))
+R34 = re.compile('flight_phase\\b', 40).match
+C40 = _node_class('Parameter', ('name', 'expr', 'uncertainty', 'description', '_tx_position', '_tx_position_end'))
+R42 = re.compile('parameter\\b', 40).match
+C45 = _node_class('Sum', ('terms', 'ops', '_tx_position', '_tx_position_end'))
+L46 = frozenset(['ops', 'terms'])
+C50 = _node_class('Product', ('factors', 'ops', '_tx_position', '_tx_position_end'))
+L51 = frozenset(['factors', 'ops'])
+C56 = _node_class('Literal', ('value', 'unit', '_tx_position', '_tx_position_end'))
+R61 = re.compile('(FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])|(ms|min|s|h|d|y)\\b', 40).match
+C63 = _node_class('Paren', ('inner', '_tx_position', '_tx_position_end'))
+C67 = _node_class('ParamUse', ('ref', '_tx_position', '_tx_position_end'))
+R69 = re.compile('[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*', 40).match
+R76 = re.compile('\\/(?!\\s*h(?![A-Za-z0-9_]))', 40).match
+C88 = _node_class('Uncertainty', ('kind', 'a', 'low', 'high', 'sd', 'bins', '_tx_position', '_tx_position_end'))
+L89 = frozenset(['bins'])
+R91 = re.compile('uncertainty\\b', 40).match
+R94 = re.compile('lognormal\\b', 40).match
+R95 = re.compile('ef\\b', 40).match
+R97 = re.compile('gamma\\b', 40).match
+R98 = re.compile('shape\\b', 40).match
+R100 = re.compile('beta\\b', 40).match
+R101 = re.compile('alpha\\b', 40).match
+R103 = re.compile('uniform\\b', 40).match
+R105 = re.compile('to\\b', 40).match
+R108 = re.compile('normal\\b', 40).match
+R109 = re.compile('sd\\b', 40).match
+R112 = re.compile('histogram\\b', 40).match
+R113 = re.compile('from\\b', 40).match
+C117 = _node_class('HistogramBin', ('upper', 'weight', '_tx_position', '_tx_position_end'))
+R120 = re.compile('weight\\b', 40).match
+C125 = _node_class('Deviation', ('name', 'base', 'description', '_tx_position', '_tx_position_end'))
+R127 = re.compile('deviation\\b', 40).match
+R130 = re.compile('refines\\b', 40).match
+C134 = _node_class('Component', ('kind', 'name', 'description', 'members', '_tx_position', '_tx_position_end'))
+L135 = frozenset(['members'])
+R140 = re.compile('component\\b', 40).match
+R142 = re.compile('ml_component\\b', 40).match
+R144 = re.compile('system\\b', 40).match
+C150 = _node_class('Rule', ('target', 'expr', '_tx_position', '_tx_position_end'))
+C154 = _node_class('OrExpr', ('operands', '_tx_position', '_tx_position_end'))
+L155 = frozenset(['operands'])
+C159 = _node_class('AndExpr', ('operands', '_tx_position', '_tx_position_end'))
+L160 = frozenset(['operands'])
+C165 = _node_class('KofN', ('k', 'operands', '_tx_position', '_tx_position_end'))
+L166 = frozenset(['operands'])
+R168 = re.compile('[-+]?[0-9]+', 40).match
+R169 = re.compile('of\\b', 40).match
+C175 = _node_class('Group', ('expr', '_tx_position', '_tx_position_end'))
+C179 = _node_class('Ref', ('path', '_tx_position', '_tx_position_end'))
+R183 = re.compile('and\\b', 40).match
+R187 = re.compile('or\\b', 40).match
+C190 = _node_class('Port', ('direction', 'names', '_tx_position', '_tx_position_end'))
+L191 = frozenset(['names'])
+R196 = re.compile('in\\b', 40).match
+R198 = re.compile('out\\b', 40).match
+C201 = _node_class('PortName', ('name', '_tx_position', '_tx_position_end'))
+C204 = _node_class('FailureMode', ('kind', 'name', 'quantity', 'attrs', '_tx_position', '_tx_position_end'))
+L205 = frozenset(['attrs'])
+R210 = re.compile('failure\\b', 40).match
+R212 = re.compile('trigger\\b', 40).match
+C216 = _node_class('RateQuantity', ('value', 'unit', 'expr', '_tx_position', '_tx_position_end'))
+R218 = re.compile('rate\\b', 40).match
+R221 = re.compile('(FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(]))', 40).match
+R223 = re.compile('(?!-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?[ \\t]+(?!(FIT|per|ms|min|s|h|d|y)(?![A-Za-z0-9_]))[A-Za-z_])', 40).match
+C226 = _node_class('ProbabilityQuantity', ('value', 'expr', '_tx_position', '_tx_position_end'))
+R228 = re.compile('probability\\b', 40).match
+R232 = re.compile('-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?(?![0-9A-Za-z_.])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(]))', 40).match
+C237 = _node_class('Text', ('text', '_tx_position', '_tx_position_end'))
+C240 = _node_class('Exposure', ('time', 'missions', '_tx_position', '_tx_position_end'))
+R242 = re.compile('exposure\\b', 40).match
+R246 = re.compile('x\\b', 40).match
+R247 = re.compile('mission\\b', 40).match
+C249 = _node_class('Distribution', ('name', '_tx_position', '_tx_position_end'))
+R251 = re.compile('distribution\\b', 40).match
+C253 = _node_class('SafeFraction', ('value', '_tx_position', '_tx_position_end'))
+R255 = re.compile('safe\\b', 40).match
+C257 = _node_class('Aiag', ('severity', 'occurrence', 'detection', '_tx_position', '_tx_position_end'))
+R259 = re.compile('aiag\\b', 40).match
+R260 = re.compile('severity\\b', 40).match
+R261 = re.compile('occurrence\\b', 40).match
+R262 = re.compile('detection\\b', 40).match
+C264 = _node_class('Systematic', ('keyword', '_tx_position', '_tx_position_end'))
+R266 = re.compile('systematic\\b', 40).match
+C268 = _node_class('ProofTest', ('interval', 'first', 'duration', 'coverage', '_tx_position', '_tx_position_end'))
+R270 = re.compile('proof_test\\b', 40).match
+R271 = re.compile('every\\b', 40).match
+R275 = re.compile('first\\b', 40).match
+R279 = re.compile('lasting\\b', 40).match
+R283 = re.compile('coverage\\b', 40).match
+C285 = _node_class('Repair', ('time', '_tx_position', '_tx_position_end'))
+R287 = re.compile('mttr\\b', 40).match
+C290 = _node_class('TriggerWhere', ('conditions', '_tx_position', '_tx_position_end'))
+L291 = frozenset(['conditions'])
+R293 = re.compile('where\\b', 40).match
+C296 = _node_class('SliceCondition', ('attribute', 'value', '_tx_position', '_tx_position_end'))
+C300 = _node_class('Reveals', ('modes', '_tx_position', '_tx_position_end'))
+L301 = frozenset(['modes'])
+R303 = re.compile('reveals\\b', 40).match
+C307 = _node_class('Mechanism', ('kind', 'name', 'covers', 'coverage', 'latent', 'description', '_tx_position', '_tx_position_end'))
+L308 = frozenset(['covers'])
+R313 = re.compile('mechanism\\b', 40).match
+R315 = re.compile('monitor\\b', 40).match
+R316 = re.compile('covers\\b', 40).match
+C319 = _node_class('RefName', ('name', '_tx_position', '_tx_position_end'))
+R323 = re.compile('latent\\b', 40).match
+C327 = _node_class('Propagate', ('source', 'target', 'deviations', '_tx_position', '_tx_position_end'))
+L328 = frozenset(['deviations'])
+R330 = re.compile('propagate\\b', 40).match
+C336 = _node_class('Part', ('name', 'type', 'description', '_tx_position', '_tx_position_end'))
+R338 = re.compile('part\\b', 40).match
+C343 = _node_class('Parts', ('types', '_tx_position', '_tx_position_end'))
+L344 = frozenset(['types'])
+R346 = re.compile('parts\\b', 40).match
+C349 = _node_class('Connect', ('source', 'target', '_tx_position', '_tx_position_end'))
+R351 = re.compile('connect\\b', 40).match
+C355 = _node_class('MLModel', ('identity', 'version', '_tx_position', '_tx_position_end'))
+R357 = re.compile('model\\b', 40).match
+R360 = re.compile('version\\b', 40).match
+C362 = _node_class('Dataset', ('role', 'identity', 'sha256', 'dvc', 'out', 'coverage', '_tx_position', '_tx_position_end'))
+R364 = re.compile('dataset\\b', 40).match
+R368 = re.compile('train\\b', 40).match
+R370 = re.compile('validation\\b', 40).match
+R372 = re.compile('verification\\b', 40).match
+R374 = re.compile('verify\\b', 40).match
+R376 = re.compile('test\\b', 40).match
+R380 = re.compile('sha256\\b', 40).match
+R382 = re.compile('dvc\\b', 40).match
+C388 = _node_class('DatasetCoverage', ('manifest', 'min_samples', '_tx_position', '_tx_position_end'))
+R392 = re.compile('min\\b', 40).match
+C394 = _node_class('Metric', ('name', 'op', 'threshold', 'slice', '_tx_position', '_tx_position_end'))
+L395 = frozenset(['slice'])
+R397 = re.compile('metric\\b', 40).match
+C409 = _node_class('Odd', ('text', 'attributes', '_tx_position', '_tx_position_end'))
+L410 = frozenset(['attributes'])
+R412 = re.compile('odd\\b', 40).match
+C419 = _node_class('OddAttribute', ('name', 'spec', '_tx_position', '_tx_position_end'))
+C424 = _node_class('OddRange', ('low', 'high', 'unit', 'domain_low', 'domain_high', '_tx_position', '_tx_position_end'))
+R426 = re.compile('(km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_])', 40).match
+C428 = _node_class('OddValues', ('values', 'domain', '_tx_position', '_tx_position_end'))
+L429 = frozenset(['domain', 'values'])
+C434 = _node_class('Ccf', ('name', 'members', 'model', 'factors', 'description', '_tx_position', '_tx_position_end'))
+L435 = frozenset(['factors', 'members'])
+R437 = re.compile('ccf\\b', 40).match
+R443 = re.compile('mgl\\b', 40).match
+R446 = re.compile('phi\\b', 40).match
+C449 = _node_class('CcfFactor', ('value', 'percent', '_tx_position', '_tx_position_end'))
+C457 = _node_class('ElementType', ('value', '_tx_position', '_tx_position_end'))
+R459 = re.compile('element_type\\b', 40).match
+C461 = _node_class('SystematicCapability', ('value', '_tx_position', '_tx_position_end'))
+R463 = re.compile('systematic_capability\\b', 40).match
+C465 = _node_class('Assume', ('target', 'quantity', 'outside', 'description', '_tx_position', '_tx_position_end'))
+R467 = re.compile('assume\\b', 40).match
+R472 = re.compile('outside\\b', 40).match
+C476 = _node_class('Hazard', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
+L477 = frozenset(['attrs'])
+R479 = re.compile('hazard\\b', 40).match
+C485 = _node_class('Situation', ('text', '_tx_position', '_tx_position_end'))
+R487 = re.compile('situation\\b', 40).match
+C489 = _node_class('Severity', ('value', '_tx_position', '_tx_position_end'))
+R491 = re.compile('[A-Za-z][A-Za-z0-9_]*', 40).match
+C493 = _node_class('ExposureClass', ('value', '_tx_position', '_tx_position_end'))
+C496 = _node_class('Controllability', ('value', '_tx_position', '_tx_position_end'))
+R498 = re.compile('controllability\\b', 40).match
+C500 = _node_class('AsilAttr', ('value', '_tx_position', '_tx_position_end'))
+R502 = re.compile('asil\\b', 40).match
+R503 = re.compile('(QM|[A-D])(\\((QM|[A-D])\\))?(?![A-Za-z0-9_])', 40).match
+C505 = _node_class('When', ('expr', '_tx_position', '_tx_position_end'))
+R507 = re.compile('when\\b', 40).match
+C510 = _node_class('SystemRef', ('ref', '_tx_position', '_tx_position_end'))
+C514 = _node_class('Acceptance', ('rate', 'unit', 'confidence', 'exposure_key', 'failures_key', '_tx_position', '_tx_position_end'))
+R516 = re.compile('acceptance\\b', 40).match
+R520 = re.compile('per\\s+(hour|h|km|scenario)(?![A-Za-z0-9_])', 40).match
+R523 = re.compile('confidence\\b', 40).match
+R528 = re.compile('failures\\b', 40).match
+C530 = _node_class('Lopa', ('demand', 'ipls', 'tolerable', '_tx_position', '_tx_position_end'))
+L531 = frozenset(['ipls'])
+R533 = re.compile('lopa\\b', 40).match
+R534 = re.compile('demand\\b', 40).match
+C537 = _node_class('Frequency', ('value', 'unit', '_tx_position', '_tx_position_end'))
+R539 = re.compile('per\\b', 40).match
+R542 = re.compile('ipl\\b', 40).match
+R545 = re.compile('tolerable\\b', 40).match
+C548 = _node_class('RiskGraphClasses', ('classes', 'demand', '_tx_position', '_tx_position_end'))
+L549 = frozenset(['classes'])
+R551 = re.compile('risk_graph\\b', 40).match
+C557 = _node_class('HazardProbability', ('value', '_tx_position', '_tx_position_end'))
+C560 = _node_class('Residual', ('severity', 'probability', '_tx_position', '_tx_position_end'))
+R562 = re.compile('residual\\b', 40).match
+C566 = _node_class('FlightPhase', ('phases', '_tx_position', '_tx_position_end'))
+L567 = frozenset(['phases'])
+R569 = re.compile('phase\\b', 40).match
+C572 = _node_class('AircraftFunction', ('text', '_tx_position', '_tx_position_end'))
+R574 = re.compile('function\\b', 40).match
+C576 = _node_class('SafetyGoal', ('kind', 'name', 'title', 'hazards', 'attrs', '_tx_position', '_tx_position_end'))
+L577 = frozenset(['attrs', 'hazards'])
+R582 = re.compile('safety_goal\\b', 40).match
+R584 = re.compile('safety_function\\b', 40).match
+R589 = re.compile('mitigates\\b', 40).match
+C596 = _node_class('SafeState', ('text', '_tx_position', '_tx_position_end'))
+R598 = re.compile('safe_state\\b', 40).match
+C600 = _node_class('Ftti', ('time', '_tx_position', '_tx_position_end'))
+R602 = re.compile('ftti\\b', 40).match
+C605 = _node_class('Target', ('value', '_tx_position', '_tx_position_end'))
+R607 = re.compile('target\\b', 40).match
+R610 = re.compile('h\\b', 40).match
+R612 = re.compile('hour\\b', 40).match
+C614 = _node_class('Demand', ('mode', '_tx_position', '_tx_position_end'))
+R619 = re.compile('low\\b', 40).match
+R621 = re.compile('high\\b', 40).match
+R623 = re.compile('continuous\\b', 40).match
+C625 = _node_class('SilAttr', ('value', '_tx_position', '_tx_position_end'))
+R627 = re.compile('sil\\b', 40).match
+C629 = _node_class('Requirement', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
+L630 = frozenset(['attrs'])
+R632 = re.compile('requirement\\b', 40).match
+C640 = _node_class('Refines', ('refs', '_tx_position', '_tx_position_end'))
+L641 = frozenset(['refs'])
+C645 = _node_class('Allocation', ('refs', '_tx_position', '_tx_position_end'))
+L646 = frozenset(['refs'])
+R648 = re.compile('allocated_to\\b', 40).match
+C652 = _node_class('Evidence', ('name', 'kind', 'source', 'attrs', '_tx_position', '_tx_position_end'))
+L653 = frozenset(['attrs'])
+R655 = re.compile('evidence\\b', 40).match
+R659 = re.compile('analysis\\b', 40).match
+R661 = re.compile('review\\b', 40).match
+R664 = re.compile('inspection\\b', 40).match
+C668 = _node_class('Verifies', ('refs', '_tx_position', '_tx_position_end'))
+L669 = frozenset(['refs'])
+R671 = re.compile('verifies\\b', 40).match
+C674 = _node_class('Supports', ('refs', '_tx_position', '_tx_position_end'))
+L675 = frozenset(['refs'])
+R677 = re.compile('supports\\b', 40).match
+C680 = _node_class('Artifact', ('path', 'sha256', '_tx_position', '_tx_position_end'))
+R682 = re.compile('artifact\\b', 40).match
+C686 = _node_class('Commit', ('id', '_tx_position', '_tx_position_end'))
+R688 = re.compile('commit\\b', 40).match
+C690 = _node_class('Argument', ('name', 'title', 'nodes', '_tx_position', '_tx_position_end'))
+L691 = frozenset(['nodes'])
+R693 = re.compile('argument\\b', 40).match
+C698 = _node_class('GsnNode', ('kind', 'name', 'text', 'attrs', '_tx_position', '_tx_position_end'))
+L699 = frozenset(['attrs'])
+R704 = re.compile('goal\\b', 40).match
+R706 = re.compile('strategy\\b', 40).match
+R708 = re.compile('solution\\b', 40).match
+R710 = re.compile('context\\b', 40).match
+R712 = re.compile('assumption\\b', 40).match
+R714 = re.compile('justification\\b', 40).match
+R716 = re.compile('away_goal\\b', 40).match
+C720 = _node_class('GsnSupports', ('refs', '_tx_position', '_tx_position_end'))
+L721 = frozenset(['refs'])
+C725 = _node_class('GsnFor', ('refs', '_tx_position', '_tx_position_end'))
+L726 = frozenset(['refs'])
+R728 = re.compile('for\\b', 40).match
+C731 = _node_class('GsnContext', ('refs', '_tx_position', '_tx_position_end'))
+L732 = frozenset(['refs'])
+R734 = re.compile('in_context_of\\b', 40).match
+C737 = _node_class('GsnUndeveloped', ('flag', '_tx_position', '_tx_position_end'))
+R739 = re.compile('undeveloped\\b', 40).match
+C741 = _node_class('GsnEvidence', ('refs', '_tx_position', '_tx_position_end'))
+L742 = frozenset(['refs'])
+C746 = _node_class('GsnRefers', ('refs', '_tx_position', '_tx_position_end'))
+L747 = frozenset(['refs'])
+R749 = re.compile('refers\\b', 40).match
+C752 = _node_class('GsnModule', ('name', '_tx_position', '_tx_position_end'))
+R754 = re.compile('module\\b', 40).match
+C756 = _node_class('GsnAttach', ('refs', '_tx_position', '_tx_position_end'))
+L757 = frozenset(['refs'])
+R759 = re.compile('attach_to\\b', 40).match
+C762 = _node_class('Policy', ('rules', '_tx_position', '_tx_position_end'))
+L763 = frozenset(['rules'])
+R765 = re.compile('policy\\b', 40).match
+C768 = _node_class('PolicyRule', ('mode', 'rule', 'reason', '_tx_position', '_tx_position_end'))
+R773 = re.compile('require\\b', 40).match
+R775 = re.compile('waive\\b', 40).match
+C779 = _node_class('RiskMatrix', ('severities', 'probabilities', 'rows', '_tx_position', '_tx_position_end'))
+L780 = frozenset(['probabilities', 'rows', 'severities'])
+R782 = re.compile('risk_matrix\\b', 40).match
+C787 = _node_class('RiskRow', ('level', 'zones', '_tx_position', '_tx_position_end'))
+L788 = frozenset(['zones'])
+R792 = re.compile('(A|R|U)(?![A-Za-z0-9_])', 40).match
+C794 = _node_class('RiskGraph', ('title', 'source', 'parameters', 'rows', '_tx_position', '_tx_position_end'))
+L795 = frozenset(['parameters', 'rows'])
+R801 = re.compile('source\\b', 40).match
+C804 = _node_class('RiskGraphParameter', ('kind', 'levels', '_tx_position', '_tx_position_end'))
+L805 = frozenset(['levels'])
+R810 = re.compile('consequence\\b', 40).match
+R812 = re.compile('frequency\\b', 40).match
+R814 = re.compile('avoidance\\b', 40).match
+C818 = _node_class('RiskGraphLevel', ('name', 'text', 'below', '_tx_position', '_tx_position_end'))
+R822 = re.compile('below\\b', 40).match
+C826 = _node_class('RiskGraphRow', ('name', 'path', 'outcomes', '_tx_position', '_tx_position_end'))
+L827 = frozenset(['outcomes', 'path'])
+R829 = re.compile('row\\b', 40).match
+R835 = re.compile('(-|a|b|[1-4])(?![A-Za-z0-9_])', 40).match
+C837 = _node_class('DalReduction', ('title', 'source', 'options', '_tx_position', '_tx_position_end'))
+L838 = frozenset(['options'])
+R840 = re.compile('dal_reduction\\b', 40).match
+C847 = _node_class('DalOption', ('top', 'name', 'level', 'count', 'others', '_tx_position', '_tx_position_end'))
+R849 = re.compile('[A-E](?![A-Za-z0-9_])', 40).match
+R850 = re.compile('others\\b', 40).match
+C852 = _node_class('Ffs', ('name', 'title', 'conditions', 'attrs', '_tx_position', '_tx_position_end'))
+L853 = frozenset(['attrs', 'conditions'])
+R855 = re.compile('ffs\\b', 40).match
+C862 = _node_class('FfsMember', ('ref', 'kind', 'level', 'text', '_tx_position', '_tx_position_end'))
+R864 = re.compile('member\\b', 40).match
+R869 = re.compile('fdal\\b', 40).match
+R871 = re.compile('idal\\b', 40).match
+C875 = _node_class('FfsIndependence', ('kind', 'text', 'evidence', '_tx_position', '_tx_position_end'))
+L876 = frozenset(['evidence'])
+R878 = re.compile('independence\\b', 40).match
+R882 = re.compile('functional\\b', 40).match
+R884 = re.compile('item\\b', 40).match
 
-
-def m7(t, p, f):
-        p = WS(t, p).end()
-        m = R8(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v10(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R11(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a9(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('package', v))
-        return q
 
 def m6(t, p, f):
         mark = len(f)
-        p = m7(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R7(t, p)
+        if m is None:
             return -1
-        p = a9(t, p, f)
-        if p < 0:
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
+        f.append(('package', (t[s:p])))
         return p
 
 def m5(t, p, f):
         q = m6(t, p, f)
         return p if q < 0 else q
 
-def m17(t, p, f):
+def b12(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R18(t, p)
+        m = R13(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def v20(t, p):
         p = WS(t, p).end()
         s = p
-        m = R21(t, p)
+        m = R14(t, p)
         if m is None:
-            return -1, None
-        p = m.end()
-        return p, _unquote(t[s:p])
-
-def a19(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('path', v))
-        return q
-
-def b16(t, p, f):
-        mark = len(f)
-        p = m17(t, p, f)
-        if p < 0:
-            return -1
-        p = a19(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
+        p = m.end()
+        f.append(('path', _unquote(t[s:p])))
         return p
 
-def v13(t, p):
+def v10(t, p):
         f = []
-        q = b16(t, p, f)
+        q = b12(t, p, f)
         if q < 0:
             return -1, None
-        o = C14()
+        o = C11()
         o.path = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L15:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def a12(t, p, f):
+def a9(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v13(t, s)
+            q, v = v10(t, s)
             if q < 0:
                 break
             f.append(('imports', v))
@@ -512,52 +408,149 @@ def a12(t, p, f):
             p = q
         return p
 
-def m28(t, p, f):
+def b24(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R29(t, p)
+        s = p
+        m = R25(t, p)
         if m is None:
             return -1
         p = m.end()
+        f.append(('value', (t[s:p])))
+        p = WS(t, p).end()
+        s = p
+        m = R26(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('unit', (t[s:p])))
         return p
 
-def v36(t, p):
+def v22(t, p):
+        f = []
+        q = b24(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C23()
+        o.value = None
+        o.unit = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def a21(t, p, f):
+        q, v = v22(t, p)
+        if q < 0:
+            return -1
+        f.append(('time', v))
+        return q
+
+def b19(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R20(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a21(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v17(t, p):
+        f = []
+        q = b19(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C18()
+        o.time = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def b29(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R30(t, p)
+        if m is None:
+            return -1
+        p = m.end()
         p = WS(t, p).end()
         s = p
-        m = R37(t, p)
+        m = R8(t, p)
         if m is None:
-            return -1, None
+            del f[mark:]
+            return -1
         p = m.end()
-        return p, (t[s:p])
+        f.append(('name', (t[s:p])))
+        return p
+
+def v27(t, p):
+        f = []
+        q = b29(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C28()
+        o.name = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
 
 def a35(t, p, f):
-        q, v = v36(t, p)
+        q, v = v22(t, p)
         if q < 0:
             return -1
-        f.append(('value', v))
+        f.append(('duration', v))
         return q
 
-def v39(t, p):
+def v38(t, p):
         p = WS(t, p).end()
         s = p
-        m = R40(t, p)
+        m = R14(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, (t[s:p])
+        return p, _unquote(t[s:p])
 
-def a38(t, p, f):
-        q, v = v39(t, p)
+def a37(t, p, f):
+        q, v = v38(t, p)
         if q < 0:
             return -1
-        f.append(('unit', v))
+        f.append(('description', v))
         return q
 
-def b34(t, p, f):
+def m36(t, p, f):
+        q = a37(t, p, f)
+        return p if q < 0 else q
+
+def b33(t, p, f):
         mark = len(f)
+        p = WS(t, p).end()
+        m = R34(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
         p = a35(t, p, f)
         if p < 0:
+            del f[mark:]
             return -1
-        p = a38(t, p, f)
+        p = m36(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -565,275 +558,614 @@ def b34(t, p, f):
 
 def v31(t, p):
         f = []
-        q = b34(t, p, f)
+        q = b33(t, p, f)
         if q < 0:
             return -1, None
         o = C32()
-        o.value = None
-        o.unit = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L33:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a30(t, p, f):
-        q, v = v31(t, p)
-        if q < 0:
-            return -1
-        f.append(('time', v))
-        return q
-
-def b27(t, p, f):
-        mark = len(f)
-        p = m28(t, p, f)
-        if p < 0:
-            return -1
-        p = a30(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v24(t, p):
-        f = []
-        q = b27(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C25()
-        o.time = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L26:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m45(t, p, f):
-        p = WS(t, p).end()
-        m = R46(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a47(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def b44(t, p, f):
-        mark = len(f)
-        p = m45(t, p, f)
-        if p < 0:
-            return -1
-        p = a47(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v41(t, p):
-        f = []
-        q = b44(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C42()
-        o.name = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L43:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m52(t, p, f):
-        p = WS(t, p).end()
-        m = R53(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a54(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def a55(t, p, f):
-        q, v = v31(t, p)
-        if q < 0:
-            return -1
-        f.append(('duration', v))
-        return q
-
-def a57(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m56(t, p, f):
-        q = a57(t, p, f)
-        return p if q < 0 else q
-
-def b51(t, p, f):
-        mark = len(f)
-        p = m52(t, p, f)
-        if p < 0:
-            return -1
-        p = a54(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a55(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m56(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v48(t, p):
-        f = []
-        q = b51(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C49()
         o.name = None
         o.duration = None
         o.description = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L50:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m62(t, p, f):
-        p = WS(t, p).end()
-        m = R63(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a64(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def m65(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('=', p):
-            return -1
-        p += 1
-        return p
-
-def a82(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('value', v))
-        return q
-
-def v85(t, p):
+def v60(t, p):
         p = WS(t, p).end()
         s = p
-        m = R86(t, p)
+        m = R61(t, p)
         if m is None:
             return -1, None
         p = m.end()
         return p, (t[s:p])
 
-def a84(t, p, f):
-        q, v = v85(t, p)
+def a59(t, p, f):
+        q, v = v60(t, p)
         if q < 0:
             return -1
         f.append(('unit', v))
         return q
 
-def m83(t, p, f):
-        q = a84(t, p, f)
+def m58(t, p, f):
+        q = a59(t, p, f)
         return p if q < 0 else q
 
-def b81(t, p, f):
+def b57(t, p, f):
         mark = len(f)
-        p = a82(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
             return -1
-        p = m83(t, p, f)
+        p = m.end()
+        f.append(('value', (t[s:p])))
+        p = m58(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v78(t, p):
+def v55(t, p):
         f = []
-        q = b81(t, p, f)
+        q = b57(t, p, f)
         if q < 0:
             return -1, None
-        o = C79()
+        o = C56()
         o.value = None
         o.unit = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L80:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m91(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('(', p):
-            return -1
-        p += 1
-        return p
-
-def a92(t, p, f):
-        q, v = v67(t, p)
+def a65(t, p, f):
+        q, v = v44(t, p)
         if q < 0:
             return -1
         f.append(('inner', v))
         return q
 
-def m93(t, p, f):
+def b64(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        if not t.startswith('(', p):
+            return -1
+        p += 1
+        p = a65(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
         p = WS(t, p).end()
         if not t.startswith(')', p):
+            del f[mark:]
             return -1
         p += 1
         return p
 
-def b90(t, p, f):
+def v62(t, p):
+        f = []
+        q = b64(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C63()
+        o.inner = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def b68(t, p, f):
         mark = len(f)
-        p = m91(t, p, f)
+        p = WS(t, p).end()
+        s = p
+        m = R69(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('ref', (t[s:p])))
+        return p
+
+def v66(t, p):
+        f = []
+        q = b68(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C67()
+        o.ref = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def v54(t, p):
+        s = WS(t, p).end()
+        for alt in D0_get(t[s:s + 1], D0_default):
+            q, o = alt(t, p)
+            if q >= 0:
+                return q, o
+        return -1, None
+
+def a53(t, p, f):
+        q, v = v54(t, p)
+        if q < 0:
+            return -1
+        f.append(('factors', v))
+        return q
+
+def m74(t, p, f):
+        p = WS(t, p).end()
+        if not t.startswith('*', p):
+            return -1
+        p += 1
+        return p
+
+def m75(t, p, f):
+        p = WS(t, p).end()
+        m = R76(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v73(t, p):
+        s = WS(t, p).end()
+        q = m74(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m75(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        return -1, None
+
+def a72(t, p, f):
+        q, v = v73(t, p)
+        if q < 0:
+            return -1
+        f.append(('ops', v))
+        return q
+
+def a77(t, p, f):
+        q, v = v54(t, p)
+        if q < 0:
+            return -1
+        f.append(('factors', v))
+        return q
+
+def m71(t, p, f):
+        mark = len(f)
+        p = a72(t, p, f)
         if p < 0:
             return -1
-        p = a92(t, p, f)
+        p = a77(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m93(t, p, f)
+        return p
+
+def m70(t, p, f):
+        p0 = p
+        while True:
+            q = m71(t, p, f)
+            if q < 0:
+                break
+            if q == p:
+                break
+            p = q
+        q = p
+        return q
+
+def b52(t, p, f):
+        mark = len(f)
+        p = a53(t, p, f)
+        if p < 0:
+            return -1
+        p = m70(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v49(t, p):
+        f = []
+        q = b52(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C50()
+        o.factors = []
+        o.ops = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L51:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def a48(t, p, f):
+        q, v = v49(t, p)
+        if q < 0:
+            return -1
+        f.append(('terms', v))
+        return q
+
+def m82(t, p, f):
+        p = WS(t, p).end()
+        if not t.startswith('+', p):
+            return -1
+        p += 1
+        return p
+
+def m83(t, p, f):
+        p = WS(t, p).end()
+        if not t.startswith('-', p):
+            return -1
+        p += 1
+        return p
+
+def v81(t, p):
+        s = WS(t, p).end()
+        q = m82(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m83(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        return -1, None
+
+def a80(t, p, f):
+        q, v = v81(t, p)
+        if q < 0:
+            return -1
+        f.append(('ops', v))
+        return q
+
+def a84(t, p, f):
+        q, v = v49(t, p)
+        if q < 0:
+            return -1
+        f.append(('terms', v))
+        return q
+
+def m79(t, p, f):
+        mark = len(f)
+        p = a80(t, p, f)
+        if p < 0:
+            return -1
+        p = a84(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def m78(t, p, f):
+        p0 = p
+        while True:
+            q = m79(t, p, f)
+            if q < 0:
+                break
+            if q == p:
+                break
+            p = q
+        q = p
+        return q
+
+def b47(t, p, f):
+        mark = len(f)
+        p = a48(t, p, f)
+        if p < 0:
+            return -1
+        p = m78(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v44(t, p):
+        f = []
+        q = b47(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C45()
+        o.terms = []
+        o.ops = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L46:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def a43(t, p, f):
+        q, v = v44(t, p)
+        if q < 0:
+            return -1
+        f.append(('expr', v))
+        return q
+
+def m93(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        s = p
+        m = R94(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (t[s:p])))
+        p = WS(t, p).end()
+        m = R95(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('a', (t[s:p])))
+        return p
+
+def m96(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        s = p
+        m = R97(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (t[s:p])))
+        p = WS(t, p).end()
+        m = R98(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('a', (t[s:p])))
+        return p
+
+def m99(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        s = p
+        m = R100(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (t[s:p])))
+        p = WS(t, p).end()
+        m = R101(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('a', (t[s:p])))
+        return p
+
+def a104(t, p, f):
+        q, v = v55(t, p)
+        if q < 0:
+            return -1
+        f.append(('low', v))
+        return q
+
+def a106(t, p, f):
+        q, v = v55(t, p)
+        if q < 0:
+            return -1
+        f.append(('high', v))
+        return q
+
+def m102(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        s = p
+        m = R103(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (t[s:p])))
+        p = a104(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        m = R105(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = a106(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def a110(t, p, f):
+        q, v = v55(t, p)
+        if q < 0:
+            return -1
+        f.append(('sd', v))
+        return q
+
+def m107(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        s = p
+        m = R108(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (t[s:p])))
+        p = WS(t, p).end()
+        m = R109(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = a110(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def a114(t, p, f):
+        q, v = v55(t, p)
+        if q < 0:
+            return -1
+        f.append(('low', v))
+        return q
+
+def a119(t, p, f):
+        q, v = v55(t, p)
+        if q < 0:
+            return -1
+        f.append(('upper', v))
+        return q
+
+def b118(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R105(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a119(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        m = R120(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('weight', (t[s:p])))
+        return p
+
+def v116(t, p):
+        f = []
+        q = b118(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C117()
+        o.upper = None
+        o.weight = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def m121(t, p, f):
+        p = WS(t, p).end()
+        if not t.startswith(',', p):
+            return -1
+        p += 1
+        return p
+
+def a115(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v116(t, s)
+            if q < 0:
+                break
+            f.append(('bins', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def m111(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        s = p
+        m = R112(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (t[s:p])))
+        p = WS(t, p).end()
+        m = R113(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = a114(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = a115(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def m92(t, p, f):
+        q = m93(t, p, f)
+        if q >= 0:
+            return q
+        q = m96(t, p, f)
+        if q >= 0:
+            return q
+        q = m99(t, p, f)
+        if q >= 0:
+            return q
+        q = m102(t, p, f)
+        if q >= 0:
+            return q
+        q = m107(t, p, f)
+        if q >= 0:
+            return q
+        q = m111(t, p, f)
+        if q >= 0:
+            return q
+        return -1
+
+def b90(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R91(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = m92(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -845,684 +1177,6 @@ def v87(t, p):
         if q < 0:
             return -1, None
         o = C88()
-        o.inner = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L89:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def v99(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R100(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a98(t, p, f):
-        q, v = v99(t, p)
-        if q < 0:
-            return -1
-        f.append(('ref', v))
-        return q
-
-def b97(t, p, f):
-        mark = len(f)
-        p = a98(t, p, f)
-        if p < 0:
-            return -1
-        return p
-
-def v94(t, p):
-        f = []
-        q = b97(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C95()
-        o.ref = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L96:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def v77(t, p):
-        s = WS(t, p).end()
-        for alt in D0_get(t[s:s + 1], D0_default):
-            q, o = alt(t, p)
-            if q >= 0:
-                return q, o
-        return -1, None
-
-def a76(t, p, f):
-        q, v = v77(t, p)
-        if q < 0:
-            return -1
-        f.append(('factors', v))
-        return q
-
-def m105(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('*', p):
-            return -1
-        p += 1
-        return p
-
-def m106(t, p, f):
-        p = WS(t, p).end()
-        m = R107(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v104(t, p):
-        s = WS(t, p).end()
-        q = m105(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m106(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a103(t, p, f):
-        q, v = v104(t, p)
-        if q < 0:
-            return -1
-        f.append(('ops', v))
-        return q
-
-def a108(t, p, f):
-        q, v = v77(t, p)
-        if q < 0:
-            return -1
-        f.append(('factors', v))
-        return q
-
-def m102(t, p, f):
-        mark = len(f)
-        p = a103(t, p, f)
-        if p < 0:
-            return -1
-        p = a108(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m101(t, p, f):
-        p0 = p
-        while True:
-            q = m102(t, p, f)
-            if q < 0:
-                break
-            if q == p:
-                break
-            p = q
-        q = p
-        return q
-
-def b75(t, p, f):
-        mark = len(f)
-        p = a76(t, p, f)
-        if p < 0:
-            return -1
-        p = m101(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v72(t, p):
-        f = []
-        q = b75(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C73()
-        o.factors = []
-        o.ops = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L74:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a71(t, p, f):
-        q, v = v72(t, p)
-        if q < 0:
-            return -1
-        f.append(('terms', v))
-        return q
-
-def m113(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('+', p):
-            return -1
-        p += 1
-        return p
-
-def m114(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('-', p):
-            return -1
-        p += 1
-        return p
-
-def v112(t, p):
-        s = WS(t, p).end()
-        q = m113(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m114(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a111(t, p, f):
-        q, v = v112(t, p)
-        if q < 0:
-            return -1
-        f.append(('ops', v))
-        return q
-
-def a115(t, p, f):
-        q, v = v72(t, p)
-        if q < 0:
-            return -1
-        f.append(('terms', v))
-        return q
-
-def m110(t, p, f):
-        mark = len(f)
-        p = a111(t, p, f)
-        if p < 0:
-            return -1
-        p = a115(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m109(t, p, f):
-        p0 = p
-        while True:
-            q = m110(t, p, f)
-            if q < 0:
-                break
-            if q == p:
-                break
-            p = q
-        q = p
-        return q
-
-def b70(t, p, f):
-        mark = len(f)
-        p = a71(t, p, f)
-        if p < 0:
-            return -1
-        p = m109(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v67(t, p):
-        f = []
-        q = b70(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C68()
-        o.terms = []
-        o.ops = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L69:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a66(t, p, f):
-        q, v = v67(t, p)
-        if q < 0:
-            return -1
-        f.append(('expr', v))
-        return q
-
-def m122(t, p, f):
-        p = WS(t, p).end()
-        m = R123(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v127(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R128(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a126(t, p, f):
-        q, v = v127(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def m129(t, p, f):
-        p = WS(t, p).end()
-        m = R130(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a131(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('a', v))
-        return q
-
-def m125(t, p, f):
-        mark = len(f)
-        p = a126(t, p, f)
-        if p < 0:
-            return -1
-        p = m129(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a131(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v134(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R135(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a133(t, p, f):
-        q, v = v134(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def m136(t, p, f):
-        p = WS(t, p).end()
-        m = R137(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a138(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('a', v))
-        return q
-
-def m132(t, p, f):
-        mark = len(f)
-        p = a133(t, p, f)
-        if p < 0:
-            return -1
-        p = m136(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a138(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v141(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R142(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a140(t, p, f):
-        q, v = v141(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def m143(t, p, f):
-        p = WS(t, p).end()
-        m = R144(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a145(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('a', v))
-        return q
-
-def m139(t, p, f):
-        mark = len(f)
-        p = a140(t, p, f)
-        if p < 0:
-            return -1
-        p = m143(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a145(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v148(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R149(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a147(t, p, f):
-        q, v = v148(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a150(t, p, f):
-        q, v = v78(t, p)
-        if q < 0:
-            return -1
-        f.append(('low', v))
-        return q
-
-def m151(t, p, f):
-        p = WS(t, p).end()
-        m = R152(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a153(t, p, f):
-        q, v = v78(t, p)
-        if q < 0:
-            return -1
-        f.append(('high', v))
-        return q
-
-def m146(t, p, f):
-        mark = len(f)
-        p = a147(t, p, f)
-        if p < 0:
-            return -1
-        p = a150(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m151(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a153(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v156(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R157(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a155(t, p, f):
-        q, v = v156(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def m158(t, p, f):
-        p = WS(t, p).end()
-        m = R159(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a160(t, p, f):
-        q, v = v78(t, p)
-        if q < 0:
-            return -1
-        f.append(('sd', v))
-        return q
-
-def m154(t, p, f):
-        mark = len(f)
-        p = a155(t, p, f)
-        if p < 0:
-            return -1
-        p = m158(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a160(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v163(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R164(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a162(t, p, f):
-        q, v = v163(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def m165(t, p, f):
-        p = WS(t, p).end()
-        m = R166(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a167(t, p, f):
-        q, v = v78(t, p)
-        if q < 0:
-            return -1
-        f.append(('low', v))
-        return q
-
-def a173(t, p, f):
-        q, v = v78(t, p)
-        if q < 0:
-            return -1
-        f.append(('upper', v))
-        return q
-
-def m174(t, p, f):
-        p = WS(t, p).end()
-        m = R175(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a176(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('weight', v))
-        return q
-
-def b172(t, p, f):
-        mark = len(f)
-        p = m151(t, p, f)
-        if p < 0:
-            return -1
-        p = a173(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m174(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a176(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v169(t, p):
-        f = []
-        q = b172(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C170()
-        o.upper = None
-        o.weight = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L171:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m177(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith(',', p):
-            return -1
-        p += 1
-        return p
-
-def a168(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v169(t, s)
-            if q < 0:
-                break
-            f.append(('bins', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def m161(t, p, f):
-        mark = len(f)
-        p = a162(t, p, f)
-        if p < 0:
-            return -1
-        p = m165(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a167(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a168(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m124(t, p, f):
-        q = m125(t, p, f)
-        if q >= 0:
-            return q
-        q = m132(t, p, f)
-        if q >= 0:
-            return q
-        q = m139(t, p, f)
-        if q >= 0:
-            return q
-        q = m146(t, p, f)
-        if q >= 0:
-            return q
-        q = m154(t, p, f)
-        if q >= 0:
-            return q
-        q = m161(t, p, f)
-        if q >= 0:
-            return q
-        return -1
-
-def b121(t, p, f):
-        mark = len(f)
-        p = m122(t, p, f)
-        if p < 0:
-            return -1
-        p = m124(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v118(t, p):
-        f = []
-        q = b121(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C119()
         o.kind = ''
         o.a = None
         o.low = None
@@ -1532,67 +1186,74 @@ def v118(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L120:
+            if k in L89:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a117(t, p, f):
-        q, v = v118(t, p)
+def a86(t, p, f):
+        q, v = v87(t, p)
         if q < 0:
             return -1
         f.append(('uncertainty', v))
         return q
 
-def m116(t, p, f):
-        q = a117(t, p, f)
+def m85(t, p, f):
+        q = a86(t, p, f)
         return p if q < 0 else q
 
-def a179(t, p, f):
-        q, v = v20(t, p)
+def a123(t, p, f):
+        q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m178(t, p, f):
-        q = a179(t, p, f)
+def m122(t, p, f):
+        q = a123(t, p, f)
         return p if q < 0 else q
 
-def b61(t, p, f):
+def b41(t, p, f):
         mark = len(f)
-        p = m62(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R42(t, p)
+        if m is None:
             return -1
-        p = a64(t, p, f)
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith('=', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = a43(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m65(t, p, f)
+        p = m85(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a66(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m116(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m178(t, p, f)
+        p = m122(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v58(t, p):
+def v39(t, p):
         f = []
-        q = b61(t, p, f)
+        q = b41(t, p, f)
         if q < 0:
             return -1, None
-        o = C59()
+        o = C40()
         o.name = None
         o.expr = None
         o.uncertainty = None
@@ -1600,248 +1261,166 @@ def v58(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L60:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m184(t, p, f):
-        p = WS(t, p).end()
-        m = R185(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a186(t, p, f):
-        q, v = v99(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def m189(t, p, f):
-        p = WS(t, p).end()
-        m = R190(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a191(t, p, f):
-        q, v = v99(t, p)
-        if q < 0:
-            return -1
-        f.append(('base', v))
-        return q
-
-def m188(t, p, f):
+def m129(t, p, f):
         mark = len(f)
-        p = m189(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R130(t, p)
+        if m is None:
             return -1
-        p = a191(t, p, f)
-        if p < 0:
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R69(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
+        f.append(('base', (t[s:p])))
         return p
 
-def m187(t, p, f):
-        q = m188(t, p, f)
+def m128(t, p, f):
+        q = m129(t, p, f)
         return p if q < 0 else q
 
-def a193(t, p, f):
-        q, v = v20(t, p)
+def a132(t, p, f):
+        q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m192(t, p, f):
-        q = a193(t, p, f)
+def m131(t, p, f):
+        q = a132(t, p, f)
         return p if q < 0 else q
 
-def b183(t, p, f):
+def b126(t, p, f):
         mark = len(f)
-        p = m184(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R127(t, p)
+        if m is None:
             return -1
-        p = a186(t, p, f)
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R69(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = m128(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m187(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m192(t, p, f)
+        p = m131(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v180(t, p):
+def v124(t, p):
         f = []
-        q = b183(t, p, f)
+        q = b126(t, p, f)
         if q < 0:
             return -1, None
-        o = C181()
+        o = C125()
         o.name = None
         o.base = None
         o.description = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L182:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m200(t, p, f):
+def m139(t, p, f):
         p = WS(t, p).end()
-        m = R201(t, p)
+        m = R140(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m202(t, p, f):
+def m141(t, p, f):
         p = WS(t, p).end()
-        m = R203(t, p)
+        m = R142(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m204(t, p, f):
+def m143(t, p, f):
         p = WS(t, p).end()
-        m = R205(t, p)
+        m = R144(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def v199(t, p):
+def v138(t, p):
         s = WS(t, p).end()
-        q = m200(t, p, [])
+        q = m139(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m202(t, p, [])
+        q = m141(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m204(t, p, [])
+        q = m143(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a198(t, p, f):
-        q, v = v199(t, p)
+def a137(t, p, f):
+        q, v = v138(t, p)
         if q < 0:
             return -1
         f.append(('kind', v))
         return q
 
-def a206(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def a208(t, p, f):
-        q, v = v20(t, p)
+def a146(t, p, f):
+        q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m207(t, p, f):
-        q = a208(t, p, f)
+def m145(t, p, f):
+        q = a146(t, p, f)
         return p if q < 0 else q
 
-def m209(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            return -1
-        p += 1
-        return p
-
-def a216(t, p, f):
-        q, v = v99(t, p)
-        if q < 0:
-            return -1
-        f.append(('target', v))
-        return q
-
-def m217(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('<-', p):
-            return -1
-        p += 2
-        return p
-
-def v235(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R236(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, int(t[s:p])
-
-def a234(t, p, f):
-        q, v = v235(t, p)
-        if q < 0:
-            return -1
-        f.append(('k', v))
-        return q
-
-def m237(t, p, f):
-        p = WS(t, p).end()
-        m = R238(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a239(t, p, f):
-        q, v = v219(t, p)
+def a170(t, p, f):
+        q, v = v153(t, p)
         if q < 0:
             return -1
         f.append(('operands', v))
         return q
 
-def m242(t, p, f):
+def a173(t, p, f):
+        q, v = v153(t, p)
+        if q < 0:
+            return -1
+        f.append(('operands', v))
+        return q
+
+def m172(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
         if not t.startswith(',', p):
             return -1
         p += 1
-        return p
-
-def a243(t, p, f):
-        q, v = v219(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def m241(t, p, f):
-        mark = len(f)
-        p = m242(t, p, f)
-        if p < 0:
-            return -1
-        p = a243(t, p, f)
+        p = a173(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m240(t, p, f):
+def m171(t, p, f):
         p0 = p
         while True:
-            q = m241(t, p, f)
+            q = m172(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -1850,119 +1429,120 @@ def m240(t, p, f):
         q = p
         return q
 
-def b233(t, p, f):
+def b167(t, p, f):
         mark = len(f)
-        p = a234(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R168(t, p)
+        if m is None:
             return -1
-        p = m237(t, p, f)
+        p = m.end()
+        f.append(('k', int(t[s:p])))
+        p = WS(t, p).end()
+        m = R169(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        if not t.startswith('(', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = a170(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m91(t, p, f)
+        p = m171(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a239(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        if not t.startswith(')', p):
             del f[mark:]
             return -1
-        p = m240(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m93(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
+        p += 1
         return p
 
-def v230(t, p):
+def v164(t, p):
         f = []
-        q = b233(t, p, f)
+        q = b167(t, p, f)
         if q < 0:
             return -1, None
-        o = C231()
+        o = C165()
         o.k = 0
         o.operands = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L232:
+            if k in L166:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a248(t, p, f):
-        q, v = v219(t, p)
+def a177(t, p, f):
+        q, v = v153(t, p)
         if q < 0:
             return -1
         f.append(('expr', v))
         return q
 
-def b247(t, p, f):
+def b176(t, p, f):
         mark = len(f)
-        p = m91(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        if not t.startswith('(', p):
             return -1
-        p = a248(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m93(t, p, f)
+        p += 1
+        p = a177(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
+        p = WS(t, p).end()
+        if not t.startswith(')', p):
+            del f[mark:]
+            return -1
+        p += 1
         return p
 
-def v244(t, p):
+def v174(t, p):
         f = []
-        q = b247(t, p, f)
+        q = b176(t, p, f)
         if q < 0:
             return -1, None
-        o = C245()
+        o = C175()
         o.expr = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L246:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def a253(t, p, f):
-        q, v = v99(t, p)
-        if q < 0:
-            return -1
-        f.append(('path', v))
-        return q
-
-def b252(t, p, f):
+def b180(t, p, f):
         mark = len(f)
-        p = a253(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R69(t, p)
+        if m is None:
             return -1
+        p = m.end()
+        f.append(('path', (t[s:p])))
         return p
 
-def v249(t, p):
+def v178(t, p):
         f = []
-        q = b252(t, p, f)
+        q = b180(t, p, f)
         if q < 0:
             return -1, None
-        o = C250()
+        o = C179()
         o.path = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L251:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def v229(t, p):
+def v163(t, p):
         s = WS(t, p).end()
         for alt in D1_get(t[s:s + 1], D1_default):
             q, o = alt(t, p)
@@ -1970,43 +1550,37 @@ def v229(t, p):
                 return q, o
         return -1, None
 
-def a228(t, p, f):
-        q, v = v229(t, p)
+def a162(t, p, f):
+        q, v = v163(t, p)
         if q < 0:
             return -1
         f.append(('operands', v))
         return q
 
-def m256(t, p, f):
+def a184(t, p, f):
+        q, v = v163(t, p)
+        if q < 0:
+            return -1
+        f.append(('operands', v))
+        return q
+
+def m182(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R257(t, p)
+        m = R183(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a258(t, p, f):
-        q, v = v229(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def m255(t, p, f):
-        mark = len(f)
-        p = m256(t, p, f)
-        if p < 0:
-            return -1
-        p = a258(t, p, f)
+        p = a184(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m254(t, p, f):
+def m181(t, p, f):
         p0 = p
         while True:
-            q = m255(t, p, f)
+            q = m182(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -2015,70 +1589,64 @@ def m254(t, p, f):
         q = p
         return q
 
-def b227(t, p, f):
+def b161(t, p, f):
         mark = len(f)
-        p = a228(t, p, f)
+        p = a162(t, p, f)
         if p < 0:
             return -1
-        p = m254(t, p, f)
+        p = m181(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v224(t, p):
+def v158(t, p):
         f = []
-        q = b227(t, p, f)
+        q = b161(t, p, f)
         if q < 0:
             return -1, None
-        o = C225()
+        o = C159()
         o.operands = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L226:
+            if k in L160:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a223(t, p, f):
-        q, v = v224(t, p)
+def a157(t, p, f):
+        q, v = v158(t, p)
         if q < 0:
             return -1
         f.append(('operands', v))
         return q
 
-def m261(t, p, f):
+def a188(t, p, f):
+        q, v = v158(t, p)
+        if q < 0:
+            return -1
+        f.append(('operands', v))
+        return q
+
+def m186(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R262(t, p)
+        m = R187(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a263(t, p, f):
-        q, v = v224(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def m260(t, p, f):
-        mark = len(f)
-        p = m261(t, p, f)
-        if p < 0:
-            return -1
-        p = a263(t, p, f)
+        p = a188(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m259(t, p, f):
+def m185(t, p, f):
         p0 = p
         while True:
-            q = m260(t, p, f)
+            q = m186(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -2087,145 +1655,141 @@ def m259(t, p, f):
         q = p
         return q
 
-def b222(t, p, f):
+def b156(t, p, f):
         mark = len(f)
-        p = a223(t, p, f)
+        p = a157(t, p, f)
         if p < 0:
             return -1
-        p = m259(t, p, f)
+        p = m185(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v219(t, p):
+def v153(t, p):
         f = []
-        q = b222(t, p, f)
+        q = b156(t, p, f)
         if q < 0:
             return -1, None
-        o = C220()
+        o = C154()
         o.operands = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L221:
+            if k in L155:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a218(t, p, f):
-        q, v = v219(t, p)
+def a152(t, p, f):
+        q, v = v153(t, p)
         if q < 0:
             return -1
         f.append(('expr', v))
         return q
 
-def b215(t, p, f):
+def b151(t, p, f):
         mark = len(f)
-        p = a216(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R69(t, p)
+        if m is None:
             return -1
-        p = m217(t, p, f)
-        if p < 0:
+        p = m.end()
+        f.append(('target', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith('<-', p):
             del f[mark:]
             return -1
-        p = a218(t, p, f)
+        p += 2
+        p = a152(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v212(t, p):
+def v149(t, p):
         f = []
-        q = b215(t, p, f)
+        q = b151(t, p, f)
         if q < 0:
             return -1, None
-        o = C213()
+        o = C150()
         o.target = None
         o.expr = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L214:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m270(t, p, f):
+def m195(t, p, f):
         p = WS(t, p).end()
-        m = R271(t, p)
+        m = R196(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m272(t, p, f):
+def m197(t, p, f):
         p = WS(t, p).end()
-        m = R273(t, p)
+        m = R198(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def v269(t, p):
+def v194(t, p):
         s = WS(t, p).end()
-        q = m270(t, p, [])
+        q = m195(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m272(t, p, [])
+        q = m197(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a268(t, p, f):
-        q, v = v269(t, p)
+def a193(t, p, f):
+        q, v = v194(t, p)
         if q < 0:
             return -1
         f.append(('direction', v))
         return q
 
-def a279(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def b278(t, p, f):
+def b202(t, p, f):
         mark = len(f)
-        p = a279(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
             return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
         return p
 
-def v275(t, p):
+def v200(t, p):
         f = []
-        q = b278(t, p, f)
+        q = b202(t, p, f)
         if q < 0:
             return -1, None
-        o = C276()
+        o = C201()
         o.name = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L277:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def a274(t, p, f):
+def a199(t, p, f):
         got = 0
         while True:
             if got:
-                s = m177(t, p, [])
+                s = m121(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v275(t, s)
+            q, v = v200(t, s)
             if q < 0:
                 break
             f.append(('names', v))
@@ -2235,249 +1799,203 @@ def a274(t, p, f):
             return -1
         return p
 
-def b267(t, p, f):
+def b192(t, p, f):
         mark = len(f)
-        p = a268(t, p, f)
+        p = a193(t, p, f)
         if p < 0:
             return -1
-        p = a274(t, p, f)
+        p = a199(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v264(t, p):
+def v189(t, p):
         f = []
-        q = b267(t, p, f)
+        q = b192(t, p, f)
         if q < 0:
             return -1, None
-        o = C265()
+        o = C190()
         o.direction = None
         o.names = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L266:
+            if k in L191:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m286(t, p, f):
+def m209(t, p, f):
         p = WS(t, p).end()
-        m = R287(t, p)
+        m = R210(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m288(t, p, f):
+def m211(t, p, f):
         p = WS(t, p).end()
-        m = R289(t, p)
+        m = R212(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def v285(t, p):
+def v208(t, p):
         s = WS(t, p).end()
-        q = m286(t, p, [])
+        q = m209(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m288(t, p, [])
+        q = m211(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a284(t, p, f):
-        q, v = v285(t, p)
+def a207(t, p, f):
+        q, v = v208(t, p)
         if q < 0:
             return -1
         f.append(('kind', v))
         return q
 
-def a290(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def m297(t, p, f):
-        p = WS(t, p).end()
-        m = R298(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a301(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('value', v))
-        return q
-
-def v303(t, p):
+def m220(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
         s = p
-        m = R304(t, p)
+        m = R25(t, p)
         if m is None:
-            return -1, None
+            return -1
         p = m.end()
-        return p, (t[s:p])
-
-def a302(t, p, f):
-        q, v = v303(t, p)
-        if q < 0:
-            return -1
-        f.append(('unit', v))
-        return q
-
-def m300(t, p, f):
-        mark = len(f)
-        p = a301(t, p, f)
-        if p < 0:
-            return -1
-        p = a302(t, p, f)
-        if p < 0:
+        f.append(('value', (t[s:p])))
+        p = WS(t, p).end()
+        s = p
+        m = R221(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        return p
-
-def m306(t, p, f):
-        p = WS(t, p).end()
-        m = R307(t, p)
-        if m is None:
-            return -1
         p = m.end()
+        f.append(('unit', (t[s:p])))
         return p
 
-def a308(t, p, f):
-        q, v = v67(t, p)
+def a224(t, p, f):
+        q, v = v44(t, p)
         if q < 0:
             return -1
         f.append(('expr', v))
         return q
 
-def m305(t, p, f):
+def m222(t, p, f):
         mark = len(f)
-        p = m306(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R223(t, p)
+        if m is None:
             return -1
-        p = a308(t, p, f)
+        p = m.end()
+        p = a224(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m299(t, p, f):
-        q = m300(t, p, f)
+def m219(t, p, f):
+        q = m220(t, p, f)
         if q >= 0:
             return q
-        q = m305(t, p, f)
+        q = m222(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b296(t, p, f):
+def b217(t, p, f):
         mark = len(f)
-        p = m297(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R218(t, p)
+        if m is None:
             return -1
-        p = m299(t, p, f)
+        p = m.end()
+        p = m219(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v293(t, p):
+def v215(t, p):
         f = []
-        q = b296(t, p, f)
+        q = b217(t, p, f)
         if q < 0:
             return -1, None
-        o = C294()
+        o = C216()
         o.value = None
         o.unit = None
         o.expr = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L295:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m313(t, p, f):
-        p = WS(t, p).end()
-        m = R314(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v317(t, p):
+def v231(t, p):
         p = WS(t, p).end()
         s = p
-        m = R318(t, p)
+        m = R232(t, p)
         if m is None:
             return -1, None
         p = m.end()
         return p, (t[s:p])
 
-def a316(t, p, f):
-        q, v = v317(t, p)
+def a230(t, p, f):
+        q, v = v231(t, p)
         if q < 0:
             return -1
         f.append(('value', v))
         return q
 
-def a319(t, p, f):
-        q, v = v67(t, p)
+def a233(t, p, f):
+        q, v = v44(t, p)
         if q < 0:
             return -1
         f.append(('expr', v))
         return q
 
-def m315(t, p, f):
-        q = a316(t, p, f)
+def m229(t, p, f):
+        q = a230(t, p, f)
         if q >= 0:
             return q
-        q = a319(t, p, f)
+        q = a233(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b312(t, p, f):
+def b227(t, p, f):
         mark = len(f)
-        p = m313(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R228(t, p)
+        if m is None:
             return -1
-        p = m315(t, p, f)
+        p = m.end()
+        p = m229(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v309(t, p):
+def v225(t, p):
         f = []
-        q = b312(t, p, f)
+        q = b227(t, p, f)
         if q < 0:
             return -1, None
-        o = C310()
+        o = C226()
         o.value = None
         o.expr = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L311:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def v292(t, p):
+def v214(t, p):
         s = WS(t, p).end()
         for alt in D2_get(t[s:s + 1], D2_default):
             q, o = alt(t, p)
@@ -2485,519 +2003,376 @@ def v292(t, p):
                 return q, o
         return -1, None
 
-def a291(t, p, f):
-        q, v = v292(t, p)
+def a213(t, p, f):
+        q, v = v214(t, p)
         if q < 0:
             return -1
         f.append(('quantity', v))
         return q
 
-def a326(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('text', v))
-        return q
-
-def b325(t, p, f):
+def b238(t, p, f):
         mark = len(f)
-        p = a326(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
             return -1
+        p = m.end()
+        f.append(('text', _unquote(t[s:p])))
         return p
 
-def v322(t, p):
+def v236(t, p):
         f = []
-        q = b325(t, p, f)
+        q = b238(t, p, f)
         if q < 0:
             return -1, None
-        o = C323()
+        o = C237()
         o.text = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L324:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m331(t, p, f):
-        p = WS(t, p).end()
-        m = R332(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a334(t, p, f):
-        q, v = v31(t, p)
+def a244(t, p, f):
+        q, v = v22(t, p)
         if q < 0:
             return -1
         f.append(('time', v))
         return q
 
-def a336(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('missions', v))
-        return q
-
-def m337(t, p, f):
-        p = WS(t, p).end()
-        m = R338(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m339(t, p, f):
-        p = WS(t, p).end()
-        m = R340(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m335(t, p, f):
+def m245(t, p, f):
         mark = len(f)
-        p = a336(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
             return -1
-        p = m337(t, p, f)
-        if p < 0:
+        p = m.end()
+        f.append(('missions', (t[s:p])))
+        p = WS(t, p).end()
+        m = R246(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = m339(t, p, f)
-        if p < 0:
+        p = m.end()
+        p = WS(t, p).end()
+        m = R247(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
         return p
 
-def m333(t, p, f):
-        q = a334(t, p, f)
+def m243(t, p, f):
+        q = a244(t, p, f)
         if q >= 0:
             return q
-        q = m335(t, p, f)
+        q = m245(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b330(t, p, f):
+def b241(t, p, f):
         mark = len(f)
-        p = m331(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R242(t, p)
+        if m is None:
             return -1
-        p = m333(t, p, f)
+        p = m.end()
+        p = m243(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v327(t, p):
+def v239(t, p):
         f = []
-        q = b330(t, p, f)
+        q = b241(t, p, f)
         if q < 0:
             return -1, None
-        o = C328()
+        o = C240()
         o.time = None
         o.missions = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L329:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m345(t, p, f):
+def b250(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R346(t, p)
+        m = R251(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a347(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def b344(t, p, f):
-        mark = len(f)
-        p = m345(t, p, f)
-        if p < 0:
-            return -1
-        p = a347(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
         return p
 
-def v341(t, p):
+def v248(t, p):
         f = []
-        q = b344(t, p, f)
+        q = b250(t, p, f)
         if q < 0:
             return -1, None
-        o = C342()
+        o = C249()
         o.name = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L343:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m352(t, p, f):
+def b254(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R353(t, p)
+        m = R255(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a354(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
+            del f[mark:]
             return -1
-        f.append(('value', v))
-        return q
-
-def m355(t, p, f):
+        p = m.end()
+        f.append(('value', (t[s:p])))
         p = WS(t, p).end()
         if not t.startswith('%', p):
+            del f[mark:]
             return -1
         p += 1
         return p
 
-def b351(t, p, f):
-        mark = len(f)
-        p = m352(t, p, f)
-        if p < 0:
-            return -1
-        p = a354(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m355(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v348(t, p):
+def v252(t, p):
         f = []
-        q = b351(t, p, f)
+        q = b254(t, p, f)
         if q < 0:
             return -1, None
-        o = C349()
+        o = C253()
         o.value = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L350:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m360(t, p, f):
-        p = WS(t, p).end()
-        m = R361(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m362(t, p, f):
-        p = WS(t, p).end()
-        m = R363(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a364(t, p, f):
-        q, v = v235(t, p)
-        if q < 0:
-            return -1
-        f.append(('severity', v))
-        return q
-
-def m365(t, p, f):
-        p = WS(t, p).end()
-        m = R366(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a367(t, p, f):
-        q, v = v235(t, p)
-        if q < 0:
-            return -1
-        f.append(('occurrence', v))
-        return q
-
-def m368(t, p, f):
-        p = WS(t, p).end()
-        m = R369(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a370(t, p, f):
-        q, v = v235(t, p)
-        if q < 0:
-            return -1
-        f.append(('detection', v))
-        return q
-
-def b359(t, p, f):
+def b258(t, p, f):
         mark = len(f)
-        p = m360(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R259(t, p)
+        if m is None:
             return -1
-        p = m362(t, p, f)
-        if p < 0:
+        p = m.end()
+        p = WS(t, p).end()
+        m = R260(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = a364(t, p, f)
-        if p < 0:
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R168(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = m365(t, p, f)
-        if p < 0:
+        p = m.end()
+        f.append(('severity', int(t[s:p])))
+        p = WS(t, p).end()
+        m = R261(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = a367(t, p, f)
-        if p < 0:
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R168(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = m368(t, p, f)
-        if p < 0:
+        p = m.end()
+        f.append(('occurrence', int(t[s:p])))
+        p = WS(t, p).end()
+        m = R262(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = a370(t, p, f)
-        if p < 0:
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R168(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
+        f.append(('detection', int(t[s:p])))
         return p
 
-def v356(t, p):
+def v256(t, p):
         f = []
-        q = b359(t, p, f)
+        q = b258(t, p, f)
         if q < 0:
             return -1, None
-        o = C357()
+        o = C257()
         o.severity = 0
         o.occurrence = 0
         o.detection = 0
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L358:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def v376(t, p):
+def b265(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
         s = p
-        m = R377(t, p)
+        m = R266(t, p)
         if m is None:
-            return -1, None
+            return -1
         p = m.end()
-        return p, (t[s:p])
-
-def a375(t, p, f):
-        q, v = v376(t, p)
-        if q < 0:
-            return -1
-        f.append(('keyword', v))
-        return q
-
-def b374(t, p, f):
-        mark = len(f)
-        p = a375(t, p, f)
-        if p < 0:
-            return -1
+        f.append(('keyword', (t[s:p])))
         return p
 
-def v371(t, p):
+def v263(t, p):
         f = []
-        q = b374(t, p, f)
+        q = b265(t, p, f)
         if q < 0:
             return -1, None
-        o = C372()
+        o = C264()
         o.keyword = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L373:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m382(t, p, f):
-        p = WS(t, p).end()
-        m = R383(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m384(t, p, f):
-        p = WS(t, p).end()
-        m = R385(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a386(t, p, f):
-        q, v = v31(t, p)
+def a272(t, p, f):
+        q, v = v22(t, p)
         if q < 0:
             return -1
         f.append(('interval', v))
         return q
 
-def m389(t, p, f):
-        p = WS(t, p).end()
-        m = R390(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a391(t, p, f):
-        q, v = v31(t, p)
+def a276(t, p, f):
+        q, v = v22(t, p)
         if q < 0:
             return -1
         f.append(('first', v))
         return q
 
-def m388(t, p, f):
+def m274(t, p, f):
         mark = len(f)
-        p = m389(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R275(t, p)
+        if m is None:
             return -1
-        p = a391(t, p, f)
+        p = m.end()
+        p = a276(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m387(t, p, f):
-        q = m388(t, p, f)
+def m273(t, p, f):
+        q = m274(t, p, f)
         return p if q < 0 else q
 
-def m394(t, p, f):
-        p = WS(t, p).end()
-        m = R395(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a396(t, p, f):
-        q, v = v31(t, p)
+def a280(t, p, f):
+        q, v = v22(t, p)
         if q < 0:
             return -1
         f.append(('duration', v))
         return q
 
-def m393(t, p, f):
+def m278(t, p, f):
         mark = len(f)
-        p = m394(t, p, f)
-        if p < 0:
-            return -1
-        p = a396(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m392(t, p, f):
-        q = m393(t, p, f)
-        return p if q < 0 else q
-
-def m399(t, p, f):
         p = WS(t, p).end()
-        m = R400(t, p)
+        m = R279(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a401(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('coverage', v))
-        return q
-
-def m398(t, p, f):
-        mark = len(f)
-        p = m399(t, p, f)
-        if p < 0:
-            return -1
-        p = a401(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m355(t, p, f)
+        p = a280(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m397(t, p, f):
-        q = m398(t, p, f)
+def m277(t, p, f):
+        q = m278(t, p, f)
         return p if q < 0 else q
 
-def b381(t, p, f):
+def m282(t, p, f):
         mark = len(f)
-        p = m382(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R283(t, p)
+        if m is None:
             return -1
-        p = m384(t, p, f)
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('coverage', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith('%', p):
+            del f[mark:]
+            return -1
+        p += 1
+        return p
+
+def m281(t, p, f):
+        q = m282(t, p, f)
+        return p if q < 0 else q
+
+def b269(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R270(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        m = R271(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = a272(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a386(t, p, f)
+        p = m273(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m387(t, p, f)
+        p = m277(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m392(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m397(t, p, f)
+        p = m281(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v378(t, p):
+def v267(t, p):
         f = []
-        q = b381(t, p, f)
+        q = b269(t, p, f)
         if q < 0:
             return -1, None
-        o = C379()
+        o = C268()
         o.interval = None
         o.first = None
         o.duration = None
@@ -3005,126 +2380,98 @@ def v378(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L380:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m406(t, p, f):
-        p = WS(t, p).end()
-        m = R407(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a408(t, p, f):
-        q, v = v31(t, p)
+def a288(t, p, f):
+        q, v = v22(t, p)
         if q < 0:
             return -1
         f.append(('time', v))
         return q
 
-def b405(t, p, f):
+def b286(t, p, f):
         mark = len(f)
-        p = m406(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R287(t, p)
+        if m is None:
             return -1
-        p = a408(t, p, f)
+        p = m.end()
+        p = a288(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v402(t, p):
+def v284(t, p):
         f = []
-        q = b405(t, p, f)
+        q = b286(t, p, f)
         if q < 0:
             return -1, None
-        o = C403()
+        o = C285()
         o.time = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L404:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m413(t, p, f):
+def b297(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R414(t, p)
+        s = p
+        m = R8(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a420(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('attribute', v))
-        return q
-
-def a421(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('value', v))
-        return q
-
-def b419(t, p, f):
-        mark = len(f)
-        p = a420(t, p, f)
-        if p < 0:
-            return -1
-        p = m65(t, p, f)
-        if p < 0:
+        f.append(('attribute', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith('=', p):
             del f[mark:]
             return -1
-        p = a421(t, p, f)
-        if p < 0:
+        p += 1
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
+        f.append(('value', (t[s:p])))
         return p
 
-def v416(t, p):
+def v295(t, p):
         f = []
-        q = b419(t, p, f)
+        q = b297(t, p, f)
         if q < 0:
             return -1, None
-        o = C417()
+        o = C296()
         o.attribute = None
         o.value = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L418:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m422(t, p, f):
+def m298(t, p, f):
         p = WS(t, p).end()
-        m = R423(t, p)
+        m = R183(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def a415(t, p, f):
+def a294(t, p, f):
         got = 0
         while True:
             if got:
-                s = m422(t, p, [])
+                s = m298(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v416(t, s)
+            q, v = v295(t, s)
             if q < 0:
                 break
             f.append(('conditions', v))
@@ -3134,51 +2481,54 @@ def a415(t, p, f):
             return -1
         return p
 
-def b412(t, p, f):
+def b292(t, p, f):
         mark = len(f)
-        p = m413(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R293(t, p)
+        if m is None:
             return -1
-        p = a415(t, p, f)
+        p = m.end()
+        p = a294(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v409(t, p):
+def v289(t, p):
         f = []
-        q = b412(t, p, f)
+        q = b292(t, p, f)
         if q < 0:
             return -1, None
-        o = C410()
+        o = C290()
         o.conditions = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L411:
+            if k in L291:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m428(t, p, f):
+def v305(t, p):
         p = WS(t, p).end()
-        m = R429(t, p)
+        s = p
+        m = R8(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        return p
+        return p, (t[s:p])
 
-def a430(t, p, f):
+def a304(t, p, f):
         got = 0
         while True:
             if got:
-                s = m177(t, p, [])
+                s = m121(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v10(t, s)
+            q, v = v305(t, s)
             if q < 0:
                 break
             f.append(('modes', v))
@@ -3188,34 +2538,36 @@ def a430(t, p, f):
             return -1
         return p
 
-def b427(t, p, f):
+def b302(t, p, f):
         mark = len(f)
-        p = m428(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R303(t, p)
+        if m is None:
             return -1
-        p = a430(t, p, f)
+        p = m.end()
+        p = a304(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v424(t, p):
+def v299(t, p):
         f = []
-        q = b427(t, p, f)
+        q = b302(t, p, f)
         if q < 0:
             return -1, None
-        o = C425()
+        o = C300()
         o.modes = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L426:
+            if k in L301:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def v321(t, p):
+def v235(t, p):
         s = WS(t, p).end()
         for alt in D3_get(t[s:s + 1], D3_default):
             q, o = alt(t, p)
@@ -3223,11 +2575,11 @@ def v321(t, p):
                 return q, o
         return -1, None
 
-def a320(t, p, f):
+def a234(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v321(t, s)
+            q, v = v235(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
@@ -3235,31 +2587,35 @@ def a320(t, p, f):
             p = q
         return p
 
-def b283(t, p, f):
+def b206(t, p, f):
         mark = len(f)
-        p = a284(t, p, f)
+        p = a207(t, p, f)
         if p < 0:
             return -1
-        p = a290(t, p, f)
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = a213(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a291(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a320(t, p, f)
+        p = a234(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v280(t, p):
+def v203(t, p):
         f = []
-        q = b283(t, p, f)
+        q = b206(t, p, f)
         if q < 0:
             return -1, None
-        o = C281()
+        o = C204()
         o.kind = None
         o.name = None
         o.quantity = None
@@ -3267,100 +2623,79 @@ def v280(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L282:
+            if k in L205:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m437(t, p, f):
+def m312(t, p, f):
         p = WS(t, p).end()
-        m = R438(t, p)
+        m = R313(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m439(t, p, f):
+def m314(t, p, f):
         p = WS(t, p).end()
-        m = R440(t, p)
+        m = R315(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def v436(t, p):
+def v311(t, p):
         s = WS(t, p).end()
-        q = m437(t, p, [])
+        q = m312(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m439(t, p, [])
+        q = m314(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a435(t, p, f):
-        q, v = v436(t, p)
+def a310(t, p, f):
+        q, v = v311(t, p)
         if q < 0:
             return -1
         f.append(('kind', v))
         return q
 
-def a441(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def m442(t, p, f):
+def b320(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R443(t, p)
+        s = p
+        m = R69(t, p)
         if m is None:
             return -1
         p = m.end()
+        f.append(('name', (t[s:p])))
         return p
 
-def a449(t, p, f):
-        q, v = v99(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def b448(t, p, f):
-        mark = len(f)
-        p = a449(t, p, f)
-        if p < 0:
-            return -1
-        return p
-
-def v445(t, p):
+def v318(t, p):
         f = []
-        q = b448(t, p, f)
+        q = b320(t, p, f)
         if q < 0:
             return -1, None
-        o = C446()
+        o = C319()
         o.name = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L447:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def a444(t, p, f):
+def a317(t, p, f):
         got = 0
         while True:
             if got:
-                s = m177(t, p, [])
+                s = m121(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v445(t, s)
+            q, v = v318(t, s)
             if q < 0:
                 break
             f.append(('covers', v))
@@ -3370,107 +2705,107 @@ def a444(t, p, f):
             return -1
         return p
 
-def a450(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('coverage', v))
-        return q
-
-def m453(t, p, f):
+def m322(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R454(t, p)
+        m = R323(t, p)
         if m is None:
             return -1
         p = m.end()
+        p = WS(t, p).end()
+        m = R283(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('latent', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith('%', p):
+            del f[mark:]
+            return -1
+        p += 1
         return p
 
-def a455(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('latent', v))
-        return q
-
-def m452(t, p, f):
-        mark = len(f)
-        p = m453(t, p, f)
-        if p < 0:
-            return -1
-        p = m399(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a455(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m355(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m451(t, p, f):
-        q = m452(t, p, f)
+def m321(t, p, f):
+        q = m322(t, p, f)
         return p if q < 0 else q
 
-def a457(t, p, f):
-        q, v = v20(t, p)
+def a325(t, p, f):
+        q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m456(t, p, f):
-        q = a457(t, p, f)
+def m324(t, p, f):
+        q = a325(t, p, f)
         return p if q < 0 else q
 
-def b434(t, p, f):
+def b309(t, p, f):
         mark = len(f)
-        p = a435(t, p, f)
+        p = a310(t, p, f)
         if p < 0:
             return -1
-        p = a441(t, p, f)
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = WS(t, p).end()
+        m = R316(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = a317(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m442(t, p, f)
+        p = WS(t, p).end()
+        m = R283(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('coverage', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith('%', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = m321(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a444(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m399(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a450(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m355(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m451(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m456(t, p, f)
+        p = m324(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v431(t, p):
+def v306(t, p):
         f = []
-        q = b434(t, p, f)
+        q = b309(t, p, f)
         if q < 0:
             return -1, None
-        o = C432()
+        o = C307()
         o.kind = None
         o.name = None
         o.covers = []
@@ -3480,51 +2815,31 @@ def v431(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L433:
+            if k in L308:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m462(t, p, f):
+def v334(t, p):
         p = WS(t, p).end()
-        m = R463(t, p)
+        s = p
+        m = R69(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        return p
+        return p, (t[s:p])
 
-def a464(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('source', v))
-        return q
-
-def m465(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('->', p):
-            return -1
-        p += 2
-        return p
-
-def a466(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('target', v))
-        return q
-
-def a469(t, p, f):
+def a333(t, p, f):
         got = 0
         while True:
             if got:
-                s = m177(t, p, [])
+                s = m121(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v99(t, s)
+            q, v = v334(t, s)
             if q < 0:
                 break
             f.append(('deviations', v))
@@ -3534,172 +2849,152 @@ def a469(t, p, f):
             return -1
         return p
 
-def m470(t, p, f):
+def m332(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        if not t.startswith('{', p):
+            return -1
+        p += 1
+        p = a333(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
         p = WS(t, p).end()
         if not t.startswith('}', p):
+            del f[mark:]
             return -1
         p += 1
         return p
 
-def m468(t, p, f):
-        mark = len(f)
-        p = m209(t, p, f)
-        if p < 0:
-            return -1
-        p = a469(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m470(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m467(t, p, f):
-        q = m468(t, p, f)
+def m331(t, p, f):
+        q = m332(t, p, f)
         return p if q < 0 else q
 
-def b461(t, p, f):
+def b329(t, p, f):
         mark = len(f)
-        p = m462(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R330(t, p)
+        if m is None:
             return -1
-        p = a464(t, p, f)
-        if p < 0:
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = m465(t, p, f)
-        if p < 0:
+        p = m.end()
+        f.append(('source', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith('->', p):
             del f[mark:]
             return -1
-        p = a466(t, p, f)
-        if p < 0:
+        p += 2
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = m467(t, p, f)
+        p = m.end()
+        f.append(('target', (t[s:p])))
+        p = m331(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v458(t, p):
+def v326(t, p):
         f = []
-        q = b461(t, p, f)
+        q = b329(t, p, f)
         if q < 0:
             return -1, None
-        o = C459()
+        o = C327()
         o.source = None
         o.target = None
         o.deviations = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L460:
+            if k in L328:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m475(t, p, f):
-        p = WS(t, p).end()
-        m = R476(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a477(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def m478(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith(':', p):
-            return -1
-        p += 1
-        return p
-
-def a479(t, p, f):
-        q, v = v445(t, p)
+def a339(t, p, f):
+        q, v = v318(t, p)
         if q < 0:
             return -1
         f.append(('type', v))
         return q
 
-def a481(t, p, f):
-        q, v = v20(t, p)
+def a341(t, p, f):
+        q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m480(t, p, f):
-        q = a481(t, p, f)
+def m340(t, p, f):
+        q = a341(t, p, f)
         return p if q < 0 else q
 
-def b474(t, p, f):
+def b337(t, p, f):
         mark = len(f)
-        p = m475(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R338(t, p)
+        if m is None:
             return -1
-        p = a477(t, p, f)
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith(':', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = a339(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m478(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a479(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m480(t, p, f)
+        p = m340(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v471(t, p):
+def v335(t, p):
         f = []
-        q = b474(t, p, f)
+        q = b337(t, p, f)
         if q < 0:
             return -1, None
-        o = C472()
+        o = C336()
         o.name = None
         o.type = None
         o.description = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L473:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m486(t, p, f):
-        p = WS(t, p).end()
-        m = R487(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a488(t, p, f):
+def a347(t, p, f):
         got = 0
         while True:
             if got:
-                s = m177(t, p, [])
+                s = m121(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v445(t, s)
+            q, v = v318(t, s)
             if q < 0:
                 break
             f.append(('types', v))
@@ -3709,449 +3004,381 @@ def a488(t, p, f):
             return -1
         return p
 
-def b485(t, p, f):
+def b345(t, p, f):
         mark = len(f)
-        p = m486(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R346(t, p)
+        if m is None:
             return -1
-        p = a488(t, p, f)
+        p = m.end()
+        p = a347(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v482(t, p):
+def v342(t, p):
         f = []
-        q = b485(t, p, f)
+        q = b345(t, p, f)
         if q < 0:
             return -1, None
-        o = C483()
+        o = C343()
         o.types = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L484:
+            if k in L344:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m493(t, p, f):
-        p = WS(t, p).end()
-        m = R494(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a495(t, p, f):
-        q, v = v445(t, p)
+def a352(t, p, f):
+        q, v = v318(t, p)
         if q < 0:
             return -1
         f.append(('source', v))
         return q
 
-def a496(t, p, f):
-        q, v = v445(t, p)
+def a353(t, p, f):
+        q, v = v318(t, p)
         if q < 0:
             return -1
         f.append(('target', v))
         return q
 
-def b492(t, p, f):
+def b350(t, p, f):
         mark = len(f)
-        p = m493(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R351(t, p)
+        if m is None:
             return -1
-        p = a495(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m465(t, p, f)
+        p = m.end()
+        p = a352(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a496(t, p, f)
+        p = WS(t, p).end()
+        if not t.startswith('->', p):
+            del f[mark:]
+            return -1
+        p += 2
+        p = a353(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v489(t, p):
+def v348(t, p):
         f = []
-        q = b492(t, p, f)
+        q = b350(t, p, f)
         if q < 0:
             return -1, None
-        o = C490()
+        o = C349()
         o.source = None
         o.target = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L491:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m501(t, p, f):
-        p = WS(t, p).end()
-        m = R502(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a503(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('identity', v))
-        return q
-
-def m506(t, p, f):
-        p = WS(t, p).end()
-        m = R507(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a508(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('version', v))
-        return q
-
-def m505(t, p, f):
+def m359(t, p, f):
         mark = len(f)
-        p = m506(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R360(t, p)
+        if m is None:
             return -1
-        p = a508(t, p, f)
-        if p < 0:
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
+        f.append(('version', _unquote(t[s:p])))
         return p
 
-def m504(t, p, f):
-        q = m505(t, p, f)
+def m358(t, p, f):
+        q = m359(t, p, f)
         return p if q < 0 else q
 
-def b500(t, p, f):
+def b356(t, p, f):
         mark = len(f)
-        p = m501(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R357(t, p)
+        if m is None:
             return -1
-        p = a503(t, p, f)
-        if p < 0:
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = m504(t, p, f)
+        p = m.end()
+        f.append(('identity', _unquote(t[s:p])))
+        p = m358(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v497(t, p):
+def v354(t, p):
         f = []
-        q = b500(t, p, f)
+        q = b356(t, p, f)
         if q < 0:
             return -1, None
-        o = C498()
+        o = C355()
         o.identity = ''
         o.version = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L499:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m513(t, p, f):
+def m367(t, p, f):
         p = WS(t, p).end()
-        m = R514(t, p)
+        m = R368(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m517(t, p, f):
+def m369(t, p, f):
         p = WS(t, p).end()
-        m = R518(t, p)
+        m = R370(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m519(t, p, f):
+def m371(t, p, f):
         p = WS(t, p).end()
-        m = R520(t, p)
+        m = R372(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m521(t, p, f):
+def m373(t, p, f):
         p = WS(t, p).end()
-        m = R522(t, p)
+        m = R374(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m523(t, p, f):
+def m375(t, p, f):
         p = WS(t, p).end()
-        m = R524(t, p)
+        m = R376(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m525(t, p, f):
-        p = WS(t, p).end()
-        m = R526(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v516(t, p):
+def v366(t, p):
         s = WS(t, p).end()
-        q = m517(t, p, [])
+        q = m367(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m519(t, p, [])
+        q = m369(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m521(t, p, [])
+        q = m371(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m523(t, p, [])
+        q = m373(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m525(t, p, [])
+        q = m375(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a515(t, p, f):
-        q, v = v516(t, p)
+def a365(t, p, f):
+        q, v = v366(t, p)
         if q < 0:
             return -1
         f.append(('role', v))
         return q
 
-def a527(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('identity', v))
-        return q
-
-def m531(t, p, f):
+def m379(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R532(t, p)
+        m = R380(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a533(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('sha256', v))
-        return q
-
-def m530(t, p, f):
-        mark = len(f)
-        p = m531(t, p, f)
-        if p < 0:
-            return -1
-        p = a533(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
+        f.append(('sha256', _unquote(t[s:p])))
         return p
 
-def m535(t, p, f):
+def m384(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R536(t, p)
+        m = R198(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a537(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('dvc', v))
-        return q
-
-def a540(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('out', v))
-        return q
-
-def m539(t, p, f):
-        mark = len(f)
-        p = m272(t, p, f)
-        if p < 0:
-            return -1
-        p = a540(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
+        f.append(('out', _unquote(t[s:p])))
         return p
 
-def m538(t, p, f):
-        q = m539(t, p, f)
+def m383(t, p, f):
+        q = m384(t, p, f)
         return p if q < 0 else q
 
-def m534(t, p, f):
+def m381(t, p, f):
         mark = len(f)
-        p = m535(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R382(t, p)
+        if m is None:
             return -1
-        p = a537(t, p, f)
-        if p < 0:
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = m538(t, p, f)
+        p = m.end()
+        f.append(('dvc', _unquote(t[s:p])))
+        p = m383(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m529(t, p, f):
-        q = m530(t, p, f)
+def m378(t, p, f):
+        q = m379(t, p, f)
         if q >= 0:
             return q
-        q = m534(t, p, f)
+        q = m381(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def m528(t, p, f):
-        q = m529(t, p, f)
+def m377(t, p, f):
+        q = m378(t, p, f)
         return p if q < 0 else q
 
-def a547(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('manifest', v))
-        return q
-
-def m550(t, p, f):
+def m391(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R551(t, p)
+        m = R392(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a552(t, p, f):
-        q, v = v235(t, p)
-        if q < 0:
-            return -1
-        f.append(('min_samples', v))
-        return q
-
-def m549(t, p, f):
-        mark = len(f)
-        p = m550(t, p, f)
-        if p < 0:
-            return -1
-        p = a552(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R168(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
+        f.append(('min_samples', int(t[s:p])))
         return p
 
-def m548(t, p, f):
-        q = m549(t, p, f)
+def m390(t, p, f):
+        q = m391(t, p, f)
         return p if q < 0 else q
 
-def b546(t, p, f):
+def b389(t, p, f):
         mark = len(f)
-        p = m399(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R283(t, p)
+        if m is None:
             return -1
-        p = a547(t, p, f)
-        if p < 0:
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = m548(t, p, f)
+        p = m.end()
+        f.append(('manifest', _unquote(t[s:p])))
+        p = m390(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v543(t, p):
+def v387(t, p):
         f = []
-        q = b546(t, p, f)
+        q = b389(t, p, f)
         if q < 0:
             return -1, None
-        o = C544()
+        o = C388()
         o.manifest = ''
         o.min_samples = 0
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L545:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def a542(t, p, f):
-        q, v = v543(t, p)
+def a386(t, p, f):
+        q, v = v387(t, p)
         if q < 0:
             return -1
         f.append(('coverage', v))
         return q
 
-def m541(t, p, f):
-        q = a542(t, p, f)
+def m385(t, p, f):
+        q = a386(t, p, f)
         return p if q < 0 else q
 
-def b512(t, p, f):
+def b363(t, p, f):
         mark = len(f)
-        p = m513(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R364(t, p)
+        if m is None:
             return -1
-        p = a515(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a527(t, p, f)
+        p = m.end()
+        p = a365(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m528(t, p, f)
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('identity', _unquote(t[s:p])))
+        p = m377(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m541(t, p, f)
+        p = m385(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v509(t, p):
+def v361(t, p):
         f = []
-        q = b512(t, p, f)
+        q = b363(t, p, f)
         if q < 0:
             return -1, None
-        o = C510()
+        o = C362()
         o.role = None
         o.identity = ''
         o.sha256 = ''
@@ -4161,105 +3388,80 @@ def v509(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L511:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m557(t, p, f):
-        p = WS(t, p).end()
-        m = R558(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a559(t, p, f):
-        q, v = v99(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def m562(t, p, f):
+def m400(t, p, f):
         p = WS(t, p).end()
         if not t.startswith('>=', p):
             return -1
         p += 2
         return p
 
-def m563(t, p, f):
+def m401(t, p, f):
         p = WS(t, p).end()
         if not t.startswith('<=', p):
             return -1
         p += 2
         return p
 
-def m564(t, p, f):
+def m402(t, p, f):
         p = WS(t, p).end()
         if not t.startswith('>', p):
             return -1
         p += 1
         return p
 
-def m565(t, p, f):
+def m403(t, p, f):
         p = WS(t, p).end()
         if not t.startswith('<', p):
             return -1
         p += 1
         return p
 
-def m566(t, p, f):
+def m404(t, p, f):
         p = WS(t, p).end()
         if not t.startswith('==', p):
             return -1
         p += 2
         return p
 
-def v561(t, p):
+def v399(t, p):
         s = WS(t, p).end()
-        q = m562(t, p, [])
+        q = m400(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m563(t, p, [])
+        q = m401(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m564(t, p, [])
+        q = m402(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m565(t, p, [])
+        q = m403(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m566(t, p, [])
+        q = m404(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a560(t, p, f):
-        q, v = v561(t, p)
+def a398(t, p, f):
+        q, v = v399(t, p)
         if q < 0:
             return -1
         f.append(('op', v))
         return q
 
-def a567(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('threshold', v))
-        return q
-
-def a570(t, p, f):
+def a407(t, p, f):
         got = 0
         while True:
             if got:
-                s = m422(t, p, [])
+                s = m298(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v416(t, s)
+            q, v = v295(t, s)
             if q < 0:
                 break
             f.append(('slice', v))
@@ -4269,50 +3471,62 @@ def a570(t, p, f):
             return -1
         return p
 
-def m569(t, p, f):
+def m406(t, p, f):
         mark = len(f)
-        p = m413(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R293(t, p)
+        if m is None:
             return -1
-        p = a570(t, p, f)
+        p = m.end()
+        p = a407(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m568(t, p, f):
-        q = m569(t, p, f)
+def m405(t, p, f):
+        q = m406(t, p, f)
         return p if q < 0 else q
 
-def b556(t, p, f):
+def b396(t, p, f):
         mark = len(f)
-        p = m557(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R397(t, p)
+        if m is None:
             return -1
-        p = a559(t, p, f)
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R69(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = a398(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a560(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = a567(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m568(t, p, f)
+        p = m.end()
+        f.append(('threshold', (t[s:p])))
+        p = m405(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v553(t, p):
+def v393(t, p):
         f = []
-        q = b556(t, p, f)
+        q = b396(t, p, f)
         if q < 0:
             return -1, None
-        o = C554()
+        o = C394()
         o.name = None
         o.op = None
         o.threshold = None
@@ -4320,130 +3534,88 @@ def v553(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L555:
+            if k in L395:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m575(t, p, f):
-        p = WS(t, p).end()
-        m = R576(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a578(t, p, f):
-        q, v = v20(t, p)
+def a414(t, p, f):
+        q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('text', v))
         return q
 
-def m577(t, p, f):
-        q = a578(t, p, f)
+def m413(t, p, f):
+        q = a414(t, p, f)
         return p if q < 0 else q
 
-def a586(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def a593(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('low', v))
-        return q
-
-def m594(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('..', p):
-            return -1
-        p += 2
-        return p
-
-def a595(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('high', v))
-        return q
-
-def v597(t, p):
+def b425(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
         s = p
-        m = R598(t, p)
+        m = R25(t, p)
         if m is None:
-            return -1, None
+            return -1
         p = m.end()
-        return p, (t[s:p])
-
-def a596(t, p, f):
-        q, v = v597(t, p)
-        if q < 0:
-            return -1
-        f.append(('unit', v))
-        return q
-
-def a599(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('domain_low', v))
-        return q
-
-def a600(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('domain_high', v))
-        return q
-
-def b592(t, p, f):
-        mark = len(f)
-        p = a593(t, p, f)
-        if p < 0:
-            return -1
-        p = m594(t, p, f)
-        if p < 0:
+        f.append(('low', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith('..', p):
             del f[mark:]
             return -1
-        p = a595(t, p, f)
-        if p < 0:
+        p += 2
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = a596(t, p, f)
-        if p < 0:
+        p = m.end()
+        f.append(('high', (t[s:p])))
+        p = WS(t, p).end()
+        s = p
+        m = R426(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = m237(t, p, f)
-        if p < 0:
+        p = m.end()
+        f.append(('unit', (t[s:p])))
+        p = WS(t, p).end()
+        m = R169(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = a599(t, p, f)
-        if p < 0:
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = m594(t, p, f)
-        if p < 0:
+        p = m.end()
+        f.append(('domain_low', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith('..', p):
             del f[mark:]
             return -1
-        p = a600(t, p, f)
-        if p < 0:
+        p += 2
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
+        f.append(('domain_high', (t[s:p])))
         return p
 
-def v589(t, p):
+def v423(t, p):
         f = []
-        q = b592(t, p, f)
+        q = b425(t, p, f)
         if q < 0:
             return -1, None
-        o = C590()
+        o = C424()
         o.low = None
         o.high = None
         o.unit = None
@@ -4452,22 +3624,19 @@ def v589(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L591:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def a605(t, p, f):
+def a431(t, p, f):
         got = 0
         while True:
             if got:
-                s = m177(t, p, [])
+                s = m121(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v10(t, s)
+            q, v = v305(t, s)
             if q < 0:
                 break
             f.append(('values', v))
@@ -4477,16 +3646,16 @@ def a605(t, p, f):
             return -1
         return p
 
-def a606(t, p, f):
+def a432(t, p, f):
         got = 0
         while True:
             if got:
-                s = m177(t, p, [])
+                s = m121(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v10(t, s)
+            q, v = v305(t, s)
             if q < 0:
                 break
             f.append(('domain', v))
@@ -4496,39 +3665,41 @@ def a606(t, p, f):
             return -1
         return p
 
-def b604(t, p, f):
+def b430(t, p, f):
         mark = len(f)
-        p = a605(t, p, f)
+        p = a431(t, p, f)
         if p < 0:
             return -1
-        p = m237(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R169(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = a606(t, p, f)
+        p = m.end()
+        p = a432(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v601(t, p):
+def v427(t, p):
         f = []
-        q = b604(t, p, f)
+        q = b430(t, p, f)
         if q < 0:
             return -1, None
-        o = C602()
+        o = C428()
         o.values = []
         o.domain = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L603:
+            if k in L429:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def v588(t, p):
+def v422(t, p):
         s = WS(t, p).end()
         for alt in D4_get(t[s:s + 1], D4_default):
             q, o = alt(t, p)
@@ -4536,46 +3707,47 @@ def v588(t, p):
                 return q, o
         return -1, None
 
-def a587(t, p, f):
-        q, v = v588(t, p)
+def a421(t, p, f):
+        q, v = v422(t, p)
         if q < 0:
             return -1
         f.append(('spec', v))
         return q
 
-def b585(t, p, f):
+def b420(t, p, f):
         mark = len(f)
-        p = a586(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
             return -1
-        p = a587(t, p, f)
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = a421(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v582(t, p):
+def v418(t, p):
         f = []
-        q = b585(t, p, f)
+        q = b420(t, p, f)
         if q < 0:
             return -1, None
-        o = C583()
+        o = C419()
         o.name = None
         o.spec = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L584:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def a581(t, p, f):
+def a417(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v582(t, s)
+            q, v = v418(t, s)
             if q < 0:
                 break
             f.append(('attributes', v))
@@ -4583,82 +3755,71 @@ def a581(t, p, f):
             p = q
         return p
 
-def m580(t, p, f):
+def m416(t, p, f):
         mark = len(f)
-        p = m209(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        if not t.startswith('{', p):
             return -1
-        p = a581(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m470(t, p, f)
+        p += 1
+        p = a417(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
+        p = WS(t, p).end()
+        if not t.startswith('}', p):
+            del f[mark:]
+            return -1
+        p += 1
         return p
 
-def m579(t, p, f):
-        q = m580(t, p, f)
+def m415(t, p, f):
+        q = m416(t, p, f)
         return p if q < 0 else q
 
-def b574(t, p, f):
+def b411(t, p, f):
         mark = len(f)
-        p = m575(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R412(t, p)
+        if m is None:
             return -1
-        p = m577(t, p, f)
+        p = m.end()
+        p = m413(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m579(t, p, f)
+        p = m415(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v571(t, p):
+def v408(t, p):
         f = []
-        q = b574(t, p, f)
+        q = b411(t, p, f)
         if q < 0:
             return -1, None
-        o = C572()
+        o = C409()
         o.text = ''
         o.attributes = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L573:
+            if k in L410:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m611(t, p, f):
-        p = WS(t, p).end()
-        m = R612(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a613(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def a614(t, p, f):
+def a438(t, p, f):
         got = 0
         while True:
             if got:
-                s = m177(t, p, [])
+                s = m121(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v445(t, s)
+            q, v = v318(t, s)
             if q < 0:
                 break
             f.append(('members', v))
@@ -4668,109 +3829,118 @@ def a614(t, p, f):
             return -1
         return p
 
-def m617(t, p, f):
+def m441(t, p, f):
         p = WS(t, p).end()
-        m = R618(t, p)
+        m = R100(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m619(t, p, f):
+def m442(t, p, f):
         p = WS(t, p).end()
-        m = R620(t, p)
+        m = R443(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m621(t, p, f):
+def m444(t, p, f):
         p = WS(t, p).end()
-        m = R622(t, p)
+        m = R101(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def v616(t, p):
+def m445(t, p, f):
+        p = WS(t, p).end()
+        m = R446(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v440(t, p):
         s = WS(t, p).end()
-        q = m617(t, p, [])
+        q = m441(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m619(t, p, [])
+        q = m442(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m143(t, p, [])
+        q = m444(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m621(t, p, [])
+        q = m445(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a615(t, p, f):
-        q, v = v616(t, p)
+def a439(t, p, f):
+        q, v = v440(t, p)
         if q < 0:
             return -1
         f.append(('model', v))
         return q
 
-def a628(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
+def m453(t, p, f):
+        p = WS(t, p).end()
+        if not t.startswith('%', p):
             return -1
-        f.append(('value', v))
-        return q
+        p += 1
+        return p
 
-def a630(t, p, f):
-        q = m355(t, p, [])
+def a452(t, p, f):
+        q = m453(t, p, [])
         if q < 0:
             return p
         f.append(('percent', True))
         return q
 
-def m629(t, p, f):
-        q = a630(t, p, f)
+def m451(t, p, f):
+        q = a452(t, p, f)
         return p if q < 0 else q
 
-def b627(t, p, f):
+def b450(t, p, f):
         mark = len(f)
-        p = a628(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
             return -1
-        p = m629(t, p, f)
+        p = m.end()
+        f.append(('value', (t[s:p])))
+        p = m451(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v624(t, p):
+def v448(t, p):
         f = []
-        q = b627(t, p, f)
+        q = b450(t, p, f)
         if q < 0:
             return -1, None
-        o = C625()
+        o = C449()
         o.value = None
         o.percent = False
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L626:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def a623(t, p, f):
+def a447(t, p, f):
         got = 0
         while True:
             if got:
-                s = m177(t, p, [])
+                s = m121(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v624(t, s)
+            q, v = v448(t, s)
             if q < 0:
                 break
             f.append(('factors', v))
@@ -4780,54 +3950,62 @@ def a623(t, p, f):
             return -1
         return p
 
-def a632(t, p, f):
-        q, v = v20(t, p)
+def a455(t, p, f):
+        q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m631(t, p, f):
-        q = a632(t, p, f)
+def m454(t, p, f):
+        q = a455(t, p, f)
         return p if q < 0 else q
 
-def b610(t, p, f):
+def b436(t, p, f):
         mark = len(f)
-        p = m611(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R437(t, p)
+        if m is None:
             return -1
-        p = a613(t, p, f)
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = WS(t, p).end()
+        m = R316(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = a438(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m442(t, p, f)
+        p = a439(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a614(t, p, f)
+        p = a447(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a615(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a623(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m631(t, p, f)
+        p = m454(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v607(t, p):
+def v433(t, p):
         f = []
-        q = b610(t, p, f)
+        q = b436(t, p, f)
         if q < 0:
             return -1, None
-        o = C608()
+        o = C434()
         o.name = None
         o.members = []
         o.model = None
@@ -4836,178 +4014,145 @@ def v607(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L609:
+            if k in L435:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m637(t, p, f):
+def b458(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R638(t, p)
+        m = R459(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a639(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('value', v))
-        return q
-
-def b636(t, p, f):
-        mark = len(f)
-        p = m637(t, p, f)
-        if p < 0:
-            return -1
-        p = a639(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
+        f.append(('value', (t[s:p])))
         return p
 
-def v633(t, p):
+def v456(t, p):
         f = []
-        q = b636(t, p, f)
+        q = b458(t, p, f)
         if q < 0:
             return -1, None
-        o = C634()
+        o = C457()
         o.value = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L635:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m644(t, p, f):
+def b462(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R645(t, p)
+        m = R463(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a646(t, p, f):
-        q, v = v235(t, p)
-        if q < 0:
-            return -1
-        f.append(('value', v))
-        return q
-
-def b643(t, p, f):
-        mark = len(f)
-        p = m644(t, p, f)
-        if p < 0:
-            return -1
-        p = a646(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R168(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
+        f.append(('value', int(t[s:p])))
         return p
 
-def v640(t, p):
+def v460(t, p):
         f = []
-        q = b643(t, p, f)
+        q = b462(t, p, f)
         if q < 0:
             return -1, None
-        o = C641()
+        o = C461()
         o.value = 0
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L642:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def m651(t, p, f):
-        p = WS(t, p).end()
-        m = R652(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a653(t, p, f):
-        q, v = v99(t, p)
-        if q < 0:
-            return -1
-        f.append(('target', v))
-        return q
-
-def a655(t, p, f):
-        q, v = v309(t, p)
+def a469(t, p, f):
+        q, v = v225(t, p)
         if q < 0:
             return -1
         f.append(('quantity', v))
         return q
 
-def m657(t, p, f):
+def m471(t, p, f):
         p = WS(t, p).end()
-        m = R658(t, p)
+        m = R472(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def a656(t, p, f):
-        q = m657(t, p, [])
+def a470(t, p, f):
+        q = m471(t, p, [])
         if q < 0:
             return p
         f.append(('outside', True))
         return q
 
-def m654(t, p, f):
-        q = a655(t, p, f)
+def m468(t, p, f):
+        q = a469(t, p, f)
         if q >= 0:
             return q
-        q = a656(t, p, f)
+        q = a470(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def a660(t, p, f):
-        q, v = v20(t, p)
+def a474(t, p, f):
+        q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m659(t, p, f):
-        q = a660(t, p, f)
+def m473(t, p, f):
+        q = a474(t, p, f)
         return p if q < 0 else q
 
-def b650(t, p, f):
+def b466(t, p, f):
         mark = len(f)
-        p = m651(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R467(t, p)
+        if m is None:
             return -1
-        p = a653(t, p, f)
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R69(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('target', (t[s:p])))
+        p = m468(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m654(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m659(t, p, f)
+        p = m473(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v647(t, p):
+def v464(t, p):
         f = []
-        q = b650(t, p, f)
+        q = b466(t, p, f)
         if q < 0:
             return -1, None
-        o = C648()
+        o = C465()
         o.target = None
         o.quantity = None
         o.outside = False
@@ -5015,13 +4160,10 @@ def v647(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L649:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def v211(t, p):
+def v148(t, p):
         s = WS(t, p).end()
         for alt in D5_get(t[s:s + 1], D5_default):
             q, o = alt(t, p)
@@ -5029,11 +4171,11 @@ def v211(t, p):
                 return q, o
         return -1, None
 
-def a210(t, p, f):
+def a147(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v211(t, s)
+            q, v = v148(t, s)
             if q < 0:
                 break
             f.append(('members', v))
@@ -5041,39 +4183,45 @@ def a210(t, p, f):
             p = q
         return p
 
-def b197(t, p, f):
+def b136(t, p, f):
         mark = len(f)
-        p = a198(t, p, f)
+        p = a137(t, p, f)
         if p < 0:
             return -1
-        p = a206(t, p, f)
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = m145(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m207(t, p, f)
+        p = WS(t, p).end()
+        if not t.startswith('{', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = a147(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m209(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        if not t.startswith('}', p):
             del f[mark:]
             return -1
-        p = a210(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m470(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
+        p += 1
         return p
 
-def v194(t, p):
+def v133(t, p):
         f = []
-        q = b197(t, p, f)
+        q = b136(t, p, f)
         if q < 0:
             return -1, None
-        o = C195()
+        o = C134()
         o.kind = None
         o.name = None
         o.description = ''
@@ -5081,102 +4229,1641 @@ def v194(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L196:
+            if k in L135:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m665(t, p, f):
-        p = WS(t, p).end()
-        m = R666(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a667(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def a669(t, p, f):
-        q, v = v20(t, p)
+def a481(t, p, f):
+        q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m668(t, p, f):
-        q = a669(t, p, f)
+def m480(t, p, f):
+        q = a481(t, p, f)
         return p if q < 0 else q
 
-def m676(t, p, f):
+def b486(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R677(t, p)
+        m = R487(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('text', _unquote(t[s:p])))
+        return p
+
+def v484(t, p):
+        f = []
+        q = b486(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C485()
+        o.text = ''
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def b490(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R260(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R491(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('value', (t[s:p])))
+        return p
+
+def v488(t, p):
+        f = []
+        q = b490(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C489()
+        o.value = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def b494(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R242(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R491(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('value', (t[s:p])))
+        return p
+
+def v492(t, p):
+        f = []
+        q = b494(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C493()
+        o.value = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def b497(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R498(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R491(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('value', (t[s:p])))
+        return p
+
+def v495(t, p):
+        f = []
+        q = b497(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C496()
+        o.value = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def b501(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R502(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R503(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('value', (t[s:p])))
+        return p
+
+def v499(t, p):
+        f = []
+        q = b501(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C500()
+        o.value = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def a508(t, p, f):
+        q, v = v153(t, p)
+        if q < 0:
+            return -1
+        f.append(('expr', v))
+        return q
+
+def b506(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R507(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a508(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v504(t, p):
+        f = []
+        q = b506(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C505()
+        o.expr = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def a512(t, p, f):
+        q, v = v318(t, p)
+        if q < 0:
+            return -1
+        f.append(('ref', v))
+        return q
+
+def b511(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R144(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a512(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v509(t, p):
+        f = []
+        q = b511(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C510()
+        o.ref = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def v519(t, p):
+        p = WS(t, p).end()
+        s = p
+        m = R520(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        return p, (t[s:p])
+
+def a518(t, p, f):
+        q, v = v519(t, p)
+        if q < 0:
+            return -1
+        f.append(('unit', v))
+        return q
+
+def m517(t, p, f):
+        q = a518(t, p, f)
+        return p if q < 0 else q
+
+def m522(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R523(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('confidence', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith('%', p):
+            del f[mark:]
+            return -1
+        p += 1
+        return p
+
+def m521(t, p, f):
+        q = m522(t, p, f)
+        return p if q < 0 else q
+
+def m525(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R242(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('exposure_key', _unquote(t[s:p])))
+        return p
+
+def m524(t, p, f):
+        q = m525(t, p, f)
+        return p if q < 0 else q
+
+def m527(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R528(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('failures_key', _unquote(t[s:p])))
+        return p
+
+def m526(t, p, f):
+        q = m527(t, p, f)
+        return p if q < 0 else q
+
+def b515(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R516(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('rate', (t[s:p])))
+        p = m517(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = m521(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = m524(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = m526(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v513(t, p):
+        f = []
+        q = b515(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C514()
+        o.rate = None
+        o.unit = None
+        o.confidence = None
+        o.exposure_key = ''
+        o.failures_key = ''
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def b538(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('value', (t[s:p])))
+        p = WS(t, p).end()
+        m = R539(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R26(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('unit', (t[s:p])))
+        return p
+
+def v536(t, p):
+        f = []
+        q = b538(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C537()
+        o.value = None
+        o.unit = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def a535(t, p, f):
+        q, v = v536(t, p)
+        if q < 0:
+            return -1
+        f.append(('demand', v))
+        return q
+
+def v544(t, p):
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        return p, (t[s:p])
+
+def a543(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v544(t, s)
+            if q < 0:
+                break
+            f.append(('ipls', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def m541(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R542(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a543(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def m540(t, p, f):
+        q = m541(t, p, f)
+        return p if q < 0 else q
+
+def a546(t, p, f):
+        q, v = v536(t, p)
+        if q < 0:
+            return -1
+        f.append(('tolerable', v))
+        return q
+
+def b532(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R533(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        m = R534(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = a535(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = m540(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        m = R545(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = a546(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v529(t, p):
+        f = []
+        q = b532(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C530()
+        o.demand = None
+        o.ipls = []
+        o.tolerable = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L531:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def a552(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v305(t, s)
+            if q < 0:
+                break
+            f.append(('classes', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def a555(t, p, f):
+        q, v = v536(t, p)
+        if q < 0:
+            return -1
+        f.append(('demand', v))
+        return q
+
+def m554(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R534(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a555(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def m553(t, p, f):
+        q = m554(t, p, f)
+        return p if q < 0 else q
+
+def b550(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R551(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a552(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = m553(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v547(t, p):
+        f = []
+        q = b550(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C548()
+        o.classes = []
+        o.demand = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L549:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def b558(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R228(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R491(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('value', (t[s:p])))
+        return p
+
+def v556(t, p):
+        f = []
+        q = b558(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C557()
+        o.value = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def m564(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R260(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R491(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('severity', (t[s:p])))
+        return p
+
+def m563(t, p, f):
+        q = m564(t, p, f)
+        return p if q < 0 else q
+
+def b561(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R562(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = m563(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        m = R228(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R491(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('probability', (t[s:p])))
+        return p
+
+def v559(t, p):
+        f = []
+        q = b561(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C560()
+        o.severity = None
+        o.probability = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def a570(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v305(t, s)
+            if q < 0:
+                break
+            f.append(('phases', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def b568(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R569(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a570(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v565(t, p):
+        f = []
+        q = b568(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C566()
+        o.phases = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L567:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def b573(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R574(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('text', _unquote(t[s:p])))
+        return p
+
+def v571(t, p):
+        f = []
+        q = b573(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C572()
+        o.text = ''
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def v483(t, p):
+        s = WS(t, p).end()
+        for alt in D6_get(t[s:s + 1], D6_default):
+            q, o = alt(t, p)
+            if q >= 0:
+                return q, o
+        return -1, None
+
+def a482(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v483(t, s)
+            if q < 0:
+                break
+            f.append(('attrs', v))
+            got += 1
+            p = q
+        return p
+
+def b478(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R479(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = m480(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        if not t.startswith('{', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = a482(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        if not t.startswith('}', p):
+            del f[mark:]
+            return -1
+        p += 1
+        return p
+
+def v475(t, p):
+        f = []
+        q = b478(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C476()
+        o.name = None
+        o.title = ''
+        o.attrs = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L477:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def m581(t, p, f):
+        p = WS(t, p).end()
+        m = R582(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def a678(t, p, f):
-        q, v = v20(t, p)
+def m583(t, p, f):
+        p = WS(t, p).end()
+        m = R584(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v580(t, p):
+        s = WS(t, p).end()
+        q = m581(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m583(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        return -1, None
+
+def a579(t, p, f):
+        q, v = v580(t, p)
         if q < 0:
             return -1
-        f.append(('text', v))
+        f.append(('kind', v))
         return q
 
-def b675(t, p, f):
+def a586(t, p, f):
+        q, v = v38(t, p)
+        if q < 0:
+            return -1
+        f.append(('title', v))
+        return q
+
+def m585(t, p, f):
+        q = a586(t, p, f)
+        return p if q < 0 else q
+
+def a590(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v318(t, s)
+            if q < 0:
+                break
+            f.append(('hazards', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def m588(t, p, f):
         mark = len(f)
-        p = m676(t, p, f)
+        p = WS(t, p).end()
+        m = R589(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a590(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def m587(t, p, f):
+        q = m588(t, p, f)
+        return p if q < 0 else q
+
+def b597(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R598(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('text', _unquote(t[s:p])))
+        return p
+
+def v595(t, p):
+        f = []
+        q = b597(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C596()
+        o.text = ''
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def a603(t, p, f):
+        q, v = v22(t, p)
+        if q < 0:
+            return -1
+        f.append(('time', v))
+        return q
+
+def b601(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R602(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a603(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v599(t, p):
+        f = []
+        q = b601(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C600()
+        o.time = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def m609(t, p, f):
+        p = WS(t, p).end()
+        m = R610(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m611(t, p, f):
+        p = WS(t, p).end()
+        m = R612(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m608(t, p, f):
+        q = m609(t, p, f)
+        if q >= 0:
+            return q
+        q = m611(t, p, f)
+        if q >= 0:
+            return q
+        return -1
+
+def b606(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R607(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R25(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('value', (t[s:p])))
+        p = WS(t, p).end()
+        m = R539(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = m608(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v604(t, p):
+        f = []
+        q = b606(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C605()
+        o.value = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def m618(t, p, f):
+        p = WS(t, p).end()
+        m = R619(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m620(t, p, f):
+        p = WS(t, p).end()
+        m = R621(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m622(t, p, f):
+        p = WS(t, p).end()
+        m = R623(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v617(t, p):
+        s = WS(t, p).end()
+        q = m618(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m620(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m622(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        return -1, None
+
+def a616(t, p, f):
+        q, v = v617(t, p)
+        if q < 0:
+            return -1
+        f.append(('mode', v))
+        return q
+
+def b615(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R534(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a616(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v613(t, p):
+        f = []
+        q = b615(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C614()
+        o.mode = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def b626(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R627(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R168(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('value', int(t[s:p])))
+        return p
+
+def v624(t, p):
+        f = []
+        q = b626(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C625()
+        o.value = 0
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def v594(t, p):
+        s = WS(t, p).end()
+        for alt in D7_get(t[s:s + 1], D7_default):
+            q, o = alt(t, p)
+            if q >= 0:
+                return q, o
+        return -1, None
+
+def a593(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v594(t, s)
+            if q < 0:
+                break
+            f.append(('attrs', v))
+            got += 1
+            p = q
+        return p
+
+def m592(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        if not t.startswith('{', p):
+            return -1
+        p += 1
+        p = a593(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        if not t.startswith('}', p):
+            del f[mark:]
+            return -1
+        p += 1
+        return p
+
+def m591(t, p, f):
+        q = m592(t, p, f)
+        return p if q < 0 else q
+
+def b578(t, p, f):
+        mark = len(f)
+        p = a579(t, p, f)
         if p < 0:
             return -1
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = m585(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = m587(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = m591(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v575(t, p):
+        f = []
+        q = b578(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C576()
+        o.kind = None
+        o.name = None
+        o.title = ''
+        o.hazards = []
+        o.attrs = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L577:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def a634(t, p, f):
+        q, v = v38(t, p)
+        if q < 0:
+            return -1
+        f.append(('title', v))
+        return q
+
+def m633(t, p, f):
+        q = a634(t, p, f)
+        return p if q < 0 else q
+
+def a643(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v318(t, s)
+            if q < 0:
+                break
+            f.append(('refs', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def b642(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R130(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a643(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v639(t, p):
+        f = []
+        q = b642(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C640()
+        o.refs = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L641:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def a649(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v318(t, s)
+            if q < 0:
+                break
+            f.append(('refs', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def b647(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R648(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a649(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v644(t, p):
+        f = []
+        q = b647(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C645()
+        o.refs = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L646:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def v638(t, p):
+        s = WS(t, p).end()
+        for alt in D8_get(t[s:s + 1], D8_default):
+            q, o = alt(t, p)
+            if q >= 0:
+                return q, o
+        return -1, None
+
+def a637(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v638(t, s)
+            if q < 0:
+                break
+            f.append(('attrs', v))
+            got += 1
+            p = q
+        return p
+
+def m636(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        if not t.startswith('{', p):
+            return -1
+        p += 1
+        p = a637(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        if not t.startswith('}', p):
+            del f[mark:]
+            return -1
+        p += 1
+        return p
+
+def a650(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v638(t, s)
+            if q < 0:
+                break
+            f.append(('attrs', v))
+            got += 1
+            p = q
+        return p
+
+def m635(t, p, f):
+        q = m636(t, p, f)
+        if q >= 0:
+            return q
+        q = a650(t, p, f)
+        if q >= 0:
+            return q
+        return -1
+
+def b631(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R632(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = m633(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = m635(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v628(t, p):
+        f = []
+        q = b631(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C629()
+        o.name = None
+        o.title = ''
+        o.attrs = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L630:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def m658(t, p, f):
+        p = WS(t, p).end()
+        m = R659(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m660(t, p, f):
+        p = WS(t, p).end()
+        m = R661(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m662(t, p, f):
+        p = WS(t, p).end()
+        m = R397(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m663(t, p, f):
+        p = WS(t, p).end()
+        m = R664(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v657(t, p):
+        s = WS(t, p).end()
+        q = m375(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m658(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m660(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m662(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m663(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        return -1, None
+
+def a656(t, p, f):
+        q, v = v657(t, p)
+        if q < 0:
+            return -1
+        f.append(('kind', v))
+        return q
+
+def a672(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v318(t, s)
+            if q < 0:
+                break
+            f.append(('refs', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def b670(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R671(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a672(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v667(t, p):
+        f = []
+        q = b670(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C668()
+        o.refs = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L669:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def a678(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v318(t, s)
+            if q < 0:
+                break
+            f.append(('refs', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def b676(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R677(t, p)
+        if m is None:
+            return -1
+        p = m.end()
         p = a678(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v672(t, p):
+def v673(t, p):
         f = []
-        q = b675(t, p, f)
+        q = b676(t, p, f)
         if q < 0:
             return -1, None
-        o = C673()
-        o.text = ''
+        o = C674()
+        o.refs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L674:
+            if k in L675:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def v684(t, p):
+def m684(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R380(t, p)
+        if m is None:
+            return -1
+        p = m.end()
         p = WS(t, p).end()
         s = p
-        m = R685(t, p)
+        m = R14(t, p)
         if m is None:
-            return -1, None
+            del f[mark:]
+            return -1
         p = m.end()
-        return p, (t[s:p])
+        f.append(('sha256', _unquote(t[s:p])))
+        return p
 
-def a683(t, p, f):
-        q, v = v684(t, p)
-        if q < 0:
-            return -1
-        f.append(('value', v))
-        return q
+def m683(t, p, f):
+        q = m684(t, p, f)
+        return p if q < 0 else q
 
-def b682(t, p, f):
+def b681(t, p, f):
         mark = len(f)
-        p = m362(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R682(t, p)
+        if m is None:
             return -1
-        p = a683(t, p, f)
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('path', _unquote(t[s:p])))
+        p = m683(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -5184,146 +5871,162 @@ def b682(t, p, f):
 
 def v679(t, p):
         f = []
-        q = b682(t, p, f)
+        q = b681(t, p, f)
         if q < 0:
             return -1, None
         o = C680()
-        o.value = None
+        o.path = ''
+        o.sha256 = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L681:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
+            setattr(o, k, v)
         return q, o
 
-def a690(t, p, f):
-        q, v = v684(t, p)
-        if q < 0:
-            return -1
-        f.append(('value', v))
-        return q
-
-def b689(t, p, f):
+def b687(t, p, f):
         mark = len(f)
-        p = m331(t, p, f)
-        if p < 0:
-            return -1
-        p = a690(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v686(t, p):
-        f = []
-        q = b689(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C687()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L688:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m695(t, p, f):
         p = WS(t, p).end()
-        m = R696(t, p)
+        m = R688(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a697(t, p, f):
-        q, v = v684(t, p)
-        if q < 0:
-            return -1
-        f.append(('value', v))
-        return q
-
-def b694(t, p, f):
-        mark = len(f)
-        p = m695(t, p, f)
-        if p < 0:
-            return -1
-        p = a697(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v691(t, p):
-        f = []
-        q = b694(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C692()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L693:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m702(t, p, f):
-        p = WS(t, p).end()
-        m = R703(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v705(t, p):
         p = WS(t, p).end()
         s = p
-        m = R706(t, p)
+        m = R14(t, p)
         if m is None:
-            return -1, None
+            del f[mark:]
+            return -1
         p = m.end()
-        return p, (t[s:p])
+        f.append(('id', _unquote(t[s:p])))
+        return p
 
-def a704(t, p, f):
-        q, v = v705(t, p)
+def v685(t, p):
+        f = []
+        q = b687(t, p, f)
         if q < 0:
-            return -1
-        f.append(('value', v))
-        return q
+            return -1, None
+        o = C686()
+        o.id = ''
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
 
-def b701(t, p, f):
+def v666(t, p):
+        s = WS(t, p).end()
+        for alt in D9_get(t[s:s + 1], D9_default):
+            q, o = alt(t, p)
+            if q >= 0:
+                return q, o
+        return -1, None
+
+def a665(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v666(t, s)
+            if q < 0:
+                break
+            f.append(('attrs', v))
+            got += 1
+            p = q
+        return p
+
+def b654(t, p, f):
         mark = len(f)
-        p = m702(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R655(t, p)
+        if m is None:
             return -1
-        p = a704(t, p, f)
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = a656(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('source', _unquote(t[s:p])))
+        p = a665(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v698(t, p):
+def v651(t, p):
         f = []
-        q = b701(t, p, f)
+        q = b654(t, p, f)
         if q < 0:
             return -1, None
-        o = C699()
-        o.value = None
+        o = C652()
+        o.name = None
+        o.kind = None
+        o.source = ''
+        o.attrs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L700:
+            if k in L653:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
+
+def a695(t, p, f):
+        q, v = v38(t, p)
+        if q < 0:
+            return -1
+        f.append(('title', v))
+        return q
+
+def m694(t, p, f):
+        q = a695(t, p, f)
+        return p if q < 0 else q
+
+def m703(t, p, f):
+        p = WS(t, p).end()
+        m = R704(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m705(t, p, f):
+        p = WS(t, p).end()
+        m = R706(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m707(t, p, f):
+        p = WS(t, p).end()
+        m = R708(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m709(t, p, f):
+        p = WS(t, p).end()
+        m = R710(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
 
 def m711(t, p, f):
         p = WS(t, p).end()
@@ -5333,217 +6036,81 @@ def m711(t, p, f):
         p = m.end()
         return p
 
-def a713(t, p, f):
-        q, v = v219(t, p)
-        if q < 0:
+def m713(t, p, f):
+        p = WS(t, p).end()
+        m = R714(t, p)
+        if m is None:
             return -1
-        f.append(('expr', v))
-        return q
-
-def b710(t, p, f):
-        mark = len(f)
-        p = m711(t, p, f)
-        if p < 0:
-            return -1
-        p = a713(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
+        p = m.end()
         return p
 
-def v707(t, p):
-        f = []
-        q = b710(t, p, f)
+def m715(t, p, f):
+        p = WS(t, p).end()
+        m = R716(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v702(t, p):
+        s = WS(t, p).end()
+        q = m703(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m705(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m707(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m709(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m711(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m713(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m715(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        return -1, None
+
+def a701(t, p, f):
+        q, v = v702(t, p)
         if q < 0:
-            return -1, None
-        o = C708()
-        o.expr = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L709:
-                getattr(o, k).append(v)
+            return -1
+        f.append(('kind', v))
+        return q
+
+def a723(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
             else:
-                setattr(o, k, v)
-        return q, o
-
-def a718(t, p, f):
-        q, v = v445(t, p)
-        if q < 0:
-            return -1
-        f.append(('ref', v))
-        return q
-
-def b717(t, p, f):
-        mark = len(f)
-        p = m204(t, p, f)
-        if p < 0:
-            return -1
-        p = a718(t, p, f)
-        if p < 0:
-            del f[mark:]
+                s = p
+            q, v = v318(t, s)
+            if q < 0:
+                break
+            f.append(('refs', v))
+            got += 1
+            p = q
+        if not got:
             return -1
         return p
-
-def v714(t, p):
-        f = []
-        q = b717(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C715()
-        o.ref = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L716:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m723(t, p, f):
-        p = WS(t, p).end()
-        m = R724(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a725(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('rate', v))
-        return q
-
-def v728(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R729(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a727(t, p, f):
-        q, v = v728(t, p)
-        if q < 0:
-            return -1
-        f.append(('unit', v))
-        return q
-
-def m726(t, p, f):
-        q = a727(t, p, f)
-        return p if q < 0 else q
-
-def m732(t, p, f):
-        p = WS(t, p).end()
-        m = R733(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a734(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('confidence', v))
-        return q
-
-def m731(t, p, f):
-        mark = len(f)
-        p = m732(t, p, f)
-        if p < 0:
-            return -1
-        p = a734(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m355(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m730(t, p, f):
-        q = m731(t, p, f)
-        return p if q < 0 else q
-
-def a737(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('exposure_key', v))
-        return q
-
-def m736(t, p, f):
-        mark = len(f)
-        p = m331(t, p, f)
-        if p < 0:
-            return -1
-        p = a737(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m735(t, p, f):
-        q = m736(t, p, f)
-        return p if q < 0 else q
-
-def m740(t, p, f):
-        p = WS(t, p).end()
-        m = R741(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a742(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('failures_key', v))
-        return q
-
-def m739(t, p, f):
-        mark = len(f)
-        p = m740(t, p, f)
-        if p < 0:
-            return -1
-        p = a742(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m738(t, p, f):
-        q = m739(t, p, f)
-        return p if q < 0 else q
 
 def b722(t, p, f):
         mark = len(f)
-        p = m723(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R677(t, p)
+        if m is None:
             return -1
-        p = a725(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m726(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m730(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m735(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m738(t, p, f)
+        p = m.end()
+        p = a723(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -5555,11 +6122,7 @@ def v719(t, p):
         if q < 0:
             return -1, None
         o = C720()
-        o.rate = None
-        o.unit = None
-        o.confidence = None
-        o.exposure_key = ''
-        o.failures_key = ''
+        o.refs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
@@ -5569,180 +6132,426 @@ def v719(t, p):
                 setattr(o, k, v)
         return q, o
 
-def m747(t, p, f):
-        p = WS(t, p).end()
-        m = R748(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m749(t, p, f):
-        p = WS(t, p).end()
-        m = R750(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a756(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('value', v))
-        return q
-
-def m757(t, p, f):
-        p = WS(t, p).end()
-        m = R758(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a759(t, p, f):
-        q, v = v39(t, p)
-        if q < 0:
-            return -1
-        f.append(('unit', v))
-        return q
-
-def b755(t, p, f):
-        mark = len(f)
-        p = a756(t, p, f)
-        if p < 0:
-            return -1
-        p = m757(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a759(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v752(t, p):
-        f = []
-        q = b755(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C753()
-        o.value = None
-        o.unit = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L754:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a751(t, p, f):
-        q, v = v752(t, p)
-        if q < 0:
-            return -1
-        f.append(('demand', v))
-        return q
-
-def m762(t, p, f):
-        p = WS(t, p).end()
-        m = R763(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a764(t, p, f):
+def a729(t, p, f):
         got = 0
         while True:
             if got:
-                s = m177(t, p, [])
+                s = m121(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v36(t, s)
+            q, v = v318(t, s)
             if q < 0:
                 break
-            f.append(('ipls', v))
+            f.append(('refs', v))
             got += 1
             p = q
         if not got:
             return -1
         return p
 
-def m761(t, p, f):
+def b727(t, p, f):
         mark = len(f)
-        p = m762(t, p, f)
-        if p < 0:
-            return -1
-        p = a764(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m760(t, p, f):
-        q = m761(t, p, f)
-        return p if q < 0 else q
-
-def m765(t, p, f):
         p = WS(t, p).end()
-        m = R766(t, p)
+        m = R728(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a767(t, p, f):
-        q, v = v752(t, p)
-        if q < 0:
-            return -1
-        f.append(('tolerable', v))
-        return q
-
-def b746(t, p, f):
-        mark = len(f)
-        p = m747(t, p, f)
-        if p < 0:
-            return -1
-        p = m749(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a751(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m760(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m765(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a767(t, p, f)
+        p = a729(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v743(t, p):
+def v724(t, p):
         f = []
-        q = b746(t, p, f)
+        q = b727(t, p, f)
         if q < 0:
             return -1, None
-        o = C744()
-        o.demand = None
-        o.ipls = []
-        o.tolerable = None
+        o = C725()
+        o.refs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L745:
+            if k in L726:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def a735(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v318(t, s)
+            if q < 0:
+                break
+            f.append(('refs', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def b733(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R734(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a735(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v730(t, p):
+        f = []
+        q = b733(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C731()
+        o.refs = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L732:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def b738(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        s = p
+        m = R739(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('flag', (t[s:p])))
+        return p
+
+def v736(t, p):
+        f = []
+        q = b738(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C737()
+        o.flag = ''
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def a744(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v318(t, s)
+            if q < 0:
+                break
+            f.append(('refs', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def b743(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R655(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a744(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v740(t, p):
+        f = []
+        q = b743(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C741()
+        o.refs = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L742:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def a750(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v318(t, s)
+            if q < 0:
+                break
+            f.append(('refs', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def b748(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R749(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a750(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v745(t, p):
+        f = []
+        q = b748(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C746()
+        o.refs = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L747:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def b753(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R754(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        return p
+
+def v751(t, p):
+        f = []
+        q = b753(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C752()
+        o.name = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def a760(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v318(t, s)
+            if q < 0:
+                break
+            f.append(('refs', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def b758(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R759(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a760(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v755(t, p):
+        f = []
+        q = b758(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C756()
+        o.refs = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L757:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def v718(t, p):
+        s = WS(t, p).end()
+        for alt in D10_get(t[s:s + 1], D10_default):
+            q, o = alt(t, p)
+            if q >= 0:
+                return q, o
+        return -1, None
+
+def a717(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v718(t, s)
+            if q < 0:
+                break
+            f.append(('attrs', v))
+            got += 1
+            p = q
+        return p
+
+def b700(t, p, f):
+        mark = len(f)
+        p = a701(t, p, f)
+        if p < 0:
+            return -1
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('text', _unquote(t[s:p])))
+        p = a717(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v697(t, p):
+        f = []
+        q = b700(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C698()
+        o.kind = None
+        o.name = None
+        o.text = ''
+        o.attrs = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L699:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def a696(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v697(t, s)
+            if q < 0:
+                break
+            f.append(('nodes', v))
+            got += 1
+            p = q
+        return p
+
+def b692(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R693(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = m694(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        if not t.startswith('{', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = a696(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        if not t.startswith('}', p):
+            del f[mark:]
+            return -1
+        p += 1
+        return p
+
+def v689(t, p):
+        f = []
+        q = b692(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C690()
+        o.name = None
+        o.title = ''
+        o.nodes = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L691:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
@@ -5756,95 +6565,280 @@ def m772(t, p, f):
         p = m.end()
         return p
 
-def a774(t, p, f):
+def m774(t, p, f):
+        p = WS(t, p).end()
+        m = R775(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v771(t, p):
+        s = WS(t, p).end()
+        q = m772(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m774(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        return -1, None
+
+def a770(t, p, f):
+        q, v = v771(t, p)
+        if q < 0:
+            return -1
+        f.append(('mode', v))
+        return q
+
+def a777(t, p, f):
+        q, v = v38(t, p)
+        if q < 0:
+            return -1
+        f.append(('reason', v))
+        return q
+
+def m776(t, p, f):
+        q = a777(t, p, f)
+        return p if q < 0 else q
+
+def b769(t, p, f):
+        mark = len(f)
+        p = a770(t, p, f)
+        if p < 0:
+            return -1
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('rule', (t[s:p])))
+        p = m776(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v767(t, p):
+        f = []
+        q = b769(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C768()
+        o.mode = None
+        o.rule = None
+        o.reason = ''
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def a766(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v767(t, s)
+            if q < 0:
+                break
+            f.append(('rules', v))
+            got += 1
+            p = q
+        return p
+
+def b764(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R765(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        if not t.startswith('{', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = a766(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        if not t.startswith('}', p):
+            del f[mark:]
+            return -1
+        p += 1
+        return p
+
+def v761(t, p):
+        f = []
+        q = b764(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C762()
+        o.rules = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L763:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def a783(t, p, f):
         got = 0
         while True:
             if got:
-                s = m177(t, p, [])
+                s = m121(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v10(t, s)
+            q, v = v305(t, s)
             if q < 0:
                 break
-            f.append(('classes', v))
+            f.append(('severities', v))
             got += 1
             p = q
         if not got:
             return -1
         return p
 
-def a777(t, p, f):
-        q, v = v752(t, p)
-        if q < 0:
+def a784(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v305(t, s)
+            if q < 0:
+                break
+            f.append(('probabilities', v))
+            got += 1
+            p = q
+        if not got:
             return -1
-        f.append(('demand', v))
-        return q
+        return p
 
-def m776(t, p, f):
-        mark = len(f)
-        p = m749(t, p, f)
-        if p < 0:
+def v791(t, p):
+        p = WS(t, p).end()
+        s = p
+        m = R792(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        return p, (t[s:p])
+
+def a790(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v791(t, s)
+            if q < 0:
+                break
+            f.append(('zones', v))
+            got += 1
+            p = q
+        if not got:
             return -1
-        p = a777(t, p, f)
+        return p
+
+def b789(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('level', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith(':', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = a790(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m775(t, p, f):
-        q = m776(t, p, f)
-        return p if q < 0 else q
-
-def b771(t, p, f):
-        mark = len(f)
-        p = m772(t, p, f)
-        if p < 0:
-            return -1
-        p = a774(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m775(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v768(t, p):
+def v786(t, p):
         f = []
-        q = b771(t, p, f)
+        q = b789(t, p, f)
         if q < 0:
             return -1, None
-        o = C769()
-        o.classes = []
-        o.demand = None
+        o = C787()
+        o.level = None
+        o.zones = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L770:
+            if k in L788:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a782(t, p, f):
-        q, v = v684(t, p)
-        if q < 0:
+def a785(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v786(t, s)
+            if q < 0:
+                break
+            f.append(('rows', v))
+            got += 1
+            p = q
+        if not got:
             return -1
-        f.append(('value', v))
-        return q
+        return p
 
 def b781(t, p, f):
         mark = len(f)
-        p = m313(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R782(t, p)
+        if m is None:
             return -1
-        p = a782(t, p, f)
+        p = m.end()
+        p = WS(t, p).end()
+        if not t.startswith('{', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = WS(t, p).end()
+        m = R260(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = a783(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
+        p = WS(t, p).end()
+        m = R228(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = a784(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = a785(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        if not t.startswith('}', p):
+            del f[mark:]
+            return -1
+        p += 1
         return p
 
 def v778(t, p):
@@ -5853,7 +6847,9 @@ def v778(t, p):
         if q < 0:
             return -1, None
         o = C779()
-        o.value = None
+        o.severities = []
+        o.probabilities = []
+        o.rows = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
@@ -5863,239 +6859,53 @@ def v778(t, p):
                 setattr(o, k, v)
         return q, o
 
-def m787(t, p, f):
-        p = WS(t, p).end()
-        m = R788(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a791(t, p, f):
-        q, v = v684(t, p)
+def a798(t, p, f):
+        q, v = v38(t, p)
         if q < 0:
             return -1
-        f.append(('severity', v))
+        f.append(('title', v))
         return q
-
-def m790(t, p, f):
-        mark = len(f)
-        p = m362(t, p, f)
-        if p < 0:
-            return -1
-        p = a791(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m789(t, p, f):
-        q = m790(t, p, f)
-        return p if q < 0 else q
-
-def a792(t, p, f):
-        q, v = v684(t, p)
-        if q < 0:
-            return -1
-        f.append(('probability', v))
-        return q
-
-def b786(t, p, f):
-        mark = len(f)
-        p = m787(t, p, f)
-        if p < 0:
-            return -1
-        p = m789(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m313(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a792(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v783(t, p):
-        f = []
-        q = b786(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C784()
-        o.severity = None
-        o.probability = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L785:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
 
 def m797(t, p, f):
+        q = a798(t, p, f)
+        return p if q < 0 else q
+
+def m800(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R798(t, p)
+        m = R801(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('source', _unquote(t[s:p])))
+        return p
+
+def m799(t, p, f):
+        q = m800(t, p, f)
+        return p if q < 0 else q
+
+def m809(t, p, f):
+        p = WS(t, p).end()
+        m = R810(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def a799(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v10(t, s)
-            if q < 0:
-                break
-            f.append(('phases', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b796(t, p, f):
-        mark = len(f)
-        p = m797(t, p, f)
-        if p < 0:
-            return -1
-        p = a799(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v793(t, p):
-        f = []
-        q = b796(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C794()
-        o.phases = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L795:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m804(t, p, f):
+def m811(t, p, f):
         p = WS(t, p).end()
-        m = R805(t, p)
+        m = R812(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
-
-def a806(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('text', v))
-        return q
-
-def b803(t, p, f):
-        mark = len(f)
-        p = m804(t, p, f)
-        if p < 0:
-            return -1
-        p = a806(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v800(t, p):
-        f = []
-        q = b803(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C801()
-        o.text = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L802:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def v671(t, p):
-        s = WS(t, p).end()
-        for alt in D6_get(t[s:s + 1], D6_default):
-            q, o = alt(t, p)
-            if q >= 0:
-                return q, o
-        return -1, None
-
-def a670(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v671(t, s)
-            if q < 0:
-                break
-            f.append(('attrs', v))
-            got += 1
-            p = q
-        return p
-
-def b664(t, p, f):
-        mark = len(f)
-        p = m665(t, p, f)
-        if p < 0:
-            return -1
-        p = a667(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m668(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m209(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a670(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m470(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v661(t, p):
-        f = []
-        q = b664(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C662()
-        o.name = None
-        o.title = ''
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L663:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
 
 def m813(t, p, f):
         p = WS(t, p).end()
@@ -6107,14 +6917,20 @@ def m813(t, p, f):
 
 def m815(t, p, f):
         p = WS(t, p).end()
-        m = R816(t, p)
+        m = R534(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def v812(t, p):
+def v808(t, p):
         s = WS(t, p).end()
+        q = m809(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m811(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
         q = m813(t, p, [])
         if q >= 0:
             return q, t[s:q]
@@ -6123,64 +6939,28 @@ def v812(t, p):
             return q, t[s:q]
         return -1, None
 
-def a811(t, p, f):
-        q, v = v812(t, p)
+def a807(t, p, f):
+        q, v = v808(t, p)
         if q < 0:
             return -1
         f.append(('kind', v))
         return q
 
-def a817(t, p, f):
-        q, v = v10(t, p)
+def a823(t, p, f):
+        q, v = v536(t, p)
         if q < 0:
             return -1
-        f.append(('name', v))
+        f.append(('below', v))
         return q
-
-def a819(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m818(t, p, f):
-        q = a819(t, p, f)
-        return p if q < 0 else q
-
-def m822(t, p, f):
-        p = WS(t, p).end()
-        m = R823(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a824(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v445(t, s)
-            if q < 0:
-                break
-            f.append(('hazards', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
 
 def m821(t, p, f):
         mark = len(f)
-        p = m822(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R822(t, p)
+        if m is None:
             return -1
-        p = a824(t, p, f)
+        p = m.end()
+        p = a823(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -6190,72 +6970,440 @@ def m820(t, p, f):
         q = m821(t, p, f)
         return p if q < 0 else q
 
-def m833(t, p, f):
+def b819(t, p, f):
+        mark = len(f)
         p = WS(t, p).end()
-        m = R834(t, p)
+        s = p
+        m = R8(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a835(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
+        f.append(('name', (t[s:p])))
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
             return -1
-        f.append(('text', v))
-        return q
-
-def b832(t, p, f):
-        mark = len(f)
-        p = m833(t, p, f)
-        if p < 0:
-            return -1
-        p = a835(t, p, f)
+        p = m.end()
+        f.append(('text', _unquote(t[s:p])))
+        p = m820(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v829(t, p):
+def v817(t, p):
         f = []
-        q = b832(t, p, f)
+        q = b819(t, p, f)
         if q < 0:
             return -1, None
-        o = C830()
+        o = C818()
+        o.name = None
         o.text = ''
+        o.below = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L831:
+            setattr(o, k, v)
+        return q, o
+
+def a816(t, p, f):
+        got = 0
+        while True:
+            if got:
+                s = m121(t, p, [])
+                if s < 0:
+                    break
+            else:
+                s = p
+            q, v = v817(t, s)
+            if q < 0:
+                break
+            f.append(('levels', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def b806(t, p, f):
+        mark = len(f)
+        p = a807(t, p, f)
+        if p < 0:
+            return -1
+        p = a816(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v803(t, p):
+        f = []
+        q = b806(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C804()
+        o.kind = None
+        o.levels = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L805:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m840(t, p, f):
+def a802(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v803(t, s)
+            if q < 0:
+                break
+            f.append(('parameters', v))
+            got += 1
+            p = q
+        return p
+
+def a831(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v305(t, s)
+            if q < 0:
+                break
+            f.append(('path', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def m830(t, p, f):
+        p0 = p
+        while True:
+            q = a831(t, p, f)
+            if q < 0:
+                break
+            if q == p:
+                break
+            p = q
+        q = p
+        return -1 if q == p0 else q
+
+def v834(t, p):
         p = WS(t, p).end()
-        m = R841(t, p)
+        s = p
+        m = R835(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        return p, (t[s:p])
+
+def a833(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v834(t, s)
+            if q < 0:
+                break
+            f.append(('outcomes', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def m832(t, p, f):
+        p0 = p
+        while True:
+            q = a833(t, p, f)
+            if q < 0:
+                break
+            if q == p:
+                break
+            p = q
+        q = p
+        return -1 if q == p0 else q
+
+def b828(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R829(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def a842(t, p, f):
-        q, v = v31(t, p)
-        if q < 0:
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
             return -1
-        f.append(('time', v))
-        return q
-
-def b839(t, p, f):
-        mark = len(f)
-        p = m840(t, p, f)
-        if p < 0:
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith(':', p):
+            del f[mark:]
             return -1
-        p = a842(t, p, f)
+        p += 1
+        p = m830(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
+        p = WS(t, p).end()
+        if not t.startswith('->', p):
+            del f[mark:]
+            return -1
+        p += 2
+        p = m832(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v825(t, p):
+        f = []
+        q = b828(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C826()
+        o.name = None
+        o.path = []
+        o.outcomes = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L827:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def a824(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v825(t, s)
+            if q < 0:
+                break
+            f.append(('rows', v))
+            got += 1
+            p = q
+        return p
+
+def b796(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R551(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = m797(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        if not t.startswith('{', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = m799(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = a802(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = a824(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        if not t.startswith('}', p):
+            del f[mark:]
+            return -1
+        p += 1
+        return p
+
+def v793(t, p):
+        f = []
+        q = b796(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C794()
+        o.title = ''
+        o.source = ''
+        o.parameters = []
+        o.rows = []
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            if k in L795:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return q, o
+
+def a842(t, p, f):
+        q, v = v38(t, p)
+        if q < 0:
+            return -1
+        f.append(('title', v))
+        return q
+
+def m841(t, p, f):
+        q = a842(t, p, f)
+        return p if q < 0 else q
+
+def m844(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R801(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('source', _unquote(t[s:p])))
+        return p
+
+def m843(t, p, f):
+        q = m844(t, p, f)
+        return p if q < 0 else q
+
+def b848(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('top', (t[s:p])))
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith(':', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = WS(t, p).end()
+        s = p
+        m = R849(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('level', (t[s:p])))
+        p = WS(t, p).end()
+        m = R246(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R168(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('count', int(t[s:p])))
+        p = WS(t, p).end()
+        if not t.startswith(',', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = WS(t, p).end()
+        m = R850(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R849(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('others', (t[s:p])))
+        return p
+
+def v846(t, p):
+        f = []
+        q = b848(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C847()
+        o.top = None
+        o.name = None
+        o.level = None
+        o.count = 0
+        o.others = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def a845(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v846(t, s)
+            if q < 0:
+                break
+            f.append(('options', v))
+            got += 1
+            p = q
+        if not got:
+            return -1
+        return p
+
+def b839(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R840(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = m841(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        if not t.startswith('{', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = m843(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = a845(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        if not t.startswith('}', p):
+            del f[mark:]
+            return -1
+        p += 1
         return p
 
 def v836(t, p):
@@ -6264,7 +7412,9 @@ def v836(t, p):
         if q < 0:
             return -1, None
         o = C837()
-        o.time = None
+        o.title = ''
+        o.source = ''
+        o.options = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
@@ -6274,472 +7424,221 @@ def v836(t, p):
                 setattr(o, k, v)
         return q, o
 
-def m847(t, p, f):
-        p = WS(t, p).end()
-        m = R848(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a849(t, p, f):
-        q, v = v36(t, p)
-        if q < 0:
-            return -1
-        f.append(('value', v))
-        return q
-
-def m851(t, p, f):
-        p = WS(t, p).end()
-        m = R852(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m853(t, p, f):
-        p = WS(t, p).end()
-        m = R854(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m850(t, p, f):
-        q = m851(t, p, f)
-        if q >= 0:
-            return q
-        q = m853(t, p, f)
-        if q >= 0:
-            return q
-        return -1
-
-def b846(t, p, f):
-        mark = len(f)
-        p = m847(t, p, f)
-        if p < 0:
-            return -1
-        p = a849(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m757(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m850(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v843(t, p):
-        f = []
-        q = b846(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C844()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L845:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m861(t, p, f):
-        p = WS(t, p).end()
-        m = R862(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m863(t, p, f):
-        p = WS(t, p).end()
-        m = R864(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m865(t, p, f):
-        p = WS(t, p).end()
-        m = R866(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v860(t, p):
-        s = WS(t, p).end()
-        q = m861(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m863(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m865(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a859(t, p, f):
-        q, v = v860(t, p)
-        if q < 0:
-            return -1
-        f.append(('mode', v))
-        return q
-
-def b858(t, p, f):
-        mark = len(f)
-        p = m749(t, p, f)
-        if p < 0:
-            return -1
-        p = a859(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v855(t, p):
-        f = []
-        q = b858(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C856()
-        o.mode = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L857:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m871(t, p, f):
-        p = WS(t, p).end()
-        m = R872(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a873(t, p, f):
-        q, v = v235(t, p)
-        if q < 0:
-            return -1
-        f.append(('value', v))
-        return q
-
-def b870(t, p, f):
-        mark = len(f)
-        p = m871(t, p, f)
-        if p < 0:
-            return -1
-        p = a873(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v867(t, p):
-        f = []
-        q = b870(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C868()
-        o.value = 0
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L869:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def v828(t, p):
-        s = WS(t, p).end()
-        for alt in D7_get(t[s:s + 1], D7_default):
-            q, o = alt(t, p)
-            if q >= 0:
-                return q, o
-        return -1, None
-
-def a827(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v828(t, s)
-            if q < 0:
-                break
-            f.append(('attrs', v))
-            got += 1
-            p = q
-        return p
-
-def m826(t, p, f):
-        mark = len(f)
-        p = m209(t, p, f)
-        if p < 0:
-            return -1
-        p = a827(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m470(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m825(t, p, f):
-        q = m826(t, p, f)
-        return p if q < 0 else q
-
-def b810(t, p, f):
-        mark = len(f)
-        p = a811(t, p, f)
-        if p < 0:
-            return -1
-        p = a817(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m818(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m820(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m825(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v807(t, p):
-        f = []
-        q = b810(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C808()
-        o.kind = None
-        o.name = None
-        o.title = ''
-        o.hazards = []
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L809:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m878(t, p, f):
-        p = WS(t, p).end()
-        m = R879(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a880(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def a882(t, p, f):
-        q, v = v20(t, p)
+def a857(t, p, f):
+        q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m881(t, p, f):
-        q = a882(t, p, f)
+def m856(t, p, f):
+        q = a857(t, p, f)
         return p if q < 0 else q
 
-def a891(t, p, f):
+def a858(t, p, f):
         got = 0
         while True:
             if got:
-                s = m177(t, p, [])
+                s = m121(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v445(t, s)
+            q, v = v318(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            f.append(('conditions', v))
             got += 1
             p = q
         if not got:
             return -1
         return p
 
-def b890(t, p, f):
-        mark = len(f)
-        p = m189(t, p, f)
-        if p < 0:
-            return -1
-        p = a891(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v887(t, p):
-        f = []
-        q = b890(t, p, f)
+def a865(t, p, f):
+        q, v = v318(t, p)
         if q < 0:
-            return -1, None
-        o = C888()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L889:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+            return -1
+        f.append(('ref', v))
+        return q
 
-def m896(t, p, f):
+def m868(t, p, f):
         p = WS(t, p).end()
-        m = R897(t, p)
+        m = R869(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def a898(t, p, f):
+def m870(t, p, f):
+        p = WS(t, p).end()
+        m = R871(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v867(t, p):
+        s = WS(t, p).end()
+        q = m868(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m870(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        return -1, None
+
+def a866(t, p, f):
+        q, v = v867(t, p)
+        if q < 0:
+            return -1
+        f.append(('kind', v))
+        return q
+
+def a873(t, p, f):
+        q, v = v38(t, p)
+        if q < 0:
+            return -1
+        f.append(('text', v))
+        return q
+
+def m872(t, p, f):
+        q = a873(t, p, f)
+        return p if q < 0 else q
+
+def b863(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R864(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a865(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = a866(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        s = p
+        m = R849(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('level', (t[s:p])))
+        p = m872(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v861(t, p):
+        f = []
+        q = b863(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C862()
+        o.ref = None
+        o.kind = None
+        o.level = None
+        o.text = ''
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def m881(t, p, f):
+        p = WS(t, p).end()
+        m = R882(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m883(t, p, f):
+        p = WS(t, p).end()
+        m = R884(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v880(t, p):
+        s = WS(t, p).end()
+        q = m881(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m883(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        return -1, None
+
+def a879(t, p, f):
+        q, v = v880(t, p)
+        if q < 0:
+            return -1
+        f.append(('kind', v))
+        return q
+
+def a887(t, p, f):
         got = 0
         while True:
             if got:
-                s = m177(t, p, [])
+                s = m121(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v445(t, s)
+            q, v = v318(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            f.append(('evidence', v))
             got += 1
             p = q
         if not got:
             return -1
         return p
 
-def b895(t, p, f):
+def m886(t, p, f):
         mark = len(f)
-        p = m896(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R655(t, p)
+        if m is None:
             return -1
-        p = a898(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v892(t, p):
-        f = []
-        q = b895(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C893()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L894:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def v886(t, p):
-        s = WS(t, p).end()
-        for alt in D8_get(t[s:s + 1], D8_default):
-            q, o = alt(t, p)
-            if q >= 0:
-                return q, o
-        return -1, None
-
-def a885(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v886(t, s)
-            if q < 0:
-                break
-            f.append(('attrs', v))
-            got += 1
-            p = q
-        return p
-
-def m884(t, p, f):
-        mark = len(f)
-        p = m209(t, p, f)
-        if p < 0:
-            return -1
-        p = a885(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m470(t, p, f)
+        p = m.end()
+        p = a887(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def a899(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v886(t, s)
-            if q < 0:
-                break
-            f.append(('attrs', v))
-            got += 1
-            p = q
-        return p
-
-def m883(t, p, f):
-        q = m884(t, p, f)
-        if q >= 0:
-            return q
-        q = a899(t, p, f)
-        if q >= 0:
-            return q
-        return -1
+def m885(t, p, f):
+        q = m886(t, p, f)
+        return p if q < 0 else q
 
 def b877(t, p, f):
         mark = len(f)
-        p = m878(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R878(t, p)
+        if m is None:
             return -1
-        p = a880(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m881(t, p, f)
+        p = m.end()
+        p = a879(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m883(t, p, f)
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('text', _unquote(t[s:p])))
+        p = m885(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -6751,9 +7650,9 @@ def v874(t, p):
         if q < 0:
             return -1, None
         o = C875()
-        o.name = None
-        o.title = ''
-        o.attrs = []
+        o.kind = None
+        o.text = ''
+        o.evidence = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
@@ -6763,2196 +7662,7 @@ def v874(t, p):
                 setattr(o, k, v)
         return q, o
 
-def m904(t, p, f):
-        p = WS(t, p).end()
-        m = R905(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a906(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def m909(t, p, f):
-        p = WS(t, p).end()
-        m = R910(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m911(t, p, f):
-        p = WS(t, p).end()
-        m = R912(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m913(t, p, f):
-        p = WS(t, p).end()
-        m = R914(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v908(t, p):
-        s = WS(t, p).end()
-        q = m525(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m909(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m911(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m557(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m913(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a907(t, p, f):
-        q, v = v908(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a915(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('source', v))
-        return q
-
-def m922(t, p, f):
-        p = WS(t, p).end()
-        m = R923(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a924(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v445(t, s)
-            if q < 0:
-                break
-            f.append(('refs', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b921(t, p, f):
-        mark = len(f)
-        p = m922(t, p, f)
-        if p < 0:
-            return -1
-        p = a924(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v918(t, p):
-        f = []
-        q = b921(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C919()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L920:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m929(t, p, f):
-        p = WS(t, p).end()
-        m = R930(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a931(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v445(t, s)
-            if q < 0:
-                break
-            f.append(('refs', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b928(t, p, f):
-        mark = len(f)
-        p = m929(t, p, f)
-        if p < 0:
-            return -1
-        p = a931(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v925(t, p):
-        f = []
-        q = b928(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C926()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L927:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m936(t, p, f):
-        p = WS(t, p).end()
-        m = R937(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a938(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('path', v))
-        return q
-
-def a941(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('sha256', v))
-        return q
-
-def m940(t, p, f):
-        mark = len(f)
-        p = m531(t, p, f)
-        if p < 0:
-            return -1
-        p = a941(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m939(t, p, f):
-        q = m940(t, p, f)
-        return p if q < 0 else q
-
-def b935(t, p, f):
-        mark = len(f)
-        p = m936(t, p, f)
-        if p < 0:
-            return -1
-        p = a938(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m939(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v932(t, p):
-        f = []
-        q = b935(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C933()
-        o.path = ''
-        o.sha256 = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L934:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m946(t, p, f):
-        p = WS(t, p).end()
-        m = R947(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a948(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('id', v))
-        return q
-
-def b945(t, p, f):
-        mark = len(f)
-        p = m946(t, p, f)
-        if p < 0:
-            return -1
-        p = a948(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v942(t, p):
-        f = []
-        q = b945(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C943()
-        o.id = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L944:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def v917(t, p):
-        s = WS(t, p).end()
-        for alt in D9_get(t[s:s + 1], D9_default):
-            q, o = alt(t, p)
-            if q >= 0:
-                return q, o
-        return -1, None
-
-def a916(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v917(t, s)
-            if q < 0:
-                break
-            f.append(('attrs', v))
-            got += 1
-            p = q
-        return p
-
-def b903(t, p, f):
-        mark = len(f)
-        p = m904(t, p, f)
-        if p < 0:
-            return -1
-        p = a906(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a907(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a915(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a916(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v900(t, p):
-        f = []
-        q = b903(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C901()
-        o.name = None
-        o.kind = None
-        o.source = ''
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L902:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m953(t, p, f):
-        p = WS(t, p).end()
-        m = R954(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a955(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def a957(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m956(t, p, f):
-        q = a957(t, p, f)
-        return p if q < 0 else q
-
-def m965(t, p, f):
-        p = WS(t, p).end()
-        m = R966(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m967(t, p, f):
-        p = WS(t, p).end()
-        m = R968(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m969(t, p, f):
-        p = WS(t, p).end()
-        m = R970(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m971(t, p, f):
-        p = WS(t, p).end()
-        m = R972(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m973(t, p, f):
-        p = WS(t, p).end()
-        m = R974(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m975(t, p, f):
-        p = WS(t, p).end()
-        m = R976(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m977(t, p, f):
-        p = WS(t, p).end()
-        m = R978(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v964(t, p):
-        s = WS(t, p).end()
-        q = m965(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m967(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m969(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m971(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m973(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m975(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m977(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a963(t, p, f):
-        q, v = v964(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a979(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def a980(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('text', v))
-        return q
-
-def a987(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v445(t, s)
-            if q < 0:
-                break
-            f.append(('refs', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b986(t, p, f):
-        mark = len(f)
-        p = m929(t, p, f)
-        if p < 0:
-            return -1
-        p = a987(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v983(t, p):
-        f = []
-        q = b986(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C984()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L985:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m992(t, p, f):
-        p = WS(t, p).end()
-        m = R993(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a994(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v445(t, s)
-            if q < 0:
-                break
-            f.append(('refs', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b991(t, p, f):
-        mark = len(f)
-        p = m992(t, p, f)
-        if p < 0:
-            return -1
-        p = a994(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v988(t, p):
-        f = []
-        q = b991(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C989()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L990:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m999(t, p, f):
-        p = WS(t, p).end()
-        m = R1000(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a1001(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v445(t, s)
-            if q < 0:
-                break
-            f.append(('refs', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b998(t, p, f):
-        mark = len(f)
-        p = m999(t, p, f)
-        if p < 0:
-            return -1
-        p = a1001(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v995(t, p):
-        f = []
-        q = b998(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C996()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L997:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def v1007(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R1008(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a1006(t, p, f):
-        q, v = v1007(t, p)
-        if q < 0:
-            return -1
-        f.append(('flag', v))
-        return q
-
-def b1005(t, p, f):
-        mark = len(f)
-        p = a1006(t, p, f)
-        if p < 0:
-            return -1
-        return p
-
-def v1002(t, p):
-        f = []
-        q = b1005(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1003()
-        o.flag = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1004:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a1013(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v445(t, s)
-            if q < 0:
-                break
-            f.append(('refs', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b1012(t, p, f):
-        mark = len(f)
-        p = m904(t, p, f)
-        if p < 0:
-            return -1
-        p = a1013(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1009(t, p):
-        f = []
-        q = b1012(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1010()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1011:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m1018(t, p, f):
-        p = WS(t, p).end()
-        m = R1019(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a1020(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v445(t, s)
-            if q < 0:
-                break
-            f.append(('refs', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b1017(t, p, f):
-        mark = len(f)
-        p = m1018(t, p, f)
-        if p < 0:
-            return -1
-        p = a1020(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1014(t, p):
-        f = []
-        q = b1017(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1015()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1016:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m1025(t, p, f):
-        p = WS(t, p).end()
-        m = R1026(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a1027(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def b1024(t, p, f):
-        mark = len(f)
-        p = m1025(t, p, f)
-        if p < 0:
-            return -1
-        p = a1027(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1021(t, p):
-        f = []
-        q = b1024(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1022()
-        o.name = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1023:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m1032(t, p, f):
-        p = WS(t, p).end()
-        m = R1033(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a1034(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v445(t, s)
-            if q < 0:
-                break
-            f.append(('refs', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b1031(t, p, f):
-        mark = len(f)
-        p = m1032(t, p, f)
-        if p < 0:
-            return -1
-        p = a1034(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1028(t, p):
-        f = []
-        q = b1031(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1029()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1030:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def v982(t, p):
-        s = WS(t, p).end()
-        for alt in D10_get(t[s:s + 1], D10_default):
-            q, o = alt(t, p)
-            if q >= 0:
-                return q, o
-        return -1, None
-
-def a981(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v982(t, s)
-            if q < 0:
-                break
-            f.append(('attrs', v))
-            got += 1
-            p = q
-        return p
-
-def b962(t, p, f):
-        mark = len(f)
-        p = a963(t, p, f)
-        if p < 0:
-            return -1
-        p = a979(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a980(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a981(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v959(t, p):
-        f = []
-        q = b962(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C960()
-        o.kind = None
-        o.name = None
-        o.text = ''
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L961:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a958(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v959(t, s)
-            if q < 0:
-                break
-            f.append(('nodes', v))
-            got += 1
-            p = q
-        return p
-
-def b952(t, p, f):
-        mark = len(f)
-        p = m953(t, p, f)
-        if p < 0:
-            return -1
-        p = a955(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m956(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m209(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a958(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m470(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v949(t, p):
-        f = []
-        q = b952(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C950()
-        o.name = None
-        o.title = ''
-        o.nodes = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L951:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m1039(t, p, f):
-        p = WS(t, p).end()
-        m = R1040(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m1048(t, p, f):
-        p = WS(t, p).end()
-        m = R1049(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m1050(t, p, f):
-        p = WS(t, p).end()
-        m = R1051(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v1047(t, p):
-        s = WS(t, p).end()
-        q = m1048(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m1050(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a1046(t, p, f):
-        q, v = v1047(t, p)
-        if q < 0:
-            return -1
-        f.append(('mode', v))
-        return q
-
-def a1052(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('rule', v))
-        return q
-
-def a1054(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('reason', v))
-        return q
-
-def m1053(t, p, f):
-        q = a1054(t, p, f)
-        return p if q < 0 else q
-
-def b1045(t, p, f):
-        mark = len(f)
-        p = a1046(t, p, f)
-        if p < 0:
-            return -1
-        p = a1052(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m1053(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1042(t, p):
-        f = []
-        q = b1045(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1043()
-        o.mode = None
-        o.rule = None
-        o.reason = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1044:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a1041(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v1042(t, s)
-            if q < 0:
-                break
-            f.append(('rules', v))
-            got += 1
-            p = q
-        return p
-
-def b1038(t, p, f):
-        mark = len(f)
-        p = m1039(t, p, f)
-        if p < 0:
-            return -1
-        p = m209(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1041(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m470(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1035(t, p):
-        f = []
-        q = b1038(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1036()
-        o.rules = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1037:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m1059(t, p, f):
-        p = WS(t, p).end()
-        m = R1060(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a1061(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v10(t, s)
-            if q < 0:
-                break
-            f.append(('severities', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def a1062(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v10(t, s)
-            if q < 0:
-                break
-            f.append(('probabilities', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def a1068(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('level', v))
-        return q
-
-def v1070(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R1071(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a1069(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v1070(t, s)
-            if q < 0:
-                break
-            f.append(('zones', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b1067(t, p, f):
-        mark = len(f)
-        p = a1068(t, p, f)
-        if p < 0:
-            return -1
-        p = m478(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1069(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1064(t, p):
-        f = []
-        q = b1067(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1065()
-        o.level = None
-        o.zones = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1066:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a1063(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v1064(t, s)
-            if q < 0:
-                break
-            f.append(('rows', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b1058(t, p, f):
-        mark = len(f)
-        p = m1059(t, p, f)
-        if p < 0:
-            return -1
-        p = m209(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m362(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1061(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m313(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1062(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1063(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m470(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1055(t, p):
-        f = []
-        q = b1058(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1056()
-        o.severities = []
-        o.probabilities = []
-        o.rows = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1057:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a1077(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m1076(t, p, f):
-        q = a1077(t, p, f)
-        return p if q < 0 else q
-
-def m1080(t, p, f):
-        p = WS(t, p).end()
-        m = R1081(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a1082(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('source', v))
-        return q
-
-def m1079(t, p, f):
-        mark = len(f)
-        p = m1080(t, p, f)
-        if p < 0:
-            return -1
-        p = a1082(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m1078(t, p, f):
-        q = m1079(t, p, f)
-        return p if q < 0 else q
-
-def m1090(t, p, f):
-        p = WS(t, p).end()
-        m = R1091(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m1092(t, p, f):
-        p = WS(t, p).end()
-        m = R1093(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m1094(t, p, f):
-        p = WS(t, p).end()
-        m = R1095(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v1089(t, p):
-        s = WS(t, p).end()
-        q = m1090(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m1092(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m1094(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m749(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a1088(t, p, f):
-        q, v = v1089(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a1101(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def a1102(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('text', v))
-        return q
-
-def m1105(t, p, f):
-        p = WS(t, p).end()
-        m = R1106(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a1107(t, p, f):
-        q, v = v752(t, p)
-        if q < 0:
-            return -1
-        f.append(('below', v))
-        return q
-
-def m1104(t, p, f):
-        mark = len(f)
-        p = m1105(t, p, f)
-        if p < 0:
-            return -1
-        p = a1107(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m1103(t, p, f):
-        q = m1104(t, p, f)
-        return p if q < 0 else q
-
-def b1100(t, p, f):
-        mark = len(f)
-        p = a1101(t, p, f)
-        if p < 0:
-            return -1
-        p = a1102(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m1103(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1097(t, p):
-        f = []
-        q = b1100(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1098()
-        o.name = None
-        o.text = ''
-        o.below = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1099:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a1096(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v1097(t, s)
-            if q < 0:
-                break
-            f.append(('levels', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b1087(t, p, f):
-        mark = len(f)
-        p = a1088(t, p, f)
-        if p < 0:
-            return -1
-        p = a1096(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1084(t, p):
-        f = []
-        q = b1087(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1085()
-        o.kind = None
-        o.levels = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1086:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a1083(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v1084(t, s)
-            if q < 0:
-                break
-            f.append(('parameters', v))
-            got += 1
-            p = q
-        return p
-
-def m1113(t, p, f):
-        p = WS(t, p).end()
-        m = R1114(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a1115(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def a1117(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v10(t, s)
-            if q < 0:
-                break
-            f.append(('path', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def m1116(t, p, f):
-        p0 = p
-        while True:
-            q = a1117(t, p, f)
-            if q < 0:
-                break
-            if q == p:
-                break
-            p = q
-        q = p
-        return -1 if q == p0 else q
-
-def v1120(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R1121(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a1119(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v1120(t, s)
-            if q < 0:
-                break
-            f.append(('outcomes', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def m1118(t, p, f):
-        p0 = p
-        while True:
-            q = a1119(t, p, f)
-            if q < 0:
-                break
-            if q == p:
-                break
-            p = q
-        q = p
-        return -1 if q == p0 else q
-
-def b1112(t, p, f):
-        mark = len(f)
-        p = m1113(t, p, f)
-        if p < 0:
-            return -1
-        p = a1115(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m478(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m1116(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m465(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m1118(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1109(t, p):
-        f = []
-        q = b1112(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1110()
-        o.name = None
-        o.path = []
-        o.outcomes = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1111:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a1108(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v1109(t, s)
-            if q < 0:
-                break
-            f.append(('rows', v))
-            got += 1
-            p = q
-        return p
-
-def b1075(t, p, f):
-        mark = len(f)
-        p = m772(t, p, f)
-        if p < 0:
-            return -1
-        p = m1076(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m209(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m1078(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1083(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1108(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m470(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1072(t, p):
-        f = []
-        q = b1075(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1073()
-        o.title = ''
-        o.source = ''
-        o.parameters = []
-        o.rows = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1074:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m1126(t, p, f):
-        p = WS(t, p).end()
-        m = R1127(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a1129(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m1128(t, p, f):
-        q = a1129(t, p, f)
-        return p if q < 0 else q
-
-def a1132(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('source', v))
-        return q
-
-def m1131(t, p, f):
-        mark = len(f)
-        p = m1080(t, p, f)
-        if p < 0:
-            return -1
-        p = a1132(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m1130(t, p, f):
-        q = m1131(t, p, f)
-        return p if q < 0 else q
-
-def a1138(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('top', v))
-        return q
-
-def a1139(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def v1141(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R1142(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a1140(t, p, f):
-        q, v = v1141(t, p)
-        if q < 0:
-            return -1
-        f.append(('level', v))
-        return q
-
-def a1143(t, p, f):
-        q, v = v235(t, p)
-        if q < 0:
-            return -1
-        f.append(('count', v))
-        return q
-
-def m1144(t, p, f):
-        p = WS(t, p).end()
-        m = R1145(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a1146(t, p, f):
-        q, v = v1141(t, p)
-        if q < 0:
-            return -1
-        f.append(('others', v))
-        return q
-
-def b1137(t, p, f):
-        mark = len(f)
-        p = a1138(t, p, f)
-        if p < 0:
-            return -1
-        p = a1139(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m478(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1140(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m337(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1143(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m242(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m1144(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1146(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1134(t, p):
-        f = []
-        q = b1137(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1135()
-        o.top = None
-        o.name = None
-        o.level = None
-        o.count = 0
-        o.others = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1136:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a1133(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v1134(t, s)
-            if q < 0:
-                break
-            f.append(('options', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b1125(t, p, f):
-        mark = len(f)
-        p = m1126(t, p, f)
-        if p < 0:
-            return -1
-        p = m1128(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m209(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m1130(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1133(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m470(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1122(t, p):
-        f = []
-        q = b1125(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1123()
-        o.title = ''
-        o.source = ''
-        o.options = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1124:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m1151(t, p, f):
-        p = WS(t, p).end()
-        m = R1152(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a1153(t, p, f):
-        q, v = v10(t, p)
-        if q < 0:
-            return -1
-        f.append(('name', v))
-        return q
-
-def a1155(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m1154(t, p, f):
-        q = a1155(t, p, f)
-        return p if q < 0 else q
-
-def a1156(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v445(t, s)
-            if q < 0:
-                break
-            f.append(('conditions', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def m1163(t, p, f):
-        p = WS(t, p).end()
-        m = R1164(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def a1165(t, p, f):
-        q, v = v445(t, p)
-        if q < 0:
-            return -1
-        f.append(('ref', v))
-        return q
-
-def m1168(t, p, f):
-        p = WS(t, p).end()
-        m = R1169(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m1170(t, p, f):
-        p = WS(t, p).end()
-        m = R1171(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v1167(t, p):
-        s = WS(t, p).end()
-        q = m1168(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m1170(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a1166(t, p, f):
-        q, v = v1167(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a1172(t, p, f):
-        q, v = v1141(t, p)
-        if q < 0:
-            return -1
-        f.append(('level', v))
-        return q
-
-def a1174(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('text', v))
-        return q
-
-def m1173(t, p, f):
-        q = a1174(t, p, f)
-        return p if q < 0 else q
-
-def b1162(t, p, f):
-        mark = len(f)
-        p = m1163(t, p, f)
-        if p < 0:
-            return -1
-        p = a1165(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1166(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1172(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m1173(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1159(t, p):
-        f = []
-        q = b1162(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1160()
-        o.ref = None
-        o.kind = None
-        o.level = None
-        o.text = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1161:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m1179(t, p, f):
-        p = WS(t, p).end()
-        m = R1180(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m1183(t, p, f):
-        p = WS(t, p).end()
-        m = R1184(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m1185(t, p, f):
-        p = WS(t, p).end()
-        m = R1186(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v1182(t, p):
-        s = WS(t, p).end()
-        q = m1183(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m1185(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a1181(t, p, f):
-        q, v = v1182(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a1187(t, p, f):
-        q, v = v20(t, p)
-        if q < 0:
-            return -1
-        f.append(('text', v))
-        return q
-
-def a1190(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m177(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v445(t, s)
-            if q < 0:
-                break
-            f.append(('evidence', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def m1189(t, p, f):
-        mark = len(f)
-        p = m904(t, p, f)
-        if p < 0:
-            return -1
-        p = a1190(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m1188(t, p, f):
-        q = m1189(t, p, f)
-        return p if q < 0 else q
-
-def b1178(t, p, f):
-        mark = len(f)
-        p = m1179(t, p, f)
-        if p < 0:
-            return -1
-        p = a1181(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1187(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m1188(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1175(t, p):
-        f = []
-        q = b1178(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C1176()
-        o.kind = None
-        o.text = ''
-        o.evidence = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L1177:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def v1158(t, p):
+def v860(t, p):
         s = WS(t, p).end()
         for alt in D11_get(t[s:s + 1], D11_default):
             q, o = alt(t, p)
@@ -8960,11 +7670,11 @@ def v1158(t, p):
                 return q, o
         return -1, None
 
-def a1157(t, p, f):
+def a859(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v1158(t, s)
+            q, v = v860(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
@@ -8972,47 +7682,57 @@ def a1157(t, p, f):
             p = q
         return p
 
-def b1150(t, p, f):
+def b854(t, p, f):
         mark = len(f)
-        p = m1151(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        m = R855(t, p)
+        if m is None:
             return -1
-        p = a1153(t, p, f)
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R8(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('name', (t[s:p])))
+        p = m856(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m1154(t, p, f)
+        p = WS(t, p).end()
+        m = R728(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = a858(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m992(t, p, f)
+        p = WS(t, p).end()
+        if not t.startswith('{', p):
+            del f[mark:]
+            return -1
+        p += 1
+        p = a859(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a1156(t, p, f)
-        if p < 0:
+        p = WS(t, p).end()
+        if not t.startswith('}', p):
             del f[mark:]
             return -1
-        p = m209(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a1157(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m470(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
+        p += 1
         return p
 
-def v1147(t, p):
+def v851(t, p):
         f = []
-        q = b1150(t, p, f)
+        q = b854(t, p, f)
         if q < 0:
             return -1, None
-        o = C1148()
+        o = C852()
         o.name = None
         o.title = ''
         o.conditions = []
@@ -9020,13 +7740,13 @@ def v1147(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L1149:
+            if k in L853:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def v23(t, p):
+def v16(t, p):
         s = WS(t, p).end()
         for alt in D12_get(t[s:s + 1], D12_default):
             q, o = alt(t, p)
@@ -9034,11 +7754,11 @@ def v23(t, p):
                 return q, o
         return -1, None
 
-def a22(t, p, f):
+def a15(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v23(t, s)
+            q, v = v16(t, s)
             if q < 0:
                 break
             f.append(('elements', v))
@@ -9051,11 +7771,11 @@ def b4(t, p, f):
         p = m5(t, p, f)
         if p < 0:
             return -1
-        p = a12(t, p, f)
+        p = a9(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a22(t, p, f)
+        p = a15(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -9079,52 +7799,52 @@ def v1(t, p):
                 setattr(o, k, v)
         return q, o
 
-def m1191(t, p, f):
+def m888(t, p, f):
         p = WS(t, p).end()
         return p if p == len(t) else -1
 
-D0_get = {'(': (v87, ), '-': (v78, ), '0': (v78, ), '1': (v78, ), '2': (v78, ), '3': (v78, ), '4': (v78, ), '5': (v78, ), '6': (v78, ), '7': (v78, ), '8': (v78, ), '9': (v78, ), 'A': (v94, ), 'B': (v94, ), 'C': (v94, ), 'D': (v94, ), 'E': (v94, ), 'F': (v94, ), 'G': (v94, ), 'H': (v94, ), 'I': (v94, ), 'J': (v94, ), 'K': (v94, ), 'L': (v94, ), 'M': (v94, ), 'N': (v94, ), 'O': (v94, ), 'P': (v94, ), 'Q': (v94, ), 'R': (v94, ), 'S': (v94, ), 'T': (v94, ), 'U': (v94, ), 'V': (v94, ), 'W': (v94, ), 'X': (v94, ), 'Y': (v94, ), 'Z': (v94, ), '_': (v94, ), 'a': (v94, ), 'b': (v94, ), 'c': (v94, ), 'd': (v94, ), 'e': (v94, ), 'f': (v94, ), 'g': (v94, ), 'h': (v94, ), 'i': (v94, ), 'j': (v94, ), 'k': (v94, ), 'l': (v94, ), 'm': (v94, ), 'n': (v94, ), 'o': (v94, ), 'p': (v94, ), 'q': (v94, ), 'r': (v94, ), 's': (v94, ), 't': (v94, ), 'u': (v94, ), 'v': (v94, ), 'w': (v94, ), 'x': (v94, ), 'y': (v94, ), 'z': (v94, )}.get
+D0_get = {'(': (v62, ), '-': (v55, ), '0': (v55, ), '1': (v55, ), '2': (v55, ), '3': (v55, ), '4': (v55, ), '5': (v55, ), '6': (v55, ), '7': (v55, ), '8': (v55, ), '9': (v55, ), 'A': (v66, ), 'B': (v66, ), 'C': (v66, ), 'D': (v66, ), 'E': (v66, ), 'F': (v66, ), 'G': (v66, ), 'H': (v66, ), 'I': (v66, ), 'J': (v66, ), 'K': (v66, ), 'L': (v66, ), 'M': (v66, ), 'N': (v66, ), 'O': (v66, ), 'P': (v66, ), 'Q': (v66, ), 'R': (v66, ), 'S': (v66, ), 'T': (v66, ), 'U': (v66, ), 'V': (v66, ), 'W': (v66, ), 'X': (v66, ), 'Y': (v66, ), 'Z': (v66, ), '_': (v66, ), 'a': (v66, ), 'b': (v66, ), 'c': (v66, ), 'd': (v66, ), 'e': (v66, ), 'f': (v66, ), 'g': (v66, ), 'h': (v66, ), 'i': (v66, ), 'j': (v66, ), 'k': (v66, ), 'l': (v66, ), 'm': (v66, ), 'n': (v66, ), 'o': (v66, ), 'p': (v66, ), 'q': (v66, ), 'r': (v66, ), 's': (v66, ), 't': (v66, ), 'u': (v66, ), 'v': (v66, ), 'w': (v66, ), 'x': (v66, ), 'y': (v66, ), 'z': (v66, )}.get
 D0_default = ()
 
-D1_get = {'(': (v244, ), '+': (v230, ), '-': (v230, ), '0': (v230, ), '1': (v230, ), '2': (v230, ), '3': (v230, ), '4': (v230, ), '5': (v230, ), '6': (v230, ), '7': (v230, ), '8': (v230, ), '9': (v230, ), 'A': (v249, ), 'B': (v249, ), 'C': (v249, ), 'D': (v249, ), 'E': (v249, ), 'F': (v249, ), 'G': (v249, ), 'H': (v249, ), 'I': (v249, ), 'J': (v249, ), 'K': (v249, ), 'L': (v249, ), 'M': (v249, ), 'N': (v249, ), 'O': (v249, ), 'P': (v249, ), 'Q': (v249, ), 'R': (v249, ), 'S': (v249, ), 'T': (v249, ), 'U': (v249, ), 'V': (v249, ), 'W': (v249, ), 'X': (v249, ), 'Y': (v249, ), 'Z': (v249, ), '_': (v249, ), 'a': (v249, ), 'b': (v249, ), 'c': (v249, ), 'd': (v249, ), 'e': (v249, ), 'f': (v249, ), 'g': (v249, ), 'h': (v249, ), 'i': (v249, ), 'j': (v249, ), 'k': (v249, ), 'l': (v249, ), 'm': (v249, ), 'n': (v249, ), 'o': (v249, ), 'p': (v249, ), 'q': (v249, ), 'r': (v249, ), 's': (v249, ), 't': (v249, ), 'u': (v249, ), 'v': (v249, ), 'w': (v249, ), 'x': (v249, ), 'y': (v249, ), 'z': (v249, )}.get
+D1_get = {'(': (v174, ), '+': (v164, ), '-': (v164, ), '0': (v164, ), '1': (v164, ), '2': (v164, ), '3': (v164, ), '4': (v164, ), '5': (v164, ), '6': (v164, ), '7': (v164, ), '8': (v164, ), '9': (v164, ), 'A': (v178, ), 'B': (v178, ), 'C': (v178, ), 'D': (v178, ), 'E': (v178, ), 'F': (v178, ), 'G': (v178, ), 'H': (v178, ), 'I': (v178, ), 'J': (v178, ), 'K': (v178, ), 'L': (v178, ), 'M': (v178, ), 'N': (v178, ), 'O': (v178, ), 'P': (v178, ), 'Q': (v178, ), 'R': (v178, ), 'S': (v178, ), 'T': (v178, ), 'U': (v178, ), 'V': (v178, ), 'W': (v178, ), 'X': (v178, ), 'Y': (v178, ), 'Z': (v178, ), '_': (v178, ), 'a': (v178, ), 'b': (v178, ), 'c': (v178, ), 'd': (v178, ), 'e': (v178, ), 'f': (v178, ), 'g': (v178, ), 'h': (v178, ), 'i': (v178, ), 'j': (v178, ), 'k': (v178, ), 'l': (v178, ), 'm': (v178, ), 'n': (v178, ), 'o': (v178, ), 'p': (v178, ), 'q': (v178, ), 'r': (v178, ), 's': (v178, ), 't': (v178, ), 'u': (v178, ), 'v': (v178, ), 'w': (v178, ), 'x': (v178, ), 'y': (v178, ), 'z': (v178, )}.get
 D1_default = ()
 
-D2_get = {'p': (v309, ), 'r': (v293, )}.get
+D2_get = {'p': (v225, ), 'r': (v215, )}.get
 D2_default = ()
 
-D3_get = {'"': (v322, ), "'": (v322, ), 'a': (v356, ), 'd': (v341, ), 'e': (v327, ), 'm': (v402, ), 'p': (v378, ), 'r': (v424, ), 's': (v348, v371, ), 'u': (v118, ), 'w': (v409, )}.get
+D3_get = {'"': (v236, ), "'": (v236, ), 'a': (v256, ), 'd': (v248, ), 'e': (v239, ), 'm': (v284, ), 'p': (v267, ), 'r': (v299, ), 's': (v252, v263, ), 'u': (v87, ), 'w': (v289, )}.get
 D3_default = ()
 
-D4_get = {'-': (v589, ), '0': (v589, ), '1': (v589, ), '2': (v589, ), '3': (v589, ), '4': (v589, ), '5': (v589, ), '6': (v589, ), '7': (v589, ), '8': (v589, ), '9': (v589, ), 'A': (v601, ), 'B': (v601, ), 'C': (v601, ), 'D': (v601, ), 'E': (v601, ), 'F': (v601, ), 'G': (v601, ), 'H': (v601, ), 'I': (v601, ), 'J': (v601, ), 'K': (v601, ), 'L': (v601, ), 'M': (v601, ), 'N': (v601, ), 'O': (v601, ), 'P': (v601, ), 'Q': (v601, ), 'R': (v601, ), 'S': (v601, ), 'T': (v601, ), 'U': (v601, ), 'V': (v601, ), 'W': (v601, ), 'X': (v601, ), 'Y': (v601, ), 'Z': (v601, ), '_': (v601, ), 'a': (v601, ), 'b': (v601, ), 'c': (v601, ), 'd': (v601, ), 'e': (v601, ), 'f': (v601, ), 'g': (v601, ), 'h': (v601, ), 'i': (v601, ), 'j': (v601, ), 'k': (v601, ), 'l': (v601, ), 'm': (v601, ), 'n': (v601, ), 'o': (v601, ), 'p': (v601, ), 'q': (v601, ), 'r': (v601, ), 's': (v601, ), 't': (v601, ), 'u': (v601, ), 'v': (v601, ), 'w': (v601, ), 'x': (v601, ), 'y': (v601, ), 'z': (v601, )}.get
+D4_get = {'-': (v423, ), '0': (v423, ), '1': (v423, ), '2': (v423, ), '3': (v423, ), '4': (v423, ), '5': (v423, ), '6': (v423, ), '7': (v423, ), '8': (v423, ), '9': (v423, ), 'A': (v427, ), 'B': (v427, ), 'C': (v427, ), 'D': (v427, ), 'E': (v427, ), 'F': (v427, ), 'G': (v427, ), 'H': (v427, ), 'I': (v427, ), 'J': (v427, ), 'K': (v427, ), 'L': (v427, ), 'M': (v427, ), 'N': (v427, ), 'O': (v427, ), 'P': (v427, ), 'Q': (v427, ), 'R': (v427, ), 'S': (v427, ), 'T': (v427, ), 'U': (v427, ), 'V': (v427, ), 'W': (v427, ), 'X': (v427, ), 'Y': (v427, ), 'Z': (v427, ), '_': (v427, ), 'a': (v427, ), 'b': (v427, ), 'c': (v427, ), 'd': (v427, ), 'e': (v427, ), 'f': (v427, ), 'g': (v427, ), 'h': (v427, ), 'i': (v427, ), 'j': (v427, ), 'k': (v427, ), 'l': (v427, ), 'm': (v427, ), 'n': (v427, ), 'o': (v427, ), 'p': (v427, ), 'q': (v427, ), 'r': (v427, ), 's': (v427, ), 't': (v427, ), 'u': (v427, ), 'v': (v427, ), 'w': (v427, ), 'x': (v427, ), 'y': (v427, ), 'z': (v427, )}.get
 D4_default = ()
 
-D5_get = {'A': (v212, ), 'B': (v212, ), 'C': (v212, ), 'D': (v212, ), 'E': (v212, ), 'F': (v212, ), 'G': (v212, ), 'H': (v212, ), 'I': (v212, ), 'J': (v212, ), 'K': (v212, ), 'L': (v212, ), 'M': (v212, ), 'N': (v212, ), 'O': (v212, ), 'P': (v212, ), 'Q': (v212, ), 'R': (v212, ), 'S': (v212, ), 'T': (v212, ), 'U': (v212, ), 'V': (v212, ), 'W': (v212, ), 'X': (v212, ), 'Y': (v212, ), 'Z': (v212, ), '_': (v212, ), 'a': (v212, v647, ), 'b': (v212, ), 'c': (v212, v489, v607, ), 'd': (v212, v509, ), 'e': (v212, v633, ), 'f': (v212, v280, ), 'g': (v212, ), 'h': (v212, ), 'i': (v212, v264, ), 'j': (v212, ), 'k': (v212, ), 'l': (v212, ), 'm': (v212, v431, v497, v553, v24, ), 'n': (v212, ), 'o': (v212, v264, v571, ), 'p': (v212, v458, v471, v482, ), 'q': (v212, ), 'r': (v212, ), 's': (v212, v640, ), 't': (v212, v280, ), 'u': (v212, ), 'v': (v212, ), 'w': (v212, ), 'x': (v212, ), 'y': (v212, ), 'z': (v212, )}.get
+D5_get = {'A': (v149, ), 'B': (v149, ), 'C': (v149, ), 'D': (v149, ), 'E': (v149, ), 'F': (v149, ), 'G': (v149, ), 'H': (v149, ), 'I': (v149, ), 'J': (v149, ), 'K': (v149, ), 'L': (v149, ), 'M': (v149, ), 'N': (v149, ), 'O': (v149, ), 'P': (v149, ), 'Q': (v149, ), 'R': (v149, ), 'S': (v149, ), 'T': (v149, ), 'U': (v149, ), 'V': (v149, ), 'W': (v149, ), 'X': (v149, ), 'Y': (v149, ), 'Z': (v149, ), '_': (v149, ), 'a': (v149, v464, ), 'b': (v149, ), 'c': (v149, v348, v433, ), 'd': (v149, v361, ), 'e': (v149, v456, ), 'f': (v149, v203, ), 'g': (v149, ), 'h': (v149, ), 'i': (v149, v189, ), 'j': (v149, ), 'k': (v149, ), 'l': (v149, ), 'm': (v149, v306, v354, v393, v17, ), 'n': (v149, ), 'o': (v149, v189, v408, ), 'p': (v149, v326, v335, v342, ), 'q': (v149, ), 'r': (v149, ), 's': (v149, v460, ), 't': (v149, v203, ), 'u': (v149, ), 'v': (v149, ), 'w': (v149, ), 'x': (v149, ), 'y': (v149, ), 'z': (v149, )}.get
 D5_default = ()
 
-D6_get = {'"': (v322, ), "'": (v322, ), 'a': (v698, v719, ), 'c': (v691, ), 'e': (v686, ), 'f': (v800, ), 'l': (v743, ), 'm': (v24, ), 'p': (v778, v793, ), 'r': (v768, v783, ), 's': (v672, v679, v714, ), 'w': (v707, )}.get
+D6_get = {'"': (v236, ), "'": (v236, ), 'a': (v499, v513, ), 'c': (v495, ), 'e': (v492, ), 'f': (v571, ), 'l': (v529, ), 'm': (v17, ), 'p': (v556, v565, ), 'r': (v547, v559, ), 's': (v484, v488, v509, ), 'w': (v504, )}.get
 D6_default = ()
 
-D7_get = {'"': (v322, ), "'": (v322, ), 'a': (v698, ), 'd': (v855, ), 'f': (v836, ), 's': (v829, v867, ), 't': (v843, )}.get
+D7_get = {'"': (v236, ), "'": (v236, ), 'a': (v499, ), 'd': (v613, ), 'f': (v599, ), 's': (v595, v624, ), 't': (v604, )}.get
 D7_default = ()
 
-D8_get = {'a': (v892, v698, ), 'r': (v887, )}.get
+D8_get = {'a': (v644, v499, ), 'r': (v639, )}.get
 D8_default = ()
 
-D9_get = {'a': (v932, ), 'c': (v942, ), 's': (v925, ), 'v': (v918, )}.get
+D9_get = {'a': (v679, ), 'c': (v685, ), 's': (v673, ), 'v': (v667, )}.get
 D9_default = ()
 
-D10_get = {'a': (v1028, ), 'e': (v1009, ), 'f': (v988, ), 'i': (v995, ), 'm': (v1021, ), 'r': (v1014, ), 's': (v983, ), 'u': (v1002, )}.get
+D10_get = {'a': (v755, ), 'e': (v740, ), 'f': (v724, ), 'i': (v730, ), 'm': (v751, ), 'r': (v745, ), 's': (v719, ), 'u': (v736, )}.get
 D10_default = ()
 
-D11_get = {'i': (v1175, ), 'm': (v1159, )}.get
+D11_get = {'i': (v874, ), 'm': (v861, )}.get
 D11_default = ()
 
-D12_get = {'a': (v949, ), 'c': (v194, ), 'd': (v180, v1122, ), 'e': (v900, ), 'f': (v48, v1147, ), 'h': (v661, ), 'm': (v24, v194, ), 'p': (v58, v1035, ), 'r': (v874, v1055, v1072, ), 's': (v41, v194, v807, )}.get
+D12_get = {'a': (v689, ), 'c': (v133, ), 'd': (v124, v836, ), 'e': (v651, ), 'f': (v31, v851, ), 'h': (v475, ), 'm': (v17, v133, ), 'p': (v39, v761, ), 'r': (v628, v778, v793, ), 's': (v27, v133, v575, )}.get
 D12_default = ()
 
 
 def parse(t):
     q, obj = v1(t, 0)
-    if q < 0 or m1191(t, q, None) < 0:
+    if q < 0 or m888(t, q, None) < 0:
         return None
     return obj
