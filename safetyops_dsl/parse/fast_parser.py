@@ -110,8 +110,10 @@ def _op_first(op: Any, arg: Any) -> tuple[First, bool]:
 
 # -- the generator ------------------------------------------------------------------------------------------
 class _Gen:
-    def __init__(self, mm: Any):
+    def __init__(self, mm: Any, ws_rx: str, ws_flags: int):
         self.mm = mm
+        self.ws_rx = ws_rx
+        self.ws_flags = ws_flags
         self.lines: list[str] = []
         self.names: dict[Any, str] = {}  # expression key -> function name
         self.consts: dict[str, str] = {}  # global name -> Python expression of its value
@@ -292,20 +294,59 @@ class _Gen:
             ncls = getattr(n, "_tx_class", None)
             if ncls is None or ncls._tx_type not in ("common", "abstract"):
                 raise Unsupported(f"abstract rule {e.rule_name} has a non-rule alternative")
-            alts.append((self.value(n), self.first(n)))
-        chars = sorted(set().union(*(f for _v, (f, _n) in alts if f is not None)))
-        # an alternative stays in the row of a character unless its FIRST set proves it cannot start there
-        rows = {c: "(" + "".join(f"{v}, " for v, (f, nl) in alts if nl or f is None or c in f) + ")" for c in chars}
-        default = "(" + "".join(f"{v}, " for v, (f, nl) in alts if nl or f is None) + ")"
+            alts.append((self.value(n), self.first(n), self._guard(n)))
+        chars = sorted(set().union(*(f for _v, (f, _n), _g in alts if f is not None)))
+
+        def row(c: str | None) -> str:
+            # an alternative stays in the row of a character unless its FIRST set proves it cannot start there
+            return "(" + "".join(f"({g}, {v}), " for v, (f, nl), g in alts
+                                 if nl or f is None or (c is not None and c in f)) + ")"
+
+        rows = {c: row(c) for c in chars}
+        default = row(None)
         table = f"D{len(self.tables)}"
         self.tables.append(f"{table}_get = {{{', '.join(f'{c!r}: {r}' for c, r in rows.items())}}}.get\n"
                            f"{table}_default = {default}\n")
         self.emit(
             f"def {name}(t, p):\n        s = WS(t, p).end()\n"
-            f"        for alt in {table}_get(t[s:s + 1], {table}_default):\n"
+            f"        for guard, alt in {table}_get(t[s:s + 1], {table}_default):\n"
+            f"            if guard is not None and guard(t, s) is None:\n                continue\n"
             f"            q, o = alt(t, p)\n            if q >= 0:\n                return q, o\n"
             f"        return -1, None\n"
         )
+
+    def _guard(self, n: Any) -> str:
+        """A regex that matches wherever alternative `n` can start, for an alternative that starts with a named
+        token and more terminals (`target=Path '<-' ...`): the terminals with the whitespace between, each an
+        atomic group (a terminal never gives back what it matched, so the regex is exact). Where it does not
+        match, the alternative is skipped without building anything: `Rule`, tried first at every member and
+        failing at its second token, was a tenth of a parse. "None" where there is no such prefix."""
+        if getattr(n, "_tx_class", None) is None or n._tx_class._tx_type != "common" or type(n).__name__ != "Sequence":
+            return "None"
+        parts: list[str] = []
+        flags = {self.ws_flags}
+        for item in n.nodes:
+            term = item if self._inline_terminal(item) else item.nodes[0] if self._inline_assignment(item) else None
+            if term is None:
+                break
+            if type(term).__name__ == "StrMatch":
+                parts.append(re.escape(term.to_match))
+            elif re.search(r"\\[1-9]|\(\?P[=<]|\(\?[a-zA-Z]", term.regex.pattern):
+                break  # back-references, named groups, inline flags: not embedded in another pattern
+            else:
+                parts.append(term.regex.pattern)
+                flags.add(int(term.regex.flags))
+        if len(parts) < 2 or len(flags) != 1:
+            return "None"
+        first = n.nodes[0] if self._inline_terminal(n.nodes[0]) else n.nodes[0].nodes[0]
+        if type(first).__name__ != "RegExMatch" or not first.rule_name:
+            return "None"  # a keyword first: its own match fails as fast, and a guard would only slow a success
+        pattern = f"(?>{parts[0]})" + "".join(f"(?>{self.ws_rx})(?>{part})" for part in parts[1:])
+        re.compile(pattern, flags.pop())  # raises on a pattern that cannot be embedded (then generate nothing)
+        source = f"re.compile({pattern!r}, {self.ws_flags}).match"
+        if source not in self.regexes:
+            self.regexes[source] = self.const("G", source)
+        return self.regexes[source]
 
     def _common(self, e: Any, name: str, mcls: Any) -> None:
         cname = mcls.__name__
@@ -468,7 +509,7 @@ def generate_source(mm: Any, grammar: str) -> str:
     # whitespace, then comments each followed by whitespace, as Match.parse and _parse_comments do
     ws_rx = f"[{ws_chars}]*" + (f"(?:(?:{comment.regex.pattern})[{ws_chars}]*)*" if comment is not None else "")
     ws_flags = int(comment.regex.flags) if comment is not None else 0
-    gen = _Gen(mm)
+    gen = _Gen(mm, ws_rx, ws_flags)
     root = gen.value(model.nodes[0])
     eof = gen.match(model.nodes[1])
     consts = "".join(f"{name} = {value}\n" for name, value in gen.consts.items())

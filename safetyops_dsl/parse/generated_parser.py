@@ -78,271 +78,274 @@ C165 = _node_class('KofN', ('k', 'operands', '_tx_position', '_tx_position_end')
 L166 = frozenset(['operands'])
 R168 = re.compile('[-+]?[0-9]+', 40).match
 R169 = re.compile('of\\b', 40).match
-C175 = _node_class('Group', ('expr', '_tx_position', '_tx_position_end'))
-C179 = _node_class('Ref', ('path', '_tx_position', '_tx_position_end'))
-R183 = re.compile('and\\b', 40).match
-R187 = re.compile('or\\b', 40).match
-C190 = _node_class('Port', ('direction', 'names', '_tx_position', '_tx_position_end'))
-L191 = frozenset(['names'])
-R196 = re.compile('in\\b', 40).match
-R198 = re.compile('out\\b', 40).match
-C201 = _node_class('PortName', ('name', '_tx_position', '_tx_position_end'))
-C204 = _node_class('FailureMode', ('kind', 'name', 'quantity', 'attrs', '_tx_position', '_tx_position_end'))
-L205 = frozenset(['attrs'])
-R210 = re.compile('failure\\b', 40).match
-R212 = re.compile('trigger\\b', 40).match
-C216 = _node_class('RateQuantity', ('value', 'unit', 'expr', '_tx_position', '_tx_position_end'))
-R218 = re.compile('rate\\b', 40).match
-R221 = re.compile('(FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(]))', 40).match
-R223 = re.compile('(?!-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?[ \\t]+(?!(FIT|per|ms|min|s|h|d|y)(?![A-Za-z0-9_]))[A-Za-z_])', 40).match
-C226 = _node_class('ProbabilityQuantity', ('value', 'expr', '_tx_position', '_tx_position_end'))
-R228 = re.compile('probability\\b', 40).match
-R232 = re.compile('-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?(?![0-9A-Za-z_.])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(]))', 40).match
-C237 = _node_class('Text', ('text', '_tx_position', '_tx_position_end'))
-C240 = _node_class('Exposure', ('time', 'missions', '_tx_position', '_tx_position_end'))
-R242 = re.compile('exposure\\b', 40).match
-R246 = re.compile('x\\b', 40).match
-R247 = re.compile('mission\\b', 40).match
-C249 = _node_class('Distribution', ('name', '_tx_position', '_tx_position_end'))
-R251 = re.compile('distribution\\b', 40).match
-C253 = _node_class('SafeFraction', ('value', '_tx_position', '_tx_position_end'))
-R255 = re.compile('safe\\b', 40).match
-C257 = _node_class('Aiag', ('severity', 'occurrence', 'detection', '_tx_position', '_tx_position_end'))
-R259 = re.compile('aiag\\b', 40).match
-R260 = re.compile('severity\\b', 40).match
-R261 = re.compile('occurrence\\b', 40).match
-R262 = re.compile('detection\\b', 40).match
-C264 = _node_class('Systematic', ('keyword', '_tx_position', '_tx_position_end'))
-R266 = re.compile('systematic\\b', 40).match
-C268 = _node_class('ProofTest', ('interval', 'first', 'duration', 'coverage', '_tx_position', '_tx_position_end'))
-R270 = re.compile('proof_test\\b', 40).match
-R271 = re.compile('every\\b', 40).match
-R275 = re.compile('first\\b', 40).match
-R279 = re.compile('lasting\\b', 40).match
-R283 = re.compile('coverage\\b', 40).match
-C285 = _node_class('Repair', ('time', '_tx_position', '_tx_position_end'))
-R287 = re.compile('mttr\\b', 40).match
-C290 = _node_class('TriggerWhere', ('conditions', '_tx_position', '_tx_position_end'))
-L291 = frozenset(['conditions'])
-R293 = re.compile('where\\b', 40).match
-C296 = _node_class('SliceCondition', ('attribute', 'value', '_tx_position', '_tx_position_end'))
-C300 = _node_class('Reveals', ('modes', '_tx_position', '_tx_position_end'))
-L301 = frozenset(['modes'])
-R303 = re.compile('reveals\\b', 40).match
-C307 = _node_class('Mechanism', ('kind', 'name', 'covers', 'coverage', 'latent', 'description', '_tx_position', '_tx_position_end'))
-L308 = frozenset(['covers'])
-R313 = re.compile('mechanism\\b', 40).match
-R315 = re.compile('monitor\\b', 40).match
-R316 = re.compile('covers\\b', 40).match
-C319 = _node_class('RefName', ('name', '_tx_position', '_tx_position_end'))
-R323 = re.compile('latent\\b', 40).match
-C327 = _node_class('Propagate', ('source', 'target', 'deviations', '_tx_position', '_tx_position_end'))
-L328 = frozenset(['deviations'])
-R330 = re.compile('propagate\\b', 40).match
-C336 = _node_class('Part', ('name', 'type', 'description', '_tx_position', '_tx_position_end'))
-R338 = re.compile('part\\b', 40).match
-C343 = _node_class('Parts', ('types', '_tx_position', '_tx_position_end'))
-L344 = frozenset(['types'])
-R346 = re.compile('parts\\b', 40).match
-C349 = _node_class('Connect', ('source', 'target', '_tx_position', '_tx_position_end'))
-R351 = re.compile('connect\\b', 40).match
-C355 = _node_class('MLModel', ('identity', 'version', '_tx_position', '_tx_position_end'))
-R357 = re.compile('model\\b', 40).match
-R360 = re.compile('version\\b', 40).match
-C362 = _node_class('Dataset', ('role', 'identity', 'sha256', 'dvc', 'out', 'coverage', '_tx_position', '_tx_position_end'))
-R364 = re.compile('dataset\\b', 40).match
-R368 = re.compile('train\\b', 40).match
-R370 = re.compile('validation\\b', 40).match
-R372 = re.compile('verification\\b', 40).match
-R374 = re.compile('verify\\b', 40).match
-R376 = re.compile('test\\b', 40).match
-R380 = re.compile('sha256\\b', 40).match
-R382 = re.compile('dvc\\b', 40).match
-C388 = _node_class('DatasetCoverage', ('manifest', 'min_samples', '_tx_position', '_tx_position_end'))
-R392 = re.compile('min\\b', 40).match
-C394 = _node_class('Metric', ('name', 'op', 'threshold', 'slice', '_tx_position', '_tx_position_end'))
-L395 = frozenset(['slice'])
-R397 = re.compile('metric\\b', 40).match
-C409 = _node_class('Odd', ('text', 'attributes', '_tx_position', '_tx_position_end'))
-L410 = frozenset(['attributes'])
-R412 = re.compile('odd\\b', 40).match
-C419 = _node_class('OddAttribute', ('name', 'spec', '_tx_position', '_tx_position_end'))
-C424 = _node_class('OddRange', ('low', 'high', 'unit', 'domain_low', 'domain_high', '_tx_position', '_tx_position_end'))
-R426 = re.compile('(km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_])', 40).match
-C428 = _node_class('OddValues', ('values', 'domain', '_tx_position', '_tx_position_end'))
-L429 = frozenset(['domain', 'values'])
-C434 = _node_class('Ccf', ('name', 'members', 'model', 'factors', 'description', '_tx_position', '_tx_position_end'))
-L435 = frozenset(['factors', 'members'])
-R437 = re.compile('ccf\\b', 40).match
-R443 = re.compile('mgl\\b', 40).match
-R446 = re.compile('phi\\b', 40).match
-C449 = _node_class('CcfFactor', ('value', 'percent', '_tx_position', '_tx_position_end'))
-C457 = _node_class('ElementType', ('value', '_tx_position', '_tx_position_end'))
-R459 = re.compile('element_type\\b', 40).match
-C461 = _node_class('SystematicCapability', ('value', '_tx_position', '_tx_position_end'))
-R463 = re.compile('systematic_capability\\b', 40).match
-C465 = _node_class('Assume', ('target', 'quantity', 'outside', 'description', '_tx_position', '_tx_position_end'))
-R467 = re.compile('assume\\b', 40).match
-R472 = re.compile('outside\\b', 40).match
-C476 = _node_class('Hazard', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
-L477 = frozenset(['attrs'])
-R479 = re.compile('hazard\\b', 40).match
-C485 = _node_class('Situation', ('text', '_tx_position', '_tx_position_end'))
-R487 = re.compile('situation\\b', 40).match
-C489 = _node_class('Severity', ('value', '_tx_position', '_tx_position_end'))
-R491 = re.compile('[A-Za-z][A-Za-z0-9_]*', 40).match
-C493 = _node_class('ExposureClass', ('value', '_tx_position', '_tx_position_end'))
-C496 = _node_class('Controllability', ('value', '_tx_position', '_tx_position_end'))
-R498 = re.compile('controllability\\b', 40).match
-C500 = _node_class('AsilAttr', ('value', '_tx_position', '_tx_position_end'))
-R502 = re.compile('asil\\b', 40).match
-R503 = re.compile('(QM|[A-D])(\\((QM|[A-D])\\))?(?![A-Za-z0-9_])', 40).match
-C505 = _node_class('When', ('expr', '_tx_position', '_tx_position_end'))
-R507 = re.compile('when\\b', 40).match
-C510 = _node_class('SystemRef', ('ref', '_tx_position', '_tx_position_end'))
-C514 = _node_class('Acceptance', ('rate', 'unit', 'confidence', 'exposure_key', 'failures_key', '_tx_position', '_tx_position_end'))
-R516 = re.compile('acceptance\\b', 40).match
-R520 = re.compile('per\\s+(hour|h|km|scenario)(?![A-Za-z0-9_])', 40).match
-R523 = re.compile('confidence\\b', 40).match
-R528 = re.compile('failures\\b', 40).match
-C530 = _node_class('Lopa', ('demand', 'ipls', 'tolerable', '_tx_position', '_tx_position_end'))
-L531 = frozenset(['ipls'])
-R533 = re.compile('lopa\\b', 40).match
-R534 = re.compile('demand\\b', 40).match
-C537 = _node_class('Frequency', ('value', 'unit', '_tx_position', '_tx_position_end'))
-R539 = re.compile('per\\b', 40).match
-R542 = re.compile('ipl\\b', 40).match
-R545 = re.compile('tolerable\\b', 40).match
-C548 = _node_class('RiskGraphClasses', ('classes', 'demand', '_tx_position', '_tx_position_end'))
-L549 = frozenset(['classes'])
-R551 = re.compile('risk_graph\\b', 40).match
-C557 = _node_class('HazardProbability', ('value', '_tx_position', '_tx_position_end'))
-C560 = _node_class('Residual', ('severity', 'probability', '_tx_position', '_tx_position_end'))
-R562 = re.compile('residual\\b', 40).match
-C566 = _node_class('FlightPhase', ('phases', '_tx_position', '_tx_position_end'))
-L567 = frozenset(['phases'])
-R569 = re.compile('phase\\b', 40).match
-C572 = _node_class('AircraftFunction', ('text', '_tx_position', '_tx_position_end'))
-R574 = re.compile('function\\b', 40).match
-C576 = _node_class('SafetyGoal', ('kind', 'name', 'title', 'hazards', 'attrs', '_tx_position', '_tx_position_end'))
-L577 = frozenset(['attrs', 'hazards'])
-R582 = re.compile('safety_goal\\b', 40).match
-R584 = re.compile('safety_function\\b', 40).match
-R589 = re.compile('mitigates\\b', 40).match
-C596 = _node_class('SafeState', ('text', '_tx_position', '_tx_position_end'))
-R598 = re.compile('safe_state\\b', 40).match
-C600 = _node_class('Ftti', ('time', '_tx_position', '_tx_position_end'))
-R602 = re.compile('ftti\\b', 40).match
-C605 = _node_class('Target', ('value', '_tx_position', '_tx_position_end'))
-R607 = re.compile('target\\b', 40).match
-R610 = re.compile('h\\b', 40).match
-R612 = re.compile('hour\\b', 40).match
-C614 = _node_class('Demand', ('mode', '_tx_position', '_tx_position_end'))
-R619 = re.compile('low\\b', 40).match
-R621 = re.compile('high\\b', 40).match
-R623 = re.compile('continuous\\b', 40).match
-C625 = _node_class('SilAttr', ('value', '_tx_position', '_tx_position_end'))
-R627 = re.compile('sil\\b', 40).match
-C629 = _node_class('Requirement', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
-L630 = frozenset(['attrs'])
-R632 = re.compile('requirement\\b', 40).match
-C640 = _node_class('Refines', ('refs', '_tx_position', '_tx_position_end'))
-L641 = frozenset(['refs'])
-C645 = _node_class('Allocation', ('refs', '_tx_position', '_tx_position_end'))
-L646 = frozenset(['refs'])
-R648 = re.compile('allocated_to\\b', 40).match
-C652 = _node_class('Evidence', ('name', 'kind', 'source', 'attrs', '_tx_position', '_tx_position_end'))
-L653 = frozenset(['attrs'])
-R655 = re.compile('evidence\\b', 40).match
-R659 = re.compile('analysis\\b', 40).match
-R661 = re.compile('review\\b', 40).match
-R664 = re.compile('inspection\\b', 40).match
-C668 = _node_class('Verifies', ('refs', '_tx_position', '_tx_position_end'))
-L669 = frozenset(['refs'])
-R671 = re.compile('verifies\\b', 40).match
-C674 = _node_class('Supports', ('refs', '_tx_position', '_tx_position_end'))
-L675 = frozenset(['refs'])
-R677 = re.compile('supports\\b', 40).match
-C680 = _node_class('Artifact', ('path', 'sha256', '_tx_position', '_tx_position_end'))
-R682 = re.compile('artifact\\b', 40).match
-C686 = _node_class('Commit', ('id', '_tx_position', '_tx_position_end'))
-R688 = re.compile('commit\\b', 40).match
-C690 = _node_class('Argument', ('name', 'title', 'nodes', '_tx_position', '_tx_position_end'))
-L691 = frozenset(['nodes'])
-R693 = re.compile('argument\\b', 40).match
-C698 = _node_class('GsnNode', ('kind', 'name', 'text', 'attrs', '_tx_position', '_tx_position_end'))
-L699 = frozenset(['attrs'])
-R704 = re.compile('goal\\b', 40).match
-R706 = re.compile('strategy\\b', 40).match
-R708 = re.compile('solution\\b', 40).match
-R710 = re.compile('context\\b', 40).match
-R712 = re.compile('assumption\\b', 40).match
-R714 = re.compile('justification\\b', 40).match
-R716 = re.compile('away_goal\\b', 40).match
-C720 = _node_class('GsnSupports', ('refs', '_tx_position', '_tx_position_end'))
-L721 = frozenset(['refs'])
-C725 = _node_class('GsnFor', ('refs', '_tx_position', '_tx_position_end'))
-L726 = frozenset(['refs'])
-R728 = re.compile('for\\b', 40).match
-C731 = _node_class('GsnContext', ('refs', '_tx_position', '_tx_position_end'))
-L732 = frozenset(['refs'])
-R734 = re.compile('in_context_of\\b', 40).match
-C737 = _node_class('GsnUndeveloped', ('flag', '_tx_position', '_tx_position_end'))
-R739 = re.compile('undeveloped\\b', 40).match
-C741 = _node_class('GsnEvidence', ('refs', '_tx_position', '_tx_position_end'))
-L742 = frozenset(['refs'])
-C746 = _node_class('GsnRefers', ('refs', '_tx_position', '_tx_position_end'))
-L747 = frozenset(['refs'])
-R749 = re.compile('refers\\b', 40).match
-C752 = _node_class('GsnModule', ('name', '_tx_position', '_tx_position_end'))
-R754 = re.compile('module\\b', 40).match
-C756 = _node_class('GsnAttach', ('refs', '_tx_position', '_tx_position_end'))
-L757 = frozenset(['refs'])
-R759 = re.compile('attach_to\\b', 40).match
-C762 = _node_class('Policy', ('rules', '_tx_position', '_tx_position_end'))
-L763 = frozenset(['rules'])
-R765 = re.compile('policy\\b', 40).match
-C768 = _node_class('PolicyRule', ('mode', 'rule', 'reason', '_tx_position', '_tx_position_end'))
-R773 = re.compile('require\\b', 40).match
-R775 = re.compile('waive\\b', 40).match
-C779 = _node_class('RiskMatrix', ('severities', 'probabilities', 'rows', '_tx_position', '_tx_position_end'))
-L780 = frozenset(['probabilities', 'rows', 'severities'])
-R782 = re.compile('risk_matrix\\b', 40).match
-C787 = _node_class('RiskRow', ('level', 'zones', '_tx_position', '_tx_position_end'))
-L788 = frozenset(['zones'])
-R792 = re.compile('(A|R|U)(?![A-Za-z0-9_])', 40).match
-C794 = _node_class('RiskGraph', ('title', 'source', 'parameters', 'rows', '_tx_position', '_tx_position_end'))
-L795 = frozenset(['parameters', 'rows'])
-R801 = re.compile('source\\b', 40).match
-C804 = _node_class('RiskGraphParameter', ('kind', 'levels', '_tx_position', '_tx_position_end'))
-L805 = frozenset(['levels'])
-R810 = re.compile('consequence\\b', 40).match
-R812 = re.compile('frequency\\b', 40).match
-R814 = re.compile('avoidance\\b', 40).match
-C818 = _node_class('RiskGraphLevel', ('name', 'text', 'below', '_tx_position', '_tx_position_end'))
-R822 = re.compile('below\\b', 40).match
-C826 = _node_class('RiskGraphRow', ('name', 'path', 'outcomes', '_tx_position', '_tx_position_end'))
-L827 = frozenset(['outcomes', 'path'])
-R829 = re.compile('row\\b', 40).match
-R835 = re.compile('(-|a|b|[1-4])(?![A-Za-z0-9_])', 40).match
-C837 = _node_class('DalReduction', ('title', 'source', 'options', '_tx_position', '_tx_position_end'))
-L838 = frozenset(['options'])
-R840 = re.compile('dal_reduction\\b', 40).match
-C847 = _node_class('DalOption', ('top', 'name', 'level', 'count', 'others', '_tx_position', '_tx_position_end'))
-R849 = re.compile('[A-E](?![A-Za-z0-9_])', 40).match
-R850 = re.compile('others\\b', 40).match
-C852 = _node_class('Ffs', ('name', 'title', 'conditions', 'attrs', '_tx_position', '_tx_position_end'))
-L853 = frozenset(['attrs', 'conditions'])
-R855 = re.compile('ffs\\b', 40).match
-C862 = _node_class('FfsMember', ('ref', 'kind', 'level', 'text', '_tx_position', '_tx_position_end'))
-R864 = re.compile('member\\b', 40).match
-R869 = re.compile('fdal\\b', 40).match
-R871 = re.compile('idal\\b', 40).match
-C875 = _node_class('FfsIndependence', ('kind', 'text', 'evidence', '_tx_position', '_tx_position_end'))
-L876 = frozenset(['evidence'])
-R878 = re.compile('independence\\b', 40).match
-R882 = re.compile('functional\\b', 40).match
-R884 = re.compile('item\\b', 40).match
+G174 = re.compile('(?>[-+]?[0-9]+)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\()', 40).match
+C176 = _node_class('Group', ('expr', '_tx_position', '_tx_position_end'))
+C180 = _node_class('Ref', ('path', '_tx_position', '_tx_position_end'))
+R184 = re.compile('and\\b', 40).match
+R188 = re.compile('or\\b', 40).match
+G190 = re.compile('(?>[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?><\\-)', 40).match
+C192 = _node_class('Port', ('direction', 'names', '_tx_position', '_tx_position_end'))
+L193 = frozenset(['names'])
+R198 = re.compile('in\\b', 40).match
+R200 = re.compile('out\\b', 40).match
+C203 = _node_class('PortName', ('name', '_tx_position', '_tx_position_end'))
+C206 = _node_class('FailureMode', ('kind', 'name', 'quantity', 'attrs', '_tx_position', '_tx_position_end'))
+L207 = frozenset(['attrs'])
+R212 = re.compile('failure\\b', 40).match
+R214 = re.compile('trigger\\b', 40).match
+C218 = _node_class('RateQuantity', ('value', 'unit', 'expr', '_tx_position', '_tx_position_end'))
+R220 = re.compile('rate\\b', 40).match
+R223 = re.compile('(FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(]))', 40).match
+R225 = re.compile('(?!-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?[ \\t]+(?!(FIT|per|ms|min|s|h|d|y)(?![A-Za-z0-9_]))[A-Za-z_])', 40).match
+C228 = _node_class('ProbabilityQuantity', ('value', 'expr', '_tx_position', '_tx_position_end'))
+R230 = re.compile('probability\\b', 40).match
+R234 = re.compile('-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?(?![0-9A-Za-z_.])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(]))', 40).match
+C239 = _node_class('Text', ('text', '_tx_position', '_tx_position_end'))
+C242 = _node_class('Exposure', ('time', 'missions', '_tx_position', '_tx_position_end'))
+R244 = re.compile('exposure\\b', 40).match
+R248 = re.compile('x\\b', 40).match
+R249 = re.compile('mission\\b', 40).match
+C251 = _node_class('Distribution', ('name', '_tx_position', '_tx_position_end'))
+R253 = re.compile('distribution\\b', 40).match
+C255 = _node_class('SafeFraction', ('value', '_tx_position', '_tx_position_end'))
+R257 = re.compile('safe\\b', 40).match
+C259 = _node_class('Aiag', ('severity', 'occurrence', 'detection', '_tx_position', '_tx_position_end'))
+R261 = re.compile('aiag\\b', 40).match
+R262 = re.compile('severity\\b', 40).match
+R263 = re.compile('occurrence\\b', 40).match
+R264 = re.compile('detection\\b', 40).match
+C266 = _node_class('Systematic', ('keyword', '_tx_position', '_tx_position_end'))
+R268 = re.compile('systematic\\b', 40).match
+C270 = _node_class('ProofTest', ('interval', 'first', 'duration', 'coverage', '_tx_position', '_tx_position_end'))
+R272 = re.compile('proof_test\\b', 40).match
+R273 = re.compile('every\\b', 40).match
+R277 = re.compile('first\\b', 40).match
+R281 = re.compile('lasting\\b', 40).match
+R285 = re.compile('coverage\\b', 40).match
+C287 = _node_class('Repair', ('time', '_tx_position', '_tx_position_end'))
+R289 = re.compile('mttr\\b', 40).match
+C292 = _node_class('TriggerWhere', ('conditions', '_tx_position', '_tx_position_end'))
+L293 = frozenset(['conditions'])
+R295 = re.compile('where\\b', 40).match
+C298 = _node_class('SliceCondition', ('attribute', 'value', '_tx_position', '_tx_position_end'))
+C302 = _node_class('Reveals', ('modes', '_tx_position', '_tx_position_end'))
+L303 = frozenset(['modes'])
+R305 = re.compile('reveals\\b', 40).match
+C309 = _node_class('Mechanism', ('kind', 'name', 'covers', 'coverage', 'latent', 'description', '_tx_position', '_tx_position_end'))
+L310 = frozenset(['covers'])
+R315 = re.compile('mechanism\\b', 40).match
+R317 = re.compile('monitor\\b', 40).match
+R318 = re.compile('covers\\b', 40).match
+C321 = _node_class('RefName', ('name', '_tx_position', '_tx_position_end'))
+R325 = re.compile('latent\\b', 40).match
+C329 = _node_class('Propagate', ('source', 'target', 'deviations', '_tx_position', '_tx_position_end'))
+L330 = frozenset(['deviations'])
+R332 = re.compile('propagate\\b', 40).match
+C338 = _node_class('Part', ('name', 'type', 'description', '_tx_position', '_tx_position_end'))
+R340 = re.compile('part\\b', 40).match
+C345 = _node_class('Parts', ('types', '_tx_position', '_tx_position_end'))
+L346 = frozenset(['types'])
+R348 = re.compile('parts\\b', 40).match
+C351 = _node_class('Connect', ('source', 'target', '_tx_position', '_tx_position_end'))
+R353 = re.compile('connect\\b', 40).match
+C357 = _node_class('MLModel', ('identity', 'version', '_tx_position', '_tx_position_end'))
+R359 = re.compile('model\\b', 40).match
+R362 = re.compile('version\\b', 40).match
+C364 = _node_class('Dataset', ('role', 'identity', 'sha256', 'dvc', 'out', 'coverage', '_tx_position', '_tx_position_end'))
+R366 = re.compile('dataset\\b', 40).match
+R370 = re.compile('train\\b', 40).match
+R372 = re.compile('validation\\b', 40).match
+R374 = re.compile('verification\\b', 40).match
+R376 = re.compile('verify\\b', 40).match
+R378 = re.compile('test\\b', 40).match
+R382 = re.compile('sha256\\b', 40).match
+R384 = re.compile('dvc\\b', 40).match
+C390 = _node_class('DatasetCoverage', ('manifest', 'min_samples', '_tx_position', '_tx_position_end'))
+R394 = re.compile('min\\b', 40).match
+C396 = _node_class('Metric', ('name', 'op', 'threshold', 'slice', '_tx_position', '_tx_position_end'))
+L397 = frozenset(['slice'])
+R399 = re.compile('metric\\b', 40).match
+C411 = _node_class('Odd', ('text', 'attributes', '_tx_position', '_tx_position_end'))
+L412 = frozenset(['attributes'])
+R414 = re.compile('odd\\b', 40).match
+C421 = _node_class('OddAttribute', ('name', 'spec', '_tx_position', '_tx_position_end'))
+C426 = _node_class('OddRange', ('low', 'high', 'unit', 'domain_low', 'domain_high', '_tx_position', '_tx_position_end'))
+R428 = re.compile('(km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_])', 40).match
+G429 = re.compile('(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>(km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_]))(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)', 40).match
+C431 = _node_class('OddValues', ('values', 'domain', '_tx_position', '_tx_position_end'))
+L432 = frozenset(['domain', 'values'])
+C437 = _node_class('Ccf', ('name', 'members', 'model', 'factors', 'description', '_tx_position', '_tx_position_end'))
+L438 = frozenset(['factors', 'members'])
+R440 = re.compile('ccf\\b', 40).match
+R446 = re.compile('mgl\\b', 40).match
+R449 = re.compile('phi\\b', 40).match
+C452 = _node_class('CcfFactor', ('value', 'percent', '_tx_position', '_tx_position_end'))
+C460 = _node_class('ElementType', ('value', '_tx_position', '_tx_position_end'))
+R462 = re.compile('element_type\\b', 40).match
+C464 = _node_class('SystematicCapability', ('value', '_tx_position', '_tx_position_end'))
+R466 = re.compile('systematic_capability\\b', 40).match
+C468 = _node_class('Assume', ('target', 'quantity', 'outside', 'description', '_tx_position', '_tx_position_end'))
+R470 = re.compile('assume\\b', 40).match
+R475 = re.compile('outside\\b', 40).match
+C479 = _node_class('Hazard', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
+L480 = frozenset(['attrs'])
+R482 = re.compile('hazard\\b', 40).match
+C488 = _node_class('Situation', ('text', '_tx_position', '_tx_position_end'))
+R490 = re.compile('situation\\b', 40).match
+C492 = _node_class('Severity', ('value', '_tx_position', '_tx_position_end'))
+R494 = re.compile('[A-Za-z][A-Za-z0-9_]*', 40).match
+C496 = _node_class('ExposureClass', ('value', '_tx_position', '_tx_position_end'))
+C499 = _node_class('Controllability', ('value', '_tx_position', '_tx_position_end'))
+R501 = re.compile('controllability\\b', 40).match
+C503 = _node_class('AsilAttr', ('value', '_tx_position', '_tx_position_end'))
+R505 = re.compile('asil\\b', 40).match
+R506 = re.compile('(QM|[A-D])(\\((QM|[A-D])\\))?(?![A-Za-z0-9_])', 40).match
+C508 = _node_class('When', ('expr', '_tx_position', '_tx_position_end'))
+R510 = re.compile('when\\b', 40).match
+C513 = _node_class('SystemRef', ('ref', '_tx_position', '_tx_position_end'))
+C517 = _node_class('Acceptance', ('rate', 'unit', 'confidence', 'exposure_key', 'failures_key', '_tx_position', '_tx_position_end'))
+R519 = re.compile('acceptance\\b', 40).match
+R523 = re.compile('per\\s+(hour|h|km|scenario)(?![A-Za-z0-9_])', 40).match
+R526 = re.compile('confidence\\b', 40).match
+R531 = re.compile('failures\\b', 40).match
+C533 = _node_class('Lopa', ('demand', 'ipls', 'tolerable', '_tx_position', '_tx_position_end'))
+L534 = frozenset(['ipls'])
+R536 = re.compile('lopa\\b', 40).match
+R537 = re.compile('demand\\b', 40).match
+C540 = _node_class('Frequency', ('value', 'unit', '_tx_position', '_tx_position_end'))
+R542 = re.compile('per\\b', 40).match
+R545 = re.compile('ipl\\b', 40).match
+R548 = re.compile('tolerable\\b', 40).match
+C551 = _node_class('RiskGraphClasses', ('classes', 'demand', '_tx_position', '_tx_position_end'))
+L552 = frozenset(['classes'])
+R554 = re.compile('risk_graph\\b', 40).match
+C560 = _node_class('HazardProbability', ('value', '_tx_position', '_tx_position_end'))
+C563 = _node_class('Residual', ('severity', 'probability', '_tx_position', '_tx_position_end'))
+R565 = re.compile('residual\\b', 40).match
+C569 = _node_class('FlightPhase', ('phases', '_tx_position', '_tx_position_end'))
+L570 = frozenset(['phases'])
+R572 = re.compile('phase\\b', 40).match
+C575 = _node_class('AircraftFunction', ('text', '_tx_position', '_tx_position_end'))
+R577 = re.compile('function\\b', 40).match
+C579 = _node_class('SafetyGoal', ('kind', 'name', 'title', 'hazards', 'attrs', '_tx_position', '_tx_position_end'))
+L580 = frozenset(['attrs', 'hazards'])
+R585 = re.compile('safety_goal\\b', 40).match
+R587 = re.compile('safety_function\\b', 40).match
+R592 = re.compile('mitigates\\b', 40).match
+C599 = _node_class('SafeState', ('text', '_tx_position', '_tx_position_end'))
+R601 = re.compile('safe_state\\b', 40).match
+C603 = _node_class('Ftti', ('time', '_tx_position', '_tx_position_end'))
+R605 = re.compile('ftti\\b', 40).match
+C608 = _node_class('Target', ('value', '_tx_position', '_tx_position_end'))
+R610 = re.compile('target\\b', 40).match
+R613 = re.compile('h\\b', 40).match
+R615 = re.compile('hour\\b', 40).match
+C617 = _node_class('Demand', ('mode', '_tx_position', '_tx_position_end'))
+R622 = re.compile('low\\b', 40).match
+R624 = re.compile('high\\b', 40).match
+R626 = re.compile('continuous\\b', 40).match
+C628 = _node_class('SilAttr', ('value', '_tx_position', '_tx_position_end'))
+R630 = re.compile('sil\\b', 40).match
+C632 = _node_class('Requirement', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
+L633 = frozenset(['attrs'])
+R635 = re.compile('requirement\\b', 40).match
+C643 = _node_class('Refines', ('refs', '_tx_position', '_tx_position_end'))
+L644 = frozenset(['refs'])
+C648 = _node_class('Allocation', ('refs', '_tx_position', '_tx_position_end'))
+L649 = frozenset(['refs'])
+R651 = re.compile('allocated_to\\b', 40).match
+C655 = _node_class('Evidence', ('name', 'kind', 'source', 'attrs', '_tx_position', '_tx_position_end'))
+L656 = frozenset(['attrs'])
+R658 = re.compile('evidence\\b', 40).match
+R662 = re.compile('analysis\\b', 40).match
+R664 = re.compile('review\\b', 40).match
+R667 = re.compile('inspection\\b', 40).match
+C671 = _node_class('Verifies', ('refs', '_tx_position', '_tx_position_end'))
+L672 = frozenset(['refs'])
+R674 = re.compile('verifies\\b', 40).match
+C677 = _node_class('Supports', ('refs', '_tx_position', '_tx_position_end'))
+L678 = frozenset(['refs'])
+R680 = re.compile('supports\\b', 40).match
+C683 = _node_class('Artifact', ('path', 'sha256', '_tx_position', '_tx_position_end'))
+R685 = re.compile('artifact\\b', 40).match
+C689 = _node_class('Commit', ('id', '_tx_position', '_tx_position_end'))
+R691 = re.compile('commit\\b', 40).match
+C693 = _node_class('Argument', ('name', 'title', 'nodes', '_tx_position', '_tx_position_end'))
+L694 = frozenset(['nodes'])
+R696 = re.compile('argument\\b', 40).match
+C701 = _node_class('GsnNode', ('kind', 'name', 'text', 'attrs', '_tx_position', '_tx_position_end'))
+L702 = frozenset(['attrs'])
+R707 = re.compile('goal\\b', 40).match
+R709 = re.compile('strategy\\b', 40).match
+R711 = re.compile('solution\\b', 40).match
+R713 = re.compile('context\\b', 40).match
+R715 = re.compile('assumption\\b', 40).match
+R717 = re.compile('justification\\b', 40).match
+R719 = re.compile('away_goal\\b', 40).match
+C723 = _node_class('GsnSupports', ('refs', '_tx_position', '_tx_position_end'))
+L724 = frozenset(['refs'])
+C728 = _node_class('GsnFor', ('refs', '_tx_position', '_tx_position_end'))
+L729 = frozenset(['refs'])
+R731 = re.compile('for\\b', 40).match
+C734 = _node_class('GsnContext', ('refs', '_tx_position', '_tx_position_end'))
+L735 = frozenset(['refs'])
+R737 = re.compile('in_context_of\\b', 40).match
+C740 = _node_class('GsnUndeveloped', ('flag', '_tx_position', '_tx_position_end'))
+R742 = re.compile('undeveloped\\b', 40).match
+C744 = _node_class('GsnEvidence', ('refs', '_tx_position', '_tx_position_end'))
+L745 = frozenset(['refs'])
+C749 = _node_class('GsnRefers', ('refs', '_tx_position', '_tx_position_end'))
+L750 = frozenset(['refs'])
+R752 = re.compile('refers\\b', 40).match
+C755 = _node_class('GsnModule', ('name', '_tx_position', '_tx_position_end'))
+R757 = re.compile('module\\b', 40).match
+C759 = _node_class('GsnAttach', ('refs', '_tx_position', '_tx_position_end'))
+L760 = frozenset(['refs'])
+R762 = re.compile('attach_to\\b', 40).match
+C765 = _node_class('Policy', ('rules', '_tx_position', '_tx_position_end'))
+L766 = frozenset(['rules'])
+R768 = re.compile('policy\\b', 40).match
+C771 = _node_class('PolicyRule', ('mode', 'rule', 'reason', '_tx_position', '_tx_position_end'))
+R776 = re.compile('require\\b', 40).match
+R778 = re.compile('waive\\b', 40).match
+C782 = _node_class('RiskMatrix', ('severities', 'probabilities', 'rows', '_tx_position', '_tx_position_end'))
+L783 = frozenset(['probabilities', 'rows', 'severities'])
+R785 = re.compile('risk_matrix\\b', 40).match
+C790 = _node_class('RiskRow', ('level', 'zones', '_tx_position', '_tx_position_end'))
+L791 = frozenset(['zones'])
+R795 = re.compile('(A|R|U)(?![A-Za-z0-9_])', 40).match
+C797 = _node_class('RiskGraph', ('title', 'source', 'parameters', 'rows', '_tx_position', '_tx_position_end'))
+L798 = frozenset(['parameters', 'rows'])
+R804 = re.compile('source\\b', 40).match
+C807 = _node_class('RiskGraphParameter', ('kind', 'levels', '_tx_position', '_tx_position_end'))
+L808 = frozenset(['levels'])
+R813 = re.compile('consequence\\b', 40).match
+R815 = re.compile('frequency\\b', 40).match
+R817 = re.compile('avoidance\\b', 40).match
+C821 = _node_class('RiskGraphLevel', ('name', 'text', 'below', '_tx_position', '_tx_position_end'))
+R825 = re.compile('below\\b', 40).match
+C829 = _node_class('RiskGraphRow', ('name', 'path', 'outcomes', '_tx_position', '_tx_position_end'))
+L830 = frozenset(['outcomes', 'path'])
+R832 = re.compile('row\\b', 40).match
+R838 = re.compile('(-|a|b|[1-4])(?![A-Za-z0-9_])', 40).match
+C840 = _node_class('DalReduction', ('title', 'source', 'options', '_tx_position', '_tx_position_end'))
+L841 = frozenset(['options'])
+R843 = re.compile('dal_reduction\\b', 40).match
+C850 = _node_class('DalOption', ('top', 'name', 'level', 'count', 'others', '_tx_position', '_tx_position_end'))
+R852 = re.compile('[A-E](?![A-Za-z0-9_])', 40).match
+R853 = re.compile('others\\b', 40).match
+C855 = _node_class('Ffs', ('name', 'title', 'conditions', 'attrs', '_tx_position', '_tx_position_end'))
+L856 = frozenset(['attrs', 'conditions'])
+R858 = re.compile('ffs\\b', 40).match
+C865 = _node_class('FfsMember', ('ref', 'kind', 'level', 'text', '_tx_position', '_tx_position_end'))
+R867 = re.compile('member\\b', 40).match
+R872 = re.compile('fdal\\b', 40).match
+R874 = re.compile('idal\\b', 40).match
+C878 = _node_class('FfsIndependence', ('kind', 'text', 'evidence', '_tx_position', '_tx_position_end'))
+L879 = frozenset(['evidence'])
+R881 = re.compile('independence\\b', 40).match
+R885 = re.compile('functional\\b', 40).match
+R887 = re.compile('item\\b', 40).match
 
 
 def m6(t, p, f):
@@ -683,7 +686,9 @@ def v66(t, p):
 
 def v54(t, p):
         s = WS(t, p).end()
-        for alt in D0_get(t[s:s + 1], D0_default):
+        for guard, alt in D0_get(t[s:s + 1], D0_default):
+            if guard is not None and guard(t, s) is None:
+                continue
             q, o = alt(t, p)
             if q >= 0:
                 return q, o
@@ -1481,20 +1486,20 @@ def v164(t, p):
                 setattr(o, k, v)
         return q, o
 
-def a177(t, p, f):
+def a178(t, p, f):
         q, v = v153(t, p)
         if q < 0:
             return -1
         f.append(('expr', v))
         return q
 
-def b176(t, p, f):
+def b177(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         if not t.startswith('(', p):
             return -1
         p += 1
-        p = a177(t, p, f)
+        p = a178(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -1505,12 +1510,12 @@ def b176(t, p, f):
         p += 1
         return p
 
-def v174(t, p):
+def v175(t, p):
         f = []
-        q = b176(t, p, f)
+        q = b177(t, p, f)
         if q < 0:
             return -1, None
-        o = C175()
+        o = C176()
         o.expr = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -1518,7 +1523,7 @@ def v174(t, p):
             setattr(o, k, v)
         return q, o
 
-def b180(t, p, f):
+def b181(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -1529,12 +1534,12 @@ def b180(t, p, f):
         f.append(('path', (t[s:p])))
         return p
 
-def v178(t, p):
+def v179(t, p):
         f = []
-        q = b180(t, p, f)
+        q = b181(t, p, f)
         if q < 0:
             return -1, None
-        o = C179()
+        o = C180()
         o.path = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -1544,7 +1549,9 @@ def v178(t, p):
 
 def v163(t, p):
         s = WS(t, p).end()
-        for alt in D1_get(t[s:s + 1], D1_default):
+        for guard, alt in D1_get(t[s:s + 1], D1_default):
+            if guard is not None and guard(t, s) is None:
+                continue
             q, o = alt(t, p)
             if q >= 0:
                 return q, o
@@ -1557,30 +1564,30 @@ def a162(t, p, f):
         f.append(('operands', v))
         return q
 
-def a184(t, p, f):
+def a185(t, p, f):
         q, v = v163(t, p)
         if q < 0:
             return -1
         f.append(('operands', v))
         return q
 
-def m182(t, p, f):
+def m183(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R183(t, p)
+        m = R184(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a184(t, p, f)
+        p = a185(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m181(t, p, f):
+def m182(t, p, f):
         p0 = p
         while True:
-            q = m182(t, p, f)
+            q = m183(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -1594,7 +1601,7 @@ def b161(t, p, f):
         p = a162(t, p, f)
         if p < 0:
             return -1
-        p = m181(t, p, f)
+        p = m182(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -1623,30 +1630,30 @@ def a157(t, p, f):
         f.append(('operands', v))
         return q
 
-def a188(t, p, f):
+def a189(t, p, f):
         q, v = v158(t, p)
         if q < 0:
             return -1
         f.append(('operands', v))
         return q
 
-def m186(t, p, f):
+def m187(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R187(t, p)
+        m = R188(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a188(t, p, f)
+        p = a189(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m185(t, p, f):
+def m186(t, p, f):
         p0 = p
         while True:
-            q = m186(t, p, f)
+            q = m187(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -1660,7 +1667,7 @@ def b156(t, p, f):
         p = a157(t, p, f)
         if p < 0:
             return -1
-        p = m185(t, p, f)
+        p = m186(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -1723,14 +1730,6 @@ def v149(t, p):
             setattr(o, k, v)
         return q, o
 
-def m195(t, p, f):
-        p = WS(t, p).end()
-        m = R196(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
 def m197(t, p, f):
         p = WS(t, p).end()
         m = R198(t, p)
@@ -1739,24 +1738,32 @@ def m197(t, p, f):
         p = m.end()
         return p
 
-def v194(t, p):
+def m199(t, p, f):
+        p = WS(t, p).end()
+        m = R200(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v196(t, p):
         s = WS(t, p).end()
-        q = m195(t, p, [])
+        q = m197(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m197(t, p, [])
+        q = m199(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a193(t, p, f):
-        q, v = v194(t, p)
+def a195(t, p, f):
+        q, v = v196(t, p)
         if q < 0:
             return -1
         f.append(('direction', v))
         return q
 
-def b202(t, p, f):
+def b204(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -1767,12 +1774,12 @@ def b202(t, p, f):
         f.append(('name', (t[s:p])))
         return p
 
-def v200(t, p):
+def v202(t, p):
         f = []
-        q = b202(t, p, f)
+        q = b204(t, p, f)
         if q < 0:
             return -1, None
-        o = C201()
+        o = C203()
         o.name = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -1780,7 +1787,7 @@ def v200(t, p):
             setattr(o, k, v)
         return q, o
 
-def a199(t, p, f):
+def a201(t, p, f):
         got = 0
         while True:
             if got:
@@ -1789,7 +1796,7 @@ def a199(t, p, f):
                     break
             else:
                 s = p
-            q, v = v200(t, s)
+            q, v = v202(t, s)
             if q < 0:
                 break
             f.append(('names', v))
@@ -1799,41 +1806,33 @@ def a199(t, p, f):
             return -1
         return p
 
-def b192(t, p, f):
+def b194(t, p, f):
         mark = len(f)
-        p = a193(t, p, f)
+        p = a195(t, p, f)
         if p < 0:
             return -1
-        p = a199(t, p, f)
+        p = a201(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v189(t, p):
+def v191(t, p):
         f = []
-        q = b192(t, p, f)
+        q = b194(t, p, f)
         if q < 0:
             return -1, None
-        o = C190()
+        o = C192()
         o.direction = None
         o.names = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L191:
+            if k in L193:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
-
-def m209(t, p, f):
-        p = WS(t, p).end()
-        m = R210(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
 
 def m211(t, p, f):
         p = WS(t, p).end()
@@ -1843,24 +1842,32 @@ def m211(t, p, f):
         p = m.end()
         return p
 
-def v208(t, p):
+def m213(t, p, f):
+        p = WS(t, p).end()
+        m = R214(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v210(t, p):
         s = WS(t, p).end()
-        q = m209(t, p, [])
+        q = m211(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m211(t, p, [])
+        q = m213(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a207(t, p, f):
-        q, v = v208(t, p)
+def a209(t, p, f):
+        q, v = v210(t, p)
         if q < 0:
             return -1
         f.append(('kind', v))
         return q
 
-def m220(t, p, f):
+def m222(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -1871,7 +1878,7 @@ def m220(t, p, f):
         f.append(('value', (t[s:p])))
         p = WS(t, p).end()
         s = p
-        m = R221(t, p)
+        m = R223(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -1879,54 +1886,54 @@ def m220(t, p, f):
         f.append(('unit', (t[s:p])))
         return p
 
-def a224(t, p, f):
+def a226(t, p, f):
         q, v = v44(t, p)
         if q < 0:
             return -1
         f.append(('expr', v))
         return q
 
-def m222(t, p, f):
+def m224(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R223(t, p)
+        m = R225(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a224(t, p, f)
+        p = a226(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m219(t, p, f):
-        q = m220(t, p, f)
+def m221(t, p, f):
+        q = m222(t, p, f)
         if q >= 0:
             return q
-        q = m222(t, p, f)
+        q = m224(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b217(t, p, f):
+def b219(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R218(t, p)
+        m = R220(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = m219(t, p, f)
+        p = m221(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v215(t, p):
+def v217(t, p):
         f = []
-        q = b217(t, p, f)
+        q = b219(t, p, f)
         if q < 0:
             return -1, None
-        o = C216()
+        o = C218()
         o.value = None
         o.unit = None
         o.expr = None
@@ -1936,57 +1943,57 @@ def v215(t, p):
             setattr(o, k, v)
         return q, o
 
-def v231(t, p):
+def v233(t, p):
         p = WS(t, p).end()
         s = p
-        m = R232(t, p)
+        m = R234(t, p)
         if m is None:
             return -1, None
         p = m.end()
         return p, (t[s:p])
 
-def a230(t, p, f):
-        q, v = v231(t, p)
+def a232(t, p, f):
+        q, v = v233(t, p)
         if q < 0:
             return -1
         f.append(('value', v))
         return q
 
-def a233(t, p, f):
+def a235(t, p, f):
         q, v = v44(t, p)
         if q < 0:
             return -1
         f.append(('expr', v))
         return q
 
-def m229(t, p, f):
-        q = a230(t, p, f)
+def m231(t, p, f):
+        q = a232(t, p, f)
         if q >= 0:
             return q
-        q = a233(t, p, f)
+        q = a235(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b227(t, p, f):
+def b229(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R228(t, p)
+        m = R230(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = m229(t, p, f)
+        p = m231(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v225(t, p):
+def v227(t, p):
         f = []
-        q = b227(t, p, f)
+        q = b229(t, p, f)
         if q < 0:
             return -1, None
-        o = C226()
+        o = C228()
         o.value = None
         o.expr = None
         o._tx_position = WS(t, p).end()
@@ -1995,22 +2002,24 @@ def v225(t, p):
             setattr(o, k, v)
         return q, o
 
-def v214(t, p):
+def v216(t, p):
         s = WS(t, p).end()
-        for alt in D2_get(t[s:s + 1], D2_default):
+        for guard, alt in D2_get(t[s:s + 1], D2_default):
+            if guard is not None and guard(t, s) is None:
+                continue
             q, o = alt(t, p)
             if q >= 0:
                 return q, o
         return -1, None
 
-def a213(t, p, f):
-        q, v = v214(t, p)
+def a215(t, p, f):
+        q, v = v216(t, p)
         if q < 0:
             return -1
         f.append(('quantity', v))
         return q
 
-def b238(t, p, f):
+def b240(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -2021,12 +2030,12 @@ def b238(t, p, f):
         f.append(('text', _unquote(t[s:p])))
         return p
 
-def v236(t, p):
+def v238(t, p):
         f = []
-        q = b238(t, p, f)
+        q = b240(t, p, f)
         if q < 0:
             return -1, None
-        o = C237()
+        o = C239()
         o.text = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -2034,14 +2043,14 @@ def v236(t, p):
             setattr(o, k, v)
         return q, o
 
-def a244(t, p, f):
+def a246(t, p, f):
         q, v = v22(t, p)
         if q < 0:
             return -1
         f.append(('time', v))
         return q
 
-def m245(t, p, f):
+def m247(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -2051,47 +2060,47 @@ def m245(t, p, f):
         p = m.end()
         f.append(('missions', (t[s:p])))
         p = WS(t, p).end()
-        m = R246(t, p)
+        m = R248(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         p = WS(t, p).end()
-        m = R247(t, p)
+        m = R249(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         return p
 
-def m243(t, p, f):
-        q = a244(t, p, f)
+def m245(t, p, f):
+        q = a246(t, p, f)
         if q >= 0:
             return q
-        q = m245(t, p, f)
+        q = m247(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b241(t, p, f):
+def b243(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R242(t, p)
+        m = R244(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = m243(t, p, f)
+        p = m245(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v239(t, p):
+def v241(t, p):
         f = []
-        q = b241(t, p, f)
+        q = b243(t, p, f)
         if q < 0:
             return -1, None
-        o = C240()
+        o = C242()
         o.time = None
         o.missions = None
         o._tx_position = WS(t, p).end()
@@ -2100,10 +2109,10 @@ def v239(t, p):
             setattr(o, k, v)
         return q, o
 
-def b250(t, p, f):
+def b252(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R251(t, p)
+        m = R253(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -2117,12 +2126,12 @@ def b250(t, p, f):
         f.append(('name', (t[s:p])))
         return p
 
-def v248(t, p):
+def v250(t, p):
         f = []
-        q = b250(t, p, f)
+        q = b252(t, p, f)
         if q < 0:
             return -1, None
-        o = C249()
+        o = C251()
         o.name = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -2130,10 +2139,10 @@ def v248(t, p):
             setattr(o, k, v)
         return q, o
 
-def b254(t, p, f):
+def b256(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R255(t, p)
+        m = R257(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -2152,12 +2161,12 @@ def b254(t, p, f):
         p += 1
         return p
 
-def v252(t, p):
+def v254(t, p):
         f = []
-        q = b254(t, p, f)
+        q = b256(t, p, f)
         if q < 0:
             return -1, None
-        o = C253()
+        o = C255()
         o.value = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -2165,15 +2174,15 @@ def v252(t, p):
             setattr(o, k, v)
         return q, o
 
-def b258(t, p, f):
+def b260(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R259(t, p)
+        m = R261(t, p)
         if m is None:
             return -1
         p = m.end()
         p = WS(t, p).end()
-        m = R260(t, p)
+        m = R262(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -2187,7 +2196,7 @@ def b258(t, p, f):
         p = m.end()
         f.append(('severity', int(t[s:p])))
         p = WS(t, p).end()
-        m = R261(t, p)
+        m = R263(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -2201,7 +2210,7 @@ def b258(t, p, f):
         p = m.end()
         f.append(('occurrence', int(t[s:p])))
         p = WS(t, p).end()
-        m = R262(t, p)
+        m = R264(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -2216,12 +2225,12 @@ def b258(t, p, f):
         f.append(('detection', int(t[s:p])))
         return p
 
-def v256(t, p):
+def v258(t, p):
         f = []
-        q = b258(t, p, f)
+        q = b260(t, p, f)
         if q < 0:
             return -1, None
-        o = C257()
+        o = C259()
         o.severity = 0
         o.occurrence = 0
         o.detection = 0
@@ -2231,23 +2240,23 @@ def v256(t, p):
             setattr(o, k, v)
         return q, o
 
-def b265(t, p, f):
+def b267(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
-        m = R266(t, p)
+        m = R268(t, p)
         if m is None:
             return -1
         p = m.end()
         f.append(('keyword', (t[s:p])))
         return p
 
-def v263(t, p):
+def v265(t, p):
         f = []
-        q = b265(t, p, f)
+        q = b267(t, p, f)
         if q < 0:
             return -1, None
-        o = C264()
+        o = C266()
         o.keyword = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -2255,65 +2264,65 @@ def v263(t, p):
             setattr(o, k, v)
         return q, o
 
-def a272(t, p, f):
+def a274(t, p, f):
         q, v = v22(t, p)
         if q < 0:
             return -1
         f.append(('interval', v))
         return q
 
-def a276(t, p, f):
+def a278(t, p, f):
         q, v = v22(t, p)
         if q < 0:
             return -1
         f.append(('first', v))
         return q
 
-def m274(t, p, f):
+def m276(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R275(t, p)
+        m = R277(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a276(t, p, f)
+        p = a278(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m273(t, p, f):
-        q = m274(t, p, f)
+def m275(t, p, f):
+        q = m276(t, p, f)
         return p if q < 0 else q
 
-def a280(t, p, f):
+def a282(t, p, f):
         q, v = v22(t, p)
         if q < 0:
             return -1
         f.append(('duration', v))
         return q
 
-def m278(t, p, f):
+def m280(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R279(t, p)
+        m = R281(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a280(t, p, f)
+        p = a282(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m277(t, p, f):
-        q = m278(t, p, f)
+def m279(t, p, f):
+        q = m280(t, p, f)
         return p if q < 0 else q
 
-def m282(t, p, f):
+def m284(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R283(t, p)
+        m = R285(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -2332,47 +2341,47 @@ def m282(t, p, f):
         p += 1
         return p
 
-def m281(t, p, f):
-        q = m282(t, p, f)
+def m283(t, p, f):
+        q = m284(t, p, f)
         return p if q < 0 else q
 
-def b269(t, p, f):
+def b271(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R270(t, p)
+        m = R272(t, p)
         if m is None:
             return -1
         p = m.end()
         p = WS(t, p).end()
-        m = R271(t, p)
+        m = R273(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        p = a272(t, p, f)
+        p = a274(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m273(t, p, f)
+        p = m275(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m277(t, p, f)
+        p = m279(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m281(t, p, f)
+        p = m283(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v267(t, p):
+def v269(t, p):
         f = []
-        q = b269(t, p, f)
+        q = b271(t, p, f)
         if q < 0:
             return -1, None
-        o = C268()
+        o = C270()
         o.interval = None
         o.first = None
         o.duration = None
@@ -2383,32 +2392,32 @@ def v267(t, p):
             setattr(o, k, v)
         return q, o
 
-def a288(t, p, f):
+def a290(t, p, f):
         q, v = v22(t, p)
         if q < 0:
             return -1
         f.append(('time', v))
         return q
 
-def b286(t, p, f):
+def b288(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R287(t, p)
+        m = R289(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a288(t, p, f)
+        p = a290(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v284(t, p):
+def v286(t, p):
         f = []
-        q = b286(t, p, f)
+        q = b288(t, p, f)
         if q < 0:
             return -1, None
-        o = C285()
+        o = C287()
         o.time = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -2416,7 +2425,7 @@ def v284(t, p):
             setattr(o, k, v)
         return q, o
 
-def b297(t, p, f):
+def b299(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -2440,12 +2449,12 @@ def b297(t, p, f):
         f.append(('value', (t[s:p])))
         return p
 
-def v295(t, p):
+def v297(t, p):
         f = []
-        q = b297(t, p, f)
+        q = b299(t, p, f)
         if q < 0:
             return -1, None
-        o = C296()
+        o = C298()
         o.attribute = None
         o.value = None
         o._tx_position = WS(t, p).end()
@@ -2454,24 +2463,24 @@ def v295(t, p):
             setattr(o, k, v)
         return q, o
 
-def m298(t, p, f):
+def m300(t, p, f):
         p = WS(t, p).end()
-        m = R183(t, p)
+        m = R184(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def a294(t, p, f):
+def a296(t, p, f):
         got = 0
         while True:
             if got:
-                s = m298(t, p, [])
+                s = m300(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v295(t, s)
+            q, v = v297(t, s)
             if q < 0:
                 break
             f.append(('conditions', v))
@@ -2481,36 +2490,36 @@ def a294(t, p, f):
             return -1
         return p
 
-def b292(t, p, f):
+def b294(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R293(t, p)
+        m = R295(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a294(t, p, f)
+        p = a296(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v289(t, p):
+def v291(t, p):
         f = []
-        q = b292(t, p, f)
+        q = b294(t, p, f)
         if q < 0:
             return -1, None
-        o = C290()
+        o = C292()
         o.conditions = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L291:
+            if k in L293:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def v305(t, p):
+def v307(t, p):
         p = WS(t, p).end()
         s = p
         m = R8(t, p)
@@ -2519,7 +2528,7 @@ def v305(t, p):
         p = m.end()
         return p, (t[s:p])
 
-def a304(t, p, f):
+def a306(t, p, f):
         got = 0
         while True:
             if got:
@@ -2528,7 +2537,7 @@ def a304(t, p, f):
                     break
             else:
                 s = p
-            q, v = v305(t, s)
+            q, v = v307(t, s)
             if q < 0:
                 break
             f.append(('modes', v))
@@ -2538,48 +2547,50 @@ def a304(t, p, f):
             return -1
         return p
 
-def b302(t, p, f):
+def b304(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R303(t, p)
+        m = R305(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a304(t, p, f)
+        p = a306(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v299(t, p):
+def v301(t, p):
         f = []
-        q = b302(t, p, f)
+        q = b304(t, p, f)
         if q < 0:
             return -1, None
-        o = C300()
+        o = C302()
         o.modes = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L301:
+            if k in L303:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def v235(t, p):
+def v237(t, p):
         s = WS(t, p).end()
-        for alt in D3_get(t[s:s + 1], D3_default):
+        for guard, alt in D3_get(t[s:s + 1], D3_default):
+            if guard is not None and guard(t, s) is None:
+                continue
             q, o = alt(t, p)
             if q >= 0:
                 return q, o
         return -1, None
 
-def a234(t, p, f):
+def a236(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v235(t, s)
+            q, v = v237(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
@@ -2587,9 +2598,9 @@ def a234(t, p, f):
             p = q
         return p
 
-def b206(t, p, f):
+def b208(t, p, f):
         mark = len(f)
-        p = a207(t, p, f)
+        p = a209(t, p, f)
         if p < 0:
             return -1
         p = WS(t, p).end()
@@ -2600,22 +2611,22 @@ def b206(t, p, f):
             return -1
         p = m.end()
         f.append(('name', (t[s:p])))
-        p = a213(t, p, f)
+        p = a215(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a234(t, p, f)
+        p = a236(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v203(t, p):
+def v205(t, p):
         f = []
-        q = b206(t, p, f)
+        q = b208(t, p, f)
         if q < 0:
             return -1, None
-        o = C204()
+        o = C206()
         o.kind = None
         o.name = None
         o.quantity = None
@@ -2623,19 +2634,11 @@ def v203(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L205:
+            if k in L207:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
-
-def m312(t, p, f):
-        p = WS(t, p).end()
-        m = R313(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
 
 def m314(t, p, f):
         p = WS(t, p).end()
@@ -2645,24 +2648,32 @@ def m314(t, p, f):
         p = m.end()
         return p
 
-def v311(t, p):
+def m316(t, p, f):
+        p = WS(t, p).end()
+        m = R317(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v313(t, p):
         s = WS(t, p).end()
-        q = m312(t, p, [])
+        q = m314(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m314(t, p, [])
+        q = m316(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a310(t, p, f):
-        q, v = v311(t, p)
+def a312(t, p, f):
+        q, v = v313(t, p)
         if q < 0:
             return -1
         f.append(('kind', v))
         return q
 
-def b320(t, p, f):
+def b322(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -2673,12 +2684,12 @@ def b320(t, p, f):
         f.append(('name', (t[s:p])))
         return p
 
-def v318(t, p):
+def v320(t, p):
         f = []
-        q = b320(t, p, f)
+        q = b322(t, p, f)
         if q < 0:
             return -1, None
-        o = C319()
+        o = C321()
         o.name = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -2686,7 +2697,7 @@ def v318(t, p):
             setattr(o, k, v)
         return q, o
 
-def a317(t, p, f):
+def a319(t, p, f):
         got = 0
         while True:
             if got:
@@ -2695,7 +2706,7 @@ def a317(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('covers', v))
@@ -2705,15 +2716,15 @@ def a317(t, p, f):
             return -1
         return p
 
-def m322(t, p, f):
+def m324(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R323(t, p)
+        m = R325(t, p)
         if m is None:
             return -1
         p = m.end()
         p = WS(t, p).end()
-        m = R283(t, p)
+        m = R285(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -2733,24 +2744,24 @@ def m322(t, p, f):
         p += 1
         return p
 
-def m321(t, p, f):
-        q = m322(t, p, f)
+def m323(t, p, f):
+        q = m324(t, p, f)
         return p if q < 0 else q
 
-def a325(t, p, f):
+def a327(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m324(t, p, f):
-        q = a325(t, p, f)
+def m326(t, p, f):
+        q = a327(t, p, f)
         return p if q < 0 else q
 
-def b309(t, p, f):
+def b311(t, p, f):
         mark = len(f)
-        p = a310(t, p, f)
+        p = a312(t, p, f)
         if p < 0:
             return -1
         p = WS(t, p).end()
@@ -2762,17 +2773,17 @@ def b309(t, p, f):
         p = m.end()
         f.append(('name', (t[s:p])))
         p = WS(t, p).end()
-        m = R316(t, p)
+        m = R318(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        p = a317(t, p, f)
+        p = a319(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         p = WS(t, p).end()
-        m = R283(t, p)
+        m = R285(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -2790,22 +2801,22 @@ def b309(t, p, f):
             del f[mark:]
             return -1
         p += 1
-        p = m321(t, p, f)
+        p = m323(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m324(t, p, f)
+        p = m326(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v306(t, p):
+def v308(t, p):
         f = []
-        q = b309(t, p, f)
+        q = b311(t, p, f)
         if q < 0:
             return -1, None
-        o = C307()
+        o = C309()
         o.kind = None
         o.name = None
         o.covers = []
@@ -2815,13 +2826,13 @@ def v306(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L308:
+            if k in L310:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def v334(t, p):
+def v336(t, p):
         p = WS(t, p).end()
         s = p
         m = R69(t, p)
@@ -2830,7 +2841,7 @@ def v334(t, p):
         p = m.end()
         return p, (t[s:p])
 
-def a333(t, p, f):
+def a335(t, p, f):
         got = 0
         while True:
             if got:
@@ -2839,7 +2850,7 @@ def a333(t, p, f):
                     break
             else:
                 s = p
-            q, v = v334(t, s)
+            q, v = v336(t, s)
             if q < 0:
                 break
             f.append(('deviations', v))
@@ -2849,13 +2860,13 @@ def a333(t, p, f):
             return -1
         return p
 
-def m332(t, p, f):
+def m334(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         if not t.startswith('{', p):
             return -1
         p += 1
-        p = a333(t, p, f)
+        p = a335(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -2866,14 +2877,14 @@ def m332(t, p, f):
         p += 1
         return p
 
-def m331(t, p, f):
-        q = m332(t, p, f)
+def m333(t, p, f):
+        q = m334(t, p, f)
         return p if q < 0 else q
 
-def b329(t, p, f):
+def b331(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R330(t, p)
+        m = R332(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -2898,52 +2909,52 @@ def b329(t, p, f):
             return -1
         p = m.end()
         f.append(('target', (t[s:p])))
-        p = m331(t, p, f)
+        p = m333(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v326(t, p):
+def v328(t, p):
         f = []
-        q = b329(t, p, f)
+        q = b331(t, p, f)
         if q < 0:
             return -1, None
-        o = C327()
+        o = C329()
         o.source = None
         o.target = None
         o.deviations = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L328:
+            if k in L330:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a339(t, p, f):
-        q, v = v318(t, p)
+def a341(t, p, f):
+        q, v = v320(t, p)
         if q < 0:
             return -1
         f.append(('type', v))
         return q
 
-def a341(t, p, f):
+def a343(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m340(t, p, f):
-        q = a341(t, p, f)
+def m342(t, p, f):
+        q = a343(t, p, f)
         return p if q < 0 else q
 
-def b337(t, p, f):
+def b339(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R338(t, p)
+        m = R340(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -2960,22 +2971,22 @@ def b337(t, p, f):
             del f[mark:]
             return -1
         p += 1
-        p = a339(t, p, f)
+        p = a341(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m340(t, p, f)
+        p = m342(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v335(t, p):
+def v337(t, p):
         f = []
-        q = b337(t, p, f)
+        q = b339(t, p, f)
         if q < 0:
             return -1, None
-        o = C336()
+        o = C338()
         o.name = None
         o.type = None
         o.description = ''
@@ -2985,7 +2996,7 @@ def v335(t, p):
             setattr(o, k, v)
         return q, o
 
-def a347(t, p, f):
+def a349(t, p, f):
         got = 0
         while True:
             if got:
@@ -2994,7 +3005,7 @@ def a347(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('types', v))
@@ -3004,57 +3015,57 @@ def a347(t, p, f):
             return -1
         return p
 
-def b345(t, p, f):
+def b347(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R346(t, p)
+        m = R348(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a347(t, p, f)
+        p = a349(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v342(t, p):
+def v344(t, p):
         f = []
-        q = b345(t, p, f)
+        q = b347(t, p, f)
         if q < 0:
             return -1, None
-        o = C343()
+        o = C345()
         o.types = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L344:
+            if k in L346:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a352(t, p, f):
-        q, v = v318(t, p)
+def a354(t, p, f):
+        q, v = v320(t, p)
         if q < 0:
             return -1
         f.append(('source', v))
         return q
 
-def a353(t, p, f):
-        q, v = v318(t, p)
+def a355(t, p, f):
+        q, v = v320(t, p)
         if q < 0:
             return -1
         f.append(('target', v))
         return q
 
-def b350(t, p, f):
+def b352(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R351(t, p)
+        m = R353(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a352(t, p, f)
+        p = a354(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -3063,18 +3074,18 @@ def b350(t, p, f):
             del f[mark:]
             return -1
         p += 2
-        p = a353(t, p, f)
+        p = a355(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v348(t, p):
+def v350(t, p):
         f = []
-        q = b350(t, p, f)
+        q = b352(t, p, f)
         if q < 0:
             return -1, None
-        o = C349()
+        o = C351()
         o.source = None
         o.target = None
         o._tx_position = WS(t, p).end()
@@ -3083,10 +3094,10 @@ def v348(t, p):
             setattr(o, k, v)
         return q, o
 
-def m359(t, p, f):
+def m361(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R360(t, p)
+        m = R362(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -3100,14 +3111,14 @@ def m359(t, p, f):
         f.append(('version', _unquote(t[s:p])))
         return p
 
-def m358(t, p, f):
-        q = m359(t, p, f)
+def m360(t, p, f):
+        q = m361(t, p, f)
         return p if q < 0 else q
 
-def b356(t, p, f):
+def b358(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R357(t, p)
+        m = R359(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -3119,18 +3130,18 @@ def b356(t, p, f):
             return -1
         p = m.end()
         f.append(('identity', _unquote(t[s:p])))
-        p = m358(t, p, f)
+        p = m360(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v354(t, p):
+def v356(t, p):
         f = []
-        q = b356(t, p, f)
+        q = b358(t, p, f)
         if q < 0:
             return -1, None
-        o = C355()
+        o = C357()
         o.identity = ''
         o.version = ''
         o._tx_position = WS(t, p).end()
@@ -3138,14 +3149,6 @@ def v354(t, p):
         for k, v in f:
             setattr(o, k, v)
         return q, o
-
-def m367(t, p, f):
-        p = WS(t, p).end()
-        m = R368(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
 
 def m369(t, p, f):
         p = WS(t, p).end()
@@ -3179,11 +3182,16 @@ def m375(t, p, f):
         p = m.end()
         return p
 
-def v366(t, p):
+def m377(t, p, f):
+        p = WS(t, p).end()
+        m = R378(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v368(t, p):
         s = WS(t, p).end()
-        q = m367(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
         q = m369(t, p, [])
         if q >= 0:
             return q, t[s:q]
@@ -3196,52 +3204,17 @@ def v366(t, p):
         q = m375(t, p, [])
         if q >= 0:
             return q, t[s:q]
+        q = m377(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
         return -1, None
 
-def a365(t, p, f):
-        q, v = v366(t, p)
+def a367(t, p, f):
+        q, v = v368(t, p)
         if q < 0:
             return -1
         f.append(('role', v))
         return q
-
-def m379(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R380(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('sha256', _unquote(t[s:p])))
-        return p
-
-def m384(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R198(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('out', _unquote(t[s:p])))
-        return p
-
-def m383(t, p, f):
-        q = m384(t, p, f)
-        return p if q < 0 else q
 
 def m381(t, p, f):
         mark = len(f)
@@ -3257,30 +3230,68 @@ def m381(t, p, f):
             del f[mark:]
             return -1
         p = m.end()
+        f.append(('sha256', _unquote(t[s:p])))
+        return p
+
+def m386(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R200(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('out', _unquote(t[s:p])))
+        return p
+
+def m385(t, p, f):
+        q = m386(t, p, f)
+        return p if q < 0 else q
+
+def m383(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R384(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R14(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
         f.append(('dvc', _unquote(t[s:p])))
-        p = m383(t, p, f)
+        p = m385(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m378(t, p, f):
-        q = m379(t, p, f)
+def m380(t, p, f):
+        q = m381(t, p, f)
         if q >= 0:
             return q
-        q = m381(t, p, f)
+        q = m383(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def m377(t, p, f):
-        q = m378(t, p, f)
+def m379(t, p, f):
+        q = m380(t, p, f)
         return p if q < 0 else q
 
-def m391(t, p, f):
+def m393(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R392(t, p)
+        m = R394(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -3294,14 +3305,14 @@ def m391(t, p, f):
         f.append(('min_samples', int(t[s:p])))
         return p
 
-def m390(t, p, f):
-        q = m391(t, p, f)
+def m392(t, p, f):
+        q = m393(t, p, f)
         return p if q < 0 else q
 
-def b389(t, p, f):
+def b391(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R283(t, p)
+        m = R285(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -3313,18 +3324,18 @@ def b389(t, p, f):
             return -1
         p = m.end()
         f.append(('manifest', _unquote(t[s:p])))
-        p = m390(t, p, f)
+        p = m392(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v387(t, p):
+def v389(t, p):
         f = []
-        q = b389(t, p, f)
+        q = b391(t, p, f)
         if q < 0:
             return -1, None
-        o = C388()
+        o = C390()
         o.manifest = ''
         o.min_samples = 0
         o._tx_position = WS(t, p).end()
@@ -3333,25 +3344,25 @@ def v387(t, p):
             setattr(o, k, v)
         return q, o
 
-def a386(t, p, f):
-        q, v = v387(t, p)
+def a388(t, p, f):
+        q, v = v389(t, p)
         if q < 0:
             return -1
         f.append(('coverage', v))
         return q
 
-def m385(t, p, f):
-        q = a386(t, p, f)
+def m387(t, p, f):
+        q = a388(t, p, f)
         return p if q < 0 else q
 
-def b363(t, p, f):
+def b365(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R364(t, p)
+        m = R366(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a365(t, p, f)
+        p = a367(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -3363,22 +3374,22 @@ def b363(t, p, f):
             return -1
         p = m.end()
         f.append(('identity', _unquote(t[s:p])))
-        p = m377(t, p, f)
+        p = m379(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m385(t, p, f)
+        p = m387(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v361(t, p):
+def v363(t, p):
         f = []
-        q = b363(t, p, f)
+        q = b365(t, p, f)
         if q < 0:
             return -1, None
-        o = C362()
+        o = C364()
         o.role = None
         o.identity = ''
         o.sha256 = ''
@@ -3391,49 +3402,43 @@ def v361(t, p):
             setattr(o, k, v)
         return q, o
 
-def m400(t, p, f):
+def m402(t, p, f):
         p = WS(t, p).end()
         if not t.startswith('>=', p):
             return -1
         p += 2
         return p
 
-def m401(t, p, f):
+def m403(t, p, f):
         p = WS(t, p).end()
         if not t.startswith('<=', p):
             return -1
         p += 2
         return p
 
-def m402(t, p, f):
+def m404(t, p, f):
         p = WS(t, p).end()
         if not t.startswith('>', p):
             return -1
         p += 1
         return p
 
-def m403(t, p, f):
+def m405(t, p, f):
         p = WS(t, p).end()
         if not t.startswith('<', p):
             return -1
         p += 1
         return p
 
-def m404(t, p, f):
+def m406(t, p, f):
         p = WS(t, p).end()
         if not t.startswith('==', p):
             return -1
         p += 2
         return p
 
-def v399(t, p):
+def v401(t, p):
         s = WS(t, p).end()
-        q = m400(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m401(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
         q = m402(t, p, [])
         if q >= 0:
             return q, t[s:q]
@@ -3443,25 +3448,31 @@ def v399(t, p):
         q = m404(t, p, [])
         if q >= 0:
             return q, t[s:q]
+        q = m405(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m406(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
         return -1, None
 
-def a398(t, p, f):
-        q, v = v399(t, p)
+def a400(t, p, f):
+        q, v = v401(t, p)
         if q < 0:
             return -1
         f.append(('op', v))
         return q
 
-def a407(t, p, f):
+def a409(t, p, f):
         got = 0
         while True:
             if got:
-                s = m298(t, p, [])
+                s = m300(t, p, [])
                 if s < 0:
                     break
             else:
                 s = p
-            q, v = v295(t, s)
+            q, v = v297(t, s)
             if q < 0:
                 break
             f.append(('slice', v))
@@ -3471,27 +3482,27 @@ def a407(t, p, f):
             return -1
         return p
 
-def m406(t, p, f):
+def m408(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R293(t, p)
+        m = R295(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a407(t, p, f)
+        p = a409(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m405(t, p, f):
-        q = m406(t, p, f)
+def m407(t, p, f):
+        q = m408(t, p, f)
         return p if q < 0 else q
 
-def b396(t, p, f):
+def b398(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R397(t, p)
+        m = R399(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -3503,7 +3514,7 @@ def b396(t, p, f):
             return -1
         p = m.end()
         f.append(('name', (t[s:p])))
-        p = a398(t, p, f)
+        p = a400(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -3515,18 +3526,18 @@ def b396(t, p, f):
             return -1
         p = m.end()
         f.append(('threshold', (t[s:p])))
-        p = m405(t, p, f)
+        p = m407(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v393(t, p):
+def v395(t, p):
         f = []
-        q = b396(t, p, f)
+        q = b398(t, p, f)
         if q < 0:
             return -1, None
-        o = C394()
+        o = C396()
         o.name = None
         o.op = None
         o.threshold = None
@@ -3534,24 +3545,24 @@ def v393(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L395:
+            if k in L397:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a414(t, p, f):
+def a416(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('text', v))
         return q
 
-def m413(t, p, f):
-        q = a414(t, p, f)
+def m415(t, p, f):
+        q = a416(t, p, f)
         return p if q < 0 else q
 
-def b425(t, p, f):
+def b427(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -3575,7 +3586,7 @@ def b425(t, p, f):
         f.append(('high', (t[s:p])))
         p = WS(t, p).end()
         s = p
-        m = R426(t, p)
+        m = R428(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -3610,12 +3621,12 @@ def b425(t, p, f):
         f.append(('domain_high', (t[s:p])))
         return p
 
-def v423(t, p):
+def v425(t, p):
         f = []
-        q = b425(t, p, f)
+        q = b427(t, p, f)
         if q < 0:
             return -1, None
-        o = C424()
+        o = C426()
         o.low = None
         o.high = None
         o.unit = None
@@ -3627,7 +3638,7 @@ def v423(t, p):
             setattr(o, k, v)
         return q, o
 
-def a431(t, p, f):
+def a434(t, p, f):
         got = 0
         while True:
             if got:
@@ -3636,7 +3647,7 @@ def a431(t, p, f):
                     break
             else:
                 s = p
-            q, v = v305(t, s)
+            q, v = v307(t, s)
             if q < 0:
                 break
             f.append(('values', v))
@@ -3646,7 +3657,7 @@ def a431(t, p, f):
             return -1
         return p
 
-def a432(t, p, f):
+def a435(t, p, f):
         got = 0
         while True:
             if got:
@@ -3655,7 +3666,7 @@ def a432(t, p, f):
                     break
             else:
                 s = p
-            q, v = v305(t, s)
+            q, v = v307(t, s)
             if q < 0:
                 break
             f.append(('domain', v))
@@ -3665,9 +3676,9 @@ def a432(t, p, f):
             return -1
         return p
 
-def b430(t, p, f):
+def b433(t, p, f):
         mark = len(f)
-        p = a431(t, p, f)
+        p = a434(t, p, f)
         if p < 0:
             return -1
         p = WS(t, p).end()
@@ -3676,45 +3687,47 @@ def b430(t, p, f):
             del f[mark:]
             return -1
         p = m.end()
-        p = a432(t, p, f)
+        p = a435(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v427(t, p):
+def v430(t, p):
         f = []
-        q = b430(t, p, f)
+        q = b433(t, p, f)
         if q < 0:
             return -1, None
-        o = C428()
+        o = C431()
         o.values = []
         o.domain = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L429:
+            if k in L432:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def v422(t, p):
+def v424(t, p):
         s = WS(t, p).end()
-        for alt in D4_get(t[s:s + 1], D4_default):
+        for guard, alt in D4_get(t[s:s + 1], D4_default):
+            if guard is not None and guard(t, s) is None:
+                continue
             q, o = alt(t, p)
             if q >= 0:
                 return q, o
         return -1, None
 
-def a421(t, p, f):
-        q, v = v422(t, p)
+def a423(t, p, f):
+        q, v = v424(t, p)
         if q < 0:
             return -1
         f.append(('spec', v))
         return q
 
-def b420(t, p, f):
+def b422(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -3723,18 +3736,18 @@ def b420(t, p, f):
             return -1
         p = m.end()
         f.append(('name', (t[s:p])))
-        p = a421(t, p, f)
+        p = a423(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v418(t, p):
+def v420(t, p):
         f = []
-        q = b420(t, p, f)
+        q = b422(t, p, f)
         if q < 0:
             return -1, None
-        o = C419()
+        o = C421()
         o.name = None
         o.spec = None
         o._tx_position = WS(t, p).end()
@@ -3743,11 +3756,11 @@ def v418(t, p):
             setattr(o, k, v)
         return q, o
 
-def a417(t, p, f):
+def a419(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v418(t, s)
+            q, v = v420(t, s)
             if q < 0:
                 break
             f.append(('attributes', v))
@@ -3755,13 +3768,13 @@ def a417(t, p, f):
             p = q
         return p
 
-def m416(t, p, f):
+def m418(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         if not t.startswith('{', p):
             return -1
         p += 1
-        p = a417(t, p, f)
+        p = a419(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -3772,45 +3785,45 @@ def m416(t, p, f):
         p += 1
         return p
 
-def m415(t, p, f):
-        q = m416(t, p, f)
+def m417(t, p, f):
+        q = m418(t, p, f)
         return p if q < 0 else q
 
-def b411(t, p, f):
+def b413(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R412(t, p)
+        m = R414(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = m413(t, p, f)
+        p = m415(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m415(t, p, f)
+        p = m417(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v408(t, p):
+def v410(t, p):
         f = []
-        q = b411(t, p, f)
+        q = b413(t, p, f)
         if q < 0:
             return -1, None
-        o = C409()
+        o = C411()
         o.text = ''
         o.attributes = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L410:
+            if k in L412:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a438(t, p, f):
+def a441(t, p, f):
         got = 0
         while True:
             if got:
@@ -3819,7 +3832,7 @@ def a438(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('members', v))
@@ -3829,25 +3842,9 @@ def a438(t, p, f):
             return -1
         return p
 
-def m441(t, p, f):
-        p = WS(t, p).end()
-        m = R100(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m442(t, p, f):
-        p = WS(t, p).end()
-        m = R443(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
 def m444(t, p, f):
         p = WS(t, p).end()
-        m = R101(t, p)
+        m = R100(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -3861,48 +3858,64 @@ def m445(t, p, f):
         p = m.end()
         return p
 
-def v440(t, p):
+def m447(t, p, f):
+        p = WS(t, p).end()
+        m = R101(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m448(t, p, f):
+        p = WS(t, p).end()
+        m = R449(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v443(t, p):
         s = WS(t, p).end()
-        q = m441(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m442(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
         q = m444(t, p, [])
         if q >= 0:
             return q, t[s:q]
         q = m445(t, p, [])
         if q >= 0:
             return q, t[s:q]
+        q = m447(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m448(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
         return -1, None
 
-def a439(t, p, f):
-        q, v = v440(t, p)
+def a442(t, p, f):
+        q, v = v443(t, p)
         if q < 0:
             return -1
         f.append(('model', v))
         return q
 
-def m453(t, p, f):
+def m456(t, p, f):
         p = WS(t, p).end()
         if not t.startswith('%', p):
             return -1
         p += 1
         return p
 
-def a452(t, p, f):
-        q = m453(t, p, [])
+def a455(t, p, f):
+        q = m456(t, p, [])
         if q < 0:
             return p
         f.append(('percent', True))
         return q
 
-def m451(t, p, f):
-        q = a452(t, p, f)
+def m454(t, p, f):
+        q = a455(t, p, f)
         return p if q < 0 else q
 
-def b450(t, p, f):
+def b453(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -3911,18 +3924,18 @@ def b450(t, p, f):
             return -1
         p = m.end()
         f.append(('value', (t[s:p])))
-        p = m451(t, p, f)
+        p = m454(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v448(t, p):
+def v451(t, p):
         f = []
-        q = b450(t, p, f)
+        q = b453(t, p, f)
         if q < 0:
             return -1, None
-        o = C449()
+        o = C452()
         o.value = None
         o.percent = False
         o._tx_position = WS(t, p).end()
@@ -3931,7 +3944,7 @@ def v448(t, p):
             setattr(o, k, v)
         return q, o
 
-def a447(t, p, f):
+def a450(t, p, f):
         got = 0
         while True:
             if got:
@@ -3940,7 +3953,7 @@ def a447(t, p, f):
                     break
             else:
                 s = p
-            q, v = v448(t, s)
+            q, v = v451(t, s)
             if q < 0:
                 break
             f.append(('factors', v))
@@ -3950,21 +3963,21 @@ def a447(t, p, f):
             return -1
         return p
 
-def a455(t, p, f):
+def a458(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m454(t, p, f):
-        q = a455(t, p, f)
+def m457(t, p, f):
+        q = a458(t, p, f)
         return p if q < 0 else q
 
-def b436(t, p, f):
+def b439(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R437(t, p)
+        m = R440(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -3977,35 +3990,35 @@ def b436(t, p, f):
         p = m.end()
         f.append(('name', (t[s:p])))
         p = WS(t, p).end()
-        m = R316(t, p)
+        m = R318(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        p = a438(t, p, f)
+        p = a441(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a439(t, p, f)
+        p = a442(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a447(t, p, f)
+        p = a450(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m454(t, p, f)
+        p = m457(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v433(t, p):
+def v436(t, p):
         f = []
-        q = b436(t, p, f)
+        q = b439(t, p, f)
         if q < 0:
             return -1, None
-        o = C434()
+        o = C437()
         o.name = None
         o.members = []
         o.model = None
@@ -4014,16 +4027,16 @@ def v433(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L435:
+            if k in L438:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def b458(t, p, f):
+def b461(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R459(t, p)
+        m = R462(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -4037,12 +4050,12 @@ def b458(t, p, f):
         f.append(('value', (t[s:p])))
         return p
 
-def v456(t, p):
+def v459(t, p):
         f = []
-        q = b458(t, p, f)
+        q = b461(t, p, f)
         if q < 0:
             return -1, None
-        o = C457()
+        o = C460()
         o.value = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -4050,10 +4063,10 @@ def v456(t, p):
             setattr(o, k, v)
         return q, o
 
-def b462(t, p, f):
+def b465(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R463(t, p)
+        m = R466(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -4067,12 +4080,12 @@ def b462(t, p, f):
         f.append(('value', int(t[s:p])))
         return p
 
-def v460(t, p):
+def v463(t, p):
         f = []
-        q = b462(t, p, f)
+        q = b465(t, p, f)
         if q < 0:
             return -1, None
-        o = C461()
+        o = C464()
         o.value = 0
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -4080,52 +4093,52 @@ def v460(t, p):
             setattr(o, k, v)
         return q, o
 
-def a469(t, p, f):
-        q, v = v225(t, p)
+def a472(t, p, f):
+        q, v = v227(t, p)
         if q < 0:
             return -1
         f.append(('quantity', v))
         return q
 
-def m471(t, p, f):
+def m474(t, p, f):
         p = WS(t, p).end()
-        m = R472(t, p)
+        m = R475(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def a470(t, p, f):
-        q = m471(t, p, [])
+def a473(t, p, f):
+        q = m474(t, p, [])
         if q < 0:
             return p
         f.append(('outside', True))
         return q
 
-def m468(t, p, f):
-        q = a469(t, p, f)
+def m471(t, p, f):
+        q = a472(t, p, f)
         if q >= 0:
             return q
-        q = a470(t, p, f)
+        q = a473(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def a474(t, p, f):
+def a477(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m473(t, p, f):
-        q = a474(t, p, f)
+def m476(t, p, f):
+        q = a477(t, p, f)
         return p if q < 0 else q
 
-def b466(t, p, f):
+def b469(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R467(t, p)
+        m = R470(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -4137,22 +4150,22 @@ def b466(t, p, f):
             return -1
         p = m.end()
         f.append(('target', (t[s:p])))
-        p = m468(t, p, f)
+        p = m471(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m473(t, p, f)
+        p = m476(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v464(t, p):
+def v467(t, p):
         f = []
-        q = b466(t, p, f)
+        q = b469(t, p, f)
         if q < 0:
             return -1, None
-        o = C465()
+        o = C468()
         o.target = None
         o.quantity = None
         o.outside = False
@@ -4165,7 +4178,9 @@ def v464(t, p):
 
 def v148(t, p):
         s = WS(t, p).end()
-        for alt in D5_get(t[s:s + 1], D5_default):
+        for guard, alt in D5_get(t[s:s + 1], D5_default):
+            if guard is not None and guard(t, s) is None:
+                continue
             q, o = alt(t, p)
             if q >= 0:
                 return q, o
@@ -4235,21 +4250,21 @@ def v133(t, p):
                 setattr(o, k, v)
         return q, o
 
-def a481(t, p, f):
+def a484(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m480(t, p, f):
-        q = a481(t, p, f)
+def m483(t, p, f):
+        q = a484(t, p, f)
         return p if q < 0 else q
 
-def b486(t, p, f):
+def b489(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R487(t, p)
+        m = R490(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -4263,12 +4278,12 @@ def b486(t, p, f):
         f.append(('text', _unquote(t[s:p])))
         return p
 
-def v484(t, p):
+def v487(t, p):
         f = []
-        q = b486(t, p, f)
+        q = b489(t, p, f)
         if q < 0:
             return -1, None
-        o = C485()
+        o = C488()
         o.text = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -4276,16 +4291,16 @@ def v484(t, p):
             setattr(o, k, v)
         return q, o
 
-def b490(t, p, f):
+def b493(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R260(t, p)
+        m = R262(t, p)
         if m is None:
             return -1
         p = m.end()
         p = WS(t, p).end()
         s = p
-        m = R491(t, p)
+        m = R494(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -4293,42 +4308,12 @@ def b490(t, p, f):
         f.append(('value', (t[s:p])))
         return p
 
-def v488(t, p):
+def v491(t, p):
         f = []
-        q = b490(t, p, f)
+        q = b493(t, p, f)
         if q < 0:
             return -1, None
-        o = C489()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b494(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R242(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R491(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v492(t, p):
-        f = []
-        q = b494(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C493()
+        o = C492()
         o.value = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -4339,13 +4324,13 @@ def v492(t, p):
 def b497(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R498(t, p)
+        m = R244(t, p)
         if m is None:
             return -1
         p = m.end()
         p = WS(t, p).end()
         s = p
-        m = R491(t, p)
+        m = R494(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -4366,16 +4351,16 @@ def v495(t, p):
             setattr(o, k, v)
         return q, o
 
-def b501(t, p, f):
+def b500(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R502(t, p)
+        m = R501(t, p)
         if m is None:
             return -1
         p = m.end()
         p = WS(t, p).end()
         s = p
-        m = R503(t, p)
+        m = R494(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -4383,12 +4368,12 @@ def b501(t, p, f):
         f.append(('value', (t[s:p])))
         return p
 
-def v499(t, p):
+def v498(t, p):
         f = []
-        q = b501(t, p, f)
+        q = b500(t, p, f)
         if q < 0:
             return -1, None
-        o = C500()
+        o = C499()
         o.value = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -4396,32 +4381,62 @@ def v499(t, p):
             setattr(o, k, v)
         return q, o
 
-def a508(t, p, f):
+def b504(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R505(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R506(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('value', (t[s:p])))
+        return p
+
+def v502(t, p):
+        f = []
+        q = b504(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C503()
+        o.value = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def a511(t, p, f):
         q, v = v153(t, p)
         if q < 0:
             return -1
         f.append(('expr', v))
         return q
 
-def b506(t, p, f):
+def b509(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R507(t, p)
+        m = R510(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a508(t, p, f)
+        p = a511(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v504(t, p):
+def v507(t, p):
         f = []
-        q = b506(t, p, f)
+        q = b509(t, p, f)
         if q < 0:
             return -1, None
-        o = C505()
+        o = C508()
         o.expr = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -4429,32 +4444,32 @@ def v504(t, p):
             setattr(o, k, v)
         return q, o
 
-def a512(t, p, f):
-        q, v = v318(t, p)
+def a515(t, p, f):
+        q, v = v320(t, p)
         if q < 0:
             return -1
         f.append(('ref', v))
         return q
 
-def b511(t, p, f):
+def b514(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         m = R144(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a512(t, p, f)
+        p = a515(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v509(t, p):
+def v512(t, p):
         f = []
-        q = b511(t, p, f)
+        q = b514(t, p, f)
         if q < 0:
             return -1, None
-        o = C510()
+        o = C513()
         o.ref = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -4462,30 +4477,30 @@ def v509(t, p):
             setattr(o, k, v)
         return q, o
 
-def v519(t, p):
+def v522(t, p):
         p = WS(t, p).end()
         s = p
-        m = R520(t, p)
+        m = R523(t, p)
         if m is None:
             return -1, None
         p = m.end()
         return p, (t[s:p])
 
-def a518(t, p, f):
-        q, v = v519(t, p)
+def a521(t, p, f):
+        q, v = v522(t, p)
         if q < 0:
             return -1
         f.append(('unit', v))
         return q
 
-def m517(t, p, f):
-        q = a518(t, p, f)
+def m520(t, p, f):
+        q = a521(t, p, f)
         return p if q < 0 else q
 
-def m522(t, p, f):
+def m525(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R523(t, p)
+        m = R526(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -4504,14 +4519,14 @@ def m522(t, p, f):
         p += 1
         return p
 
-def m521(t, p, f):
-        q = m522(t, p, f)
+def m524(t, p, f):
+        q = m525(t, p, f)
         return p if q < 0 else q
 
-def m525(t, p, f):
+def m528(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R242(t, p)
+        m = R244(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -4525,14 +4540,14 @@ def m525(t, p, f):
         f.append(('exposure_key', _unquote(t[s:p])))
         return p
 
-def m524(t, p, f):
-        q = m525(t, p, f)
+def m527(t, p, f):
+        q = m528(t, p, f)
         return p if q < 0 else q
 
-def m527(t, p, f):
+def m530(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R528(t, p)
+        m = R531(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -4546,14 +4561,14 @@ def m527(t, p, f):
         f.append(('failures_key', _unquote(t[s:p])))
         return p
 
-def m526(t, p, f):
-        q = m527(t, p, f)
+def m529(t, p, f):
+        q = m530(t, p, f)
         return p if q < 0 else q
 
-def b515(t, p, f):
+def b518(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R516(t, p)
+        m = R519(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -4565,11 +4580,7 @@ def b515(t, p, f):
             return -1
         p = m.end()
         f.append(('rate', (t[s:p])))
-        p = m517(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m521(t, p, f)
+        p = m520(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -4577,18 +4588,22 @@ def b515(t, p, f):
         if p < 0:
             del f[mark:]
             return -1
-        p = m526(t, p, f)
+        p = m527(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = m529(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v513(t, p):
+def v516(t, p):
         f = []
-        q = b515(t, p, f)
+        q = b518(t, p, f)
         if q < 0:
             return -1, None
-        o = C514()
+        o = C517()
         o.rate = None
         o.unit = None
         o.confidence = None
@@ -4600,7 +4615,7 @@ def v513(t, p):
             setattr(o, k, v)
         return q, o
 
-def b538(t, p, f):
+def b541(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -4610,7 +4625,7 @@ def b538(t, p, f):
         p = m.end()
         f.append(('value', (t[s:p])))
         p = WS(t, p).end()
-        m = R539(t, p)
+        m = R542(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -4625,12 +4640,12 @@ def b538(t, p, f):
         f.append(('unit', (t[s:p])))
         return p
 
-def v536(t, p):
+def v539(t, p):
         f = []
-        q = b538(t, p, f)
+        q = b541(t, p, f)
         if q < 0:
             return -1, None
-        o = C537()
+        o = C540()
         o.value = None
         o.unit = None
         o._tx_position = WS(t, p).end()
@@ -4639,14 +4654,14 @@ def v536(t, p):
             setattr(o, k, v)
         return q, o
 
-def a535(t, p, f):
-        q, v = v536(t, p)
+def a538(t, p, f):
+        q, v = v539(t, p)
         if q < 0:
             return -1
         f.append(('demand', v))
         return q
 
-def v544(t, p):
+def v547(t, p):
         p = WS(t, p).end()
         s = p
         m = R25(t, p)
@@ -4655,7 +4670,7 @@ def v544(t, p):
         p = m.end()
         return p, (t[s:p])
 
-def a543(t, p, f):
+def a546(t, p, f):
         got = 0
         while True:
             if got:
@@ -4664,7 +4679,7 @@ def a543(t, p, f):
                     break
             else:
                 s = p
-            q, v = v544(t, s)
+            q, v = v547(t, s)
             if q < 0:
                 break
             f.append(('ipls', v))
@@ -4674,55 +4689,11 @@ def a543(t, p, f):
             return -1
         return p
 
-def m541(t, p, f):
+def m544(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R542(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a543(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m540(t, p, f):
-        q = m541(t, p, f)
-        return p if q < 0 else q
-
-def a546(t, p, f):
-        q, v = v536(t, p)
-        if q < 0:
-            return -1
-        f.append(('tolerable', v))
-        return q
-
-def b532(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R533(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        m = R534(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a535(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m540(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         p = WS(t, p).end()
         m = R545(t, p)
         if m is None:
-            del f[mark:]
             return -1
         p = m.end()
         p = a546(t, p, f)
@@ -4731,25 +4702,69 @@ def b532(t, p, f):
             return -1
         return p
 
-def v529(t, p):
+def m543(t, p, f):
+        q = m544(t, p, f)
+        return p if q < 0 else q
+
+def a549(t, p, f):
+        q, v = v539(t, p)
+        if q < 0:
+            return -1
+        f.append(('tolerable', v))
+        return q
+
+def b535(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R536(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        m = R537(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = a538(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = m543(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        m = R548(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = a549(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def v532(t, p):
         f = []
-        q = b532(t, p, f)
+        q = b535(t, p, f)
         if q < 0:
             return -1, None
-        o = C530()
+        o = C533()
         o.demand = None
         o.ipls = []
         o.tolerable = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L531:
+            if k in L534:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a552(t, p, f):
+def a555(t, p, f):
         got = 0
         while True:
             if got:
@@ -4758,7 +4773,7 @@ def a552(t, p, f):
                     break
             else:
                 s = p
-            q, v = v305(t, s)
+            q, v = v307(t, s)
             if q < 0:
                 break
             f.append(('classes', v))
@@ -4768,17 +4783,34 @@ def a552(t, p, f):
             return -1
         return p
 
-def a555(t, p, f):
-        q, v = v536(t, p)
+def a558(t, p, f):
+        q, v = v539(t, p)
         if q < 0:
             return -1
         f.append(('demand', v))
         return q
 
-def m554(t, p, f):
+def m557(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R534(t, p)
+        m = R537(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = a558(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        return p
+
+def m556(t, p, f):
+        q = m557(t, p, f)
+        return p if q < 0 else q
+
+def b553(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R554(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -4786,122 +4818,44 @@ def m554(t, p, f):
         if p < 0:
             del f[mark:]
             return -1
-        return p
-
-def m553(t, p, f):
-        q = m554(t, p, f)
-        return p if q < 0 else q
-
-def b550(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R551(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a552(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m553(t, p, f)
+        p = m556(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v547(t, p):
+def v550(t, p):
         f = []
-        q = b550(t, p, f)
+        q = b553(t, p, f)
         if q < 0:
             return -1, None
-        o = C548()
+        o = C551()
         o.classes = []
         o.demand = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L549:
+            if k in L552:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def b558(t, p, f):
+def b561(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R228(t, p)
+        m = R230(t, p)
         if m is None:
             return -1
         p = m.end()
         p = WS(t, p).end()
         s = p
-        m = R491(t, p)
+        m = R494(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         f.append(('value', (t[s:p])))
-        return p
-
-def v556(t, p):
-        f = []
-        q = b558(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C557()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def m564(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R260(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R491(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('severity', (t[s:p])))
-        return p
-
-def m563(t, p, f):
-        q = m564(t, p, f)
-        return p if q < 0 else q
-
-def b561(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R562(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = m563(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R228(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R491(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('probability', (t[s:p])))
         return p
 
 def v559(t, p):
@@ -4910,6 +4864,67 @@ def v559(t, p):
         if q < 0:
             return -1, None
         o = C560()
+        o.value = None
+        o._tx_position = WS(t, p).end()
+        o._tx_position_end = q
+        for k, v in f:
+            setattr(o, k, v)
+        return q, o
+
+def m567(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R262(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R494(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('severity', (t[s:p])))
+        return p
+
+def m566(t, p, f):
+        q = m567(t, p, f)
+        return p if q < 0 else q
+
+def b564(t, p, f):
+        mark = len(f)
+        p = WS(t, p).end()
+        m = R565(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        p = m566(t, p, f)
+        if p < 0:
+            del f[mark:]
+            return -1
+        p = WS(t, p).end()
+        m = R230(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        p = WS(t, p).end()
+        s = p
+        m = R494(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('probability', (t[s:p])))
+        return p
+
+def v562(t, p):
+        f = []
+        q = b564(t, p, f)
+        if q < 0:
+            return -1, None
+        o = C563()
         o.severity = None
         o.probability = None
         o._tx_position = WS(t, p).end()
@@ -4918,7 +4933,7 @@ def v559(t, p):
             setattr(o, k, v)
         return q, o
 
-def a570(t, p, f):
+def a573(t, p, f):
         got = 0
         while True:
             if got:
@@ -4927,7 +4942,7 @@ def a570(t, p, f):
                     break
             else:
                 s = p
-            q, v = v305(t, s)
+            q, v = v307(t, s)
             if q < 0:
                 break
             f.append(('phases', v))
@@ -4937,39 +4952,39 @@ def a570(t, p, f):
             return -1
         return p
 
-def b568(t, p, f):
+def b571(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R569(t, p)
+        m = R572(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a570(t, p, f)
+        p = a573(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v565(t, p):
+def v568(t, p):
         f = []
-        q = b568(t, p, f)
+        q = b571(t, p, f)
         if q < 0:
             return -1, None
-        o = C566()
+        o = C569()
         o.phases = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L567:
+            if k in L570:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def b573(t, p, f):
+def b576(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R574(t, p)
+        m = R577(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -4983,12 +4998,12 @@ def b573(t, p, f):
         f.append(('text', _unquote(t[s:p])))
         return p
 
-def v571(t, p):
+def v574(t, p):
         f = []
-        q = b573(t, p, f)
+        q = b576(t, p, f)
         if q < 0:
             return -1, None
-        o = C572()
+        o = C575()
         o.text = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -4996,19 +5011,21 @@ def v571(t, p):
             setattr(o, k, v)
         return q, o
 
-def v483(t, p):
+def v486(t, p):
         s = WS(t, p).end()
-        for alt in D6_get(t[s:s + 1], D6_default):
+        for guard, alt in D6_get(t[s:s + 1], D6_default):
+            if guard is not None and guard(t, s) is None:
+                continue
             q, o = alt(t, p)
             if q >= 0:
                 return q, o
         return -1, None
 
-def a482(t, p, f):
+def a485(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v483(t, s)
+            q, v = v486(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
@@ -5016,10 +5033,10 @@ def a482(t, p, f):
             p = q
         return p
 
-def b478(t, p, f):
+def b481(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R479(t, p)
+        m = R482(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -5031,7 +5048,7 @@ def b478(t, p, f):
             return -1
         p = m.end()
         f.append(('name', (t[s:p])))
-        p = m480(t, p, f)
+        p = m483(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -5040,7 +5057,7 @@ def b478(t, p, f):
             del f[mark:]
             return -1
         p += 1
-        p = a482(t, p, f)
+        p = a485(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -5051,69 +5068,69 @@ def b478(t, p, f):
         p += 1
         return p
 
-def v475(t, p):
+def v478(t, p):
         f = []
-        q = b478(t, p, f)
+        q = b481(t, p, f)
         if q < 0:
             return -1, None
-        o = C476()
+        o = C479()
         o.name = None
         o.title = ''
         o.attrs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L477:
+            if k in L480:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m581(t, p, f):
+def m584(t, p, f):
         p = WS(t, p).end()
-        m = R582(t, p)
+        m = R585(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m583(t, p, f):
+def m586(t, p, f):
         p = WS(t, p).end()
-        m = R584(t, p)
+        m = R587(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def v580(t, p):
+def v583(t, p):
         s = WS(t, p).end()
-        q = m581(t, p, [])
+        q = m584(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m583(t, p, [])
+        q = m586(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a579(t, p, f):
-        q, v = v580(t, p)
+def a582(t, p, f):
+        q, v = v583(t, p)
         if q < 0:
             return -1
         f.append(('kind', v))
         return q
 
-def a586(t, p, f):
+def a589(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m585(t, p, f):
-        q = a586(t, p, f)
+def m588(t, p, f):
+        q = a589(t, p, f)
         return p if q < 0 else q
 
-def a590(t, p, f):
+def a593(t, p, f):
         got = 0
         while True:
             if got:
@@ -5122,7 +5139,7 @@ def a590(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('hazards', v))
@@ -5132,27 +5149,27 @@ def a590(t, p, f):
             return -1
         return p
 
-def m588(t, p, f):
+def m591(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R589(t, p)
+        m = R592(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a590(t, p, f)
+        p = a593(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m587(t, p, f):
-        q = m588(t, p, f)
+def m590(t, p, f):
+        q = m591(t, p, f)
         return p if q < 0 else q
 
-def b597(t, p, f):
+def b600(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R598(t, p)
+        m = R601(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -5166,12 +5183,12 @@ def b597(t, p, f):
         f.append(('text', _unquote(t[s:p])))
         return p
 
-def v595(t, p):
+def v598(t, p):
         f = []
-        q = b597(t, p, f)
+        q = b600(t, p, f)
         if q < 0:
             return -1, None
-        o = C596()
+        o = C599()
         o.text = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -5179,32 +5196,32 @@ def v595(t, p):
             setattr(o, k, v)
         return q, o
 
-def a603(t, p, f):
+def a606(t, p, f):
         q, v = v22(t, p)
         if q < 0:
             return -1
         f.append(('time', v))
         return q
 
-def b601(t, p, f):
+def b604(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R602(t, p)
+        m = R605(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a603(t, p, f)
+        p = a606(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v599(t, p):
+def v602(t, p):
         f = []
-        q = b601(t, p, f)
+        q = b604(t, p, f)
         if q < 0:
             return -1, None
-        o = C600()
+        o = C603()
         o.time = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -5212,35 +5229,35 @@ def v599(t, p):
             setattr(o, k, v)
         return q, o
 
-def m609(t, p, f):
+def m612(t, p, f):
         p = WS(t, p).end()
-        m = R610(t, p)
+        m = R613(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m614(t, p, f):
+        p = WS(t, p).end()
+        m = R615(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
 def m611(t, p, f):
-        p = WS(t, p).end()
-        m = R612(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m608(t, p, f):
-        q = m609(t, p, f)
+        q = m612(t, p, f)
         if q >= 0:
             return q
-        q = m611(t, p, f)
+        q = m614(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b606(t, p, f):
+def b609(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R607(t, p)
+        m = R610(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -5253,23 +5270,23 @@ def b606(t, p, f):
         p = m.end()
         f.append(('value', (t[s:p])))
         p = WS(t, p).end()
-        m = R539(t, p)
+        m = R542(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        p = m608(t, p, f)
+        p = m611(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v604(t, p):
+def v607(t, p):
         f = []
-        q = b606(t, p, f)
+        q = b609(t, p, f)
         if q < 0:
             return -1, None
-        o = C605()
+        o = C608()
         o.value = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -5277,69 +5294,69 @@ def v604(t, p):
             setattr(o, k, v)
         return q, o
 
-def m618(t, p, f):
+def m621(t, p, f):
         p = WS(t, p).end()
-        m = R619(t, p)
+        m = R622(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m620(t, p, f):
+def m623(t, p, f):
         p = WS(t, p).end()
-        m = R621(t, p)
+        m = R624(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m622(t, p, f):
+def m625(t, p, f):
         p = WS(t, p).end()
-        m = R623(t, p)
+        m = R626(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def v617(t, p):
+def v620(t, p):
         s = WS(t, p).end()
-        q = m618(t, p, [])
+        q = m621(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m620(t, p, [])
+        q = m623(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m622(t, p, [])
+        q = m625(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a616(t, p, f):
-        q, v = v617(t, p)
+def a619(t, p, f):
+        q, v = v620(t, p)
         if q < 0:
             return -1
         f.append(('mode', v))
         return q
 
-def b615(t, p, f):
+def b618(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R534(t, p)
+        m = R537(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a616(t, p, f)
+        p = a619(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v613(t, p):
+def v616(t, p):
         f = []
-        q = b615(t, p, f)
+        q = b618(t, p, f)
         if q < 0:
             return -1, None
-        o = C614()
+        o = C617()
         o.mode = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -5347,10 +5364,10 @@ def v613(t, p):
             setattr(o, k, v)
         return q, o
 
-def b626(t, p, f):
+def b629(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R627(t, p)
+        m = R630(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -5364,12 +5381,12 @@ def b626(t, p, f):
         f.append(('value', int(t[s:p])))
         return p
 
-def v624(t, p):
+def v627(t, p):
         f = []
-        q = b626(t, p, f)
+        q = b629(t, p, f)
         if q < 0:
             return -1, None
-        o = C625()
+        o = C628()
         o.value = 0
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -5377,19 +5394,21 @@ def v624(t, p):
             setattr(o, k, v)
         return q, o
 
-def v594(t, p):
+def v597(t, p):
         s = WS(t, p).end()
-        for alt in D7_get(t[s:s + 1], D7_default):
+        for guard, alt in D7_get(t[s:s + 1], D7_default):
+            if guard is not None and guard(t, s) is None:
+                continue
             q, o = alt(t, p)
             if q >= 0:
                 return q, o
         return -1, None
 
-def a593(t, p, f):
+def a596(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v594(t, s)
+            q, v = v597(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
@@ -5397,13 +5416,13 @@ def a593(t, p, f):
             p = q
         return p
 
-def m592(t, p, f):
+def m595(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         if not t.startswith('{', p):
             return -1
         p += 1
-        p = a593(t, p, f)
+        p = a596(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -5414,13 +5433,13 @@ def m592(t, p, f):
         p += 1
         return p
 
-def m591(t, p, f):
-        q = m592(t, p, f)
+def m594(t, p, f):
+        q = m595(t, p, f)
         return p if q < 0 else q
 
-def b578(t, p, f):
+def b581(t, p, f):
         mark = len(f)
-        p = a579(t, p, f)
+        p = a582(t, p, f)
         if p < 0:
             return -1
         p = WS(t, p).end()
@@ -5431,26 +5450,26 @@ def b578(t, p, f):
             return -1
         p = m.end()
         f.append(('name', (t[s:p])))
-        p = m585(t, p, f)
+        p = m588(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m587(t, p, f)
+        p = m590(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m591(t, p, f)
+        p = m594(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v575(t, p):
+def v578(t, p):
         f = []
-        q = b578(t, p, f)
+        q = b581(t, p, f)
         if q < 0:
             return -1, None
-        o = C576()
+        o = C579()
         o.kind = None
         o.name = None
         o.title = ''
@@ -5459,24 +5478,24 @@ def v575(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L577:
+            if k in L580:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a634(t, p, f):
+def a637(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m633(t, p, f):
-        q = a634(t, p, f)
+def m636(t, p, f):
+        q = a637(t, p, f)
         return p if q < 0 else q
 
-def a643(t, p, f):
+def a646(t, p, f):
         got = 0
         while True:
             if got:
@@ -5485,7 +5504,7 @@ def a643(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('refs', v))
@@ -5495,36 +5514,36 @@ def a643(t, p, f):
             return -1
         return p
 
-def b642(t, p, f):
+def b645(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         m = R130(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a643(t, p, f)
+        p = a646(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v639(t, p):
+def v642(t, p):
         f = []
-        q = b642(t, p, f)
+        q = b645(t, p, f)
         if q < 0:
             return -1, None
-        o = C640()
+        o = C643()
         o.refs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L641:
+            if k in L644:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a649(t, p, f):
+def a652(t, p, f):
         got = 0
         while True:
             if got:
@@ -5533,7 +5552,7 @@ def a649(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('refs', v))
@@ -5543,48 +5562,50 @@ def a649(t, p, f):
             return -1
         return p
 
-def b647(t, p, f):
+def b650(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R648(t, p)
+        m = R651(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a649(t, p, f)
+        p = a652(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v644(t, p):
+def v647(t, p):
         f = []
-        q = b647(t, p, f)
+        q = b650(t, p, f)
         if q < 0:
             return -1, None
-        o = C645()
+        o = C648()
         o.refs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L646:
+            if k in L649:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def v638(t, p):
+def v641(t, p):
         s = WS(t, p).end()
-        for alt in D8_get(t[s:s + 1], D8_default):
+        for guard, alt in D8_get(t[s:s + 1], D8_default):
+            if guard is not None and guard(t, s) is None:
+                continue
             q, o = alt(t, p)
             if q >= 0:
                 return q, o
         return -1, None
 
-def a637(t, p, f):
+def a640(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v638(t, s)
+            q, v = v641(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
@@ -5592,13 +5613,13 @@ def a637(t, p, f):
             p = q
         return p
 
-def m636(t, p, f):
+def m639(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         if not t.startswith('{', p):
             return -1
         p += 1
-        p = a637(t, p, f)
+        p = a640(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -5609,11 +5630,11 @@ def m636(t, p, f):
         p += 1
         return p
 
-def a650(t, p, f):
+def a653(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v638(t, s)
+            q, v = v641(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
@@ -5621,19 +5642,19 @@ def a650(t, p, f):
             p = q
         return p
 
-def m635(t, p, f):
-        q = m636(t, p, f)
+def m638(t, p, f):
+        q = m639(t, p, f)
         if q >= 0:
             return q
-        q = a650(t, p, f)
+        q = a653(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b631(t, p, f):
+def b634(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R632(t, p)
+        m = R635(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -5645,53 +5666,37 @@ def b631(t, p, f):
             return -1
         p = m.end()
         f.append(('name', (t[s:p])))
-        p = m633(t, p, f)
+        p = m636(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = m635(t, p, f)
+        p = m638(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v628(t, p):
+def v631(t, p):
         f = []
-        q = b631(t, p, f)
+        q = b634(t, p, f)
         if q < 0:
             return -1, None
-        o = C629()
+        o = C632()
         o.name = None
         o.title = ''
         o.attrs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L630:
+            if k in L633:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m658(t, p, f):
+def m661(t, p, f):
         p = WS(t, p).end()
-        m = R659(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m660(t, p, f):
-        p = WS(t, p).end()
-        m = R661(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m662(t, p, f):
-        p = WS(t, p).end()
-        m = R397(t, p)
+        m = R662(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -5705,33 +5710,49 @@ def m663(t, p, f):
         p = m.end()
         return p
 
-def v657(t, p):
+def m665(t, p, f):
+        p = WS(t, p).end()
+        m = R399(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def m666(t, p, f):
+        p = WS(t, p).end()
+        m = R667(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        return p
+
+def v660(t, p):
         s = WS(t, p).end()
-        q = m375(t, p, [])
+        q = m377(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m658(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m660(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m662(t, p, [])
+        q = m661(t, p, [])
         if q >= 0:
             return q, t[s:q]
         q = m663(t, p, [])
         if q >= 0:
             return q, t[s:q]
+        q = m665(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
+        q = m666(t, p, [])
+        if q >= 0:
+            return q, t[s:q]
         return -1, None
 
-def a656(t, p, f):
-        q, v = v657(t, p)
+def a659(t, p, f):
+        q, v = v660(t, p)
         if q < 0:
             return -1
         f.append(('kind', v))
         return q
 
-def a672(t, p, f):
+def a675(t, p, f):
         got = 0
         while True:
             if got:
@@ -5740,7 +5761,7 @@ def a672(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('refs', v))
@@ -5750,36 +5771,36 @@ def a672(t, p, f):
             return -1
         return p
 
-def b670(t, p, f):
+def b673(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R671(t, p)
+        m = R674(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a672(t, p, f)
+        p = a675(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v667(t, p):
+def v670(t, p):
         f = []
-        q = b670(t, p, f)
+        q = b673(t, p, f)
         if q < 0:
             return -1, None
-        o = C668()
+        o = C671()
         o.refs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L669:
+            if k in L672:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a678(t, p, f):
+def a681(t, p, f):
         got = 0
         while True:
             if got:
@@ -5788,7 +5809,7 @@ def a678(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('refs', v))
@@ -5798,39 +5819,39 @@ def a678(t, p, f):
             return -1
         return p
 
-def b676(t, p, f):
+def b679(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R677(t, p)
+        m = R680(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a678(t, p, f)
+        p = a681(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v673(t, p):
+def v676(t, p):
         f = []
-        q = b676(t, p, f)
+        q = b679(t, p, f)
         if q < 0:
             return -1, None
-        o = C674()
+        o = C677()
         o.refs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L675:
+            if k in L678:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m684(t, p, f):
+def m687(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R380(t, p)
+        m = R382(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -5844,14 +5865,14 @@ def m684(t, p, f):
         f.append(('sha256', _unquote(t[s:p])))
         return p
 
-def m683(t, p, f):
-        q = m684(t, p, f)
+def m686(t, p, f):
+        q = m687(t, p, f)
         return p if q < 0 else q
 
-def b681(t, p, f):
+def b684(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R682(t, p)
+        m = R685(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -5863,18 +5884,18 @@ def b681(t, p, f):
             return -1
         p = m.end()
         f.append(('path', _unquote(t[s:p])))
-        p = m683(t, p, f)
+        p = m686(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v679(t, p):
+def v682(t, p):
         f = []
-        q = b681(t, p, f)
+        q = b684(t, p, f)
         if q < 0:
             return -1, None
-        o = C680()
+        o = C683()
         o.path = ''
         o.sha256 = ''
         o._tx_position = WS(t, p).end()
@@ -5883,10 +5904,10 @@ def v679(t, p):
             setattr(o, k, v)
         return q, o
 
-def b687(t, p, f):
+def b690(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R688(t, p)
+        m = R691(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -5900,12 +5921,12 @@ def b687(t, p, f):
         f.append(('id', _unquote(t[s:p])))
         return p
 
-def v685(t, p):
+def v688(t, p):
         f = []
-        q = b687(t, p, f)
+        q = b690(t, p, f)
         if q < 0:
             return -1, None
-        o = C686()
+        o = C689()
         o.id = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -5913,19 +5934,21 @@ def v685(t, p):
             setattr(o, k, v)
         return q, o
 
-def v666(t, p):
+def v669(t, p):
         s = WS(t, p).end()
-        for alt in D9_get(t[s:s + 1], D9_default):
+        for guard, alt in D9_get(t[s:s + 1], D9_default):
+            if guard is not None and guard(t, s) is None:
+                continue
             q, o = alt(t, p)
             if q >= 0:
                 return q, o
         return -1, None
 
-def a665(t, p, f):
+def a668(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v666(t, s)
+            q, v = v669(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
@@ -5933,10 +5956,10 @@ def a665(t, p, f):
             p = q
         return p
 
-def b654(t, p, f):
+def b657(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R655(t, p)
+        m = R658(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -5948,7 +5971,7 @@ def b654(t, p, f):
             return -1
         p = m.end()
         f.append(('name', (t[s:p])))
-        p = a656(t, p, f)
+        p = a659(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -5960,18 +5983,18 @@ def b654(t, p, f):
             return -1
         p = m.end()
         f.append(('source', _unquote(t[s:p])))
-        p = a665(t, p, f)
+        p = a668(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v651(t, p):
+def v654(t, p):
         f = []
-        q = b654(t, p, f)
+        q = b657(t, p, f)
         if q < 0:
             return -1, None
-        o = C652()
+        o = C655()
         o.name = None
         o.kind = None
         o.source = ''
@@ -5979,112 +6002,112 @@ def v651(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L653:
+            if k in L656:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a695(t, p, f):
+def a698(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m694(t, p, f):
-        q = a695(t, p, f)
+def m697(t, p, f):
+        q = a698(t, p, f)
         return p if q < 0 else q
 
-def m703(t, p, f):
+def m706(t, p, f):
         p = WS(t, p).end()
-        m = R704(t, p)
+        m = R707(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m705(t, p, f):
+def m708(t, p, f):
         p = WS(t, p).end()
-        m = R706(t, p)
+        m = R709(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m707(t, p, f):
+def m710(t, p, f):
         p = WS(t, p).end()
-        m = R708(t, p)
+        m = R711(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m709(t, p, f):
+def m712(t, p, f):
         p = WS(t, p).end()
-        m = R710(t, p)
+        m = R713(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m711(t, p, f):
+def m714(t, p, f):
         p = WS(t, p).end()
-        m = R712(t, p)
+        m = R715(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m713(t, p, f):
+def m716(t, p, f):
         p = WS(t, p).end()
-        m = R714(t, p)
+        m = R717(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m715(t, p, f):
+def m718(t, p, f):
         p = WS(t, p).end()
-        m = R716(t, p)
+        m = R719(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def v702(t, p):
+def v705(t, p):
         s = WS(t, p).end()
-        q = m703(t, p, [])
+        q = m706(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m705(t, p, [])
+        q = m708(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m707(t, p, [])
+        q = m710(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m709(t, p, [])
+        q = m712(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m711(t, p, [])
+        q = m714(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m713(t, p, [])
+        q = m716(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m715(t, p, [])
+        q = m718(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a701(t, p, f):
-        q, v = v702(t, p)
+def a704(t, p, f):
+        q, v = v705(t, p)
         if q < 0:
             return -1
         f.append(('kind', v))
         return q
 
-def a723(t, p, f):
+def a726(t, p, f):
         got = 0
         while True:
             if got:
@@ -6093,7 +6116,7 @@ def a723(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('refs', v))
@@ -6103,36 +6126,36 @@ def a723(t, p, f):
             return -1
         return p
 
-def b722(t, p, f):
+def b725(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R677(t, p)
+        m = R680(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a723(t, p, f)
+        p = a726(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v719(t, p):
+def v722(t, p):
         f = []
-        q = b722(t, p, f)
+        q = b725(t, p, f)
         if q < 0:
             return -1, None
-        o = C720()
+        o = C723()
         o.refs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L721:
+            if k in L724:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a729(t, p, f):
+def a732(t, p, f):
         got = 0
         while True:
             if got:
@@ -6141,7 +6164,7 @@ def a729(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('refs', v))
@@ -6151,36 +6174,36 @@ def a729(t, p, f):
             return -1
         return p
 
-def b727(t, p, f):
+def b730(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R728(t, p)
+        m = R731(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a729(t, p, f)
+        p = a732(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v724(t, p):
+def v727(t, p):
         f = []
-        q = b727(t, p, f)
+        q = b730(t, p, f)
         if q < 0:
             return -1, None
-        o = C725()
+        o = C728()
         o.refs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L726:
+            if k in L729:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a735(t, p, f):
+def a738(t, p, f):
         got = 0
         while True:
             if got:
@@ -6189,7 +6212,7 @@ def a735(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('refs', v))
@@ -6199,52 +6222,52 @@ def a735(t, p, f):
             return -1
         return p
 
-def b733(t, p, f):
+def b736(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R734(t, p)
+        m = R737(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a735(t, p, f)
+        p = a738(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v730(t, p):
+def v733(t, p):
         f = []
-        q = b733(t, p, f)
+        q = b736(t, p, f)
         if q < 0:
             return -1, None
-        o = C731()
+        o = C734()
         o.refs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L732:
+            if k in L735:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def b738(t, p, f):
+def b741(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
-        m = R739(t, p)
+        m = R742(t, p)
         if m is None:
             return -1
         p = m.end()
         f.append(('flag', (t[s:p])))
         return p
 
-def v736(t, p):
+def v739(t, p):
         f = []
-        q = b738(t, p, f)
+        q = b741(t, p, f)
         if q < 0:
             return -1, None
-        o = C737()
+        o = C740()
         o.flag = ''
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -6252,7 +6275,7 @@ def v736(t, p):
             setattr(o, k, v)
         return q, o
 
-def a744(t, p, f):
+def a747(t, p, f):
         got = 0
         while True:
             if got:
@@ -6261,7 +6284,7 @@ def a744(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('refs', v))
@@ -6271,36 +6294,36 @@ def a744(t, p, f):
             return -1
         return p
 
-def b743(t, p, f):
+def b746(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R655(t, p)
+        m = R658(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a744(t, p, f)
+        p = a747(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v740(t, p):
+def v743(t, p):
         f = []
-        q = b743(t, p, f)
+        q = b746(t, p, f)
         if q < 0:
             return -1, None
-        o = C741()
+        o = C744()
         o.refs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L742:
+            if k in L745:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a750(t, p, f):
+def a753(t, p, f):
         got = 0
         while True:
             if got:
@@ -6309,7 +6332,7 @@ def a750(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('refs', v))
@@ -6319,39 +6342,39 @@ def a750(t, p, f):
             return -1
         return p
 
-def b748(t, p, f):
+def b751(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R749(t, p)
+        m = R752(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a750(t, p, f)
+        p = a753(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v745(t, p):
+def v748(t, p):
         f = []
-        q = b748(t, p, f)
+        q = b751(t, p, f)
         if q < 0:
             return -1, None
-        o = C746()
+        o = C749()
         o.refs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L747:
+            if k in L750:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def b753(t, p, f):
+def b756(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R754(t, p)
+        m = R757(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -6365,12 +6388,12 @@ def b753(t, p, f):
         f.append(('name', (t[s:p])))
         return p
 
-def v751(t, p):
+def v754(t, p):
         f = []
-        q = b753(t, p, f)
+        q = b756(t, p, f)
         if q < 0:
             return -1, None
-        o = C752()
+        o = C755()
         o.name = None
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
@@ -6378,7 +6401,7 @@ def v751(t, p):
             setattr(o, k, v)
         return q, o
 
-def a760(t, p, f):
+def a763(t, p, f):
         got = 0
         while True:
             if got:
@@ -6387,7 +6410,7 @@ def a760(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('refs', v))
@@ -6397,48 +6420,50 @@ def a760(t, p, f):
             return -1
         return p
 
-def b758(t, p, f):
+def b761(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R759(t, p)
+        m = R762(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a760(t, p, f)
+        p = a763(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v755(t, p):
+def v758(t, p):
         f = []
-        q = b758(t, p, f)
+        q = b761(t, p, f)
         if q < 0:
             return -1, None
-        o = C756()
+        o = C759()
         o.refs = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L757:
+            if k in L760:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def v718(t, p):
+def v721(t, p):
         s = WS(t, p).end()
-        for alt in D10_get(t[s:s + 1], D10_default):
+        for guard, alt in D10_get(t[s:s + 1], D10_default):
+            if guard is not None and guard(t, s) is None:
+                continue
             q, o = alt(t, p)
             if q >= 0:
                 return q, o
         return -1, None
 
-def a717(t, p, f):
+def a720(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v718(t, s)
+            q, v = v721(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
@@ -6446,9 +6471,9 @@ def a717(t, p, f):
             p = q
         return p
 
-def b700(t, p, f):
+def b703(t, p, f):
         mark = len(f)
-        p = a701(t, p, f)
+        p = a704(t, p, f)
         if p < 0:
             return -1
         p = WS(t, p).end()
@@ -6467,18 +6492,18 @@ def b700(t, p, f):
             return -1
         p = m.end()
         f.append(('text', _unquote(t[s:p])))
-        p = a717(t, p, f)
+        p = a720(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v697(t, p):
+def v700(t, p):
         f = []
-        q = b700(t, p, f)
+        q = b703(t, p, f)
         if q < 0:
             return -1, None
-        o = C698()
+        o = C701()
         o.kind = None
         o.name = None
         o.text = ''
@@ -6486,17 +6511,17 @@ def v697(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L699:
+            if k in L702:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a696(t, p, f):
+def a699(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v697(t, s)
+            q, v = v700(t, s)
             if q < 0:
                 break
             f.append(('nodes', v))
@@ -6504,10 +6529,10 @@ def a696(t, p, f):
             p = q
         return p
 
-def b692(t, p, f):
+def b695(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R693(t, p)
+        m = R696(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -6519,7 +6544,7 @@ def b692(t, p, f):
             return -1
         p = m.end()
         f.append(('name', (t[s:p])))
-        p = m694(t, p, f)
+        p = m697(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -6528,7 +6553,7 @@ def b692(t, p, f):
             del f[mark:]
             return -1
         p += 1
-        p = a696(t, p, f)
+        p = a699(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -6539,71 +6564,71 @@ def b692(t, p, f):
         p += 1
         return p
 
-def v689(t, p):
+def v692(t, p):
         f = []
-        q = b692(t, p, f)
+        q = b695(t, p, f)
         if q < 0:
             return -1, None
-        o = C690()
+        o = C693()
         o.name = None
         o.title = ''
         o.nodes = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L691:
+            if k in L694:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def m772(t, p, f):
+def m775(t, p, f):
         p = WS(t, p).end()
-        m = R773(t, p)
+        m = R776(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m774(t, p, f):
+def m777(t, p, f):
         p = WS(t, p).end()
-        m = R775(t, p)
+        m = R778(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def v771(t, p):
+def v774(t, p):
         s = WS(t, p).end()
-        q = m772(t, p, [])
+        q = m775(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m774(t, p, [])
+        q = m777(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a770(t, p, f):
-        q, v = v771(t, p)
+def a773(t, p, f):
+        q, v = v774(t, p)
         if q < 0:
             return -1
         f.append(('mode', v))
         return q
 
-def a777(t, p, f):
+def a780(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('reason', v))
         return q
 
-def m776(t, p, f):
-        q = a777(t, p, f)
+def m779(t, p, f):
+        q = a780(t, p, f)
         return p if q < 0 else q
 
-def b769(t, p, f):
+def b772(t, p, f):
         mark = len(f)
-        p = a770(t, p, f)
+        p = a773(t, p, f)
         if p < 0:
             return -1
         p = WS(t, p).end()
@@ -6614,18 +6639,18 @@ def b769(t, p, f):
             return -1
         p = m.end()
         f.append(('rule', (t[s:p])))
-        p = m776(t, p, f)
+        p = m779(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v767(t, p):
+def v770(t, p):
         f = []
-        q = b769(t, p, f)
+        q = b772(t, p, f)
         if q < 0:
             return -1, None
-        o = C768()
+        o = C771()
         o.mode = None
         o.rule = None
         o.reason = ''
@@ -6635,11 +6660,11 @@ def v767(t, p):
             setattr(o, k, v)
         return q, o
 
-def a766(t, p, f):
+def a769(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v767(t, s)
+            q, v = v770(t, s)
             if q < 0:
                 break
             f.append(('rules', v))
@@ -6647,10 +6672,10 @@ def a766(t, p, f):
             p = q
         return p
 
-def b764(t, p, f):
+def b767(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R765(t, p)
+        m = R768(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -6659,7 +6684,7 @@ def b764(t, p, f):
             del f[mark:]
             return -1
         p += 1
-        p = a766(t, p, f)
+        p = a769(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -6670,23 +6695,23 @@ def b764(t, p, f):
         p += 1
         return p
 
-def v761(t, p):
+def v764(t, p):
         f = []
-        q = b764(t, p, f)
+        q = b767(t, p, f)
         if q < 0:
             return -1, None
-        o = C762()
+        o = C765()
         o.rules = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L763:
+            if k in L766:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a783(t, p, f):
+def a786(t, p, f):
         got = 0
         while True:
             if got:
@@ -6695,7 +6720,7 @@ def a783(t, p, f):
                     break
             else:
                 s = p
-            q, v = v305(t, s)
+            q, v = v307(t, s)
             if q < 0:
                 break
             f.append(('severities', v))
@@ -6705,7 +6730,7 @@ def a783(t, p, f):
             return -1
         return p
 
-def a784(t, p, f):
+def a787(t, p, f):
         got = 0
         while True:
             if got:
@@ -6714,7 +6739,7 @@ def a784(t, p, f):
                     break
             else:
                 s = p
-            q, v = v305(t, s)
+            q, v = v307(t, s)
             if q < 0:
                 break
             f.append(('probabilities', v))
@@ -6724,20 +6749,20 @@ def a784(t, p, f):
             return -1
         return p
 
-def v791(t, p):
+def v794(t, p):
         p = WS(t, p).end()
         s = p
-        m = R792(t, p)
+        m = R795(t, p)
         if m is None:
             return -1, None
         p = m.end()
         return p, (t[s:p])
 
-def a790(t, p, f):
+def a793(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v791(t, s)
+            q, v = v794(t, s)
             if q < 0:
                 break
             f.append(('zones', v))
@@ -6747,7 +6772,7 @@ def a790(t, p, f):
             return -1
         return p
 
-def b789(t, p, f):
+def b792(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -6761,34 +6786,34 @@ def b789(t, p, f):
             del f[mark:]
             return -1
         p += 1
-        p = a790(t, p, f)
+        p = a793(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v786(t, p):
+def v789(t, p):
         f = []
-        q = b789(t, p, f)
+        q = b792(t, p, f)
         if q < 0:
             return -1, None
-        o = C787()
+        o = C790()
         o.level = None
         o.zones = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L788:
+            if k in L791:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a785(t, p, f):
+def a788(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v786(t, s)
+            q, v = v789(t, s)
             if q < 0:
                 break
             f.append(('rows', v))
@@ -6798,10 +6823,10 @@ def a785(t, p, f):
             return -1
         return p
 
-def b781(t, p, f):
+def b784(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R782(t, p)
+        m = R785(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -6811,26 +6836,26 @@ def b781(t, p, f):
             return -1
         p += 1
         p = WS(t, p).end()
-        m = R260(t, p)
+        m = R262(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        p = a783(t, p, f)
+        p = a786(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         p = WS(t, p).end()
-        m = R228(t, p)
+        m = R230(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        p = a784(t, p, f)
+        p = a787(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a785(t, p, f)
+        p = a788(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -6841,39 +6866,39 @@ def b781(t, p, f):
         p += 1
         return p
 
-def v778(t, p):
+def v781(t, p):
         f = []
-        q = b781(t, p, f)
+        q = b784(t, p, f)
         if q < 0:
             return -1, None
-        o = C779()
+        o = C782()
         o.severities = []
         o.probabilities = []
         o.rows = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L780:
+            if k in L783:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a798(t, p, f):
+def a801(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m797(t, p, f):
-        q = a798(t, p, f)
+def m800(t, p, f):
+        q = a801(t, p, f)
         return p if q < 0 else q
 
-def m800(t, p, f):
+def m803(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R801(t, p)
+        m = R804(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -6887,90 +6912,90 @@ def m800(t, p, f):
         f.append(('source', _unquote(t[s:p])))
         return p
 
-def m799(t, p, f):
-        q = m800(t, p, f)
+def m802(t, p, f):
+        q = m803(t, p, f)
         return p if q < 0 else q
 
-def m809(t, p, f):
+def m812(t, p, f):
         p = WS(t, p).end()
-        m = R810(t, p)
+        m = R813(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m811(t, p, f):
+def m814(t, p, f):
         p = WS(t, p).end()
-        m = R812(t, p)
+        m = R815(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m813(t, p, f):
+def m816(t, p, f):
         p = WS(t, p).end()
-        m = R814(t, p)
+        m = R817(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m815(t, p, f):
+def m818(t, p, f):
         p = WS(t, p).end()
-        m = R534(t, p)
+        m = R537(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def v808(t, p):
+def v811(t, p):
         s = WS(t, p).end()
-        q = m809(t, p, [])
+        q = m812(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m811(t, p, [])
+        q = m814(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m813(t, p, [])
+        q = m816(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m815(t, p, [])
+        q = m818(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a807(t, p, f):
-        q, v = v808(t, p)
+def a810(t, p, f):
+        q, v = v811(t, p)
         if q < 0:
             return -1
         f.append(('kind', v))
         return q
 
-def a823(t, p, f):
-        q, v = v536(t, p)
+def a826(t, p, f):
+        q, v = v539(t, p)
         if q < 0:
             return -1
         f.append(('below', v))
         return q
 
-def m821(t, p, f):
+def m824(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R822(t, p)
+        m = R825(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a823(t, p, f)
+        p = a826(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m820(t, p, f):
-        q = m821(t, p, f)
+def m823(t, p, f):
+        q = m824(t, p, f)
         return p if q < 0 else q
 
-def b819(t, p, f):
+def b822(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -6987,18 +7012,18 @@ def b819(t, p, f):
             return -1
         p = m.end()
         f.append(('text', _unquote(t[s:p])))
-        p = m820(t, p, f)
+        p = m823(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v817(t, p):
+def v820(t, p):
         f = []
-        q = b819(t, p, f)
+        q = b822(t, p, f)
         if q < 0:
             return -1, None
-        o = C818()
+        o = C821()
         o.name = None
         o.text = ''
         o.below = None
@@ -7008,7 +7033,7 @@ def v817(t, p):
             setattr(o, k, v)
         return q, o
 
-def a816(t, p, f):
+def a819(t, p, f):
         got = 0
         while True:
             if got:
@@ -7017,7 +7042,7 @@ def a816(t, p, f):
                     break
             else:
                 s = p
-            q, v = v817(t, s)
+            q, v = v820(t, s)
             if q < 0:
                 break
             f.append(('levels', v))
@@ -7027,39 +7052,39 @@ def a816(t, p, f):
             return -1
         return p
 
-def b806(t, p, f):
+def b809(t, p, f):
         mark = len(f)
-        p = a807(t, p, f)
+        p = a810(t, p, f)
         if p < 0:
             return -1
-        p = a816(t, p, f)
+        p = a819(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v803(t, p):
+def v806(t, p):
         f = []
-        q = b806(t, p, f)
+        q = b809(t, p, f)
         if q < 0:
             return -1, None
-        o = C804()
+        o = C807()
         o.kind = None
         o.levels = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L805:
+            if k in L808:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a802(t, p, f):
+def a805(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v803(t, s)
+            q, v = v806(t, s)
             if q < 0:
                 break
             f.append(('parameters', v))
@@ -7067,11 +7092,11 @@ def a802(t, p, f):
             p = q
         return p
 
-def a831(t, p, f):
+def a834(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v305(t, s)
+            q, v = v307(t, s)
             if q < 0:
                 break
             f.append(('path', v))
@@ -7081,10 +7106,10 @@ def a831(t, p, f):
             return -1
         return p
 
-def m830(t, p, f):
+def m833(t, p, f):
         p0 = p
         while True:
-            q = a831(t, p, f)
+            q = a834(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -7093,20 +7118,20 @@ def m830(t, p, f):
         q = p
         return -1 if q == p0 else q
 
-def v834(t, p):
+def v837(t, p):
         p = WS(t, p).end()
         s = p
-        m = R835(t, p)
+        m = R838(t, p)
         if m is None:
             return -1, None
         p = m.end()
         return p, (t[s:p])
 
-def a833(t, p, f):
+def a836(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v834(t, s)
+            q, v = v837(t, s)
             if q < 0:
                 break
             f.append(('outcomes', v))
@@ -7116,10 +7141,10 @@ def a833(t, p, f):
             return -1
         return p
 
-def m832(t, p, f):
+def m835(t, p, f):
         p0 = p
         while True:
-            q = a833(t, p, f)
+            q = a836(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -7128,10 +7153,10 @@ def m832(t, p, f):
         q = p
         return -1 if q == p0 else q
 
-def b828(t, p, f):
+def b831(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R829(t, p)
+        m = R832(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -7148,7 +7173,7 @@ def b828(t, p, f):
             del f[mark:]
             return -1
         p += 1
-        p = m830(t, p, f)
+        p = m833(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -7157,35 +7182,35 @@ def b828(t, p, f):
             del f[mark:]
             return -1
         p += 2
-        p = m832(t, p, f)
+        p = m835(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v825(t, p):
+def v828(t, p):
         f = []
-        q = b828(t, p, f)
+        q = b831(t, p, f)
         if q < 0:
             return -1, None
-        o = C826()
+        o = C829()
         o.name = None
         o.path = []
         o.outcomes = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L827:
+            if k in L830:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a824(t, p, f):
+def a827(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v825(t, s)
+            q, v = v828(t, s)
             if q < 0:
                 break
             f.append(('rows', v))
@@ -7193,14 +7218,14 @@ def a824(t, p, f):
             p = q
         return p
 
-def b796(t, p, f):
+def b799(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R551(t, p)
+        m = R554(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = m797(t, p, f)
+        p = m800(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -7209,15 +7234,15 @@ def b796(t, p, f):
             del f[mark:]
             return -1
         p += 1
-        p = m799(t, p, f)
+        p = m802(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a802(t, p, f)
+        p = a805(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a824(t, p, f)
+        p = a827(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -7228,12 +7253,12 @@ def b796(t, p, f):
         p += 1
         return p
 
-def v793(t, p):
+def v796(t, p):
         f = []
-        q = b796(t, p, f)
+        q = b799(t, p, f)
         if q < 0:
             return -1, None
-        o = C794()
+        o = C797()
         o.title = ''
         o.source = ''
         o.parameters = []
@@ -7241,27 +7266,27 @@ def v793(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L795:
+            if k in L798:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a842(t, p, f):
+def a845(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m841(t, p, f):
-        q = a842(t, p, f)
+def m844(t, p, f):
+        q = a845(t, p, f)
         return p if q < 0 else q
 
-def m844(t, p, f):
+def m847(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R801(t, p)
+        m = R804(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -7275,11 +7300,11 @@ def m844(t, p, f):
         f.append(('source', _unquote(t[s:p])))
         return p
 
-def m843(t, p, f):
-        q = m844(t, p, f)
+def m846(t, p, f):
+        q = m847(t, p, f)
         return p if q < 0 else q
 
-def b848(t, p, f):
+def b851(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
         s = p
@@ -7303,14 +7328,14 @@ def b848(t, p, f):
         p += 1
         p = WS(t, p).end()
         s = p
-        m = R849(t, p)
+        m = R852(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         f.append(('level', (t[s:p])))
         p = WS(t, p).end()
-        m = R246(t, p)
+        m = R248(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -7329,14 +7354,14 @@ def b848(t, p, f):
             return -1
         p += 1
         p = WS(t, p).end()
-        m = R850(t, p)
+        m = R853(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         p = WS(t, p).end()
         s = p
-        m = R849(t, p)
+        m = R852(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -7344,12 +7369,12 @@ def b848(t, p, f):
         f.append(('others', (t[s:p])))
         return p
 
-def v846(t, p):
+def v849(t, p):
         f = []
-        q = b848(t, p, f)
+        q = b851(t, p, f)
         if q < 0:
             return -1, None
-        o = C847()
+        o = C850()
         o.top = None
         o.name = None
         o.level = None
@@ -7361,11 +7386,11 @@ def v846(t, p):
             setattr(o, k, v)
         return q, o
 
-def a845(t, p, f):
+def a848(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v846(t, s)
+            q, v = v849(t, s)
             if q < 0:
                 break
             f.append(('options', v))
@@ -7375,14 +7400,14 @@ def a845(t, p, f):
             return -1
         return p
 
-def b839(t, p, f):
+def b842(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R840(t, p)
+        m = R843(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = m841(t, p, f)
+        p = m844(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -7391,11 +7416,11 @@ def b839(t, p, f):
             del f[mark:]
             return -1
         p += 1
-        p = m843(t, p, f)
+        p = m846(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a845(t, p, f)
+        p = a848(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -7406,36 +7431,36 @@ def b839(t, p, f):
         p += 1
         return p
 
-def v836(t, p):
+def v839(t, p):
         f = []
-        q = b839(t, p, f)
+        q = b842(t, p, f)
         if q < 0:
             return -1, None
-        o = C837()
+        o = C840()
         o.title = ''
         o.source = ''
         o.options = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L838:
+            if k in L841:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def a857(t, p, f):
+def a860(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m856(t, p, f):
-        q = a857(t, p, f)
+def m859(t, p, f):
+        q = a860(t, p, f)
         return p if q < 0 else q
 
-def a858(t, p, f):
+def a861(t, p, f):
         got = 0
         while True:
             if got:
@@ -7444,7 +7469,7 @@ def a858(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('conditions', v))
@@ -7454,92 +7479,92 @@ def a858(t, p, f):
             return -1
         return p
 
-def a865(t, p, f):
-        q, v = v318(t, p)
+def a868(t, p, f):
+        q, v = v320(t, p)
         if q < 0:
             return -1
         f.append(('ref', v))
         return q
 
-def m868(t, p, f):
+def m871(t, p, f):
         p = WS(t, p).end()
-        m = R869(t, p)
+        m = R872(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m870(t, p, f):
+def m873(t, p, f):
         p = WS(t, p).end()
-        m = R871(t, p)
+        m = R874(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def v867(t, p):
+def v870(t, p):
         s = WS(t, p).end()
-        q = m868(t, p, [])
+        q = m871(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m870(t, p, [])
+        q = m873(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a866(t, p, f):
-        q, v = v867(t, p)
+def a869(t, p, f):
+        q, v = v870(t, p)
         if q < 0:
             return -1
         f.append(('kind', v))
         return q
 
-def a873(t, p, f):
+def a876(t, p, f):
         q, v = v38(t, p)
         if q < 0:
             return -1
         f.append(('text', v))
         return q
 
-def m872(t, p, f):
-        q = a873(t, p, f)
+def m875(t, p, f):
+        q = a876(t, p, f)
         return p if q < 0 else q
 
-def b863(t, p, f):
+def b866(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R864(t, p)
+        m = R867(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a865(t, p, f)
+        p = a868(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
-        p = a866(t, p, f)
+        p = a869(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         p = WS(t, p).end()
         s = p
-        m = R849(t, p)
+        m = R852(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         f.append(('level', (t[s:p])))
-        p = m872(t, p, f)
+        p = m875(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v861(t, p):
+def v864(t, p):
         f = []
-        q = b863(t, p, f)
+        q = b866(t, p, f)
         if q < 0:
             return -1, None
-        o = C862()
+        o = C865()
         o.ref = None
         o.kind = None
         o.level = None
@@ -7550,40 +7575,40 @@ def v861(t, p):
             setattr(o, k, v)
         return q, o
 
-def m881(t, p, f):
+def m884(t, p, f):
         p = WS(t, p).end()
-        m = R882(t, p)
+        m = R885(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m883(t, p, f):
+def m886(t, p, f):
         p = WS(t, p).end()
-        m = R884(t, p)
+        m = R887(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def v880(t, p):
+def v883(t, p):
         s = WS(t, p).end()
-        q = m881(t, p, [])
+        q = m884(t, p, [])
         if q >= 0:
             return q, t[s:q]
-        q = m883(t, p, [])
+        q = m886(t, p, [])
         if q >= 0:
             return q, t[s:q]
         return -1, None
 
-def a879(t, p, f):
-        q, v = v880(t, p)
+def a882(t, p, f):
+        q, v = v883(t, p)
         if q < 0:
             return -1
         f.append(('kind', v))
         return q
 
-def a887(t, p, f):
+def a890(t, p, f):
         got = 0
         while True:
             if got:
@@ -7592,7 +7617,7 @@ def a887(t, p, f):
                     break
             else:
                 s = p
-            q, v = v318(t, s)
+            q, v = v320(t, s)
             if q < 0:
                 break
             f.append(('evidence', v))
@@ -7602,31 +7627,31 @@ def a887(t, p, f):
             return -1
         return p
 
-def m886(t, p, f):
+def m889(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R655(t, p)
+        m = R658(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a887(t, p, f)
+        p = a890(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m885(t, p, f):
-        q = m886(t, p, f)
+def m888(t, p, f):
+        q = m889(t, p, f)
         return p if q < 0 else q
 
-def b877(t, p, f):
+def b880(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R878(t, p)
+        m = R881(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a879(t, p, f)
+        p = a882(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -7638,43 +7663,45 @@ def b877(t, p, f):
             return -1
         p = m.end()
         f.append(('text', _unquote(t[s:p])))
-        p = m885(t, p, f)
+        p = m888(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def v874(t, p):
+def v877(t, p):
         f = []
-        q = b877(t, p, f)
+        q = b880(t, p, f)
         if q < 0:
             return -1, None
-        o = C875()
+        o = C878()
         o.kind = None
         o.text = ''
         o.evidence = []
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L876:
+            if k in L879:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return q, o
 
-def v860(t, p):
+def v863(t, p):
         s = WS(t, p).end()
-        for alt in D11_get(t[s:s + 1], D11_default):
+        for guard, alt in D11_get(t[s:s + 1], D11_default):
+            if guard is not None and guard(t, s) is None:
+                continue
             q, o = alt(t, p)
             if q >= 0:
                 return q, o
         return -1, None
 
-def a859(t, p, f):
+def a862(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v860(t, s)
+            q, v = v863(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
@@ -7682,10 +7709,10 @@ def a859(t, p, f):
             p = q
         return p
 
-def b854(t, p, f):
+def b857(t, p, f):
         mark = len(f)
         p = WS(t, p).end()
-        m = R855(t, p)
+        m = R858(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -7697,17 +7724,17 @@ def b854(t, p, f):
             return -1
         p = m.end()
         f.append(('name', (t[s:p])))
-        p = m856(t, p, f)
+        p = m859(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         p = WS(t, p).end()
-        m = R728(t, p)
+        m = R731(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        p = a858(t, p, f)
+        p = a861(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -7716,7 +7743,7 @@ def b854(t, p, f):
             del f[mark:]
             return -1
         p += 1
-        p = a859(t, p, f)
+        p = a862(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
@@ -7727,12 +7754,12 @@ def b854(t, p, f):
         p += 1
         return p
 
-def v851(t, p):
+def v854(t, p):
         f = []
-        q = b854(t, p, f)
+        q = b857(t, p, f)
         if q < 0:
             return -1, None
-        o = C852()
+        o = C855()
         o.name = None
         o.title = ''
         o.conditions = []
@@ -7740,7 +7767,7 @@ def v851(t, p):
         o._tx_position = WS(t, p).end()
         o._tx_position_end = q
         for k, v in f:
-            if k in L853:
+            if k in L856:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
@@ -7748,7 +7775,9 @@ def v851(t, p):
 
 def v16(t, p):
         s = WS(t, p).end()
-        for alt in D12_get(t[s:s + 1], D12_default):
+        for guard, alt in D12_get(t[s:s + 1], D12_default):
+            if guard is not None and guard(t, s) is None:
+                continue
             q, o = alt(t, p)
             if q >= 0:
                 return q, o
@@ -7799,52 +7828,52 @@ def v1(t, p):
                 setattr(o, k, v)
         return q, o
 
-def m888(t, p, f):
+def m891(t, p, f):
         p = WS(t, p).end()
         return p if p == len(t) else -1
 
-D0_get = {'(': (v62, ), '-': (v55, ), '0': (v55, ), '1': (v55, ), '2': (v55, ), '3': (v55, ), '4': (v55, ), '5': (v55, ), '6': (v55, ), '7': (v55, ), '8': (v55, ), '9': (v55, ), 'A': (v66, ), 'B': (v66, ), 'C': (v66, ), 'D': (v66, ), 'E': (v66, ), 'F': (v66, ), 'G': (v66, ), 'H': (v66, ), 'I': (v66, ), 'J': (v66, ), 'K': (v66, ), 'L': (v66, ), 'M': (v66, ), 'N': (v66, ), 'O': (v66, ), 'P': (v66, ), 'Q': (v66, ), 'R': (v66, ), 'S': (v66, ), 'T': (v66, ), 'U': (v66, ), 'V': (v66, ), 'W': (v66, ), 'X': (v66, ), 'Y': (v66, ), 'Z': (v66, ), '_': (v66, ), 'a': (v66, ), 'b': (v66, ), 'c': (v66, ), 'd': (v66, ), 'e': (v66, ), 'f': (v66, ), 'g': (v66, ), 'h': (v66, ), 'i': (v66, ), 'j': (v66, ), 'k': (v66, ), 'l': (v66, ), 'm': (v66, ), 'n': (v66, ), 'o': (v66, ), 'p': (v66, ), 'q': (v66, ), 'r': (v66, ), 's': (v66, ), 't': (v66, ), 'u': (v66, ), 'v': (v66, ), 'w': (v66, ), 'x': (v66, ), 'y': (v66, ), 'z': (v66, )}.get
+D0_get = {'(': ((None, v62), ), '-': ((None, v55), ), '0': ((None, v55), ), '1': ((None, v55), ), '2': ((None, v55), ), '3': ((None, v55), ), '4': ((None, v55), ), '5': ((None, v55), ), '6': ((None, v55), ), '7': ((None, v55), ), '8': ((None, v55), ), '9': ((None, v55), ), 'A': ((None, v66), ), 'B': ((None, v66), ), 'C': ((None, v66), ), 'D': ((None, v66), ), 'E': ((None, v66), ), 'F': ((None, v66), ), 'G': ((None, v66), ), 'H': ((None, v66), ), 'I': ((None, v66), ), 'J': ((None, v66), ), 'K': ((None, v66), ), 'L': ((None, v66), ), 'M': ((None, v66), ), 'N': ((None, v66), ), 'O': ((None, v66), ), 'P': ((None, v66), ), 'Q': ((None, v66), ), 'R': ((None, v66), ), 'S': ((None, v66), ), 'T': ((None, v66), ), 'U': ((None, v66), ), 'V': ((None, v66), ), 'W': ((None, v66), ), 'X': ((None, v66), ), 'Y': ((None, v66), ), 'Z': ((None, v66), ), '_': ((None, v66), ), 'a': ((None, v66), ), 'b': ((None, v66), ), 'c': ((None, v66), ), 'd': ((None, v66), ), 'e': ((None, v66), ), 'f': ((None, v66), ), 'g': ((None, v66), ), 'h': ((None, v66), ), 'i': ((None, v66), ), 'j': ((None, v66), ), 'k': ((None, v66), ), 'l': ((None, v66), ), 'm': ((None, v66), ), 'n': ((None, v66), ), 'o': ((None, v66), ), 'p': ((None, v66), ), 'q': ((None, v66), ), 'r': ((None, v66), ), 's': ((None, v66), ), 't': ((None, v66), ), 'u': ((None, v66), ), 'v': ((None, v66), ), 'w': ((None, v66), ), 'x': ((None, v66), ), 'y': ((None, v66), ), 'z': ((None, v66), )}.get
 D0_default = ()
 
-D1_get = {'(': (v174, ), '+': (v164, ), '-': (v164, ), '0': (v164, ), '1': (v164, ), '2': (v164, ), '3': (v164, ), '4': (v164, ), '5': (v164, ), '6': (v164, ), '7': (v164, ), '8': (v164, ), '9': (v164, ), 'A': (v178, ), 'B': (v178, ), 'C': (v178, ), 'D': (v178, ), 'E': (v178, ), 'F': (v178, ), 'G': (v178, ), 'H': (v178, ), 'I': (v178, ), 'J': (v178, ), 'K': (v178, ), 'L': (v178, ), 'M': (v178, ), 'N': (v178, ), 'O': (v178, ), 'P': (v178, ), 'Q': (v178, ), 'R': (v178, ), 'S': (v178, ), 'T': (v178, ), 'U': (v178, ), 'V': (v178, ), 'W': (v178, ), 'X': (v178, ), 'Y': (v178, ), 'Z': (v178, ), '_': (v178, ), 'a': (v178, ), 'b': (v178, ), 'c': (v178, ), 'd': (v178, ), 'e': (v178, ), 'f': (v178, ), 'g': (v178, ), 'h': (v178, ), 'i': (v178, ), 'j': (v178, ), 'k': (v178, ), 'l': (v178, ), 'm': (v178, ), 'n': (v178, ), 'o': (v178, ), 'p': (v178, ), 'q': (v178, ), 'r': (v178, ), 's': (v178, ), 't': (v178, ), 'u': (v178, ), 'v': (v178, ), 'w': (v178, ), 'x': (v178, ), 'y': (v178, ), 'z': (v178, )}.get
+D1_get = {'(': ((None, v175), ), '+': ((G174, v164), ), '-': ((G174, v164), ), '0': ((G174, v164), ), '1': ((G174, v164), ), '2': ((G174, v164), ), '3': ((G174, v164), ), '4': ((G174, v164), ), '5': ((G174, v164), ), '6': ((G174, v164), ), '7': ((G174, v164), ), '8': ((G174, v164), ), '9': ((G174, v164), ), 'A': ((None, v179), ), 'B': ((None, v179), ), 'C': ((None, v179), ), 'D': ((None, v179), ), 'E': ((None, v179), ), 'F': ((None, v179), ), 'G': ((None, v179), ), 'H': ((None, v179), ), 'I': ((None, v179), ), 'J': ((None, v179), ), 'K': ((None, v179), ), 'L': ((None, v179), ), 'M': ((None, v179), ), 'N': ((None, v179), ), 'O': ((None, v179), ), 'P': ((None, v179), ), 'Q': ((None, v179), ), 'R': ((None, v179), ), 'S': ((None, v179), ), 'T': ((None, v179), ), 'U': ((None, v179), ), 'V': ((None, v179), ), 'W': ((None, v179), ), 'X': ((None, v179), ), 'Y': ((None, v179), ), 'Z': ((None, v179), ), '_': ((None, v179), ), 'a': ((None, v179), ), 'b': ((None, v179), ), 'c': ((None, v179), ), 'd': ((None, v179), ), 'e': ((None, v179), ), 'f': ((None, v179), ), 'g': ((None, v179), ), 'h': ((None, v179), ), 'i': ((None, v179), ), 'j': ((None, v179), ), 'k': ((None, v179), ), 'l': ((None, v179), ), 'm': ((None, v179), ), 'n': ((None, v179), ), 'o': ((None, v179), ), 'p': ((None, v179), ), 'q': ((None, v179), ), 'r': ((None, v179), ), 's': ((None, v179), ), 't': ((None, v179), ), 'u': ((None, v179), ), 'v': ((None, v179), ), 'w': ((None, v179), ), 'x': ((None, v179), ), 'y': ((None, v179), ), 'z': ((None, v179), )}.get
 D1_default = ()
 
-D2_get = {'p': (v225, ), 'r': (v215, )}.get
+D2_get = {'p': ((None, v227), ), 'r': ((None, v217), )}.get
 D2_default = ()
 
-D3_get = {'"': (v236, ), "'": (v236, ), 'a': (v256, ), 'd': (v248, ), 'e': (v239, ), 'm': (v284, ), 'p': (v267, ), 'r': (v299, ), 's': (v252, v263, ), 'u': (v87, ), 'w': (v289, )}.get
+D3_get = {'"': ((None, v238), ), "'": ((None, v238), ), 'a': ((None, v258), ), 'd': ((None, v250), ), 'e': ((None, v241), ), 'm': ((None, v286), ), 'p': ((None, v269), ), 'r': ((None, v301), ), 's': ((None, v254), (None, v265), ), 'u': ((None, v87), ), 'w': ((None, v291), )}.get
 D3_default = ()
 
-D4_get = {'-': (v423, ), '0': (v423, ), '1': (v423, ), '2': (v423, ), '3': (v423, ), '4': (v423, ), '5': (v423, ), '6': (v423, ), '7': (v423, ), '8': (v423, ), '9': (v423, ), 'A': (v427, ), 'B': (v427, ), 'C': (v427, ), 'D': (v427, ), 'E': (v427, ), 'F': (v427, ), 'G': (v427, ), 'H': (v427, ), 'I': (v427, ), 'J': (v427, ), 'K': (v427, ), 'L': (v427, ), 'M': (v427, ), 'N': (v427, ), 'O': (v427, ), 'P': (v427, ), 'Q': (v427, ), 'R': (v427, ), 'S': (v427, ), 'T': (v427, ), 'U': (v427, ), 'V': (v427, ), 'W': (v427, ), 'X': (v427, ), 'Y': (v427, ), 'Z': (v427, ), '_': (v427, ), 'a': (v427, ), 'b': (v427, ), 'c': (v427, ), 'd': (v427, ), 'e': (v427, ), 'f': (v427, ), 'g': (v427, ), 'h': (v427, ), 'i': (v427, ), 'j': (v427, ), 'k': (v427, ), 'l': (v427, ), 'm': (v427, ), 'n': (v427, ), 'o': (v427, ), 'p': (v427, ), 'q': (v427, ), 'r': (v427, ), 's': (v427, ), 't': (v427, ), 'u': (v427, ), 'v': (v427, ), 'w': (v427, ), 'x': (v427, ), 'y': (v427, ), 'z': (v427, )}.get
+D4_get = {'-': ((G429, v425), ), '0': ((G429, v425), ), '1': ((G429, v425), ), '2': ((G429, v425), ), '3': ((G429, v425), ), '4': ((G429, v425), ), '5': ((G429, v425), ), '6': ((G429, v425), ), '7': ((G429, v425), ), '8': ((G429, v425), ), '9': ((G429, v425), ), 'A': ((None, v430), ), 'B': ((None, v430), ), 'C': ((None, v430), ), 'D': ((None, v430), ), 'E': ((None, v430), ), 'F': ((None, v430), ), 'G': ((None, v430), ), 'H': ((None, v430), ), 'I': ((None, v430), ), 'J': ((None, v430), ), 'K': ((None, v430), ), 'L': ((None, v430), ), 'M': ((None, v430), ), 'N': ((None, v430), ), 'O': ((None, v430), ), 'P': ((None, v430), ), 'Q': ((None, v430), ), 'R': ((None, v430), ), 'S': ((None, v430), ), 'T': ((None, v430), ), 'U': ((None, v430), ), 'V': ((None, v430), ), 'W': ((None, v430), ), 'X': ((None, v430), ), 'Y': ((None, v430), ), 'Z': ((None, v430), ), '_': ((None, v430), ), 'a': ((None, v430), ), 'b': ((None, v430), ), 'c': ((None, v430), ), 'd': ((None, v430), ), 'e': ((None, v430), ), 'f': ((None, v430), ), 'g': ((None, v430), ), 'h': ((None, v430), ), 'i': ((None, v430), ), 'j': ((None, v430), ), 'k': ((None, v430), ), 'l': ((None, v430), ), 'm': ((None, v430), ), 'n': ((None, v430), ), 'o': ((None, v430), ), 'p': ((None, v430), ), 'q': ((None, v430), ), 'r': ((None, v430), ), 's': ((None, v430), ), 't': ((None, v430), ), 'u': ((None, v430), ), 'v': ((None, v430), ), 'w': ((None, v430), ), 'x': ((None, v430), ), 'y': ((None, v430), ), 'z': ((None, v430), )}.get
 D4_default = ()
 
-D5_get = {'A': (v149, ), 'B': (v149, ), 'C': (v149, ), 'D': (v149, ), 'E': (v149, ), 'F': (v149, ), 'G': (v149, ), 'H': (v149, ), 'I': (v149, ), 'J': (v149, ), 'K': (v149, ), 'L': (v149, ), 'M': (v149, ), 'N': (v149, ), 'O': (v149, ), 'P': (v149, ), 'Q': (v149, ), 'R': (v149, ), 'S': (v149, ), 'T': (v149, ), 'U': (v149, ), 'V': (v149, ), 'W': (v149, ), 'X': (v149, ), 'Y': (v149, ), 'Z': (v149, ), '_': (v149, ), 'a': (v149, v464, ), 'b': (v149, ), 'c': (v149, v348, v433, ), 'd': (v149, v361, ), 'e': (v149, v456, ), 'f': (v149, v203, ), 'g': (v149, ), 'h': (v149, ), 'i': (v149, v189, ), 'j': (v149, ), 'k': (v149, ), 'l': (v149, ), 'm': (v149, v306, v354, v393, v17, ), 'n': (v149, ), 'o': (v149, v189, v408, ), 'p': (v149, v326, v335, v342, ), 'q': (v149, ), 'r': (v149, ), 's': (v149, v460, ), 't': (v149, v203, ), 'u': (v149, ), 'v': (v149, ), 'w': (v149, ), 'x': (v149, ), 'y': (v149, ), 'z': (v149, )}.get
+D5_get = {'A': ((G190, v149), ), 'B': ((G190, v149), ), 'C': ((G190, v149), ), 'D': ((G190, v149), ), 'E': ((G190, v149), ), 'F': ((G190, v149), ), 'G': ((G190, v149), ), 'H': ((G190, v149), ), 'I': ((G190, v149), ), 'J': ((G190, v149), ), 'K': ((G190, v149), ), 'L': ((G190, v149), ), 'M': ((G190, v149), ), 'N': ((G190, v149), ), 'O': ((G190, v149), ), 'P': ((G190, v149), ), 'Q': ((G190, v149), ), 'R': ((G190, v149), ), 'S': ((G190, v149), ), 'T': ((G190, v149), ), 'U': ((G190, v149), ), 'V': ((G190, v149), ), 'W': ((G190, v149), ), 'X': ((G190, v149), ), 'Y': ((G190, v149), ), 'Z': ((G190, v149), ), '_': ((G190, v149), ), 'a': ((G190, v149), (None, v467), ), 'b': ((G190, v149), ), 'c': ((G190, v149), (None, v350), (None, v436), ), 'd': ((G190, v149), (None, v363), ), 'e': ((G190, v149), (None, v459), ), 'f': ((G190, v149), (None, v205), ), 'g': ((G190, v149), ), 'h': ((G190, v149), ), 'i': ((G190, v149), (None, v191), ), 'j': ((G190, v149), ), 'k': ((G190, v149), ), 'l': ((G190, v149), ), 'm': ((G190, v149), (None, v308), (None, v356), (None, v395), (None, v17), ), 'n': ((G190, v149), ), 'o': ((G190, v149), (None, v191), (None, v410), ), 'p': ((G190, v149), (None, v328), (None, v337), (None, v344), ), 'q': ((G190, v149), ), 'r': ((G190, v149), ), 's': ((G190, v149), (None, v463), ), 't': ((G190, v149), (None, v205), ), 'u': ((G190, v149), ), 'v': ((G190, v149), ), 'w': ((G190, v149), ), 'x': ((G190, v149), ), 'y': ((G190, v149), ), 'z': ((G190, v149), )}.get
 D5_default = ()
 
-D6_get = {'"': (v236, ), "'": (v236, ), 'a': (v499, v513, ), 'c': (v495, ), 'e': (v492, ), 'f': (v571, ), 'l': (v529, ), 'm': (v17, ), 'p': (v556, v565, ), 'r': (v547, v559, ), 's': (v484, v488, v509, ), 'w': (v504, )}.get
+D6_get = {'"': ((None, v238), ), "'": ((None, v238), ), 'a': ((None, v502), (None, v516), ), 'c': ((None, v498), ), 'e': ((None, v495), ), 'f': ((None, v574), ), 'l': ((None, v532), ), 'm': ((None, v17), ), 'p': ((None, v559), (None, v568), ), 'r': ((None, v550), (None, v562), ), 's': ((None, v487), (None, v491), (None, v512), ), 'w': ((None, v507), )}.get
 D6_default = ()
 
-D7_get = {'"': (v236, ), "'": (v236, ), 'a': (v499, ), 'd': (v613, ), 'f': (v599, ), 's': (v595, v624, ), 't': (v604, )}.get
+D7_get = {'"': ((None, v238), ), "'": ((None, v238), ), 'a': ((None, v502), ), 'd': ((None, v616), ), 'f': ((None, v602), ), 's': ((None, v598), (None, v627), ), 't': ((None, v607), )}.get
 D7_default = ()
 
-D8_get = {'a': (v644, v499, ), 'r': (v639, )}.get
+D8_get = {'a': ((None, v647), (None, v502), ), 'r': ((None, v642), )}.get
 D8_default = ()
 
-D9_get = {'a': (v679, ), 'c': (v685, ), 's': (v673, ), 'v': (v667, )}.get
+D9_get = {'a': ((None, v682), ), 'c': ((None, v688), ), 's': ((None, v676), ), 'v': ((None, v670), )}.get
 D9_default = ()
 
-D10_get = {'a': (v755, ), 'e': (v740, ), 'f': (v724, ), 'i': (v730, ), 'm': (v751, ), 'r': (v745, ), 's': (v719, ), 'u': (v736, )}.get
+D10_get = {'a': ((None, v758), ), 'e': ((None, v743), ), 'f': ((None, v727), ), 'i': ((None, v733), ), 'm': ((None, v754), ), 'r': ((None, v748), ), 's': ((None, v722), ), 'u': ((None, v739), )}.get
 D10_default = ()
 
-D11_get = {'i': (v874, ), 'm': (v861, )}.get
+D11_get = {'i': ((None, v877), ), 'm': ((None, v864), )}.get
 D11_default = ()
 
-D12_get = {'a': (v689, ), 'c': (v133, ), 'd': (v124, v836, ), 'e': (v651, ), 'f': (v31, v851, ), 'h': (v475, ), 'm': (v17, v133, ), 'p': (v39, v761, ), 'r': (v628, v778, v793, ), 's': (v27, v133, v575, )}.get
+D12_get = {'a': ((None, v692), ), 'c': ((None, v133), ), 'd': ((None, v124), (None, v839), ), 'e': ((None, v654), ), 'f': ((None, v31), (None, v854), ), 'h': ((None, v478), ), 'm': ((None, v17), (None, v133), ), 'p': ((None, v39), (None, v764), ), 'r': ((None, v631), (None, v781), (None, v796), ), 's': ((None, v27), (None, v133), (None, v578), )}.get
 D12_default = ()
 
 
 def parse(t):
     q, obj = v1(t, 0)
-    if q < 0 or m888(t, q, None) < 0:
+    if q < 0 or m891(t, q, None) < 0:
         return None
     return obj

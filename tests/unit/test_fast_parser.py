@@ -166,3 +166,34 @@ def test_it_never_accepts_nesting_that_textx_refuses(nest: str) -> None:
         model, err = textx_parser.parse_text(text(depth), "f.sops")
         assert (slow is None) == (model is None), depth
         assert slow_err == err, depth
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        "y.omission <- F",
+        "y.omission /* note */ <- F",
+        "y.omission // note\n    <- F",
+        "y.omission<-F",
+        "in <- F",  # keywords as rule targets: the guard of `Rule` must not skip what textX accepts
+        "odd <- F",
+        "out.value <- F",
+        "y.omission < - F",
+        "y.omission <-",
+        "y . omission <- F",
+        "2 of (F, F) <- F",
+        "y.omission <- 2 of (F, F)",
+        "y.omission <- 2 /* k */ of (F, F)",
+        "y.omission <- 2 of F",
+    ],
+)
+def test_members_that_start_like_a_rule_parse_as_textx_parses_them(member: str) -> None:
+    text = "component A {\n    in a\n    out y\n    failure F rate 1 FIT\n    " + member + "\n}\n"
+    slow, _ = textx_parser.parse_text(text, "f.sops", fast=False)
+    fast = textx_parser.fast_parse(text)
+    assert (slow is None) == (fast is None)
+    if slow is not None:
+        a = FileBuilder(text, "f.sops", "f.sops", "p")
+        b = FileBuilder(text, "f.sops", "f.sops", "p")
+        assert a.build(slow) == b.build(fast)
+        assert a.diagnostics == b.diagnostics
