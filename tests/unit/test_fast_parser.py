@@ -197,3 +197,15 @@ def test_members_that_start_like_a_rule_parse_as_textx_parses_them(member: str) 
         b = FileBuilder(text, "f.sops", "f.sops", "p")
         assert a.build(slow) == b.build(fast)
         assert a.diagnostics == b.diagnostics
+
+
+@pytest.mark.parametrize("text", ["", "// only a comment\n", "\n\n  ", "/* a */ package p // b\n"])
+def test_empty_and_comment_only_files_build_as_with_textx(text: str) -> None:
+    # small files now take the shipped parser too; textX returns '' for them (a SimpleNamespace in parse_text)
+    slow, _ = textx_parser.parse_text(text, "f.sops", fast=False)
+    fast, err = textx_parser.parse_text(text, "f.sops")
+    assert err is None and isinstance(fast, fast_parser._Node)
+    a = FileBuilder(text, "f.sops", "f.sops", "p")
+    b = FileBuilder(text, "f.sops", "f.sops", "p")
+    assert a.build(slow) == b.build(fast)
+    assert a.diagnostics == b.diagnostics
