@@ -21,8 +21,11 @@ alternative that cannot start with that character could not match, so the order 
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 try:  # Python 3.11 renamed the regex parser module; both spell the same opcodes
@@ -107,13 +110,16 @@ def _op_first(op: Any, arg: Any) -> tuple[First, bool]:
 
 # -- the generator ------------------------------------------------------------------------------------------
 class _Gen:
-    def __init__(self, mm: Any):
+    def __init__(self, mm: Any, ws_rx: str, ws_flags: int):
         self.mm = mm
+        self.ws_rx = ws_rx
+        self.ws_flags = ws_flags
         self.lines: list[str] = []
         self.names: dict[Any, str] = {}  # expression key -> function name
-        self.consts: dict[str, Any] = {}
+        self.consts: dict[str, str] = {}  # global name -> Python expression of its value
         self.first_memo: dict[int, tuple[First, bool]] = {}
-        self.classes: dict[str, type] = {}
+        self.classes: dict[str, str] = {}  # textX class name -> global name of its node class
+        self.regexes: dict[str, str] = {}  # source of a compiled regex's match -> its global name
         self.tables: list[str] = []
         self.bodies: dict[str, str] = {}
         self.count = 0
@@ -122,10 +128,11 @@ class _Gen:
         self.count += 1
         return f"{prefix}{self.count}"
 
-    # constants (compiled regexes, dispatch tables, classes) live in the generated module's globals
-    def const(self, prefix: str, value: Any) -> str:
+    # constants (compiled regexes, node classes, attribute sets) live in the generated module's globals,
+    # written as source so that the module can be shipped (generated_parser.py) as well as exec'd
+    def const(self, prefix: str, source: str) -> str:
         name = self.fresh(prefix)
-        self.consts[name] = value
+        self.consts[name] = source
         return name
 
     def first(self, e: Any) -> tuple[First, bool]:
@@ -204,16 +211,7 @@ class _Gen:
             self.emit(f"def {name}(t, p, f):\n        p = WS(t, p).end()\n"
                       f"        return p if p == len(t) else -1\n")
         elif kind == "Sequence":
-            parts = [self.match(n) for n in e.nodes]
-            body = [f"def {name}(t, p, f):", "        mark = len(f)"]
-            for i, part in enumerate(parts):
-                body.append(f"        p = {part}(t, p, f)")
-                if i == 0:
-                    body.append("        if p < 0:\n            return -1")
-                else:
-                    body.append("        if p < 0:\n            del f[mark:]\n            return -1")
-            body.append("        return p\n")
-            self.emit("\n".join(body))
+            self.emit("\n".join(self._sequence(name, e.nodes)))
         elif kind == "OrderedChoice":
             parts = [self.match(n) for n in e.nodes]
             body = [f"def {name}(t, p, f):"]
@@ -239,15 +237,20 @@ class _Gen:
             raise Unsupported(f"parsing expression {kind}")
         return name
 
-    def _terminal_test(self, e: Any, fail: str = "-1") -> str:
+    def _terminal_test(self, e: Any, fail: str | None = "-1") -> str:
+        """Match terminal `e` at p (after the whitespace), or return `fail` (None: -1 after undoing the
+        assignments since `mark`)."""
+        ret = "del f[mark:]\n            return -1" if fail is None else f"return {fail}"
         if type(e).__name__ == "StrMatch":
             if e.ignore_case:
                 raise Unsupported("case-insensitive string match")
             s = e.to_match
-            return (f"        if not t.startswith({s!r}, p):\n            return {fail}\n"
+            return (f"        if not t.startswith({s!r}, p):\n            {ret}\n"
                     f"        p += {len(s)}")
-        rx = self.const("R", e.regex.match)
-        return f"        m = {rx}(t, p)\n        if m is None:\n            return {fail}\n        p = m.end()"
+        source = f"re.compile({e.regex.pattern!r}, {int(e.regex.flags)}).match"
+        if source not in self.regexes:
+            self.regexes[source] = self.const("R", source)
+        return f"        m = {self.regexes[source]}(t, p)\n        if m is None:\n            {ret}\n        p = m.end()"
 
     # value of the right-hand side of an assignment: `def NAME(t, p)` -> (new position or -1, value)
     def value(self, e: Any) -> str:
@@ -291,20 +294,59 @@ class _Gen:
             ncls = getattr(n, "_tx_class", None)
             if ncls is None or ncls._tx_type not in ("common", "abstract"):
                 raise Unsupported(f"abstract rule {e.rule_name} has a non-rule alternative")
-            alts.append((self.value(n), self.first(n)))
-        chars = sorted(set().union(*(f for _v, (f, _n) in alts if f is not None)))
-        # an alternative stays in the row of a character unless its FIRST set proves it cannot start there
-        rows = {c: "(" + "".join(f"{v}, " for v, (f, nl) in alts if nl or f is None or c in f) + ")" for c in chars}
-        default = "(" + "".join(f"{v}, " for v, (f, nl) in alts if nl or f is None) + ")"
+            alts.append((self.value(n), self.first(n), self._guard(n)))
+        chars = sorted(set().union(*(f for _v, (f, _n), _g in alts if f is not None)))
+
+        def row(c: str | None) -> str:
+            # an alternative stays in the row of a character unless its FIRST set proves it cannot start there
+            return "(" + "".join(f"({g}, {v}), " for v, (f, nl), g in alts
+                                 if nl or f is None or (c is not None and c in f)) + ")"
+
+        rows = {c: row(c) for c in chars}
+        default = row(None)
         table = f"D{len(self.tables)}"
         self.tables.append(f"{table}_get = {{{', '.join(f'{c!r}: {r}' for c, r in rows.items())}}}.get\n"
                            f"{table}_default = {default}\n")
         self.emit(
             f"def {name}(t, p):\n        s = WS(t, p).end()\n"
-            f"        for alt in {table}_get(t[s:s + 1], {table}_default):\n"
+            f"        for guard, alt in {table}_get(t[s:s + 1], {table}_default):\n"
+            f"            if guard is not None and guard(t, s) is None:\n                continue\n"
             f"            q, o = alt(t, p)\n            if q >= 0:\n                return q, o\n"
             f"        return -1, None\n"
         )
+
+    def _guard(self, n: Any) -> str:
+        """A regex that matches wherever alternative `n` can start, for an alternative that starts with a named
+        token and more terminals (`target=Path '<-' ...`): the terminals with the whitespace between, each an
+        atomic group (a terminal never gives back what it matched, so the regex is exact). Where it does not
+        match, the alternative is skipped without building anything: `Rule`, tried first at every member and
+        failing at its second token, was a tenth of a parse. "None" where there is no such prefix."""
+        if getattr(n, "_tx_class", None) is None or n._tx_class._tx_type != "common" or type(n).__name__ != "Sequence":
+            return "None"
+        parts: list[str] = []
+        flags = {self.ws_flags}
+        for item in n.nodes:
+            term = item if self._inline_terminal(item) else item.nodes[0] if self._inline_assignment(item) else None
+            if term is None:
+                break
+            if type(term).__name__ == "StrMatch":
+                parts.append(re.escape(term.to_match))
+            elif re.search(r"\\[1-9]|\(\?P[=<]|\(\?[a-zA-Z]", term.regex.pattern):
+                break  # back-references, named groups, inline flags: not embedded in another pattern
+            else:
+                parts.append(term.regex.pattern)
+                flags.add(int(term.regex.flags))
+        if len(parts) < 2 or len(flags) != 1:
+            return "None"
+        first = n.nodes[0] if self._inline_terminal(n.nodes[0]) else n.nodes[0].nodes[0]
+        if type(first).__name__ != "RegExMatch" or not first.rule_name:
+            return "None"  # a keyword first: its own match fails as fast, and a guard would only slow a success
+        pattern = f"(?>{parts[0]})" + "".join(f"(?>{self.ws_rx})(?>{part})" for part in parts[1:])
+        re.compile(pattern, flags.pop())  # raises on a pattern that cannot be embedded (then generate nothing)
+        source = f"re.compile({pattern!r}, {self.ws_flags}).match"
+        if source not in self.regexes:
+            self.regexes[source] = self.const("G", source)
+        return self.regexes[source]
 
     def _common(self, e: Any, name: str, mcls: Any) -> None:
         cname = mcls.__name__
@@ -319,17 +361,21 @@ class _Gen:
             else:
                 inits.append(f"o.{a.name} = None")
         if cname not in self.classes:
-            self.classes[cname] = type(cname, (_Node,), {"__slots__": (*attrs, "_tx_position", "_tx_position_end")})
-        kcls = self.const("C", self.classes[cname])
-        klists = self.const("L", frozenset(lists))
+            slots = (*attrs, "_tx_position", "_tx_position_end")
+            self.classes[cname] = self.const("C", f"_node_class({cname!r}, {slots!r})")
+        kcls = self.classes[cname]
+        if lists:
+            klists = self.const("L", f"frozenset({sorted(lists)!r})")
+            fill = (f"        for k, v in f:\n            if k in {klists}:\n                getattr(o, k).append(v)\n"
+                    f"            else:\n                setattr(o, k, v)\n")
+        else:  # no list attribute: every assignment sets one
+            fill = "        for k, v in f:\n            setattr(o, k, v)\n"
         body = self.match_body(e)
         init = "\n".join(f"        {i}" for i in inits)
         self.emit(
             f"def {name}(t, p):\n        f = []\n        q = {body}(t, p, f)\n        if q < 0:\n"
             f"            return -1, None\n        o = {kcls}()\n{init}\n"
-            f"        o._tx_position = WS(t, p).end()\n        o._tx_position_end = q\n"
-            f"        for k, v in f:\n            if k in {klists}:\n                getattr(o, k).append(v)\n"
-            f"            else:\n                setattr(o, k, v)\n        return q, o\n"
+            f"        o._tx_position = WS(t, p).end()\n        o._tx_position_end = q\n{fill}        return q, o\n"
         )
 
     def match_body(self, e: Any) -> str:
@@ -341,15 +387,45 @@ class _Gen:
         kind = type(e).__name__
         if kind != "Sequence":
             raise Unsupported(f"rule {e.rule_name} is a {kind}")
-        parts = [self.match(n) for n in e.nodes]
-        body = [f"def {name}(t, p, f):", "        mark = len(f)"]
-        for i, part in enumerate(parts):
-            body.append(f"        p = {part}(t, p, f)")
-            body.append("        if p < 0:\n            return -1" if i == 0
-                        else "        if p < 0:\n            del f[mark:]\n            return -1")
-        body.append("        return p\n")
-        self.emit("\n".join(body))
+        self.emit("\n".join(self._sequence(name, e.nodes)))
         return name
+
+    # A sequence's terminals, and assignments of a terminal's text, are matched inline rather than by a call
+    # each (the same code as their own functions): about half the calls of a parse were those.
+    def _sequence(self, name: str, nodes: list[Any]) -> list[str]:
+        body = [f"def {name}(t, p, f):", "        mark = len(f)"]
+        for i, n in enumerate(nodes):
+            fail = "-1" if i == 0 else None  # None: undo this sequence's assignments first
+            if self._inline_terminal(n):
+                body.append(f"        p = WS(t, p).end()\n{self._terminal_test(n, fail)}")
+            elif (attr := self._inline_assignment(n)) is not None:
+                value = n.nodes[0]
+                conv = _BASE_CONVERT.get(value.rule_name, "")
+                body.append(f"        p = WS(t, p).end()\n        s = p\n{self._terminal_test(value, fail)}\n"
+                            f"        f.append(({attr!r}, {conv}(t[s:p])))")
+            else:
+                body.append(f"        p = {self.match(n)}(t, p, f)")
+                body.append("        if p < 0:\n            return -1" if fail == "-1"
+                            else "        if p < 0:\n            del f[mark:]\n            return -1")
+        body.append("        return p\n")
+        return body
+
+    @staticmethod
+    def _inline_terminal(n: Any) -> bool:
+        return (type(n).__name__ in ("StrMatch", "RegExMatch") and not n.rule_name.startswith("__asgn")
+                and not (getattr(n, "_tx_class", None) is not None and n.root))
+
+    def _inline_assignment(self, n: Any) -> str | None:
+        """The attribute of `attr=TERMINAL` (value: the matched text, converted as textX does), else None."""
+        if not n.rule_name.startswith("__asgn") or n.rule_name.split("_")[-1] != "plain":
+            return None
+        value = n.nodes[0]
+        cls = getattr(value, "_tx_class", None)
+        if type(value).__name__ not in ("StrMatch", "RegExMatch") or (cls is not None and cls._tx_type != "match"):
+            return None
+        if value.rule_name in _BASE_PYTHON_DEFAULT and value.rule_name not in ("ID", *_BASE_CONVERT):
+            raise Unsupported(f"base type {value.rule_name}")  # BOOL, FLOAT: textX converts them
+        return str(n._attr_name)
 
     def _assignment(self, e: Any) -> str:
         name = self.fresh("a")
@@ -391,9 +467,31 @@ class _Node:
         return f"<{type(self).__name__} at {getattr(self, '_tx_position', '?')}>"
 
 
-def compile_parser(mm: Any) -> Callable[[str], Any]:
-    """Generate the parser for textX metamodel `mm`. Returns parse(text) -> File object, or None where the
-    text does not parse (the caller then asks textX, for the diagnostic). Raises Unsupported."""
+def _node_class(name: str, slots: tuple[str, ...]) -> type:
+    """The class of a rule's objects: textX's class name (the builder dispatches on it), only its attributes."""
+    return type(name, (_Node,), {"__slots__": slots})
+
+
+GENERATED_HEADER = '''"""The parser of grammar/sops.tx, generated by `python -m safetyops_dsl.parse.fast_parser --write` from
+textX's parsing expressions (parse/fast_parser.py): do not edit, generate it again after a grammar change.
+
+parse(text) returns the File object shaped as textX's, or None where the text does not parse. The loader uses
+it while GRAMMAR_SHA256 is the digest of the packaged grammar (textx_parser.fast_parser); otherwise it
+generates the parser in-process. tests/unit/test_fast_parser.py fails when this file differs from what the
+generator makes of the current grammar.
+"""
+# ruff: noqa
+# mypy: ignore-errors
+'''
+
+
+def grammar_digest(grammar: str) -> str:
+    return hashlib.sha256(grammar.encode("utf-8")).hexdigest()
+
+
+def generate_source(mm: Any, grammar: str) -> str:
+    """The Python module of the parser for textX metamodel `mm` of `grammar` (its text, for the digest).
+    Raises Unsupported. The same text is exec'd by compile_parser and shipped as generated_parser.py."""
     parser = mm._parser_blueprint
     if not parser.skipws or parser.ignore_case or getattr(parser, "reduce_tree", False):
         raise Unsupported("parser options")
@@ -410,21 +508,60 @@ def compile_parser(mm: Any) -> Callable[[str], Any]:
         raise Unsupported("comment rule")
     # whitespace, then comments each followed by whitespace, as Match.parse and _parse_comments do
     ws_rx = f"[{ws_chars}]*" + (f"(?:(?:{comment.regex.pattern})[{ws_chars}]*)*" if comment is not None else "")
-    gen = _Gen(mm)
+    ws_flags = int(comment.regex.flags) if comment is not None else 0
+    gen = _Gen(mm, ws_rx, ws_flags)
     root = gen.value(model.nodes[0])
     eof = gen.match(model.nodes[1])
-    source = "\n".join([*gen.lines, *gen.tables])
-    namespace: dict[str, Any] = {"WS": re.compile(ws_rx, comment.regex.flags if comment else 0).match,
-                                 "_unquote": _unquote}
-    namespace.update(gen.consts)
+    consts = "".join(f"{name} = {value}\n" for name, value in gen.consts.items())
+    return (
+        f"{GENERATED_HEADER}\nimport re\n\nfrom safetyops_dsl.parse.fast_parser import _node_class, _unquote\n\n"
+        f"GRAMMAR_SHA256 = {grammar_digest(grammar)!r}\n\n"
+        f"WS = re.compile({ws_rx!r}, {ws_flags}).match\n{consts}\n\n"
+        + "\n".join([*gen.lines, *gen.tables])
+        + f"\n\ndef parse(t):\n    q, obj = {root}(t, 0)\n    if q < 0 or {eof}(t, q, None) < 0:\n"
+        f"        return None\n    return obj\n"
+    )
+
+
+def compile_parser(mm: Any, grammar: str = "") -> Callable[[str], Any]:
+    """Generate the parser for textX metamodel `mm` and load it in this process. Returns parse(text) -> File
+    object, or None where the text does not parse (the caller then asks textX, for the diagnostic). Raises
+    Unsupported."""
+    source = generate_source(mm, grammar)
+    namespace: dict[str, Any] = {"__name__": "safetyops_dsl.parse.generated_in_process"}
     exec(compile(source, "<sops fast parser>", "exec"), namespace)  # noqa: S102 - generated above from the grammar
-    parse_root, parse_eof = namespace[root], namespace[eof]
-
-    def parse(text: str) -> Any:
-        q, obj = parse_root(text, 0)
-        if q < 0 or parse_eof(text, q, None) < 0:
-            return None
-        return obj
-
+    parse: Callable[[str], Any] = namespace["parse"]
     parse.source = source  # type: ignore[attr-defined]
     return parse
+
+
+MODULE = Path(__file__).with_name("generated_parser.py")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m safetyops_dsl.parse.fast_parser --write`: generate generated_parser.py from the packaged
+    grammar (`--check`: exit 1 if the file differs from what the generator makes now)."""
+    import argparse
+
+    from safetyops_dsl.parse import textx_parser
+
+    ap = argparse.ArgumentParser(prog="python -m safetyops_dsl.parse.fast_parser")
+    ap.add_argument("--write", action="store_true", help=f"write {MODULE.name}")
+    ap.add_argument("--check", action="store_true", help=f"exit 1 if {MODULE.name} is not up to date")
+    args = ap.parse_args(argv)
+    source = generate_source(textx_parser.metamodel(), textx_parser.grammar_text())
+    current = MODULE.read_text(encoding="utf-8") if MODULE.exists() else ""
+    if args.check:
+        print(f"{MODULE.name} is up to date" if current == source else f"{MODULE.name} is out of date")
+        return 0 if current == source else 1
+    if args.write:
+        if current != source:
+            MODULE.write_text(source, encoding="utf-8")
+        print(f"wrote {MODULE}" if current != source else f"{MODULE.name} is up to date")
+        return 0
+    sys.stdout.write(source)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

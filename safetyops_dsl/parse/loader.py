@@ -310,9 +310,10 @@ def _run_jobs(jobs: list[_Job], cache: _Cache, workers: int | None) -> list[Buil
     total = sum(len(jobs[i].text) for i in todo)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     if total >= FAST_AFTER_BYTES:
-        fast_parser()  # enough text to repay generating it (textx_parser.FAST_AFTER_BYTES)
+        # the shipped parser (imported), or enough text to repay generating one (textx_parser.FAST_AFTER_BYTES)
+        fast_parser()
     if len(todo) > 1 and n_workers > 1 and total >= PARALLEL_MIN_BYTES:
-        # the generated parser was built above, before forking, so that the workers inherit it
+        # the parser was loaded above, before forking, so that the workers inherit it
         for i, value in _parallel(jobs, todo, n_workers):
             results[i] = value
             cache.put(jobs[i], value)

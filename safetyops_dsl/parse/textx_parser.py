@@ -34,28 +34,47 @@ _ELEMENT_KEYWORDS = set(grammar_info.element_keywords())
 
 
 @lru_cache(maxsize=1)
+def grammar_text() -> str:
+    return resources.files("safetyops_dsl.grammar").joinpath("sops.tx").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
 def metamodel() -> Any:
     from textx import metamodel_from_str
 
-    grammar = resources.files("safetyops_dsl.grammar").joinpath("sops.tx").read_text(encoding="utf-8")
     # autokwd: keywords match whole words only, so `order` is a name, not `or` + `der`.
-    return metamodel_from_str(grammar, autokwd=True)
+    return metamodel_from_str(grammar_text(), autokwd=True)
 
 
-# Generating the fast parser costs about as much CPU as textX parsing 24 kB: a small model (a few files) is
-# parsed by textX alone; past that much text in one process (or when the loader asks first, for a large
-# model, before it forks workers) the generated parser takes over.
+# Where the shipped parser (generated_parser.py) is stale, generating one in-process costs about as much CPU
+# as textX parsing 24 kB (metamodel 0.2 s, compile 0.1 s): a small model is then parsed by textX alone; past
+# that much text in one process (or when the loader asks first, for a large model, before it forks workers)
+# the generated parser takes over.
 FAST_AFTER_BYTES = 24_000
 _textx_bytes = 0
 
 
 @lru_cache(maxsize=1)
+def shipped_parser() -> Any:
+    """parse() of generated_parser.py when it was generated from the packaged grammar, else None."""
+    from safetyops_dsl.parse import fast_parser, generated_parser
+
+    if fast_parser.grammar_digest(grammar_text()) != generated_parser.GRAMMAR_SHA256:
+        return None  # the grammar changed since: generate in-process (fast_parser()) until it is regenerated
+    return generated_parser.parse
+
+
+@lru_cache(maxsize=1)
 def fast_parser() -> Any:
-    """The parser generated from textX's parsing expressions (fast_parser.py), or None if it refuses the grammar."""
+    """The parser generated from textX's parsing expressions (fast_parser.py): the shipped module where it
+    matches the grammar, else generated in this process; None if the generator refuses the grammar."""
     from safetyops_dsl.parse.fast_parser import Unsupported, compile_parser
 
+    shipped = shipped_parser()
+    if shipped is not None:
+        return shipped
     try:
-        return compile_parser(metamodel())
+        return compile_parser(metamodel(), grammar_text())
     except Unsupported:
         return None
 
@@ -80,16 +99,18 @@ def parse_text(text: str, display_path: str, fast: bool = True) -> tuple[Any | N
 
     The model comes from the generated fast parser when it accepts the text (objects shaped as textX's); textX
     parses what it rejects, so that syntax errors read the same whichever parser ran first."""
-    from textx.exceptions import TextXSyntaxError
-
     global _textx_bytes
-    if fast and (fast_parser.cache_info().currsize or _textx_bytes >= FAST_AFTER_BYTES):
+    if fast and (fast_parser.cache_info().currsize or shipped_parser() is not None or _textx_bytes >= FAST_AFTER_BYTES):
         generated = fast_parser()
     else:
         generated = None
         _textx_bytes += len(text)
     if generated is not None and (model := fast_parse(text)) is not None:
         return model, None
+    # textX only from here: a text the generated parser rejects, for the positioned diagnostic (or a stale
+    # shipped parser and little text)
+    from textx.exceptions import TextXSyntaxError
+
     mm = metamodel()
     # The parser allocates many small objects and no cycles; the cyclic GC only costs time here.
     enabled = gc.isenabled()
