@@ -26,6 +26,7 @@ from safetyops_dsl.diagnostics import (
     Location,
     make,
 )
+from safetyops_dsl.fta.gc_pause import GcPaused
 from safetyops_dsl.fta.mef_expr import Evaluator, ExprError
 from safetyops_dsl.fta.timing import Timing
 from safetyops_dsl.fta.tree import (
@@ -258,6 +259,11 @@ class _Model:
 
 
 def load_openpsa(paths: list[str], mission_time: float | None = None) -> list[FaultTree]:
+    with GcPaused():
+        return _load(paths, mission_time)
+
+
+def _load(paths: list[str], mission_time: float | None) -> list[FaultTree]:
     model = _Model()
     for path in paths:
         root = parse_file(path)
