@@ -296,6 +296,9 @@ class _Builder:
         self.scope = ""  # container path of the gate being built (for private names)
         self.groups: dict[str, ccf.CcfGroup] = {}  # the valid CCF groups, by key
         self.tables = {"gate": model.gates, "basic-event": model.basic, "house-event": model.house}
+        # No defined name has a dot (no private element, no dotted public name): then no "<scope>.<ref>" is
+        # defined, and a reference found as written is found first (see _lookup).
+        self.dotless = not any("." in n for n in model.names)
 
     def trees(self) -> list[FaultTree]:
         m = self.m
@@ -622,6 +625,12 @@ class _Builder:
 
     def _arg(self, gate: str, el: Element, i: int) -> str | None:
         tag = el.tag
+        if tag in self.tables:  # <gate>, <basic-event>, <house-event>: most arguments, found at once
+            ref = el.get("name")
+            if ref:
+                found = self._lookup(self.tables[tag], ref)
+                if found is not None:
+                    return found
         if tag in _CONNECTIVES or tag in _DERIVED:
             nested = f"{gate}-{i}"
             self._formula(nested, el, "", el)
@@ -658,7 +667,7 @@ class _Builder:
     def _lookup(self, table: dict[str, _Def], ref: str) -> str | None:
         # Private names of the referencing gate's container and its ancestors first, then public names.
         scope = self.scope
-        if not scope and ref in table:
+        if (not scope or self.dotless) and ref in table:
             return ref
         while scope:
             if f"{scope}.{ref}" in table:

@@ -229,18 +229,31 @@ def _from_tree(tree: FaultTree) -> _Graph:
 
 
 def _coalesce(g: _Graph) -> tuple[dict[int, list[int]], int]:
-    """For each gate reachable from the top that is not absorbed: its inputs with absorbable inputs spliced in.
+    """For each gate reachable from the top that is not absorbed: its inputs with absorbable inputs spliced in
+    (nothing when no input is absorbable), and the number of gates absorbed.
 
     A gate input c of gate p is absorbed when p is the only user of c (counting every occurrence) and c
     has p's kind (AND/OR) once its complement is taken into account by De Morgan."""
     order = _post_order(g)
+    first, inputs, kinds = g.first_gate, g.inputs, g.kind  # is_gate and gate inlined: loops over every input
     users: dict[int, int] = {}
     for x in order:
-        for lit in g.inputs[x]:
-            if g.is_gate(lit):
-                users[g.gate(lit)] = users.get(g.gate(lit), 0) + 1
+        for lit in inputs[x]:
+            c = (lit >> 1) - first
+            if c >= 0:
+                users[c] = users.get(c, 0) + 1
     if g.is_gate(g.top):
         users[g.gate(g.top)] = users.get(g.gate(g.top), 0) + 1  # the top is never absorbed
+    # Nothing to absorb (an alternating AND/OR chain; the last round of most trees): the caller stops on 0,
+    # so the flattening below would be thrown away. The test is absorbable()'s, inlined.
+    if not any(
+        users[c] == 1 and kinds[c] in (AND, OR) and (kinds[c] == kind) == (lit & 1 == 0)
+        for x in order
+        if (kind := kinds[x]) in (AND, OR)
+        for lit in inputs[x]
+        if (c := (lit >> 1) - first) >= 0
+    ):
+        return {}, 0
 
     def absorbable(parent_kind: int, lit: int) -> bool:
         if not g.is_gate(lit) or users[g.gate(lit)] != 1:
