@@ -554,7 +554,19 @@ class _Builder:
         """Define gate `name` from a connective element (nested connectives become child gates)."""
         origin = _origin(at, "gate")
         args: list[str] = []
-        for i, c in enumerate((c for c in el.children if c.tag not in _META), start=1):
+        tables = self.tables
+        found_as_written = not self.scope or self.dotless  # _lookup's first test, decided once per gate
+        i = 0
+        for c in el.children:
+            tag = c.tag
+            if tag in _META:
+                continue
+            i += 1
+            if found_as_written and tag in tables:  # _arg's first case, inlined: most arguments end here
+                ref = c.get("name")
+                if ref and ref in tables[tag]:
+                    args.append(ref)
+                    continue
             a = self._arg(name, c, i)
             if a is not None:
                 args.append(a)
