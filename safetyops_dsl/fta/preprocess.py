@@ -196,7 +196,21 @@ _KIND = {GateKind.AND: AND, GateKind.OR: OR, GateKind.ATLEAST: ATLEAST, GateKind
 
 
 def _from_tree(tree: FaultTree) -> _Graph:
-    events = [n for n in tree.reachable() if n in tree.basic_events]
+    # The basic events in FaultTree.reachable()'s order (depth-first pre-order), by the same walk inlined:
+    # the generator's resumptions cost a quarter of this function on a 10,000-gate chain.
+    events: list[str] = []
+    seen: set[str] = set()
+    walk = [tree.top]
+    while walk:
+        name = walk.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        node = tree.gates.get(name)
+        if node is not None:
+            walk.extend(reversed(node.inputs))
+        elif name in tree.basic_events:
+            events.append(name)
     g = _Graph(events, [], [], [], len(events) + 1, TRUE, {})
     lit: dict[str, int] = {name: 2 * (i + 1) for i, name in enumerate(events)}
     for name, h in tree.house_events.items():
