@@ -22,6 +22,9 @@ Where both finish, the column `same` says whether the cut-set count and the exac
     .venv/bin/python benchmarks/fta_vs_scram.py [--set reference,shapes,aralia] [--only baobab1,...]
                                                 [--repeat N] [--size N] [--timeout S]
 
+`--baseline /path/to/other/.venv/bin/sops` runs a second build of the engine (e.g. main's) alternately with
+this one and SCRAM, in the same run: one extra group of columns (wall s, CPU s, MiB, same).
+
 `--phases default,merge,decompose,merge+decompose` runs our engine once per listed preprocessing variant
 (the optional phases of `fta/preprocess.py` switched on or off through its module defaults, in a small
 wrapper around `sops`), alternating with SCRAM in the same run: one extra group of columns (wall s, CPU s,
@@ -266,6 +269,7 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=10_000, help="gates of the generated chains")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per run before it is stopped")
     ap.add_argument("--phases", default="default", help="comma-separated preprocessing variants of our engine")
+    ap.add_argument("--baseline", default="", help="another `sops` program (e.g. main's venv) run alternately as one more column group")
     args = ap.parse_args()
     scram = shutil.which("scram")
     if scram is None or not args.corpus.is_dir():
@@ -280,6 +284,9 @@ def main() -> int:
     )
     variants = [v.strip() for v in args.phases.split(",") if v.strip()] or ["default"]
     commands = [variant_command(sops, v) for v in variants]
+    if args.baseline:
+        variants.append("baseline")
+        commands.append([args.baseline])
     for v in variants[1:]:
         header += f" | {v[:20]:>20} {'s':>6} {'cpu s':>7} {'MiB':>6} {'same':>4}"
     print(header)

@@ -184,7 +184,9 @@ class _OrderBuild:
 
     def run(self, limit: int) -> bool:
         """True when the build is done (limit 0: no limit)."""
-        if self._bdds is None:
+        # A stopped build given no more than the nodes it already holds would stop again at once (the step it
+        # retries needs a node it does not have): on edf9202 the challenger round redid 30 ms of applies so.
+        if self._bdds is None and not 0 < limit <= self.work:
             self.mgr.node_limit = limit
             for _ in self._steps:  # the generator yields when the manager reaches its limit
                 break

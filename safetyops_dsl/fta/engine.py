@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, DiagnosticError, Location, make
 from safetyops_dsl.fta import _bddk, _zddk, cutsets
 from safetyops_dsl.fta.bdd import BddTooLarge, FlatBdd, TreeBdds, build, edge_probability, ensure_recursion
+from safetyops_dsl.fta.gc_pause import GcPaused
 from safetyops_dsl.fta.modules import is_coherent
 from safetyops_dsl.fta.preprocess import preprocess
 from safetyops_dsl.fta.result import AnalysisOptions, Approximation, FtaResult, ImportanceRow
@@ -31,7 +32,8 @@ def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
     # the limit it expects.
     previous = sys.getrecursionlimit()
     try:
-        return _analyse(tree, options)
+        with GcPaused():
+            return _analyse(tree, options)
     finally:
         sys.setrecursionlimit(previous)
 

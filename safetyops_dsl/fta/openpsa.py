@@ -26,6 +26,7 @@ from safetyops_dsl.diagnostics import (
     Location,
     make,
 )
+from safetyops_dsl.fta.gc_pause import GcPaused
 from safetyops_dsl.fta.mef_expr import Evaluator, ExprError
 from safetyops_dsl.fta.timing import Timing
 from safetyops_dsl.fta.tree import (
@@ -258,6 +259,11 @@ class _Model:
 
 
 def load_openpsa(paths: list[str], mission_time: float | None = None) -> list[FaultTree]:
+    with GcPaused():
+        return _load(paths, mission_time)
+
+
+def _load(paths: list[str], mission_time: float | None) -> list[FaultTree]:
     model = _Model()
     for path in paths:
         root = parse_file(path)
@@ -290,6 +296,9 @@ class _Builder:
         self.scope = ""  # container path of the gate being built (for private names)
         self.groups: dict[str, ccf.CcfGroup] = {}  # the valid CCF groups, by key
         self.tables = {"gate": model.gates, "basic-event": model.basic, "house-event": model.house}
+        # No defined name has a dot (no private element, no dotted public name): then no "<scope>.<ref>" is
+        # defined, and a reference found as written is found first (see _lookup).
+        self.dotless = not any("." in n for n in model.names)
 
     def trees(self) -> list[FaultTree]:
         m = self.m
@@ -545,7 +554,19 @@ class _Builder:
         """Define gate `name` from a connective element (nested connectives become child gates)."""
         origin = _origin(at, "gate")
         args: list[str] = []
-        for i, c in enumerate((c for c in el.children if c.tag not in _META), start=1):
+        tables = self.tables
+        found_as_written = not self.scope or self.dotless  # _lookup's first test, decided once per gate
+        i = 0
+        for c in el.children:
+            tag = c.tag
+            if tag in _META:
+                continue
+            i += 1
+            if found_as_written and tag in tables:  # _arg's first case, inlined: most arguments end here
+                ref = c.get("name")
+                if ref and ref in tables[tag]:
+                    args.append(ref)
+                    continue
             a = self._arg(name, c, i)
             if a is not None:
                 args.append(a)
@@ -616,6 +637,12 @@ class _Builder:
 
     def _arg(self, gate: str, el: Element, i: int) -> str | None:
         tag = el.tag
+        if tag in self.tables:  # <gate>, <basic-event>, <house-event>: most arguments, found at once
+            ref = el.get("name")
+            if ref:
+                found = self._lookup(self.tables[tag], ref)
+                if found is not None:
+                    return found
         if tag in _CONNECTIVES or tag in _DERIVED:
             nested = f"{gate}-{i}"
             self._formula(nested, el, "", el)
@@ -652,7 +679,7 @@ class _Builder:
     def _lookup(self, table: dict[str, _Def], ref: str) -> str | None:
         # Private names of the referencing gate's container and its ancestors first, then public names.
         scope = self.scope
-        if not scope and ref in table:
+        if (not scope or self.dotless) and ref in table:
             return ref
         while scope:
             if f"{scope}.{ref}" in table:

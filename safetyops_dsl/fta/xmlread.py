@@ -4,6 +4,12 @@ It drives pyexpat directly with the handlers defusedxml installs on its own pars
 (billion laughs, quadratic blow-up) and external references raise defusedxml's exceptions. defusedxml's SAX
 front end is not used because `xml.sax` imports `urllib.request` (40 ms of `sops fta x.xml` start-up, more
 than the whole analysis of most inputs). The result is a minimal element tree.
+
+Plain XML (what Open-PSA files are: elements, attributes, comments, the predefined entities, printable ASCII)
+is read first by the C fast path `_xmlk.parse`, which builds the same tree without a Python call per element;
+anything else (a document type declaration, so any entity or external reference, other encodings, every
+malformed file) goes to expat, which builds the tree or the positioned diagnostic. tests/unit/fta/test_xmlread.py
+checks that both paths give the same tree.
 """
 
 from __future__ import annotations
@@ -12,25 +18,18 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from safetyops_dsl.diagnostics import UNREADABLE, XML_ERROR, DiagnosticError, Location, make
+from safetyops_dsl.fta._xmlk import ElementBase, parse
 
 
-class Element:
-    """One XML element. The position is kept as two integers and made a Location only when a diagnostic
-    asks for it: a 10,000-gate chain has 60,000 elements, and building them was half of its load time.
-    Memory (the peak of reading a large file is its elements): the attributes are expat's flat list
-    [name, value, ...] (72 bytes where a dict takes 184), and an element without children shares one
-    empty tuple until its first child."""
+class Element(ElementBase):
+    """One XML element: tag, attributes, file, line, col, children, text and get(key, default) come from the C
+    type (fta/_xmlk.c), so that its fast path makes elements without a Python call each. The position is kept
+    as two integers and made a Location only when a diagnostic asks for it. Memory (the peak of reading a
+    large file is its elements): the attributes are expat's flat list [name, value, ...], and an element
+    without children shares one empty tuple until its first child."""
 
-    __slots__ = ("tag", "attributes", "file", "line", "col", "children", "text")
-
-    def __init__(self, tag: str, attributes: list[str], file: str, line: int, col: int) -> None:
-        self.tag = tag
-        self.attributes = attributes
-        self.file = file
-        self.line = line
-        self.col = col
-        self.children: Sequence[Element] = ()
-        self.text = ""  # of a <label> (parse_file keeps no other text)
+    __slots__ = ()
+    children: Sequence[Element]
 
     @property
     def loc(self) -> Location:
@@ -41,17 +40,20 @@ class Element:
         a = self.attributes
         return dict(zip(a[::2], a[1::2], strict=True))
 
-    def get(self, key: str, default: str | None = None) -> str | None:
-        a = self.attributes
-        if a and a[0] == key:  # most look-ups ask for `name`, written first
-            return a[1]
-        for i in range(2, len(a), 2):
-            if a[i] == key:
-                return a[i + 1]
-        return default
-
 
 def parse_file(path: str) -> Element:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise DiagnosticError([make(UNREADABLE, f"cannot read '{path}': {exc.strerror or exc}", Location(path))]) from None
+    root = parse(data, path, Element)  # plain XML; None: anything else, read by expat below
+    if root is not None:
+        return root
+    return _parse_with_expat(data, path)
+
+
+def _parse_with_expat(data: bytes, path: str) -> Element:
     from xml.parsers import expat
 
     from defusedxml import DefusedXmlException, EntitiesForbidden, ExternalReferenceForbidden
@@ -105,10 +107,7 @@ def parse_file(path: str) -> Element:
     parser.UnparsedEntityDeclHandler = unparsed_entity_decl
     parser.ExternalEntityRefHandler = external_ref
     try:
-        with open(path, "rb") as fh:
-            parser.ParseFile(fh)
-    except OSError as exc:
-        raise DiagnosticError([make(UNREADABLE, f"cannot read '{path}': {exc.strerror or exc}", Location(path))]) from None
+        parser.Parse(data, True)
     except expat.ExpatError as exc:
         loc = Location(path, exc.lineno or 0, (exc.offset or 0) + 1)
         raise DiagnosticError([make(XML_ERROR, f"malformed XML: {expat.ErrorString(exc.code)}", loc)]) from None
@@ -123,6 +122,8 @@ def parse_file(path: str) -> Element:
                 )
             ]
         ) from None
+    except LookupError as exc:  # an encoding Python does not know (`encoding="U-TF-8"`): a traceback before
+        raise DiagnosticError([make(XML_ERROR, f"malformed XML: {exc}", Location(path, 1, 1))]) from None
     except ValueError as exc:  # e.g. undecodable bytes
         raise DiagnosticError([make(XML_ERROR, f"malformed XML: {exc}", Location(path))]) from None
     if not top.children:

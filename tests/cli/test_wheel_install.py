@@ -39,6 +39,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         names = zf.namelist()
         assert any(n.startswith("safetyops_dsl/fta/_bddk") and n.endswith((".so", ".pyd")) for n in names)
         assert any(n.startswith("safetyops_dsl/fta/_zddk") and n.endswith((".so", ".pyd")) for n in names)
+        assert any(n.startswith("safetyops_dsl/fta/_xmlk") and n.endswith((".so", ".pyd")) for n in names)
         assert "safetyops_dsl/grammar/sops.tx" in names
         zf.extractall(site)
     return site
