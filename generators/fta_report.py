@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # the model front end is not loaded for an Open-PSA input (`s
     from safetyops_dsl.fta.uncertainty import UncertaintyFigures
 
 Pair = tuple[FaultTree, FtaResult]
+# A tree whose exact analysis was refused (its BDD exceeds --max-bdd-nodes) and why; with --simulate it is
+# reported by its Monte Carlo estimate alone.
+Refusal = tuple[FaultTree, str]
 
 
 def _num(x: float | None) -> float | str | None:
@@ -321,14 +324,42 @@ def _within(exact: float | None, f: SimulationFigures) -> bool | None:
     return None if exact is None else f.lower <= exact <= f.upper
 
 
-def _simulation_rows(pairs: Sequence[Pair], figures: Mapping[str, SimulationFigures]) -> list[list[str]]:
+def _simulation_rows(pairs: Sequence[Pair], figures: Mapping[str, SimulationFigures],
+                     refused: Mapping[str, Refusal]) -> list[list[str]]:
     exact = {tree.name: r.exact_probability for tree, r in pairs}
     rows = []
     for name, f in sorted(figures.items()):
         inside = _within(exact.get(name), f)
         rows.append([name, str(f.samples), str(f.seed), str(f.hits), _fmt(f.estimate), _fmt(f.lower), _fmt(f.upper),
-                     _fmt(exact.get(name)), "-" if inside is None else ("yes" if inside else "NO")])
+                     "refused" if name in refused else _fmt(exact.get(name)),
+                     "-" if inside is None else ("yes" if inside else "NO")])
     return rows
+
+
+def _estimate_line(f: SimulationFigures | None) -> str:
+    if f is None:
+        return "-"
+    return (f"{_fmt(f.estimate)} (Monte Carlo; {f.confidence * 100:g} % interval {_fmt(f.lower)} to "
+            f"{_fmt(f.upper)}, {f.samples} samples)")
+
+
+def _refused_text(refused: Mapping[str, Refusal], figures: Mapping[str, SimulationFigures]) -> list[str]:
+    out: list[str] = []
+    for name, (tree, reason) in refused.items():
+        title = f"Top event {name}" + (f": {tree.label}" if tree.label else "")
+        out += ["", title, "=" * len(title), f"exact (BDD)  refused: {reason}",
+                f"estimate     {_estimate_line(figures.get(name))}"]
+        out += [f"note: {n}" for n in tree.notes]
+    return out
+
+
+def _refused_md(refused: Mapping[str, Refusal], figures: Mapping[str, SimulationFigures]) -> list[str]:
+    out: list[str] = []
+    for name, (tree, reason) in refused.items():
+        out += ["", f"## `{name}`", "", f"> **Exact analysis refused:** {md_cell(reason)}", "",
+                f"Estimate of P(top): {_estimate_line(figures.get(name))}."]
+        out += [x for n in tree.notes for x in ("", f"> **Note:** {md_cell(n)}")]
+    return out
 
 
 _SIMULATION_HEADER = ["top event", "samples", "seed", "hits", "estimate", "lower", "upper", "exact", "inside"]
@@ -337,9 +368,13 @@ _SIMULATION_TITLE = "Simulation: P(top) by Monte Carlo, 95 % Clopper-Pearson int
 
 def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (),
            demand: Sequence[DemandRow] = (), uncertainty: Mapping[str, UncertaintyFigures] | None = None,
-           simulation: Mapping[str, SimulationFigures] | None = None) -> str:
+           simulation: Mapping[str, SimulationFigures] | None = None,
+           refused: Mapping[str, Refusal] | None = None) -> str:
     """`goal_checks`: the safety goals' quantitative targets against these trees (models only); `demand`: the
-    PFDavg / PFH rows of the trees with proof-tested or repaired events."""
+    PFDavg / PFH rows of the trees with proof-tested or repaired events; `refused`: by name, the trees left out
+    of `pairs` because their exact analysis was refused, reported by their `simulation` figures alone."""
+    refused = refused or {}
+    figures = simulation or {}
     header = ["safety goal", "hazards", "target /h", "achieved /h", "result"]
     if fmt == "json":
         doc, tables = _json_doc(pairs)
@@ -355,9 +390,13 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             doc["uncertainty"] = uncertainty_json(uncertainty)
         if simulation:
             doc["simulation"] = simulation_json(pairs, simulation)
+        if refused:
+            doc["refused"] = {name: reason for name, (_, reason) in sorted(refused.items())}
         return _dumps(doc, tables)
     if fmt == "md":
         text = to_markdown(pairs)
+        if refused:
+            text += "\n".join(_refused_md(refused, figures)) + "\n"
         if goal_checks:
             text += "\n## Safety goal targets\n\n" + "\n".join(
                 _md_table(header, [[f"`{r[0]}`", *r[1:]] for r in _goal_rows(goal_checks)], {2, 3})
@@ -373,10 +412,12 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
                     set(range(1, 9)))) + "\n"
         if simulation:
             text += f"\n## {_SIMULATION_TITLE}\n\n" + "\n".join(_md_table(
-                _SIMULATION_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _simulation_rows(pairs, simulation)],
+                _SIMULATION_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _simulation_rows(pairs, simulation, refused)],
                 set(range(1, 8)))) + "\n"
         return text
-    text = to_text(pairs)
+    text = to_text(pairs) if pairs else ""
+    if refused:
+        text += "\n".join(_refused_text(refused, figures)[0 if pairs else 1:]) + "\n"
     if goal_checks:
         title = "Safety goal targets (achieved = P(top) / mission time)"
         text += "\n" + title + "\n" + "=" * len(title) + "\n"
@@ -393,5 +434,5 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             text += "\n".join(_table(_UNCERTAINTY_HEADER, _uncertainty_rows(pfd), set(range(1, 9)))) + "\n"
     if simulation:
         text += "\n" + _SIMULATION_TITLE + "\n" + "=" * len(_SIMULATION_TITLE) + "\n"
-        text += "\n".join(_table(_SIMULATION_HEADER, _simulation_rows(pairs, simulation), set(range(1, 8)))) + "\n"
+        text += "\n".join(_table(_SIMULATION_HEADER, _simulation_rows(pairs, simulation, refused), set(range(1, 8)))) + "\n"
     return show_hidden(text)  # for a terminal: every hidden character (bidi control, zero-width) written out
