@@ -12,7 +12,6 @@ import math
 from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring_ascii
 from operator import attrgetter
-from typing import TYPE_CHECKING
 
 from safetyops_dsl.generators.markdown import cell as md_cell
 
@@ -21,6 +20,7 @@ from safetyops_dsl.diagnostics import show_hidden
 from safetyops_dsl.fta.result import FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
 
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
 if TYPE_CHECKING:  # the model front end is not loaded for an Open-PSA input (`sops fta x.xml` start-up)
     from safetyops_dsl.analysis.demand import DemandRow
     from safetyops_dsl.analysis.targets import GoalCheck

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from safetyops_dsl.cli.output import UsageProblem, echo_err, write_output
 
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
 if TYPE_CHECKING:
     from collections.abc import Sequence
 

@@ -9,9 +9,12 @@ than the whole analysis of most inputs). The result is a minimal element tree.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NoReturn
 
 from safetyops_dsl.diagnostics import UNREADABLE, XML_ERROR, DiagnosticError, Location, make
+
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 class Element:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 VERSIONS: dict[str, str] = {
     "sops-diagnostics": "1.0.0",  # sops check --format json
