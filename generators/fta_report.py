@@ -79,22 +79,41 @@ def _importance_json(rows: Sequence[ImportanceRow], indent: str) -> str:
     return "{\n" + ",\n".join(parts) + "\n" + indent + "}"
 
 
-def _dumps(doc: dict[str, object], tables: dict[str, Sequence[ImportanceRow]]) -> str:
-    """json.dumps of the report with each importance table put in at its placeholder."""
+def _cut_sets_json(sets: Sequence[tuple[str, ...]], indent: str) -> str:
+    """A list of cut sets as json.dumps(indent=2) writes it at `indent`, written directly (as the importance
+    table, for the same reason: a thousand listed sets cost a tree of the Aralia set several milliseconds)."""
+    if not sets:
+        return "[]"
+    inner, innermost = indent + "  ", indent + "    "
+    sep = ",\n" + innermost
+    parts = [inner + "[\n" + innermost + sep.join(map(encode_basestring_ascii, cs)) + "\n" + inner + "]" if cs
+             else inner + "[]" for cs in sets]
+    return "[\n" + ",\n".join(parts) + "\n" + indent + "]"
+
+
+def _dumps(doc: dict[str, object], tables: dict[str, Sequence[ImportanceRow]],
+           cut_sets: Mapping[str, Sequence[tuple[str, ...]]] | None = None) -> str:
+    """json.dumps of the report with each importance table and list of cut sets put in at its placeholder."""
     text = json.dumps(doc, indent=2, sort_keys=True, allow_nan=False)
     for placeholder, rows in tables.items():
         text = text.replace(json.dumps(placeholder), _importance_json(rows, " " * 6), 1)
+    for placeholder, sets in (cut_sets or {}).items():
+        text = text.replace(json.dumps(placeholder), _cut_sets_json(sets, " " * 6), 1)
     return text + "\n"
 
 
-def _json_doc(pairs: Sequence[Pair]) -> tuple[dict[str, object], dict[str, Sequence[ImportanceRow]]]:
-    """The JSON report with a placeholder for each importance table (a string no name can hold: XML has no
-    NUL, .sops names are identifiers) and the tables by placeholder."""
+def _json_doc(pairs: Sequence[Pair]) -> tuple[dict[str, object], dict[str, Sequence[ImportanceRow]],
+                                              dict[str, Sequence[tuple[str, ...]]]]:
+    """The JSON report with a placeholder for each importance table and list of cut sets (a string no name
+    can hold: XML has no NUL, .sops names are identifiers), the tables and the lists by placeholder."""
     events = []
     tables: dict[str, Sequence[ImportanceRow]] = {}
+    listed: dict[str, Sequence[tuple[str, ...]]] = {}
     for tree, r in pairs:
         placeholder = f"\0importance {len(tables)}\0"
         tables[placeholder] = r.importance
+        sets_placeholder = f"\0cut sets {len(listed)}\0"
+        listed[sets_placeholder] = r.cut_sets
         events.append(
             {
                 "name": r.tree,
@@ -105,14 +124,14 @@ def _json_doc(pairs: Sequence[Pair]) -> tuple[dict[str, object], dict[str, Seque
                 "mcub_probability": r.mcub_probability,
                 "cut_set_count": r.cut_set_count,
                 "cut_sets_by_order": {str(k): v for k, v in sorted(r.cut_sets_by_order.items())},
-                "cut_sets": [list(cs) for cs in r.cut_sets],
+                "cut_sets": sets_placeholder,
                 "cut_sets_truncated": r.cut_sets_truncated,
                 "importance": placeholder,
                 "warnings": list(r.warnings),
                 "notes": list(tree.notes),
             }
         )
-    return {"schema": schemas.tag("sops-fta"), "top_events": events}, tables
+    return {"schema": schemas.tag("sops-fta"), "top_events": events}, tables, listed
 
 
 def to_json(pairs: Sequence[Pair]) -> str:
@@ -377,7 +396,7 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
     figures = simulation or {}
     header = ["safety goal", "hazards", "target /h", "achieved /h", "result"]
     if fmt == "json":
-        doc, tables = _json_doc(pairs)
+        doc, tables, listed = _json_doc(pairs)
         if goal_checks:
             doc["safety_goals"] = [
                 {"name": c.goal, "hazards": list(c.hazards), "target_per_hour": c.target_per_hour,
@@ -392,7 +411,7 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             doc["simulation"] = simulation_json(pairs, simulation)
         if refused:
             doc["refused"] = {name: reason for name, (_, reason) in sorted(refused.items())}
-        return _dumps(doc, tables)
+        return _dumps(doc, tables, listed)
     if fmt == "md":
         text = to_markdown(pairs)
         if refused:
