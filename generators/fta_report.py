@@ -12,7 +12,6 @@ import math
 from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring_ascii
 from operator import attrgetter
-from typing import TYPE_CHECKING
 
 from safetyops_dsl.generators.markdown import cell as md_cell
 
@@ -21,6 +20,7 @@ from safetyops_dsl.diagnostics import show_hidden
 from safetyops_dsl.fta.result import FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
 
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
 if TYPE_CHECKING:  # the model front end is not loaded for an Open-PSA input (`sops fta x.xml` start-up)
     from safetyops_dsl.analysis.demand import DemandRow
     from safetyops_dsl.analysis.targets import GoalCheck
@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # the model front end is not loaded for an Open-PSA input (`s
     from safetyops_dsl.fta.uncertainty import UncertaintyFigures
 
 Pair = tuple[FaultTree, FtaResult]
+# A tree whose exact analysis was refused (its BDD exceeds --max-bdd-nodes) and why; with --simulate it is
+# reported by its Monte Carlo estimate alone.
+Refusal = tuple[FaultTree, str]
 
 
 def _num(x: float | None) -> float | str | None:
@@ -76,22 +79,41 @@ def _importance_json(rows: Sequence[ImportanceRow], indent: str) -> str:
     return "{\n" + ",\n".join(parts) + "\n" + indent + "}"
 
 
-def _dumps(doc: dict[str, object], tables: dict[str, Sequence[ImportanceRow]]) -> str:
-    """json.dumps of the report with each importance table put in at its placeholder."""
+def _cut_sets_json(sets: Sequence[tuple[str, ...]], indent: str) -> str:
+    """A list of cut sets as json.dumps(indent=2) writes it at `indent`, written directly (as the importance
+    table, for the same reason: a thousand listed sets cost a tree of the Aralia set several milliseconds)."""
+    if not sets:
+        return "[]"
+    inner, innermost = indent + "  ", indent + "    "
+    sep = ",\n" + innermost
+    parts = [inner + "[\n" + innermost + sep.join(map(encode_basestring_ascii, cs)) + "\n" + inner + "]" if cs
+             else inner + "[]" for cs in sets]
+    return "[\n" + ",\n".join(parts) + "\n" + indent + "]"
+
+
+def _dumps(doc: dict[str, object], tables: dict[str, Sequence[ImportanceRow]],
+           cut_sets: Mapping[str, Sequence[tuple[str, ...]]] | None = None) -> str:
+    """json.dumps of the report with each importance table and list of cut sets put in at its placeholder."""
     text = json.dumps(doc, indent=2, sort_keys=True, allow_nan=False)
     for placeholder, rows in tables.items():
         text = text.replace(json.dumps(placeholder), _importance_json(rows, " " * 6), 1)
+    for placeholder, sets in (cut_sets or {}).items():
+        text = text.replace(json.dumps(placeholder), _cut_sets_json(sets, " " * 6), 1)
     return text + "\n"
 
 
-def _json_doc(pairs: Sequence[Pair]) -> tuple[dict[str, object], dict[str, Sequence[ImportanceRow]]]:
-    """The JSON report with a placeholder for each importance table (a string no name can hold: XML has no
-    NUL, .sops names are identifiers) and the tables by placeholder."""
+def _json_doc(pairs: Sequence[Pair]) -> tuple[dict[str, object], dict[str, Sequence[ImportanceRow]],
+                                              dict[str, Sequence[tuple[str, ...]]]]:
+    """The JSON report with a placeholder for each importance table and list of cut sets (a string no name
+    can hold: XML has no NUL, .sops names are identifiers), the tables and the lists by placeholder."""
     events = []
     tables: dict[str, Sequence[ImportanceRow]] = {}
+    listed: dict[str, Sequence[tuple[str, ...]]] = {}
     for tree, r in pairs:
         placeholder = f"\0importance {len(tables)}\0"
         tables[placeholder] = r.importance
+        sets_placeholder = f"\0cut sets {len(listed)}\0"
+        listed[sets_placeholder] = r.cut_sets
         events.append(
             {
                 "name": r.tree,
@@ -102,14 +124,14 @@ def _json_doc(pairs: Sequence[Pair]) -> tuple[dict[str, object], dict[str, Seque
                 "mcub_probability": r.mcub_probability,
                 "cut_set_count": r.cut_set_count,
                 "cut_sets_by_order": {str(k): v for k, v in sorted(r.cut_sets_by_order.items())},
-                "cut_sets": [list(cs) for cs in r.cut_sets],
+                "cut_sets": sets_placeholder,
                 "cut_sets_truncated": r.cut_sets_truncated,
                 "importance": placeholder,
                 "warnings": list(r.warnings),
                 "notes": list(tree.notes),
             }
         )
-    return {"schema": schemas.tag("sops-fta"), "top_events": events}, tables
+    return {"schema": schemas.tag("sops-fta"), "top_events": events}, tables, listed
 
 
 def to_json(pairs: Sequence[Pair]) -> str:
@@ -321,14 +343,42 @@ def _within(exact: float | None, f: SimulationFigures) -> bool | None:
     return None if exact is None else f.lower <= exact <= f.upper
 
 
-def _simulation_rows(pairs: Sequence[Pair], figures: Mapping[str, SimulationFigures]) -> list[list[str]]:
+def _simulation_rows(pairs: Sequence[Pair], figures: Mapping[str, SimulationFigures],
+                     refused: Mapping[str, Refusal]) -> list[list[str]]:
     exact = {tree.name: r.exact_probability for tree, r in pairs}
     rows = []
     for name, f in sorted(figures.items()):
         inside = _within(exact.get(name), f)
         rows.append([name, str(f.samples), str(f.seed), str(f.hits), _fmt(f.estimate), _fmt(f.lower), _fmt(f.upper),
-                     _fmt(exact.get(name)), "-" if inside is None else ("yes" if inside else "NO")])
+                     "refused" if name in refused else _fmt(exact.get(name)),
+                     "-" if inside is None else ("yes" if inside else "NO")])
     return rows
+
+
+def _estimate_line(f: SimulationFigures | None) -> str:
+    if f is None:
+        return "-"
+    return (f"{_fmt(f.estimate)} (Monte Carlo; {f.confidence * 100:g} % interval {_fmt(f.lower)} to "
+            f"{_fmt(f.upper)}, {f.samples} samples)")
+
+
+def _refused_text(refused: Mapping[str, Refusal], figures: Mapping[str, SimulationFigures]) -> list[str]:
+    out: list[str] = []
+    for name, (tree, reason) in refused.items():
+        title = f"Top event {name}" + (f": {tree.label}" if tree.label else "")
+        out += ["", title, "=" * len(title), f"exact (BDD)  refused: {reason}",
+                f"estimate     {_estimate_line(figures.get(name))}"]
+        out += [f"note: {n}" for n in tree.notes]
+    return out
+
+
+def _refused_md(refused: Mapping[str, Refusal], figures: Mapping[str, SimulationFigures]) -> list[str]:
+    out: list[str] = []
+    for name, (tree, reason) in refused.items():
+        out += ["", f"## `{name}`", "", f"> **Exact analysis refused:** {md_cell(reason)}", "",
+                f"Estimate of P(top): {_estimate_line(figures.get(name))}."]
+        out += [x for n in tree.notes for x in ("", f"> **Note:** {md_cell(n)}")]
+    return out
 
 
 _SIMULATION_HEADER = ["top event", "samples", "seed", "hits", "estimate", "lower", "upper", "exact", "inside"]
@@ -337,12 +387,16 @@ _SIMULATION_TITLE = "Simulation: P(top) by Monte Carlo, 95 % Clopper-Pearson int
 
 def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (),
            demand: Sequence[DemandRow] = (), uncertainty: Mapping[str, UncertaintyFigures] | None = None,
-           simulation: Mapping[str, SimulationFigures] | None = None) -> str:
+           simulation: Mapping[str, SimulationFigures] | None = None,
+           refused: Mapping[str, Refusal] | None = None) -> str:
     """`goal_checks`: the safety goals' quantitative targets against these trees (models only); `demand`: the
-    PFDavg / PFH rows of the trees with proof-tested or repaired events."""
+    PFDavg / PFH rows of the trees with proof-tested or repaired events; `refused`: by name, the trees left out
+    of `pairs` because their exact analysis was refused, reported by their `simulation` figures alone."""
+    refused = refused or {}
+    figures = simulation or {}
     header = ["safety goal", "hazards", "target /h", "achieved /h", "result"]
     if fmt == "json":
-        doc, tables = _json_doc(pairs)
+        doc, tables, listed = _json_doc(pairs)
         if goal_checks:
             doc["safety_goals"] = [
                 {"name": c.goal, "hazards": list(c.hazards), "target_per_hour": c.target_per_hour,
@@ -355,9 +409,13 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             doc["uncertainty"] = uncertainty_json(uncertainty)
         if simulation:
             doc["simulation"] = simulation_json(pairs, simulation)
-        return _dumps(doc, tables)
+        if refused:
+            doc["refused"] = {name: reason for name, (_, reason) in sorted(refused.items())}
+        return _dumps(doc, tables, listed)
     if fmt == "md":
         text = to_markdown(pairs)
+        if refused:
+            text += "\n".join(_refused_md(refused, figures)) + "\n"
         if goal_checks:
             text += "\n## Safety goal targets\n\n" + "\n".join(
                 _md_table(header, [[f"`{r[0]}`", *r[1:]] for r in _goal_rows(goal_checks)], {2, 3})
@@ -373,10 +431,12 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
                     set(range(1, 9)))) + "\n"
         if simulation:
             text += f"\n## {_SIMULATION_TITLE}\n\n" + "\n".join(_md_table(
-                _SIMULATION_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _simulation_rows(pairs, simulation)],
+                _SIMULATION_HEADER, [[f"`{r[0]}`", *r[1:]] for r in _simulation_rows(pairs, simulation, refused)],
                 set(range(1, 8)))) + "\n"
         return text
-    text = to_text(pairs)
+    text = to_text(pairs) if pairs else ""
+    if refused:
+        text += "\n".join(_refused_text(refused, figures)[0 if pairs else 1:]) + "\n"
     if goal_checks:
         title = "Safety goal targets (achieved = P(top) / mission time)"
         text += "\n" + title + "\n" + "=" * len(title) + "\n"
@@ -393,5 +453,5 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             text += "\n".join(_table(_UNCERTAINTY_HEADER, _uncertainty_rows(pfd), set(range(1, 9)))) + "\n"
     if simulation:
         text += "\n" + _SIMULATION_TITLE + "\n" + "=" * len(_SIMULATION_TITLE) + "\n"
-        text += "\n".join(_table(_SIMULATION_HEADER, _simulation_rows(pairs, simulation), set(range(1, 8)))) + "\n"
+        text += "\n".join(_table(_SIMULATION_HEADER, _simulation_rows(pairs, simulation, refused), set(range(1, 8)))) + "\n"
     return show_hidden(text)  # for a terminal: every hidden character (bidi control, zero-width) written out

@@ -93,6 +93,8 @@ def json_hidden(text: str) -> str:
 
 @dataclass(frozen=True)
 class CodeInfo:
+    """A stable diagnostic code, its default severity and its title (the registry below)."""
+
     code: str
     severity: Severity
     title: str
@@ -295,6 +297,8 @@ def all_codes() -> list[CodeInfo]:
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One message about the input, at a location, with an optional hint."""
+
     code: str
     message: str
     location: Location

@@ -14,10 +14,13 @@ import errno
 import math
 import os
 import sys
-from typing import Any, NoReturn
 
 from safetyops_dsl.cli.fta_run import APPROXIMATIONS, DEFAULTS, FORMATS, run
 from safetyops_dsl.cli.output import UsageProblem
+
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 # option spelling -> (parameter name, kind, allowed: choices or (low, high) bounds)
 OPTIONS: dict[str, tuple[str, str, Any]] = {

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from safetyops_dsl.cli.output import UsageProblem, echo_err, write_output
 
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -119,11 +119,11 @@ def _uncertainty(results: Sequence[tuple[FaultTree, object]], trials: int, seed:
     return out
 
 
-def _simulation(results: Sequence[tuple[FaultTree, object]], samples: int, seed: int) -> dict[str, SimulationFigures]:
+def _simulation(trees: Sequence[FaultTree], samples: int, seed: int) -> dict[str, SimulationFigures]:
     """The Monte Carlo estimate of P(top) of each tree, from the tree as loaded (not the preprocessed one)."""
     from safetyops_dsl.fta.simulate import simulate
 
-    return {tree.name: simulate(tree, samples, seed) for tree, _ in results}
+    return {tree.name: simulate(tree, samples, seed) for tree in trees}
 
 
 def _safe_file_name(name: str) -> str:
@@ -176,7 +176,7 @@ def run(
         write_output(output, write_openpsa(trees))
         return
 
-    from safetyops_dsl.fta.engine import analyse
+    from safetyops_dsl.fta.engine import BddRefused, analyse
     from safetyops_dsl.fta.result import AnalysisOptions, Approximation
 
     options = AnalysisOptions(
@@ -188,11 +188,22 @@ def run(
         max_bdd_nodes=max_bdd_nodes,
         importance=importance and fmt in ("text", "json", "md"),
     )
-    try:
-        results = [(t, analyse(t, options)) for t in trees]
-    except DiagnosticError as exc:
-        _emit_diagnostics(exc.diagnostics)
-        sys.exit(1)
+    # With --simulate, a tree whose BDD does not fit is reported by its Monte Carlo estimate alone: the
+    # estimate does not need the BDD (fta/simulate.py). The refusal stays an error (exit 1 after the report).
+    estimate_alone = simulate is not None and fmt in ("text", "json", "md")
+    results = []
+    refused: dict[str, tuple[FaultTree, list[Diagnostic]]] = {}
+    for t in trees:
+        try:
+            results.append((t, analyse(t, options)))
+        except BddRefused as exc:
+            if not estimate_alone:
+                _emit_diagnostics(exc.diagnostics)
+                sys.exit(1)
+            refused[t.name] = (t, exc.diagnostics)
+        except DiagnosticError as exc:
+            _emit_diagnostics(exc.diagnostics)
+            sys.exit(1)
 
     if fmt in ("dot", "svg"):
         from safetyops_dsl.generators.fault_tree_dot import render_dot, render_svg
@@ -233,8 +244,11 @@ def run(
             _emit_diagnostics(exc.diagnostics)
             sys.exit(1)
     uncertainty = _uncertainty(results, trials, seed, max_bdd_nodes) if trials is not None else {}
-    simulation = _simulation(results, simulate, seed) if simulate is not None else {}
-    write_output(output, render_report(results, fmt, goal_checks, demand, uncertainty, simulation))
+    simulation = _simulation(trees, simulate, seed) if simulate is not None else {}
+    write_output(output, render_report(results, fmt, goal_checks, demand, uncertainty, simulation,
+                                       {name: (tree, diags[0].message) for name, (tree, diags) in refused.items()}))
+    if refused:  # after the report, so that the terminal ends on why its exact figures are missing
+        _emit_diagnostics([d for _, diags in refused.values() for d in diags])
     failed = [c for c in goal_checks if not c.passed]
     if gate and failed:
         for c in failed:
@@ -243,4 +257,6 @@ def run(
                 f"{c.target_per_hour:.3g} /h" if not c.missing else
                 f"sops: safety goal {c.goal} has no fault tree for {', '.join(c.missing)}"
             )
+        sys.exit(1)
+    if refused:
         sys.exit(1)

@@ -7,9 +7,11 @@ does not go to a terminal, so text holding an ESC is handed to click itself (imp
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, NoReturn
 
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
 if TYPE_CHECKING:
+    from typing import NoReturn
+
     from safetyops_dsl.atomic import OutputRefused
 
 

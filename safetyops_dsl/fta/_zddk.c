@@ -1258,6 +1258,117 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
+/* Listing the sets                                                                                         */
+
+PyDoc_STRVAR(ranked_sets_doc,
+             "ranked_sets(var, hi, lo, root, rank) -> list[tuple[int, ...]]\n\n"
+             "Every set of the family, in the order of Zdd.iterate, each as the ascending tuple of its\n"
+             "variables' ranks: [tuple(sorted(rank[v] for v in s)) for s in Zdd.iterate(root)]. Callers bound\n"
+             "the count first (count_by_order).");
+
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static PyObject *py_ranked_sets(PyObject *self, PyObject *args, PyObject *kwargs) {
+    (void)self;
+    static char *kwlist[] = {"var", "hi", "lo", "root", "rank", NULL};
+    PyObject *ov, *oh, *ol, *orank;
+    Py_ssize_t root;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOnO:ranked_sets", kwlist, &ov, &oh, &ol, &root, &orank))
+        return NULL;
+    Family F;
+    Src rs;
+    memset(&F, 0, sizeof(F));
+    memset(&rs, 0, sizeof(rs));
+    PyObject *result = NULL;
+    int32_t *rank = NULL, *buf = NULL;
+    /* The prefixes as a tree of cells (rank, parent cell, depth) shared by the paths; the stack holds
+     * (node, cell) pairs, as Zdd.iterate's stack holds (node, prefix) pairs. */
+    int32_t *cell_rank = NULL, *cell_parent = NULL, *cell_depth = NULL, *stack_node = NULL, *stack_cell = NULL;
+    size_t ccap = 0, ccap2 = 0, ccap3 = 0, scap = 0, scap2 = 0, ncell = 1, nstack = 0, bcap = 0;
+    unsigned steps = 0;
+    Py_ssize_t nvars;
+    if (src_open(&rs, orank, "rank", "rank must be a sequence") < 0) goto done;
+    nvars = src_len(&rs);
+    if (family_load(&F, ov, oh, ol, root, nvars) < 0) goto done;
+    rank = src_i32(&rs, nvars, "rank", 0, INT32_MAX);
+    if (rank == NULL) goto done;
+    result = PyList_New(0);
+    if (result == NULL) goto done;
+    if (grow((void **)&cell_rank, &ccap, 1, sizeof(int32_t)) < 0 ||
+        grow((void **)&cell_parent, &ccap2, 1, sizeof(int32_t)) < 0 ||
+        grow((void **)&cell_depth, &ccap3, 1, sizeof(int32_t)) < 0 ||
+        grow((void **)&stack_node, &scap, 1, sizeof(int32_t)) < 0 ||
+        grow((void **)&stack_cell, &scap2, 1, sizeof(int32_t)) < 0)
+        goto fail;
+    cell_rank[0] = cell_parent[0] = -1; /* cell 0: the empty prefix */
+    cell_depth[0] = 0;
+    stack_node[0] = F.root;
+    stack_cell[0] = 0;
+    nstack = 1;
+    while (nstack > 0) {
+        nstack--;
+        int32_t n = stack_node[nstack], c = stack_cell[nstack];
+        while (n > BASE) {
+            if (ncell > (size_t)INT32_MAX) {
+                PyErr_NoMemory();
+                goto fail;
+            }
+            size_t need = ncell + 1;
+            if (grow((void **)&cell_rank, &ccap, need, sizeof(int32_t)) < 0 ||
+                grow((void **)&cell_parent, &ccap2, need, sizeof(int32_t)) < 0 ||
+                grow((void **)&cell_depth, &ccap3, need, sizeof(int32_t)) < 0 ||
+                grow((void **)&stack_node, &scap, nstack + 1, sizeof(int32_t)) < 0 ||
+                grow((void **)&stack_cell, &scap2, nstack + 1, sizeof(int32_t)) < 0)
+                goto fail;
+            cell_rank[ncell] = rank[F.var[n]];
+            cell_parent[ncell] = c;
+            cell_depth[ncell] = cell_depth[c] + 1;
+            stack_node[nstack] = F.hi[n];
+            stack_cell[nstack] = (int32_t)ncell;
+            nstack++;
+            ncell++;
+            n = F.lo[n];
+        }
+        if (n != BASE) continue;
+        int32_t depth = cell_depth[c];
+        if (grow((void **)&buf, &bcap, (size_t)depth + 1, sizeof(int32_t)) < 0) goto fail;
+        for (int32_t j = depth - 1, k = c; j >= 0; j--, k = cell_parent[k]) buf[j] = cell_rank[k];
+        qsort(buf, (size_t)depth, sizeof(int32_t), cmp_i32);
+        PyObject *t = PyTuple_New(depth);
+        if (t == NULL) goto fail;
+        for (int32_t j = 0; j < depth; j++) {
+            PyObject *v = PyLong_FromLong(buf[j]);
+            if (v == NULL) {
+                Py_DECREF(t);
+                goto fail;
+            }
+            PyTuple_SET_ITEM(t, j, v);
+        }
+        int bad = PyList_Append(result, t) < 0;
+        Py_DECREF(t);
+        if (bad) goto fail;
+        if (++steps % SIGNAL_PERIOD == 0 && PyErr_CheckSignals() < 0) goto fail;
+    }
+    goto done;
+fail:
+    Py_CLEAR(result);
+done:
+    family_free(&F);
+    src_close(&rs);
+    PyMem_RawFree(rank);
+    PyMem_RawFree(buf);
+    PyMem_RawFree(cell_rank);
+    PyMem_RawFree(cell_parent);
+    PyMem_RawFree(cell_depth);
+    PyMem_RawFree(stack_node);
+    PyMem_RawFree(stack_cell);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
 
 static PyMethodDef methods[] = {
     {"minimal_solutions", (PyCFunction)(void (*)(void))py_minimal_solutions, METH_VARARGS | METH_KEYWORDS,
@@ -1265,6 +1376,7 @@ static PyMethodDef methods[] = {
     {"count_by_order", (PyCFunction)(void (*)(void))py_count_by_order, METH_VARARGS | METH_KEYWORDS,
      count_by_order_doc},
     {"power_sums", (PyCFunction)(void (*)(void))py_power_sums, METH_VARARGS | METH_KEYWORDS, power_sums_doc},
+    {"ranked_sets", (PyCFunction)(void (*)(void))py_ranked_sets, METH_VARARGS | METH_KEYWORDS, ranked_sets_doc},
     {NULL, NULL, 0, NULL},
 };
 

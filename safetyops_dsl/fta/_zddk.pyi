@@ -10,3 +10,6 @@ def count_by_order(var: Sequence[int], hi: Sequence[int], lo: Sequence[int], roo
 def power_sums(
     var: Sequence[int], hi: Sequence[int], lo: Sequence[int], root: int, probs: Sequence[float], powers: int
 ) -> list[float]: ...
+def ranked_sets(
+    var: Sequence[int], hi: Sequence[int], lo: Sequence[int], root: int, rank: Sequence[int]
+) -> list[tuple[int, ...]]: ...

@@ -21,9 +21,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from safetyops_dsl.fta.tree import FaultTree, GateKind, post_order
+
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 TRUE, FALSE = 0, 1
 

@@ -108,63 +108,89 @@ def alphabetical(z: Zdd, root: int, rank: list[int]) -> Iterator[tuple[int, ...]
 SORT_BAND = 250_000
 
 
+def name_order(names: list[str], probs: list[float]) -> tuple[list[int], list[str], list[float]]:
+    """Each variable's rank in name order, the names by rank and the probabilities by rank.
+
+    A set is handled as the sorted tuple of its events' ranks: it orders as the sorted tuple of their names
+    (ranks follow the names), its product over p by rank takes the factors in the same (name) order as
+    `set_probability`, so the same float, and tuples of ints are built and compared faster than tuples of
+    strings. Only the sets listed are turned into names."""
+    order = sorted(range(len(names)), key=names.__getitem__)
+    rank = [0] * len(names)
+    for r, v in enumerate(order):
+        rank[v] = r
+    return rank, [names[v] for v in order], [probs[v] for v in order]
+
+
 def top_cut_sets(
     z: Zdd, root: int, count: int, names: list[str], probs: list[float], limit: int
 ) -> list[tuple[str, ...]]:
     """The `limit` most probable sets (count > limit > 0), ties by names."""
-    p_of = dict(zip(names, probs, strict=True))
+    rank, by_rank, p_by_rank = name_order(names, probs)
+    rank_of, p_of = rank.__getitem__, p_by_rank.__getitem__
+    # sort_key per distinct probability: Aralia trees give most sets one of a few probabilities, and the
+    # formatting round trip cost as much as the rest of the loop.
+    keys: dict[float, float] = {}
+
+    def key(t: tuple[int, ...]) -> float:
+        p = math.prod(map(p_of, t))
+        k = keys.get(p)
+        if k is None:
+            k = keys[p] = sort_key(p)
+        return k
+
     best, _ = z.max_min_products(root, probs)
-
-    def as_names(s: tuple[int, ...]) -> tuple[str, ...]:
-        return tuple(sorted(names[v] for v in s))
-
-    popped: list[tuple[float, tuple[str, ...]]] = []
+    popped: list[tuple[float, tuple[int, ...]]] = []
     for s in best_first(z, root, probs, best):
-        t = as_names(s)
-        popped.append((sort_key(set_probability(t, p_of)), t))
+        t = tuple(sorted(map(rank_of, s)))
+        popped.append((key(t), t))
         if len(popped) == limit:
             break
     kth = min(k for k, _ in popped)
     above = {t for k, t in popped if k > kth}
     # The band of sets whose rounded probability equals the k-th's, widened for rounding.
     band = z.prune(root, probs, kth * (1 - 2e-11), kth * (1 + 2e-11))
-    rank_of = sorted(range(len(names)), key=names.__getitem__)
-    rank = [0] * len(names)
-    for r, v in enumerate(rank_of):
-        rank[v] = r
-    tied: list[tuple[str, ...]] = []
+    tied: list[tuple[int, ...]] = []
     if sum(_zddk.count_by_order(z.var, z.hi, z.lo, band).values()) <= SORT_BAND:
         # A band that fits in memory is listed and sorted: the alphabetical walk costs a ZDD restriction per
         # event, which is quadratic when the ZDD's order is far from the name order (one OR of 100,000
         # events: every set ties).
-        for s in z.iterate(band):
-            t = as_names(s)
-            k = sort_key(set_probability(t, p_of))
+        for t in _zddk.ranked_sets(z.var, z.hi, z.lo, band, rank):
+            k = key(t)
             if k > kth:
                 above.add(t)
             elif k == kth:
                 tied.append(t)
         tied.sort()
-        ordered = sorted(above, key=lambda t: (-sort_key(set_probability(t, p_of)), t))
-        return (ordered + tied)[:limit]
-    for s in alphabetical(z, band, rank):
-        t = as_names(s)
-        k = sort_key(set_probability(t, p_of))
-        if k > kth:
-            above.add(t)
-        elif k == kth:
-            tied.append(t)
-            if len(tied) + len(above) >= limit:
-                break
-    ordered = sorted(above, key=lambda t: (-sort_key(set_probability(t, p_of)), t))
-    return (ordered + tied)[:limit]
+    else:
+        for s in alphabetical(z, band, rank):
+            t = tuple(sorted(map(rank_of, s)))
+            k = key(t)
+            if k > kth:
+                above.add(t)
+            elif k == kth:
+                tied.append(t)
+                if len(tied) + len(above) >= limit:
+                    break
+    ordered = sorted(above, key=lambda t: (-key(t), t))
+    return [tuple(map(by_rank.__getitem__, t)) for t in (ordered + tied)[:limit]]
 
 
 def all_cut_sets(z: Zdd, root: int, names: list[str], probs: list[float]) -> list[tuple[str, ...]]:
-    p_of = dict(zip(names, probs, strict=True))
-    sets = [tuple(sorted(names[v] for v in s)) for s in z.iterate(root)]
-    sets.sort(key=lambda t: (-sort_key(set_probability(t, p_of)), t))
-    return sets
+    rank, by_rank, p_by_rank = name_order(names, probs)
+    p_of = p_by_rank.__getitem__
+    keys: dict[float, float] = {}
+
+    def key(t: tuple[int, ...]) -> tuple[float, tuple[int, ...]]:
+        p = math.prod(map(p_of, t))
+        k = keys.get(p)
+        if k is None:
+            k = keys[p] = sort_key(p)
+        return -k, t
+
+    sets = _zddk.ranked_sets(z.var, z.hi, z.lo, root, rank)
+    sets.sort(key=key)
+    return [tuple(map(by_rank.__getitem__, t)) for t in sets]
 
 
 def rare_event(z: Zdd, root: int, probs: list[float]) -> float:

@@ -26,6 +26,11 @@ from safetyops_dsl.fta.tree import FaultTree
 from safetyops_dsl.fta.zdd import Zdd, minimal_solutions, substitute
 
 
+class BddRefused(DiagnosticError):
+    """The BDD did not fit `max_bdd_nodes` under any order tried: nothing exact can be reported for the tree,
+    but a caller that also simulates it (`sops fta --simulate`) reports the estimate alone."""
+
+
 def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
     # The ZDD algorithms recurse as deep as the variables (ensure_recursion raises the limit); the limit is
     # put back afterwards, so that other code in the process (the model parser's nesting check) still meets
@@ -49,6 +54,7 @@ def _analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
             f"the BDD of tree '{tree.name}' needs more than {exc.limit} nodes under each of the {exc.orders} "
             "variable orders tried (--max-bdd-nodes)",
             hint="allow more nodes with --max-bdd-nodes (about 50 bytes each), or split the tree",
+            refused=True,
         ) from None
     ensure_recursion(len(bdds.variables))
     probs = bdds.probability
@@ -216,10 +222,9 @@ def _limit(
     tree: FaultTree,
     message: str,
     hint: str = "use --limit-order or --cut-off, or lower --cut-set-limit",
+    refused: bool = False,
 ) -> DiagnosticError:
     top = tree.gates.get(tree.top)
     origin = top.origin if top is not None else None
     loc = Location(origin.file, origin.line, origin.col) if origin else Location(tree.name)
-    return DiagnosticError(
-        [make(LIMIT_EXCEEDED, message, loc, hint=hint)]
-    )
+    return (BddRefused if refused else DiagnosticError)([make(LIMIT_EXCEEDED, message, loc, hint=hint)])

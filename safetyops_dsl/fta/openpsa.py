@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
 from safetyops_dsl.diagnostics import (
     LIMIT_EXCEEDED,
@@ -41,6 +40,7 @@ from safetyops_dsl.fta.tree import (
 )
 from safetyops_dsl.fta.xmlread import Element, parse_file
 
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
 if TYPE_CHECKING:
     from safetyops_dsl.fta import ccf
 
@@ -77,22 +77,28 @@ _SKIPPED = {
 }
 
 
-@dataclass
+# Plain classes, not dataclasses: each dataclass costs about 4 M instructions to build at import (its
+# methods are compiled from source), and these two are only filled in and read here.
 class _Def:
-    name: str  # unique key: the plain name, or "<container path>.<name>" for a private element
-    el: Element
-    label: str
-    scope: str  # path of the enclosing fault tree / component, e.g. "ThreeMotor.t"
-    ccf_group: str = ""  # for a member of a CCF group: the group's key (the member element is `el`)
+    __slots__ = ("name", "el", "label", "scope", "ccf_group")
+
+    def __init__(self, name: str, el: Element, label: str, scope: str, ccf_group: str = "") -> None:
+        self.name = name  # unique key: the plain name, or "<container path>.<name>" for a private element
+        self.el = el
+        self.label = label
+        self.scope = scope  # path of the enclosing fault tree / component, e.g. "ThreeMotor.t"
+        self.ccf_group = ccf_group  # for a member of a CCF group: the group's key (the member element is `el`)
 
 
-@dataclass
 class _CcfDef:
-    name: str  # unique key, as for _Def
-    el: Element
-    label: str
-    members: list[str] = field(default_factory=list)  # member keys, in the group's order
-    member_els: dict[str, Element] = field(default_factory=dict)
+    __slots__ = ("name", "el", "label", "members", "member_els")
+
+    def __init__(self, name: str, el: Element, label: str) -> None:
+        self.name = name  # unique key, as for _Def
+        self.el = el
+        self.label = label
+        self.members: list[str] = []  # member keys, in the group's order
+        self.member_els: dict[str, Element] = {}
 
 
 def _is_one(el: Element) -> bool:

@@ -14,6 +14,8 @@ class Approximation(str, Enum):
 
 @dataclass(frozen=True)
 class AnalysisOptions:
+    """What `engine.analyse` computes and the limits it keeps to."""
+
     limit_order: int | None = None  # keep cut sets of at most this many events (SCRAM -l)
     cut_off: float = 0.0  # drop cut sets whose probability is below this (SCRAM --cut-off)
     approximation: Approximation = Approximation.EXACT
@@ -29,6 +31,8 @@ class AnalysisOptions:
 
 @dataclass(frozen=True)
 class ImportanceRow:
+    """The importance factors of one basic event, as SCRAM defines them."""
+
     event: str
     probability: float
     fussell_vesely: float  # (P(top) - P(top | e=0)) / P(top)
@@ -41,6 +45,8 @@ class ImportanceRow:
 
 @dataclass(frozen=True)
 class FtaResult:
+    """The analysis of one tree: probabilities, cut sets, importance."""
+
     tree: str
     top: str
     probability: float  # by the requested approximation

@@ -19,16 +19,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from safetyops_dsl.fta.mef_expr import glm, periodic_test
 
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
 if TYPE_CHECKING:
     from safetyops_dsl.fta.tree import BasicEvent
 
 
 @dataclass(frozen=True, slots=True)
 class Timing:
+    """How a basic event's probability evolves over time (one of the models above)."""
+
     kind: str  # "exponential" | "periodic-test" | "GLM" | "constant"
     rate: float = 0.0  # lambda, per hour
     interval: float = 0.0  # tau (periodic-test)

@@ -40,6 +40,8 @@ class Origin:
 
 @dataclass(frozen=True, slots=True)
 class BasicEvent:
+    """A leaf of the tree: an independent event of known probability."""
+
     name: str
     probability: float
     label: str = ""
@@ -82,6 +84,8 @@ def uncertain(e: MefExpr, parameters: Mapping[str, MefExpr], seen: frozenset[str
 
 @dataclass(frozen=True, slots=True)
 class HouseEvent:
+    """A leaf fixed true or false (Open-PSA house event)."""
+
     name: str
     state: bool
     label: str = ""
@@ -90,6 +94,8 @@ class HouseEvent:
 
 @dataclass(frozen=True, slots=True)
 class Gate:
+    """A logic gate over named inputs (gates, basic or house events)."""
+
     name: str
     kind: GateKind
     inputs: tuple[str, ...]

@@ -15,10 +15,13 @@ checks that both paths give the same tree.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NoReturn
 
 from safetyops_dsl.diagnostics import UNREADABLE, XML_ERROR, DiagnosticError, Location, make
 from safetyops_dsl.fta._xmlk import ElementBase, parse
+
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 class Element(ElementBase):

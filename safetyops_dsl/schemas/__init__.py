@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 VERSIONS: dict[str, str] = {
     "sops-diagnostics": "1.0.0",  # sops check --format json
@@ -21,7 +24,7 @@ VERSIONS: dict[str, str] = {
     "sops-trace": "1.0.0",
     "sops-diff": "1.0.0",
     "sops-gate": "1.0.0",
-    "sops-fta": "1.1.0",  # 1.1: uncertainty.<top>.pfd_avg, simulation
+    "sops-fta": "1.2.0",  # 1.1: uncertainty.<top>.pfd_avg, simulation; 1.2: refused
     "sops-gsn": "1.0.0",
     "sops-build": "1.0.0",  # the build folder's manifest.json
     "sops-sotif": "1.0.0",  # sops sotif --format json

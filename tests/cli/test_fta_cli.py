@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from jsonschema import Draft202012Validator
 
+from safetyops_dsl import schemas
 from safetyops_dsl.cli.main import cli
 
 TWO_TOPS = """<?xml version="1.0"?>
@@ -244,3 +246,61 @@ def test_ccf_group_errors_exit_1_positioned(ccf_model: Path, tmp_path: Path) -> 
     code, out = run("fta", str(bad))
     assert code == 1 and "Traceback" not in out
     assert f"{bad}:13:16: error[SOPS201]: CCF group 'Pumps': factor level 3 is more than its 2 members" in out
+
+
+def _voting_chain(n: int) -> str:
+    """Top = AND of n overlapping 2-out-of-3 gates over n + 2 events, and a second tree small enough for any
+    limit: the first needs more BDD nodes than a tiny --max-bdd-nodes allows, the second does not."""
+    events = [f"e{i}" for i in range(n + 2)]
+    votes = "".join(
+        f'<define-gate name="v{i}"><atleast min="2">'
+        + "".join(f'<basic-event name="{e}"/>' for e in events[i : i + 3])
+        + "</atleast></define-gate>"
+        for i in range(n)
+    )
+    big = '<define-gate name="Big"><and>' + "".join(f'<gate name="v{i}"/>' for i in range(n)) + "</and></define-gate>"
+    small = '<define-gate name="Small"><or><basic-event name="e0"/></or></define-gate>'
+    data = "".join(f'<define-basic-event name="{e}"><float value="0.{i + 1}"/></define-basic-event>'
+                   for i, e in enumerate(events))
+    return (f'<?xml version="1.0"?>\n<opsa-mef><define-fault-tree name="FT">{big}{small}{votes}'
+            f"</define-fault-tree><model-data>{data}</model-data></opsa-mef>\n")
+
+
+def test_simulate_reports_the_estimate_alone_where_the_bdd_is_refused(tmp_path: Path) -> None:
+    xml = tmp_path / "vote.xml"
+    xml.write_text(_voting_chain(6), encoding="utf-8")
+    args = ["fta", str(xml), "--max-bdd-nodes", "8", "--simulate", "4000", "--seed", "1"]
+    result = CliRunner().invoke(cli, [*args, "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 1  # the refusal stays an error, as without --simulate
+    assert "error[SOPS008]" in result.stderr and "needs more than 8 nodes" in result.stderr
+    doc = json.loads(result.stdout)
+    Draft202012Validator(schemas.load("sops-fta")).validate(doc)
+    assert [t["name"] for t in doc["top_events"]] == ["Small"]  # the tree that fits is analysed exactly
+    assert list(doc["refused"]) == ["Big"] and "--max-bdd-nodes" in doc["refused"]["Big"]
+    big = doc["simulation"]["Big"]
+    assert big["exact_in_interval"] is None and big["samples"] == 4000
+    assert big["lower"] <= big["estimate"] <= big["upper"] and big["estimate"] == big["hits"] / 4000
+    assert doc["simulation"]["Small"]["exact_in_interval"] is True
+    # the same estimate as with a limit the BDD fits in, where it is checked against the exact value
+    fits = CliRunner().invoke(cli, ["fta", str(xml), "--simulate", "4000", "--seed", "1", "--format", "json"])
+    assert fits.exit_code == 0
+    exact = {t["name"]: t["exact_probability"] for t in json.loads(fits.stdout)["top_events"]}
+    assert json.loads(fits.stdout)["simulation"]["Big"] == {**big, "exact_in_interval": True}
+    assert big["lower"] <= exact["Big"] <= big["upper"]
+
+    text = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert text.exit_code == 1
+    assert "exact (BDD)  refused: the BDD of tree 'Big' needs more than 8 nodes" in text.stdout
+    assert f"estimate     {big['estimate']:.6g} (Monte Carlo; 95 % interval" in text.stdout
+    assert "refused  -" in text.stdout.split("Simulation")[1]  # the exact column of the table
+    md = tmp_path / "out.md"
+    code = CliRunner().invoke(cli, [*args, "--format", "md", "-o", str(md)]).exit_code
+    assert code == 1 and "**Exact analysis refused:**" in md.read_text(encoding="utf-8")
+
+
+def test_refused_bdd_without_a_report_of_the_estimate_is_still_only_an_error(tmp_path: Path) -> None:
+    xml = tmp_path / "vote.xml"
+    xml.write_text(_voting_chain(6), encoding="utf-8")
+    for extra in ([], ["--simulate", "100", "--format", "dot"]):  # a drawing holds no estimate
+        result = CliRunner().invoke(cli, ["fta", str(xml), "--max-bdd-nodes", "8", *extra])
+        assert result.exit_code == 1 and result.stdout == "" and "error[SOPS008]" in result.stderr

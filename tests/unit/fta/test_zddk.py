@@ -147,6 +147,13 @@ def check_against_python(flat: FlatBdd, limit: int | None, expected: Family | No
     for j, value in enumerate(sums, 1):
         brute = math.fsum(math.prod(probs[v] for v in s) ** j for s in got)
         assert math.isclose(value, brute, rel_tol=1e-12, abs_tol=1e-300)
+    # the listing by ranks: Zdd.iterate's order, each set as its ascending ranks (here the reverse order)
+    rank = [nvars - 1 - v for v in range(nvars)]
+    listed = zddk.ranked_sets(var, hi, lo, root, rank)
+    assert listed == [tuple(sorted(rank[v] for v in s)) for s in mine.iterate(root)]
+    assert zddk.ranked_sets(*typed, i32(rank)) == listed
+    assert zddk.ranked_sets(z.var, z.hi, z.lo, proot, rank) == [tuple(sorted(rank[v] for v in s)) for s in z.iterate(proot)]
+    assert {frozenset(nvars - 1 - r for r in t) for t in listed} == got and len(listed) == len(got)
 
 
 # -- random Boolean functions straight from CUDD ------------------------------------------------------------
@@ -246,6 +253,8 @@ def test_constants() -> None:
     assert zddk.minimal_solutions([1, 0], [0, 0], [0, 1], 2, 1, 0) == ([1, 1], [0, 0], [0, 0], 0)
     assert zddk.minimal_solutions([1, 0], [0, 0], [0, 1], 2, 1, None) == ([1, 1, 0], [0, 0, 1], [0, 0, 0], 2)
     assert zddk.count_by_order([3, 3], [0, 0], [0, 0], 1) == {0: 1}
+    assert zddk.ranked_sets([3, 3], [0, 0], [0, 0], 1, [0, 1, 2]) == [()]
+    assert zddk.ranked_sets([3, 3], [0, 0], [0, 0], 0, [0, 1, 2]) == []
     assert zddk.count_by_order([3, 3], [0, 0], [0, 0], 0) == {}
     assert zddk.power_sums([3, 3], [0, 0], [0, 0], 1, [0.5] * 3, 3) == [1.0, 1.0, 1.0]
     assert zddk.power_sums([3, 3], [0, 0], [0, 0], 0, [0.5] * 3, 3) == [0.0, 0.0, 0.0]
@@ -669,3 +678,24 @@ def test_typed_input_rewritten_by_a_signal_handler(limit: int | None) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
     assert ran and all(resizable(a) for a in typed)
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_ranked_sets_refuses_malformed_input(typed: bool) -> None:
+    # the family {{0, 1}, {1}} over 2 variables: node 2 = (1, BASE, EMPTY), node 3 = (0, 2, 2)
+    var, hi, lo, rank = [2, 2, 1, 0], [0, 0, 1, 2], [0, 0, 0, 2], [1, 0]
+    conv = as_i32 if typed else (lambda x: x)
+    assert zddk.ranked_sets(conv(var), conv(hi), conv(lo), 3, conv(rank)) == [(0,), (0, 1)]
+    bad: list[tuple[list[Any], int, Any, type[Exception]]] = [
+        ([var, hi, lo], 4, rank, ValueError),  # root out of range
+        ([var, [0, 0, 1, 3], lo], 3, rank, ValueError),  # a child not below its parent
+        ([var[:3], hi, lo], 3, rank, ValueError),  # lengths differ
+        ([var, hi, lo], 3, [1], ValueError),  # a variable without a rank
+        ([var, hi, lo], 3, [1, -1], ValueError),  # a negative rank
+        ([var, hi, lo], 3, 5, TypeError),
+    ]
+    for lists, root, ranks, error in bad:
+        args = [conv(x) for x in lists]
+        with pytest.raises(error):
+            zddk.ranked_sets(*args, root, conv(ranks))
+        assert all(resizable(a) for a in args if isinstance(a, array.array))

@@ -1,5 +1,5 @@
-"""The JSON report writes its importance tables itself (json.dumps with indent is pure Python and slow):
-its bytes must be json.dumps's, for any names and any values."""
+"""The JSON report writes its importance tables and lists of cut sets itself (json.dumps with indent is pure
+Python and slow): its bytes must be json.dumps's, for any names and any values."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind
 
 
 def _reference(pairs: list[tuple[FaultTree, FtaResult]]) -> str:
-    doc, tables = fta_report._json_doc(pairs)
-    for event, rows in zip(doc["top_events"], tables.values(), strict=True):
+    doc, tables, listed = fta_report._json_doc(pairs)
+    for event, rows, sets in zip(doc["top_events"], tables.values(), listed.values(), strict=True):
+        event["cut_sets"] = [list(cs) for cs in sets]
         event["importance"] = {
             row.event: {key: fta_report._num(getattr(row, key)) for key in fta_report._IMPORTANCE_KEYS}
             for row in rows
@@ -39,7 +40,8 @@ def reports(draw: st.DrawFn) -> list[tuple[FaultTree, FtaResult]]:
             name=f"T{t}", top=f"T{t}", gates={f"T{t}": Gate(f"T{t}", GateKind.OR, ("a",), None, "", None)},
             basic_events={"a": BasicEvent("a", 0.5, "", None)}, house_events={},
         )
-        result = FtaResult(f"T{t}", f"T{t}", 0.5, 0.5, 0.5, 0.5, 1, {1: 1}, (("a",),), False, rows)
+        cut_sets = tuple(tuple(cs) for cs in draw(st.lists(st.lists(names, max_size=3), max_size=4)))
+        result = FtaResult(f"T{t}", f"T{t}", 0.5, 0.5, 0.5, 0.5, 1, {1: 1}, cut_sets, False, rows)
         pairs.append((tree, result))
     return pairs
 
