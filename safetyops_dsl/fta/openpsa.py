@@ -25,7 +25,6 @@ from safetyops_dsl.diagnostics import (
     Location,
     make,
 )
-from safetyops_dsl.fta.gc_pause import GcPaused
 from safetyops_dsl.fta.mef_expr import Evaluator, ExprError
 from safetyops_dsl.fta.timing import Timing
 from safetyops_dsl.fta.tree import (
@@ -39,6 +38,7 @@ from safetyops_dsl.fta.tree import (
     uncertain,
 )
 from safetyops_dsl.fta.xmlread import Element, parse_file
+from safetyops_dsl.gc_pause import GcPaused
 
 TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
 if TYPE_CHECKING:
@@ -643,12 +643,6 @@ class _Builder:
 
     def _arg(self, gate: str, el: Element, i: int) -> str | None:
         tag = el.tag
-        if tag in self.tables:  # <gate>, <basic-event>, <house-event>: most arguments, found at once
-            ref = el.get("name")
-            if ref:
-                found = self._lookup(self.tables[tag], ref)
-                if found is not None:
-                    return found
         if tag in _CONNECTIVES or tag in _DERIVED:
             nested = f"{gate}-{i}"
             self._formula(nested, el, "", el)
