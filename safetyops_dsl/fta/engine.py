@@ -18,12 +18,12 @@ from collections.abc import Sequence
 from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, DiagnosticError, Location, make
 from safetyops_dsl.fta import _bddk, _zddk, cutsets
 from safetyops_dsl.fta.bdd import BddTooLarge, FlatBdd, TreeBdds, build, edge_probability, ensure_recursion
-from safetyops_dsl.fta.gc_pause import GcPaused
 from safetyops_dsl.fta.modules import is_coherent
 from safetyops_dsl.fta.preprocess import preprocess
 from safetyops_dsl.fta.result import AnalysisOptions, Approximation, FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
 from safetyops_dsl.fta.zdd import Zdd, minimal_solutions, substitute
+from safetyops_dsl.gc_pause import GcPaused
 
 
 class BddRefused(DiagnosticError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import re
 import sys
 from functools import lru_cache
@@ -12,6 +11,7 @@ from typing import Any
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
+from safetyops_dsl.gc_pause import GcPaused
 from safetyops_dsl.parse import grammar_info
 
 # Words a model author understands, for the regex tokens of the grammar.
@@ -113,33 +113,30 @@ def parse_text(text: str, display_path: str, fast: bool = True) -> tuple[Any | N
 
     mm = metamodel()
     # The parser allocates many small objects and no cycles; the cyclic GC only costs time here.
-    enabled = gc.isenabled()
-    gc.disable()
-    # The nesting a file may have must not depend on what ran before in the process: the engine and the
-    # synthesis raise the recursion limit for deep trees and leave it raised (SOPS008 came and went with
-    # the order of a test run). Parse under the interpreter's default limit, always.
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(PARSE_RECURSION_LIMIT)
-    try:
-        model = mm.model_from_str(text)
-        if isinstance(model, str):
-            # textX returns '' where nothing matched an all-optional root rule (an empty or comment-only
-            # file): an empty file, not a crash in the builder.
-            model = SimpleNamespace(package=None, imports=[], elements=[])
-        return model, None
-    except TextXSyntaxError as exc:
-        return None, syntax_diagnostic(exc, text, display_path)
-    except RecursionError:
-        return None, dg.make(
-            dg.LIMIT_EXCEEDED,
-            "expression nested too deeply to parse",
-            Location(display_path, 1, 1),
-            "split the expression into intermediate rules",
-        )
-    finally:
-        sys.setrecursionlimit(limit)
-        if enabled:
-            gc.enable()
+    with GcPaused():
+        # The nesting a file may have must not depend on what ran before in the process: the engine and the
+        # synthesis raise the recursion limit for deep trees and leave it raised (SOPS008 came and went with
+        # the order of a test run). Parse under the interpreter's default limit, always.
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(PARSE_RECURSION_LIMIT)
+        try:
+            model = mm.model_from_str(text)
+            if isinstance(model, str):
+                # textX returns '' where nothing matched an all-optional root rule (an empty or comment-only
+                # file): an empty file, not a crash in the builder.
+                model = SimpleNamespace(package=None, imports=[], elements=[])
+            return model, None
+        except TextXSyntaxError as exc:
+            return None, syntax_diagnostic(exc, text, display_path)
+        except RecursionError:
+            return None, dg.make(
+                dg.LIMIT_EXCEEDED,
+                "expression nested too deeply to parse",
+                Location(display_path, 1, 1),
+                "split the expression into intermediate rules",
+            )
+        finally:
+            sys.setrecursionlimit(limit)
 
 
 PARSE_RECURSION_LIMIT = 1000  # CPython's default

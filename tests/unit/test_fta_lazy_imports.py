@@ -49,9 +49,9 @@ print(json.dumps({"code": code, "added": added, "classes": classes}))
 
 PACKAGE_MODULES = {
     "safetyops_dsl", "safetyops_dsl.atomic", "safetyops_dsl.cli", "safetyops_dsl.cli.fta_fast",
-    "safetyops_dsl.cli.fta_run", "safetyops_dsl.cli.main", "safetyops_dsl.cli.output", "safetyops_dsl.diagnostics",
+    "safetyops_dsl.cli.fta_run", "safetyops_dsl.cli.main", "safetyops_dsl.cli.output", "safetyops_dsl.diagnostics", "safetyops_dsl.gc_pause",
     "safetyops_dsl.fta", "safetyops_dsl.fta._bddk", "safetyops_dsl.fta._xmlk", "safetyops_dsl.fta._zddk", "safetyops_dsl.fta.bdd",
-    "safetyops_dsl.fta.cutsets", "safetyops_dsl.fta.engine", "safetyops_dsl.fta.gc_pause", "safetyops_dsl.fta.mef_expr", "safetyops_dsl.fta.modules",
+    "safetyops_dsl.fta.cutsets", "safetyops_dsl.fta.engine", "safetyops_dsl.fta.mef_expr", "safetyops_dsl.fta.modules",
     "safetyops_dsl.fta.openpsa", "safetyops_dsl.fta.preprocess", "safetyops_dsl.fta.result", "safetyops_dsl.fta.timing",
     "safetyops_dsl.fta.tree", "safetyops_dsl.fta.xmlread", "safetyops_dsl.fta.zdd", "safetyops_dsl.generators",
     "safetyops_dsl.generators.fta_report", "safetyops_dsl.generators.markdown", "safetyops_dsl.schemas",
