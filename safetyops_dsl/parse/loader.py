@@ -16,17 +16,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import cast
 
 from safetyops_dsl import diagnostics as dg
 from safetyops_dsl.diagnostics import Diagnostic, Location
 from safetyops_dsl.graphs import back_edge_cycles
 from safetyops_dsl.model.elements import Import, SourceFile
-from safetyops_dsl.parse import dvc_pins
+from safetyops_dsl.parse import dvc_pins, lazy_components
 
 SUFFIX = ".sops"
 # Bump when the builder's output changes shape, so that stale cache entries are never read.
-BUILD_FORMAT = "5"
+BUILD_FORMAT = "6"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 # More files than this is a folder that is not a model (a home folder, generated output): refuse before
 # reading, rather than parse for minutes. 100,000 tiny files check in about a minute on 2 cores.
@@ -217,10 +216,9 @@ class _Cache:
             return self._used[key]
         if self.directory is None:
             return None
-        value = _read_entry(self.directory, key)
-        if value is None:
+        built = _unpack_entry(_read_entry(self.directory, key))
+        if built is None:
             return None  # a damaged entry is a miss: it is built again and overwritten
-        built = cast(Built, value)
         self._used[key] = built
         return built
 
@@ -230,12 +228,35 @@ class _Cache:
         key = self.key(job)
         self._used[key] = value
         if self.directory is not None:
-            _write_entry(self.directory, key, value)
+            _write_entry(self.directory, key, _pack_entry(value))
 
     def retain(self) -> None:
         """Keep in memory what this load used, nothing older (an editor session must not grow without end)."""
         if self.memo is not None:
             self.memo.entries = self._used
+
+
+def _pack_entry(value: Built) -> object:
+    """A built file as the cache folder keeps it: its components pickled one by one, beside stubs of what
+    every check reads of them (parse/lazy_components.py), so that a check unpickles only the components it
+    reads of the files it did not parse."""
+    built, diags = value
+    if built is None:
+        return (None, diags)
+    stubs, buffer = lazy_components.pack(built.components)
+    return (replace(built, components=()), diags, stubs, buffer)
+
+
+def _unpack_entry(value: object) -> Built | None:
+    if isinstance(value, tuple) and len(value) == 2 and value[0] is None and isinstance(value[1], list):
+        return None, value[1]
+    if not (isinstance(value, tuple) and len(value) == 4 and isinstance(value[0], SourceFile)
+            and isinstance(value[1], list)):
+        return None
+    components = lazy_components.unpack(value[2], value[3])
+    if components is None:
+        return None
+    return replace(value[0], components=components), value[1]
 
 
 def _read_entry(directory: Path, key: str) -> object | None:
@@ -292,14 +313,32 @@ class StoredResults:
 
 @lru_cache(maxsize=1)
 def _salt() -> bytes:
-    from importlib import metadata, resources
+    """The grammar, BUILD_FORMAT and the source of the modules that decide a built file and its entry: an
+    entry made by other code is never read, also where the code changed and the version did not (a source
+    checkout). (Not the installed version: importlib.metadata costs 30-60 ms, a tenth of an edited re-check.)"""
+    from importlib import resources
 
-    try:
-        version = metadata.version("safetyops-dsl")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        version = "source"
-    grammar = resources.files("safetyops_dsl.grammar").joinpath("sops.tx").read_bytes()
-    return hashlib.sha256(grammar + b"\0" + BUILD_FORMAT.encode() + b"\0" + version.encode()).digest()
+    h = hashlib.sha256(resources.files("safetyops_dsl.grammar").joinpath("sops.tx").read_bytes())
+    h.update(b"\0" + BUILD_FORMAT.encode())
+    package = Path(__file__).resolve().parent.parent
+    for rel in _BUILD_SOURCES:
+        try:
+            h.update(b"\0" + (package / rel).read_bytes())
+        except OSError:  # installed without its sources: the version names the code
+            from importlib import metadata
+
+            with contextlib.suppress(metadata.PackageNotFoundError):
+                h.update(metadata.version("safetyops-dsl").encode())
+            break
+    return h.digest()
+
+
+# relative to the package folder (_salt)
+_BUILD_SOURCES = (
+    "parse/builder.py", "parse/hidden_text.py", "parse/textx_parser.py", "parse/generated_parser.py",
+    "parse/grammar_info.py", "parse/lazy_components.py", "parse/loader.py", "model/elements.py",
+    "model/parameters.py", "model/schema.py", "diagnostics.py",
+)
 
 
 def _run_jobs(jobs: list[_Job], cache: _Cache, workers: int | None) -> list[Built]:

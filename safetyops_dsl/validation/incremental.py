@@ -187,6 +187,10 @@ def validate(model: Model, file_keys: dict[str, str], store: Store) -> list[Diag
     graph_digests: list[tuple[str, str]] = []
     fresh: dict[str, dict[str, list[Diagnostic]]] = {}
     by_file: dict[str, list[str]] = {}
+    # components whose part types are all in model.stored_part_types (one without parts is not there): the
+    # cycle search's key reads them there, not from the component (one read from the cache folder is then
+    # not unpickled: parse/lazy_components.py)
+    seeded: set[str] = set()
     for q in model.components:
         rel = owner.get(q)
         if rel is not None:
@@ -197,7 +201,9 @@ def validate(model: Model, file_keys: dict[str, str], store: Store) -> list[Diag
             continue
         entry_key = _digest("components", key, interface)
         entry = store.get(entry_key)
-        if not _seed_part_types(model, entry, qnames):
+        if _seed_part_types(model, entry, qnames):
+            seeded.update(qnames)
+        else:
             parts = {q: tuple(t.qualified_name if t is not None else None
                               for t in part_types(model, model.components[q])) for q in qnames}
             computed = {q: _component_results(model, model.components[q]) for q in qnames}
@@ -227,6 +233,9 @@ def validate(model: Model, file_keys: dict[str, str], store: Store) -> list[Diag
             fresh[q] = _component_results(model, model.components[q])
         return fresh[q]
 
+    def targets(q: str) -> tuple[str | None, ...]:
+        return model.stored_part_types.get(q, ()) if q in seeded else part_type_names(model, q)
+
     deviations = tuple(sorted((d.name, d.base) for d in model.deviations.values()))
     results = [component_results(q) for q in sorted(model.components)]
     out: list[Diagnostic] = []
@@ -238,7 +247,7 @@ def validate(model: Model, file_keys: dict[str, str], store: Store) -> list[Diag
                     out.extend(result[name])
         elif rule is rules.check_logic_cycles:
             for system in model.systems():
-                out.extend(_system_cycles(model, system, token, deviations, store))
+                out.extend(_system_cycles(model, system, token, targets, deviations, store))
         elif rule is rules.check_hierarchy_cycles and hierarchy_key is not None:
             if store.get(hierarchy_key) is not True:
                 contained = list(rule(model))
@@ -270,8 +279,8 @@ def _component_results(model: Model, comp: el.Component) -> dict[str, list[Diagn
 
 
 def _system_cycles(
-    model: Model, system: el.Component, token: Callable[[str], str | None], deviations: tuple[object, ...],
-    store: Store,
+    model: Model, system: el.Component, token: Callable[[str], str | None],
+    part_targets: Callable[[str], tuple[str | None, ...]], deviations: tuple[object, ...], store: Store,
 ) -> list[Diagnostic]:
     # The instance tree is decided by the types reachable from the system through part types: each one's
     # content (its token) and the type each of its parts resolves to. Keyed by those, not by the tree itself,
@@ -284,7 +293,7 @@ def _system_cycles(
         t = token(q)
         if t is None:
             return list(rules.system_logic_cycles(model, system))
-        targets = part_type_names(model, q)
+        targets = part_targets(q)
         for n in targets:
             if n is not None and n not in seen:
                 seen.add(n)

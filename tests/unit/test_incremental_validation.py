@@ -7,7 +7,8 @@ connections added, component types renamed, deviation types declared and used, p
 types (composites, containment cycles), hazard conditions and allocations that name parts of parts. After every
 edit the check
 with stored results (a cache folder, as `sops check --cache-dir`; a memo, as the language server) must give
-the same list as a check without them. The type-level shortcut of the logic-cycle search must never hide a
+the same list as a check without them, and the cache folder's files (components unpickled as they are used)
+the same files. The type-level shortcut of the logic-cycle search must never hide a
 loop that the full walk finds.
 """
 
@@ -147,6 +148,11 @@ def test_incremental_check_equals_a_check_from_scratch(tmp_path: Path, seed: int
         remembered = check([model], memo=memo)
         assert cached.diagnostics == scratch.diagnostics, (seed, step)
         assert remembered.diagnostics == scratch.diagnostics, (seed, step)
+        # the files read from the cache folder, their components unpickled as used (parse/lazy_components.py),
+        # are the files built from the text
+        assert (cached.model is None) == (scratch.model is None)
+        if cached.model is not None and scratch.model is not None:
+            assert cached.model.files == scratch.model.files, (seed, step)
         if scratch.model is not None:
             for system in scratch.model.systems():
                 root = scratch.model.instances(system)
