@@ -11,16 +11,19 @@ none of that changed:
   types. A per-component result is keyed by the component's token and a digest of the interface; an edit that
   changes the interface (a port, a name) re-runs every per-component rule, any other edit only those of the
   edited file's components;
-- the logic cycles of a system depend on its instance tree, which the types reachable from it decide: each
-  one's token and the types its parts resolve to (and the deviation types: refinements). Those part types
-  are stored with the per-component results and seeded into the model (instances.part_types), so unchanged
-  files' parts are not resolved and unchanged systems' trees are not built;
+- the logic cycles of a system depend on its instance tree, which the types reachable from it decide: their
+  content and the types their parts resolve to (and the deviation types: refinements), keyed as the content
+  key and the part-types digest of each file holding a reachable type. Those part types are stored with the
+  per-component results and seeded into the model (instances.part_types), so unchanged files' parts are not
+  resolved and unchanged systems' trees are not built;
 - the containment check reads the part-type graph only: a pass is stored under its digest.
 
 Each file's share of the interface, and the component features it uses (Model.uses), are stored under the
 file's key, so only edited files are read for them. The other rules (CCF, deviations, ODD, hazards, goals,
 requirements, evidence, arguments, policy, profiles) read the whole model and run every time; those that
-read a feature of every component skip their pass when no component uses it. The store salt includes a
+read a feature of every component skip their pass when no component uses it. Of the components read from
+the cache folder they read names, kinds, and the ports and parts of systems: nothing here reads more, so
+that the rest of them stays pickled (parse/lazy_components.py). The store salt includes a
 digest of the source of the validation and model modules, so that a changed rule never reads results of
 the old one.
 
@@ -175,11 +178,6 @@ def validate(model: Model, file_keys: dict[str, str], store: Store) -> list[Diag
     owner = owners(model)
     interface = interface_digest(model, file_keys, store)
 
-    def token(q: str) -> str | None:
-        rel = owner.get(q)
-        key = file_keys.get(rel) if rel is not None else None
-        return f"{key}:{q}" if key is not None else None
-
     # per file, under the file's key and the interface: component -> rule name -> diagnostics, and component
     # -> the qualified name of each part's type (None: unresolved), both only where not empty (most are: an
     # entry is read at every check); a digest of those part types; the file's components
@@ -246,8 +244,10 @@ def validate(model: Model, file_keys: dict[str, str], store: Store) -> list[Diag
                 if name in result:
                     out.extend(result[name])
         elif rule is rules.check_logic_cycles:
+            file_part_types = dict(graph_digests)
             for system in model.systems():
-                out.extend(_system_cycles(model, system, token, targets, deviations, store))
+                out.extend(_system_cycles(model, system, owner, file_keys, file_part_types, targets, deviations,
+                                          store))
         elif rule is rules.check_hierarchy_cycles and hierarchy_key is not None:
             if store.get(hierarchy_key) is not True:
                 contained = list(rule(model))
@@ -279,27 +279,29 @@ def _component_results(model: Model, comp: el.Component) -> dict[str, list[Diagn
 
 
 def _system_cycles(
-    model: Model, system: el.Component, token: Callable[[str], str | None],
-    part_targets: Callable[[str], tuple[str | None, ...]], deviations: tuple[object, ...], store: Store,
+    model: Model, system: el.Component, owner: dict[str, str], file_keys: dict[str, str],
+    file_part_types: dict[str, str], part_targets: Callable[[str], tuple[str | None, ...]],
+    deviations: tuple[object, ...], store: Store,
 ) -> list[Diagnostic]:
-    # The instance tree is decided by the types reachable from the system through part types: each one's
-    # content (its token) and the type each of its parts resolves to. Keyed by those, not by the tree itself,
-    # so that an unchanged system's result is found without building its tree.
-    types = []
+    # The instance tree is decided by the types reachable from the system through part types: their content
+    # and the type each of their parts resolves to. Keyed by those, not by the tree itself, so that an
+    # unchanged system's result is found without building its tree: by the content key and the part-types
+    # digest of each file that holds a reachable type (which types are reachable follows from these).
+    files = set()
     seen = {system.qualified_name}
     todo = [system.qualified_name]
     while todo:
         q = todo.pop()
-        t = token(q)
-        if t is None:
+        rel = owner.get(q)
+        if rel is None or rel not in file_part_types:  # a file without a key: validated afresh
             return list(rules.system_logic_cycles(model, system))
-        targets = part_targets(q)
-        for n in targets:
+        files.add(rel)
+        for n in part_targets(q):
             if n is not None and n not in seen:
                 seen.add(n)
                 todo.append(n)
-        types.append((t, targets))
-    key = _digest("cycles", system.qualified_name, sorted(types, key=lambda x: x[0]), deviations)
+    key = _digest("cycles", system.qualified_name, sorted((file_keys[rel], file_part_types[rel]) for rel in files),
+                  deviations)
     found = store.get(key)
     if not isinstance(found, list):
         found = list(rules.system_logic_cycles(model, system))
