@@ -10,8 +10,9 @@ the rest), beside a stub of what assembly and the validation's summaries read of
 package, kind, location and whether it has an ML part. `unpack` makes a `LazyComponent` of each: an
 `el.Component` whose instance dict holds the stub; any other field is a descriptor here that unpickles its
 piece into the instance dict; the last piece turns the object into a plain `el.Component` (same identity:
-the model's dicts and instance trees keep it). Once made whole it is indistinguishable from a component
-built from the text (same fields, class, equality, hash, pickle).
+the model's dicts and instance trees keep it). Once made whole it is a component as built from the text
+(same fields in the same order, class, equality, hash, repr; it pickles and copies as one). Objects that
+the build shared between its ports, its parts and the rest are equal copies here.
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ class _Field:
         if obj is None:
             return getattr(el.Component, self.name)
         _load(obj, self.group)
-        return obj.__dict__[self.name]
+        # (read again: from the instance dict, or, once the object is a plain component, as for any other)
+        return getattr(obj, self.name)
 
 
 class LazyComponent(el.Component):
