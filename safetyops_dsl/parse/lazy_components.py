@@ -5,8 +5,8 @@ failure modes, rules, their locations): at 10,000 types, reading the unchanged f
 re-check, though the check reads little of them (validation/incremental.py keeps the per-component results;
 what the other rules read is mostly names and kinds, and the parts of the systems).
 
-So a cache entry keeps each component pickled on its own (`pack`), in three pieces (its ports, its parts,
-the rest), beside a stub of what assembly and the validation's summaries read of every component: name,
+So a cache entry keeps each component pickled on its own (`pack`), a composite in three pieces (its ports,
+its parts, the rest), beside a stub of what assembly and the validation's summaries read of every component: name,
 package, kind, location and whether it has an ML part. `unpack` makes a `LazyComponent` of each: an
 `el.Component` whose instance dict holds the stub; any other field is a descriptor here that unpickles its
 piece into the instance dict; the last piece turns the object into a plain `el.Component` (same identity:
@@ -27,32 +27,37 @@ from safetyops_dsl.model import elements as el
 
 _PACKED = "_sops_packed"  # instance-dict slot: (the file's buffer, where this component's three pickles start)
 _STUB_FIELDS = ("name", "package", "kind", "location")
-# read alone: a port (hazard conditions, connections of other types), the parts of a system (instance
-# trees: a system's parts are a few of its objects, its connections most)
+# read alone, of a component with parts: its ports (hazard conditions name a system's ports), its parts
+# (instance trees: a system's parts are a few of its objects, its connections most)
 _PORTS, _PARTS, _REST = 0, 1, 2
 _FIELDS = tuple(f.name for f in dataclasses.fields(el.Component))
 
-# (name, package, kind, location, ml is None, start of ports, of parts, of the rest, end) of one component
+# (name, package, kind, location, ml is None, start of ports, of parts, of the rest, end) of one component;
+# a component without parts is one pickle: its three starts are equal
 Stub = tuple[str, str, el.ComponentKind, Any, bool, int, int, int, int]
 
 
 def pack(components: tuple[el.Component, ...]) -> tuple[tuple[Stub, ...], bytes]:
-    """Stubs and one buffer holding three pickles of each component: its ports, its parts, its other fields
-    (`unpack` gives the components back)."""
+    """Stubs and one buffer holding the pickles of the components (`unpack` gives the components back)."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     stubs: list[Stub] = []
     for c in components:
         whole = _whole(c)
         start = buffer.tell()
-        # the other fields, in the order of the instance dict (ports and parts are put back in their places)
-        rest = {k: None if k in ("ports", "parts") else v for k, v in whole.__dict__.items()}
-        cuts = []
-        for value in (whole.ports, whole.parts, rest):
+        if whole.parts:
+            # the other fields, in the order of the instance dict (ports and parts are put back in their places)
+            pieces: tuple[object, ...] = (
+                whole.ports, whole.parts,
+                {k: None if k in ("ports", "parts") else v for k, v in whole.__dict__.items()})
+        else:  # one piece: apart, the pieces cost more to read whole, and a check reads none of it
+            pieces = (whole.__dict__,)
+        cuts = [start] * (4 - len(pieces))
+        for value in pieces:
             pickler.clear_memo()  # each pickle stands alone: it is read alone
             pickler.dump(value)
             cuts.append(buffer.tell())
-        stubs.append((c.name, c.package, c.kind, c.location, c.ml is None, start, cuts[0], cuts[1], cuts[2]))
+        stubs.append((c.name, c.package, c.kind, c.location, c.ml is None, start, cuts[1], cuts[2], cuts[3]))
     return tuple(stubs), buffer.getvalue()
 
 
@@ -105,20 +110,26 @@ def _load_locked(c: object, group: int) -> None:
     packed = state.get(_PACKED)
     if packed is None:  # a plain component, or made whole meanwhile
         return
-    view, *cuts = packed
-    if group in (_PORTS, _REST) and "ports" not in state:
-        state["ports"] = pickle.loads(view[cuts[0]:cuts[1]])
-    if group in (_PARTS, _REST) and "parts" not in state:
-        state["parts"] = pickle.loads(view[cuts[1]:cuts[2]])
-    if group == _REST:
-        # the object gets the instance dict a fresh build has (the pickled fields in their order; the stub's
-        # are equal values), then the lookups it cached meanwhile (cached_property)
-        whole = pickle.loads(view[cuts[2]:cuts[3]])
-        whole["ports"], whole["parts"] = state["ports"], state["parts"]
-        del state[_PACKED]
-        whole.update((k, v) for k, v in state.items() if k not in whole)
-        object.__setattr__(c, "__dict__", whole)
-        object.__setattr__(c, "__class__", el.Component)
+    view, start, parts_at, rest_at, end = packed
+    apart = start < rest_at  # ports and parts pickled on their own (a component with parts)
+    if apart and group == _PORTS:
+        if "ports" not in state:
+            state["ports"] = pickle.loads(view[start:parts_at])
+        return
+    if apart and group == _PARTS:
+        if "parts" not in state:
+            state["parts"] = pickle.loads(view[parts_at:rest_at])
+        return
+    # the object gets the instance dict a fresh build has (the pickled fields in their order; the stub's are
+    # equal values), then the lookups it cached meanwhile (cached_property)
+    whole = pickle.loads(view[rest_at:end])
+    if apart:
+        whole["ports"] = state["ports"] if "ports" in state else pickle.loads(view[start:parts_at])
+        whole["parts"] = state["parts"] if "parts" in state else pickle.loads(view[parts_at:rest_at])
+    del state[_PACKED]
+    whole.update((k, v) for k, v in state.items() if k not in whole)
+    object.__setattr__(c, "__dict__", whole)
+    object.__setattr__(c, "__class__", el.Component)
 
 
 class _Field:

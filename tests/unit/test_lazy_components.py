@@ -47,11 +47,13 @@ def test_every_field_read_first_gives_the_built_value() -> None:
         assert [lazy.port(p.name) for p in built.ports] == list(built.ports)
 
 
-def test_ports_and_parts_are_read_alone() -> None:
+def test_ports_and_parts_of_a_composite_are_read_alone() -> None:
     components = _components()
+    assert sum(1 for c in components if c.parts) >= 2
     for lazy, built in zip(_lazy(components), components, strict=True):
         assert (lazy.ports, lazy.parts, lazy.kind, lazy.name) == (built.ports, built.parts, built.kind, built.name)
-        assert type(lazy) is LazyComponent  # the rest is not unpickled
+        # the rest of a composite is not unpickled (a component without parts is one piece)
+        assert (type(lazy) is LazyComponent) == bool(built.parts)
         assert lazy.rules == built.rules
         assert type(lazy) is el.Component
         fields = [f.name for f in dataclasses.fields(el.Component)]
@@ -82,6 +84,17 @@ def test_a_lazy_component_is_the_built_one(operation: str) -> None:
         assert type(lazy) is el.Component
     different = _lazy(components)
     assert different[0] != different[1]
+
+
+def test_a_lookup_cached_before_the_rest_is_read_stays() -> None:
+    components = _components()
+    for lazy, built in zip(_lazy(components), components, strict=True):
+        ports = built.ports
+        if ports:
+            assert lazy.port(ports[0].name) == ports[0]  # caches the port index of the lazy component
+        assert lazy.rules == built.rules
+        assert [lazy.port(p.name) for p in ports] == list(ports)
+        assert all(lazy.port(p.name) is q for p, q in zip(ports, lazy.ports, strict=True))
 
 
 def test_packing_a_used_component_leaves_out_what_it_cached() -> None:
