@@ -100,7 +100,7 @@ def _check(
     elif validate:
         from safetyops_dsl.validation.rules import validate as run_rules
 
-        diags.extend(run_rules(model))
+        diags.extend(run_rules(model, workers=workers))
     # A file that failed to parse leaves holes; the model is still returned for what did parse.
     return Checked(model, dg.sort_unique(diags), loaded.sources, file_count, loaded.digests)
 

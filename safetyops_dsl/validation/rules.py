@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Callable, Iterable
 
 from safetyops_dsl import diagnostics as dg
@@ -32,6 +33,7 @@ from safetyops_dsl.model.semantics import (
     resolve_condition_ref,
     resolve_mechanism,
 )
+from safetyops_dsl.validation.forked import Forked, can_fork
 from safetyops_dsl.validation.policy import POLICY_RULES, waived_rules
 from safetyops_dsl.validation.profiles import check_profiles
 
@@ -1094,8 +1096,36 @@ ALL_RULES: tuple[Rule, ...] = (
 )
 
 
-def validate(model: Model) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    for rule in ALL_RULES:
-        out.extend(rule(model))
-    return out
+# A large model's rules run in two processes: these in a forked child (validation/forked.py: the model is
+# shared, not sent), the others here, at the same time. The split is by whole rules, so each side makes one
+# pass; at 10,000 component types these take 0.7 s of CPU, the others 0.55 s, and the parent also pays the
+# copy-on-write faults (measured: parent 0.77 s, child 0.90 s, one process alone 1.20 s). Both sides build
+# the part types and instance trees they need (0.08 s).
+FORKED_RULES: tuple[Rule, ...] = (check_component_members, check_hierarchy_cycles, check_logic_cycles)
+# Below this many component types the rules take less than the fork costs the two processes (page copies).
+PARALLEL_MIN_COMPONENTS = 2_000
+
+
+def validate(model: Model, workers: int | None = 1) -> list[Diagnostic]:
+    """The diagnostics of every rule, in ALL_RULES order. `workers` (None: one per CPU): with more than one,
+    a large model's rules run in two processes; the result is the same."""
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    child: Forked | None = None
+    if n_workers > 1 and len(model.components) >= PARALLEL_MIN_COMPONENTS and can_fork():
+        child = Forked(lambda: [list(rule(model)) for rule in FORKED_RULES])
+    by_rule: dict[Rule, list[Diagnostic]] = {}
+    try:
+        for rule in ALL_RULES:
+            if child is None or rule not in FORKED_RULES:
+                by_rule[rule] = list(rule(model))
+    except BaseException:
+        if child is not None:
+            child.cancel()
+        raise
+    if child is not None:
+        forked = child.result()
+        if isinstance(forked, list) and len(forked) == len(FORKED_RULES):
+            by_rule.update(zip(FORKED_RULES, forked, strict=True))
+        else:  # the child failed (or could not start): the rules run here
+            by_rule.update((rule, list(rule(model))) for rule in FORKED_RULES)
+    return [d for rule in ALL_RULES for d in by_rule[rule]]

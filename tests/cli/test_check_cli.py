@@ -79,3 +79,25 @@ def test_no_traceback_on_garbage(tmp_path: Path, garbage: bytes) -> None:
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "error[SOPS" in proc.stdout
+
+
+def test_the_model_is_hidden_from_the_collector_while_it_reports_and_shown_again_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from safetyops_dsl.cli import check_cmd
+
+    (tmp_path / "w.sops").write_text('component C "c" {\n    out y\n}\n', encoding="utf-8")
+    frozen_while_reporting: list[int] = []
+    report = check_cmd._report
+
+    def watched(*args: object) -> None:
+        frozen_while_reporting.append(gc.get_freeze_count())
+        report(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(check_cmd, "_report", watched)
+    code, out = run("check", str(tmp_path))
+    assert code == 0 and "1 warning" in out
+    assert frozen_while_reporting and frozen_while_reporting[0] > 0  # the model was frozen before the report
+    assert gc.get_freeze_count() == 0  # and nothing stays frozen for a caller in the same process
