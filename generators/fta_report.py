@@ -6,7 +6,6 @@ infinite RRW (the event is in every cut set) is written as the string "inf".
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -271,6 +270,8 @@ def _group_rows(d: DemandRow) -> list[list[str]]:
 
 
 def demand_json(demand: Sequence[DemandRow]) -> list[dict[str, object]]:
+    import dataclasses  # only trees with demand rows need it (`sops fta x.xml` start-up)
+
     return [dataclasses.asdict(d) for d in demand]
 
 
