@@ -103,6 +103,8 @@ def _make(cls: type, frozen: bool, slots: bool) -> type:
     names = []
     defaults: dict[str, object] = {}
     for name, ann in annotations.items():
+        if not (isinstance(name, str) and name.isidentifier()):  # the __init__ source is built from the names
+            raise TypeError(f"{cls.__qualname__}: field name {name!r} is not an identifier")
         if isinstance(ann, str) and ann.split("[")[0] in ("ClassVar", "typing.ClassVar", "InitVar", "KW_ONLY"):
             raise TypeError(f"{cls.__qualname__}.{name}: {ann} is not supported by lazy_dataclasses")
         names.append(name)

@@ -128,6 +128,12 @@ def test_a_declaration_it_cannot_honour_is_refused() -> None:
     with pytest.raises(ValueError):
         lazy.field(default=1, default_factory=list)
 
+    class Odd:
+        __annotations__ = {"x=print('no')": "int"}  # noqa: RUF012 - a name no class body can declare
+
+    with pytest.raises(TypeError, match="not an identifier"):
+        lazy.dataclass(Odd)
+
 
 MODULES = ("safetyops_dsl.diagnostics", "safetyops_dsl.fta.tree", "safetyops_dsl.fta.result",
            "safetyops_dsl.fta.timing", "safetyops_dsl.fta.bdd", "safetyops_dsl.fta.preprocess")
