@@ -6,7 +6,6 @@ infinite RRW (the event is in every cut set) is written as the string "inf".
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -94,12 +93,18 @@ def _cut_sets_json(sets: Sequence[tuple[str, ...]], indent: str) -> str:
 def _dumps(doc: dict[str, object], tables: dict[str, Sequence[ImportanceRow]],
            cut_sets: Mapping[str, Sequence[tuple[str, ...]]] | None = None) -> str:
     """json.dumps of the report with each importance table and list of cut sets put in at its placeholder."""
+    indent = " " * 6
+    written = {p.strip("\0"): _importance_json(rows, indent) for p, rows in tables.items()}
+    written.update((p.strip("\0"), _cut_sets_json(sets, indent)) for p, sets in (cut_sets or {}).items())
     text = json.dumps(doc, indent=2, sort_keys=True, allow_nan=False)
-    for placeholder, rows in tables.items():
-        text = text.replace(json.dumps(placeholder), _importance_json(rows, " " * 6), 1)
-    for placeholder, sets in (cut_sets or {}).items():
-        text = text.replace(json.dumps(placeholder), _cut_sets_json(sets, " " * 6), 1)
-    return text + "\n"
+    # The placeholders are the only JSON strings that start with an escaped NUL: one split finds them all
+    # (a str.replace per placeholder copied the whole text once for each tree).
+    head, *rest = text.split('"\\u0000')
+    out = [head]
+    for piece in rest:
+        name, tail = piece.split('\\u0000"', 1)
+        out += (written[name], tail)
+    return "".join(out) + "\n"
 
 
 def _json_doc(pairs: Sequence[Pair]) -> tuple[dict[str, object], dict[str, Sequence[ImportanceRow]],
@@ -271,6 +276,8 @@ def _group_rows(d: DemandRow) -> list[list[str]]:
 
 
 def demand_json(demand: Sequence[DemandRow]) -> list[dict[str, object]]:
+    import dataclasses  # only trees with demand rows need it (`sops fta x.xml` start-up)
+
     return [dataclasses.asdict(d) for d in demand]
 
 

@@ -4,7 +4,8 @@
 from collections.abc import Sequence
 
 def minimal_solutions(
-    level: Sequence[int], high: Sequence[int], low: Sequence[int], root: int, nvars: int, limit: int | None
+    level: Sequence[int], high: Sequence[int], low: Sequence[int], root: int, nvars: int, limit: int | None,
+    *, first_steps: int = -1
 ) -> tuple[list[int], list[int], list[int], int]: ...
 def count_by_order(var: Sequence[int], hi: Sequence[int], lo: Sequence[int], root: int) -> dict[int, int]: ...
 def power_sums(

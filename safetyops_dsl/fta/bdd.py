@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
 
 from safetyops_dsl.fta.tree import FaultTree, GateKind, post_order
+from safetyops_dsl.lazy_dataclasses import dataclass
 
 TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from safetyops_dsl.fta import _zddk
 from safetyops_dsl.fta.zdd import BASE, EMPTY, Zdd
@@ -122,14 +122,10 @@ def name_order(names: list[str], probs: list[float]) -> tuple[list[int], list[st
     return rank, [names[v] for v in order], [probs[v] for v in order]
 
 
-def top_cut_sets(
-    z: Zdd, root: int, count: int, names: list[str], probs: list[float], limit: int
-) -> list[tuple[str, ...]]:
-    """The `limit` most probable sets (count > limit > 0), ties by names."""
-    rank, by_rank, p_by_rank = name_order(names, probs)
-    rank_of, p_of = rank.__getitem__, p_by_rank.__getitem__
-    # sort_key per distinct probability: Aralia trees give most sets one of a few probabilities, and the
-    # formatting round trip cost as much as the rest of the loop.
+def ranked_sort_key(p_by_rank: list[float]) -> Callable[[tuple[int, ...]], float]:
+    """`sort_key` of a set of ranks' probability, memoised per distinct probability: Aralia trees give most
+    sets one of a few probabilities, and the formatting round trip cost as much as the rest of the loop."""
+    p_of = p_by_rank.__getitem__
     keys: dict[float, float] = {}
 
     def key(t: tuple[int, ...]) -> float:
@@ -139,6 +135,15 @@ def top_cut_sets(
             k = keys[p] = sort_key(p)
         return k
 
+    return key
+
+
+def top_cut_sets(
+    z: Zdd, root: int, count: int, names: list[str], probs: list[float], limit: int
+) -> list[tuple[str, ...]]:
+    """The `limit` most probable sets (count > limit > 0), ties by names."""
+    rank, by_rank, p_by_rank = name_order(names, probs)
+    rank_of, key = rank.__getitem__, ranked_sort_key(p_by_rank)
     best, _ = z.max_min_products(root, probs)
     popped: list[tuple[float, tuple[int, ...]]] = []
     for s in best_first(z, root, probs, best):
@@ -178,18 +183,9 @@ def top_cut_sets(
 
 def all_cut_sets(z: Zdd, root: int, names: list[str], probs: list[float]) -> list[tuple[str, ...]]:
     rank, by_rank, p_by_rank = name_order(names, probs)
-    p_of = p_by_rank.__getitem__
-    keys: dict[float, float] = {}
-
-    def key(t: tuple[int, ...]) -> tuple[float, tuple[int, ...]]:
-        p = math.prod(map(p_of, t))
-        k = keys.get(p)
-        if k is None:
-            k = keys[p] = sort_key(p)
-        return -k, t
-
+    key = ranked_sort_key(p_by_rank)
     sets = _zddk.ranked_sets(z.var, z.hi, z.lo, root, rank)
-    sets.sort(key=key)
+    sets.sort(key=lambda t: (-key(t), t))
     return [tuple(map(by_rank.__getitem__, t)) for t in sets]
 
 

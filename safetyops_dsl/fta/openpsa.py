@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 
 from safetyops_dsl.diagnostics import (
     LIMIT_EXCEEDED,
@@ -39,6 +38,7 @@ from safetyops_dsl.fta.tree import (
 )
 from safetyops_dsl.fta.xmlread import Element, parse_file
 from safetyops_dsl.gc_pause import GcPaused
+from safetyops_dsl.lazy_dataclasses import replace
 
 TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
 if TYPE_CHECKING:

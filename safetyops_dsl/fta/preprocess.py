@@ -37,9 +37,8 @@ the top keeps its name, so diagnostics still point at the model's top gate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from safetyops_dsl.fta.tree import FaultTree, Gate, GateKind, HouseEvent
+from safetyops_dsl.lazy_dataclasses import dataclass
 
 # Literals: 2 * node + complemented. Node 0 is the constant TRUE (literal 0 TRUE, literal 1 FALSE), then one
 # node per basic event, then the gates.

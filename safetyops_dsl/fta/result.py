@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
+
+from safetyops_dsl.lazy_dataclasses import dataclass, field
 
 
 class Approximation(str, Enum):

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from safetyops_dsl.fta.mef_expr import glm, periodic_test
+from safetyops_dsl.lazy_dataclasses import dataclass
 
 TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
 if TYPE_CHECKING:

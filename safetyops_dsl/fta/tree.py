@@ -8,10 +8,10 @@ supports another mission time builds the tree again).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from enum import Enum
 
 from safetyops_dsl.fta.timing import Timing
+from safetyops_dsl.lazy_dataclasses import dataclass, field
 
 
 class GateKind(str, Enum):

@@ -1,8 +1,10 @@
 """`sops fta x.xml` imports only what a small Open-PSA tree needs (issue 18: start-up in at most 60 ms).
 
 benchmarks/fta_startup.py measures the time; this test keeps what it depends on from growing back unseen:
-the package modules on the path, the heavy modules kept off it, and the dataclasses built at import (each
-costs about 4 M instructions: its methods are compiled from source when the class is made).
+the package modules on the path, the heavy modules kept off it (`dataclasses` with `inspect` among them: 42 M
+instructions), and the classes made at import: by `dataclasses.dataclass` none (each cost about 4 M
+instructions, its methods compiled from source), by `lazy_dataclasses.dataclass` the tree, result and
+diagnostic types.
 A change that needs one more module or dataclass on this path updates the lists here, deliberately.
 """
 
@@ -33,7 +35,7 @@ XML = """<?xml version="1.0"?>
 # What the interpreter had before sops started is not ours (site, and an editable install's finder, import
 # pathlib, re and urllib); the probe reports only what `main` added.
 PROBE = """
-import dataclasses as _probe_dc, json, sys
+import json, sys
 before = set(sys.modules)
 from safetyops_dsl.cli.main import _main
 try:
@@ -42,9 +44,12 @@ except SystemExit as exc:
     code = exc.code
 added = sorted(set(sys.modules) - before)
 ours = [m for m in added if m.startswith("safetyops_dsl")]
-classes = sorted(f"{m}.{name}" for m in ours for name, v in vars(sys.modules[m]).items()
-                 if isinstance(v, type) and v.__module__ == m and _probe_dc.is_dataclass(v))
-print(json.dumps({"code": code, "added": added, "classes": classes}))
+types = [(f"{m}.{name}", vars(v)) for m in ours for name, v in vars(sys.modules[m]).items()
+         if isinstance(v, type) and v.__module__ == m]
+# read from the class dicts: dataclasses.is_dataclass would build the lazy classes' fields (and import it)
+classes = sorted(name for name, d in types if isinstance(d.get("__dataclass_fields__"), dict))
+lazy = sorted(name for name, d in types if "__lazy_dataclass__" in d)
+print(json.dumps({"code": code, "added": added, "classes": classes, "lazy": lazy}))
 """
 
 PACKAGE_MODULES = {
@@ -54,17 +59,18 @@ PACKAGE_MODULES = {
     "safetyops_dsl.fta.cutsets", "safetyops_dsl.fta.engine", "safetyops_dsl.fta.mef_expr", "safetyops_dsl.fta.modules",
     "safetyops_dsl.fta.openpsa", "safetyops_dsl.fta.preprocess", "safetyops_dsl.fta.result", "safetyops_dsl.fta.timing",
     "safetyops_dsl.fta.tree", "safetyops_dsl.fta.xmlread", "safetyops_dsl.fta.zdd", "safetyops_dsl.generators",
-    "safetyops_dsl.generators.fta_report", "safetyops_dsl.generators.markdown", "safetyops_dsl.schemas",
+    "safetyops_dsl.generators.fta_report", "safetyops_dsl.generators.markdown", "safetyops_dsl.lazy_dataclasses",
+    "safetyops_dsl.schemas",
 }  # fmt: skip
 # click and the model front end (textX, jinja2, networkx) cost most of the start-up before issue 18; typing
 # costs 12 M instructions and no module on the path needs it at run time (annotations are strings).
 KEPT_OFF = {
     "click", "typing", "textx", "jinja2", "networkx", "numpy", "logging", "subprocess", "argparse", "tempfile",
-    "random", "hashlib", "decimal", "statistics",
+    "random", "hashlib", "decimal", "statistics", "dataclasses", "inspect",
 }  # fmt: skip
-# Dataclasses made on the path: the public tree and result types, and the diagnostics (a small tree needs no
-# more; private records there are plain classes).
-DATACLASSES = {
+# Classes made by lazy_dataclasses.dataclass on the path: the public tree and result types, and the
+# diagnostics (a small tree needs no more; private records there are plain classes). None by dataclasses.
+LAZY_DATACLASSES = {
     "safetyops_dsl.diagnostics.CodeInfo", "safetyops_dsl.diagnostics.Diagnostic", "safetyops_dsl.diagnostics.Location",
     "safetyops_dsl.fta.bdd.FlatBdd", "safetyops_dsl.fta.bdd.ModuleBdd", "safetyops_dsl.fta.bdd.TreeBdds",
     "safetyops_dsl.fta.preprocess._Graph", "safetyops_dsl.fta.result.AnalysisOptions",
@@ -74,10 +80,10 @@ DATACLASSES = {
 }  # fmt: skip
 
 
-def _probe(tmp_path: Path, *args: str) -> dict[str, object]:
+def _probe(tmp_path: Path, *args: str, command: tuple[str, ...] = ()) -> dict[str, object]:
     xml = tmp_path / "small.xml"
     xml.write_text(XML, encoding="utf-8")
-    cmd = [sys.executable, "-c", PROBE, "fta", str(xml), *args]
+    cmd = [sys.executable, "-c", PROBE, *(command or ("fta", str(xml))), *args]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     report: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return report
@@ -90,10 +96,21 @@ def test_a_small_open_psa_tree_imports_only_the_engine_and_its_report(tmp_path: 
     added = set(report["added"])  # type: ignore[call-overload]
     assert {m for m in added if m.startswith("safetyops_dsl")} == PACKAGE_MODULES
     assert {m.split(".")[0] for m in added} & KEPT_OFF == set()
-    assert set(report["classes"]) == DATACLASSES  # type: ignore[call-overload]
+    assert report["classes"] == []
+    assert set(report["lazy"]) == LAZY_DATACLASSES  # type: ignore[call-overload]
 
 
 def test_the_probe_sees_what_a_command_line_needing_click_imports(tmp_path: Path) -> None:
     """The same probe on `--help` (parsed by click): the lists above are not vacuous."""
     report = _probe(tmp_path, "--help")
     assert report["code"] == 0 and "click" in {m.split(".")[0] for m in report["added"]}  # type: ignore[attr-defined]
+
+
+def test_the_probe_sees_a_class_made_by_dataclasses(tmp_path: Path) -> None:
+    """A command line that loads the model front end: its classes are made by `dataclasses.dataclass`, and
+    the probe tells them from the lazy ones."""
+    (tmp_path / "m.sops").write_text("package p\n", encoding="utf-8")
+    report = _probe(tmp_path, command=("check", str(tmp_path / "m.sops")))
+    assert "dataclasses" in report["added"]  # type: ignore[operator]
+    assert "safetyops_dsl.diagnostics.Diagnostic" in report["lazy"]  # type: ignore[operator]
+    assert any(c.startswith("safetyops_dsl.model.") for c in report["classes"])  # type: ignore[attr-defined]

@@ -196,6 +196,39 @@ def test_limits_around_the_longest_path(flat: FlatBdd, limit: int) -> None:
     check_against_python(flat, limit, brute_minsol(flat, limit))
 
 
+@SETTINGS
+@given(functions(negation=True), st.integers(5, 9), st.sampled_from([-1, 0, 1, 2, 3, 5, 8, 13, 40]))
+def test_the_unlimited_first_try_within_any_step_budget(flat: FlatBdd, limit: int, steps: int) -> None:
+    # Above the lazy limits the unlimited family is tried first: finished and small enough, it is the answer;
+    # stopped by its budget or too large, the limited call shares whatever it finished. Every budget gives the
+    # same family.
+    nvars = len(flat.variables)
+    out = zddk.minimal_solutions(flat.level, flat.high, flat.low, flat.root, nvars, limit, first_steps=steps)
+    check_structure(nvars, out)
+    assert family(*out) == brute_minsol(flat, limit)
+
+
+def test_a_limit_below_the_longest_path_but_above_every_set_takes_the_unlimited_family() -> None:
+    # OR of 12 two-event ANDs, each AND also under a 3-of-4 vote of its pair with two shared events: the BDD has
+    # paths of many high edges, the minimal sets have at most 3 events. Limits 5 and 8 give the sets of the
+    # unlimited family, whatever the first try's budget (0: the limited call alone, as before).
+    events = {f"e{i}": BasicEvent(f"e{i}", 0.1) for i in range(26)}
+    gates = {f"g{i}": Gate(f"g{i}", GateKind.ATLEAST, (f"e{2 * i}", f"e{2 * i + 1}", "e24", "e25"), k=3)
+             for i in range(12)}
+    gates["top"] = Gate("top", GateKind.OR, tuple(gates))
+    tree = FaultTree("T", "top", gates, events)
+    (module,) = single_module(tree).modules
+    flat = module.flat
+    unlimited = family(*run(flat, None))
+    assert max(map(len, unlimited)) == 3
+    for limit in (2, 3, 5, 8):
+        expected = {s for s in unlimited if len(s) <= limit}
+        for steps in (-1, 0, 1, 100):
+            out = zddk.minimal_solutions(flat.level, flat.high, flat.low, flat.root, len(flat.variables), limit,
+                                         first_steps=steps)
+            assert family(*out) == expected
+
+
 # -- random fault trees through the engine's BDD builder ----------------------------------------------------
 
 
