@@ -9,15 +9,16 @@ from __future__ import annotations
 import array
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from test_engine_properties import SETTINGS, brute_minimal_true_points, brute_probability, trees
 
 from safetyops_dsl.fta import _bddk, _zddk
 from safetyops_dsl.fta import bdd as bddmod
-from safetyops_dsl.fta.bdd import _build_with_order
+from safetyops_dsl.fta.bdd import BddTooLarge, _build_with_order
 from safetyops_dsl.fta.engine import analyse
-from safetyops_dsl.fta.modules import candidate_orders, find_modules, is_coherent
+from safetyops_dsl.fta.modules import candidate_orders, find_modules, first_order, is_coherent, other_orders
 from safetyops_dsl.fta.result import AnalysisOptions
 from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind
 from safetyops_dsl.fta.zdd import EXACT_LONGEST_FROM
@@ -121,3 +122,85 @@ def test_kernels_give_the_same_bits_on_typed_arrays_and_lists(tree: FaultTree) -
         if m.name != tree.top:
             root = f.root
             bdds.probability[bdds.index[m.name]] = neg[root >> 1] if root & 1 else pos[root >> 1]
+
+
+def _race_model(works: list[int], sizes: list[int], first: int, cap: int) -> int | None:
+    """The order `bdd.build` must pick, from what each order allocates in one go (`works`, index 0 = as written,
+    then `other_orders`) and the size of its BDDs: the schedule written out on numbers alone, so the winner
+    cannot depend on anything else (time, load, hash seeds). None: every order needs more than `cap`."""
+    budget = min(first, cap)
+    if works[0] <= budget:
+        return 0
+    if len(works) == 1:
+        return 0 if works[0] <= cap else None
+    race = [*range(1, len(works)), 0]
+    held = {0: budget}
+    winner = None
+    while winner is None:
+        for o in race:
+            if held.get(o, 0) < budget:  # a build already holding the budget returns at once
+                if works[o] <= budget:
+                    winner = o
+                    break
+                held[o] = budget
+        else:
+            if budget >= cap:
+                return None
+        budget = min(budget * 4, cap)
+    best = winner
+    for o in race:
+        if o != winner and works[o] <= max(1, held.get(o, 0), works[winner] // 2) and sizes[o] < sizes[best]:
+            best = o
+    return best
+
+
+@SETTINGS
+@given(trees(), st.integers(1, 64), st.integers(1, 400))
+def test_race_winner_is_decided_by_node_counts(tree: FaultTree, first: int, cap: int) -> None:
+    split = is_coherent(tree)
+    found = find_modules(tree) if split else {tree.top}
+    modules = bddmod._separate(tree, found) if split else found
+    order0 = first_order(tree, modules, found)
+    orders = [order0, *other_orders(tree, modules, order0)]
+    built = [_build_with_order(tree, modules, order, 0) for order in orders]
+    expected = _race_model([w for _, w, _ in built], [s for _, _, s in built], first, cap)
+    saved = bddmod.FIRST_BUDGET
+    bddmod.FIRST_BUDGET = first
+    try:
+        if expected is None:
+            with pytest.raises(BddTooLarge):
+                bddmod.build(tree, split=split, max_nodes=cap)
+            return
+        got = bddmod.build(tree, split=split, max_nodes=cap)
+    finally:
+        bddmod.FIRST_BUDGET = saved
+    assert got.variables == orders[expected]
+    want = built[expected][0]
+    for g, w in zip(got.modules, want.modules, strict=True):
+        assert (list(g.flat.level), list(g.flat.high), list(g.flat.low), g.flat.root) == (
+            list(w.flat.level), list(w.flat.high), list(w.flat.low), w.flat.root)
+
+
+def test_parked_manager_makes_the_same_nodes() -> None:
+    # park() drops the unique and computed tables of a stopped build; the nodes made afterwards (the race's
+    # measure) and the BDD must be those of a manager that never parked.
+    tree = _ladder(9)
+    order = candidate_orders(tree, {tree.top})[0]
+    whole, work, _ = _build_with_order(tree, {tree.top}, order, 0)
+    b = bddmod._OrderBuild(tree, {tree.top}, order)
+    limit = 1
+    while not b.run(limit):  # run() parks the manager at every stop
+        limit += 3
+    assert b.work == work
+    assert [list(m.flat.high) for m in b.bdds.modules] == [list(m.flat.high) for m in whole.modules]
+    edges, counts = [], []
+    for park in (False, True):
+        mgr = _bddk.Manager(4)
+        x = mgr.and_(mgr.var(0), mgr.var(1))
+        if park:
+            mgr.park()
+            mgr.park()  # parking twice is harmless
+        edges.append((mgr.or_(x, mgr.var(2)), mgr.xor(x, mgr.var(3)), mgr.atleast(2, [mgr.var(i) for i in range(4)])))
+        counts.append(mgr.nodes)
+    assert edges[0] == edges[1]
+    assert counts[0] == counts[1]
