@@ -12,7 +12,7 @@ import pytest
 from safetyops_dsl.api import check
 from safetyops_dsl.validation import rules
 from safetyops_dsl.validation.forked import Forked, can_fork
-from tests.unit.test_incremental_validation import FILES, NAME, _edit, _file
+from tests.unit.test_incremental_validation import FILES, _edit, _file, write_model
 
 needs_fork = pytest.mark.skipif(not can_fork(), reason="no fork here (or other threads run)")
 
@@ -22,12 +22,7 @@ needs_fork = pytest.mark.skipif(not can_fork(), reason="no fork here (or other t
 def test_two_processes_give_the_diagnostics_of_one(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rules, "PARALLEL_MIN_COMPONENTS", 1)  # the generated models are small
     rng = random.Random(seed)
-    model = tmp_path / "model"
-    model.mkdir()
-    base = {f"f{f}.sops": _file(f) for f in range(FILES)}
-    for name, text in base.items():
-        (model / name).write_text(text, encoding="utf-8")
-    names = sorted({m.group() for text in base.values() for m in NAME.finditer(text)})
+    model, base, names = write_model(tmp_path)
     found: set[str] = set()
     for step in range(10):
         name = rng.choice(sorted(base))

@@ -128,15 +128,21 @@ def _edit(rng: random.Random, text: str, names: list[str]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("seed", range(1, 7))  # (seed 0 breaks the feedback loop at once)
-def test_incremental_check_equals_a_check_from_scratch(tmp_path: Path, seed: int) -> None:
-    rng = random.Random(seed)
+def write_model(tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
+    """The generated model written under tmp_path/model: its folder, file texts and element names."""
     model = tmp_path / "model"
     model.mkdir()
     base = {f"f{f}.sops": _file(f) for f in range(FILES)}
     for name, text in base.items():
         (model / name).write_text(text, encoding="utf-8")
     names = sorted({m.group() for text in base.values() for m in NAME.finditer(text)})
+    return model, base, names
+
+
+@pytest.mark.parametrize("seed", range(1, 7))  # (seed 0 breaks the feedback loop at once)
+def test_incremental_check_equals_a_check_from_scratch(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    model, base, names = write_model(tmp_path)
     cache, memo = tmp_path / "cache", ParseMemo()
     looped = 0
     for step in range(12):
