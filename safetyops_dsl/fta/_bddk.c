@@ -1678,6 +1678,289 @@ done:
     return ret;
 }
 
+/* ------------------------------------------------------------------------------------------------------ */
+/* Phase 1 of the preprocessor (preprocess._from_tree and _Graph.make) over flat gate arrays: the same       */
+/* hash-consed graph, built without a Python step per gate.                                                   */
+
+enum { P_AND = 0, P_OR = 1, P_ATLEAST = 2, P_XOR = 3 };
+#define P_TRUE 0
+#define P_FALSE 1
+
+typedef struct {
+    PyObject *kind, *k, *inputs, *table; /* the _Graph's lists and dict */
+    long long first;                     /* node number of the first gate */
+    uint32_t *mark;                      /* per literal: generation of the last call that saw it */
+    int32_t *count;                      /* per literal: k-of-n counts, XOR parities (0 between calls) */
+    uint32_t gen;
+    int32_t *buf, *order;                /* scratch: kept literals, XOR bases in first-seen order */
+    size_t nlits;                        /* literals the scratch arrays cover */
+} GraphBuilder;
+
+static int lit_cmp(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The literal of kind(lits[0..n]) as _Graph.make gives it; lits may be overwritten. -1 with an exception. */
+static long long graph_make(GraphBuilder *g, int kind, long long k, int32_t *lits, Py_ssize_t n) {
+    long long neg = 0;
+    int32_t *kept = g->buf;
+    Py_ssize_t nk = 0;
+    if (kind == P_AND || kind == P_OR) {
+        int32_t absorbing = kind == P_OR ? P_TRUE : P_FALSE;
+        uint32_t gen = ++g->gen;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int32_t x = lits[i];
+            if (x == absorbing) return absorbing;
+            if (x == (absorbing ^ 1) || g->mark[x] == gen) continue;
+            if (g->mark[x ^ 1] == gen) return absorbing;
+            g->mark[x] = gen;
+            kept[nk++] = x;
+        }
+        if (nk == 0) return absorbing ^ 1;
+        if (nk == 1) return kept[0];
+        k = 0;
+    } else if (kind == P_ATLEAST) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (lits[i] == P_TRUE)
+                k--;
+            else if (lits[i] != P_FALSE)
+                g->count[lits[i]]++;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) { /* a pair x, NOT x holds exactly one true input */
+            int32_t x = lits[i];
+            if (x <= P_FALSE) continue;
+            int32_t c = g->count[x], d = g->count[x ^ 1];
+            if (c && d) {
+                int32_t pairs = c < d ? c : d;
+                k -= pairs;
+                g->count[x] = c - pairs;
+                g->count[x ^ 1] = d - pairs;
+            }
+            if (g->count[x]) {
+                g->count[x]--;
+                kept[nk++] = x;
+            }
+        }
+        for (Py_ssize_t i = 0; i < n; i++) /* leave the counts at 0 for the next call */
+            if (lits[i] > P_FALSE) g->count[lits[i]] = g->count[lits[i] ^ 1] = 0;
+        if (k <= 0) return P_TRUE;
+        if (k > nk) return P_FALSE;
+        if (k == 1 || k == nk) {
+            memcpy(lits, kept, (size_t)nk * sizeof(int32_t)); /* kept is the scratch the call reuses */
+            return graph_make(g, k == 1 ? P_OR : P_AND, 0, lits, nk);
+        }
+    } else { /* XOR: odd parity */
+        Py_ssize_t nb = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int32_t base = lits[i] & ~1;
+            neg ^= lits[i] & 1;
+            if (g->count[base] == 0) {
+                g->order[nb++] = base;
+                g->count[base] = 2; /* 2: seen, even; 3: seen, odd */
+            }
+            g->count[base] ^= 1;
+        }
+        for (Py_ssize_t i = 0; i < nb; i++) {
+            int32_t base = g->order[i];
+            int odd = g->count[base] & 1;
+            g->count[base] = 0;
+            if (base == 0) { /* TRUE (node 0) flips the result: its literal counts once per occurrence */
+                if (odd) neg ^= 1;
+            } else if (odd) {
+                kept[nk++] = base;
+            }
+        }
+        if (nk == 0) return P_FALSE ^ neg;
+        if (nk == 1) return kept[0] ^ neg;
+        k = 0;
+    }
+    /* (kind, k, sorted inputs) -> literal: an equal gate is found, not made again */
+    PyObject *sorted_t = PyTuple_New(nk), *inputs = PyList_New(nk);
+    if (!sorted_t || !inputs) goto fail_objs;
+    memcpy(lits, kept, (size_t)nk * sizeof(int32_t));
+    qsort(lits, (size_t)nk, sizeof(int32_t), lit_cmp);
+    for (Py_ssize_t i = 0; i < nk; i++) {
+        PyObject *a = PyLong_FromLong(lits[i]), *b = PyLong_FromLong(kept[i]);
+        if (!a || !b) {
+            Py_XDECREF(a);
+            Py_XDECREF(b);
+            goto fail_objs;
+        }
+        PyTuple_SET_ITEM(sorted_t, i, a);
+        PyList_SET_ITEM(inputs, i, b);
+    }
+    PyObject *key = Py_BuildValue("(iLN)", kind, k, sorted_t);
+    sorted_t = NULL; /* stolen by the key (or freed with it on failure) */
+    if (!key) goto fail_objs;
+    PyObject *found = PyDict_GetItemWithError(g->table, key);
+    long long lit;
+    if (found) {
+        lit = PyLong_AsLongLong(found);
+        Py_DECREF(key);
+        Py_DECREF(inputs);
+        if (lit == -1 && PyErr_Occurred()) return -1;
+        return lit ^ neg;
+    }
+    if (PyErr_Occurred()) {
+        Py_DECREF(key);
+        goto fail_objs;
+    }
+    lit = 2 * (g->first + PyList_GET_SIZE(g->kind));
+    if ((size_t)lit + 1 >= g->nlits) {
+        Py_DECREF(key);
+        PyErr_SetString(PyExc_RuntimeError, "graph_from_flat: more gates than the tree has");
+        goto fail_objs;
+    }
+    PyObject *okind = PyLong_FromLong(kind), *ok = PyLong_FromLongLong(k), *olit = PyLong_FromLongLong(lit);
+    int bad = !okind || !ok || !olit || PyList_Append(g->kind, okind) < 0 || PyList_Append(g->k, ok) < 0 ||
+              PyList_Append(g->inputs, inputs) < 0 || PyDict_SetItem(g->table, key, olit) < 0;
+    Py_XDECREF(okind);
+    Py_XDECREF(ok);
+    Py_XDECREF(olit);
+    Py_DECREF(key);
+    Py_DECREF(inputs);
+    if (bad) return -1;
+    return lit ^ neg;
+fail_objs:
+    Py_XDECREF(sorted_t);
+    Py_XDECREF(inputs);
+    return -1;
+}
+
+/* graph_from_flat(kinds, ks, offsets, inputs, top, leaflit, first) -> (kind, k, inputs, table, top literal):
+ * preprocess._from_tree's graph. leaflit: a leaf's literal (basic events 2 * (rank + 1), house events TRUE 0
+ * / FALSE 1), -1 for gates (and for names that are no node: KeyError if the walk reaches one). */
+static PyObject *py_graph_from_flat(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 7) {
+        PyErr_Format(PyExc_TypeError, "graph_from_flat() takes exactly 7 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    FlatArgs f;
+    IntArg ks, leaf;
+    ks.copy = leaf.copy = NULL;
+    ks.view.obj = leaf.view.obj = NULL;
+    GraphBuilder g;
+    memset(&g, 0, sizeof g);
+    PyObject *ret = NULL;
+    int32_t *lit = NULL, *post = NULL, *stack = NULL, *args_ = NULL;
+    uint8_t *seen = NULL;
+    long long first;
+    PyObject *fargs[4] = {args[0], args[2], args[3], args[4]};
+    if (flat_args(fargs, &f) < 0 || int_arg(args[1], "ks", &ks) < 0 || int_arg(args[5], "leaflit", &leaf) < 0 ||
+        get_int(args[6], "first", 1, INT32_MAX / 4, &first) < 0)
+        goto done;
+    Py_ssize_t n = f.n;
+    const int32_t *kind = f.kinds.items, *off = f.offs.items, *in = f.ins.items;
+    if (ks.n < n || leaf.n < n) {
+        PyErr_SetString(PyExc_ValueError, "graph_from_flat: inconsistent array sizes");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (leaf.items[i] < -1 || leaf.items[i] >= 2 * first ||
+            ((kind[i] == K_NOT || kind[i] == K_NULL) && off[i + 1] == off[i])) {
+            PyErr_Format(PyExc_ValueError, "graph_from_flat: bad node %zd", i);
+            goto done;
+        }
+    size_t ngates = 0;
+    Py_ssize_t widest = 1;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (kind[i] >= 0) {
+            ngates++;
+            if (off[i + 1] - off[i] > widest) widest = off[i + 1] - off[i];
+        }
+    g.first = first;
+    g.nlits = 2 * ((size_t)first + ngates) + 2;
+    g.mark = (uint32_t *)calloc(g.nlits, sizeof(uint32_t));
+    g.count = (int32_t *)calloc(g.nlits, sizeof(int32_t));
+    g.buf = (int32_t *)malloc((size_t)widest * sizeof(int32_t));
+    g.order = (int32_t *)malloc((size_t)widest * sizeof(int32_t));
+    lit = (int32_t *)malloc(((size_t)n + 1) * sizeof(int32_t));
+    post = (int32_t *)malloc(((size_t)n + 1) * sizeof(int32_t));
+    stack = (int32_t *)malloc(((size_t)f.ins.n + (size_t)n + 1) * sizeof(int32_t));
+    args_ = (int32_t *)malloc((size_t)widest * sizeof(int32_t));
+    seen = (uint8_t *)calloc((size_t)n + 1, 1);
+    g.kind = PyList_New(0);
+    g.k = PyList_New(0);
+    g.inputs = PyList_New(0);
+    g.table = PyDict_New();
+    if (!g.mark || !g.count || !g.buf || !g.order || !lit || !post || !stack || !args_ || !seen) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (!g.kind || !g.k || !g.inputs || !g.table) goto done;
+    /* The gates in post-order from the top (the order of _from_tree's walk, so gates are numbered alike). */
+    size_t sp = 0, cnt = 0;
+    stack[sp++] = 2 * f.top;
+    while (sp) {
+        int32_t e = stack[--sp], x = e >> 1;
+        if (e & 1) {
+            post[cnt++] = x;
+            continue;
+        }
+        if (seen[x] || kind[x] < 0) continue;
+        seen[x] = 1;
+        stack[sp++] = 2 * x + 1;
+        for (int32_t i = off[x + 1] - 1; i >= off[x]; i--)
+            if (kind[in[i]] >= 0 && !seen[in[i]]) stack[sp++] = 2 * in[i];
+    }
+    for (Py_ssize_t i = 0; i < n; i++) lit[i] = kind[i] < 0 ? leaf.items[i] : -1;
+    for (size_t j = 0; j < cnt; j++) {
+        int32_t x = post[j];
+        Py_ssize_t na = off[x + 1] - off[x];
+        for (Py_ssize_t i = 0; i < na; i++) {
+            int32_t c = in[off[x] + i];
+            if (lit[c] < 0) {
+                PyErr_Format(PyExc_KeyError, "input %d of gate %d is no gate, basic event or house event", (int)c,
+                             (int)x);
+                goto done;
+            }
+            args_[i] = lit[c];
+        }
+        long long r;
+        switch (kind[x]) {
+        case K_NULL:
+            r = args_[0];
+            break;
+        case K_NOT:
+            r = args_[0] ^ 1;
+            break;
+        case K_NAND:
+            r = graph_make(&g, P_AND, 0, args_, na);
+            if (r >= 0) r ^= 1;
+            break;
+        case K_NOR:
+            r = graph_make(&g, P_OR, 0, args_, na);
+            if (r >= 0) r ^= 1;
+            break;
+        default: /* AND, OR, ATLEAST, XOR: the same codes */
+            r = graph_make(&g, kind[x], kind[x] == K_ATLEAST ? ks.items[x] : 0, args_, na);
+            break;
+        }
+        if (r < 0) goto done;
+        lit[x] = (int32_t)r;
+    }
+    ret = Py_BuildValue("(OOOOi)", g.kind, g.k, g.inputs, g.table, lit[f.top]);
+done:
+    Py_XDECREF(g.kind);
+    Py_XDECREF(g.k);
+    Py_XDECREF(g.inputs);
+    Py_XDECREF(g.table);
+    free(g.mark);
+    free(g.count);
+    free(g.buf);
+    free(g.order);
+    free(lit);
+    free(post);
+    free(stack);
+    free(args_);
+    free(seen);
+    int_arg_free(&ks);
+    int_arg_free(&leaf);
+    flat_args_free(&f);
+    return ret;
+}
+
 static PyMethodDef Manager_methods[] = {
     {"var", (PyCFunction)Manager_var, METH_O, "var(i) -> edge of the function x_i."},
     {"and_", (PyCFunction)(void (*)(void))Manager_and, METH_FASTCALL, "and_(f, g) -> edge of f AND g."},
@@ -2081,6 +2364,9 @@ static PyMethodDef module_methods[] = {
      "a BDD of their own (bdd._separate)."},
     {"flat_first_order", (PyCFunction)(void (*)(void))py_flat_first_order, METH_FASTCALL,
      "flat_first_order(kinds, offsets, inputs, top, modules, late) -> array('i'): modules.first_order."},
+    {"graph_from_flat", (PyCFunction)(void (*)(void))py_graph_from_flat, METH_FASTCALL,
+     "graph_from_flat(kinds, ks, offsets, inputs, top, leaflit, first) -> (kind, k, inputs, table, top): "
+     "preprocess._from_tree's hash-consed graph."},
     {NULL, NULL, 0, NULL},
 };
 

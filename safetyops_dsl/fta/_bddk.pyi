@@ -58,3 +58,7 @@ def flat_first_order(
     kinds: Sequence[int], offsets: Sequence[int], inputs: Sequence[int], top: int, modules: array[int],
     late: array[int],
 ) -> array[int]: ...
+def graph_from_flat(
+    kinds: Sequence[int], ks: Sequence[int], offsets: Sequence[int], inputs: Sequence[int], top: int,
+    leaflit: Sequence[int], first: int,
+) -> tuple[list[int], list[int], list[list[int]], dict[tuple[int, int, tuple[int, ...]], int], int]: ...
