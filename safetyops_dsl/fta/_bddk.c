@@ -885,6 +885,45 @@ static PyObject *Manager_xor(Manager *m, PyObject *const *args, Py_ssize_t nargs
     return edge_result(m, bdd_xor(m, f, g));
 }
 
+/* "At least k of the n edges e" (NO_EDGE with m->err set on failure). t[j] = "at least j of the inputs seen
+ * so far" (bdd._atleast). After input i only t[j] with j <= i can be true, and t[k] at the end needs t[j]
+ * only for j >= k - (inputs left). */
+static uint32_t bdd_atleast(Manager *m, long long k, const uint32_t *e, Py_ssize_t n) {
+    if (k <= 0) return E_TRUE;
+    if (k > n) return E_FALSE;
+    Py_ssize_t kk = (Py_ssize_t)k;
+    uint32_t *t = (uint32_t *)malloc(((size_t)kk + 1) * sizeof(uint32_t));
+    if (!t) {
+        m->err = ERR_NOMEM;
+        return NO_EDGE;
+    }
+    t[0] = E_TRUE;
+    for (Py_ssize_t j = 1; j <= kk; j++) t[j] = E_FALSE;
+    uint32_t r = E_FALSE;
+    for (Py_ssize_t i = 1; i <= n && r != NO_EDGE; i++) {
+        uint32_t x = e[i - 1];
+        Py_ssize_t jhi = i < kk ? i : kk;
+        Py_ssize_t jlo = kk - (n - i);
+        if (jlo < 1) jlo = 1;
+        for (Py_ssize_t j = jhi; j >= jlo; j--) {
+            uint32_t a = bdd_and(m, x, t[j - 1]);
+            if (a == NO_EDGE) {
+                r = NO_EDGE;
+                break;
+            }
+            a = bdd_or(m, t[j], a);
+            if (a == NO_EDGE) {
+                r = NO_EDGE;
+                break;
+            }
+            t[j] = a;
+        }
+    }
+    if (r != NO_EDGE) r = t[kk];
+    free(t);
+    return r;
+}
+
 static PyObject *Manager_atleast(Manager *m, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) {
         PyErr_Format(PyExc_TypeError, "atleast() takes exactly 2 arguments (%zd given)", nargs);
@@ -910,45 +949,7 @@ static PyObject *Manager_atleast(Manager *m, PyObject *const *args, Py_ssize_t n
         }
     }
     Py_DECREF(seq);
-    uint32_t r;
-    if (k == 0) {
-        r = E_TRUE;
-    } else if (k > n) {
-        r = E_FALSE;
-    } else {
-        /* t[j] = "at least j of the inputs seen so far" (bdd._atleast). After input i only t[j] with
-         * j <= i can be true, and t[k] at the end needs t[j] only for j >= k - (inputs left). */
-        Py_ssize_t kk = (Py_ssize_t)k;
-        uint32_t *t = (uint32_t *)malloc(((size_t)kk + 1) * sizeof(uint32_t));
-        if (!t) {
-            free(e);
-            return PyErr_NoMemory();
-        }
-        t[0] = E_TRUE;
-        for (Py_ssize_t j = 1; j <= kk; j++) t[j] = E_FALSE;
-        r = E_FALSE;
-        for (Py_ssize_t i = 1; i <= n && r != NO_EDGE; i++) {
-            uint32_t x = e[i - 1];
-            Py_ssize_t jhi = i < kk ? i : kk;
-            Py_ssize_t jlo = kk - (n - i);
-            if (jlo < 1) jlo = 1;
-            for (Py_ssize_t j = jhi; j >= jlo; j--) {
-                uint32_t a = bdd_and(m, x, t[j - 1]);
-                if (a == NO_EDGE) {
-                    r = NO_EDGE;
-                    break;
-                }
-                a = bdd_or(m, t[j], a);
-                if (a == NO_EDGE) {
-                    r = NO_EDGE;
-                    break;
-                }
-                t[j] = a;
-            }
-        }
-        if (r != NO_EDGE) r = t[kk];
-        free(t);
-    }
+    uint32_t r = bdd_atleast(m, k, e, n);
     free(e);
     return edge_result(m, r);
 }
@@ -1100,6 +1101,866 @@ static int Manager_set_limit(Manager *m, PyObject *value, void *closure) {
     return 0;
 }
 
+/* ------------------------------------------------------------------------------------------------------ */
+/* Module builds over flat gate arrays (bdd._OrderBuild): the walk of bdd._build_gate in C, with the same    */
+/* sequence of node allocations, so that budgets stop and finish builds exactly where the Python walk did.   */
+
+/* Gate kinds of the flat arrays (bdd.KIND_CODE). */
+enum { K_AND = 0, K_OR, K_ATLEAST, K_XOR, K_NOT, K_NULL, K_NAND, K_NOR, K_LAST = K_NOR };
+
+/* A writable 1-D array(code) of 4-byte items ('i' or 'I'), at least `n` of them. */
+static int writable_ints(PyObject *obj, const char *code, Py_ssize_t n, const char *what, Py_buffer *view) {
+    view->obj = NULL;
+    if (PyObject_GetBuffer(obj, view, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) return -1;
+    const char *fmt = view->format ? view->format : "B";
+    if (*fmt == '@') fmt++;
+    if (view->ndim != 1 || view->itemsize != 4 || strcmp(fmt, code) != 0) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_TypeError, "%s must be a writable array('%s')", what, code);
+        return -1;
+    }
+    if (n >= 0 && view->len / 4 < n) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_ValueError, "%s holds fewer than %zd items", what, n);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    int32_t key; /* top variable of the input's BDD */
+    int32_t pos; /* place among the gate's inputs: ties keep the order as written */
+    uint32_t edge;
+} SortIn;
+
+static int sortin_cmp(const void *a, const void *b) {
+    const SortIn *x = (const SortIn *)a, *y = (const SortIn *)b;
+    if (x->key != y->key) return x->key > y->key ? -1 : 1; /* deepest first */
+    return x->pos < y->pos ? -1 : (x->pos > y->pos);
+}
+
+/* build_modules(kinds, ks, offsets, inputs, leafval, topv, values, stamp, modules, results, leaves, state,
+ * top) -> None. See bdd._FlatTree for the layout. Builds the modules from state[0] on; raises OverflowError at
+ * the node limit with state[0] at the module to redo (its finished gates are kept in values/stamp, so the
+ * walk, restarted from the module's top, goes on at the step that failed). */
+static PyObject *Manager_build_modules(Manager *m, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 13) {
+        PyErr_Format(PyExc_TypeError, "build_modules() takes exactly 13 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    IntArg kinds, ks, offs, ins, mods;
+    Py_buffer leafv, topv, vals, stmp, res, st;
+    Py_buffer *views[] = {&leafv, &topv, &vals, &stmp, &res, &st};
+    IntArg *ints[] = {&kinds, &ks, &offs, &ins, &mods};
+    for (size_t i = 0; i < 6; i++) views[i]->obj = NULL;
+    for (size_t i = 0; i < 5; i++) {
+        ints[i]->copy = NULL;
+        ints[i]->view.obj = NULL;
+    }
+    PyObject *leaves = args[10];
+    SortIn *sorted = NULL;
+    uint32_t *edges = NULL;
+    int32_t *stack = NULL; /* entries: 2 * node + expanded */
+    size_t sp = 0, stcap = 0;
+    PyObject *ret = NULL;
+    long long treetop;
+    if (int_arg(args[0], "kinds", &kinds) < 0 || int_arg(args[1], "ks", &ks) < 0 ||
+        int_arg(args[2], "offsets", &offs) < 0 || int_arg(args[3], "inputs", &ins) < 0 ||
+        int_arg(args[8], "modules", &mods) < 0)
+        goto done;
+    Py_ssize_t n = kinds.n, nm = mods.n;
+    if (writable_ints(args[4], "i", n, "leafval", &leafv) < 0 || writable_ints(args[5], "i", n, "topv", &topv) < 0 ||
+        writable_ints(args[6], "I", n, "values", &vals) < 0 || writable_ints(args[7], "i", n, "stamp", &stmp) < 0 ||
+        writable_ints(args[9], "I", nm, "results", &res) < 0 || writable_ints(args[11], "i", 1, "state", &st) < 0)
+        goto done;
+    if (get_int(args[12], "top", -1, LLONG_MAX, &treetop) < 0) goto done;
+    if (!PyList_Check(leaves) || PyList_GET_SIZE(leaves) != nm) {
+        PyErr_SetString(PyExc_TypeError, "leaves must be a list of one list per module");
+        goto done;
+    }
+    int32_t *lv = (int32_t *)leafv.buf, *tv = (int32_t *)topv.buf, *stamp = (int32_t *)stmp.buf;
+    int32_t *state = (int32_t *)st.buf;
+    uint32_t *val = (uint32_t *)vals.buf, *result = (uint32_t *)res.buf;
+    const int32_t *kind = kinds.items, *kk = ks.items, *off = offs.items, *in = ins.items, *mod = mods.items;
+    /* Everything the walk indexes is checked first: the arrays come from Python. */
+    if (ks.n < n || offs.n != n + 1 || off[0] != 0 || off[n] != ins.n || nm > INT32_MAX / 2 - 2) {
+        PyErr_SetString(PyExc_ValueError, "build_modules: inconsistent array sizes");
+        goto done;
+    }
+    Py_ssize_t widest = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (off[i + 1] < off[i] || kind[i] < -3 || kind[i] > K_LAST ||
+            (kind[i] < 0 && (lv[i] == -1 || off[i + 1] != off[i])) || lv[i] < -3 ||
+            (lv[i] >= 0 && (uint32_t)lv[i] >= m->nvars) || tv[i] < 0 || (kind[i] < 0 && (uint32_t)tv[i] > m->nvars) ||
+            ((kind[i] == K_NOT || kind[i] == K_NULL) && off[i + 1] == off[i])) {
+            PyErr_Format(PyExc_ValueError, "build_modules: bad node %zd", i);
+            goto done;
+        }
+        if (off[i + 1] - off[i] > widest) widest = off[i + 1] - off[i];
+    }
+    for (Py_ssize_t i = 0; i < ins.n; i++)
+        if (in[i] < 0 || in[i] >= n) {
+            PyErr_Format(PyExc_ValueError, "build_modules: input %zd out of range", i);
+            goto done;
+        }
+    for (Py_ssize_t i = 0; i < nm; i++)
+        if (mod[i] < 0 || mod[i] >= n || kind[mod[i]] < 0) {
+            PyErr_Format(PyExc_ValueError, "build_modules: module %zd is not a gate", i);
+            goto done;
+        }
+    if (state[0] < 0 || state[0] > nm) {
+        PyErr_SetString(PyExc_ValueError, "build_modules: state out of range");
+        goto done;
+    }
+    if (unpark(m) < 0) goto done;
+    sorted = (SortIn *)malloc((size_t)widest * sizeof(SortIn));
+    edges = (uint32_t *)malloc((size_t)widest * sizeof(uint32_t));
+    stcap = 256;
+    stack = (int32_t *)malloc(stcap * sizeof(int32_t));
+    if (!sorted || !edges || !stack) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; state[0] < nm; state[0]++) {
+        int32_t pos = state[0], top = mod[pos];
+        /* stamp[x] == openmark: x is being expanded in this module (a second visit is a cycle); == donemark: val[x]
+         * is x's BDD in this module. Values are per module, as bdd._build_gate's dict: a gate under two
+         * modules (a thin module built inside each parent) is walked in each, with its leaves. */
+        int32_t openmark = 2 * pos + 1, donemark = 2 * pos + 2;
+        sp = 0;
+        stack[sp++] = 2 * top;
+        while (sp) {
+            int32_t x = stack[--sp] >> 1, expanded = stack[sp] & 1;
+            if (stamp[x] == donemark) continue;
+            uint32_t r;
+            if (x != top && lv[x] != -1) { /* an event, a house event or another module: a leaf */
+                int32_t l = lv[x];
+                if (kind[x] == -3) {
+                    PyErr_Format(PyExc_KeyError, "node %d is no gate, basic event or house event", (int)x);
+                    goto cleanup;
+                }
+                if (l >= 0) {
+                    r = mk(m, (uint32_t)l, E_TRUE, E_FALSE);
+                    if (r == NO_EDGE) {
+                        stack[sp++] = 2 * x; /* the step to redo (its open marks are cleared below) */
+                        goto failed;
+                    }
+                    PyObject *lst = PyList_GetItem(leaves, pos);
+                    PyObject *id = lst ? PyLong_FromLong(x) : NULL;
+                    if (!id || !PyList_Check(lst) || PyList_Append(lst, id) < 0) {
+                        Py_XDECREF(id);
+                        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "leaves must hold lists");
+                        goto cleanup;
+                    }
+                    Py_DECREF(id);
+                } else {
+                    r = l == -2 ? E_TRUE : E_FALSE;
+                }
+                val[x] = r;
+                stamp[x] = donemark;
+                continue;
+            }
+            int32_t a = off[x], b = off[x + 1];
+            if (!expanded) {
+                if (stamp[x] == openmark) {
+                    PyErr_SetString(PyExc_ValueError, "build_modules: the gates form a cycle");
+                    goto cleanup;
+                }
+                stamp[x] = openmark;
+                size_t need = sp + 1 + (size_t)(b - a);
+                if (need > stcap) {
+                    while (stcap < need) stcap *= 2;
+                    int32_t *ns = (int32_t *)realloc(stack, stcap * sizeof(int32_t));
+                    if (!ns) {
+                        PyErr_NoMemory();
+                        goto cleanup;
+                    }
+                    stack = ns;
+                }
+                stack[sp++] = 2 * x + 1;
+                for (int32_t i = b - 1; i >= a; i--)
+                    if (stamp[in[i]] != donemark) stack[sp++] = 2 * in[i];
+                continue;
+            }
+            int32_t cnt = b - a;
+            for (int32_t i = 0; i < cnt; i++) {
+                sorted[i].key = tv[in[a + i]];
+                sorted[i].pos = i;
+                sorted[i].edge = val[in[a + i]];
+            }
+            qsort(sorted, (size_t)cnt, sizeof(SortIn), sortin_cmp);
+            int32_t k = kind[x];
+            r = E_TRUE;
+            switch (k) {
+            case K_AND:
+            case K_NAND:
+                for (int32_t i = 0; i < cnt && r != NO_EDGE; i++) r = bdd_and(m, r, sorted[i].edge);
+                if (k == K_NAND && r != NO_EDGE) r ^= 1;
+                break;
+            case K_OR:
+            case K_NOR:
+                r = E_FALSE;
+                for (int32_t i = 0; i < cnt && r != NO_EDGE; i++) r = bdd_or(m, r, sorted[i].edge);
+                if (k == K_NOR && r != NO_EDGE) r ^= 1;
+                break;
+            case K_XOR: /* n-ary XOR is odd parity (the chained binary XOR) */
+                r = E_FALSE;
+                for (int32_t i = 0; i < cnt && r != NO_EDGE; i++) r = bdd_xor(m, r, sorted[i].edge);
+                break;
+            case K_NOT:
+                r = sorted[0].edge ^ 1;
+                break;
+            case K_NULL:
+                r = sorted[0].edge;
+                break;
+            default: /* K_ATLEAST */
+                for (int32_t i = 0; i < cnt; i++) edges[i] = sorted[i].edge;
+                r = bdd_atleast(m, kk[x], edges, cnt);
+                break;
+            }
+            if (r == NO_EDGE) {
+                stack[sp++] = 2 * x + 1;
+                goto failed;
+            }
+            val[x] = r;
+            /* A module's top keeps its variable's level: its parents see it as that variable. */
+            if (x != top) tv[x] = cnt ? sorted[cnt - 1].key : (int32_t)m->nvars;
+            stamp[x] = donemark;
+        }
+        uint32_t r = val[top];
+        result[pos] = r;
+        if (top != treetop && r <= E_FALSE) lv[top] = r == E_TRUE ? -2 : -3; /* a constant for its parents */
+    }
+    ret = Py_None;
+    Py_INCREF(ret);
+    goto done;
+failed:
+    raise_err(m);
+cleanup:
+    /* Gates left open by the interrupted walk are closed, so that the next call, which walks the module again
+     * from its top, does not take them for a cycle; finished gates keep their values. */
+    for (size_t i = 0; i < sp; i++)
+        if (stamp[stack[i] >> 1] == 2 * state[0] + 1) stamp[stack[i] >> 1] = -1;
+done:
+    free(sorted);
+    free(edges);
+    free(stack);
+    for (size_t i = 0; i < 6; i++)
+        if (views[i]->obj) PyBuffer_Release(views[i]);
+    for (size_t i = 0; i < 5; i++) int_arg_free(ints[i]);
+    return ret;
+}
+
+/* gate_post_order(kinds, offsets, inputs, top) -> array('i'): the gates under top (kinds[x] >= 0), each after
+ * its inputs, in the order of tree.post_order (iterative: chains of 100,000 gates do not recurse). */
+static PyObject *py_gate_post_order(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "gate_post_order() takes exactly 4 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    IntArg kinds, offs, ins;
+    kinds.copy = offs.copy = ins.copy = NULL;
+    kinds.view.obj = offs.view.obj = ins.view.obj = NULL;
+    PyObject *ret = NULL;
+    int32_t *stack = NULL, *out = NULL;
+    uint8_t *seen = NULL;
+    long long top;
+    if (int_arg(args[0], "kinds", &kinds) < 0 || int_arg(args[1], "offsets", &offs) < 0 ||
+        int_arg(args[2], "inputs", &ins) < 0 || get_int(args[3], "top", 0, LLONG_MAX, &top) < 0)
+        goto done;
+    Py_ssize_t n = kinds.n;
+    const int32_t *kind = kinds.items, *off = offs.items, *in = ins.items;
+    if (offs.n != n + 1 || off[0] != 0 || off[n] != ins.n || top >= n) {
+        PyErr_SetString(PyExc_ValueError, "gate_post_order: inconsistent array sizes");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (off[i + 1] < off[i]) {
+            PyErr_SetString(PyExc_ValueError, "gate_post_order: offsets must not decrease");
+            goto done;
+        }
+    for (Py_ssize_t i = 0; i < ins.n; i++)
+        if (in[i] < 0 || in[i] >= n) {
+            PyErr_SetString(PyExc_ValueError, "gate_post_order: input out of range");
+            goto done;
+        }
+    /* Every gate is pushed once unexpanded per input that names it before it is seen, and once expanded. */
+    size_t stcap = (size_t)ins.n + (size_t)n + 1, sp = 0, cnt = 0;
+    stack = (int32_t *)malloc(stcap * sizeof(int32_t));
+    out = (int32_t *)malloc(((size_t)n + 1) * sizeof(int32_t));
+    seen = (uint8_t *)calloc((size_t)n + 1, 1);
+    if (!stack || !out || !seen) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    stack[sp++] = (int32_t)(2 * top);
+    while (sp) {
+        int32_t e = stack[--sp], x = e >> 1;
+        if (e & 1) {
+            out[cnt++] = x;
+            continue;
+        }
+        if (seen[x] || kind[x] < 0) continue;
+        seen[x] = 1;
+        stack[sp++] = 2 * x + 1;
+        for (int32_t i = off[x + 1] - 1; i >= off[x]; i--) {
+            int32_t c = in[i];
+            if (kind[c] >= 0 && !seen[c]) stack[sp++] = 2 * c;
+        }
+    }
+    ret = array_from("i", out, cnt * sizeof(int32_t));
+done:
+    free(stack);
+    free(out);
+    free(seen);
+    int_arg_free(&kinds);
+    int_arg_free(&offs);
+    int_arg_free(&ins);
+    return ret;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Modules and the first variable order over flat gate arrays (modules.find_modules, bdd._separate and       */
+/* modules.first_order on bdd._FlatTree: the same results, without a Python step per gate). Leaves have      */
+/* kind -1 (basic event), -2 (house event) or -3 (a name that is neither).                                   */
+
+typedef struct {
+    IntArg kinds, offs, ins;
+    Py_ssize_t n;
+    int32_t top;
+} FlatArgs;
+
+static void flat_args_free(FlatArgs *f) {
+    int_arg_free(&f->kinds);
+    int_arg_free(&f->offs);
+    int_arg_free(&f->ins);
+}
+
+/* kinds, offsets, inputs and top read and checked (top must be a gate); -1 with an exception set. */
+static int flat_args(PyObject *const *args, FlatArgs *f) {
+    f->kinds.copy = f->offs.copy = f->ins.copy = NULL;
+    f->kinds.view.obj = f->offs.view.obj = f->ins.view.obj = NULL;
+    long long top;
+    if (int_arg(args[0], "kinds", &f->kinds) < 0 || int_arg(args[1], "offsets", &f->offs) < 0 ||
+        int_arg(args[2], "inputs", &f->ins) < 0 || get_int(args[3], "top", 0, LLONG_MAX, &top) < 0)
+        return -1;
+    Py_ssize_t n = f->kinds.n;
+    const int32_t *kind = f->kinds.items, *off = f->offs.items, *in = f->ins.items;
+    if (f->offs.n != n + 1 || off[0] != 0 || off[n] != f->ins.n || top >= n || kind[top] < 0) {
+        PyErr_SetString(PyExc_ValueError, "flat tree: inconsistent arrays or a top that is no gate");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (off[i + 1] < off[i] || kind[i] < -3 || kind[i] > K_LAST || (kind[i] < 0 && off[i + 1] != off[i])) {
+            PyErr_Format(PyExc_ValueError, "flat tree: bad node %zd", i);
+            return -1;
+        }
+    for (Py_ssize_t i = 0; i < f->ins.n; i++)
+        if (in[i] < 0 || in[i] >= n) {
+            PyErr_SetString(PyExc_ValueError, "flat tree: input out of range");
+            return -1;
+        }
+    f->n = n;
+    f->top = (int32_t)top;
+    return 0;
+}
+
+/* A flag array('b') of n items; NULL with an exception set. */
+static PyObject *flag_array(const int8_t *flags, Py_ssize_t n) { return array_from("b", flags, (size_t)n); }
+
+/* A flag argument: an array('b') (or any buffer of bytes) of at least n items, read in place. */
+static int flag_arg(PyObject *obj, Py_ssize_t n, const char *what, Py_buffer *view) {
+    view->obj = NULL;
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS) < 0) return -1;
+    if (view->itemsize != 1) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_TypeError, "%s must be a buffer of bytes (array('b'))", what);
+        return -1;
+    }
+    if (view->len < n) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_ValueError, "%s holds fewer than %zd flags", what, n);
+        return -1;
+    }
+    return 0;
+}
+
+/* flat_find_modules(kinds, offsets, inputs, top) -> array('b'): 1 for the gates whose sub-DAG is entered only
+ * through them, and the top (Dutuit & Rauzy's visit times, as modules.find_modules counts them). */
+static PyObject *py_flat_find_modules(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "flat_find_modules() takes exactly 4 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    FlatArgs f;
+    PyObject *ret = NULL;
+    int64_t *first = NULL, *last = NULL, *exit_ = NULL, *low = NULL, *high = NULL;
+    int32_t *stack = NULL, *pos = NULL, *exits = NULL;
+    int8_t *mod = NULL;
+    if (flat_args(args, &f) < 0) goto done;
+    Py_ssize_t n = f.n;
+    const int32_t *kind = f.kinds.items, *off = f.offs.items, *in = f.ins.items;
+    size_t sz = (size_t)n + 1;
+    first = (int64_t *)calloc(sz, sizeof(int64_t)); /* 0: not visited */
+    last = (int64_t *)calloc(sz, sizeof(int64_t));
+    exit_ = (int64_t *)calloc(sz, sizeof(int64_t));
+    low = (int64_t *)malloc(sz * sizeof(int64_t));
+    high = (int64_t *)malloc(sz * sizeof(int64_t));
+    stack = (int32_t *)malloc(sz * sizeof(int32_t)); /* a gate is on the stack at most once */
+    pos = (int32_t *)malloc(sz * sizeof(int32_t));
+    exits = (int32_t *)malloc(sz * sizeof(int32_t));
+    mod = (int8_t *)calloc(sz, 1);
+    if (!first || !last || !exit_ || !low || !high || !stack || !pos || !exits || !mod) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int64_t clock = 1;
+    size_t sp = 0, nexit = 0;
+    first[f.top] = last[f.top] = 1;
+    stack[sp] = f.top;
+    pos[sp++] = off[f.top];
+    while (sp) {
+        int32_t x = stack[sp - 1];
+        int pushed = 0;
+        while (pos[sp - 1] < off[x + 1]) {
+            int32_t c = in[pos[sp - 1]++];
+            clock++;
+            if (first[c]) {
+                last[c] = clock;
+            } else if (kind[c] >= 0) {
+                first[c] = last[c] = clock;
+                stack[sp] = c;
+                pos[sp++] = off[c];
+                pushed = 1;
+                break;
+            } else if (kind[c] == -1) {
+                first[c] = last[c] = clock;
+            } else {
+                clock--; /* house events are not visited */
+            }
+        }
+        if (pushed) continue;
+        sp--;
+        exit_[x] = ++clock;
+        exits[nexit++] = x;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        low[i] = first[i];
+        high[i] = last[i];
+    }
+    for (size_t e = 0; e < nexit; e++) {
+        int32_t x = exits[e];
+        int64_t lo = INT64_MAX, hi = -1;
+        for (int32_t i = off[x]; i < off[x + 1]; i++) {
+            int32_t c = in[i];
+            if (!first[c]) continue; /* a house event */
+            if (low[c] < lo) lo = low[c];
+            if (high[c] > hi) hi = high[c];
+        }
+        if (hi < 0 || (first[x] < lo && hi < exit_[x])) mod[x] = 1;
+        if (lo < low[x]) low[x] = lo;
+        if (hi > high[x]) high[x] = hi;
+    }
+    mod[f.top] = 1;
+    ret = flag_array(mod, n);
+done:
+    free(first);
+    free(last);
+    free(exit_);
+    free(low);
+    free(high);
+    free(stack);
+    free(pos);
+    free(exits);
+    free(mod);
+    flat_args_free(&f);
+    return ret;
+}
+
+/* flat_separate(kinds, offsets, inputs, top, modules, thin) -> array('b'): the modules that get a BDD of
+ * their own (bdd._separate): all but those over one child module and at most `thin` basic events. */
+static PyObject *py_flat_separate(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 6) {
+        PyErr_Format(PyExc_TypeError, "flat_separate() takes exactly 6 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    FlatArgs f;
+    Py_buffer mv;
+    mv.obj = NULL;
+    PyObject *ret = NULL;
+    int8_t *keep = NULL;
+    long long thin;
+    if (flat_args(args, &f) < 0 || flag_arg(args[4], f.n, "modules", &mv) < 0 ||
+        get_int(args[5], "thin", 0, LLONG_MAX, &thin) < 0)
+        goto done;
+    const int32_t *kind = f.kinds.items, *off = f.offs.items, *in = f.ins.items;
+    const int8_t *mod = (const int8_t *)mv.buf;
+    keep = (int8_t *)calloc((size_t)f.n + 1, 1);
+    if (!keep) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t x = 0; x < f.n; x++) {
+        if (!mod[x]) continue;
+        if (x != f.top && kind[x] >= 0) {
+            int32_t inner = -1, count = 0;
+            for (int32_t i = off[x]; i < off[x + 1]; i++)
+                if (kind[in[i]] >= 0) {
+                    inner = in[i];
+                    count++;
+                }
+            if (count == 1 && mod[inner] && (long long)(off[x + 1] - off[x]) - 1 <= thin) {
+                int events_only = 1;
+                for (int32_t i = off[x]; i < off[x + 1]; i++)
+                    if (in[i] != inner && kind[in[i]] != -1) events_only = 0;
+                if (events_only) continue;
+            }
+        }
+        keep[x] = 1;
+    }
+    ret = flag_array(keep, f.n);
+done:
+    free(keep);
+    if (mv.obj) PyBuffer_Release(&mv);
+    flat_args_free(&f);
+    return ret;
+}
+
+/* flat_first_order(kinds, offsets, inputs, top, modules, late) -> array('i'): modules.first_order's
+ * depth-first order of first appearance (basic events and the modules but the top, which stand as
+ * placeholders), a gate's `late` inputs visited after its others. */
+static PyObject *py_flat_first_order(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 6) {
+        PyErr_Format(PyExc_TypeError, "flat_first_order() takes exactly 6 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    FlatArgs f;
+    Py_buffer mv, lv;
+    mv.obj = lv.obj = NULL;
+    PyObject *ret = NULL;
+    int32_t *stack = NULL, *order = NULL;
+    uint8_t *seen = NULL;
+    if (flat_args(args, &f) < 0 || flag_arg(args[4], f.n, "modules", &mv) < 0 ||
+        flag_arg(args[5], f.n, "late", &lv) < 0)
+        goto done;
+    const int32_t *kind = f.kinds.items, *off = f.offs.items, *in = f.ins.items;
+    const int8_t *mod = (const int8_t *)mv.buf, *late = (const int8_t *)lv.buf;
+    /* A gate pushes its inputs once, when first popped: at most every input plus the top on the stack. */
+    stack = (int32_t *)malloc(((size_t)f.ins.n + 1) * sizeof(int32_t));
+    order = (int32_t *)malloc(((size_t)f.n + 1) * sizeof(int32_t));
+    seen = (uint8_t *)calloc((size_t)f.n + 1, 1);
+    if (!stack || !order || !seen) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    size_t sp = 0, cnt = 0;
+    stack[sp++] = f.top;
+    while (sp) {
+        int32_t x = stack[--sp];
+        if (seen[x]) continue;
+        seen[x] = 1;
+        if (kind[x] == -1 || (kind[x] >= 0 && mod[x] && x != f.top)) order[cnt++] = x;
+        if (kind[x] < 0) continue;
+        /* Popped in the order (inputs not late, as written), then (late inputs, as written). */
+        for (int32_t i = off[x + 1] - 1; i >= off[x]; i--)
+            if (late[in[i]]) stack[sp++] = in[i];
+        for (int32_t i = off[x + 1] - 1; i >= off[x]; i--)
+            if (!late[in[i]]) stack[sp++] = in[i];
+    }
+    ret = array_from("i", order, cnt * sizeof(int32_t));
+done:
+    free(stack);
+    free(order);
+    free(seen);
+    if (mv.obj) PyBuffer_Release(&mv);
+    if (lv.obj) PyBuffer_Release(&lv);
+    flat_args_free(&f);
+    return ret;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Phase 1 of the preprocessor (preprocess._from_tree and _Graph.make) over flat gate arrays: the same       */
+/* hash-consed graph, built without a Python step per gate.                                                   */
+
+enum { P_AND = 0, P_OR = 1, P_ATLEAST = 2, P_XOR = 3 };
+#define P_TRUE 0
+#define P_FALSE 1
+
+typedef struct {
+    PyObject *kind, *k, *inputs, *table; /* the _Graph's lists and dict */
+    long long first;                     /* node number of the first gate */
+    uint32_t *mark;                      /* per literal: generation of the last call that saw it */
+    int32_t *count;                      /* per literal: k-of-n counts, XOR parities (0 between calls) */
+    uint32_t gen;
+    int32_t *buf, *order;                /* scratch: kept literals, XOR bases in first-seen order */
+    size_t nlits;                        /* literals the scratch arrays cover */
+} GraphBuilder;
+
+static int lit_cmp(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The literal of kind(lits[0..n]) as _Graph.make gives it; lits may be overwritten. -1 with an exception. */
+static long long graph_make(GraphBuilder *g, int kind, long long k, int32_t *lits, Py_ssize_t n) {
+    long long neg = 0;
+    int32_t *kept = g->buf;
+    Py_ssize_t nk = 0;
+    if (kind == P_AND || kind == P_OR) {
+        int32_t absorbing = kind == P_OR ? P_TRUE : P_FALSE;
+        uint32_t gen = ++g->gen;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int32_t x = lits[i];
+            if (x == absorbing) return absorbing;
+            if (x == (absorbing ^ 1) || g->mark[x] == gen) continue;
+            if (g->mark[x ^ 1] == gen) return absorbing;
+            g->mark[x] = gen;
+            kept[nk++] = x;
+        }
+        if (nk == 0) return absorbing ^ 1;
+        if (nk == 1) return kept[0];
+        k = 0;
+    } else if (kind == P_ATLEAST) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (lits[i] == P_TRUE)
+                k--;
+            else if (lits[i] != P_FALSE)
+                g->count[lits[i]]++;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) { /* a pair x, NOT x holds exactly one true input */
+            int32_t x = lits[i];
+            if (x <= P_FALSE) continue;
+            int32_t c = g->count[x], d = g->count[x ^ 1];
+            if (c && d) {
+                int32_t pairs = c < d ? c : d;
+                k -= pairs;
+                g->count[x] = c - pairs;
+                g->count[x ^ 1] = d - pairs;
+            }
+            if (g->count[x]) {
+                g->count[x]--;
+                kept[nk++] = x;
+            }
+        }
+        for (Py_ssize_t i = 0; i < n; i++) /* leave the counts at 0 for the next call */
+            if (lits[i] > P_FALSE) g->count[lits[i]] = g->count[lits[i] ^ 1] = 0;
+        if (k <= 0) return P_TRUE;
+        if (k > nk) return P_FALSE;
+        if (k == 1 || k == nk) {
+            memcpy(lits, kept, (size_t)nk * sizeof(int32_t)); /* kept is the scratch the call reuses */
+            return graph_make(g, k == 1 ? P_OR : P_AND, 0, lits, nk);
+        }
+    } else { /* XOR: odd parity */
+        Py_ssize_t nb = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int32_t base = lits[i] & ~1;
+            neg ^= lits[i] & 1;
+            if (g->count[base] == 0) {
+                g->order[nb++] = base;
+                g->count[base] = 2; /* 2: seen, even; 3: seen, odd */
+            }
+            g->count[base] ^= 1;
+        }
+        for (Py_ssize_t i = 0; i < nb; i++) {
+            int32_t base = g->order[i];
+            int odd = g->count[base] & 1;
+            g->count[base] = 0;
+            if (base == 0) { /* TRUE (node 0) flips the result: its literal counts once per occurrence */
+                if (odd) neg ^= 1;
+            } else if (odd) {
+                kept[nk++] = base;
+            }
+        }
+        if (nk == 0) return P_FALSE ^ neg;
+        if (nk == 1) return kept[0] ^ neg;
+        k = 0;
+    }
+    /* (kind, k, sorted inputs) -> literal: an equal gate is found, not made again */
+    PyObject *sorted_t = PyTuple_New(nk), *inputs = PyList_New(nk);
+    if (!sorted_t || !inputs) goto fail_objs;
+    memcpy(lits, kept, (size_t)nk * sizeof(int32_t));
+    qsort(lits, (size_t)nk, sizeof(int32_t), lit_cmp);
+    for (Py_ssize_t i = 0; i < nk; i++) {
+        PyObject *a = PyLong_FromLong(lits[i]), *b = PyLong_FromLong(kept[i]);
+        if (!a || !b) {
+            Py_XDECREF(a);
+            Py_XDECREF(b);
+            goto fail_objs;
+        }
+        PyTuple_SET_ITEM(sorted_t, i, a);
+        PyList_SET_ITEM(inputs, i, b);
+    }
+    PyObject *key = Py_BuildValue("(iLN)", kind, k, sorted_t);
+    sorted_t = NULL; /* stolen by the key (or freed with it on failure) */
+    if (!key) goto fail_objs;
+    PyObject *found = PyDict_GetItemWithError(g->table, key);
+    long long lit;
+    if (found) {
+        lit = PyLong_AsLongLong(found);
+        Py_DECREF(key);
+        Py_DECREF(inputs);
+        if (lit == -1 && PyErr_Occurred()) return -1;
+        return lit ^ neg;
+    }
+    if (PyErr_Occurred()) {
+        Py_DECREF(key);
+        goto fail_objs;
+    }
+    lit = 2 * (g->first + PyList_GET_SIZE(g->kind));
+    if ((size_t)lit + 1 >= g->nlits) {
+        Py_DECREF(key);
+        PyErr_SetString(PyExc_RuntimeError, "graph_from_flat: more gates than the tree has");
+        goto fail_objs;
+    }
+    PyObject *okind = PyLong_FromLong(kind), *ok = PyLong_FromLongLong(k), *olit = PyLong_FromLongLong(lit);
+    int bad = !okind || !ok || !olit || PyList_Append(g->kind, okind) < 0 || PyList_Append(g->k, ok) < 0 ||
+              PyList_Append(g->inputs, inputs) < 0 || PyDict_SetItem(g->table, key, olit) < 0;
+    Py_XDECREF(okind);
+    Py_XDECREF(ok);
+    Py_XDECREF(olit);
+    Py_DECREF(key);
+    Py_DECREF(inputs);
+    if (bad) return -1;
+    return lit ^ neg;
+fail_objs:
+    Py_XDECREF(sorted_t);
+    Py_XDECREF(inputs);
+    return -1;
+}
+
+/* graph_from_flat(kinds, ks, offsets, inputs, top, leaflit, first) -> (kind, k, inputs, table, top literal):
+ * preprocess._from_tree's graph. leaflit: a leaf's literal (basic events 2 * (rank + 1), house events TRUE 0
+ * / FALSE 1), -1 for gates (and for names that are no node: KeyError if the walk reaches one). */
+static PyObject *py_graph_from_flat(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 7) {
+        PyErr_Format(PyExc_TypeError, "graph_from_flat() takes exactly 7 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    FlatArgs f;
+    IntArg ks, leaf;
+    ks.copy = leaf.copy = NULL;
+    ks.view.obj = leaf.view.obj = NULL;
+    GraphBuilder g;
+    memset(&g, 0, sizeof g);
+    PyObject *ret = NULL;
+    int32_t *lit = NULL, *post = NULL, *stack = NULL, *args_ = NULL;
+    uint8_t *seen = NULL;
+    long long first;
+    PyObject *fargs[4] = {args[0], args[2], args[3], args[4]};
+    if (flat_args(fargs, &f) < 0 || int_arg(args[1], "ks", &ks) < 0 || int_arg(args[5], "leaflit", &leaf) < 0 ||
+        get_int(args[6], "first", 1, INT32_MAX / 4, &first) < 0)
+        goto done;
+    Py_ssize_t n = f.n;
+    const int32_t *kind = f.kinds.items, *off = f.offs.items, *in = f.ins.items;
+    if (ks.n < n || leaf.n < n) {
+        PyErr_SetString(PyExc_ValueError, "graph_from_flat: inconsistent array sizes");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (leaf.items[i] < -1 || leaf.items[i] >= 2 * first ||
+            ((kind[i] == K_NOT || kind[i] == K_NULL) && off[i + 1] == off[i])) {
+            PyErr_Format(PyExc_ValueError, "graph_from_flat: bad node %zd", i);
+            goto done;
+        }
+    size_t ngates = 0;
+    Py_ssize_t widest = 1;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (kind[i] >= 0) {
+            ngates++;
+            if (off[i + 1] - off[i] > widest) widest = off[i + 1] - off[i];
+        }
+    g.first = first;
+    g.nlits = 2 * ((size_t)first + ngates) + 2;
+    g.mark = (uint32_t *)calloc(g.nlits, sizeof(uint32_t));
+    g.count = (int32_t *)calloc(g.nlits, sizeof(int32_t));
+    g.buf = (int32_t *)malloc((size_t)widest * sizeof(int32_t));
+    g.order = (int32_t *)malloc((size_t)widest * sizeof(int32_t));
+    lit = (int32_t *)malloc(((size_t)n + 1) * sizeof(int32_t));
+    post = (int32_t *)malloc(((size_t)n + 1) * sizeof(int32_t));
+    stack = (int32_t *)malloc(((size_t)f.ins.n + (size_t)n + 1) * sizeof(int32_t));
+    args_ = (int32_t *)malloc((size_t)widest * sizeof(int32_t));
+    seen = (uint8_t *)calloc((size_t)n + 1, 1);
+    g.kind = PyList_New(0);
+    g.k = PyList_New(0);
+    g.inputs = PyList_New(0);
+    g.table = PyDict_New();
+    if (!g.mark || !g.count || !g.buf || !g.order || !lit || !post || !stack || !args_ || !seen) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (!g.kind || !g.k || !g.inputs || !g.table) goto done;
+    /* The gates in post-order from the top (the order of _from_tree's walk, so gates are numbered alike). */
+    size_t sp = 0, cnt = 0;
+    stack[sp++] = 2 * f.top;
+    while (sp) {
+        int32_t e = stack[--sp], x = e >> 1;
+        if (e & 1) {
+            post[cnt++] = x;
+            continue;
+        }
+        if (seen[x] || kind[x] < 0) continue;
+        seen[x] = 1;
+        stack[sp++] = 2 * x + 1;
+        for (int32_t i = off[x + 1] - 1; i >= off[x]; i--)
+            if (kind[in[i]] >= 0 && !seen[in[i]]) stack[sp++] = 2 * in[i];
+    }
+    for (Py_ssize_t i = 0; i < n; i++) lit[i] = kind[i] < 0 ? leaf.items[i] : -1;
+    for (size_t j = 0; j < cnt; j++) {
+        int32_t x = post[j];
+        Py_ssize_t na = off[x + 1] - off[x];
+        for (Py_ssize_t i = 0; i < na; i++) {
+            int32_t c = in[off[x] + i];
+            if (lit[c] < 0) {
+                PyErr_Format(PyExc_KeyError, "input %d of gate %d is no gate, basic event or house event", (int)c,
+                             (int)x);
+                goto done;
+            }
+            args_[i] = lit[c];
+        }
+        long long r;
+        switch (kind[x]) {
+        case K_NULL:
+            r = args_[0];
+            break;
+        case K_NOT:
+            r = args_[0] ^ 1;
+            break;
+        case K_NAND:
+            r = graph_make(&g, P_AND, 0, args_, na);
+            if (r >= 0) r ^= 1;
+            break;
+        case K_NOR:
+            r = graph_make(&g, P_OR, 0, args_, na);
+            if (r >= 0) r ^= 1;
+            break;
+        default: /* AND, OR, ATLEAST, XOR: the same codes */
+            r = graph_make(&g, kind[x], kind[x] == K_ATLEAST ? ks.items[x] : 0, args_, na);
+            break;
+        }
+        if (r < 0) goto done;
+        lit[x] = (int32_t)r;
+    }
+    ret = Py_BuildValue("(OOOOi)", g.kind, g.k, g.inputs, g.table, lit[f.top]);
+done:
+    Py_XDECREF(g.kind);
+    Py_XDECREF(g.k);
+    Py_XDECREF(g.inputs);
+    Py_XDECREF(g.table);
+    free(g.mark);
+    free(g.count);
+    free(g.buf);
+    free(g.order);
+    free(lit);
+    free(post);
+    free(stack);
+    free(args_);
+    free(seen);
+    int_arg_free(&ks);
+    int_arg_free(&leaf);
+    flat_args_free(&f);
+    return ret;
+}
+
 static PyMethodDef Manager_methods[] = {
     {"var", (PyCFunction)Manager_var, METH_O, "var(i) -> edge of the function x_i."},
     {"and_", (PyCFunction)(void (*)(void))Manager_and, METH_FASTCALL, "and_(f, g) -> edge of f AND g."},
@@ -1107,6 +1968,9 @@ static PyMethodDef Manager_methods[] = {
     {"xor", (PyCFunction)(void (*)(void))Manager_xor, METH_FASTCALL, "xor(f, g) -> edge of f XOR g."},
     {"atleast", (PyCFunction)(void (*)(void))Manager_atleast, METH_FASTCALL,
      "atleast(k, edges) -> edge of 'at least k of edges are true'."},
+    {"build_modules", (PyCFunction)(void (*)(void))Manager_build_modules, METH_FASTCALL,
+     "build_modules(kinds, ks, offsets, inputs, leafval, topv, values, stamp, modules, results, leaves, state, "
+     "top) -> None: the module BDDs of a flat tree (bdd._FlatTree); OverflowError at the node limit, resumable."},
     {"park", (PyCFunction)Manager_park, METH_NOARGS,
      "park() -> None: free the tables of a stopped build (rebuilt by the next operation); nodes stay."},
     {"size", (PyCFunction)Manager_size, METH_O, "size(f) -> number of nodes reachable from f, terminal included."},
@@ -1491,6 +2355,18 @@ static PyMethodDef module_methods[] = {
     {"conditional_probabilities", (PyCFunction)(void (*)(void))py_conditional_probabilities, METH_FASTCALL,
      "conditional_probabilities(level, high, low, root, probs, pos, neg, nvars) -> {v: (P(top | v=1), "
      "P(top | v=0))}."},
+    {"gate_post_order", (PyCFunction)(void (*)(void))py_gate_post_order, METH_FASTCALL,
+     "gate_post_order(kinds, offsets, inputs, top) -> array('i'): the gates under top, inputs first."},
+    {"flat_find_modules", (PyCFunction)(void (*)(void))py_flat_find_modules, METH_FASTCALL,
+     "flat_find_modules(kinds, offsets, inputs, top) -> array('b'): module flags (modules.find_modules)."},
+    {"flat_separate", (PyCFunction)(void (*)(void))py_flat_separate, METH_FASTCALL,
+     "flat_separate(kinds, offsets, inputs, top, modules, thin) -> array('b'): flags of the modules that get "
+     "a BDD of their own (bdd._separate)."},
+    {"flat_first_order", (PyCFunction)(void (*)(void))py_flat_first_order, METH_FASTCALL,
+     "flat_first_order(kinds, offsets, inputs, top, modules, late) -> array('i'): modules.first_order."},
+    {"graph_from_flat", (PyCFunction)(void (*)(void))py_graph_from_flat, METH_FASTCALL,
+     "graph_from_flat(kinds, ks, offsets, inputs, top, leaflit, first) -> (kind, k, inputs, table, top): "
+     "preprocess._from_tree's hash-consed graph."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -19,7 +19,9 @@ event (`modules.candidate_orders`), which keep the events of one sub-tree (and s
 from __future__ import annotations
 
 import sys
+from array import array
 from collections.abc import Generator, Sequence
+from itertools import accumulate, compress
 
 from safetyops_dsl.fta.tree import FaultTree, GateKind, post_order
 from safetyops_dsl.lazy_dataclasses import dataclass
@@ -85,12 +87,12 @@ def build(tree: FaultTree, split: bool = False, max_nodes: int = 1 << 24) -> Tre
     parents as that constant, never as a variable (a constant placeholder would make the grafted cut sets
     non-minimal).
     """
-    from safetyops_dsl.fta.modules import find_modules, first_order, other_orders
+    from safetyops_dsl.fta.modules import other_orders
 
-    found = find_modules(tree) if split else {tree.top}
-    modules = _separate(tree, found) if split else found
-    first = first_order(tree, modules, found)
-    builds = [_OrderBuild(tree, modules, first)]
+    flat = _FlatTree(tree)
+    modules, first = flat.modules_and_first_order(tree, split)
+    flat.use_modules(modules)
+    builds = [_OrderBuild(tree, modules, first, flat)]
     # Budgets count the nodes a build allocates (a manager keeps every node it makes), so a bad order is
     # stopped after a bounded amount of work whatever shape its gates have. A stopped build is resumed, not
     # restarted, when its budget grows: no work is thrown away.
@@ -101,7 +103,7 @@ def build(tree: FaultTree, split: bool = False, max_nodes: int = 1 << 24) -> Tre
     # not fit (on a 10,000-gate chain making them cost as much as the build).
     if builds[0].run(budget):
         return builds[0].bdds
-    builds += [_OrderBuild(tree, modules, order) for order in other_orders(tree, modules, first)]
+    builds += [_OrderBuild(tree, modules, order, flat) for order in other_orders(tree, modules, first)]
     if len(builds) == 1:
         if builds[0].run(max_nodes):
             return builds[0].bdds
@@ -164,15 +166,81 @@ class _OverBudget(Exception):
     pass
 
 
+# Gate kinds as the C walk (`Manager.build_modules`) reads them.
+KIND_CODE = {
+    GateKind.AND: 0, GateKind.OR: 1, GateKind.ATLEAST: 2, GateKind.XOR: 3,
+    GateKind.NOT: 4, GateKind.NULL: 5, GateKind.NAND: 6, GateKind.NOR: 7,
+}
+
+
+class _FlatTree:
+    """The tree's gates as arrays for the C kernel, shared by every order of one `build`: node ids are the
+    gates in `tree.gates` order, then the other inputs in order of first use; `offsets[x]:offsets[x + 1]`
+    are gate x's inputs in `inputs`; a leaf's kind is -1 (basic event), -2 (house event) or -3 (neither).
+    `modules`: the module gates, bottom-up (`use_modules`)."""
+
+    def __init__(self, tree: FaultTree) -> None:
+        gates, basic, houses = tree.gates, tree.basic_events, tree.house_events
+        names = list(gates)
+        ids = {n: i for i, n in enumerate(names)}
+        for c in dict.fromkeys(c for g in gates.values() for c in g.inputs if c not in gates):
+            ids[c] = len(names)
+            names.append(c)
+        self.names, self.ids, self.ngates = names, ids, len(gates)
+        leaves = len(names) - len(gates)
+        self.kinds = array("i", [KIND_CODE[g.kind] for g in gates.values()])
+        self.kinds.extend([-1 if n in basic else -2 if n in houses else -3 for n in names[len(gates):]])
+        self.ks = array("i", [g.k or 0 for g in gates.values()] + [0] * leaves)
+        self.offsets = array("i", accumulate((len(g.inputs) for g in gates.values()), initial=0))
+        self.offsets.extend([self.offsets[-1]] * leaves)
+        self.inputs = array("i", [ids[c] for g in gates.values() for c in g.inputs])
+        self.top = ids[tree.top] if tree.top in gates else -1
+        self.modules = array("i")
+
+    def modules_and_first_order(self, tree: FaultTree, split: bool) -> tuple[set[str], list[str]]:
+        """The modules that get a BDD of their own and the order as written (`modules.find_modules`,
+        `_separate` and `modules.first_order`, computed in C on the arrays)."""
+        from safetyops_dsl.fta import _bddk
+
+        if self.top < 0:  # no gate at the top: nothing to walk (the Python functions decide as before)
+            from safetyops_dsl.fta.modules import find_modules, first_order
+
+            named = find_modules(tree) if split else {tree.top}
+            modules = _separate(tree, named) if split else named
+            return modules, first_order(tree, modules, named)
+        arrays = (self.kinds, self.offsets, self.inputs, self.top)
+        if split:
+            found = _bddk.flat_find_modules(*arrays)
+            kept = _bddk.flat_separate(*arrays, found, THIN)
+        else:
+            found = kept = array("b", [0]) * len(self.names)
+            kept[self.top] = 1
+        names = self.names
+        first = [names[x] for x in _bddk.flat_first_order(*arrays, kept, found)]
+        return set(compress(names, kept)), first
+
+    def use_modules(self, modules: set[str]) -> None:
+        from safetyops_dsl.fta._bddk import gate_post_order
+
+        if self.top >= 0:
+            names = self.names
+            post = gate_post_order(self.kinds, self.offsets, self.inputs, self.top)
+            self.modules = array("i", [x for x in post if names[x] in modules])
+
+
 class _OrderBuild:
     """The module BDDs under one variable order, built in steps: `run(limit)` goes on until the build is done
     or its manager has allocated `limit` nodes; a later `run` with a larger limit resumes at the gate that
     was interrupted (nodes and cached results made before the stop stay valid in the manager)."""
 
-    def __init__(self, tree: FaultTree, modules: set[str], order: list[str]) -> None:
+    def __init__(self, tree: FaultTree, modules: set[str], order: list[str], flat: _FlatTree | None = None) -> None:
         from safetyops_dsl.fta._bddk import Manager
 
         self.tree, self.modules, self.order = tree, modules, order
+        if flat is None:
+            flat = _FlatTree(tree)
+            flat.use_modules(modules)
+        self.flat = flat
         self.mgr: Any = Manager(len(order))
         self.work = 0  # nodes allocated so far
         self.size = 0  # total nodes of the module BDDs, once done
@@ -207,34 +275,57 @@ class _OrderBuild:
         return self._bdds is not None
 
     def _steps_of_build(self) -> Generator[None, None, None]:
-        tree, modules, mgr = self.tree, self.modules, self.mgr
+        """The walk of every module (children first) in C (`Manager.build_modules`): each module's gates in
+        post-order from its top, stopping at other modules (leaves: their placeholder variable, or the
+        constant the module turned out to be); a gate's inputs applied deepest first (by the highest variable
+        below each, a bound on the top variable of its BDD), so each new input sits above the accumulated
+        result and the apply does not walk it again (an OR of 10,000 events applied as written in the
+        model's order rebuilt the whole chain at every step: 50 M nodes). At the node limit the C walk raises
+        OverflowError and keeps its finished gates; this generator yields and, resumed, calls it again."""
+        tree, flat, mgr = self.tree, self.flat, self.mgr
         index = {name: i for i, name in enumerate(self.order)}
+        nvars = len(index)
         probs = [tree.basic_events[n].probability if n in tree.basic_events else 0.0 for n in self.order]
-        constants: dict[str, int] = {}
+        names, ng, modules = flat.names, flat.ngates, self.modules
+        houses = tree.house_events
+        # Leaf values: a variable index (events, modules), -2 TRUE, -3 FALSE (house events; a module that
+        # turned out constant is made so by the walk), -1 a gate walked through.
+        leafval = array("i", [index.get(n, -1) if n in modules else -1 for n in names[:ng]])
+        leafval.extend([index[n] if n in index else _constant(n, houses) for n in names[ng:]])
+        topv = array("i", [index.get(n, nvars) for n in names])
+        count = len(names)
+        mods = flat.modules
+        results = array("I", [0]) * len(mods)
+        leaves: list[list[int]] = [[] for _ in mods]
+        state = array("i", [0])
+        args = (flat.kinds, flat.ks, flat.offsets, flat.inputs, leafval, topv, array("I", [0]) * count,
+                array("i", [-1]) * count, mods, results, leaves, state, flat.top)
+        while True:
+            try:
+                mgr.build_modules(*args)
+                break
+            except OverflowError:  # the node limit: wait for a larger one, then go on from the failed step
+                yield
+        basic = tree.basic_events
         built: list[tuple[str, int, list[str], list[str]]] = []
-        for module in _bottom_up(tree, modules):
-            children: list[str] = []
-            events: list[str] = []
-
-            def leaf(name: str, children: list[str] = children, events: list[str] = events) -> int:
-                if name in constants:
-                    return constants[name]
-                if name in tree.basic_events or name in modules:
-                    (events if name in tree.basic_events else children).append(name)
-                    return int(mgr.var(index[name]))
-                return TRUE if tree.house_events[name].state else FALSE
-
-            top = yield from _build_gate(tree, module, modules, leaf, mgr, index)
-            if module != tree.top and top in (TRUE, FALSE):
-                constants[module] = top
+        for module, top, found in zip(mods, results, leaves, strict=True):
+            name = names[module]
+            if name != tree.top and top in (TRUE, FALSE):
                 continue
-            built.append((module, top, children, events))
+            used = [names[x] for x in set(found)]
+            built.append((name, top, sorted(n for n in used if n not in basic), sorted(n for n in used if n in basic)))
         result = [
-            ModuleBdd(module, _flatten(mgr, top, self.order, probs), sorted(set(children)), sorted(set(events)))
+            ModuleBdd(module, _flatten(mgr, top, self.order, probs), children, events)
             for module, top, children, events in built
         ]
         self.size = sum(m.flat.size for m in result)
         self._bdds = TreeBdds(result, self.order, probs, index)
+
+
+def _constant(name: str, houses: Any) -> int:
+    """The C walk's leaf value of an input outside the order: a house event's state; for an event under no
+    gate the walk reaches, or a name that is no node (which the walk refuses if it reaches it), unused."""
+    return -3 if name in houses and not houses[name].state else -2
 
 
 def _build_with_order(
@@ -251,70 +342,6 @@ def _build_with_order(
 def _bottom_up(tree: FaultTree, modules: set[str]) -> list[str]:
     """Modules in post-order (children first)."""
     return [name for name in post_order(tree) if name in modules]
-
-
-def _build_gate(
-    tree: FaultTree, top: str, modules: set[str], leaf: Any, mgr: Any, index: dict[str, int]
-) -> Generator[None, None, int]:
-    """BDD of gate `top`, stopping at other modules (they are leaves). Yields whenever the manager reaches its
-    node limit, and retries the interrupted step when resumed.
-
-    The inputs of a gate are applied deepest first (by the highest variable below each, a bound on the top
-    variable of its BDD): each new input then sits above the accumulated result and the apply does not walk
-    it again. In the model's order an OR of 10,000 events applied as written rebuilt the whole accumulated
-    chain at every step (quadratic: 50 M nodes); the result is the same canonical BDD either way."""
-    values: dict[str, int] = {}
-    nvars = len(index)
-    top_var: dict[str, int] = {}
-    # Iterative post-order: deep trees must not hit Python's recursion limit.
-    work: list[tuple[str, bool]] = [(top, False)]
-    while work:
-        name, expanded = work.pop()
-        if name in values:
-            continue
-        try:
-            if name not in tree.gates or (name != top and name in modules):
-                values[name] = leaf(name)
-                top_var[name] = index.get(name, nvars)
-                continue
-            gate = tree.gates[name]
-            if not expanded:
-                work.append((name, True))
-                work.extend((c, False) for c in reversed(gate.inputs) if c not in values)
-                continue
-            inputs = sorted(gate.inputs, key=top_var.__getitem__, reverse=True)  # stable: ties as written
-            values[name] = _apply_gate(mgr, gate.kind, gate.k, [values[c] for c in inputs])
-            top_var[name] = top_var[inputs[-1]]
-        except OverflowError:  # the node limit: wait for a larger one, then redo this step
-            work.append((name, expanded))
-            yield
-    return values[top]
-
-
-def _apply_gate(mgr: Any, kind: GateKind, k: int | None, args: list[int]) -> int:
-    if kind in (GateKind.AND, GateKind.NAND):
-        acc = TRUE
-        for a in args:
-            acc = mgr.and_(acc, a)
-        return acc ^ 1 if kind is GateKind.NAND else acc
-    if kind in (GateKind.OR, GateKind.NOR):
-        acc = FALSE
-        for a in args:
-            acc = mgr.or_(acc, a)
-        return acc ^ 1 if kind is GateKind.NOR else acc
-    if kind is GateKind.XOR:  # n-ary XOR is odd parity (the chained binary XOR)
-        acc = FALSE
-        for a in args:
-            acc = mgr.xor(acc, a)
-        return acc
-    if kind is GateKind.NOT:
-        return args[0] ^ 1
-    if kind is GateKind.NULL:
-        return args[0]
-    if kind is GateKind.ATLEAST:
-        assert k is not None
-        return int(mgr.atleast(k, args))
-    raise ValueError(f"unknown gate kind {kind}")
 
 
 def _flatten(mgr: Any, top: int, order: list[str], probs: list[float]) -> FlatBdd:

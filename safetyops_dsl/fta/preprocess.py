@@ -37,6 +37,8 @@ the top keeps its name, so diagnostics still point at the model's top gate.
 
 from __future__ import annotations
 
+from array import array
+
 from safetyops_dsl.fta.tree import FaultTree, Gate, GateKind, HouseEvent
 from safetyops_dsl.lazy_dataclasses import dataclass
 
@@ -195,6 +197,35 @@ _KIND = {GateKind.AND: AND, GateKind.OR: OR, GateKind.ATLEAST: ATLEAST, GateKind
 
 
 def _from_tree(tree: FaultTree) -> _Graph:
+    """Phase 1 (normalisation, constants, hash-consing): on the tree's flat arrays in C (`_bddk.graph_from_flat`,
+    the walk and `_Graph.make` of `_from_names` without a Python step per gate), which gives the same graph."""
+    if tree.top not in tree.gates:
+        return _from_names(tree)
+    from safetyops_dsl.fta import _bddk
+    from safetyops_dsl.fta.bdd import _FlatTree
+
+    flat = _FlatTree(tree)
+    names, ids = flat.names, flat.ids
+    none = array("b", [0]) * len(names)
+    # The basic events in depth-first pre-order (FaultTree.reachable()'s): the first order with no module.
+    order = _bddk.flat_first_order(flat.kinds, flat.offsets, flat.inputs, flat.top, none, none)
+    events = [names[x] for x in order]
+    leaflit = array("i", [-1]) * len(names)
+    for rank, x in enumerate(order):
+        leaflit[x] = 2 * (rank + 1)
+    for name, h in tree.house_events.items():
+        node = ids.get(name)
+        if node is not None and flat.kinds[node] == -2:
+            leaflit[node] = TRUE if h.state else FALSE
+    first = len(events) + 1
+    kind, k, inputs, table, top = _bddk.graph_from_flat(
+        flat.kinds, flat.ks, flat.offsets, flat.inputs, flat.top, leaflit, first
+    )
+    return _Graph(events, kind, k, inputs, first, top, table)
+
+
+def _from_names(tree: FaultTree) -> _Graph:
+    """Phase 1 walking the tree by name (a tree whose top is no gate; the reference of the C path)."""
     # The basic events in FaultTree.reachable()'s order (depth-first pre-order), by the same walk inlined:
     # the generator's resumptions cost a quarter of this function on a 10,000-gate chain.
     events: list[str] = []

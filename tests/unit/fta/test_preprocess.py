@@ -10,7 +10,7 @@ import math
 
 from hypothesis import given
 from hypothesis import strategies as st
-from test_engine_properties import SETTINGS, brute_minimal_true_points, brute_probability, evaluate
+from test_engine_properties import SETTINGS, brute_minimal_true_points, brute_probability, evaluate, trees
 
 import safetyops_dsl.fta.preprocess as pp
 from safetyops_dsl.fta.engine import analyse
@@ -324,3 +324,33 @@ def test_shared_node_decomposes_into_a_constant() -> None:
         pre3 = preprocess(tree3, merge=False, decompose=True)
         _same_function(tree3, pre3)
         assert [i for g in pre3.gates.values() for i in g.inputs].count("e0") == 1
+
+
+def _graph_fields(g: pp._Graph) -> tuple[object, ...]:
+    return (g.events, g.kind, g.k, g.inputs, g.first_gate, g.top, list(g.table.items()))
+
+
+@SETTINGS
+@given(st.one_of(messy_trees(), trees()))
+def test_c_phase_one_builds_the_graph_of_the_walk_by_name(tree: FaultTree) -> None:
+    # _from_tree runs the walk and _Graph.make in C (_bddk.graph_from_flat); _from_names is the Python walk
+    # it replaced: the same events, gates (numbered alike, inputs in the same order) and hash-consing table.
+    assert _graph_fields(pp._from_tree(tree)) == _graph_fields(pp._from_names(tree))
+
+
+def test_c_phase_one_simplifications() -> None:
+    # Each of make's rules once, through the C path: absorbing and neutral constants, repeated and
+    # complementary inputs, k-of-n counting a pair x, NOT x once and turning into OR / AND, XOR parities.
+    e = {n: BasicEvent(n, 0.1) for n in ("a", "b", "c")}
+    h = {"t": HouseEvent("t", True), "f": HouseEvent("f", False)}
+    shapes = [
+        (GateKind.AND, ("a", "t", "b", "a"), None), (GateKind.OR, ("a", "t"), None), (GateKind.AND, ("a", "na"), None),
+        (GateKind.ATLEAST, ("a", "na", "b", "c"), 2), (GateKind.ATLEAST, ("a", "t", "b", "f"), 2),
+        (GateKind.ATLEAST, ("a", "b", "c"), 3), (GateKind.ATLEAST, ("a", "a", "b"), 2),
+        (GateKind.XOR, ("a", "na", "b"), None), (GateKind.XOR, ("t", "a", "f", "b", "b"), None),
+        (GateKind.NAND, ("a", "b"), None), (GateKind.NOR, ("f", "f"), None), (GateKind.NULL, ("na",), None),
+    ]
+    for kind, inputs, k in shapes:
+        gates = {"na": Gate("na", GateKind.NOT, ("a",)), "top": Gate("top", kind, inputs, k)}
+        tree = FaultTree("T", "top", gates, e, h)
+        assert _graph_fields(pp._from_tree(tree)) == _graph_fields(pp._from_names(tree)), (kind, inputs, k)
