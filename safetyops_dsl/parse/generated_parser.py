@@ -16,675 +16,515 @@ from safetyops_dsl.parse.fast_parser import _node_class, _unquote
 GRAMMAR_SHA256 = 'e0bc61e79be7c7f757158cc4d41c2210d380652da1794154d235370f95293436'
 
 WS = re.compile('[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*', 40).match
+NOF = []  # the trail of a rule whose assignments are all held in locals: never written
 C2 = _node_class('File', ('package', 'imports', 'elements', '_tx_position', '_tx_position_end'))
-L3 = frozenset(['elements', 'imports'])
-R7 = re.compile('package\\b', 40).match
-R8 = re.compile('[A-Za-z_][A-Za-z0-9_]*', 40).match
-C11 = _node_class('Import', ('path', '_tx_position', '_tx_position_end'))
-R13 = re.compile('import\\b', 40).match
-R14 = re.compile('("(\\\\"|[^"])*")|(\\\'(\\\\\\\'|[^\\\'])*\\\')', 40).match
-C18 = _node_class('MissionTime', ('time', '_tx_position', '_tx_position_end'))
-R20 = re.compile('mission_time\\b', 40).match
-C23 = _node_class('Duration', ('value', 'unit', '_tx_position', '_tx_position_end'))
-R25 = re.compile('-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?', 40).match
-R26 = re.compile('(ms|min|s|h|d|y)\\b', 40).match
-C28 = _node_class('Standard', ('name', '_tx_position', '_tx_position_end'))
-R30 = re.compile('standard\\b', 40).match
-C32 = _node_class('FlightPhaseDef', ('name', 'duration', 'description', '_tx_position', '_tx_position_end'))
-R34 = re.compile('flight_phase\\b', 40).match
-C40 = _node_class('Parameter', ('name', 'expr', 'uncertainty', 'description', '_tx_position', '_tx_position_end'))
-R42 = re.compile('parameter\\b', 40).match
-C45 = _node_class('Sum', ('terms', 'ops', '_tx_position', '_tx_position_end'))
-L46 = frozenset(['ops', 'terms'])
-C50 = _node_class('Product', ('factors', 'ops', '_tx_position', '_tx_position_end'))
-L51 = frozenset(['factors', 'ops'])
-C56 = _node_class('Literal', ('value', 'unit', '_tx_position', '_tx_position_end'))
-R61 = re.compile('(FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])|(ms|min|s|h|d|y)\\b', 40).match
-C63 = _node_class('Paren', ('inner', '_tx_position', '_tx_position_end'))
-C67 = _node_class('ParamUse', ('ref', '_tx_position', '_tx_position_end'))
-R69 = re.compile('[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*', 40).match
-R76 = re.compile('\\/(?!\\s*h(?![A-Za-z0-9_]))', 40).match
-C88 = _node_class('Uncertainty', ('kind', 'a', 'low', 'high', 'sd', 'bins', '_tx_position', '_tx_position_end'))
-L89 = frozenset(['bins'])
-R91 = re.compile('uncertainty\\b', 40).match
-R94 = re.compile('lognormal\\b', 40).match
-R95 = re.compile('ef\\b', 40).match
-R97 = re.compile('gamma\\b', 40).match
-R98 = re.compile('shape\\b', 40).match
-R100 = re.compile('beta\\b', 40).match
-R101 = re.compile('alpha\\b', 40).match
-R103 = re.compile('uniform\\b', 40).match
-R105 = re.compile('to\\b', 40).match
-R108 = re.compile('normal\\b', 40).match
-R109 = re.compile('sd\\b', 40).match
-R112 = re.compile('histogram\\b', 40).match
-R113 = re.compile('from\\b', 40).match
-C117 = _node_class('HistogramBin', ('upper', 'weight', '_tx_position', '_tx_position_end'))
-R120 = re.compile('weight\\b', 40).match
-C125 = _node_class('Deviation', ('name', 'base', 'description', '_tx_position', '_tx_position_end'))
-R127 = re.compile('deviation\\b', 40).match
-R130 = re.compile('refines\\b', 40).match
-C134 = _node_class('Component', ('kind', 'name', 'description', 'members', '_tx_position', '_tx_position_end'))
-L135 = frozenset(['members'])
-R140 = re.compile('component\\b', 40).match
-R142 = re.compile('ml_component\\b', 40).match
-R144 = re.compile('system\\b', 40).match
-C150 = _node_class('Rule', ('target', 'expr', '_tx_position', '_tx_position_end'))
-C154 = _node_class('OrExpr', ('operands', '_tx_position', '_tx_position_end'))
-L155 = frozenset(['operands'])
-C159 = _node_class('AndExpr', ('operands', '_tx_position', '_tx_position_end'))
-L160 = frozenset(['operands'])
-C165 = _node_class('KofN', ('k', 'operands', '_tx_position', '_tx_position_end'))
-L166 = frozenset(['operands'])
-R168 = re.compile('[-+]?[0-9]+', 40).match
-R169 = re.compile('of\\b', 40).match
-G174 = re.compile('(?>[-+]?[0-9]+)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\()', 40).match
-C176 = _node_class('Group', ('expr', '_tx_position', '_tx_position_end'))
-C180 = _node_class('Ref', ('path', '_tx_position', '_tx_position_end'))
-R184 = re.compile('and\\b', 40).match
-R188 = re.compile('or\\b', 40).match
-G190 = re.compile('(?>[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?><\\-)', 40).match
-C192 = _node_class('Port', ('direction', 'names', '_tx_position', '_tx_position_end'))
-L193 = frozenset(['names'])
-R198 = re.compile('in\\b', 40).match
-R200 = re.compile('out\\b', 40).match
-C203 = _node_class('PortName', ('name', '_tx_position', '_tx_position_end'))
-C206 = _node_class('FailureMode', ('kind', 'name', 'quantity', 'attrs', '_tx_position', '_tx_position_end'))
-L207 = frozenset(['attrs'])
-R212 = re.compile('failure\\b', 40).match
-R214 = re.compile('trigger\\b', 40).match
-C218 = _node_class('RateQuantity', ('value', 'unit', 'expr', '_tx_position', '_tx_position_end'))
-R220 = re.compile('rate\\b', 40).match
-R223 = re.compile('(FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(]))', 40).match
-R225 = re.compile('(?!-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?[ \\t]+(?!(FIT|per|ms|min|s|h|d|y)(?![A-Za-z0-9_]))[A-Za-z_])', 40).match
-C228 = _node_class('ProbabilityQuantity', ('value', 'expr', '_tx_position', '_tx_position_end'))
-R230 = re.compile('probability\\b', 40).match
-R234 = re.compile('-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?(?![0-9A-Za-z_.])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(]))', 40).match
-C239 = _node_class('Text', ('text', '_tx_position', '_tx_position_end'))
-C242 = _node_class('Exposure', ('time', 'missions', '_tx_position', '_tx_position_end'))
-R244 = re.compile('exposure\\b', 40).match
-R248 = re.compile('x\\b', 40).match
-R249 = re.compile('mission\\b', 40).match
-C251 = _node_class('Distribution', ('name', '_tx_position', '_tx_position_end'))
-R253 = re.compile('distribution\\b', 40).match
-C255 = _node_class('SafeFraction', ('value', '_tx_position', '_tx_position_end'))
-R257 = re.compile('safe\\b', 40).match
-C259 = _node_class('Aiag', ('severity', 'occurrence', 'detection', '_tx_position', '_tx_position_end'))
-R261 = re.compile('aiag\\b', 40).match
-R262 = re.compile('severity\\b', 40).match
-R263 = re.compile('occurrence\\b', 40).match
-R264 = re.compile('detection\\b', 40).match
-C266 = _node_class('Systematic', ('keyword', '_tx_position', '_tx_position_end'))
-R268 = re.compile('systematic\\b', 40).match
-C270 = _node_class('ProofTest', ('interval', 'first', 'duration', 'coverage', '_tx_position', '_tx_position_end'))
-R272 = re.compile('proof_test\\b', 40).match
-R273 = re.compile('every\\b', 40).match
-R277 = re.compile('first\\b', 40).match
-R281 = re.compile('lasting\\b', 40).match
-R285 = re.compile('coverage\\b', 40).match
-C287 = _node_class('Repair', ('time', '_tx_position', '_tx_position_end'))
-R289 = re.compile('mttr\\b', 40).match
-C292 = _node_class('TriggerWhere', ('conditions', '_tx_position', '_tx_position_end'))
-L293 = frozenset(['conditions'])
-R295 = re.compile('where\\b', 40).match
-C298 = _node_class('SliceCondition', ('attribute', 'value', '_tx_position', '_tx_position_end'))
-C302 = _node_class('Reveals', ('modes', '_tx_position', '_tx_position_end'))
-L303 = frozenset(['modes'])
-R305 = re.compile('reveals\\b', 40).match
-C309 = _node_class('Mechanism', ('kind', 'name', 'covers', 'coverage', 'latent', 'description', '_tx_position', '_tx_position_end'))
-L310 = frozenset(['covers'])
-R315 = re.compile('mechanism\\b', 40).match
-R317 = re.compile('monitor\\b', 40).match
-R318 = re.compile('covers\\b', 40).match
-C321 = _node_class('RefName', ('name', '_tx_position', '_tx_position_end'))
-R325 = re.compile('latent\\b', 40).match
-C329 = _node_class('Propagate', ('source', 'target', 'deviations', '_tx_position', '_tx_position_end'))
-L330 = frozenset(['deviations'])
-R332 = re.compile('propagate\\b', 40).match
-C338 = _node_class('Part', ('name', 'type', 'description', '_tx_position', '_tx_position_end'))
-R340 = re.compile('part\\b', 40).match
-C345 = _node_class('Parts', ('types', '_tx_position', '_tx_position_end'))
-L346 = frozenset(['types'])
-R348 = re.compile('parts\\b', 40).match
-C351 = _node_class('Connect', ('source', 'target', '_tx_position', '_tx_position_end'))
-R353 = re.compile('connect\\b', 40).match
-C357 = _node_class('MLModel', ('identity', 'version', '_tx_position', '_tx_position_end'))
-R359 = re.compile('model\\b', 40).match
-R362 = re.compile('version\\b', 40).match
-C364 = _node_class('Dataset', ('role', 'identity', 'sha256', 'dvc', 'out', 'coverage', '_tx_position', '_tx_position_end'))
-R366 = re.compile('dataset\\b', 40).match
-R370 = re.compile('train\\b', 40).match
-R372 = re.compile('validation\\b', 40).match
-R374 = re.compile('verification\\b', 40).match
-R376 = re.compile('verify\\b', 40).match
-R378 = re.compile('test\\b', 40).match
-R382 = re.compile('sha256\\b', 40).match
-R384 = re.compile('dvc\\b', 40).match
-C390 = _node_class('DatasetCoverage', ('manifest', 'min_samples', '_tx_position', '_tx_position_end'))
-R394 = re.compile('min\\b', 40).match
-C396 = _node_class('Metric', ('name', 'op', 'threshold', 'slice', '_tx_position', '_tx_position_end'))
-L397 = frozenset(['slice'])
-R399 = re.compile('metric\\b', 40).match
-C411 = _node_class('Odd', ('text', 'attributes', '_tx_position', '_tx_position_end'))
-L412 = frozenset(['attributes'])
-R414 = re.compile('odd\\b', 40).match
-C421 = _node_class('OddAttribute', ('name', 'spec', '_tx_position', '_tx_position_end'))
-C426 = _node_class('OddRange', ('low', 'high', 'unit', 'domain_low', 'domain_high', '_tx_position', '_tx_position_end'))
-R428 = re.compile('(km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_])', 40).match
-G429 = re.compile('(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>(km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_]))(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)', 40).match
-C431 = _node_class('OddValues', ('values', 'domain', '_tx_position', '_tx_position_end'))
-L432 = frozenset(['domain', 'values'])
-C437 = _node_class('Ccf', ('name', 'members', 'model', 'factors', 'description', '_tx_position', '_tx_position_end'))
-L438 = frozenset(['factors', 'members'])
-R440 = re.compile('ccf\\b', 40).match
-R446 = re.compile('mgl\\b', 40).match
-R449 = re.compile('phi\\b', 40).match
-C452 = _node_class('CcfFactor', ('value', 'percent', '_tx_position', '_tx_position_end'))
-C460 = _node_class('ElementType', ('value', '_tx_position', '_tx_position_end'))
-R462 = re.compile('element_type\\b', 40).match
-C464 = _node_class('SystematicCapability', ('value', '_tx_position', '_tx_position_end'))
-R466 = re.compile('systematic_capability\\b', 40).match
-C468 = _node_class('Assume', ('target', 'quantity', 'outside', 'description', '_tx_position', '_tx_position_end'))
-R470 = re.compile('assume\\b', 40).match
-R475 = re.compile('outside\\b', 40).match
-C479 = _node_class('Hazard', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
-L480 = frozenset(['attrs'])
-R482 = re.compile('hazard\\b', 40).match
-C488 = _node_class('Situation', ('text', '_tx_position', '_tx_position_end'))
-R490 = re.compile('situation\\b', 40).match
-C492 = _node_class('Severity', ('value', '_tx_position', '_tx_position_end'))
-R494 = re.compile('[A-Za-z][A-Za-z0-9_]*', 40).match
-C496 = _node_class('ExposureClass', ('value', '_tx_position', '_tx_position_end'))
-C499 = _node_class('Controllability', ('value', '_tx_position', '_tx_position_end'))
-R501 = re.compile('controllability\\b', 40).match
-C503 = _node_class('AsilAttr', ('value', '_tx_position', '_tx_position_end'))
-R505 = re.compile('asil\\b', 40).match
-R506 = re.compile('(QM|[A-D])(\\((QM|[A-D])\\))?(?![A-Za-z0-9_])', 40).match
-C508 = _node_class('When', ('expr', '_tx_position', '_tx_position_end'))
-R510 = re.compile('when\\b', 40).match
-C513 = _node_class('SystemRef', ('ref', '_tx_position', '_tx_position_end'))
-C517 = _node_class('Acceptance', ('rate', 'unit', 'confidence', 'exposure_key', 'failures_key', '_tx_position', '_tx_position_end'))
-R519 = re.compile('acceptance\\b', 40).match
-R523 = re.compile('per\\s+(hour|h|km|scenario)(?![A-Za-z0-9_])', 40).match
-R526 = re.compile('confidence\\b', 40).match
-R531 = re.compile('failures\\b', 40).match
-C533 = _node_class('Lopa', ('demand', 'ipls', 'tolerable', '_tx_position', '_tx_position_end'))
-L534 = frozenset(['ipls'])
-R536 = re.compile('lopa\\b', 40).match
-R537 = re.compile('demand\\b', 40).match
-C540 = _node_class('Frequency', ('value', 'unit', '_tx_position', '_tx_position_end'))
-R542 = re.compile('per\\b', 40).match
-R545 = re.compile('ipl\\b', 40).match
-R548 = re.compile('tolerable\\b', 40).match
-C551 = _node_class('RiskGraphClasses', ('classes', 'demand', '_tx_position', '_tx_position_end'))
-L552 = frozenset(['classes'])
-R554 = re.compile('risk_graph\\b', 40).match
-C560 = _node_class('HazardProbability', ('value', '_tx_position', '_tx_position_end'))
-C563 = _node_class('Residual', ('severity', 'probability', '_tx_position', '_tx_position_end'))
-R565 = re.compile('residual\\b', 40).match
-C569 = _node_class('FlightPhase', ('phases', '_tx_position', '_tx_position_end'))
-L570 = frozenset(['phases'])
-R572 = re.compile('phase\\b', 40).match
-C575 = _node_class('AircraftFunction', ('text', '_tx_position', '_tx_position_end'))
-R577 = re.compile('function\\b', 40).match
-C579 = _node_class('SafetyGoal', ('kind', 'name', 'title', 'hazards', 'attrs', '_tx_position', '_tx_position_end'))
-L580 = frozenset(['attrs', 'hazards'])
-R585 = re.compile('safety_goal\\b', 40).match
-R587 = re.compile('safety_function\\b', 40).match
-R592 = re.compile('mitigates\\b', 40).match
-C599 = _node_class('SafeState', ('text', '_tx_position', '_tx_position_end'))
-R601 = re.compile('safe_state\\b', 40).match
-C603 = _node_class('Ftti', ('time', '_tx_position', '_tx_position_end'))
-R605 = re.compile('ftti\\b', 40).match
-C608 = _node_class('Target', ('value', '_tx_position', '_tx_position_end'))
-R610 = re.compile('target\\b', 40).match
-R613 = re.compile('h\\b', 40).match
-R615 = re.compile('hour\\b', 40).match
-C617 = _node_class('Demand', ('mode', '_tx_position', '_tx_position_end'))
-R622 = re.compile('low\\b', 40).match
-R624 = re.compile('high\\b', 40).match
-R626 = re.compile('continuous\\b', 40).match
-C628 = _node_class('SilAttr', ('value', '_tx_position', '_tx_position_end'))
-R630 = re.compile('sil\\b', 40).match
-C632 = _node_class('Requirement', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
-L633 = frozenset(['attrs'])
-R635 = re.compile('requirement\\b', 40).match
-C643 = _node_class('Refines', ('refs', '_tx_position', '_tx_position_end'))
-L644 = frozenset(['refs'])
-C648 = _node_class('Allocation', ('refs', '_tx_position', '_tx_position_end'))
-L649 = frozenset(['refs'])
-R651 = re.compile('allocated_to\\b', 40).match
-C655 = _node_class('Evidence', ('name', 'kind', 'source', 'attrs', '_tx_position', '_tx_position_end'))
-L656 = frozenset(['attrs'])
-R658 = re.compile('evidence\\b', 40).match
-R662 = re.compile('analysis\\b', 40).match
-R664 = re.compile('review\\b', 40).match
-R667 = re.compile('inspection\\b', 40).match
-C671 = _node_class('Verifies', ('refs', '_tx_position', '_tx_position_end'))
-L672 = frozenset(['refs'])
-R674 = re.compile('verifies\\b', 40).match
-C677 = _node_class('Supports', ('refs', '_tx_position', '_tx_position_end'))
-L678 = frozenset(['refs'])
-R680 = re.compile('supports\\b', 40).match
-C683 = _node_class('Artifact', ('path', 'sha256', '_tx_position', '_tx_position_end'))
-R685 = re.compile('artifact\\b', 40).match
-C689 = _node_class('Commit', ('id', '_tx_position', '_tx_position_end'))
-R691 = re.compile('commit\\b', 40).match
-C693 = _node_class('Argument', ('name', 'title', 'nodes', '_tx_position', '_tx_position_end'))
-L694 = frozenset(['nodes'])
-R696 = re.compile('argument\\b', 40).match
-C701 = _node_class('GsnNode', ('kind', 'name', 'text', 'attrs', '_tx_position', '_tx_position_end'))
-L702 = frozenset(['attrs'])
-R707 = re.compile('goal\\b', 40).match
-R709 = re.compile('strategy\\b', 40).match
-R711 = re.compile('solution\\b', 40).match
-R713 = re.compile('context\\b', 40).match
-R715 = re.compile('assumption\\b', 40).match
-R717 = re.compile('justification\\b', 40).match
-R719 = re.compile('away_goal\\b', 40).match
-C723 = _node_class('GsnSupports', ('refs', '_tx_position', '_tx_position_end'))
-L724 = frozenset(['refs'])
-C728 = _node_class('GsnFor', ('refs', '_tx_position', '_tx_position_end'))
-L729 = frozenset(['refs'])
-R731 = re.compile('for\\b', 40).match
-C734 = _node_class('GsnContext', ('refs', '_tx_position', '_tx_position_end'))
-L735 = frozenset(['refs'])
-R737 = re.compile('in_context_of\\b', 40).match
-C740 = _node_class('GsnUndeveloped', ('flag', '_tx_position', '_tx_position_end'))
-R742 = re.compile('undeveloped\\b', 40).match
-C744 = _node_class('GsnEvidence', ('refs', '_tx_position', '_tx_position_end'))
-L745 = frozenset(['refs'])
-C749 = _node_class('GsnRefers', ('refs', '_tx_position', '_tx_position_end'))
-L750 = frozenset(['refs'])
-R752 = re.compile('refers\\b', 40).match
-C755 = _node_class('GsnModule', ('name', '_tx_position', '_tx_position_end'))
-R757 = re.compile('module\\b', 40).match
-C759 = _node_class('GsnAttach', ('refs', '_tx_position', '_tx_position_end'))
-L760 = frozenset(['refs'])
-R762 = re.compile('attach_to\\b', 40).match
-C765 = _node_class('Policy', ('rules', '_tx_position', '_tx_position_end'))
-L766 = frozenset(['rules'])
-R768 = re.compile('policy\\b', 40).match
-C771 = _node_class('PolicyRule', ('mode', 'rule', 'reason', '_tx_position', '_tx_position_end'))
-R776 = re.compile('require\\b', 40).match
-R778 = re.compile('waive\\b', 40).match
-C782 = _node_class('RiskMatrix', ('severities', 'probabilities', 'rows', '_tx_position', '_tx_position_end'))
-L783 = frozenset(['probabilities', 'rows', 'severities'])
-R785 = re.compile('risk_matrix\\b', 40).match
-C790 = _node_class('RiskRow', ('level', 'zones', '_tx_position', '_tx_position_end'))
-L791 = frozenset(['zones'])
-R795 = re.compile('(A|R|U)(?![A-Za-z0-9_])', 40).match
-C797 = _node_class('RiskGraph', ('title', 'source', 'parameters', 'rows', '_tx_position', '_tx_position_end'))
-L798 = frozenset(['parameters', 'rows'])
-R804 = re.compile('source\\b', 40).match
-C807 = _node_class('RiskGraphParameter', ('kind', 'levels', '_tx_position', '_tx_position_end'))
-L808 = frozenset(['levels'])
-R813 = re.compile('consequence\\b', 40).match
-R815 = re.compile('frequency\\b', 40).match
-R817 = re.compile('avoidance\\b', 40).match
-C821 = _node_class('RiskGraphLevel', ('name', 'text', 'below', '_tx_position', '_tx_position_end'))
-R825 = re.compile('below\\b', 40).match
-C829 = _node_class('RiskGraphRow', ('name', 'path', 'outcomes', '_tx_position', '_tx_position_end'))
-L830 = frozenset(['outcomes', 'path'])
-R832 = re.compile('row\\b', 40).match
-R838 = re.compile('(-|a|b|[1-4])(?![A-Za-z0-9_])', 40).match
-C840 = _node_class('DalReduction', ('title', 'source', 'options', '_tx_position', '_tx_position_end'))
-L841 = frozenset(['options'])
-R843 = re.compile('dal_reduction\\b', 40).match
-C850 = _node_class('DalOption', ('top', 'name', 'level', 'count', 'others', '_tx_position', '_tx_position_end'))
-R852 = re.compile('[A-E](?![A-Za-z0-9_])', 40).match
-R853 = re.compile('others\\b', 40).match
-C855 = _node_class('Ffs', ('name', 'title', 'conditions', 'attrs', '_tx_position', '_tx_position_end'))
-L856 = frozenset(['attrs', 'conditions'])
-R858 = re.compile('ffs\\b', 40).match
-C865 = _node_class('FfsMember', ('ref', 'kind', 'level', 'text', '_tx_position', '_tx_position_end'))
-R867 = re.compile('member\\b', 40).match
-R872 = re.compile('fdal\\b', 40).match
-R874 = re.compile('idal\\b', 40).match
-C878 = _node_class('FfsIndependence', ('kind', 'text', 'evidence', '_tx_position', '_tx_position_end'))
-L879 = frozenset(['evidence'])
-R881 = re.compile('independence\\b', 40).match
-R885 = re.compile('functional\\b', 40).match
-R887 = re.compile('item\\b', 40).match
+W5 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:package\\b)', 40).match
+W6 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-Za-z_][A-Za-z0-9_]*)', 40).match
+C8 = _node_class('Import', ('path', '_tx_position', '_tx_position_end'))
+W9 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(import\\b)', 40).match
+W10 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(("(\\\\"|[^"])*")|(\\\'(\\\\\\\'|[^\\\'])*\\\'))', 40).match
+C13 = _node_class('MissionTime', ('time', '_tx_position', '_tx_position_end'))
+W14 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(mission_time\\b)', 40).match
+C16 = _node_class('Duration', ('value', 'unit', '_tx_position', '_tx_position_end'))
+W17 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)', 40).match
+W18 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((ms|min|s|h|d|y)\\b)', 40).match
+C20 = _node_class('Standard', ('name', '_tx_position', '_tx_position_end'))
+W21 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(standard\\b)', 40).match
+C23 = _node_class('FlightPhaseDef', ('name', 'duration', 'description', '_tx_position', '_tx_position_end'))
+W24 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(flight_phase\\b)', 40).match
+C29 = _node_class('Parameter', ('name', 'expr', 'uncertainty', 'description', '_tx_position', '_tx_position_end'))
+W30 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(parameter\\b)', 40).match
+W31 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:=)', 40).match
+C33 = _node_class('Sum', ('terms', 'ops', '_tx_position', '_tx_position_end'))
+C35 = _node_class('Product', ('factors', 'ops', '_tx_position', '_tx_position_end'))
+C38 = _node_class('Literal', ('value', 'unit', '_tx_position', '_tx_position_end'))
+W42 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])|(ms|min|s|h|d|y)\\b)', 40).match
+C44 = _node_class('Paren', ('inner', '_tx_position', '_tx_position_end'))
+W45 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(\\()', 40).match
+W46 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\))', 40).match
+C48 = _node_class('ParamUse', ('ref', '_tx_position', '_tx_position_end'))
+W49 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*)', 40).match
+W52 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:\\*)|(?:\\/(?!\\s*h(?![A-Za-z0-9_]))))', 40).match
+L53 = frozenset(['factors', 'ops'])
+W56 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:\\+)|(?:\\-))', 40).match
+L57 = frozenset(['ops', 'terms'])
+C61 = _node_class('Uncertainty', ('kind', 'a', 'low', 'high', 'sd', 'bins', '_tx_position', '_tx_position_end'))
+W62 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(uncertainty\\b)', 40).match
+W65 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(lognormal\\b)', 40).match
+W66 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:ef\\b)', 40).match
+W68 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(gamma\\b)', 40).match
+W69 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:shape\\b)', 40).match
+W71 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(beta\\b)', 40).match
+W72 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:alpha\\b)', 40).match
+W74 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(uniform\\b)', 40).match
+W75 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:to\\b)', 40).match
+W77 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(normal\\b)', 40).match
+W78 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:sd\\b)', 40).match
+W80 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(histogram\\b)', 40).match
+W81 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:from\\b)', 40).match
+C83 = _node_class('HistogramBin', ('upper', 'weight', '_tx_position', '_tx_position_end'))
+W84 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(to\\b)', 40).match
+W85 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:weight\\b)', 40).match
+W86 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:,)', 40).match
+L87 = frozenset(['bins'])
+C91 = _node_class('Deviation', ('name', 'base', 'description', '_tx_position', '_tx_position_end'))
+W92 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(deviation\\b)', 40).match
+W95 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:refines\\b)', 40).match
+C99 = _node_class('Component', ('kind', 'name', 'description', 'members', '_tx_position', '_tx_position_end'))
+W100 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:component\\b)|(?:ml_component\\b)|(?:system\\b))', 40).match
+W103 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\{)', 40).match
+C106 = _node_class('Rule', ('target', 'expr', '_tx_position', '_tx_position_end'))
+W107 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:<\\-)', 40).match
+C109 = _node_class('OrExpr', ('operands', '_tx_position', '_tx_position_end'))
+C111 = _node_class('AndExpr', ('operands', '_tx_position', '_tx_position_end'))
+C114 = _node_class('KofN', ('k', 'operands', '_tx_position', '_tx_position_end'))
+W115 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([-+]?[0-9]+)', 40).match
+W116 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:of\\b)', 40).match
+W117 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\()', 40).match
+L120 = frozenset(['operands'])
+G121 = re.compile('(?>[-+]?[0-9]+)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\()', 40).match
+C123 = _node_class('Group', ('expr', '_tx_position', '_tx_position_end'))
+C125 = _node_class('Ref', ('path', '_tx_position', '_tx_position_end'))
+W128 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:and\\b)', 40).match
+L129 = frozenset(['operands'])
+W132 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:or\\b)', 40).match
+L133 = frozenset(['operands'])
+G134 = re.compile('(?>[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?><\\-)', 40).match
+C136 = _node_class('Port', ('direction', 'names', '_tx_position', '_tx_position_end'))
+W137 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:in\\b)|(?:out\\b))', 40).match
+C139 = _node_class('PortName', ('name', '_tx_position', '_tx_position_end'))
+C141 = _node_class('FailureMode', ('kind', 'name', 'quantity', 'attrs', '_tx_position', '_tx_position_end'))
+W142 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:failure\\b)|(?:trigger\\b))', 40).match
+C145 = _node_class('RateQuantity', ('value', 'unit', 'expr', '_tx_position', '_tx_position_end'))
+W146 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(rate\\b)', 40).match
+W149 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(])))', 40).match
+W151 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:(?!-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?[ \\t]+(?!(FIT|per|ms|min|s|h|d|y)(?![A-Za-z0-9_]))[A-Za-z_]))', 40).match
+C153 = _node_class('ProbabilityQuantity', ('value', 'expr', '_tx_position', '_tx_position_end'))
+W154 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(probability\\b)', 40).match
+W158 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?(?![0-9A-Za-z_.])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(])))', 40).match
+C162 = _node_class('Text', ('text', '_tx_position', '_tx_position_end'))
+C164 = _node_class('Exposure', ('time', 'missions', '_tx_position', '_tx_position_end'))
+W165 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(exposure\\b)', 40).match
+W169 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:x\\b)', 40).match
+W170 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:mission\\b)', 40).match
+C172 = _node_class('Distribution', ('name', '_tx_position', '_tx_position_end'))
+W173 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(distribution\\b)', 40).match
+C175 = _node_class('SafeFraction', ('value', '_tx_position', '_tx_position_end'))
+W176 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(safe\\b)', 40).match
+W177 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:%)', 40).match
+C179 = _node_class('Aiag', ('severity', 'occurrence', 'detection', '_tx_position', '_tx_position_end'))
+W180 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(aiag\\b)', 40).match
+W181 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:severity\\b)', 40).match
+W182 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:occurrence\\b)', 40).match
+W183 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:detection\\b)', 40).match
+C185 = _node_class('Systematic', ('keyword', '_tx_position', '_tx_position_end'))
+W186 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(systematic\\b)', 40).match
+C188 = _node_class('ProofTest', ('interval', 'first', 'duration', 'coverage', '_tx_position', '_tx_position_end'))
+W189 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(proof_test\\b)', 40).match
+W190 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:every\\b)', 40).match
+W193 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:first\\b)', 40).match
+W196 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:lasting\\b)', 40).match
+W199 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:coverage\\b)', 40).match
+C201 = _node_class('Repair', ('time', '_tx_position', '_tx_position_end'))
+W202 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(mttr\\b)', 40).match
+C204 = _node_class('TriggerWhere', ('conditions', '_tx_position', '_tx_position_end'))
+W205 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(where\\b)', 40).match
+C207 = _node_class('SliceCondition', ('attribute', 'value', '_tx_position', '_tx_position_end'))
+C209 = _node_class('Reveals', ('modes', '_tx_position', '_tx_position_end'))
+W210 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(reveals\\b)', 40).match
+C213 = _node_class('Mechanism', ('kind', 'name', 'covers', 'coverage', 'latent', 'description', '_tx_position', '_tx_position_end'))
+W214 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:mechanism\\b)|(?:monitor\\b))', 40).match
+W215 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:covers\\b)', 40).match
+C217 = _node_class('RefName', ('name', '_tx_position', '_tx_position_end'))
+W220 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:latent\\b)', 40).match
+C224 = _node_class('Propagate', ('source', 'target', 'deviations', '_tx_position', '_tx_position_end'))
+W225 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(propagate\\b)', 40).match
+W226 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\->)', 40).match
+W230 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\})', 40).match
+L231 = frozenset(['deviations'])
+C233 = _node_class('Part', ('name', 'type', 'description', '_tx_position', '_tx_position_end'))
+W234 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(part\\b)', 40).match
+W235 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?::)', 40).match
+C239 = _node_class('Parts', ('types', '_tx_position', '_tx_position_end'))
+W240 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(parts\\b)', 40).match
+C242 = _node_class('Connect', ('source', 'target', '_tx_position', '_tx_position_end'))
+W243 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(connect\\b)', 40).match
+C245 = _node_class('MLModel', ('identity', 'version', '_tx_position', '_tx_position_end'))
+W246 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(model\\b)', 40).match
+W249 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:version\\b)', 40).match
+C251 = _node_class('Dataset', ('role', 'identity', 'sha256', 'dvc', 'out', 'coverage', '_tx_position', '_tx_position_end'))
+W252 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(dataset\\b)', 40).match
+W253 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:train\\b)|(?:validation\\b)|(?:verification\\b)|(?:verify\\b)|(?:test\\b))', 40).match
+W257 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:sha256\\b)', 40).match
+W259 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:dvc\\b)', 40).match
+W262 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:out\\b)', 40).match
+C266 = _node_class('DatasetCoverage', ('manifest', 'min_samples', '_tx_position', '_tx_position_end'))
+W267 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(coverage\\b)', 40).match
+W270 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:min\\b)', 40).match
+C272 = _node_class('Metric', ('name', 'op', 'threshold', 'slice', '_tx_position', '_tx_position_end'))
+W273 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(metric\\b)', 40).match
+W274 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:>=)|(?:<=)|(?:>)|(?:<)|(?:==))', 40).match
+W277 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:where\\b)', 40).match
+L278 = frozenset(['slice'])
+C280 = _node_class('Odd', ('text', 'attributes', '_tx_position', '_tx_position_end'))
+W281 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(odd\\b)', 40).match
+C287 = _node_class('OddAttribute', ('name', 'spec', '_tx_position', '_tx_position_end'))
+C290 = _node_class('OddRange', ('low', 'high', 'unit', 'domain_low', 'domain_high', '_tx_position', '_tx_position_end'))
+W291 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\.\\.)', 40).match
+W292 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_]))', 40).match
+G293 = re.compile('(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>(km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_]))(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)', 40).match
+C295 = _node_class('OddValues', ('values', 'domain', '_tx_position', '_tx_position_end'))
+L296 = frozenset(['attributes'])
+C298 = _node_class('Ccf', ('name', 'members', 'model', 'factors', 'description', '_tx_position', '_tx_position_end'))
+W299 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(ccf\\b)', 40).match
+W300 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:beta\\b)|(?:mgl\\b)|(?:alpha\\b)|(?:phi\\b))', 40).match
+C302 = _node_class('CcfFactor', ('value', 'percent', '_tx_position', '_tx_position_end'))
+C309 = _node_class('ElementType', ('value', '_tx_position', '_tx_position_end'))
+W310 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(element_type\\b)', 40).match
+C312 = _node_class('SystematicCapability', ('value', '_tx_position', '_tx_position_end'))
+W313 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(systematic_capability\\b)', 40).match
+C315 = _node_class('Assume', ('target', 'quantity', 'outside', 'description', '_tx_position', '_tx_position_end'))
+W316 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(assume\\b)', 40).match
+W321 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:outside\\b)', 40).match
+C325 = _node_class('Hazard', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
+W326 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(hazard\\b)', 40).match
+C331 = _node_class('Situation', ('text', '_tx_position', '_tx_position_end'))
+W332 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(situation\\b)', 40).match
+C334 = _node_class('Severity', ('value', '_tx_position', '_tx_position_end'))
+W335 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(severity\\b)', 40).match
+W336 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-Za-z][A-Za-z0-9_]*)', 40).match
+C338 = _node_class('ExposureClass', ('value', '_tx_position', '_tx_position_end'))
+C340 = _node_class('Controllability', ('value', '_tx_position', '_tx_position_end'))
+W341 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(controllability\\b)', 40).match
+C343 = _node_class('AsilAttr', ('value', '_tx_position', '_tx_position_end'))
+W344 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(asil\\b)', 40).match
+W345 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((QM|[A-D])(\\((QM|[A-D])\\))?(?![A-Za-z0-9_]))', 40).match
+C347 = _node_class('When', ('expr', '_tx_position', '_tx_position_end'))
+W348 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(when\\b)', 40).match
+C350 = _node_class('SystemRef', ('ref', '_tx_position', '_tx_position_end'))
+W351 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(system\\b)', 40).match
+C353 = _node_class('Acceptance', ('rate', 'unit', 'confidence', 'exposure_key', 'failures_key', '_tx_position', '_tx_position_end'))
+W354 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(acceptance\\b)', 40).match
+W358 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(per\\s+(hour|h|km|scenario)(?![A-Za-z0-9_]))', 40).match
+W361 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:confidence\\b)', 40).match
+W364 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:exposure\\b)', 40).match
+W367 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:failures\\b)', 40).match
+C369 = _node_class('Lopa', ('demand', 'ipls', 'tolerable', '_tx_position', '_tx_position_end'))
+W370 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(lopa\\b)', 40).match
+W371 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:demand\\b)', 40).match
+C373 = _node_class('Frequency', ('value', 'unit', '_tx_position', '_tx_position_end'))
+W374 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:per\\b)', 40).match
+W377 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:ipl\\b)', 40).match
+W379 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:tolerable\\b)', 40).match
+L380 = frozenset(['ipls'])
+C382 = _node_class('RiskGraphClasses', ('classes', 'demand', '_tx_position', '_tx_position_end'))
+W383 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(risk_graph\\b)', 40).match
+C387 = _node_class('HazardProbability', ('value', '_tx_position', '_tx_position_end'))
+C389 = _node_class('Residual', ('severity', 'probability', '_tx_position', '_tx_position_end'))
+W390 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(residual\\b)', 40).match
+W393 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:probability\\b)', 40).match
+C395 = _node_class('FlightPhase', ('phases', '_tx_position', '_tx_position_end'))
+W396 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(phase\\b)', 40).match
+C398 = _node_class('AircraftFunction', ('text', '_tx_position', '_tx_position_end'))
+W399 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(function\\b)', 40).match
+C401 = _node_class('SafetyGoal', ('kind', 'name', 'title', 'hazards', 'attrs', '_tx_position', '_tx_position_end'))
+W402 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:safety_goal\\b)|(?:safety_function\\b))', 40).match
+W407 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:mitigates\\b)', 40).match
+C412 = _node_class('SafeState', ('text', '_tx_position', '_tx_position_end'))
+W413 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(safe_state\\b)', 40).match
+C415 = _node_class('Ftti', ('time', '_tx_position', '_tx_position_end'))
+W416 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(ftti\\b)', 40).match
+C418 = _node_class('Target', ('value', '_tx_position', '_tx_position_end'))
+W419 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(target\\b)', 40).match
+W422 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:h\\b)', 40).match
+W424 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:hour\\b)', 40).match
+C426 = _node_class('Demand', ('mode', '_tx_position', '_tx_position_end'))
+W427 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(demand\\b)', 40).match
+W428 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:low\\b)|(?:high\\b)|(?:continuous\\b))', 40).match
+C430 = _node_class('SilAttr', ('value', '_tx_position', '_tx_position_end'))
+W431 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(sil\\b)', 40).match
+L432 = frozenset(['attrs', 'hazards'])
+C434 = _node_class('Requirement', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
+W435 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(requirement\\b)', 40).match
+C442 = _node_class('Refines', ('refs', '_tx_position', '_tx_position_end'))
+W443 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(refines\\b)', 40).match
+C445 = _node_class('Allocation', ('refs', '_tx_position', '_tx_position_end'))
+W446 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(allocated_to\\b)', 40).match
+L448 = frozenset(['attrs'])
+C450 = _node_class('Evidence', ('name', 'kind', 'source', 'attrs', '_tx_position', '_tx_position_end'))
+W451 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(evidence\\b)', 40).match
+W452 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:test\\b)|(?:analysis\\b)|(?:review\\b)|(?:metric\\b)|(?:inspection\\b))', 40).match
+C455 = _node_class('Verifies', ('refs', '_tx_position', '_tx_position_end'))
+W456 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(verifies\\b)', 40).match
+C458 = _node_class('Supports', ('refs', '_tx_position', '_tx_position_end'))
+W459 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(supports\\b)', 40).match
+C461 = _node_class('Artifact', ('path', 'sha256', '_tx_position', '_tx_position_end'))
+W462 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(artifact\\b)', 40).match
+C466 = _node_class('Commit', ('id', '_tx_position', '_tx_position_end'))
+W467 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(commit\\b)', 40).match
+C469 = _node_class('Argument', ('name', 'title', 'nodes', '_tx_position', '_tx_position_end'))
+W470 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(argument\\b)', 40).match
+C474 = _node_class('GsnNode', ('kind', 'name', 'text', 'attrs', '_tx_position', '_tx_position_end'))
+W475 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:goal\\b)|(?:strategy\\b)|(?:solution\\b)|(?:context\\b)|(?:assumption\\b)|(?:justification\\b)|(?:away_goal\\b))', 40).match
+C478 = _node_class('GsnSupports', ('refs', '_tx_position', '_tx_position_end'))
+C480 = _node_class('GsnFor', ('refs', '_tx_position', '_tx_position_end'))
+W481 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(for\\b)', 40).match
+C483 = _node_class('GsnContext', ('refs', '_tx_position', '_tx_position_end'))
+W484 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(in_context_of\\b)', 40).match
+C486 = _node_class('GsnUndeveloped', ('flag', '_tx_position', '_tx_position_end'))
+W487 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(undeveloped\\b)', 40).match
+C489 = _node_class('GsnEvidence', ('refs', '_tx_position', '_tx_position_end'))
+C491 = _node_class('GsnRefers', ('refs', '_tx_position', '_tx_position_end'))
+W492 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(refers\\b)', 40).match
+C494 = _node_class('GsnModule', ('name', '_tx_position', '_tx_position_end'))
+W495 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(module\\b)', 40).match
+C497 = _node_class('GsnAttach', ('refs', '_tx_position', '_tx_position_end'))
+W498 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(attach_to\\b)', 40).match
+C500 = _node_class('Policy', ('rules', '_tx_position', '_tx_position_end'))
+W501 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(policy\\b)', 40).match
+C503 = _node_class('PolicyRule', ('mode', 'rule', 'reason', '_tx_position', '_tx_position_end'))
+W504 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:require\\b)|(?:waive\\b))', 40).match
+C508 = _node_class('RiskMatrix', ('severities', 'probabilities', 'rows', '_tx_position', '_tx_position_end'))
+W509 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(risk_matrix\\b)', 40).match
+C511 = _node_class('RiskRow', ('level', 'zones', '_tx_position', '_tx_position_end'))
+W513 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((A|R|U)(?![A-Za-z0-9_]))', 40).match
+C515 = _node_class('RiskGraph', ('title', 'source', 'parameters', 'rows', '_tx_position', '_tx_position_end'))
+W520 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:source\\b)', 40).match
+C522 = _node_class('RiskGraphParameter', ('kind', 'levels', '_tx_position', '_tx_position_end'))
+W523 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:consequence\\b)|(?:frequency\\b)|(?:avoidance\\b)|(?:demand\\b))', 40).match
+C525 = _node_class('RiskGraphLevel', ('name', 'text', 'below', '_tx_position', '_tx_position_end'))
+W528 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:below\\b)', 40).match
+C530 = _node_class('RiskGraphRow', ('name', 'path', 'outcomes', '_tx_position', '_tx_position_end'))
+W531 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(row\\b)', 40).match
+W537 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((-|a|b|[1-4])(?![A-Za-z0-9_]))', 40).match
+L538 = frozenset(['outcomes', 'path'])
+C540 = _node_class('DalReduction', ('title', 'source', 'options', '_tx_position', '_tx_position_end'))
+W541 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(dal_reduction\\b)', 40).match
+C547 = _node_class('DalOption', ('top', 'name', 'level', 'count', 'others', '_tx_position', '_tx_position_end'))
+W548 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-E](?![A-Za-z0-9_]))', 40).match
+W549 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:others\\b)', 40).match
+C551 = _node_class('Ffs', ('name', 'title', 'conditions', 'attrs', '_tx_position', '_tx_position_end'))
+W552 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(ffs\\b)', 40).match
+W555 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:for\\b)', 40).match
+C558 = _node_class('FfsMember', ('ref', 'kind', 'level', 'text', '_tx_position', '_tx_position_end'))
+W559 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(member\\b)', 40).match
+W560 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:fdal\\b)|(?:idal\\b))', 40).match
+C564 = _node_class('FfsIndependence', ('kind', 'text', 'evidence', '_tx_position', '_tx_position_end'))
+W565 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(independence\\b)', 40).match
+W566 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:functional\\b)|(?:item\\b))', 40).match
+W569 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:evidence\\b)', 40).match
+L570 = frozenset(['evidence'])
 
 
-def m6(t, p, f):
+def m4(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R7(t, p)
+        m = W5(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+        m = W6(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('package', (t[s:p])))
+        f.append(('package', (m[1])))
         return p
 
-def m5(t, p, f):
-        q = m6(t, p, f)
+def m3(t, p, f):
+        q = m4(t, p, f)
         return p if q < 0 else q
 
-def b12(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R13(t, p)
+def v7(t, p):
+        m = W9(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        p0 = m.start(1)
+        m = W10(t, p)
         if m is None:
-            del f[mark:]
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('path', _unquote(t[s:p])))
-        return p
+        x_path = _unquote(m[1])
+        o = C8()
+        o.path = x_path
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v10(t, p):
-        f = []
-        q = b12(t, p, f)
+def v15(t, p):
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        p0 = m.start(1)
+        m = W18(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_unit = (m[1])
+        o = C16()
+        o.value = x_value
+        o.unit = x_unit
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v12(t, p):
+        m = W14(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        q, v = v15(t, p)
         if q < 0:
             return -1, None
-        o = C11()
-        o.path = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_time = v
+        o = C13()
+        o.time = x_time
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a9(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v10(t, s)
-            if q < 0:
-                break
-            f.append(('imports', v))
-            got += 1
-            p = q
-        return p
-
-def b24(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+def v19(t, p):
+        m = W21(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        p = WS(t, p).end()
-        s = p
-        m = R26(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('unit', (t[s:p])))
-        return p
-
-def v22(t, p):
-        f = []
-        q = b24(t, p, f)
-        if q < 0:
             return -1, None
-        o = C23()
-        o.value = None
-        o.unit = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a21(t, p, f):
-        q, v = v22(t, p)
-        if q < 0:
-            return -1
-        f.append(('time', v))
-        return q
-
-def b19(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R20(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        p = a21(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v17(t, p):
-        f = []
-        q = b19(t, p, f)
-        if q < 0:
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
             return -1, None
-        o = C18()
-        o.time = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b29(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R30(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        return p
+        x_name = (m[1])
+        o = C20()
+        o.name = x_name
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
 def v27(t, p):
-        f = []
-        q = b29(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C28()
-        o.name = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a35(t, p, f):
-        q, v = v22(t, p)
-        if q < 0:
-            return -1
-        f.append(('duration', v))
-        return q
-
-def v38(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, _unquote(t[s:p])
+        return p, _unquote(m[1])
 
-def a37(t, p, f):
-        q, v = v38(t, p)
+def a26(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m36(t, p, f):
-        q = a37(t, p, f)
+def m25(t, p, f):
+        q = a26(t, p, f)
         return p if q < 0 else q
 
-def b33(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R34(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = a35(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m36(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v31(t, p):
+def v22(t, p):
         f = []
-        q = b33(t, p, f)
+        m = W24(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        q, v = v15(t, p)
         if q < 0:
             return -1, None
-        o = C32()
-        o.name = None
-        o.duration = None
+        p = q
+        x_duration = v
+        p = m25(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C23()
+        o.name = x_name
+        o.duration = x_duration
         o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def v60(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R61(t, p)
+def v41(t, p):
+        m = W42(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, (t[s:p])
+        return p, (m[1])
 
-def a59(t, p, f):
-        q, v = v60(t, p)
+def a40(t, p, f):
+        q, v = v41(t, p)
         if q < 0:
             return -1
         f.append(('unit', v))
         return q
 
-def m58(t, p, f):
-        q = a59(t, p, f)
+def m39(t, p, f):
+        q = a40(t, p, f)
         return p if q < 0 else q
 
-def b57(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        p = m58(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v55(t, p):
+def v37(t, p):
         f = []
-        q = b57(t, p, f)
-        if q < 0:
+        m = W17(t, p)
+        if m is None:
             return -1, None
-        o = C56()
-        o.value = None
+        p = m.end()
+        x_value = (m[1])
+        p0 = m.start(1)
+        p = m39(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C38()
+        o.value = x_value
         o.unit = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a65(t, p, f):
-        q, v = v44(t, p)
-        if q < 0:
-            return -1
-        f.append(('inner', v))
-        return q
-
-def b64(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith('(', p):
-            return -1
-        p += 1
-        p = a65(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith(')', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v62(t, p):
-        f = []
-        q = b64(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C63()
-        o.inner = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b68(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
+def v43(t, p):
+        m = W45(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('ref', (t[s:p])))
-        return p
-
-def v66(t, p):
-        f = []
-        q = b68(t, p, f)
+        p0 = m.start(1)
+        q, v = v32(t, p)
         if q < 0:
             return -1, None
-        o = C67()
-        o.ref = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_inner = v
+        m = W46(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        o = C44()
+        o.inner = x_inner
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v54(t, p):
+def v47(t, p):
+        m = W49(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_ref = (m[1])
+        p0 = m.start(1)
+        o = C48()
+        o.ref = x_ref
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v36(t, p):
         s = WS(t, p).end()
         for guard, alt in D0_get(t[s:s + 1], D0_default):
             if guard is not None and guard(t, s) is None:
@@ -694,738 +534,470 @@ def v54(t, p):
                 return q, o
         return -1, None
 
-def a53(t, p, f):
-        q, v = v54(t, p)
-        if q < 0:
-            return -1
-        f.append(('factors', v))
-        return q
-
-def m74(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('*', p):
-            return -1
-        p += 1
-        return p
-
-def m75(t, p, f):
-        p = WS(t, p).end()
-        m = R76(t, p)
+def m51(t, p, f):
+        mark = len(f)
+        m = W52(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def v73(t, p):
-        s = WS(t, p).end()
-        q = m74(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m75(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a72(t, p, f):
-        q, v = v73(t, p)
+        f.append(('ops', (m[1])))
+        q, v = v36(t, p)
         if q < 0:
-            return -1
-        f.append(('ops', v))
-        return q
-
-def a77(t, p, f):
-        q, v = v54(t, p)
-        if q < 0:
-            return -1
-        f.append(('factors', v))
-        return q
-
-def m71(t, p, f):
-        mark = len(f)
-        p = a72(t, p, f)
-        if p < 0:
-            return -1
-        p = a77(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
+        p = q
+        f.append(('factors', v))
+        return p
+
+def m50(t, p, f):
+        p0 = p
+        while True:
+            q = m51(t, p, f)
+            if q < 0:
+                break
+            if q == p:
+                break
+            p = q
+        q = p
+        return q
+
+def v34(t, p):
+        f = []
+        p0 = WS(t, p).end()
+        q, v = v36(t, p)
+        if q < 0:
+            return -1, None
+        p = q
+        f.append(('factors', v))
+        p = m50(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C35()
+        o.factors = []
+        o.ops = []
+        o._tx_position = p0
+        o._tx_position_end = p
+        for k, v in f:
+            if k in L53:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return p, o
+
+def m55(t, p, f):
+        mark = len(f)
+        m = W56(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('ops', (m[1])))
+        q, v = v34(t, p)
+        if q < 0:
+            del f[mark:]
+            return -1
+        p = q
+        f.append(('terms', v))
+        return p
+
+def m54(t, p, f):
+        p0 = p
+        while True:
+            q = m55(t, p, f)
+            if q < 0:
+                break
+            if q == p:
+                break
+            p = q
+        q = p
+        return q
+
+def v32(t, p):
+        f = []
+        p0 = WS(t, p).end()
+        q, v = v34(t, p)
+        if q < 0:
+            return -1, None
+        p = q
+        f.append(('terms', v))
+        p = m54(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C33()
+        o.terms = []
+        o.ops = []
+        o._tx_position = p0
+        o._tx_position_end = p
+        for k, v in f:
+            if k in L57:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return p, o
+
+def m64(t, p, f):
+        mark = len(f)
+        m = W65(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (m[1])))
+        m = W66(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('a', (m[1])))
+        return p
+
+def m67(t, p, f):
+        mark = len(f)
+        m = W68(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (m[1])))
+        m = W69(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('a', (m[1])))
         return p
 
 def m70(t, p, f):
-        p0 = p
-        while True:
-            q = m71(t, p, f)
-            if q < 0:
-                break
-            if q == p:
-                break
-            p = q
-        q = p
-        return q
-
-def b52(t, p, f):
         mark = len(f)
-        p = a53(t, p, f)
-        if p < 0:
+        m = W71(t, p)
+        if m is None:
             return -1
-        p = m70(t, p, f)
-        if p < 0:
+        p = m.end()
+        f.append(('kind', (m[1])))
+        m = W72(t, p)
+        if m is None:
             del f[mark:]
             return -1
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('a', (m[1])))
         return p
 
-def v49(t, p):
-        f = []
-        q = b52(t, p, f)
+def m73(t, p, f):
+        mark = len(f)
+        m = W74(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (m[1])))
+        q, v = v37(t, p)
+        if q < 0:
+            del f[mark:]
+            return -1
+        p = q
+        f.append(('low', v))
+        m = W75(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        q, v = v37(t, p)
+        if q < 0:
+            del f[mark:]
+            return -1
+        p = q
+        f.append(('high', v))
+        return p
+
+def m76(t, p, f):
+        mark = len(f)
+        m = W77(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (m[1])))
+        m = W78(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        q, v = v37(t, p)
+        if q < 0:
+            del f[mark:]
+            return -1
+        p = q
+        f.append(('sd', v))
+        return p
+
+def v82(t, p):
+        m = W84(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        q, v = v37(t, p)
         if q < 0:
             return -1, None
-        o = C50()
-        o.factors = []
-        o.ops = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L51:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a48(t, p, f):
-        q, v = v49(t, p)
-        if q < 0:
-            return -1
-        f.append(('terms', v))
-        return q
-
-def m82(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('+', p):
-            return -1
-        p += 1
-        return p
-
-def m83(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('-', p):
-            return -1
-        p += 1
-        return p
-
-def v81(t, p):
-        s = WS(t, p).end()
-        q = m82(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m83(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a80(t, p, f):
-        q, v = v81(t, p)
-        if q < 0:
-            return -1
-        f.append(('ops', v))
-        return q
-
-def a84(t, p, f):
-        q, v = v49(t, p)
-        if q < 0:
-            return -1
-        f.append(('terms', v))
-        return q
+        p = q
+        x_upper = v
+        m = W85(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_weight = (m[1])
+        o = C83()
+        o.upper = x_upper
+        o.weight = x_weight
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
 def m79(t, p, f):
         mark = len(f)
-        p = a80(t, p, f)
-        if p < 0:
+        m = W80(t, p)
+        if m is None:
             return -1
-        p = a84(t, p, f)
-        if p < 0:
+        p = m.end()
+        f.append(('kind', (m[1])))
+        m = W81(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        return p
-
-def m78(t, p, f):
-        p0 = p
-        while True:
-            q = m79(t, p, f)
-            if q < 0:
-                break
-            if q == p:
-                break
-            p = q
-        q = p
-        return q
-
-def b47(t, p, f):
-        mark = len(f)
-        p = a48(t, p, f)
-        if p < 0:
-            return -1
-        p = m78(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v44(t, p):
-        f = []
-        q = b47(t, p, f)
+        p = m.end()
+        q, v = v37(t, p)
         if q < 0:
-            return -1, None
-        o = C45()
-        o.terms = []
-        o.ops = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L46:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a43(t, p, f):
-        q, v = v44(t, p)
-        if q < 0:
-            return -1
-        f.append(('expr', v))
-        return q
-
-def m93(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R94(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (t[s:p])))
-        p = WS(t, p).end()
-        m = R95(t, p)
-        if m is None:
             del f[mark:]
             return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('a', (t[s:p])))
-        return p
-
-def m96(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R97(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (t[s:p])))
-        p = WS(t, p).end()
-        m = R98(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('a', (t[s:p])))
-        return p
-
-def m99(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R100(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (t[s:p])))
-        p = WS(t, p).end()
-        m = R101(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('a', (t[s:p])))
-        return p
-
-def a104(t, p, f):
-        q, v = v55(t, p)
-        if q < 0:
-            return -1
+        p = q
         f.append(('low', v))
-        return q
-
-def a106(t, p, f):
-        q, v = v55(t, p)
-        if q < 0:
-            return -1
-        f.append(('high', v))
-        return q
-
-def m102(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R103(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (t[s:p])))
-        p = a104(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R105(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a106(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def a110(t, p, f):
-        q, v = v55(t, p)
-        if q < 0:
-            return -1
-        f.append(('sd', v))
-        return q
-
-def m107(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R108(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (t[s:p])))
-        p = WS(t, p).end()
-        m = R109(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a110(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def a114(t, p, f):
-        q, v = v55(t, p)
-        if q < 0:
-            return -1
-        f.append(('low', v))
-        return q
-
-def a119(t, p, f):
-        q, v = v55(t, p)
-        if q < 0:
-            return -1
-        f.append(('upper', v))
-        return q
-
-def b118(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R105(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a119(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R120(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('weight', (t[s:p])))
-        return p
-
-def v116(t, p):
-        f = []
-        q = b118(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C117()
-        o.upper = None
-        o.weight = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def m121(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith(',', p):
-            return -1
-        p += 1
-        return p
-
-def a115(t, p, f):
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v116(t, s)
+            q, v = v82(t, s)
             if q < 0:
                 break
             f.append(('bins', v))
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def m111(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R112(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (t[s:p])))
-        p = WS(t, p).end()
-        m = R113(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a114(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a115(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m92(t, p, f):
-        q = m93(t, p, f)
+def m63(t, p, f):
+        q = m64(t, p, f)
         if q >= 0:
             return q
-        q = m96(t, p, f)
+        q = m67(t, p, f)
         if q >= 0:
             return q
-        q = m99(t, p, f)
+        q = m70(t, p, f)
         if q >= 0:
             return q
-        q = m102(t, p, f)
+        q = m73(t, p, f)
         if q >= 0:
             return q
-        q = m107(t, p, f)
+        q = m76(t, p, f)
         if q >= 0:
             return q
-        q = m111(t, p, f)
+        q = m79(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b90(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R91(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = m92(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v87(t, p):
+def v60(t, p):
         f = []
-        q = b90(t, p, f)
-        if q < 0:
+        m = W62(t, p)
+        if m is None:
             return -1, None
-        o = C88()
+        p = m.end()
+        p0 = m.start(1)
+        p = m63(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C61()
         o.kind = ''
         o.a = None
         o.low = None
         o.high = None
         o.sd = None
         o.bins = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L89:
+            if k in L87:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a86(t, p, f):
-        q, v = v87(t, p)
+def a59(t, p, f):
+        q, v = v60(t, p)
         if q < 0:
             return -1
         f.append(('uncertainty', v))
         return q
 
-def m85(t, p, f):
-        q = a86(t, p, f)
+def m58(t, p, f):
+        q = a59(t, p, f)
         return p if q < 0 else q
 
-def a123(t, p, f):
-        q, v = v38(t, p)
+def a89(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m122(t, p, f):
-        q = a123(t, p, f)
+def m88(t, p, f):
+        q = a89(t, p, f)
         return p if q < 0 else q
 
-def b41(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R42(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('=', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a43(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m85(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m122(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v39(t, p):
+def v28(t, p):
         f = []
-        q = b41(t, p, f)
+        m = W30(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W31(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        q, v = v32(t, p)
         if q < 0:
             return -1, None
-        o = C40()
-        o.name = None
-        o.expr = None
+        p = q
+        x_expr = v
+        p = m58(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m88(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C29()
+        o.name = x_name
+        o.expr = x_expr
         o.uncertainty = None
         o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def m129(t, p, f):
+def m94(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R130(t, p)
+        m = W95(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
+        m = W49(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('base', (t[s:p])))
+        f.append(('base', (m[1])))
         return p
 
-def m128(t, p, f):
-        q = m129(t, p, f)
+def m93(t, p, f):
+        q = m94(t, p, f)
         return p if q < 0 else q
 
-def a132(t, p, f):
-        q, v = v38(t, p)
+def a97(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m131(t, p, f):
-        q = a132(t, p, f)
+def m96(t, p, f):
+        q = a97(t, p, f)
         return p if q < 0 else q
 
-def b126(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R127(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m128(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m131(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v124(t, p):
+def v90(t, p):
         f = []
-        q = b126(t, p, f)
-        if q < 0:
+        m = W92(t, p)
+        if m is None:
             return -1, None
-        o = C125()
-        o.name = None
+        p = m.end()
+        p0 = m.start(1)
+        m = W49(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        p = m93(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m96(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C91()
+        o.name = x_name
         o.base = None
         o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def m139(t, p, f):
-        p = WS(t, p).end()
-        m = R140(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m141(t, p, f):
-        p = WS(t, p).end()
-        m = R142(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m143(t, p, f):
-        p = WS(t, p).end()
-        m = R144(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v138(t, p):
-        s = WS(t, p).end()
-        q = m139(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m141(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m143(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a137(t, p, f):
-        q, v = v138(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a146(t, p, f):
-        q, v = v38(t, p)
+def a102(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m145(t, p, f):
-        q = a146(t, p, f)
+def m101(t, p, f):
+        q = a102(t, p, f)
         return p if q < 0 else q
 
-def a170(t, p, f):
-        q, v = v153(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def a173(t, p, f):
-        q, v = v153(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def m172(t, p, f):
+def m119(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith(',', p):
+        m = W86(t, p)
+        if m is None:
             return -1
-        p += 1
-        p = a173(t, p, f)
-        if p < 0:
+        p = m.end()
+        q, v = v108(t, p)
+        if q < 0:
             del f[mark:]
             return -1
+        p = q
+        f.append(('operands', v))
         return p
 
-def m171(t, p, f):
+def m118(t, p, f):
         p0 = p
         while True:
-            q = m172(t, p, f)
+            q = m119(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -1434,120 +1006,81 @@ def m171(t, p, f):
         q = p
         return q
 
-def b167(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('k', int(t[s:p])))
-        p = WS(t, p).end()
-        m = R169(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        if not t.startswith('(', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a170(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m171(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith(')', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v164(t, p):
+def v113(t, p):
         f = []
-        q = b167(t, p, f)
+        m = W115(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_k = int(m[1])
+        p0 = m.start(1)
+        m = W116(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W117(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        q, v = v108(t, p)
         if q < 0:
             return -1, None
-        o = C165()
-        o.k = 0
+        p = q
+        f.append(('operands', v))
+        p = m118(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W46(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        o = C114()
+        o.k = x_k
         o.operands = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L166:
+            if k in L120:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a178(t, p, f):
-        q, v = v153(t, p)
-        if q < 0:
-            return -1
-        f.append(('expr', v))
-        return q
-
-def b177(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith('(', p):
-            return -1
-        p += 1
-        p = a178(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith(')', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v175(t, p):
-        f = []
-        q = b177(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C176()
-        o.expr = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b181(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
+def v122(t, p):
+        m = W45(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('path', (t[s:p])))
-        return p
-
-def v179(t, p):
-        f = []
-        q = b181(t, p, f)
+        p0 = m.start(1)
+        q, v = v108(t, p)
         if q < 0:
             return -1, None
-        o = C180()
-        o.path = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_expr = v
+        m = W46(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        o = C123()
+        o.expr = x_expr
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v163(t, p):
+def v124(t, p):
+        m = W49(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_path = (m[1])
+        p0 = m.start(1)
+        o = C125()
+        o.path = x_path
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v112(t, p):
         s = WS(t, p).end()
         for guard, alt in D1_get(t[s:s + 1], D1_default):
             if guard is not None and guard(t, s) is None:
@@ -1557,37 +1090,24 @@ def v163(t, p):
                 return q, o
         return -1, None
 
-def a162(t, p, f):
-        q, v = v163(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def a185(t, p, f):
-        q, v = v163(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def m183(t, p, f):
+def m127(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R184(t, p)
+        m = W128(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a185(t, p, f)
-        if p < 0:
+        q, v = v112(t, p)
+        if q < 0:
             del f[mark:]
             return -1
+        p = q
+        f.append(('operands', v))
         return p
 
-def m182(t, p, f):
+def m126(t, p, f):
         p0 = p
         while True:
-            q = m183(t, p, f)
+            q = m127(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -1596,64 +1116,46 @@ def m182(t, p, f):
         q = p
         return q
 
-def b161(t, p, f):
-        mark = len(f)
-        p = a162(t, p, f)
-        if p < 0:
-            return -1
-        p = m182(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v158(t, p):
+def v110(t, p):
         f = []
-        q = b161(t, p, f)
+        p0 = WS(t, p).end()
+        q, v = v112(t, p)
         if q < 0:
             return -1, None
-        o = C159()
+        p = q
+        f.append(('operands', v))
+        p = m126(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C111()
         o.operands = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L160:
+            if k in L129:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a157(t, p, f):
-        q, v = v158(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def a189(t, p, f):
-        q, v = v158(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def m187(t, p, f):
+def m131(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R188(t, p)
+        m = W132(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a189(t, p, f)
-        if p < 0:
+        q, v = v110(t, p)
+        if q < 0:
             del f[mark:]
             return -1
+        p = q
+        f.append(('operands', v))
         return p
 
-def m186(t, p, f):
+def m130(t, p, f):
         p0 = p
         while True:
-            q = m187(t, p, f)
+            q = m131(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -1662,347 +1164,204 @@ def m186(t, p, f):
         q = p
         return q
 
-def b156(t, p, f):
-        mark = len(f)
-        p = a157(t, p, f)
-        if p < 0:
-            return -1
-        p = m186(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v153(t, p):
+def v108(t, p):
         f = []
-        q = b156(t, p, f)
+        p0 = WS(t, p).end()
+        q, v = v110(t, p)
         if q < 0:
             return -1, None
-        o = C154()
+        p = q
+        f.append(('operands', v))
+        p = m130(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C109()
         o.operands = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L155:
+            if k in L133:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a152(t, p, f):
-        q, v = v153(t, p)
-        if q < 0:
-            return -1
-        f.append(('expr', v))
-        return q
-
-def b151(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
+def v105(t, p):
+        m = W49(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('target', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('<-', p):
-            del f[mark:]
-            return -1
-        p += 2
-        p = a152(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v149(t, p):
-        f = []
-        q = b151(t, p, f)
+        x_target = (m[1])
+        p0 = m.start(1)
+        m = W107(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        q, v = v108(t, p)
         if q < 0:
             return -1, None
-        o = C150()
-        o.target = None
-        o.expr = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_expr = v
+        o = C106()
+        o.target = x_target
+        o.expr = x_expr
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m197(t, p, f):
-        p = WS(t, p).end()
-        m = R198(t, p)
+def v138(t, p):
+        m = W6(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m199(t, p, f):
-        p = WS(t, p).end()
-        m = R200(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v196(t, p):
-        s = WS(t, p).end()
-        q = m197(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m199(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a195(t, p, f):
-        q, v = v196(t, p)
-        if q < 0:
-            return -1
-        f.append(('direction', v))
-        return q
-
-def b204(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        return p
-
-def v202(t, p):
-        f = []
-        q = b204(t, p, f)
-        if q < 0:
             return -1, None
-        o = C203()
-        o.name = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_name = (m[1])
+        p0 = m.start(1)
+        o = C139()
+        o.name = x_name
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a201(t, p, f):
+def v135(t, p):
+        m = W137(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_direction = (m[1])
+        p0 = m.start(1)
+        x_names = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v202(t, s)
+            q, v = v138(t, s)
             if q < 0:
                 break
-            f.append(('names', v))
+            x_names.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b194(t, p, f):
-        mark = len(f)
-        p = a195(t, p, f)
-        if p < 0:
-            return -1
-        p = a201(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v191(t, p):
-        f = []
-        q = b194(t, p, f)
-        if q < 0:
             return -1, None
-        o = C192()
-        o.direction = None
-        o.names = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L193:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C136()
+        o.direction = x_direction
+        o.names = x_names
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m211(t, p, f):
-        p = WS(t, p).end()
-        m = R212(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m213(t, p, f):
-        p = WS(t, p).end()
-        m = R214(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v210(t, p):
-        s = WS(t, p).end()
-        q = m211(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m213(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a209(t, p, f):
-        q, v = v210(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def m222(t, p, f):
+def m148(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        m = W17(t, p)
         if m is None:
             return -1
         p = m.end()
-        f.append(('value', (t[s:p])))
-        p = WS(t, p).end()
-        s = p
-        m = R223(t, p)
+        f.append(('value', (m[1])))
+        m = W149(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('unit', (t[s:p])))
+        f.append(('unit', (m[1])))
         return p
 
-def a226(t, p, f):
-        q, v = v44(t, p)
-        if q < 0:
+def m150(t, p, f):
+        mark = len(f)
+        m = W151(t, p)
+        if m is None:
             return -1
+        p = m.end()
+        q, v = v32(t, p)
+        if q < 0:
+            del f[mark:]
+            return -1
+        p = q
         f.append(('expr', v))
-        return q
-
-def m224(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R225(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a226(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def m221(t, p, f):
-        q = m222(t, p, f)
+def m147(t, p, f):
+        q = m148(t, p, f)
         if q >= 0:
             return q
-        q = m224(t, p, f)
+        q = m150(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b219(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R220(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = m221(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v217(t, p):
+def v144(t, p):
         f = []
-        q = b219(t, p, f)
-        if q < 0:
+        m = W146(t, p)
+        if m is None:
             return -1, None
-        o = C218()
+        p = m.end()
+        p0 = m.start(1)
+        p = m147(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C145()
         o.value = None
         o.unit = None
         o.expr = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def v233(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R234(t, p)
+def v157(t, p):
+        m = W158(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, (t[s:p])
+        return p, (m[1])
 
-def a232(t, p, f):
-        q, v = v233(t, p)
+def a156(t, p, f):
+        q, v = v157(t, p)
         if q < 0:
             return -1
         f.append(('value', v))
         return q
 
-def a235(t, p, f):
-        q, v = v44(t, p)
+def a159(t, p, f):
+        q, v = v32(t, p)
         if q < 0:
             return -1
         f.append(('expr', v))
         return q
 
-def m231(t, p, f):
-        q = a232(t, p, f)
+def m155(t, p, f):
+        q = a156(t, p, f)
         if q >= 0:
             return q
-        q = a235(t, p, f)
+        q = a159(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b229(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R230(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = m231(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v227(t, p):
+def v152(t, p):
         f = []
-        q = b229(t, p, f)
-        if q < 0:
+        m = W154(t, p)
+        if m is None:
             return -1, None
-        o = C228()
+        p = m.end()
+        p0 = m.start(1)
+        p = m155(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C153()
         o.value = None
         o.expr = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def v216(t, p):
+def v143(t, p):
         s = WS(t, p).end()
         for guard, alt in D2_get(t[s:s + 1], D2_default):
             if guard is not None and guard(t, s) is None:
@@ -2012,571 +1371,368 @@ def v216(t, p):
                 return q, o
         return -1, None
 
-def a215(t, p, f):
-        q, v = v216(t, p)
-        if q < 0:
-            return -1
-        f.append(('quantity', v))
-        return q
-
-def b240(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+def v161(t, p):
+        m = W10(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        f.append(('text', _unquote(t[s:p])))
-        return p
-
-def v238(t, p):
-        f = []
-        q = b240(t, p, f)
-        if q < 0:
             return -1, None
-        o = C239()
-        o.text = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_text = _unquote(m[1])
+        p0 = m.start(1)
+        o = C162()
+        o.text = x_text
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a246(t, p, f):
-        q, v = v22(t, p)
+def a167(t, p, f):
+        q, v = v15(t, p)
         if q < 0:
             return -1
         f.append(('time', v))
         return q
 
-def m247(t, p, f):
+def m168(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        m = W17(t, p)
         if m is None:
             return -1
         p = m.end()
-        f.append(('missions', (t[s:p])))
-        p = WS(t, p).end()
-        m = R248(t, p)
+        f.append(('missions', (m[1])))
+        m = W169(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        m = R249(t, p)
+        m = W170(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         return p
 
-def m245(t, p, f):
-        q = a246(t, p, f)
+def m166(t, p, f):
+        q = a167(t, p, f)
         if q >= 0:
             return q
-        q = m247(t, p, f)
+        q = m168(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b243(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R244(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = m245(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v241(t, p):
+def v163(t, p):
         f = []
-        q = b243(t, p, f)
-        if q < 0:
+        m = W165(t, p)
+        if m is None:
             return -1, None
-        o = C242()
+        p = m.end()
+        p0 = m.start(1)
+        p = m166(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C164()
         o.time = None
         o.missions = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def b252(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R253(t, p)
+def v171(t, p):
+        m = W173(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        return p
-
-def v250(t, p):
-        f = []
-        q = b252(t, p, f)
-        if q < 0:
             return -1, None
-        o = C251()
-        o.name = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b256(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R257(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        p0 = m.start(1)
+        m = W6(t, p)
         if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('%', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v254(t, p):
-        f = []
-        q = b256(t, p, f)
-        if q < 0:
             return -1, None
-        o = C255()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_name = (m[1])
+        o = C172()
+        o.name = x_name
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b260(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R261(t, p)
+def v174(t, p):
+        m = W176(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        m = R262(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('severity', int(t[s:p])))
-        p = WS(t, p).end()
-        m = R263(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('occurrence', int(t[s:p])))
-        p = WS(t, p).end()
-        m = R264(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('detection', int(t[s:p])))
-        return p
-
-def v258(t, p):
-        f = []
-        q = b260(t, p, f)
-        if q < 0:
             return -1, None
-        o = C259()
-        o.severity = 0
-        o.occurrence = 0
-        o.detection = 0
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        p0 = m.start(1)
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        m = W177(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        o = C175()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b267(t, p, f):
+def v178(t, p):
+        m = W180(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W181(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W115(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_severity = int(m[1])
+        m = W182(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W115(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_occurrence = int(m[1])
+        m = W183(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W115(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_detection = int(m[1])
+        o = C179()
+        o.severity = x_severity
+        o.occurrence = x_occurrence
+        o.detection = x_detection
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v184(t, p):
+        m = W186(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_keyword = (m[1])
+        p0 = m.start(1)
+        o = C185()
+        o.keyword = x_keyword
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def m192(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R268(t, p)
+        m = W193(t, p)
         if m is None:
             return -1
         p = m.end()
-        f.append(('keyword', (t[s:p])))
-        return p
-
-def v265(t, p):
-        f = []
-        q = b267(t, p, f)
+        q, v = v15(t, p)
         if q < 0:
-            return -1, None
-        o = C266()
-        o.keyword = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a274(t, p, f):
-        q, v = v22(t, p)
-        if q < 0:
+            del f[mark:]
             return -1
-        f.append(('interval', v))
-        return q
-
-def a278(t, p, f):
-        q, v = v22(t, p)
-        if q < 0:
-            return -1
+        p = q
         f.append(('first', v))
-        return q
+        return p
 
-def m276(t, p, f):
+def m191(t, p, f):
+        q = m192(t, p, f)
+        return p if q < 0 else q
+
+def m195(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R277(t, p)
+        m = W196(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a278(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m275(t, p, f):
-        q = m276(t, p, f)
-        return p if q < 0 else q
-
-def a282(t, p, f):
-        q, v = v22(t, p)
+        q, v = v15(t, p)
         if q < 0:
+            del f[mark:]
             return -1
+        p = q
         f.append(('duration', v))
-        return q
-
-def m280(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R281(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a282(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def m279(t, p, f):
-        q = m280(t, p, f)
+def m194(t, p, f):
+        q = m195(t, p, f)
         return p if q < 0 else q
 
-def m284(t, p, f):
+def m198(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R285(t, p)
+        m = W199(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        m = W17(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('coverage', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('%', p):
+        f.append(('coverage', (m[1])))
+        m = W177(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p += 1
+        p = m.end()
         return p
 
-def m283(t, p, f):
-        q = m284(t, p, f)
+def m197(t, p, f):
+        q = m198(t, p, f)
         return p if q < 0 else q
 
-def b271(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R272(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        m = R273(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a274(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m275(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m279(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m283(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v269(t, p):
+def v187(t, p):
         f = []
-        q = b271(t, p, f)
+        m = W189(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W190(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        q, v = v15(t, p)
         if q < 0:
             return -1, None
-        o = C270()
-        o.interval = None
+        p = q
+        x_interval = v
+        p = m191(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m194(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m197(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C188()
+        o.interval = x_interval
         o.first = None
         o.duration = None
         o.coverage = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a290(t, p, f):
-        q, v = v22(t, p)
-        if q < 0:
-            return -1
-        f.append(('time', v))
-        return q
-
-def b288(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R289(t, p)
+def v200(t, p):
+        m = W202(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = a290(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v286(t, p):
-        f = []
-        q = b288(t, p, f)
+        p0 = m.start(1)
+        q, v = v15(t, p)
         if q < 0:
             return -1, None
-        o = C287()
-        o.time = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_time = v
+        o = C201()
+        o.time = x_time
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b299(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+def v206(t, p):
+        m = W6(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        f.append(('attribute', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('=', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v297(t, p):
-        f = []
-        q = b299(t, p, f)
-        if q < 0:
             return -1, None
-        o = C298()
-        o.attribute = None
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def m300(t, p, f):
-        p = WS(t, p).end()
-        m = R184(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        return p
+        x_attribute = (m[1])
+        p0 = m.start(1)
+        m = W31(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C207()
+        o.attribute = x_attribute
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a296(t, p, f):
+def v203(t, p):
+        m = W205(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_conditions = []
         got = 0
         while True:
             if got:
-                s = m300(t, p, [])
-                if s < 0:
+                m = W128(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v297(t, s)
+            q, v = v206(t, s)
             if q < 0:
                 break
-            f.append(('conditions', v))
+            x_conditions.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b294(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R295(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a296(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v291(t, p):
-        f = []
-        q = b294(t, p, f)
-        if q < 0:
             return -1, None
-        o = C292()
-        o.conditions = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L293:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C204()
+        o.conditions = x_conditions
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v307(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+def v211(t, p):
+        m = W6(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, (t[s:p])
+        return p, (m[1])
 
-def a306(t, p, f):
+def v208(t, p):
+        m = W210(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_modes = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v307(t, s)
+            q, v = v211(t, s)
             if q < 0:
                 break
-            f.append(('modes', v))
+            x_modes.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b304(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R305(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a306(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v301(t, p):
-        f = []
-        q = b304(t, p, f)
-        if q < 0:
             return -1, None
-        o = C302()
-        o.modes = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L303:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C209()
+        o.modes = x_modes
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v237(t, p):
+def v160(t, p):
         s = WS(t, p).end()
         for guard, alt in D3_get(t[s:s + 1], D3_default):
             if guard is not None and guard(t, s) is None:
@@ -2586,1131 +1742,715 @@ def v237(t, p):
                 return q, o
         return -1, None
 
-def a236(t, p, f):
+def v140(t, p):
+        m = W142(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        q, v = v143(t, p)
+        if q < 0:
+            return -1, None
+        p = q
+        x_quantity = v
+        x_attrs = []
         got = 0
         while True:
             s = p
-            q, v = v237(t, s)
+            q, v = v160(t, s)
             if q < 0:
                 break
-            f.append(('attrs', v))
+            x_attrs.append(v)
             got += 1
             p = q
-        return p
+        o = C141()
+        o.kind = x_kind
+        o.name = x_name
+        o.quantity = x_quantity
+        o.attrs = x_attrs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b208(t, p, f):
-        mark = len(f)
-        p = a209(t, p, f)
-        if p < 0:
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+def v216(t, p):
+        m = W49(t, p)
         if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = a215(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a236(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v205(t, p):
-        f = []
-        q = b208(t, p, f)
-        if q < 0:
             return -1, None
-        o = C206()
-        o.kind = None
-        o.name = None
-        o.quantity = None
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L207:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m314(t, p, f):
-        p = WS(t, p).end()
-        m = R315(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        return p
+        x_name = (m[1])
+        p0 = m.start(1)
+        o = C217()
+        o.name = x_name
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m316(t, p, f):
-        p = WS(t, p).end()
-        m = R317(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v313(t, p):
-        s = WS(t, p).end()
-        q = m314(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m316(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a312(t, p, f):
-        q, v = v313(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def b322(t, p, f):
+def m219(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
+        m = W220(t, p)
         if m is None:
             return -1
         p = m.end()
-        f.append(('name', (t[s:p])))
-        return p
-
-def v320(t, p):
-        f = []
-        q = b322(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C321()
-        o.name = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a319(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m121(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v320(t, s)
-            if q < 0:
-                break
-            f.append(('covers', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def m324(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R325(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        m = R285(t, p)
+        m = W199(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        m = W17(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('latent', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('%', p):
+        f.append(('latent', (m[1])))
+        m = W177(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p += 1
+        p = m.end()
         return p
 
-def m323(t, p, f):
-        q = m324(t, p, f)
+def m218(t, p, f):
+        q = m219(t, p, f)
         return p if q < 0 else q
 
-def a327(t, p, f):
-        q, v = v38(t, p)
+def a222(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m326(t, p, f):
-        q = a327(t, p, f)
+def m221(t, p, f):
+        q = a222(t, p, f)
         return p if q < 0 else q
 
-def b311(t, p, f):
-        mark = len(f)
-        p = a312(t, p, f)
-        if p < 0:
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        m = R318(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a319(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R285(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('coverage', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('%', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = m323(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m326(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v308(t, p):
+def v212(t, p):
         f = []
-        q = b311(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C309()
-        o.kind = None
-        o.name = None
-        o.covers = []
-        o.coverage = None
-        o.latent = None
-        o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L310:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def v336(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
+        m = W214(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, (t[s:p])
-
-def a335(t, p, f):
+        x_kind = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W215(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_covers = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v336(t, s)
+            q, v = v216(t, s)
+            if q < 0:
+                break
+            x_covers.append(v)
+            got += 1
+            p = q
+        if not got:
+            return -1, None
+        m = W199(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_coverage = (m[1])
+        m = W177(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p = m218(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m221(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C213()
+        o.kind = x_kind
+        o.name = x_name
+        o.covers = x_covers
+        o.coverage = x_coverage
+        o.latent = None
+        o.description = ''
+        o._tx_position = p0
+        o._tx_position_end = p
+        for k, v in f:
+            setattr(o, k, v)
+        return p, o
+
+def v229(t, p):
+        m = W49(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        return p, (m[1])
+
+def m228(t, p, f):
+        mark = len(f)
+        m = W103(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        got = 0
+        while True:
+            if got:
+                m = W86(t, p)
+                if m is None:
+                    break
+                s = m.end()
+            else:
+                s = p
+            q, v = v229(t, s)
             if q < 0:
                 break
             f.append(('deviations', v))
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def m334(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            return -1
-        p += 1
-        p = a335(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
+        m = W230(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p += 1
+        p = m.end()
         return p
 
-def m333(t, p, f):
-        q = m334(t, p, f)
+def m227(t, p, f):
+        q = m228(t, p, f)
         return p if q < 0 else q
 
-def b331(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R332(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('source', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('->', p):
-            del f[mark:]
-            return -1
-        p += 2
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('target', (t[s:p])))
-        p = m333(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v328(t, p):
+def v223(t, p):
         f = []
-        q = b331(t, p, f)
-        if q < 0:
+        m = W225(t, p)
+        if m is None:
             return -1, None
-        o = C329()
-        o.source = None
-        o.target = None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_source = (m[1])
+        m = W226(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_target = (m[1])
+        p = m227(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C224()
+        o.source = x_source
+        o.target = x_target
         o.deviations = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L330:
+            if k in L231:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a341(t, p, f):
-        q, v = v320(t, p)
-        if q < 0:
-            return -1
-        f.append(('type', v))
-        return q
-
-def a343(t, p, f):
-        q, v = v38(t, p)
+def a237(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m342(t, p, f):
-        q = a343(t, p, f)
+def m236(t, p, f):
+        q = a237(t, p, f)
         return p if q < 0 else q
 
-def b339(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R340(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith(':', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a341(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m342(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v337(t, p):
+def v232(t, p):
         f = []
-        q = b339(t, p, f)
+        m = W234(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W235(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        q, v = v216(t, p)
         if q < 0:
             return -1, None
-        o = C338()
-        o.name = None
-        o.type = None
+        p = q
+        x_type = v
+        p = m236(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C233()
+        o.name = x_name
+        o.type = x_type
         o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a349(t, p, f):
+def v238(t, p):
+        m = W240(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_types = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v216(t, s)
             if q < 0:
                 break
-            f.append(('types', v))
+            x_types.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
+            return -1, None
+        o = C239()
+        o.types = x_types
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b347(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R348(t, p)
+def v241(t, p):
+        m = W243(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = a349(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v344(t, p):
-        f = []
-        q = b347(t, p, f)
+        p0 = m.start(1)
+        q, v = v216(t, p)
         if q < 0:
             return -1, None
-        o = C345()
-        o.types = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L346:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a354(t, p, f):
-        q, v = v320(t, p)
-        if q < 0:
-            return -1
-        f.append(('source', v))
-        return q
-
-def a355(t, p, f):
-        q, v = v320(t, p)
-        if q < 0:
-            return -1
-        f.append(('target', v))
-        return q
-
-def b352(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R353(t, p)
+        p = q
+        x_source = v
+        m = W226(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = a354(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('->', p):
-            del f[mark:]
-            return -1
-        p += 2
-        p = a355(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v350(t, p):
-        f = []
-        q = b352(t, p, f)
+        q, v = v216(t, p)
         if q < 0:
             return -1, None
-        o = C351()
-        o.source = None
-        o.target = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_target = v
+        o = C242()
+        o.source = x_source
+        o.target = x_target
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m361(t, p, f):
+def m248(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R362(t, p)
+        m = W249(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('version', _unquote(t[s:p])))
+        f.append(('version', _unquote(m[1])))
         return p
 
-def m360(t, p, f):
-        q = m361(t, p, f)
+def m247(t, p, f):
+        q = m248(t, p, f)
         return p if q < 0 else q
 
-def b358(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R359(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('identity', _unquote(t[s:p])))
-        p = m360(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v356(t, p):
+def v244(t, p):
         f = []
-        q = b358(t, p, f)
-        if q < 0:
+        m = W246(t, p)
+        if m is None:
             return -1, None
-        o = C357()
-        o.identity = ''
+        p = m.end()
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_identity = _unquote(m[1])
+        p = m247(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C245()
+        o.identity = x_identity
         o.version = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def m369(t, p, f):
-        p = WS(t, p).end()
-        m = R370(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m371(t, p, f):
-        p = WS(t, p).end()
-        m = R372(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m373(t, p, f):
-        p = WS(t, p).end()
-        m = R374(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m375(t, p, f):
-        p = WS(t, p).end()
-        m = R376(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m377(t, p, f):
-        p = WS(t, p).end()
-        m = R378(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v368(t, p):
-        s = WS(t, p).end()
-        q = m369(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m371(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m373(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m375(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m377(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a367(t, p, f):
-        q, v = v368(t, p)
-        if q < 0:
-            return -1
-        f.append(('role', v))
-        return q
-
-def m381(t, p, f):
+def m256(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R382(t, p)
+        m = W257(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('sha256', _unquote(t[s:p])))
+        f.append(('sha256', _unquote(m[1])))
         return p
 
-def m386(t, p, f):
+def m261(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R200(t, p)
+        m = W262(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('out', _unquote(t[s:p])))
+        f.append(('out', _unquote(m[1])))
         return p
 
-def m385(t, p, f):
-        q = m386(t, p, f)
+def m260(t, p, f):
+        q = m261(t, p, f)
         return p if q < 0 else q
 
-def m383(t, p, f):
+def m258(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R384(t, p)
+        m = W259(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('dvc', _unquote(t[s:p])))
-        p = m385(t, p, f)
+        f.append(('dvc', _unquote(m[1])))
+        p = m260(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m380(t, p, f):
-        q = m381(t, p, f)
+def m255(t, p, f):
+        q = m256(t, p, f)
         if q >= 0:
             return q
-        q = m383(t, p, f)
+        q = m258(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def m379(t, p, f):
-        q = m380(t, p, f)
+def m254(t, p, f):
+        q = m255(t, p, f)
         return p if q < 0 else q
 
-def m393(t, p, f):
+def m269(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R394(t, p)
+        m = W270(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
+        m = W115(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('min_samples', int(t[s:p])))
+        f.append(('min_samples', int(m[1])))
         return p
 
-def m392(t, p, f):
-        q = m393(t, p, f)
+def m268(t, p, f):
+        q = m269(t, p, f)
         return p if q < 0 else q
 
-def b391(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R285(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('manifest', _unquote(t[s:p])))
-        p = m392(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v389(t, p):
+def v265(t, p):
         f = []
-        q = b391(t, p, f)
-        if q < 0:
+        m = W267(t, p)
+        if m is None:
             return -1, None
-        o = C390()
-        o.manifest = ''
+        p = m.end()
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_manifest = _unquote(m[1])
+        p = m268(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C266()
+        o.manifest = x_manifest
         o.min_samples = 0
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a388(t, p, f):
-        q, v = v389(t, p)
+def a264(t, p, f):
+        q, v = v265(t, p)
         if q < 0:
             return -1
         f.append(('coverage', v))
         return q
 
-def m387(t, p, f):
-        q = a388(t, p, f)
+def m263(t, p, f):
+        q = a264(t, p, f)
         return p if q < 0 else q
 
-def b365(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R366(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a367(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('identity', _unquote(t[s:p])))
-        p = m379(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m387(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v363(t, p):
+def v250(t, p):
         f = []
-        q = b365(t, p, f)
-        if q < 0:
+        m = W252(t, p)
+        if m is None:
             return -1, None
-        o = C364()
-        o.role = None
-        o.identity = ''
+        p = m.end()
+        p0 = m.start(1)
+        m = W253(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_role = (m[1])
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_identity = _unquote(m[1])
+        p = m254(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m263(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C251()
+        o.role = x_role
+        o.identity = x_identity
         o.sha256 = ''
         o.dvc = ''
         o.out = ''
         o.coverage = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def m402(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('>=', p):
+def m276(t, p, f):
+        mark = len(f)
+        m = W277(t, p)
+        if m is None:
             return -1
-        p += 2
-        return p
-
-def m403(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('<=', p):
-            return -1
-        p += 2
-        return p
-
-def m404(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('>', p):
-            return -1
-        p += 1
-        return p
-
-def m405(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('<', p):
-            return -1
-        p += 1
-        return p
-
-def m406(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('==', p):
-            return -1
-        p += 2
-        return p
-
-def v401(t, p):
-        s = WS(t, p).end()
-        q = m402(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m403(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m404(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m405(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m406(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a400(t, p, f):
-        q, v = v401(t, p)
-        if q < 0:
-            return -1
-        f.append(('op', v))
-        return q
-
-def a409(t, p, f):
+        p = m.end()
         got = 0
         while True:
             if got:
-                s = m300(t, p, [])
-                if s < 0:
+                m = W128(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v297(t, s)
+            q, v = v206(t, s)
             if q < 0:
                 break
             f.append(('slice', v))
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def m408(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R295(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a409(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m407(t, p, f):
-        q = m408(t, p, f)
+def m275(t, p, f):
+        q = m276(t, p, f)
         return p if q < 0 else q
 
-def b398(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R399(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = a400(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('threshold', (t[s:p])))
-        p = m407(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v395(t, p):
+def v271(t, p):
         f = []
-        q = b398(t, p, f)
-        if q < 0:
+        m = W273(t, p)
+        if m is None:
             return -1, None
-        o = C396()
-        o.name = None
-        o.op = None
-        o.threshold = None
+        p = m.end()
+        p0 = m.start(1)
+        m = W49(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W274(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_op = (m[1])
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_threshold = (m[1])
+        p = m275(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C272()
+        o.name = x_name
+        o.op = x_op
+        o.threshold = x_threshold
         o.slice = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L397:
+            if k in L278:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a416(t, p, f):
-        q, v = v38(t, p)
+def a283(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('text', v))
         return q
 
-def m415(t, p, f):
-        q = a416(t, p, f)
+def m282(t, p, f):
+        q = a283(t, p, f)
         return p if q < 0 else q
 
-def b427(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+def v289(t, p):
+        m = W17(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        f.append(('low', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('..', p):
-            del f[mark:]
-            return -1
-        p += 2
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('high', (t[s:p])))
-        p = WS(t, p).end()
-        s = p
-        m = R428(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('unit', (t[s:p])))
-        p = WS(t, p).end()
-        m = R169(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('domain_low', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('..', p):
-            del f[mark:]
-            return -1
-        p += 2
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('domain_high', (t[s:p])))
-        return p
-
-def v425(t, p):
-        f = []
-        q = b427(t, p, f)
-        if q < 0:
             return -1, None
-        o = C426()
-        o.low = None
-        o.high = None
-        o.unit = None
-        o.domain_low = None
-        o.domain_high = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_low = (m[1])
+        p0 = m.start(1)
+        m = W291(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_high = (m[1])
+        m = W292(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_unit = (m[1])
+        m = W116(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_domain_low = (m[1])
+        m = W291(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_domain_high = (m[1])
+        o = C290()
+        o.low = x_low
+        o.high = x_high
+        o.unit = x_unit
+        o.domain_low = x_domain_low
+        o.domain_high = x_domain_high
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a434(t, p, f):
+def v294(t, p):
+        p0 = WS(t, p).end()
+        x_values = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v307(t, s)
+            q, v = v211(t, s)
             if q < 0:
                 break
-            f.append(('values', v))
+            x_values.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def a435(t, p, f):
+            return -1, None
+        m = W116(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_domain = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v307(t, s)
+            q, v = v211(t, s)
             if q < 0:
                 break
-            f.append(('domain', v))
+            x_domain.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b433(t, p, f):
-        mark = len(f)
-        p = a434(t, p, f)
-        if p < 0:
-            return -1
-        p = WS(t, p).end()
-        m = R169(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a435(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v430(t, p):
-        f = []
-        q = b433(t, p, f)
-        if q < 0:
             return -1, None
-        o = C431()
-        o.values = []
-        o.domain = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L432:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C295()
+        o.values = x_values
+        o.domain = x_domain
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v424(t, p):
+def v288(t, p):
         s = WS(t, p).end()
         for guard, alt in D4_get(t[s:s + 1], D4_default):
             if guard is not None and guard(t, s) is None:
@@ -3720,463 +2460,302 @@ def v424(t, p):
                 return q, o
         return -1, None
 
-def a423(t, p, f):
-        q, v = v424(t, p)
+def v286(t, p):
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        p0 = m.start(1)
+        q, v = v288(t, p)
         if q < 0:
-            return -1
-        f.append(('spec', v))
-        return q
+            return -1, None
+        p = q
+        x_spec = v
+        o = C287()
+        o.name = x_name
+        o.spec = x_spec
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b422(t, p, f):
+def m285(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+        m = W103(t, p)
         if m is None:
             return -1
         p = m.end()
-        f.append(('name', (t[s:p])))
-        p = a423(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v420(t, p):
-        f = []
-        q = b422(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C421()
-        o.name = None
-        o.spec = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a419(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v420(t, s)
+            q, v = v286(t, s)
             if q < 0:
                 break
             f.append(('attributes', v))
             got += 1
             p = q
-        return p
-
-def m418(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            return -1
-        p += 1
-        p = a419(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def m417(t, p, f):
-        q = m418(t, p, f)
-        return p if q < 0 else q
-
-def b413(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R414(t, p)
+        m = W230(t, p)
         if m is None:
+            del f[mark:]
             return -1
         p = m.end()
-        p = m415(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m417(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def v410(t, p):
+def m284(t, p, f):
+        q = m285(t, p, f)
+        return p if q < 0 else q
+
+def v279(t, p):
         f = []
-        q = b413(t, p, f)
-        if q < 0:
+        m = W281(t, p)
+        if m is None:
             return -1, None
-        o = C411()
+        p = m.end()
+        p0 = m.start(1)
+        p = m282(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m284(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C280()
         o.text = ''
         o.attributes = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L412:
+            if k in L296:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a441(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m121(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v320(t, s)
-            if q < 0:
-                break
-            f.append(('members', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def m444(t, p, f):
-        p = WS(t, p).end()
-        m = R100(t, p)
+def m305(t, p, f):
+        m = W177(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m445(t, p, f):
-        p = WS(t, p).end()
-        m = R446(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m447(t, p, f):
-        p = WS(t, p).end()
-        m = R101(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m448(t, p, f):
-        p = WS(t, p).end()
-        m = R449(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v443(t, p):
-        s = WS(t, p).end()
-        q = m444(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m445(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m447(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m448(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a442(t, p, f):
-        q, v = v443(t, p)
-        if q < 0:
-            return -1
-        f.append(('model', v))
-        return q
-
-def m456(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('%', p):
-            return -1
-        p += 1
-        return p
-
-def a455(t, p, f):
-        q = m456(t, p, [])
+def a304(t, p, f):
+        q = m305(t, p, [])
         if q < 0:
             return p
         f.append(('percent', True))
         return q
 
-def m454(t, p, f):
-        q = a455(t, p, f)
+def m303(t, p, f):
+        q = a304(t, p, f)
         return p if q < 0 else q
 
-def b453(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        p = m454(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v451(t, p):
+def v301(t, p):
         f = []
-        q = b453(t, p, f)
-        if q < 0:
+        m = W17(t, p)
+        if m is None:
             return -1, None
-        o = C452()
-        o.value = None
+        p = m.end()
+        x_value = (m[1])
+        p0 = m.start(1)
+        p = m303(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C302()
+        o.value = x_value
         o.percent = False
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a450(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m121(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v451(t, s)
-            if q < 0:
-                break
-            f.append(('factors', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def a458(t, p, f):
-        q, v = v38(t, p)
+def a307(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m457(t, p, f):
-        q = a458(t, p, f)
+def m306(t, p, f):
+        q = a307(t, p, f)
         return p if q < 0 else q
 
-def b439(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R440(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        m = R318(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a441(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a442(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a450(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m457(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v436(t, p):
+def v297(t, p):
         f = []
-        q = b439(t, p, f)
-        if q < 0:
+        m = W299(t, p)
+        if m is None:
             return -1, None
-        o = C437()
-        o.name = None
-        o.members = []
-        o.model = None
-        o.factors = []
-        o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L438:
-                getattr(o, k).append(v)
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W215(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_members = []
+        got = 0
+        while True:
+            if got:
+                m = W86(t, p)
+                if m is None:
+                    break
+                s = m.end()
             else:
-                setattr(o, k, v)
-        return q, o
-
-def b461(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R462(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v459(t, p):
-        f = []
-        q = b461(t, p, f)
-        if q < 0:
+                s = p
+            q, v = v216(t, s)
+            if q < 0:
+                break
+            x_members.append(v)
+            got += 1
+            p = q
+        if not got:
             return -1, None
-        o = C460()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        m = W300(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_model = (m[1])
+        x_factors = []
+        got = 0
+        while True:
+            if got:
+                m = W86(t, p)
+                if m is None:
+                    break
+                s = m.end()
+            else:
+                s = p
+            q, v = v301(t, s)
+            if q < 0:
+                break
+            x_factors.append(v)
+            got += 1
+            p = q
+        if not got:
+            return -1, None
+        p = m306(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C298()
+        o.name = x_name
+        o.members = x_members
+        o.model = x_model
+        o.factors = x_factors
+        o.description = ''
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def b465(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R466(t, p)
+def v308(t, p):
+        m = W310(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', int(t[s:p])))
-        return p
-
-def v463(t, p):
-        f = []
-        q = b465(t, p, f)
-        if q < 0:
             return -1, None
-        o = C464()
-        o.value = 0
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C309()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a472(t, p, f):
-        q, v = v227(t, p)
+def v311(t, p):
+        m = W313(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W115(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = int(m[1])
+        o = C312()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def a318(t, p, f):
+        q, v = v152(t, p)
         if q < 0:
             return -1
         f.append(('quantity', v))
         return q
 
-def m474(t, p, f):
-        p = WS(t, p).end()
-        m = R475(t, p)
+def m320(t, p, f):
+        m = W321(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def a473(t, p, f):
-        q = m474(t, p, [])
+def a319(t, p, f):
+        q = m320(t, p, [])
         if q < 0:
             return p
         f.append(('outside', True))
         return q
 
-def m471(t, p, f):
-        q = a472(t, p, f)
+def m317(t, p, f):
+        q = a318(t, p, f)
         if q >= 0:
             return q
-        q = a473(t, p, f)
+        q = a319(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def a477(t, p, f):
-        q, v = v38(t, p)
+def a323(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('description', v))
         return q
 
-def m476(t, p, f):
-        q = a477(t, p, f)
+def m322(t, p, f):
+        q = a323(t, p, f)
         return p if q < 0 else q
 
-def b469(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R470(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('target', (t[s:p])))
-        p = m471(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m476(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v467(t, p):
+def v314(t, p):
         f = []
-        q = b469(t, p, f)
-        if q < 0:
+        m = W316(t, p)
+        if m is None:
             return -1, None
-        o = C468()
-        o.target = None
+        p = m.end()
+        p0 = m.start(1)
+        m = W49(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_target = (m[1])
+        p = m317(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m322(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C315()
+        o.target = x_target
         o.quantity = None
         o.outside = False
         o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def v148(t, p):
+def v104(t, p):
         s = WS(t, p).end()
         for guard, alt in D5_get(t[s:s + 1], D5_default):
             if guard is not None and guard(t, s) is None:
@@ -4186,832 +2765,561 @@ def v148(t, p):
                 return q, o
         return -1, None
 
-def a147(t, p, f):
+def v98(t, p):
+        f = []
+        m = W100(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        p = m101(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W103(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_members = []
         got = 0
         while True:
             s = p
-            q, v = v148(t, s)
+            q, v = v104(t, s)
             if q < 0:
                 break
-            f.append(('members', v))
+            x_members.append(v)
             got += 1
             p = q
-        return p
-
-def b136(t, p, f):
-        mark = len(f)
-        p = a137(t, p, f)
-        if p < 0:
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+        m = W230(t, p)
         if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m145(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a147(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v133(t, p):
-        f = []
-        q = b136(t, p, f)
-        if q < 0:
             return -1, None
-        o = C134()
-        o.kind = None
-        o.name = None
+        p = m.end()
+        o = C99()
+        o.kind = x_kind
+        o.name = x_name
         o.description = ''
-        o.members = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.members = x_members
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L135:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+            setattr(o, k, v)
+        return p, o
 
-def a484(t, p, f):
-        q, v = v38(t, p)
+def a328(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m483(t, p, f):
-        q = a484(t, p, f)
+def m327(t, p, f):
+        q = a328(t, p, f)
         return p if q < 0 else q
 
-def b489(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R490(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('text', _unquote(t[s:p])))
-        return p
-
-def v487(t, p):
-        f = []
-        q = b489(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C488()
-        o.text = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b493(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R262(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R494(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v491(t, p):
-        f = []
-        q = b493(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C492()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b497(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R244(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R494(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v495(t, p):
-        f = []
-        q = b497(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C496()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b500(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R501(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R494(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v498(t, p):
-        f = []
-        q = b500(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C499()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b504(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R505(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R506(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v502(t, p):
-        f = []
-        q = b504(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C503()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a511(t, p, f):
-        q, v = v153(t, p)
-        if q < 0:
-            return -1
-        f.append(('expr', v))
-        return q
-
-def b509(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R510(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a511(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v507(t, p):
-        f = []
-        q = b509(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C508()
-        o.expr = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a515(t, p, f):
-        q, v = v320(t, p)
-        if q < 0:
-            return -1
-        f.append(('ref', v))
-        return q
-
-def b514(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R144(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a515(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v512(t, p):
-        f = []
-        q = b514(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C513()
-        o.ref = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def v522(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R523(t, p)
+def v330(t, p):
+        m = W332(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, (t[s:p])
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_text = _unquote(m[1])
+        o = C331()
+        o.text = x_text
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a521(t, p, f):
-        q, v = v522(t, p)
+def v333(t, p):
+        m = W335(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W336(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C334()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v337(t, p):
+        m = W165(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W336(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C338()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v339(t, p):
+        m = W341(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W336(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C340()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v342(t, p):
+        m = W344(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W345(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C343()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v346(t, p):
+        m = W348(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        q, v = v108(t, p)
+        if q < 0:
+            return -1, None
+        p = q
+        x_expr = v
+        o = C347()
+        o.expr = x_expr
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v349(t, p):
+        m = W351(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        q, v = v216(t, p)
+        if q < 0:
+            return -1, None
+        p = q
+        x_ref = v
+        o = C350()
+        o.ref = x_ref
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v357(t, p):
+        m = W358(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        return p, (m[1])
+
+def a356(t, p, f):
+        q, v = v357(t, p)
         if q < 0:
             return -1
         f.append(('unit', v))
         return q
 
-def m520(t, p, f):
-        q = a521(t, p, f)
+def m355(t, p, f):
+        q = a356(t, p, f)
         return p if q < 0 else q
 
-def m525(t, p, f):
+def m360(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R526(t, p)
+        m = W361(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        m = W17(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('confidence', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('%', p):
+        f.append(('confidence', (m[1])))
+        m = W177(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p += 1
+        p = m.end()
         return p
 
-def m524(t, p, f):
-        q = m525(t, p, f)
+def m359(t, p, f):
+        q = m360(t, p, f)
         return p if q < 0 else q
 
-def m528(t, p, f):
+def m363(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R244(t, p)
+        m = W364(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('exposure_key', _unquote(t[s:p])))
+        f.append(('exposure_key', _unquote(m[1])))
         return p
 
-def m527(t, p, f):
-        q = m528(t, p, f)
+def m362(t, p, f):
+        q = m363(t, p, f)
         return p if q < 0 else q
 
-def m530(t, p, f):
+def m366(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R531(t, p)
+        m = W367(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('failures_key', _unquote(t[s:p])))
+        f.append(('failures_key', _unquote(m[1])))
         return p
 
-def m529(t, p, f):
-        q = m530(t, p, f)
+def m365(t, p, f):
+        q = m366(t, p, f)
         return p if q < 0 else q
 
-def b518(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R519(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('rate', (t[s:p])))
-        p = m520(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m524(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m527(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m529(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v516(t, p):
+def v352(t, p):
         f = []
-        q = b518(t, p, f)
-        if q < 0:
+        m = W354(t, p)
+        if m is None:
             return -1, None
-        o = C517()
-        o.rate = None
+        p = m.end()
+        p0 = m.start(1)
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_rate = (m[1])
+        p = m355(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m359(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m362(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m365(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C353()
+        o.rate = x_rate
         o.unit = None
         o.confidence = None
         o.exposure_key = ''
         o.failures_key = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def b541(t, p, f):
+def v372(t, p):
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        p0 = m.start(1)
+        m = W374(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W18(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_unit = (m[1])
+        o = C373()
+        o.value = x_value
+        o.unit = x_unit
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v378(t, p):
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        return p, (m[1])
+
+def m376(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        m = W377(t, p)
         if m is None:
             return -1
         p = m.end()
-        f.append(('value', (t[s:p])))
-        p = WS(t, p).end()
-        m = R542(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R26(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('unit', (t[s:p])))
-        return p
-
-def v539(t, p):
-        f = []
-        q = b541(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C540()
-        o.value = None
-        o.unit = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a538(t, p, f):
-        q, v = v539(t, p)
-        if q < 0:
-            return -1
-        f.append(('demand', v))
-        return q
-
-def v547(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a546(t, p, f):
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v547(t, s)
+            q, v = v378(t, s)
             if q < 0:
                 break
             f.append(('ipls', v))
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def m544(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R545(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a546(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m543(t, p, f):
-        q = m544(t, p, f)
+def m375(t, p, f):
+        q = m376(t, p, f)
         return p if q < 0 else q
 
-def a549(t, p, f):
-        q, v = v539(t, p)
-        if q < 0:
-            return -1
-        f.append(('tolerable', v))
-        return q
-
-def b535(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R536(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        m = R537(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a538(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m543(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R548(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a549(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v532(t, p):
+def v368(t, p):
         f = []
-        q = b535(t, p, f)
+        m = W370(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W371(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        q, v = v372(t, p)
         if q < 0:
             return -1, None
-        o = C533()
-        o.demand = None
+        p = q
+        x_demand = v
+        p = m375(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W379(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        q, v = v372(t, p)
+        if q < 0:
+            return -1, None
+        p = q
+        x_tolerable = v
+        o = C369()
+        o.demand = x_demand
         o.ipls = []
-        o.tolerable = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.tolerable = x_tolerable
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L534:
+            if k in L380:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a555(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m121(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v307(t, s)
-            if q < 0:
-                break
-            f.append(('classes', v))
-            got += 1
-            p = q
-        if not got:
+def m385(t, p, f):
+        mark = len(f)
+        m = W371(t, p)
+        if m is None:
             return -1
-        return p
-
-def a558(t, p, f):
-        q, v = v539(t, p)
+        p = m.end()
+        q, v = v372(t, p)
         if q < 0:
+            del f[mark:]
             return -1
+        p = q
         f.append(('demand', v))
-        return q
-
-def m557(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R537(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a558(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def m556(t, p, f):
-        q = m557(t, p, f)
+def m384(t, p, f):
+        q = m385(t, p, f)
         return p if q < 0 else q
 
-def b553(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R554(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a555(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m556(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v550(t, p):
+def v381(t, p):
         f = []
-        q = b553(t, p, f)
-        if q < 0:
+        m = W383(t, p)
+        if m is None:
             return -1, None
-        o = C551()
-        o.classes = []
-        o.demand = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L552:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def b561(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R230(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R494(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v559(t, p):
-        f = []
-        q = b561(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C560()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def m567(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R262(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R494(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('severity', (t[s:p])))
-        return p
-
-def m566(t, p, f):
-        q = m567(t, p, f)
-        return p if q < 0 else q
-
-def b564(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R565(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = m566(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R230(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R494(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('probability', (t[s:p])))
-        return p
-
-def v562(t, p):
-        f = []
-        q = b564(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C563()
-        o.severity = None
-        o.probability = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a573(t, p, f):
+        p0 = m.start(1)
+        x_classes = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v307(t, s)
+            q, v = v211(t, s)
             if q < 0:
                 break
-            f.append(('phases', v))
+            x_classes.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b571(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R572(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a573(t, p, f)
+            return -1, None
+        p = m384(t, p, f)
         if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v568(t, p):
-        f = []
-        q = b571(t, p, f)
-        if q < 0:
             return -1, None
-        o = C569()
-        o.phases = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L570:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def b576(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R577(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('text', _unquote(t[s:p])))
-        return p
-
-def v574(t, p):
-        f = []
-        q = b576(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C575()
-        o.text = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o = C382()
+        o.classes = x_classes
+        o.demand = None
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def v486(t, p):
+def v386(t, p):
+        m = W154(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W336(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C387()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def m392(t, p, f):
+        mark = len(f)
+        m = W181(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        m = W336(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('severity', (m[1])))
+        return p
+
+def m391(t, p, f):
+        q = m392(t, p, f)
+        return p if q < 0 else q
+
+def v388(t, p):
+        f = []
+        m = W390(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        p = m391(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W393(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W336(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_probability = (m[1])
+        o = C389()
+        o.severity = None
+        o.probability = x_probability
+        o._tx_position = p0
+        o._tx_position_end = p
+        for k, v in f:
+            setattr(o, k, v)
+        return p, o
+
+def v394(t, p):
+        m = W396(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_phases = []
+        got = 0
+        while True:
+            if got:
+                m = W86(t, p)
+                if m is None:
+                    break
+                s = m.end()
+            else:
+                s = p
+            q, v = v211(t, s)
+            if q < 0:
+                break
+            x_phases.append(v)
+            got += 1
+            p = q
+        if not got:
+            return -1, None
+        o = C395()
+        o.phases = x_phases
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v397(t, p):
+        m = W399(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_text = _unquote(m[1])
+        o = C398()
+        o.text = x_text
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v329(t, p):
         s = WS(t, p).end()
         for guard, alt in D6_get(t[s:s + 1], D6_default):
             if guard is not None and guard(t, s) is None:
@@ -5021,380 +3329,206 @@ def v486(t, p):
                 return q, o
         return -1, None
 
-def a485(t, p, f):
+def v324(t, p):
+        f = []
+        m = W326(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        p = m327(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W103(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_attrs = []
         got = 0
         while True:
             s = p
-            q, v = v486(t, s)
+            q, v = v329(t, s)
             if q < 0:
                 break
-            f.append(('attrs', v))
+            x_attrs.append(v)
             got += 1
             p = q
-        return p
-
-def b481(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R482(t, p)
+        m = W230(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m483(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a485(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v478(t, p):
-        f = []
-        q = b481(t, p, f)
-        if q < 0:
             return -1, None
-        o = C479()
-        o.name = None
+        p = m.end()
+        o = C325()
+        o.name = x_name
         o.title = ''
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.attrs = x_attrs
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L480:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+            setattr(o, k, v)
+        return p, o
 
-def m584(t, p, f):
-        p = WS(t, p).end()
-        m = R585(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m586(t, p, f):
-        p = WS(t, p).end()
-        m = R587(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v583(t, p):
-        s = WS(t, p).end()
-        q = m584(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m586(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a582(t, p, f):
-        q, v = v583(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a589(t, p, f):
-        q, v = v38(t, p)
+def a404(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m588(t, p, f):
-        q = a589(t, p, f)
+def m403(t, p, f):
+        q = a404(t, p, f)
         return p if q < 0 else q
 
-def a593(t, p, f):
+def m406(t, p, f):
+        mark = len(f)
+        m = W407(t, p)
+        if m is None:
+            return -1
+        p = m.end()
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v216(t, s)
             if q < 0:
                 break
             f.append(('hazards', v))
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def m591(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R592(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a593(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m590(t, p, f):
-        q = m591(t, p, f)
+def m405(t, p, f):
+        q = m406(t, p, f)
         return p if q < 0 else q
 
-def b600(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R601(t, p)
+def v411(t, p):
+        m = W413(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        p0 = m.start(1)
+        m = W10(t, p)
         if m is None:
-            del f[mark:]
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('text', _unquote(t[s:p])))
-        return p
+        x_text = _unquote(m[1])
+        o = C412()
+        o.text = x_text
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v598(t, p):
-        f = []
-        q = b600(t, p, f)
+def v414(t, p):
+        m = W416(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        q, v = v15(t, p)
         if q < 0:
             return -1, None
-        o = C599()
-        o.text = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_time = v
+        o = C415()
+        o.time = x_time
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a606(t, p, f):
-        q, v = v22(t, p)
-        if q < 0:
-            return -1
-        f.append(('time', v))
-        return q
-
-def b604(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R605(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a606(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v602(t, p):
-        f = []
-        q = b604(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C603()
-        o.time = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def m612(t, p, f):
-        p = WS(t, p).end()
-        m = R613(t, p)
+def m421(t, p, f):
+        m = W422(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m614(t, p, f):
-        p = WS(t, p).end()
-        m = R615(t, p)
+def m423(t, p, f):
+        m = W424(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m611(t, p, f):
-        q = m612(t, p, f)
+def m420(t, p, f):
+        q = m421(t, p, f)
         if q >= 0:
             return q
-        q = m614(t, p, f)
+        q = m423(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b609(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R610(t, p)
+def v417(t, p):
+        m = W419(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        p0 = m.start(1)
+        m = W17(t, p)
         if m is None:
-            del f[mark:]
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('value', (t[s:p])))
-        p = WS(t, p).end()
-        m = R542(t, p)
+        x_value = (m[1])
+        m = W374(t, p)
         if m is None:
-            del f[mark:]
-            return -1
+            return -1, None
         p = m.end()
-        p = m611(t, p, f)
+        p = m420(t, p, NOF)
         if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v607(t, p):
-        f = []
-        q = b609(t, p, f)
-        if q < 0:
             return -1, None
-        o = C608()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        o = C418()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m621(t, p, f):
-        p = WS(t, p).end()
-        m = R622(t, p)
+def v425(t, p):
+        m = W427(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m623(t, p, f):
-        p = WS(t, p).end()
-        m = R624(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m625(t, p, f):
-        p = WS(t, p).end()
-        m = R626(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v620(t, p):
-        s = WS(t, p).end()
-        q = m621(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m623(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m625(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a619(t, p, f):
-        q, v = v620(t, p)
-        if q < 0:
-            return -1
-        f.append(('mode', v))
-        return q
-
-def b618(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R537(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a619(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v616(t, p):
-        f = []
-        q = b618(t, p, f)
-        if q < 0:
             return -1, None
-        o = C617()
-        o.mode = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b629(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R630(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
+        p0 = m.start(1)
+        m = W428(t, p)
         if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', int(t[s:p])))
-        return p
-
-def v627(t, p):
-        f = []
-        q = b629(t, p, f)
-        if q < 0:
             return -1, None
-        o = C628()
-        o.value = 0
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_mode = (m[1])
+        o = C426()
+        o.mode = x_mode
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v597(t, p):
+def v429(t, p):
+        m = W431(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W115(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = int(m[1])
+        o = C430()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v410(t, p):
         s = WS(t, p).end()
         for guard, alt in D7_get(t[s:s + 1], D7_default):
             if guard is not None and guard(t, s) is None:
@@ -5404,194 +3538,141 @@ def v597(t, p):
                 return q, o
         return -1, None
 
-def a596(t, p, f):
+def m409(t, p, f):
+        mark = len(f)
+        m = W103(t, p)
+        if m is None:
+            return -1
+        p = m.end()
         got = 0
         while True:
             s = p
-            q, v = v597(t, s)
+            q, v = v410(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
             got += 1
             p = q
-        return p
-
-def m595(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            return -1
-        p += 1
-        p = a596(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def m594(t, p, f):
-        q = m595(t, p, f)
-        return p if q < 0 else q
-
-def b581(t, p, f):
-        mark = len(f)
-        p = a582(t, p, f)
-        if p < 0:
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+        m = W230(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m588(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m590(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m594(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def v578(t, p):
+def m408(t, p, f):
+        q = m409(t, p, f)
+        return p if q < 0 else q
+
+def v400(t, p):
         f = []
-        q = b581(t, p, f)
-        if q < 0:
+        m = W402(t, p)
+        if m is None:
             return -1, None
-        o = C579()
-        o.kind = None
-        o.name = None
+        p = m.end()
+        x_kind = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        p = m403(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m405(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m408(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C401()
+        o.kind = x_kind
+        o.name = x_name
         o.title = ''
         o.hazards = []
         o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L580:
+            if k in L432:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a637(t, p, f):
-        q, v = v38(t, p)
+def a437(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m636(t, p, f):
-        q = a637(t, p, f)
+def m436(t, p, f):
+        q = a437(t, p, f)
         return p if q < 0 else q
 
-def a646(t, p, f):
+def v441(t, p):
+        m = W443(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v216(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b645(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R130(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a646(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v642(t, p):
-        f = []
-        q = b645(t, p, f)
-        if q < 0:
             return -1, None
-        o = C643()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L644:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C442()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a652(t, p, f):
+def v444(t, p):
+        m = W446(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v216(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b650(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R651(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a652(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v647(t, p):
-        f = []
-        q = b650(t, p, f)
-        if q < 0:
             return -1, None
-        o = C648()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L649:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C445()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v641(t, p):
+def v440(t, p):
         s = WS(t, p).end()
         for guard, alt in D8_get(t[s:s + 1], D8_default):
             if guard is not None and guard(t, s) is None:
@@ -5601,40 +3682,33 @@ def v641(t, p):
                 return q, o
         return -1, None
 
-def a640(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v641(t, s)
-            if q < 0:
-                break
-            f.append(('attrs', v))
-            got += 1
-            p = q
-        return p
-
-def m639(t, p, f):
+def m439(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
+        m = W103(t, p)
+        if m is None:
             return -1
-        p += 1
-        p = a640(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def a653(t, p, f):
+        p = m.end()
         got = 0
         while True:
             s = p
-            q, v = v641(t, s)
+            q, v = v440(t, s)
+            if q < 0:
+                break
+            f.append(('attrs', v))
+            got += 1
+            p = q
+        m = W230(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        return p
+
+def a447(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v440(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
@@ -5642,299 +3716,166 @@ def a653(t, p, f):
             p = q
         return p
 
-def m638(t, p, f):
-        q = m639(t, p, f)
+def m438(t, p, f):
+        q = m439(t, p, f)
         if q >= 0:
             return q
-        q = a653(t, p, f)
+        q = a447(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b634(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R635(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m636(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m638(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v631(t, p):
+def v433(t, p):
         f = []
-        q = b634(t, p, f)
-        if q < 0:
+        m = W435(t, p)
+        if m is None:
             return -1, None
-        o = C632()
-        o.name = None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        p = m436(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m438(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C434()
+        o.name = x_name
         o.title = ''
         o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L633:
+            if k in L448:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def m661(t, p, f):
-        p = WS(t, p).end()
-        m = R662(t, p)
+def v454(t, p):
+        m = W456(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        return p
-
-def m663(t, p, f):
-        p = WS(t, p).end()
-        m = R664(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m665(t, p, f):
-        p = WS(t, p).end()
-        m = R399(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m666(t, p, f):
-        p = WS(t, p).end()
-        m = R667(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v660(t, p):
-        s = WS(t, p).end()
-        q = m377(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m661(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m663(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m665(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m666(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a659(t, p, f):
-        q, v = v660(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a675(t, p, f):
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v216(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b673(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R674(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a675(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v670(t, p):
-        f = []
-        q = b673(t, p, f)
-        if q < 0:
             return -1, None
-        o = C671()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L672:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C455()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a681(t, p, f):
+def v457(t, p):
+        m = W459(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v216(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b679(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R680(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a681(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v676(t, p):
-        f = []
-        q = b679(t, p, f)
-        if q < 0:
             return -1, None
-        o = C677()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L678:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C458()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m687(t, p, f):
+def m464(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R382(t, p)
+        m = W257(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('sha256', _unquote(t[s:p])))
+        f.append(('sha256', _unquote(m[1])))
         return p
 
-def m686(t, p, f):
-        q = m687(t, p, f)
+def m463(t, p, f):
+        q = m464(t, p, f)
         return p if q < 0 else q
 
-def b684(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R685(t, p)
+def v460(t, p):
+        f = []
+        m = W462(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        p0 = m.start(1)
+        m = W10(t, p)
         if m is None:
-            del f[mark:]
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('path', _unquote(t[s:p])))
-        p = m686(t, p, f)
+        x_path = _unquote(m[1])
+        p = m463(t, p, f)
         if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v682(t, p):
-        f = []
-        q = b684(t, p, f)
-        if q < 0:
             return -1, None
-        o = C683()
-        o.path = ''
+        o = C461()
+        o.path = x_path
         o.sha256 = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def b690(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R691(t, p)
+def v465(t, p):
+        m = W467(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('id', _unquote(t[s:p])))
-        return p
-
-def v688(t, p):
-        f = []
-        q = b690(t, p, f)
-        if q < 0:
             return -1, None
-        o = C689()
-        o.id = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_id = _unquote(m[1])
+        o = C466()
+        o.id = x_id
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v669(t, p):
+def v453(t, p):
         s = WS(t, p).end()
         for guard, alt in D9_get(t[s:s + 1], D9_default):
             if guard is not None and guard(t, s) is None:
@@ -5944,512 +3885,268 @@ def v669(t, p):
                 return q, o
         return -1, None
 
-def a668(t, p, f):
+def v449(t, p):
+        m = W451(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W452(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_source = _unquote(m[1])
+        x_attrs = []
         got = 0
         while True:
             s = p
-            q, v = v669(t, s)
+            q, v = v453(t, s)
             if q < 0:
                 break
-            f.append(('attrs', v))
+            x_attrs.append(v)
             got += 1
             p = q
-        return p
+        o = C450()
+        o.name = x_name
+        o.kind = x_kind
+        o.source = x_source
+        o.attrs = x_attrs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b657(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R658(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = a659(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('source', _unquote(t[s:p])))
-        p = a668(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v654(t, p):
-        f = []
-        q = b657(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C655()
-        o.name = None
-        o.kind = None
-        o.source = ''
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L656:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a698(t, p, f):
-        q, v = v38(t, p)
+def a472(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m697(t, p, f):
-        q = a698(t, p, f)
+def m471(t, p, f):
+        q = a472(t, p, f)
         return p if q < 0 else q
 
-def m706(t, p, f):
-        p = WS(t, p).end()
-        m = R707(t, p)
+def v477(t, p):
+        m = W459(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        return p
-
-def m708(t, p, f):
-        p = WS(t, p).end()
-        m = R709(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m710(t, p, f):
-        p = WS(t, p).end()
-        m = R711(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m712(t, p, f):
-        p = WS(t, p).end()
-        m = R713(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m714(t, p, f):
-        p = WS(t, p).end()
-        m = R715(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m716(t, p, f):
-        p = WS(t, p).end()
-        m = R717(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m718(t, p, f):
-        p = WS(t, p).end()
-        m = R719(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v705(t, p):
-        s = WS(t, p).end()
-        q = m706(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m708(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m710(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m712(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m714(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m716(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m718(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a704(t, p, f):
-        q, v = v705(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a726(t, p, f):
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v216(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b725(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R680(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a726(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v722(t, p):
-        f = []
-        q = b725(t, p, f)
-        if q < 0:
             return -1, None
-        o = C723()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L724:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C478()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a732(t, p, f):
+def v479(t, p):
+        m = W481(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v216(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b730(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R731(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a732(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v727(t, p):
-        f = []
-        q = b730(t, p, f)
-        if q < 0:
             return -1, None
-        o = C728()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L729:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C480()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a738(t, p, f):
+def v482(t, p):
+        m = W484(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v216(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b736(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R737(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a738(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v733(t, p):
-        f = []
-        q = b736(t, p, f)
-        if q < 0:
             return -1, None
-        o = C734()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L735:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C483()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b741(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R742(t, p)
+def v485(t, p):
+        m = W487(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        f.append(('flag', (t[s:p])))
-        return p
-
-def v739(t, p):
-        f = []
-        q = b741(t, p, f)
-        if q < 0:
             return -1, None
-        o = C740()
-        o.flag = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_flag = (m[1])
+        p0 = m.start(1)
+        o = C486()
+        o.flag = x_flag
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a747(t, p, f):
+def v488(t, p):
+        m = W451(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v216(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b746(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R658(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a747(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v743(t, p):
-        f = []
-        q = b746(t, p, f)
-        if q < 0:
             return -1, None
-        o = C744()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L745:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C489()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a753(t, p, f):
+def v490(t, p):
+        m = W492(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v216(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b751(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R752(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a753(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v748(t, p):
-        f = []
-        q = b751(t, p, f)
-        if q < 0:
             return -1, None
-        o = C749()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L750:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C491()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b756(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R757(t, p)
+def v493(t, p):
+        m = W495(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        return p
-
-def v754(t, p):
-        f = []
-        q = b756(t, p, f)
-        if q < 0:
             return -1, None
-        o = C755()
-        o.name = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        o = C494()
+        o.name = x_name
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a763(t, p, f):
+def v496(t, p):
+        m = W498(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v216(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b761(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R762(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a763(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v758(t, p):
-        f = []
-        q = b761(t, p, f)
-        if q < 0:
             return -1, None
-        o = C759()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L760:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C497()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v721(t, p):
+def v476(t, p):
         s = WS(t, p).end()
         for guard, alt in D10_get(t[s:s + 1], D10_default):
             if guard is not None and guard(t, s) is None:
@@ -6459,644 +4156,377 @@ def v721(t, p):
                 return q, o
         return -1, None
 
-def a720(t, p, f):
+def v473(t, p):
+        m = W475(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_text = _unquote(m[1])
+        x_attrs = []
         got = 0
         while True:
             s = p
-            q, v = v721(t, s)
+            q, v = v476(t, s)
             if q < 0:
                 break
-            f.append(('attrs', v))
+            x_attrs.append(v)
             got += 1
             p = q
-        return p
+        o = C474()
+        o.kind = x_kind
+        o.name = x_name
+        o.text = x_text
+        o.attrs = x_attrs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b703(t, p, f):
-        mark = len(f)
-        p = a704(t, p, f)
-        if p < 0:
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('text', _unquote(t[s:p])))
-        p = a720(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v700(t, p):
+def v468(t, p):
         f = []
-        q = b703(t, p, f)
-        if q < 0:
+        m = W470(t, p)
+        if m is None:
             return -1, None
-        o = C701()
-        o.kind = None
-        o.name = None
-        o.text = ''
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L702:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a699(t, p, f):
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        p = m471(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W103(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_nodes = []
         got = 0
         while True:
             s = p
-            q, v = v700(t, s)
+            q, v = v473(t, s)
             if q < 0:
                 break
-            f.append(('nodes', v))
+            x_nodes.append(v)
             got += 1
             p = q
-        return p
-
-def b695(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R696(t, p)
+        m = W230(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m697(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a699(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v692(t, p):
-        f = []
-        q = b695(t, p, f)
-        if q < 0:
             return -1, None
-        o = C693()
-        o.name = None
+        p = m.end()
+        o = C469()
+        o.name = x_name
         o.title = ''
-        o.nodes = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.nodes = x_nodes
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L694:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+            setattr(o, k, v)
+        return p, o
 
-def m775(t, p, f):
-        p = WS(t, p).end()
-        m = R776(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m777(t, p, f):
-        p = WS(t, p).end()
-        m = R778(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v774(t, p):
-        s = WS(t, p).end()
-        q = m775(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m777(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a773(t, p, f):
-        q, v = v774(t, p)
-        if q < 0:
-            return -1
-        f.append(('mode', v))
-        return q
-
-def a780(t, p, f):
-        q, v = v38(t, p)
+def a506(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('reason', v))
         return q
 
-def m779(t, p, f):
-        q = a780(t, p, f)
+def m505(t, p, f):
+        q = a506(t, p, f)
         return p if q < 0 else q
 
-def b772(t, p, f):
-        mark = len(f)
-        p = a773(t, p, f)
-        if p < 0:
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('rule', (t[s:p])))
-        p = m779(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v770(t, p):
+def v502(t, p):
         f = []
-        q = b772(t, p, f)
-        if q < 0:
+        m = W504(t, p)
+        if m is None:
             return -1, None
-        o = C771()
-        o.mode = None
-        o.rule = None
+        p = m.end()
+        x_mode = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_rule = (m[1])
+        p = m505(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C503()
+        o.mode = x_mode
+        o.rule = x_rule
         o.reason = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a769(t, p, f):
+def v499(t, p):
+        m = W501(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W103(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_rules = []
         got = 0
         while True:
             s = p
-            q, v = v770(t, s)
+            q, v = v502(t, s)
             if q < 0:
                 break
-            f.append(('rules', v))
+            x_rules.append(v)
             got += 1
             p = q
-        return p
-
-def b767(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R768(t, p)
+        m = W230(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a769(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v764(t, p):
-        f = []
-        q = b767(t, p, f)
-        if q < 0:
             return -1, None
-        o = C765()
-        o.rules = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L766:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        p = m.end()
+        o = C500()
+        o.rules = x_rules
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a786(t, p, f):
+def v512(t, p):
+        m = W513(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        return p, (m[1])
+
+def v510(t, p):
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_level = (m[1])
+        p0 = m.start(1)
+        m = W235(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_zones = []
+        got = 0
+        while True:
+            s = p
+            q, v = v512(t, s)
+            if q < 0:
+                break
+            x_zones.append(v)
+            got += 1
+            p = q
+        if not got:
+            return -1, None
+        o = C511()
+        o.level = x_level
+        o.zones = x_zones
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v507(t, p):
+        m = W509(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W103(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W181(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_severities = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v307(t, s)
+            q, v = v211(t, s)
             if q < 0:
                 break
-            f.append(('severities', v))
+            x_severities.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def a787(t, p, f):
+            return -1, None
+        m = W393(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_probabilities = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v307(t, s)
+            q, v = v211(t, s)
             if q < 0:
                 break
-            f.append(('probabilities', v))
+            x_probabilities.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def v794(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R795(t, p)
-        if m is None:
             return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a793(t, p, f):
+        x_rows = []
         got = 0
         while True:
             s = p
-            q, v = v794(t, s)
+            q, v = v510(t, s)
             if q < 0:
                 break
-            f.append(('zones', v))
+            x_rows.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b792(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('level', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith(':', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a793(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v789(t, p):
-        f = []
-        q = b792(t, p, f)
-        if q < 0:
             return -1, None
-        o = C790()
-        o.level = None
-        o.zones = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L791:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a788(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v789(t, s)
-            if q < 0:
-                break
-            f.append(('rows', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b784(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R785(t, p)
+        m = W230(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = WS(t, p).end()
-        m = R262(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a786(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R230(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a787(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a788(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v781(t, p):
-        f = []
-        q = b784(t, p, f)
-        if q < 0:
             return -1, None
-        o = C782()
-        o.severities = []
-        o.probabilities = []
-        o.rows = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L783:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        p = m.end()
+        o = C508()
+        o.severities = x_severities
+        o.probabilities = x_probabilities
+        o.rows = x_rows
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a801(t, p, f):
-        q, v = v38(t, p)
+def a517(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m800(t, p, f):
-        q = a801(t, p, f)
+def m516(t, p, f):
+        q = a517(t, p, f)
         return p if q < 0 else q
 
-def m803(t, p, f):
+def m519(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R804(t, p)
+        m = W520(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('source', _unquote(t[s:p])))
+        f.append(('source', _unquote(m[1])))
         return p
 
-def m802(t, p, f):
-        q = m803(t, p, f)
+def m518(t, p, f):
+        q = m519(t, p, f)
         return p if q < 0 else q
 
-def m812(t, p, f):
-        p = WS(t, p).end()
-        m = R813(t, p)
+def m527(t, p, f):
+        mark = len(f)
+        m = W528(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def m814(t, p, f):
-        p = WS(t, p).end()
-        m = R815(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m816(t, p, f):
-        p = WS(t, p).end()
-        m = R817(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m818(t, p, f):
-        p = WS(t, p).end()
-        m = R537(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v811(t, p):
-        s = WS(t, p).end()
-        q = m812(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m814(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m816(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m818(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a810(t, p, f):
-        q, v = v811(t, p)
+        q, v = v372(t, p)
         if q < 0:
+            del f[mark:]
             return -1
-        f.append(('kind', v))
-        return q
-
-def a826(t, p, f):
-        q, v = v539(t, p)
-        if q < 0:
-            return -1
+        p = q
         f.append(('below', v))
-        return q
-
-def m824(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R825(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a826(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def m823(t, p, f):
-        q = m824(t, p, f)
+def m526(t, p, f):
+        q = m527(t, p, f)
         return p if q < 0 else q
 
-def b822(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('text', _unquote(t[s:p])))
-        p = m823(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v820(t, p):
+def v524(t, p):
         f = []
-        q = b822(t, p, f)
-        if q < 0:
+        m = W6(t, p)
+        if m is None:
             return -1, None
-        o = C821()
-        o.name = None
-        o.text = ''
+        p = m.end()
+        x_name = (m[1])
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_text = _unquote(m[1])
+        p = m526(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C525()
+        o.name = x_name
+        o.text = x_text
         o.below = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a819(t, p, f):
+def v521(t, p):
+        m = W523(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        p0 = m.start(1)
+        x_levels = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v820(t, s)
+            q, v = v524(t, s)
             if q < 0:
                 break
-            f.append(('levels', v))
+            x_levels.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b809(t, p, f):
-        mark = len(f)
-        p = a810(t, p, f)
-        if p < 0:
-            return -1
-        p = a819(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v806(t, p):
-        f = []
-        q = b809(t, p, f)
-        if q < 0:
             return -1, None
-        o = C807()
-        o.kind = None
-        o.levels = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L808:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C522()
+        o.kind = x_kind
+        o.levels = x_levels
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a805(t, p, f):
+def a533(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v806(t, s)
-            if q < 0:
-                break
-            f.append(('parameters', v))
-            got += 1
-            p = q
-        return p
-
-def a834(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v307(t, s)
+            q, v = v211(t, s)
             if q < 0:
                 break
             f.append(('path', v))
@@ -7106,10 +4536,10 @@ def a834(t, p, f):
             return -1
         return p
 
-def m833(t, p, f):
+def m532(t, p, f):
         p0 = p
         while True:
-            q = a834(t, p, f)
+            q = a533(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -7118,20 +4548,18 @@ def m833(t, p, f):
         q = p
         return -1 if q == p0 else q
 
-def v837(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R838(t, p)
+def v536(t, p):
+        m = W537(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, (t[s:p])
+        return p, (m[1])
 
-def a836(t, p, f):
+def a535(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v837(t, s)
+            q, v = v536(t, s)
             if q < 0:
                 break
             f.append(('outcomes', v))
@@ -7141,10 +4569,10 @@ def a836(t, p, f):
             return -1
         return p
 
-def m835(t, p, f):
+def m534(t, p, f):
         p0 = p
         while True:
-            q = a836(t, p, f)
+            q = a535(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -7153,541 +4581,344 @@ def m835(t, p, f):
         q = p
         return -1 if q == p0 else q
 
-def b831(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R832(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith(':', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = m833(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('->', p):
-            del f[mark:]
-            return -1
-        p += 2
-        p = m835(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v828(t, p):
+def v529(t, p):
         f = []
-        q = b831(t, p, f)
-        if q < 0:
+        m = W531(t, p)
+        if m is None:
             return -1, None
-        o = C829()
-        o.name = None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W235(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p = m532(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W226(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p = m534(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C530()
+        o.name = x_name
         o.path = []
         o.outcomes = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L830:
+            if k in L538:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a827(t, p, f):
+def v514(t, p):
+        f = []
+        m = W383(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        p = m516(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W103(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p = m518(t, p, f)
+        if p < 0:
+            return -1, None
+        x_parameters = []
         got = 0
         while True:
             s = p
-            q, v = v828(t, s)
+            q, v = v521(t, s)
             if q < 0:
                 break
-            f.append(('rows', v))
+            x_parameters.append(v)
             got += 1
             p = q
-        return p
-
-def b799(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R554(t, p)
+        x_rows = []
+        got = 0
+        while True:
+            s = p
+            q, v = v529(t, s)
+            if q < 0:
+                break
+            x_rows.append(v)
+            got += 1
+            p = q
+        m = W230(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = m800(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = m802(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a805(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a827(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v796(t, p):
-        f = []
-        q = b799(t, p, f)
-        if q < 0:
             return -1, None
-        o = C797()
+        p = m.end()
+        o = C515()
         o.title = ''
         o.source = ''
-        o.parameters = []
-        o.rows = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L798:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a845(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m844(t, p, f):
-        q = a845(t, p, f)
-        return p if q < 0 else q
-
-def m847(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R804(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('source', _unquote(t[s:p])))
-        return p
-
-def m846(t, p, f):
-        q = m847(t, p, f)
-        return p if q < 0 else q
-
-def b851(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('top', (t[s:p])))
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith(':', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = WS(t, p).end()
-        s = p
-        m = R852(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('level', (t[s:p])))
-        p = WS(t, p).end()
-        m = R248(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('count', int(t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith(',', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = WS(t, p).end()
-        m = R853(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R852(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('others', (t[s:p])))
-        return p
-
-def v849(t, p):
-        f = []
-        q = b851(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C850()
-        o.top = None
-        o.name = None
-        o.level = None
-        o.count = 0
-        o.others = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.parameters = x_parameters
+        o.rows = x_rows
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a848(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v849(t, s)
-            if q < 0:
-                break
-            f.append(('options', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b842(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R843(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = m844(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = m846(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a848(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v839(t, p):
-        f = []
-        q = b842(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C840()
-        o.title = ''
-        o.source = ''
-        o.options = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L841:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a860(t, p, f):
-        q, v = v38(t, p)
+def a543(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('title', v))
         return q
 
-def m859(t, p, f):
-        q = a860(t, p, f)
+def m542(t, p, f):
+        q = a543(t, p, f)
         return p if q < 0 else q
 
-def a861(t, p, f):
+def m545(t, p, f):
+        mark = len(f)
+        m = W520(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        m = W10(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('source', _unquote(m[1])))
+        return p
+
+def m544(t, p, f):
+        q = m545(t, p, f)
+        return p if q < 0 else q
+
+def v546(t, p):
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_top = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W235(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W548(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_level = (m[1])
+        m = W169(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W115(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_count = int(m[1])
+        m = W86(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W549(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W548(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_others = (m[1])
+        o = C547()
+        o.top = x_top
+        o.name = x_name
+        o.level = x_level
+        o.count = x_count
+        o.others = x_others
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v539(t, p):
+        f = []
+        m = W541(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        p = m542(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W103(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p = m544(t, p, f)
+        if p < 0:
+            return -1, None
+        x_options = []
         got = 0
         while True:
-            if got:
-                s = m121(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v320(t, s)
+            s = p
+            q, v = v546(t, s)
             if q < 0:
                 break
-            f.append(('conditions', v))
+            x_options.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
+            return -1, None
+        m = W230(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        o = C540()
+        o.title = ''
+        o.source = ''
+        o.options = x_options
+        o._tx_position = p0
+        o._tx_position_end = p
+        for k, v in f:
+            setattr(o, k, v)
+        return p, o
 
-def a868(t, p, f):
-        q, v = v320(t, p)
+def a554(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
-        f.append(('ref', v))
+        f.append(('title', v))
         return q
 
-def m871(t, p, f):
-        p = WS(t, p).end()
-        m = R872(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
+def m553(t, p, f):
+        q = a554(t, p, f)
+        return p if q < 0 else q
 
-def m873(t, p, f):
-        p = WS(t, p).end()
-        m = R874(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v870(t, p):
-        s = WS(t, p).end()
-        q = m871(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m873(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a869(t, p, f):
-        q, v = v870(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a876(t, p, f):
-        q, v = v38(t, p)
+def a562(t, p, f):
+        q, v = v27(t, p)
         if q < 0:
             return -1
         f.append(('text', v))
         return q
 
-def m875(t, p, f):
-        q = a876(t, p, f)
+def m561(t, p, f):
+        q = a562(t, p, f)
         return p if q < 0 else q
 
-def b866(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R867(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a868(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a869(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R852(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('level', (t[s:p])))
-        p = m875(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v864(t, p):
+def v557(t, p):
         f = []
-        q = b866(t, p, f)
+        m = W559(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        q, v = v216(t, p)
         if q < 0:
             return -1, None
-        o = C865()
-        o.ref = None
-        o.kind = None
-        o.level = None
+        p = q
+        x_ref = v
+        m = W560(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        m = W548(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_level = (m[1])
+        p = m561(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C558()
+        o.ref = x_ref
+        o.kind = x_kind
+        o.level = x_level
         o.text = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def m884(t, p, f):
-        p = WS(t, p).end()
-        m = R885(t, p)
+def m568(t, p, f):
+        mark = len(f)
+        m = W569(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def m886(t, p, f):
-        p = WS(t, p).end()
-        m = R887(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v883(t, p):
-        s = WS(t, p).end()
-        q = m884(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m886(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a882(t, p, f):
-        q, v = v883(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a890(t, p, f):
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W86(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v216(t, s)
             if q < 0:
                 break
             f.append(('evidence', v))
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def m889(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R658(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a890(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m888(t, p, f):
-        q = m889(t, p, f)
+def m567(t, p, f):
+        q = m568(t, p, f)
         return p if q < 0 else q
 
-def b880(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R881(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a882(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('text', _unquote(t[s:p])))
-        p = m888(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v877(t, p):
+def v563(t, p):
         f = []
-        q = b880(t, p, f)
-        if q < 0:
+        m = W565(t, p)
+        if m is None:
             return -1, None
-        o = C878()
-        o.kind = None
-        o.text = ''
+        p = m.end()
+        p0 = m.start(1)
+        m = W566(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_text = _unquote(m[1])
+        p = m567(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C564()
+        o.kind = x_kind
+        o.text = x_text
         o.evidence = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L879:
+            if k in L570:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def v863(t, p):
+def v556(t, p):
         s = WS(t, p).end()
         for guard, alt in D11_get(t[s:s + 1], D11_default):
             if guard is not None and guard(t, s) is None:
@@ -7697,83 +4928,73 @@ def v863(t, p):
                 return q, o
         return -1, None
 
-def a862(t, p, f):
+def v550(t, p):
+        f = []
+        m = W552(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        p = m553(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W555(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_conditions = []
+        got = 0
+        while True:
+            if got:
+                m = W86(t, p)
+                if m is None:
+                    break
+                s = m.end()
+            else:
+                s = p
+            q, v = v216(t, s)
+            if q < 0:
+                break
+            x_conditions.append(v)
+            got += 1
+            p = q
+        if not got:
+            return -1, None
+        m = W103(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_attrs = []
         got = 0
         while True:
             s = p
-            q, v = v863(t, s)
+            q, v = v556(t, s)
             if q < 0:
                 break
-            f.append(('attrs', v))
+            x_attrs.append(v)
             got += 1
             p = q
-        return p
-
-def b857(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R858(t, p)
+        m = W230(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m859(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R731(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a861(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a862(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v854(t, p):
-        f = []
-        q = b857(t, p, f)
-        if q < 0:
             return -1, None
-        o = C855()
-        o.name = None
+        p = m.end()
+        o = C551()
+        o.name = x_name
         o.title = ''
-        o.conditions = []
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.conditions = x_conditions
+        o.attrs = x_attrs
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L856:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+            setattr(o, k, v)
+        return p, o
 
-def v16(t, p):
+def v11(t, p):
         s = WS(t, p).end()
         for guard, alt in D12_get(t[s:s + 1], D12_default):
             if guard is not None and guard(t, s) is None:
@@ -7783,97 +5004,88 @@ def v16(t, p):
                 return q, o
         return -1, None
 
-def a15(t, p, f):
+def v1(t, p):
+        f = []
+        p0 = WS(t, p).end()
+        p = m3(t, p, f)
+        if p < 0:
+            return -1, None
+        x_imports = []
         got = 0
         while True:
             s = p
-            q, v = v16(t, s)
+            q, v = v7(t, s)
             if q < 0:
                 break
-            f.append(('elements', v))
+            x_imports.append(v)
             got += 1
             p = q
-        return p
-
-def b4(t, p, f):
-        mark = len(f)
-        p = m5(t, p, f)
-        if p < 0:
-            return -1
-        p = a9(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a15(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1(t, p):
-        f = []
-        q = b4(t, p, f)
-        if q < 0:
-            return -1, None
+        x_elements = []
+        got = 0
+        while True:
+            s = p
+            q, v = v11(t, s)
+            if q < 0:
+                break
+            x_elements.append(v)
+            got += 1
+            p = q
         o = C2()
         o.package = None
-        o.imports = []
-        o.elements = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.imports = x_imports
+        o.elements = x_elements
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L3:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+            setattr(o, k, v)
+        return p, o
 
-def m891(t, p, f):
+def m571(t, p, f):
         p = WS(t, p).end()
         return p if p == len(t) else -1
 
-D0_get = {'(': ((None, v62), ), '-': ((None, v55), ), '0': ((None, v55), ), '1': ((None, v55), ), '2': ((None, v55), ), '3': ((None, v55), ), '4': ((None, v55), ), '5': ((None, v55), ), '6': ((None, v55), ), '7': ((None, v55), ), '8': ((None, v55), ), '9': ((None, v55), ), 'A': ((None, v66), ), 'B': ((None, v66), ), 'C': ((None, v66), ), 'D': ((None, v66), ), 'E': ((None, v66), ), 'F': ((None, v66), ), 'G': ((None, v66), ), 'H': ((None, v66), ), 'I': ((None, v66), ), 'J': ((None, v66), ), 'K': ((None, v66), ), 'L': ((None, v66), ), 'M': ((None, v66), ), 'N': ((None, v66), ), 'O': ((None, v66), ), 'P': ((None, v66), ), 'Q': ((None, v66), ), 'R': ((None, v66), ), 'S': ((None, v66), ), 'T': ((None, v66), ), 'U': ((None, v66), ), 'V': ((None, v66), ), 'W': ((None, v66), ), 'X': ((None, v66), ), 'Y': ((None, v66), ), 'Z': ((None, v66), ), '_': ((None, v66), ), 'a': ((None, v66), ), 'b': ((None, v66), ), 'c': ((None, v66), ), 'd': ((None, v66), ), 'e': ((None, v66), ), 'f': ((None, v66), ), 'g': ((None, v66), ), 'h': ((None, v66), ), 'i': ((None, v66), ), 'j': ((None, v66), ), 'k': ((None, v66), ), 'l': ((None, v66), ), 'm': ((None, v66), ), 'n': ((None, v66), ), 'o': ((None, v66), ), 'p': ((None, v66), ), 'q': ((None, v66), ), 'r': ((None, v66), ), 's': ((None, v66), ), 't': ((None, v66), ), 'u': ((None, v66), ), 'v': ((None, v66), ), 'w': ((None, v66), ), 'x': ((None, v66), ), 'y': ((None, v66), ), 'z': ((None, v66), )}.get
+D0_get = {'(': ((None, v43), ), '-': ((None, v37), ), '0': ((None, v37), ), '1': ((None, v37), ), '2': ((None, v37), ), '3': ((None, v37), ), '4': ((None, v37), ), '5': ((None, v37), ), '6': ((None, v37), ), '7': ((None, v37), ), '8': ((None, v37), ), '9': ((None, v37), ), 'A': ((None, v47), ), 'B': ((None, v47), ), 'C': ((None, v47), ), 'D': ((None, v47), ), 'E': ((None, v47), ), 'F': ((None, v47), ), 'G': ((None, v47), ), 'H': ((None, v47), ), 'I': ((None, v47), ), 'J': ((None, v47), ), 'K': ((None, v47), ), 'L': ((None, v47), ), 'M': ((None, v47), ), 'N': ((None, v47), ), 'O': ((None, v47), ), 'P': ((None, v47), ), 'Q': ((None, v47), ), 'R': ((None, v47), ), 'S': ((None, v47), ), 'T': ((None, v47), ), 'U': ((None, v47), ), 'V': ((None, v47), ), 'W': ((None, v47), ), 'X': ((None, v47), ), 'Y': ((None, v47), ), 'Z': ((None, v47), ), '_': ((None, v47), ), 'a': ((None, v47), ), 'b': ((None, v47), ), 'c': ((None, v47), ), 'd': ((None, v47), ), 'e': ((None, v47), ), 'f': ((None, v47), ), 'g': ((None, v47), ), 'h': ((None, v47), ), 'i': ((None, v47), ), 'j': ((None, v47), ), 'k': ((None, v47), ), 'l': ((None, v47), ), 'm': ((None, v47), ), 'n': ((None, v47), ), 'o': ((None, v47), ), 'p': ((None, v47), ), 'q': ((None, v47), ), 'r': ((None, v47), ), 's': ((None, v47), ), 't': ((None, v47), ), 'u': ((None, v47), ), 'v': ((None, v47), ), 'w': ((None, v47), ), 'x': ((None, v47), ), 'y': ((None, v47), ), 'z': ((None, v47), )}.get
 D0_default = ()
 
-D1_get = {'(': ((None, v175), ), '+': ((G174, v164), ), '-': ((G174, v164), ), '0': ((G174, v164), ), '1': ((G174, v164), ), '2': ((G174, v164), ), '3': ((G174, v164), ), '4': ((G174, v164), ), '5': ((G174, v164), ), '6': ((G174, v164), ), '7': ((G174, v164), ), '8': ((G174, v164), ), '9': ((G174, v164), ), 'A': ((None, v179), ), 'B': ((None, v179), ), 'C': ((None, v179), ), 'D': ((None, v179), ), 'E': ((None, v179), ), 'F': ((None, v179), ), 'G': ((None, v179), ), 'H': ((None, v179), ), 'I': ((None, v179), ), 'J': ((None, v179), ), 'K': ((None, v179), ), 'L': ((None, v179), ), 'M': ((None, v179), ), 'N': ((None, v179), ), 'O': ((None, v179), ), 'P': ((None, v179), ), 'Q': ((None, v179), ), 'R': ((None, v179), ), 'S': ((None, v179), ), 'T': ((None, v179), ), 'U': ((None, v179), ), 'V': ((None, v179), ), 'W': ((None, v179), ), 'X': ((None, v179), ), 'Y': ((None, v179), ), 'Z': ((None, v179), ), '_': ((None, v179), ), 'a': ((None, v179), ), 'b': ((None, v179), ), 'c': ((None, v179), ), 'd': ((None, v179), ), 'e': ((None, v179), ), 'f': ((None, v179), ), 'g': ((None, v179), ), 'h': ((None, v179), ), 'i': ((None, v179), ), 'j': ((None, v179), ), 'k': ((None, v179), ), 'l': ((None, v179), ), 'm': ((None, v179), ), 'n': ((None, v179), ), 'o': ((None, v179), ), 'p': ((None, v179), ), 'q': ((None, v179), ), 'r': ((None, v179), ), 's': ((None, v179), ), 't': ((None, v179), ), 'u': ((None, v179), ), 'v': ((None, v179), ), 'w': ((None, v179), ), 'x': ((None, v179), ), 'y': ((None, v179), ), 'z': ((None, v179), )}.get
+D1_get = {'(': ((None, v122), ), '+': ((G121, v113), ), '-': ((G121, v113), ), '0': ((G121, v113), ), '1': ((G121, v113), ), '2': ((G121, v113), ), '3': ((G121, v113), ), '4': ((G121, v113), ), '5': ((G121, v113), ), '6': ((G121, v113), ), '7': ((G121, v113), ), '8': ((G121, v113), ), '9': ((G121, v113), ), 'A': ((None, v124), ), 'B': ((None, v124), ), 'C': ((None, v124), ), 'D': ((None, v124), ), 'E': ((None, v124), ), 'F': ((None, v124), ), 'G': ((None, v124), ), 'H': ((None, v124), ), 'I': ((None, v124), ), 'J': ((None, v124), ), 'K': ((None, v124), ), 'L': ((None, v124), ), 'M': ((None, v124), ), 'N': ((None, v124), ), 'O': ((None, v124), ), 'P': ((None, v124), ), 'Q': ((None, v124), ), 'R': ((None, v124), ), 'S': ((None, v124), ), 'T': ((None, v124), ), 'U': ((None, v124), ), 'V': ((None, v124), ), 'W': ((None, v124), ), 'X': ((None, v124), ), 'Y': ((None, v124), ), 'Z': ((None, v124), ), '_': ((None, v124), ), 'a': ((None, v124), ), 'b': ((None, v124), ), 'c': ((None, v124), ), 'd': ((None, v124), ), 'e': ((None, v124), ), 'f': ((None, v124), ), 'g': ((None, v124), ), 'h': ((None, v124), ), 'i': ((None, v124), ), 'j': ((None, v124), ), 'k': ((None, v124), ), 'l': ((None, v124), ), 'm': ((None, v124), ), 'n': ((None, v124), ), 'o': ((None, v124), ), 'p': ((None, v124), ), 'q': ((None, v124), ), 'r': ((None, v124), ), 's': ((None, v124), ), 't': ((None, v124), ), 'u': ((None, v124), ), 'v': ((None, v124), ), 'w': ((None, v124), ), 'x': ((None, v124), ), 'y': ((None, v124), ), 'z': ((None, v124), )}.get
 D1_default = ()
 
-D2_get = {'p': ((None, v227), ), 'r': ((None, v217), )}.get
+D2_get = {'p': ((None, v152), ), 'r': ((None, v144), )}.get
 D2_default = ()
 
-D3_get = {'"': ((None, v238), ), "'": ((None, v238), ), 'a': ((None, v258), ), 'd': ((None, v250), ), 'e': ((None, v241), ), 'm': ((None, v286), ), 'p': ((None, v269), ), 'r': ((None, v301), ), 's': ((None, v254), (None, v265), ), 'u': ((None, v87), ), 'w': ((None, v291), )}.get
+D3_get = {'"': ((None, v161), ), "'": ((None, v161), ), 'a': ((None, v178), ), 'd': ((None, v171), ), 'e': ((None, v163), ), 'm': ((None, v200), ), 'p': ((None, v187), ), 'r': ((None, v208), ), 's': ((None, v174), (None, v184), ), 'u': ((None, v60), ), 'w': ((None, v203), )}.get
 D3_default = ()
 
-D4_get = {'-': ((G429, v425), ), '0': ((G429, v425), ), '1': ((G429, v425), ), '2': ((G429, v425), ), '3': ((G429, v425), ), '4': ((G429, v425), ), '5': ((G429, v425), ), '6': ((G429, v425), ), '7': ((G429, v425), ), '8': ((G429, v425), ), '9': ((G429, v425), ), 'A': ((None, v430), ), 'B': ((None, v430), ), 'C': ((None, v430), ), 'D': ((None, v430), ), 'E': ((None, v430), ), 'F': ((None, v430), ), 'G': ((None, v430), ), 'H': ((None, v430), ), 'I': ((None, v430), ), 'J': ((None, v430), ), 'K': ((None, v430), ), 'L': ((None, v430), ), 'M': ((None, v430), ), 'N': ((None, v430), ), 'O': ((None, v430), ), 'P': ((None, v430), ), 'Q': ((None, v430), ), 'R': ((None, v430), ), 'S': ((None, v430), ), 'T': ((None, v430), ), 'U': ((None, v430), ), 'V': ((None, v430), ), 'W': ((None, v430), ), 'X': ((None, v430), ), 'Y': ((None, v430), ), 'Z': ((None, v430), ), '_': ((None, v430), ), 'a': ((None, v430), ), 'b': ((None, v430), ), 'c': ((None, v430), ), 'd': ((None, v430), ), 'e': ((None, v430), ), 'f': ((None, v430), ), 'g': ((None, v430), ), 'h': ((None, v430), ), 'i': ((None, v430), ), 'j': ((None, v430), ), 'k': ((None, v430), ), 'l': ((None, v430), ), 'm': ((None, v430), ), 'n': ((None, v430), ), 'o': ((None, v430), ), 'p': ((None, v430), ), 'q': ((None, v430), ), 'r': ((None, v430), ), 's': ((None, v430), ), 't': ((None, v430), ), 'u': ((None, v430), ), 'v': ((None, v430), ), 'w': ((None, v430), ), 'x': ((None, v430), ), 'y': ((None, v430), ), 'z': ((None, v430), )}.get
+D4_get = {'-': ((G293, v289), ), '0': ((G293, v289), ), '1': ((G293, v289), ), '2': ((G293, v289), ), '3': ((G293, v289), ), '4': ((G293, v289), ), '5': ((G293, v289), ), '6': ((G293, v289), ), '7': ((G293, v289), ), '8': ((G293, v289), ), '9': ((G293, v289), ), 'A': ((None, v294), ), 'B': ((None, v294), ), 'C': ((None, v294), ), 'D': ((None, v294), ), 'E': ((None, v294), ), 'F': ((None, v294), ), 'G': ((None, v294), ), 'H': ((None, v294), ), 'I': ((None, v294), ), 'J': ((None, v294), ), 'K': ((None, v294), ), 'L': ((None, v294), ), 'M': ((None, v294), ), 'N': ((None, v294), ), 'O': ((None, v294), ), 'P': ((None, v294), ), 'Q': ((None, v294), ), 'R': ((None, v294), ), 'S': ((None, v294), ), 'T': ((None, v294), ), 'U': ((None, v294), ), 'V': ((None, v294), ), 'W': ((None, v294), ), 'X': ((None, v294), ), 'Y': ((None, v294), ), 'Z': ((None, v294), ), '_': ((None, v294), ), 'a': ((None, v294), ), 'b': ((None, v294), ), 'c': ((None, v294), ), 'd': ((None, v294), ), 'e': ((None, v294), ), 'f': ((None, v294), ), 'g': ((None, v294), ), 'h': ((None, v294), ), 'i': ((None, v294), ), 'j': ((None, v294), ), 'k': ((None, v294), ), 'l': ((None, v294), ), 'm': ((None, v294), ), 'n': ((None, v294), ), 'o': ((None, v294), ), 'p': ((None, v294), ), 'q': ((None, v294), ), 'r': ((None, v294), ), 's': ((None, v294), ), 't': ((None, v294), ), 'u': ((None, v294), ), 'v': ((None, v294), ), 'w': ((None, v294), ), 'x': ((None, v294), ), 'y': ((None, v294), ), 'z': ((None, v294), )}.get
 D4_default = ()
 
-D5_get = {'A': ((G190, v149), ), 'B': ((G190, v149), ), 'C': ((G190, v149), ), 'D': ((G190, v149), ), 'E': ((G190, v149), ), 'F': ((G190, v149), ), 'G': ((G190, v149), ), 'H': ((G190, v149), ), 'I': ((G190, v149), ), 'J': ((G190, v149), ), 'K': ((G190, v149), ), 'L': ((G190, v149), ), 'M': ((G190, v149), ), 'N': ((G190, v149), ), 'O': ((G190, v149), ), 'P': ((G190, v149), ), 'Q': ((G190, v149), ), 'R': ((G190, v149), ), 'S': ((G190, v149), ), 'T': ((G190, v149), ), 'U': ((G190, v149), ), 'V': ((G190, v149), ), 'W': ((G190, v149), ), 'X': ((G190, v149), ), 'Y': ((G190, v149), ), 'Z': ((G190, v149), ), '_': ((G190, v149), ), 'a': ((G190, v149), (None, v467), ), 'b': ((G190, v149), ), 'c': ((G190, v149), (None, v350), (None, v436), ), 'd': ((G190, v149), (None, v363), ), 'e': ((G190, v149), (None, v459), ), 'f': ((G190, v149), (None, v205), ), 'g': ((G190, v149), ), 'h': ((G190, v149), ), 'i': ((G190, v149), (None, v191), ), 'j': ((G190, v149), ), 'k': ((G190, v149), ), 'l': ((G190, v149), ), 'm': ((G190, v149), (None, v308), (None, v356), (None, v395), (None, v17), ), 'n': ((G190, v149), ), 'o': ((G190, v149), (None, v191), (None, v410), ), 'p': ((G190, v149), (None, v328), (None, v337), (None, v344), ), 'q': ((G190, v149), ), 'r': ((G190, v149), ), 's': ((G190, v149), (None, v463), ), 't': ((G190, v149), (None, v205), ), 'u': ((G190, v149), ), 'v': ((G190, v149), ), 'w': ((G190, v149), ), 'x': ((G190, v149), ), 'y': ((G190, v149), ), 'z': ((G190, v149), )}.get
+D5_get = {'A': ((G134, v105), ), 'B': ((G134, v105), ), 'C': ((G134, v105), ), 'D': ((G134, v105), ), 'E': ((G134, v105), ), 'F': ((G134, v105), ), 'G': ((G134, v105), ), 'H': ((G134, v105), ), 'I': ((G134, v105), ), 'J': ((G134, v105), ), 'K': ((G134, v105), ), 'L': ((G134, v105), ), 'M': ((G134, v105), ), 'N': ((G134, v105), ), 'O': ((G134, v105), ), 'P': ((G134, v105), ), 'Q': ((G134, v105), ), 'R': ((G134, v105), ), 'S': ((G134, v105), ), 'T': ((G134, v105), ), 'U': ((G134, v105), ), 'V': ((G134, v105), ), 'W': ((G134, v105), ), 'X': ((G134, v105), ), 'Y': ((G134, v105), ), 'Z': ((G134, v105), ), '_': ((G134, v105), ), 'a': ((G134, v105), (None, v314), ), 'b': ((G134, v105), ), 'c': ((G134, v105), (None, v241), (None, v297), ), 'd': ((G134, v105), (None, v250), ), 'e': ((G134, v105), (None, v308), ), 'f': ((G134, v105), (None, v140), ), 'g': ((G134, v105), ), 'h': ((G134, v105), ), 'i': ((G134, v105), (None, v135), ), 'j': ((G134, v105), ), 'k': ((G134, v105), ), 'l': ((G134, v105), ), 'm': ((G134, v105), (None, v212), (None, v244), (None, v271), (None, v12), ), 'n': ((G134, v105), ), 'o': ((G134, v105), (None, v135), (None, v279), ), 'p': ((G134, v105), (None, v223), (None, v232), (None, v238), ), 'q': ((G134, v105), ), 'r': ((G134, v105), ), 's': ((G134, v105), (None, v311), ), 't': ((G134, v105), (None, v140), ), 'u': ((G134, v105), ), 'v': ((G134, v105), ), 'w': ((G134, v105), ), 'x': ((G134, v105), ), 'y': ((G134, v105), ), 'z': ((G134, v105), )}.get
 D5_default = ()
 
-D6_get = {'"': ((None, v238), ), "'": ((None, v238), ), 'a': ((None, v502), (None, v516), ), 'c': ((None, v498), ), 'e': ((None, v495), ), 'f': ((None, v574), ), 'l': ((None, v532), ), 'm': ((None, v17), ), 'p': ((None, v559), (None, v568), ), 'r': ((None, v550), (None, v562), ), 's': ((None, v487), (None, v491), (None, v512), ), 'w': ((None, v507), )}.get
+D6_get = {'"': ((None, v161), ), "'": ((None, v161), ), 'a': ((None, v342), (None, v352), ), 'c': ((None, v339), ), 'e': ((None, v337), ), 'f': ((None, v397), ), 'l': ((None, v368), ), 'm': ((None, v12), ), 'p': ((None, v386), (None, v394), ), 'r': ((None, v381), (None, v388), ), 's': ((None, v330), (None, v333), (None, v349), ), 'w': ((None, v346), )}.get
 D6_default = ()
 
-D7_get = {'"': ((None, v238), ), "'": ((None, v238), ), 'a': ((None, v502), ), 'd': ((None, v616), ), 'f': ((None, v602), ), 's': ((None, v598), (None, v627), ), 't': ((None, v607), )}.get
+D7_get = {'"': ((None, v161), ), "'": ((None, v161), ), 'a': ((None, v342), ), 'd': ((None, v425), ), 'f': ((None, v414), ), 's': ((None, v411), (None, v429), ), 't': ((None, v417), )}.get
 D7_default = ()
 
-D8_get = {'a': ((None, v647), (None, v502), ), 'r': ((None, v642), )}.get
+D8_get = {'a': ((None, v444), (None, v342), ), 'r': ((None, v441), )}.get
 D8_default = ()
 
-D9_get = {'a': ((None, v682), ), 'c': ((None, v688), ), 's': ((None, v676), ), 'v': ((None, v670), )}.get
+D9_get = {'a': ((None, v460), ), 'c': ((None, v465), ), 's': ((None, v457), ), 'v': ((None, v454), )}.get
 D9_default = ()
 
-D10_get = {'a': ((None, v758), ), 'e': ((None, v743), ), 'f': ((None, v727), ), 'i': ((None, v733), ), 'm': ((None, v754), ), 'r': ((None, v748), ), 's': ((None, v722), ), 'u': ((None, v739), )}.get
+D10_get = {'a': ((None, v496), ), 'e': ((None, v488), ), 'f': ((None, v479), ), 'i': ((None, v482), ), 'm': ((None, v493), ), 'r': ((None, v490), ), 's': ((None, v477), ), 'u': ((None, v485), )}.get
 D10_default = ()
 
-D11_get = {'i': ((None, v877), ), 'm': ((None, v864), )}.get
+D11_get = {'i': ((None, v563), ), 'm': ((None, v557), )}.get
 D11_default = ()
 
-D12_get = {'a': ((None, v692), ), 'c': ((None, v133), ), 'd': ((None, v124), (None, v839), ), 'e': ((None, v654), ), 'f': ((None, v31), (None, v854), ), 'h': ((None, v478), ), 'm': ((None, v17), (None, v133), ), 'p': ((None, v39), (None, v764), ), 'r': ((None, v631), (None, v781), (None, v796), ), 's': ((None, v27), (None, v133), (None, v578), )}.get
+D12_get = {'a': ((None, v468), ), 'c': ((None, v98), ), 'd': ((None, v90), (None, v539), ), 'e': ((None, v449), ), 'f': ((None, v22), (None, v550), ), 'h': ((None, v324), ), 'm': ((None, v12), (None, v98), ), 'p': ((None, v28), (None, v499), ), 'r': ((None, v433), (None, v507), (None, v514), ), 's': ((None, v19), (None, v98), (None, v400), )}.get
 D12_default = ()
 
 
 def parse(t):
     q, obj = v1(t, 0)
-    if q < 0 or m891(t, q, None) < 0:
+    if q < 0 or m571(t, q, None) < 0:
         return None
     return obj

@@ -3,10 +3,13 @@ from textX. Random and damaged texts are compared in tests/robustness/test_fast_
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from safetyops_dsl.parse import fast_parser, generated_parser, textx_parser
 from safetyops_dsl.parse.builder import FileBuilder
@@ -209,3 +212,33 @@ def test_empty_and_comment_only_files_build_as_with_textx(text: str) -> None:
     b = FileBuilder(text, "f.sops", "f.sops", "p")
     assert a.build(slow) == b.build(fast)
     assert a.diagnostics == b.diagnostics
+
+
+_PIECES = [" ", "  ", "\n", "\t", "//c\n", "// c", "/*x*/", "/* a\n*/", "/*", "*/", "/", "*", "a", "_b", "x.y", "9",
+           "1.5e3", "-2", "+", "FIT", "per h", "per  hour", "/ h", "ms", "min", "h", "s", "component", "ml_component",
+           "or", "and", "of", "<-", "<", "->", ">=", "'q'", '"s \\" t"', '"', "(", ")", ",", "%", "km/h", "..", "A",
+           "QM", "B(QM)", "=", "{", "}", ":"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=8).map("".join), st.integers(0, 40))
+def test_whitespace_and_token_in_one_regex_match_as_the_two_did(text: str, at: int) -> None:
+    # each W regex of the generated parser is `(?>WS)(?:token)` (or `(token)` for its text): it must end, and
+    # capture, exactly where skipping the whitespace with WS and then matching the token alone would
+    at = min(at, len(text))
+    prefix = f"(?>{generated_parser.WS.__self__.pattern})"
+    merged = {name: rx for name, rx in vars(generated_parser).items() if re.fullmatch(r"W\d+", name)}
+    assert len(merged) > 50
+    for rx in merged.values():
+        full = rx.__self__.pattern
+        assert full.startswith(prefix)
+        token = full[len(prefix):]
+        capture = not token.startswith("(?:")
+        alone = re.compile(token[1:-1] if capture else token[3:-1], rx.__self__.flags).match
+        start = generated_parser.WS(text, at).end()
+        expected = alone(text, start)
+        got = rx(text, at)
+        assert (got is None) == (expected is None), (full, text, at)
+        if got is not None and expected is not None:
+            assert got.end() == expected.end()
+            if capture:
+                assert (got.start(1), got[1]) == (start, expected[0])
