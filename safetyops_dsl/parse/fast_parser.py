@@ -121,7 +121,7 @@ class _Gen:
         self.classes: dict[str, str] = {}  # textX class name -> global name of its node class
         self.regexes: dict[str, str] = {}  # source of a compiled regex's match -> its global name
         self.tables: list[str] = []
-        self.bodies: dict[str, str] = {}
+        self.defaults: dict[str, str] = {}  # attribute -> its default, of the rule being generated
         self.count = 0
 
     def fresh(self, prefix: str) -> str:
@@ -351,6 +351,7 @@ class _Gen:
             counts[str(n._attr_name)] = counts.get(str(n._attr_name), 0) + 1
         direct: dict[str, str] = {}  # attribute -> its local
         for n in e.nodes:
+            n = self._optional_assignment(n) or n
             if n.rule_name.startswith("__asgn") and counts[str(n._attr_name)] == 1:
                 many = n.rule_name.split("_")[-1] in ("zeroormore", "oneormore")
                 if many == (n._attr_name in lists):  # a list is built by a repetition, a value set once
@@ -360,6 +361,8 @@ class _Gen:
             slots = (*attrs, "_tx_position", "_tx_position_end")
             self.classes[cname] = self.const("C", f"_node_class({cname!r}, {slots!r})")
         kcls = self.classes[cname]
+        defaults = {a.name: "[]" if a.name in lists else _BASE_PYTHON_DEFAULT.get(a.cls.__name__, "None")
+                    for a in attrs.values()}
         fail = "return -1, None"
         body = [f"def {name}(t, p):"]
         if trail:
@@ -367,24 +370,20 @@ class _Gen:
         first = e.nodes[0]
         if self._token_of(first) is not None and self._token_regex(self._token_of(first), capture=True) is not None:
             start = None  # the first token's own match gives the position
+        elif self._object_assignment(first):
+            start = None  # the first object's position is this one's (both are WS(t, p).end() of the same p)
         else:
             body.append("        p0 = WS(t, p).end()")
             start = "p0"
         for i, n in enumerate(e.nodes):
+            self.defaults = defaults  # (generating another rule's function in between sets its own)
             code, token_start = self._item(n, fail, "f" if trail else "NOF", direct, first=i == 0 and start is None)
             body.append(code)
             if token_start is not None:
                 body.append(f"        p0 = {token_start}")
         body.append(f"        o = {kcls}()")
         for a in attrs.values():
-            if a.name in direct:
-                body.append(f"        o.{a.name} = {direct[a.name]}")
-            elif a.name in lists:
-                body.append(f"        o.{a.name} = []")
-            elif a.cls.__name__ in _BASE_PYTHON_DEFAULT:
-                body.append(f"        o.{a.name} = {_BASE_PYTHON_DEFAULT[a.cls.__name__]}")
-            else:
-                body.append(f"        o.{a.name} = None")
+            body.append(f"        o.{a.name} = {direct[a.name] if a.name in direct else defaults[a.name]}")
         body.append("        o._tx_position = p0\n        o._tx_position_end = p")
         if trail:
             trail_lists = sorted(lists - set(direct))
@@ -396,6 +395,26 @@ class _Gen:
                 body.append("        for k, v in f:\n            setattr(o, k, v)")
         body.append("        return p, o\n")
         self.emit("\n".join(body))
+
+    def _optional_assignment(self, n: Any) -> Any:
+        """The assignment `attr=X` of an optional `(attr=X)?` (X a token or a rule), else None."""
+        if type(n).__name__ != "Optional":
+            return None
+        inner = n.nodes[0]
+        if type(inner).__name__ == "Sequence" and len(inner.nodes) == 1 and not inner.rule_name.startswith("__asgn"):
+            inner = inner.nodes[0]
+        if not inner.rule_name.startswith("__asgn") or inner.rule_name.split("_")[-1] != "plain":
+            return None
+        if self._token_of(inner) is None and getattr(inner.nodes[0], "_tx_class", None) is None:
+            return None
+        return inner
+
+    def _object_assignment(self, n: Any) -> bool:
+        """Whether `n` is `attr=Rule` of a rule that makes an object (positioned after the whitespace at p)."""
+        if not n.rule_name.startswith("__asgn") or n.rule_name.split("_")[-1] != "plain" or self._token_of(n):
+            return False
+        cls = getattr(n.nodes[0], "_tx_class", None)
+        return cls is not None and cls._tx_type in ("common", "abstract")
 
     @staticmethod
     def _assignments(e: Any) -> list[Any]:
@@ -479,21 +498,42 @@ class _Gen:
         """Code of sequence item `n`; `fail` undoes what the sequence assigned and returns; `f` names the trail,
         `direct` the attributes kept in locals. With `first`, also the expression of the item's first
         position (after the whitespace)."""
+        inner = self._optional_assignment(n)
+        if inner is not None:
+            # `(attr=X)?`: one item that matches or not, nothing to undo; a local gets the default where not
+            attr = str(inner._attr_name)
+            default = self.defaults.get(attr, "None")
+            token = self._token_of(inner)
+            if token is not None and self._token_regex(token, capture=True) is not None:
+                code, text = self._token_match(token, "pass", capture=True)
+                conv = _BASE_CONVERT.get(token.rule_name, "") if type(token).__name__ != "OrderedChoice" else ""
+                test = "        if m is None:\n            pass\n        p = m.end()"
+                assert code.endswith(test)
+                code = code.removesuffix(test) + "        if m is not None:\n            p = m.end()"
+                value = f"{conv}({text})"
+            else:
+                code = (f"        q, v = {self.value(inner.nodes[0])}(t, p)\n"
+                        f"        if q >= 0:\n            p = q")
+                value = "v"
+            code += "\n" + self._store(attr, value, f, direct, indent=12)
+            if attr in direct:
+                code += f"\n        else:\n            {direct[attr]} = {default}"
+            return code, None
         token = self._token_of(n)
         if token is not None:
-            attr = str(n._attr_name) if n.rule_name.startswith("__asgn") else None
-            capture = attr is not None or first
+            target = str(n._attr_name) if n.rule_name.startswith("__asgn") else None
+            capture = target is not None or first
             code, text = self._token_match(token, fail, capture)
             start = ("m.start(1)" if text == "m[1]" else "s") if first else None
-            if attr is None:
+            if target is None:
                 return code, start
             conv = _BASE_CONVERT.get(token.rule_name, "") if type(token).__name__ != "OrderedChoice" else ""
-            return code + "\n" + self._store(attr, f"{conv}({text})", f, direct), start
+            return code + "\n" + self._store(target, f"{conv}({text})", f, direct), start
         op = n.rule_name.split("_")[-1] if n.rule_name.startswith("__asgn") else None
         if op == "plain":
             v = self.value(n.nodes[0])
             return (f"        q, v = {v}(t, p)\n        if q < 0:\n            {fail}\n        p = q\n"
-                    + self._store(str(n._attr_name), "v", f, direct)), None
+                    + self._store(str(n._attr_name), "v", f, direct)), "v._tx_position" if first else None
         if op == "optional":
             inner = self.match(n.nodes[0])
             return (f"        q = {inner}(t, p, [])\n        if q >= 0:\n            p = q\n"
@@ -525,7 +565,29 @@ class _Gen:
             if op == "oneormore":
                 lines.append(f"        if not got:\n            {fail}")
             return "\n".join(line for line in lines if line), None
+        if self._inline_loop(n):
+            # `(... )*` of tokens and assignments: a loop here instead of two functions; an iteration that fails
+            # gives back what it matched and assigned, one that matches nothing ends the loop (as m-functions do)
+            items = n.nodes[0].nodes
+            undo = "p = p1\n            del f[mark:]\n            break" if f != "NOF" else "p = p1\n            break"
+            code = "\n".join(self._item(item, undo, f, direct)[0] for item in items)
+            lines = ["        while True:", "            p1 = p"]
+            if f != "NOF":
+                lines.append(f"            mark = len({f})")
+            lines.append("\n".join("    " + line if line else line for line in code.split("\n")))
+            lines.append("            if p == p1:\n                break")
+            return "\n".join(lines), None
         return f"        p = {self.match(n)}(t, p, {f})\n        if p < 0:\n            {fail}", None
+
+    def _inline_loop(self, n: Any) -> bool:
+        """Whether `n` is an unassigned `( ... )*` of a sequence of tokens and `attr=X` (generated as a loop)."""
+        if type(n).__name__ != "ZeroOrMore" or n.rule_name.startswith("__asgn") or n.sep is not None:
+            return False
+        if getattr(n, "eolterm", False) or type(n.nodes[0]).__name__ != "Sequence":
+            return False
+        items = n.nodes[0].nodes
+        return not n.nodes[0].rule_name.startswith("__asgn") and all(
+            self._token_of(i) is not None or self._object_assignment(i) for i in items)
 
     @staticmethod
     def _store(attr: str, value: str, f: str, direct: dict[str, str], indent: int = 8) -> str:

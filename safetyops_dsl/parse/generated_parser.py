@@ -32,288 +32,288 @@ C20 = _node_class('Standard', ('name', '_tx_position', '_tx_position_end'))
 W21 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(standard\\b)', 40).match
 C23 = _node_class('FlightPhaseDef', ('name', 'duration', 'description', '_tx_position', '_tx_position_end'))
 W24 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(flight_phase\\b)', 40).match
-C29 = _node_class('Parameter', ('name', 'expr', 'uncertainty', 'description', '_tx_position', '_tx_position_end'))
-W30 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(parameter\\b)', 40).match
-W31 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:=)', 40).match
-C33 = _node_class('Sum', ('terms', 'ops', '_tx_position', '_tx_position_end'))
-C35 = _node_class('Product', ('factors', 'ops', '_tx_position', '_tx_position_end'))
-C38 = _node_class('Literal', ('value', 'unit', '_tx_position', '_tx_position_end'))
-W42 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])|(ms|min|s|h|d|y)\\b)', 40).match
-C44 = _node_class('Paren', ('inner', '_tx_position', '_tx_position_end'))
-W45 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(\\()', 40).match
-W46 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\))', 40).match
-C48 = _node_class('ParamUse', ('ref', '_tx_position', '_tx_position_end'))
-W49 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*)', 40).match
-W52 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:\\*)|(?:\\/(?!\\s*h(?![A-Za-z0-9_]))))', 40).match
-L53 = frozenset(['factors', 'ops'])
-W56 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:\\+)|(?:\\-))', 40).match
-L57 = frozenset(['ops', 'terms'])
-C61 = _node_class('Uncertainty', ('kind', 'a', 'low', 'high', 'sd', 'bins', '_tx_position', '_tx_position_end'))
-W62 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(uncertainty\\b)', 40).match
-W65 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(lognormal\\b)', 40).match
-W66 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:ef\\b)', 40).match
-W68 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(gamma\\b)', 40).match
-W69 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:shape\\b)', 40).match
-W71 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(beta\\b)', 40).match
-W72 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:alpha\\b)', 40).match
-W74 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(uniform\\b)', 40).match
-W75 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:to\\b)', 40).match
-W77 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(normal\\b)', 40).match
-W78 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:sd\\b)', 40).match
-W80 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(histogram\\b)', 40).match
-W81 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:from\\b)', 40).match
-C83 = _node_class('HistogramBin', ('upper', 'weight', '_tx_position', '_tx_position_end'))
-W84 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(to\\b)', 40).match
-W85 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:weight\\b)', 40).match
-W86 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:,)', 40).match
-L87 = frozenset(['bins'])
-C91 = _node_class('Deviation', ('name', 'base', 'description', '_tx_position', '_tx_position_end'))
-W92 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(deviation\\b)', 40).match
-W95 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:refines\\b)', 40).match
-C99 = _node_class('Component', ('kind', 'name', 'description', 'members', '_tx_position', '_tx_position_end'))
-W100 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:component\\b)|(?:ml_component\\b)|(?:system\\b))', 40).match
-W103 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\{)', 40).match
-C106 = _node_class('Rule', ('target', 'expr', '_tx_position', '_tx_position_end'))
-W107 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:<\\-)', 40).match
-C109 = _node_class('OrExpr', ('operands', '_tx_position', '_tx_position_end'))
-C111 = _node_class('AndExpr', ('operands', '_tx_position', '_tx_position_end'))
-C114 = _node_class('KofN', ('k', 'operands', '_tx_position', '_tx_position_end'))
-W115 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([-+]?[0-9]+)', 40).match
-W116 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:of\\b)', 40).match
-W117 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\()', 40).match
-L120 = frozenset(['operands'])
-G121 = re.compile('(?>[-+]?[0-9]+)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\()', 40).match
-C123 = _node_class('Group', ('expr', '_tx_position', '_tx_position_end'))
-C125 = _node_class('Ref', ('path', '_tx_position', '_tx_position_end'))
-W128 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:and\\b)', 40).match
-L129 = frozenset(['operands'])
-W132 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:or\\b)', 40).match
-L133 = frozenset(['operands'])
-G134 = re.compile('(?>[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?><\\-)', 40).match
-C136 = _node_class('Port', ('direction', 'names', '_tx_position', '_tx_position_end'))
-W137 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:in\\b)|(?:out\\b))', 40).match
-C139 = _node_class('PortName', ('name', '_tx_position', '_tx_position_end'))
-C141 = _node_class('FailureMode', ('kind', 'name', 'quantity', 'attrs', '_tx_position', '_tx_position_end'))
-W142 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:failure\\b)|(?:trigger\\b))', 40).match
-C145 = _node_class('RateQuantity', ('value', 'unit', 'expr', '_tx_position', '_tx_position_end'))
-W146 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(rate\\b)', 40).match
-W149 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(])))', 40).match
-W151 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:(?!-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?[ \\t]+(?!(FIT|per|ms|min|s|h|d|y)(?![A-Za-z0-9_]))[A-Za-z_]))', 40).match
-C153 = _node_class('ProbabilityQuantity', ('value', 'expr', '_tx_position', '_tx_position_end'))
-W154 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(probability\\b)', 40).match
-W158 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?(?![0-9A-Za-z_.])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(])))', 40).match
-C162 = _node_class('Text', ('text', '_tx_position', '_tx_position_end'))
-C164 = _node_class('Exposure', ('time', 'missions', '_tx_position', '_tx_position_end'))
-W165 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(exposure\\b)', 40).match
-W169 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:x\\b)', 40).match
-W170 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:mission\\b)', 40).match
-C172 = _node_class('Distribution', ('name', '_tx_position', '_tx_position_end'))
-W173 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(distribution\\b)', 40).match
-C175 = _node_class('SafeFraction', ('value', '_tx_position', '_tx_position_end'))
-W176 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(safe\\b)', 40).match
-W177 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:%)', 40).match
-C179 = _node_class('Aiag', ('severity', 'occurrence', 'detection', '_tx_position', '_tx_position_end'))
-W180 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(aiag\\b)', 40).match
-W181 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:severity\\b)', 40).match
-W182 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:occurrence\\b)', 40).match
-W183 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:detection\\b)', 40).match
-C185 = _node_class('Systematic', ('keyword', '_tx_position', '_tx_position_end'))
-W186 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(systematic\\b)', 40).match
-C188 = _node_class('ProofTest', ('interval', 'first', 'duration', 'coverage', '_tx_position', '_tx_position_end'))
-W189 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(proof_test\\b)', 40).match
-W190 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:every\\b)', 40).match
-W193 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:first\\b)', 40).match
-W196 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:lasting\\b)', 40).match
-W199 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:coverage\\b)', 40).match
-C201 = _node_class('Repair', ('time', '_tx_position', '_tx_position_end'))
-W202 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(mttr\\b)', 40).match
-C204 = _node_class('TriggerWhere', ('conditions', '_tx_position', '_tx_position_end'))
-W205 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(where\\b)', 40).match
-C207 = _node_class('SliceCondition', ('attribute', 'value', '_tx_position', '_tx_position_end'))
-C209 = _node_class('Reveals', ('modes', '_tx_position', '_tx_position_end'))
-W210 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(reveals\\b)', 40).match
-C213 = _node_class('Mechanism', ('kind', 'name', 'covers', 'coverage', 'latent', 'description', '_tx_position', '_tx_position_end'))
-W214 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:mechanism\\b)|(?:monitor\\b))', 40).match
-W215 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:covers\\b)', 40).match
-C217 = _node_class('RefName', ('name', '_tx_position', '_tx_position_end'))
-W220 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:latent\\b)', 40).match
-C224 = _node_class('Propagate', ('source', 'target', 'deviations', '_tx_position', '_tx_position_end'))
-W225 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(propagate\\b)', 40).match
-W226 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\->)', 40).match
-W230 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\})', 40).match
-L231 = frozenset(['deviations'])
-C233 = _node_class('Part', ('name', 'type', 'description', '_tx_position', '_tx_position_end'))
-W234 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(part\\b)', 40).match
-W235 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?::)', 40).match
-C239 = _node_class('Parts', ('types', '_tx_position', '_tx_position_end'))
-W240 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(parts\\b)', 40).match
-C242 = _node_class('Connect', ('source', 'target', '_tx_position', '_tx_position_end'))
-W243 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(connect\\b)', 40).match
-C245 = _node_class('MLModel', ('identity', 'version', '_tx_position', '_tx_position_end'))
-W246 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(model\\b)', 40).match
-W249 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:version\\b)', 40).match
-C251 = _node_class('Dataset', ('role', 'identity', 'sha256', 'dvc', 'out', 'coverage', '_tx_position', '_tx_position_end'))
-W252 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(dataset\\b)', 40).match
-W253 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:train\\b)|(?:validation\\b)|(?:verification\\b)|(?:verify\\b)|(?:test\\b))', 40).match
-W257 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:sha256\\b)', 40).match
-W259 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:dvc\\b)', 40).match
-W262 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:out\\b)', 40).match
-C266 = _node_class('DatasetCoverage', ('manifest', 'min_samples', '_tx_position', '_tx_position_end'))
-W267 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(coverage\\b)', 40).match
-W270 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:min\\b)', 40).match
-C272 = _node_class('Metric', ('name', 'op', 'threshold', 'slice', '_tx_position', '_tx_position_end'))
-W273 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(metric\\b)', 40).match
-W274 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:>=)|(?:<=)|(?:>)|(?:<)|(?:==))', 40).match
-W277 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:where\\b)', 40).match
-L278 = frozenset(['slice'])
-C280 = _node_class('Odd', ('text', 'attributes', '_tx_position', '_tx_position_end'))
-W281 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(odd\\b)', 40).match
-C287 = _node_class('OddAttribute', ('name', 'spec', '_tx_position', '_tx_position_end'))
-C290 = _node_class('OddRange', ('low', 'high', 'unit', 'domain_low', 'domain_high', '_tx_position', '_tx_position_end'))
-W291 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\.\\.)', 40).match
-W292 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_]))', 40).match
-G293 = re.compile('(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>(km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_]))(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)', 40).match
-C295 = _node_class('OddValues', ('values', 'domain', '_tx_position', '_tx_position_end'))
-L296 = frozenset(['attributes'])
-C298 = _node_class('Ccf', ('name', 'members', 'model', 'factors', 'description', '_tx_position', '_tx_position_end'))
-W299 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(ccf\\b)', 40).match
-W300 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:beta\\b)|(?:mgl\\b)|(?:alpha\\b)|(?:phi\\b))', 40).match
-C302 = _node_class('CcfFactor', ('value', 'percent', '_tx_position', '_tx_position_end'))
-C309 = _node_class('ElementType', ('value', '_tx_position', '_tx_position_end'))
-W310 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(element_type\\b)', 40).match
-C312 = _node_class('SystematicCapability', ('value', '_tx_position', '_tx_position_end'))
-W313 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(systematic_capability\\b)', 40).match
-C315 = _node_class('Assume', ('target', 'quantity', 'outside', 'description', '_tx_position', '_tx_position_end'))
-W316 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(assume\\b)', 40).match
-W321 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:outside\\b)', 40).match
-C325 = _node_class('Hazard', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
-W326 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(hazard\\b)', 40).match
-C331 = _node_class('Situation', ('text', '_tx_position', '_tx_position_end'))
-W332 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(situation\\b)', 40).match
-C334 = _node_class('Severity', ('value', '_tx_position', '_tx_position_end'))
-W335 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(severity\\b)', 40).match
-W336 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-Za-z][A-Za-z0-9_]*)', 40).match
-C338 = _node_class('ExposureClass', ('value', '_tx_position', '_tx_position_end'))
-C340 = _node_class('Controllability', ('value', '_tx_position', '_tx_position_end'))
-W341 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(controllability\\b)', 40).match
-C343 = _node_class('AsilAttr', ('value', '_tx_position', '_tx_position_end'))
-W344 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(asil\\b)', 40).match
-W345 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((QM|[A-D])(\\((QM|[A-D])\\))?(?![A-Za-z0-9_]))', 40).match
-C347 = _node_class('When', ('expr', '_tx_position', '_tx_position_end'))
-W348 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(when\\b)', 40).match
-C350 = _node_class('SystemRef', ('ref', '_tx_position', '_tx_position_end'))
-W351 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(system\\b)', 40).match
-C353 = _node_class('Acceptance', ('rate', 'unit', 'confidence', 'exposure_key', 'failures_key', '_tx_position', '_tx_position_end'))
-W354 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(acceptance\\b)', 40).match
-W358 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(per\\s+(hour|h|km|scenario)(?![A-Za-z0-9_]))', 40).match
-W361 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:confidence\\b)', 40).match
-W364 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:exposure\\b)', 40).match
-W367 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:failures\\b)', 40).match
-C369 = _node_class('Lopa', ('demand', 'ipls', 'tolerable', '_tx_position', '_tx_position_end'))
-W370 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(lopa\\b)', 40).match
-W371 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:demand\\b)', 40).match
-C373 = _node_class('Frequency', ('value', 'unit', '_tx_position', '_tx_position_end'))
-W374 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:per\\b)', 40).match
-W377 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:ipl\\b)', 40).match
-W379 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:tolerable\\b)', 40).match
-L380 = frozenset(['ipls'])
-C382 = _node_class('RiskGraphClasses', ('classes', 'demand', '_tx_position', '_tx_position_end'))
-W383 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(risk_graph\\b)', 40).match
-C387 = _node_class('HazardProbability', ('value', '_tx_position', '_tx_position_end'))
-C389 = _node_class('Residual', ('severity', 'probability', '_tx_position', '_tx_position_end'))
-W390 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(residual\\b)', 40).match
-W393 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:probability\\b)', 40).match
-C395 = _node_class('FlightPhase', ('phases', '_tx_position', '_tx_position_end'))
-W396 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(phase\\b)', 40).match
-C398 = _node_class('AircraftFunction', ('text', '_tx_position', '_tx_position_end'))
-W399 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(function\\b)', 40).match
-C401 = _node_class('SafetyGoal', ('kind', 'name', 'title', 'hazards', 'attrs', '_tx_position', '_tx_position_end'))
-W402 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:safety_goal\\b)|(?:safety_function\\b))', 40).match
-W407 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:mitigates\\b)', 40).match
-C412 = _node_class('SafeState', ('text', '_tx_position', '_tx_position_end'))
-W413 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(safe_state\\b)', 40).match
-C415 = _node_class('Ftti', ('time', '_tx_position', '_tx_position_end'))
-W416 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(ftti\\b)', 40).match
-C418 = _node_class('Target', ('value', '_tx_position', '_tx_position_end'))
-W419 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(target\\b)', 40).match
-W422 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:h\\b)', 40).match
-W424 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:hour\\b)', 40).match
-C426 = _node_class('Demand', ('mode', '_tx_position', '_tx_position_end'))
-W427 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(demand\\b)', 40).match
-W428 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:low\\b)|(?:high\\b)|(?:continuous\\b))', 40).match
-C430 = _node_class('SilAttr', ('value', '_tx_position', '_tx_position_end'))
-W431 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(sil\\b)', 40).match
-L432 = frozenset(['attrs', 'hazards'])
-C434 = _node_class('Requirement', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
-W435 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(requirement\\b)', 40).match
-C442 = _node_class('Refines', ('refs', '_tx_position', '_tx_position_end'))
-W443 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(refines\\b)', 40).match
-C445 = _node_class('Allocation', ('refs', '_tx_position', '_tx_position_end'))
-W446 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(allocated_to\\b)', 40).match
-L448 = frozenset(['attrs'])
-C450 = _node_class('Evidence', ('name', 'kind', 'source', 'attrs', '_tx_position', '_tx_position_end'))
-W451 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(evidence\\b)', 40).match
-W452 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:test\\b)|(?:analysis\\b)|(?:review\\b)|(?:metric\\b)|(?:inspection\\b))', 40).match
-C455 = _node_class('Verifies', ('refs', '_tx_position', '_tx_position_end'))
-W456 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(verifies\\b)', 40).match
-C458 = _node_class('Supports', ('refs', '_tx_position', '_tx_position_end'))
-W459 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(supports\\b)', 40).match
-C461 = _node_class('Artifact', ('path', 'sha256', '_tx_position', '_tx_position_end'))
-W462 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(artifact\\b)', 40).match
-C466 = _node_class('Commit', ('id', '_tx_position', '_tx_position_end'))
-W467 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(commit\\b)', 40).match
-C469 = _node_class('Argument', ('name', 'title', 'nodes', '_tx_position', '_tx_position_end'))
-W470 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(argument\\b)', 40).match
-C474 = _node_class('GsnNode', ('kind', 'name', 'text', 'attrs', '_tx_position', '_tx_position_end'))
-W475 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:goal\\b)|(?:strategy\\b)|(?:solution\\b)|(?:context\\b)|(?:assumption\\b)|(?:justification\\b)|(?:away_goal\\b))', 40).match
-C478 = _node_class('GsnSupports', ('refs', '_tx_position', '_tx_position_end'))
-C480 = _node_class('GsnFor', ('refs', '_tx_position', '_tx_position_end'))
-W481 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(for\\b)', 40).match
-C483 = _node_class('GsnContext', ('refs', '_tx_position', '_tx_position_end'))
-W484 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(in_context_of\\b)', 40).match
-C486 = _node_class('GsnUndeveloped', ('flag', '_tx_position', '_tx_position_end'))
-W487 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(undeveloped\\b)', 40).match
-C489 = _node_class('GsnEvidence', ('refs', '_tx_position', '_tx_position_end'))
-C491 = _node_class('GsnRefers', ('refs', '_tx_position', '_tx_position_end'))
-W492 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(refers\\b)', 40).match
-C494 = _node_class('GsnModule', ('name', '_tx_position', '_tx_position_end'))
-W495 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(module\\b)', 40).match
-C497 = _node_class('GsnAttach', ('refs', '_tx_position', '_tx_position_end'))
-W498 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(attach_to\\b)', 40).match
-C500 = _node_class('Policy', ('rules', '_tx_position', '_tx_position_end'))
-W501 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(policy\\b)', 40).match
-C503 = _node_class('PolicyRule', ('mode', 'rule', 'reason', '_tx_position', '_tx_position_end'))
-W504 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:require\\b)|(?:waive\\b))', 40).match
-C508 = _node_class('RiskMatrix', ('severities', 'probabilities', 'rows', '_tx_position', '_tx_position_end'))
-W509 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(risk_matrix\\b)', 40).match
-C511 = _node_class('RiskRow', ('level', 'zones', '_tx_position', '_tx_position_end'))
-W513 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((A|R|U)(?![A-Za-z0-9_]))', 40).match
-C515 = _node_class('RiskGraph', ('title', 'source', 'parameters', 'rows', '_tx_position', '_tx_position_end'))
-W520 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:source\\b)', 40).match
-C522 = _node_class('RiskGraphParameter', ('kind', 'levels', '_tx_position', '_tx_position_end'))
-W523 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:consequence\\b)|(?:frequency\\b)|(?:avoidance\\b)|(?:demand\\b))', 40).match
-C525 = _node_class('RiskGraphLevel', ('name', 'text', 'below', '_tx_position', '_tx_position_end'))
-W528 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:below\\b)', 40).match
-C530 = _node_class('RiskGraphRow', ('name', 'path', 'outcomes', '_tx_position', '_tx_position_end'))
-W531 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(row\\b)', 40).match
-W537 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((-|a|b|[1-4])(?![A-Za-z0-9_]))', 40).match
-L538 = frozenset(['outcomes', 'path'])
-C540 = _node_class('DalReduction', ('title', 'source', 'options', '_tx_position', '_tx_position_end'))
-W541 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(dal_reduction\\b)', 40).match
-C547 = _node_class('DalOption', ('top', 'name', 'level', 'count', 'others', '_tx_position', '_tx_position_end'))
-W548 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-E](?![A-Za-z0-9_]))', 40).match
-W549 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:others\\b)', 40).match
-C551 = _node_class('Ffs', ('name', 'title', 'conditions', 'attrs', '_tx_position', '_tx_position_end'))
-W552 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(ffs\\b)', 40).match
-W555 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:for\\b)', 40).match
-C558 = _node_class('FfsMember', ('ref', 'kind', 'level', 'text', '_tx_position', '_tx_position_end'))
-W559 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(member\\b)', 40).match
-W560 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:fdal\\b)|(?:idal\\b))', 40).match
-C564 = _node_class('FfsIndependence', ('kind', 'text', 'evidence', '_tx_position', '_tx_position_end'))
-W565 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(independence\\b)', 40).match
-W566 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:functional\\b)|(?:item\\b))', 40).match
-W569 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:evidence\\b)', 40).match
-L570 = frozenset(['evidence'])
+C26 = _node_class('Parameter', ('name', 'expr', 'uncertainty', 'description', '_tx_position', '_tx_position_end'))
+W27 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(parameter\\b)', 40).match
+W28 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:=)', 40).match
+C30 = _node_class('Sum', ('terms', 'ops', '_tx_position', '_tx_position_end'))
+C32 = _node_class('Product', ('factors', 'ops', '_tx_position', '_tx_position_end'))
+C35 = _node_class('Literal', ('value', 'unit', '_tx_position', '_tx_position_end'))
+W36 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])|(ms|min|s|h|d|y)\\b)', 40).match
+C38 = _node_class('Paren', ('inner', '_tx_position', '_tx_position_end'))
+W39 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(\\()', 40).match
+W40 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\))', 40).match
+C42 = _node_class('ParamUse', ('ref', '_tx_position', '_tx_position_end'))
+W43 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*)', 40).match
+W44 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:\\*)|(?:\\/(?!\\s*h(?![A-Za-z0-9_]))))', 40).match
+L45 = frozenset(['factors', 'ops'])
+W46 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:\\+)|(?:\\-))', 40).match
+L47 = frozenset(['ops', 'terms'])
+C49 = _node_class('Uncertainty', ('kind', 'a', 'low', 'high', 'sd', 'bins', '_tx_position', '_tx_position_end'))
+W50 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(uncertainty\\b)', 40).match
+W53 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(lognormal\\b)', 40).match
+W54 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:ef\\b)', 40).match
+W56 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(gamma\\b)', 40).match
+W57 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:shape\\b)', 40).match
+W59 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(beta\\b)', 40).match
+W60 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:alpha\\b)', 40).match
+W62 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(uniform\\b)', 40).match
+W63 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:to\\b)', 40).match
+W65 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(normal\\b)', 40).match
+W66 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:sd\\b)', 40).match
+W68 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(histogram\\b)', 40).match
+W69 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:from\\b)', 40).match
+C71 = _node_class('HistogramBin', ('upper', 'weight', '_tx_position', '_tx_position_end'))
+W72 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(to\\b)', 40).match
+W73 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:weight\\b)', 40).match
+W74 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:,)', 40).match
+L75 = frozenset(['bins'])
+C77 = _node_class('Deviation', ('name', 'base', 'description', '_tx_position', '_tx_position_end'))
+W78 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(deviation\\b)', 40).match
+W81 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:refines\\b)', 40).match
+C83 = _node_class('Component', ('kind', 'name', 'description', 'members', '_tx_position', '_tx_position_end'))
+W84 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:component\\b)|(?:ml_component\\b)|(?:system\\b))', 40).match
+W85 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\{)', 40).match
+C88 = _node_class('Rule', ('target', 'expr', '_tx_position', '_tx_position_end'))
+W89 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:<\\-)', 40).match
+C91 = _node_class('OrExpr', ('operands', '_tx_position', '_tx_position_end'))
+C93 = _node_class('AndExpr', ('operands', '_tx_position', '_tx_position_end'))
+C96 = _node_class('KofN', ('k', 'operands', '_tx_position', '_tx_position_end'))
+W97 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([-+]?[0-9]+)', 40).match
+W98 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:of\\b)', 40).match
+W99 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\()', 40).match
+L100 = frozenset(['operands'])
+G101 = re.compile('(?>[-+]?[0-9]+)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\()', 40).match
+C103 = _node_class('Group', ('expr', '_tx_position', '_tx_position_end'))
+C105 = _node_class('Ref', ('path', '_tx_position', '_tx_position_end'))
+W106 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:and\\b)', 40).match
+L107 = frozenset(['operands'])
+W108 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:or\\b)', 40).match
+L109 = frozenset(['operands'])
+G110 = re.compile('(?>[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?><\\-)', 40).match
+C112 = _node_class('Port', ('direction', 'names', '_tx_position', '_tx_position_end'))
+W113 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:in\\b)|(?:out\\b))', 40).match
+C115 = _node_class('PortName', ('name', '_tx_position', '_tx_position_end'))
+C117 = _node_class('FailureMode', ('kind', 'name', 'quantity', 'attrs', '_tx_position', '_tx_position_end'))
+W118 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:failure\\b)|(?:trigger\\b))', 40).match
+C121 = _node_class('RateQuantity', ('value', 'unit', 'expr', '_tx_position', '_tx_position_end'))
+W122 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(rate\\b)', 40).match
+W125 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(])))', 40).match
+W127 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:(?!-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?[ \\t]+(?!(FIT|per|ms|min|s|h|d|y)(?![A-Za-z0-9_]))[A-Za-z_]))', 40).match
+C129 = _node_class('ProbabilityQuantity', ('value', 'expr', '_tx_position', '_tx_position_end'))
+W130 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(probability\\b)', 40).match
+W134 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?(?![0-9A-Za-z_.])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(])))', 40).match
+C138 = _node_class('Text', ('text', '_tx_position', '_tx_position_end'))
+C140 = _node_class('Exposure', ('time', 'missions', '_tx_position', '_tx_position_end'))
+W141 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(exposure\\b)', 40).match
+W145 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:x\\b)', 40).match
+W146 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:mission\\b)', 40).match
+C148 = _node_class('Distribution', ('name', '_tx_position', '_tx_position_end'))
+W149 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(distribution\\b)', 40).match
+C151 = _node_class('SafeFraction', ('value', '_tx_position', '_tx_position_end'))
+W152 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(safe\\b)', 40).match
+W153 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:%)', 40).match
+C155 = _node_class('Aiag', ('severity', 'occurrence', 'detection', '_tx_position', '_tx_position_end'))
+W156 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(aiag\\b)', 40).match
+W157 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:severity\\b)', 40).match
+W158 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:occurrence\\b)', 40).match
+W159 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:detection\\b)', 40).match
+C161 = _node_class('Systematic', ('keyword', '_tx_position', '_tx_position_end'))
+W162 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(systematic\\b)', 40).match
+C164 = _node_class('ProofTest', ('interval', 'first', 'duration', 'coverage', '_tx_position', '_tx_position_end'))
+W165 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(proof_test\\b)', 40).match
+W166 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:every\\b)', 40).match
+W169 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:first\\b)', 40).match
+W172 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:lasting\\b)', 40).match
+W175 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:coverage\\b)', 40).match
+C177 = _node_class('Repair', ('time', '_tx_position', '_tx_position_end'))
+W178 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(mttr\\b)', 40).match
+C180 = _node_class('TriggerWhere', ('conditions', '_tx_position', '_tx_position_end'))
+W181 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(where\\b)', 40).match
+C183 = _node_class('SliceCondition', ('attribute', 'value', '_tx_position', '_tx_position_end'))
+C185 = _node_class('Reveals', ('modes', '_tx_position', '_tx_position_end'))
+W186 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(reveals\\b)', 40).match
+C189 = _node_class('Mechanism', ('kind', 'name', 'covers', 'coverage', 'latent', 'description', '_tx_position', '_tx_position_end'))
+W190 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:mechanism\\b)|(?:monitor\\b))', 40).match
+W191 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:covers\\b)', 40).match
+C193 = _node_class('RefName', ('name', '_tx_position', '_tx_position_end'))
+W196 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:latent\\b)', 40).match
+C198 = _node_class('Propagate', ('source', 'target', 'deviations', '_tx_position', '_tx_position_end'))
+W199 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(propagate\\b)', 40).match
+W200 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\->)', 40).match
+W204 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\})', 40).match
+L205 = frozenset(['deviations'])
+C207 = _node_class('Part', ('name', 'type', 'description', '_tx_position', '_tx_position_end'))
+W208 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(part\\b)', 40).match
+W209 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?::)', 40).match
+C211 = _node_class('Parts', ('types', '_tx_position', '_tx_position_end'))
+W212 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(parts\\b)', 40).match
+C214 = _node_class('Connect', ('source', 'target', '_tx_position', '_tx_position_end'))
+W215 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(connect\\b)', 40).match
+C217 = _node_class('MLModel', ('identity', 'version', '_tx_position', '_tx_position_end'))
+W218 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(model\\b)', 40).match
+W221 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:version\\b)', 40).match
+C223 = _node_class('Dataset', ('role', 'identity', 'sha256', 'dvc', 'out', 'coverage', '_tx_position', '_tx_position_end'))
+W224 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(dataset\\b)', 40).match
+W225 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:train\\b)|(?:validation\\b)|(?:verification\\b)|(?:verify\\b)|(?:test\\b))', 40).match
+W229 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:sha256\\b)', 40).match
+W231 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:dvc\\b)', 40).match
+W234 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:out\\b)', 40).match
+C236 = _node_class('DatasetCoverage', ('manifest', 'min_samples', '_tx_position', '_tx_position_end'))
+W237 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(coverage\\b)', 40).match
+W240 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:min\\b)', 40).match
+C242 = _node_class('Metric', ('name', 'op', 'threshold', 'slice', '_tx_position', '_tx_position_end'))
+W243 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(metric\\b)', 40).match
+W244 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:>=)|(?:<=)|(?:>)|(?:<)|(?:==))', 40).match
+W247 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:where\\b)', 40).match
+L248 = frozenset(['slice'])
+C250 = _node_class('Odd', ('text', 'attributes', '_tx_position', '_tx_position_end'))
+W251 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(odd\\b)', 40).match
+C255 = _node_class('OddAttribute', ('name', 'spec', '_tx_position', '_tx_position_end'))
+C258 = _node_class('OddRange', ('low', 'high', 'unit', 'domain_low', 'domain_high', '_tx_position', '_tx_position_end'))
+W259 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\.\\.)', 40).match
+W260 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_]))', 40).match
+G261 = re.compile('(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>(km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_]))(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)', 40).match
+C263 = _node_class('OddValues', ('values', 'domain', '_tx_position', '_tx_position_end'))
+L264 = frozenset(['attributes'])
+C266 = _node_class('Ccf', ('name', 'members', 'model', 'factors', 'description', '_tx_position', '_tx_position_end'))
+W267 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(ccf\\b)', 40).match
+W268 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:beta\\b)|(?:mgl\\b)|(?:alpha\\b)|(?:phi\\b))', 40).match
+C270 = _node_class('CcfFactor', ('value', 'percent', '_tx_position', '_tx_position_end'))
+C275 = _node_class('ElementType', ('value', '_tx_position', '_tx_position_end'))
+W276 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(element_type\\b)', 40).match
+C278 = _node_class('SystematicCapability', ('value', '_tx_position', '_tx_position_end'))
+W279 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(systematic_capability\\b)', 40).match
+C281 = _node_class('Assume', ('target', 'quantity', 'outside', 'description', '_tx_position', '_tx_position_end'))
+W282 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(assume\\b)', 40).match
+W287 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:outside\\b)', 40).match
+C289 = _node_class('Hazard', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
+W290 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(hazard\\b)', 40).match
+C293 = _node_class('Situation', ('text', '_tx_position', '_tx_position_end'))
+W294 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(situation\\b)', 40).match
+C296 = _node_class('Severity', ('value', '_tx_position', '_tx_position_end'))
+W297 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(severity\\b)', 40).match
+W298 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-Za-z][A-Za-z0-9_]*)', 40).match
+C300 = _node_class('ExposureClass', ('value', '_tx_position', '_tx_position_end'))
+C302 = _node_class('Controllability', ('value', '_tx_position', '_tx_position_end'))
+W303 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(controllability\\b)', 40).match
+C305 = _node_class('AsilAttr', ('value', '_tx_position', '_tx_position_end'))
+W306 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(asil\\b)', 40).match
+W307 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((QM|[A-D])(\\((QM|[A-D])\\))?(?![A-Za-z0-9_]))', 40).match
+C309 = _node_class('When', ('expr', '_tx_position', '_tx_position_end'))
+W310 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(when\\b)', 40).match
+C312 = _node_class('SystemRef', ('ref', '_tx_position', '_tx_position_end'))
+W313 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(system\\b)', 40).match
+C315 = _node_class('Acceptance', ('rate', 'unit', 'confidence', 'exposure_key', 'failures_key', '_tx_position', '_tx_position_end'))
+W316 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(acceptance\\b)', 40).match
+W317 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(per\\s+(hour|h|km|scenario)(?![A-Za-z0-9_]))', 40).match
+W320 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:confidence\\b)', 40).match
+W323 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:exposure\\b)', 40).match
+W326 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:failures\\b)', 40).match
+C328 = _node_class('Lopa', ('demand', 'ipls', 'tolerable', '_tx_position', '_tx_position_end'))
+W329 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(lopa\\b)', 40).match
+W330 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:demand\\b)', 40).match
+C332 = _node_class('Frequency', ('value', 'unit', '_tx_position', '_tx_position_end'))
+W333 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:per\\b)', 40).match
+W336 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:ipl\\b)', 40).match
+W338 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:tolerable\\b)', 40).match
+L339 = frozenset(['ipls'])
+C341 = _node_class('RiskGraphClasses', ('classes', 'demand', '_tx_position', '_tx_position_end'))
+W342 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(risk_graph\\b)', 40).match
+C346 = _node_class('HazardProbability', ('value', '_tx_position', '_tx_position_end'))
+C348 = _node_class('Residual', ('severity', 'probability', '_tx_position', '_tx_position_end'))
+W349 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(residual\\b)', 40).match
+W352 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:probability\\b)', 40).match
+C354 = _node_class('FlightPhase', ('phases', '_tx_position', '_tx_position_end'))
+W355 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(phase\\b)', 40).match
+C357 = _node_class('AircraftFunction', ('text', '_tx_position', '_tx_position_end'))
+W358 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(function\\b)', 40).match
+C360 = _node_class('SafetyGoal', ('kind', 'name', 'title', 'hazards', 'attrs', '_tx_position', '_tx_position_end'))
+W361 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:safety_goal\\b)|(?:safety_function\\b))', 40).match
+W364 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:mitigates\\b)', 40).match
+C369 = _node_class('SafeState', ('text', '_tx_position', '_tx_position_end'))
+W370 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(safe_state\\b)', 40).match
+C372 = _node_class('Ftti', ('time', '_tx_position', '_tx_position_end'))
+W373 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(ftti\\b)', 40).match
+C375 = _node_class('Target', ('value', '_tx_position', '_tx_position_end'))
+W376 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(target\\b)', 40).match
+W379 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:h\\b)', 40).match
+W381 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:hour\\b)', 40).match
+C383 = _node_class('Demand', ('mode', '_tx_position', '_tx_position_end'))
+W384 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(demand\\b)', 40).match
+W385 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:low\\b)|(?:high\\b)|(?:continuous\\b))', 40).match
+C387 = _node_class('SilAttr', ('value', '_tx_position', '_tx_position_end'))
+W388 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(sil\\b)', 40).match
+L389 = frozenset(['attrs', 'hazards'])
+C391 = _node_class('Requirement', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
+W392 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(requirement\\b)', 40).match
+C397 = _node_class('Refines', ('refs', '_tx_position', '_tx_position_end'))
+W398 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(refines\\b)', 40).match
+C400 = _node_class('Allocation', ('refs', '_tx_position', '_tx_position_end'))
+W401 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(allocated_to\\b)', 40).match
+L403 = frozenset(['attrs'])
+C405 = _node_class('Evidence', ('name', 'kind', 'source', 'attrs', '_tx_position', '_tx_position_end'))
+W406 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(evidence\\b)', 40).match
+W407 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:test\\b)|(?:analysis\\b)|(?:review\\b)|(?:metric\\b)|(?:inspection\\b))', 40).match
+C410 = _node_class('Verifies', ('refs', '_tx_position', '_tx_position_end'))
+W411 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(verifies\\b)', 40).match
+C413 = _node_class('Supports', ('refs', '_tx_position', '_tx_position_end'))
+W414 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(supports\\b)', 40).match
+C416 = _node_class('Artifact', ('path', 'sha256', '_tx_position', '_tx_position_end'))
+W417 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(artifact\\b)', 40).match
+C421 = _node_class('Commit', ('id', '_tx_position', '_tx_position_end'))
+W422 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(commit\\b)', 40).match
+C424 = _node_class('Argument', ('name', 'title', 'nodes', '_tx_position', '_tx_position_end'))
+W425 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(argument\\b)', 40).match
+C427 = _node_class('GsnNode', ('kind', 'name', 'text', 'attrs', '_tx_position', '_tx_position_end'))
+W428 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:goal\\b)|(?:strategy\\b)|(?:solution\\b)|(?:context\\b)|(?:assumption\\b)|(?:justification\\b)|(?:away_goal\\b))', 40).match
+C431 = _node_class('GsnSupports', ('refs', '_tx_position', '_tx_position_end'))
+C433 = _node_class('GsnFor', ('refs', '_tx_position', '_tx_position_end'))
+W434 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(for\\b)', 40).match
+C436 = _node_class('GsnContext', ('refs', '_tx_position', '_tx_position_end'))
+W437 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(in_context_of\\b)', 40).match
+C439 = _node_class('GsnUndeveloped', ('flag', '_tx_position', '_tx_position_end'))
+W440 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(undeveloped\\b)', 40).match
+C442 = _node_class('GsnEvidence', ('refs', '_tx_position', '_tx_position_end'))
+C444 = _node_class('GsnRefers', ('refs', '_tx_position', '_tx_position_end'))
+W445 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(refers\\b)', 40).match
+C447 = _node_class('GsnModule', ('name', '_tx_position', '_tx_position_end'))
+W448 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(module\\b)', 40).match
+C450 = _node_class('GsnAttach', ('refs', '_tx_position', '_tx_position_end'))
+W451 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(attach_to\\b)', 40).match
+C453 = _node_class('Policy', ('rules', '_tx_position', '_tx_position_end'))
+W454 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(policy\\b)', 40).match
+C456 = _node_class('PolicyRule', ('mode', 'rule', 'reason', '_tx_position', '_tx_position_end'))
+W457 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:require\\b)|(?:waive\\b))', 40).match
+C459 = _node_class('RiskMatrix', ('severities', 'probabilities', 'rows', '_tx_position', '_tx_position_end'))
+W460 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(risk_matrix\\b)', 40).match
+C462 = _node_class('RiskRow', ('level', 'zones', '_tx_position', '_tx_position_end'))
+W464 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((A|R|U)(?![A-Za-z0-9_]))', 40).match
+C466 = _node_class('RiskGraph', ('title', 'source', 'parameters', 'rows', '_tx_position', '_tx_position_end'))
+W469 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:source\\b)', 40).match
+C471 = _node_class('RiskGraphParameter', ('kind', 'levels', '_tx_position', '_tx_position_end'))
+W472 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:consequence\\b)|(?:frequency\\b)|(?:avoidance\\b)|(?:demand\\b))', 40).match
+C474 = _node_class('RiskGraphLevel', ('name', 'text', 'below', '_tx_position', '_tx_position_end'))
+W477 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:below\\b)', 40).match
+C479 = _node_class('RiskGraphRow', ('name', 'path', 'outcomes', '_tx_position', '_tx_position_end'))
+W480 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(row\\b)', 40).match
+W486 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((-|a|b|[1-4])(?![A-Za-z0-9_]))', 40).match
+L487 = frozenset(['outcomes', 'path'])
+C489 = _node_class('DalReduction', ('title', 'source', 'options', '_tx_position', '_tx_position_end'))
+W490 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(dal_reduction\\b)', 40).match
+C494 = _node_class('DalOption', ('top', 'name', 'level', 'count', 'others', '_tx_position', '_tx_position_end'))
+W495 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-E](?![A-Za-z0-9_]))', 40).match
+W496 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:others\\b)', 40).match
+C498 = _node_class('Ffs', ('name', 'title', 'conditions', 'attrs', '_tx_position', '_tx_position_end'))
+W499 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(ffs\\b)', 40).match
+W500 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:for\\b)', 40).match
+C503 = _node_class('FfsMember', ('ref', 'kind', 'level', 'text', '_tx_position', '_tx_position_end'))
+W504 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(member\\b)', 40).match
+W505 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:fdal\\b)|(?:idal\\b))', 40).match
+C507 = _node_class('FfsIndependence', ('kind', 'text', 'evidence', '_tx_position', '_tx_position_end'))
+W508 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(independence\\b)', 40).match
+W509 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:functional\\b)|(?:item\\b))', 40).match
+W512 = re.compile('(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:evidence\\b)', 40).match
+L513 = frozenset(['evidence'])
 
 
 def m4(t, p, f):
@@ -404,26 +404,7 @@ def v19(t, p):
         o._tx_position_end = p
         return p, o
 
-def v27(t, p):
-        m = W10(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, _unquote(m[1])
-
-def a26(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m25(t, p, f):
-        q = a26(t, p, f)
-        return p if q < 0 else q
-
 def v22(t, p):
-        f = []
         m = W24(t, p)
         if m is None:
             return -1, None
@@ -439,92 +420,75 @@ def v22(t, p):
             return -1, None
         p = q
         x_duration = v
-        p = m25(t, p, f)
-        if p < 0:
-            return -1, None
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
         o = C23()
         o.name = x_name
         o.duration = x_duration
-        o.description = ''
+        o.description = x_description
         o._tx_position = p0
         o._tx_position_end = p
-        for k, v in f:
-            setattr(o, k, v)
         return p, o
 
-def v41(t, p):
-        m = W42(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (m[1])
-
-def a40(t, p, f):
-        q, v = v41(t, p)
-        if q < 0:
-            return -1
-        f.append(('unit', v))
-        return q
-
-def m39(t, p, f):
-        q = a40(t, p, f)
-        return p if q < 0 else q
-
-def v37(t, p):
-        f = []
+def v34(t, p):
         m = W17(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_value = (m[1])
         p0 = m.start(1)
-        p = m39(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C38()
+        m = W36(t, p)
+        if m is not None:
+            p = m.end()
+            x_unit = (m[1])
+        else:
+            x_unit = None
+        o = C35()
         o.value = x_value
-        o.unit = None
+        o.unit = x_unit
         o._tx_position = p0
         o._tx_position_end = p
-        for k, v in f:
-            setattr(o, k, v)
         return p, o
 
-def v43(t, p):
-        m = W45(t, p)
+def v37(t, p):
+        m = W39(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        q, v = v32(t, p)
+        q, v = v29(t, p)
         if q < 0:
             return -1, None
         p = q
         x_inner = v
-        m = W46(t, p)
+        m = W40(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        o = C44()
+        o = C38()
         o.inner = x_inner
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v47(t, p):
-        m = W49(t, p)
+def v41(t, p):
+        m = W43(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_ref = (m[1])
         p0 = m.start(1)
-        o = C48()
+        o = C42()
         o.ref = x_ref
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v36(t, p):
+def v33(t, p):
         s = WS(t, p).end()
         for guard, alt in D0_get(t[s:s + 1], D0_default):
             if guard is not None and guard(t, s) is None:
@@ -534,55 +498,103 @@ def v36(t, p):
                 return q, o
         return -1, None
 
-def m51(t, p, f):
-        mark = len(f)
-        m = W52(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('ops', (m[1])))
-        q, v = v36(t, p)
+def v31(t, p):
+        f = []
+        q, v = v33(t, p)
         if q < 0:
-            del f[mark:]
-            return -1
+            return -1, None
         p = q
         f.append(('factors', v))
-        return p
-
-def m50(t, p, f):
-        p0 = p
+        p0 = v._tx_position
         while True:
-            q = m51(t, p, f)
-            if q < 0:
+            p1 = p
+            mark = len(f)
+            m = W44(t, p)
+            if m is None:
+                p = p1
+                del f[mark:]
                 break
-            if q == p:
+            p = m.end()
+            f.append(('ops', (m[1])))
+            q, v = v33(t, p)
+            if q < 0:
+                p = p1
+                del f[mark:]
                 break
             p = q
-        q = p
-        return q
-
-def v34(t, p):
-        f = []
-        p0 = WS(t, p).end()
-        q, v = v36(t, p)
-        if q < 0:
-            return -1, None
-        p = q
-        f.append(('factors', v))
-        p = m50(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C35()
+            f.append(('factors', v))
+            if p == p1:
+                break
+        o = C32()
         o.factors = []
         o.ops = []
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
-            if k in L53:
+            if k in L45:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return p, o
+
+def v29(t, p):
+        f = []
+        q, v = v31(t, p)
+        if q < 0:
+            return -1, None
+        p = q
+        f.append(('terms', v))
+        p0 = v._tx_position
+        while True:
+            p1 = p
+            mark = len(f)
+            m = W46(t, p)
+            if m is None:
+                p = p1
+                del f[mark:]
+                break
+            p = m.end()
+            f.append(('ops', (m[1])))
+            q, v = v31(t, p)
+            if q < 0:
+                p = p1
+                del f[mark:]
+                break
+            p = q
+            f.append(('terms', v))
+            if p == p1:
+                break
+        o = C30()
+        o.terms = []
+        o.ops = []
+        o._tx_position = p0
+        o._tx_position_end = p
+        for k, v in f:
+            if k in L47:
+                getattr(o, k).append(v)
+            else:
+                setattr(o, k, v)
+        return p, o
+
+def m52(t, p, f):
+        mark = len(f)
+        m = W53(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (m[1])))
+        m = W54(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('a', (m[1])))
+        return p
 
 def m55(t, p, f):
         mark = len(f)
@@ -590,49 +602,65 @@ def m55(t, p, f):
         if m is None:
             return -1
         p = m.end()
-        f.append(('ops', (m[1])))
+        f.append(('kind', (m[1])))
+        m = W57(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('a', (m[1])))
+        return p
+
+def m58(t, p, f):
+        mark = len(f)
+        m = W59(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (m[1])))
+        m = W60(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('a', (m[1])))
+        return p
+
+def m61(t, p, f):
+        mark = len(f)
+        m = W62(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (m[1])))
         q, v = v34(t, p)
         if q < 0:
             del f[mark:]
             return -1
         p = q
-        f.append(('terms', v))
-        return p
-
-def m54(t, p, f):
-        p0 = p
-        while True:
-            q = m55(t, p, f)
-            if q < 0:
-                break
-            if q == p:
-                break
-            p = q
-        q = p
-        return q
-
-def v32(t, p):
-        f = []
-        p0 = WS(t, p).end()
+        f.append(('low', v))
+        m = W63(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
         q, v = v34(t, p)
         if q < 0:
-            return -1, None
+            del f[mark:]
+            return -1
         p = q
-        f.append(('terms', v))
-        p = m54(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C33()
-        o.terms = []
-        o.ops = []
-        o._tx_position = p0
-        o._tx_position_end = p
-        for k, v in f:
-            if k in L57:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return p, o
+        f.append(('high', v))
+        return p
 
 def m64(t, p, f):
         mark = len(f)
@@ -646,13 +674,40 @@ def m64(t, p, f):
             del f[mark:]
             return -1
         p = m.end()
-        m = W17(t, p)
-        if m is None:
+        q, v = v34(t, p)
+        if q < 0:
             del f[mark:]
             return -1
-        p = m.end()
-        f.append(('a', (m[1])))
+        p = q
+        f.append(('sd', v))
         return p
+
+def v70(t, p):
+        m = W72(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        q, v = v34(t, p)
+        if q < 0:
+            return -1, None
+        p = q
+        x_upper = v
+        m = W73(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_weight = (m[1])
+        o = C71()
+        o.upper = x_upper
+        o.weight = x_weight
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
 def m67(t, p, f):
         mark = len(f)
@@ -666,120 +721,7 @@ def m67(t, p, f):
             del f[mark:]
             return -1
         p = m.end()
-        m = W17(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('a', (m[1])))
-        return p
-
-def m70(t, p, f):
-        mark = len(f)
-        m = W71(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (m[1])))
-        m = W72(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        m = W17(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('a', (m[1])))
-        return p
-
-def m73(t, p, f):
-        mark = len(f)
-        m = W74(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (m[1])))
-        q, v = v37(t, p)
-        if q < 0:
-            del f[mark:]
-            return -1
-        p = q
-        f.append(('low', v))
-        m = W75(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        q, v = v37(t, p)
-        if q < 0:
-            del f[mark:]
-            return -1
-        p = q
-        f.append(('high', v))
-        return p
-
-def m76(t, p, f):
-        mark = len(f)
-        m = W77(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (m[1])))
-        m = W78(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        q, v = v37(t, p)
-        if q < 0:
-            del f[mark:]
-            return -1
-        p = q
-        f.append(('sd', v))
-        return p
-
-def v82(t, p):
-        m = W84(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        p0 = m.start(1)
-        q, v = v37(t, p)
-        if q < 0:
-            return -1, None
-        p = q
-        x_upper = v
-        m = W85(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        m = W17(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        x_weight = (m[1])
-        o = C83()
-        o.upper = x_upper
-        o.weight = x_weight
-        o._tx_position = p0
-        o._tx_position_end = p
-        return p, o
-
-def m79(t, p, f):
-        mark = len(f)
-        m = W80(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (m[1])))
-        m = W81(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        q, v = v37(t, p)
+        q, v = v34(t, p)
         if q < 0:
             del f[mark:]
             return -1
@@ -788,13 +730,13 @@ def m79(t, p, f):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v82(t, s)
+            q, v = v70(t, s)
             if q < 0:
                 break
             f.append(('bins', v))
@@ -805,38 +747,38 @@ def m79(t, p, f):
             return -1
         return p
 
-def m63(t, p, f):
+def m51(t, p, f):
+        q = m52(t, p, f)
+        if q >= 0:
+            return q
+        q = m55(t, p, f)
+        if q >= 0:
+            return q
+        q = m58(t, p, f)
+        if q >= 0:
+            return q
+        q = m61(t, p, f)
+        if q >= 0:
+            return q
         q = m64(t, p, f)
         if q >= 0:
             return q
         q = m67(t, p, f)
         if q >= 0:
             return q
-        q = m70(t, p, f)
-        if q >= 0:
-            return q
-        q = m73(t, p, f)
-        if q >= 0:
-            return q
-        q = m76(t, p, f)
-        if q >= 0:
-            return q
-        q = m79(t, p, f)
-        if q >= 0:
-            return q
         return -1
 
-def v60(t, p):
+def v48(t, p):
         f = []
-        m = W62(t, p)
+        m = W50(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        p = m63(t, p, f)
+        p = m51(t, p, f)
         if p < 0:
             return -1, None
-        o = C61()
+        o = C49()
         o.kind = ''
         o.a = None
         o.low = None
@@ -846,37 +788,14 @@ def v60(t, p):
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
-            if k in L87:
+            if k in L75:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return p, o
 
-def a59(t, p, f):
-        q, v = v60(t, p)
-        if q < 0:
-            return -1
-        f.append(('uncertainty', v))
-        return q
-
-def m58(t, p, f):
-        q = a59(t, p, f)
-        return p if q < 0 else q
-
-def a89(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m88(t, p, f):
-        q = a89(t, p, f)
-        return p if q < 0 else q
-
-def v28(t, p):
-        f = []
-        m = W30(t, p)
+def v25(t, p):
+        m = W27(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -886,39 +805,43 @@ def v28(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        m = W31(t, p)
+        m = W28(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        q, v = v32(t, p)
+        q, v = v29(t, p)
         if q < 0:
             return -1, None
         p = q
         x_expr = v
-        p = m58(t, p, f)
-        if p < 0:
-            return -1, None
-        p = m88(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C29()
+        q, v = v48(t, p)
+        if q >= 0:
+            p = q
+            x_uncertainty = v
+        else:
+            x_uncertainty = None
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        o = C26()
         o.name = x_name
         o.expr = x_expr
-        o.uncertainty = None
-        o.description = ''
+        o.uncertainty = x_uncertainty
+        o.description = x_description
         o._tx_position = p0
         o._tx_position_end = p
-        for k, v in f:
-            setattr(o, k, v)
         return p, o
 
-def m94(t, p, f):
+def m80(t, p, f):
         mark = len(f)
-        m = W95(t, p)
+        m = W81(t, p)
         if m is None:
             return -1
         p = m.end()
-        m = W49(t, p)
+        m = W43(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -926,161 +849,131 @@ def m94(t, p, f):
         f.append(('base', (m[1])))
         return p
 
-def m93(t, p, f):
-        q = m94(t, p, f)
+def m79(t, p, f):
+        q = m80(t, p, f)
         return p if q < 0 else q
 
-def a97(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m96(t, p, f):
-        q = a97(t, p, f)
-        return p if q < 0 else q
-
-def v90(t, p):
+def v76(t, p):
         f = []
-        m = W92(t, p)
+        m = W78(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W49(t, p)
+        m = W43(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_name = (m[1])
-        p = m93(t, p, f)
+        p = m79(t, p, f)
         if p < 0:
             return -1, None
-        p = m96(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C91()
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        o = C77()
         o.name = x_name
         o.base = None
-        o.description = ''
+        o.description = x_description
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
         return p, o
 
-def a102(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m101(t, p, f):
-        q = a102(t, p, f)
-        return p if q < 0 else q
-
-def m119(t, p, f):
-        mark = len(f)
-        m = W86(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        q, v = v108(t, p)
-        if q < 0:
-            del f[mark:]
-            return -1
-        p = q
-        f.append(('operands', v))
-        return p
-
-def m118(t, p, f):
-        p0 = p
-        while True:
-            q = m119(t, p, f)
-            if q < 0:
-                break
-            if q == p:
-                break
-            p = q
-        q = p
-        return q
-
-def v113(t, p):
+def v95(t, p):
         f = []
-        m = W115(t, p)
+        m = W97(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_k = int(m[1])
         p0 = m.start(1)
-        m = W116(t, p)
+        m = W98(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        m = W117(t, p)
+        m = W99(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        q, v = v108(t, p)
+        q, v = v90(t, p)
         if q < 0:
             return -1, None
         p = q
         f.append(('operands', v))
-        p = m118(t, p, f)
-        if p < 0:
-            return -1, None
-        m = W46(t, p)
+        while True:
+            p1 = p
+            mark = len(f)
+            m = W74(t, p)
+            if m is None:
+                p = p1
+                del f[mark:]
+                break
+            p = m.end()
+            q, v = v90(t, p)
+            if q < 0:
+                p = p1
+                del f[mark:]
+                break
+            p = q
+            f.append(('operands', v))
+            if p == p1:
+                break
+        m = W40(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        o = C114()
+        o = C96()
         o.k = x_k
         o.operands = []
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
-            if k in L120:
+            if k in L100:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return p, o
 
-def v122(t, p):
-        m = W45(t, p)
+def v102(t, p):
+        m = W39(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        q, v = v108(t, p)
+        q, v = v90(t, p)
         if q < 0:
             return -1, None
         p = q
         x_expr = v
-        m = W46(t, p)
+        m = W40(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        o = C123()
+        o = C103()
         o.expr = x_expr
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v124(t, p):
-        m = W49(t, p)
+def v104(t, p):
+        m = W43(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_path = (m[1])
         p0 = m.start(1)
-        o = C125()
+        o = C105()
         o.path = x_path
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v112(t, p):
+def v94(t, p):
         s = WS(t, p).end()
         for guard, alt in D1_get(t[s:s + 1], D1_default):
             if guard is not None and guard(t, s) is None:
@@ -1090,140 +983,118 @@ def v112(t, p):
                 return q, o
         return -1, None
 
-def m127(t, p, f):
-        mark = len(f)
-        m = W128(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        q, v = v112(t, p)
+def v92(t, p):
+        f = []
+        q, v = v94(t, p)
         if q < 0:
-            del f[mark:]
-            return -1
+            return -1, None
         p = q
         f.append(('operands', v))
-        return p
-
-def m126(t, p, f):
-        p0 = p
+        p0 = v._tx_position
         while True:
-            q = m127(t, p, f)
-            if q < 0:
+            p1 = p
+            mark = len(f)
+            m = W106(t, p)
+            if m is None:
+                p = p1
+                del f[mark:]
                 break
-            if q == p:
+            p = m.end()
+            q, v = v94(t, p)
+            if q < 0:
+                p = p1
+                del f[mark:]
                 break
             p = q
-        q = p
-        return q
-
-def v110(t, p):
-        f = []
-        p0 = WS(t, p).end()
-        q, v = v112(t, p)
-        if q < 0:
-            return -1, None
-        p = q
-        f.append(('operands', v))
-        p = m126(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C111()
+            f.append(('operands', v))
+            if p == p1:
+                break
+        o = C93()
         o.operands = []
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
-            if k in L129:
+            if k in L107:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return p, o
 
-def m131(t, p, f):
-        mark = len(f)
-        m = W132(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        q, v = v110(t, p)
+def v90(t, p):
+        f = []
+        q, v = v92(t, p)
         if q < 0:
-            del f[mark:]
-            return -1
+            return -1, None
         p = q
         f.append(('operands', v))
-        return p
-
-def m130(t, p, f):
-        p0 = p
+        p0 = v._tx_position
         while True:
-            q = m131(t, p, f)
-            if q < 0:
+            p1 = p
+            mark = len(f)
+            m = W108(t, p)
+            if m is None:
+                p = p1
+                del f[mark:]
                 break
-            if q == p:
+            p = m.end()
+            q, v = v92(t, p)
+            if q < 0:
+                p = p1
+                del f[mark:]
                 break
             p = q
-        q = p
-        return q
-
-def v108(t, p):
-        f = []
-        p0 = WS(t, p).end()
-        q, v = v110(t, p)
-        if q < 0:
-            return -1, None
-        p = q
-        f.append(('operands', v))
-        p = m130(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C109()
+            f.append(('operands', v))
+            if p == p1:
+                break
+        o = C91()
         o.operands = []
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
-            if k in L133:
+            if k in L109:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return p, o
 
-def v105(t, p):
-        m = W49(t, p)
+def v87(t, p):
+        m = W43(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_target = (m[1])
         p0 = m.start(1)
-        m = W107(t, p)
+        m = W89(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        q, v = v108(t, p)
+        q, v = v90(t, p)
         if q < 0:
             return -1, None
         p = q
         x_expr = v
-        o = C106()
+        o = C88()
         o.target = x_target
         o.expr = x_expr
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v138(t, p):
+def v114(t, p):
         m = W6(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_name = (m[1])
         p0 = m.start(1)
-        o = C139()
+        o = C115()
         o.name = x_name
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v135(t, p):
-        m = W137(t, p)
+def v111(t, p):
+        m = W113(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1233,13 +1104,13 @@ def v135(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v138(t, s)
+            q, v = v114(t, s)
             if q < 0:
                 break
             x_names.append(v)
@@ -1247,21 +1118,21 @@ def v135(t, p):
             p = q
         if not got:
             return -1, None
-        o = C136()
+        o = C112()
         o.direction = x_direction
         o.names = x_names
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def m148(t, p, f):
+def m124(t, p, f):
         mark = len(f)
         m = W17(t, p)
         if m is None:
             return -1
         p = m.end()
         f.append(('value', (m[1])))
-        m = W149(t, p)
+        m = W125(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -1269,13 +1140,13 @@ def m148(t, p, f):
         f.append(('unit', (m[1])))
         return p
 
-def m150(t, p, f):
+def m126(t, p, f):
         mark = len(f)
-        m = W151(t, p)
+        m = W127(t, p)
         if m is None:
             return -1
         p = m.end()
-        q, v = v32(t, p)
+        q, v = v29(t, p)
         if q < 0:
             del f[mark:]
             return -1
@@ -1283,26 +1154,26 @@ def m150(t, p, f):
         f.append(('expr', v))
         return p
 
-def m147(t, p, f):
-        q = m148(t, p, f)
+def m123(t, p, f):
+        q = m124(t, p, f)
         if q >= 0:
             return q
-        q = m150(t, p, f)
+        q = m126(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def v144(t, p):
+def v120(t, p):
         f = []
-        m = W146(t, p)
+        m = W122(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        p = m147(t, p, f)
+        p = m123(t, p, f)
         if p < 0:
             return -1, None
-        o = C145()
+        o = C121()
         o.value = None
         o.unit = None
         o.expr = None
@@ -1312,47 +1183,47 @@ def v144(t, p):
             setattr(o, k, v)
         return p, o
 
-def v157(t, p):
-        m = W158(t, p)
+def v133(t, p):
+        m = W134(t, p)
         if m is None:
             return -1, None
         p = m.end()
         return p, (m[1])
 
-def a156(t, p, f):
-        q, v = v157(t, p)
+def a132(t, p, f):
+        q, v = v133(t, p)
         if q < 0:
             return -1
         f.append(('value', v))
         return q
 
-def a159(t, p, f):
-        q, v = v32(t, p)
+def a135(t, p, f):
+        q, v = v29(t, p)
         if q < 0:
             return -1
         f.append(('expr', v))
         return q
 
-def m155(t, p, f):
-        q = a156(t, p, f)
+def m131(t, p, f):
+        q = a132(t, p, f)
         if q >= 0:
             return q
-        q = a159(t, p, f)
+        q = a135(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def v152(t, p):
+def v128(t, p):
         f = []
-        m = W154(t, p)
+        m = W130(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        p = m155(t, p, f)
+        p = m131(t, p, f)
         if p < 0:
             return -1, None
-        o = C153()
+        o = C129()
         o.value = None
         o.expr = None
         o._tx_position = p0
@@ -1361,7 +1232,7 @@ def v152(t, p):
             setattr(o, k, v)
         return p, o
 
-def v143(t, p):
+def v119(t, p):
         s = WS(t, p).end()
         for guard, alt in D2_get(t[s:s + 1], D2_default):
             if guard is not None and guard(t, s) is None:
@@ -1371,65 +1242,65 @@ def v143(t, p):
                 return q, o
         return -1, None
 
-def v161(t, p):
+def v137(t, p):
         m = W10(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_text = _unquote(m[1])
         p0 = m.start(1)
-        o = C162()
+        o = C138()
         o.text = x_text
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def a167(t, p, f):
+def a143(t, p, f):
         q, v = v15(t, p)
         if q < 0:
             return -1
         f.append(('time', v))
         return q
 
-def m168(t, p, f):
+def m144(t, p, f):
         mark = len(f)
         m = W17(t, p)
         if m is None:
             return -1
         p = m.end()
         f.append(('missions', (m[1])))
-        m = W169(t, p)
+        m = W145(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        m = W170(t, p)
+        m = W146(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         return p
 
-def m166(t, p, f):
-        q = a167(t, p, f)
+def m142(t, p, f):
+        q = a143(t, p, f)
         if q >= 0:
             return q
-        q = m168(t, p, f)
+        q = m144(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def v163(t, p):
+def v139(t, p):
         f = []
-        m = W165(t, p)
+        m = W141(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        p = m166(t, p, f)
+        p = m142(t, p, f)
         if p < 0:
             return -1, None
-        o = C164()
+        o = C140()
         o.time = None
         o.missions = None
         o._tx_position = p0
@@ -1438,8 +1309,8 @@ def v163(t, p):
             setattr(o, k, v)
         return p, o
 
-def v171(t, p):
-        m = W173(t, p)
+def v147(t, p):
+        m = W149(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1449,14 +1320,14 @@ def v171(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        o = C172()
+        o = C148()
         o.name = x_name
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v174(t, p):
-        m = W176(t, p)
+def v150(t, p):
+        m = W152(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1466,50 +1337,50 @@ def v174(t, p):
             return -1, None
         p = m.end()
         x_value = (m[1])
-        m = W177(t, p)
+        m = W153(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        o = C175()
+        o = C151()
         o.value = x_value
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v178(t, p):
-        m = W180(t, p)
+def v154(t, p):
+        m = W156(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W181(t, p)
+        m = W157(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        m = W115(t, p)
+        m = W97(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_severity = int(m[1])
-        m = W182(t, p)
+        m = W158(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        m = W115(t, p)
+        m = W97(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_occurrence = int(m[1])
-        m = W183(t, p)
+        m = W159(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        m = W115(t, p)
+        m = W97(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_detection = int(m[1])
-        o = C179()
+        o = C155()
         o.severity = x_severity
         o.occurrence = x_occurrence
         o.detection = x_detection
@@ -1517,22 +1388,22 @@ def v178(t, p):
         o._tx_position_end = p
         return p, o
 
-def v184(t, p):
-        m = W186(t, p)
+def v160(t, p):
+        m = W162(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_keyword = (m[1])
         p0 = m.start(1)
-        o = C185()
+        o = C161()
         o.keyword = x_keyword
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def m192(t, p, f):
+def m168(t, p, f):
         mark = len(f)
-        m = W193(t, p)
+        m = W169(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -1544,13 +1415,13 @@ def m192(t, p, f):
         f.append(('first', v))
         return p
 
-def m191(t, p, f):
-        q = m192(t, p, f)
+def m167(t, p, f):
+        q = m168(t, p, f)
         return p if q < 0 else q
 
-def m195(t, p, f):
+def m171(t, p, f):
         mark = len(f)
-        m = W196(t, p)
+        m = W172(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -1562,13 +1433,13 @@ def m195(t, p, f):
         f.append(('duration', v))
         return p
 
-def m194(t, p, f):
-        q = m195(t, p, f)
+def m170(t, p, f):
+        q = m171(t, p, f)
         return p if q < 0 else q
 
-def m198(t, p, f):
+def m174(t, p, f):
         mark = len(f)
-        m = W199(t, p)
+        m = W175(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -1578,25 +1449,25 @@ def m198(t, p, f):
             return -1
         p = m.end()
         f.append(('coverage', (m[1])))
-        m = W177(t, p)
+        m = W153(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         return p
 
-def m197(t, p, f):
-        q = m198(t, p, f)
+def m173(t, p, f):
+        q = m174(t, p, f)
         return p if q < 0 else q
 
-def v187(t, p):
+def v163(t, p):
         f = []
-        m = W189(t, p)
+        m = W165(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W190(t, p)
+        m = W166(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1605,16 +1476,16 @@ def v187(t, p):
             return -1, None
         p = q
         x_interval = v
-        p = m191(t, p, f)
+        p = m167(t, p, f)
         if p < 0:
             return -1, None
-        p = m194(t, p, f)
+        p = m170(t, p, f)
         if p < 0:
             return -1, None
-        p = m197(t, p, f)
+        p = m173(t, p, f)
         if p < 0:
             return -1, None
-        o = C188()
+        o = C164()
         o.interval = x_interval
         o.first = None
         o.duration = None
@@ -1625,8 +1496,8 @@ def v187(t, p):
             setattr(o, k, v)
         return p, o
 
-def v200(t, p):
-        m = W202(t, p)
+def v176(t, p):
+        m = W178(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1636,20 +1507,20 @@ def v200(t, p):
             return -1, None
         p = q
         x_time = v
-        o = C201()
+        o = C177()
         o.time = x_time
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v206(t, p):
+def v182(t, p):
         m = W6(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_attribute = (m[1])
         p0 = m.start(1)
-        m = W31(t, p)
+        m = W28(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1658,15 +1529,15 @@ def v206(t, p):
             return -1, None
         p = m.end()
         x_value = (m[1])
-        o = C207()
+        o = C183()
         o.attribute = x_attribute
         o.value = x_value
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v203(t, p):
-        m = W205(t, p)
+def v179(t, p):
+        m = W181(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1675,13 +1546,13 @@ def v203(t, p):
         got = 0
         while True:
             if got:
-                m = W128(t, p)
+                m = W106(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v206(t, s)
+            q, v = v182(t, s)
             if q < 0:
                 break
             x_conditions.append(v)
@@ -1689,21 +1560,21 @@ def v203(t, p):
             p = q
         if not got:
             return -1, None
-        o = C204()
+        o = C180()
         o.conditions = x_conditions
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v211(t, p):
+def v187(t, p):
         m = W6(t, p)
         if m is None:
             return -1, None
         p = m.end()
         return p, (m[1])
 
-def v208(t, p):
-        m = W210(t, p)
+def v184(t, p):
+        m = W186(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1712,13 +1583,13 @@ def v208(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v211(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
             x_modes.append(v)
@@ -1726,13 +1597,13 @@ def v208(t, p):
             p = q
         if not got:
             return -1, None
-        o = C209()
+        o = C185()
         o.modes = x_modes
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v160(t, p):
+def v136(t, p):
         s = WS(t, p).end()
         for guard, alt in D3_get(t[s:s + 1], D3_default):
             if guard is not None and guard(t, s) is None:
@@ -1742,8 +1613,8 @@ def v160(t, p):
                 return q, o
         return -1, None
 
-def v140(t, p):
-        m = W142(t, p)
+def v116(t, p):
+        m = W118(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1754,7 +1625,7 @@ def v140(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        q, v = v143(t, p)
+        q, v = v119(t, p)
         if q < 0:
             return -1, None
         p = q
@@ -1763,13 +1634,13 @@ def v140(t, p):
         got = 0
         while True:
             s = p
-            q, v = v160(t, s)
+            q, v = v136(t, s)
             if q < 0:
                 break
             x_attrs.append(v)
             got += 1
             p = q
-        o = C141()
+        o = C117()
         o.kind = x_kind
         o.name = x_name
         o.quantity = x_quantity
@@ -1778,26 +1649,26 @@ def v140(t, p):
         o._tx_position_end = p
         return p, o
 
-def v216(t, p):
-        m = W49(t, p)
+def v192(t, p):
+        m = W43(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_name = (m[1])
         p0 = m.start(1)
-        o = C217()
+        o = C193()
         o.name = x_name
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def m219(t, p, f):
+def m195(t, p, f):
         mark = len(f)
-        m = W220(t, p)
+        m = W196(t, p)
         if m is None:
             return -1
         p = m.end()
-        m = W199(t, p)
+        m = W175(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -1808,31 +1679,20 @@ def m219(t, p, f):
             return -1
         p = m.end()
         f.append(('latent', (m[1])))
-        m = W177(t, p)
+        m = W153(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         return p
 
-def m218(t, p, f):
-        q = m219(t, p, f)
+def m194(t, p, f):
+        q = m195(t, p, f)
         return p if q < 0 else q
 
-def a222(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m221(t, p, f):
-        q = a222(t, p, f)
-        return p if q < 0 else q
-
-def v212(t, p):
+def v188(t, p):
         f = []
-        m = W214(t, p)
+        m = W190(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1843,7 +1703,7 @@ def v212(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        m = W215(t, p)
+        m = W191(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1851,13 +1711,13 @@ def v212(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_covers.append(v)
@@ -1865,7 +1725,7 @@ def v212(t, p):
             p = q
         if not got:
             return -1, None
-        m = W199(t, p)
+        m = W175(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1874,52 +1734,55 @@ def v212(t, p):
             return -1, None
         p = m.end()
         x_coverage = (m[1])
-        m = W177(t, p)
+        m = W153(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        p = m218(t, p, f)
+        p = m194(t, p, f)
         if p < 0:
             return -1, None
-        p = m221(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C213()
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        o = C189()
         o.kind = x_kind
         o.name = x_name
         o.covers = x_covers
         o.coverage = x_coverage
         o.latent = None
-        o.description = ''
+        o.description = x_description
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
         return p, o
 
-def v229(t, p):
-        m = W49(t, p)
+def v203(t, p):
+        m = W43(t, p)
         if m is None:
             return -1, None
         p = m.end()
         return p, (m[1])
 
-def m228(t, p, f):
+def m202(t, p, f):
         mark = len(f)
-        m = W103(t, p)
+        m = W85(t, p)
         if m is None:
             return -1
         p = m.end()
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v229(t, s)
+            q, v = v203(t, s)
             if q < 0:
                 break
             f.append(('deviations', v))
@@ -1928,20 +1791,20 @@ def m228(t, p, f):
         if not got:
             del f[mark:]
             return -1
-        m = W230(t, p)
+        m = W204(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         return p
 
-def m227(t, p, f):
-        q = m228(t, p, f)
+def m201(t, p, f):
+        q = m202(t, p, f)
         return p if q < 0 else q
 
-def v223(t, p):
+def v197(t, p):
         f = []
-        m = W225(t, p)
+        m = W199(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1951,7 +1814,7 @@ def v223(t, p):
             return -1, None
         p = m.end()
         x_source = (m[1])
-        m = W226(t, p)
+        m = W200(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1960,36 +1823,24 @@ def v223(t, p):
             return -1, None
         p = m.end()
         x_target = (m[1])
-        p = m227(t, p, f)
+        p = m201(t, p, f)
         if p < 0:
             return -1, None
-        o = C224()
+        o = C198()
         o.source = x_source
         o.target = x_target
         o.deviations = []
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
-            if k in L231:
+            if k in L205:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return p, o
 
-def a237(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m236(t, p, f):
-        q = a237(t, p, f)
-        return p if q < 0 else q
-
-def v232(t, p):
-        f = []
-        m = W234(t, p)
+def v206(t, p):
+        m = W208(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -1999,30 +1850,31 @@ def v232(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        m = W235(t, p)
+        m = W209(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        q, v = v216(t, p)
+        q, v = v192(t, p)
         if q < 0:
             return -1, None
         p = q
         x_type = v
-        p = m236(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C233()
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        o = C207()
         o.name = x_name
         o.type = x_type
-        o.description = ''
+        o.description = x_description
         o._tx_position = p0
         o._tx_position_end = p
-        for k, v in f:
-            setattr(o, k, v)
         return p, o
 
-def v238(t, p):
-        m = W240(t, p)
+def v210(t, p):
+        m = W212(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2031,13 +1883,13 @@ def v238(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_types.append(v)
@@ -2045,42 +1897,42 @@ def v238(t, p):
             p = q
         if not got:
             return -1, None
-        o = C239()
+        o = C211()
         o.types = x_types
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v241(t, p):
-        m = W243(t, p)
+def v213(t, p):
+        m = W215(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        q, v = v216(t, p)
+        q, v = v192(t, p)
         if q < 0:
             return -1, None
         p = q
         x_source = v
-        m = W226(t, p)
+        m = W200(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        q, v = v216(t, p)
+        q, v = v192(t, p)
         if q < 0:
             return -1, None
         p = q
         x_target = v
-        o = C242()
+        o = C214()
         o.source = x_source
         o.target = x_target
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def m248(t, p, f):
+def m220(t, p, f):
         mark = len(f)
-        m = W249(t, p)
+        m = W221(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -2092,13 +1944,13 @@ def m248(t, p, f):
         f.append(('version', _unquote(m[1])))
         return p
 
-def m247(t, p, f):
-        q = m248(t, p, f)
+def m219(t, p, f):
+        q = m220(t, p, f)
         return p if q < 0 else q
 
-def v244(t, p):
+def v216(t, p):
         f = []
-        m = W246(t, p)
+        m = W218(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2108,10 +1960,10 @@ def v244(t, p):
             return -1, None
         p = m.end()
         x_identity = _unquote(m[1])
-        p = m247(t, p, f)
+        p = m219(t, p, f)
         if p < 0:
             return -1, None
-        o = C245()
+        o = C217()
         o.identity = x_identity
         o.version = ''
         o._tx_position = p0
@@ -2120,9 +1972,9 @@ def v244(t, p):
             setattr(o, k, v)
         return p, o
 
-def m256(t, p, f):
+def m228(t, p, f):
         mark = len(f)
-        m = W257(t, p)
+        m = W229(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -2134,9 +1986,9 @@ def m256(t, p, f):
         f.append(('sha256', _unquote(m[1])))
         return p
 
-def m261(t, p, f):
+def m233(t, p, f):
         mark = len(f)
-        m = W262(t, p)
+        m = W234(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -2148,13 +2000,13 @@ def m261(t, p, f):
         f.append(('out', _unquote(m[1])))
         return p
 
-def m260(t, p, f):
-        q = m261(t, p, f)
+def m232(t, p, f):
+        q = m233(t, p, f)
         return p if q < 0 else q
 
-def m258(t, p, f):
+def m230(t, p, f):
         mark = len(f)
-        m = W259(t, p)
+        m = W231(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -2164,32 +2016,32 @@ def m258(t, p, f):
             return -1
         p = m.end()
         f.append(('dvc', _unquote(m[1])))
-        p = m260(t, p, f)
+        p = m232(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m255(t, p, f):
-        q = m256(t, p, f)
+def m227(t, p, f):
+        q = m228(t, p, f)
         if q >= 0:
             return q
-        q = m258(t, p, f)
+        q = m230(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def m254(t, p, f):
-        q = m255(t, p, f)
+def m226(t, p, f):
+        q = m227(t, p, f)
         return p if q < 0 else q
 
-def m269(t, p, f):
+def m239(t, p, f):
         mark = len(f)
-        m = W270(t, p)
+        m = W240(t, p)
         if m is None:
             return -1
         p = m.end()
-        m = W115(t, p)
+        m = W97(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -2197,13 +2049,13 @@ def m269(t, p, f):
         f.append(('min_samples', int(m[1])))
         return p
 
-def m268(t, p, f):
-        q = m269(t, p, f)
+def m238(t, p, f):
+        q = m239(t, p, f)
         return p if q < 0 else q
 
-def v265(t, p):
+def v235(t, p):
         f = []
-        m = W267(t, p)
+        m = W237(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2213,10 +2065,10 @@ def v265(t, p):
             return -1, None
         p = m.end()
         x_manifest = _unquote(m[1])
-        p = m268(t, p, f)
+        p = m238(t, p, f)
         if p < 0:
             return -1, None
-        o = C266()
+        o = C236()
         o.manifest = x_manifest
         o.min_samples = 0
         o._tx_position = p0
@@ -2225,25 +2077,14 @@ def v265(t, p):
             setattr(o, k, v)
         return p, o
 
-def a264(t, p, f):
-        q, v = v265(t, p)
-        if q < 0:
-            return -1
-        f.append(('coverage', v))
-        return q
-
-def m263(t, p, f):
-        q = a264(t, p, f)
-        return p if q < 0 else q
-
-def v250(t, p):
+def v222(t, p):
         f = []
-        m = W252(t, p)
+        m = W224(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W253(t, p)
+        m = W225(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2253,41 +2094,44 @@ def v250(t, p):
             return -1, None
         p = m.end()
         x_identity = _unquote(m[1])
-        p = m254(t, p, f)
+        p = m226(t, p, f)
         if p < 0:
             return -1, None
-        p = m263(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C251()
+        q, v = v235(t, p)
+        if q >= 0:
+            p = q
+            x_coverage = v
+        else:
+            x_coverage = None
+        o = C223()
         o.role = x_role
         o.identity = x_identity
         o.sha256 = ''
         o.dvc = ''
         o.out = ''
-        o.coverage = None
+        o.coverage = x_coverage
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
         return p, o
 
-def m276(t, p, f):
+def m246(t, p, f):
         mark = len(f)
-        m = W277(t, p)
+        m = W247(t, p)
         if m is None:
             return -1
         p = m.end()
         got = 0
         while True:
             if got:
-                m = W128(t, p)
+                m = W106(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v206(t, s)
+            q, v = v182(t, s)
             if q < 0:
                 break
             f.append(('slice', v))
@@ -2298,23 +2142,23 @@ def m276(t, p, f):
             return -1
         return p
 
-def m275(t, p, f):
-        q = m276(t, p, f)
+def m245(t, p, f):
+        q = m246(t, p, f)
         return p if q < 0 else q
 
-def v271(t, p):
+def v241(t, p):
         f = []
-        m = W273(t, p)
+        m = W243(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W49(t, p)
+        m = W43(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_name = (m[1])
-        m = W274(t, p)
+        m = W244(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2324,10 +2168,10 @@ def v271(t, p):
             return -1, None
         p = m.end()
         x_threshold = (m[1])
-        p = m275(t, p, f)
+        p = m245(t, p, f)
         if p < 0:
             return -1, None
-        o = C272()
+        o = C242()
         o.name = x_name
         o.op = x_op
         o.threshold = x_threshold
@@ -2335,31 +2179,20 @@ def v271(t, p):
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
-            if k in L278:
+            if k in L248:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return p, o
 
-def a283(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('text', v))
-        return q
-
-def m282(t, p, f):
-        q = a283(t, p, f)
-        return p if q < 0 else q
-
-def v289(t, p):
+def v257(t, p):
         m = W17(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_low = (m[1])
         p0 = m.start(1)
-        m = W291(t, p)
+        m = W259(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2368,12 +2201,12 @@ def v289(t, p):
             return -1, None
         p = m.end()
         x_high = (m[1])
-        m = W292(t, p)
+        m = W260(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_unit = (m[1])
-        m = W116(t, p)
+        m = W98(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2382,7 +2215,7 @@ def v289(t, p):
             return -1, None
         p = m.end()
         x_domain_low = (m[1])
-        m = W291(t, p)
+        m = W259(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2391,7 +2224,7 @@ def v289(t, p):
             return -1, None
         p = m.end()
         x_domain_high = (m[1])
-        o = C290()
+        o = C258()
         o.low = x_low
         o.high = x_high
         o.unit = x_unit
@@ -2401,19 +2234,19 @@ def v289(t, p):
         o._tx_position_end = p
         return p, o
 
-def v294(t, p):
+def v262(t, p):
         p0 = WS(t, p).end()
         x_values = []
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v211(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
             x_values.append(v)
@@ -2421,7 +2254,7 @@ def v294(t, p):
             p = q
         if not got:
             return -1, None
-        m = W116(t, p)
+        m = W98(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2429,13 +2262,13 @@ def v294(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v211(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
             x_domain.append(v)
@@ -2443,14 +2276,14 @@ def v294(t, p):
             p = q
         if not got:
             return -1, None
-        o = C295()
+        o = C263()
         o.values = x_values
         o.domain = x_domain
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v288(t, p):
+def v256(t, p):
         s = WS(t, p).end()
         for guard, alt in D4_get(t[s:s + 1], D4_default):
             if guard is not None and guard(t, s) is None:
@@ -2460,95 +2293,98 @@ def v288(t, p):
                 return q, o
         return -1, None
 
-def v286(t, p):
+def v254(t, p):
         m = W6(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_name = (m[1])
         p0 = m.start(1)
-        q, v = v288(t, p)
+        q, v = v256(t, p)
         if q < 0:
             return -1, None
         p = q
         x_spec = v
-        o = C287()
+        o = C255()
         o.name = x_name
         o.spec = x_spec
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def m285(t, p, f):
+def m253(t, p, f):
         mark = len(f)
-        m = W103(t, p)
+        m = W85(t, p)
         if m is None:
             return -1
         p = m.end()
         got = 0
         while True:
             s = p
-            q, v = v286(t, s)
+            q, v = v254(t, s)
             if q < 0:
                 break
             f.append(('attributes', v))
             got += 1
             p = q
-        m = W230(t, p)
+        m = W204(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         return p
 
-def m284(t, p, f):
-        q = m285(t, p, f)
+def m252(t, p, f):
+        q = m253(t, p, f)
         return p if q < 0 else q
 
-def v279(t, p):
+def v249(t, p):
         f = []
-        m = W281(t, p)
+        m = W251(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        p = m282(t, p, f)
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_text = _unquote(m[1])
+        else:
+            x_text = ''
+        p = m252(t, p, f)
         if p < 0:
             return -1, None
-        p = m284(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C280()
-        o.text = ''
+        o = C250()
+        o.text = x_text
         o.attributes = []
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
-            if k in L296:
+            if k in L264:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return p, o
 
-def m305(t, p, f):
-        m = W177(t, p)
+def m273(t, p, f):
+        m = W153(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def a304(t, p, f):
-        q = m305(t, p, [])
+def a272(t, p, f):
+        q = m273(t, p, [])
         if q < 0:
             return p
         f.append(('percent', True))
         return q
 
-def m303(t, p, f):
-        q = a304(t, p, f)
+def m271(t, p, f):
+        q = a272(t, p, f)
         return p if q < 0 else q
 
-def v301(t, p):
+def v269(t, p):
         f = []
         m = W17(t, p)
         if m is None:
@@ -2556,10 +2392,10 @@ def v301(t, p):
         p = m.end()
         x_value = (m[1])
         p0 = m.start(1)
-        p = m303(t, p, f)
+        p = m271(t, p, f)
         if p < 0:
             return -1, None
-        o = C302()
+        o = C270()
         o.value = x_value
         o.percent = False
         o._tx_position = p0
@@ -2568,20 +2404,8 @@ def v301(t, p):
             setattr(o, k, v)
         return p, o
 
-def a307(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m306(t, p, f):
-        q = a307(t, p, f)
-        return p if q < 0 else q
-
-def v297(t, p):
-        f = []
-        m = W299(t, p)
+def v265(t, p):
+        m = W267(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2591,7 +2415,7 @@ def v297(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        m = W215(t, p)
+        m = W191(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2599,13 +2423,13 @@ def v297(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_members.append(v)
@@ -2613,7 +2437,7 @@ def v297(t, p):
             p = q
         if not got:
             return -1, None
-        m = W300(t, p)
+        m = W268(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2622,13 +2446,13 @@ def v297(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v301(t, s)
+            q, v = v269(t, s)
             if q < 0:
                 break
             x_factors.append(v)
@@ -2636,23 +2460,24 @@ def v297(t, p):
             p = q
         if not got:
             return -1, None
-        p = m306(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C298()
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        o = C266()
         o.name = x_name
         o.members = x_members
         o.model = x_model
         o.factors = x_factors
-        o.description = ''
+        o.description = x_description
         o._tx_position = p0
         o._tx_position_end = p
-        for k, v in f:
-            setattr(o, k, v)
         return p, o
 
-def v308(t, p):
-        m = W310(t, p)
+def v274(t, p):
+        m = W276(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2662,100 +2487,92 @@ def v308(t, p):
             return -1, None
         p = m.end()
         x_value = (m[1])
-        o = C309()
+        o = C275()
         o.value = x_value
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v311(t, p):
-        m = W313(t, p)
+def v277(t, p):
+        m = W279(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W115(t, p)
+        m = W97(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_value = int(m[1])
-        o = C312()
+        o = C278()
         o.value = x_value
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def a318(t, p, f):
-        q, v = v152(t, p)
+def a284(t, p, f):
+        q, v = v128(t, p)
         if q < 0:
             return -1
         f.append(('quantity', v))
         return q
 
-def m320(t, p, f):
-        m = W321(t, p)
+def m286(t, p, f):
+        m = W287(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def a319(t, p, f):
-        q = m320(t, p, [])
+def a285(t, p, f):
+        q = m286(t, p, [])
         if q < 0:
             return p
         f.append(('outside', True))
         return q
 
-def m317(t, p, f):
-        q = a318(t, p, f)
+def m283(t, p, f):
+        q = a284(t, p, f)
         if q >= 0:
             return q
-        q = a319(t, p, f)
+        q = a285(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def a323(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m322(t, p, f):
-        q = a323(t, p, f)
-        return p if q < 0 else q
-
-def v314(t, p):
+def v280(t, p):
         f = []
-        m = W316(t, p)
+        m = W282(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W49(t, p)
+        m = W43(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_target = (m[1])
-        p = m317(t, p, f)
+        p = m283(t, p, f)
         if p < 0:
             return -1, None
-        p = m322(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C315()
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        o = C281()
         o.target = x_target
         o.quantity = None
         o.outside = False
-        o.description = ''
+        o.description = x_description
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
         return p, o
 
-def v104(t, p):
+def v86(t, p):
         s = WS(t, p).end()
         for guard, alt in D5_get(t[s:s + 1], D5_default):
             if guard is not None and guard(t, s) is None:
@@ -2765,9 +2582,8 @@ def v104(t, p):
                 return q, o
         return -1, None
 
-def v98(t, p):
-        f = []
-        m = W100(t, p)
+def v82(t, p):
+        m = W84(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2778,10 +2594,13 @@ def v98(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        p = m101(t, p, f)
-        if p < 0:
-            return -1, None
-        m = W103(t, p)
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        m = W85(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2789,40 +2608,27 @@ def v98(t, p):
         got = 0
         while True:
             s = p
-            q, v = v104(t, s)
+            q, v = v86(t, s)
             if q < 0:
                 break
             x_members.append(v)
             got += 1
             p = q
-        m = W230(t, p)
+        m = W204(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        o = C99()
+        o = C83()
         o.kind = x_kind
         o.name = x_name
-        o.description = ''
+        o.description = x_description
         o.members = x_members
         o._tx_position = p0
         o._tx_position_end = p
-        for k, v in f:
-            setattr(o, k, v)
         return p, o
 
-def a328(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m327(t, p, f):
-        q = a328(t, p, f)
-        return p if q < 0 else q
-
-def v330(t, p):
-        m = W332(t, p)
+def v292(t, p):
+        m = W294(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -2832,135 +2638,117 @@ def v330(t, p):
             return -1, None
         p = m.end()
         x_text = _unquote(m[1])
-        o = C331()
+        o = C293()
         o.text = x_text
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v333(t, p):
-        m = W335(t, p)
+def v295(t, p):
+        m = W297(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W336(t, p)
+        m = W298(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_value = (m[1])
-        o = C334()
+        o = C296()
         o.value = x_value
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v337(t, p):
-        m = W165(t, p)
+def v299(t, p):
+        m = W141(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W336(t, p)
+        m = W298(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_value = (m[1])
-        o = C338()
+        o = C300()
         o.value = x_value
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v339(t, p):
-        m = W341(t, p)
+def v301(t, p):
+        m = W303(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W336(t, p)
+        m = W298(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_value = (m[1])
-        o = C340()
+        o = C302()
         o.value = x_value
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v342(t, p):
-        m = W344(t, p)
+def v304(t, p):
+        m = W306(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W345(t, p)
+        m = W307(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_value = (m[1])
-        o = C343()
+        o = C305()
         o.value = x_value
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v346(t, p):
-        m = W348(t, p)
+def v308(t, p):
+        m = W310(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        q, v = v108(t, p)
+        q, v = v90(t, p)
         if q < 0:
             return -1, None
         p = q
         x_expr = v
-        o = C347()
+        o = C309()
         o.expr = x_expr
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v349(t, p):
-        m = W351(t, p)
+def v311(t, p):
+        m = W313(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        q, v = v216(t, p)
+        q, v = v192(t, p)
         if q < 0:
             return -1, None
         p = q
         x_ref = v
-        o = C350()
+        o = C312()
         o.ref = x_ref
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v357(t, p):
-        m = W358(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (m[1])
-
-def a356(t, p, f):
-        q, v = v357(t, p)
-        if q < 0:
-            return -1
-        f.append(('unit', v))
-        return q
-
-def m355(t, p, f):
-        q = a356(t, p, f)
-        return p if q < 0 else q
-
-def m360(t, p, f):
+def m319(t, p, f):
         mark = len(f)
-        m = W361(t, p)
+        m = W320(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -2970,20 +2758,20 @@ def m360(t, p, f):
             return -1
         p = m.end()
         f.append(('confidence', (m[1])))
-        m = W177(t, p)
+        m = W153(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         return p
 
-def m359(t, p, f):
-        q = m360(t, p, f)
+def m318(t, p, f):
+        q = m319(t, p, f)
         return p if q < 0 else q
 
-def m363(t, p, f):
+def m322(t, p, f):
         mark = len(f)
-        m = W364(t, p)
+        m = W323(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -2995,13 +2783,13 @@ def m363(t, p, f):
         f.append(('exposure_key', _unquote(m[1])))
         return p
 
-def m362(t, p, f):
-        q = m363(t, p, f)
+def m321(t, p, f):
+        q = m322(t, p, f)
         return p if q < 0 else q
 
-def m366(t, p, f):
+def m325(t, p, f):
         mark = len(f)
-        m = W367(t, p)
+        m = W326(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -3013,13 +2801,13 @@ def m366(t, p, f):
         f.append(('failures_key', _unquote(m[1])))
         return p
 
-def m365(t, p, f):
-        q = m366(t, p, f)
+def m324(t, p, f):
+        q = m325(t, p, f)
         return p if q < 0 else q
 
-def v352(t, p):
+def v314(t, p):
         f = []
-        m = W354(t, p)
+        m = W316(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3029,21 +2817,24 @@ def v352(t, p):
             return -1, None
         p = m.end()
         x_rate = (m[1])
-        p = m355(t, p, f)
+        m = W317(t, p)
+        if m is not None:
+            p = m.end()
+            x_unit = (m[1])
+        else:
+            x_unit = None
+        p = m318(t, p, f)
         if p < 0:
             return -1, None
-        p = m359(t, p, f)
+        p = m321(t, p, f)
         if p < 0:
             return -1, None
-        p = m362(t, p, f)
+        p = m324(t, p, f)
         if p < 0:
             return -1, None
-        p = m365(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C353()
+        o = C315()
         o.rate = x_rate
-        o.unit = None
+        o.unit = x_unit
         o.confidence = None
         o.exposure_key = ''
         o.failures_key = ''
@@ -3053,14 +2844,14 @@ def v352(t, p):
             setattr(o, k, v)
         return p, o
 
-def v372(t, p):
+def v331(t, p):
         m = W17(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_value = (m[1])
         p0 = m.start(1)
-        m = W374(t, p)
+        m = W333(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3069,36 +2860,36 @@ def v372(t, p):
             return -1, None
         p = m.end()
         x_unit = (m[1])
-        o = C373()
+        o = C332()
         o.value = x_value
         o.unit = x_unit
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v378(t, p):
+def v337(t, p):
         m = W17(t, p)
         if m is None:
             return -1, None
         p = m.end()
         return p, (m[1])
 
-def m376(t, p, f):
+def m335(t, p, f):
         mark = len(f)
-        m = W377(t, p)
+        m = W336(t, p)
         if m is None:
             return -1
         p = m.end()
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v378(t, s)
+            q, v = v337(t, s)
             if q < 0:
                 break
             f.append(('ipls', v))
@@ -3109,58 +2900,58 @@ def m376(t, p, f):
             return -1
         return p
 
-def m375(t, p, f):
-        q = m376(t, p, f)
+def m334(t, p, f):
+        q = m335(t, p, f)
         return p if q < 0 else q
 
-def v368(t, p):
+def v327(t, p):
         f = []
-        m = W370(t, p)
+        m = W329(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W371(t, p)
+        m = W330(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        q, v = v372(t, p)
+        q, v = v331(t, p)
         if q < 0:
             return -1, None
         p = q
         x_demand = v
-        p = m375(t, p, f)
+        p = m334(t, p, f)
         if p < 0:
             return -1, None
-        m = W379(t, p)
+        m = W338(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        q, v = v372(t, p)
+        q, v = v331(t, p)
         if q < 0:
             return -1, None
         p = q
         x_tolerable = v
-        o = C369()
+        o = C328()
         o.demand = x_demand
         o.ipls = []
         o.tolerable = x_tolerable
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
-            if k in L380:
+            if k in L339:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return p, o
 
-def m385(t, p, f):
+def m344(t, p, f):
         mark = len(f)
-        m = W371(t, p)
+        m = W330(t, p)
         if m is None:
             return -1
         p = m.end()
-        q, v = v372(t, p)
+        q, v = v331(t, p)
         if q < 0:
             del f[mark:]
             return -1
@@ -3168,13 +2959,13 @@ def m385(t, p, f):
         f.append(('demand', v))
         return p
 
-def m384(t, p, f):
-        q = m385(t, p, f)
+def m343(t, p, f):
+        q = m344(t, p, f)
         return p if q < 0 else q
 
-def v381(t, p):
+def v340(t, p):
         f = []
-        m = W383(t, p)
+        m = W342(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3183,13 +2974,13 @@ def v381(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v211(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
             x_classes.append(v)
@@ -3197,10 +2988,10 @@ def v381(t, p):
             p = q
         if not got:
             return -1, None
-        p = m384(t, p, f)
+        p = m343(t, p, f)
         if p < 0:
             return -1, None
-        o = C382()
+        o = C341()
         o.classes = x_classes
         o.demand = None
         o._tx_position = p0
@@ -3209,30 +3000,30 @@ def v381(t, p):
             setattr(o, k, v)
         return p, o
 
-def v386(t, p):
-        m = W154(t, p)
+def v345(t, p):
+        m = W130(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W336(t, p)
+        m = W298(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_value = (m[1])
-        o = C387()
+        o = C346()
         o.value = x_value
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def m392(t, p, f):
+def m351(t, p, f):
         mark = len(f)
-        m = W181(t, p)
+        m = W157(t, p)
         if m is None:
             return -1
         p = m.end()
-        m = W336(t, p)
+        m = W298(t, p)
         if m is None:
             del f[mark:]
             return -1
@@ -3240,30 +3031,30 @@ def m392(t, p, f):
         f.append(('severity', (m[1])))
         return p
 
-def m391(t, p, f):
-        q = m392(t, p, f)
+def m350(t, p, f):
+        q = m351(t, p, f)
         return p if q < 0 else q
 
-def v388(t, p):
+def v347(t, p):
         f = []
-        m = W390(t, p)
+        m = W349(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        p = m391(t, p, f)
+        p = m350(t, p, f)
         if p < 0:
             return -1, None
-        m = W393(t, p)
+        m = W352(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        m = W336(t, p)
+        m = W298(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_probability = (m[1])
-        o = C389()
+        o = C348()
         o.severity = None
         o.probability = x_probability
         o._tx_position = p0
@@ -3272,8 +3063,8 @@ def v388(t, p):
             setattr(o, k, v)
         return p, o
 
-def v394(t, p):
-        m = W396(t, p)
+def v353(t, p):
+        m = W355(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3282,13 +3073,13 @@ def v394(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v211(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
             x_phases.append(v)
@@ -3296,14 +3087,14 @@ def v394(t, p):
             p = q
         if not got:
             return -1, None
-        o = C395()
+        o = C354()
         o.phases = x_phases
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v397(t, p):
-        m = W399(t, p)
+def v356(t, p):
+        m = W358(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3313,13 +3104,13 @@ def v397(t, p):
             return -1, None
         p = m.end()
         x_text = _unquote(m[1])
-        o = C398()
+        o = C357()
         o.text = x_text
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v329(t, p):
+def v291(t, p):
         s = WS(t, p).end()
         for guard, alt in D6_get(t[s:s + 1], D6_default):
             if guard is not None and guard(t, s) is None:
@@ -3329,9 +3120,8 @@ def v329(t, p):
                 return q, o
         return -1, None
 
-def v324(t, p):
-        f = []
-        m = W326(t, p)
+def v288(t, p):
+        m = W290(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3341,10 +3131,13 @@ def v324(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        p = m327(t, p, f)
-        if p < 0:
-            return -1, None
-        m = W103(t, p)
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        m = W85(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3352,53 +3145,40 @@ def v324(t, p):
         got = 0
         while True:
             s = p
-            q, v = v329(t, s)
+            q, v = v291(t, s)
             if q < 0:
                 break
             x_attrs.append(v)
             got += 1
             p = q
-        m = W230(t, p)
+        m = W204(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        o = C325()
+        o = C289()
         o.name = x_name
-        o.title = ''
+        o.title = x_title
         o.attrs = x_attrs
         o._tx_position = p0
         o._tx_position_end = p
-        for k, v in f:
-            setattr(o, k, v)
         return p, o
 
-def a404(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m403(t, p, f):
-        q = a404(t, p, f)
-        return p if q < 0 else q
-
-def m406(t, p, f):
+def m363(t, p, f):
         mark = len(f)
-        m = W407(t, p)
+        m = W364(t, p)
         if m is None:
             return -1
         p = m.end()
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             f.append(('hazards', v))
@@ -3409,12 +3189,12 @@ def m406(t, p, f):
             return -1
         return p
 
-def m405(t, p, f):
-        q = m406(t, p, f)
+def m362(t, p, f):
+        q = m363(t, p, f)
         return p if q < 0 else q
 
-def v411(t, p):
-        m = W413(t, p)
+def v368(t, p):
+        m = W370(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3424,14 +3204,14 @@ def v411(t, p):
             return -1, None
         p = m.end()
         x_text = _unquote(m[1])
-        o = C412()
+        o = C369()
         o.text = x_text
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v414(t, p):
-        m = W416(t, p)
+def v371(t, p):
+        m = W373(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3441,37 +3221,37 @@ def v414(t, p):
             return -1, None
         p = q
         x_time = v
-        o = C415()
+        o = C372()
         o.time = x_time
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def m421(t, p, f):
-        m = W422(t, p)
+def m378(t, p, f):
+        m = W379(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m423(t, p, f):
-        m = W424(t, p)
+def m380(t, p, f):
+        m = W381(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m420(t, p, f):
-        q = m421(t, p, f)
+def m377(t, p, f):
+        q = m378(t, p, f)
         if q >= 0:
             return q
-        q = m423(t, p, f)
+        q = m380(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def v417(t, p):
-        m = W419(t, p)
+def v374(t, p):
+        m = W376(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3481,54 +3261,54 @@ def v417(t, p):
             return -1, None
         p = m.end()
         x_value = (m[1])
-        m = W374(t, p)
+        m = W333(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        p = m420(t, p, NOF)
+        p = m377(t, p, NOF)
         if p < 0:
             return -1, None
-        o = C418()
+        o = C375()
         o.value = x_value
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v425(t, p):
-        m = W427(t, p)
+def v382(t, p):
+        m = W384(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W428(t, p)
+        m = W385(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_mode = (m[1])
-        o = C426()
+        o = C383()
         o.mode = x_mode
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v429(t, p):
-        m = W431(t, p)
+def v386(t, p):
+        m = W388(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W115(t, p)
+        m = W97(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_value = int(m[1])
-        o = C430()
+        o = C387()
         o.value = x_value
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v410(t, p):
+def v367(t, p):
         s = WS(t, p).end()
         for guard, alt in D7_get(t[s:s + 1], D7_default):
             if guard is not None and guard(t, s) is None:
@@ -3538,35 +3318,35 @@ def v410(t, p):
                 return q, o
         return -1, None
 
-def m409(t, p, f):
+def m366(t, p, f):
         mark = len(f)
-        m = W103(t, p)
+        m = W85(t, p)
         if m is None:
             return -1
         p = m.end()
         got = 0
         while True:
             s = p
-            q, v = v410(t, s)
+            q, v = v367(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
             got += 1
             p = q
-        m = W230(t, p)
+        m = W204(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         return p
 
-def m408(t, p, f):
-        q = m409(t, p, f)
+def m365(t, p, f):
+        q = m366(t, p, f)
         return p if q < 0 else q
 
-def v400(t, p):
+def v359(t, p):
         f = []
-        m = W402(t, p)
+        m = W361(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3577,43 +3357,35 @@ def v400(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        p = m403(t, p, f)
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        p = m362(t, p, f)
         if p < 0:
             return -1, None
-        p = m405(t, p, f)
+        p = m365(t, p, f)
         if p < 0:
             return -1, None
-        p = m408(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C401()
+        o = C360()
         o.kind = x_kind
         o.name = x_name
-        o.title = ''
+        o.title = x_title
         o.hazards = []
         o.attrs = []
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
-            if k in L432:
+            if k in L389:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return p, o
 
-def a437(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m436(t, p, f):
-        q = a437(t, p, f)
-        return p if q < 0 else q
-
-def v441(t, p):
-        m = W443(t, p)
+def v396(t, p):
+        m = W398(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3622,13 +3394,13 @@ def v441(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_refs.append(v)
@@ -3636,14 +3408,14 @@ def v441(t, p):
             p = q
         if not got:
             return -1, None
-        o = C442()
+        o = C397()
         o.refs = x_refs
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v444(t, p):
-        m = W446(t, p)
+def v399(t, p):
+        m = W401(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3652,13 +3424,13 @@ def v444(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_refs.append(v)
@@ -3666,13 +3438,13 @@ def v444(t, p):
             p = q
         if not got:
             return -1, None
-        o = C445()
+        o = C400()
         o.refs = x_refs
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v440(t, p):
+def v395(t, p):
         s = WS(t, p).end()
         for guard, alt in D8_get(t[s:s + 1], D8_default):
             if guard is not None and guard(t, s) is None:
@@ -3682,33 +3454,33 @@ def v440(t, p):
                 return q, o
         return -1, None
 
-def m439(t, p, f):
+def m394(t, p, f):
         mark = len(f)
-        m = W103(t, p)
+        m = W85(t, p)
         if m is None:
             return -1
         p = m.end()
         got = 0
         while True:
             s = p
-            q, v = v440(t, s)
+            q, v = v395(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
             got += 1
             p = q
-        m = W230(t, p)
+        m = W204(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         return p
 
-def a447(t, p, f):
+def a402(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v440(t, s)
+            q, v = v395(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
@@ -3716,18 +3488,18 @@ def a447(t, p, f):
             p = q
         return p
 
-def m438(t, p, f):
-        q = m439(t, p, f)
+def m393(t, p, f):
+        q = m394(t, p, f)
         if q >= 0:
             return q
-        q = a447(t, p, f)
+        q = a402(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def v433(t, p):
+def v390(t, p):
         f = []
-        m = W435(t, p)
+        m = W392(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3737,27 +3509,30 @@ def v433(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        p = m436(t, p, f)
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        p = m393(t, p, f)
         if p < 0:
             return -1, None
-        p = m438(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C434()
+        o = C391()
         o.name = x_name
-        o.title = ''
+        o.title = x_title
         o.attrs = []
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
-            if k in L448:
+            if k in L403:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return p, o
 
-def v454(t, p):
-        m = W456(t, p)
+def v409(t, p):
+        m = W411(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3766,13 +3541,13 @@ def v454(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_refs.append(v)
@@ -3780,14 +3555,14 @@ def v454(t, p):
             p = q
         if not got:
             return -1, None
-        o = C455()
+        o = C410()
         o.refs = x_refs
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v457(t, p):
-        m = W459(t, p)
+def v412(t, p):
+        m = W414(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3796,13 +3571,13 @@ def v457(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_refs.append(v)
@@ -3810,15 +3585,15 @@ def v457(t, p):
             p = q
         if not got:
             return -1, None
-        o = C458()
+        o = C413()
         o.refs = x_refs
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def m464(t, p, f):
+def m419(t, p, f):
         mark = len(f)
-        m = W257(t, p)
+        m = W229(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -3830,13 +3605,13 @@ def m464(t, p, f):
         f.append(('sha256', _unquote(m[1])))
         return p
 
-def m463(t, p, f):
-        q = m464(t, p, f)
+def m418(t, p, f):
+        q = m419(t, p, f)
         return p if q < 0 else q
 
-def v460(t, p):
+def v415(t, p):
         f = []
-        m = W462(t, p)
+        m = W417(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3846,10 +3621,10 @@ def v460(t, p):
             return -1, None
         p = m.end()
         x_path = _unquote(m[1])
-        p = m463(t, p, f)
+        p = m418(t, p, f)
         if p < 0:
             return -1, None
-        o = C461()
+        o = C416()
         o.path = x_path
         o.sha256 = ''
         o._tx_position = p0
@@ -3858,8 +3633,8 @@ def v460(t, p):
             setattr(o, k, v)
         return p, o
 
-def v465(t, p):
-        m = W467(t, p)
+def v420(t, p):
+        m = W422(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3869,13 +3644,13 @@ def v465(t, p):
             return -1, None
         p = m.end()
         x_id = _unquote(m[1])
-        o = C466()
+        o = C421()
         o.id = x_id
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v453(t, p):
+def v408(t, p):
         s = WS(t, p).end()
         for guard, alt in D9_get(t[s:s + 1], D9_default):
             if guard is not None and guard(t, s) is None:
@@ -3885,8 +3660,8 @@ def v453(t, p):
                 return q, o
         return -1, None
 
-def v449(t, p):
-        m = W451(t, p)
+def v404(t, p):
+        m = W406(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3896,7 +3671,7 @@ def v449(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        m = W452(t, p)
+        m = W407(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3910,13 +3685,13 @@ def v449(t, p):
         got = 0
         while True:
             s = p
-            q, v = v453(t, s)
+            q, v = v408(t, s)
             if q < 0:
                 break
             x_attrs.append(v)
             got += 1
             p = q
-        o = C450()
+        o = C405()
         o.name = x_name
         o.kind = x_kind
         o.source = x_source
@@ -3925,19 +3700,8 @@ def v449(t, p):
         o._tx_position_end = p
         return p, o
 
-def a472(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m471(t, p, f):
-        q = a472(t, p, f)
-        return p if q < 0 else q
-
-def v477(t, p):
-        m = W459(t, p)
+def v430(t, p):
+        m = W414(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3946,13 +3710,13 @@ def v477(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_refs.append(v)
@@ -3960,14 +3724,14 @@ def v477(t, p):
             p = q
         if not got:
             return -1, None
-        o = C478()
+        o = C431()
         o.refs = x_refs
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v479(t, p):
-        m = W481(t, p)
+def v432(t, p):
+        m = W434(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -3976,13 +3740,13 @@ def v479(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_refs.append(v)
@@ -3990,14 +3754,14 @@ def v479(t, p):
             p = q
         if not got:
             return -1, None
-        o = C480()
+        o = C433()
         o.refs = x_refs
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v482(t, p):
-        m = W484(t, p)
+def v435(t, p):
+        m = W437(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4006,13 +3770,13 @@ def v482(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_refs.append(v)
@@ -4020,27 +3784,27 @@ def v482(t, p):
             p = q
         if not got:
             return -1, None
-        o = C483()
+        o = C436()
         o.refs = x_refs
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v485(t, p):
-        m = W487(t, p)
+def v438(t, p):
+        m = W440(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_flag = (m[1])
         p0 = m.start(1)
-        o = C486()
+        o = C439()
         o.flag = x_flag
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v488(t, p):
-        m = W451(t, p)
+def v441(t, p):
+        m = W406(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4049,13 +3813,13 @@ def v488(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_refs.append(v)
@@ -4063,14 +3827,14 @@ def v488(t, p):
             p = q
         if not got:
             return -1, None
-        o = C489()
+        o = C442()
         o.refs = x_refs
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v490(t, p):
-        m = W492(t, p)
+def v443(t, p):
+        m = W445(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4079,13 +3843,13 @@ def v490(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_refs.append(v)
@@ -4093,14 +3857,14 @@ def v490(t, p):
             p = q
         if not got:
             return -1, None
-        o = C491()
+        o = C444()
         o.refs = x_refs
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v493(t, p):
-        m = W495(t, p)
+def v446(t, p):
+        m = W448(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4110,14 +3874,14 @@ def v493(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        o = C494()
+        o = C447()
         o.name = x_name
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v496(t, p):
-        m = W498(t, p)
+def v449(t, p):
+        m = W451(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4126,13 +3890,13 @@ def v496(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_refs.append(v)
@@ -4140,13 +3904,13 @@ def v496(t, p):
             p = q
         if not got:
             return -1, None
-        o = C497()
+        o = C450()
         o.refs = x_refs
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v476(t, p):
+def v429(t, p):
         s = WS(t, p).end()
         for guard, alt in D10_get(t[s:s + 1], D10_default):
             if guard is not None and guard(t, s) is None:
@@ -4156,8 +3920,8 @@ def v476(t, p):
                 return q, o
         return -1, None
 
-def v473(t, p):
-        m = W475(t, p)
+def v426(t, p):
+        m = W428(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4177,13 +3941,13 @@ def v473(t, p):
         got = 0
         while True:
             s = p
-            q, v = v476(t, s)
+            q, v = v429(t, s)
             if q < 0:
                 break
             x_attrs.append(v)
             got += 1
             p = q
-        o = C474()
+        o = C427()
         o.kind = x_kind
         o.name = x_name
         o.text = x_text
@@ -4192,9 +3956,8 @@ def v473(t, p):
         o._tx_position_end = p
         return p, o
 
-def v468(t, p):
-        f = []
-        m = W470(t, p)
+def v423(t, p):
+        m = W425(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4204,10 +3967,13 @@ def v468(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        p = m471(t, p, f)
-        if p < 0:
-            return -1, None
-        m = W103(t, p)
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        m = W85(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4215,40 +3981,26 @@ def v468(t, p):
         got = 0
         while True:
             s = p
-            q, v = v473(t, s)
+            q, v = v426(t, s)
             if q < 0:
                 break
             x_nodes.append(v)
             got += 1
             p = q
-        m = W230(t, p)
+        m = W204(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        o = C469()
+        o = C424()
         o.name = x_name
-        o.title = ''
+        o.title = x_title
         o.nodes = x_nodes
         o._tx_position = p0
         o._tx_position_end = p
-        for k, v in f:
-            setattr(o, k, v)
         return p, o
 
-def a506(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('reason', v))
-        return q
-
-def m505(t, p, f):
-        q = a506(t, p, f)
-        return p if q < 0 else q
-
-def v502(t, p):
-        f = []
-        m = W504(t, p)
+def v455(t, p):
+        m = W457(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4259,26 +4011,27 @@ def v502(t, p):
             return -1, None
         p = m.end()
         x_rule = (m[1])
-        p = m505(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C503()
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_reason = _unquote(m[1])
+        else:
+            x_reason = ''
+        o = C456()
         o.mode = x_mode
         o.rule = x_rule
-        o.reason = ''
+        o.reason = x_reason
         o._tx_position = p0
         o._tx_position_end = p
-        for k, v in f:
-            setattr(o, k, v)
         return p, o
 
-def v499(t, p):
-        m = W501(t, p)
+def v452(t, p):
+        m = W454(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W103(t, p)
+        m = W85(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4286,37 +4039,37 @@ def v499(t, p):
         got = 0
         while True:
             s = p
-            q, v = v502(t, s)
+            q, v = v455(t, s)
             if q < 0:
                 break
             x_rules.append(v)
             got += 1
             p = q
-        m = W230(t, p)
+        m = W204(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        o = C500()
+        o = C453()
         o.rules = x_rules
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v512(t, p):
-        m = W513(t, p)
+def v463(t, p):
+        m = W464(t, p)
         if m is None:
             return -1, None
         p = m.end()
         return p, (m[1])
 
-def v510(t, p):
+def v461(t, p):
         m = W6(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_level = (m[1])
         p0 = m.start(1)
-        m = W235(t, p)
+        m = W209(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4324,7 +4077,7 @@ def v510(t, p):
         got = 0
         while True:
             s = p
-            q, v = v512(t, s)
+            q, v = v463(t, s)
             if q < 0:
                 break
             x_zones.append(v)
@@ -4332,24 +4085,24 @@ def v510(t, p):
             p = q
         if not got:
             return -1, None
-        o = C511()
+        o = C462()
         o.level = x_level
         o.zones = x_zones
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def v507(t, p):
-        m = W509(t, p)
+def v458(t, p):
+        m = W460(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W103(t, p)
+        m = W85(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        m = W181(t, p)
+        m = W157(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4357,13 +4110,13 @@ def v507(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v211(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
             x_severities.append(v)
@@ -4371,7 +4124,7 @@ def v507(t, p):
             p = q
         if not got:
             return -1, None
-        m = W393(t, p)
+        m = W352(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4379,13 +4132,13 @@ def v507(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v211(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
             x_probabilities.append(v)
@@ -4397,7 +4150,7 @@ def v507(t, p):
         got = 0
         while True:
             s = p
-            q, v = v510(t, s)
+            q, v = v461(t, s)
             if q < 0:
                 break
             x_rows.append(v)
@@ -4405,11 +4158,11 @@ def v507(t, p):
             p = q
         if not got:
             return -1, None
-        m = W230(t, p)
+        m = W204(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        o = C508()
+        o = C459()
         o.severities = x_severities
         o.probabilities = x_probabilities
         o.rows = x_rows
@@ -4417,20 +4170,9 @@ def v507(t, p):
         o._tx_position_end = p
         return p, o
 
-def a517(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m516(t, p, f):
-        q = a517(t, p, f)
-        return p if q < 0 else q
-
-def m519(t, p, f):
+def m468(t, p, f):
         mark = len(f)
-        m = W520(t, p)
+        m = W469(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -4442,17 +4184,17 @@ def m519(t, p, f):
         f.append(('source', _unquote(m[1])))
         return p
 
-def m518(t, p, f):
-        q = m519(t, p, f)
+def m467(t, p, f):
+        q = m468(t, p, f)
         return p if q < 0 else q
 
-def m527(t, p, f):
+def m476(t, p, f):
         mark = len(f)
-        m = W528(t, p)
+        m = W477(t, p)
         if m is None:
             return -1
         p = m.end()
-        q, v = v372(t, p)
+        q, v = v331(t, p)
         if q < 0:
             del f[mark:]
             return -1
@@ -4460,11 +4202,11 @@ def m527(t, p, f):
         f.append(('below', v))
         return p
 
-def m526(t, p, f):
-        q = m527(t, p, f)
+def m475(t, p, f):
+        q = m476(t, p, f)
         return p if q < 0 else q
 
-def v524(t, p):
+def v473(t, p):
         f = []
         m = W6(t, p)
         if m is None:
@@ -4477,10 +4219,10 @@ def v524(t, p):
             return -1, None
         p = m.end()
         x_text = _unquote(m[1])
-        p = m526(t, p, f)
+        p = m475(t, p, f)
         if p < 0:
             return -1, None
-        o = C525()
+        o = C474()
         o.name = x_name
         o.text = x_text
         o.below = None
@@ -4490,8 +4232,8 @@ def v524(t, p):
             setattr(o, k, v)
         return p, o
 
-def v521(t, p):
-        m = W523(t, p)
+def v470(t, p):
+        m = W472(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4501,13 +4243,13 @@ def v521(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v524(t, s)
+            q, v = v473(t, s)
             if q < 0:
                 break
             x_levels.append(v)
@@ -4515,18 +4257,18 @@ def v521(t, p):
             p = q
         if not got:
             return -1, None
-        o = C522()
+        o = C471()
         o.kind = x_kind
         o.levels = x_levels
         o._tx_position = p0
         o._tx_position_end = p
         return p, o
 
-def a533(t, p, f):
+def a482(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v211(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
             f.append(('path', v))
@@ -4536,10 +4278,10 @@ def a533(t, p, f):
             return -1
         return p
 
-def m532(t, p, f):
+def m481(t, p, f):
         p0 = p
         while True:
-            q = a533(t, p, f)
+            q = a482(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -4548,18 +4290,18 @@ def m532(t, p, f):
         q = p
         return -1 if q == p0 else q
 
-def v536(t, p):
-        m = W537(t, p)
+def v485(t, p):
+        m = W486(t, p)
         if m is None:
             return -1, None
         p = m.end()
         return p, (m[1])
 
-def a535(t, p, f):
+def a484(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v536(t, s)
+            q, v = v485(t, s)
             if q < 0:
                 break
             f.append(('outcomes', v))
@@ -4569,10 +4311,10 @@ def a535(t, p, f):
             return -1
         return p
 
-def m534(t, p, f):
+def m483(t, p, f):
         p0 = p
         while True:
-            q = a535(t, p, f)
+            q = a484(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -4581,9 +4323,9 @@ def m534(t, p, f):
         q = p
         return -1 if q == p0 else q
 
-def v529(t, p):
+def v478(t, p):
         f = []
-        m = W531(t, p)
+        m = W480(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4593,55 +4335,58 @@ def v529(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        m = W235(t, p)
+        m = W209(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        p = m532(t, p, f)
+        p = m481(t, p, f)
         if p < 0:
             return -1, None
-        m = W226(t, p)
+        m = W200(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        p = m534(t, p, f)
+        p = m483(t, p, f)
         if p < 0:
             return -1, None
-        o = C530()
+        o = C479()
         o.name = x_name
         o.path = []
         o.outcomes = []
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
-            if k in L538:
+            if k in L487:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return p, o
 
-def v514(t, p):
+def v465(t, p):
         f = []
-        m = W383(t, p)
+        m = W342(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        p = m516(t, p, f)
-        if p < 0:
-            return -1, None
-        m = W103(t, p)
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        m = W85(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        p = m518(t, p, f)
+        p = m467(t, p, f)
         if p < 0:
             return -1, None
         x_parameters = []
         got = 0
         while True:
             s = p
-            q, v = v521(t, s)
+            q, v = v470(t, s)
             if q < 0:
                 break
             x_parameters.append(v)
@@ -4651,18 +4396,18 @@ def v514(t, p):
         got = 0
         while True:
             s = p
-            q, v = v529(t, s)
+            q, v = v478(t, s)
             if q < 0:
                 break
             x_rows.append(v)
             got += 1
             p = q
-        m = W230(t, p)
+        m = W204(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        o = C515()
-        o.title = ''
+        o = C466()
+        o.title = x_title
         o.source = ''
         o.parameters = x_parameters
         o.rows = x_rows
@@ -4672,20 +4417,9 @@ def v514(t, p):
             setattr(o, k, v)
         return p, o
 
-def a543(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m542(t, p, f):
-        q = a543(t, p, f)
-        return p if q < 0 else q
-
-def m545(t, p, f):
+def m492(t, p, f):
         mark = len(f)
-        m = W520(t, p)
+        m = W469(t, p)
         if m is None:
             return -1
         p = m.end()
@@ -4697,11 +4431,11 @@ def m545(t, p, f):
         f.append(('source', _unquote(m[1])))
         return p
 
-def m544(t, p, f):
-        q = m545(t, p, f)
+def m491(t, p, f):
+        q = m492(t, p, f)
         return p if q < 0 else q
 
-def v546(t, p):
+def v493(t, p):
         m = W6(t, p)
         if m is None:
             return -1, None
@@ -4713,38 +4447,38 @@ def v546(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        m = W235(t, p)
+        m = W209(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        m = W548(t, p)
+        m = W495(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_level = (m[1])
-        m = W169(t, p)
+        m = W145(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        m = W115(t, p)
+        m = W97(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_count = int(m[1])
-        m = W86(t, p)
+        m = W74(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        m = W549(t, p)
+        m = W496(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        m = W548(t, p)
+        m = W495(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_others = (m[1])
-        o = C547()
+        o = C494()
         o.top = x_top
         o.name = x_name
         o.level = x_level
@@ -4754,28 +4488,31 @@ def v546(t, p):
         o._tx_position_end = p
         return p, o
 
-def v539(t, p):
+def v488(t, p):
         f = []
-        m = W541(t, p)
+        m = W490(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        p = m542(t, p, f)
-        if p < 0:
-            return -1, None
-        m = W103(t, p)
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        m = W85(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        p = m544(t, p, f)
+        p = m491(t, p, f)
         if p < 0:
             return -1, None
         x_options = []
         got = 0
         while True:
             s = p
-            q, v = v546(t, s)
+            q, v = v493(t, s)
             if q < 0:
                 break
             x_options.append(v)
@@ -4783,12 +4520,12 @@ def v539(t, p):
             p = q
         if not got:
             return -1, None
-        m = W230(t, p)
+        m = W204(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        o = C540()
-        o.title = ''
+        o = C489()
+        o.title = x_title
         o.source = ''
         o.options = x_options
         o._tx_position = p0
@@ -4797,80 +4534,58 @@ def v539(t, p):
             setattr(o, k, v)
         return p, o
 
-def a554(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m553(t, p, f):
-        q = a554(t, p, f)
-        return p if q < 0 else q
-
-def a562(t, p, f):
-        q, v = v27(t, p)
-        if q < 0:
-            return -1
-        f.append(('text', v))
-        return q
-
-def m561(t, p, f):
-        q = a562(t, p, f)
-        return p if q < 0 else q
-
-def v557(t, p):
-        f = []
-        m = W559(t, p)
+def v502(t, p):
+        m = W504(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        q, v = v216(t, p)
+        q, v = v192(t, p)
         if q < 0:
             return -1, None
         p = q
         x_ref = v
-        m = W560(t, p)
+        m = W505(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_kind = (m[1])
-        m = W548(t, p)
+        m = W495(t, p)
         if m is None:
             return -1, None
         p = m.end()
         x_level = (m[1])
-        p = m561(t, p, f)
-        if p < 0:
-            return -1, None
-        o = C558()
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_text = _unquote(m[1])
+        else:
+            x_text = ''
+        o = C503()
         o.ref = x_ref
         o.kind = x_kind
         o.level = x_level
-        o.text = ''
+        o.text = x_text
         o._tx_position = p0
         o._tx_position_end = p
-        for k, v in f:
-            setattr(o, k, v)
         return p, o
 
-def m568(t, p, f):
+def m511(t, p, f):
         mark = len(f)
-        m = W569(t, p)
+        m = W512(t, p)
         if m is None:
             return -1
         p = m.end()
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             f.append(('evidence', v))
@@ -4881,18 +4596,18 @@ def m568(t, p, f):
             return -1
         return p
 
-def m567(t, p, f):
-        q = m568(t, p, f)
+def m510(t, p, f):
+        q = m511(t, p, f)
         return p if q < 0 else q
 
-def v563(t, p):
+def v506(t, p):
         f = []
-        m = W565(t, p)
+        m = W508(t, p)
         if m is None:
             return -1, None
         p = m.end()
         p0 = m.start(1)
-        m = W566(t, p)
+        m = W509(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4902,23 +4617,23 @@ def v563(t, p):
             return -1, None
         p = m.end()
         x_text = _unquote(m[1])
-        p = m567(t, p, f)
+        p = m510(t, p, f)
         if p < 0:
             return -1, None
-        o = C564()
+        o = C507()
         o.kind = x_kind
         o.text = x_text
         o.evidence = []
         o._tx_position = p0
         o._tx_position_end = p
         for k, v in f:
-            if k in L570:
+            if k in L513:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
         return p, o
 
-def v556(t, p):
+def v501(t, p):
         s = WS(t, p).end()
         for guard, alt in D11_get(t[s:s + 1], D11_default):
             if guard is not None and guard(t, s) is None:
@@ -4928,9 +4643,8 @@ def v556(t, p):
                 return q, o
         return -1, None
 
-def v550(t, p):
-        f = []
-        m = W552(t, p)
+def v497(t, p):
+        m = W499(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4940,10 +4654,13 @@ def v550(t, p):
             return -1, None
         p = m.end()
         x_name = (m[1])
-        p = m553(t, p, f)
-        if p < 0:
-            return -1, None
-        m = W555(t, p)
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        m = W500(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4951,13 +4668,13 @@ def v550(t, p):
         got = 0
         while True:
             if got:
-                m = W86(t, p)
+                m = W74(t, p)
                 if m is None:
                     break
                 s = m.end()
             else:
                 s = p
-            q, v = v216(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             x_conditions.append(v)
@@ -4965,7 +4682,7 @@ def v550(t, p):
             p = q
         if not got:
             return -1, None
-        m = W103(t, p)
+        m = W85(t, p)
         if m is None:
             return -1, None
         p = m.end()
@@ -4973,25 +4690,23 @@ def v550(t, p):
         got = 0
         while True:
             s = p
-            q, v = v556(t, s)
+            q, v = v501(t, s)
             if q < 0:
                 break
             x_attrs.append(v)
             got += 1
             p = q
-        m = W230(t, p)
+        m = W204(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        o = C551()
+        o = C498()
         o.name = x_name
-        o.title = ''
+        o.title = x_title
         o.conditions = x_conditions
         o.attrs = x_attrs
         o._tx_position = p0
         o._tx_position_end = p
-        for k, v in f:
-            setattr(o, k, v)
         return p, o
 
 def v11(t, p):
@@ -5040,52 +4755,52 @@ def v1(t, p):
             setattr(o, k, v)
         return p, o
 
-def m571(t, p, f):
+def m514(t, p, f):
         p = WS(t, p).end()
         return p if p == len(t) else -1
 
-D0_get = {'(': ((None, v43), ), '-': ((None, v37), ), '0': ((None, v37), ), '1': ((None, v37), ), '2': ((None, v37), ), '3': ((None, v37), ), '4': ((None, v37), ), '5': ((None, v37), ), '6': ((None, v37), ), '7': ((None, v37), ), '8': ((None, v37), ), '9': ((None, v37), ), 'A': ((None, v47), ), 'B': ((None, v47), ), 'C': ((None, v47), ), 'D': ((None, v47), ), 'E': ((None, v47), ), 'F': ((None, v47), ), 'G': ((None, v47), ), 'H': ((None, v47), ), 'I': ((None, v47), ), 'J': ((None, v47), ), 'K': ((None, v47), ), 'L': ((None, v47), ), 'M': ((None, v47), ), 'N': ((None, v47), ), 'O': ((None, v47), ), 'P': ((None, v47), ), 'Q': ((None, v47), ), 'R': ((None, v47), ), 'S': ((None, v47), ), 'T': ((None, v47), ), 'U': ((None, v47), ), 'V': ((None, v47), ), 'W': ((None, v47), ), 'X': ((None, v47), ), 'Y': ((None, v47), ), 'Z': ((None, v47), ), '_': ((None, v47), ), 'a': ((None, v47), ), 'b': ((None, v47), ), 'c': ((None, v47), ), 'd': ((None, v47), ), 'e': ((None, v47), ), 'f': ((None, v47), ), 'g': ((None, v47), ), 'h': ((None, v47), ), 'i': ((None, v47), ), 'j': ((None, v47), ), 'k': ((None, v47), ), 'l': ((None, v47), ), 'm': ((None, v47), ), 'n': ((None, v47), ), 'o': ((None, v47), ), 'p': ((None, v47), ), 'q': ((None, v47), ), 'r': ((None, v47), ), 's': ((None, v47), ), 't': ((None, v47), ), 'u': ((None, v47), ), 'v': ((None, v47), ), 'w': ((None, v47), ), 'x': ((None, v47), ), 'y': ((None, v47), ), 'z': ((None, v47), )}.get
+D0_get = {'(': ((None, v37), ), '-': ((None, v34), ), '0': ((None, v34), ), '1': ((None, v34), ), '2': ((None, v34), ), '3': ((None, v34), ), '4': ((None, v34), ), '5': ((None, v34), ), '6': ((None, v34), ), '7': ((None, v34), ), '8': ((None, v34), ), '9': ((None, v34), ), 'A': ((None, v41), ), 'B': ((None, v41), ), 'C': ((None, v41), ), 'D': ((None, v41), ), 'E': ((None, v41), ), 'F': ((None, v41), ), 'G': ((None, v41), ), 'H': ((None, v41), ), 'I': ((None, v41), ), 'J': ((None, v41), ), 'K': ((None, v41), ), 'L': ((None, v41), ), 'M': ((None, v41), ), 'N': ((None, v41), ), 'O': ((None, v41), ), 'P': ((None, v41), ), 'Q': ((None, v41), ), 'R': ((None, v41), ), 'S': ((None, v41), ), 'T': ((None, v41), ), 'U': ((None, v41), ), 'V': ((None, v41), ), 'W': ((None, v41), ), 'X': ((None, v41), ), 'Y': ((None, v41), ), 'Z': ((None, v41), ), '_': ((None, v41), ), 'a': ((None, v41), ), 'b': ((None, v41), ), 'c': ((None, v41), ), 'd': ((None, v41), ), 'e': ((None, v41), ), 'f': ((None, v41), ), 'g': ((None, v41), ), 'h': ((None, v41), ), 'i': ((None, v41), ), 'j': ((None, v41), ), 'k': ((None, v41), ), 'l': ((None, v41), ), 'm': ((None, v41), ), 'n': ((None, v41), ), 'o': ((None, v41), ), 'p': ((None, v41), ), 'q': ((None, v41), ), 'r': ((None, v41), ), 's': ((None, v41), ), 't': ((None, v41), ), 'u': ((None, v41), ), 'v': ((None, v41), ), 'w': ((None, v41), ), 'x': ((None, v41), ), 'y': ((None, v41), ), 'z': ((None, v41), )}.get
 D0_default = ()
 
-D1_get = {'(': ((None, v122), ), '+': ((G121, v113), ), '-': ((G121, v113), ), '0': ((G121, v113), ), '1': ((G121, v113), ), '2': ((G121, v113), ), '3': ((G121, v113), ), '4': ((G121, v113), ), '5': ((G121, v113), ), '6': ((G121, v113), ), '7': ((G121, v113), ), '8': ((G121, v113), ), '9': ((G121, v113), ), 'A': ((None, v124), ), 'B': ((None, v124), ), 'C': ((None, v124), ), 'D': ((None, v124), ), 'E': ((None, v124), ), 'F': ((None, v124), ), 'G': ((None, v124), ), 'H': ((None, v124), ), 'I': ((None, v124), ), 'J': ((None, v124), ), 'K': ((None, v124), ), 'L': ((None, v124), ), 'M': ((None, v124), ), 'N': ((None, v124), ), 'O': ((None, v124), ), 'P': ((None, v124), ), 'Q': ((None, v124), ), 'R': ((None, v124), ), 'S': ((None, v124), ), 'T': ((None, v124), ), 'U': ((None, v124), ), 'V': ((None, v124), ), 'W': ((None, v124), ), 'X': ((None, v124), ), 'Y': ((None, v124), ), 'Z': ((None, v124), ), '_': ((None, v124), ), 'a': ((None, v124), ), 'b': ((None, v124), ), 'c': ((None, v124), ), 'd': ((None, v124), ), 'e': ((None, v124), ), 'f': ((None, v124), ), 'g': ((None, v124), ), 'h': ((None, v124), ), 'i': ((None, v124), ), 'j': ((None, v124), ), 'k': ((None, v124), ), 'l': ((None, v124), ), 'm': ((None, v124), ), 'n': ((None, v124), ), 'o': ((None, v124), ), 'p': ((None, v124), ), 'q': ((None, v124), ), 'r': ((None, v124), ), 's': ((None, v124), ), 't': ((None, v124), ), 'u': ((None, v124), ), 'v': ((None, v124), ), 'w': ((None, v124), ), 'x': ((None, v124), ), 'y': ((None, v124), ), 'z': ((None, v124), )}.get
+D1_get = {'(': ((None, v102), ), '+': ((G101, v95), ), '-': ((G101, v95), ), '0': ((G101, v95), ), '1': ((G101, v95), ), '2': ((G101, v95), ), '3': ((G101, v95), ), '4': ((G101, v95), ), '5': ((G101, v95), ), '6': ((G101, v95), ), '7': ((G101, v95), ), '8': ((G101, v95), ), '9': ((G101, v95), ), 'A': ((None, v104), ), 'B': ((None, v104), ), 'C': ((None, v104), ), 'D': ((None, v104), ), 'E': ((None, v104), ), 'F': ((None, v104), ), 'G': ((None, v104), ), 'H': ((None, v104), ), 'I': ((None, v104), ), 'J': ((None, v104), ), 'K': ((None, v104), ), 'L': ((None, v104), ), 'M': ((None, v104), ), 'N': ((None, v104), ), 'O': ((None, v104), ), 'P': ((None, v104), ), 'Q': ((None, v104), ), 'R': ((None, v104), ), 'S': ((None, v104), ), 'T': ((None, v104), ), 'U': ((None, v104), ), 'V': ((None, v104), ), 'W': ((None, v104), ), 'X': ((None, v104), ), 'Y': ((None, v104), ), 'Z': ((None, v104), ), '_': ((None, v104), ), 'a': ((None, v104), ), 'b': ((None, v104), ), 'c': ((None, v104), ), 'd': ((None, v104), ), 'e': ((None, v104), ), 'f': ((None, v104), ), 'g': ((None, v104), ), 'h': ((None, v104), ), 'i': ((None, v104), ), 'j': ((None, v104), ), 'k': ((None, v104), ), 'l': ((None, v104), ), 'm': ((None, v104), ), 'n': ((None, v104), ), 'o': ((None, v104), ), 'p': ((None, v104), ), 'q': ((None, v104), ), 'r': ((None, v104), ), 's': ((None, v104), ), 't': ((None, v104), ), 'u': ((None, v104), ), 'v': ((None, v104), ), 'w': ((None, v104), ), 'x': ((None, v104), ), 'y': ((None, v104), ), 'z': ((None, v104), )}.get
 D1_default = ()
 
-D2_get = {'p': ((None, v152), ), 'r': ((None, v144), )}.get
+D2_get = {'p': ((None, v128), ), 'r': ((None, v120), )}.get
 D2_default = ()
 
-D3_get = {'"': ((None, v161), ), "'": ((None, v161), ), 'a': ((None, v178), ), 'd': ((None, v171), ), 'e': ((None, v163), ), 'm': ((None, v200), ), 'p': ((None, v187), ), 'r': ((None, v208), ), 's': ((None, v174), (None, v184), ), 'u': ((None, v60), ), 'w': ((None, v203), )}.get
+D3_get = {'"': ((None, v137), ), "'": ((None, v137), ), 'a': ((None, v154), ), 'd': ((None, v147), ), 'e': ((None, v139), ), 'm': ((None, v176), ), 'p': ((None, v163), ), 'r': ((None, v184), ), 's': ((None, v150), (None, v160), ), 'u': ((None, v48), ), 'w': ((None, v179), )}.get
 D3_default = ()
 
-D4_get = {'-': ((G293, v289), ), '0': ((G293, v289), ), '1': ((G293, v289), ), '2': ((G293, v289), ), '3': ((G293, v289), ), '4': ((G293, v289), ), '5': ((G293, v289), ), '6': ((G293, v289), ), '7': ((G293, v289), ), '8': ((G293, v289), ), '9': ((G293, v289), ), 'A': ((None, v294), ), 'B': ((None, v294), ), 'C': ((None, v294), ), 'D': ((None, v294), ), 'E': ((None, v294), ), 'F': ((None, v294), ), 'G': ((None, v294), ), 'H': ((None, v294), ), 'I': ((None, v294), ), 'J': ((None, v294), ), 'K': ((None, v294), ), 'L': ((None, v294), ), 'M': ((None, v294), ), 'N': ((None, v294), ), 'O': ((None, v294), ), 'P': ((None, v294), ), 'Q': ((None, v294), ), 'R': ((None, v294), ), 'S': ((None, v294), ), 'T': ((None, v294), ), 'U': ((None, v294), ), 'V': ((None, v294), ), 'W': ((None, v294), ), 'X': ((None, v294), ), 'Y': ((None, v294), ), 'Z': ((None, v294), ), '_': ((None, v294), ), 'a': ((None, v294), ), 'b': ((None, v294), ), 'c': ((None, v294), ), 'd': ((None, v294), ), 'e': ((None, v294), ), 'f': ((None, v294), ), 'g': ((None, v294), ), 'h': ((None, v294), ), 'i': ((None, v294), ), 'j': ((None, v294), ), 'k': ((None, v294), ), 'l': ((None, v294), ), 'm': ((None, v294), ), 'n': ((None, v294), ), 'o': ((None, v294), ), 'p': ((None, v294), ), 'q': ((None, v294), ), 'r': ((None, v294), ), 's': ((None, v294), ), 't': ((None, v294), ), 'u': ((None, v294), ), 'v': ((None, v294), ), 'w': ((None, v294), ), 'x': ((None, v294), ), 'y': ((None, v294), ), 'z': ((None, v294), )}.get
+D4_get = {'-': ((G261, v257), ), '0': ((G261, v257), ), '1': ((G261, v257), ), '2': ((G261, v257), ), '3': ((G261, v257), ), '4': ((G261, v257), ), '5': ((G261, v257), ), '6': ((G261, v257), ), '7': ((G261, v257), ), '8': ((G261, v257), ), '9': ((G261, v257), ), 'A': ((None, v262), ), 'B': ((None, v262), ), 'C': ((None, v262), ), 'D': ((None, v262), ), 'E': ((None, v262), ), 'F': ((None, v262), ), 'G': ((None, v262), ), 'H': ((None, v262), ), 'I': ((None, v262), ), 'J': ((None, v262), ), 'K': ((None, v262), ), 'L': ((None, v262), ), 'M': ((None, v262), ), 'N': ((None, v262), ), 'O': ((None, v262), ), 'P': ((None, v262), ), 'Q': ((None, v262), ), 'R': ((None, v262), ), 'S': ((None, v262), ), 'T': ((None, v262), ), 'U': ((None, v262), ), 'V': ((None, v262), ), 'W': ((None, v262), ), 'X': ((None, v262), ), 'Y': ((None, v262), ), 'Z': ((None, v262), ), '_': ((None, v262), ), 'a': ((None, v262), ), 'b': ((None, v262), ), 'c': ((None, v262), ), 'd': ((None, v262), ), 'e': ((None, v262), ), 'f': ((None, v262), ), 'g': ((None, v262), ), 'h': ((None, v262), ), 'i': ((None, v262), ), 'j': ((None, v262), ), 'k': ((None, v262), ), 'l': ((None, v262), ), 'm': ((None, v262), ), 'n': ((None, v262), ), 'o': ((None, v262), ), 'p': ((None, v262), ), 'q': ((None, v262), ), 'r': ((None, v262), ), 's': ((None, v262), ), 't': ((None, v262), ), 'u': ((None, v262), ), 'v': ((None, v262), ), 'w': ((None, v262), ), 'x': ((None, v262), ), 'y': ((None, v262), ), 'z': ((None, v262), )}.get
 D4_default = ()
 
-D5_get = {'A': ((G134, v105), ), 'B': ((G134, v105), ), 'C': ((G134, v105), ), 'D': ((G134, v105), ), 'E': ((G134, v105), ), 'F': ((G134, v105), ), 'G': ((G134, v105), ), 'H': ((G134, v105), ), 'I': ((G134, v105), ), 'J': ((G134, v105), ), 'K': ((G134, v105), ), 'L': ((G134, v105), ), 'M': ((G134, v105), ), 'N': ((G134, v105), ), 'O': ((G134, v105), ), 'P': ((G134, v105), ), 'Q': ((G134, v105), ), 'R': ((G134, v105), ), 'S': ((G134, v105), ), 'T': ((G134, v105), ), 'U': ((G134, v105), ), 'V': ((G134, v105), ), 'W': ((G134, v105), ), 'X': ((G134, v105), ), 'Y': ((G134, v105), ), 'Z': ((G134, v105), ), '_': ((G134, v105), ), 'a': ((G134, v105), (None, v314), ), 'b': ((G134, v105), ), 'c': ((G134, v105), (None, v241), (None, v297), ), 'd': ((G134, v105), (None, v250), ), 'e': ((G134, v105), (None, v308), ), 'f': ((G134, v105), (None, v140), ), 'g': ((G134, v105), ), 'h': ((G134, v105), ), 'i': ((G134, v105), (None, v135), ), 'j': ((G134, v105), ), 'k': ((G134, v105), ), 'l': ((G134, v105), ), 'm': ((G134, v105), (None, v212), (None, v244), (None, v271), (None, v12), ), 'n': ((G134, v105), ), 'o': ((G134, v105), (None, v135), (None, v279), ), 'p': ((G134, v105), (None, v223), (None, v232), (None, v238), ), 'q': ((G134, v105), ), 'r': ((G134, v105), ), 's': ((G134, v105), (None, v311), ), 't': ((G134, v105), (None, v140), ), 'u': ((G134, v105), ), 'v': ((G134, v105), ), 'w': ((G134, v105), ), 'x': ((G134, v105), ), 'y': ((G134, v105), ), 'z': ((G134, v105), )}.get
+D5_get = {'A': ((G110, v87), ), 'B': ((G110, v87), ), 'C': ((G110, v87), ), 'D': ((G110, v87), ), 'E': ((G110, v87), ), 'F': ((G110, v87), ), 'G': ((G110, v87), ), 'H': ((G110, v87), ), 'I': ((G110, v87), ), 'J': ((G110, v87), ), 'K': ((G110, v87), ), 'L': ((G110, v87), ), 'M': ((G110, v87), ), 'N': ((G110, v87), ), 'O': ((G110, v87), ), 'P': ((G110, v87), ), 'Q': ((G110, v87), ), 'R': ((G110, v87), ), 'S': ((G110, v87), ), 'T': ((G110, v87), ), 'U': ((G110, v87), ), 'V': ((G110, v87), ), 'W': ((G110, v87), ), 'X': ((G110, v87), ), 'Y': ((G110, v87), ), 'Z': ((G110, v87), ), '_': ((G110, v87), ), 'a': ((G110, v87), (None, v280), ), 'b': ((G110, v87), ), 'c': ((G110, v87), (None, v213), (None, v265), ), 'd': ((G110, v87), (None, v222), ), 'e': ((G110, v87), (None, v274), ), 'f': ((G110, v87), (None, v116), ), 'g': ((G110, v87), ), 'h': ((G110, v87), ), 'i': ((G110, v87), (None, v111), ), 'j': ((G110, v87), ), 'k': ((G110, v87), ), 'l': ((G110, v87), ), 'm': ((G110, v87), (None, v188), (None, v216), (None, v241), (None, v12), ), 'n': ((G110, v87), ), 'o': ((G110, v87), (None, v111), (None, v249), ), 'p': ((G110, v87), (None, v197), (None, v206), (None, v210), ), 'q': ((G110, v87), ), 'r': ((G110, v87), ), 's': ((G110, v87), (None, v277), ), 't': ((G110, v87), (None, v116), ), 'u': ((G110, v87), ), 'v': ((G110, v87), ), 'w': ((G110, v87), ), 'x': ((G110, v87), ), 'y': ((G110, v87), ), 'z': ((G110, v87), )}.get
 D5_default = ()
 
-D6_get = {'"': ((None, v161), ), "'": ((None, v161), ), 'a': ((None, v342), (None, v352), ), 'c': ((None, v339), ), 'e': ((None, v337), ), 'f': ((None, v397), ), 'l': ((None, v368), ), 'm': ((None, v12), ), 'p': ((None, v386), (None, v394), ), 'r': ((None, v381), (None, v388), ), 's': ((None, v330), (None, v333), (None, v349), ), 'w': ((None, v346), )}.get
+D6_get = {'"': ((None, v137), ), "'": ((None, v137), ), 'a': ((None, v304), (None, v314), ), 'c': ((None, v301), ), 'e': ((None, v299), ), 'f': ((None, v356), ), 'l': ((None, v327), ), 'm': ((None, v12), ), 'p': ((None, v345), (None, v353), ), 'r': ((None, v340), (None, v347), ), 's': ((None, v292), (None, v295), (None, v311), ), 'w': ((None, v308), )}.get
 D6_default = ()
 
-D7_get = {'"': ((None, v161), ), "'": ((None, v161), ), 'a': ((None, v342), ), 'd': ((None, v425), ), 'f': ((None, v414), ), 's': ((None, v411), (None, v429), ), 't': ((None, v417), )}.get
+D7_get = {'"': ((None, v137), ), "'": ((None, v137), ), 'a': ((None, v304), ), 'd': ((None, v382), ), 'f': ((None, v371), ), 's': ((None, v368), (None, v386), ), 't': ((None, v374), )}.get
 D7_default = ()
 
-D8_get = {'a': ((None, v444), (None, v342), ), 'r': ((None, v441), )}.get
+D8_get = {'a': ((None, v399), (None, v304), ), 'r': ((None, v396), )}.get
 D8_default = ()
 
-D9_get = {'a': ((None, v460), ), 'c': ((None, v465), ), 's': ((None, v457), ), 'v': ((None, v454), )}.get
+D9_get = {'a': ((None, v415), ), 'c': ((None, v420), ), 's': ((None, v412), ), 'v': ((None, v409), )}.get
 D9_default = ()
 
-D10_get = {'a': ((None, v496), ), 'e': ((None, v488), ), 'f': ((None, v479), ), 'i': ((None, v482), ), 'm': ((None, v493), ), 'r': ((None, v490), ), 's': ((None, v477), ), 'u': ((None, v485), )}.get
+D10_get = {'a': ((None, v449), ), 'e': ((None, v441), ), 'f': ((None, v432), ), 'i': ((None, v435), ), 'm': ((None, v446), ), 'r': ((None, v443), ), 's': ((None, v430), ), 'u': ((None, v438), )}.get
 D10_default = ()
 
-D11_get = {'i': ((None, v563), ), 'm': ((None, v557), )}.get
+D11_get = {'i': ((None, v506), ), 'm': ((None, v502), )}.get
 D11_default = ()
 
-D12_get = {'a': ((None, v468), ), 'c': ((None, v98), ), 'd': ((None, v90), (None, v539), ), 'e': ((None, v449), ), 'f': ((None, v22), (None, v550), ), 'h': ((None, v324), ), 'm': ((None, v12), (None, v98), ), 'p': ((None, v28), (None, v499), ), 'r': ((None, v433), (None, v507), (None, v514), ), 's': ((None, v19), (None, v98), (None, v400), )}.get
+D12_get = {'a': ((None, v423), ), 'c': ((None, v82), ), 'd': ((None, v76), (None, v488), ), 'e': ((None, v404), ), 'f': ((None, v22), (None, v497), ), 'h': ((None, v288), ), 'm': ((None, v12), (None, v82), ), 'p': ((None, v25), (None, v452), ), 'r': ((None, v390), (None, v458), (None, v465), ), 's': ((None, v19), (None, v82), (None, v359), )}.get
 D12_default = ()
 
 
 def parse(t):
     q, obj = v1(t, 0)
-    if q < 0 or m571(t, q, None) < 0:
+    if q < 0 or m514(t, q, None) < 0:
         return None
     return obj
