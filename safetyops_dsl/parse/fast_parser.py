@@ -462,10 +462,11 @@ class _Gen:
                 return None
         full = f"(?>{self.ws_rx})" + (f"({pattern})" if capture else f"(?:{pattern})")
         re.compile(full, self.ws_flags)
-        source = f"re.compile({full!r}, {self.ws_flags}).match"
-        if source not in self.regexes:
-            self.regexes[source] = self.const("W", source)
-        return self.regexes[source]
+        if full not in self.regexes:
+            name = self.fresh("W")
+            self.consts[name] = f"_lazy(globals(), {name!r}, {full!r}, {self.ws_flags})"
+            self.regexes[full] = name
+        return self.regexes[full]
 
     def _token_pattern(self, e: Any) -> str | None:
         if type(e).__name__ == "StrMatch":
@@ -656,6 +657,22 @@ class _Gen:
         return name
 
 
+def _lazy(namespace: dict[str, Any], name: str, pattern: str, flags: int) -> Callable[[str, int], Any]:
+    """A token regex of the generated module, compiled at its first use: the module has some 170, each with
+    the whitespace pattern in front (60 ms to compile them all at import), and a model uses few of them. The
+    first call puts the compiled `match` in the module's global `name`, where the generated code finds it
+    from then on."""
+
+    def first(t: str, p: int) -> Any:
+        match = re.compile(pattern, flags).match
+        namespace[name] = match
+        return match(t, p)
+
+    first.pattern = pattern  # type: ignore[attr-defined]  # (what tests compare it by)
+    first.flags = flags  # type: ignore[attr-defined]
+    return first
+
+
 class _Node:
     __slots__ = ()
 
@@ -710,7 +727,7 @@ def generate_source(mm: Any, grammar: str) -> str:
     eof = gen.match(model.nodes[1])
     consts = "".join(f"{name} = {value}\n" for name, value in gen.consts.items())
     return (
-        f"{GENERATED_HEADER}\nimport re\n\nfrom safetyops_dsl.parse.fast_parser import _node_class, _unquote\n\n"
+        f"{GENERATED_HEADER}\nimport re\n\nfrom safetyops_dsl.parse.fast_parser import _lazy, _node_class, _unquote\n\n"
         f"GRAMMAR_SHA256 = {grammar_digest(grammar)!r}\n\n"
         f"WS = re.compile({ws_rx!r}, {ws_flags}).match\nNOF = []  # the trail of a rule whose assignments are all held in locals: never written\n{consts}\n\n"
         + "\n".join([*gen.lines, *gen.tables])

@@ -229,11 +229,12 @@ def test_whitespace_and_token_in_one_regex_match_as_the_two_did(text: str, at: i
     merged = {name: rx for name, rx in vars(generated_parser).items() if re.fullmatch(r"W\d+", name)}
     assert len(merged) > 50
     for rx in merged.values():
-        full = rx.__self__.pattern
+        source = getattr(rx, "__self__", rx)  # compiled at first use (fast_parser._lazy): the stub, or re's
+        full = source.pattern
         assert full.startswith(prefix)
         token = full[len(prefix):]
         capture = not token.startswith("(?:")
-        alone = re.compile(token[1:-1] if capture else token[3:-1], rx.__self__.flags).match
+        alone = re.compile(token[1:-1] if capture else token[3:-1], source.flags).match
         start = generated_parser.WS(text, at).end()
         expected = alone(text, start)
         got = rx(text, at)
@@ -242,3 +243,13 @@ def test_whitespace_and_token_in_one_regex_match_as_the_two_did(text: str, at: i
             assert got.end() == expected.end()
             if capture:
                 assert (got.start(1), got[1]) == (start, expected[0])
+
+
+def test_token_regexes_are_compiled_at_their_first_use() -> None:
+    namespace: dict[str, object] = {}
+    stub = fast_parser._lazy(namespace, "W1", "(?>[ ]*)(ab)", 0)
+    namespace["W1"] = stub
+    assert stub("  abc", 0)[1] == "ab"
+    compiled = namespace["W1"]
+    assert compiled is not stub and compiled("  abc", 0).end() == 4  # type: ignore[operator]
+    assert stub("x ab", 1).start(1) == 2  # the stub still answers (a reference taken before)
