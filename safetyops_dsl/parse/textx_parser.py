@@ -85,7 +85,10 @@ def fast_parse(text: str) -> Any | None:
     if generated is None:
         return None
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(FAST_RECURSION_LIMIT)
+    try:
+        sys.setrecursionlimit(FAST_RECURSION_LIMIT)
+    except RecursionError:  # called from deeper than the limit: textX parses it (under its own, higher one)
+        return None
     try:
         return generated(text)
     except RecursionError:

@@ -253,3 +253,23 @@ def test_token_regexes_are_compiled_at_their_first_use() -> None:
     compiled = namespace["W1"]
     assert compiled is not stub and compiled("  abc", 0).end() == 4  # type: ignore[operator]
     assert stub("x ab", 1).start(1) == 2  # the stub still answers (a reference taken before)
+
+
+def test_a_caller_deeper_than_the_fast_parsers_limit_gets_textx_not_a_traceback() -> None:
+    text = 'component A {\n    out y\n    failure F rate 1 FIT\n    y.omission <- F\n}\n'
+
+    def at_depth(n: int) -> tuple[object, object]:
+        if n:
+            return at_depth(n - 1)
+        return textx_parser.fast_parse(text), textx_parser.parse_text(text, "f.sops")
+
+    fast, (model, err) = at_depth(textx_parser.FAST_RECURSION_LIMIT + 20)
+    assert fast is None
+    assert err is None and type(model).__name__ == "File" and model.elements[0].name == "A"  # type: ignore[attr-defined]
+
+
+def test_no_parse_writes_the_shared_empty_trail() -> None:
+    # NOF is passed where a rule holds all its attributes in locals: nothing may ever be appended to it
+    for path in _sources():
+        textx_parser.fast_parse(path.read_text(encoding="utf-8", errors="replace"))
+    assert generated_parser.NOF == []
