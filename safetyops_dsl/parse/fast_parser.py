@@ -17,6 +17,12 @@ every terminal, keywords as `word\\b` regexes (autokwd), a repetition stops when
 is consumed only with the item after it, an object's position is that of its first terminal and its end that
 of its last. Ordered choices of rules are pruned by the next character (FIRST sets from the regexes): an
 alternative that cannot start with that character could not match, so the order of the others is unchanged.
+
+What makes it cheap (docs/performance.md): the whitespace before a terminal and the terminal are one regex
+(`(?>WS)(token)`: atomic, so it skips what WS alone skips); a rule's sequence, assignments and simple loops
+are inline in one function per rule; an attribute assigned once in the rule's own sequence is a local until
+the object is made (a failed sequence makes no object, so there is nothing to undo), the others go through
+the trail `f` as Arpeggio's parse tree would be discarded.
 """
 
 from __future__ import annotations
@@ -121,7 +127,7 @@ class _Gen:
         self.classes: dict[str, str] = {}  # textX class name -> global name of its node class
         self.regexes: dict[str, str] = {}  # source of a compiled regex's match -> its global name
         self.tables: list[str] = []
-        self.bodies: dict[str, str] = {}
+        self.defaults: dict[str, str] = {}  # attribute -> its default, of the rule being generated
         self.count = 0
 
     def fresh(self, prefix: str) -> str:
@@ -205,8 +211,8 @@ class _Gen:
         name = self.fresh("m")
         self.names[key] = name
         if kind in ("StrMatch", "RegExMatch"):
-            cond = self._terminal_test(e)
-            self.emit(f"def {name}(t, p, f):\n        p = WS(t, p).end()\n{cond}\n        return p\n")
+            code, _text = self._token_match(e, "return -1", capture=False)
+            self.emit(f"def {name}(t, p, f):\n{code}\n        return p\n")
         elif kind == "EndOfFile":
             self.emit(f"def {name}(t, p, f):\n        p = WS(t, p).end()\n"
                       f"        return p if p == len(t) else -1\n")
@@ -237,21 +243,6 @@ class _Gen:
             raise Unsupported(f"parsing expression {kind}")
         return name
 
-    def _terminal_test(self, e: Any, fail: str | None = "-1") -> str:
-        """Match terminal `e` at p (after the whitespace), or return `fail` (None: -1 after undoing the
-        assignments since `mark`)."""
-        ret = "del f[mark:]\n            return -1" if fail is None else f"return {fail}"
-        if type(e).__name__ == "StrMatch":
-            if e.ignore_case:
-                raise Unsupported("case-insensitive string match")
-            s = e.to_match
-            return (f"        if not t.startswith({s!r}, p):\n            {ret}\n"
-                    f"        p += {len(s)}")
-        source = f"re.compile({e.regex.pattern!r}, {int(e.regex.flags)}).match"
-        if source not in self.regexes:
-            self.regexes[source] = self.const("R", source)
-        return f"        m = {self.regexes[source]}(t, p)\n        if m is None:\n            {ret}\n        p = m.end()"
-
     # value of the right-hand side of an assignment: `def NAME(t, p)` -> (new position or -1, value)
     def value(self, e: Any) -> str:
         key = ("value", self.key(e))
@@ -269,13 +260,16 @@ class _Gen:
             if e.rule_name in _BASE_PYTHON_DEFAULT and e.rule_name not in ("ID", *_BASE_CONVERT):
                 raise Unsupported(f"base type {e.rule_name}")  # BOOL, FLOAT: textX converts them
             conv = _BASE_CONVERT.get(e.rule_name, "")
-            test = self._terminal_test(e, "-1, None")
-            self.emit(f"def {name}(t, p):\n        p = WS(t, p).end()\n        s = p\n{test}\n"
-                      f"        return p, {conv}(t[s:p])\n")
+            code, text = self._token_match(e, "return -1, None", capture=True)
+            self.emit(f"def {name}(t, p):\n{code}\n        return p, {conv}({text})\n")
         elif kind == "OrderedChoice" and cls is not None and cls._tx_type == "match" and all(
             type(n).__name__ in ("StrMatch", "RegExMatch") and not getattr(n, "_tx_class", None) for n in e.nodes
         ):
             # a match rule of keywords: its value is the text of the alternative that matched
+            if self._token_regex(e, capture=True) is not None:
+                code, text = self._token_match(e, "return -1, None", capture=True)
+                self.emit(f"def {name}(t, p):\n{code}\n        return p, {text}\n")
+                return name
             alts = [self.match(n) for n in e.nodes]
             body = [f"def {name}(t, p):", "        s = WS(t, p).end()"]
             for alt in alts:
@@ -349,64 +343,273 @@ class _Gen:
         return self.regexes[source]
 
     def _common(self, e: Any, name: str, mcls: Any) -> None:
+        """The value function of a rule that makes an object: its sequence inline. An attribute assigned once,
+        in the sequence itself (not inside an optional, a choice or a repetition), is held in a local until
+        the object is made (a failed sequence makes none, so nothing is to undo); the others go through the
+        assignment trail `f`, undone where the part that assigned them fails, as before."""
+        if type(e).__name__ != "Sequence":
+            raise Unsupported(f"rule {e.rule_name} is a {type(e).__name__}")
         cname = mcls.__name__
         attrs = mcls._tx_attrs
         lists = {a.name for a in attrs.values() if a.mult in ("0..*", "1..*")}
-        inits = []
-        for a in attrs.values():
-            if a.name in lists:
-                inits.append(f"o.{a.name} = []")
-            elif a.cls.__name__ in _BASE_PYTHON_DEFAULT:
-                inits.append(f"o.{a.name} = {_BASE_PYTHON_DEFAULT[a.cls.__name__]}")
-            else:
-                inits.append(f"o.{a.name} = None")
+        counts: dict[str, int] = {}
+        for n in self._assignments(e):
+            counts[str(n._attr_name)] = counts.get(str(n._attr_name), 0) + 1
+        direct: dict[str, str] = {}  # attribute -> its local
+        for n in e.nodes:
+            n = self._optional_assignment(n) or n
+            if n.rule_name.startswith("__asgn") and counts[str(n._attr_name)] == 1:
+                many = n.rule_name.split("_")[-1] in ("zeroormore", "oneormore")
+                if many == (n._attr_name in lists):  # a list is built by a repetition, a value set once
+                    direct[str(n._attr_name)] = f"x_{n._attr_name}"
+        trail = any(a not in direct for a in counts)
         if cname not in self.classes:
             slots = (*attrs, "_tx_position", "_tx_position_end")
             self.classes[cname] = self.const("C", f"_node_class({cname!r}, {slots!r})")
         kcls = self.classes[cname]
-        if lists:
-            klists = self.const("L", f"frozenset({sorted(lists)!r})")
-            fill = (f"        for k, v in f:\n            if k in {klists}:\n                getattr(o, k).append(v)\n"
-                    f"            else:\n                setattr(o, k, v)\n")
-        else:  # no list attribute: every assignment sets one
-            fill = "        for k, v in f:\n            setattr(o, k, v)\n"
-        body = self.match_body(e)
-        init = "\n".join(f"        {i}" for i in inits)
-        self.emit(
-            f"def {name}(t, p):\n        f = []\n        q = {body}(t, p, f)\n        if q < 0:\n"
-            f"            return -1, None\n        o = {kcls}()\n{init}\n"
-            f"        o._tx_position = WS(t, p).end()\n        o._tx_position_end = q\n{fill}        return q, o\n"
-        )
+        defaults = {a.name: "[]" if a.name in lists else _BASE_PYTHON_DEFAULT.get(a.cls.__name__, "None")
+                    for a in attrs.values()}
+        fail = "return -1, None"
+        body = [f"def {name}(t, p):"]
+        if trail:
+            body.append("        f = []")
+        first = e.nodes[0]
+        if self._token_of(first) is not None and self._token_regex(self._token_of(first), capture=True) is not None:
+            start = None  # the first token's own match gives the position
+        elif self._object_assignment(first):
+            start = None  # the first object's position is this one's (both are WS(t, p).end() of the same p)
+        else:
+            body.append("        p0 = WS(t, p).end()")
+            start = "p0"
+        for i, n in enumerate(e.nodes):
+            self.defaults = defaults  # (generating another rule's function in between sets its own)
+            code, token_start = self._item(n, fail, "f" if trail else "NOF", direct, first=i == 0 and start is None)
+            body.append(code)
+            if token_start is not None:
+                body.append(f"        p0 = {token_start}")
+        body.append(f"        o = {kcls}()")
+        for a in attrs.values():
+            body.append(f"        o.{a.name} = {direct[a.name] if a.name in direct else defaults[a.name]}")
+        body.append("        o._tx_position = p0\n        o._tx_position_end = p")
+        if trail:
+            trail_lists = sorted(lists - set(direct))
+            if trail_lists:
+                klists = self.const("L", f"frozenset({trail_lists!r})")
+                body.append(f"        for k, v in f:\n            if k in {klists}:\n"
+                            f"                getattr(o, k).append(v)\n            else:\n                setattr(o, k, v)")
+            else:  # no list attribute in the trail: every assignment sets one
+                body.append("        for k, v in f:\n            setattr(o, k, v)")
+        body.append("        return p, o\n")
+        self.emit("\n".join(body))
 
-    def match_body(self, e: Any) -> str:
-        """The body of a rule, matched as an expression of its own (not as a reference to the rule)."""
-        if e.rule_name in self.bodies:
-            return self.bodies[e.rule_name]
-        name = self.fresh("b")
-        self.bodies[e.rule_name] = name
-        kind = type(e).__name__
-        if kind != "Sequence":
-            raise Unsupported(f"rule {e.rule_name} is a {kind}")
-        self.emit("\n".join(self._sequence(name, e.nodes)))
-        return name
+    def _optional_assignment(self, n: Any) -> Any:
+        """The assignment `attr=X` of an optional `(attr=X)?` (X a token or a rule), else None."""
+        if type(n).__name__ != "Optional":
+            return None
+        inner = n.nodes[0]
+        if type(inner).__name__ == "Sequence" and len(inner.nodes) == 1 and not inner.rule_name.startswith("__asgn"):
+            inner = inner.nodes[0]
+        if not inner.rule_name.startswith("__asgn") or inner.rule_name.split("_")[-1] != "plain":
+            return None
+        if self._token_of(inner) is None and getattr(inner.nodes[0], "_tx_class", None) is None:
+            return None
+        return inner
+
+    def _object_assignment(self, n: Any) -> bool:
+        """Whether `n` is `attr=Rule` of a rule that makes an object (positioned after the whitespace at p)."""
+        if not n.rule_name.startswith("__asgn") or n.rule_name.split("_")[-1] != "plain" or self._token_of(n):
+            return False
+        cls = getattr(n.nodes[0], "_tx_class", None)
+        return cls is not None and cls._tx_type in ("common", "abstract")
+
+    @staticmethod
+    def _assignments(e: Any) -> list[Any]:
+        """The assignments of a rule's body (not those inside the rules they assign)."""
+        found: list[Any] = []
+        todo = [e]
+        while todo:
+            n = todo.pop()
+            if n.rule_name.startswith("__asgn"):
+                found.append(n)
+                continue  # its value is another rule's object, or a terminal's text
+            todo.extend(getattr(n, "nodes", ()))
+        return found
+
+    # -- tokens: the whitespace before a terminal and the terminal matched by one regex ---------------------
+    def _token_of(self, n: Any) -> Any:
+        """The terminal (or match rule of terminals) that sequence item `n` matches inline, else None."""
+        if self._inline_terminal(n):
+            return n
+        if n.rule_name.startswith("__asgn") and n.rule_name.split("_")[-1] == "plain":
+            value = n.nodes[0]
+            if self._inline_assignment(n) is not None:
+                return value
+            cls = getattr(value, "_tx_class", None)
+            if (type(value).__name__ == "OrderedChoice" and cls is not None and cls._tx_type == "match"
+                    and self._token_regex(value, capture=True) is not None):
+                return value
+        return None
+
+    def _token_regex(self, e: Any, capture: bool) -> str | None:
+        """The global name of a regex for the whitespace then terminal `e` (or an ordered choice of terminals:
+        a regex alternation is ordered too), its text as group 1 where `capture`; None where a pattern cannot
+        be embedded. The whitespace is an atomic group, so it is skipped exactly as WS does before a match."""
+        pattern: str | None
+        if type(e).__name__ == "OrderedChoice":
+            parts = [self._token_pattern(n) for n in e.nodes]
+            if any(part is None for part in parts) or any(
+                    type(n).__name__ not in ("StrMatch", "RegExMatch") or getattr(n, "_tx_class", None) is not None
+                    and n._tx_class._tx_type != "match" for n in e.nodes):
+                return None
+            pattern = "|".join(f"(?:{part})" for part in parts)
+        else:
+            pattern = self._token_pattern(e)
+            if pattern is None:
+                return None
+        full = f"(?>{self.ws_rx})" + (f"({pattern})" if capture else f"(?:{pattern})")
+        re.compile(full, self.ws_flags)
+        if full not in self.regexes:
+            name = self.fresh("W")
+            self.consts[name] = f"_lazy(globals(), {name!r}, {full!r}, {self.ws_flags})"
+            self.regexes[full] = name
+        return self.regexes[full]
+
+    def _token_pattern(self, e: Any) -> str | None:
+        if type(e).__name__ == "StrMatch":
+            if e.ignore_case:
+                raise Unsupported("case-insensitive string match")
+            return re.escape(e.to_match)
+        if type(e).__name__ != "RegExMatch" or int(e.regex.flags) != self.ws_flags:
+            return None
+        if re.search(r"\\[1-9]|\(\?P[=<]|\(\?[a-zA-Z]", e.regex.pattern):
+            return None  # back-references, named groups, inline flags: not embedded in another pattern
+        return str(e.regex.pattern)
+
+    def _token_match(self, e: Any, fail: str, capture: bool) -> tuple[str, str]:
+        """Code that skips the whitespace and matches `e` at p, setting p after it (else runs `fail`), and the
+        expression of the matched text."""
+        rx = self._token_regex(e, capture)
+        if rx is not None:
+            return (f"        m = {rx}(t, p)\n        if m is None:\n            {fail}\n        p = m.end()",
+                    "m[1]" if capture else "")
+        if type(e).__name__ == "StrMatch":
+            test = f"        if not t.startswith({e.to_match!r}, p):\n            {fail}\n        p += {len(e.to_match)}"
+        else:
+            source = f"re.compile({e.regex.pattern!r}, {int(e.regex.flags)}).match"
+            if source not in self.regexes:
+                self.regexes[source] = self.const("R", source)
+            test = f"        m = {self.regexes[source]}(t, p)\n        if m is None:\n            {fail}\n        p = m.end()"
+        return f"        p = WS(t, p).end()\n        s = p\n{test}", "t[s:p]"
+
+    def _item(self, n: Any, fail: str, f: str, direct: dict[str, str], first: bool = False) -> tuple[str, str | None]:
+        """Code of sequence item `n`; `fail` undoes what the sequence assigned and returns; `f` names the trail,
+        `direct` the attributes kept in locals. With `first`, also the expression of the item's first
+        position (after the whitespace)."""
+        inner = self._optional_assignment(n)
+        if inner is not None:
+            # `(attr=X)?`: one item that matches or not, nothing to undo; a local gets the default where not
+            attr = str(inner._attr_name)
+            default = self.defaults.get(attr, "None")
+            token = self._token_of(inner)
+            if token is not None and self._token_regex(token, capture=True) is not None:
+                code, text = self._token_match(token, "pass", capture=True)
+                conv = _BASE_CONVERT.get(token.rule_name, "") if type(token).__name__ != "OrderedChoice" else ""
+                test = "        if m is None:\n            pass\n        p = m.end()"
+                assert code.endswith(test)
+                code = code.removesuffix(test) + "        if m is not None:\n            p = m.end()"
+                value = f"{conv}({text})"
+            else:
+                code = (f"        q, v = {self.value(inner.nodes[0])}(t, p)\n"
+                        f"        if q >= 0:\n            p = q")
+                value = "v"
+            code += "\n" + self._store(attr, value, f, direct, indent=12)
+            if attr in direct:
+                code += f"\n        else:\n            {direct[attr]} = {default}"
+            return code, None
+        token = self._token_of(n)
+        if token is not None:
+            target = str(n._attr_name) if n.rule_name.startswith("__asgn") else None
+            capture = target is not None or first
+            code, text = self._token_match(token, fail, capture)
+            start = ("m.start(1)" if text == "m[1]" else "s") if first else None
+            if target is None:
+                return code, start
+            conv = _BASE_CONVERT.get(token.rule_name, "") if type(token).__name__ != "OrderedChoice" else ""
+            return code + "\n" + self._store(target, f"{conv}({text})", f, direct), start
+        op = n.rule_name.split("_")[-1] if n.rule_name.startswith("__asgn") else None
+        if op == "plain":
+            v = self.value(n.nodes[0])
+            return (f"        q, v = {v}(t, p)\n        if q < 0:\n            {fail}\n        p = q\n"
+                    + self._store(str(n._attr_name), "v", f, direct)), "v._tx_position" if first else None
+        if op == "optional":
+            inner = self.match(n.nodes[0])
+            return (f"        q = {inner}(t, p, [])\n        if q >= 0:\n            p = q\n"
+                    + self._store(str(n._attr_name), "True", f, direct, indent=12)
+                    + ("" if n._attr_name not in direct else f"\n        else:\n            {direct[n._attr_name]} = False")
+                    ), None
+        if op in ("zeroormore", "oneormore") and not getattr(n, "eolterm", False):
+            attr = str(n._attr_name)
+            v = self.value(n.nodes[0])
+            lines = [f"        {direct[attr]} = []" if attr in direct else "", "        got = 0", "        while True:"]
+            if n.sep is not None:
+                lines.append("            if got:")
+                sep_token = n.sep if self._inline_terminal(n.sep) else None
+                if sep_token is not None and self._token_regex(sep_token, capture=False) is not None:
+                    lines.append(f"                m = {self._token_regex(sep_token, capture=False)}(t, p)\n"
+                                 f"                if m is None:\n                    break\n                s = m.end()")
+                else:
+                    lines.append(f"                s = {self.match(n.sep)}(t, p, [])\n                if s < 0:\n"
+                                 f"                    break")
+                lines.append("            else:\n                s = p")
+            else:
+                lines.append("            s = p")
+            lines.append(f"            q, v = {v}(t, s)\n            if q < 0:\n                break")
+            if attr in direct:
+                lines.append(f"            {direct[attr]}.append(v)")
+            else:
+                lines.append(f"            {f}.append(({attr!r}, v))")
+            lines.append("            got += 1\n            p = q")
+            if op == "oneormore":
+                lines.append(f"        if not got:\n            {fail}")
+            return "\n".join(line for line in lines if line), None
+        if self._inline_loop(n):
+            # `(... )*` of tokens and assignments: a loop here instead of two functions; an iteration that fails
+            # gives back what it matched and assigned, one that matches nothing ends the loop (as m-functions do)
+            items = n.nodes[0].nodes
+            undo = "p = p1\n            del f[mark:]\n            break" if f != "NOF" else "p = p1\n            break"
+            code = "\n".join(self._item(item, undo, f, direct)[0] for item in items)
+            lines = ["        while True:", "            p1 = p"]
+            if f != "NOF":
+                lines.append(f"            mark = len({f})")
+            lines.append("\n".join("    " + line if line else line for line in code.split("\n")))
+            lines.append("            if p == p1:\n                break")
+            return "\n".join(lines), None
+        return f"        p = {self.match(n)}(t, p, {f})\n        if p < 0:\n            {fail}", None
+
+    def _inline_loop(self, n: Any) -> bool:
+        """Whether `n` is an unassigned `( ... )*` of a sequence of tokens and `attr=X` (generated as a loop)."""
+        if type(n).__name__ != "ZeroOrMore" or n.rule_name.startswith("__asgn") or n.sep is not None:
+            return False
+        if getattr(n, "eolterm", False) or type(n.nodes[0]).__name__ != "Sequence":
+            return False
+        items = n.nodes[0].nodes
+        return not n.nodes[0].rule_name.startswith("__asgn") and all(
+            self._token_of(i) is not None or self._object_assignment(i) for i in items)
+
+    @staticmethod
+    def _store(attr: str, value: str, f: str, direct: dict[str, str], indent: int = 8) -> str:
+        pad = " " * indent
+        if attr in direct:
+            return f"{pad}{direct[attr]} = {value}"
+        return f"{pad}{f}.append(({attr!r}, {value}))"
 
     # A sequence's terminals, and assignments of a terminal's text, are matched inline rather than by a call
     # each (the same code as their own functions): about half the calls of a parse were those.
     def _sequence(self, name: str, nodes: list[Any]) -> list[str]:
         body = [f"def {name}(t, p, f):", "        mark = len(f)"]
         for i, n in enumerate(nodes):
-            fail = "-1" if i == 0 else None  # None: undo this sequence's assignments first
-            if self._inline_terminal(n):
-                body.append(f"        p = WS(t, p).end()\n{self._terminal_test(n, fail)}")
-            elif (attr := self._inline_assignment(n)) is not None:
-                value = n.nodes[0]
-                conv = _BASE_CONVERT.get(value.rule_name, "")
-                body.append(f"        p = WS(t, p).end()\n        s = p\n{self._terminal_test(value, fail)}\n"
-                            f"        f.append(({attr!r}, {conv}(t[s:p])))")
-            else:
-                body.append(f"        p = {self.match(n)}(t, p, f)")
-                body.append("        if p < 0:\n            return -1" if fail == "-1"
-                            else "        if p < 0:\n            del f[mark:]\n            return -1")
+            fail = "return -1" if i == 0 else "del f[mark:]\n            return -1"
+            body.append(self._item(n, fail, "f", {})[0])
         body.append("        return p\n")
         return body
 
@@ -458,6 +661,22 @@ class _Gen:
         else:
             raise Unsupported(f"assignment {op}")
         return name
+
+
+def _lazy(namespace: dict[str, Any], name: str, pattern: str, flags: int) -> Callable[[str, int], Any]:
+    """A token regex of the generated module, compiled at its first use: the module has some 170, each with
+    the whitespace pattern in front (60 ms to compile them all at import), and a model uses few of them. The
+    first call puts the compiled `match` in the module's global `name`, where the generated code finds it
+    from then on."""
+
+    def first(t: str, p: int) -> Any:
+        match = re.compile(pattern, flags).match
+        namespace[name] = match
+        return match(t, p)
+
+    first.pattern = pattern  # type: ignore[attr-defined]  # (what tests compare it by)
+    first.flags = flags  # type: ignore[attr-defined]
+    return first
 
 
 class _Node:
@@ -514,9 +733,9 @@ def generate_source(mm: Any, grammar: str) -> str:
     eof = gen.match(model.nodes[1])
     consts = "".join(f"{name} = {value}\n" for name, value in gen.consts.items())
     return (
-        f"{GENERATED_HEADER}\nimport re\n\nfrom safetyops_dsl.parse.fast_parser import _node_class, _unquote\n\n"
+        f"{GENERATED_HEADER}\nimport re\n\nfrom safetyops_dsl.parse.fast_parser import _lazy, _node_class, _unquote\n\n"
         f"GRAMMAR_SHA256 = {grammar_digest(grammar)!r}\n\n"
-        f"WS = re.compile({ws_rx!r}, {ws_flags}).match\n{consts}\n\n"
+        f"WS = re.compile({ws_rx!r}, {ws_flags}).match\nNOF = []  # the trail of a rule whose assignments are all held in locals: never written\n{consts}\n\n"
         + "\n".join([*gen.lines, *gen.tables])
         + f"\n\ndef parse(t):\n    q, obj = {root}(t, 0)\n    if q < 0 or {eof}(t, q, None) < 0:\n"
         f"        return None\n    return obj\n"

@@ -11,680 +11,484 @@ generator makes of the current grammar.
 
 import re
 
-from safetyops_dsl.parse.fast_parser import _node_class, _unquote
+from safetyops_dsl.parse.fast_parser import _lazy, _node_class, _unquote
 
 GRAMMAR_SHA256 = 'e0bc61e79be7c7f757158cc4d41c2210d380652da1794154d235370f95293436'
 
 WS = re.compile('[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*', 40).match
+NOF = []  # the trail of a rule whose assignments are all held in locals: never written
 C2 = _node_class('File', ('package', 'imports', 'elements', '_tx_position', '_tx_position_end'))
-L3 = frozenset(['elements', 'imports'])
-R7 = re.compile('package\\b', 40).match
-R8 = re.compile('[A-Za-z_][A-Za-z0-9_]*', 40).match
-C11 = _node_class('Import', ('path', '_tx_position', '_tx_position_end'))
-R13 = re.compile('import\\b', 40).match
-R14 = re.compile('("(\\\\"|[^"])*")|(\\\'(\\\\\\\'|[^\\\'])*\\\')', 40).match
-C18 = _node_class('MissionTime', ('time', '_tx_position', '_tx_position_end'))
-R20 = re.compile('mission_time\\b', 40).match
-C23 = _node_class('Duration', ('value', 'unit', '_tx_position', '_tx_position_end'))
-R25 = re.compile('-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?', 40).match
-R26 = re.compile('(ms|min|s|h|d|y)\\b', 40).match
-C28 = _node_class('Standard', ('name', '_tx_position', '_tx_position_end'))
-R30 = re.compile('standard\\b', 40).match
-C32 = _node_class('FlightPhaseDef', ('name', 'duration', 'description', '_tx_position', '_tx_position_end'))
-R34 = re.compile('flight_phase\\b', 40).match
-C40 = _node_class('Parameter', ('name', 'expr', 'uncertainty', 'description', '_tx_position', '_tx_position_end'))
-R42 = re.compile('parameter\\b', 40).match
-C45 = _node_class('Sum', ('terms', 'ops', '_tx_position', '_tx_position_end'))
-L46 = frozenset(['ops', 'terms'])
-C50 = _node_class('Product', ('factors', 'ops', '_tx_position', '_tx_position_end'))
-L51 = frozenset(['factors', 'ops'])
-C56 = _node_class('Literal', ('value', 'unit', '_tx_position', '_tx_position_end'))
-R61 = re.compile('(FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])|(ms|min|s|h|d|y)\\b', 40).match
-C63 = _node_class('Paren', ('inner', '_tx_position', '_tx_position_end'))
-C67 = _node_class('ParamUse', ('ref', '_tx_position', '_tx_position_end'))
-R69 = re.compile('[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*', 40).match
-R76 = re.compile('\\/(?!\\s*h(?![A-Za-z0-9_]))', 40).match
-C88 = _node_class('Uncertainty', ('kind', 'a', 'low', 'high', 'sd', 'bins', '_tx_position', '_tx_position_end'))
-L89 = frozenset(['bins'])
-R91 = re.compile('uncertainty\\b', 40).match
-R94 = re.compile('lognormal\\b', 40).match
-R95 = re.compile('ef\\b', 40).match
-R97 = re.compile('gamma\\b', 40).match
-R98 = re.compile('shape\\b', 40).match
-R100 = re.compile('beta\\b', 40).match
-R101 = re.compile('alpha\\b', 40).match
-R103 = re.compile('uniform\\b', 40).match
-R105 = re.compile('to\\b', 40).match
-R108 = re.compile('normal\\b', 40).match
-R109 = re.compile('sd\\b', 40).match
-R112 = re.compile('histogram\\b', 40).match
-R113 = re.compile('from\\b', 40).match
-C117 = _node_class('HistogramBin', ('upper', 'weight', '_tx_position', '_tx_position_end'))
-R120 = re.compile('weight\\b', 40).match
-C125 = _node_class('Deviation', ('name', 'base', 'description', '_tx_position', '_tx_position_end'))
-R127 = re.compile('deviation\\b', 40).match
-R130 = re.compile('refines\\b', 40).match
-C134 = _node_class('Component', ('kind', 'name', 'description', 'members', '_tx_position', '_tx_position_end'))
-L135 = frozenset(['members'])
-R140 = re.compile('component\\b', 40).match
-R142 = re.compile('ml_component\\b', 40).match
-R144 = re.compile('system\\b', 40).match
-C150 = _node_class('Rule', ('target', 'expr', '_tx_position', '_tx_position_end'))
-C154 = _node_class('OrExpr', ('operands', '_tx_position', '_tx_position_end'))
-L155 = frozenset(['operands'])
-C159 = _node_class('AndExpr', ('operands', '_tx_position', '_tx_position_end'))
-L160 = frozenset(['operands'])
-C165 = _node_class('KofN', ('k', 'operands', '_tx_position', '_tx_position_end'))
-L166 = frozenset(['operands'])
-R168 = re.compile('[-+]?[0-9]+', 40).match
-R169 = re.compile('of\\b', 40).match
-G174 = re.compile('(?>[-+]?[0-9]+)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\()', 40).match
-C176 = _node_class('Group', ('expr', '_tx_position', '_tx_position_end'))
-C180 = _node_class('Ref', ('path', '_tx_position', '_tx_position_end'))
-R184 = re.compile('and\\b', 40).match
-R188 = re.compile('or\\b', 40).match
-G190 = re.compile('(?>[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?><\\-)', 40).match
-C192 = _node_class('Port', ('direction', 'names', '_tx_position', '_tx_position_end'))
-L193 = frozenset(['names'])
-R198 = re.compile('in\\b', 40).match
-R200 = re.compile('out\\b', 40).match
-C203 = _node_class('PortName', ('name', '_tx_position', '_tx_position_end'))
-C206 = _node_class('FailureMode', ('kind', 'name', 'quantity', 'attrs', '_tx_position', '_tx_position_end'))
-L207 = frozenset(['attrs'])
-R212 = re.compile('failure\\b', 40).match
-R214 = re.compile('trigger\\b', 40).match
-C218 = _node_class('RateQuantity', ('value', 'unit', 'expr', '_tx_position', '_tx_position_end'))
-R220 = re.compile('rate\\b', 40).match
-R223 = re.compile('(FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(]))', 40).match
-R225 = re.compile('(?!-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?[ \\t]+(?!(FIT|per|ms|min|s|h|d|y)(?![A-Za-z0-9_]))[A-Za-z_])', 40).match
-C228 = _node_class('ProbabilityQuantity', ('value', 'expr', '_tx_position', '_tx_position_end'))
-R230 = re.compile('probability\\b', 40).match
-R234 = re.compile('-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?(?![0-9A-Za-z_.])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(]))', 40).match
-C239 = _node_class('Text', ('text', '_tx_position', '_tx_position_end'))
-C242 = _node_class('Exposure', ('time', 'missions', '_tx_position', '_tx_position_end'))
-R244 = re.compile('exposure\\b', 40).match
-R248 = re.compile('x\\b', 40).match
-R249 = re.compile('mission\\b', 40).match
-C251 = _node_class('Distribution', ('name', '_tx_position', '_tx_position_end'))
-R253 = re.compile('distribution\\b', 40).match
-C255 = _node_class('SafeFraction', ('value', '_tx_position', '_tx_position_end'))
-R257 = re.compile('safe\\b', 40).match
-C259 = _node_class('Aiag', ('severity', 'occurrence', 'detection', '_tx_position', '_tx_position_end'))
-R261 = re.compile('aiag\\b', 40).match
-R262 = re.compile('severity\\b', 40).match
-R263 = re.compile('occurrence\\b', 40).match
-R264 = re.compile('detection\\b', 40).match
-C266 = _node_class('Systematic', ('keyword', '_tx_position', '_tx_position_end'))
-R268 = re.compile('systematic\\b', 40).match
-C270 = _node_class('ProofTest', ('interval', 'first', 'duration', 'coverage', '_tx_position', '_tx_position_end'))
-R272 = re.compile('proof_test\\b', 40).match
-R273 = re.compile('every\\b', 40).match
-R277 = re.compile('first\\b', 40).match
-R281 = re.compile('lasting\\b', 40).match
-R285 = re.compile('coverage\\b', 40).match
-C287 = _node_class('Repair', ('time', '_tx_position', '_tx_position_end'))
-R289 = re.compile('mttr\\b', 40).match
-C292 = _node_class('TriggerWhere', ('conditions', '_tx_position', '_tx_position_end'))
-L293 = frozenset(['conditions'])
-R295 = re.compile('where\\b', 40).match
-C298 = _node_class('SliceCondition', ('attribute', 'value', '_tx_position', '_tx_position_end'))
-C302 = _node_class('Reveals', ('modes', '_tx_position', '_tx_position_end'))
-L303 = frozenset(['modes'])
-R305 = re.compile('reveals\\b', 40).match
-C309 = _node_class('Mechanism', ('kind', 'name', 'covers', 'coverage', 'latent', 'description', '_tx_position', '_tx_position_end'))
-L310 = frozenset(['covers'])
-R315 = re.compile('mechanism\\b', 40).match
-R317 = re.compile('monitor\\b', 40).match
-R318 = re.compile('covers\\b', 40).match
-C321 = _node_class('RefName', ('name', '_tx_position', '_tx_position_end'))
-R325 = re.compile('latent\\b', 40).match
-C329 = _node_class('Propagate', ('source', 'target', 'deviations', '_tx_position', '_tx_position_end'))
-L330 = frozenset(['deviations'])
-R332 = re.compile('propagate\\b', 40).match
-C338 = _node_class('Part', ('name', 'type', 'description', '_tx_position', '_tx_position_end'))
-R340 = re.compile('part\\b', 40).match
-C345 = _node_class('Parts', ('types', '_tx_position', '_tx_position_end'))
-L346 = frozenset(['types'])
-R348 = re.compile('parts\\b', 40).match
-C351 = _node_class('Connect', ('source', 'target', '_tx_position', '_tx_position_end'))
-R353 = re.compile('connect\\b', 40).match
-C357 = _node_class('MLModel', ('identity', 'version', '_tx_position', '_tx_position_end'))
-R359 = re.compile('model\\b', 40).match
-R362 = re.compile('version\\b', 40).match
-C364 = _node_class('Dataset', ('role', 'identity', 'sha256', 'dvc', 'out', 'coverage', '_tx_position', '_tx_position_end'))
-R366 = re.compile('dataset\\b', 40).match
-R370 = re.compile('train\\b', 40).match
-R372 = re.compile('validation\\b', 40).match
-R374 = re.compile('verification\\b', 40).match
-R376 = re.compile('verify\\b', 40).match
-R378 = re.compile('test\\b', 40).match
-R382 = re.compile('sha256\\b', 40).match
-R384 = re.compile('dvc\\b', 40).match
-C390 = _node_class('DatasetCoverage', ('manifest', 'min_samples', '_tx_position', '_tx_position_end'))
-R394 = re.compile('min\\b', 40).match
-C396 = _node_class('Metric', ('name', 'op', 'threshold', 'slice', '_tx_position', '_tx_position_end'))
-L397 = frozenset(['slice'])
-R399 = re.compile('metric\\b', 40).match
-C411 = _node_class('Odd', ('text', 'attributes', '_tx_position', '_tx_position_end'))
-L412 = frozenset(['attributes'])
-R414 = re.compile('odd\\b', 40).match
-C421 = _node_class('OddAttribute', ('name', 'spec', '_tx_position', '_tx_position_end'))
-C426 = _node_class('OddRange', ('low', 'high', 'unit', 'domain_low', 'domain_high', '_tx_position', '_tx_position_end'))
-R428 = re.compile('(km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_])', 40).match
-G429 = re.compile('(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>(km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_]))(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)', 40).match
-C431 = _node_class('OddValues', ('values', 'domain', '_tx_position', '_tx_position_end'))
-L432 = frozenset(['domain', 'values'])
-C437 = _node_class('Ccf', ('name', 'members', 'model', 'factors', 'description', '_tx_position', '_tx_position_end'))
-L438 = frozenset(['factors', 'members'])
-R440 = re.compile('ccf\\b', 40).match
-R446 = re.compile('mgl\\b', 40).match
-R449 = re.compile('phi\\b', 40).match
-C452 = _node_class('CcfFactor', ('value', 'percent', '_tx_position', '_tx_position_end'))
-C460 = _node_class('ElementType', ('value', '_tx_position', '_tx_position_end'))
-R462 = re.compile('element_type\\b', 40).match
-C464 = _node_class('SystematicCapability', ('value', '_tx_position', '_tx_position_end'))
-R466 = re.compile('systematic_capability\\b', 40).match
-C468 = _node_class('Assume', ('target', 'quantity', 'outside', 'description', '_tx_position', '_tx_position_end'))
-R470 = re.compile('assume\\b', 40).match
-R475 = re.compile('outside\\b', 40).match
-C479 = _node_class('Hazard', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
-L480 = frozenset(['attrs'])
-R482 = re.compile('hazard\\b', 40).match
-C488 = _node_class('Situation', ('text', '_tx_position', '_tx_position_end'))
-R490 = re.compile('situation\\b', 40).match
-C492 = _node_class('Severity', ('value', '_tx_position', '_tx_position_end'))
-R494 = re.compile('[A-Za-z][A-Za-z0-9_]*', 40).match
-C496 = _node_class('ExposureClass', ('value', '_tx_position', '_tx_position_end'))
-C499 = _node_class('Controllability', ('value', '_tx_position', '_tx_position_end'))
-R501 = re.compile('controllability\\b', 40).match
-C503 = _node_class('AsilAttr', ('value', '_tx_position', '_tx_position_end'))
-R505 = re.compile('asil\\b', 40).match
-R506 = re.compile('(QM|[A-D])(\\((QM|[A-D])\\))?(?![A-Za-z0-9_])', 40).match
-C508 = _node_class('When', ('expr', '_tx_position', '_tx_position_end'))
-R510 = re.compile('when\\b', 40).match
-C513 = _node_class('SystemRef', ('ref', '_tx_position', '_tx_position_end'))
-C517 = _node_class('Acceptance', ('rate', 'unit', 'confidence', 'exposure_key', 'failures_key', '_tx_position', '_tx_position_end'))
-R519 = re.compile('acceptance\\b', 40).match
-R523 = re.compile('per\\s+(hour|h|km|scenario)(?![A-Za-z0-9_])', 40).match
-R526 = re.compile('confidence\\b', 40).match
-R531 = re.compile('failures\\b', 40).match
-C533 = _node_class('Lopa', ('demand', 'ipls', 'tolerable', '_tx_position', '_tx_position_end'))
-L534 = frozenset(['ipls'])
-R536 = re.compile('lopa\\b', 40).match
-R537 = re.compile('demand\\b', 40).match
-C540 = _node_class('Frequency', ('value', 'unit', '_tx_position', '_tx_position_end'))
-R542 = re.compile('per\\b', 40).match
-R545 = re.compile('ipl\\b', 40).match
-R548 = re.compile('tolerable\\b', 40).match
-C551 = _node_class('RiskGraphClasses', ('classes', 'demand', '_tx_position', '_tx_position_end'))
-L552 = frozenset(['classes'])
-R554 = re.compile('risk_graph\\b', 40).match
-C560 = _node_class('HazardProbability', ('value', '_tx_position', '_tx_position_end'))
-C563 = _node_class('Residual', ('severity', 'probability', '_tx_position', '_tx_position_end'))
-R565 = re.compile('residual\\b', 40).match
-C569 = _node_class('FlightPhase', ('phases', '_tx_position', '_tx_position_end'))
-L570 = frozenset(['phases'])
-R572 = re.compile('phase\\b', 40).match
-C575 = _node_class('AircraftFunction', ('text', '_tx_position', '_tx_position_end'))
-R577 = re.compile('function\\b', 40).match
-C579 = _node_class('SafetyGoal', ('kind', 'name', 'title', 'hazards', 'attrs', '_tx_position', '_tx_position_end'))
-L580 = frozenset(['attrs', 'hazards'])
-R585 = re.compile('safety_goal\\b', 40).match
-R587 = re.compile('safety_function\\b', 40).match
-R592 = re.compile('mitigates\\b', 40).match
-C599 = _node_class('SafeState', ('text', '_tx_position', '_tx_position_end'))
-R601 = re.compile('safe_state\\b', 40).match
-C603 = _node_class('Ftti', ('time', '_tx_position', '_tx_position_end'))
-R605 = re.compile('ftti\\b', 40).match
-C608 = _node_class('Target', ('value', '_tx_position', '_tx_position_end'))
-R610 = re.compile('target\\b', 40).match
-R613 = re.compile('h\\b', 40).match
-R615 = re.compile('hour\\b', 40).match
-C617 = _node_class('Demand', ('mode', '_tx_position', '_tx_position_end'))
-R622 = re.compile('low\\b', 40).match
-R624 = re.compile('high\\b', 40).match
-R626 = re.compile('continuous\\b', 40).match
-C628 = _node_class('SilAttr', ('value', '_tx_position', '_tx_position_end'))
-R630 = re.compile('sil\\b', 40).match
-C632 = _node_class('Requirement', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
-L633 = frozenset(['attrs'])
-R635 = re.compile('requirement\\b', 40).match
-C643 = _node_class('Refines', ('refs', '_tx_position', '_tx_position_end'))
-L644 = frozenset(['refs'])
-C648 = _node_class('Allocation', ('refs', '_tx_position', '_tx_position_end'))
-L649 = frozenset(['refs'])
-R651 = re.compile('allocated_to\\b', 40).match
-C655 = _node_class('Evidence', ('name', 'kind', 'source', 'attrs', '_tx_position', '_tx_position_end'))
-L656 = frozenset(['attrs'])
-R658 = re.compile('evidence\\b', 40).match
-R662 = re.compile('analysis\\b', 40).match
-R664 = re.compile('review\\b', 40).match
-R667 = re.compile('inspection\\b', 40).match
-C671 = _node_class('Verifies', ('refs', '_tx_position', '_tx_position_end'))
-L672 = frozenset(['refs'])
-R674 = re.compile('verifies\\b', 40).match
-C677 = _node_class('Supports', ('refs', '_tx_position', '_tx_position_end'))
-L678 = frozenset(['refs'])
-R680 = re.compile('supports\\b', 40).match
-C683 = _node_class('Artifact', ('path', 'sha256', '_tx_position', '_tx_position_end'))
-R685 = re.compile('artifact\\b', 40).match
-C689 = _node_class('Commit', ('id', '_tx_position', '_tx_position_end'))
-R691 = re.compile('commit\\b', 40).match
-C693 = _node_class('Argument', ('name', 'title', 'nodes', '_tx_position', '_tx_position_end'))
-L694 = frozenset(['nodes'])
-R696 = re.compile('argument\\b', 40).match
-C701 = _node_class('GsnNode', ('kind', 'name', 'text', 'attrs', '_tx_position', '_tx_position_end'))
-L702 = frozenset(['attrs'])
-R707 = re.compile('goal\\b', 40).match
-R709 = re.compile('strategy\\b', 40).match
-R711 = re.compile('solution\\b', 40).match
-R713 = re.compile('context\\b', 40).match
-R715 = re.compile('assumption\\b', 40).match
-R717 = re.compile('justification\\b', 40).match
-R719 = re.compile('away_goal\\b', 40).match
-C723 = _node_class('GsnSupports', ('refs', '_tx_position', '_tx_position_end'))
-L724 = frozenset(['refs'])
-C728 = _node_class('GsnFor', ('refs', '_tx_position', '_tx_position_end'))
-L729 = frozenset(['refs'])
-R731 = re.compile('for\\b', 40).match
-C734 = _node_class('GsnContext', ('refs', '_tx_position', '_tx_position_end'))
-L735 = frozenset(['refs'])
-R737 = re.compile('in_context_of\\b', 40).match
-C740 = _node_class('GsnUndeveloped', ('flag', '_tx_position', '_tx_position_end'))
-R742 = re.compile('undeveloped\\b', 40).match
-C744 = _node_class('GsnEvidence', ('refs', '_tx_position', '_tx_position_end'))
-L745 = frozenset(['refs'])
-C749 = _node_class('GsnRefers', ('refs', '_tx_position', '_tx_position_end'))
-L750 = frozenset(['refs'])
-R752 = re.compile('refers\\b', 40).match
-C755 = _node_class('GsnModule', ('name', '_tx_position', '_tx_position_end'))
-R757 = re.compile('module\\b', 40).match
-C759 = _node_class('GsnAttach', ('refs', '_tx_position', '_tx_position_end'))
-L760 = frozenset(['refs'])
-R762 = re.compile('attach_to\\b', 40).match
-C765 = _node_class('Policy', ('rules', '_tx_position', '_tx_position_end'))
-L766 = frozenset(['rules'])
-R768 = re.compile('policy\\b', 40).match
-C771 = _node_class('PolicyRule', ('mode', 'rule', 'reason', '_tx_position', '_tx_position_end'))
-R776 = re.compile('require\\b', 40).match
-R778 = re.compile('waive\\b', 40).match
-C782 = _node_class('RiskMatrix', ('severities', 'probabilities', 'rows', '_tx_position', '_tx_position_end'))
-L783 = frozenset(['probabilities', 'rows', 'severities'])
-R785 = re.compile('risk_matrix\\b', 40).match
-C790 = _node_class('RiskRow', ('level', 'zones', '_tx_position', '_tx_position_end'))
-L791 = frozenset(['zones'])
-R795 = re.compile('(A|R|U)(?![A-Za-z0-9_])', 40).match
-C797 = _node_class('RiskGraph', ('title', 'source', 'parameters', 'rows', '_tx_position', '_tx_position_end'))
-L798 = frozenset(['parameters', 'rows'])
-R804 = re.compile('source\\b', 40).match
-C807 = _node_class('RiskGraphParameter', ('kind', 'levels', '_tx_position', '_tx_position_end'))
-L808 = frozenset(['levels'])
-R813 = re.compile('consequence\\b', 40).match
-R815 = re.compile('frequency\\b', 40).match
-R817 = re.compile('avoidance\\b', 40).match
-C821 = _node_class('RiskGraphLevel', ('name', 'text', 'below', '_tx_position', '_tx_position_end'))
-R825 = re.compile('below\\b', 40).match
-C829 = _node_class('RiskGraphRow', ('name', 'path', 'outcomes', '_tx_position', '_tx_position_end'))
-L830 = frozenset(['outcomes', 'path'])
-R832 = re.compile('row\\b', 40).match
-R838 = re.compile('(-|a|b|[1-4])(?![A-Za-z0-9_])', 40).match
-C840 = _node_class('DalReduction', ('title', 'source', 'options', '_tx_position', '_tx_position_end'))
-L841 = frozenset(['options'])
-R843 = re.compile('dal_reduction\\b', 40).match
-C850 = _node_class('DalOption', ('top', 'name', 'level', 'count', 'others', '_tx_position', '_tx_position_end'))
-R852 = re.compile('[A-E](?![A-Za-z0-9_])', 40).match
-R853 = re.compile('others\\b', 40).match
-C855 = _node_class('Ffs', ('name', 'title', 'conditions', 'attrs', '_tx_position', '_tx_position_end'))
-L856 = frozenset(['attrs', 'conditions'])
-R858 = re.compile('ffs\\b', 40).match
-C865 = _node_class('FfsMember', ('ref', 'kind', 'level', 'text', '_tx_position', '_tx_position_end'))
-R867 = re.compile('member\\b', 40).match
-R872 = re.compile('fdal\\b', 40).match
-R874 = re.compile('idal\\b', 40).match
-C878 = _node_class('FfsIndependence', ('kind', 'text', 'evidence', '_tx_position', '_tx_position_end'))
-L879 = frozenset(['evidence'])
-R881 = re.compile('independence\\b', 40).match
-R885 = re.compile('functional\\b', 40).match
-R887 = re.compile('item\\b', 40).match
+W5 = _lazy(globals(), 'W5', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:package\\b)', 40)
+W6 = _lazy(globals(), 'W6', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-Za-z_][A-Za-z0-9_]*)', 40)
+C8 = _node_class('Import', ('path', '_tx_position', '_tx_position_end'))
+W9 = _lazy(globals(), 'W9', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(import\\b)', 40)
+W10 = _lazy(globals(), 'W10', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(("(\\\\"|[^"])*")|(\\\'(\\\\\\\'|[^\\\'])*\\\'))', 40)
+C13 = _node_class('MissionTime', ('time', '_tx_position', '_tx_position_end'))
+W14 = _lazy(globals(), 'W14', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(mission_time\\b)', 40)
+C16 = _node_class('Duration', ('value', 'unit', '_tx_position', '_tx_position_end'))
+W17 = _lazy(globals(), 'W17', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)', 40)
+W18 = _lazy(globals(), 'W18', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((ms|min|s|h|d|y)\\b)', 40)
+C20 = _node_class('Standard', ('name', '_tx_position', '_tx_position_end'))
+W21 = _lazy(globals(), 'W21', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(standard\\b)', 40)
+C23 = _node_class('FlightPhaseDef', ('name', 'duration', 'description', '_tx_position', '_tx_position_end'))
+W24 = _lazy(globals(), 'W24', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(flight_phase\\b)', 40)
+C26 = _node_class('Parameter', ('name', 'expr', 'uncertainty', 'description', '_tx_position', '_tx_position_end'))
+W27 = _lazy(globals(), 'W27', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(parameter\\b)', 40)
+W28 = _lazy(globals(), 'W28', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:=)', 40)
+C30 = _node_class('Sum', ('terms', 'ops', '_tx_position', '_tx_position_end'))
+C32 = _node_class('Product', ('factors', 'ops', '_tx_position', '_tx_position_end'))
+C35 = _node_class('Literal', ('value', 'unit', '_tx_position', '_tx_position_end'))
+W36 = _lazy(globals(), 'W36', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])|(ms|min|s|h|d|y)\\b)', 40)
+C38 = _node_class('Paren', ('inner', '_tx_position', '_tx_position_end'))
+W39 = _lazy(globals(), 'W39', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(\\()', 40)
+W40 = _lazy(globals(), 'W40', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\))', 40)
+C42 = _node_class('ParamUse', ('ref', '_tx_position', '_tx_position_end'))
+W43 = _lazy(globals(), 'W43', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*)', 40)
+W44 = _lazy(globals(), 'W44', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:\\*)|(?:\\/(?!\\s*h(?![A-Za-z0-9_]))))', 40)
+L45 = frozenset(['factors', 'ops'])
+W46 = _lazy(globals(), 'W46', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:\\+)|(?:\\-))', 40)
+L47 = frozenset(['ops', 'terms'])
+C49 = _node_class('Uncertainty', ('kind', 'a', 'low', 'high', 'sd', 'bins', '_tx_position', '_tx_position_end'))
+W50 = _lazy(globals(), 'W50', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(uncertainty\\b)', 40)
+W53 = _lazy(globals(), 'W53', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(lognormal\\b)', 40)
+W54 = _lazy(globals(), 'W54', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:ef\\b)', 40)
+W56 = _lazy(globals(), 'W56', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(gamma\\b)', 40)
+W57 = _lazy(globals(), 'W57', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:shape\\b)', 40)
+W59 = _lazy(globals(), 'W59', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(beta\\b)', 40)
+W60 = _lazy(globals(), 'W60', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:alpha\\b)', 40)
+W62 = _lazy(globals(), 'W62', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(uniform\\b)', 40)
+W63 = _lazy(globals(), 'W63', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:to\\b)', 40)
+W65 = _lazy(globals(), 'W65', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(normal\\b)', 40)
+W66 = _lazy(globals(), 'W66', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:sd\\b)', 40)
+W68 = _lazy(globals(), 'W68', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(histogram\\b)', 40)
+W69 = _lazy(globals(), 'W69', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:from\\b)', 40)
+C71 = _node_class('HistogramBin', ('upper', 'weight', '_tx_position', '_tx_position_end'))
+W72 = _lazy(globals(), 'W72', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(to\\b)', 40)
+W73 = _lazy(globals(), 'W73', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:weight\\b)', 40)
+W74 = _lazy(globals(), 'W74', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:,)', 40)
+L75 = frozenset(['bins'])
+C77 = _node_class('Deviation', ('name', 'base', 'description', '_tx_position', '_tx_position_end'))
+W78 = _lazy(globals(), 'W78', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(deviation\\b)', 40)
+W81 = _lazy(globals(), 'W81', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:refines\\b)', 40)
+C83 = _node_class('Component', ('kind', 'name', 'description', 'members', '_tx_position', '_tx_position_end'))
+W84 = _lazy(globals(), 'W84', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:component\\b)|(?:ml_component\\b)|(?:system\\b))', 40)
+W85 = _lazy(globals(), 'W85', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\{)', 40)
+C88 = _node_class('Rule', ('target', 'expr', '_tx_position', '_tx_position_end'))
+W89 = _lazy(globals(), 'W89', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:<\\-)', 40)
+C91 = _node_class('OrExpr', ('operands', '_tx_position', '_tx_position_end'))
+C93 = _node_class('AndExpr', ('operands', '_tx_position', '_tx_position_end'))
+C96 = _node_class('KofN', ('k', 'operands', '_tx_position', '_tx_position_end'))
+W97 = _lazy(globals(), 'W97', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([-+]?[0-9]+)', 40)
+W98 = _lazy(globals(), 'W98', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:of\\b)', 40)
+W99 = _lazy(globals(), 'W99', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\()', 40)
+L100 = frozenset(['operands'])
+G101 = re.compile('(?>[-+]?[0-9]+)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\()', 40).match
+C103 = _node_class('Group', ('expr', '_tx_position', '_tx_position_end'))
+C105 = _node_class('Ref', ('path', '_tx_position', '_tx_position_end'))
+W106 = _lazy(globals(), 'W106', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:and\\b)', 40)
+L107 = frozenset(['operands'])
+W108 = _lazy(globals(), 'W108', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:or\\b)', 40)
+L109 = frozenset(['operands'])
+G110 = re.compile('(?>[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?><\\-)', 40).match
+C112 = _node_class('Port', ('direction', 'names', '_tx_position', '_tx_position_end'))
+W113 = _lazy(globals(), 'W113', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:in\\b)|(?:out\\b))', 40)
+C115 = _node_class('PortName', ('name', '_tx_position', '_tx_position_end'))
+C117 = _node_class('FailureMode', ('kind', 'name', 'quantity', 'attrs', '_tx_position', '_tx_position_end'))
+W118 = _lazy(globals(), 'W118', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:failure\\b)|(?:trigger\\b))', 40)
+C121 = _node_class('RateQuantity', ('value', 'unit', 'expr', '_tx_position', '_tx_position_end'))
+W122 = _lazy(globals(), 'W122', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(rate\\b)', 40)
+W125 = _lazy(globals(), 'W125', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((FIT|per\\s+hour|per\\s+h|\\/\\s*h)(?![A-Za-z0-9_])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(])))', 40)
+W127 = _lazy(globals(), 'W127', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:(?!-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?[ \\t]+(?!(FIT|per|ms|min|s|h|d|y)(?![A-Za-z0-9_]))[A-Za-z_]))', 40)
+C129 = _node_class('ProbabilityQuantity', ('value', 'expr', '_tx_position', '_tx_position_end'))
+W130 = _lazy(globals(), 'W130', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(probability\\b)', 40)
+W134 = _lazy(globals(), 'W134', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?(?![0-9A-Za-z_.])(?!\\s*([-+*]|\\/\\s*[A-Za-z0-9_(])))', 40)
+C138 = _node_class('Text', ('text', '_tx_position', '_tx_position_end'))
+C140 = _node_class('Exposure', ('time', 'missions', '_tx_position', '_tx_position_end'))
+W141 = _lazy(globals(), 'W141', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(exposure\\b)', 40)
+W145 = _lazy(globals(), 'W145', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:x\\b)', 40)
+W146 = _lazy(globals(), 'W146', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:mission\\b)', 40)
+C148 = _node_class('Distribution', ('name', '_tx_position', '_tx_position_end'))
+W149 = _lazy(globals(), 'W149', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(distribution\\b)', 40)
+C151 = _node_class('SafeFraction', ('value', '_tx_position', '_tx_position_end'))
+W152 = _lazy(globals(), 'W152', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(safe\\b)', 40)
+W153 = _lazy(globals(), 'W153', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:%)', 40)
+C155 = _node_class('Aiag', ('severity', 'occurrence', 'detection', '_tx_position', '_tx_position_end'))
+W156 = _lazy(globals(), 'W156', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(aiag\\b)', 40)
+W157 = _lazy(globals(), 'W157', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:severity\\b)', 40)
+W158 = _lazy(globals(), 'W158', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:occurrence\\b)', 40)
+W159 = _lazy(globals(), 'W159', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:detection\\b)', 40)
+C161 = _node_class('Systematic', ('keyword', '_tx_position', '_tx_position_end'))
+W162 = _lazy(globals(), 'W162', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(systematic\\b)', 40)
+C164 = _node_class('ProofTest', ('interval', 'first', 'duration', 'coverage', '_tx_position', '_tx_position_end'))
+W165 = _lazy(globals(), 'W165', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(proof_test\\b)', 40)
+W166 = _lazy(globals(), 'W166', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:every\\b)', 40)
+W169 = _lazy(globals(), 'W169', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:first\\b)', 40)
+W172 = _lazy(globals(), 'W172', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:lasting\\b)', 40)
+W175 = _lazy(globals(), 'W175', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:coverage\\b)', 40)
+C177 = _node_class('Repair', ('time', '_tx_position', '_tx_position_end'))
+W178 = _lazy(globals(), 'W178', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(mttr\\b)', 40)
+C180 = _node_class('TriggerWhere', ('conditions', '_tx_position', '_tx_position_end'))
+W181 = _lazy(globals(), 'W181', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(where\\b)', 40)
+C183 = _node_class('SliceCondition', ('attribute', 'value', '_tx_position', '_tx_position_end'))
+C185 = _node_class('Reveals', ('modes', '_tx_position', '_tx_position_end'))
+W186 = _lazy(globals(), 'W186', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(reveals\\b)', 40)
+C189 = _node_class('Mechanism', ('kind', 'name', 'covers', 'coverage', 'latent', 'description', '_tx_position', '_tx_position_end'))
+W190 = _lazy(globals(), 'W190', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:mechanism\\b)|(?:monitor\\b))', 40)
+W191 = _lazy(globals(), 'W191', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:covers\\b)', 40)
+C193 = _node_class('RefName', ('name', '_tx_position', '_tx_position_end'))
+W196 = _lazy(globals(), 'W196', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:latent\\b)', 40)
+C198 = _node_class('Propagate', ('source', 'target', 'deviations', '_tx_position', '_tx_position_end'))
+W199 = _lazy(globals(), 'W199', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(propagate\\b)', 40)
+W200 = _lazy(globals(), 'W200', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\->)', 40)
+W204 = _lazy(globals(), 'W204', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\})', 40)
+L205 = frozenset(['deviations'])
+C207 = _node_class('Part', ('name', 'type', 'description', '_tx_position', '_tx_position_end'))
+W208 = _lazy(globals(), 'W208', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(part\\b)', 40)
+W209 = _lazy(globals(), 'W209', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?::)', 40)
+C211 = _node_class('Parts', ('types', '_tx_position', '_tx_position_end'))
+W212 = _lazy(globals(), 'W212', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(parts\\b)', 40)
+C214 = _node_class('Connect', ('source', 'target', '_tx_position', '_tx_position_end'))
+W215 = _lazy(globals(), 'W215', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(connect\\b)', 40)
+C217 = _node_class('MLModel', ('identity', 'version', '_tx_position', '_tx_position_end'))
+W218 = _lazy(globals(), 'W218', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(model\\b)', 40)
+W221 = _lazy(globals(), 'W221', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:version\\b)', 40)
+C223 = _node_class('Dataset', ('role', 'identity', 'sha256', 'dvc', 'out', 'coverage', '_tx_position', '_tx_position_end'))
+W224 = _lazy(globals(), 'W224', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(dataset\\b)', 40)
+W225 = _lazy(globals(), 'W225', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:train\\b)|(?:validation\\b)|(?:verification\\b)|(?:verify\\b)|(?:test\\b))', 40)
+W229 = _lazy(globals(), 'W229', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:sha256\\b)', 40)
+W231 = _lazy(globals(), 'W231', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:dvc\\b)', 40)
+W234 = _lazy(globals(), 'W234', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:out\\b)', 40)
+C236 = _node_class('DatasetCoverage', ('manifest', 'min_samples', '_tx_position', '_tx_position_end'))
+W237 = _lazy(globals(), 'W237', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(coverage\\b)', 40)
+W240 = _lazy(globals(), 'W240', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:min\\b)', 40)
+C242 = _node_class('Metric', ('name', 'op', 'threshold', 'slice', '_tx_position', '_tx_position_end'))
+W243 = _lazy(globals(), 'W243', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(metric\\b)', 40)
+W244 = _lazy(globals(), 'W244', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:>=)|(?:<=)|(?:>)|(?:<)|(?:==))', 40)
+W247 = _lazy(globals(), 'W247', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:where\\b)', 40)
+L248 = frozenset(['slice'])
+C250 = _node_class('Odd', ('text', 'attributes', '_tx_position', '_tx_position_end'))
+W251 = _lazy(globals(), 'W251', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(odd\\b)', 40)
+C255 = _node_class('OddAttribute', ('name', 'spec', '_tx_position', '_tx_position_end'))
+C258 = _node_class('OddRange', ('low', 'high', 'unit', 'domain_low', 'domain_high', '_tx_position', '_tx_position_end'))
+W259 = _lazy(globals(), 'W259', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:\\.\\.)', 40)
+W260 = _lazy(globals(), 'W260', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_]))', 40)
+G261 = re.compile('(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>(km\\s*\\/\\s*h|m\\s*\\/\\s*s|mph|m|km|lux|%|deg)(?![A-Za-z0-9_]))(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>of\\b)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>\\.\\.)(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?>-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?)', 40).match
+C263 = _node_class('OddValues', ('values', 'domain', '_tx_position', '_tx_position_end'))
+L264 = frozenset(['attributes'])
+C266 = _node_class('Ccf', ('name', 'members', 'model', 'factors', 'description', '_tx_position', '_tx_position_end'))
+W267 = _lazy(globals(), 'W267', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(ccf\\b)', 40)
+W268 = _lazy(globals(), 'W268', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:beta\\b)|(?:mgl\\b)|(?:alpha\\b)|(?:phi\\b))', 40)
+C270 = _node_class('CcfFactor', ('value', 'percent', '_tx_position', '_tx_position_end'))
+C275 = _node_class('ElementType', ('value', '_tx_position', '_tx_position_end'))
+W276 = _lazy(globals(), 'W276', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(element_type\\b)', 40)
+C278 = _node_class('SystematicCapability', ('value', '_tx_position', '_tx_position_end'))
+W279 = _lazy(globals(), 'W279', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(systematic_capability\\b)', 40)
+C281 = _node_class('Assume', ('target', 'quantity', 'outside', 'description', '_tx_position', '_tx_position_end'))
+W282 = _lazy(globals(), 'W282', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(assume\\b)', 40)
+W287 = _lazy(globals(), 'W287', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:outside\\b)', 40)
+C289 = _node_class('Hazard', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
+W290 = _lazy(globals(), 'W290', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(hazard\\b)', 40)
+C293 = _node_class('Situation', ('text', '_tx_position', '_tx_position_end'))
+W294 = _lazy(globals(), 'W294', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(situation\\b)', 40)
+C296 = _node_class('Severity', ('value', '_tx_position', '_tx_position_end'))
+W297 = _lazy(globals(), 'W297', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(severity\\b)', 40)
+W298 = _lazy(globals(), 'W298', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-Za-z][A-Za-z0-9_]*)', 40)
+C300 = _node_class('ExposureClass', ('value', '_tx_position', '_tx_position_end'))
+C302 = _node_class('Controllability', ('value', '_tx_position', '_tx_position_end'))
+W303 = _lazy(globals(), 'W303', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(controllability\\b)', 40)
+C305 = _node_class('AsilAttr', ('value', '_tx_position', '_tx_position_end'))
+W306 = _lazy(globals(), 'W306', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(asil\\b)', 40)
+W307 = _lazy(globals(), 'W307', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((QM|[A-D])(\\((QM|[A-D])\\))?(?![A-Za-z0-9_]))', 40)
+C309 = _node_class('When', ('expr', '_tx_position', '_tx_position_end'))
+W310 = _lazy(globals(), 'W310', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(when\\b)', 40)
+C312 = _node_class('SystemRef', ('ref', '_tx_position', '_tx_position_end'))
+W313 = _lazy(globals(), 'W313', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(system\\b)', 40)
+C315 = _node_class('Acceptance', ('rate', 'unit', 'confidence', 'exposure_key', 'failures_key', '_tx_position', '_tx_position_end'))
+W316 = _lazy(globals(), 'W316', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(acceptance\\b)', 40)
+W317 = _lazy(globals(), 'W317', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(per\\s+(hour|h|km|scenario)(?![A-Za-z0-9_]))', 40)
+W320 = _lazy(globals(), 'W320', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:confidence\\b)', 40)
+W323 = _lazy(globals(), 'W323', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:exposure\\b)', 40)
+W326 = _lazy(globals(), 'W326', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:failures\\b)', 40)
+C328 = _node_class('Lopa', ('demand', 'ipls', 'tolerable', '_tx_position', '_tx_position_end'))
+W329 = _lazy(globals(), 'W329', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(lopa\\b)', 40)
+W330 = _lazy(globals(), 'W330', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:demand\\b)', 40)
+C332 = _node_class('Frequency', ('value', 'unit', '_tx_position', '_tx_position_end'))
+W333 = _lazy(globals(), 'W333', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:per\\b)', 40)
+W336 = _lazy(globals(), 'W336', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:ipl\\b)', 40)
+W338 = _lazy(globals(), 'W338', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:tolerable\\b)', 40)
+L339 = frozenset(['ipls'])
+C341 = _node_class('RiskGraphClasses', ('classes', 'demand', '_tx_position', '_tx_position_end'))
+W342 = _lazy(globals(), 'W342', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(risk_graph\\b)', 40)
+C346 = _node_class('HazardProbability', ('value', '_tx_position', '_tx_position_end'))
+C348 = _node_class('Residual', ('severity', 'probability', '_tx_position', '_tx_position_end'))
+W349 = _lazy(globals(), 'W349', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(residual\\b)', 40)
+W352 = _lazy(globals(), 'W352', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:probability\\b)', 40)
+C354 = _node_class('FlightPhase', ('phases', '_tx_position', '_tx_position_end'))
+W355 = _lazy(globals(), 'W355', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(phase\\b)', 40)
+C357 = _node_class('AircraftFunction', ('text', '_tx_position', '_tx_position_end'))
+W358 = _lazy(globals(), 'W358', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(function\\b)', 40)
+C360 = _node_class('SafetyGoal', ('kind', 'name', 'title', 'hazards', 'attrs', '_tx_position', '_tx_position_end'))
+W361 = _lazy(globals(), 'W361', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:safety_goal\\b)|(?:safety_function\\b))', 40)
+W364 = _lazy(globals(), 'W364', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:mitigates\\b)', 40)
+C369 = _node_class('SafeState', ('text', '_tx_position', '_tx_position_end'))
+W370 = _lazy(globals(), 'W370', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(safe_state\\b)', 40)
+C372 = _node_class('Ftti', ('time', '_tx_position', '_tx_position_end'))
+W373 = _lazy(globals(), 'W373', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(ftti\\b)', 40)
+C375 = _node_class('Target', ('value', '_tx_position', '_tx_position_end'))
+W376 = _lazy(globals(), 'W376', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(target\\b)', 40)
+W379 = _lazy(globals(), 'W379', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:h\\b)', 40)
+W381 = _lazy(globals(), 'W381', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:hour\\b)', 40)
+C383 = _node_class('Demand', ('mode', '_tx_position', '_tx_position_end'))
+W384 = _lazy(globals(), 'W384', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(demand\\b)', 40)
+W385 = _lazy(globals(), 'W385', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:low\\b)|(?:high\\b)|(?:continuous\\b))', 40)
+C387 = _node_class('SilAttr', ('value', '_tx_position', '_tx_position_end'))
+W388 = _lazy(globals(), 'W388', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(sil\\b)', 40)
+L389 = frozenset(['attrs', 'hazards'])
+C391 = _node_class('Requirement', ('name', 'title', 'attrs', '_tx_position', '_tx_position_end'))
+W392 = _lazy(globals(), 'W392', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(requirement\\b)', 40)
+C397 = _node_class('Refines', ('refs', '_tx_position', '_tx_position_end'))
+W398 = _lazy(globals(), 'W398', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(refines\\b)', 40)
+C400 = _node_class('Allocation', ('refs', '_tx_position', '_tx_position_end'))
+W401 = _lazy(globals(), 'W401', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(allocated_to\\b)', 40)
+L403 = frozenset(['attrs'])
+C405 = _node_class('Evidence', ('name', 'kind', 'source', 'attrs', '_tx_position', '_tx_position_end'))
+W406 = _lazy(globals(), 'W406', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(evidence\\b)', 40)
+W407 = _lazy(globals(), 'W407', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:test\\b)|(?:analysis\\b)|(?:review\\b)|(?:metric\\b)|(?:inspection\\b))', 40)
+C410 = _node_class('Verifies', ('refs', '_tx_position', '_tx_position_end'))
+W411 = _lazy(globals(), 'W411', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(verifies\\b)', 40)
+C413 = _node_class('Supports', ('refs', '_tx_position', '_tx_position_end'))
+W414 = _lazy(globals(), 'W414', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(supports\\b)', 40)
+C416 = _node_class('Artifact', ('path', 'sha256', '_tx_position', '_tx_position_end'))
+W417 = _lazy(globals(), 'W417', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(artifact\\b)', 40)
+C421 = _node_class('Commit', ('id', '_tx_position', '_tx_position_end'))
+W422 = _lazy(globals(), 'W422', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(commit\\b)', 40)
+C424 = _node_class('Argument', ('name', 'title', 'nodes', '_tx_position', '_tx_position_end'))
+W425 = _lazy(globals(), 'W425', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(argument\\b)', 40)
+C427 = _node_class('GsnNode', ('kind', 'name', 'text', 'attrs', '_tx_position', '_tx_position_end'))
+W428 = _lazy(globals(), 'W428', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:goal\\b)|(?:strategy\\b)|(?:solution\\b)|(?:context\\b)|(?:assumption\\b)|(?:justification\\b)|(?:away_goal\\b))', 40)
+C431 = _node_class('GsnSupports', ('refs', '_tx_position', '_tx_position_end'))
+C433 = _node_class('GsnFor', ('refs', '_tx_position', '_tx_position_end'))
+W434 = _lazy(globals(), 'W434', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(for\\b)', 40)
+C436 = _node_class('GsnContext', ('refs', '_tx_position', '_tx_position_end'))
+W437 = _lazy(globals(), 'W437', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(in_context_of\\b)', 40)
+C439 = _node_class('GsnUndeveloped', ('flag', '_tx_position', '_tx_position_end'))
+W440 = _lazy(globals(), 'W440', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(undeveloped\\b)', 40)
+C442 = _node_class('GsnEvidence', ('refs', '_tx_position', '_tx_position_end'))
+C444 = _node_class('GsnRefers', ('refs', '_tx_position', '_tx_position_end'))
+W445 = _lazy(globals(), 'W445', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(refers\\b)', 40)
+C447 = _node_class('GsnModule', ('name', '_tx_position', '_tx_position_end'))
+W448 = _lazy(globals(), 'W448', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(module\\b)', 40)
+C450 = _node_class('GsnAttach', ('refs', '_tx_position', '_tx_position_end'))
+W451 = _lazy(globals(), 'W451', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(attach_to\\b)', 40)
+C453 = _node_class('Policy', ('rules', '_tx_position', '_tx_position_end'))
+W454 = _lazy(globals(), 'W454', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(policy\\b)', 40)
+C456 = _node_class('PolicyRule', ('mode', 'rule', 'reason', '_tx_position', '_tx_position_end'))
+W457 = _lazy(globals(), 'W457', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:require\\b)|(?:waive\\b))', 40)
+C459 = _node_class('RiskMatrix', ('severities', 'probabilities', 'rows', '_tx_position', '_tx_position_end'))
+W460 = _lazy(globals(), 'W460', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(risk_matrix\\b)', 40)
+C462 = _node_class('RiskRow', ('level', 'zones', '_tx_position', '_tx_position_end'))
+W464 = _lazy(globals(), 'W464', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((A|R|U)(?![A-Za-z0-9_]))', 40)
+C466 = _node_class('RiskGraph', ('title', 'source', 'parameters', 'rows', '_tx_position', '_tx_position_end'))
+W469 = _lazy(globals(), 'W469', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:source\\b)', 40)
+C471 = _node_class('RiskGraphParameter', ('kind', 'levels', '_tx_position', '_tx_position_end'))
+W472 = _lazy(globals(), 'W472', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:consequence\\b)|(?:frequency\\b)|(?:avoidance\\b)|(?:demand\\b))', 40)
+C474 = _node_class('RiskGraphLevel', ('name', 'text', 'below', '_tx_position', '_tx_position_end'))
+W477 = _lazy(globals(), 'W477', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:below\\b)', 40)
+C479 = _node_class('RiskGraphRow', ('name', 'path', 'outcomes', '_tx_position', '_tx_position_end'))
+W480 = _lazy(globals(), 'W480', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(row\\b)', 40)
+W486 = _lazy(globals(), 'W486', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((-|a|b|[1-4])(?![A-Za-z0-9_]))', 40)
+L487 = frozenset(['outcomes', 'path'])
+C489 = _node_class('DalReduction', ('title', 'source', 'options', '_tx_position', '_tx_position_end'))
+W490 = _lazy(globals(), 'W490', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(dal_reduction\\b)', 40)
+C494 = _node_class('DalOption', ('top', 'name', 'level', 'count', 'others', '_tx_position', '_tx_position_end'))
+W495 = _lazy(globals(), 'W495', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)([A-E](?![A-Za-z0-9_]))', 40)
+W496 = _lazy(globals(), 'W496', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:others\\b)', 40)
+C498 = _node_class('Ffs', ('name', 'title', 'conditions', 'attrs', '_tx_position', '_tx_position_end'))
+W499 = _lazy(globals(), 'W499', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(ffs\\b)', 40)
+W500 = _lazy(globals(), 'W500', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:for\\b)', 40)
+C503 = _node_class('FfsMember', ('ref', 'kind', 'level', 'text', '_tx_position', '_tx_position_end'))
+W504 = _lazy(globals(), 'W504', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(member\\b)', 40)
+W505 = _lazy(globals(), 'W505', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:fdal\\b)|(?:idal\\b))', 40)
+C507 = _node_class('FfsIndependence', ('kind', 'text', 'evidence', '_tx_position', '_tx_position_end'))
+W508 = _lazy(globals(), 'W508', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(independence\\b)', 40)
+W509 = _lazy(globals(), 'W509', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)((?:functional\\b)|(?:item\\b))', 40)
+W512 = _lazy(globals(), 'W512', '(?>[\\\t\\\n\\\r\\ ]*(?:(?:\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/)[\\\t\\\n\\\r\\ ]*)*)(?:evidence\\b)', 40)
+L513 = frozenset(['evidence'])
 
 
-def m6(t, p, f):
+def m4(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R7(t, p)
+        m = W5(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+        m = W6(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('package', (t[s:p])))
+        f.append(('package', (m[1])))
         return p
 
-def m5(t, p, f):
-        q = m6(t, p, f)
+def m3(t, p, f):
+        q = m4(t, p, f)
         return p if q < 0 else q
 
-def b12(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R13(t, p)
+def v7(t, p):
+        m = W9(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        p0 = m.start(1)
+        m = W10(t, p)
         if m is None:
-            del f[mark:]
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('path', _unquote(t[s:p])))
-        return p
+        x_path = _unquote(m[1])
+        o = C8()
+        o.path = x_path
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v10(t, p):
-        f = []
-        q = b12(t, p, f)
+def v15(t, p):
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        p0 = m.start(1)
+        m = W18(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_unit = (m[1])
+        o = C16()
+        o.value = x_value
+        o.unit = x_unit
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v12(t, p):
+        m = W14(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        q, v = v15(t, p)
         if q < 0:
             return -1, None
-        o = C11()
-        o.path = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_time = v
+        o = C13()
+        o.time = x_time
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a9(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v10(t, s)
-            if q < 0:
-                break
-            f.append(('imports', v))
-            got += 1
-            p = q
-        return p
-
-def b24(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+def v19(t, p):
+        m = W21(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('value', (t[s:p])))
-        p = WS(t, p).end()
-        s = p
-        m = R26(t, p)
+        p0 = m.start(1)
+        m = W6(t, p)
         if m is None:
-            del f[mark:]
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('unit', (t[s:p])))
-        return p
+        x_name = (m[1])
+        o = C20()
+        o.name = x_name
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
 def v22(t, p):
-        f = []
-        q = b24(t, p, f)
+        m = W24(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        q, v = v15(t, p)
         if q < 0:
             return -1, None
+        p = q
+        x_duration = v
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
         o = C23()
-        o.value = None
-        o.unit = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        o.name = x_name
+        o.duration = x_duration
+        o.description = x_description
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a21(t, p, f):
-        q, v = v22(t, p)
-        if q < 0:
-            return -1
-        f.append(('time', v))
-        return q
-
-def b19(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R20(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a21(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v17(t, p):
-        f = []
-        q = b19(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C18()
-        o.time = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b29(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R30(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        return p
-
-def v27(t, p):
-        f = []
-        q = b29(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C28()
-        o.name = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a35(t, p, f):
-        q, v = v22(t, p)
-        if q < 0:
-            return -1
-        f.append(('duration', v))
-        return q
-
-def v38(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+def v34(t, p):
+        m = W17(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, _unquote(t[s:p])
+        x_value = (m[1])
+        p0 = m.start(1)
+        m = W36(t, p)
+        if m is not None:
+            p = m.end()
+            x_unit = (m[1])
+        else:
+            x_unit = None
+        o = C35()
+        o.value = x_value
+        o.unit = x_unit
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a37(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m36(t, p, f):
-        q = a37(t, p, f)
-        return p if q < 0 else q
-
-def b33(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R34(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = a35(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m36(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v31(t, p):
-        f = []
-        q = b33(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C32()
-        o.name = None
-        o.duration = None
-        o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def v60(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R61(t, p)
+def v37(t, p):
+        m = W39(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, (t[s:p])
-
-def a59(t, p, f):
-        q, v = v60(t, p)
+        p0 = m.start(1)
+        q, v = v29(t, p)
         if q < 0:
-            return -1
-        f.append(('unit', v))
-        return q
-
-def m58(t, p, f):
-        q = a59(t, p, f)
-        return p if q < 0 else q
-
-def b57(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+            return -1, None
+        p = q
+        x_inner = v
+        m = W40(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('value', (t[s:p])))
-        p = m58(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
+        o = C38()
+        o.inner = x_inner
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v55(t, p):
-        f = []
-        q = b57(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C56()
-        o.value = None
-        o.unit = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a65(t, p, f):
-        q, v = v44(t, p)
-        if q < 0:
-            return -1
-        f.append(('inner', v))
-        return q
-
-def b64(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith('(', p):
-            return -1
-        p += 1
-        p = a65(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith(')', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v62(t, p):
-        f = []
-        q = b64(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C63()
-        o.inner = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b68(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
+def v41(t, p):
+        m = W43(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        f.append(('ref', (t[s:p])))
-        return p
-
-def v66(t, p):
-        f = []
-        q = b68(t, p, f)
-        if q < 0:
             return -1, None
-        o = C67()
-        o.ref = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_ref = (m[1])
+        p0 = m.start(1)
+        o = C42()
+        o.ref = x_ref
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v54(t, p):
+def v33(t, p):
         s = WS(t, p).end()
         for guard, alt in D0_get(t[s:s + 1], D0_default):
             if guard is not None and guard(t, s) is None:
@@ -694,860 +498,482 @@ def v54(t, p):
                 return q, o
         return -1, None
 
-def a53(t, p, f):
-        q, v = v54(t, p)
-        if q < 0:
-            return -1
-        f.append(('factors', v))
-        return q
-
-def m74(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('*', p):
-            return -1
-        p += 1
-        return p
-
-def m75(t, p, f):
-        p = WS(t, p).end()
-        m = R76(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v73(t, p):
-        s = WS(t, p).end()
-        q = m74(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m75(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a72(t, p, f):
-        q, v = v73(t, p)
-        if q < 0:
-            return -1
-        f.append(('ops', v))
-        return q
-
-def a77(t, p, f):
-        q, v = v54(t, p)
-        if q < 0:
-            return -1
-        f.append(('factors', v))
-        return q
-
-def m71(t, p, f):
-        mark = len(f)
-        p = a72(t, p, f)
-        if p < 0:
-            return -1
-        p = a77(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m70(t, p, f):
-        p0 = p
-        while True:
-            q = m71(t, p, f)
-            if q < 0:
-                break
-            if q == p:
-                break
-            p = q
-        q = p
-        return q
-
-def b52(t, p, f):
-        mark = len(f)
-        p = a53(t, p, f)
-        if p < 0:
-            return -1
-        p = m70(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v49(t, p):
+def v31(t, p):
         f = []
-        q = b52(t, p, f)
+        q, v = v33(t, p)
         if q < 0:
             return -1, None
-        o = C50()
+        p = q
+        f.append(('factors', v))
+        p0 = v._tx_position
+        while True:
+            p1 = p
+            mark = len(f)
+            m = W44(t, p)
+            if m is None:
+                p = p1
+                del f[mark:]
+                break
+            p = m.end()
+            f.append(('ops', (m[1])))
+            q, v = v33(t, p)
+            if q < 0:
+                p = p1
+                del f[mark:]
+                break
+            p = q
+            f.append(('factors', v))
+            if p == p1:
+                break
+        o = C32()
         o.factors = []
         o.ops = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L51:
+            if k in L45:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a48(t, p, f):
-        q, v = v49(t, p)
+def v29(t, p):
+        f = []
+        q, v = v31(t, p)
         if q < 0:
-            return -1
+            return -1, None
+        p = q
         f.append(('terms', v))
-        return q
-
-def m82(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('+', p):
-            return -1
-        p += 1
-        return p
-
-def m83(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('-', p):
-            return -1
-        p += 1
-        return p
-
-def v81(t, p):
-        s = WS(t, p).end()
-        q = m82(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m83(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a80(t, p, f):
-        q, v = v81(t, p)
-        if q < 0:
-            return -1
-        f.append(('ops', v))
-        return q
-
-def a84(t, p, f):
-        q, v = v49(t, p)
-        if q < 0:
-            return -1
-        f.append(('terms', v))
-        return q
-
-def m79(t, p, f):
-        mark = len(f)
-        p = a80(t, p, f)
-        if p < 0:
-            return -1
-        p = a84(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m78(t, p, f):
-        p0 = p
+        p0 = v._tx_position
         while True:
-            q = m79(t, p, f)
-            if q < 0:
+            p1 = p
+            mark = len(f)
+            m = W46(t, p)
+            if m is None:
+                p = p1
+                del f[mark:]
                 break
-            if q == p:
+            p = m.end()
+            f.append(('ops', (m[1])))
+            q, v = v31(t, p)
+            if q < 0:
+                p = p1
+                del f[mark:]
                 break
             p = q
-        q = p
-        return q
-
-def b47(t, p, f):
-        mark = len(f)
-        p = a48(t, p, f)
-        if p < 0:
-            return -1
-        p = m78(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v44(t, p):
-        f = []
-        q = b47(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C45()
+            f.append(('terms', v))
+            if p == p1:
+                break
+        o = C30()
         o.terms = []
         o.ops = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L46:
+            if k in L47:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a43(t, p, f):
-        q, v = v44(t, p)
+def m52(t, p, f):
+        mark = len(f)
+        m = W53(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (m[1])))
+        m = W54(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('a', (m[1])))
+        return p
+
+def m55(t, p, f):
+        mark = len(f)
+        m = W56(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (m[1])))
+        m = W57(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('a', (m[1])))
+        return p
+
+def m58(t, p, f):
+        mark = len(f)
+        m = W59(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (m[1])))
+        m = W60(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('a', (m[1])))
+        return p
+
+def m61(t, p, f):
+        mark = len(f)
+        m = W62(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        f.append(('kind', (m[1])))
+        q, v = v34(t, p)
         if q < 0:
-            return -1
-        f.append(('expr', v))
-        return q
-
-def m93(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R94(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (t[s:p])))
-        p = WS(t, p).end()
-        m = R95(t, p)
-        if m is None:
             del f[mark:]
             return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('a', (t[s:p])))
-        return p
-
-def m96(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R97(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (t[s:p])))
-        p = WS(t, p).end()
-        m = R98(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('a', (t[s:p])))
-        return p
-
-def m99(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R100(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (t[s:p])))
-        p = WS(t, p).end()
-        m = R101(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('a', (t[s:p])))
-        return p
-
-def a104(t, p, f):
-        q, v = v55(t, p)
-        if q < 0:
-            return -1
+        p = q
         f.append(('low', v))
-        return q
-
-def a106(t, p, f):
-        q, v = v55(t, p)
-        if q < 0:
+        m = W63(t, p)
+        if m is None:
+            del f[mark:]
             return -1
+        p = m.end()
+        q, v = v34(t, p)
+        if q < 0:
+            del f[mark:]
+            return -1
+        p = q
         f.append(('high', v))
-        return q
-
-def m102(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R103(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (t[s:p])))
-        p = a104(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R105(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a106(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def a110(t, p, f):
-        q, v = v55(t, p)
-        if q < 0:
+def m64(t, p, f):
+        mark = len(f)
+        m = W65(t, p)
+        if m is None:
             return -1
+        p = m.end()
+        f.append(('kind', (m[1])))
+        m = W66(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        q, v = v34(t, p)
+        if q < 0:
+            del f[mark:]
+            return -1
+        p = q
         f.append(('sd', v))
-        return q
-
-def m107(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R108(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (t[s:p])))
-        p = WS(t, p).end()
-        m = R109(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a110(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def a114(t, p, f):
-        q, v = v55(t, p)
-        if q < 0:
-            return -1
-        f.append(('low', v))
-        return q
-
-def a119(t, p, f):
-        q, v = v55(t, p)
-        if q < 0:
-            return -1
-        f.append(('upper', v))
-        return q
-
-def b118(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R105(t, p)
+def v70(t, p):
+        m = W72(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = a119(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R120(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('weight', (t[s:p])))
-        return p
-
-def v116(t, p):
-        f = []
-        q = b118(t, p, f)
+        p0 = m.start(1)
+        q, v = v34(t, p)
         if q < 0:
             return -1, None
-        o = C117()
-        o.upper = None
-        o.weight = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_upper = v
+        m = W73(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_weight = (m[1])
+        o = C71()
+        o.upper = x_upper
+        o.weight = x_weight
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m121(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith(',', p):
+def m67(t, p, f):
+        mark = len(f)
+        m = W68(t, p)
+        if m is None:
             return -1
-        p += 1
-        return p
-
-def a115(t, p, f):
+        p = m.end()
+        f.append(('kind', (m[1])))
+        m = W69(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        q, v = v34(t, p)
+        if q < 0:
+            del f[mark:]
+            return -1
+        p = q
+        f.append(('low', v))
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v116(t, s)
+            q, v = v70(t, s)
             if q < 0:
                 break
             f.append(('bins', v))
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def m111(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R112(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('kind', (t[s:p])))
-        p = WS(t, p).end()
-        m = R113(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a114(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a115(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m92(t, p, f):
-        q = m93(t, p, f)
+def m51(t, p, f):
+        q = m52(t, p, f)
         if q >= 0:
             return q
-        q = m96(t, p, f)
+        q = m55(t, p, f)
         if q >= 0:
             return q
-        q = m99(t, p, f)
+        q = m58(t, p, f)
         if q >= 0:
             return q
-        q = m102(t, p, f)
+        q = m61(t, p, f)
         if q >= 0:
             return q
-        q = m107(t, p, f)
+        q = m64(t, p, f)
         if q >= 0:
             return q
-        q = m111(t, p, f)
+        q = m67(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b90(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R91(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = m92(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v87(t, p):
+def v48(t, p):
         f = []
-        q = b90(t, p, f)
-        if q < 0:
+        m = W50(t, p)
+        if m is None:
             return -1, None
-        o = C88()
+        p = m.end()
+        p0 = m.start(1)
+        p = m51(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C49()
         o.kind = ''
         o.a = None
         o.low = None
         o.high = None
         o.sd = None
         o.bins = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L89:
+            if k in L75:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a86(t, p, f):
-        q, v = v87(t, p)
-        if q < 0:
-            return -1
-        f.append(('uncertainty', v))
-        return q
-
-def m85(t, p, f):
-        q = a86(t, p, f)
-        return p if q < 0 else q
-
-def a123(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m122(t, p, f):
-        q = a123(t, p, f)
-        return p if q < 0 else q
-
-def b41(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R42(t, p)
+def v25(t, p):
+        m = W27(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+        p0 = m.start(1)
+        m = W6(t, p)
         if m is None:
-            del f[mark:]
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('=', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a43(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m85(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m122(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v39(t, p):
-        f = []
-        q = b41(t, p, f)
+        x_name = (m[1])
+        m = W28(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        q, v = v29(t, p)
         if q < 0:
             return -1, None
-        o = C40()
-        o.name = None
-        o.expr = None
-        o.uncertainty = None
-        o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_expr = v
+        q, v = v48(t, p)
+        if q >= 0:
+            p = q
+            x_uncertainty = v
+        else:
+            x_uncertainty = None
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        o = C26()
+        o.name = x_name
+        o.expr = x_expr
+        o.uncertainty = x_uncertainty
+        o.description = x_description
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m129(t, p, f):
+def m80(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R130(t, p)
+        m = W81(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
+        m = W43(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('base', (t[s:p])))
+        f.append(('base', (m[1])))
         return p
 
-def m128(t, p, f):
-        q = m129(t, p, f)
+def m79(t, p, f):
+        q = m80(t, p, f)
         return p if q < 0 else q
 
-def a132(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m131(t, p, f):
-        q = a132(t, p, f)
-        return p if q < 0 else q
-
-def b126(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R127(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m128(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m131(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v124(t, p):
+def v76(t, p):
         f = []
-        q = b126(t, p, f)
-        if q < 0:
+        m = W78(t, p)
+        if m is None:
             return -1, None
-        o = C125()
-        o.name = None
+        p = m.end()
+        p0 = m.start(1)
+        m = W43(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        p = m79(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        o = C77()
+        o.name = x_name
         o.base = None
-        o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.description = x_description
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def m139(t, p, f):
-        p = WS(t, p).end()
-        m = R140(t, p)
+def v95(t, p):
+        f = []
+        m = W97(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        return p
-
-def m141(t, p, f):
-        p = WS(t, p).end()
-        m = R142(t, p)
+        x_k = int(m[1])
+        p0 = m.start(1)
+        m = W98(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        return p
-
-def m143(t, p, f):
-        p = WS(t, p).end()
-        m = R144(t, p)
+        m = W99(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        return p
-
-def v138(t, p):
-        s = WS(t, p).end()
-        q = m139(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m141(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m143(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a137(t, p, f):
-        q, v = v138(t, p)
+        q, v = v90(t, p)
         if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a146(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m145(t, p, f):
-        q = a146(t, p, f)
-        return p if q < 0 else q
-
-def a170(t, p, f):
-        q, v = v153(t, p)
-        if q < 0:
-            return -1
+            return -1, None
+        p = q
         f.append(('operands', v))
-        return q
-
-def a173(t, p, f):
-        q, v = v153(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def m172(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith(',', p):
-            return -1
-        p += 1
-        p = a173(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m171(t, p, f):
-        p0 = p
         while True:
-            q = m172(t, p, f)
-            if q < 0:
+            p1 = p
+            mark = len(f)
+            m = W74(t, p)
+            if m is None:
+                p = p1
+                del f[mark:]
                 break
-            if q == p:
+            p = m.end()
+            q, v = v90(t, p)
+            if q < 0:
+                p = p1
+                del f[mark:]
                 break
             p = q
-        q = p
-        return q
-
-def b167(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
+            f.append(('operands', v))
+            if p == p1:
+                break
+        m = W40(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        f.append(('k', int(t[s:p])))
-        p = WS(t, p).end()
-        m = R169(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        if not t.startswith('(', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a170(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m171(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith(')', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v164(t, p):
-        f = []
-        q = b167(t, p, f)
-        if q < 0:
             return -1, None
-        o = C165()
-        o.k = 0
+        p = m.end()
+        o = C96()
+        o.k = x_k
         o.operands = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L166:
+            if k in L100:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a178(t, p, f):
-        q, v = v153(t, p)
-        if q < 0:
-            return -1
-        f.append(('expr', v))
-        return q
-
-def b177(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith('(', p):
-            return -1
-        p += 1
-        p = a178(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith(')', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v175(t, p):
-        f = []
-        q = b177(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C176()
-        o.expr = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b181(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
+def v102(t, p):
+        m = W39(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('path', (t[s:p])))
-        return p
-
-def v179(t, p):
-        f = []
-        q = b181(t, p, f)
+        p0 = m.start(1)
+        q, v = v90(t, p)
         if q < 0:
             return -1, None
-        o = C180()
-        o.path = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_expr = v
+        m = W40(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        o = C103()
+        o.expr = x_expr
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v163(t, p):
+def v104(t, p):
+        m = W43(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_path = (m[1])
+        p0 = m.start(1)
+        o = C105()
+        o.path = x_path
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v94(t, p):
         s = WS(t, p).end()
         for guard, alt in D1_get(t[s:s + 1], D1_default):
             if guard is not None and guard(t, s) is None:
@@ -1557,452 +983,256 @@ def v163(t, p):
                 return q, o
         return -1, None
 
-def a162(t, p, f):
-        q, v = v163(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def a185(t, p, f):
-        q, v = v163(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def m183(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R184(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a185(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m182(t, p, f):
-        p0 = p
-        while True:
-            q = m183(t, p, f)
-            if q < 0:
-                break
-            if q == p:
-                break
-            p = q
-        q = p
-        return q
-
-def b161(t, p, f):
-        mark = len(f)
-        p = a162(t, p, f)
-        if p < 0:
-            return -1
-        p = m182(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v158(t, p):
+def v92(t, p):
         f = []
-        q = b161(t, p, f)
+        q, v = v94(t, p)
         if q < 0:
             return -1, None
-        o = C159()
+        p = q
+        f.append(('operands', v))
+        p0 = v._tx_position
+        while True:
+            p1 = p
+            mark = len(f)
+            m = W106(t, p)
+            if m is None:
+                p = p1
+                del f[mark:]
+                break
+            p = m.end()
+            q, v = v94(t, p)
+            if q < 0:
+                p = p1
+                del f[mark:]
+                break
+            p = q
+            f.append(('operands', v))
+            if p == p1:
+                break
+        o = C93()
         o.operands = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L160:
+            if k in L107:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a157(t, p, f):
-        q, v = v158(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def a189(t, p, f):
-        q, v = v158(t, p)
-        if q < 0:
-            return -1
-        f.append(('operands', v))
-        return q
-
-def m187(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R188(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a189(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m186(t, p, f):
-        p0 = p
-        while True:
-            q = m187(t, p, f)
-            if q < 0:
-                break
-            if q == p:
-                break
-            p = q
-        q = p
-        return q
-
-def b156(t, p, f):
-        mark = len(f)
-        p = a157(t, p, f)
-        if p < 0:
-            return -1
-        p = m186(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v153(t, p):
+def v90(t, p):
         f = []
-        q = b156(t, p, f)
+        q, v = v92(t, p)
         if q < 0:
             return -1, None
-        o = C154()
+        p = q
+        f.append(('operands', v))
+        p0 = v._tx_position
+        while True:
+            p1 = p
+            mark = len(f)
+            m = W108(t, p)
+            if m is None:
+                p = p1
+                del f[mark:]
+                break
+            p = m.end()
+            q, v = v92(t, p)
+            if q < 0:
+                p = p1
+                del f[mark:]
+                break
+            p = q
+            f.append(('operands', v))
+            if p == p1:
+                break
+        o = C91()
         o.operands = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L155:
+            if k in L109:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a152(t, p, f):
-        q, v = v153(t, p)
-        if q < 0:
-            return -1
-        f.append(('expr', v))
-        return q
-
-def b151(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
+def v87(t, p):
+        m = W43(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('target', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('<-', p):
-            del f[mark:]
-            return -1
-        p += 2
-        p = a152(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v149(t, p):
-        f = []
-        q = b151(t, p, f)
+        x_target = (m[1])
+        p0 = m.start(1)
+        m = W89(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        q, v = v90(t, p)
         if q < 0:
             return -1, None
-        o = C150()
-        o.target = None
-        o.expr = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_expr = v
+        o = C88()
+        o.target = x_target
+        o.expr = x_expr
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m197(t, p, f):
-        p = WS(t, p).end()
-        m = R198(t, p)
+def v114(t, p):
+        m = W6(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m199(t, p, f):
-        p = WS(t, p).end()
-        m = R200(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v196(t, p):
-        s = WS(t, p).end()
-        q = m197(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m199(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a195(t, p, f):
-        q, v = v196(t, p)
-        if q < 0:
-            return -1
-        f.append(('direction', v))
-        return q
-
-def b204(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        return p
-
-def v202(t, p):
-        f = []
-        q = b204(t, p, f)
-        if q < 0:
             return -1, None
-        o = C203()
-        o.name = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_name = (m[1])
+        p0 = m.start(1)
+        o = C115()
+        o.name = x_name
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a201(t, p, f):
+def v111(t, p):
+        m = W113(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_direction = (m[1])
+        p0 = m.start(1)
+        x_names = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v202(t, s)
+            q, v = v114(t, s)
             if q < 0:
                 break
-            f.append(('names', v))
+            x_names.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b194(t, p, f):
-        mark = len(f)
-        p = a195(t, p, f)
-        if p < 0:
-            return -1
-        p = a201(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v191(t, p):
-        f = []
-        q = b194(t, p, f)
-        if q < 0:
             return -1, None
-        o = C192()
-        o.direction = None
-        o.names = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L193:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C112()
+        o.direction = x_direction
+        o.names = x_names
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m211(t, p, f):
-        p = WS(t, p).end()
-        m = R212(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m213(t, p, f):
-        p = WS(t, p).end()
-        m = R214(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v210(t, p):
-        s = WS(t, p).end()
-        q = m211(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m213(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a209(t, p, f):
-        q, v = v210(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def m222(t, p, f):
+def m124(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        m = W17(t, p)
         if m is None:
             return -1
         p = m.end()
-        f.append(('value', (t[s:p])))
-        p = WS(t, p).end()
-        s = p
-        m = R223(t, p)
+        f.append(('value', (m[1])))
+        m = W125(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('unit', (t[s:p])))
+        f.append(('unit', (m[1])))
         return p
 
-def a226(t, p, f):
-        q, v = v44(t, p)
-        if q < 0:
+def m126(t, p, f):
+        mark = len(f)
+        m = W127(t, p)
+        if m is None:
             return -1
+        p = m.end()
+        q, v = v29(t, p)
+        if q < 0:
+            del f[mark:]
+            return -1
+        p = q
         f.append(('expr', v))
-        return q
-
-def m224(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R225(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a226(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def m221(t, p, f):
-        q = m222(t, p, f)
+def m123(t, p, f):
+        q = m124(t, p, f)
         if q >= 0:
             return q
-        q = m224(t, p, f)
+        q = m126(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b219(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R220(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = m221(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v217(t, p):
+def v120(t, p):
         f = []
-        q = b219(t, p, f)
-        if q < 0:
+        m = W122(t, p)
+        if m is None:
             return -1, None
-        o = C218()
+        p = m.end()
+        p0 = m.start(1)
+        p = m123(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C121()
         o.value = None
         o.unit = None
         o.expr = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def v233(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R234(t, p)
+def v133(t, p):
+        m = W134(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, (t[s:p])
+        return p, (m[1])
 
-def a232(t, p, f):
-        q, v = v233(t, p)
+def a132(t, p, f):
+        q, v = v133(t, p)
         if q < 0:
             return -1
         f.append(('value', v))
         return q
 
-def a235(t, p, f):
-        q, v = v44(t, p)
+def a135(t, p, f):
+        q, v = v29(t, p)
         if q < 0:
             return -1
         f.append(('expr', v))
         return q
 
-def m231(t, p, f):
-        q = a232(t, p, f)
+def m131(t, p, f):
+        q = a132(t, p, f)
         if q >= 0:
             return q
-        q = a235(t, p, f)
+        q = a135(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b229(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R230(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = m231(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v227(t, p):
+def v128(t, p):
         f = []
-        q = b229(t, p, f)
-        if q < 0:
+        m = W130(t, p)
+        if m is None:
             return -1, None
-        o = C228()
+        p = m.end()
+        p0 = m.start(1)
+        p = m131(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C129()
         o.value = None
         o.expr = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def v216(t, p):
+def v119(t, p):
         s = WS(t, p).end()
         for guard, alt in D2_get(t[s:s + 1], D2_default):
             if guard is not None and guard(t, s) is None:
@@ -2012,571 +1242,368 @@ def v216(t, p):
                 return q, o
         return -1, None
 
-def a215(t, p, f):
-        q, v = v216(t, p)
-        if q < 0:
-            return -1
-        f.append(('quantity', v))
-        return q
-
-def b240(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+def v137(t, p):
+        m = W10(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        f.append(('text', _unquote(t[s:p])))
-        return p
-
-def v238(t, p):
-        f = []
-        q = b240(t, p, f)
-        if q < 0:
             return -1, None
-        o = C239()
-        o.text = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_text = _unquote(m[1])
+        p0 = m.start(1)
+        o = C138()
+        o.text = x_text
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a246(t, p, f):
-        q, v = v22(t, p)
+def a143(t, p, f):
+        q, v = v15(t, p)
         if q < 0:
             return -1
         f.append(('time', v))
         return q
 
-def m247(t, p, f):
+def m144(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        m = W17(t, p)
         if m is None:
             return -1
         p = m.end()
-        f.append(('missions', (t[s:p])))
-        p = WS(t, p).end()
-        m = R248(t, p)
+        f.append(('missions', (m[1])))
+        m = W145(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        m = R249(t, p)
+        m = W146(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
         return p
 
-def m245(t, p, f):
-        q = a246(t, p, f)
+def m142(t, p, f):
+        q = a143(t, p, f)
         if q >= 0:
             return q
-        q = m247(t, p, f)
+        q = m144(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b243(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R244(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = m245(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v241(t, p):
+def v139(t, p):
         f = []
-        q = b243(t, p, f)
-        if q < 0:
+        m = W141(t, p)
+        if m is None:
             return -1, None
-        o = C242()
+        p = m.end()
+        p0 = m.start(1)
+        p = m142(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C140()
         o.time = None
         o.missions = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def b252(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R253(t, p)
+def v147(t, p):
+        m = W149(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        return p
-
-def v250(t, p):
-        f = []
-        q = b252(t, p, f)
-        if q < 0:
             return -1, None
-        o = C251()
-        o.name = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b256(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R257(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        p0 = m.start(1)
+        m = W6(t, p)
         if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('%', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v254(t, p):
-        f = []
-        q = b256(t, p, f)
-        if q < 0:
             return -1, None
-        o = C255()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_name = (m[1])
+        o = C148()
+        o.name = x_name
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b260(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R261(t, p)
+def v150(t, p):
+        m = W152(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        m = R262(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('severity', int(t[s:p])))
-        p = WS(t, p).end()
-        m = R263(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('occurrence', int(t[s:p])))
-        p = WS(t, p).end()
-        m = R264(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('detection', int(t[s:p])))
-        return p
-
-def v258(t, p):
-        f = []
-        q = b260(t, p, f)
-        if q < 0:
             return -1, None
-        o = C259()
-        o.severity = 0
-        o.occurrence = 0
-        o.detection = 0
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        p0 = m.start(1)
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        m = W153(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        o = C151()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b267(t, p, f):
+def v154(t, p):
+        m = W156(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W157(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W97(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_severity = int(m[1])
+        m = W158(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W97(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_occurrence = int(m[1])
+        m = W159(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W97(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_detection = int(m[1])
+        o = C155()
+        o.severity = x_severity
+        o.occurrence = x_occurrence
+        o.detection = x_detection
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v160(t, p):
+        m = W162(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_keyword = (m[1])
+        p0 = m.start(1)
+        o = C161()
+        o.keyword = x_keyword
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def m168(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R268(t, p)
+        m = W169(t, p)
         if m is None:
             return -1
         p = m.end()
-        f.append(('keyword', (t[s:p])))
-        return p
-
-def v265(t, p):
-        f = []
-        q = b267(t, p, f)
+        q, v = v15(t, p)
         if q < 0:
-            return -1, None
-        o = C266()
-        o.keyword = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a274(t, p, f):
-        q, v = v22(t, p)
-        if q < 0:
+            del f[mark:]
             return -1
-        f.append(('interval', v))
-        return q
-
-def a278(t, p, f):
-        q, v = v22(t, p)
-        if q < 0:
-            return -1
+        p = q
         f.append(('first', v))
-        return q
+        return p
 
-def m276(t, p, f):
+def m167(t, p, f):
+        q = m168(t, p, f)
+        return p if q < 0 else q
+
+def m171(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R277(t, p)
+        m = W172(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = a278(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def m275(t, p, f):
-        q = m276(t, p, f)
-        return p if q < 0 else q
-
-def a282(t, p, f):
-        q, v = v22(t, p)
+        q, v = v15(t, p)
         if q < 0:
+            del f[mark:]
             return -1
+        p = q
         f.append(('duration', v))
-        return q
-
-def m280(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R281(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a282(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def m279(t, p, f):
-        q = m280(t, p, f)
+def m170(t, p, f):
+        q = m171(t, p, f)
         return p if q < 0 else q
 
-def m284(t, p, f):
+def m174(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R285(t, p)
+        m = W175(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        m = W17(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('coverage', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('%', p):
+        f.append(('coverage', (m[1])))
+        m = W153(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p += 1
+        p = m.end()
         return p
 
-def m283(t, p, f):
-        q = m284(t, p, f)
+def m173(t, p, f):
+        q = m174(t, p, f)
         return p if q < 0 else q
 
-def b271(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R272(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        m = R273(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a274(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m275(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m279(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m283(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v269(t, p):
+def v163(t, p):
         f = []
-        q = b271(t, p, f)
+        m = W165(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W166(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        q, v = v15(t, p)
         if q < 0:
             return -1, None
-        o = C270()
-        o.interval = None
+        p = q
+        x_interval = v
+        p = m167(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m170(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m173(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C164()
+        o.interval = x_interval
         o.first = None
         o.duration = None
         o.coverage = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a290(t, p, f):
-        q, v = v22(t, p)
-        if q < 0:
-            return -1
-        f.append(('time', v))
-        return q
-
-def b288(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R289(t, p)
+def v176(t, p):
+        m = W178(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = a290(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v286(t, p):
-        f = []
-        q = b288(t, p, f)
+        p0 = m.start(1)
+        q, v = v15(t, p)
         if q < 0:
             return -1, None
-        o = C287()
-        o.time = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_time = v
+        o = C177()
+        o.time = x_time
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b299(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+def v182(t, p):
+        m = W6(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        f.append(('attribute', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('=', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v297(t, p):
-        f = []
-        q = b299(t, p, f)
-        if q < 0:
             return -1, None
-        o = C298()
-        o.attribute = None
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def m300(t, p, f):
-        p = WS(t, p).end()
-        m = R184(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        return p
+        x_attribute = (m[1])
+        p0 = m.start(1)
+        m = W28(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C183()
+        o.attribute = x_attribute
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a296(t, p, f):
+def v179(t, p):
+        m = W181(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_conditions = []
         got = 0
         while True:
             if got:
-                s = m300(t, p, [])
-                if s < 0:
+                m = W106(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v297(t, s)
+            q, v = v182(t, s)
             if q < 0:
                 break
-            f.append(('conditions', v))
+            x_conditions.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b294(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R295(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a296(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v291(t, p):
-        f = []
-        q = b294(t, p, f)
-        if q < 0:
             return -1, None
-        o = C292()
-        o.conditions = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L293:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C180()
+        o.conditions = x_conditions
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v307(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+def v187(t, p):
+        m = W6(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, (t[s:p])
+        return p, (m[1])
 
-def a306(t, p, f):
+def v184(t, p):
+        m = W186(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_modes = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v307(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
-            f.append(('modes', v))
+            x_modes.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b304(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R305(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a306(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v301(t, p):
-        f = []
-        q = b304(t, p, f)
-        if q < 0:
             return -1, None
-        o = C302()
-        o.modes = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L303:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C185()
+        o.modes = x_modes
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v237(t, p):
+def v136(t, p):
         s = WS(t, p).end()
         for guard, alt in D3_get(t[s:s + 1], D3_default):
             if guard is not None and guard(t, s) is None:
@@ -2586,1131 +1613,677 @@ def v237(t, p):
                 return q, o
         return -1, None
 
-def a236(t, p, f):
+def v116(t, p):
+        m = W118(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        q, v = v119(t, p)
+        if q < 0:
+            return -1, None
+        p = q
+        x_quantity = v
+        x_attrs = []
         got = 0
         while True:
             s = p
-            q, v = v237(t, s)
+            q, v = v136(t, s)
             if q < 0:
                 break
-            f.append(('attrs', v))
+            x_attrs.append(v)
             got += 1
             p = q
-        return p
+        o = C117()
+        o.kind = x_kind
+        o.name = x_name
+        o.quantity = x_quantity
+        o.attrs = x_attrs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b208(t, p, f):
-        mark = len(f)
-        p = a209(t, p, f)
-        if p < 0:
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+def v192(t, p):
+        m = W43(t, p)
         if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = a215(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a236(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v205(t, p):
-        f = []
-        q = b208(t, p, f)
-        if q < 0:
             return -1, None
-        o = C206()
-        o.kind = None
-        o.name = None
-        o.quantity = None
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L207:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m314(t, p, f):
-        p = WS(t, p).end()
-        m = R315(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        return p
+        x_name = (m[1])
+        p0 = m.start(1)
+        o = C193()
+        o.name = x_name
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m316(t, p, f):
-        p = WS(t, p).end()
-        m = R317(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v313(t, p):
-        s = WS(t, p).end()
-        q = m314(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m316(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a312(t, p, f):
-        q, v = v313(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def b322(t, p, f):
+def m195(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
+        m = W196(t, p)
         if m is None:
             return -1
         p = m.end()
-        f.append(('name', (t[s:p])))
+        m = W175(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('latent', (m[1])))
+        m = W153(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
         return p
 
-def v320(t, p):
-        f = []
-        q = b322(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C321()
-        o.name = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+def m194(t, p, f):
+        q = m195(t, p, f)
+        return p if q < 0 else q
 
-def a319(t, p, f):
+def v188(t, p):
+        f = []
+        m = W190(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W191(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_covers = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
-            f.append(('covers', v))
+            x_covers.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def m324(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R325(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        m = R285(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('latent', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('%', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def m323(t, p, f):
-        q = m324(t, p, f)
-        return p if q < 0 else q
-
-def a327(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m326(t, p, f):
-        q = a327(t, p, f)
-        return p if q < 0 else q
-
-def b311(t, p, f):
-        mark = len(f)
-        p = a312(t, p, f)
-        if p < 0:
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        m = R318(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a319(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R285(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('coverage', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('%', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = m323(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m326(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v308(t, p):
-        f = []
-        q = b311(t, p, f)
-        if q < 0:
             return -1, None
-        o = C309()
-        o.kind = None
-        o.name = None
-        o.covers = []
-        o.coverage = None
+        m = W175(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_coverage = (m[1])
+        m = W153(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p = m194(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        o = C189()
+        o.kind = x_kind
+        o.name = x_name
+        o.covers = x_covers
+        o.coverage = x_coverage
         o.latent = None
-        o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.description = x_description
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L310:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+            setattr(o, k, v)
+        return p, o
 
-def v336(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
+def v203(t, p):
+        m = W43(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, (t[s:p])
+        return p, (m[1])
 
-def a335(t, p, f):
+def m202(t, p, f):
+        mark = len(f)
+        m = W85(t, p)
+        if m is None:
+            return -1
+        p = m.end()
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v336(t, s)
+            q, v = v203(t, s)
             if q < 0:
                 break
             f.append(('deviations', v))
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def m334(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            return -1
-        p += 1
-        p = a335(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
+        m = W204(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p += 1
+        p = m.end()
         return p
 
-def m333(t, p, f):
-        q = m334(t, p, f)
+def m201(t, p, f):
+        q = m202(t, p, f)
         return p if q < 0 else q
 
-def b331(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R332(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('source', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('->', p):
-            del f[mark:]
-            return -1
-        p += 2
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('target', (t[s:p])))
-        p = m333(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v328(t, p):
+def v197(t, p):
         f = []
-        q = b331(t, p, f)
-        if q < 0:
+        m = W199(t, p)
+        if m is None:
             return -1, None
-        o = C329()
-        o.source = None
-        o.target = None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_source = (m[1])
+        m = W200(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_target = (m[1])
+        p = m201(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C198()
+        o.source = x_source
+        o.target = x_target
         o.deviations = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L330:
+            if k in L205:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a341(t, p, f):
-        q, v = v320(t, p)
-        if q < 0:
-            return -1
-        f.append(('type', v))
-        return q
-
-def a343(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m342(t, p, f):
-        q = a343(t, p, f)
-        return p if q < 0 else q
-
-def b339(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R340(t, p)
+def v206(t, p):
+        m = W208(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+        p0 = m.start(1)
+        m = W6(t, p)
         if m is None:
-            del f[mark:]
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith(':', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a341(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m342(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v337(t, p):
-        f = []
-        q = b339(t, p, f)
+        x_name = (m[1])
+        m = W209(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        q, v = v192(t, p)
         if q < 0:
             return -1, None
-        o = C338()
-        o.name = None
-        o.type = None
-        o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_type = v
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        o = C207()
+        o.name = x_name
+        o.type = x_type
+        o.description = x_description
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a349(t, p, f):
+def v210(t, p):
+        m = W212(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_types = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
-            f.append(('types', v))
+            x_types.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
+            return -1, None
+        o = C211()
+        o.types = x_types
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b347(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R348(t, p)
+def v213(t, p):
+        m = W215(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = a349(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v344(t, p):
-        f = []
-        q = b347(t, p, f)
+        p0 = m.start(1)
+        q, v = v192(t, p)
         if q < 0:
             return -1, None
-        o = C345()
-        o.types = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L346:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a354(t, p, f):
-        q, v = v320(t, p)
-        if q < 0:
-            return -1
-        f.append(('source', v))
-        return q
-
-def a355(t, p, f):
-        q, v = v320(t, p)
-        if q < 0:
-            return -1
-        f.append(('target', v))
-        return q
-
-def b352(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R353(t, p)
+        p = q
+        x_source = v
+        m = W200(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = a354(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('->', p):
-            del f[mark:]
-            return -1
-        p += 2
-        p = a355(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v350(t, p):
-        f = []
-        q = b352(t, p, f)
+        q, v = v192(t, p)
         if q < 0:
             return -1, None
-        o = C351()
-        o.source = None
-        o.target = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_target = v
+        o = C214()
+        o.source = x_source
+        o.target = x_target
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m361(t, p, f):
+def m220(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R362(t, p)
+        m = W221(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('version', _unquote(t[s:p])))
+        f.append(('version', _unquote(m[1])))
         return p
 
-def m360(t, p, f):
-        q = m361(t, p, f)
+def m219(t, p, f):
+        q = m220(t, p, f)
         return p if q < 0 else q
 
-def b358(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R359(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('identity', _unquote(t[s:p])))
-        p = m360(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v356(t, p):
+def v216(t, p):
         f = []
-        q = b358(t, p, f)
-        if q < 0:
+        m = W218(t, p)
+        if m is None:
             return -1, None
-        o = C357()
-        o.identity = ''
+        p = m.end()
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_identity = _unquote(m[1])
+        p = m219(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C217()
+        o.identity = x_identity
         o.version = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def m369(t, p, f):
-        p = WS(t, p).end()
-        m = R370(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m371(t, p, f):
-        p = WS(t, p).end()
-        m = R372(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m373(t, p, f):
-        p = WS(t, p).end()
-        m = R374(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m375(t, p, f):
-        p = WS(t, p).end()
-        m = R376(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m377(t, p, f):
-        p = WS(t, p).end()
-        m = R378(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v368(t, p):
-        s = WS(t, p).end()
-        q = m369(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m371(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m373(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m375(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m377(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a367(t, p, f):
-        q, v = v368(t, p)
-        if q < 0:
-            return -1
-        f.append(('role', v))
-        return q
-
-def m381(t, p, f):
+def m228(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R382(t, p)
+        m = W229(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('sha256', _unquote(t[s:p])))
+        f.append(('sha256', _unquote(m[1])))
         return p
 
-def m386(t, p, f):
+def m233(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R200(t, p)
+        m = W234(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('out', _unquote(t[s:p])))
+        f.append(('out', _unquote(m[1])))
         return p
 
-def m385(t, p, f):
-        q = m386(t, p, f)
+def m232(t, p, f):
+        q = m233(t, p, f)
         return p if q < 0 else q
 
-def m383(t, p, f):
+def m230(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R384(t, p)
+        m = W231(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('dvc', _unquote(t[s:p])))
-        p = m385(t, p, f)
+        f.append(('dvc', _unquote(m[1])))
+        p = m232(t, p, f)
         if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m380(t, p, f):
-        q = m381(t, p, f)
+def m227(t, p, f):
+        q = m228(t, p, f)
         if q >= 0:
             return q
-        q = m383(t, p, f)
+        q = m230(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def m379(t, p, f):
-        q = m380(t, p, f)
+def m226(t, p, f):
+        q = m227(t, p, f)
         return p if q < 0 else q
 
-def m393(t, p, f):
+def m239(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R394(t, p)
+        m = W240(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
+        m = W97(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('min_samples', int(t[s:p])))
+        f.append(('min_samples', int(m[1])))
         return p
 
-def m392(t, p, f):
-        q = m393(t, p, f)
+def m238(t, p, f):
+        q = m239(t, p, f)
         return p if q < 0 else q
 
-def b391(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R285(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('manifest', _unquote(t[s:p])))
-        p = m392(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v389(t, p):
+def v235(t, p):
         f = []
-        q = b391(t, p, f)
-        if q < 0:
+        m = W237(t, p)
+        if m is None:
             return -1, None
-        o = C390()
-        o.manifest = ''
+        p = m.end()
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_manifest = _unquote(m[1])
+        p = m238(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C236()
+        o.manifest = x_manifest
         o.min_samples = 0
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a388(t, p, f):
-        q, v = v389(t, p)
-        if q < 0:
-            return -1
-        f.append(('coverage', v))
-        return q
-
-def m387(t, p, f):
-        q = a388(t, p, f)
-        return p if q < 0 else q
-
-def b365(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R366(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a367(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('identity', _unquote(t[s:p])))
-        p = m379(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m387(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v363(t, p):
+def v222(t, p):
         f = []
-        q = b365(t, p, f)
-        if q < 0:
+        m = W224(t, p)
+        if m is None:
             return -1, None
-        o = C364()
-        o.role = None
-        o.identity = ''
+        p = m.end()
+        p0 = m.start(1)
+        m = W225(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_role = (m[1])
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_identity = _unquote(m[1])
+        p = m226(t, p, f)
+        if p < 0:
+            return -1, None
+        q, v = v235(t, p)
+        if q >= 0:
+            p = q
+            x_coverage = v
+        else:
+            x_coverage = None
+        o = C223()
+        o.role = x_role
+        o.identity = x_identity
         o.sha256 = ''
         o.dvc = ''
         o.out = ''
-        o.coverage = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.coverage = x_coverage
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def m402(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('>=', p):
+def m246(t, p, f):
+        mark = len(f)
+        m = W247(t, p)
+        if m is None:
             return -1
-        p += 2
-        return p
-
-def m403(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('<=', p):
-            return -1
-        p += 2
-        return p
-
-def m404(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('>', p):
-            return -1
-        p += 1
-        return p
-
-def m405(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('<', p):
-            return -1
-        p += 1
-        return p
-
-def m406(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('==', p):
-            return -1
-        p += 2
-        return p
-
-def v401(t, p):
-        s = WS(t, p).end()
-        q = m402(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m403(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m404(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m405(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m406(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a400(t, p, f):
-        q, v = v401(t, p)
-        if q < 0:
-            return -1
-        f.append(('op', v))
-        return q
-
-def a409(t, p, f):
+        p = m.end()
         got = 0
         while True:
             if got:
-                s = m300(t, p, [])
-                if s < 0:
+                m = W106(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v297(t, s)
+            q, v = v182(t, s)
             if q < 0:
                 break
             f.append(('slice', v))
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def m408(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R295(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a409(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m407(t, p, f):
-        q = m408(t, p, f)
+def m245(t, p, f):
+        q = m246(t, p, f)
         return p if q < 0 else q
 
-def b398(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R399(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = a400(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('threshold', (t[s:p])))
-        p = m407(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v395(t, p):
+def v241(t, p):
         f = []
-        q = b398(t, p, f)
-        if q < 0:
+        m = W243(t, p)
+        if m is None:
             return -1, None
-        o = C396()
-        o.name = None
-        o.op = None
-        o.threshold = None
+        p = m.end()
+        p0 = m.start(1)
+        m = W43(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W244(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_op = (m[1])
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_threshold = (m[1])
+        p = m245(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C242()
+        o.name = x_name
+        o.op = x_op
+        o.threshold = x_threshold
         o.slice = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L397:
+            if k in L248:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a416(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('text', v))
-        return q
-
-def m415(t, p, f):
-        q = a416(t, p, f)
-        return p if q < 0 else q
-
-def b427(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+def v257(t, p):
+        m = W17(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        f.append(('low', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('..', p):
-            del f[mark:]
-            return -1
-        p += 2
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('high', (t[s:p])))
-        p = WS(t, p).end()
-        s = p
-        m = R428(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('unit', (t[s:p])))
-        p = WS(t, p).end()
-        m = R169(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('domain_low', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('..', p):
-            del f[mark:]
-            return -1
-        p += 2
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('domain_high', (t[s:p])))
-        return p
-
-def v425(t, p):
-        f = []
-        q = b427(t, p, f)
-        if q < 0:
             return -1, None
-        o = C426()
-        o.low = None
-        o.high = None
-        o.unit = None
-        o.domain_low = None
-        o.domain_high = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_low = (m[1])
+        p0 = m.start(1)
+        m = W259(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_high = (m[1])
+        m = W260(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_unit = (m[1])
+        m = W98(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_domain_low = (m[1])
+        m = W259(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_domain_high = (m[1])
+        o = C258()
+        o.low = x_low
+        o.high = x_high
+        o.unit = x_unit
+        o.domain_low = x_domain_low
+        o.domain_high = x_domain_high
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a434(t, p, f):
+def v262(t, p):
+        p0 = WS(t, p).end()
+        x_values = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v307(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
-            f.append(('values', v))
+            x_values.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def a435(t, p, f):
+            return -1, None
+        m = W98(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_domain = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v307(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
-            f.append(('domain', v))
+            x_domain.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b433(t, p, f):
-        mark = len(f)
-        p = a434(t, p, f)
-        if p < 0:
-            return -1
-        p = WS(t, p).end()
-        m = R169(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a435(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v430(t, p):
-        f = []
-        q = b433(t, p, f)
-        if q < 0:
             return -1, None
-        o = C431()
-        o.values = []
-        o.domain = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L432:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C263()
+        o.values = x_values
+        o.domain = x_domain
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v424(t, p):
+def v256(t, p):
         s = WS(t, p).end()
         for guard, alt in D4_get(t[s:s + 1], D4_default):
             if guard is not None and guard(t, s) is None:
@@ -3720,463 +2293,286 @@ def v424(t, p):
                 return q, o
         return -1, None
 
-def a423(t, p, f):
-        q, v = v424(t, p)
+def v254(t, p):
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        p0 = m.start(1)
+        q, v = v256(t, p)
         if q < 0:
-            return -1
-        f.append(('spec', v))
-        return q
+            return -1, None
+        p = q
+        x_spec = v
+        o = C255()
+        o.name = x_name
+        o.spec = x_spec
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b422(t, p, f):
+def m253(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+        m = W85(t, p)
         if m is None:
             return -1
         p = m.end()
-        f.append(('name', (t[s:p])))
-        p = a423(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v420(t, p):
-        f = []
-        q = b422(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C421()
-        o.name = None
-        o.spec = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a419(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v420(t, s)
+            q, v = v254(t, s)
             if q < 0:
                 break
             f.append(('attributes', v))
             got += 1
             p = q
-        return p
-
-def m418(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            return -1
-        p += 1
-        p = a419(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def m417(t, p, f):
-        q = m418(t, p, f)
-        return p if q < 0 else q
-
-def b413(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R414(t, p)
+        m = W204(t, p)
         if m is None:
+            del f[mark:]
             return -1
         p = m.end()
-        p = m415(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m417(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def v410(t, p):
+def m252(t, p, f):
+        q = m253(t, p, f)
+        return p if q < 0 else q
+
+def v249(t, p):
         f = []
-        q = b413(t, p, f)
-        if q < 0:
+        m = W251(t, p)
+        if m is None:
             return -1, None
-        o = C411()
-        o.text = ''
+        p = m.end()
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_text = _unquote(m[1])
+        else:
+            x_text = ''
+        p = m252(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C250()
+        o.text = x_text
         o.attributes = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L412:
+            if k in L264:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a441(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m121(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v320(t, s)
-            if q < 0:
-                break
-            f.append(('members', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def m444(t, p, f):
-        p = WS(t, p).end()
-        m = R100(t, p)
+def m273(t, p, f):
+        m = W153(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m445(t, p, f):
-        p = WS(t, p).end()
-        m = R446(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m447(t, p, f):
-        p = WS(t, p).end()
-        m = R101(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m448(t, p, f):
-        p = WS(t, p).end()
-        m = R449(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v443(t, p):
-        s = WS(t, p).end()
-        q = m444(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m445(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m447(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m448(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a442(t, p, f):
-        q, v = v443(t, p)
-        if q < 0:
-            return -1
-        f.append(('model', v))
-        return q
-
-def m456(t, p, f):
-        p = WS(t, p).end()
-        if not t.startswith('%', p):
-            return -1
-        p += 1
-        return p
-
-def a455(t, p, f):
-        q = m456(t, p, [])
+def a272(t, p, f):
+        q = m273(t, p, [])
         if q < 0:
             return p
         f.append(('percent', True))
         return q
 
-def m454(t, p, f):
-        q = a455(t, p, f)
+def m271(t, p, f):
+        q = a272(t, p, f)
         return p if q < 0 else q
 
-def b453(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        p = m454(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v451(t, p):
+def v269(t, p):
         f = []
-        q = b453(t, p, f)
-        if q < 0:
+        m = W17(t, p)
+        if m is None:
             return -1, None
-        o = C452()
-        o.value = None
+        p = m.end()
+        x_value = (m[1])
+        p0 = m.start(1)
+        p = m271(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C270()
+        o.value = x_value
         o.percent = False
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a450(t, p, f):
+def v265(t, p):
+        m = W267(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W191(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_members = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v451(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
-            f.append(('factors', v))
+            x_members.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def a458(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m457(t, p, f):
-        q = a458(t, p, f)
-        return p if q < 0 else q
-
-def b439(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R440(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        m = R318(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a441(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a442(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a450(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m457(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v436(t, p):
-        f = []
-        q = b439(t, p, f)
-        if q < 0:
             return -1, None
-        o = C437()
-        o.name = None
-        o.members = []
-        o.model = None
-        o.factors = []
-        o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L438:
-                getattr(o, k).append(v)
+        m = W268(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_model = (m[1])
+        x_factors = []
+        got = 0
+        while True:
+            if got:
+                m = W74(t, p)
+                if m is None:
+                    break
+                s = m.end()
             else:
-                setattr(o, k, v)
-        return q, o
-
-def b461(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R462(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v459(t, p):
-        f = []
-        q = b461(t, p, f)
-        if q < 0:
+                s = p
+            q, v = v269(t, s)
+            if q < 0:
+                break
+            x_factors.append(v)
+            got += 1
+            p = q
+        if not got:
             return -1, None
-        o = C460()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        o = C266()
+        o.name = x_name
+        o.members = x_members
+        o.model = x_model
+        o.factors = x_factors
+        o.description = x_description
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b465(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R466(t, p)
+def v274(t, p):
+        m = W276(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', int(t[s:p])))
-        return p
-
-def v463(t, p):
-        f = []
-        q = b465(t, p, f)
-        if q < 0:
             return -1, None
-        o = C464()
-        o.value = 0
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C275()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a472(t, p, f):
-        q, v = v227(t, p)
+def v277(t, p):
+        m = W279(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W97(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = int(m[1])
+        o = C278()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def a284(t, p, f):
+        q, v = v128(t, p)
         if q < 0:
             return -1
         f.append(('quantity', v))
         return q
 
-def m474(t, p, f):
-        p = WS(t, p).end()
-        m = R475(t, p)
+def m286(t, p, f):
+        m = W287(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def a473(t, p, f):
-        q = m474(t, p, [])
+def a285(t, p, f):
+        q = m286(t, p, [])
         if q < 0:
             return p
         f.append(('outside', True))
         return q
 
-def m471(t, p, f):
-        q = a472(t, p, f)
+def m283(t, p, f):
+        q = a284(t, p, f)
         if q >= 0:
             return q
-        q = a473(t, p, f)
+        q = a285(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def a477(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('description', v))
-        return q
-
-def m476(t, p, f):
-        q = a477(t, p, f)
-        return p if q < 0 else q
-
-def b469(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R470(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R69(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('target', (t[s:p])))
-        p = m471(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m476(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v467(t, p):
+def v280(t, p):
         f = []
-        q = b469(t, p, f)
-        if q < 0:
+        m = W282(t, p)
+        if m is None:
             return -1, None
-        o = C468()
-        o.target = None
+        p = m.end()
+        p0 = m.start(1)
+        m = W43(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_target = (m[1])
+        p = m283(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        o = C281()
+        o.target = x_target
         o.quantity = None
         o.outside = False
-        o.description = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.description = x_description
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def v148(t, p):
+def v86(t, p):
         s = WS(t, p).end()
         for guard, alt in D5_get(t[s:s + 1], D5_default):
             if guard is not None and guard(t, s) is None:
@@ -4186,832 +2582,535 @@ def v148(t, p):
                 return q, o
         return -1, None
 
-def a147(t, p, f):
+def v82(t, p):
+        m = W84(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_description = _unquote(m[1])
+        else:
+            x_description = ''
+        m = W85(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_members = []
         got = 0
         while True:
             s = p
-            q, v = v148(t, s)
+            q, v = v86(t, s)
             if q < 0:
                 break
-            f.append(('members', v))
+            x_members.append(v)
             got += 1
             p = q
-        return p
+        m = W204(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        o = C83()
+        o.kind = x_kind
+        o.name = x_name
+        o.description = x_description
+        o.members = x_members
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b136(t, p, f):
+def v292(t, p):
+        m = W294(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_text = _unquote(m[1])
+        o = C293()
+        o.text = x_text
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v295(t, p):
+        m = W297(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W298(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C296()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v299(t, p):
+        m = W141(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W298(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C300()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v301(t, p):
+        m = W303(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W298(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C302()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v304(t, p):
+        m = W306(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W307(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C305()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v308(t, p):
+        m = W310(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        q, v = v90(t, p)
+        if q < 0:
+            return -1, None
+        p = q
+        x_expr = v
+        o = C309()
+        o.expr = x_expr
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v311(t, p):
+        m = W313(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        q, v = v192(t, p)
+        if q < 0:
+            return -1, None
+        p = q
+        x_ref = v
+        o = C312()
+        o.ref = x_ref
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def m319(t, p, f):
         mark = len(f)
-        p = a137(t, p, f)
-        if p < 0:
+        m = W320(t, p)
+        if m is None:
             return -1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+        p = m.end()
+        m = W17(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m145(t, p, f)
-        if p < 0:
+        f.append(('confidence', (m[1])))
+        m = W153(t, p)
+        if m is None:
             del f[mark:]
             return -1
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a147(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
+        p = m.end()
         return p
 
-def v133(t, p):
-        f = []
-        q = b136(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C134()
-        o.kind = None
-        o.name = None
-        o.description = ''
-        o.members = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L135:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a484(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m483(t, p, f):
-        q = a484(t, p, f)
+def m318(t, p, f):
+        q = m319(t, p, f)
         return p if q < 0 else q
 
-def b489(t, p, f):
+def m322(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R490(t, p)
+        m = W323(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('text', _unquote(t[s:p])))
+        f.append(('exposure_key', _unquote(m[1])))
         return p
 
-def v487(t, p):
-        f = []
-        q = b489(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C488()
-        o.text = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b493(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R262(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R494(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v491(t, p):
-        f = []
-        q = b493(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C492()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b497(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R244(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R494(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v495(t, p):
-        f = []
-        q = b497(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C496()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b500(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R501(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R494(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v498(t, p):
-        f = []
-        q = b500(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C499()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b504(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R505(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R506(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v502(t, p):
-        f = []
-        q = b504(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C503()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a511(t, p, f):
-        q, v = v153(t, p)
-        if q < 0:
-            return -1
-        f.append(('expr', v))
-        return q
-
-def b509(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R510(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a511(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v507(t, p):
-        f = []
-        q = b509(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C508()
-        o.expr = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a515(t, p, f):
-        q, v = v320(t, p)
-        if q < 0:
-            return -1
-        f.append(('ref', v))
-        return q
-
-def b514(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R144(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a515(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v512(t, p):
-        f = []
-        q = b514(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C513()
-        o.ref = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def v522(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R523(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a521(t, p, f):
-        q, v = v522(t, p)
-        if q < 0:
-            return -1
-        f.append(('unit', v))
-        return q
-
-def m520(t, p, f):
-        q = a521(t, p, f)
+def m321(t, p, f):
+        q = m322(t, p, f)
         return p if q < 0 else q
 
-def m525(t, p, f):
+def m325(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R526(t, p)
+        m = W326(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('confidence', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith('%', p):
-            del f[mark:]
-            return -1
-        p += 1
+        f.append(('failures_key', _unquote(m[1])))
         return p
 
-def m524(t, p, f):
-        q = m525(t, p, f)
+def m324(t, p, f):
+        q = m325(t, p, f)
         return p if q < 0 else q
 
-def m528(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R244(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('exposure_key', _unquote(t[s:p])))
-        return p
-
-def m527(t, p, f):
-        q = m528(t, p, f)
-        return p if q < 0 else q
-
-def m530(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R531(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('failures_key', _unquote(t[s:p])))
-        return p
-
-def m529(t, p, f):
-        q = m530(t, p, f)
-        return p if q < 0 else q
-
-def b518(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R519(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('rate', (t[s:p])))
-        p = m520(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m524(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m527(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m529(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v516(t, p):
+def v314(t, p):
         f = []
-        q = b518(t, p, f)
-        if q < 0:
+        m = W316(t, p)
+        if m is None:
             return -1, None
-        o = C517()
-        o.rate = None
-        o.unit = None
+        p = m.end()
+        p0 = m.start(1)
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_rate = (m[1])
+        m = W317(t, p)
+        if m is not None:
+            p = m.end()
+            x_unit = (m[1])
+        else:
+            x_unit = None
+        p = m318(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m321(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m324(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C315()
+        o.rate = x_rate
+        o.unit = x_unit
         o.confidence = None
         o.exposure_key = ''
         o.failures_key = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def b541(t, p, f):
+def v331(t, p):
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        p0 = m.start(1)
+        m = W333(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W18(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_unit = (m[1])
+        o = C332()
+        o.value = x_value
+        o.unit = x_unit
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v337(t, p):
+        m = W17(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        return p, (m[1])
+
+def m335(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        m = W336(t, p)
         if m is None:
             return -1
         p = m.end()
-        f.append(('value', (t[s:p])))
-        p = WS(t, p).end()
-        m = R542(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R26(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('unit', (t[s:p])))
-        return p
-
-def v539(t, p):
-        f = []
-        q = b541(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C540()
-        o.value = None
-        o.unit = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a538(t, p, f):
-        q, v = v539(t, p)
-        if q < 0:
-            return -1
-        f.append(('demand', v))
-        return q
-
-def v547(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
-        if m is None:
-            return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a546(t, p, f):
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v547(t, s)
+            q, v = v337(t, s)
             if q < 0:
                 break
             f.append(('ipls', v))
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def m544(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R545(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a546(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m543(t, p, f):
-        q = m544(t, p, f)
+def m334(t, p, f):
+        q = m335(t, p, f)
         return p if q < 0 else q
 
-def a549(t, p, f):
-        q, v = v539(t, p)
-        if q < 0:
-            return -1
-        f.append(('tolerable', v))
-        return q
-
-def b535(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R536(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        m = R537(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a538(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m543(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R548(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a549(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v532(t, p):
+def v327(t, p):
         f = []
-        q = b535(t, p, f)
+        m = W329(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W330(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        q, v = v331(t, p)
         if q < 0:
             return -1, None
-        o = C533()
-        o.demand = None
+        p = q
+        x_demand = v
+        p = m334(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W338(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        q, v = v331(t, p)
+        if q < 0:
+            return -1, None
+        p = q
+        x_tolerable = v
+        o = C328()
+        o.demand = x_demand
         o.ipls = []
-        o.tolerable = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.tolerable = x_tolerable
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L534:
+            if k in L339:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a555(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m121(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v307(t, s)
-            if q < 0:
-                break
-            f.append(('classes', v))
-            got += 1
-            p = q
-        if not got:
+def m344(t, p, f):
+        mark = len(f)
+        m = W330(t, p)
+        if m is None:
             return -1
-        return p
-
-def a558(t, p, f):
-        q, v = v539(t, p)
+        p = m.end()
+        q, v = v331(t, p)
         if q < 0:
+            del f[mark:]
             return -1
+        p = q
         f.append(('demand', v))
-        return q
-
-def m557(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R537(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a558(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def m556(t, p, f):
-        q = m557(t, p, f)
+def m343(t, p, f):
+        q = m344(t, p, f)
         return p if q < 0 else q
 
-def b553(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R554(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a555(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m556(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v550(t, p):
+def v340(t, p):
         f = []
-        q = b553(t, p, f)
-        if q < 0:
+        m = W342(t, p)
+        if m is None:
             return -1, None
-        o = C551()
-        o.classes = []
-        o.demand = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L552:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def b561(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R230(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R494(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', (t[s:p])))
-        return p
-
-def v559(t, p):
-        f = []
-        q = b561(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C560()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def m567(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R262(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R494(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('severity', (t[s:p])))
-        return p
-
-def m566(t, p, f):
-        q = m567(t, p, f)
-        return p if q < 0 else q
-
-def b564(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R565(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = m566(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R230(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R494(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('probability', (t[s:p])))
-        return p
-
-def v562(t, p):
-        f = []
-        q = b564(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C563()
-        o.severity = None
-        o.probability = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a573(t, p, f):
+        p0 = m.start(1)
+        x_classes = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v307(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
-            f.append(('phases', v))
+            x_classes.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b571(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R572(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a573(t, p, f)
+            return -1, None
+        p = m343(t, p, f)
         if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v568(t, p):
-        f = []
-        q = b571(t, p, f)
-        if q < 0:
             return -1, None
-        o = C569()
-        o.phases = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L570:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def b576(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R577(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('text', _unquote(t[s:p])))
-        return p
-
-def v574(t, p):
-        f = []
-        q = b576(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C575()
-        o.text = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o = C341()
+        o.classes = x_classes
+        o.demand = None
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def v486(t, p):
+def v345(t, p):
+        m = W130(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W298(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = (m[1])
+        o = C346()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def m351(t, p, f):
+        mark = len(f)
+        m = W157(t, p)
+        if m is None:
+            return -1
+        p = m.end()
+        m = W298(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('severity', (m[1])))
+        return p
+
+def m350(t, p, f):
+        q = m351(t, p, f)
+        return p if q < 0 else q
+
+def v347(t, p):
+        f = []
+        m = W349(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        p = m350(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W352(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W298(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_probability = (m[1])
+        o = C348()
+        o.severity = None
+        o.probability = x_probability
+        o._tx_position = p0
+        o._tx_position_end = p
+        for k, v in f:
+            setattr(o, k, v)
+        return p, o
+
+def v353(t, p):
+        m = W355(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_phases = []
+        got = 0
+        while True:
+            if got:
+                m = W74(t, p)
+                if m is None:
+                    break
+                s = m.end()
+            else:
+                s = p
+            q, v = v187(t, s)
+            if q < 0:
+                break
+            x_phases.append(v)
+            got += 1
+            p = q
+        if not got:
+            return -1, None
+        o = C354()
+        o.phases = x_phases
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v356(t, p):
+        m = W358(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_text = _unquote(m[1])
+        o = C357()
+        o.text = x_text
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v291(t, p):
         s = WS(t, p).end()
         for guard, alt in D6_get(t[s:s + 1], D6_default):
             if guard is not None and guard(t, s) is None:
@@ -5021,380 +3120,195 @@ def v486(t, p):
                 return q, o
         return -1, None
 
-def a485(t, p, f):
+def v288(t, p):
+        m = W290(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        m = W85(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_attrs = []
         got = 0
         while True:
             s = p
-            q, v = v486(t, s)
+            q, v = v291(t, s)
             if q < 0:
                 break
-            f.append(('attrs', v))
+            x_attrs.append(v)
             got += 1
             p = q
-        return p
-
-def b481(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R482(t, p)
+        m = W204(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m483(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a485(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v478(t, p):
-        f = []
-        q = b481(t, p, f)
-        if q < 0:
             return -1, None
-        o = C479()
-        o.name = None
-        o.title = ''
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L480:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        p = m.end()
+        o = C289()
+        o.name = x_name
+        o.title = x_title
+        o.attrs = x_attrs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m584(t, p, f):
-        p = WS(t, p).end()
-        m = R585(t, p)
+def m363(t, p, f):
+        mark = len(f)
+        m = W364(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def m586(t, p, f):
-        p = WS(t, p).end()
-        m = R587(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v583(t, p):
-        s = WS(t, p).end()
-        q = m584(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m586(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a582(t, p, f):
-        q, v = v583(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a589(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m588(t, p, f):
-        q = a589(t, p, f)
-        return p if q < 0 else q
-
-def a593(t, p, f):
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             f.append(('hazards', v))
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def m591(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R592(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a593(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m590(t, p, f):
-        q = m591(t, p, f)
+def m362(t, p, f):
+        q = m363(t, p, f)
         return p if q < 0 else q
 
-def b600(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R601(t, p)
+def v368(t, p):
+        m = W370(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        p0 = m.start(1)
+        m = W10(t, p)
         if m is None:
-            del f[mark:]
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('text', _unquote(t[s:p])))
-        return p
+        x_text = _unquote(m[1])
+        o = C369()
+        o.text = x_text
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v598(t, p):
-        f = []
-        q = b600(t, p, f)
+def v371(t, p):
+        m = W373(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        q, v = v15(t, p)
         if q < 0:
             return -1, None
-        o = C599()
-        o.text = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = q
+        x_time = v
+        o = C372()
+        o.time = x_time
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a606(t, p, f):
-        q, v = v22(t, p)
-        if q < 0:
-            return -1
-        f.append(('time', v))
-        return q
-
-def b604(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R605(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a606(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v602(t, p):
-        f = []
-        q = b604(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C603()
-        o.time = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def m612(t, p, f):
-        p = WS(t, p).end()
-        m = R613(t, p)
+def m378(t, p, f):
+        m = W379(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m614(t, p, f):
-        p = WS(t, p).end()
-        m = R615(t, p)
+def m380(t, p, f):
+        m = W381(t, p)
         if m is None:
             return -1
         p = m.end()
         return p
 
-def m611(t, p, f):
-        q = m612(t, p, f)
+def m377(t, p, f):
+        q = m378(t, p, f)
         if q >= 0:
             return q
-        q = m614(t, p, f)
+        q = m380(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b609(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R610(t, p)
+def v374(t, p):
+        m = W376(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R25(t, p)
+        p0 = m.start(1)
+        m = W17(t, p)
         if m is None:
-            del f[mark:]
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('value', (t[s:p])))
-        p = WS(t, p).end()
-        m = R542(t, p)
+        x_value = (m[1])
+        m = W333(t, p)
         if m is None:
-            del f[mark:]
-            return -1
+            return -1, None
         p = m.end()
-        p = m611(t, p, f)
+        p = m377(t, p, NOF)
         if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v607(t, p):
-        f = []
-        q = b609(t, p, f)
-        if q < 0:
             return -1, None
-        o = C608()
-        o.value = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        o = C375()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m621(t, p, f):
-        p = WS(t, p).end()
-        m = R622(t, p)
+def v382(t, p):
+        m = W384(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m623(t, p, f):
-        p = WS(t, p).end()
-        m = R624(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m625(t, p, f):
-        p = WS(t, p).end()
-        m = R626(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v620(t, p):
-        s = WS(t, p).end()
-        q = m621(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m623(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m625(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a619(t, p, f):
-        q, v = v620(t, p)
-        if q < 0:
-            return -1
-        f.append(('mode', v))
-        return q
-
-def b618(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R537(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a619(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v616(t, p):
-        f = []
-        q = b618(t, p, f)
-        if q < 0:
             return -1, None
-        o = C617()
-        o.mode = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def b629(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R630(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
+        p0 = m.start(1)
+        m = W385(t, p)
         if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('value', int(t[s:p])))
-        return p
-
-def v627(t, p):
-        f = []
-        q = b629(t, p, f)
-        if q < 0:
             return -1, None
-        o = C628()
-        o.value = 0
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_mode = (m[1])
+        o = C383()
+        o.mode = x_mode
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v597(t, p):
+def v386(t, p):
+        m = W388(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W97(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_value = int(m[1])
+        o = C387()
+        o.value = x_value
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v367(t, p):
         s = WS(t, p).end()
         for guard, alt in D7_get(t[s:s + 1], D7_default):
             if guard is not None and guard(t, s) is None:
@@ -5404,194 +3318,133 @@ def v597(t, p):
                 return q, o
         return -1, None
 
-def a596(t, p, f):
+def m366(t, p, f):
+        mark = len(f)
+        m = W85(t, p)
+        if m is None:
+            return -1
+        p = m.end()
         got = 0
         while True:
             s = p
-            q, v = v597(t, s)
+            q, v = v367(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
             got += 1
             p = q
-        return p
-
-def m595(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            return -1
-        p += 1
-        p = a596(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def m594(t, p, f):
-        q = m595(t, p, f)
-        return p if q < 0 else q
-
-def b581(t, p, f):
-        mark = len(f)
-        p = a582(t, p, f)
-        if p < 0:
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+        m = W204(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m588(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m590(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m594(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def v578(t, p):
+def m365(t, p, f):
+        q = m366(t, p, f)
+        return p if q < 0 else q
+
+def v359(t, p):
         f = []
-        q = b581(t, p, f)
-        if q < 0:
+        m = W361(t, p)
+        if m is None:
             return -1, None
-        o = C579()
-        o.kind = None
-        o.name = None
-        o.title = ''
+        p = m.end()
+        x_kind = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        p = m362(t, p, f)
+        if p < 0:
+            return -1, None
+        p = m365(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C360()
+        o.kind = x_kind
+        o.name = x_name
+        o.title = x_title
         o.hazards = []
         o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L580:
+            if k in L389:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a637(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m636(t, p, f):
-        q = a637(t, p, f)
-        return p if q < 0 else q
-
-def a646(t, p, f):
+def v396(t, p):
+        m = W398(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b645(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R130(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a646(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v642(t, p):
-        f = []
-        q = b645(t, p, f)
-        if q < 0:
             return -1, None
-        o = C643()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L644:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C397()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a652(t, p, f):
+def v399(t, p):
+        m = W401(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b650(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R651(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a652(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v647(t, p):
-        f = []
-        q = b650(t, p, f)
-        if q < 0:
             return -1, None
-        o = C648()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L649:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C400()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v641(t, p):
+def v395(t, p):
         s = WS(t, p).end()
         for guard, alt in D8_get(t[s:s + 1], D8_default):
             if guard is not None and guard(t, s) is None:
@@ -5601,40 +3454,33 @@ def v641(t, p):
                 return q, o
         return -1, None
 
-def a640(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v641(t, s)
-            if q < 0:
-                break
-            f.append(('attrs', v))
-            got += 1
-            p = q
-        return p
-
-def m639(t, p, f):
+def m394(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
+        m = W85(t, p)
+        if m is None:
             return -1
-        p += 1
-        p = a640(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def a653(t, p, f):
+        p = m.end()
         got = 0
         while True:
             s = p
-            q, v = v641(t, s)
+            q, v = v395(t, s)
+            if q < 0:
+                break
+            f.append(('attrs', v))
+            got += 1
+            p = q
+        m = W204(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        return p
+
+def a402(t, p, f):
+        got = 0
+        while True:
+            s = p
+            q, v = v395(t, s)
             if q < 0:
                 break
             f.append(('attrs', v))
@@ -5642,299 +3488,169 @@ def a653(t, p, f):
             p = q
         return p
 
-def m638(t, p, f):
-        q = m639(t, p, f)
+def m393(t, p, f):
+        q = m394(t, p, f)
         if q >= 0:
             return q
-        q = a653(t, p, f)
+        q = a402(t, p, f)
         if q >= 0:
             return q
         return -1
 
-def b634(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R635(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m636(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = m638(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v631(t, p):
+def v390(t, p):
         f = []
-        q = b634(t, p, f)
-        if q < 0:
+        m = W392(t, p)
+        if m is None:
             return -1, None
-        o = C632()
-        o.name = None
-        o.title = ''
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        p = m393(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C391()
+        o.name = x_name
+        o.title = x_title
         o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L633:
+            if k in L403:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def m661(t, p, f):
-        p = WS(t, p).end()
-        m = R662(t, p)
+def v409(t, p):
+        m = W411(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        return p
-
-def m663(t, p, f):
-        p = WS(t, p).end()
-        m = R664(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m665(t, p, f):
-        p = WS(t, p).end()
-        m = R399(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m666(t, p, f):
-        p = WS(t, p).end()
-        m = R667(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v660(t, p):
-        s = WS(t, p).end()
-        q = m377(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m661(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m663(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m665(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m666(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a659(t, p, f):
-        q, v = v660(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a675(t, p, f):
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b673(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R674(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a675(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v670(t, p):
-        f = []
-        q = b673(t, p, f)
-        if q < 0:
             return -1, None
-        o = C671()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L672:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C410()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a681(t, p, f):
+def v412(t, p):
+        m = W414(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b679(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R680(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a681(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v676(t, p):
-        f = []
-        q = b679(t, p, f)
-        if q < 0:
             return -1, None
-        o = C677()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L678:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C413()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m687(t, p, f):
+def m419(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R382(t, p)
+        m = W229(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        m = W10(t, p)
         if m is None:
             del f[mark:]
             return -1
         p = m.end()
-        f.append(('sha256', _unquote(t[s:p])))
+        f.append(('sha256', _unquote(m[1])))
         return p
 
-def m686(t, p, f):
-        q = m687(t, p, f)
+def m418(t, p, f):
+        q = m419(t, p, f)
         return p if q < 0 else q
 
-def b684(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R685(t, p)
+def v415(t, p):
+        f = []
+        m = W417(t, p)
         if m is None:
-            return -1
+            return -1, None
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
+        p0 = m.start(1)
+        m = W10(t, p)
         if m is None:
-            del f[mark:]
-            return -1
+            return -1, None
         p = m.end()
-        f.append(('path', _unquote(t[s:p])))
-        p = m686(t, p, f)
+        x_path = _unquote(m[1])
+        p = m418(t, p, f)
         if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v682(t, p):
-        f = []
-        q = b684(t, p, f)
-        if q < 0:
             return -1, None
-        o = C683()
-        o.path = ''
+        o = C416()
+        o.path = x_path
         o.sha256 = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def b690(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R691(t, p)
+def v420(t, p):
+        m = W422(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('id', _unquote(t[s:p])))
-        return p
-
-def v688(t, p):
-        f = []
-        q = b690(t, p, f)
-        if q < 0:
             return -1, None
-        o = C689()
-        o.id = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_id = _unquote(m[1])
+        o = C421()
+        o.id = x_id
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v669(t, p):
+def v408(t, p):
         s = WS(t, p).end()
         for guard, alt in D9_get(t[s:s + 1], D9_default):
             if guard is not None and guard(t, s) is None:
@@ -5944,512 +3660,257 @@ def v669(t, p):
                 return q, o
         return -1, None
 
-def a668(t, p, f):
+def v404(t, p):
+        m = W406(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W407(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_source = _unquote(m[1])
+        x_attrs = []
         got = 0
         while True:
             s = p
-            q, v = v669(t, s)
+            q, v = v408(t, s)
             if q < 0:
                 break
-            f.append(('attrs', v))
+            x_attrs.append(v)
             got += 1
             p = q
-        return p
+        o = C405()
+        o.name = x_name
+        o.kind = x_kind
+        o.source = x_source
+        o.attrs = x_attrs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b657(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R658(t, p)
+def v430(t, p):
+        m = W414(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = a659(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('source', _unquote(t[s:p])))
-        p = a668(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v654(t, p):
-        f = []
-        q = b657(t, p, f)
-        if q < 0:
             return -1, None
-        o = C655()
-        o.name = None
-        o.kind = None
-        o.source = ''
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L656:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a698(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m697(t, p, f):
-        q = a698(t, p, f)
-        return p if q < 0 else q
-
-def m706(t, p, f):
-        p = WS(t, p).end()
-        m = R707(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        return p
-
-def m708(t, p, f):
-        p = WS(t, p).end()
-        m = R709(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m710(t, p, f):
-        p = WS(t, p).end()
-        m = R711(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m712(t, p, f):
-        p = WS(t, p).end()
-        m = R713(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m714(t, p, f):
-        p = WS(t, p).end()
-        m = R715(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m716(t, p, f):
-        p = WS(t, p).end()
-        m = R717(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m718(t, p, f):
-        p = WS(t, p).end()
-        m = R719(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v705(t, p):
-        s = WS(t, p).end()
-        q = m706(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m708(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m710(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m712(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m714(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m716(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m718(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a704(t, p, f):
-        q, v = v705(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a726(t, p, f):
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b725(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R680(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a726(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v722(t, p):
-        f = []
-        q = b725(t, p, f)
-        if q < 0:
             return -1, None
-        o = C723()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L724:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C431()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a732(t, p, f):
+def v432(t, p):
+        m = W434(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b730(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R731(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a732(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v727(t, p):
-        f = []
-        q = b730(t, p, f)
-        if q < 0:
             return -1, None
-        o = C728()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L729:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C433()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a738(t, p, f):
+def v435(t, p):
+        m = W437(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b736(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R737(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a738(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v733(t, p):
-        f = []
-        q = b736(t, p, f)
-        if q < 0:
             return -1, None
-        o = C734()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L735:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C436()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b741(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R742(t, p)
+def v438(t, p):
+        m = W440(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        f.append(('flag', (t[s:p])))
-        return p
-
-def v739(t, p):
-        f = []
-        q = b741(t, p, f)
-        if q < 0:
             return -1, None
-        o = C740()
-        o.flag = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_flag = (m[1])
+        p0 = m.start(1)
+        o = C439()
+        o.flag = x_flag
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a747(t, p, f):
+def v441(t, p):
+        m = W406(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b746(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R658(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a747(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v743(t, p):
-        f = []
-        q = b746(t, p, f)
-        if q < 0:
             return -1, None
-        o = C744()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L745:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C442()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a753(t, p, f):
+def v443(t, p):
+        m = W445(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b751(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R752(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a753(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v748(t, p):
-        f = []
-        q = b751(t, p, f)
-        if q < 0:
             return -1, None
-        o = C749()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L750:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C444()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b756(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R757(t, p)
+def v446(t, p):
+        m = W448(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        return p
-
-def v754(t, p):
-        f = []
-        q = b756(t, p, f)
-        if q < 0:
             return -1, None
-        o = C755()
-        o.name = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        o = C447()
+        o.name = x_name
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a763(t, p, f):
+def v449(t, p):
+        m = W451(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        x_refs = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
-            f.append(('refs', v))
+            x_refs.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b761(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R762(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a763(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v758(t, p):
-        f = []
-        q = b761(t, p, f)
-        if q < 0:
             return -1, None
-        o = C759()
-        o.refs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L760:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C450()
+        o.refs = x_refs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v721(t, p):
+def v429(t, p):
         s = WS(t, p).end()
         for guard, alt in D10_get(t[s:s + 1], D10_default):
             if guard is not None and guard(t, s) is None:
@@ -6459,644 +3920,355 @@ def v721(t, p):
                 return q, o
         return -1, None
 
-def a720(t, p, f):
+def v426(t, p):
+        m = W428(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_text = _unquote(m[1])
+        x_attrs = []
         got = 0
         while True:
             s = p
-            q, v = v721(t, s)
+            q, v = v429(t, s)
             if q < 0:
                 break
-            f.append(('attrs', v))
+            x_attrs.append(v)
             got += 1
             p = q
-        return p
+        o = C427()
+        o.kind = x_kind
+        o.name = x_name
+        o.text = x_text
+        o.attrs = x_attrs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def b703(t, p, f):
-        mark = len(f)
-        p = a704(t, p, f)
-        if p < 0:
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
+def v423(t, p):
+        m = W425(t, p)
         if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('text', _unquote(t[s:p])))
-        p = a720(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v700(t, p):
-        f = []
-        q = b703(t, p, f)
-        if q < 0:
             return -1, None
-        o = C701()
-        o.kind = None
-        o.name = None
-        o.text = ''
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L702:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a699(t, p, f):
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        m = W85(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_nodes = []
         got = 0
         while True:
             s = p
-            q, v = v700(t, s)
+            q, v = v426(t, s)
             if q < 0:
                 break
-            f.append(('nodes', v))
+            x_nodes.append(v)
             got += 1
             p = q
-        return p
-
-def b695(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R696(t, p)
+        m = W204(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m697(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a699(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v692(t, p):
-        f = []
-        q = b695(t, p, f)
-        if q < 0:
             return -1, None
-        o = C693()
-        o.name = None
-        o.title = ''
-        o.nodes = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L694:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def m775(t, p, f):
-        p = WS(t, p).end()
-        m = R776(t, p)
-        if m is None:
-            return -1
         p = m.end()
-        return p
+        o = C424()
+        o.name = x_name
+        o.title = x_title
+        o.nodes = x_nodes
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def m777(t, p, f):
-        p = WS(t, p).end()
-        m = R778(t, p)
+def v455(t, p):
+        m = W457(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v774(t, p):
-        s = WS(t, p).end()
-        q = m775(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m777(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a773(t, p, f):
-        q, v = v774(t, p)
-        if q < 0:
-            return -1
-        f.append(('mode', v))
-        return q
-
-def a780(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('reason', v))
-        return q
-
-def m779(t, p, f):
-        q = a780(t, p, f)
-        return p if q < 0 else q
-
-def b772(t, p, f):
-        mark = len(f)
-        p = a773(t, p, f)
-        if p < 0:
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('rule', (t[s:p])))
-        p = m779(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v770(t, p):
-        f = []
-        q = b772(t, p, f)
-        if q < 0:
             return -1, None
-        o = C771()
-        o.mode = None
-        o.rule = None
-        o.reason = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
+        p = m.end()
+        x_mode = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_rule = (m[1])
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_reason = _unquote(m[1])
+        else:
+            x_reason = ''
+        o = C456()
+        o.mode = x_mode
+        o.rule = x_rule
+        o.reason = x_reason
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a769(t, p, f):
+def v452(t, p):
+        m = W454(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W85(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_rules = []
         got = 0
         while True:
             s = p
-            q, v = v770(t, s)
+            q, v = v455(t, s)
             if q < 0:
                 break
-            f.append(('rules', v))
+            x_rules.append(v)
             got += 1
             p = q
-        return p
-
-def b767(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R768(t, p)
+        m = W204(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a769(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v764(t, p):
-        f = []
-        q = b767(t, p, f)
-        if q < 0:
             return -1, None
-        o = C765()
-        o.rules = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L766:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        p = m.end()
+        o = C453()
+        o.rules = x_rules
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a786(t, p, f):
+def v463(t, p):
+        m = W464(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        return p, (m[1])
+
+def v461(t, p):
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_level = (m[1])
+        p0 = m.start(1)
+        m = W209(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_zones = []
+        got = 0
+        while True:
+            s = p
+            q, v = v463(t, s)
+            if q < 0:
+                break
+            x_zones.append(v)
+            got += 1
+            p = q
+        if not got:
+            return -1, None
+        o = C462()
+        o.level = x_level
+        o.zones = x_zones
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v458(t, p):
+        m = W460(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W85(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W157(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_severities = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v307(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
-            f.append(('severities', v))
+            x_severities.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def a787(t, p, f):
+            return -1, None
+        m = W352(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_probabilities = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v307(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
-            f.append(('probabilities', v))
+            x_probabilities.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def v794(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R795(t, p)
-        if m is None:
             return -1, None
-        p = m.end()
-        return p, (t[s:p])
-
-def a793(t, p, f):
+        x_rows = []
         got = 0
         while True:
             s = p
-            q, v = v794(t, s)
+            q, v = v461(t, s)
             if q < 0:
                 break
-            f.append(('zones', v))
+            x_rows.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b792(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('level', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith(':', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a793(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v789(t, p):
-        f = []
-        q = b792(t, p, f)
-        if q < 0:
             return -1, None
-        o = C790()
-        o.level = None
-        o.zones = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L791:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a788(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v789(t, s)
-            if q < 0:
-                break
-            f.append(('rows', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def b784(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R785(t, p)
+        m = W204(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = WS(t, p).end()
-        m = R262(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a786(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R230(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a787(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a788(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v781(t, p):
-        f = []
-        q = b784(t, p, f)
-        if q < 0:
             return -1, None
-        o = C782()
-        o.severities = []
-        o.probabilities = []
-        o.rows = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L783:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        p = m.end()
+        o = C459()
+        o.severities = x_severities
+        o.probabilities = x_probabilities
+        o.rows = x_rows
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a801(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
+def m468(t, p, f):
+        mark = len(f)
+        m = W469(t, p)
+        if m is None:
             return -1
-        f.append(('title', v))
-        return q
+        p = m.end()
+        m = W10(t, p)
+        if m is None:
+            del f[mark:]
+            return -1
+        p = m.end()
+        f.append(('source', _unquote(m[1])))
+        return p
 
-def m800(t, p, f):
-        q = a801(t, p, f)
+def m467(t, p, f):
+        q = m468(t, p, f)
         return p if q < 0 else q
 
-def m803(t, p, f):
+def m476(t, p, f):
         mark = len(f)
-        p = WS(t, p).end()
-        m = R804(t, p)
+        m = W477(t, p)
         if m is None:
             return -1
         p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
+        q, v = v331(t, p)
+        if q < 0:
             del f[mark:]
             return -1
-        p = m.end()
-        f.append(('source', _unquote(t[s:p])))
-        return p
-
-def m802(t, p, f):
-        q = m803(t, p, f)
-        return p if q < 0 else q
-
-def m812(t, p, f):
-        p = WS(t, p).end()
-        m = R813(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m814(t, p, f):
-        p = WS(t, p).end()
-        m = R815(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m816(t, p, f):
-        p = WS(t, p).end()
-        m = R817(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m818(t, p, f):
-        p = WS(t, p).end()
-        m = R537(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v811(t, p):
-        s = WS(t, p).end()
-        q = m812(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m814(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m816(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m818(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a810(t, p, f):
-        q, v = v811(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a826(t, p, f):
-        q, v = v539(t, p)
-        if q < 0:
-            return -1
+        p = q
         f.append(('below', v))
-        return q
-
-def m824(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R825(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a826(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
         return p
 
-def m823(t, p, f):
-        q = m824(t, p, f)
+def m475(t, p, f):
+        q = m476(t, p, f)
         return p if q < 0 else q
 
-def b822(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('text', _unquote(t[s:p])))
-        p = m823(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v820(t, p):
+def v473(t, p):
         f = []
-        q = b822(t, p, f)
-        if q < 0:
+        m = W6(t, p)
+        if m is None:
             return -1, None
-        o = C821()
-        o.name = None
-        o.text = ''
+        p = m.end()
+        x_name = (m[1])
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_text = _unquote(m[1])
+        p = m475(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C474()
+        o.name = x_name
+        o.text = x_text
         o.below = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a819(t, p, f):
+def v470(t, p):
+        m = W472(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        p0 = m.start(1)
+        x_levels = []
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v820(t, s)
+            q, v = v473(t, s)
             if q < 0:
                 break
-            f.append(('levels', v))
+            x_levels.append(v)
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def b809(t, p, f):
-        mark = len(f)
-        p = a810(t, p, f)
-        if p < 0:
-            return -1
-        p = a819(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v806(t, p):
-        f = []
-        q = b809(t, p, f)
-        if q < 0:
             return -1, None
-        o = C807()
-        o.kind = None
-        o.levels = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L808:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        o = C471()
+        o.kind = x_kind
+        o.levels = x_levels
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a805(t, p, f):
+def a482(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v806(t, s)
-            if q < 0:
-                break
-            f.append(('parameters', v))
-            got += 1
-            p = q
-        return p
-
-def a834(t, p, f):
-        got = 0
-        while True:
-            s = p
-            q, v = v307(t, s)
+            q, v = v187(t, s)
             if q < 0:
                 break
             f.append(('path', v))
@@ -7106,10 +4278,10 @@ def a834(t, p, f):
             return -1
         return p
 
-def m833(t, p, f):
+def m481(t, p, f):
         p0 = p
         while True:
-            q = a834(t, p, f)
+            q = a482(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -7118,20 +4290,18 @@ def m833(t, p, f):
         q = p
         return -1 if q == p0 else q
 
-def v837(t, p):
-        p = WS(t, p).end()
-        s = p
-        m = R838(t, p)
+def v485(t, p):
+        m = W486(t, p)
         if m is None:
             return -1, None
         p = m.end()
-        return p, (t[s:p])
+        return p, (m[1])
 
-def a836(t, p, f):
+def a484(t, p, f):
         got = 0
         while True:
             s = p
-            q, v = v837(t, s)
+            q, v = v485(t, s)
             if q < 0:
                 break
             f.append(('outcomes', v))
@@ -7141,10 +4311,10 @@ def a836(t, p, f):
             return -1
         return p
 
-def m835(t, p, f):
+def m483(t, p, f):
         p0 = p
         while True:
-            q = a836(t, p, f)
+            q = a484(t, p, f)
             if q < 0:
                 break
             if q == p:
@@ -7153,541 +4323,317 @@ def m835(t, p, f):
         q = p
         return -1 if q == p0 else q
 
-def b831(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R832(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith(':', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = m833(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('->', p):
-            del f[mark:]
-            return -1
-        p += 2
-        p = m835(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v828(t, p):
+def v478(t, p):
         f = []
-        q = b831(t, p, f)
-        if q < 0:
+        m = W480(t, p)
+        if m is None:
             return -1, None
-        o = C829()
-        o.name = None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W209(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p = m481(t, p, f)
+        if p < 0:
+            return -1, None
+        m = W200(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p = m483(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C479()
+        o.name = x_name
         o.path = []
         o.outcomes = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L830:
+            if k in L487:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def a827(t, p, f):
+def v465(t, p):
+        f = []
+        m = W342(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        m = W85(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p = m467(t, p, f)
+        if p < 0:
+            return -1, None
+        x_parameters = []
         got = 0
         while True:
             s = p
-            q, v = v828(t, s)
+            q, v = v470(t, s)
             if q < 0:
                 break
-            f.append(('rows', v))
+            x_parameters.append(v)
             got += 1
             p = q
-        return p
-
-def b799(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R554(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = m800(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = m802(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a805(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a827(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v796(t, p):
-        f = []
-        q = b799(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C797()
-        o.title = ''
-        o.source = ''
-        o.parameters = []
-        o.rows = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L798:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a845(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m844(t, p, f):
-        q = a845(t, p, f)
-        return p if q < 0 else q
-
-def m847(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R804(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('source', _unquote(t[s:p])))
-        return p
-
-def m846(t, p, f):
-        q = m847(t, p, f)
-        return p if q < 0 else q
-
-def b851(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        f.append(('top', (t[s:p])))
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith(':', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = WS(t, p).end()
-        s = p
-        m = R852(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('level', (t[s:p])))
-        p = WS(t, p).end()
-        m = R248(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R168(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('count', int(t[s:p])))
-        p = WS(t, p).end()
-        if not t.startswith(',', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = WS(t, p).end()
-        m = R853(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R852(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('others', (t[s:p])))
-        return p
-
-def v849(t, p):
-        f = []
-        q = b851(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C850()
-        o.top = None
-        o.name = None
-        o.level = None
-        o.count = 0
-        o.others = None
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            setattr(o, k, v)
-        return q, o
-
-def a848(t, p, f):
+        x_rows = []
         got = 0
         while True:
             s = p
-            q, v = v849(t, s)
+            q, v = v478(t, s)
             if q < 0:
                 break
-            f.append(('options', v))
+            x_rows.append(v)
             got += 1
             p = q
-        if not got:
-            return -1
-        return p
-
-def b842(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R843(t, p)
+        m = W204(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = m844(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = m846(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a848(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v839(t, p):
-        f = []
-        q = b842(t, p, f)
-        if q < 0:
             return -1, None
-        o = C840()
-        o.title = ''
+        p = m.end()
+        o = C466()
+        o.title = x_title
         o.source = ''
-        o.options = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L841:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
-
-def a860(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('title', v))
-        return q
-
-def m859(t, p, f):
-        q = a860(t, p, f)
-        return p if q < 0 else q
-
-def a861(t, p, f):
-        got = 0
-        while True:
-            if got:
-                s = m121(t, p, [])
-                if s < 0:
-                    break
-            else:
-                s = p
-            q, v = v320(t, s)
-            if q < 0:
-                break
-            f.append(('conditions', v))
-            got += 1
-            p = q
-        if not got:
-            return -1
-        return p
-
-def a868(t, p, f):
-        q, v = v320(t, p)
-        if q < 0:
-            return -1
-        f.append(('ref', v))
-        return q
-
-def m871(t, p, f):
-        p = WS(t, p).end()
-        m = R872(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def m873(t, p, f):
-        p = WS(t, p).end()
-        m = R874(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        return p
-
-def v870(t, p):
-        s = WS(t, p).end()
-        q = m871(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m873(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
-
-def a869(t, p, f):
-        q, v = v870(t, p)
-        if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
-
-def a876(t, p, f):
-        q, v = v38(t, p)
-        if q < 0:
-            return -1
-        f.append(('text', v))
-        return q
-
-def m875(t, p, f):
-        q = a876(t, p, f)
-        return p if q < 0 else q
-
-def b866(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R867(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a868(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a869(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R852(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('level', (t[s:p])))
-        p = m875(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v864(t, p):
-        f = []
-        q = b866(t, p, f)
-        if q < 0:
-            return -1, None
-        o = C865()
-        o.ref = None
-        o.kind = None
-        o.level = None
-        o.text = ''
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.parameters = x_parameters
+        o.rows = x_rows
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
             setattr(o, k, v)
-        return q, o
+        return p, o
 
-def m884(t, p, f):
-        p = WS(t, p).end()
-        m = R885(t, p)
+def m492(t, p, f):
+        mark = len(f)
+        m = W469(t, p)
         if m is None:
             return -1
         p = m.end()
-        return p
-
-def m886(t, p, f):
-        p = WS(t, p).end()
-        m = R887(t, p)
+        m = W10(t, p)
         if m is None:
+            del f[mark:]
             return -1
         p = m.end()
+        f.append(('source', _unquote(m[1])))
         return p
 
-def v883(t, p):
-        s = WS(t, p).end()
-        q = m884(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        q = m886(t, p, [])
-        if q >= 0:
-            return q, t[s:q]
-        return -1, None
+def m491(t, p, f):
+        q = m492(t, p, f)
+        return p if q < 0 else q
 
-def a882(t, p, f):
-        q, v = v883(t, p)
+def v493(t, p):
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_top = (m[1])
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W209(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W495(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_level = (m[1])
+        m = W145(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W97(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_count = int(m[1])
+        m = W74(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W496(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        m = W495(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_others = (m[1])
+        o = C494()
+        o.top = x_top
+        o.name = x_name
+        o.level = x_level
+        o.count = x_count
+        o.others = x_others
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
+
+def v488(t, p):
+        f = []
+        m = W490(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        m = W85(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p = m491(t, p, f)
+        if p < 0:
+            return -1, None
+        x_options = []
+        got = 0
+        while True:
+            s = p
+            q, v = v493(t, s)
+            if q < 0:
+                break
+            x_options.append(v)
+            got += 1
+            p = q
+        if not got:
+            return -1, None
+        m = W204(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        o = C489()
+        o.title = x_title
+        o.source = ''
+        o.options = x_options
+        o._tx_position = p0
+        o._tx_position_end = p
+        for k, v in f:
+            setattr(o, k, v)
+        return p, o
+
+def v502(t, p):
+        m = W504(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        q, v = v192(t, p)
         if q < 0:
-            return -1
-        f.append(('kind', v))
-        return q
+            return -1, None
+        p = q
+        x_ref = v
+        m = W505(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        m = W495(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_level = (m[1])
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_text = _unquote(m[1])
+        else:
+            x_text = ''
+        o = C503()
+        o.ref = x_ref
+        o.kind = x_kind
+        o.level = x_level
+        o.text = x_text
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def a890(t, p, f):
+def m511(t, p, f):
+        mark = len(f)
+        m = W512(t, p)
+        if m is None:
+            return -1
+        p = m.end()
         got = 0
         while True:
             if got:
-                s = m121(t, p, [])
-                if s < 0:
+                m = W74(t, p)
+                if m is None:
                     break
+                s = m.end()
             else:
                 s = p
-            q, v = v320(t, s)
+            q, v = v192(t, s)
             if q < 0:
                 break
             f.append(('evidence', v))
             got += 1
             p = q
         if not got:
-            return -1
-        return p
-
-def m889(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R658(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a890(t, p, f)
-        if p < 0:
             del f[mark:]
             return -1
         return p
 
-def m888(t, p, f):
-        q = m889(t, p, f)
+def m510(t, p, f):
+        q = m511(t, p, f)
         return p if q < 0 else q
 
-def b880(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R881(t, p)
-        if m is None:
-            return -1
-        p = m.end()
-        p = a882(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        s = p
-        m = R14(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('text', _unquote(t[s:p])))
-        p = m888(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v877(t, p):
+def v506(t, p):
         f = []
-        q = b880(t, p, f)
-        if q < 0:
+        m = W508(t, p)
+        if m is None:
             return -1, None
-        o = C878()
-        o.kind = None
-        o.text = ''
+        p = m.end()
+        p0 = m.start(1)
+        m = W509(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_kind = (m[1])
+        m = W10(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_text = _unquote(m[1])
+        p = m510(t, p, f)
+        if p < 0:
+            return -1, None
+        o = C507()
+        o.kind = x_kind
+        o.text = x_text
         o.evidence = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L879:
+            if k in L513:
                 getattr(o, k).append(v)
             else:
                 setattr(o, k, v)
-        return q, o
+        return p, o
 
-def v863(t, p):
+def v501(t, p):
         s = WS(t, p).end()
         for guard, alt in D11_get(t[s:s + 1], D11_default):
             if guard is not None and guard(t, s) is None:
@@ -7697,83 +4643,73 @@ def v863(t, p):
                 return q, o
         return -1, None
 
-def a862(t, p, f):
+def v497(t, p):
+        m = W499(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        p0 = m.start(1)
+        m = W6(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_name = (m[1])
+        m = W10(t, p)
+        if m is not None:
+            p = m.end()
+            x_title = _unquote(m[1])
+        else:
+            x_title = ''
+        m = W500(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_conditions = []
+        got = 0
+        while True:
+            if got:
+                m = W74(t, p)
+                if m is None:
+                    break
+                s = m.end()
+            else:
+                s = p
+            q, v = v192(t, s)
+            if q < 0:
+                break
+            x_conditions.append(v)
+            got += 1
+            p = q
+        if not got:
+            return -1, None
+        m = W85(t, p)
+        if m is None:
+            return -1, None
+        p = m.end()
+        x_attrs = []
         got = 0
         while True:
             s = p
-            q, v = v863(t, s)
+            q, v = v501(t, s)
             if q < 0:
                 break
-            f.append(('attrs', v))
+            x_attrs.append(v)
             got += 1
             p = q
-        return p
-
-def b857(t, p, f):
-        mark = len(f)
-        p = WS(t, p).end()
-        m = R858(t, p)
+        m = W204(t, p)
         if m is None:
-            return -1
-        p = m.end()
-        p = WS(t, p).end()
-        s = p
-        m = R8(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        f.append(('name', (t[s:p])))
-        p = m859(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        m = R731(t, p)
-        if m is None:
-            del f[mark:]
-            return -1
-        p = m.end()
-        p = a861(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('{', p):
-            del f[mark:]
-            return -1
-        p += 1
-        p = a862(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = WS(t, p).end()
-        if not t.startswith('}', p):
-            del f[mark:]
-            return -1
-        p += 1
-        return p
-
-def v854(t, p):
-        f = []
-        q = b857(t, p, f)
-        if q < 0:
             return -1, None
-        o = C855()
-        o.name = None
-        o.title = ''
-        o.conditions = []
-        o.attrs = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
-        for k, v in f:
-            if k in L856:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+        p = m.end()
+        o = C498()
+        o.name = x_name
+        o.title = x_title
+        o.conditions = x_conditions
+        o.attrs = x_attrs
+        o._tx_position = p0
+        o._tx_position_end = p
+        return p, o
 
-def v16(t, p):
+def v11(t, p):
         s = WS(t, p).end()
         for guard, alt in D12_get(t[s:s + 1], D12_default):
             if guard is not None and guard(t, s) is None:
@@ -7783,97 +4719,88 @@ def v16(t, p):
                 return q, o
         return -1, None
 
-def a15(t, p, f):
+def v1(t, p):
+        f = []
+        p0 = WS(t, p).end()
+        p = m3(t, p, f)
+        if p < 0:
+            return -1, None
+        x_imports = []
         got = 0
         while True:
             s = p
-            q, v = v16(t, s)
+            q, v = v7(t, s)
             if q < 0:
                 break
-            f.append(('elements', v))
+            x_imports.append(v)
             got += 1
             p = q
-        return p
-
-def b4(t, p, f):
-        mark = len(f)
-        p = m5(t, p, f)
-        if p < 0:
-            return -1
-        p = a9(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        p = a15(t, p, f)
-        if p < 0:
-            del f[mark:]
-            return -1
-        return p
-
-def v1(t, p):
-        f = []
-        q = b4(t, p, f)
-        if q < 0:
-            return -1, None
+        x_elements = []
+        got = 0
+        while True:
+            s = p
+            q, v = v11(t, s)
+            if q < 0:
+                break
+            x_elements.append(v)
+            got += 1
+            p = q
         o = C2()
         o.package = None
-        o.imports = []
-        o.elements = []
-        o._tx_position = WS(t, p).end()
-        o._tx_position_end = q
+        o.imports = x_imports
+        o.elements = x_elements
+        o._tx_position = p0
+        o._tx_position_end = p
         for k, v in f:
-            if k in L3:
-                getattr(o, k).append(v)
-            else:
-                setattr(o, k, v)
-        return q, o
+            setattr(o, k, v)
+        return p, o
 
-def m891(t, p, f):
+def m514(t, p, f):
         p = WS(t, p).end()
         return p if p == len(t) else -1
 
-D0_get = {'(': ((None, v62), ), '-': ((None, v55), ), '0': ((None, v55), ), '1': ((None, v55), ), '2': ((None, v55), ), '3': ((None, v55), ), '4': ((None, v55), ), '5': ((None, v55), ), '6': ((None, v55), ), '7': ((None, v55), ), '8': ((None, v55), ), '9': ((None, v55), ), 'A': ((None, v66), ), 'B': ((None, v66), ), 'C': ((None, v66), ), 'D': ((None, v66), ), 'E': ((None, v66), ), 'F': ((None, v66), ), 'G': ((None, v66), ), 'H': ((None, v66), ), 'I': ((None, v66), ), 'J': ((None, v66), ), 'K': ((None, v66), ), 'L': ((None, v66), ), 'M': ((None, v66), ), 'N': ((None, v66), ), 'O': ((None, v66), ), 'P': ((None, v66), ), 'Q': ((None, v66), ), 'R': ((None, v66), ), 'S': ((None, v66), ), 'T': ((None, v66), ), 'U': ((None, v66), ), 'V': ((None, v66), ), 'W': ((None, v66), ), 'X': ((None, v66), ), 'Y': ((None, v66), ), 'Z': ((None, v66), ), '_': ((None, v66), ), 'a': ((None, v66), ), 'b': ((None, v66), ), 'c': ((None, v66), ), 'd': ((None, v66), ), 'e': ((None, v66), ), 'f': ((None, v66), ), 'g': ((None, v66), ), 'h': ((None, v66), ), 'i': ((None, v66), ), 'j': ((None, v66), ), 'k': ((None, v66), ), 'l': ((None, v66), ), 'm': ((None, v66), ), 'n': ((None, v66), ), 'o': ((None, v66), ), 'p': ((None, v66), ), 'q': ((None, v66), ), 'r': ((None, v66), ), 's': ((None, v66), ), 't': ((None, v66), ), 'u': ((None, v66), ), 'v': ((None, v66), ), 'w': ((None, v66), ), 'x': ((None, v66), ), 'y': ((None, v66), ), 'z': ((None, v66), )}.get
+D0_get = {'(': ((None, v37), ), '-': ((None, v34), ), '0': ((None, v34), ), '1': ((None, v34), ), '2': ((None, v34), ), '3': ((None, v34), ), '4': ((None, v34), ), '5': ((None, v34), ), '6': ((None, v34), ), '7': ((None, v34), ), '8': ((None, v34), ), '9': ((None, v34), ), 'A': ((None, v41), ), 'B': ((None, v41), ), 'C': ((None, v41), ), 'D': ((None, v41), ), 'E': ((None, v41), ), 'F': ((None, v41), ), 'G': ((None, v41), ), 'H': ((None, v41), ), 'I': ((None, v41), ), 'J': ((None, v41), ), 'K': ((None, v41), ), 'L': ((None, v41), ), 'M': ((None, v41), ), 'N': ((None, v41), ), 'O': ((None, v41), ), 'P': ((None, v41), ), 'Q': ((None, v41), ), 'R': ((None, v41), ), 'S': ((None, v41), ), 'T': ((None, v41), ), 'U': ((None, v41), ), 'V': ((None, v41), ), 'W': ((None, v41), ), 'X': ((None, v41), ), 'Y': ((None, v41), ), 'Z': ((None, v41), ), '_': ((None, v41), ), 'a': ((None, v41), ), 'b': ((None, v41), ), 'c': ((None, v41), ), 'd': ((None, v41), ), 'e': ((None, v41), ), 'f': ((None, v41), ), 'g': ((None, v41), ), 'h': ((None, v41), ), 'i': ((None, v41), ), 'j': ((None, v41), ), 'k': ((None, v41), ), 'l': ((None, v41), ), 'm': ((None, v41), ), 'n': ((None, v41), ), 'o': ((None, v41), ), 'p': ((None, v41), ), 'q': ((None, v41), ), 'r': ((None, v41), ), 's': ((None, v41), ), 't': ((None, v41), ), 'u': ((None, v41), ), 'v': ((None, v41), ), 'w': ((None, v41), ), 'x': ((None, v41), ), 'y': ((None, v41), ), 'z': ((None, v41), )}.get
 D0_default = ()
 
-D1_get = {'(': ((None, v175), ), '+': ((G174, v164), ), '-': ((G174, v164), ), '0': ((G174, v164), ), '1': ((G174, v164), ), '2': ((G174, v164), ), '3': ((G174, v164), ), '4': ((G174, v164), ), '5': ((G174, v164), ), '6': ((G174, v164), ), '7': ((G174, v164), ), '8': ((G174, v164), ), '9': ((G174, v164), ), 'A': ((None, v179), ), 'B': ((None, v179), ), 'C': ((None, v179), ), 'D': ((None, v179), ), 'E': ((None, v179), ), 'F': ((None, v179), ), 'G': ((None, v179), ), 'H': ((None, v179), ), 'I': ((None, v179), ), 'J': ((None, v179), ), 'K': ((None, v179), ), 'L': ((None, v179), ), 'M': ((None, v179), ), 'N': ((None, v179), ), 'O': ((None, v179), ), 'P': ((None, v179), ), 'Q': ((None, v179), ), 'R': ((None, v179), ), 'S': ((None, v179), ), 'T': ((None, v179), ), 'U': ((None, v179), ), 'V': ((None, v179), ), 'W': ((None, v179), ), 'X': ((None, v179), ), 'Y': ((None, v179), ), 'Z': ((None, v179), ), '_': ((None, v179), ), 'a': ((None, v179), ), 'b': ((None, v179), ), 'c': ((None, v179), ), 'd': ((None, v179), ), 'e': ((None, v179), ), 'f': ((None, v179), ), 'g': ((None, v179), ), 'h': ((None, v179), ), 'i': ((None, v179), ), 'j': ((None, v179), ), 'k': ((None, v179), ), 'l': ((None, v179), ), 'm': ((None, v179), ), 'n': ((None, v179), ), 'o': ((None, v179), ), 'p': ((None, v179), ), 'q': ((None, v179), ), 'r': ((None, v179), ), 's': ((None, v179), ), 't': ((None, v179), ), 'u': ((None, v179), ), 'v': ((None, v179), ), 'w': ((None, v179), ), 'x': ((None, v179), ), 'y': ((None, v179), ), 'z': ((None, v179), )}.get
+D1_get = {'(': ((None, v102), ), '+': ((G101, v95), ), '-': ((G101, v95), ), '0': ((G101, v95), ), '1': ((G101, v95), ), '2': ((G101, v95), ), '3': ((G101, v95), ), '4': ((G101, v95), ), '5': ((G101, v95), ), '6': ((G101, v95), ), '7': ((G101, v95), ), '8': ((G101, v95), ), '9': ((G101, v95), ), 'A': ((None, v104), ), 'B': ((None, v104), ), 'C': ((None, v104), ), 'D': ((None, v104), ), 'E': ((None, v104), ), 'F': ((None, v104), ), 'G': ((None, v104), ), 'H': ((None, v104), ), 'I': ((None, v104), ), 'J': ((None, v104), ), 'K': ((None, v104), ), 'L': ((None, v104), ), 'M': ((None, v104), ), 'N': ((None, v104), ), 'O': ((None, v104), ), 'P': ((None, v104), ), 'Q': ((None, v104), ), 'R': ((None, v104), ), 'S': ((None, v104), ), 'T': ((None, v104), ), 'U': ((None, v104), ), 'V': ((None, v104), ), 'W': ((None, v104), ), 'X': ((None, v104), ), 'Y': ((None, v104), ), 'Z': ((None, v104), ), '_': ((None, v104), ), 'a': ((None, v104), ), 'b': ((None, v104), ), 'c': ((None, v104), ), 'd': ((None, v104), ), 'e': ((None, v104), ), 'f': ((None, v104), ), 'g': ((None, v104), ), 'h': ((None, v104), ), 'i': ((None, v104), ), 'j': ((None, v104), ), 'k': ((None, v104), ), 'l': ((None, v104), ), 'm': ((None, v104), ), 'n': ((None, v104), ), 'o': ((None, v104), ), 'p': ((None, v104), ), 'q': ((None, v104), ), 'r': ((None, v104), ), 's': ((None, v104), ), 't': ((None, v104), ), 'u': ((None, v104), ), 'v': ((None, v104), ), 'w': ((None, v104), ), 'x': ((None, v104), ), 'y': ((None, v104), ), 'z': ((None, v104), )}.get
 D1_default = ()
 
-D2_get = {'p': ((None, v227), ), 'r': ((None, v217), )}.get
+D2_get = {'p': ((None, v128), ), 'r': ((None, v120), )}.get
 D2_default = ()
 
-D3_get = {'"': ((None, v238), ), "'": ((None, v238), ), 'a': ((None, v258), ), 'd': ((None, v250), ), 'e': ((None, v241), ), 'm': ((None, v286), ), 'p': ((None, v269), ), 'r': ((None, v301), ), 's': ((None, v254), (None, v265), ), 'u': ((None, v87), ), 'w': ((None, v291), )}.get
+D3_get = {'"': ((None, v137), ), "'": ((None, v137), ), 'a': ((None, v154), ), 'd': ((None, v147), ), 'e': ((None, v139), ), 'm': ((None, v176), ), 'p': ((None, v163), ), 'r': ((None, v184), ), 's': ((None, v150), (None, v160), ), 'u': ((None, v48), ), 'w': ((None, v179), )}.get
 D3_default = ()
 
-D4_get = {'-': ((G429, v425), ), '0': ((G429, v425), ), '1': ((G429, v425), ), '2': ((G429, v425), ), '3': ((G429, v425), ), '4': ((G429, v425), ), '5': ((G429, v425), ), '6': ((G429, v425), ), '7': ((G429, v425), ), '8': ((G429, v425), ), '9': ((G429, v425), ), 'A': ((None, v430), ), 'B': ((None, v430), ), 'C': ((None, v430), ), 'D': ((None, v430), ), 'E': ((None, v430), ), 'F': ((None, v430), ), 'G': ((None, v430), ), 'H': ((None, v430), ), 'I': ((None, v430), ), 'J': ((None, v430), ), 'K': ((None, v430), ), 'L': ((None, v430), ), 'M': ((None, v430), ), 'N': ((None, v430), ), 'O': ((None, v430), ), 'P': ((None, v430), ), 'Q': ((None, v430), ), 'R': ((None, v430), ), 'S': ((None, v430), ), 'T': ((None, v430), ), 'U': ((None, v430), ), 'V': ((None, v430), ), 'W': ((None, v430), ), 'X': ((None, v430), ), 'Y': ((None, v430), ), 'Z': ((None, v430), ), '_': ((None, v430), ), 'a': ((None, v430), ), 'b': ((None, v430), ), 'c': ((None, v430), ), 'd': ((None, v430), ), 'e': ((None, v430), ), 'f': ((None, v430), ), 'g': ((None, v430), ), 'h': ((None, v430), ), 'i': ((None, v430), ), 'j': ((None, v430), ), 'k': ((None, v430), ), 'l': ((None, v430), ), 'm': ((None, v430), ), 'n': ((None, v430), ), 'o': ((None, v430), ), 'p': ((None, v430), ), 'q': ((None, v430), ), 'r': ((None, v430), ), 's': ((None, v430), ), 't': ((None, v430), ), 'u': ((None, v430), ), 'v': ((None, v430), ), 'w': ((None, v430), ), 'x': ((None, v430), ), 'y': ((None, v430), ), 'z': ((None, v430), )}.get
+D4_get = {'-': ((G261, v257), ), '0': ((G261, v257), ), '1': ((G261, v257), ), '2': ((G261, v257), ), '3': ((G261, v257), ), '4': ((G261, v257), ), '5': ((G261, v257), ), '6': ((G261, v257), ), '7': ((G261, v257), ), '8': ((G261, v257), ), '9': ((G261, v257), ), 'A': ((None, v262), ), 'B': ((None, v262), ), 'C': ((None, v262), ), 'D': ((None, v262), ), 'E': ((None, v262), ), 'F': ((None, v262), ), 'G': ((None, v262), ), 'H': ((None, v262), ), 'I': ((None, v262), ), 'J': ((None, v262), ), 'K': ((None, v262), ), 'L': ((None, v262), ), 'M': ((None, v262), ), 'N': ((None, v262), ), 'O': ((None, v262), ), 'P': ((None, v262), ), 'Q': ((None, v262), ), 'R': ((None, v262), ), 'S': ((None, v262), ), 'T': ((None, v262), ), 'U': ((None, v262), ), 'V': ((None, v262), ), 'W': ((None, v262), ), 'X': ((None, v262), ), 'Y': ((None, v262), ), 'Z': ((None, v262), ), '_': ((None, v262), ), 'a': ((None, v262), ), 'b': ((None, v262), ), 'c': ((None, v262), ), 'd': ((None, v262), ), 'e': ((None, v262), ), 'f': ((None, v262), ), 'g': ((None, v262), ), 'h': ((None, v262), ), 'i': ((None, v262), ), 'j': ((None, v262), ), 'k': ((None, v262), ), 'l': ((None, v262), ), 'm': ((None, v262), ), 'n': ((None, v262), ), 'o': ((None, v262), ), 'p': ((None, v262), ), 'q': ((None, v262), ), 'r': ((None, v262), ), 's': ((None, v262), ), 't': ((None, v262), ), 'u': ((None, v262), ), 'v': ((None, v262), ), 'w': ((None, v262), ), 'x': ((None, v262), ), 'y': ((None, v262), ), 'z': ((None, v262), )}.get
 D4_default = ()
 
-D5_get = {'A': ((G190, v149), ), 'B': ((G190, v149), ), 'C': ((G190, v149), ), 'D': ((G190, v149), ), 'E': ((G190, v149), ), 'F': ((G190, v149), ), 'G': ((G190, v149), ), 'H': ((G190, v149), ), 'I': ((G190, v149), ), 'J': ((G190, v149), ), 'K': ((G190, v149), ), 'L': ((G190, v149), ), 'M': ((G190, v149), ), 'N': ((G190, v149), ), 'O': ((G190, v149), ), 'P': ((G190, v149), ), 'Q': ((G190, v149), ), 'R': ((G190, v149), ), 'S': ((G190, v149), ), 'T': ((G190, v149), ), 'U': ((G190, v149), ), 'V': ((G190, v149), ), 'W': ((G190, v149), ), 'X': ((G190, v149), ), 'Y': ((G190, v149), ), 'Z': ((G190, v149), ), '_': ((G190, v149), ), 'a': ((G190, v149), (None, v467), ), 'b': ((G190, v149), ), 'c': ((G190, v149), (None, v350), (None, v436), ), 'd': ((G190, v149), (None, v363), ), 'e': ((G190, v149), (None, v459), ), 'f': ((G190, v149), (None, v205), ), 'g': ((G190, v149), ), 'h': ((G190, v149), ), 'i': ((G190, v149), (None, v191), ), 'j': ((G190, v149), ), 'k': ((G190, v149), ), 'l': ((G190, v149), ), 'm': ((G190, v149), (None, v308), (None, v356), (None, v395), (None, v17), ), 'n': ((G190, v149), ), 'o': ((G190, v149), (None, v191), (None, v410), ), 'p': ((G190, v149), (None, v328), (None, v337), (None, v344), ), 'q': ((G190, v149), ), 'r': ((G190, v149), ), 's': ((G190, v149), (None, v463), ), 't': ((G190, v149), (None, v205), ), 'u': ((G190, v149), ), 'v': ((G190, v149), ), 'w': ((G190, v149), ), 'x': ((G190, v149), ), 'y': ((G190, v149), ), 'z': ((G190, v149), )}.get
+D5_get = {'A': ((G110, v87), ), 'B': ((G110, v87), ), 'C': ((G110, v87), ), 'D': ((G110, v87), ), 'E': ((G110, v87), ), 'F': ((G110, v87), ), 'G': ((G110, v87), ), 'H': ((G110, v87), ), 'I': ((G110, v87), ), 'J': ((G110, v87), ), 'K': ((G110, v87), ), 'L': ((G110, v87), ), 'M': ((G110, v87), ), 'N': ((G110, v87), ), 'O': ((G110, v87), ), 'P': ((G110, v87), ), 'Q': ((G110, v87), ), 'R': ((G110, v87), ), 'S': ((G110, v87), ), 'T': ((G110, v87), ), 'U': ((G110, v87), ), 'V': ((G110, v87), ), 'W': ((G110, v87), ), 'X': ((G110, v87), ), 'Y': ((G110, v87), ), 'Z': ((G110, v87), ), '_': ((G110, v87), ), 'a': ((G110, v87), (None, v280), ), 'b': ((G110, v87), ), 'c': ((G110, v87), (None, v213), (None, v265), ), 'd': ((G110, v87), (None, v222), ), 'e': ((G110, v87), (None, v274), ), 'f': ((G110, v87), (None, v116), ), 'g': ((G110, v87), ), 'h': ((G110, v87), ), 'i': ((G110, v87), (None, v111), ), 'j': ((G110, v87), ), 'k': ((G110, v87), ), 'l': ((G110, v87), ), 'm': ((G110, v87), (None, v188), (None, v216), (None, v241), (None, v12), ), 'n': ((G110, v87), ), 'o': ((G110, v87), (None, v111), (None, v249), ), 'p': ((G110, v87), (None, v197), (None, v206), (None, v210), ), 'q': ((G110, v87), ), 'r': ((G110, v87), ), 's': ((G110, v87), (None, v277), ), 't': ((G110, v87), (None, v116), ), 'u': ((G110, v87), ), 'v': ((G110, v87), ), 'w': ((G110, v87), ), 'x': ((G110, v87), ), 'y': ((G110, v87), ), 'z': ((G110, v87), )}.get
 D5_default = ()
 
-D6_get = {'"': ((None, v238), ), "'": ((None, v238), ), 'a': ((None, v502), (None, v516), ), 'c': ((None, v498), ), 'e': ((None, v495), ), 'f': ((None, v574), ), 'l': ((None, v532), ), 'm': ((None, v17), ), 'p': ((None, v559), (None, v568), ), 'r': ((None, v550), (None, v562), ), 's': ((None, v487), (None, v491), (None, v512), ), 'w': ((None, v507), )}.get
+D6_get = {'"': ((None, v137), ), "'": ((None, v137), ), 'a': ((None, v304), (None, v314), ), 'c': ((None, v301), ), 'e': ((None, v299), ), 'f': ((None, v356), ), 'l': ((None, v327), ), 'm': ((None, v12), ), 'p': ((None, v345), (None, v353), ), 'r': ((None, v340), (None, v347), ), 's': ((None, v292), (None, v295), (None, v311), ), 'w': ((None, v308), )}.get
 D6_default = ()
 
-D7_get = {'"': ((None, v238), ), "'": ((None, v238), ), 'a': ((None, v502), ), 'd': ((None, v616), ), 'f': ((None, v602), ), 's': ((None, v598), (None, v627), ), 't': ((None, v607), )}.get
+D7_get = {'"': ((None, v137), ), "'": ((None, v137), ), 'a': ((None, v304), ), 'd': ((None, v382), ), 'f': ((None, v371), ), 's': ((None, v368), (None, v386), ), 't': ((None, v374), )}.get
 D7_default = ()
 
-D8_get = {'a': ((None, v647), (None, v502), ), 'r': ((None, v642), )}.get
+D8_get = {'a': ((None, v399), (None, v304), ), 'r': ((None, v396), )}.get
 D8_default = ()
 
-D9_get = {'a': ((None, v682), ), 'c': ((None, v688), ), 's': ((None, v676), ), 'v': ((None, v670), )}.get
+D9_get = {'a': ((None, v415), ), 'c': ((None, v420), ), 's': ((None, v412), ), 'v': ((None, v409), )}.get
 D9_default = ()
 
-D10_get = {'a': ((None, v758), ), 'e': ((None, v743), ), 'f': ((None, v727), ), 'i': ((None, v733), ), 'm': ((None, v754), ), 'r': ((None, v748), ), 's': ((None, v722), ), 'u': ((None, v739), )}.get
+D10_get = {'a': ((None, v449), ), 'e': ((None, v441), ), 'f': ((None, v432), ), 'i': ((None, v435), ), 'm': ((None, v446), ), 'r': ((None, v443), ), 's': ((None, v430), ), 'u': ((None, v438), )}.get
 D10_default = ()
 
-D11_get = {'i': ((None, v877), ), 'm': ((None, v864), )}.get
+D11_get = {'i': ((None, v506), ), 'm': ((None, v502), )}.get
 D11_default = ()
 
-D12_get = {'a': ((None, v692), ), 'c': ((None, v133), ), 'd': ((None, v124), (None, v839), ), 'e': ((None, v654), ), 'f': ((None, v31), (None, v854), ), 'h': ((None, v478), ), 'm': ((None, v17), (None, v133), ), 'p': ((None, v39), (None, v764), ), 'r': ((None, v631), (None, v781), (None, v796), ), 's': ((None, v27), (None, v133), (None, v578), )}.get
+D12_get = {'a': ((None, v423), ), 'c': ((None, v82), ), 'd': ((None, v76), (None, v488), ), 'e': ((None, v404), ), 'f': ((None, v22), (None, v497), ), 'h': ((None, v288), ), 'm': ((None, v12), (None, v82), ), 'p': ((None, v25), (None, v452), ), 'r': ((None, v390), (None, v458), (None, v465), ), 's': ((None, v19), (None, v82), (None, v359), )}.get
 D12_default = ()
 
 
 def parse(t):
     q, obj = v1(t, 0)
-    if q < 0 or m891(t, q, None) < 0:
+    if q < 0 or m514(t, q, None) < 0:
         return None
     return obj

@@ -3,10 +3,13 @@ from textX. Random and damaged texts are compared in tests/robustness/test_fast_
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from safetyops_dsl.parse import fast_parser, generated_parser, textx_parser
 from safetyops_dsl.parse.builder import FileBuilder
@@ -209,3 +212,64 @@ def test_empty_and_comment_only_files_build_as_with_textx(text: str) -> None:
     b = FileBuilder(text, "f.sops", "f.sops", "p")
     assert a.build(slow) == b.build(fast)
     assert a.diagnostics == b.diagnostics
+
+
+_PIECES = [" ", "  ", "\n", "\t", "//c\n", "// c", "/*x*/", "/* a\n*/", "/*", "*/", "/", "*", "a", "_b", "x.y", "9",
+           "1.5e3", "-2", "+", "FIT", "per h", "per  hour", "/ h", "ms", "min", "h", "s", "component", "ml_component",
+           "or", "and", "of", "<-", "<", "->", ">=", "'q'", '"s \\" t"', '"', "(", ")", ",", "%", "km/h", "..", "A",
+           "QM", "B(QM)", "=", "{", "}", ":"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=8).map("".join), st.integers(0, 40))
+def test_whitespace_and_token_in_one_regex_match_as_the_two_did(text: str, at: int) -> None:
+    # each W regex of the generated parser is `(?>WS)(?:token)` (or `(token)` for its text): it must end, and
+    # capture, exactly where skipping the whitespace with WS and then matching the token alone would
+    at = min(at, len(text))
+    prefix = f"(?>{generated_parser.WS.__self__.pattern})"
+    merged = {name: rx for name, rx in vars(generated_parser).items() if re.fullmatch(r"W\d+", name)}
+    assert len(merged) > 50
+    for rx in merged.values():
+        source = getattr(rx, "__self__", rx)  # compiled at first use (fast_parser._lazy): the stub, or re's
+        full = source.pattern
+        assert full.startswith(prefix)
+        token = full[len(prefix):]
+        capture = not token.startswith("(?:")
+        alone = re.compile(token[1:-1] if capture else token[3:-1], source.flags).match
+        start = generated_parser.WS(text, at).end()
+        expected = alone(text, start)
+        got = rx(text, at)
+        assert (got is None) == (expected is None), (full, text, at)
+        if got is not None and expected is not None:
+            assert got.end() == expected.end()
+            if capture:
+                assert (got.start(1), got[1]) == (start, expected[0])
+
+
+def test_token_regexes_are_compiled_at_their_first_use() -> None:
+    namespace: dict[str, object] = {}
+    stub = fast_parser._lazy(namespace, "W1", "(?>[ ]*)(ab)", 0)
+    namespace["W1"] = stub
+    assert stub("  abc", 0)[1] == "ab"
+    compiled = namespace["W1"]
+    assert compiled is not stub and compiled("  abc", 0).end() == 4  # type: ignore[operator]
+    assert stub("x ab", 1).start(1) == 2  # the stub still answers (a reference taken before)
+
+
+def test_a_caller_deeper_than_the_fast_parsers_limit_gets_textx_not_a_traceback() -> None:
+    text = 'component A {\n    out y\n    failure F rate 1 FIT\n    y.omission <- F\n}\n'
+
+    def at_depth(n: int) -> tuple[object, object]:
+        if n:
+            return at_depth(n - 1)
+        return textx_parser.fast_parse(text), textx_parser.parse_text(text, "f.sops")
+
+    fast, (model, err) = at_depth(textx_parser.FAST_RECURSION_LIMIT + 20)
+    assert fast is None
+    assert err is None and type(model).__name__ == "File" and model.elements[0].name == "A"  # type: ignore[attr-defined]
+
+
+def test_no_parse_writes_the_shared_empty_trail() -> None:
+    # NOF is passed where a rule holds all its attributes in locals: nothing may ever be appended to it
+    for path in _sources():
+        textx_parser.fast_parse(path.read_text(encoding="utf-8", errors="replace"))
+    assert generated_parser.NOF == []
