@@ -23,7 +23,7 @@ from array import array
 from collections.abc import Generator, Sequence
 from itertools import accumulate, compress
 
-from safetyops_dsl.fta.tree import FaultTree, GateKind, post_order
+from safetyops_dsl.fta.tree import FaultTree, GateKind
 from safetyops_dsl.lazy_dataclasses import dataclass
 
 TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
@@ -337,11 +337,6 @@ def _build_with_order(
     if not b.run(budget):
         raise _OverBudget
     return b.bdds, b.work, b.size
-
-
-def _bottom_up(tree: FaultTree, modules: set[str]) -> list[str]:
-    """Modules in post-order (children first)."""
-    return [name for name in post_order(tree) if name in modules]
 
 
 def _flatten(mgr: Any, top: int, order: list[str], probs: list[float]) -> FlatBdd:

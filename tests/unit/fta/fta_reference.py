@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from safetyops_dsl.fta.bdd import FlatBdd
+from safetyops_dsl.fta.tree import FaultTree, post_order
 from safetyops_dsl.fta.zdd import BASE, EMPTY, EXACT_LONGEST_FROM, Zdd
+
+
+def bottom_up(tree: FaultTree, modules: set[str]) -> list[str]:
+    """Modules in post-order (children first), as the engine's Python walk took them (its C walk does this
+    on the flat arrays now)."""
+    return [name for name in post_order(tree) if name in modules]
 
 
 def import_cudd() -> Any:

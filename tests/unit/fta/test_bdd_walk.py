@@ -10,6 +10,7 @@ from collections.abc import Generator
 from typing import Any
 
 import pytest
+from fta_reference import bottom_up
 from hypothesis import given
 from hypothesis import strategies as st
 from test_engine_properties import SETTINGS, trees
@@ -85,7 +86,7 @@ class _PythonBuild(bddmod._OrderBuild):
         probs = [tree.basic_events[n].probability if n in tree.basic_events else 0.0 for n in self.order]
         constants: dict[str, int] = {}
         built: list[tuple[str, int, list[str], list[str]]] = []
-        for module in bddmod._bottom_up(tree, modules):
+        for module in bottom_up(tree, modules):
             children: list[str] = []
             events: list[str] = []
 

@@ -383,7 +383,7 @@ def build_tree(tree: FaultTree, modules: set[str], order: list[str], ops: Any) -
         assert kind is GateKind.ATLEAST and k is not None
         return ops.atleast(k, args)
 
-    for module in bdd._bottom_up(tree, modules):
+    for module in pyref.bottom_up(tree, modules):
         values: dict[str, Any] = {}
         work = [(module, False)]
         while work:
