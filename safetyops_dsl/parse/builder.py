@@ -39,13 +39,9 @@ class FileBuilder:
         self.diagnostics: list[Diagnostic] = []
 
     # -- helpers ----------------------------------------------------------------------------------------------
-    def _line_col(self, pos: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self._line_starts, pos)
-        return line, pos - self._line_starts[line - 1] + 1
-
     def _span(self, start: int, end: int) -> Location:
-        # _line_col written out twice, the end searched from the start's line on: a large model has a quarter
-        # of a million locations, and the calls were a third of their cost
+        # line and column of both ends written out (no helper call), the end searched from the start's line on:
+        # a large model has a quarter of a million locations, and those calls were a third of their cost
         starts = self._line_starts
         line = _bisect_right(starts, start)
         col = start - starts[line - 1] + 1

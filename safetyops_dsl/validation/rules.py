@@ -33,7 +33,7 @@ from safetyops_dsl.model.semantics import (
     resolve_condition_ref,
     resolve_mechanism,
 )
-from safetyops_dsl.validation.forked import Forked, can_fork
+from safetyops_dsl.validation.forked import Forked
 from safetyops_dsl.validation.policy import POLICY_RULES, waived_rules
 from safetyops_dsl.validation.profiles import check_profiles
 
@@ -1111,7 +1111,8 @@ def validate(model: Model, workers: int | None = 1) -> list[Diagnostic]:
     a large model's rules run in two processes; the result is the same."""
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     child: Forked | None = None
-    if n_workers > 1 and len(model.components) >= PARALLEL_MIN_COMPONENTS and can_fork():
+    if n_workers > 1 and len(model.components) >= PARALLEL_MIN_COMPONENTS:
+        # (where it cannot fork, Forked starts nothing and its result is None: the rules then run here)
         child = Forked(lambda: [list(rule(model)) for rule in FORKED_RULES])
     by_rule: dict[Rule, list[Diagnostic]] = {}
     try:
