@@ -2,6 +2,7 @@
 # and probabilities that are array('d') are read in place (buffer protocol); any other sequence item by item.
 
 from collections.abc import Sequence
+from typing import Literal, overload
 
 def minimal_solutions(
     level: Sequence[int], high: Sequence[int], low: Sequence[int], root: int, nvars: int, limit: int | None,
@@ -11,6 +12,12 @@ def count_by_order(var: Sequence[int], hi: Sequence[int], lo: Sequence[int], roo
 def power_sums(
     var: Sequence[int], hi: Sequence[int], lo: Sequence[int], root: int, probs: Sequence[float], powers: int
 ) -> list[float]: ...
+@overload
 def ranked_sets(
-    var: Sequence[int], hi: Sequence[int], lo: Sequence[int], root: int, rank: Sequence[int]
+    var: Sequence[int], hi: Sequence[int], lo: Sequence[int], root: int, rank: Sequence[int],
+    *, flat: Literal[False] = False
 ) -> list[tuple[int, ...]]: ...
+@overload
+def ranked_sets(
+    var: Sequence[int], hi: Sequence[int], lo: Sequence[int], root: int, rank: Sequence[int], *, flat: Literal[True]
+) -> tuple[bytes, bytes]: ...

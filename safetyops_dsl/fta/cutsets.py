@@ -159,14 +159,24 @@ def top_cut_sets(
     if sum(_zddk.count_by_order(z.var, z.hi, z.lo, band).values()) <= SORT_BAND:
         # A band that fits in memory is listed and sorted: the alphabetical walk costs a ZDD restriction per
         # event, which is quadratic when the ZDD's order is far from the name order (one OR of 100,000
-        # events: every set ties).
-        for t in _zddk.ranked_sets(z.var, z.hi, z.lo, band, rank):
-            k = key(t)
-            if k > kth:
-                above.add(t)
-            elif k == kth:
-                tied.append(t)
-        tied.sort()
+        # events: every set ties). Listed flat (4 bytes an item) and made a tuple one set at a time, with
+        # only the `limit` first tied sets kept: as a list of tuples isp9601's band of 107,000 ties took
+        # 10 MiB, more than SCRAM's whole process needs above its start.
+        items, ends = (memoryview(b).cast("i") for b in _zddk.ranked_sets(z.var, z.hi, z.lo, band, rank, flat=True))
+
+        def tied_sets() -> Iterator[tuple[int, ...]]:
+            start = 0
+            for end in ends:
+                t = tuple(items[start:end])
+                start = end
+                k = key(t)
+                if k > kth:
+                    above.add(t)
+                elif k == kth:
+                    yield t
+
+        # sorted(tied)[:limit], holding `limit` sets (the sets are distinct, so no order among equals to keep)
+        tied = heapq.nsmallest(limit, tied_sets())
     else:
         for s in alphabetical(z, band, rank):
             t = tuple(sorted(map(rank_of, s)))

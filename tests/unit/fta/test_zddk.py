@@ -154,6 +154,18 @@ def check_against_python(flat: FlatBdd, limit: int | None, expected: Family | No
     assert zddk.ranked_sets(*typed, i32(rank)) == listed
     assert zddk.ranked_sets(z.var, z.hi, z.lo, proot, rank) == [tuple(sorted(rank[v] for v in s)) for s in z.iterate(proot)]
     assert {frozenset(nvars - 1 - r for r in t) for t in listed} == got and len(listed) == len(got)
+    assert unflatten(zddk.ranked_sets(var, hi, lo, root, rank, flat=True)) == listed
+
+
+def unflatten(flat: tuple[bytes, bytes]) -> list[tuple[int, ...]]:
+    """`ranked_sets(..., flat=True)` read back as the list of tuples it stands for."""
+    items, ends = (memoryview(b).cast("i") for b in flat)
+    out, start = [], 0
+    for end in ends:
+        out.append(tuple(items[start:end]))
+        start = end
+    assert start == len(items)
+    return out
 
 
 # -- random Boolean functions straight from CUDD ------------------------------------------------------------
@@ -288,6 +300,8 @@ def test_constants() -> None:
     assert zddk.count_by_order([3, 3], [0, 0], [0, 0], 1) == {0: 1}
     assert zddk.ranked_sets([3, 3], [0, 0], [0, 0], 1, [0, 1, 2]) == [()]
     assert zddk.ranked_sets([3, 3], [0, 0], [0, 0], 0, [0, 1, 2]) == []
+    assert zddk.ranked_sets([3, 3], [0, 0], [0, 0], 1, [0, 1, 2], flat=True) == (b"", b"\0\0\0\0")
+    assert zddk.ranked_sets([3, 3], [0, 0], [0, 0], 0, [0, 1, 2], flat=True) == (b"", b"")
     assert zddk.count_by_order([3, 3], [0, 0], [0, 0], 0) == {}
     assert zddk.power_sums([3, 3], [0, 0], [0, 0], 1, [0.5] * 3, 3) == [1.0, 1.0, 1.0]
     assert zddk.power_sums([3, 3], [0, 0], [0, 0], 0, [0.5] * 3, 3) == [0.0, 0.0, 0.0]
@@ -719,6 +733,7 @@ def test_ranked_sets_refuses_malformed_input(typed: bool) -> None:
     var, hi, lo, rank = [2, 2, 1, 0], [0, 0, 1, 2], [0, 0, 0, 2], [1, 0]
     conv = as_i32 if typed else (lambda x: x)
     assert zddk.ranked_sets(conv(var), conv(hi), conv(lo), 3, conv(rank)) == [(0,), (0, 1)]
+    assert unflatten(zddk.ranked_sets(conv(var), conv(hi), conv(lo), 3, conv(rank), flat=True)) == [(0,), (0, 1)]
     bad: list[tuple[list[Any], int, Any, type[Exception]]] = [
         ([var, hi, lo], 4, rank, ValueError),  # root out of range
         ([var, [0, 0, 1, 3], lo], 3, rank, ValueError),  # a child not below its parent
@@ -729,6 +744,7 @@ def test_ranked_sets_refuses_malformed_input(typed: bool) -> None:
     ]
     for lists, root, ranks, error in bad:
         args = [conv(x) for x in lists]
-        with pytest.raises(error):
-            zddk.ranked_sets(*args, root, conv(ranks))
+        for flat in (False, True):
+            with pytest.raises(error):
+                zddk.ranked_sets(*args, root, conv(ranks), flat=flat)
         assert all(resizable(a) for a in args if isinstance(a, array.array))
