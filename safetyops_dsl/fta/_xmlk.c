@@ -162,6 +162,7 @@ typedef struct {
     long line;
     PyTypeObject *cls;
     PyObject *file, *names, *empty, *blank;
+    PyObject *recent[64]; /* names by a hash of their bytes, borrowed from `names`: see name_str */
     Open *stack;
     size_t depth, cap;
     int collecting; /* inside a <label>: text goes to the innermost open element (as xmlread's expat path) */
@@ -196,18 +197,29 @@ static Py_ssize_t scan_name(Reader *r) {
 
 /* The interned str of a name: one object per distinct tag or attribute name, as pyexpat interns them. */
 static PyObject *name_str(Reader *r, const char *s, Py_ssize_t n) {
+    /* A file has a handful of distinct names, each written thousands of times: a name found in `recent`
+     * costs a comparison, where decoding it and looking it up in `names` cost most of reading an element. */
+    size_t h = (size_t)n * 31u;
+    for (Py_ssize_t i = 0; i < n; i++) h = h * 33u + (unsigned char)s[i];
+    PyObject **slot = &r->recent[(h ^ (h >> 7)) & 63u];
+    if (*slot && PyUnicode_GET_LENGTH(*slot) == n && memcmp(PyUnicode_1BYTE_DATA(*slot), s, (size_t)n) == 0) {
+        Py_INCREF(*slot);
+        return *slot;
+    }
     PyObject *k = PyUnicode_DecodeASCII(s, n, NULL);
     if (!k) return NULL;
     PyObject *have = PyDict_GetItemWithError(r->names, k);
     if (have) {
         Py_DECREF(k);
         Py_INCREF(have);
+        *slot = have;
         return have;
     }
     if (PyErr_Occurred() || PyDict_SetItem(r->names, k, k) < 0) {
         Py_DECREF(k);
         return NULL;
     }
+    *slot = k;
     return k;
 }
 
