@@ -661,7 +661,8 @@ static PyObject *py_parse(PyObject *self, PyObject *const *args, Py_ssize_t narg
 /* plain_model: the Open-PSA reader's fast path over a parsed tree                                          */
 /*
  * Why: turning the elements of a 10,000-gate chain into gates and events one Python step at a time was most
- * of `sops fta`'s loading (fta/openpsa.py). This reads the plain model, which every Aralia tree is: public
+ * of `sops fta`'s loading (fta/openpsa.py). This reads the plain model (from one file or several, each an
+ * <opsa-mef>), which every Aralia tree is: public
  * gates whose formula is a connective (and, or, atleast, xor, not, nand, nor, null; nested connectives become
  * gates "<gate>-<i>" as in openpsa._Builder) over <gate> and <basic-event> references, or one reference alone
  * (a pass-through gate), and basic events whose probability is a plain <float>/<int> number, inside
@@ -1272,8 +1273,8 @@ done:
 
 static PyObject *py_plain_model(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 5 || !PyObject_TypeCheck(args[0], &ElementType) || !PyDict_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "plain_model(root, kinds, gate, basic_event, origin)");
+    if (nargs != 5 || !PyList_Check(args[0]) || !PyDict_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "plain_model(roots, kinds, gate, basic_event, origin)");
         return NULL;
     }
     Layout LG, LB, LO;
@@ -1282,15 +1283,23 @@ static PyObject *py_plain_model(PyObject *self, PyObject *const *args, Py_ssize_
         PyErr_SetString(PyExc_TypeError, "plain_model(): unexpected record fields");
         return NULL;
     }
-    ElementObject *root = (ElementObject *)args[0];
-    if (!is_tag(root->tag, "opsa-mef") || !PyList_Check(root->attributes)) Py_RETURN_NONE;
+    /* One model from all the files, as openpsa._Model collects it; each root an <opsa-mef>. */
+    PyObject *roots = args[0];
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(roots); i++) {
+        ElementObject *root = (ElementObject *)PyList_GET_ITEM(roots, i);
+        if (!PyObject_TypeCheck(root, &ElementType) || !is_tag(root->tag, "opsa-mef") ||
+            !PyList_Check(root->attributes))
+            Py_RETURN_NONE;
+    }
     Plain P;
     memset(&P, 0, sizeof P);
     P.kinds = args[1];
     P.space = PyUnicode_FromString(" ");
     PyObject *what_gate = PyUnicode_FromString("gate"), *what_basic = PyUnicode_FromString("basic-event");
     PyObject *out = NULL;
-    int st = P.space && what_gate && what_basic ? plain_collect(&P, root) : FAILED;
+    int st = P.space && what_gate && what_basic ? OK : FAILED;
+    for (Py_ssize_t i = 0; st == OK && i < PyList_GET_SIZE(roots); i++)
+        st = plain_collect(&P, (ElementObject *)PyList_GET_ITEM(roots, i));
     if (st == OK) out = plain_trees(&P, &LG, &LB, &LO, what_gate, what_basic);
     else if (st == NOT_PLAIN) out = Py_NewRef(Py_None);
     for (Py_ssize_t i = 0; i < P.ngates; i++) {
@@ -1313,7 +1322,7 @@ static PyMethodDef xmlk_methods[] = {
     {"parse", (PyCFunction)(void (*)(void))py_parse, METH_FASTCALL,
      "parse(data, file, cls) -> the root element of plain XML, or None: read it with expat instead."},
     {"plain_model", (PyCFunction)(void (*)(void))py_plain_model, METH_FASTCALL,
-     "plain_model(root, kinds, gate, basic_event, origin) -> [(top, gates, basic events)] of a plain model, "
+     "plain_model(roots, kinds, gate, basic_event, origin) -> [(top, gates, basic events)] of a plain model, "
      "or None: read it with openpsa._Builder instead."},
     {NULL, NULL, 0, NULL},
 };

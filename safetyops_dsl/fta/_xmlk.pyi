@@ -23,9 +23,9 @@ _E = TypeVar("_E", bound=ElementBase)
 
 def parse(data: bytes, file: str, cls: type[_E]) -> _E | None: ...
 
-# A record class, its fields in order and every field's default (see openpsa._layout).
+# A record class, its fields in order and every field's default (see openpsa._layout). roots: a list.
 _Layout = tuple[type, tuple[str, ...], tuple[object, ...]]
 
 def plain_model(
-    root: ElementBase, kinds: Mapping[str, object], gate: _Layout, basic_event: _Layout, origin: _Layout
+    roots: Sequence[ElementBase], kinds: Mapping[str, object], gate: _Layout, basic_event: _Layout, origin: _Layout
 ) -> list[tuple[str, dict[str, Any], dict[str, Any]]] | None: ...

@@ -294,8 +294,8 @@ def _load(paths: list[str], mission_time: float | None, plain: bool = True) -> l
     """`plain=False` reads every model the general way (the tests compare both)."""
     mission = DEFAULT_MISSION_TIME if mission_time is None else mission_time
     roots = [parse_file(path) for path in paths]  # a file that cannot be read stops here, as before
-    if plain and len(roots) == 1:
-        found = plain_model(roots[0], _CONNECTIVES, *_records())
+    if plain:
+        found = plain_model(roots, _CONNECTIVES, *_records())
         if found is not None:
             # Nothing in a plain model depends on the mission time but the trees' own field, and nothing is
             # uncertain: no parameters.

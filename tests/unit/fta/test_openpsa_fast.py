@@ -20,18 +20,18 @@ from safetyops_dsl.fta.tree import FaultTree
 from safetyops_dsl.fta.xmlread import parse_file
 
 
-def _accepts(path: str) -> bool:
+def _accepts(paths: list[str]) -> bool:
     try:
-        root = parse_file(path)
+        roots = [parse_file(p) for p in paths]
     except DiagnosticError:  # malformed XML: the fast path never sees it
         return False
-    return plain_model(root, openpsa._CONNECTIVES, *openpsa._records()) is not None
+    return plain_model(roots, openpsa._CONNECTIVES, *openpsa._records()) is not None
 
 
-def _read(path: str, plain: bool) -> object:
+def _read(paths: list[str], plain: bool) -> object:
     """The trees with everything their equality ignores (name order, record types), or the diagnostics."""
     try:
-        trees = openpsa._load([path], None, plain=plain)
+        trees = openpsa._load(paths, None, plain=plain)
     except DiagnosticError as exc:
         return [(d.code, str(d.location), d.message, d.hint) for d in exc.diagnostics]
     return [(t, _shape(t)) for t in trees]
@@ -43,11 +43,14 @@ def _shape(t: FaultTree) -> object:
             [type(r.origin) for r in records], [type(getattr(r, "k", None)) for r in records])
 
 
-def _same_both_ways(tmp_path: Path, text: str) -> bool:
-    path = tmp_path / "m.xml"
-    path.write_text(text, encoding="utf-8")
-    assert _read(str(path), True) == _read(str(path), False)
-    return _accepts(str(path))
+def _same_both_ways(tmp_path: Path, *texts: str) -> bool:
+    paths = []
+    for i, text in enumerate(texts):
+        path = tmp_path / f"m{i}.xml"
+        path.write_text(text, encoding="utf-8")
+        paths.append(str(path))
+    assert _read(paths, True) == _read(paths, False)
+    return _accepts(paths)
 
 
 # -- plain models: the fast path must accept them -----------------------------------------------------------
@@ -101,6 +104,32 @@ def plain_models(draw: st.DrawFn) -> str:
 @given(plain_models())
 def test_plain_models_take_the_fast_path_and_read_the_same(tmp_path: Path, text: str) -> None:
     assert _same_both_ways(tmp_path, text)
+
+
+def _split(text: str, cuts: list[int]) -> list[str]:
+    """The definitions of a model from plain_models in several files (as `sops fta tree.xml events.xml`)."""
+    head, _, rest = text.partition("<opsa-mef>")
+    body = rest.rpartition("</opsa-mef>")[0]
+    for outer in ("define-fault-tree", "model-data", "define-component"):
+        body = body.replace(f"</{outer}><define-fault-tree", f"</{outer}>\0<define-fault-tree")
+    pieces = body.split("\0")
+    at = sorted({min(c, len(pieces)) for c in cuts})
+    groups = [pieces[a:b] for a, b in zip([0, *at], [*at, len(pieces)], strict=True)]
+    return [f"{head}<opsa-mef>{''.join(g)}</opsa-mef>\n" for g in groups]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plain_models(), st.lists(st.integers(0, 3), max_size=2))
+def test_a_plain_model_in_several_files_takes_the_fast_path(tmp_path: Path, text: str, cuts: list[int]) -> None:
+    assert _same_both_ways(tmp_path, *_split(text, cuts))
+
+
+def test_several_files_one_not_plain(tmp_path: Path) -> None:
+    gate = '<define-gate name="g"><or><basic-event name="x"/></or></define-gate>'
+    events = '<define-basic-event name="x"><float value="0.5"/></define-basic-event>'
+    assert _same_both_ways(tmp_path, f"<opsa-mef>{gate}</opsa-mef>", f"<opsa-mef>{events}</opsa-mef>")
+    assert not _same_both_ways(tmp_path, f"<opsa-mef>{gate}</opsa-mef>", f"<mef>{events}</mef>")
+    assert not _same_both_ways(tmp_path, f"<opsa-mef>{gate}{events}</opsa-mef>", f"<opsa-mef>{events}</opsa-mef>")
 
 
 # -- anything: accepted or not, the result is the general reader's ------------------------------------------
@@ -278,6 +307,6 @@ def test_deep_nesting_is_left_to_the_general_reader(tmp_path: Path) -> None:
 
 def test_corpus_reads_the_same_both_ways(corpus: Path) -> None:
     for f in sorted(corpus.rglob("*.xml")):
-        assert _read(str(f), True) == _read(str(f), False), f.name
+        assert _read([str(f)], True) == _read([str(f)], False), f.name
     aralia = corpus / "input" / "Aralia"
-    assert _accepts(str(aralia / "baobab1.xml")) and _accepts(str(aralia / "edf9202.xml"))
+    assert _accepts([str(aralia / "baobab1.xml")]) and _accepts([str(aralia / "edf9202.xml")])
