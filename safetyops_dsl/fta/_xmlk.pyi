@@ -1,7 +1,7 @@
 # Types of the C module _xmlk.c: the element type of fta/xmlread.py and its fast path for plain XML.
 
-from collections.abc import Sequence
-from typing import TypeVar, overload
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar, overload
 
 class ElementBase:
     tag: str
@@ -22,3 +22,10 @@ class ElementBase:
 _E = TypeVar("_E", bound=ElementBase)
 
 def parse(data: bytes, file: str, cls: type[_E]) -> _E | None: ...
+
+# A record class, its fields in order and every field's default (see openpsa._layout). roots: a list.
+_Layout = tuple[type, tuple[str, ...], tuple[object, ...]]
+
+def plain_model(
+    roots: Sequence[ElementBase], kinds: Mapping[str, object], gate: _Layout, basic_event: _Layout, origin: _Layout
+) -> list[tuple[str, dict[str, Any], dict[str, Any]]] | None: ...

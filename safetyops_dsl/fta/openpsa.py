@@ -24,6 +24,7 @@ from safetyops_dsl.diagnostics import (
     Location,
     make,
 )
+from safetyops_dsl.fta._xmlk import plain_model
 from safetyops_dsl.fta.mef_expr import Evaluator, ExprError
 from safetyops_dsl.fta.timing import Timing
 from safetyops_dsl.fta.tree import (
@@ -264,15 +265,45 @@ class _Model:
                 self.error(c, f"unexpected element <{tag}> in <{el.tag}>")
 
 
+_Layout = tuple[type, tuple[str, ...], tuple[object, ...]]
+
+
+def _layout(cls: type) -> _Layout:
+    """What `_xmlk.plain_model` needs to make a record without its __init__: the class, its fields in order
+    and each field's default (None where it has none: plain_model gives those)."""
+    fields: tuple[str, ...] = cls.__match_args__  # type: ignore[attr-defined]
+    given: tuple[object, ...] = cls.__init__.__defaults__ or ()  # type: ignore[misc]
+    return cls, fields, (None,) * (len(fields) - len(given)) + given
+
+
+_RECORDS: list[tuple[_Layout, _Layout, _Layout]] = []
+
+
+def _records() -> tuple[_Layout, _Layout, _Layout]:
+    if not _RECORDS:
+        _RECORDS.append((_layout(Gate), _layout(BasicEvent), _layout(Origin)))
+    return _RECORDS[0]
+
+
 def load_openpsa(paths: list[str], mission_time: float | None = None) -> list[FaultTree]:
     with GcPaused():
         return _load(paths, mission_time)
 
 
-def _load(paths: list[str], mission_time: float | None) -> list[FaultTree]:
+def _load(paths: list[str], mission_time: float | None, plain: bool = True) -> list[FaultTree]:
+    """`plain=False` reads every model the general way (the tests compare both)."""
+    mission = DEFAULT_MISSION_TIME if mission_time is None else mission_time
+    roots = [parse_file(path) for path in paths]  # a file that cannot be read stops here, as before
+    if plain:
+        found = plain_model(roots, _CONNECTIVES, *_records())
+        if found is not None:
+            # Nothing in a plain model depends on the mission time but the trees' own field, and nothing is
+            # uncertain: no parameters.
+            return [FaultTree(name=top, top=top, gates=gates, basic_events=basic, house_events={},
+                              label=gates[top].label, mission_time=mission, parameters={})
+                    for top, gates, basic in found]
     model = _Model()
-    for path in paths:
-        root = parse_file(path)
+    for root in roots:
         if root.tag != "opsa-mef":
             model.error(root, f"the root element is <{root.tag}>, not <opsa-mef>")
             continue
@@ -280,7 +311,7 @@ def _load(paths: list[str], mission_time: float | None) -> list[FaultTree]:
     if model.diags:
         raise DiagnosticError(model.diags)
     try:
-        return _Builder(model, DEFAULT_MISSION_TIME if mission_time is None else mission_time).trees()
+        return _Builder(model, mission).trees()
     except RecursionError:
         # Formulas nest one Python frame per level; hundreds of levels are not a fault tree anyone writes by
         # hand, so say so instead of crashing.
