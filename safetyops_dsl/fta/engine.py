@@ -19,7 +19,7 @@ from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, DiagnosticError, Location,
 from safetyops_dsl.fta import _bddk, _zddk, cutsets
 from safetyops_dsl.fta.bdd import BddTooLarge, FlatBdd, TreeBdds, build, edge_probability, ensure_recursion
 from safetyops_dsl.fta.modules import is_coherent
-from safetyops_dsl.fta.preprocess import preprocess
+from safetyops_dsl.fta.preprocess import WrittenGates, preprocess
 from safetyops_dsl.fta.result import AnalysisOptions, Approximation, FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
 from safetyops_dsl.fta.zdd import Zdd, minimal_solutions, substitute
@@ -46,8 +46,12 @@ def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
 def _analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
     model_tree = tree
     tree = preprocess(tree)  # same function of the same basic events, on a smaller and flatter graph
+    # The preprocessed tree's gates are written out only if something reads them (preprocess.WrittenGates):
+    # the build and the coherence test read its flat arrays.
+    gates = tree.gates
+    coherent = gates.coherent() if isinstance(gates, WrittenGates) else is_coherent(tree)
     try:
-        bdds = build(tree, split=is_coherent(tree), max_nodes=options.max_bdd_nodes)
+        bdds = build(tree, split=coherent, max_nodes=options.max_bdd_nodes)
     except BddTooLarge as exc:
         raise _limit(
             model_tree,
