@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from json.encoder import encode_basestring_ascii
+from math import isfinite
 from operator import attrgetter
 
 from safetyops_dsl.generators.markdown import cell as md_cell
@@ -65,17 +67,29 @@ def _importance_json(rows: Sequence[ImportanceRow], indent: str) -> str:
     if not rows:
         return "{}"
     inner, innermost = indent + "  ", indent + "    "
-    # One %-template per row and the fields read in one C call: per value a generator step, getattr and
-    # _scalar cost as much again as the analysis of a 10,000-event chain.
+    # One %-template for the whole table, the values read and written by C loops (attrgetter, map, zip): a
+    # Python step per row or per value cost as much again as the analysis of a 10,000-event chain.
     template = (inner + "%s: {\n" + ",\n".join(f'{innermost}"{key}": %s' for key in _IMPORTANCE_KEYS)
                 + "\n" + inner + "}")
-    fields = attrgetter(*_IMPORTANCE_KEYS)
-    parts = []
-    for row in sorted(rows, key=lambda r: r.event):
-        values = [float.__repr__(x) if x.__class__ is float and x - x == 0.0 else _scalar(_num(x))  # finite
-                  for x in fields(row)]
-        parts.append(template % (encode_basestring_ascii(row.event), *values))
-    return "{\n" + ",\n".join(parts) + "\n" + indent + "}"
+    ordered = sorted(rows, key=_EVENT)
+    values = list(chain.from_iterable(map(_FIELDS, ordered)))
+    texts: list[str] | None = None
+    try:  # all finite floats: no inf or nan in the sum (one that overflows takes the general path below)
+        if isfinite(sum(values, 0.0)):
+            texts = list(map(float.__repr__, values))
+    except TypeError:  # an int (or another non-float): written below as json.dumps writes it
+        pass
+    if texts is None:
+        texts = [float.__repr__(x) if x.__class__ is float and x - x == 0.0 else _scalar(_num(x))  # finite
+                 for x in values]
+    row_texts = iter(texts)
+    args = tuple(chain.from_iterable(zip(map(encode_basestring_ascii, map(_EVENT, ordered)),
+                                         *[row_texts] * len(_IMPORTANCE_KEYS), strict=True)))
+    return "{\n" + ",\n".join([template] * len(ordered)) % args + "\n" + indent + "}"
+
+
+_EVENT = attrgetter("event")
+_FIELDS = attrgetter(*_IMPORTANCE_KEYS)
 
 
 def _cut_sets_json(sets: Sequence[tuple[str, ...]], indent: str) -> str:

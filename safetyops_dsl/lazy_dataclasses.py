@@ -132,7 +132,19 @@ def _make(cls: type, frozen: bool, slots: bool) -> type:
             params.append(f"{name}=_default_{name}")
             env[f"_default_{name}"] = default
             value = name
-        body.append(f"_set(self, {name!r}, {value})" if frozen else f"self.{name} = {value}")
+        if not frozen:
+            body.append(f"self.{name} = {value}")
+        elif slots:  # the slot's own setter, bound once the class exists (below)
+            body.append(f"_slot_{name}(self, {value})")
+        elif hasattr(type(cls.__dict__.get(name)), "__set__"):  # a data descriptor as default: as dataclasses
+            body.append(f"_set(self, {name!r}, {value})")
+        else:
+            body.append(f"_d[{name!r}] = {value}")
+    # A frozen record is filled past its own __setattr__: object.__setattr__ called from Python costs about
+    # five times a store into the instance dict or a slot's setter, which do the same for these fields (a
+    # table of 10,000 importance rows took as long as the analysis that computed it).
+    if frozen and not slots and any(line.startswith("_d[") for line in body):
+        body.insert(0, "_d = self.__dict__")
     source = f"def __init__(self, {', '.join(params)}):\n    " + ("\n    ".join(body) or "pass") + "\n"
     exec(source, env)  # noqa: S102 - the source is built above from the class's own field names
     init = env["__init__"]
@@ -162,6 +174,9 @@ def _make(cls: type, frozen: bool, slots: bool) -> type:
             namespace.update(__getstate__=_getstate, __setstate__=_setstate)
     made = type(cls)(cls.__name__, cls.__bases__, namespace)
     made.__qualname__ = cls.__qualname__
+    if frozen and slots:
+        for name in fields:
+            env[f"_slot_{name}"] = made.__dict__[name].__set__
     return made
 
 

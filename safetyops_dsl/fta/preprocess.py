@@ -451,17 +451,15 @@ def _gates_of(tree: FaultTree, g: _Graph, prefix: str) -> dict[str, Gate]:
     return gates
 
 
-@dataclass(frozen=True)
 class FlatArrays:
     """The written-back tree as `bdd._FlatTree` holds it (see there), made from the graph in C."""
 
-    names: list[str]
-    kinds: array[int]
-    ks: array[int]
-    offsets: array[int]
-    inputs: array[int]
-    top: int
-    ngates: int
+    __slots__ = ("names", "kinds", "ks", "offsets", "inputs", "top", "ngates")
+
+    def __init__(self, names: list[str], kinds: array[int], ks: array[int], offsets: array[int],
+                 inputs: array[int], top: int, ngates: int) -> None:
+        self.names, self.kinds, self.ks, self.offsets, self.inputs = names, kinds, ks, offsets, inputs
+        self.top, self.ngates = top, ngates
 
 
 class WrittenGates(Mapping[str, Gate]):
