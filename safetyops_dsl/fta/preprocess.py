@@ -224,10 +224,10 @@ def _from_tree(tree: FaultTree) -> _Graph:
     none = array("b", [0]) * len(names)
     # The basic events in depth-first pre-order (FaultTree.reachable()'s): the first order with no module.
     order = _bddk.flat_first_order(flat.kinds, flat.offsets, flat.inputs, flat.top, none, none)
-    events = [names[x] for x in order]
+    events = list(map(names.__getitem__, order))
     leaflit = array("i", [-1]) * len(names)
-    for rank, x in enumerate(order):
-        leaflit[x] = 2 * (rank + 1)
+    for rank, x in enumerate(order, 1):
+        leaflit[x] = 2 * rank
     for name, h in tree.house_events.items():
         node = ids.get(name)
         if node is not None and flat.kinds[node] == -2:
@@ -512,9 +512,11 @@ class WrittenGates(Mapping[str, Gate]):
             kinds, ks, offsets, inputs, top, ranks, leaves = _bddk.graph_to_flat(
                 g.kind, g.k, g.inputs, g.first_gate, g.top
             )
-            top_name, events = self._tree.top, g.events
-            names = [f"{prefix}{r}" if r >= 0 else top_name for r in ranks]
-            names += [events[x - 1] if x else f"{prefix}const" for x in leaves]
+            # Names by C loops (map): exactly one gate, the top, has rank -1 and keeps the model's top name.
+            names = list(map(prefix.__add__, map(str, ranks)))
+            names[ranks.index(-1)] = self._tree.top
+            nodes = [f"{prefix}const", *g.events]  # node 0 (a constant top's house event), then the events
+            names += map(nodes.__getitem__, leaves)
             self._flat = FlatArrays(names, kinds, ks, offsets, inputs, top, len(ranks))
         return self._flat
 
