@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
 from collections.abc import Mapping, Sequence
 from itertools import chain
 from json.encoder import encode_basestring_ascii
@@ -73,12 +74,7 @@ def _importance_json(rows: Sequence[ImportanceRow], indent: str) -> str:
                 + "\n" + inner + "}")
     ordered = sorted(rows, key=_EVENT)
     values = list(chain.from_iterable(map(_FIELDS, ordered)))
-    texts: list[str] | None = None
-    try:  # all finite floats: no inf or nan in the sum (one that overflows takes the general path below)
-        if isfinite(sum(values, 0.0)):
-            texts = list(map(float.__repr__, values))
-    except TypeError:  # an int (or another non-float): written below as json.dumps writes it
-        pass
+    texts = _finite_float_texts(values)
     if texts is None:
         texts = [float.__repr__(x) if x.__class__ is float and x - x == 0.0 else _scalar(_num(x))  # finite
                  for x in values]
@@ -88,6 +84,23 @@ def _importance_json(rows: Sequence[ImportanceRow], indent: str) -> str:
     return "{\n" + ",\n".join([template] * len(ordered)) % args + "\n" + indent + "}"
 
 
+def _finite_float_texts(values: list[float]) -> list[str] | None:
+    """float.__repr__ of each value when all are finite floats (else None), each distinct value written once:
+    a table repeats few values (a 10,000-event chain: 70,000 values, 60 distinct) and the shortest
+    round-trip digits of a float cost far more than a dict look-up."""
+    if set(map(type, values)) != {float}:
+        return None
+    written = dict.fromkeys(values)
+    if not isfinite(sum(written)):  # an inf or a nan among them, or a sum that overflows: the general way
+        return None
+    # -0.0 is 0.0 as a key: with a negative zero among them each value is written (a match of its bytes
+    # across two values only sends the table this way too)
+    if 0.0 in written and _NEGATIVE_ZERO in array("d", values).tobytes():
+        return list(map(float.__repr__, values))
+    return list(map(dict(zip(written, map(float.__repr__, written), strict=True)).__getitem__, values))
+
+
+_NEGATIVE_ZERO = array("d", [-0.0]).tobytes()
 _EVENT = attrgetter("event")
 _FIELDS = attrgetter(*_IMPORTANCE_KEYS)
 
