@@ -81,7 +81,20 @@ def _importance_json(rows: Sequence[ImportanceRow], indent: str) -> str:
     row_texts = iter(texts)
     args = tuple(chain.from_iterable(zip(map(encode_basestring_ascii, map(_EVENT, ordered)),
                                          *[row_texts] * len(_IMPORTANCE_KEYS), strict=True)))
-    return "{\n" + ",\n".join([template] * len(ordered)) % args + "\n" + indent + "}"
+    # Formatted a block of rows at a time and joined once: the template of all 10,000 rows of a chain, and a
+    # copy of the whole table to add its braces, held megabytes at the report's peak.
+    width = 1 + len(_IMPORTANCE_KEYS)
+    block = ",\n".join([template] * _ROWS_A_BLOCK)
+    parts = ["{\n"]
+    for start in range(0, len(ordered), _ROWS_A_BLOCK):
+        rows_here = min(_ROWS_A_BLOCK, len(ordered) - start)
+        text = block if rows_here == _ROWS_A_BLOCK else ",\n".join([template] * rows_here)
+        parts += (text % args[start * width:(start + rows_here) * width], ",\n")
+    parts[-1] = "\n" + indent + "}"
+    return "".join(parts)
+
+
+_ROWS_A_BLOCK = 256
 
 
 def _finite_float_texts(values: list[float]) -> list[str] | None:

@@ -471,7 +471,10 @@ class WrittenGates(Mapping[str, Gate]):
     other orders of the race, the Shannon split, and diagnostics read the gates; they are then made once."""
 
     def __init__(self, tree: FaultTree, g: _Graph, prefix: str) -> None:
-        self._tree, self._graph, self._prefix = tree, g, prefix
+        # Without the hash-consing table, which nothing reads once the graph is final (about 2 MB of tuples
+        # on a 10,000-gate chain, held as long as the tree).
+        self._graph = _Graph(g.events, g.kind, g.k, g.inputs, g.first_gate, g.top, {})
+        self._tree, self._prefix = tree, prefix
         self._gates: dict[str, Gate] | None = None
         self._flat: FlatArrays | None = None
 

@@ -80,3 +80,11 @@ def test_tables_that_repeat_values_and_signed_zeros_are_written_as_json_dumps_wr
     tree = FaultTree(name="T", top="T", gates={}, basic_events={}, house_events={})
     pairs = [(tree, FtaResult("T", "T", 0.5, 0.5, 0.5, 0.5, 1, {1: 1}, (), False, rows))]
     assert fta_report.to_json(pairs) == _reference(pairs)
+
+
+def test_a_table_of_several_blocks_is_written_as_json_dumps_writes_it() -> None:
+    # The table is formatted a block of rows at a time: full blocks and a last partial one.
+    rows = tuple(ImportanceRow(f"e{i:04d}", *(i * 1e-3 + j for j in range(7))) for i in range(600))
+    tree = FaultTree(name="T", top="T", gates={}, basic_events={}, house_events={})
+    pairs = [(tree, FtaResult("T", "T", 0.5, 0.5, 0.5, 0.5, 1, {1: 1}, (), False, rows))]
+    assert fta_report.to_json(pairs) == _reference(pairs)
