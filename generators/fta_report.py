@@ -68,28 +68,27 @@ def _importance_json(rows: Sequence[ImportanceRow], indent: str) -> str:
     if not rows:
         return "{}"
     inner, innermost = indent + "  ", indent + "    "
-    # One %-template for the whole table, the values read and written by C loops (attrgetter, map, zip): a
+    # One %-template a block of rows, the values read and written by C loops (attrgetter, map, zip): a
     # Python step per row or per value cost as much again as the analysis of a 10,000-event chain.
     template = (inner + "%s: {\n" + ",\n".join(f'{innermost}"{key}": %s' for key in _IMPORTANCE_KEYS)
                 + "\n" + inner + "}")
     ordered = sorted(rows, key=_EVENT)
-    values = list(chain.from_iterable(map(_FIELDS, ordered)))
-    texts = _finite_float_texts(values)
-    if texts is None:
-        texts = [float.__repr__(x) if x.__class__ is float and x - x == 0.0 else _scalar(_num(x))  # finite
-                 for x in values]
-    row_texts = iter(texts)
-    args = tuple(chain.from_iterable(zip(map(encode_basestring_ascii, map(_EVENT, ordered)),
-                                         *[row_texts] * len(_IMPORTANCE_KEYS), strict=True)))
-    # Formatted a block of rows at a time and joined once: the template of all 10,000 rows of a chain, and a
-    # copy of the whole table to add its braces, held megabytes at the report's peak.
-    width = 1 + len(_IMPORTANCE_KEYS)
+    # A block of rows at a time, joined once: the values, their texts and the template of all 10,000 rows
+    # of a chain held megabytes at the report's peak.
     block = ",\n".join([template] * _ROWS_A_BLOCK)
     parts = ["{\n"]
     for start in range(0, len(ordered), _ROWS_A_BLOCK):
-        rows_here = min(_ROWS_A_BLOCK, len(ordered) - start)
-        text = block if rows_here == _ROWS_A_BLOCK else ",\n".join([template] * rows_here)
-        parts += (text % args[start * width:(start + rows_here) * width], ",\n")
+        rows_here = ordered[start:start + _ROWS_A_BLOCK]
+        values = list(chain.from_iterable(map(_FIELDS, rows_here)))
+        texts = _finite_float_texts(values)
+        if texts is None:
+            texts = [float.__repr__(x) if x.__class__ is float and x - x == 0.0 else _scalar(_num(x))  # finite
+                     for x in values]
+        row_texts = iter(texts)
+        args = tuple(chain.from_iterable(zip(map(encode_basestring_ascii, map(_EVENT, rows_here)),
+                                             *[row_texts] * len(_IMPORTANCE_KEYS), strict=True)))
+        text = block if len(rows_here) == _ROWS_A_BLOCK else ",\n".join([template] * len(rows_here))
+        parts += (text % args, ",\n")
     parts[-1] = "\n" + indent + "}"
     return "".join(parts)
 
