@@ -1961,6 +1961,371 @@ done:
     return ret;
 }
 
+/* ------------------------------------------------------------------------------------------------------ */
+/* The preprocessed graph after phase 1 (preprocess._Graph: kind, k and inputs as lists, literals             */
+/* 2 * node + complemented, gate x is node first + x): its post-order, the coalescing's scan, and the flat   */
+/* arrays of the tree preprocess._to_tree writes back, made without writing the tree (bdd._FlatTree's).      */
+
+typedef struct {
+    Py_ssize_t n;          /* gates */
+    long long first;       /* node number of gate 0 */
+    int32_t *off, *in;     /* gate x's input literals: in[off[x]..off[x + 1]] */
+    int32_t *kind, *k;     /* NULL unless read */
+} GraphArrays;
+
+static void graph_arrays_free(GraphArrays *g) {
+    free(g->off);
+    free(g->in);
+    free(g->kind);
+    free(g->k);
+}
+
+/* The ints of the list `obj` (at least n of them) into a new array of n; -1 with an exception. */
+static int graph_ints(PyObject *obj, Py_ssize_t n, long long lo, long long hi, const char *what, int32_t **out) {
+    PyObject *seq = PySequence_Fast(obj, what);
+    if (!seq) return -1;
+    *out = (int32_t *)malloc(((size_t)n + 1) * sizeof(int32_t));
+    if (!*out) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = fast_item(seq, i, what);
+        long long v;
+        if (!o) goto fail;
+        Py_INCREF(o);
+        int rc = get_int(o, what, lo, hi, &v);
+        Py_DECREF(o);
+        if (rc < 0) goto fail;
+        (*out)[i] = (int32_t)v;
+    }
+    Py_DECREF(seq);
+    return 0;
+fail:
+    Py_DECREF(seq);
+    free(*out);
+    *out = NULL;
+    return -1;
+}
+
+/* kind (may be NULL), k (may be NULL), inputs and first read into g; -1 with an exception set. Every input
+ * literal must name a constant, an event or a gate of the graph. */
+static int graph_arrays(PyObject *kind, PyObject *k, PyObject *inputs, PyObject *first, GraphArrays *g) {
+    memset(g, 0, sizeof *g);
+    PyObject *outer = NULL;
+    if (get_int(first, "first", 1, INT32_MAX / 4, &g->first) < 0) return -1;
+    outer = PySequence_Fast(inputs, "inputs");
+    if (!outer) return -1;
+    Py_ssize_t n = g->n = PySequence_Fast_GET_SIZE(outer);
+    long long maxlit = 2 * (g->first + (long long)n) - 1;
+    if (maxlit > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "graph: too many nodes");
+        goto fail;
+    }
+    size_t cap = (size_t)n + 16, used = 0;
+    g->off = (int32_t *)malloc(((size_t)n + 1) * sizeof(int32_t));
+    g->in = (int32_t *)malloc(cap * sizeof(int32_t));
+    if (!g->off || !g->in) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t x = 0; x < n; x++) {
+        PyObject *item = fast_item(outer, x, "inputs");
+        if (!item) goto fail;
+        PyObject *seq = PySequence_Fast(item, "inputs of a gate");
+        if (!seq) goto fail;
+        g->off[x] = (int32_t)used;
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+            PyObject *o = PySequence_Fast_GET_ITEM(seq, i);
+            long long v;
+            Py_INCREF(o);
+            int rc = get_int(o, "input literal", 0, maxlit, &v);
+            Py_DECREF(o);
+            if (rc == 0 && used >= INT32_MAX) {
+                PyErr_SetString(PyExc_ValueError, "graph: too many inputs");
+                rc = -1;
+            }
+            if (rc == 0 && used == cap) {
+                int32_t *grown = (int32_t *)realloc(g->in, 2 * cap * sizeof(int32_t));
+                if (!grown) {
+                    PyErr_NoMemory();
+                    rc = -1;
+                } else {
+                    g->in = grown;
+                    cap *= 2;
+                }
+            }
+            if (rc < 0) {
+                Py_DECREF(seq);
+                goto fail;
+            }
+            g->in[used++] = (int32_t)v;
+        }
+        Py_DECREF(seq);
+    }
+    g->off[n] = (int32_t)used;
+    Py_CLEAR(outer);
+    if (kind && graph_ints(kind, n, P_AND, P_XOR, "kind", &g->kind) < 0) goto fail;
+    if (k && graph_ints(k, n, 0, INT32_MAX, "k", &g->k) < 0) goto fail;
+    return 0;
+fail:
+    Py_XDECREF(outer);
+    graph_arrays_free(g);
+    return -1;
+}
+
+/* The gates reachable from the top literal, each after its inputs (preprocess._post_order's order) into out
+ * (room for g->n); their number, or -1 with an exception set. */
+static Py_ssize_t graph_post(const GraphArrays *g, long long top, int32_t *out) {
+    if (top < 0 || top > 2 * (g->first + (long long)g->n) - 1) {
+        PyErr_SetString(PyExc_ValueError, "graph: top literal out of range");
+        return -1;
+    }
+    if ((top >> 1) < g->first) return 0;
+    int32_t *stack = (int32_t *)malloc(((size_t)g->off[g->n] + (size_t)g->n + 1) * sizeof(int32_t));
+    uint8_t *seen = (uint8_t *)calloc((size_t)g->n + 1, 1);
+    if (!stack || !seen) {
+        free(stack);
+        free(seen);
+        PyErr_NoMemory();
+        return -1;
+    }
+    size_t sp = 0;
+    Py_ssize_t cnt = 0;
+    stack[sp++] = (int32_t)(2 * ((top >> 1) - g->first));
+    while (sp) {
+        int32_t e = stack[--sp], x = e >> 1;
+        if (e & 1) {
+            out[cnt++] = x;
+            continue;
+        }
+        if (seen[x]) continue;
+        seen[x] = 1;
+        stack[sp++] = 2 * x + 1;
+        for (int32_t i = g->off[x + 1] - 1; i >= g->off[x]; i--) {
+            long long c = (g->in[i] >> 1) - g->first;
+            if (c >= 0 && !seen[c]) stack[sp++] = (int32_t)(2 * c);
+        }
+    }
+    free(stack);
+    free(seen);
+    return cnt;
+}
+
+/* graph_post_order(inputs, first, top) -> array('i'): preprocess._post_order. */
+static PyObject *py_graph_post_order(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "graph_post_order() takes exactly 3 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    GraphArrays g;
+    long long top;
+    PyObject *ret = NULL;
+    int32_t *order = NULL;
+    if (graph_arrays(NULL, NULL, args[0], args[1], &g) < 0) return NULL;
+    if (get_int(args[2], "top", 0, LLONG_MAX, &top) < 0) goto done;
+    order = (int32_t *)malloc(((size_t)g.n + 1) * sizeof(int32_t));
+    if (!order) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t cnt = graph_post(&g, top, order);
+    if (cnt >= 0) ret = array_from("i", order, (size_t)cnt * sizeof(int32_t));
+done:
+    free(order);
+    graph_arrays_free(&g);
+    return ret;
+}
+
+/* graph_coalesce_scan(kind, inputs, first, top) -> (order, users, absorbable): the post-order, the number
+ * of uses of each gate by the gates in it (the top counted once more, so it is never absorbed; 0 for a gate
+ * not reached) and whether some AND/OR gate has an input preprocess._coalesce would absorb. */
+static PyObject *py_graph_coalesce_scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "graph_coalesce_scan() takes exactly 4 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    GraphArrays g;
+    long long top;
+    PyObject *ret = NULL, *order_a = NULL, *users_a = NULL;
+    int32_t *order = NULL, *users = NULL;
+    if (graph_arrays(args[0], NULL, args[1], args[2], &g) < 0) return NULL;
+    if (get_int(args[3], "top", 0, LLONG_MAX, &top) < 0) goto done;
+    order = (int32_t *)malloc(((size_t)g.n + 1) * sizeof(int32_t));
+    users = (int32_t *)calloc((size_t)g.n + 1, sizeof(int32_t));
+    if (!order || !users) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t cnt = graph_post(&g, top, order);
+    if (cnt < 0) goto done;
+    for (Py_ssize_t j = 0; j < cnt; j++)
+        for (int32_t i = g.off[order[j]]; i < g.off[order[j] + 1]; i++) {
+            long long c = (g.in[i] >> 1) - g.first;
+            if (c >= 0) users[c]++;
+        }
+    if ((top >> 1) >= g.first) users[(top >> 1) - g.first]++;
+    int found = 0;
+    for (Py_ssize_t j = 0; j < cnt && !found; j++) {
+        int32_t x = order[j], kind = g.kind[x];
+        if (kind != P_AND && kind != P_OR) continue;
+        for (int32_t i = g.off[x]; i < g.off[x + 1]; i++) {
+            long long c = (g.in[i] >> 1) - g.first;
+            /* De Morgan: a complemented child of the other kind is absorbed too */
+            if (c >= 0 && users[c] == 1 && (g.kind[c] == P_AND || g.kind[c] == P_OR) &&
+                (g.kind[c] == kind) == ((g.in[i] & 1) == 0)) {
+                found = 1;
+                break;
+            }
+        }
+    }
+    order_a = array_from("i", order, (size_t)cnt * sizeof(int32_t));
+    users_a = order_a ? array_from("i", users, (size_t)g.n * sizeof(int32_t)) : NULL;
+    if (users_a) ret = Py_BuildValue("(OON)", order_a, users_a, PyBool_FromLong(found));
+done:
+    Py_XDECREF(order_a);
+    Py_XDECREF(users_a);
+    free(order);
+    free(users);
+    graph_arrays_free(&g);
+    return ret;
+}
+
+/* graph_to_flat(kind, k, inputs, first, top) -> (kinds, ks, offsets, inputs, top, ranks, leaves): the arrays
+ * of bdd._FlatTree(preprocess._to_tree(tree, graph)), node for node, without the tree. The written-back
+ * tree's gates, in its order: each reachable gate in post-order, preceded by a NOT gate for each complemented
+ * input not met before; then, if the top literal is no uncomplemented gate, a NULL gate (with a NOT gate
+ * before it for a complemented top). ranks[x] for gate x: the number in its name (post-order position, then
+ * the NOT gates numbered on from len(order)), -1 for the gate named as the tree's top. leaves: each leaf's
+ * node, in order of first use (an event, or 0: the constant house event of a constant top). */
+static PyObject *py_graph_to_flat(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "graph_to_flat() takes exactly 5 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    GraphArrays g;
+    long long top;
+    PyObject *ret = NULL, *objs[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+    int32_t *order = NULL, *gid = NULL, *notid = NULL, *leafid = NULL, *fkind = NULL, *fk = NULL, *frank = NULL,
+            *foff = NULL, *fref = NULL, *leaves = NULL;
+    if (graph_arrays(args[0], args[1], args[2], args[3], &g) < 0) return NULL;
+    if (get_int(args[4], "top", 0, LLONG_MAX, &top) < 0) goto done;
+    size_t nodes = (size_t)g.first + (size_t)g.n, ins = (size_t)g.off[g.n];
+    /* gates: the reachable ones, a NOT per complemented node at most, and the NULL top */
+    size_t cap = (size_t)g.n + nodes + 2, rcap = ins + nodes + 2;
+    order = (int32_t *)malloc(((size_t)g.n + 1) * sizeof(int32_t));
+    gid = (int32_t *)malloc(((size_t)g.n + 1) * sizeof(int32_t));
+    notid = (int32_t *)malloc(nodes * sizeof(int32_t));
+    leafid = (int32_t *)malloc((size_t)g.first * sizeof(int32_t));
+    fkind = (int32_t *)malloc((cap + (size_t)g.first) * sizeof(int32_t));
+    fk = (int32_t *)calloc(cap + (size_t)g.first, sizeof(int32_t));
+    frank = (int32_t *)malloc(cap * sizeof(int32_t));
+    foff = (int32_t *)malloc((cap + (size_t)g.first + 1) * sizeof(int32_t));
+    fref = (int32_t *)malloc(rcap * sizeof(int32_t));
+    leaves = (int32_t *)malloc((size_t)g.first * sizeof(int32_t));
+    if (!order || !gid || !notid || !leafid || !fkind || !fk || !frank || !foff || !fref || !leaves) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t cnt = graph_post(&g, top, order);
+    if (cnt < 0) goto done;
+    for (Py_ssize_t x = 0; x < g.n; x++) gid[x] = -1;
+    for (size_t v = 0; v < nodes; v++) notid[v] = -1;
+    for (long long v = 0; v < g.first; v++) leafid[v] = -1;
+    long long top_gate = (top & 1) == 0 && (top >> 1) >= g.first ? (top >> 1) - g.first : -1;
+    int32_t nf = 0, nnots = 0;
+    size_t ni = 0;
+/* A node's reference while the gates are numbered: a gate's flat id, or -(node + 1) for a leaf. */
+#define PLAIN_REF(node)                                                                                          \
+    ((node) >= g.first ? gid[(node) - g.first] : (int32_t)(-(node) - 1))
+#define ADD_NOT(node)                                                                                            \
+    do {                                                                                                         \
+        notid[node] = nf;                                                                                        \
+        fkind[nf] = K_NOT;                                                                                       \
+        frank[nf] = (int32_t)cnt + nnots++;                                                                      \
+        foff[nf++] = (int32_t)ni;                                                                                \
+        fref[ni++] = PLAIN_REF(node);                                                                            \
+    } while (0)
+    for (Py_ssize_t j = 0; j < cnt; j++) {
+        int32_t x = order[j];
+        for (int32_t i = g.off[x]; i < g.off[x + 1]; i++) {
+            long long node = g.in[i] >> 1;
+            if (node >= g.first && gid[node - g.first] < 0) { /* cannot happen in a post-order: a guard */
+                PyErr_SetString(PyExc_ValueError, "graph_to_flat: an input after its gate");
+                goto done;
+            }
+            if ((g.in[i] & 1) && notid[node] < 0) ADD_NOT(node);
+        }
+        gid[x] = nf;
+        fkind[nf] = g.kind[x];
+        fk[nf] = g.kind[x] == P_ATLEAST ? g.k[x] : 0;
+        frank[nf] = x == top_gate ? -1 : (int32_t)j;
+        foff[nf++] = (int32_t)ni;
+        for (int32_t i = g.off[x]; i < g.off[x + 1]; i++) {
+            long long node = g.in[i] >> 1;
+            fref[ni++] = (g.in[i] & 1) ? notid[node] : PLAIN_REF(node);
+        }
+    }
+    int32_t ftop;
+    if (top_gate >= 0) {
+        ftop = gid[top_gate];
+    } else {
+        int32_t inner;
+        long long node = top >> 1;
+        if (top <= P_FALSE) {
+            inner = -1; /* the constant's house event: leaf node 0 */
+        } else {
+            if ((top & 1) && notid[node] < 0) ADD_NOT(node);
+            inner = (top & 1) ? notid[node] : PLAIN_REF(node);
+        }
+        fkind[nf] = K_NULL;
+        frank[nf] = -1;
+        foff[nf++] = (int32_t)ni;
+        fref[ni++] = inner;
+        ftop = nf - 1;
+    }
+#undef ADD_NOT
+#undef PLAIN_REF
+    foff[nf] = (int32_t)ni;
+    int32_t nleaf = 0;
+    for (size_t i = 0; i < ni; i++) {
+        if (fref[i] >= 0) continue;
+        int32_t node = -fref[i] - 1;
+        if (leafid[node] < 0) {
+            leafid[node] = nf + nleaf;
+            leaves[nleaf++] = node;
+        }
+        fref[i] = leafid[node];
+    }
+    for (int32_t i = 0; i < nleaf; i++) {
+        fkind[nf + i] = leaves[i] == 0 ? -2 : -1; /* the constant is a house event, the rest basic events */
+        foff[nf + 1 + i] = (int32_t)ni;
+    }
+    size_t total = (size_t)nf + (size_t)nleaf;
+    objs[0] = array_from("i", fkind, total * sizeof(int32_t));
+    objs[1] = objs[0] ? array_from("i", fk, total * sizeof(int32_t)) : NULL;
+    objs[2] = objs[1] ? array_from("i", foff, (total + 1) * sizeof(int32_t)) : NULL;
+    objs[3] = objs[2] ? array_from("i", fref, ni * sizeof(int32_t)) : NULL;
+    objs[4] = objs[3] ? array_from("i", frank, (size_t)nf * sizeof(int32_t)) : NULL;
+    objs[5] = objs[4] ? array_from("i", leaves, (size_t)nleaf * sizeof(int32_t)) : NULL;
+    if (objs[5]) ret = Py_BuildValue("(OOOOiOO)", objs[0], objs[1], objs[2], objs[3], ftop, objs[4], objs[5]);
+done:
+    for (size_t i = 0; i < 6; i++) Py_XDECREF(objs[i]);
+    free(order);
+    free(gid);
+    free(notid);
+    free(leafid);
+    free(fkind);
+    free(fk);
+    free(frank);
+    free(foff);
+    free(fref);
+    free(leaves);
+    graph_arrays_free(&g);
+    return ret;
+}
+
 static PyMethodDef Manager_methods[] = {
     {"var", (PyCFunction)Manager_var, METH_O, "var(i) -> edge of the function x_i."},
     {"and_", (PyCFunction)(void (*)(void))Manager_and, METH_FASTCALL, "and_(f, g) -> edge of f AND g."},
@@ -2367,6 +2732,13 @@ static PyMethodDef module_methods[] = {
     {"graph_from_flat", (PyCFunction)(void (*)(void))py_graph_from_flat, METH_FASTCALL,
      "graph_from_flat(kinds, ks, offsets, inputs, top, leaflit, first) -> (kind, k, inputs, table, top): "
      "preprocess._from_tree's hash-consed graph."},
+    {"graph_post_order", (PyCFunction)(void (*)(void))py_graph_post_order, METH_FASTCALL,
+     "graph_post_order(inputs, first, top) -> array('i'): preprocess._post_order of a graph."},
+    {"graph_coalesce_scan", (PyCFunction)(void (*)(void))py_graph_coalesce_scan, METH_FASTCALL,
+     "graph_coalesce_scan(kind, inputs, first, top) -> (order, users, absorbable): preprocess._coalesce's scan."},
+    {"graph_to_flat", (PyCFunction)(void (*)(void))py_graph_to_flat, METH_FASTCALL,
+     "graph_to_flat(kind, k, inputs, first, top) -> (kinds, ks, offsets, inputs, top, ranks, leaves): "
+     "bdd._FlatTree of the tree preprocess._to_tree writes back."},
     {NULL, NULL, 0, NULL},
 };
 

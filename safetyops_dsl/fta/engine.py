@@ -19,7 +19,7 @@ from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, DiagnosticError, Location,
 from safetyops_dsl.fta import _bddk, _zddk, cutsets
 from safetyops_dsl.fta.bdd import BddTooLarge, FlatBdd, TreeBdds, build, edge_probability, ensure_recursion
 from safetyops_dsl.fta.modules import is_coherent
-from safetyops_dsl.fta.preprocess import preprocess
+from safetyops_dsl.fta.preprocess import WrittenGates, preprocess
 from safetyops_dsl.fta.result import AnalysisOptions, Approximation, FtaResult, ImportanceRow
 from safetyops_dsl.fta.tree import FaultTree
 from safetyops_dsl.fta.zdd import Zdd, minimal_solutions, substitute
@@ -46,8 +46,12 @@ def analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
 def _analyse(tree: FaultTree, options: AnalysisOptions) -> FtaResult:
     model_tree = tree
     tree = preprocess(tree)  # same function of the same basic events, on a smaller and flatter graph
+    # The preprocessed tree's gates are written out only if something reads them (preprocess.WrittenGates):
+    # the build and the coherence test read its flat arrays.
+    gates = tree.gates
+    coherent = gates.coherent() if isinstance(gates, WrittenGates) else is_coherent(tree)
     try:
-        bdds = build(tree, split=is_coherent(tree), max_nodes=options.max_bdd_nodes)
+        bdds = build(tree, split=coherent, max_nodes=options.max_bdd_nodes)
     except BddTooLarge as exc:
         raise _limit(
             model_tree,
@@ -172,16 +176,17 @@ def _importance(
                 x1, x0 = entry
                 given[c] = (x1 * t1 + (1.0 - x1) * t0, x0 * t1 + (1.0 - x0) * t0)
     rows = []
+    index, basic, top_module, row = bdds.index, tree.basic_events, tree.top, ImportanceRow
     for name in sorted(home):
-        v = bdds.index[name]
         module = home[name]
-        if v not in cond[module] or module not in given:
+        entry = cond[module].get(index[name])
+        if entry is None or module not in given:
             continue  # the event vanished from the BDD (e.g. absorbed by a house event)
-        p1, p0 = cond[module][v]
-        if module != tree.top:
+        p1, p0 = entry
+        if module != top_module:
             t1, t0 = given[module]
             p1, p0 = p1 * t1 + (1.0 - p1) * t0, p0 * t1 + (1.0 - p0) * t0
-        p = tree.basic_events[name].probability
+        p = basic[name].probability
         mif = p1 - p0
         if top > 0.0:
             # FV = (P - P(e=0)) / P equals CIF exactly for independent events: P - P(e=0) = p * MIF.
@@ -191,7 +196,7 @@ def _importance(
         else:
             cif = dif = raw = 0.0
         rrw = top / p0 if p0 > 0.0 else (float("inf") if top > 0.0 else 0.0)
-        rows.append(ImportanceRow(name, p, cif, mif, cif, dif, raw, rrw))
+        rows.append(row(name, p, cif, mif, cif, dif, raw, rrw))
     return tuple(rows)
 
 

@@ -38,9 +38,15 @@ the top keeps its name, so diagnostics still point at the model's top gate.
 from __future__ import annotations
 
 from array import array
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, Sequence, ValuesView
+from itertools import repeat
 
 from safetyops_dsl.fta.tree import FaultTree, Gate, GateKind, HouseEvent
 from safetyops_dsl.lazy_dataclasses import dataclass
+
+TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # Literals: 2 * node + complemented. Node 0 is the constant TRUE (literal 0 TRUE, literal 1 FALSE), then one
 # node per basic event, then the gates.
@@ -157,7 +163,9 @@ def preprocess(tree: FaultTree, merge: bool | None = None, decompose: bool | Non
         g = _merge_phase(g)
     if DECOMPOSE_COMMON_NODES if decompose is None else decompose:
         g = _decompose_phase(g)
-    return _to_tree(tree, g)
+    # A top that is no gate of the model names both the written-back top gate and its input: only the tree
+    # written out by name says what that means.
+    return _written_back(tree, g) if tree.top in tree.gates else _to_tree(tree, g)
 
 
 def _coalesce_rounds(g: _Graph) -> _Graph:
@@ -169,8 +177,15 @@ def _coalesce_rounds(g: _Graph) -> _Graph:
     return g
 
 
-def _post_order(g: _Graph) -> list[int]:
-    """Gates (indices) reachable from the top, inputs before the gates using them."""
+def _post_order(g: _Graph) -> Sequence[int]:
+    """Gates (indices) reachable from the top, inputs before the gates using them (in C: `_reference_post_order`'s)."""
+    from safetyops_dsl.fta import _bddk
+
+    return _bddk.graph_post_order(g.inputs, g.first_gate, g.top)
+
+
+def _reference_post_order(g: _Graph) -> list[int]:
+    """`_post_order` in Python (the reference of the C walk in the tests)."""
     out: list[int] = []
     if not g.is_gate(g.top):
         return out
@@ -209,10 +224,10 @@ def _from_tree(tree: FaultTree) -> _Graph:
     none = array("b", [0]) * len(names)
     # The basic events in depth-first pre-order (FaultTree.reachable()'s): the first order with no module.
     order = _bddk.flat_first_order(flat.kinds, flat.offsets, flat.inputs, flat.top, none, none)
-    events = [names[x] for x in order]
+    events = list(map(names.__getitem__, order))
     leaflit = array("i", [-1]) * len(names)
-    for rank, x in enumerate(order):
-        leaflit[x] = 2 * (rank + 1)
+    for rank, x in enumerate(order, 1):
+        leaflit[x] = 2 * rank
     for name, h in tree.house_events.items():
         node = ids.get(name)
         if node is not None and flat.kinds[node] == -2:
@@ -278,25 +293,13 @@ def _coalesce(g: _Graph) -> tuple[dict[int, list[int]], int]:
 
     A gate input c of gate p is absorbed when p is the only user of c (counting every occurrence) and c
     has p's kind (AND/OR) once its complement is taken into account by De Morgan."""
-    order = _post_order(g)
-    first, inputs, kinds = g.first_gate, g.inputs, g.kind  # is_gate and gate inlined: loops over every input
-    users: dict[int, int] = {}
-    for x in order:
-        for lit in inputs[x]:
-            c = (lit >> 1) - first
-            if c >= 0:
-                users[c] = users.get(c, 0) + 1
-    if g.is_gate(g.top):
-        users[g.gate(g.top)] = users.get(g.gate(g.top), 0) + 1  # the top is never absorbed
-    # Nothing to absorb (an alternating AND/OR chain; the last round of most trees): the caller stops on 0,
-    # so the flattening below would be thrown away. The test is absorbable()'s, inlined.
-    if not any(
-        users[c] == 1 and kinds[c] in (AND, OR) and (kinds[c] == kind) == (lit & 1 == 0)
-        for x in order
-        if (kind := kinds[x]) in (AND, OR)
-        for lit in inputs[x]
-        if (c := (lit >> 1) - first) >= 0
-    ):
+    from safetyops_dsl.fta import _bddk
+
+    # The uses of each gate (the top's counted once more: it is never absorbed) and whether anything is
+    # absorbable at all, in C: on an alternating AND/OR chain, and in the last round of most trees, nothing
+    # is, and the flattening below would be thrown away.
+    order, users, found = _bddk.graph_coalesce_scan(g.kind, g.inputs, g.first_gate, g.top)
+    if not found:
         return {}, 0
 
     def absorbable(parent_kind: int, lit: int) -> bool:
@@ -357,16 +360,59 @@ def _rebuild(g: _Graph, flat: dict[int, list[int]]) -> _Graph:
     return new
 
 
-def _to_tree(tree: FaultTree, g: _Graph) -> FaultTree:
-    taken = set(tree.gates) | set(tree.basic_events) | set(tree.house_events)
+def _prefix(tree: FaultTree) -> str:
+    """The prefix of the preprocessed tree's gate names: `@`, or `@@`... where a name of the model has it."""
     prefix = "@"
-    while any(n.startswith(prefix) for n in taken):
+    while any(any(map(str.startswith, names, repeat(prefix))) for names in (tree.gates, tree.basic_events,
+                                                                             tree.house_events)):
         prefix += "@"
+    return prefix
+
+
+def _const_houses(g: _Graph, prefix: str) -> dict[str, HouseEvent]:
+    """The house event of a constant top (the written-back tree's only one), else none."""
+    const = f"{prefix}const"
+    return {const: HouseEvent(const, g.top == TRUE)} if g.top <= FALSE else {}
+
+
+def _written_back(tree: FaultTree, g: _Graph) -> FaultTree:
+    """`_to_tree(tree, g)` with its gates written out only when something reads them (`WrittenGates`)."""
+    prefix = _prefix(tree)
+    return FaultTree(
+        name=tree.name,
+        top=tree.top,
+        gates=WrittenGates(tree, g, prefix),
+        basic_events=tree.basic_events,
+        house_events=_const_houses(g, prefix),
+        label=tree.label,
+        notes=tree.notes,
+        mission_time=tree.mission_time,
+    )
+
+
+def _to_tree(tree: FaultTree, g: _Graph) -> FaultTree:
+    """The graph written back as a tree, its gates made at once (the reference of `_written_back`)."""
+    prefix = _prefix(tree)
+    return FaultTree(
+        name=tree.name,
+        top=tree.top,
+        gates=_gates_of(tree, g, prefix),
+        basic_events=tree.basic_events,
+        house_events=_const_houses(g, prefix),
+        label=tree.label,
+        notes=tree.notes,
+        mission_time=tree.mission_time,
+    )
+
+
+def _gates_of(tree: FaultTree, g: _Graph, prefix: str) -> dict[str, Gate]:
+    """The preprocessed tree's gates: one per gate reachable in the graph (post-order, named `<prefix><i>`,
+    the top keeping its name), a NOT gate per complemented input, and a NULL top over a top literal that is
+    no gate (a constant: the house event `<prefix>const`)."""
     top_gate = tree.gates.get(tree.top)
     origin = top_gate.origin if top_gate is not None else None
     label = top_gate.label if top_gate is not None else ""
     gates: dict[str, Gate] = {}
-    houses: dict[str, HouseEvent] = {}
     names: dict[int, str] = {}  # gate index -> name
     nots: dict[int, str] = {}  # complemented literal -> name of its NOT gate
 
@@ -400,23 +446,91 @@ def _to_tree(tree: FaultTree, g: _Graph) -> FaultTree:
             origin if own else None,
         )
     if top_index < 0:  # the top is a constant, an event or a complement: a pass-through gate over it
-        if g.top <= FALSE:
-            const = f"{prefix}const"
-            houses[const] = HouseEvent(const, g.top == TRUE)
-            inner = const
-        else:
-            inner = ref(g.top)
+        inner = f"{prefix}const" if g.top <= FALSE else ref(g.top)
         gates[tree.top] = Gate(tree.top, GateKind.NULL, (inner,), None, label, origin)
-    return FaultTree(
-        name=tree.name,
-        top=tree.top,
-        gates=gates,
-        basic_events=tree.basic_events,
-        house_events=houses,
-        label=tree.label,
-        notes=tree.notes,
-        mission_time=tree.mission_time,
-    )
+    return gates
+
+
+class FlatArrays:
+    """The written-back tree as `bdd._FlatTree` holds it (see there), made from the graph in C."""
+
+    __slots__ = ("names", "kinds", "ks", "offsets", "inputs", "top", "ngates")
+
+    def __init__(self, names: list[str], kinds: array[int], ks: array[int], offsets: array[int],
+                 inputs: array[int], top: int, ngates: int) -> None:
+        self.names, self.kinds, self.ks, self.offsets, self.inputs = names, kinds, ks, offsets, inputs
+        self.top, self.ngates = top, ngates
+
+
+class WrittenGates(Mapping[str, Gate]):
+    """The gates of a preprocessed tree, written out as `Gate`s (`_gates_of`) the first time they are read.
+
+    The engine reads none of them on its usual path: the BDD build takes the tree's flat arrays, which
+    `flat()` makes from the graph in C (`_bddk.graph_to_flat`, node for node those of `_FlatTree` of the
+    written-out tree), and on a 10,000-gate chain writing the gates out cost more than the BDD build. The
+    other orders of the race, the Shannon split, and diagnostics read the gates; they are then made once."""
+
+    def __init__(self, tree: FaultTree, g: _Graph, prefix: str) -> None:
+        # Without the hash-consing table, which nothing reads once the graph is final (about 2 MB of tuples
+        # on a 10,000-gate chain, held as long as the tree).
+        self._graph = _Graph(g.events, g.kind, g.k, g.inputs, g.first_gate, g.top, {})
+        self._tree, self._prefix = tree, prefix
+        self._gates: dict[str, Gate] | None = None
+        self._flat: FlatArrays | None = None
+
+    def _written(self) -> dict[str, Gate]:
+        if self._gates is None:
+            self._gates = _gates_of(self._tree, self._graph, self._prefix)
+        return self._gates
+
+    def __getitem__(self, name: str) -> Gate:
+        return self._written()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._written())
+
+    def __len__(self) -> int:
+        return len(self._written())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._written()
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._written().get(name, default)
+
+    def keys(self) -> KeysView[str]:
+        return self._written().keys()
+
+    def values(self) -> ValuesView[Gate]:
+        return self._written().values()
+
+    def items(self) -> ItemsView[str, Gate]:
+        return self._written().items()
+
+    def flat(self) -> FlatArrays:
+        if self._flat is None:
+            from safetyops_dsl.fta import _bddk
+
+            g, prefix = self._graph, self._prefix
+            kinds, ks, offsets, inputs, top, ranks, leaves = _bddk.graph_to_flat(
+                g.kind, g.k, g.inputs, g.first_gate, g.top
+            )
+            # Names by C loops (map): exactly one gate, the top, has rank -1 and keeps the model's top name.
+            names = list(map(prefix.__add__, map(str, ranks)))
+            names[ranks.index(-1)] = self._tree.top
+            nodes = [f"{prefix}const", *g.events]  # node 0 (a constant top's house event), then the events
+            names += map(nodes.__getitem__, leaves)
+            self._flat = FlatArrays(names, kinds, ks, offsets, inputs, top, len(ranks))
+        return self._flat
+
+    def coherent(self) -> bool:
+        """modules.is_coherent of the tree: no XOR and no NOT gate (every written-back gate is reachable)."""
+        flat = self.flat()
+        gate_kinds = flat.kinds[: flat.ngates]
+        return XOR not in gate_kinds and _NOT_CODE not in gate_kinds
+
+
+_NOT_CODE = 4  # bdd.KIND_CODE[GateKind.NOT]
 
 
 # ---- Merging of common arguments and decomposition of shared nodes (optional phases, see the module doc) ----

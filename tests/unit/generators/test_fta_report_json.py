@@ -60,3 +60,31 @@ def test_a_nan_is_refused_as_json_dumps_refuses_it() -> None:
         fta_report.to_json([(tree, result)])
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
         _reference([(tree, result)])
+
+
+few_values = st.sampled_from([0.0, -0.0, 1e-3, 0.1, 1.0, 2.5e-7, 5e-324, 1e308])
+odd_values = st.sampled_from([None, None, None, math.inf, 1, 0, 1e308])  # None: nothing odd in the table
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(names, st.lists(few_values, min_size=7, max_size=7)), min_size=1, max_size=8),
+       odd_values, st.integers(0, 6))
+def test_tables_that_repeat_values_and_signed_zeros_are_written_as_json_dumps_writes_them(
+        drawn: list[tuple[str, list[float]]], odd: float | None, at: int) -> None:
+    # Each distinct value is written once (a table repeats few): -0.0 equals 0.0 as a key, and a sum that
+    # overflows, an int or an infinity sends the table the general way; the bytes stay json.dumps's.
+    table = sorted(dict(drawn).items())
+    if odd is not None:
+        table[0][1][at] = odd
+    rows = tuple(ImportanceRow(e, *v) for e, v in table)
+    tree = FaultTree(name="T", top="T", gates={}, basic_events={}, house_events={})
+    pairs = [(tree, FtaResult("T", "T", 0.5, 0.5, 0.5, 0.5, 1, {1: 1}, (), False, rows))]
+    assert fta_report.to_json(pairs) == _reference(pairs)
+
+
+def test_a_table_of_several_blocks_is_written_as_json_dumps_writes_it() -> None:
+    # The table is formatted a block of rows at a time: full blocks and a last partial one.
+    rows = tuple(ImportanceRow(f"e{i:04d}", *(i * 1e-3 + j for j in range(7))) for i in range(600))
+    tree = FaultTree(name="T", top="T", gates={}, basic_events={}, house_events={})
+    pairs = [(tree, FtaResult("T", "T", 0.5, 0.5, 0.5, 0.5, 1, {1: 1}, (), False, rows))]
+    assert fta_report.to_json(pairs) == _reference(pairs)
