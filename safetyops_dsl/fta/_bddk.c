@@ -118,16 +118,17 @@ static inline CSlot *cslot(const Manager *m, uint32_t a, uint32_t b) {
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
-/* Big arrays (nodes, packed nodes, unique and computed tables). On Linux, arrays of MAP_MIN bytes and more are
- * mapped directly (in multiples of 2 MiB of address space; only the pages touched are resident), and those of
- * HUGE_ADVISE and more are marked for transparent huge pages: every apply step reads them at random, and with
- * 4 KiB pages nearly each read also misses the TLB (about 10% of the build time on CEA9601). Smaller arrays
- * are left to 4 KiB pages: a huge page makes 2 MiB resident for the first byte touched (edf9202's order race
- * held 4 MiB for a node array of 3 MiB). Mapping from 256 KiB rather than leaving such arrays to malloc gives
- * their memory back when they are freed (malloc keeps freed blocks of its heap, and raises its own mapping
- * threshold after each such free) and grows a node array in place up to 2 MiB. Whether an array is mapped
- * depends on its byte size only, so free and grow know which kind they hold. Elsewhere: calloc / realloc /
- * free. */
+/* Big arrays (nodes, packed nodes, unique and computed tables). On Linux, arrays of HUGE_MIN bytes and more
+ * are mapped directly (in multiples of 2 MiB of address space; only the pages touched are resident), and the
+ * tables from 2 MiB, the node arrays from HUGE_ADVISE, are marked for transparent huge pages: every apply
+ * step reads them at random, and with 4 KiB pages nearly each read also misses the TLB (about 10% of the
+ * build time on CEA9601). A table is touched all over, so huge pages cost it no memory; a node array is
+ * touched up to its last node, and a huge page makes 2 MiB resident for its first byte touched (edf9202's
+ * order race held 4 MiB for a node array of 3 MiB). Mapping from 256 KiB rather than leaving such arrays to
+ * malloc gives their memory back when they are freed (malloc keeps freed blocks of its heap, and raises its
+ * own mapping threshold after each such free) and grows a node array in place up to 2 MiB. Whether an
+ * array is mapped depends on its byte size only, so free and grow know which kind they hold. Elsewhere:
+ * calloc / realloc / free. */
 
 #if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(MREMAP_MAYMOVE)
 #define HUGE_MIN ((size_t)256 << 10)
@@ -145,6 +146,13 @@ static void *region_alloc(size_t bytes) { /* zero-filled */
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return NULL;
     advise_huge(p, bytes);
+    return p;
+}
+
+/* A table (zero-filled): huge pages from 2 MiB. */
+static void *table_alloc(size_t bytes) {
+    void *p = region_alloc(bytes);
+    if (p && bytes >= MAP_ROUND && bytes < HUGE_ADVISE) (void)madvise(p, region_round(bytes), MADV_HUGEPAGE);
     return p;
 }
 
@@ -175,6 +183,7 @@ static void *region_grow(void *p, size_t obytes, size_t nbytes) {
 }
 #else
 static void *region_alloc(size_t bytes) { return calloc(1, bytes); }
+static void *table_alloc(size_t bytes) { return calloc(1, bytes); }
 static void region_free(void *p, size_t bytes) {
     (void)bytes;
     free(p);
@@ -206,11 +215,11 @@ static int grow_unique(Manager *m, size_t size) {
     m->ut = NULL;
     m->ct = NULL;
     m->cmask = 0;
-    USlot *nt = (USlot *)region_alloc(size * sizeof(USlot));
+    USlot *nt = (USlot *)table_alloc(size * sizeof(USlot));
     /* The computed table follows the unique table (half as many slots: on CEA9601 a bigger cache costs more
      * in memory traffic than its extra hits save). */
     size_t csize = CACHE_RATIO >= 0 ? size << CACHE_RATIO : size >> (-(CACHE_RATIO));
-    CSlot *ct = nt ? (CSlot *)region_alloc(csize * sizeof(CSlot)) : NULL;
+    CSlot *ct = nt ? (CSlot *)table_alloc(csize * sizeof(CSlot)) : NULL;
     if (!ct) {
         region_free(nt, size * sizeof(USlot));
         return -1;
@@ -826,6 +835,8 @@ static void Manager_dealloc(Manager *m) {
  * (zigzag) and of each child's distance below the node (times 2, plus the complement bit). Children are
  * numbered just below their parents more often than not: on edf9202's order race 4.5-4.7 bytes a node where
  * the array holds 12, in about 1 ms for 160,000 nodes. */
+#define PACK_MAX ((size_t)1 << 20) /* park() packs managers of at most this many nodes */
+
 static inline size_t varint_len(uint32_t x) {
     size_t c = 1;
     while (x >= 0x80u) {
@@ -938,7 +949,19 @@ static PyObject *Manager_park(Manager *m, PyObject *Py_UNUSED(ignored)) {
     free(m->buf);
     m->buf = NULL;
     m->bufcap = 0;
-    if (m->nodes) (void)pack_nodes(m); /* without memory to pack, the array stays as it is */
+    /* Packing costs about 15 ns a node (pack and unpack): on the bigger races (cea9601: parks of up to 4 M
+     * nodes, with 100-200 MiB of headroom under SCRAM's peak) the node array is only trimmed, as before. */
+    if (m->nodes && m->n <= PACK_MAX && pack_nodes(m) == 0) Py_RETURN_NONE;
+    size_t ncap = m->n < 1024 ? 1024 : m->n;
+    if (m->nodes && ncap < m->cap) {
+        Node *nn = (Node *)region_alloc(ncap * sizeof(Node));
+        if (nn) { /* without memory to trim, the array stays as it was */
+            memcpy(nn, m->nodes, m->n * sizeof(Node));
+            region_free(m->nodes, m->cap * sizeof(Node));
+            m->nodes = nn;
+            m->cap = ncap;
+        }
+    }
     Py_RETURN_NONE;
 }
 

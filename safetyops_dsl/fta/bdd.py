@@ -286,8 +286,9 @@ class _OrderBuild:
             if self._bdds is not None:
                 self.mgr = None  # the flat copies are all that is needed: free the nodes now
             else:
-                # Stopped: until it is resumed it holds its nodes only, packed (about 4.6 bytes each, not 12,
-                # nor ~30 with the tables); it makes the same nodes when resumed (_bddk.c, Manager_park).
+                # Stopped: until it is resumed it holds its nodes only, packed up to 2^20 nodes (about 4.6 bytes
+                # each, not 12, nor ~30 with the tables); it makes the same nodes when resumed (_bddk.c,
+                # Manager_park).
                 self.mgr.park()
         return self._bdds is not None
 

@@ -984,3 +984,21 @@ def test_parking_a_large_manager_keeps_far_children_and_the_limit() -> None:
                     m.node_limit += 3000
         results.append((f, m.nodes, as_lists(m.flatten(f))))
     assert results[0] == results[1] and results[0][1] > 8000
+
+
+def test_parking_a_manager_too_big_to_pack_keeps_its_nodes() -> None:
+    # Past 2^20 nodes park() trims the array instead of packing it: the nodes must be the same either way.
+    m = Manager(40)
+    xs = [m.var(i) for i in range(40)]
+    f = FALSE
+    for i in range(19):
+        f = m.or_(f, m.and_(xs[i], xs[i + 20]))
+    nodes = m.nodes
+    assert nodes > 1 << 20
+    before = as_lists(m.flatten(f))
+    m.park()
+    assert as_lists(m.flatten(f)) == before
+    g = m.or_(f, m.and_(xs[19], xs[39]))  # 2^20 more nodes, made on the trimmed array
+    m.park()
+    assert m.size(g) == len(m.flatten(g)[0]) and m.nodes > nodes
+    assert m.or_(f, m.and_(xs[19], xs[39])) == g
