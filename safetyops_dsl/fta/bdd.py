@@ -99,11 +99,11 @@ def build(tree: FaultTree, split: bool = False, max_nodes: int = 1 << 24) -> Tre
     # stopped after a bounded amount of work whatever shape its gates have. A stopped build is resumed, not
     # restarted, when its budget grows: no work is thrown away.
     max_nodes = max(1, max_nodes)
-    budget = min(FIRST_BUDGET, max_nodes)
+    first_budget = min(FIRST_BUDGET, max_nodes)
     # The model's order first, on its own, with a small budget: most trees fit, and they keep the BDD they
     # always had (and so the last bits of every sum over it). The other orders are only made when it does
     # not fit (on a 10,000-gate chain making them cost as much as the build).
-    if builds[0].run(budget):
+    if builds[0].run(first_budget):
         return builds[0].bdds
     builds += [_OrderBuild(tree, modules, order, flat) for order in other_orders(tree, modules, first)]
     if len(builds) == 1:
@@ -112,24 +112,24 @@ def build(tree: FaultTree, split: bool = False, max_nodes: int = 1 << 24) -> Tre
         raise BddTooLarge(max_nodes, 1)
     race = builds[1:] + builds[:1]  # then shared-first, smaller-first, as written
     winner: _OrderBuild | None = None
-    while winner is None:
-        # Every order gets the round's budget, which grows 4x per round up to the cap. Equal budgets keep the
-        # nodes held by stopped builds low: on edf9202 smaller-first finishes in 158,000 nodes, and the
-        # shared-first build (which never fits) was let run to 1,048,576 nodes before it under a schedule
-        # that gave the first order 4x the others' budget (69 MiB peak against SCRAM's 20).
-        # The winner depends only on the nodes each order allocates (deterministic for a given input), never
-        # on time: a stopped build resumes where it stopped, so each order's count is that of one build in
-        # one go (tests/unit/fta/test_engine_paths.py checks the winner against that model).
+    # Every order gets the round's budget: equal budgets keep the nodes held by stopped builds low (a schedule
+    # that gave the first order 4x the others' let edf9202's shared-first build, which never fits, run to
+    # 1,048,576 nodes before smaller-first finished in 158,000: 69 MiB peak against SCRAM's 20).
+    # The winner depends only on the nodes each order allocates (deterministic for a given input), never on
+    # time: a stopped build resumes where it stopped, so each order's count is that of one build in one go
+    # (tests/unit/fta/test_engine_paths.py checks the winner against that model).
+    for budget in _round_budgets(first_budget, max_nodes):
         for b in race:
             if b.run(budget):
                 winner = b
                 break
-        else:
-            if budget >= max_nodes:
-                for b in builds:
-                    b.release()
-                raise BddTooLarge(max_nodes, len(race))
-        budget = min(budget * 4, max_nodes)
+        if winner is not None:
+            break
+        if budget >= max_nodes:
+            for b in builds:
+                b.release()
+            raise BddTooLarge(max_nodes, len(race))
+    assert winner is not None
     # Challengers: the first to finish is not always the smallest (edfpa14b: 291,000 nodes smaller-first,
     # 196,000 as written for 2/3 of the work), and minsol can cost far more on a bigger BDD. Each goes on up to
     # half the winner's work: it wins only where it is much cheaper, and the loss where none is stays below
@@ -140,8 +140,25 @@ def build(tree: FaultTree, split: bool = False, max_nodes: int = 1 << 24) -> Tre
             best.release()
             best = b
         elif b is not best:
-            b.release()  # now, not whenever the cyclic GC runs: a stopped manager holds ~40 bytes a node
+            b.release()  # now, not whenever the cyclic GC runs
     return best.bdds
+
+
+def _round_budgets(first: int, cap: int) -> Generator[int, None, None]:
+    """The race's round budgets: `first` (what the model's order had alone), 2.5x, then 4x, 16x, ... up to
+    `cap`. Budgets grow 4x so that the work of an order that never fits stays a fraction of the winner's; the
+    round at 2.5x stops such an order early when another fits there: on edf9202, where smaller-first needs
+    158,000 nodes, shared-first (which needs more than 16.7 M) stops at 163,840 instead of 262,144, whose nodes
+    and tables were the peak of the whole analysis (28 MiB against SCRAM's 20). On the Aralia trees that race,
+    the extra round changes no winner (the first order in race order that fits is the same at 2.5x and at
+    4x wherever one fits there), and adds at most 2 x 1.5x the first budget of nodes (das9601, edfpa14p,
+    edfpa15o: all orders stop at 163,840 before the next round's winner)."""
+    yield first
+    yield min(first * 5 // 2, cap)
+    budget = first * 4
+    while True:
+        yield min(budget, cap)
+        budget *= 4
 
 
 THIN = 2  # a module gate over one child module and at most this many events is built in its parent's BDD
@@ -289,8 +306,9 @@ class _OrderBuild:
             if self._bdds is not None:
                 self.mgr = None  # the flat copies are all that is needed: free the nodes now
             else:
-                # Stopped: until it is resumed it holds its nodes only (12 bytes each, not ~40 with the
-                # tables); the nodes it makes when resumed are the same (_bddk.c, Manager_park).
+                # Stopped: until it is resumed it holds its nodes only, packed up to 2^20 nodes (about 4.6 bytes
+                # each, not 12, nor ~30 with the tables); it makes the same nodes when resumed (_bddk.c,
+                # Manager_park).
                 self.mgr.park()
         return self._bdds is not None
 

@@ -927,3 +927,78 @@ def test_a_long_apply_can_be_interrupted_and_the_manager_stays_usable() -> None:
         signal.signal(signal.SIGALRM, previous)
     assert m.nodes - before < 1 << 22  # stopped long before the 2^24 nodes of the result
     assert m.and_(m.var(0), m.var(1)) == m.and_(m.var(1), m.var(0))  # usable after the interruption
+
+
+class _Spread:
+    """A manager seen through variables spread out (v -> 150 v + offset), so that packed variable changes take
+    more than one byte."""
+
+    def __init__(self, m: Any, offset: int) -> None:
+        self.m, self.offset = m, offset
+
+    def var(self, v: int) -> int:
+        return int(self.m.var(150 * v + self.offset))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.m, name)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(formulas(), min_size=1, max_size=6), st.lists(st.booleans(), min_size=6, max_size=6))
+def test_parked_manager_packs_and_unpacks_its_nodes_exactly(cases: list[tuple[int, Any]], parks: list[bool]) -> None:
+    # park() packs the node array (varints of differences); every later operation (and size, flatten on the
+    # parked manager) must see exactly the nodes of a manager that never parked.
+    plain, parked = Manager(1300), Manager(1300)
+    roots: list[tuple[int, int]] = []
+    for i, (_, f) in enumerate(cases):
+        a, b = build(_Spread(plain, i), f), build(_Spread(parked, i), f)
+        assert a == b and plain.nodes == parked.nodes
+        roots.append((a, b))
+        if parks[i]:
+            parked.park()
+            parked.park()  # twice is harmless
+        for x, y in roots:
+            assert as_lists(plain.flatten(x)) == as_lists(parked.flatten(y)) and plain.size(x) == parked.size(y)
+            if parks[i]:
+                parked.park()
+    for (x, _), (y, _) in zip(roots, roots[1:], strict=False):
+        assert plain.xor(x, y) == parked.xor(x, y)
+    assert plain.nodes == parked.nodes
+
+
+def test_parking_a_large_manager_keeps_far_children_and_the_limit() -> None:
+    # Children thousands of nodes below their parents (several varint bytes) and a resumed node limit.
+    nvars = 40
+    plain, parked = Manager(nvars), Manager(nvars, node_limit=3000)
+    results = []
+    for m in (plain, parked):
+        xs = [m.var(i) for i in range(nvars)]
+        f = FALSE
+        for i in range(12):
+            while True:
+                try:
+                    f = m.or_(f, m.and_(xs[i], xs[i + 20]))
+                    break
+                except OverflowError:  # parked at each stop, resumed with a larger limit
+                    m.park()
+                    m.node_limit += 3000
+        results.append((f, m.nodes, as_lists(m.flatten(f))))
+    assert results[0] == results[1] and results[0][1] > 8000
+
+
+def test_parking_a_manager_too_big_to_pack_keeps_its_nodes() -> None:
+    # Past 2^20 nodes park() trims the array instead of packing it: the nodes must be the same either way.
+    m = Manager(40)
+    xs = [m.var(i) for i in range(40)]
+    f = FALSE
+    for i in range(19):
+        f = m.or_(f, m.and_(xs[i], xs[i + 20]))
+    nodes = m.nodes
+    assert nodes > 1 << 20
+    before = as_lists(m.flatten(f))
+    m.park()
+    assert as_lists(m.flatten(f)) == before
+    g = m.or_(f, m.and_(xs[19], xs[39]))  # 2^20 more nodes, made on the trimmed array
+    m.park()
+    assert m.size(g) == len(m.flatten(g)[0]) and m.nodes > nodes
+    assert m.or_(f, m.and_(xs[19], xs[39])) == g

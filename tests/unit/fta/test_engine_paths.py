@@ -136,17 +136,20 @@ def _race_model(works: list[int], sizes: list[int], first: int, cap: int) -> int
     race = [*range(1, len(works)), 0]
     held = {0: budget}
     winner = None
-    while winner is None:
+    # Rounds: the first budget, 2.5x, then 4x, 16x, ... (up to cap).
+    rounds = [budget, min(budget * 5 // 2, cap), *(min(budget * 4**i, cap) for i in range(1, 40))]
+    for budget in rounds:
         for o in race:
             if held.get(o, 0) < budget:  # a build already holding the budget returns at once
                 if works[o] <= budget:
                     winner = o
                     break
                 held[o] = budget
-        else:
-            if budget >= cap:
-                return None
-        budget = min(budget * 4, cap)
+        if winner is not None:
+            break
+        if budget >= cap:
+            return None
+    assert winner is not None
     best = winner
     for o in race:
         if o != winner and works[o] <= max(1, held.get(o, 0), works[winner] // 2) and sizes[o] < sizes[best]:
@@ -163,22 +166,27 @@ def test_race_winner_is_decided_by_node_counts(tree: FaultTree, first: int, cap:
     order0 = first_order(tree, modules, found)
     orders = [order0, *other_orders(tree, modules, order0)]
     built = [_build_with_order(tree, modules, order, 0) for order in orders]
-    expected = _race_model([w for _, w, _ in built], [s for _, _, s in built], first, cap)
+    works = [w for _, w, _ in built]
+    # Besides the drawn first budget, those that put an order's count just inside or outside the 2.5x and 4x
+    # rounds, where a schedule without one of them picks another order.
+    firsts = {first} | {max(1, f) for w in works for f in (-(-2 * w // 5), 2 * w // 5, -(-w // 4), w // 4)}
     saved = bddmod.FIRST_BUDGET
-    bddmod.FIRST_BUDGET = first
     try:
-        if expected is None:
-            with pytest.raises(BddTooLarge):
-                bddmod.build(tree, split=split, max_nodes=cap)
-            return
-        got = bddmod.build(tree, split=split, max_nodes=cap)
+        for f in sorted(firsts):
+            expected = _race_model(works, [s for _, _, s in built], f, cap)
+            bddmod.FIRST_BUDGET = f
+            if expected is None:
+                with pytest.raises(BddTooLarge):
+                    bddmod.build(tree, split=split, max_nodes=cap)
+                continue
+            got = bddmod.build(tree, split=split, max_nodes=cap)
+            assert got.variables == orders[expected]
+            want = built[expected][0]
+            for g, w in zip(got.modules, want.modules, strict=True):
+                assert (list(g.flat.level), list(g.flat.high), list(g.flat.low), g.flat.root) == (
+                    list(w.flat.level), list(w.flat.high), list(w.flat.low), w.flat.root)
     finally:
         bddmod.FIRST_BUDGET = saved
-    assert got.variables == orders[expected]
-    want = built[expected][0]
-    for g, w in zip(got.modules, want.modules, strict=True):
-        assert (list(g.flat.level), list(g.flat.high), list(g.flat.low), g.flat.root) == (
-            list(w.flat.level), list(w.flat.high), list(w.flat.low), w.flat.root)
 
 
 def test_parked_manager_makes_the_same_nodes() -> None:
