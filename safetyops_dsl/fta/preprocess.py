@@ -165,7 +165,7 @@ def preprocess(tree: FaultTree, merge: bool | None = None, decompose: bool | Non
         g = _decompose_phase(g)
     # A top that is no gate of the model names both the written-back top gate and its input: only the tree
     # written out by name says what that means.
-    return _written_back(tree, g) if tree.top in tree.gates else _to_tree(tree, g)
+    return _to_tree(tree, g, lazy=tree.top in tree.gates)
 
 
 def _coalesce_rounds(g: _Graph) -> _Graph:
@@ -375,28 +375,14 @@ def _const_houses(g: _Graph, prefix: str) -> dict[str, HouseEvent]:
     return {const: HouseEvent(const, g.top == TRUE)} if g.top <= FALSE else {}
 
 
-def _written_back(tree: FaultTree, g: _Graph) -> FaultTree:
-    """`_to_tree(tree, g)` with its gates written out only when something reads them (`WrittenGates`)."""
+def _to_tree(tree: FaultTree, g: _Graph, lazy: bool = False) -> FaultTree:
+    """The graph written back as a tree: its gates made at once, or (`lazy`) only when something reads them
+    (`WrittenGates`)."""
     prefix = _prefix(tree)
     return FaultTree(
         name=tree.name,
         top=tree.top,
-        gates=WrittenGates(tree, g, prefix),
-        basic_events=tree.basic_events,
-        house_events=_const_houses(g, prefix),
-        label=tree.label,
-        notes=tree.notes,
-        mission_time=tree.mission_time,
-    )
-
-
-def _to_tree(tree: FaultTree, g: _Graph) -> FaultTree:
-    """The graph written back as a tree, its gates made at once (the reference of `_written_back`)."""
-    prefix = _prefix(tree)
-    return FaultTree(
-        name=tree.name,
-        top=tree.top,
-        gates=_gates_of(tree, g, prefix),
+        gates=WrittenGates(tree, g, prefix) if lazy else _gates_of(tree, g, prefix),
         basic_events=tree.basic_events,
         house_events=_const_houses(g, prefix),
         label=tree.label,

@@ -66,7 +66,7 @@ def _check(tree: FaultTree) -> None:
         if tree.top not in tree.gates:  # preprocess writes such a tree out by name (its top names two nodes)
             assert not isinstance(pp.preprocess(tree).gates, pp.WrittenGates)
             continue
-        lazy = pp._written_back(tree, g)
+        lazy = pp._to_tree(tree, g, lazy=True)
         assert isinstance(lazy.gates, pp.WrittenGates)
         # the arrays first (read before the gates are written out), then the gates themselves
         assert _flat_fields(_FlatTree(lazy)) == _flat_fields(_FlatTree(eager))
