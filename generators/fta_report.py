@@ -26,13 +26,23 @@ TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` s
 if TYPE_CHECKING:  # the model front end is not loaded for an Open-PSA input (`sops fta x.xml` start-up)
     from safetyops_dsl.analysis.demand import DemandRow
     from safetyops_dsl.analysis.targets import GoalCheck
+    from safetyops_dsl.fta.count import Count
     from safetyops_dsl.fta.simulate import SimulationFigures
     from safetyops_dsl.fta.uncertainty import UncertaintyFigures
 
 Pair = tuple[FaultTree, FtaResult]
-# A tree whose exact analysis was refused (its BDD exceeds --max-bdd-nodes) and why; with --simulate it is
-# reported by its Monte Carlo estimate alone.
-Refusal = tuple[FaultTree, str]
+# A tree whose exact analysis was refused (its BDD exceeds --max-bdd-nodes), why, and with --model-count its
+# exact P(top) by weighted model counting (None without); with --simulate it also has its Monte Carlo estimate.
+Refusal = tuple[FaultTree, str, "Count | None"]
+
+COUNT_METHOD = "weighted model counting (Ganak)"
+
+
+def _exact_of(pairs: Sequence[Pair], refused: Mapping[str, Refusal]) -> dict[str, float | None]:
+    """Each tree's exact P(top): from its BDD, or from the model counter where the BDD was refused."""
+    exact = {tree.name: r.exact_probability for tree, r in pairs}
+    exact.update({name: c.probability for name, (_, _, c) in refused.items() if c is not None})
+    return exact
 
 
 def _num(x: float | None) -> float | str | None:
@@ -375,8 +385,9 @@ def _pfd_uncertainty(figures: Mapping[str, UncertaintyFigures]) -> dict[str, Unc
 _UNCERTAINTY_HEADER = ["top event", "trials", "seed", "mean", "std", "p05", "p50", "p95", "error factor"]
 
 
-def simulation_json(pairs: Sequence[Pair], figures: Mapping[str, SimulationFigures]) -> dict[str, dict[str, object]]:
-    exact = {tree.name: r.exact_probability for tree, r in pairs}
+def simulation_json(pairs: Sequence[Pair], figures: Mapping[str, SimulationFigures],
+                    refused: Mapping[str, Refusal] | None = None) -> dict[str, dict[str, object]]:
+    exact = _exact_of(pairs, refused or {})
     out: dict[str, dict[str, object]] = {}
     for name, f in sorted(figures.items()):
         out[name] = {"samples": f.samples, "seed": f.seed, "hits": f.hits, "estimate": f.estimate,
@@ -391,12 +402,12 @@ def _within(exact: float | None, f: SimulationFigures) -> bool | None:
 
 def _simulation_rows(pairs: Sequence[Pair], figures: Mapping[str, SimulationFigures],
                      refused: Mapping[str, Refusal]) -> list[list[str]]:
-    exact = {tree.name: r.exact_probability for tree, r in pairs}
+    exact = _exact_of(pairs, refused)
     rows = []
     for name, f in sorted(figures.items()):
         inside = _within(exact.get(name), f)
         rows.append([name, str(f.samples), str(f.seed), str(f.hits), _fmt(f.estimate), _fmt(f.lower), _fmt(f.upper),
-                     "refused" if name in refused else _fmt(exact.get(name)),
+                     "refused" if exact.get(name) is None and name in refused else _fmt(exact.get(name)),
                      "-" if inside is None else ("yes" if inside else "NO")])
     return rows
 
@@ -408,21 +419,34 @@ def _estimate_line(f: SimulationFigures | None) -> str:
             f"{_fmt(f.upper)}, {f.samples} samples)")
 
 
+def _count_line(c: Count | None) -> str | None:
+    if c is None:
+        return None
+    return (f"{_fmt(c.probability)} (model counting, Ganak: {c.variables} variables, {c.clauses} clauses; "
+            "no cut sets or importance)")
+
+
 def _refused_text(refused: Mapping[str, Refusal], figures: Mapping[str, SimulationFigures]) -> list[str]:
     out: list[str] = []
-    for name, (tree, reason) in refused.items():
+    for name, (tree, reason, count) in refused.items():
         title = f"Top event {name}" + (f": {tree.label}" if tree.label else "")
-        out += ["", title, "=" * len(title), f"exact (BDD)  refused: {reason}",
-                f"estimate     {_estimate_line(figures.get(name))}"]
+        out += ["", title, "=" * len(title), f"exact (BDD)  refused: {reason}"]
+        if (line := _count_line(count)) is not None:
+            out.append(f"exact        {line}")
+        if count is None or name in figures:
+            out.append(f"estimate     {_estimate_line(figures.get(name))}")
         out += [f"note: {n}" for n in tree.notes]
     return out
 
 
 def _refused_md(refused: Mapping[str, Refusal], figures: Mapping[str, SimulationFigures]) -> list[str]:
     out: list[str] = []
-    for name, (tree, reason) in refused.items():
-        out += ["", f"## `{name}`", "", f"> **Exact analysis refused:** {md_cell(reason)}", "",
-                f"Estimate of P(top): {_estimate_line(figures.get(name))}."]
+    for name, (tree, reason, count) in refused.items():
+        out += ["", f"## `{name}`", "", f"> **Exact analysis refused:** {md_cell(reason)}", ""]
+        if (line := _count_line(count)) is not None:
+            out += [f"Exact P(top): {line}.", ""]
+        if count is None or name in figures:
+            out.append(f"Estimate of P(top): {_estimate_line(figures.get(name))}.")
         out += [x for n in tree.notes for x in ("", f"> **Note:** {md_cell(n)}")]
     return out
 
@@ -454,9 +478,13 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
         if uncertainty:
             doc["uncertainty"] = uncertainty_json(uncertainty)
         if simulation:
-            doc["simulation"] = simulation_json(pairs, simulation)
+            doc["simulation"] = simulation_json(pairs, simulation, refused)
         if refused:
-            doc["refused"] = {name: reason for name, (_, reason) in sorted(refused.items())}
+            doc["refused"] = {name: reason for name, (_, reason, _) in sorted(refused.items())}
+            if counts := {name: c for name, (_, _, c) in sorted(refused.items()) if c is not None}:
+                doc["model_count"] = {name: {"exact_probability": c.probability, "method": COUNT_METHOD,
+                                             "variables": c.variables, "clauses": c.clauses}
+                                      for name, c in counts.items()}
         return _dumps(doc, tables, listed)
     if fmt == "md":
         text = to_markdown(pairs)

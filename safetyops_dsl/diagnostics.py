@@ -160,6 +160,8 @@ OUTPUT_REFUSED = _code("SOPS007", E, "output path refused")
 HIDDEN_TEXT = _code("SOPS014", W, "hidden character (bidi control or invisible character) in the text")
 LIMIT_EXCEEDED = _code("SOPS008", E, "a resource limit was exceeded")
 BAD_VALUE = _code("SOPS009", E, "invalid value")
+COUNTED_ONLY = _code("SOPS015", W, "P(top) by model counting alone: cut sets and importance not computed")
+NO_COUNTER = _code("SOPS016", E, "the model counter (pyganak) is not installed")
 # -- names ------------------------------------------------------------------------------------------------
 DUPLICATE = _code("SOPS010", E, "duplicate definition")
 UNKNOWN_NAME = _code("SOPS011", E, "unknown name")

@@ -8,6 +8,8 @@ A case folder holds:
                  file the command writes into {out}
   empty_dirs     optional: folders (one per line, relative to the case folder) created before the run, for
                  inputs that need an empty folder git cannot hold (an MLflow file store's run without metrics)
+  missing_modules  optional: Python modules (one per line) that cannot be imported during the run, as on a
+                 machine without an optional extra (pyganak for `sops fta --model-count`)
 Run `pytest --update-golden` to rewrite expected/ from the actual output, then review the diff like code.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,13 +30,17 @@ GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "cmd").is_file()) if GOLDEN.is_dir() else []
 
 
-def _run_case(case_dir: Path, out_dir: Path) -> tuple[str, int]:
+def _run_case(case_dir: Path, out_dir: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, int]:
     args = shlex.split((case_dir / "cmd").read_text(encoding="utf-8").strip())
     args = [a.replace("{out}", "out") for a in args]
     listed = case_dir / "empty_dirs"
     if listed.is_file():
         for line in listed.read_text(encoding="utf-8").split():
             (case_dir / line).mkdir(parents=True, exist_ok=True)
+    missing = case_dir / "missing_modules"
+    if missing.is_file():
+        for name in missing.read_text(encoding="utf-8").split():
+            monkeypatch.setitem(sys.modules, name, None)  # `import name` then raises ImportError
     old = os.getcwd()
     os.chdir(case_dir)
     try:
@@ -50,10 +57,10 @@ def _run_case(case_dir: Path, out_dir: Path) -> tuple[str, int]:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_golden(case: str, tmp_path: Path, update_golden: bool) -> None:
+def test_golden(case: str, tmp_path: Path, update_golden: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     case_dir = GOLDEN / case
     out_dir = tmp_path / "out"
-    stdout, code = _run_case(case_dir, out_dir)
+    stdout, code = _run_case(case_dir, out_dir, monkeypatch)
     expected = case_dir / "expected"
     actual_files = {"stdout": stdout, "exit_code": f"{code}\n"}
     if out_dir.exists():

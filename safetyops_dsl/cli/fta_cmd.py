@@ -66,6 +66,9 @@ from safetyops_dsl.cli.output import UsageProblem
               help="Refuse more Monte Carlo trials than this unless raised here.")
 @click.option("--simulate", "simulate", type=click.IntRange(min=1), metavar="N",
               help="Also estimate P(top) by Monte Carlo over N samples of the basic events (95 % interval).")
+@click.option("--model-count", is_flag=True,
+              help="Where a tree's BDD exceeds --max-bdd-nodes, compute its exact P(top) alone by weighted model "
+                   "counting (Ganak; no cut sets or importance). It can take minutes.")
 def fta(
     paths: tuple[str, ...],
     hazard: str | None,
@@ -84,6 +87,7 @@ def fta(
     seed: int,
     uncertainty_limit: int,
     simulate: int | None,
+    model_count: bool,
 ) -> None:
     """Analyse fault trees: exact probability, minimal cut sets, importance.
 
@@ -93,7 +97,7 @@ def fta(
     try:
         run(
             paths, hazard, fmt, output, limit_order, cut_off, approx, mission_time, cut_set_limit, max_cut_sets,
-            max_bdd_nodes, importance, gate, trials, seed, uncertainty_limit, simulate,
+            max_bdd_nodes, importance, gate, trials, seed, uncertainty_limit, simulate, model_count,
         )
     except UsageProblem as exc:
         raise click.UsageError(str(exc)) from None

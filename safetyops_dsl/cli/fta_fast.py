@@ -44,6 +44,7 @@ FLAGS: dict[str, tuple[str, bool]] = {
     "--importance": ("importance", True),
     "--no-importance": ("importance", False),
     "--gate": ("gate", True),
+    "--model-count": ("model_count", True),
 }
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from safetyops_dsl.analysis.demand import DemandRow
     from safetyops_dsl.analysis.synthesis import SynthesisResult
     from safetyops_dsl.diagnostics import Diagnostic
+    from safetyops_dsl.fta.count import Count
     from safetyops_dsl.fta.simulate import SimulationFigures
     from safetyops_dsl.fta.tree import FaultTree
     from safetyops_dsl.fta.uncertainty import UncertaintyFigures
@@ -43,6 +44,7 @@ DEFAULTS: dict[str, object] = {
     "seed": 1,
     "uncertainty_limit": 100_000,  # trials; about 10 s for a tree of ten uncertain events
     "simulate": None,  # Monte Carlo samples of the basic events (fta/simulate.py)
+    "model_count": False,  # exact P(top) by weighted model counting where the BDD is refused (fta/count.py)
 }
 
 
@@ -126,6 +128,26 @@ def _simulation(trees: Sequence[FaultTree], samples: int, seed: int) -> dict[str
     return {tree.name: simulate(tree, samples, seed) for tree in trees}
 
 
+def _count(tree: FaultTree, refusal: list[Diagnostic]) -> tuple[Count, Diagnostic]:
+    """P(top) of a tree whose BDD was refused, by weighted model counting, and the warning that says what is
+    missing; exits 1 with a diagnostic where the counter is not installed."""
+    from safetyops_dsl.diagnostics import COUNTED_ONLY, NO_COUNTER, make
+    from safetyops_dsl.fta.count import CounterUnavailable, exact_probability
+
+    where = refusal[0].location
+    try:
+        count = exact_probability(tree)
+    except CounterUnavailable:
+        _emit_diagnostics([make(
+            NO_COUNTER, f"--model-count cannot count tree '{tree.name}': the model counter pyganak is not installed",
+            where, "pip install 'safetyops-dsl[count]' (wheels for Linux x86-64 and macOS arm64)")])
+        sys.exit(1)
+    reason = refusal[0].message
+    return count, make(
+        COUNTED_ONLY, f"P(top) of tree '{tree.name}' comes from weighted model counting alone; its cut sets and "
+        f"importance are not computed: {reason}", where, "allow more nodes with --max-bdd-nodes for the cut sets")
+
+
 def _safe_file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "tree"
 
@@ -148,6 +170,7 @@ def run(
     seed: int = 1,
     uncertainty_limit: int = 100_000,
     simulate: int | None = None,
+    model_count: bool = False,
 ) -> None:
     """The command's work; usage errors are raised as UsageProblem, input errors exit 1."""
     from safetyops_dsl.diagnostics import DiagnosticError, has_errors
@@ -190,17 +213,32 @@ def run(
     )
     # With --simulate, a tree whose BDD does not fit is reported by its Monte Carlo estimate alone: the
     # estimate does not need the BDD (fta/simulate.py). The refusal stays an error (exit 1 after the report).
+    # With --model-count, such a tree's exact P(top) comes from the model counter instead (fta/count.py): the
+    # refusal becomes a warning that its cut sets and importance are missing.
     estimate_alone = simulate is not None and fmt in ("text", "json", "md")
+    counting = model_count and fmt in ("text", "json", "md")
     results = []
     refused: dict[str, tuple[FaultTree, list[Diagnostic]]] = {}
+    counted: dict[str, Count] = {}
+    said: list[Diagnostic] = []  # after the report, so that the terminal ends on why figures are missing
     for t in trees:
         try:
             results.append((t, analyse(t, options)))
         except BddRefused as exc:
-            if not estimate_alone:
-                _emit_diagnostics(exc.diagnostics)
-                sys.exit(1)
             refused[t.name] = (t, exc.diagnostics)
+            if counting:
+                counted[t.name], warning = _count(t, exc.diagnostics)
+                said.append(warning)
+                continue
+            from dataclasses import replace
+
+            # the engine's hint, and this command's own way out (the engine serves commands without it)
+            told = [replace(d, hint=f"{d.hint}; or compute its exact P(top) alone with --model-count")
+                    for d in exc.diagnostics]
+            said.extend(told)
+            if not estimate_alone:
+                _emit_diagnostics(told)
+                sys.exit(1)
         except DiagnosticError as exc:
             _emit_diagnostics(exc.diagnostics)
             sys.exit(1)
@@ -225,6 +263,7 @@ def run(
                         tree.mission_time or 1.0)
             for tree, r in results
         }
+        probabilities.update({name: (c.probability, refused[name][0].mission_time or 1.0) for name, c in counted.items()})
         goal_checks = check_goal_targets(model, probabilities)
         if hazard is not None:
             goal_checks = [c for c in goal_checks if hazard in c.hazards]
@@ -245,10 +284,11 @@ def run(
             sys.exit(1)
     uncertainty = _uncertainty(results, trials, seed, max_bdd_nodes) if trials is not None else {}
     simulation = _simulation(trees, simulate, seed) if simulate is not None else {}
-    write_output(output, render_report(results, fmt, goal_checks, demand, uncertainty, simulation,
-                                       {name: (tree, diags[0].message) for name, (tree, diags) in refused.items()}))
-    if refused:  # after the report, so that the terminal ends on why its exact figures are missing
-        _emit_diagnostics([d for _, diags in refused.values() for d in diags])
+    write_output(output, render_report(
+        results, fmt, goal_checks, demand, uncertainty, simulation,
+        {name: (tree, diags[0].message, counted.get(name)) for name, (tree, diags) in refused.items()}))
+    if said:
+        _emit_diagnostics(said)
     failed = [c for c in goal_checks if not c.passed]
     if gate and failed:
         for c in failed:
@@ -258,5 +298,5 @@ def run(
                 f"sops: safety goal {c.goal} has no fault tree for {', '.join(c.missing)}"
             )
         sys.exit(1)
-    if refused:
+    if len(refused) > len(counted):
         sys.exit(1)

@@ -304,3 +304,69 @@ def test_refused_bdd_without_a_report_of_the_estimate_is_still_only_an_error(tmp
     for extra in ([], ["--simulate", "100", "--format", "dot"]):  # a drawing holds no estimate
         result = CliRunner().invoke(cli, ["fta", str(xml), "--max-bdd-nodes", "8", *extra])
         assert result.exit_code == 1 and result.stdout == "" and "error[SOPS008]" in result.stderr
+
+
+needs_counter = pytest.mark.skipif(
+    __import__("importlib").util.find_spec("pyganak") is None, reason="pyganak (the [count] extra) not installed"
+)
+
+
+@needs_counter
+def test_model_count_gives_the_exact_probability_where_the_bdd_is_refused(tmp_path: Path) -> None:
+    xml = tmp_path / "vote.xml"
+    xml.write_text(_voting_chain(6), encoding="utf-8")
+    fits = CliRunner().invoke(cli, ["fta", str(xml), "--format", "json"], catch_exceptions=False)
+    exact = {t["name"]: t["exact_probability"] for t in json.loads(fits.stdout)["top_events"]}
+
+    args = ["fta", str(xml), "--max-bdd-nodes", "8", "--model-count", "--simulate", "4000", "--seed", "1"]
+    result = CliRunner().invoke(cli, [*args, "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 0  # the figure asked for is there; the missing cut sets are a warning
+    assert "warning[SOPS015]" in result.stderr and "error" not in result.stderr
+    doc = json.loads(result.stdout)
+    Draft202012Validator(schemas.load("sops-fta")).validate(doc)
+    assert [t["name"] for t in doc["top_events"]] == ["Small"]
+    assert list(doc["refused"]) == ["Big"]
+    counted = doc["model_count"]["Big"]
+    assert counted["exact_probability"] == pytest.approx(exact["Big"], rel=1e-12)
+    assert counted["method"] == "weighted model counting (Ganak)" and counted["variables"] > 0
+    assert doc["simulation"]["Big"]["exact_in_interval"] is True  # checked against the counted value
+
+    text = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert text.exit_code == 0
+    assert f"exact        {exact['Big']:.6g} (model counting, Ganak:" in text.stdout
+    assert "estimate     0.0" in text.stdout and "refused  -" not in text.stdout
+    md = tmp_path / "out.md"
+    assert CliRunner().invoke(cli, [*args, "--format", "md", "-o", str(md)]).exit_code == 0
+    assert f"Exact P(top): {exact['Big']:.6g} (model counting" in md.read_text(encoding="utf-8")
+
+
+@needs_counter
+def test_model_count_changes_nothing_where_every_bdd_fits(tmp_path: Path) -> None:
+    xml = tmp_path / "vote.xml"
+    xml.write_text(_voting_chain(6), encoding="utf-8")
+    plain = CliRunner().invoke(cli, ["fta", str(xml), "--format", "json"], catch_exceptions=False)
+    counted = CliRunner().invoke(cli, ["fta", str(xml), "--format", "json", "--model-count"], catch_exceptions=False)
+    assert (counted.exit_code, counted.output) == (plain.exit_code, plain.output) == (0, plain.output)
+
+
+def test_model_count_does_not_draw_a_refused_tree(tmp_path: Path) -> None:
+    xml = tmp_path / "vote.xml"
+    xml.write_text(_voting_chain(6), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["fta", str(xml), "--max-bdd-nodes", "8", "--model-count", "--format", "dot"])
+    assert result.exit_code == 1 and result.stdout == "" and "error[SOPS008]" in result.stderr
+    assert "--model-count" in result.stderr  # the hint names the way out
+
+
+@needs_counter
+def test_the_counter_writes_nothing_of_its_own(tmp_path: Path) -> None:
+    """Ganak is C++: its output would bypass Python's streams. A real process, so that file descriptors count."""
+    import subprocess
+
+    xml = tmp_path / "vote.xml"
+    xml.write_text(_voting_chain(6), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "safetyops_dsl.cli.main", "fta", str(xml), "--max-bdd-nodes", "8",
+                           "--model-count", "--format", "json", "--no-importance"],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["model_count"]["Big"]["exact_probability"] > 0
+    assert done.stderr.startswith(f"{xml}:2:40: warning[SOPS015]:") and done.stderr.count("\n") == 4
