@@ -23,10 +23,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from safetyops_dsl.fta.modules import find_modules, first_order  # noqa: E402
+from safetyops_dsl.fta.modules import (  # noqa: E402
+    find_modules,
+    first_order,
+    module_tree,  # noqa: E402
+)
 from safetyops_dsl.fta.openpsa import load_openpsa  # noqa: E402
 from safetyops_dsl.fta.preprocess import preprocess  # noqa: E402
-from safetyops_dsl.fta.shannon import module_tree  # noqa: E402
 from safetyops_dsl.fta.tree import (  # noqa: E402
     FaultTree,
     GateKind,

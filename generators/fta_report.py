@@ -422,8 +422,8 @@ def _estimate_line(f: SimulationFigures | None) -> str:
 def _count_line(c: Count | None) -> str | None:
     if c is None:
         return None
-    return (f"{_fmt(c.probability)} (model counting, Ganak: {c.variables} variables, {c.clauses} clauses; "
-            "no cut sets or importance)")
+    return (f"{_fmt(c.probability)} (model counting, Ganak: {c.counted} of {c.modules} modules counted, "
+            f"{c.variables} variables, {c.clauses} clauses; no cut sets or importance)")
 
 
 def _refused_text(refused: Mapping[str, Refusal], figures: Mapping[str, SimulationFigures]) -> list[str]:
@@ -483,6 +483,7 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
             doc["refused"] = {name: reason for name, (_, reason, _) in sorted(refused.items())}
             if counts := {name: c for name, (_, _, c) in sorted(refused.items()) if c is not None}:
                 doc["model_count"] = {name: {"exact_probability": c.probability, "method": COUNT_METHOD,
+                                             "modules": c.modules, "counted_modules": c.counted,
                                              "variables": c.variables, "clauses": c.clauses}
                                       for name, c in counts.items()}
         return _dumps(doc, tables, listed)

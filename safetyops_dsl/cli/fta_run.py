@@ -128,7 +128,7 @@ def _simulation(trees: Sequence[FaultTree], samples: int, seed: int) -> dict[str
     return {tree.name: simulate(tree, samples, seed) for tree in trees}
 
 
-def _count(tree: FaultTree, refusal: list[Diagnostic]) -> tuple[Count, Diagnostic]:
+def _count(tree: FaultTree, refusal: list[Diagnostic], max_bdd_nodes: int) -> tuple[Count, Diagnostic]:
     """P(top) of a tree whose BDD was refused, by weighted model counting, and the warning that says what is
     missing; exits 1 with a diagnostic where the counter is not installed."""
     from safetyops_dsl.diagnostics import COUNTED_ONLY, NO_COUNTER, make
@@ -136,7 +136,7 @@ def _count(tree: FaultTree, refusal: list[Diagnostic]) -> tuple[Count, Diagnosti
 
     where = refusal[0].location
     try:
-        count = exact_probability(tree)
+        count = exact_probability(tree, max_bdd_nodes)
     except CounterUnavailable:
         _emit_diagnostics([make(
             NO_COUNTER, f"--model-count cannot count tree '{tree.name}': the model counter pyganak is not installed",
@@ -227,7 +227,7 @@ def run(
         except BddRefused as exc:
             refused[t.name] = (t, exc.diagnostics)
             if counting:
-                counted[t.name], warning = _count(t, exc.diagnostics)
+                counted[t.name], warning = _count(t, exc.diagnostics, max_bdd_nodes)
                 said.append(warning)
                 continue
             from dataclasses import replace

@@ -6,7 +6,14 @@ about 14 minutes). A weighted model counter does not need an order at all. Ganak
 search with component caching, guided by a tree decomposition of the formula, in MPFR arithmetic of 128 bits:
 das9701's exact P(top) in about a minute.
 
-The preprocessed tree is written as CNF by Tseitin's encoding: one variable per basic event and per gate, and
+Only what the BDD cannot do is counted. The preprocessed tree is cut into its modules (sub-trees entered
+only through their top gate), and each module, its child modules standing in it as events of known
+probability, gets a BDD where one fits a node budget: the BDD is faster by orders of magnitude wherever it
+fits (jbd9601: 0.1 s against 131 s counted). A module whose BDD does not fit is counted. The substitution is
+exact for P(top) on any tree, coherent or not: a module shares no event with the rest (fta/shannon.py says
+the same of its own use of modules).
+
+A module is written as CNF by Tseitin's encoding: one variable per basic event and per gate, and
 clauses that make each gate's variable equal to its function of its inputs. Every assignment of the basic
 events extends to exactly one model of those clauses, so the count of the models that also satisfy the top,
 with weight p and 1 - p on an event's two literals and 1 on a gate's, is P(top). k-of-n gates use a sequential
@@ -24,13 +31,20 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
+from safetyops_dsl.fta import _bddk
+from safetyops_dsl.fta.bdd import BddTooLarge, build, edge_probability
+from safetyops_dsl.fta.modules import bottom_up_modules, find_modules, module_tree
 from safetyops_dsl.fta.preprocess import preprocess
 from safetyops_dsl.fta.tree import FaultTree, GateKind
 
 # Ganak draws random choices from this seed; with it fixed, a count is the same number run after run.
 SEED = 0
 PRECISION_BITS = 128
+# A module whose BDD needs more nodes than this (or than --max-bdd-nodes, if lower) is counted: about a second
+# of BDD work, under the minutes a count of such a module takes.
+MODULE_BDD_NODES = 1 << 20
 
 
 class CounterUnavailable(RuntimeError):
@@ -48,7 +62,12 @@ class Cnf:
 
 @dataclass(frozen=True, slots=True)
 class Count:
+    """P(top), and what was counted: `counted` of the tree's `modules`, whose encodings add up to `variables`
+    and `clauses` (the other modules got a BDD)."""
+
     probability: float
+    modules: int
+    counted: int
     variables: int
     clauses: int
 
@@ -126,13 +145,35 @@ def _at_least(k: int, ins: list[int], true: int, fresh: Callable[[], int], claus
     return prev[k]
 
 
-def exact_probability(tree: FaultTree) -> Count:
-    """P(top) of `tree` by weighted model counting of its preprocessed form. Raises CounterUnavailable."""
+def exact_probability(tree: FaultTree, max_bdd_nodes: int = MODULE_BDD_NODES) -> Count:
+    """P(top) of `tree`: its preprocessed modules bottom-up, each by a BDD of at most `max_bdd_nodes` nodes
+    (capped at MODULE_BDD_NODES) or else by weighted model counting. Raises CounterUnavailable."""
     try:
         import pyganak
     except ImportError:
         raise CounterUnavailable("pyganak is not installed") from None
-    cnf = encode(preprocess(tree))
+    budget = min(max_bdd_nodes, MODULE_BDD_NODES)
+    pre = preprocess(tree)
+    modules = find_modules(pre)
+    known: dict[str, float] = {}
+    counted: list[Cnf] = []
+    for m in bottom_up_modules(pre, modules):
+        sub = module_tree(pre, m, modules, known)
+        try:
+            bdds = build(sub, split=False, max_nodes=budget)
+        except BddTooLarge:
+            cnf = encode(sub)
+            known[m] = _count(pyganak, cnf)
+            counted.append(cnf)
+            continue
+        flat = bdds.modules[-1].flat
+        pos, neg = _bddk.node_probabilities(flat.level, flat.high, flat.low, bdds.probability)
+        known[m] = edge_probability(flat.root, pos, neg)
+    return Count(known[pre.top], len(modules), len(counted), sum(c.variables for c in counted),
+                 sum(len(c.clauses) for c in counted))
+
+
+def _count(pyganak: Any, cnf: Cnf) -> float:
     counter = pyganak.WeightedCounter(verbose=0, seed=SEED, prec=PRECISION_BITS)
     counter.new_vars(cnf.variables)
     counter.add_clauses(cnf.clauses)
@@ -140,8 +181,7 @@ def exact_probability(tree: FaultTree) -> Count:
         counter.set_lit_weight(var, p)
         counter.set_lit_weight(-var, 1.0 - p)
     with _interruptible():
-        p = counter.count()
-    return Count(float(p), cnf.variables, len(cnf.clauses))
+        return float(counter.count())
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 
-from safetyops_dsl.fta.tree import FaultTree, GateKind
+from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, post_order
 
 COHERENT = {GateKind.AND, GateKind.OR, GateKind.ATLEAST, GateKind.NULL}
 
@@ -154,3 +154,32 @@ def _dfs_order(
             children = sorted(gate.inputs, key=lambda c: (c in late, key(c)))  # stable: ties as written
             stack.extend(reversed(children))
     return order
+
+
+def bottom_up_modules(tree: FaultTree, modules: set[str]) -> list[str]:
+    """The modules of `tree`, each after the modules below it."""
+    return [n for n in post_order(tree) if n in modules]
+
+
+def module_tree(tree: FaultTree, module: str, modules: set[str], known: dict[str, float]) -> FaultTree:
+    """The gates of one module down to its child modules, which become events of known probability."""
+    gates: dict[str, Gate] = {}
+    basics: dict[str, BasicEvent] = {}
+    houses: dict[str, HouseEvent] = {}
+    stack = [module]
+    while stack:
+        name = stack.pop()
+        gate = tree.gates[name]
+        gates[name] = gate
+        for c in gate.inputs:
+            if c in gates:
+                continue
+            if c in modules:
+                basics[c] = BasicEvent(c, known[c])
+            elif c in tree.gates:
+                stack.append(c)
+            elif c in tree.basic_events:
+                basics[c] = tree.basic_events[c]
+            else:
+                houses[c] = tree.house_events[c]
+    return FaultTree(name=tree.name, top=module, gates=gates, basic_events=basics, house_events=houses)

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field, replace
 
 from safetyops_dsl.fta import _bddk
 from safetyops_dsl.fta.bdd import BddTooLarge, build, edge_probability
-from safetyops_dsl.fta.modules import find_modules
+from safetyops_dsl.fta.modules import bottom_up_modules, find_modules, module_tree
 from safetyops_dsl.fta.preprocess import preprocess
-from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind, HouseEvent, post_order
+from safetyops_dsl.fta.tree import FaultTree, GateKind, HouseEvent, post_order
 
 
 class TooManyLeaves(Exception):
@@ -74,7 +74,7 @@ class _Solver:
             return 1.0 if p.house_events[top.inputs[0]].state else 0.0
         modules = find_modules(p)
         known: dict[str, float] = {}
-        for m in _bottom_up_modules(p, modules):
+        for m in bottom_up_modules(p, modules):
             sub = module_tree(p, m, modules, known)
             known[m] = self.module_probability(sub, depth, failed)
         return known[p.top]
@@ -167,31 +167,3 @@ def _fix(tree: FaultTree, event: str, state: bool) -> FaultTree:
     houses = dict(tree.house_events)
     houses[event] = HouseEvent(event, state)
     return replace(tree, basic_events=basics, house_events=houses)
-
-
-def _bottom_up_modules(tree: FaultTree, modules: set[str]) -> list[str]:
-    return [n for n in post_order(tree) if n in modules]
-
-
-def module_tree(tree: FaultTree, module: str, modules: set[str], known: dict[str, float]) -> FaultTree:
-    """The gates of one module down to its child modules, which become events of known probability."""
-    gates: dict[str, Gate] = {}
-    basics: dict[str, BasicEvent] = {}
-    houses: dict[str, HouseEvent] = {}
-    stack = [module]
-    while stack:
-        name = stack.pop()
-        gate = tree.gates[name]
-        gates[name] = gate
-        for c in gate.inputs:
-            if c in gates:
-                continue
-            if c in modules:
-                basics[c] = BasicEvent(c, known[c])
-            elif c in tree.gates:
-                stack.append(c)
-            elif c in tree.basic_events:
-                basics[c] = tree.basic_events[c]
-            else:
-                houses[c] = tree.house_events[c]
-    return FaultTree(name=tree.name, top=module, gates=gates, basic_events=basics, house_events=houses)

@@ -115,35 +115,41 @@ def test_house_events_are_the_constant_they_hold() -> None:
 @SETTINGS
 @given(messy_trees())
 def test_the_count_is_the_brute_force_probability(tree: FaultTree) -> None:
-    got = count.exact_probability(tree)
-    assert math.isclose(got.probability, brute_probability(tree), rel_tol=1e-12, abs_tol=1e-15)
+    """Budget 1: every module counted; 6: some counted, some by BDD; the default: BDDs only."""
+    want = brute_probability(tree)
+    for budget in (1, 6, count.MODULE_BDD_NODES):
+        got = count.exact_probability(tree, budget)
+        assert math.isclose(got.probability, want, rel_tol=1e-12, abs_tol=1e-15), budget
+        assert 0 <= got.counted <= got.modules
 
 
 @needs_counter
 def test_an_impossible_and_a_certain_top() -> None:
     never = _tree({"g": Gate("g", GateKind.AND, ("e0", "n")), "n": Gate("n", GateKind.NOT, ("e0",))}, "g")
     always = _tree({"g": Gate("g", GateKind.OR, ("e0", "n")), "n": Gate("n", GateKind.NOT, ("e0",))}, "g")
-    assert count.exact_probability(never).probability == 0.0
-    assert count.exact_probability(always).probability == 1.0
+    assert count.exact_probability(never, 1).probability == 0.0
+    assert count.exact_probability(always, 1).probability == 1.0
 
 
 @needs_counter
 @pytest.mark.skipif(not ARALIA.is_dir(), reason="../shared/corpus absent")
 @pytest.mark.parametrize("name", ["baobab3", "chinese", "das9205", "das9601", "isp9606"])
 def test_the_count_equals_the_bdd_on_the_corpus(name: str) -> None:
-    """Coherent trees and a non-coherent one (das9601 carries NOTs). Where the BDD fits, counting is the slower
-    method by far (jbd9601: 0.1 s against 131 s), so the trees are small ones."""
+    """Coherent trees and a non-coherent one (das9601 carries NOTs), every module counted. Where the BDD fits,
+    counting is the slower method by far (jbd9601: 0.1 s against 131 s), so the trees are small ones."""
     tree = load_openpsa([str(ARALIA / f"{name}.xml")])[0]
     bdd = analyse(tree, AnalysisOptions(limit_order=1, cut_set_limit=0, importance=False)).exact_probability
-    got = count.exact_probability(tree).probability
-    assert bdd is not None and math.isclose(got, bdd, rel_tol=1e-12), (got, bdd)
+    got = count.exact_probability(tree, 1)  # every module counted
+    assert got.counted == got.modules > 0
+    assert bdd is not None and math.isclose(got.probability, bdd, rel_tol=1e-12), (got, bdd)
 
 
 @needs_counter
 def test_the_same_count_every_time() -> None:
     tree = _tree({"v": Gate("v", GateKind.ATLEAST, ("e0", "e1", "e2"), 2)}, "v")
-    first = count.exact_probability(tree)
-    assert all(count.exact_probability(tree) == first for _ in range(3))
+    first = count.exact_probability(tree, 1)
+    assert first.counted == 1
+    assert all(count.exact_probability(tree, 1) == first for _ in range(3))
     assert first.probability == pytest.approx(0.1 * 0.2 + 0.1 * 0.3 + 0.2 * 0.3 - 2 * 0.1 * 0.2 * 0.3, rel=1e-14)
 
 
@@ -151,3 +157,14 @@ def test_without_the_counter_it_says_so(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setitem(sys.modules, "pyganak", None)  # what `import pyganak` meets where it is not installed
     with pytest.raises(count.CounterUnavailable):
         count.exact_probability(_tree({"g": Gate("g", GateKind.OR, ("e0", "e1"))}, "g"))
+
+
+@needs_counter
+@pytest.mark.skipif(not ARALIA.is_dir(), reason="../shared/corpus absent")
+def test_only_the_modules_whose_bdd_does_not_fit_are_counted() -> None:
+    tree = load_openpsa([str(ARALIA / "das9601.xml")])[0]
+    by_bdd = count.exact_probability(tree)
+    assert (by_bdd.modules, by_bdd.counted, by_bdd.variables, by_bdd.clauses) == (28, 0, 0, 0)
+    some = count.exact_probability(tree, 40)
+    assert 0 < some.counted < some.modules
+    assert math.isclose(some.probability, by_bdd.probability, rel_tol=1e-12)
