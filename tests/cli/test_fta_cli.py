@@ -370,3 +370,21 @@ def test_the_counter_writes_nothing_of_its_own(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["model_count"]["Big"]["exact_probability"] > 0
     assert done.stderr.startswith(f"{xml}:2:40: warning[SOPS015]:") and done.stderr.count("\n") == 4
+
+
+@needs_counter
+def test_safety_goals_are_checked_against_the_counted_probability() -> None:
+    """The AEB model's hazard trees with every BDD refused: the counted P(top) and the goal checks are the BDD's
+    (equal to the bit on this machine; compared to 1e-12)."""
+    aeb = str(Path(__file__).resolve().parents[2] / "models" / "aeb")
+    plain = json.loads(CliRunner().invoke(cli, ["fta", aeb, "--format", "json", "--no-importance"]).stdout)
+    result = CliRunner().invoke(cli, ["fta", aeb, "--format", "json", "--max-bdd-nodes", "2", "--model-count",
+                                      "--gate"])
+    assert result.exit_code == 0 and result.stderr.count("warning[SOPS015]") == len(json.loads(result.stdout)["refused"])
+    doc = json.loads(result.stdout)
+    exact = {t["name"]: t["exact_probability"] for t in plain["top_events"]}
+    counted = {name: c["exact_probability"] for name, c in doc["model_count"].items()}
+    assert counted and all(counted[name] == pytest.approx(exact[name], rel=1e-12) for name in counted)
+    for goal, want in zip(doc["safety_goals"], plain["safety_goals"], strict=True):
+        assert goal["achieved_per_hour"] == pytest.approx(want["achieved_per_hour"], rel=1e-12)
+        assert {**goal, "achieved_per_hour": 0} == {**want, "achieved_per_hour": 0}  # passed, no missing tree
