@@ -387,6 +387,16 @@ def edge_probability(edge: int, pos: Sequence[float], neg: Sequence[float]) -> f
     return neg[edge >> 1] if edge & 1 else pos[edge >> 1]
 
 
+def one_bdd_probability(tree: FaultTree, max_nodes: int) -> tuple[float, int]:
+    """P(top) of `tree` by one BDD, not split into modules, and that BDD's node count. Raises BddTooLarge."""
+    from safetyops_dsl.fta import _bddk
+
+    bdds = build(tree, split=False, max_nodes=max_nodes)
+    flat = bdds.modules[-1].flat
+    pos, neg = _bddk.node_probabilities(flat.level, flat.high, flat.low, bdds.probability)
+    return edge_probability(flat.root, pos, neg), flat.size
+
+
 def ensure_recursion(depth: int) -> None:
     """Recursive ZDD algorithms recurse at most a few times the number of variables deep."""
     need = 4 * depth + 1000

@@ -33,9 +33,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from safetyops_dsl.fta import _bddk
-from safetyops_dsl.fta.bdd import BddTooLarge, build, edge_probability
-from safetyops_dsl.fta.modules import bottom_up_modules, find_modules, module_tree
+from safetyops_dsl.fta.bdd import BddTooLarge, one_bdd_probability
+from safetyops_dsl.fta.modules import probability_by_modules
 from safetyops_dsl.fta.preprocess import preprocess
 from safetyops_dsl.fta.tree import FaultTree, GateKind
 
@@ -153,24 +152,18 @@ def exact_probability(tree: FaultTree, max_bdd_nodes: int = MODULE_BDD_NODES) ->
     except ImportError:
         raise CounterUnavailable("pyganak is not installed") from None
     budget = min(max_bdd_nodes, MODULE_BDD_NODES)
-    pre = preprocess(tree)
-    modules = find_modules(pre)
-    known: dict[str, float] = {}
     counted: list[Cnf] = []
-    for m in bottom_up_modules(pre, modules):
-        sub = module_tree(pre, m, modules, known)
+
+    def solve(sub: FaultTree) -> float:
         try:
-            bdds = build(sub, split=False, max_nodes=budget)
+            return one_bdd_probability(sub, budget)[0]
         except BddTooLarge:
             cnf = encode(sub)
-            known[m] = _count(pyganak, cnf)
             counted.append(cnf)
-            continue
-        flat = bdds.modules[-1].flat
-        pos, neg = _bddk.node_probabilities(flat.level, flat.high, flat.low, bdds.probability)
-        known[m] = edge_probability(flat.root, pos, neg)
-    return Count(known[pre.top], len(modules), len(counted), sum(c.variables for c in counted),
-                 sum(len(c.clauses) for c in counted))
+            return _count(pyganak, cnf)
+
+    p, modules = probability_by_modules(preprocess(tree), solve)
+    return Count(p, modules, len(counted), sum(c.variables for c in counted), sum(len(c.clauses) for c in counted))
 
 
 def _count(pyganak: Any, cnf: Cnf) -> float:

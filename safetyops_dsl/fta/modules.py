@@ -161,6 +161,17 @@ def bottom_up_modules(tree: FaultTree, modules: set[str]) -> list[str]:
     return [n for n in post_order(tree) if n in modules]
 
 
+def probability_by_modules(tree: FaultTree, solve: Callable[[FaultTree], float]) -> tuple[float, int]:
+    """P(top) of a preprocessed `tree`, module by module, children first: `solve` gets each module as a tree
+    of its own, its child modules standing in it as events of known probability. Exact on any tree, coherent
+    or not, because a module shares no event with the rest. Returns P(top) and the number of modules."""
+    modules = find_modules(tree)
+    known: dict[str, float] = {}
+    for m in bottom_up_modules(tree, modules):
+        known[m] = solve(module_tree(tree, m, modules, known))
+    return known[tree.top], len(modules)
+
+
 def module_tree(tree: FaultTree, module: str, modules: set[str], known: dict[str, float]) -> FaultTree:
     """The gates of one module down to its child modules, which become events of known probability."""
     gates: dict[str, Gate] = {}

@@ -24,9 +24,8 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from safetyops_dsl.fta import _bddk
-from safetyops_dsl.fta.bdd import BddTooLarge, build, edge_probability
-from safetyops_dsl.fta.modules import bottom_up_modules, find_modules, module_tree
+from safetyops_dsl.fta.bdd import BddTooLarge, one_bdd_probability
+from safetyops_dsl.fta.modules import probability_by_modules
 from safetyops_dsl.fta.preprocess import preprocess
 from safetyops_dsl.fta.tree import FaultTree, GateKind, HouseEvent, post_order
 
@@ -72,12 +71,7 @@ class _Solver:
         top = p.gates[p.top]
         if top.kind is GateKind.NULL and top.inputs[0] in p.house_events:
             return 1.0 if p.house_events[top.inputs[0]].state else 0.0
-        modules = find_modules(p)
-        known: dict[str, float] = {}
-        for m in bottom_up_modules(p, modules):
-            sub = module_tree(p, m, modules, known)
-            known[m] = self.module_probability(sub, depth, failed)
-        return known[p.top]
+        return probability_by_modules(p, lambda sub: self.module_probability(sub, depth, failed))[0]
 
     def module_probability(self, sub: FaultTree, depth: int, failed: int = 0) -> float:
         """P(top) of a preprocessed tree without inner modules: one BDD, or a split when it does not fit.
@@ -100,16 +94,14 @@ class _Solver:
         if failed and 4 * events > 3 * failed:
             return self.condition(sub, depth, failed)
         try:
-            bdds = build(sub, split=False, max_nodes=self.max_nodes)
+            p, size = one_bdd_probability(sub, self.max_nodes)
         except BddTooLarge:
             return self.condition(sub, depth, events)
         self.stats.bdds += 1
         if self.stats.bdds > self.max_leaves:
             raise TooManyLeaves(self.max_leaves)
-        flat = bdds.modules[-1].flat
-        self.stats.largest_bdd = max(self.stats.largest_bdd, flat.size)
-        pos, neg = _bddk.node_probabilities(flat.level, flat.high, flat.low, bdds.probability)
-        return edge_probability(flat.root, pos, neg)
+        self.stats.largest_bdd = max(self.stats.largest_bdd, size)
+        return p
 
     def condition(self, sub: FaultTree, depth: int, failed: int) -> float:
         x = pivot(sub)
