@@ -665,10 +665,11 @@ class _Builder:
 
     def _int_attr(self, el: Element, attr: str, gate: str) -> int | None:
         raw = el.get(attr)
-        try:
-            return int(raw) if raw is not None else None
-        except ValueError:
-            pass
+        if raw is not None:  # a missing attribute is the same error: None here means "reported", not "absent"
+            try:
+                return int(raw)
+            except ValueError:
+                pass
         self.m.error(el, f"<{el.tag}> in gate '{gate}' needs an integer '{attr}' attribute")
         return None
 

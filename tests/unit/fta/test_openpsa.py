@@ -359,3 +359,18 @@ def test_scram_agrees_with_the_ccf_export(rel: str, corpus: Path, scram: str, tm
     assert r.exact_probability is not None and agrees(r.exact_probability, s.get("probability", ""))
     assert r.cut_set_count == int(s.get("products", "0"))
     assert [r.cut_sets_by_order.get(i, 0) for i in (1, 2, 3)] == [int(x) for x in s.get("distribution", "").split()]
+
+
+@pytest.mark.parametrize(("tag", "formula", "missing"), [
+    ("atleast", '<atleast><basic-event name="A"/><basic-event name="A"/></atleast>', ["min"]),
+    ("cardinality", '<cardinality max="1"><basic-event name="A"/></cardinality>', ["min"]),
+    ("cardinality", '<cardinality><constant value="true"/></cardinality>', ["max", "min"]),
+])
+def test_a_missing_count_attribute_is_an_error_not_a_crash(tmp_path: Path, tag: str, formula: str,
+                                                           missing: list[str]) -> None:
+    """It used to leave the gate undefined without a diagnostic, and the tree's walk then failed (KeyError),
+    found by test_openpsa_fast's random models."""
+    path = write(tmp_path, f'<define-gate name="top">{formula}</define-gate>\n'
+                           '<define-basic-event name="A"><float value="0.1"/></define-basic-event>\n')
+    found = sorted((code, msg) for code, _, _, msg in errors([path]))
+    assert found == [(OPENPSA_ERROR, f"<{tag}> in gate 'top' needs an integer '{a}' attribute") for a in missing]
