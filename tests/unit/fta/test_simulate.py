@@ -103,10 +103,15 @@ CORPUS = ["baobab2", "chinese", "das9201", "das9202", "das9204", "das9205", "das
           "das9601", "edf9201", "edf9204", "edf9205", "edf9206", "ftr10", "isp9601", "isp9602", "isp9603",
           "isp9604", "isp9605", "isp9606", "isp9607", "jbd9601", "baobab3", "das9203", "das9207"]
 
+# The Shannon decomposition (a benchmark method, not a product path) needs about 117 s on edf9204, where the
+# BDD takes 3 s: the other 25 trees check it against the BDD in under 2 s together.
+SHANNON_TOO_SLOW = {"edf9204"}
+
 
 @pytest.mark.skipif(not ARALIA.is_dir(), reason="the Open-PSA corpus (../shared) is absent")
 def test_the_interval_covers_the_bdd_probability_on_the_corpus() -> None:
-    """Simulation against the BDD engine on the Aralia trees it solves: at most 3 misses in 26 at 95 %."""
+    """Simulation against the BDD engine on the Aralia trees it solves: at most 3 misses in 26 at 95 %; the
+    Shannon decomposition against the same BDD."""
     from safetyops_dsl.fta.openpsa import load_openpsa
 
     misses = []
@@ -117,8 +122,9 @@ def test_the_interval_covers_the_bdd_probability_on_the_corpus() -> None:
         s = simulate(tree, 4 * BATCH, seed=1)
         if not s.lower <= exact <= s.upper:
             misses.append((name, exact, s))
-        shannon, _ = exact_probability(tree)
-        assert shannon == pytest.approx(exact, rel=1e-9, abs=1e-300)
+        if name not in SHANNON_TOO_SLOW:
+            shannon, _ = exact_probability(tree)
+            assert shannon == pytest.approx(exact, rel=1e-9, abs=1e-300)
     assert len(misses) <= 3, misses
 
 
