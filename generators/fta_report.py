@@ -27,13 +27,15 @@ if TYPE_CHECKING:  # the model front end is not loaded for an Open-PSA input (`s
     from safetyops_dsl.analysis.demand import DemandRow
     from safetyops_dsl.analysis.targets import GoalCheck
     from safetyops_dsl.fta.count import Count
+    from safetyops_dsl.fta.enumeration import EnumeratedCutSets
     from safetyops_dsl.fta.simulate import SimulationFigures
     from safetyops_dsl.fta.uncertainty import UncertaintyFigures
 
 Pair = tuple[FaultTree, FtaResult]
 # A tree whose exact analysis was refused (its BDD exceeds --max-bdd-nodes), why, and with --model-count its
-# exact P(top) by weighted model counting (None without); with --simulate it also has its Monte Carlo estimate.
-Refusal = tuple[FaultTree, str, "Count | None"]
+# exact P(top) by weighted model counting (None without), with --limit-order its cut sets up to that order
+# found without the BDD (None without); with --simulate it also has its Monte Carlo estimate.
+Refusal = tuple[FaultTree, str, "Count | None", "EnumeratedCutSets | None"]
 
 COUNT_METHOD = "weighted model counting (Ganak)"
 
@@ -41,7 +43,7 @@ COUNT_METHOD = "weighted model counting (Ganak)"
 def _exact_of(pairs: Sequence[Pair], refused: Mapping[str, Refusal]) -> dict[str, float | None]:
     """Each tree's exact P(top): from its BDD, or from the model counter where the BDD was refused."""
     exact = {tree.name: r.exact_probability for tree, r in pairs}
-    exact.update({name: c.probability for name, (_, _, c) in refused.items() if c is not None})
+    exact.update({name: c.probability for name, (_, _, c, _) in refused.items() if c is not None})
     return exact
 
 
@@ -426,28 +428,60 @@ def _count_line(c: Count | None) -> str | None:
             f"{c.variables} variables, {c.clauses} clauses; no cut sets or importance)")
 
 
+def _enumerated_line(e: EnumeratedCutSets) -> str:
+    by_order = ", ".join(f"{k}: {v}" for k, v in e.by_order().items()) or "none"
+    return (f"{len(e.cut_sets)} of order <= {e.limit_order} ({by_order}), without the BDD: the tree evaluated "
+            f"on {e.evaluated} sets of at most {e.limit_order} of its {e.events} events")
+
+
+def _enumerated_rows(e: EnumeratedCutSets) -> list[tuple[int, tuple[str, ...], float]]:
+    shown = len(e.cut_sets) if e.listed is None else e.listed
+    pairs = zip(e.cut_sets, e.probabilities, strict=True)  # `ranked` gives every set its probability
+    return [(i, cs, p) for i, (cs, p) in enumerate(pairs, start=1) if i <= shown]
+
+
+def _enumerated_title(e: EnumeratedCutSets) -> str:
+    shown = len(e.cut_sets) if e.listed is None else e.listed
+    return "all" if shown == len(e.cut_sets) else f"{shown} most probable of {len(e.cut_sets)}"
+
+
 def _refused_text(refused: Mapping[str, Refusal], figures: Mapping[str, SimulationFigures]) -> list[str]:
     out: list[str] = []
-    for name, (tree, reason, count) in refused.items():
+    for name, (tree, reason, count, found) in refused.items():
         title = f"Top event {name}" + (f": {tree.label}" if tree.label else "")
         out += ["", title, "=" * len(title), f"exact (BDD)  refused: {reason}"]
         if (line := _count_line(count)) is not None:
             out.append(f"exact        {line}")
-        if count is None or name in figures:
+        if name in figures or (count is None and found is None):
             out.append(f"estimate     {_estimate_line(figures.get(name))}")
+        if found is not None:
+            out.append(f"cut sets     {_enumerated_line(found)}")
         out += [f"note: {n}" for n in tree.notes]
+        if found is not None and found.cut_sets:
+            out += ["", f"Minimal cut sets of order <= {found.limit_order} ({_enumerated_title(found)})"]
+            out += _table(["#", "order", "probability", "events"],
+                          [[str(i), str(len(cs)), _fmt(p), " ".join(cs) or "(empty set: top event is always true)"]
+                           for i, cs, p in _enumerated_rows(found)], {0, 1, 2})
     return out
 
 
 def _refused_md(refused: Mapping[str, Refusal], figures: Mapping[str, SimulationFigures]) -> list[str]:
     out: list[str] = []
-    for name, (tree, reason, count) in refused.items():
+    for name, (tree, reason, count, found) in refused.items():
         out += ["", f"## `{name}`", "", f"> **Exact analysis refused:** {md_cell(reason)}", ""]
         if (line := _count_line(count)) is not None:
             out += [f"Exact P(top): {line}.", ""]
-        if count is None or name in figures:
+        if name in figures or (count is None and found is None):
             out.append(f"Estimate of P(top): {_estimate_line(figures.get(name))}.")
+        if found is not None:
+            out += [""] if out[-1] else []
+            out.append(f"Minimal cut sets: {_enumerated_line(found)}.")
         out += [x for n in tree.notes for x in ("", f"> **Note:** {md_cell(n)}")]
+        if found is not None and found.cut_sets:
+            out += ["", f"### Minimal cut sets of order <= {found.limit_order} ({_enumerated_title(found)})", ""]
+            out += _md_table(["#", "order", "probability", "events"],
+                             [[str(i), str(len(cs)), _fmt(p), ", ".join(f"`{e}`" for e in cs) or "(empty set)"]
+                              for i, cs, p in _enumerated_rows(found)], {0, 1, 2})
     return out
 
 
@@ -480,8 +514,16 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
         if simulation:
             doc["simulation"] = simulation_json(pairs, simulation, refused)
         if refused:
-            doc["refused"] = {name: reason for name, (_, reason, _) in sorted(refused.items())}
-            if counts := {name: c for name, (_, _, c) in sorted(refused.items()) if c is not None}:
+            doc["refused"] = {name: reason for name, (_, reason, _, _) in sorted(refused.items())}
+            if founds := {name: e for name, (_, _, _, e) in sorted(refused.items()) if e is not None}:
+                doc["enumerated_cut_sets"] = {
+                    name: {"limit_order": e.limit_order, "cut_set_count": len(e.cut_sets),
+                           "cut_sets_by_order": {str(k): v for k, v in e.by_order().items()},
+                           "cut_sets": [list(cs) for _, cs, _ in _enumerated_rows(e)],
+                           "cut_sets_truncated": e.listed is not None and e.listed < len(e.cut_sets),
+                           "events": e.events, "sets_evaluated": e.evaluated}
+                    for name, e in founds.items()}
+            if counts := {name: c for name, (_, _, c, _) in sorted(refused.items()) if c is not None}:
                 doc["model_count"] = {name: {"exact_probability": c.probability, "method": COUNT_METHOD,
                                              "modules": c.modules, "counted_modules": c.counted,
                                              "variables": c.variables, "clauses": c.clauses}

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from safetyops_dsl.analysis.synthesis import SynthesisResult
     from safetyops_dsl.diagnostics import Diagnostic
     from safetyops_dsl.fta.count import Count
+    from safetyops_dsl.fta.enumeration import EnumeratedCutSets
+    from safetyops_dsl.fta.result import AnalysisOptions
     from safetyops_dsl.fta.simulate import SimulationFigures
     from safetyops_dsl.fta.tree import FaultTree
     from safetyops_dsl.fta.uncertainty import UncertaintyFigures
@@ -128,7 +130,8 @@ def _simulation(trees: Sequence[FaultTree], samples: int, seed: int) -> dict[str
     return {tree.name: simulate(tree, samples, seed) for tree in trees}
 
 
-def _count(tree: FaultTree, refusal: list[Diagnostic], max_bdd_nodes: int) -> tuple[Count, Diagnostic]:
+def _count(tree: FaultTree, refusal: list[Diagnostic], max_bdd_nodes: int,
+           enumerated: bool = False) -> tuple[Count, Diagnostic]:
     """P(top) of a tree whose BDD was refused, by weighted model counting, and the warning that says what is
     missing; exits 1 with a diagnostic where the counter is not installed."""
     from safetyops_dsl.diagnostics import COUNTED_ONLY, NO_COUNTER, make
@@ -143,9 +146,32 @@ def _count(tree: FaultTree, refusal: list[Diagnostic], max_bdd_nodes: int) -> tu
             where, "pip install 'safetyops-dsl[count]' (wheels for Linux x86-64 and macOS arm64)")])
         sys.exit(1)
     reason = refusal[0].message
+    missing = "its importance is not computed, its cut sets only up to --limit-order" if enumerated else \
+        "its cut sets and importance are not computed"
     return count, make(
-        COUNTED_ONLY, f"P(top) of tree '{tree.name}' comes from weighted model counting alone; its cut sets and "
-        f"importance are not computed: {reason}", where, "allow more nodes with --max-bdd-nodes for the cut sets")
+        COUNTED_ONLY, f"P(top) of tree '{tree.name}' comes from weighted model counting alone; {missing}: {reason}",
+        where, "allow more nodes with --max-bdd-nodes for the cut sets")
+
+
+def _enumerate(tree: FaultTree, refusal: list[Diagnostic], options: AnalysisOptions) -> EnumeratedCutSets:
+    """The minimal cut sets up to --limit-order of a tree whose BDD was refused, found by evaluating the tree
+    on every set of that many events (fta/enumeration.py); exits 1 where that is more work than allowed."""
+    from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, make
+    from safetyops_dsl.fta import enumeration
+    from safetyops_dsl.fta.enumeration import TooManySets, minimal_cut_sets, ranked
+    from safetyops_dsl.fta.preprocess import preprocess
+
+    assert options.limit_order is not None
+    try:
+        found = minimal_cut_sets(preprocess(tree), options.limit_order, enumeration.DEFAULT_BUDGET)
+    except TooManySets as exc:
+        _emit_diagnostics([make(
+            LIMIT_EXCEEDED, f"{refusal[0].message}; its cut sets of order <= {options.limit_order} without the BDD "
+            f"would take evaluating the tree on {exc.sets} sets of events, more than the {exc.budget} allowed",
+            refusal[0].location, "lower --limit-order, or allow more nodes with --max-bdd-nodes")])
+        sys.exit(1)
+    return ranked(found, {n: e.probability for n, e in tree.basic_events.items()}, options.cut_off,
+                  options.cut_set_limit)
 
 
 def _safe_file_name(name: str) -> str:
@@ -217,17 +243,23 @@ def run(
     # refusal becomes a warning that its cut sets and importance are missing.
     estimate_alone = simulate is not None and fmt in ("text", "json", "md")
     counting = model_count and fmt in ("text", "json", "md")
+    # With --limit-order, such a tree's cut sets up to that order come from evaluating the tree on every set of
+    # that many events (fta/enumeration.py): listed in the report; the missing P(top) stays an error.
+    listing = limit_order is not None and fmt in ("text", "json", "md")
     results = []
     refused: dict[str, tuple[FaultTree, list[Diagnostic]]] = {}
     counted: dict[str, Count] = {}
+    enumerated: dict[str, EnumeratedCutSets] = {}
     said: list[Diagnostic] = []  # after the report, so that the terminal ends on why figures are missing
     for t in trees:
         try:
             results.append((t, analyse(t, options)))
         except BddRefused as exc:
             refused[t.name] = (t, exc.diagnostics)
+            if listing:
+                enumerated[t.name] = _enumerate(t, exc.diagnostics, options)
             if counting:
-                counted[t.name], warning = _count(t, exc.diagnostics, max_bdd_nodes)
+                counted[t.name], warning = _count(t, exc.diagnostics, max_bdd_nodes, t.name in enumerated)
                 said.append(warning)
                 continue
             from dataclasses import replace
@@ -236,7 +268,7 @@ def run(
             told = [replace(d, hint=f"{d.hint}; or compute its exact P(top) alone with --model-count")
                     for d in exc.diagnostics]
             said.extend(told)
-            if not estimate_alone:
+            if not (estimate_alone or listing):
                 _emit_diagnostics(told)
                 sys.exit(1)
         except DiagnosticError as exc:
@@ -286,7 +318,8 @@ def run(
     simulation = _simulation(trees, simulate, seed) if simulate is not None else {}
     write_output(output, render_report(
         results, fmt, goal_checks, demand, uncertainty, simulation,
-        {name: (tree, diags[0].message, counted.get(name)) for name, (tree, diags) in refused.items()}))
+        {name: (tree, diags[0].message, counted.get(name), enumerated.get(name))
+         for name, (tree, diags) in refused.items()}))
     if said:
         _emit_diagnostics(said)
     failed = [c for c in goal_checks if not c.passed]

@@ -74,11 +74,11 @@ def _batch(tree: FaultTree, order: list[str], rng: random.Random, width: int) ->
     for name in order:
         gate = tree.gates[name]
         args = [value[c] for c in gate.inputs]
-        value[name] = _evaluate(gate.kind, gate.k, args, mask)
+        value[name] = evaluate_gate(gate.kind, gate.k, args, mask)
     return value[tree.top]
 
 
-def _evaluate(kind: GateKind, k: int | None, args: list[int], mask: int) -> int:
+def evaluate_gate(kind: GateKind, k: int | None, args: list[int], mask: int) -> int:
     if kind in (GateKind.AND, GateKind.NAND):
         acc = mask
         for a in args:

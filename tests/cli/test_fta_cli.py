@@ -388,3 +388,54 @@ def test_safety_goals_are_checked_against_the_counted_probability() -> None:
     for goal, want in zip(doc["safety_goals"], plain["safety_goals"], strict=True):
         assert goal["achieved_per_hour"] == pytest.approx(want["achieved_per_hour"], rel=1e-12)
         assert {**goal, "achieved_per_hour": 0} == {**want, "achieved_per_hour": 0}  # passed, no missing tree
+
+
+def test_limit_order_lists_the_cut_sets_of_a_refused_tree_as_the_bdd_would(tmp_path: Path) -> None:
+    """The cut sets found without the BDD are the ones, in the order, that the same command gives where the
+    BDD fits; P(top) is still missing, so the refusal stays an error, after the report."""
+    xml = tmp_path / "vote.xml"
+    xml.write_text(_voting_chain(6), encoding="utf-8")
+    common = ["fta", str(xml), "--limit-order", "6", "--cut-set-limit", "3", "--format", "json"]
+    fits = json.loads(CliRunner().invoke(cli, common, catch_exceptions=False).stdout)
+    big = {t["name"]: t for t in fits["top_events"]}["Big"]
+    result = CliRunner().invoke(cli, [*common, "--max-bdd-nodes", "8"], catch_exceptions=False)
+    assert result.exit_code == 1 and "error[SOPS008]" in result.stderr
+    doc = json.loads(result.stdout)
+    Draft202012Validator(schemas.load("sops-fta")).validate(doc)
+    found = doc["enumerated_cut_sets"]["Big"]
+    assert found["cut_sets"] == big["cut_sets"] and len(found["cut_sets"]) == 3
+    assert found["cut_set_count"] == big["cut_set_count"] == 10
+    assert found["cut_sets_by_order"] == big["cut_sets_by_order"]
+    assert found["cut_sets_truncated"] is True and found["limit_order"] == 6
+
+    text = CliRunner().invoke(cli, [*common[:-2], "--max-bdd-nodes", "8"], catch_exceptions=False)
+    assert text.exit_code == 1
+    assert "cut sets     10 of order <= 6 (5: 4, 6: 6), without the BDD" in text.stdout
+    assert "Minimal cut sets of order <= 6 (3 most probable of 10)" in text.stdout
+    cut = CliRunner().invoke(cli, [*common, "--max-bdd-nodes", "8", "--cut-off", "0.01"], catch_exceptions=False)
+    kept = json.loads(cut.stdout)["enumerated_cut_sets"]["Big"]
+    assert 0 < kept["cut_set_count"] < 10  # the cut-off drops the improbable sets, as the engine's does
+
+
+def test_limit_order_beyond_the_enumeration_budget_is_refused_with_the_count(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from safetyops_dsl.fta import enumeration
+
+    monkeypatch.setattr(enumeration, "DEFAULT_BUDGET", 100)
+    xml = tmp_path / "vote.xml"
+    xml.write_text(_voting_chain(6), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["fta", str(xml), "--max-bdd-nodes", "8", "--limit-order", "3"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "error[SOPS008]" in result.stderr and "sets of events, more than the 100 allowed" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@needs_counter
+def test_limit_order_with_model_count_gives_both_and_exits_0(tmp_path: Path) -> None:
+    xml = tmp_path / "vote.xml"
+    xml.write_text(_voting_chain(6), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["fta", str(xml), "--max-bdd-nodes", "8", "--limit-order", "5",
+                                      "--model-count", "--format", "md"], catch_exceptions=False)
+    assert result.exit_code == 0 and "warning[SOPS015]" in result.stderr
+    assert "its cut sets only up to --limit-order" in result.stderr
+    assert "Exact P(top):" in result.stdout and "Minimal cut sets: 4 of order <= 5" in result.stdout
