@@ -21,7 +21,7 @@ analysis is refused with the count.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from itertools import combinations
 from math import comb, prod
@@ -31,6 +31,7 @@ from safetyops_dsl.fta.simulate import evaluate_gate
 from safetyops_dsl.fta.tree import FaultTree, post_order
 
 CHUNK_BITS = 1 << 20  # bits per evaluation at most (128 KiB per node value)
+MEMORY_BITS = 1 << 33  # every gate's value is kept for a chunk: gates x chunk bits at most this (1 GiB)
 DEFAULT_BUDGET = 1 << 33  # sets evaluated at most (about 8.6 x 10^9: some minutes)
 
 
@@ -88,82 +89,95 @@ def minimal_cut_sets(tree: FaultTree, limit_order: int, budget: int = DEFAULT_BU
     planned = work(n, limit_order)
     if planned > budget:
         raise TooManySets(planned, budget)
-    evaluate = _evaluator(tree, events)
+    circuit = _Circuit(tree, events)
     found: list[tuple[int, ...]] = []
     known: set[tuple[int, ...]] = set()
-    evaluated = 0
 
     def keep(s: tuple[int, ...]) -> None:
         if not any(sub in known for r in range(len(s)) for sub in combinations(s, r)):
             known.add(s)
             found.append(s)
 
-    evaluated += 1
-    if evaluate(lambda i: 0, 1) & 1:
+    evaluated = 1
+    if circuit.top(circuit.evaluate([0] * n, 1), [0] * n, 1) & 1:
         keep(())
     if limit_order >= 1 and not found:
         evaluated += n
-        bits = evaluate(lambda i: 1 << i, (1 << n) - 1)
-        for i in _ones(bits):
+        singletons = [1 << i for i in range(n)]
+        for i in _ones(circuit.top(circuit.evaluate(singletons, (1 << n) - 1), singletons, (1 << n) - 1)):
             keep((i,))
-    singles = {s[0] for s in found if len(s) == 1}
     for j in range(2, min(limit_order, n) + 1):
         if () in known:
             break
-        pairs_with: dict[int, list[int]] = {}
-        pair_square = 0
-        for s in found:
-            if len(s) == 2:
-                pairs_with.setdefault(s[0], []).append(s[1])
-                pairs_with.setdefault(s[1], []).append(s[0])
-                pair_square |= 1 << (s[0] * n + s[1])
         level: list[tuple[int, ...]] = []
-        for q in combinations(range(n), j - 2):
-            if any(sub in known for r in range(len(q) + 1) for sub in combinations(q, r)):
-                continue  # every set over this prefix holds a cut set already found
-            start = q[-1] + 1 if q else 0
-            rows = max(1, CHUNK_BITS // n)
-            for a0 in range(start, n - 1, rows):
-                a1 = min(n - 1, a0 + rows)
-                width = (a1 - a0) * n
-                evaluated += width
-                level.extend(_chunk(evaluate, n, q, a0, a1, width, singles, pairs_with, pair_square))
+        evaluated += _level(circuit, n, j, found, known, level)
         for s in sorted(level):
             keep(s)
     names = sorted(tuple(events[i] for i in s) for s in found)
     return EnumeratedCutSets(limit_order, tuple(names), n, evaluated)
 
 
-def _chunk(evaluate: Callable[[Callable[[int], int], int], int], n: int, q: tuple[int, ...], a0: int, a1: int,
-           width: int, singles: set[int], pairs_with: dict[int, list[int]], pair_square: int) -> Iterator[tuple[int, ...]]:
-    """The true sets q + {a, c}, a0 <= a < a1, a < c, that hold no known one- or two-event cut set."""
-    mask = (1 << width) - 1
+def _level(circuit: _Circuit, n: int, j: int, found: list[tuple[int, ...]], known: set[tuple[int, ...]],
+           level: list[tuple[int, ...]]) -> int:
+    """Appends to `level` the true sets of j events holding no known one- or two-event cut set; returns how
+    many sets it evaluated. Chunk by chunk of rows a, the tree is evaluated once with no prefix; each prefix
+    event then re-evaluates only the gates above it (depth-first, undone on the way back)."""
+    singles = [s[0] for s in found if len(s) == 1]
+    pairs_with: dict[int, list[int]] = {}
+    pair_square = 0
+    for s in found:
+        if len(s) == 2:
+            pairs_with.setdefault(s[0], []).append(s[1])
+            pairs_with.setdefault(s[1], []).append(s[0])
+            pair_square |= 1 << (s[0] * n + s[1])
+    per_chunk = max(1, min(CHUNK_BITS, MEMORY_BITS // max(1, circuit.size)) // n)
+    evaluated = 0
+    for a0 in range(0, n - 1, per_chunk):
+        evaluated += _chunk(circuit, n, j, a0, min(n - 1, a0 + per_chunk), singles, pairs_with, pair_square,
+                            known, level)
+    return evaluated
+
+
+def _chunk(circuit: _Circuit, n: int, j: int, a0: int, a1: int, singles: list[int], pairs_with: dict[int, list[int]],
+           pair_square: int, known: set[tuple[int, ...]], level: list[tuple[int, ...]]) -> int:
+    """The sets q + {a, c} with a0 <= a < a1: every prefix q of j - 2 events below a, every c > a."""
     line = (1 << n) - 1
+    width = (a1 - a0) * n
+    mask = (1 << width) - 1
     comb_bits = 0  # bit r * n for each row r: shifted by c, the column c
     valid = 0  # c > a on each row
     for r in range(a1 - a0):
         comb_bits |= 1 << (r * n)
         valid |= (line ^ ((1 << (a0 + r + 1)) - 1)) << (r * n)
-    inside = set(q)
-
-    def row(i: int) -> int:
-        if i in inside:
-            return mask
-        bits = comb_bits << i
-        if a0 <= i < a1:
-            bits |= line << ((i - a0) * n)
-        return bits
-
-    dead = (pair_square >> (a0 * n)) & mask
+    original = [comb_bits << i | (line << ((i - a0) * n) if a0 <= i < a1 else 0) for i in range(n)]
+    rows = list(original)
+    values = circuit.evaluate(rows, mask)
+    base_dead = (pair_square >> (a0 * n)) & mask
     for t in singles:
-        dead |= row(t)
-    for t in q:
-        for u in pairs_with.get(t, ()):
-            dead |= row(u)
-    top = evaluate(row, mask) & valid & ~dead
-    for p in _ones(top):
-        a, c = a0 + p // n, p % n
-        yield (*q, a, c)
+        base_dead |= original[t]
+
+    def visit(q: tuple[int, ...]) -> int:
+        if len(q) == j - 2:
+            lo = max(a0, q[-1] + 1 if q else 0)
+            dead = base_dead
+            for t in q:
+                for u in pairs_with.get(t, ()):
+                    dead |= original[u]
+            below = (1 << ((lo - a0) * n)) - 1
+            for p in _ones(circuit.top(values, rows, mask) & valid & ~dead & ~below):
+                level.append((*q, a0 + p // n, p % n))
+            return (a1 - lo) * n
+        done = 0
+        for x in range((q[-1] + 1) if q else 0, a1 - 1):
+            longer = (*q, x)
+            if any(sub in known for r in range(len(longer) + 1) for sub in combinations(longer, r) if x in sub):
+                continue  # every set over this prefix holds a cut set already found
+            undo = circuit.assign(values, rows, x, mask, mask)
+            done += visit(longer)
+            circuit.restore(values, rows, x, original[x], undo)
+        return done
+
+    return visit(())
 
 
 def _ones(bits: int) -> Iterator[int]:
@@ -173,35 +187,70 @@ def _ones(bits: int) -> Iterator[int]:
         bits ^= low
 
 
-def _evaluator(tree: FaultTree, events: list[str]) -> Callable[[Callable[[int], int], int], int]:
-    """f(row, mask): the top's bits, event i's bits being row(i); each gate's bits freed after its last use."""
-    order = post_order(tree)
-    index = {name: i for i, name in enumerate(events)}
-    uses: dict[str, int] = {}
-    for name in order:
-        for c in tree.gates[name].inputs:
-            uses[c] = uses.get(c, 0) + 1
+class _Circuit:
+    """The tree as numbered gates, evaluated over bit rows: every gate at once, or only the gates above one
+    event whose row changes (its ancestors, in evaluation order, computed once per event)."""
 
-    def evaluate(row: Callable[[int], int], mask: int) -> int:
-        value: dict[str, int] = {}
-        left = dict(uses)
+    def __init__(self, tree: FaultTree, events: list[str]) -> None:
+        order = post_order(tree)
+        self.size = len(order)
+        at = {name: k for k, name in enumerate(order)}
+        index = {name: i for i, name in enumerate(events)}
+        # inputs as (0, event), (1, gate position) or (2, house state)
+        self.gates = [tree.gates[name] for name in order]
+        self.inputs = [[(1, at[c]) if c in at else (0, index[c]) if c in index else
+                        (2, int(tree.house_events[c].state)) for c in g.inputs] for g in self.gates]
+        self.top_ref = (1, at[tree.top]) if tree.top in at else (0, index[tree.top]) if tree.top in index else \
+            (2, int(tree.house_events[tree.top].state))
+        self.parents: list[list[int]] = [[] for _ in range(self.size)]
+        self.event_parents: list[list[int]] = [[] for _ in events]
+        for k, ins in enumerate(self.inputs):
+            for kind, ref in ins:
+                if kind == 1:
+                    self.parents[ref].append(k)
+                elif kind == 0:
+                    self.event_parents[ref].append(k)
+        self._above: dict[int, list[int]] = {}
 
-        def get(c: str) -> int:
-            if c in tree.gates:
-                v = value[c]
-                left[c] -= 1
-                if not left[c]:
-                    del value[c]
-                return v
-            if c in index:
-                return row(index[c])
-            return mask if tree.house_events[c].state else 0
+    def _gate(self, k: int, values: list[int], rows: list[int], mask: int) -> int:
+        args = [values[ref] if kind == 1 else rows[ref] if kind == 0 else (mask if ref else 0)
+                for kind, ref in self.inputs[k]]
+        g = self.gates[k]
+        return evaluate_gate(g.kind, g.k, args, mask)
 
-        if tree.top not in tree.gates:
-            return get(tree.top)
-        for name in order:
-            gate = tree.gates[name]
-            value[name] = evaluate_gate(gate.kind, gate.k, [get(c) for c in gate.inputs], mask)
-        return value[tree.top]
+    def evaluate(self, rows: list[int], mask: int) -> list[int]:
+        values = [0] * self.size
+        for k in range(self.size):
+            values[k] = self._gate(k, values, rows, mask)
+        return values
 
-    return evaluate
+    def top(self, values: list[int], rows: list[int], mask: int) -> int:
+        kind, ref = self.top_ref
+        return values[ref] if kind == 1 else rows[ref] if kind == 0 else (mask if ref else 0)
+
+    def above(self, event: int) -> list[int]:
+        found = self._above.get(event)
+        if found is None:
+            seen = set(self.event_parents[event])
+            stack = list(seen)
+            while stack:
+                for p in self.parents[stack.pop()]:
+                    if p not in seen:
+                        seen.add(p)
+                        stack.append(p)
+            found = self._above[event] = sorted(seen)  # positions are an evaluation order
+        return found
+
+    def assign(self, values: list[int], rows: list[int], event: int, bits: int, mask: int) -> list[int]:
+        """rows[event] = bits, and the gates above it re-evaluated; their old values, to restore."""
+        rows[event] = bits
+        old = []
+        for k in self.above(event):
+            old.append(values[k])
+            values[k] = self._gate(k, values, rows, mask)
+        return old
+
+    def restore(self, values: list[int], rows: list[int], event: int, bits: int, old: list[int]) -> None:
+        rows[event] = bits
+        for k, v in zip(self.above(event), old, strict=True):
+            values[k] = v

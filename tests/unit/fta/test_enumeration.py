@@ -54,6 +54,24 @@ def test_the_sets_are_the_engines_with_the_same_order_limit(tree: FaultTree, lim
     assert found.by_order() == result.cut_sets_by_order
 
 
+@SETTINGS
+@given(trees(), st.integers(2, 5), st.integers(1, 24))
+def test_chunks_of_a_few_bits_lose_no_set(tree: FaultTree, limit: int, chunk: int) -> None:
+    """Chunks of one or a few rows: prefixes that end inside a chunk, rows below the prefix masked, the
+    gates above each prefix event re-evaluated and undone across chunk boundaries."""
+    from safetyops_dsl.fta import enumeration
+
+    expected = {s for s in brute_minimal_true_points(tree) if len(s) <= limit}
+    saved = enumeration.CHUNK_BITS
+    enumeration.CHUNK_BITS = chunk
+    try:
+        found = minimal_cut_sets(tree, limit)
+    finally:
+        enumeration.CHUNK_BITS = saved
+    assert _names(found) == expected
+    assert found.evaluated <= work(found.events, limit)
+
+
 def _chain_of_votes(n: int) -> FaultTree:
     """AND of n overlapping 2-of-3 votes over n + 2 events: no cut set below about 2n / 3 events."""
     events = {f"e{i}": BasicEvent(f"e{i}", 0.1 + 0.01 * i) for i in range(n + 2)}
