@@ -31,7 +31,7 @@ from safetyops_dsl.fta.simulate import evaluate_gate
 from safetyops_dsl.fta.tree import FaultTree, post_order
 
 CHUNK_BITS = 1 << 20  # bits per evaluation at most (128 KiB per node value)
-MEMORY_BITS = 1 << 33  # every gate's value is kept for a chunk: gates x chunk bits at most this (1 GiB)
+MEMORY_BITS = 1 << 29  # a chunk keeps every gate's value and two rows per event: at most this (64 MiB)
 DEFAULT_BUDGET = 1 << 33  # sets evaluated at most (about 8.6 x 10^9: some minutes)
 
 
@@ -130,7 +130,7 @@ def _level(circuit: _Circuit, n: int, j: int, found: list[tuple[int, ...]], know
             pairs_with.setdefault(s[0], []).append(s[1])
             pairs_with.setdefault(s[1], []).append(s[0])
             pair_square |= 1 << (s[0] * n + s[1])
-    per_chunk = max(1, min(CHUNK_BITS, MEMORY_BITS // max(1, circuit.size)) // n)
+    per_chunk = max(1, min(CHUNK_BITS, MEMORY_BITS // (circuit.size + 2 * n)) // n)
     evaluated = 0
     for a0 in range(0, n - 1, per_chunk):
         evaluated += _chunk(circuit, n, j, a0, min(n - 1, a0 + per_chunk), singles, pairs_with, pair_square,
