@@ -177,7 +177,11 @@ def _chunk(circuit: _Circuit, n: int, j: int, a0: int, a1: int, singles: list[in
             circuit.restore(values, rows, x, original[x], undo)
         return done
 
-    return visit(())
+    done = visit(())
+    # visit refers to itself through its closure: without this, the chunk's rows and gate values would stay
+    # in a reference cycle until a garbage collection that big integers alone never trigger.
+    del visit
+    return done
 
 
 def _ones(bits: int) -> Iterator[int]:
