@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,12 +36,17 @@ print(json.dumps({"sets": [list(s) for s in found.cut_sets], "evaluated": found.
 def _timed(cmd: list[str], timeout: float) -> tuple[subprocess.CompletedProcess[str] | None, float, float]:
     """Run cmd under GNU time (Debian package `time`): its own CPU seconds and peak MiB."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as figures:
+        # A session of its own, so that a timeout ends the measured program too, not only GNU time.
+        proc = subprocess.Popen(["/usr/bin/time", "-f", "%U %S %M", "-o", figures.name, *cmd],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
-            done = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", figures.name, *cmd],
-                                  capture_output=True, text=True, timeout=timeout, check=False)
+            out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             return None, 0.0, 0.0
         user, system, kib = figures.read().split()[-3:]
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
     return done, float(user) + float(system), int(kib) / 1024
 
 
