@@ -435,14 +435,12 @@ def _enumerated_line(e: EnumeratedCutSets) -> str:
 
 
 def _enumerated_rows(e: EnumeratedCutSets) -> list[tuple[int, tuple[str, ...], float]]:
-    shown = len(e.cut_sets) if e.listed is None else e.listed
     pairs = zip(e.cut_sets, e.probabilities, strict=True)  # `ranked` gives every set its probability
-    return [(i, cs, p) for i, (cs, p) in enumerate(pairs, start=1) if i <= shown]
+    return [(i, cs, p) for i, (cs, p) in enumerate(pairs, start=1) if i <= e.shown]
 
 
 def _enumerated_title(e: EnumeratedCutSets) -> str:
-    shown = len(e.cut_sets) if e.listed is None else e.listed
-    return "all" if shown == len(e.cut_sets) else f"{shown} most probable of {len(e.cut_sets)}"
+    return "all" if e.shown == len(e.cut_sets) else f"{e.shown} most probable of {len(e.cut_sets)}"
 
 
 def _refused_text(refused: Mapping[str, Refusal], figures: Mapping[str, SimulationFigures]) -> list[str]:
@@ -520,7 +518,7 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
                     name: {"limit_order": e.limit_order, "cut_set_count": len(e.cut_sets),
                            "cut_sets_by_order": {str(k): v for k, v in e.by_order().items()},
                            "cut_sets": [list(cs) for _, cs, _ in _enumerated_rows(e)],
-                           "cut_sets_truncated": e.listed is not None and e.listed < len(e.cut_sets),
+                           "cut_sets_truncated": e.shown < len(e.cut_sets),
                            "events": e.events, "sets_evaluated": e.evaluated}
                     for name, e in founds.items()}
             if counts := {name: c for name, (_, _, c, _) in sorted(refused.items()) if c is not None}:

@@ -55,6 +55,11 @@ class EnumeratedCutSets:
     listed: int | None = None  # how many of `cut_sets` a report lists (None: all)
     probabilities: tuple[float, ...] = ()  # of each set, once ranked
 
+    @property
+    def shown(self) -> int:
+        """How many of `cut_sets` a report lists."""
+        return len(self.cut_sets) if self.listed is None else self.listed
+
     def by_order(self) -> dict[int, int]:
         out: dict[int, int] = {}
         for s in self.cut_sets:
@@ -84,7 +89,7 @@ def work(n: int, k: int) -> int:
 
 
 def minimal_cut_sets(tree: FaultTree, limit_order: int, budget: int = DEFAULT_BUDGET) -> EnumeratedCutSets:
-    """`tree` is evaluated as given (the engine passes it preprocessed); raises TooManySets above `budget`."""
+    """`tree` is evaluated as given (`sops fta` passes it preprocessed); raises TooManySets above `budget`."""
     events = sorted(n for n in tree.reachable() if n in tree.basic_events)
     n = len(events)
     planned = work(n, limit_order)
