@@ -13,6 +13,14 @@ fits (jbd9601: 0.1 s against 131 s counted). A module whose BDD does not fit is 
 exact for P(top) on any tree, coherent or not: a module shares no event with the rest (fta/shannon.py says
 the same of its own use of modules).
 
+Before a module is counted, the events that occur once in it are folded: an AND or OR gate's inputs that are
+such events become one event of the same probability (their product, or 1 - the product of their
+complements). That is exact for P(top), as module substitution is: the folded events share nothing with the
+rest. It matters to the counter, which decomposes the formula's primal graph, where Tseitin's clause of an
+m-input gate is a clique of m + 1 variables: nus9601's top module goes from 1,417 events to 626, and the width
+of the tree decomposition the counter starts from from 59 to 39. Only the count sees folded events; cut sets
+and importance never come from a counted module.
+
 A module is written as CNF by Tseitin's encoding: one variable per basic event and per gate, and
 clauses that make each gate's variable equal to its function of its inputs. Every assignment of the basic
 events extends to exactly one model of those clauses, so the count of the models that also satisfy the top,
@@ -26,6 +34,7 @@ checked against the BDD engine on the corpus and against brute force on random t
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -36,7 +45,7 @@ from typing import Any
 from safetyops_dsl.fta.bdd import BddTooLarge, one_bdd_probability
 from safetyops_dsl.fta.modules import probability_by_modules
 from safetyops_dsl.fta.preprocess import preprocess
-from safetyops_dsl.fta.tree import FaultTree, GateKind
+from safetyops_dsl.fta.tree import BasicEvent, FaultTree, Gate, GateKind
 
 # Ganak draws random choices from this seed; with it fixed, a count is the same number run after run.
 SEED = 0
@@ -125,6 +134,36 @@ def encode(tree: FaultTree) -> Cnf:
     return Cnf(variables, clauses, weights)
 
 
+def fold_single_events(tree: FaultTree) -> FaultTree:
+    """`tree` with the events that occur once under the same AND or OR gate (or NAND, NOR) folded into one event
+    of their joint probability: the same P(top), fewer variables for the counter."""
+    uses: dict[str, int] = {}
+    for g in tree.gates.values():
+        for i in g.inputs:
+            uses[i] = uses.get(i, 0) + 1
+    taken = set(tree.gates) | set(tree.basic_events) | set(tree.house_events)
+    gates: dict[str, Gate] = {}
+    events = dict(tree.basic_events)
+    for name, g in tree.gates.items():
+        single = [i for i in g.inputs if i in events and uses[i] == 1]
+        if g.kind in (GateKind.ATLEAST, GateKind.XOR, GateKind.NOT, GateKind.NULL) or len(single) < 2:
+            gates[name] = g
+            continue
+        ps = [events.pop(i).probability for i in single]
+        if g.kind in (GateKind.AND, GateKind.NAND):
+            p = math.prod(ps)
+        else:  # 1 - prod(1 - p), without the cancellation that loses small p
+            p = -math.expm1(math.fsum(math.log1p(-x) for x in ps)) if max(ps) < 1.0 else 1.0
+        folded = f"{name}/folded"
+        while folded in taken:
+            folded += "'"
+        taken.add(folded)
+        events[folded] = BasicEvent(folded, p)
+        singles = set(single)
+        gates[name] = Gate(name, g.kind, (*(i for i in g.inputs if i not in singles), folded), g.k)
+    return FaultTree(name=tree.name, top=tree.top, gates=gates, basic_events=events, house_events=tree.house_events)
+
+
 def _at_least(k: int, ins: list[int], true: int, fresh: Callable[[], int], clauses: list[list[int]]) -> int:
     """A literal equal to "at least k of ins": s[i][j] = at least j of the first i, for j = 1..k."""
     if k <= 0:
@@ -158,7 +197,7 @@ def exact_probability(tree: FaultTree, max_bdd_nodes: int = MODULE_BDD_NODES) ->
         try:
             return one_bdd_probability(sub, budget)[0]
         except BddTooLarge:
-            cnf = encode(sub)
+            cnf = encode(fold_single_events(sub))
             counted.append(cnf)
             return _count(pyganak, cnf)
 

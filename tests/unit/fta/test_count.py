@@ -123,6 +123,32 @@ def test_the_count_is_the_brute_force_probability(tree: FaultTree) -> None:
         assert 0 <= got.counted <= got.modules
 
 
+@SETTINGS
+@given(messy_trees())
+def test_folding_the_events_that_occur_once_keeps_the_probability(tree: FaultTree) -> None:
+    folded = count.fold_single_events(tree)
+    assert len(folded.basic_events) <= len(tree.basic_events)
+    assert math.isclose(brute_probability(folded), brute_probability(tree), rel_tol=1e-12, abs_tol=1e-15)
+
+
+def test_events_that_occur_once_fold_into_one_per_gate() -> None:
+    """e0 and e1 occur once under the OR, e3 and e4 once under the NAND; e2 is shared and stays; a name the
+    tree already uses is not taken for a folded event; tiny probabilities keep their digits."""
+    basics = {f"e{i}": BasicEvent(f"e{i}", p) for i, p in enumerate((1e-20, 3e-20, 0.5, 0.2, 0.25))}
+    gates = {"top": Gate("top", GateKind.OR, ("e0", "e1", "e2", "n")),
+             "n": Gate("n", GateKind.NAND, ("e2", "e3", "e4")),
+             "v": Gate("v", GateKind.ATLEAST, ("e2", "n"), 1)}
+    basics["top/folded"] = BasicEvent("top/folded", 0.0)
+    tree = FaultTree("T", "top", gates, basics)
+    folded = count.fold_single_events(tree)
+    assert folded.gates["top"].inputs == ("e2", "n", "top/folded'")
+    assert folded.gates["n"].inputs == ("e2", "n/folded")
+    assert folded.gates["v"] == gates["v"]
+    assert folded.basic_events["top/folded'"].probability == pytest.approx(4e-20, rel=1e-15)
+    assert folded.basic_events["n/folded"].probability == 0.05
+    assert sorted(folded.basic_events) == ["e2", "n/folded", "top/folded", "top/folded'"]
+
+
 @needs_counter
 def test_an_impossible_and_a_certain_top() -> None:
     never = _tree({"g": Gate("g", GateKind.AND, ("e0", "n")), "n": Gate("n", GateKind.NOT, ("e0",))}, "g")
