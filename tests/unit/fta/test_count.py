@@ -150,6 +150,17 @@ def test_events_that_occur_once_fold_into_one_per_gate() -> None:
 
 
 @needs_counter
+def test_a_counted_module_is_counted_folded() -> None:
+    """The three events of OR(e0, e1, e2) fold into one, so the count sees 3 variables (that event, the
+    constant true and the gate) and 4 clauses, where the encoding as written has 5 and 6."""
+    tree = _tree({"g": Gate("g", GateKind.OR, ("e0", "e1", "e2"))}, "g")
+    got = count.exact_probability(tree, 1)
+    assert (got.counted, got.variables, got.clauses) == (1, 3, 4)
+    assert (count.encode(tree).variables, len(count.encode(tree).clauses)) == (5, 6)
+    assert got.probability == pytest.approx(1 - 0.9 * 0.8 * 0.7, rel=1e-15)
+
+
+@needs_counter
 def test_an_impossible_and_a_certain_top() -> None:
     never = _tree({"g": Gate("g", GateKind.AND, ("e0", "n")), "n": Gate("n", GateKind.NOT, ("e0",))}, "g")
     always = _tree({"g": Gate("g", GateKind.OR, ("e0", "n")), "n": Gate("n", GateKind.NOT, ("e0",))}, "g")
