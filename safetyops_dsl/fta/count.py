@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 import signal
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -135,19 +136,20 @@ def encode(tree: FaultTree) -> Cnf:
     return Cnf(variables, clauses, weights)
 
 
+# Gates whose inputs that occur once combine into one event: a conjunction (AND, NAND) or a disjunction (OR, NOR).
+_FOLDABLE = frozenset({GateKind.AND, GateKind.NAND, GateKind.OR, GateKind.NOR})
+
+
 def fold_single_events(tree: FaultTree) -> FaultTree:
     """`tree` with the events that occur once under the same AND or OR gate (or NAND, NOR) folded into one event
     of their joint probability: the same P(top), fewer variables for the counter."""
-    uses: dict[str, int] = {}
-    for g in tree.gates.values():
-        for i in g.inputs:
-            uses[i] = uses.get(i, 0) + 1
+    uses = Counter(i for g in tree.gates.values() for i in g.inputs)
     taken = set(tree.gates) | set(tree.basic_events) | set(tree.house_events)
     gates: dict[str, Gate] = {}
     events = dict(tree.basic_events)
     for name, g in tree.gates.items():
         single = [i for i in g.inputs if i in events and uses[i] == 1]
-        if g.kind in (GateKind.ATLEAST, GateKind.XOR, GateKind.NOT, GateKind.NULL) or len(single) < 2:
+        if g.kind not in _FOLDABLE or len(single) < 2:
             gates[name] = g
             continue
         ps = [events.pop(i).probability for i in single]
