@@ -135,7 +135,8 @@ def parse(args: list[str]) -> dict[str, Any] | None:
 
 def run_plain(args: list[str]) -> int | None:
     """Run `sops fta ARGS` when the line is plain; None when click must parse it. Errors and interrupts end
-    as click's standalone mode ends them (same messages, same exit codes)."""
+    as click's standalone mode ends them (same messages, same exit codes); SIGINT raises `main.Interrupted`,
+    which `main` reports, as for every command."""
     params = parse(args)
     if params is None:
         return None

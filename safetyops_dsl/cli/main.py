@@ -2,7 +2,8 @@
 
 Lazy loading keeps `sops fta file.xml` from paying for textX, jinja2 or networkx imports it does not use;
 a plain `sops fta` command line does not even import click (`cli.fta_fast`).
-Exit codes: 0 success, 1 errors in the input (or a gate failed), 2 usage errors, 3 internal errors.
+Exit codes: 0 success, 1 errors in the input (or a gate failed), 2 usage errors, 3 internal errors,
+130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -42,8 +43,42 @@ class Terminated(BaseException):
     A BaseException, like KeyboardInterrupt: no `except Exception` swallows it."""
 
 
+class Interrupted(BaseException):
+    """SIGINT (Ctrl-C). Not a KeyboardInterrupt, which click's standalone mode turns into 'Aborted!' and
+    exit 1, the code of a model error or a failed gate: an interrupted `sops gate` must not read as one."""
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    raise Interrupted
+
+
+def _redeliver(signum: signal.Signals) -> None:
+    import time
+
+    time.sleep(0.01)  # from another thread, so that it lands after the hook has returned
+    import _thread
+
+    _thread.interrupt_main(signum)
+
+
+def _on_unraisable(unraisable: Any) -> None:
+    """A signal that arrives while a weakref callback or a `__del__` runs (the import system's module-lock
+    callback, for one) raises there, and Python swallows it with a traceback on stderr: Ctrl-C would print a
+    traceback and be lost. Deliver it again, from a thread, once the callback has returned."""
+    kind = unraisable.exc_type
+    if kind is not None and issubclass(kind, KeyboardInterrupt | Interrupted | Terminated):
+        import _thread
+
+        _thread.start_new_thread(_redeliver, (signal.SIGTERM if issubclass(kind, Terminated) else signal.SIGINT,))
+        return
+    _previous_unraisablehook(unraisable)
+
+
+_previous_unraisablehook = sys.__unraisablehook__
 
 
 def __getattr__(name: str) -> Any:
@@ -88,8 +123,15 @@ def _exit_now(code: Any) -> None:
 
 def _main(argv: list[str] | None) -> Any:
     previous: Any = None
+    previous_int: Any = None
     with contextlib.suppress(ValueError):  # signal handlers can only be set from the main thread
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        previous_int = signal.signal(signal.SIGINT, _on_sigint)
+    global _previous_unraisablehook
+    previous_hook = sys.unraisablehook
+    if previous_hook is not _on_unraisable:  # not when `main` is called again from within a run
+        _previous_unraisablehook = previous_hook
+    sys.unraisablehook = _on_unraisable
     try:
         args = sys.argv[1:] if argv is None else argv
         if args[:1] == ["fta"]:
@@ -101,7 +143,7 @@ def _main(argv: list[str] | None) -> Any:
         from safetyops_dsl.cli.group import cli
 
         return cli.main(args=argv, prog_name="sops", standalone_mode=True)
-    except KeyboardInterrupt:
+    except (Interrupted, KeyboardInterrupt):  # KeyboardInterrupt: where the handler could not be set
         _say("sops: interrupted")
         sys.exit(130)
     except Terminated:
@@ -116,8 +158,11 @@ def _main(argv: list[str] | None) -> Any:
         _say("hint: this is a bug in sops, not in your model; rerun with SOPS_DEBUG=1 and report it")
         sys.exit(3)
     finally:
+        sys.unraisablehook = previous_hook
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
 
 
 if __name__ == "__main__":
