@@ -153,6 +153,36 @@ def test_a_signal_swallowed_in_a_weakref_callback_is_delivered_again(exc: str, c
     assert time.monotonic() - started < 15
 
 
+_WRAPPED = """
+from safetyops_dsl.cli import fta_fast, main
+
+class Field:
+    def __set_name__(self, owner, name):  # where a signal lands while a dataclass is being created
+        raise {exc}
+
+def body(args):
+    class Model:
+        components = Field()
+    return 0
+
+fta_fast.run_plain = body
+try:
+    main._main(["fta"])
+except SystemExit as exc:
+    print("exit", exc.code)
+"""
+
+
+@pytest.mark.parametrize(("exc", "code", "said"), [("main.Interrupted", 130, "interrupted"),
+                                                   ("main.Terminated", 143, "terminated")])
+def test_a_signal_wrapped_in_another_exception_is_still_an_interrupt(exc: str, code: int, said: str) -> None:
+    """A stress run (400 random SIGINT/SIGTERM during `sops trace`) once ended 'sops: internal error:
+    RuntimeError: Error calling __set_name__ on 'Field' instance': Python wraps what `__set_name__` raises."""
+    done = subprocess.run([sys.executable, "-c", _WRAPPED.format(exc=exc)], capture_output=True, text=True,
+                          timeout=120, check=False, cwd=ROOT)
+    assert (done.stdout, done.stderr) == (f"exit {code}\n", f"sops: {said}\n")
+
+
 WRITERS = ("write_text", "write_bytes")
 
 
