@@ -1,5 +1,6 @@
-"""Benchmark: minimal cut sets up to order K without the BDD (fta/enumeration.py, what `sops fta --limit-order K`
-runs where the BDD is refused) against SCRAM's ZBDD (`scram --zbdd -l K`), same run, same inputs.
+"""Benchmark: minimal cut sets up to order K without the BDD (what `sops fta --limit-order K` runs where the BDD is
+refused: fta/truncated.py, a ZDD built from the formula, on coherent trees; fta/enumeration.py on the others) against
+SCRAM's ZBDD (`scram --zbdd -l K`), same run, same inputs.
 
 Each side runs in a fresh subprocess under GNU time, so CPU time (user + system) and peak RSS are its own. Columns: the
 count by order, whether the two families are the same sets, CPU seconds and MiB of each, the ratio of CPU
@@ -27,9 +28,12 @@ import json, sys
 from safetyops_dsl.fta.enumeration import minimal_cut_sets
 from safetyops_dsl.fta.openpsa import load_openpsa
 from safetyops_dsl.fta.preprocess import preprocess
-tree = load_openpsa([sys.argv[1]], None)[0]
-found = minimal_cut_sets(preprocess(tree), int(sys.argv[2]))
-print(json.dumps({"sets": [list(s) for s in found.cut_sets], "evaluated": found.evaluated}))
+from safetyops_dsl.fta.truncated import coherent, truncated_cut_sets
+tree = preprocess(load_openpsa([sys.argv[1]], None)[0])
+k = int(sys.argv[2])
+found = truncated_cut_sets(tree, k) if coherent(tree) else minimal_cut_sets(tree, k)
+print(json.dumps({"sets": [list(s) for s in found.cut_sets], "method": "enumeration" if found.zdd_nodes is None
+                  else "zdd"}))
 """
 
 
@@ -50,11 +54,12 @@ def _timed(cmd: list[str], timeout: float) -> tuple[subprocess.CompletedProcess[
     return done, float(user) + float(system), int(kib) / 1024
 
 
-def ours(path: Path, k: int, timeout: float) -> tuple[set[frozenset[str]] | None, float, float]:
+def ours(path: Path, k: int, timeout: float) -> tuple[set[frozenset[str]] | None, str, float, float]:
     done, cpu, mib = _timed([sys.executable, "-c", CHILD, str(path), str(k)], timeout)
     if done is None or done.returncode != 0:
-        return None, cpu, mib
-    return {frozenset(s) for s in json.loads(done.stdout)["sets"]}, cpu, mib
+        return None, "-", cpu, mib
+    doc = json.loads(done.stdout)
+    return {frozenset(s) for s in doc["sets"]}, doc["method"], cpu, mib
 
 
 def scram(path: Path, k: int, timeout: float) -> tuple[set[frozenset[str]] | None, float, float]:
@@ -72,12 +77,12 @@ def main() -> None:
     ap.add_argument("--cases", default="nus9601:2,nus9601:3,das9701:1,das9701:2,das9701:3")
     ap.add_argument("--timeout", type=float, default=300.0)
     args = ap.parse_args()
-    print("| tree | K | ours: sets (by order) | CPU s / MiB | SCRAM --zbdd: sets | CPU s / MiB | same | ratio |")
-    print("|---|---:|---|---|---|---|---|---:|")
+    print("| tree | K | ours: sets (by order) | method | CPU s / MiB | SCRAM --zbdd: sets | CPU s / MiB | same | ratio |")
+    print("|---|---:|---|---|---|---|---|---|---:|")
     for case in args.cases.split(","):
         name, k = case.split(":")
         path = ARALIA / f"{name}.xml"
-        mine, my_cpu, my_mib = ours(path, int(k), args.timeout)
+        mine, method, my_cpu, my_mib = ours(path, int(k), args.timeout)
         theirs, their_cpu, their_mib = scram(path, int(k), args.timeout)
         by_order: dict[int, int] = {}
         for s in mine or ():
@@ -86,7 +91,7 @@ def main() -> None:
         mine_cell = "-" if mine is None else f"{len(mine)} ({orders or 'none'})"
         same = "-" if mine is None or theirs is None else ("yes" if mine == theirs else "NO")
         ratio = f"{my_cpu / their_cpu:.2f}" if mine is not None and theirs is not None and their_cpu else "-"
-        print(f"| {name} | {k} | {mine_cell} | {my_cpu:.1f} / {my_mib:.0f} | "
+        print(f"| {name} | {k} | {mine_cell} | {method} | {my_cpu:.1f} / {my_mib:.0f} | "
               f"{'-' if theirs is None else len(theirs)} | "
               f"{'-' if theirs is None else f'{their_cpu:.1f} / {their_mib:.0f}'} | {same} | {ratio} |", flush=True)
 

@@ -430,8 +430,11 @@ def _count_line(c: Count | None) -> str | None:
 
 def _enumerated_line(e: EnumeratedCutSets) -> str:
     by_order = ", ".join(f"{k}: {v}" for k, v in e.by_order().items()) or "none"
-    return (f"{len(e.cut_sets)} of order <= {e.limit_order} ({by_order}), without the BDD: the tree evaluated "
-            f"on {e.evaluated} sets of at most {e.limit_order} of its {e.events} events")
+    head = f"{len(e.cut_sets)} of order <= {e.limit_order} ({by_order}), without the BDD: "
+    if e.zdd_nodes is not None:
+        return (head + f"a ZDD built from the formula, truncated at order {e.limit_order} ({e.zdd_nodes} nodes "
+                f"made), over its {e.events} events")
+    return head + f"the tree evaluated on {e.evaluated} sets of at most {e.limit_order} of its {e.events} events"
 
 
 def _enumerated_rows(e: EnumeratedCutSets) -> list[tuple[int, tuple[str, ...], float]]:
@@ -519,7 +522,8 @@ def render(pairs: Sequence[Pair], fmt: str, goal_checks: Sequence[GoalCheck] = (
                            "cut_sets_by_order": {str(k): v for k, v in e.by_order().items()},
                            "cut_sets": [list(cs) for _, cs, _ in _enumerated_rows(e)],
                            "cut_sets_truncated": e.shown < len(e.cut_sets),
-                           "events": e.events, "sets_evaluated": e.evaluated}
+                           "events": e.events, "method": "enumeration" if e.zdd_nodes is None else "zdd",
+                           "zdd_nodes": e.zdd_nodes, "sets_evaluated": e.evaluated}
                     for name, e in founds.items()}
             if counts := {name: c for name, (_, _, c, _) in sorted(refused.items()) if c is not None}:
                 doc["model_count"] = {name: {"exact_probability": c.probability, "method": COUNT_METHOD,

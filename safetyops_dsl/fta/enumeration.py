@@ -54,6 +54,7 @@ class EnumeratedCutSets:
     evaluated: int  # sets of at most `limit_order` events the tree was evaluated on
     listed: int | None = None  # how many of `cut_sets` a report lists (None: all)
     probabilities: tuple[float, ...] = ()  # of each set, once ranked
+    zdd_nodes: int | None = None  # found by `truncated.py` (a ZDD of this many nodes), not by evaluating sets
 
     @property
     def shown(self) -> int:

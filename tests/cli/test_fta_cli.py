@@ -417,17 +417,41 @@ def test_limit_order_lists_the_cut_sets_of_a_refused_tree_as_the_bdd_would(tmp_p
     assert 0 < kept["cut_set_count"] < 10  # the cut-off drops the improbable sets, as the engine's does
 
 
-def test_limit_order_beyond_the_enumeration_budget_is_refused_with_the_count(
+def test_limit_order_beyond_the_zdd_and_the_enumeration_budget_is_refused_with_both(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from safetyops_dsl.fta import enumeration
+    from safetyops_dsl.fta import enumeration, truncated
 
     monkeypatch.setattr(enumeration, "DEFAULT_BUDGET", 100)
     xml = tmp_path / "vote.xml"
     xml.write_text(_voting_chain(6), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["fta", str(xml), "--max-bdd-nodes", "8", "--limit-order", "3"])
+    args = ["fta", str(xml), "--max-bdd-nodes", "8", "--limit-order", "3", "--format", "json"]
+    fits = CliRunner().invoke(cli, args)  # the tree is coherent: its truncated ZDD needs no enumeration
+    assert fits.exit_code == 1 and "error[SOPS008]" in fits.stderr and "more than the 100" not in fits.stderr
+    found = json.loads(fits.stdout)["enumerated_cut_sets"]["Big"]
+    assert found["method"] == "zdd" and found["zdd_nodes"] > 2 and found["sets_evaluated"] == 0
+
+    monkeypatch.setattr(truncated, "DEFAULT_MAX_NODES", 10)
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1 and result.stdout == ""
-    assert "error[SOPS008]" in result.stderr and "sets of events, more than the 100 allowed" in result.stderr
+    assert "error[SOPS008]" in result.stderr and "would take more than 10 nodes" in result.stderr
+    assert "sets of events would be more than the 100 allowed" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_limit_order_on_a_zdd_too_big_falls_back_to_the_enumeration(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from safetyops_dsl.fta import truncated
+
+    xml = tmp_path / "vote.xml"
+    xml.write_text(_voting_chain(6), encoding="utf-8")
+    args = ["fta", str(xml), "--max-bdd-nodes", "8", "--limit-order", "6", "--format", "json"]
+    by_zdd = json.loads(CliRunner().invoke(cli, args).stdout)["enumerated_cut_sets"]["Big"]
+    monkeypatch.setattr(truncated, "DEFAULT_MAX_NODES", 10)
+    by_sets = json.loads(CliRunner().invoke(cli, args).stdout)["enumerated_cut_sets"]["Big"]
+    assert by_sets["method"] == "enumeration" and by_sets["zdd_nodes"] is None and by_sets["sets_evaluated"] > 0
+    assert by_zdd["method"] == "zdd"
+    same = ("cut_set_count", "cut_sets_by_order", "cut_sets", "events")
+    assert [by_zdd[k] for k in same] == [by_sets[k] for k in same]
 
 
 @needs_counter
