@@ -30,16 +30,11 @@ from dataclasses import replace
 
 from safetyops_dsl.fta.enumeration import EnumeratedCutSets
 from safetyops_dsl.fta.tree import FaultTree, GateKind, post_order
+from safetyops_dsl.fta.zdd import BASE, EMPTY, Zdd
+from safetyops_dsl.fta.zdd import TooManyNodes as TooManyNodes  # raised here, caught by the callers
 
-EMPTY, BASE = 0, 1
 COHERENT = frozenset({GateKind.AND, GateKind.OR, GateKind.ATLEAST, GateKind.NULL})
 DEFAULT_MAX_NODES = 1 << 22  # about 4 million nodes: some GB of Python objects at most
-
-
-class TooManyNodes(ValueError):
-    def __init__(self, nodes: int) -> None:
-        super().__init__(f"more than {nodes} ZDD nodes")
-        self.nodes = nodes
 
 
 def coherent(tree: FaultTree) -> bool:
@@ -48,15 +43,11 @@ def coherent(tree: FaultTree) -> bool:
     return all(gate.kind in COHERENT for name in tree.reachable() if (gate := tree.gates.get(name)) is not None)
 
 
-class _Zdd:
-    def __init__(self, nvars: int, limit: int, max_nodes: int) -> None:
-        self.var = [nvars, nvars]  # terminals below every variable
-        self.hi = [EMPTY, EMPTY]
-        self.lo = [EMPTY, EMPTY]
-        self.eps = [False, True]  # does the family hold the empty set (walking the lo chain is O(events))
-        self.unique: dict[tuple[int, int, int], int] = {}
-        self.limit = limit
-        self.max_nodes = max_nodes
+class _Zdd(Zdd):
+    """The ZDD of `zdd.py` with the operations that build a family from a formula, each memoised."""
+
+    def __init__(self, nvars: int, max_nodes: int) -> None:
+        super().__init__(nvars, max_nodes)
         self.c_union: dict[tuple[int, int], int] = {}
         self.c_prod: dict[tuple[int, int, int], int] = {}
         self.c_restrict: dict[tuple[int, int], int] = {}
@@ -70,23 +61,6 @@ class _Zdd:
         self.c_prod.clear()
         self.c_restrict.clear()
         self.c_without.clear()
-
-    def node(self, v: int, hi: int, lo: int) -> int:
-        if hi == EMPTY:  # zero-suppression
-            return lo
-        key = (v, hi, lo)
-        found = self.unique.get(key)
-        if found is not None:
-            return found
-        n = len(self.var)
-        if n >= self.max_nodes:
-            raise TooManyNodes(self.max_nodes)
-        self.var.append(v)
-        self.hi.append(hi)
-        self.lo.append(lo)
-        self.eps.append(self.eps[lo])
-        self.unique[key] = n
-        return n
 
     def union(self, f: int, g: int) -> int:
         if f == EMPTY:
@@ -184,20 +158,6 @@ class _Zdd:
         self.c_min[f] = r
         return r
 
-    def sets(self, f: int) -> list[tuple[int, ...]]:
-        out: list[tuple[int, ...]] = []
-        stack: list[tuple[int, tuple[int, ...]]] = [(f, ())]
-        while stack:
-            g, prefix = stack.pop()
-            if g == EMPTY:
-                continue
-            if g == BASE:
-                out.append(prefix)
-                continue
-            stack.append((self.lo[g], prefix))
-            stack.append((self.hi[g], (*prefix, self.var[g])))
-        return out
-
 
 def truncated_cut_sets(tree: FaultTree, limit_order: int, max_nodes: int = DEFAULT_MAX_NODES) -> EnumeratedCutSets:
     """The minimal cut sets of order <= `limit_order` of the coherent `tree` (`sops fta` passes it
@@ -208,7 +168,7 @@ def truncated_cut_sets(tree: FaultTree, limit_order: int, max_nodes: int = DEFAU
     # Variables in name order: on nus9601 at order 3, 223,439 nodes against 286,680 in depth-first order.
     order = sorted(n for n in tree.reachable() if n in tree.basic_events)
     index = {name: i for i, name in enumerate(order)}
-    z = _Zdd(len(order), limit_order, max_nodes)
+    z = _Zdd(len(order), max_nodes)
     previous = sys.getrecursionlimit()
     # Each operation recurses at most once per variable along a path; `product` nests `union`, `minimal`
     # nests `without`: a few times the number of events deep.
@@ -217,7 +177,7 @@ def truncated_cut_sets(tree: FaultTree, limit_order: int, max_nodes: int = DEFAU
         top = _build(tree, z, index, limit_order)
     finally:
         sys.setrecursionlimit(previous)
-    names = sorted(tuple(order[i] for i in s) for s in z.sets(top))  # a path lists its variables in order
+    names = sorted(tuple(order[i] for i in s) for s in z.iterate(top))  # a path lists its variables in order
     return replace(EnumeratedCutSets(limit_order, tuple(names), len(order), 0), zdd_nodes=len(z.var))
 
 

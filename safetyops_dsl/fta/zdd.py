@@ -30,14 +30,21 @@ EMPTY, BASE = 0, 1
 EXACT_LONGEST_FROM = 4
 
 
+class TooManyNodes(ValueError):
+    def __init__(self, nodes: int) -> None:
+        super().__init__(f"more than {nodes} ZDD nodes")
+        self.nodes = nodes
+
+
 class Zdd:
-    def __init__(self, nvars: int) -> None:
+    def __init__(self, nvars: int, max_nodes: int = 1 << 62) -> None:
         # Terminals sit below every variable.
         self.var: list[int] = [nvars, nvars]
         self.hi: list[int] = [EMPTY, EMPTY]
         self.lo: list[int] = [EMPTY, EMPTY]
         self._unique: dict[tuple[int, int, int], int] = {}
         self.eps: list[bool] = [False, True]  # node -> does the family hold the empty set
+        self.max_nodes = max_nodes  # bounded where the family is built from a formula (truncated.py)
         # Nodes never change, so whole-family results are cached per root: the engine, the MCUB and the
         # top-k listing each walk the same family (and the walks used to dominate small analyses).
         self._reach: dict[int, list[int]] = {}
@@ -52,6 +59,8 @@ class Zdd:
         if found is not None:
             return found
         n = len(self.var)
+        if n >= self.max_nodes:
+            raise TooManyNodes(self.max_nodes)
         self.var.append(v)
         self.hi.append(hi)
         self.lo.append(lo)

@@ -129,13 +129,20 @@ def body(args):
         pass
     print("the signal was lost")
     return 0
+"""
 
+
+def _sops_running(body: str) -> subprocess.CompletedProcess[str]:
+    """`sops fta` (through `main._main`, signal handling and all) with `body` for the command's work."""
+    script = body + """
 fta_fast.run_plain = body
 try:
     main._main(["fta"])
 except SystemExit as exc:
     print("exit", exc.code)
 """
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False,
+                          cwd=ROOT)
 
 
 @pytest.mark.parametrize(("exc", "code", "said"), [("KeyboardInterrupt", 130, "interrupted"),
@@ -146,8 +153,7 @@ def test_a_signal_swallowed_in_a_weakref_callback_is_delivered_again(exc: str, c
     KeyboardInterrupt traceback: SIGINT had landed in a weakref callback, where Python swallows it. The
     run must instead stop as for any interrupt, with no traceback."""
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", _SWALLOWED.format(exc=exc)], capture_output=True, text=True,
-                          timeout=120, check=False, cwd=ROOT)
+    done = _sops_running(_SWALLOWED.format(exc=exc))
     assert done.stdout == f"exit {code}\n", (done.stdout, done.stderr)
     assert done.stderr == f"sops: {said}\n"
     assert time.monotonic() - started < 15
@@ -164,12 +170,6 @@ def body(args):
     class Model:
         components = Field()
     return 0
-
-fta_fast.run_plain = body
-try:
-    main._main(["fta"])
-except SystemExit as exc:
-    print("exit", exc.code)
 """
 
 
@@ -178,8 +178,7 @@ except SystemExit as exc:
 def test_a_signal_wrapped_in_another_exception_is_still_an_interrupt(exc: str, code: int, said: str) -> None:
     """A stress run (400 random SIGINT/SIGTERM during `sops trace`) once ended 'sops: internal error:
     RuntimeError: Error calling __set_name__ on 'Field' instance': Python wraps what `__set_name__` raises."""
-    done = subprocess.run([sys.executable, "-c", _WRAPPED.format(exc=exc)], capture_output=True, text=True,
-                          timeout=120, check=False, cwd=ROOT)
+    done = _sops_running(_WRAPPED.format(exc=exc))
     assert (done.stdout, done.stderr) == (f"exit {code}\n", f"sops: {said}\n")
 
 
