@@ -24,7 +24,7 @@ VERSIONS: dict[str, str] = {
     "sops-trace": "1.0.0",
     "sops-diff": "1.0.0",
     "sops-gate": "1.0.0",
-    "sops-fta": "1.4.0",  # 1.1: uncertainty.<top>.pfd_avg, simulation; 1.2: refused; 1.3: model_count; 1.4: enumerated_cut_sets
+    "sops-fta": "1.5.0",  # 1.1: uncertainty.<top>.pfd_avg, simulation; 1.2: refused; 1.3: model_count; 1.4: enumerated_cut_sets; 1.5: its method, zdd_nodes
     "sops-gsn": "1.0.0",
     "sops-build": "1.0.0",  # the build folder's manifest.json
     "sops-sotif": "1.0.0",  # sops sotif --format json

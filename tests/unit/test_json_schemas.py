@@ -28,7 +28,7 @@ LOCK = {
     "sops-diff": ("1.0.0", "fa9c7779d95a9b2c0796e587c44ca036849492cf546aaec76be1c4768b8e181f"),
     "sops-fmea": ("1.0.0", "88c23b62cfe1fc1101ec3b9923a2b874936b9185092fefd0c126e09ea11910d6"),
     "sops-fmeda": ("1.0.0", "6a84c3bee3f55831fee827a3daf9a1ca422ad6c5b386cec3622086647cf5b91e"),
-    "sops-fta": ("1.4.0", "1796058eb3fca5627eca0d662e3b6807adcb0fb3545d1bbc0c0e48df16ea9cc7"),
+    "sops-fta": ("1.5.0", "1f7ca5217db9d793a72236708d7f652acb00f1928b33d9bbee6174b199422876"),
     "sops-gate": ("1.0.0", "ca35ebb09ec555f37486c637d16ce142d38a1d3cecd034fdc279af1d6c396adc"),
     "sops-gsn": ("1.0.0", "d3045f9651e96b7020a3d71064fb7495d990b8d6dac39ac13692ecad165ecc65"),
     "sops-hara": ("1.1.0", "d37320c3fae2136c01ec6408b6073b56a789c042b4eb7df4eef6f4bbe702bb73"),
