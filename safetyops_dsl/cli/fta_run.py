@@ -14,13 +14,12 @@ from safetyops_dsl.cli.output import UsageProblem, echo_err, write_output
 TYPE_CHECKING = False  # typing itself is not imported at run time (`sops fta` start-up)
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import NoReturn
 
     from safetyops_dsl.analysis.demand import DemandRow
     from safetyops_dsl.analysis.synthesis import SynthesisResult
     from safetyops_dsl.diagnostics import Diagnostic
     from safetyops_dsl.fta.count import Count
-    from safetyops_dsl.fta.enumeration import EnumeratedCutSets, TooManySets
+    from safetyops_dsl.fta.enumeration import EnumeratedCutSets
     from safetyops_dsl.fta.result import AnalysisOptions
     from safetyops_dsl.fta.simulate import SimulationFigures
     from safetyops_dsl.fta.tree import FaultTree
@@ -159,39 +158,32 @@ def _enumerate(tree: FaultTree, refusal: list[Diagnostic], options: AnalysisOpti
     from a ZDD built from its formula, truncated at that order (fta/truncated.py); a non-coherent one, or one
     whose ZDD outgrows its bound, by evaluating the tree on every set of that many events
     (fta/enumeration.py). Exits 1 where neither fits."""
+    from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, make
     from safetyops_dsl.fta import enumeration, truncated
     from safetyops_dsl.fta.enumeration import TooManySets, minimal_cut_sets, ranked
     from safetyops_dsl.fta.preprocess import preprocess
 
     assert options.limit_order is not None
     pre = preprocess(tree)
+    found: EnumeratedCutSets | None = None
     zdd_refused = ""
-    try:
-        if truncated.coherent(pre):
+    if truncated.coherent(pre):
+        try:
             found = truncated.truncated_cut_sets(pre, options.limit_order, truncated.DEFAULT_MAX_NODES)
-        else:
-            found = minimal_cut_sets(pre, options.limit_order, enumeration.DEFAULT_BUDGET)
-    except truncated.TooManyNodes as exc:
-        zdd_refused = f"a ZDD truncated at that order would take more than {exc.nodes} nodes, and "
+        except truncated.TooManyNodes as exc:
+            zdd_refused = f"a ZDD truncated at that order would take more than {exc.nodes} nodes, and "
+    if found is None:
         try:
             found = minimal_cut_sets(pre, options.limit_order, enumeration.DEFAULT_BUDGET)
-        except TooManySets as too_many:
-            _refuse_enumeration(refusal, options.limit_order, zdd_refused, too_many)
-    except TooManySets as too_many:
-        _refuse_enumeration(refusal, options.limit_order, zdd_refused, too_many)
+        except TooManySets as exc:
+            _emit_diagnostics([make(
+                LIMIT_EXCEEDED, f"{refusal[0].message}; its cut sets of order <= {options.limit_order} without "
+                f"the BDD: {zdd_refused}evaluating the tree on {exc.sets} sets of events would be more than the "
+                f"{exc.budget} allowed", refusal[0].location,
+                "lower --limit-order, or allow more nodes with --max-bdd-nodes")])
+            sys.exit(1)
     return ranked(found, {n: e.probability for n, e in tree.basic_events.items()}, options.cut_off,
                   options.cut_set_limit)
-
-
-def _refuse_enumeration(refusal: list[Diagnostic], limit_order: int, zdd_refused: str,
-                        exc: TooManySets) -> NoReturn:
-    from safetyops_dsl.diagnostics import LIMIT_EXCEEDED, make
-
-    _emit_diagnostics([make(
-        LIMIT_EXCEEDED, f"{refusal[0].message}; its cut sets of order <= {limit_order} without the BDD: "
-        f"{zdd_refused}evaluating the tree on {exc.sets} sets of events would be more than the {exc.budget} "
-        "allowed", refusal[0].location, "lower --limit-order, or allow more nodes with --max-bdd-nodes")])
-    sys.exit(1)
 
 
 def _safe_file_name(name: str) -> str:

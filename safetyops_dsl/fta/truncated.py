@@ -28,6 +28,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
+from safetyops_dsl.fta.bdd import ensure_recursion
 from safetyops_dsl.fta.enumeration import EnumeratedCutSets
 from safetyops_dsl.fta.tree import FaultTree, GateKind, post_order
 from safetyops_dsl.fta.zdd import BASE, EMPTY, Zdd
@@ -61,27 +62,6 @@ class _Zdd(Zdd):
         self.c_prod.clear()
         self.c_restrict.clear()
         self.c_without.clear()
-
-    def union(self, f: int, g: int) -> int:
-        if f == EMPTY:
-            return g
-        if g == EMPTY or f == g:
-            return f
-        if f > g:
-            f, g = g, f
-        key = (f, g)
-        found = self.c_union.get(key)
-        if found is not None:
-            return found
-        vf, vg = self.var[f], self.var[g]
-        if vf < vg:
-            r = self.node(vf, self.hi[f], self.union(self.lo[f], g))
-        elif vf > vg:
-            r = self.node(vg, self.hi[g], self.union(f, self.lo[g]))
-        else:
-            r = self.node(vf, self.union(self.hi[f], self.hi[g]), self.union(self.lo[f], self.lo[g]))
-        self.c_union[key] = r
-        return r
 
     def restrict(self, f: int, k: int) -> int:
         """The sets of f with at most k events."""
@@ -118,8 +98,8 @@ class _Zdd(Zdd):
             r = self.node(vg, self.product(f, self.hi[g], k - 1), self.product(f, self.lo[g], k))
         else:
             f1, f0, g1, g0 = self.hi[f], self.lo[f], self.hi[g], self.lo[g]
-            with_v = self.union(self.union(self.product(f1, g1, k - 1), self.product(f1, g0, k - 1)),
-                                self.product(f0, g1, k - 1))
+            both = self.union(self.product(f1, g1, k - 1), self.product(f1, g0, k - 1), self.c_union)
+            with_v = self.union(both, self.product(f0, g1, k - 1), self.c_union)
             r = self.node(vf, with_v, self.product(f0, g0, k))
         self.c_prod[key] = r
         return r
@@ -170,9 +150,7 @@ def truncated_cut_sets(tree: FaultTree, limit_order: int, max_nodes: int = DEFAU
     index = {name: i for i, name in enumerate(order)}
     z = _Zdd(len(order), max_nodes)
     previous = sys.getrecursionlimit()
-    # Each operation recurses at most once per variable along a path; `product` nests `union`, `minimal`
-    # nests `without`: a few times the number of events deep.
-    sys.setrecursionlimit(max(previous, 4 * len(order) + 1000))
+    ensure_recursion(len(order))  # `product` nests `union`, `minimal` nests `without`, each once per variable
     try:
         top = _build(tree, z, index, limit_order)
     finally:
@@ -202,7 +180,7 @@ def _build(tree: FaultTree, z: _Zdd, index: dict[str, int], k: int) -> int:
         if gate.kind is GateKind.OR or gate.kind is GateKind.NULL:
             f = EMPTY
             for x in inputs:
-                f = z.union(f, x)
+                f = z.union(f, x, z.c_union)
         elif gate.kind is GateKind.AND:
             f = BASE
             for x in inputs:
@@ -214,7 +192,7 @@ def _build(tree: FaultTree, z: _Zdd, index: dict[str, int], k: int) -> int:
             for x in inputs:
                 for j in range(need, 0, -1):
                     if chosen[j - 1] != EMPTY:
-                        chosen[j] = z.minimal(z.union(chosen[j], z.product(chosen[j - 1], x, k)))
+                        chosen[j] = z.minimal(z.union(chosen[j], z.product(chosen[j - 1], x, k), z.c_union))
             f = chosen[need]
         family[name] = z.minimal(f)
         z.clear()

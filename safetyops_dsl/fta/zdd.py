@@ -68,6 +68,29 @@ class Zdd:
         self._unique[key] = n
         return n
 
+    def union(self, a: int, b: int, memo: dict[tuple[int, int], int]) -> int:
+        """The family a | b; `memo` is the caller's, kept as long as it wants the results."""
+        if a in (EMPTY, b):
+            return b
+        if b == EMPTY:
+            return a
+        if a > b:
+            a, b = b, a
+        key = (a, b)
+        found = memo.get(key)
+        if found is not None:
+            return found
+        var, hi, lo = self.var, self.hi, self.lo
+        va, vb = var[a], var[b]
+        if va < vb:
+            r = self.node(va, hi[a], self.union(lo[a], b, memo))
+        elif vb < va:
+            r = self.node(vb, hi[b], self.union(a, lo[b], memo))
+        else:
+            r = self.node(va, self.union(hi[a], hi[b], memo), self.union(lo[a], lo[b], memo))
+        memo[key] = r
+        return r
+
     def load(self, var: list[int], hi: list[int], lo: list[int], root: int) -> int:
         """Add a standalone ZDD (terminals 0 and 1, children numbered below parents) to this one; its root."""
         at = [EMPTY, BASE]
@@ -237,27 +260,6 @@ def substitute(z: Zdd, root: int, modules: dict[int, int], limit: int | None) ->
     union_memo: dict[tuple[int, int], int] = {}
     var, hi, lo, eps = z.var, z.hi, z.lo, z.eps
 
-    def union(a: int, b: int) -> int:
-        if a in (EMPTY, b):
-            return b
-        if b == EMPTY:
-            return a
-        if a > b:
-            a, b = b, a
-        key = (a, b)
-        found = union_memo.get(key)
-        if found is not None:
-            return found
-        va, vb = var[a], var[b]
-        if va < vb:
-            r = z.node(va, hi[a], union(lo[a], b))
-        elif vb < va:
-            r = z.node(vb, hi[b], union(a, lo[b]))
-        else:
-            r = z.node(va, union(hi[a], hi[b]), union(lo[a], lo[b]))
-        union_memo[key] = r
-        return r
-
     def graft(g: int, h: int, k: int) -> int:
         if g == EMPTY:
             return EMPTY
@@ -288,7 +290,7 @@ def substitute(z: Zdd, root: int, modules: dict[int, int], limit: int | None) ->
         if g is None:
             r = z.node(v, sub(hi[f], k - step), sub(lo[f], k))
         else:
-            r = union(graft(g, hi[f], k), sub(lo[f], k))
+            r = z.union(graft(g, hi[f], k), sub(lo[f], k), union_memo)
         sub_memo[key] = r
         return r
 
