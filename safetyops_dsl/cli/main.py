@@ -122,9 +122,10 @@ def _exit_now(code: Any) -> None:
 
 
 def _signal_behind(exc: BaseException) -> tuple[str, int] | None:
-    """A signal that Python wrapped in another exception: one raised inside `__set_name__` while a class is
-    created comes out as RuntimeError('Error calling __set_name__ ...') (seen once in 400 runs under SIGINT
-    and SIGTERM at random moments). It is an interrupt, not a bug in sops."""
+    """What `sops` says and its exit code when `exc` is a signal, or a signal that Python wrapped in another
+    exception: one raised inside `__set_name__` while a class is created comes out as
+    RuntimeError('Error calling __set_name__ ...') (seen once in 400 runs under SIGINT and SIGTERM at random
+    moments). That is an interrupt, not a bug in sops. KeyboardInterrupt: where our handler could not be set."""
     seen: set[int] = set()
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
@@ -159,20 +160,16 @@ def _main(argv: list[str] | None) -> Any:
         from safetyops_dsl.cli.group import cli
 
         return cli.main(args=argv, prog_name="sops", standalone_mode=True)
-    except (Interrupted, KeyboardInterrupt):  # KeyboardInterrupt: where the handler could not be set
-        _say("sops: interrupted")
-        sys.exit(130)
-    except Terminated:
-        _say("sops: terminated")
-        sys.exit(143)
     except SystemExit:
         raise
-    except Exception as exc:  # an internal bug: say so plainly, keep the traceback for SOPS_DEBUG=1
+    except BaseException as exc:
         signalled = _signal_behind(exc)
         if signalled is not None:
             _say(f"sops: {signalled[0]}")
             sys.exit(signalled[1])
-        if os.environ.get("SOPS_DEBUG"):
+        # Not a signal: an Exception is an internal bug (say so plainly, keep the traceback for SOPS_DEBUG=1);
+        # any other BaseException goes on as it came.
+        if not isinstance(exc, Exception) or os.environ.get("SOPS_DEBUG"):
             raise
         _say(f"sops: internal error: {type(exc).__name__}: {exc}")
         _say("hint: this is a bug in sops, not in your model; rerun with SOPS_DEBUG=1 and report it")
